@@ -1,0 +1,1 @@
+"""The EU CBAM definitive period (from 2026): its reference data and rules."""

@@ -1,0 +1,141 @@
+"""The EU regime's YAML rule files under ``rates/eu/``, as validated pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cbam._parameters import Reference, validate_file
+from cbam._resources import data_dir
+
+SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
+
+
+class SourcedValue(BaseModel):
+    """A value with its source, possibly marked as an assumption."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    value: float
+    assumption: bool = False
+    reference: Reference
+
+
+class SourcedLabel(BaseModel):
+    """A label (route marker, column name) with its source."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    value: str
+    assumption: bool = False
+    reference: Reference
+
+
+class AnnualPrice(BaseModel):
+    """A certificate price in force from a year on."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    start: int = Field(alias="from")
+    value: float = Field(ge=0)
+    assumption: bool = False
+    reference: Reference
+
+
+class CertificatePriceFile(BaseModel):
+    """``rates/eu/certificate_price.yaml``: quarterly 2026 prices and an annual path."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    unit: str
+    quarterly: dict[int, dict[Literal[1, 2, 3, 4], SourcedValue]]
+    annual: list[AnnualPrice]
+
+    def as_schedule(self) -> dict[int, float | dict[int, float]]:
+        """The default price schedule in the scenario's form (year -> price or quarter map)."""
+        schedule: dict[int, float | dict[int, float]] = {
+            a.start: a.value for a in self.annual
+        }
+        for year, quarters in self.quarterly.items():
+            schedule[year] = {int(q): v.value for q, v in quarters.items()}
+        return schedule
+
+
+class ClinkerShareFile(BaseModel):
+    """``rates/eu/clinker_share.yaml``: default clinker content per cement heading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    unit: str
+    headings: dict[str, SourcedValue]
+    default_variant: dict[str, SourcedLabel]
+
+
+class SectorRules(BaseModel):
+    """Emission scope and route rules of one sector."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    emissions: Literal["direct", "direct_and_indirect"]
+    reference: Reference
+    route_preference: list[str]
+    routes: list[str] = Field(default_factory=list)
+
+
+class SectorsFile(BaseModel):
+    """``rates/eu/sectors.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    sectors: dict[SectorName, SectorRules]
+    route_equivalents: dict[str, str]
+    route_markers: dict[str, str]
+
+
+class ExcludedGroup(BaseModel):
+    """An origin group outside the regime, with the reason printed on its rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: str
+    reference: Reference
+
+
+class RegimeFile(BaseModel):
+    """``rates/eu/regime.yaml``: the years the rules cover and the excluded origins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    first_rules_year: int
+    last_rules_year: int
+    reference: Reference
+    excluded_origin_groups: dict[str, ExcludedGroup]
+
+
+@cache
+def certificate_prices() -> CertificatePriceFile:
+    """The default certificate-price schedule with its sources."""
+    result: CertificatePriceFile = validate_file(
+        CertificatePriceFile, data_dir("rates") / "eu" / "certificate_price.yaml"
+    )
+    return result
+
+
+@cache
+def clinker_shares() -> ClinkerShareFile:
+    """Default clinker shares per cement heading."""
+    result: ClinkerShareFile = validate_file(
+        ClinkerShareFile, data_dir("rates") / "eu" / "clinker_share.yaml"
+    )
+    return result
+
+
+@cache
+def sectors() -> SectorsFile:
+    """Per-sector emission scope and route rules."""
+    result: SectorsFile = validate_file(SectorsFile, data_dir("rates") / "eu" / "sectors.yaml")
+    return result
+
+
+@cache
+def regime() -> RegimeFile:
+    """First rules year and excluded origin groups."""
+    result: RegimeFile = validate_file(RegimeFile, data_dir("rates") / "eu" / "regime.yaml")
+    return result

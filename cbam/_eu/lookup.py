@@ -1,0 +1,425 @@
+"""Pre-resolved lookup tables for the EU rules.
+
+The regulation's tables are keyed by headings of mixed depth (CN4, CN6, CN8), by country name
+with an 'Other countries' fallback, and by production route. Resolving that per import row would
+repeat the same work millions of times, so it is done once here, on the small reference tables,
+for every (origin, CN code, variant) an import row can name: each CN8 of Annex I and every
+shorter prefix of one (HS2, CN4, CN6, as most public trade data come). Import rows then need only
+equality joins.
+
+Resolution rules (each output row says which applied):
+
+* Default value: the origin's most specific listed heading (CN8, then CN6, then CN4); where the
+  origin is not listed, or its heading shows '-', the same search in 'Other countries and
+  territories'.
+* Benchmark route: the route asked for (the row's, else the default value's); else its twin for
+  the other steel grade (C/F, D/G, E/H); else the CN code's route-free benchmark; else the
+  sector's preferred route (``rates/eu/sectors.yaml``).
+* Aggregate codes (shorter than CN8): the simple mean, over the Annex I CN8 codes below the
+  prefix, of the per-tonne-of-good values (cement headings scaled by their default clinker
+  share); flagged ``default:aggregate`` unless every code resolved to the same heading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from cbam._errors import ScenarioError
+from cbam._eu import config
+from cbam._eu.reference import OTHER, benchmarks, default_values, goods
+
+VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
+BENCHMARK_COLUMNS = ("bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2")
+SCALED_COLUMNS = (*VALUE_COLUMNS, *BENCHMARK_COLUMNS)
+
+INTENSITY_SOURCES = (
+    "actual",
+    "default:country",
+    "default:other-countries",
+    "default:aggregate",
+)
+ROUTE_SOURCES = (
+    "row",
+    "default value",
+    "equivalent of row route",
+    "equivalent of default-value route",
+    "route-free",
+    "assumed (sector preference)",
+    "assumed (default variant)",
+    "aggregate",
+)
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The pre-resolved tables the pipeline joins against.
+
+    Attributes:
+        goods: ``cn_key`` -> sector, coverage and clinker facts (one row per code an input may use).
+        intensity: (``dv_origin``, ``cn_key``, ``variant_key``) -> default values and the
+            benchmarks at the default route.
+        route_benchmarks: (``cn_key``, ``route_key``) -> benchmarks when the row names a route.
+        dv_origins: Origins with their own rows in the default-value table.
+    """
+
+    goods: pl.DataFrame
+    intensity: pl.DataFrame
+    route_benchmarks: pl.DataFrame
+    dv_origins: frozenset[str]
+
+
+def _covered_cn8() -> pl.DataFrame:
+    """Annex I CN8 codes, plus default-value CN8 codes that split an Annex I CN8 (3102 10 1x)."""
+    annex = goods().select(pl.col("cn_code").alias("cn8"), "sector")
+    by_cn6 = (
+        annex.with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
+        .unique("cn6", keep="first", maintain_order=True)
+        .select("cn6", "sector")
+    )
+    extra = (
+        default_values()
+        .filter(pl.col("cn_code").str.len_chars() == 8)
+        .select(pl.col("cn_code").alias("cn8"))
+        .unique()
+        .join(annex, on="cn8", how="anti")
+        .with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
+        .join(by_cn6, on="cn6", how="inner")
+        .select("cn8", "sector")
+    )
+    return pl.concat([annex, extra]).sort("cn8")
+
+
+def _with_variants(covered: pl.DataFrame) -> pl.DataFrame:
+    variants = (
+        default_values()
+        .filter(pl.col("variant") != "")
+        .select(pl.col("cn_code").alias("cn8"), "variant")
+        .unique()
+    )
+    if variants.filter(pl.col("cn8").str.len_chars() != 8).height:
+        raise ScenarioError("rates/eu/default_values.csv: variants are supported on CN8 headings only")
+    return (
+        covered.join(variants, on="cn8", how="left")
+        .with_columns(pl.col("variant").fill_null(""))
+        .sort("cn8", "variant")
+    )
+
+
+def _best_default_rows(base: pl.DataFrame) -> pl.DataFrame:
+    """For each (origin, cn8, variant) of ``base``, the most specific listed default-value row."""
+    dv = default_values().rename({"cn_code": "heading", "route": "dv_route"})
+    candidates = []
+    for rank, length in enumerate((8, 6, 4)):
+        keyed = base.with_columns(pl.col("cn8").str.slice(0, length).alias("heading"))
+        exact = keyed.join(dv, on=["origin", "heading", "variant"], how="inner")
+        generic = keyed.join(
+            dv.filter(pl.col("variant") == "").drop("variant"), on=["origin", "heading"], how="inner"
+        )
+        candidates += [
+            exact.with_columns(pl.lit(2 * rank).alias("rank")),
+            generic.with_columns(pl.lit(2 * rank + 1).alias("rank")),
+        ]
+    return (
+        pl.concat(candidates, how="diagonal")
+        .sort("rank")
+        .group_by(["origin", "cn8", "variant"], maintain_order=True)
+        .first()
+        .drop("rank")
+    )
+
+
+def _resolve_defaults(covered: pl.DataFrame) -> pl.DataFrame:
+    """Default values for every (dv origin, covered CN8, variant), with the 'Other' fallback."""
+    dv_origins = default_values().select("origin").unique().sort("origin")
+    keep = ["cn8", "variant", *VALUE_COLUMNS, "dv_route", "heading"]
+    other = (
+        _best_default_rows(covered.with_columns(pl.lit(OTHER).alias("origin")))
+        .filter(pl.col("status") == "value")
+        .select(keep)
+    )
+    base = dv_origins.join(covered, how="cross")
+    own = (
+        _best_default_rows(base)
+        .filter(pl.col("status") == "value")
+        .select(["origin", *keep])
+        .with_columns(pl.lit("default:country").alias("intensity_source"))
+    )
+    fallback = other.with_columns(
+        pl.lit("default:other-countries").alias("intensity_source"),
+        pl.lit(OTHER).alias("heading_origin"),
+    )
+    resolved = base.join(own, on=["origin", "cn8", "variant"], how="left").with_columns(
+        pl.when(pl.col("intensity_source").is_not_null())
+        .then(pl.col("origin"))
+        .alias("heading_origin")
+    )
+    has_own = pl.col("intensity_source").is_not_null()
+    resolved = resolved.join(fallback, on=["cn8", "variant"], how="left", suffix="_other")
+    return resolved.select(
+        "origin",
+        "cn8",
+        "variant",
+        "sector",
+        *[
+            pl.when(has_own).then(pl.col(c)).otherwise(pl.col(f"{c}_other")).alias(c)
+            for c in (*VALUE_COLUMNS, "dv_route", "heading", "heading_origin", "intensity_source")
+        ],
+    )
+
+
+def _benchmark_wide() -> pl.DataFrame:
+    """Benchmarks as (cn8, column, route) -> value in period 1 (2026-27) and 2 (2028-30)."""
+    bm = benchmarks()
+    return bm.group_by(["cn_code", "column", "route"], maintain_order=True).agg(
+        pl.col("benchmark").filter(pl.col("period").is_in(["", "2026-2027"])).first().alias("p1"),
+        pl.col("benchmark").filter(pl.col("period").is_in(["", "2028-2030"])).first().alias("p2"),
+    ).rename({"cn_code": "cn8"})
+
+
+def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -> pl.DataFrame:
+    """Benchmarks for (cn8, sector, req_route) in both columns, by the route rules above."""
+    wide = _benchmark_wide()
+    sectors = config.sectors()
+    twins = pl.DataFrame(
+        {"req_route": list(sectors.route_equivalents), "twin": list(sectors.route_equivalents.values())}
+    )
+    preference = pl.DataFrame(
+        [
+            {"sector": name, "route": route, "pref": i}
+            for name, rules in sectors.sectors.items()
+            for i, route in enumerate(rules.route_preference)
+        ],
+        schema={"sector": pl.String, "route": pl.String, "pref": pl.Int64},
+    )
+    req = requests.join(twins, on="req_route", how="left")
+    out = requests
+    for column in ("A", "B"):
+        w = wide.filter(pl.col("column") == column).drop("column")
+        exact = req.join(w, left_on=["cn8", "req_route"], right_on=["cn8", "route"]).with_columns(
+            pl.col("req_route").alias("route_used"),
+            pl.when(pl.col("req_route") == "")
+            .then(pl.lit("route-free"))
+            .otherwise(pl.lit(exact_label))
+            .alias("route_source"),
+            pl.lit(0).alias("rank"),
+        )
+        twin = req.join(w, left_on=["cn8", "twin"], right_on=["cn8", "route"]).with_columns(
+            pl.col("twin").alias("route_used"), pl.lit(twin_label).alias("route_source"),
+            pl.lit(1).alias("rank"),
+        )
+        free = req.join(w.filter(pl.col("route") == "").drop("route"), on="cn8").with_columns(
+            pl.lit("").alias("route_used"), pl.lit("route-free").alias("route_source"),
+            pl.lit(2).alias("rank"),
+        )
+        preferred = (
+            req.join(w, on="cn8")
+            .join(preference, on=["sector", "route"])
+            .sort("pref")
+            .group_by(["cn8", "req_route"], maintain_order=True)
+            .first()
+            .with_columns(
+                pl.col("route").alias("route_used"),
+                pl.lit("assumed (sector preference)").alias("route_source"),
+                pl.lit(3).alias("rank"),
+            )
+        )
+        cols = ["cn8", "req_route", "p1", "p2", "route_used", "route_source", "rank"]
+        best = (
+            pl.concat([f.select(cols) for f in (exact, twin, free, preferred)])
+            .sort("rank")
+            .group_by(["cn8", "req_route"], maintain_order=True)
+            .first()
+        )
+        tag = column.lower()
+        out = out.join(
+            best.select(
+                "cn8",
+                "req_route",
+                pl.col("p1").alias(f"bm_{tag}_1"),
+                pl.col("p2").alias(f"bm_{tag}_2"),
+                pl.col("route_used").alias(f"route_{tag}"),
+                pl.col("route_source").alias(f"route_source_{tag}"),
+            ),
+            on=["cn8", "req_route"],
+            how="left",
+        )
+    return out
+
+
+def _clinker_scale(clinker_shares: dict[str, float]) -> pl.Expr:
+    """Per-tonne-of-good factor of a CN8: its default clinker share, 1 for other headings."""
+    return (
+        pl.col("cn8")
+        .replace_strict(clinker_shares, default=1.0, return_dtype=pl.Float64)
+        .alias("scale")
+    )
+
+
+def _prefix_rows(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Repeat each CN8 row under its HS2, CN4 and CN6 prefixes as ``cn_key``."""
+    return pl.concat(
+        [frame.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
+    ).select([*keys, "cn_key", *[c for c in frame.columns if c not in keys]])
+
+
+def _aggregate(frame: pl.DataFrame, by: list[str], clinker_shares: dict[str, float]) -> pl.DataFrame:
+    """Mean per-tonne-of-good values over the CN8 codes under each prefix (see module doc)."""
+    scaled = frame.with_columns(_clinker_scale(clinker_shares)).with_columns(
+        [pl.col(c) * pl.col("scale") for c in SCALED_COLUMNS if c in frame.columns]
+    )
+    return _prefix_rows(scaled, by[:-1] if by[-1] == "cn_key" else by)
+
+
+def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, str]) -> Lookups:
+    """Resolve the EU reference tables into the three lookup tables the pipeline joins.
+
+    Args:
+        clinker_shares: CN8 -> default clinker share of the clinker-based cement headings.
+        default_variants: CN8 -> variant used when a row names none (grey clinker ``A``).
+    """
+    sectors = config.sectors()
+    covered = _covered_cn8()
+    covered_v = _with_variants(covered)
+    defaults = _resolve_defaults(covered_v)
+
+    # Benchmarks at the default value's route, for both columns.
+    requests = defaults.select("cn8", "sector", pl.col("dv_route").fill_null("").alias("req_route")).unique()
+    at_default_route = _resolve_routes(requests, "default value", "equivalent of default-value route")
+    cn8_rows = defaults.with_columns(pl.col("dv_route").fill_null("").alias("req_route")).join(
+        at_default_route.drop("sector"), on=["cn8", "req_route"], how="left"
+    ).drop("req_route")
+
+    # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
+    variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
+    agg_input = cn8_rows.with_columns(_clinker_scale(clinker_shares)).with_columns(
+        [pl.col(c) * pl.col("scale") for c in SCALED_COLUMNS]
+    )
+    prefixed = pl.concat(
+        [agg_input.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
+    )
+    prefix_variants = (
+        pl.concat(
+            [variant_keys.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
+        )
+        .select("cn_key", pl.col("variant").alias("variant_key"))
+        .unique()
+    )
+    plain = prefixed.filter(pl.col("variant") == "")
+    expanded = pl.concat(
+        [
+            prefixed.filter(pl.col("variant") != "").with_columns(pl.col("variant").alias("variant_key")),
+            plain.join(prefix_variants, on="cn_key", how="inner"),
+            plain.join(prefix_variants, on="cn_key", how="anti").with_columns(
+                pl.lit("").alias("variant_key")
+            ),
+        ],
+        how="diagonal",
+    )
+    heading_id = pl.concat_str([pl.col("heading_origin"), pl.col("heading")], separator="/")
+    aggregates = expanded.group_by(["origin", "cn_key", "variant_key"]).agg(
+        *[pl.col(c).mean() for c in SCALED_COLUMNS],
+        pl.when(heading_id.drop_nulls().n_unique() == 1)
+        .then(pl.col("intensity_source").drop_nulls().first())
+        .when(pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any())
+        .then(pl.lit("default:aggregate"))
+        .alias("intensity_source"),
+    ).with_columns(
+        pl.lit(None, pl.String).alias("dv_route"),
+        pl.lit("").alias("route_a"),
+        pl.lit("").alias("route_b"),
+        pl.lit("aggregate").alias("route_source_a"),
+        pl.lit("aggregate").alias("route_source_b"),
+    )
+    intensity_cols = [*SCALED_COLUMNS, "dv_route", "intensity_source",
+                      "route_a", "route_b", "route_source_a", "route_source_b"]
+    intensity = pl.concat(
+        [
+            cn8_rows.select(
+                pl.col("origin").alias("dv_origin"),
+                pl.col("cn8").alias("cn_key"),
+                pl.col("variant").alias("variant_key"),
+                *intensity_cols,
+            ),
+            aggregates.select(pl.col("origin").alias("dv_origin"), "cn_key", "variant_key",
+                              *intensity_cols),
+        ]
+    )
+
+    # Goods: sector and facts per input code. A prefix spanning two sectors is ambiguous.
+    cn8_goods = covered_v.group_by("cn8", maintain_order=True).agg(
+        pl.col("sector").first(), (pl.col("variant") != "").any().alias("has_variants")
+    ).select(
+        pl.col("cn8").alias("cn_key"), "sector", "has_variants",
+        pl.lit(False).alias("is_aggregate"), pl.lit(1, pl.UInt32).alias("n_cn8"),
+    )
+    prefix_goods = (
+        pl.concat([covered_v.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)])
+        .group_by("cn_key")
+        .agg(
+            pl.col("sector").unique().sort().alias("sectors"),
+            (pl.col("variant") != "").any().alias("has_variants"),
+            pl.col("cn8").n_unique().alias("n_cn8"),
+        )
+        .with_columns(
+            pl.when(pl.col("sectors").list.len() == 1).then(pl.col("sectors").list.first()).alias("sector"),
+            pl.lit(True).alias("is_aggregate"),
+        )
+    )
+    indirect = [n for n, r in sectors.sectors.items() if r.emissions == "direct_and_indirect"]
+    goods_table = pl.concat(
+        [cn8_goods, prefix_goods.with_columns(pl.col("sectors").list.join(", ").alias("sectors"))],
+        how="diagonal",
+    ).with_columns(
+        pl.col("sector").is_in(indirect).alias("counts_indirect"),
+        (pl.col("cn_key").is_in(list(clinker_shares)) & ~pl.col("is_aggregate")).alias("clinker_basis"),
+        pl.col("cn_key").replace_strict(clinker_shares, default=None, return_dtype=pl.Float64)
+        .alias("default_clinker_share"),
+        pl.col("cn_key").replace_strict(default_variants, default=None, return_dtype=pl.String)
+        .alias("default_variant"),
+    )
+    # Aggregates take the default variant of the heading below them that has variants.
+    prefix_default_variant = pl.concat(
+        [
+            pl.DataFrame({"cn8": list(default_variants), "dv": list(default_variants.values())})
+            .with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
+            for n in (2, 4, 6)
+        ]
+    ).select("cn_key", "dv")
+    goods_table = goods_table.join(prefix_default_variant, on="cn_key", how="left").with_columns(
+        pl.coalesce("default_variant", "dv").alias("default_variant")
+    ).drop("dv")
+
+    # Benchmarks for rows that name their own route: every marker valid for the CN8's sector.
+    marker_rows = pl.DataFrame(
+        [{"sector": name, "req_route": r} for name, rules in sectors.sectors.items() for r in rules.routes],
+        schema={"sector": pl.String, "req_route": pl.String},
+    )
+    route_requests = covered.join(marker_rows, on="sector", how="inner")
+    by_route = _resolve_routes(route_requests, "row", "equivalent of row route")
+    by_route_scaled = by_route.with_columns(_clinker_scale(clinker_shares)).with_columns(
+        [pl.col(c) * pl.col("scale") for c in BENCHMARK_COLUMNS]
+    )
+    route_agg = (
+        pl.concat([by_route_scaled.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)])
+        .group_by(["cn_key", "req_route"])
+        .agg(*[pl.col(c).mean() for c in BENCHMARK_COLUMNS])
+        .with_columns(
+            pl.lit("").alias("route_a"), pl.lit("").alias("route_b"),
+            pl.lit("aggregate").alias("route_source_a"), pl.lit("aggregate").alias("route_source_b"),
+        )
+    )
+    route_cols = [*BENCHMARK_COLUMNS, "route_a", "route_b", "route_source_a", "route_source_b"]
+    route_benchmarks = pl.concat(
+        [
+            by_route.select(pl.col("cn8").alias("cn_key"), pl.col("req_route").alias("route_key"), *route_cols),
+            route_agg.select("cn_key", pl.col("req_route").alias("route_key"), *route_cols),
+        ]
+    )
+    return Lookups(
+        goods=goods_table,
+        intensity=intensity,
+        route_benchmarks=route_benchmarks,
+        dv_origins=frozenset(default_values()["origin"].unique().to_list()),
+    )

@@ -1,0 +1,98 @@
+"""``compute``: one output row per import row, every input column kept, in order."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar, overload
+
+import polars as pl
+
+from cbam._errors import CbamInputError
+from cbam._eu import rules as eu_rules
+from cbam._scenario import Scenario, load_scenario
+from cbam._schema import (
+    OUTPUT_COLUMNS,
+    check_columns,
+    collect_problems,
+    error_message,
+    normalise,
+    number_checks,
+)
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+OnError = Literal["raise", "flag"]
+
+
+@overload
+def compute(imports: pl.DataFrame, scenario: Scenario | str = ..., *,
+            on_error: OnError = ...) -> pl.DataFrame: ...
+@overload
+def compute(imports: pl.LazyFrame, scenario: Scenario | str = ..., *,
+            on_error: OnError = ...) -> pl.LazyFrame: ...
+
+
+def compute(imports: FrameT, scenario: Scenario | str = "eu-cbam", *,
+            on_error: OnError = "raise") -> FrameT:
+    """Compute embedded emissions, certificates and fees for every import row.
+
+    Args:
+        imports: Rows with ``year``, ``origin``, ``cn_code``, ``quantity_t`` and optionally
+            ``value_eur``, ``importer``, ``quarter``, ``route``, ``see_direct``,
+            ``see_indirect``, ``clinker_share``. A DataFrame gives a DataFrame back; a
+            LazyFrame gives a LazyFrame.
+        scenario: A ``Scenario`` or the name or path of one.
+        on_error: ``"raise"`` (default) raises ``CbamInputError`` naming the column, values and
+            first rows at fault; ``"flag"`` keeps such rows, with null results and the fault in
+            ``input_error``. With a LazyFrame, ``"raise"`` runs one validation pass over the input
+            when called.
+
+    Returns:
+        The input columns in their order, followed by the columns of ``OUTPUT_COLUMNS``.
+
+    Raises:
+        CbamInputError: bad input, when ``on_error="raise"``.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["7207 11 11"],
+        ...                      "quantity_t": [100.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> out = cbam.compute(rows, s)
+        >>> out.select("embedded_t", "free_allocation_t", "certificates", "fee_eur").round(3).row(0)
+        (254.1, 132.99, 121.11, 9688.8)
+    """
+    if on_error not in ("raise", "flag"):
+        raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    lazy = imports.lazy()
+    schema = lazy.collect_schema()
+    check_columns(schema)
+    input_columns = list(schema.names())
+    rules = eu_rules.plan(normalise(lazy, schema), schema, chosen)
+    checks = number_checks(schema) + rules.checks
+    outputs = [c for c in OUTPUT_COLUMNS if c != "input_error"]
+    renamed = rules.frame.with_columns(pl.col("clinker_share_applied"))
+
+    if on_error == "flag":
+        flagged = renamed.with_columns(error_message(checks))
+        ok = pl.col("input_error").is_null()
+        result = flagged.select(
+            *input_columns,
+            *[pl.when(ok).then(pl.col(c)).alias(c) for c in outputs],
+            "input_error",
+        )
+        return result.collect() if isinstance(imports, pl.DataFrame) else result
+
+    final = [*input_columns, *outputs, pl.lit(None, pl.String).alias("input_error")]
+    if isinstance(imports, pl.DataFrame):
+        # One pass: collect results and check flags together, then drop the internals.
+        flags = [c.failed.fill_null(False).alias(f"_c_fail{i}") for i, c in enumerate(checks)]
+        shown = [c.shown.alias(f"_c_shown{i}") for i, c in enumerate(checks)]
+        full = renamed.with_columns(*flags, *shown).collect()
+        if full.select(pl.any_horizontal(pl.col("^_c_fail.*$")).any()).item():
+            problems = collect_problems(full, checks)
+            raise CbamInputError(problems)
+        return full.select(final)
+    problems = collect_problems(renamed, checks)
+    if problems:
+        raise CbamInputError(problems)
+    return renamed.select(final)

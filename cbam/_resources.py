@@ -1,0 +1,33 @@
+"""Where the reference data lives: inside the installed package, or beside it in a checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+DataKind = Literal["rates", "country_lists", "data"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(kind: DataKind) -> Path:
+    """Return the folder holding ``rates/``, ``country_lists/`` or ``data/``.
+
+    A wheel carries them under ``cbam/_data/``; an editable install or a checkout reads the
+    repository's top-level folders.
+    """
+    for candidate in (_PACKAGE / "_data" / kind, _PACKAGE.parent / kind):
+        if candidate.is_dir():
+            return candidate
+    msg = f"cbam reference data folder '{kind}' not found (looked in {_PACKAGE / '_data'})"
+    raise FileNotFoundError(msg)
+
+
+def scenarios_dir() -> Path:
+    """Return the folder of bundled scenario files."""
+    return _PACKAGE / "scenarios"
+
+
+def bundled_imports() -> Path:
+    """Return the bundled EU import data set used by ``cbam run`` by default."""
+    return data_dir("data") / "eu27_comext_cbam_imports_2019_2025.csv"

@@ -1,0 +1,186 @@
+"""Scenarios: YAML files validated by pydantic, which can extend one another.
+
+A scenario names a regime and overrides any of its parameters. ``extends: NAME`` starts from
+another scenario (bundled name or path); the child's keys are merged into the parent's
+(mappings merge key by key, other values replace), then ``overrides:`` applies dotted paths such
+as ``certificate_price_eur.2030: 120``. Parameters left unset (null) take the cited defaults in
+``rates/``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cbam._errors import ScenarioError
+from cbam._resources import scenarios_dir
+from cbam._yaml import read_yaml_mapping
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
+
+
+class Scenario(BaseModel):
+    """A validated scenario.
+
+    Attributes:
+        name: Short name, printed in outputs.
+        description: One line on what the scenario models.
+        regime: The rule set (only ``eu-cbam`` so far).
+        rules_year: Apply this year's rules to every row (``None``: each row's ``year``).
+        certificate_price_eur: A number, or year -> price, or year -> quarter -> price; years
+            are a step function (a price applies until the next year listed). ``None`` takes
+            ``rates/eu/certificate_price.yaml``.
+        cbam_factor: Year -> CBAM factor override (step function); ``None`` takes
+            ``rates/eu/cbam_factor.yaml``.
+        cross_sectoral_correction_factor: A number or year -> factor; ``None`` takes
+            ``rates/eu/cross_sectoral_correction_factor.yaml``.
+        clinker_share: CN8 heading -> default clinker share, overriding
+            ``rates/eu/clinker_share.yaml`` for rows without a ``clinker_share`` value.
+        excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime.
+        extends: The scenario this one was built on, for the record.
+        source: The file it was read from, for the record.
+
+    Example:
+        >>> import cbam
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> (s.name, s.certificate_price_eur, s.rules_year)
+        ('eu-cbam', 80.0, None)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    regime: Literal["eu-cbam"] = "eu-cbam"
+    rules_year: Annotated[int, Field(ge=2026, le=2100)] | None = None
+    certificate_price_eur: PriceSchedule | None = None
+    cbam_factor: dict[int, Share] | None = None
+    cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
+    clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    excluded_origin_groups: list[str] = Field(
+        default_factory=lambda: ["eu27", "eu_cbam_annex_iii"]
+    )
+    extends: str | None = None
+    source: str | None = None
+
+    @field_validator("clinker_share")
+    @classmethod
+    def _cn8_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in value if not (k.isdigit() and len(k) == 8)]
+        if bad:
+            raise ValueError(f"clinker_share keys must be CN8 codes (8 digits), got {bad}")
+        return value
+
+
+def list_scenarios() -> dict[str, str]:
+    """Bundled scenario names with their one-line descriptions.
+
+    Example:
+        >>> "eu-cbam" in list_scenarios()
+        True
+    """
+    result: dict[str, str] = {}
+    for path in sorted(scenarios_dir().glob("*.yaml")):
+        raw = read_yaml_mapping(path)
+        result[path.stem] = str(raw.get("description", "")).strip()
+    return result
+
+
+def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        return path
+    bundled = scenarios_dir() / f"{text}.yaml"
+    if not bundled.is_file():
+        known = ", ".join(sorted(list_scenarios()))
+        raise ScenarioError(f"unknown scenario '{text}' (bundled: {known}; or give a YAML path)")
+    return bundled
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
+    parts = dotted.split(".")
+    node: dict[Any, Any] = tree
+    for depth, part in enumerate(parts):
+        # YAML keys may be ints (years, quarters): match a segment to an existing key by text.
+        key: Any = next((k for k in node if str(k) == part), part)
+        if depth == len(parts) - 1:
+            node[key] = value
+            return
+        child = node.get(key)
+        if child is None or not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    raise ScenarioError(f"{where}: empty override path")
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, resolved))
+        raise ScenarioError(f"scenario extends itself: {cycle}")
+    raw = read_yaml_mapping(path)
+    parent_name = raw.pop("extends", None)
+    overrides = raw.pop("overrides", None) or {}
+    if not isinstance(overrides, dict):
+        raise ScenarioError(f"{path}: 'overrides' must be a mapping of dotted paths to values")
+    if parent_name is not None:
+        parent_path = _resolve_path(str(parent_name), path.parent)
+        base = _load_raw(parent_path, (*chain, resolved))
+        base.pop("source", None)
+        raw = _merge(base, raw)
+        raw["extends"] = str(parent_name)
+    for dotted, value in overrides.items():
+        _set_dotted(raw, str(dotted), value, str(path))
+    raw["source"] = str(path)
+    return raw
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Load a bundled scenario by name, or a scenario YAML file by path.
+
+    Args:
+        name_or_path: A bundled name (``cbam scenarios`` lists them) or a path to a YAML file.
+        overrides: Dotted parameter paths and their values, applied last, e.g.
+            ``{"certificate_price_eur": 80}`` or ``{"clinker_share.25232900": 0.8}``.
+
+    Raises:
+        ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,
+            naming the file and the offending key.
+
+    Example:
+        >>> load_scenario("eu-cbam", overrides={"rules_year": 2030}).rules_year
+        2030
+    """
+    path = _resolve_path(name_or_path, None)
+    raw = _load_raw(path, ())
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value, "overrides")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ScenarioError(f"{path}: invalid scenario: {problems}") from exc

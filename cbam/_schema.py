@@ -1,0 +1,237 @@
+"""The import-frame contract: input columns, their normalised forms, and the output columns.
+
+Schema checks run on the LazyFrame's schema without collecting. Value checks are expressions
+evaluated with the pipeline, so a bad row is found in the same pass that computes the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from cbam._errors import CbamInputError, InputProblem
+
+REQUIRED_COLUMNS: dict[str, str] = {
+    "year": "integer calendar year",
+    "origin": "ISO 3166-1 alpha-3 code of the country of origin",
+    "cn_code": "CN/HS code: 2, 4, 6 or 8 digits, spaces allowed",
+    "quantity_t": "net mass in tonnes",
+}
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "value_eur": "customs value in EUR",
+    "importer": "declarant identifier",
+    "quarter": "quarter of import, 1-4",
+    "route": "production route marker (A-L, see rates/eu/sectors.yaml)",
+    "see_direct": "verified actual direct emissions, t CO2e per t (cement: per t clinker)",
+    "see_indirect": "verified actual indirect emissions, t CO2e per t (cement: per t clinker)",
+    "clinker_share": "t clinker per t of good, for clinker-based cement headings",
+}
+NUMERIC_COLUMNS = ("quantity_t", "value_eur", "see_direct", "see_indirect", "clinker_share")
+INTEGER_COLUMNS = ("year", "quarter")
+TEXT_COLUMNS = ("origin", "cn_code", "importer", "route")
+
+OUTPUT_COLUMNS: dict[str, str] = {
+    "sector": "CBAM sector of the code (null: not a CBAM good)",
+    "rules_year": "the year whose rules were applied",
+    "intensity_source": "actual, default:country, default:other-countries or default:aggregate",
+    "see_t_per_t": "specific embedded emissions used (cement: per t clinker)",
+    "clinker_share_applied": "t clinker per t of good applied (null where not clinker-based)",
+    "clinker_share_source": "row, scenario default, or aggregate (heading defaults)",
+    "embedded_t": "embedded emissions, t CO2e",
+    "benchmark_t_per_t": "CBAM benchmark applied (IR 2025/2620)",
+    "benchmark_column": "A (actual values) or B (default values)",
+    "benchmark_route": "route marker of the benchmark ('' route-free)",
+    "benchmark_route_source": "why that route",
+    "cbam_factor": "CBAM factor of the rules year",
+    "cross_sectoral_correction_factor": "CSCF of the rules year",
+    "free_allocation_t": "free-allocation adjustment, t CO2e",
+    "deduction_t": "deduction for carbon price paid abroad, t CO2e",
+    "certificates": "CBAM certificates due",
+    "certificate_price_eur": "certificate price applied, EUR per certificate",
+    "certificate_price_period": "the period whose price applied",
+    "fee_before_exemptions_eur": "fee had the row not been exempt, EUR",
+    "fee_eur": "fee, EUR (unrounded)",
+    "exempt": "whether the row owes nothing by rule",
+    "exemption_reason": "why (null when not exempt)",
+    "ave": "ad valorem equivalent: fee_eur / value_eur (null without a positive value)",
+    "input_error": "what is wrong with the row (lenient mode only; null otherwise)",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row-level validity check: rows where ``failed`` is true have ``message``."""
+
+    column: str
+    message: str
+    failed: pl.Expr
+    shown: pl.Expr
+
+
+def _kind_ok(column: str, dtype: pl.DataType) -> bool:
+    if dtype == pl.Null:
+        return True
+    if column in NUMERIC_COLUMNS or column in INTEGER_COLUMNS:
+        return dtype.is_numeric() or dtype == pl.String
+    return dtype == pl.String or dtype.is_integer() or dtype == pl.Categorical
+
+
+def check_columns(schema: Mapping[str, pl.DataType]) -> None:
+    """Fail on missing required columns, columns of an unusable type, or output names in input.
+
+    Raises:
+        CbamInputError: naming each offending column.
+    """
+    problems: list[InputProblem] = []
+    for column, meaning in REQUIRED_COLUMNS.items():
+        if column not in schema:
+            problems.append(InputProblem(column, f"required column is missing ({meaning})", 0))
+    for column, dtype in schema.items():
+        if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
+            if not _kind_ok(column, dtype):
+                problems.append(InputProblem(column, f"has dtype {dtype}, which cannot hold it", 0))
+        elif column in OUTPUT_COLUMNS:
+            problems.append(InputProblem(column, "is an output column; rename or drop it", 0))
+        elif column.startswith("_c_"):
+            problems.append(InputProblem(column, "names starting with '_c_' are reserved", 0))
+    if problems:
+        raise CbamInputError(problems)
+
+
+def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    if column not in schema:
+        return pl.lit(None, pl.Float64)
+    raw = pl.col(column)
+    if schema[column] == pl.String:
+        raw = raw.str.strip_chars()
+    return raw.cast(pl.Float64, strict=False)
+
+
+def _integer(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    number = _number(column, schema)
+    # Only whole numbers count: 2026.5 is not a year.
+    return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
+
+
+def _text(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    if column not in schema:
+        return pl.lit("")
+    return pl.col(column).cast(pl.String).str.strip_chars()
+
+
+def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
+    """Add the normalised ``_c_*`` columns the rules read; input columns stay untouched."""
+    return lf.with_row_index("_c_row").with_columns(
+        _integer("year", schema).alias("_c_year"),
+        _text("origin", schema).str.to_uppercase().alias("_c_origin"),
+        _text("cn_code", schema).str.replace_all(" ", "", literal=True).alias("_c_cn"),
+        _number("quantity_t", schema).alias("_c_qty"),
+        _number("value_eur", schema).alias("_c_value"),
+        _integer("quarter", schema).alias("_c_quarter"),
+        _text("route", schema).str.to_uppercase().fill_null("").alias("_c_route"),
+        _number("see_direct", schema).alias("_c_see_d"),
+        _number("see_indirect", schema).alias("_c_see_i"),
+        _number("clinker_share", schema).alias("_c_clinker"),
+    )
+
+
+def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    if column not in schema:
+        return pl.lit(False)
+    raw = pl.col(column)
+    if schema[column] == pl.String:
+        return raw.str.strip_chars().str.len_chars() > 0
+    return raw.is_not_null()
+
+
+def _shown(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    if column not in schema:
+        return pl.lit("(absent)")
+    return pl.col(column).cast(pl.String).fill_null("null")
+
+
+def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
+    """Type and range checks of the numeric input columns."""
+    checks: list[Check] = []
+    normalised = {
+        "quantity_t": "_c_qty",
+        "value_eur": "_c_value",
+        "see_direct": "_c_see_d",
+        "see_indirect": "_c_see_i",
+        "clinker_share": "_c_clinker",
+    }
+    for column, internal in normalised.items():
+        value = pl.col(internal)
+        shown = _shown(column, schema)
+        if column == "quantity_t":
+            checks.append(Check(column, "missing or not a number", value.is_null(), shown))
+        else:
+            checks.append(
+                Check(column, "not a number", _present(column, schema) & value.is_null(), shown)
+            )
+        checks.append(Check(column, "not a finite number", ~value.is_finite(), shown))
+        checks.append(Check(column, "negative", value < 0, shown))
+    checks.append(
+        Check(
+            "clinker_share",
+            "must be above 0 and at most 1 (t clinker per t of good)",
+            (pl.col("_c_clinker") == 0) | (pl.col("_c_clinker") > 1),
+            _shown("clinker_share", schema),
+        )
+    )
+    for column, internal in (("year", "_c_year"), ("quarter", "_c_quarter")):
+        shown = _shown(column, schema)
+        if column == "year":
+            checks.append(Check(column, "missing or not a whole number", pl.col(internal).is_null(), shown))
+        else:
+            checks.append(
+                Check(column, "not a whole number", _present(column, schema) & pl.col(internal).is_null(), shown)
+            )
+    checks.append(
+        Check("quarter", "must be 1, 2, 3 or 4", ~pl.col("_c_quarter").is_between(1, 4),
+              _shown("quarter", schema))
+    )
+    return checks
+
+
+def collect_problems(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check],
+                     limit: int = 5) -> list[InputProblem]:
+    """Evaluate ``checks`` in one aggregation and return the ones that failed on some row."""
+    aggregations: list[pl.Expr] = []
+    for i, check in enumerate(checks):
+        failed = check.failed.fill_null(False)
+        aggregations += [
+            failed.sum().alias(f"n{i}"),
+            pl.col("_c_row").filter(failed).head(limit).implode().alias(f"r{i}"),
+            check.shown.filter(failed).head(limit).implode().alias(f"v{i}"),
+        ]
+    summary = frame.lazy().select(aggregations).collect().row(0, named=True)
+    return [
+        InputProblem(
+            check.column,
+            check.message,
+            int(summary[f"n{i}"]),
+            tuple(int(r) for r in summary[f"r{i}"]),
+            tuple(str(v) for v in summary[f"v{i}"]),
+        )
+        for i, check in enumerate(checks)
+        if summary[f"n{i}"]
+    ]
+
+
+def error_message(checks: list[Check]) -> pl.Expr:
+    """A text column naming every failed check of the row (null when none failed)."""
+    parts = [
+        pl.when(c.failed.fill_null(False)).then(pl.lit(f"{c.column}: {c.message}"))
+        for c in checks
+    ]
+    joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
+    return pl.when(joined.str.len_chars() > 0).then(joined).alias("input_error")
+
+
+def raise_if_problems(problems: list[InputProblem]) -> None:
+    """Raise ``CbamInputError`` listing ``problems`` when there are any."""
+    if problems:
+        raise CbamInputError(problems)

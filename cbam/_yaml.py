@@ -1,0 +1,58 @@
+"""Safe YAML reading with errors that name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cbam._errors import ScenarioError
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            mark = key_node.start_mark
+            msg = f"duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1}"
+            raise yaml.constructor.ConstructorError(None, None, msg, mark)
+        mapping[key] = loader.construct_object(value_node)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold one mapping, with a safe loader.
+
+    Raises:
+        ScenarioError: naming the file (and line, where YAML gives one) when the file is missing,
+            is not valid YAML, or does not hold a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read file: {exc}") from exc
+    try:
+        loaded = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{path}: malformed YAML{where}: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: malformed YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        kind = type(loaded).__name__
+        raise ScenarioError(f"{path}: expected a YAML mapping at the top level, found {kind}")
+    return loaded

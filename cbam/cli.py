@@ -1,0 +1,157 @@
+"""Command line: ``cbam run``, ``cbam scenarios``.
+
+``cbam run`` computes fees for an import file (CSV or Parquet; the bundled EU import data by
+default) and prints totals by the chosen columns; ``--out`` writes every row's result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from cbam import __version__
+from cbam._errors import CbamInputError, ScenarioError
+from cbam._pipeline import compute
+from cbam._resources import bundled_imports
+from cbam._scenario import Scenario, list_scenarios, load_scenario
+from cbam._summary import summarise
+
+_TEXT_COLUMNS = {"origin": pl.String, "cn_code": pl.String, "importer": pl.String,
+                 "route": pl.String}
+
+
+def read_imports(path: Path) -> pl.DataFrame:
+    """Read an import file; CN codes and other identifiers stay text (no lost leading zeros)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        if suffix in (".csv", ".txt"):
+            return pl.read_csv(path, schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ScenarioError(f"{path}: cannot read import file: {exc}") from exc
+    raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv or .parquet)")
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    if path.suffix.lower() == ".parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_csv(path)
+
+
+def _print_table(frame: pl.DataFrame) -> None:
+    with pl.Config(
+        tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, thousands_separator=",",
+        float_precision=2, tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
+        tbl_formatting="ASCII_MARKDOWN", fmt_str_lengths=40,
+    ):
+        print(frame)
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides = {"rules_year": args.rules_year} if args.rules_year else None
+    scenario: Scenario = load_scenario(args.scenario, overrides=overrides)
+    path = Path(args.imports) if args.imports else bundled_imports()
+    imports = read_imports(path)
+    if args.year:
+        years = [int(y) for y in args.year.split(",")]
+        imports = imports.filter(pl.col("year").is_in(years))
+    try:
+        fees = compute(imports, scenario, on_error=args.on_error)
+    except CbamInputError as exc:
+        csv = path.suffix.lower() != ".parquet"
+        raise CbamInputError(exc.problems, source=str(path), row_offset=2 if csv else 0,
+                             row_label="line" if csv else "row") from None
+    by = [c for c in args.by.split(",") if c] if args.by else []
+    unknown = [c for c in by if c not in fees.columns]
+    if unknown:
+        raise ScenarioError(f"--by: unknown columns {unknown} (available: {fees.columns})")
+
+    rules = (f"the {scenario.rules_year} rules applied to every row (rules_year)"
+             if scenario.rules_year else "each row under its own year's rules")
+    years = fees["year"].unique().sort().to_list()
+    print(f"cbam {__version__}: scenario '{scenario.name}': {scenario.description}")
+    print(f"imports: {path.name}, {fees.height:,} rows, years {years[0]}-{years[-1]}"
+          if years else f"imports: {path.name}, no rows")
+    print(f"rules: {rules}")
+    prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
+    for period, price, n in prices.iter_rows():
+        if price is not None:
+            print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
+    summary = summarise(fees, by=by)
+    shown = summary.head(args.top) if args.top else summary
+    columns = [*by, "quantity_t", "embedded_t", "free_allocation_t", "certificates", "fee_eur",
+               "ave", "exempt_rows"]
+    if args.top and summary.height > args.top:
+        print(f"\nFees by {', '.join(by)}: top {args.top} of {summary.height} (EUR, t CO2e)")
+    elif by:
+        print(f"\nFees by {', '.join(by)} (EUR, t CO2e)")
+    _print_table(shown.select(columns))
+    total = summarise(fees, by=[]).row(0, named=True)
+    print(f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {total['quantity_t']:,.0f} t "
+          f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)")
+    print(f"Rows: {total['rows']:,} computed, {total['exempt_rows']:,} exempt, "
+          f"{total['flagged_rows']:,} flagged")
+    sources = (
+        fees.filter(pl.col("sector").is_not_null())
+        .group_by("intensity_source")
+        .agg(pl.len().alias("rows"), pl.col("embedded_t").sum())
+        .sort("intensity_source")
+    )
+    layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows())
+    print(f"Intensity from: {layers}")
+    reasons = fees.filter(pl.col("exempt")).group_by("exemption_reason").len().sort("len",
+                                                                                   descending=True)
+    if reasons.height:
+        print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
+    if args.out:
+        _write(fees, Path(args.out))
+        print(f"Row-level results written to {args.out}")
+    return 0
+
+
+def _scenarios(_: argparse.Namespace) -> int:
+    for name, description in list_scenarios().items():
+        print(f"{name:28s} {description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cbam`` command."""
+    parser = argparse.ArgumentParser(prog="cbam", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"cbam {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="compute fees for an import file and print totals")
+    run.add_argument("--scenario", default="eu-cbam", help="bundled name or YAML path")
+    run.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
+    run.add_argument("--out", help="write row-level results to this .csv or .parquet file")
+    run.add_argument("--by", default="origin,sector", help="grouping columns, comma-separated")
+    run.add_argument("--rules-year", type=int, help="apply this year's rules to every row")
+    run.add_argument("--year", help="keep only these import years, comma-separated")
+    run.add_argument("--top", type=int, default=0, help="print only the N largest groups")
+    run.add_argument("--on-error", choices=["raise", "flag"], default="raise",
+                     help="raise on bad rows (default) or keep and flag them")
+    run.set_defaults(handler=_run)
+    scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
+    scenarios.set_defaults(handler=_scenarios)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cbam`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except (CbamInputError, ScenarioError) as exc:
+        print(f"cbam: error: {exc}", file=sys.stderr)
+        return 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
