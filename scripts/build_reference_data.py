@@ -817,6 +817,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     partner_map = {
         r["partnerDesc"]: r["iso3"] for r in read_csv(trade_dir / "eu27_partner_label_to_iso.csv")
     }
+    # The source's 'Palestine' label stands for Eurostat code QP, which is "High seas" in the
+    # Geonomenclature (Palestine is PS): not a country of origin, dropped like the other Q* codes.
+    partner_map["Palestine"] = ""
     tr = build_imports(
         read_csv(trade_dir / "eu27_cbam_sector_trade_by_partner_2019_2025.csv"), partner_map
     )
