@@ -33,6 +33,7 @@ def country_group(name: str) -> pl.DataFrame:
 
     Raises:
         ScenarioError: if no file ``country_lists/<name>.csv`` exists or it is malformed.
+
     """
     path = data_dir("country_lists") / f"{name}.csv"
     if not path.is_file():

@@ -15,6 +15,7 @@ class InputProblem:
         count: How many rows have this problem.
         rows: The first offending row indices (0-based, in input order).
         values: The offending values on those rows, as text.
+
     """
 
     column: str
@@ -26,7 +27,8 @@ class InputProblem:
     def describe(self, row_offset: int = 0, row_label: str = "row") -> str:
         """One line naming the column, the problem, the first values and rows."""
         shown = ", ".join(
-            f"{row_label} {r + row_offset} ({v})" for r, v in zip(self.rows, self.values, strict=True)
+            f"{row_label} {r + row_offset} ({v})"
+            for r, v in zip(self.rows, self.values, strict=True)
         )
         more = f" and {self.count - len(self.rows)} more" if self.count > len(self.rows) else ""
         return f"column '{self.column}': {self.message}: {shown}{more}"
@@ -35,8 +37,13 @@ class InputProblem:
 class CbamInputError(ValueError):
     """Import rows that cannot be computed; ``problems`` lists each kind of fault found."""
 
-    def __init__(self, problems: list[InputProblem], source: str | None = None,
-                 row_offset: int = 0, row_label: str = "row") -> None:
+    def __init__(
+        self,
+        problems: list[InputProblem],
+        source: str | None = None,
+        row_offset: int = 0,
+        row_label: str = "row",
+    ) -> None:
         self.problems = problems
         self.source = source
         where = f"{source}: " if source else ""

@@ -56,6 +56,7 @@ class DatedParameter(BaseModel, Generic[T]):
 
         Raises:
             KeyError: if ``year`` is before the first value.
+
         """
         current: DatedValue[T] | None = None
         for item in sorted(self.values, key=lambda v: v.start_year):

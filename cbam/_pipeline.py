@@ -23,15 +23,18 @@ OnError = Literal["raise", "flag"]
 
 
 @overload
-def compute(imports: pl.DataFrame, scenario: Scenario | str = ..., *,
-            on_error: OnError = ...) -> pl.DataFrame: ...
+def compute(
+    imports: pl.DataFrame, scenario: Scenario | str = ..., *, on_error: OnError = ...
+) -> pl.DataFrame: ...
 @overload
-def compute(imports: pl.LazyFrame, scenario: Scenario | str = ..., *,
-            on_error: OnError = ...) -> pl.LazyFrame: ...
+def compute(
+    imports: pl.LazyFrame, scenario: Scenario | str = ..., *, on_error: OnError = ...
+) -> pl.LazyFrame: ...
 
 
-def compute(imports: FrameT, scenario: Scenario | str = "eu-cbam", *,
-            on_error: OnError = "raise") -> FrameT:
+def compute(
+    imports: FrameT, scenario: Scenario | str = "eu-cbam", *, on_error: OnError = "raise"
+) -> FrameT:
     """Compute embedded emissions, certificates and fees for every import row.
 
     Args:
@@ -59,6 +62,7 @@ def compute(imports: FrameT, scenario: Scenario | str = "eu-cbam", *,
         >>> out = cbam.compute(rows, s)
         >>> out.select("embedded_t", "free_allocation_t", "certificates", "fee_eur").round(3).row(0)
         (254.1, 132.99, 121.11, 9688.8)
+
     """
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
@@ -66,10 +70,10 @@ def compute(imports: FrameT, scenario: Scenario | str = "eu-cbam", *,
     lazy = imports.lazy()
     schema = lazy.collect_schema()
     check_columns(schema)
-    input_columns = list(schema.names())
+    input_columns: list[str] = list(schema.names())
     rules = eu_rules.plan(normalise(lazy, schema), schema, chosen)
     checks = number_checks(schema) + rules.checks
-    outputs = [c for c in OUTPUT_COLUMNS if c != "input_error"]
+    outputs: list[str] = [c for c in OUTPUT_COLUMNS if c != "input_error"]
     renamed = rules.frame.with_columns(pl.col("clinker_share_applied"))
 
     if on_error == "flag":

@@ -50,6 +50,7 @@ class Scenario(BaseModel):
         >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
         >>> (s.name, s.certificate_price_eur, s.rules_year)
         ('eu-cbam', 80.0, None)
+
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,9 +63,7 @@ class Scenario(BaseModel):
     cbam_factor: dict[int, Share] | None = None
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
     clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
-    excluded_origin_groups: list[str] = Field(
-        default_factory=lambda: ["eu27", "eu_cbam_annex_iii"]
-    )
+    excluded_origin_groups: list[str] = Field(default_factory=lambda: ["eu27", "eu_cbam_annex_iii"])
     extends: str | None = None
     source: str | None = None
 
@@ -83,6 +82,7 @@ def list_scenarios() -> dict[str, str]:
     Example:
         >>> "eu-cbam" in list_scenarios()
         True
+
     """
     result: dict[str, str] = {}
     for path in sorted(scenarios_dir().glob("*.yaml")):
@@ -154,9 +154,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return raw
 
 
-def load_scenario(
-    name_or_path: str | Path, overrides: dict[str, Any] | None = None
-) -> Scenario:
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load a bundled scenario by name, or a scenario YAML file by path.
 
     Args:
@@ -171,6 +169,7 @@ def load_scenario(
     Example:
         >>> load_scenario("eu-cbam", overrides={"rules_year": 2030}).rules_year
         2030
+
     """
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())

@@ -83,6 +83,7 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
 
     Raises:
         CbamInputError: naming each offending column.
+
     """
     problems: list[InputProblem] = []
     for column, meaning in REQUIRED_COLUMNS.items():
@@ -184,20 +185,32 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     for column, internal in (("year", "_c_year"), ("quarter", "_c_quarter")):
         shown = _shown(column, schema)
         if column == "year":
-            checks.append(Check(column, "missing or not a whole number", pl.col(internal).is_null(), shown))
+            checks.append(
+                Check(column, "missing or not a whole number", pl.col(internal).is_null(), shown)
+            )
         else:
             checks.append(
-                Check(column, "not a whole number", _present(column, schema) & pl.col(internal).is_null(), shown)
+                Check(
+                    column,
+                    "not a whole number",
+                    _present(column, schema) & pl.col(internal).is_null(),
+                    shown,
+                )
             )
     checks.append(
-        Check("quarter", "must be 1, 2, 3 or 4", ~pl.col("_c_quarter").is_between(1, 4),
-              _shown("quarter", schema))
+        Check(
+            "quarter",
+            "must be 1, 2, 3 or 4",
+            ~pl.col("_c_quarter").is_between(1, 4),
+            _shown("quarter", schema),
+        )
     )
     return checks
 
 
-def collect_problems(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check],
-                     limit: int = 5) -> list[InputProblem]:
+def collect_problems(
+    frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], limit: int = 5
+) -> list[InputProblem]:
     """Evaluate ``checks`` in one aggregation and return the ones that failed on some row."""
     aggregations: list[pl.Expr] = []
     for i, check in enumerate(checks):
@@ -224,8 +237,7 @@ def collect_problems(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check],
 def error_message(checks: list[Check]) -> pl.Expr:
     """A text column naming every failed check of the row (null when none failed)."""
     parts = [
-        pl.when(c.failed.fill_null(False)).then(pl.lit(f"{c.column}: {c.message}"))
-        for c in checks
+        pl.when(c.failed.fill_null(False)).then(pl.lit(f"{c.column}: {c.message}")) for c in checks
     ]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined).alias("input_error")

@@ -9,8 +9,15 @@ import polars as pl
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-SUMMED = ("quantity_t", "embedded_t", "free_allocation_t", "deduction_t", "certificates",
-          "fee_before_exemptions_eur", "fee_eur")
+SUMMED = (
+    "quantity_t",
+    "embedded_t",
+    "free_allocation_t",
+    "deduction_t",
+    "certificates",
+    "fee_before_exemptions_eur",
+    "fee_eur",
+)
 
 
 def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
@@ -31,10 +38,15 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
         >>> cbam.summarise(cbam.compute(rows, s), by=["origin"])["fee_eur"].round(2).to_list()
         [14533.2]
+
     """
-    groups = list(by)
+    groups: list[str] = list(by)
     has_value = "value_eur" in fees.lazy().collect_schema().names()
-    value = pl.col("value_eur").cast(pl.Float64, strict=False) if has_value else pl.lit(None, pl.Float64)
+    value = (
+        pl.col("value_eur").cast(pl.Float64, strict=False)
+        if has_value
+        else pl.lit(None, pl.Float64)
+    )
     fee_with_value = pl.when(value > 0).then(pl.col("fee_eur"))
     aggregations = [
         pl.len().alias("rows"),
@@ -46,6 +58,9 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     lazy = fees.lazy()
     summary = (
         lazy.group_by(groups).agg(aggregations) if groups else lazy.select(aggregations)
-    ).sort([pl.col("fee_eur"), *[pl.col(g) for g in groups]],
-           descending=[True] + [False] * len(groups), nulls_last=True)
+    ).sort(
+        [pl.col("fee_eur"), *[pl.col(g) for g in groups]],
+        descending=[True] + [False] * len(groups),
+        nulls_last=True,
+    )
     return summary.collect() if isinstance(fees, pl.DataFrame) else summary

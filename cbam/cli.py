@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -20,8 +21,12 @@ from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._summary import summarise
 
-_TEXT_COLUMNS = {"origin": pl.String, "cn_code": pl.String, "importer": pl.String,
-                 "route": pl.String}
+_TEXT_COLUMNS = {
+    "origin": pl.String,
+    "cn_code": pl.String,
+    "importer": pl.String,
+    "route": pl.String,
+}
 
 
 def read_imports(path: Path) -> pl.DataFrame:
@@ -46,9 +51,15 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
 
 def _print_table(frame: pl.DataFrame) -> None:
     with pl.Config(
-        tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, thousands_separator=",",
-        float_precision=2, tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
-        tbl_formatting="ASCII_MARKDOWN", fmt_str_lengths=40,
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=200,
+        thousands_separator=",",
+        float_precision=2,
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_formatting="ASCII_MARKDOWN",
+        fmt_str_lengths=40,
     ):
         print(frame)
 
@@ -58,26 +69,39 @@ def _run(args: argparse.Namespace) -> int:
     scenario: Scenario = load_scenario(args.scenario, overrides=overrides)
     path = Path(args.imports) if args.imports else bundled_imports()
     imports = read_imports(path)
+    # Keep each row's position in the file so that errors name file lines after filtering.
+    positions = pl.Series(range(imports.height))
     if args.year:
-        years = [int(y) for y in args.year.split(",")]
-        imports = imports.filter(pl.col("year").is_in(years))
+        keep = imports["year"].is_in([int(y) for y in args.year.split(",")])
+        imports, positions = imports.filter(keep), positions.filter(keep)
     try:
         fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
         csv = path.suffix.lower() != ".parquet"
-        raise CbamInputError(exc.problems, source=str(path), row_offset=2 if csv else 0,
-                             row_label="line" if csv else "row") from None
+        problems = [replace(p, rows=tuple(int(positions[r]) for r in p.rows)) for p in exc.problems]
+        raise CbamInputError(
+            problems,
+            source=str(path),
+            row_offset=2 if csv else 0,
+            row_label="line" if csv else "row",
+        ) from None
     by = [c for c in args.by.split(",") if c] if args.by else []
     unknown = [c for c in by if c not in fees.columns]
     if unknown:
         raise ScenarioError(f"--by: unknown columns {unknown} (available: {fees.columns})")
 
-    rules = (f"the {scenario.rules_year} rules applied to every row (rules_year)"
-             if scenario.rules_year else "each row under its own year's rules")
+    rules = (
+        f"the {scenario.rules_year} rules applied to every row (rules_year)"
+        if scenario.rules_year
+        else "each row under its own year's rules"
+    )
     years = fees["year"].unique().sort().to_list()
     print(f"cbam {__version__}: scenario '{scenario.name}': {scenario.description}")
-    print(f"imports: {path.name}, {fees.height:,} rows, years {years[0]}-{years[-1]}"
-          if years else f"imports: {path.name}, no rows")
+    print(
+        f"imports: {path.name}, {fees.height:,} rows, years {years[0]}-{years[-1]}"
+        if years
+        else f"imports: {path.name}, no rows"
+    )
     print(f"rules: {rules}")
     prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
     for period, price, n in prices.iter_rows():
@@ -85,18 +109,30 @@ def _run(args: argparse.Namespace) -> int:
             print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
     summary = summarise(fees, by=by)
     shown = summary.head(args.top) if args.top else summary
-    columns = [*by, "quantity_t", "embedded_t", "free_allocation_t", "certificates", "fee_eur",
-               "ave", "exempt_rows"]
+    columns = [
+        *by,
+        "quantity_t",
+        "embedded_t",
+        "free_allocation_t",
+        "certificates",
+        "fee_eur",
+        "ave",
+        "exempt_rows",
+    ]
     if args.top and summary.height > args.top:
         print(f"\nFees by {', '.join(by)}: top {args.top} of {summary.height} (EUR, t CO2e)")
     elif by:
         print(f"\nFees by {', '.join(by)} (EUR, t CO2e)")
     _print_table(shown.select(columns))
     total = summarise(fees, by=[]).row(0, named=True)
-    print(f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {total['quantity_t']:,.0f} t "
-          f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)")
-    print(f"Rows: {total['rows']:,} computed, {total['exempt_rows']:,} exempt, "
-          f"{total['flagged_rows']:,} flagged")
+    print(
+        f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {total['quantity_t']:,.0f} t "
+        f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)"
+    )
+    print(
+        f"Rows: {total['rows']:,} computed, {total['exempt_rows']:,} exempt, "
+        f"{total['flagged_rows']:,} flagged"
+    )
     sources = (
         fees.filter(pl.col("sector").is_not_null())
         .group_by("intensity_source")
@@ -105,8 +141,12 @@ def _run(args: argparse.Namespace) -> int:
     )
     layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows())
     print(f"Intensity from: {layers}")
-    reasons = fees.filter(pl.col("exempt")).group_by("exemption_reason").len().sort("len",
-                                                                                   descending=True)
+    reasons = (
+        fees.filter(pl.col("exempt"))
+        .group_by("exemption_reason")
+        .len()
+        .sort("len", descending=True)
+    )
     if reasons.height:
         print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
     if args.out:
@@ -134,8 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rules-year", type=int, help="apply this year's rules to every row")
     run.add_argument("--year", help="keep only these import years, comma-separated")
     run.add_argument("--top", type=int, default=0, help="print only the N largest groups")
-    run.add_argument("--on-error", choices=["raise", "flag"], default="raise",
-                     help="raise on bad rows (default) or keep and flag them")
+    run.add_argument(
+        "--on-error",
+        choices=["raise", "flag"],
+        default="raise",
+        help="raise on bad rows (default) or keep and flag them",
+    )
     run.set_defaults(handler=_run)
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
     scenarios.set_defaults(handler=_scenarios)

@@ -52,9 +52,7 @@ class CertificatePriceFile(BaseModel):
 
     def as_schedule(self) -> dict[int, float | dict[int, float]]:
         """The default price schedule in the scenario's form (year -> price or quarter map)."""
-        schedule: dict[int, float | dict[int, float]] = {
-            a.start: a.value for a in self.annual
-        }
+        schedule: dict[int, float | dict[int, float]] = {a.start: a.value for a in self.annual}
         for year, quarters in self.quarterly.items():
             schedule[year] = {int(q): v.value for q, v in quarters.items()}
         return schedule

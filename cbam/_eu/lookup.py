@@ -62,6 +62,7 @@ class Lookups:
             benchmarks at the default route.
         route_benchmarks: (``cn_key``, ``route_key``) -> benchmarks when the row names a route.
         dv_origins: Origins with their own rows in the default-value table.
+
     """
 
     goods: pl.DataFrame
@@ -99,7 +100,9 @@ def _with_variants(covered: pl.DataFrame) -> pl.DataFrame:
         .unique()
     )
     if variants.filter(pl.col("cn8").str.len_chars() != 8).height:
-        raise ScenarioError("rates/eu/default_values.csv: variants are supported on CN8 headings only")
+        raise ScenarioError(
+            "rates/eu/default_values.csv: variants are supported on CN8 headings only"
+        )
     return (
         covered.join(variants, on="cn8", how="left")
         .with_columns(pl.col("variant").fill_null(""))
@@ -115,7 +118,9 @@ def _best_default_rows(base: pl.DataFrame) -> pl.DataFrame:
         keyed = base.with_columns(pl.col("cn8").str.slice(0, length).alias("heading"))
         exact = keyed.join(dv, on=["origin", "heading", "variant"], how="inner")
         generic = keyed.join(
-            dv.filter(pl.col("variant") == "").drop("variant"), on=["origin", "heading"], how="inner"
+            dv.filter(pl.col("variant") == "").drop("variant"),
+            on=["origin", "heading"],
+            how="inner",
         )
         candidates += [
             exact.with_columns(pl.lit(2 * rank).alias("rank")),
@@ -144,7 +149,12 @@ def _resolve_defaults(covered: pl.DataFrame) -> pl.DataFrame:
         _best_default_rows(base)
         .filter(pl.col("status") == "value")
         .select(["origin", *keep])
-        .with_columns(pl.lit("default:country").alias("intensity_source"))
+        .with_columns(
+            pl.when(pl.col("origin") == OTHER)
+            .then(pl.lit("default:other-countries"))
+            .otherwise(pl.lit("default:country"))
+            .alias("intensity_source")
+        )
     )
     fallback = other.with_columns(
         pl.lit("default:other-countries").alias("intensity_source"),
@@ -172,10 +182,20 @@ def _resolve_defaults(covered: pl.DataFrame) -> pl.DataFrame:
 def _benchmark_wide() -> pl.DataFrame:
     """Benchmarks as (cn8, column, route) -> value in period 1 (2026-27) and 2 (2028-30)."""
     bm = benchmarks()
-    return bm.group_by(["cn_code", "column", "route"], maintain_order=True).agg(
-        pl.col("benchmark").filter(pl.col("period").is_in(["", "2026-2027"])).first().alias("p1"),
-        pl.col("benchmark").filter(pl.col("period").is_in(["", "2028-2030"])).first().alias("p2"),
-    ).rename({"cn_code": "cn8"})
+    return (
+        bm.group_by(["cn_code", "column", "route"], maintain_order=True)
+        .agg(
+            pl.col("benchmark")
+            .filter(pl.col("period").is_in(["", "2026-2027"]))
+            .first()
+            .alias("p1"),
+            pl.col("benchmark")
+            .filter(pl.col("period").is_in(["", "2028-2030"]))
+            .first()
+            .alias("p2"),
+        )
+        .rename({"cn_code": "cn8"})
+    )
 
 
 def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -> pl.DataFrame:
@@ -183,7 +203,10 @@ def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -
     wide = _benchmark_wide()
     sectors = config.sectors()
     twins = pl.DataFrame(
-        {"req_route": list(sectors.route_equivalents), "twin": list(sectors.route_equivalents.values())}
+        {
+            "req_route": list(sectors.route_equivalents),
+            "twin": list(sectors.route_equivalents.values()),
+        }
     )
     preference = pl.DataFrame(
         [
@@ -206,11 +229,13 @@ def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -
             pl.lit(0).alias("rank"),
         )
         twin = req.join(w, left_on=["cn8", "twin"], right_on=["cn8", "route"]).with_columns(
-            pl.col("twin").alias("route_used"), pl.lit(twin_label).alias("route_source"),
+            pl.col("twin").alias("route_used"),
+            pl.lit(twin_label).alias("route_source"),
             pl.lit(1).alias("rank"),
         )
         free = req.join(w.filter(pl.col("route") == "").drop("route"), on="cn8").with_columns(
-            pl.lit("").alias("route_used"), pl.lit("route-free").alias("route_source"),
+            pl.lit("").alias("route_used"),
+            pl.lit("route-free").alias("route_source"),
             pl.lit(2).alias("rank"),
         )
         preferred = (
@@ -257,27 +282,13 @@ def _clinker_scale(clinker_shares: dict[str, float]) -> pl.Expr:
     )
 
 
-def _prefix_rows(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Repeat each CN8 row under its HS2, CN4 and CN6 prefixes as ``cn_key``."""
-    return pl.concat(
-        [frame.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
-    ).select([*keys, "cn_key", *[c for c in frame.columns if c not in keys]])
-
-
-def _aggregate(frame: pl.DataFrame, by: list[str], clinker_shares: dict[str, float]) -> pl.DataFrame:
-    """Mean per-tonne-of-good values over the CN8 codes under each prefix (see module doc)."""
-    scaled = frame.with_columns(_clinker_scale(clinker_shares)).with_columns(
-        [pl.col(c) * pl.col("scale") for c in SCALED_COLUMNS if c in frame.columns]
-    )
-    return _prefix_rows(scaled, by[:-1] if by[-1] == "cn_key" else by)
-
-
 def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, str]) -> Lookups:
     """Resolve the EU reference tables into the three lookup tables the pipeline joins.
 
     Args:
         clinker_shares: CN8 -> default clinker share of the clinker-based cement headings.
         default_variants: CN8 -> variant used when a row names none (grey clinker ``A``).
+
     """
     sectors = config.sectors()
     covered = _covered_cn8()
@@ -285,11 +296,17 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     defaults = _resolve_defaults(covered_v)
 
     # Benchmarks at the default value's route, for both columns.
-    requests = defaults.select("cn8", "sector", pl.col("dv_route").fill_null("").alias("req_route")).unique()
-    at_default_route = _resolve_routes(requests, "default value", "equivalent of default-value route")
-    cn8_rows = defaults.with_columns(pl.col("dv_route").fill_null("").alias("req_route")).join(
-        at_default_route.drop("sector"), on=["cn8", "req_route"], how="left"
-    ).drop("req_route")
+    requests = defaults.select(
+        "cn8", "sector", pl.col("dv_route").fill_null("").alias("req_route")
+    ).unique()
+    at_default_route = _resolve_routes(
+        requests, "default value", "equivalent of default-value route"
+    )
+    cn8_rows = (
+        defaults.with_columns(pl.col("dv_route").fill_null("").alias("req_route"))
+        .join(at_default_route.drop("sector"), on=["cn8", "req_route"], how="left")
+        .drop("req_route")
+    )
 
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
     variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
@@ -301,7 +318,10 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     )
     prefix_variants = (
         pl.concat(
-            [variant_keys.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
+            [
+                variant_keys.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
+                for n in (2, 4, 6)
+            ]
         )
         .select("cn_key", pl.col("variant").alias("variant_key"))
         .unique()
@@ -309,7 +329,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     plain = prefixed.filter(pl.col("variant") == "")
     expanded = pl.concat(
         [
-            prefixed.filter(pl.col("variant") != "").with_columns(pl.col("variant").alias("variant_key")),
+            prefixed.filter(pl.col("variant") != "").with_columns(
+                pl.col("variant").alias("variant_key")
+            ),
             plain.join(prefix_variants, on="cn_key", how="inner"),
             plain.join(prefix_variants, on="cn_key", how="anti").with_columns(
                 pl.lit("").alias("variant_key")
@@ -318,22 +340,33 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         how="diagonal",
     )
     heading_id = pl.concat_str([pl.col("heading_origin"), pl.col("heading")], separator="/")
-    aggregates = expanded.group_by(["origin", "cn_key", "variant_key"]).agg(
-        *[pl.col(c).mean() for c in SCALED_COLUMNS],
-        pl.when(heading_id.drop_nulls().n_unique() == 1)
-        .then(pl.col("intensity_source").drop_nulls().first())
-        .when(pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any())
-        .then(pl.lit("default:aggregate"))
-        .alias("intensity_source"),
-    ).with_columns(
-        pl.lit(None, pl.String).alias("dv_route"),
-        pl.lit("").alias("route_a"),
-        pl.lit("").alias("route_b"),
-        pl.lit("aggregate").alias("route_source_a"),
-        pl.lit("aggregate").alias("route_source_b"),
+    aggregates = (
+        expanded.group_by(["origin", "cn_key", "variant_key"])
+        .agg(
+            *[pl.col(c).mean() for c in SCALED_COLUMNS],
+            pl.when(heading_id.drop_nulls().n_unique() == 1)
+            .then(pl.col("intensity_source").drop_nulls().first())
+            .when(pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any())
+            .then(pl.lit("default:aggregate"))
+            .alias("intensity_source"),
+        )
+        .with_columns(
+            pl.lit(None, pl.String).alias("dv_route"),
+            pl.lit("").alias("route_a"),
+            pl.lit("").alias("route_b"),
+            pl.lit("aggregate").alias("route_source_a"),
+            pl.lit("aggregate").alias("route_source_b"),
+        )
     )
-    intensity_cols = [*SCALED_COLUMNS, "dv_route", "intensity_source",
-                      "route_a", "route_b", "route_source_a", "route_source_b"]
+    intensity_cols = [
+        *SCALED_COLUMNS,
+        "dv_route",
+        "intensity_source",
+        "route_a",
+        "route_b",
+        "route_source_a",
+        "route_source_b",
+    ]
     intensity = pl.concat(
         [
             cn8_rows.select(
@@ -342,20 +375,31 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
                 pl.col("variant").alias("variant_key"),
                 *intensity_cols,
             ),
-            aggregates.select(pl.col("origin").alias("dv_origin"), "cn_key", "variant_key",
-                              *intensity_cols),
+            aggregates.select(
+                pl.col("origin").alias("dv_origin"), "cn_key", "variant_key", *intensity_cols
+            ),
         ]
     )
 
     # Goods: sector and facts per input code. A prefix spanning two sectors is ambiguous.
-    cn8_goods = covered_v.group_by("cn8", maintain_order=True).agg(
-        pl.col("sector").first(), (pl.col("variant") != "").any().alias("has_variants")
-    ).select(
-        pl.col("cn8").alias("cn_key"), "sector", "has_variants",
-        pl.lit(False).alias("is_aggregate"), pl.lit(1, pl.UInt32).alias("n_cn8"),
+    cn8_goods = (
+        covered_v.group_by("cn8", maintain_order=True)
+        .agg(pl.col("sector").first(), (pl.col("variant") != "").any().alias("has_variants"))
+        .select(
+            pl.col("cn8").alias("cn_key"),
+            "sector",
+            "has_variants",
+            pl.lit(False).alias("is_aggregate"),
+            pl.lit(1, pl.UInt32).alias("n_cn8"),
+        )
     )
     prefix_goods = (
-        pl.concat([covered_v.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)])
+        pl.concat(
+            [
+                covered_v.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
+                for n in (2, 4, 6)
+            ]
+        )
         .group_by("cn_key")
         .agg(
             pl.col("sector").unique().sort().alias("sectors"),
@@ -363,7 +407,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             pl.col("cn8").n_unique().alias("n_cn8"),
         )
         .with_columns(
-            pl.when(pl.col("sectors").list.len() == 1).then(pl.col("sectors").list.first()).alias("sector"),
+            pl.when(pl.col("sectors").list.len() == 1)
+            .then(pl.col("sectors").list.first())
+            .alias("sector"),
             pl.lit(True).alias("is_aggregate"),
         )
     )
@@ -373,27 +419,42 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         how="diagonal",
     ).with_columns(
         pl.col("sector").is_in(indirect).alias("counts_indirect"),
-        (pl.col("cn_key").is_in(list(clinker_shares)) & ~pl.col("is_aggregate")).alias("clinker_basis"),
-        pl.col("cn_key").replace_strict(clinker_shares, default=None, return_dtype=pl.Float64)
+        (pl.col("cn_key").is_in(list(clinker_shares)) & ~pl.col("is_aggregate")).alias(
+            "clinker_basis"
+        ),
+        pl.col("cn_key")
+        .replace_strict(clinker_shares, default=None, return_dtype=pl.Float64)
         .alias("default_clinker_share"),
-        pl.col("cn_key").replace_strict(default_variants, default=None, return_dtype=pl.String)
+        pl.col("cn_key")
+        .replace_strict(default_variants, default=None, return_dtype=pl.String)
         .alias("default_variant"),
     )
     # Aggregates take the default variant of the heading below them that has variants.
-    prefix_default_variant = pl.concat(
-        [
-            pl.DataFrame({"cn8": list(default_variants), "dv": list(default_variants.values())})
-            .with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
-            for n in (2, 4, 6)
-        ]
-    ).select("cn_key", "dv")
-    goods_table = goods_table.join(prefix_default_variant, on="cn_key", how="left").with_columns(
-        pl.coalesce("default_variant", "dv").alias("default_variant")
-    ).drop("dv")
+    prefix_default_variant = (
+        pl.concat(
+            [
+                pl.DataFrame(
+                    {"cn8": list(default_variants), "dv": list(default_variants.values())}
+                ).with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
+                for n in (2, 4, 6)
+            ]
+        )
+        .select("cn_key", "dv")
+        .unique("cn_key", keep="first", maintain_order=True)
+    )
+    goods_table = (
+        goods_table.join(prefix_default_variant, on="cn_key", how="left")
+        .with_columns(pl.coalesce("default_variant", "dv").alias("default_variant"))
+        .drop("dv")
+    )
 
     # Benchmarks for rows that name their own route: every marker valid for the CN8's sector.
     marker_rows = pl.DataFrame(
-        [{"sector": name, "req_route": r} for name, rules in sectors.sectors.items() for r in rules.routes],
+        [
+            {"sector": name, "req_route": r}
+            for name, rules in sectors.sectors.items()
+            for r in rules.routes
+        ],
         schema={"sector": pl.String, "req_route": pl.String},
     )
     route_requests = covered.join(marker_rows, on="sector", how="inner")
@@ -402,18 +463,27 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         [pl.col(c) * pl.col("scale") for c in BENCHMARK_COLUMNS]
     )
     route_agg = (
-        pl.concat([by_route_scaled.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)])
+        pl.concat(
+            [
+                by_route_scaled.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
+                for n in (2, 4, 6)
+            ]
+        )
         .group_by(["cn_key", "req_route"])
         .agg(*[pl.col(c).mean() for c in BENCHMARK_COLUMNS])
         .with_columns(
-            pl.lit("").alias("route_a"), pl.lit("").alias("route_b"),
-            pl.lit("aggregate").alias("route_source_a"), pl.lit("aggregate").alias("route_source_b"),
+            pl.lit("").alias("route_a"),
+            pl.lit("").alias("route_b"),
+            pl.lit("aggregate").alias("route_source_a"),
+            pl.lit("aggregate").alias("route_source_b"),
         )
     )
     route_cols = [*BENCHMARK_COLUMNS, "route_a", "route_b", "route_source_a", "route_source_b"]
     route_benchmarks = pl.concat(
         [
-            by_route.select(pl.col("cn8").alias("cn_key"), pl.col("req_route").alias("route_key"), *route_cols),
+            by_route.select(
+                pl.col("cn8").alias("cn_key"), pl.col("req_route").alias("route_key"), *route_cols
+            ),
             route_agg.select("cn_key", pl.col("req_route").alias("route_key"), *route_cols),
         ]
     )

@@ -6,6 +6,7 @@ Each table is read with an explicit schema and checked for the properties the en
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -50,9 +51,9 @@ SECTORS = ("cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "elec
 BENCHMARK_PERIODS = ("2026-2027", "2028-2030")
 
 
-def _read(path: Path, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def _read(path: Path, schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     try:
-        return pl.read_csv(path, schema=schema)
+        return pl.read_csv(path, schema=dict(schema))
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{path}: cannot read reference table: {exc}") from exc
 

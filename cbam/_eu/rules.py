@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from statistics import fmean
+from typing import cast
 
 import polars as pl
 
@@ -45,8 +46,10 @@ def _step(schedule: Mapping[int, object], year: int) -> int | None:
     return max(keys) if keys else None
 
 
-def _price_rows(schedule: float | Mapping[int, float | Mapping[int, float]],
-                years: range) -> list[dict[str, object]]:
+PriceSchedule = float | Mapping[int, float | Mapping[int, float]]
+
+
+def _price_rows(schedule: PriceSchedule, years: range) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for year in years:
         if isinstance(schedule, int | float):
@@ -60,18 +63,28 @@ def _price_rows(schedule: float | Mapping[int, float | Mapping[int, float]],
         elif isinstance(entry, Mapping):
             mean = fmean(float(v) for v in entry.values())
             carried = "" if key == year else f" (carried forward to {year})"
-            rows.append({"year": year, "q": 0, "price": mean,
-                         "period": f"{key} mean of quarters{carried}"})
+            rows.append(
+                {"year": year, "q": 0, "price": mean, "period": f"{key} mean of quarters{carried}"}
+            )
             for q in range(1, 5):
                 if q in entry and key == year:
-                    rows.append({"year": year, "q": q, "price": float(entry[q]),
-                                 "period": f"{year}-Q{q}"})
+                    rows.append(
+                        {"year": year, "q": q, "price": float(entry[q]), "period": f"{year}-Q{q}"}
+                    )
                 else:
-                    rows.append({"year": year, "q": q, "price": mean,
-                                 "period": f"{key} mean of quarters{carried}"})
+                    rows.append(
+                        {
+                            "year": year,
+                            "q": q,
+                            "price": mean,
+                            "period": f"{key} mean of quarters{carried}",
+                        }
+                    )
         else:
             label = str(year) if key == year else f"{key} (in force from {key})"
-            rows += [{"year": year, "q": q, "price": float(entry), "period": label} for q in range(5)]
+            rows += [
+                {"year": year, "q": q, "price": float(entry), "period": label} for q in range(5)
+            ]
     return rows
 
 
@@ -83,9 +96,11 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     cscf_param = float_parameter("eu/cross_sectoral_correction_factor.yaml")
     markup_param = text_parameter("eu/markup.yaml")
     period_param = text_parameter("eu/benchmark_period.yaml")
-    schedule = scenario.certificate_price_eur
-    if schedule is None:
+    schedule: float | Mapping[int, float | Mapping[int, float]]
+    if scenario.certificate_price_eur is None:
         schedule = config.certificate_prices().as_schedule()
+    else:
+        schedule = cast(PriceSchedule, scenario.certificate_price_eur)
     cscf = scenario.cross_sectoral_correction_factor
     params = []
     for year in years:
@@ -101,13 +116,15 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
             cscf_value = cscf[key] if key is not None else None
         else:
             cscf_value = cscf
-        params.append({
-            "year": year,
-            "cbam_factor": factor,
-            "cscf": cscf_value,
-            "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
-            "period_idx": _PERIODS.index(period_param.at_year(year).value),
-        })
+        params.append(
+            {
+                "year": year,
+                "cbam_factor": factor,
+                "cscf": cscf_value,
+                "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
+                "period_idx": _PERIODS.index(period_param.at_year(year).value),
+            }
+        )
     prices = pl.DataFrame(
         _price_rows(schedule, years),
         schema={"year": pl.Int32, "q": pl.Int32, "price": pl.Float64, "period": pl.String},
@@ -157,7 +174,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     regime = config.regime()
     sectors = config.sectors()
     rules_year = (
-        pl.lit(scenario.rules_year, pl.Int32) if scenario.rules_year is not None
+        pl.lit(scenario.rules_year, pl.Int32)
+        if scenario.rules_year is not None
         else pl.col("_c_year")
     )
     frame = lf.with_columns(
@@ -169,46 +187,77 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .alias("_c_dv_origin"),
     )
     years = year_table(scenario).lazy().rename({"year": "rules_year", "q": "_c_q"})
-    frame = frame.join(years, on=["rules_year", "_c_q"], how="left", maintain_order="left")
-    exempt_origins = exemption_table(scenario).lazy().rename(
-        {"origin": "_c_origin", "year": "rules_year", "reason": "_c_origin_reason"}
+    frame = frame.join(
+        years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
     )
-    frame = frame.join(exempt_origins, on=["_c_origin", "rules_year"], how="left",
-                       maintain_order="left")
+    exempt_origins = (
+        exemption_table(scenario)
+        .lazy()
+        .rename({"origin": "_c_origin", "year": "rules_year", "reason": "_c_origin_reason"})
+    )
+    frame = frame.join(
+        exempt_origins,
+        on=["_c_origin", "rules_year"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
+    )
     goods = lookups.goods.lazy().rename({"cn_key": "_c_cn"})
-    frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left")
+    frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left", validate="m:1")
     frame = frame.with_columns(
         pl.when(pl.col("has_variants").fill_null(False))
-        .then(pl.when(pl.col("_c_route") != "").then(pl.col("_c_route"))
-              .otherwise(pl.col("default_variant")))
+        .then(
+            pl.when(pl.col("_c_route") != "")
+            .then(pl.col("_c_route"))
+            .otherwise(pl.col("default_variant"))
+        )
         .otherwise(pl.lit(""))
         .alias("_c_variant")
     )
     intensity = lookups.intensity.lazy().rename(
         {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
     )
-    frame = frame.join(intensity, on=["_c_dv_origin", "_c_cn", "_c_variant"], how="left",
-                       maintain_order="left")
-    bm_cols = ["bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2", "route_a", "route_b",
-               "route_source_a", "route_source_b"]
+    frame = frame.join(
+        intensity,
+        on=["_c_dv_origin", "_c_cn", "_c_variant"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
+    )
+    bm_cols = [
+        "bm_a_1",
+        "bm_a_2",
+        "bm_b_1",
+        "bm_b_2",
+        "route_a",
+        "route_b",
+        "route_source_a",
+        "route_source_b",
+    ]
     has_route = "route" in schema
     if has_route:
         by_route = lookups.route_benchmarks.lazy().rename(
             {"cn_key": "_c_cn", "route_key": "_c_route", **{c: f"{c}_r" for c in bm_cols}}
         )
-        frame = frame.join(by_route, on=["_c_cn", "_c_route"], how="left", maintain_order="left")
+        frame = frame.join(
+            by_route, on=["_c_cn", "_c_route"], how="left", maintain_order="left", validate="m:1"
+        )
         use_row_route = (pl.col("_c_route") != "") & pl.col("bm_b_1_r").is_not_null()
         frame = frame.with_columns(
-            [pl.when(use_row_route).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c)
-             for c in bm_cols]
+            [
+                pl.when(use_row_route).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c)
+                for c in bm_cols
+            ]
         )
 
     actual = pl.col("_c_see_d").is_not_null()
     counts_indirect = pl.col("counts_indirect").fill_null(False)
     default_see = _pick(pl.col("markup_idx"), [pl.col(c) for c in _MARKUP_COLUMNS])
-    see = pl.when(actual).then(
-        pl.col("_c_see_d") + pl.when(counts_indirect).then(pl.col("_c_see_i")).otherwise(0.0)
-    ).otherwise(default_see)
+    see = (
+        pl.when(actual)
+        .then(pl.col("_c_see_d") + pl.when(counts_indirect).then(pl.col("_c_see_i")).otherwise(0.0))
+        .otherwise(default_see)
+    )
     clinker_basis = pl.col("clinker_basis").fill_null(False)
     clinker = pl.when(clinker_basis).then(
         pl.coalesce(pl.col("_c_clinker"), pl.col("default_clinker_share"))
@@ -216,39 +265,46 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     covered = pl.col("sector").is_not_null()
     column_a = actual
     period_2 = pl.col("period_idx") == 1
-    benchmark = pl.when(column_a).then(
-        pl.when(period_2).then(pl.col("bm_a_2")).otherwise(pl.col("bm_a_1"))
-    ).otherwise(pl.when(period_2).then(pl.col("bm_b_2")).otherwise(pl.col("bm_b_1")))
+    benchmark = (
+        pl.when(column_a)
+        .then(pl.when(period_2).then(pl.col("bm_a_2")).otherwise(pl.col("bm_a_1")))
+        .otherwise(pl.when(period_2).then(pl.col("bm_b_2")).otherwise(pl.col("bm_b_1")))
+    )
     # Electricity has no free allocation in the EU ETS, hence no benchmark: adjustment 0.
     benchmark = pl.when(pl.col("sector") == "electricity").then(0.0).otherwise(benchmark)
-    route_source = pl.when(column_a).then(pl.col("route_source_a")).otherwise(
-        pl.col("route_source_b")
+    route_source = (
+        pl.when(column_a).then(pl.col("route_source_a")).otherwise(pl.col("route_source_b"))
     )
-    assumed_variant = (
-        pl.col("has_variants").fill_null(False) & (pl.col("_c_route") == "")
-    )
+    assumed_variant = pl.col("has_variants").fill_null(False) & (pl.col("_c_route") == "")
     frame = frame.with_columns(
-        pl.when(covered).then(
-            pl.when(actual).then(pl.lit("actual")).otherwise(pl.col("intensity_source"))
-        ).alias("intensity_source"),
+        pl.when(covered)
+        .then(pl.when(actual).then(pl.lit("actual")).otherwise(pl.col("intensity_source")))
+        .alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
         clinker.alias("clinker_share_out"),
-        pl.when(clinker_basis).then(
-            pl.when(pl.col("_c_clinker").is_not_null()).then(pl.lit("row"))
+        pl.when(clinker_basis)
+        .then(
+            pl.when(pl.col("_c_clinker").is_not_null())
+            .then(pl.lit("row"))
             .otherwise(pl.lit("scenario default"))
-        ).when(pl.col("is_aggregate").fill_null(False) & (pl.col("sector") == "cement"))
+        )
+        .when(pl.col("is_aggregate").fill_null(False) & (pl.col("sector") == "cement"))
         .then(pl.lit("aggregate (heading defaults)"))
         .alias("clinker_share_source"),
         pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
-        pl.when(covered).then(pl.when(column_a).then(pl.lit("A")).otherwise(pl.lit("B")))
+        pl.when(covered)
+        .then(pl.when(column_a).then(pl.lit("A")).otherwise(pl.lit("B")))
         .alias("benchmark_column"),
-        pl.when(covered).then(
-            pl.when(column_a).then(pl.col("route_a")).otherwise(pl.col("route_b"))
-        ).alias("benchmark_route"),
-        pl.when(covered).then(
-            pl.when(assumed_variant).then(pl.lit("assumed (default variant)"))
+        pl.when(covered)
+        .then(pl.when(column_a).then(pl.col("route_a")).otherwise(pl.col("route_b")))
+        .alias("benchmark_route"),
+        pl.when(covered)
+        .then(
+            pl.when(assumed_variant)
+            .then(pl.lit("assumed (default variant)"))
             .otherwise(route_source)
-        ).alias("benchmark_route_source"),
+        )
+        .alias("benchmark_route_source"),
         pl.col("cscf").alias("cross_sectoral_correction_factor"),
         pl.col("price").alias("certificate_price_eur"),
         pl.col("period").alias("certificate_price_period"),
@@ -256,39 +312,68 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     scale = pl.coalesce(pl.col("clinker_share_out"), pl.lit(1.0))
     frame = frame.with_columns(
         (pl.col("_c_qty") * scale * pl.col("see_t_per_t")).alias("embedded_t"),
-        (pl.col("_c_qty") * scale * pl.col("benchmark_t_per_t") * pl.col("cbam_factor")
-         * pl.col("cscf")).alias("free_allocation_t"),
+        (
+            pl.col("_c_qty")
+            * scale
+            * pl.col("benchmark_t_per_t")
+            * pl.col("cbam_factor")
+            * pl.col("cscf")
+        ).alias("free_allocation_t"),
         # Filled by the carbon-price deduction (Art. 9) once that module lands.
         pl.when(covered).then(pl.lit(0.0)).alias("deduction_t"),
-        pl.when(~covered).then(pl.lit("not a CBAM good"))
+        pl.when(~covered)
+        .then(pl.lit("not a CBAM good"))
         .otherwise(pl.col("_c_origin_reason"))
         .alias("exemption_reason"),
     )
-    gross = pl.when(covered).then(
-        (pl.col("embedded_t") - pl.col("free_allocation_t") - pl.col("deduction_t")).clip(
-            lower_bound=0.0
+    gross = (
+        pl.when(covered)
+        .then(
+            (pl.col("embedded_t") - pl.col("free_allocation_t") - pl.col("deduction_t")).clip(
+                lower_bound=0.0
+            )
         )
-    ).otherwise(0.0)
-    exempt = pl.col("exemption_reason").is_not_null()
-    frame = frame.with_columns(
-        exempt.alias("exempt"),
-        pl.when(exempt).then(0.0).otherwise(gross).alias("certificates"),
-        (gross * pl.col("certificate_price_eur")).alias("fee_before_exemptions_eur"),
-    ).with_columns(
-        pl.when(pl.col("exempt")).then(0.0)
-        .otherwise(pl.col("fee_before_exemptions_eur"))
-        .alias("fee_eur"),
-    ).with_columns(
-        pl.when(pl.col("_c_value") > 0).then(pl.col("fee_eur") / pl.col("_c_value")).alias("ave"),
-        pl.col("clinker_share_out").alias("clinker_share_applied"),
+        .otherwise(0.0)
     )
-    return EuPlan(frame, _checks(schema, scenario, regime.first_rules_year,
-                                 sectors.route_markers, {n: r.routes for n, r in
-                                                         sectors.sectors.items()}))
+    exempt = pl.col("exemption_reason").is_not_null()
+    frame = (
+        frame.with_columns(
+            exempt.alias("exempt"),
+            pl.when(exempt).then(0.0).otherwise(gross).alias("certificates"),
+            (gross * pl.col("certificate_price_eur")).alias("fee_before_exemptions_eur"),
+        )
+        .with_columns(
+            pl.when(pl.col("exempt"))
+            .then(0.0)
+            .otherwise(pl.col("fee_before_exemptions_eur"))
+            .alias("fee_eur"),
+        )
+        .with_columns(
+            pl.when(pl.col("_c_value") > 0)
+            .then(pl.col("fee_eur") / pl.col("_c_value"))
+            .alias("ave"),
+            pl.col("clinker_share_out").alias("clinker_share_applied"),
+        )
+    )
+    return EuPlan(
+        frame,
+        _checks(
+            schema,
+            scenario,
+            regime.first_rules_year,
+            sectors.route_markers,
+            {n: r.routes for n, r in sectors.sectors.items()},
+        ),
+    )
 
 
-def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, first_year: int,
-            markers: Mapping[str, str], routes: Mapping[str, list[str]]) -> list[Check]:
+def _checks(
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    first_year: int,
+    markers: Mapping[str, str],
+    routes: Mapping[str, list[str]],
+) -> list[Check]:
     """Row checks that need the rules (codes, years, routes, missing reference values)."""
     cn = pl.col("_c_cn")
     covered = pl.col("sector").is_not_null()
@@ -298,48 +383,101 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, first_year: i
     well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
     valid_route = pl.lit(False)
     for sector, allowed in routes.items():
-        valid_route = valid_route | ((pl.col("sector") == sector) & pl.col("_c_route").is_in(allowed))
+        valid_route = valid_route | (
+            (pl.col("sector") == sector) & pl.col("_c_route").is_in(allowed)
+        )
     no_rules = (
         f"no rules for this year (EU CBAM rules start in {first_year}; set the scenario's "
         "rules_year to apply one year's rules to every row)"
     )
     return [
-        Check("year", no_rules, pl.col("cbam_factor").is_null() & pl.col("_c_year").is_not_null()
-              & pl.col("rules_year").is_not_null(), _shown("year", schema)),
-        Check("certificate_price_eur", "the scenario gives no certificate price for this rules year",
-              pl.col("price").is_null() & pl.col("cbam_factor").is_not_null(),
-              pl.col("rules_year").cast(pl.String)),
-        Check("origin", "missing", pl.col("_c_origin").fill_null("") == "", _shown("origin", schema)),
-        Check("origin", "unknown ISO 3166-1 alpha-3 code",
-              (pl.col("_c_origin").fill_null("") != "")
-              & ~pl.col("_c_origin").is_in(sorted(iso3_codes())), _shown("origin", schema)),
+        Check(
+            "year",
+            no_rules,
+            pl.col("cbam_factor").is_null()
+            & pl.col("_c_year").is_not_null()
+            & pl.col("rules_year").is_not_null(),
+            _shown("year", schema),
+        ),
+        Check(
+            "certificate_price_eur",
+            "the scenario gives no certificate price for this rules year",
+            pl.col("price").is_null() & pl.col("cbam_factor").is_not_null(),
+            pl.col("rules_year").cast(pl.String),
+        ),
+        Check(
+            "origin", "missing", pl.col("_c_origin").fill_null("") == "", _shown("origin", schema)
+        ),
+        Check(
+            "origin",
+            "unknown ISO 3166-1 alpha-3 code",
+            (pl.col("_c_origin").fill_null("") != "")
+            & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
+            _shown("origin", schema),
+        ),
         Check("cn_code", "missing", cn.fill_null("") == "", _shown("cn_code", schema)),
-        Check("cn_code", "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
-              (cn.fill_null("") != "") & ~well_formed, _shown("cn_code", schema)),
-        Check("cn_code", "code spans several CBAM sectors; give a more specific code",
-              pl.col("sector").is_null() & pl.col("sectors").is_not_null(), _shown("cn_code", schema)),
-        Check("route", f"unknown production route marker (known: {', '.join(markers)})",
-              (pl.col("_c_route") != "") & ~pl.col("_c_route").is_in(list(markers)),
-              _shown("route", schema)),
-        Check("route", "not a production route of this good's sector",
-              covered & (pl.col("_c_route") != "") & pl.col("_c_route").is_in(list(markers))
-              & ~valid_route, _shown("route", schema)),
-        Check("see_indirect", "given without see_direct", pl.col("_c_see_i").is_not_null() & ~actual,
-              _shown("see_indirect", schema)),
-        Check("see_indirect",
-              "missing: cement and fertilisers count indirect emissions, give both actual values",
-              covered & actual & pl.col("counts_indirect") & pl.col("_c_see_i").is_null(),
-              _shown("cn_code", schema)),
-        Check("clinker_share",
-              "applies only to clinker-based cement CN8 headings (2523 10 00, 21 00, 29 00, 90 00)",
-              pl.col("_c_clinker").is_not_null() & ~pl.col("clinker_basis").fill_null(False),
-              _shown("cn_code", schema)),
-        Check("see_direct",
-              "no default value for this CN code and origin: give verified actual values",
-              covered & ~actual & ~origin_exempt & pl.col("see_t_per_t").is_null()
-              & pl.col("markup_idx").is_not_null(),
-              pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" ")),
-        Check("cn_code", "no CBAM benchmark for this CN code",
-              covered & ~origin_exempt & pl.col("benchmark_t_per_t").is_null()
-              & pl.col("period_idx").is_not_null(), _shown("cn_code", schema)),
+        Check(
+            "cn_code",
+            "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
+            (cn.fill_null("") != "") & ~well_formed,
+            _shown("cn_code", schema),
+        ),
+        Check(
+            "cn_code",
+            "code spans several CBAM sectors; give a more specific code",
+            pl.col("sector").is_null() & pl.col("sectors").is_not_null(),
+            _shown("cn_code", schema),
+        ),
+        Check(
+            "route",
+            f"unknown production route marker (known: {', '.join(markers)})",
+            (pl.col("_c_route") != "") & ~pl.col("_c_route").is_in(list(markers)),
+            _shown("route", schema),
+        ),
+        Check(
+            "route",
+            "not a production route of this good's sector",
+            covered
+            & (pl.col("_c_route") != "")
+            & pl.col("_c_route").is_in(list(markers))
+            & ~valid_route,
+            _shown("route", schema),
+        ),
+        Check(
+            "see_indirect",
+            "given without see_direct",
+            pl.col("_c_see_i").is_not_null() & ~actual,
+            _shown("see_indirect", schema),
+        ),
+        Check(
+            "see_indirect",
+            "missing: cement and fertilisers count indirect emissions, give both actual values",
+            covered & actual & pl.col("counts_indirect") & pl.col("_c_see_i").is_null(),
+            _shown("cn_code", schema),
+        ),
+        Check(
+            "clinker_share",
+            "applies only to clinker-based cement CN8 headings (2523 10 00, 21 00, 29 00, 90 00)",
+            pl.col("_c_clinker").is_not_null() & ~pl.col("clinker_basis").fill_null(False),
+            _shown("cn_code", schema),
+        ),
+        Check(
+            "see_direct",
+            "no default value for this CN code and origin: give verified actual values",
+            covered
+            & ~actual
+            & ~origin_exempt
+            & pl.col("see_t_per_t").is_null()
+            & pl.col("markup_idx").is_not_null(),
+            pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
+        ),
+        Check(
+            "cn_code",
+            "no CBAM benchmark for this CN code",
+            covered
+            & ~origin_exempt
+            & pl.col("benchmark_t_per_t").is_null()
+            & pl.col("period_idx").is_not_null(),
+            _shown("cn_code", schema),
+        ),
     ]

@@ -1,0 +1,82 @@
+"""The command line as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cbam.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_run_prints_fees_by_origin_and_sector_on_bundled_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--scenario", "eu-cbam-rules-2026", "--year", "2025", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "scenario 'eu-cbam-rules-2026'" in out
+    assert "the 2026 rules applied to every row" in out
+    assert "Fees by origin, sector: top 5 of" in out
+    assert "Total fee: EUR" in out
+    assert "Annex III origin" in out  # Norway, Switzerland, Iceland rows are exempt, not dropped
+
+
+def test_run_writes_row_level_results(tmp_path: Path) -> None:
+    imports = tmp_path / "imports.csv"
+    pl.DataFrame({"year": [2026, 2026], "origin": ["TUR", "NOR"],
+                  "cn_code": ["7207 11 11", "72071111"], "quantity_t": [100.0, 5.0]}
+                 ).write_csv(imports)
+    out = tmp_path / "fees.parquet"
+    assert main(["run", "--imports", str(imports), "--out", str(out), "--by", "origin"]) == 0
+    fees = pl.read_parquet(out)
+    assert fees.height == 2 and fees["exempt"].to_list() == [False, True]
+
+
+def test_bad_rows_are_reported_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imports = tmp_path / "bad.csv"
+    imports.write_text("year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2026,XYZ,72071111,-4\n",
+                       encoding="utf-8")
+    assert main(["run", "--imports", str(imports)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err
+    assert "column 'origin': unknown ISO 3166-1 alpha-3 code: line 3 (XYZ)" in err
+    assert "column 'quantity_t': negative: line 3 (-4)" in err
+
+
+def test_scenarios_lists_bundled_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios"]) == 0
+    assert "eu-cbam " in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_installed_wheel_is_complete_without_the_checkout(tmp_path: Path) -> None:
+    """Principle 6: a wheel carries rates/, country_lists/ and data/; no ../shared needed."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(dist), str(REPO)], check=True)
+    wheel = next(dist.glob("cbam-*.whl"))
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True)
+    code = ("import cbam, polars as pl;"
+            "print(cbam.compute(pl.DataFrame({'year':[2026],'origin':['TUR'],"
+            "'cn_code':['72071111'],'quantity_t':[100.0]}),"
+            "cbam.load_scenario('eu-cbam', overrides={'certificate_price_eur': 80}))"
+            "['fee_eur'].round(2).item());"
+            "print(cbam.__file__)")
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=True)
+    fee, location = result.stdout.split()
+    assert fee == "9688.8"
+    assert location.startswith(str(target))
+    cli = subprocess.run([sys.executable, "-m", "cbam", "run", "--rules-year", "2026", "--top", "3"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, check=True)
+    assert "Total fee: EUR" in cli.stdout
