@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/cbam run --rules-year 2026 --year 2025 --by origin,sector --top 25
+	$(BIN)/cbam run --scenario eu-cbam-rules-2026 --year 2025 --by origin,sector --top 25
 
 lint: $(STAMP)
 	$(BIN)/ruff check cbam tests benchmarks scripts

@@ -87,16 +87,14 @@ def compute(
         return result.collect() if isinstance(imports, pl.DataFrame) else result
 
     final = [*input_columns, *outputs, pl.lit(None, pl.String).alias("input_error")]
+    # One boolean per row says whether any check failed; the detailed report (values, first
+    # rows) is gathered in a second pass only when something did fail.
+    any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
-        # One pass: collect results and check flags together, then drop the internals.
-        flags = [c.failed.fill_null(False).alias(f"_c_fail{i}") for i, c in enumerate(checks)]
-        shown = [c.shown.alias(f"_c_shown{i}") for i, c in enumerate(checks)]
-        full = renamed.with_columns(*flags, *shown).collect()
-        if full.select(pl.any_horizontal(pl.col("^_c_fail.*$")).any()).item():
-            problems = collect_problems(full, checks)
-            raise CbamInputError(problems)
+        full = renamed.with_columns(any_failed).collect()
+        if full["_c_failed"].any():
+            raise CbamInputError(collect_problems(renamed, checks))
         return full.select(final)
-    problems = collect_problems(renamed, checks)
-    if problems:
-        raise CbamInputError(problems)
+    if renamed.select(any_failed.any()).collect().item():
+        raise CbamInputError(collect_problems(renamed, checks))
     return renamed.select(final)

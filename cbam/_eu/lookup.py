@@ -28,7 +28,7 @@ import polars as pl
 
 from cbam._errors import ScenarioError
 from cbam._eu import config
-from cbam._eu.reference import OTHER, benchmarks, default_values, goods
+from cbam._eu.reference import OTHER, SECTORS, benchmarks, default_values, goods
 
 VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
 BENCHMARK_COLUMNS = ("bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2")
@@ -50,6 +50,16 @@ ROUTE_SOURCES = (
     "assumed (default variant)",
     "aggregate",
 )
+
+
+SECTOR_ENUM = pl.Enum(SECTORS)
+INTENSITY_SOURCE_ENUM = pl.Enum(INTENSITY_SOURCES)
+ROUTE_SOURCE_ENUM = pl.Enum(ROUTE_SOURCES)
+
+
+def route_enum() -> pl.Enum:
+    """Route markers of ``rates/eu/sectors.yaml`` plus '' (route-free) as a categorical type."""
+    return pl.Enum(["", *config.sectors().route_markers])
 
 
 @dataclass(frozen=True)
@@ -487,9 +497,25 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             route_agg.select("cn_key", pl.col("req_route").alias("route_key"), *route_cols),
         ]
     )
+    # Categorical columns travel through the joins as small integers, not strings.
+    routes = route_enum()
+    categorical = {
+        "sector": SECTOR_ENUM,
+        "intensity_source": INTENSITY_SOURCE_ENUM,
+        "route_a": routes,
+        "route_b": routes,
+        "route_source_a": ROUTE_SOURCE_ENUM,
+        "route_source_b": ROUTE_SOURCE_ENUM,
+    }
+
+    def typed(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(
+            pl.col(c).cast(t) for c, t in categorical.items() if c in frame.columns
+        )
+
     return Lookups(
-        goods=goods_table,
-        intensity=intensity,
-        route_benchmarks=route_benchmarks,
+        goods=typed(goods_table),
+        intensity=typed(intensity),
+        route_benchmarks=typed(route_benchmarks),
         dv_origins=frozenset(default_values()["origin"].unique().to_list()),
     )

@@ -22,13 +22,21 @@ import polars as pl
 
 from cbam._countries import iso3_codes, members_in_year
 from cbam._eu import config
-from cbam._eu.lookup import Lookups, build_lookups
+from cbam._eu.lookup import (
+    INTENSITY_SOURCE_ENUM,
+    ROUTE_SOURCE_ENUM,
+    Lookups,
+    build_lookups,
+)
 from cbam._eu.reference import OTHER
 from cbam._parameters import float_parameter, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
+NOT_COVERED = "not a CBAM good"
+CLINKER_SOURCE_ENUM = pl.Enum(["row", "scenario default", "aggregate (heading defaults)"])
+COLUMN_ENUM = pl.Enum(["A", "B"])
 _PERIODS = ("2026-2027", "2028-2030")
 
 
@@ -172,6 +180,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     """Join the normalised rows to the EU lookups and compute every output column."""
     lookups = lookups_for(scenario)
     regime = config.regime()
+    reasons = pl.Enum(
+        [NOT_COVERED, *sorted(exemption_table(scenario)["reason"].unique().to_list())]
+    )
     sectors = config.sectors()
     rules_year = (
         pl.lit(scenario.rules_year, pl.Int32)
@@ -278,22 +289,26 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     assumed_variant = pl.col("has_variants").fill_null(False) & (pl.col("_c_route") == "")
     frame = frame.with_columns(
         pl.when(covered)
-        .then(pl.when(actual).then(pl.lit("actual")).otherwise(pl.col("intensity_source")))
+        .then(
+            pl.when(actual)
+            .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
+            .otherwise(pl.col("intensity_source"))
+        )
         .alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
         clinker.alias("clinker_share_out"),
         pl.when(clinker_basis)
         .then(
             pl.when(pl.col("_c_clinker").is_not_null())
-            .then(pl.lit("row"))
-            .otherwise(pl.lit("scenario default"))
+            .then(pl.lit("row", CLINKER_SOURCE_ENUM))
+            .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
         )
         .when(pl.col("is_aggregate").fill_null(False) & (pl.col("sector") == "cement"))
-        .then(pl.lit("aggregate (heading defaults)"))
+        .then(pl.lit("aggregate (heading defaults)", CLINKER_SOURCE_ENUM))
         .alias("clinker_share_source"),
         pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
         pl.when(covered)
-        .then(pl.when(column_a).then(pl.lit("A")).otherwise(pl.lit("B")))
+        .then(pl.when(column_a).then(pl.lit("A", COLUMN_ENUM)).otherwise(pl.lit("B", COLUMN_ENUM)))
         .alias("benchmark_column"),
         pl.when(covered)
         .then(pl.when(column_a).then(pl.col("route_a")).otherwise(pl.col("route_b")))
@@ -301,13 +316,13 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         pl.when(covered)
         .then(
             pl.when(assumed_variant)
-            .then(pl.lit("assumed (default variant)"))
+            .then(pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM))
             .otherwise(route_source)
         )
         .alias("benchmark_route_source"),
         pl.col("cscf").alias("cross_sectoral_correction_factor"),
         pl.col("price").alias("certificate_price_eur"),
-        pl.col("period").alias("certificate_price_period"),
+        pl.col("period").cast(pl.Categorical).alias("certificate_price_period"),
     )
     scale = pl.coalesce(pl.col("clinker_share_out"), pl.lit(1.0))
     frame = frame.with_columns(
@@ -322,8 +337,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         # Filled by the carbon-price deduction (Art. 9) once that module lands.
         pl.when(covered).then(pl.lit(0.0)).alias("deduction_t"),
         pl.when(~covered)
-        .then(pl.lit("not a CBAM good"))
-        .otherwise(pl.col("_c_origin_reason"))
+        .then(pl.lit(NOT_COVERED, reasons))
+        .otherwise(pl.col("_c_origin_reason").cast(reasons))
         .alias("exemption_reason"),
     )
     gross = (
@@ -388,7 +403,7 @@ def _checks(
         )
     no_rules = (
         f"no rules for this year (EU CBAM rules start in {first_year}; set the scenario's "
-        "rules_year to apply one year's rules to every row)"
+        "rules_year (or pass --rules-year) to apply one year's rules to every row)"
     )
     return [
         Check(
