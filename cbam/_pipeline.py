@@ -60,7 +60,8 @@ def compute(
         ...                      "quantity_t": [100.0]})
         >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
         >>> out = cbam.compute(rows, s)
-        >>> out.select("embedded_t", "free_allocation_t", "certificates", "fee_eur").round(3).row(0)
+        >>> cols = ["embedded_t", "free_allocation_t", "certificates", "fee_eur"]
+        >>> out.select(pl.col(cols).round(3)).row(0)
         (254.1, 132.99, 121.11, 9688.8)
 
     """

@@ -117,6 +117,13 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
     parts = dotted.split(".")
+    if len(parts) > 1 and tree.get(parts[0]) is None:
+        # Refine the cited default (e.g. one year of the price path) rather than replace it.
+        from cbam._eu.config import parameter_defaults
+
+        seed = parameter_defaults().get(parts[0])
+        if seed is not None:
+            tree[parts[0]] = copy.deepcopy(seed)
     node: dict[Any, Any] = tree
     for depth, part in enumerate(parts):
         # YAML keys may be ints (years, quarters): match a segment to an existing key by text.

@@ -75,7 +75,7 @@ def _kind_ok(column: str, dtype: pl.DataType) -> bool:
         return True
     if column in NUMERIC_COLUMNS or column in INTEGER_COLUMNS:
         return dtype.is_numeric() or dtype == pl.String
-    return dtype == pl.String or dtype.is_integer() or dtype == pl.Categorical
+    return dtype == pl.String or dtype.is_integer() or isinstance(dtype, pl.Categorical | pl.Enum)
 
 
 def check_columns(schema: Mapping[str, pl.DataType]) -> None:

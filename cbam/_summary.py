@@ -48,12 +48,14 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         else pl.lit(None, pl.Float64)
     )
     fee_with_value = pl.when(value > 0).then(pl.col("fee_eur"))
+    valued = pl.when(value > 0).then(value)
     aggregations = [
         pl.len().alias("rows"),
         *[pl.col(c).cast(pl.Float64, strict=False).sum().alias(c) for c in SUMMED],
         pl.col("exempt").fill_null(False).sum().alias("exempt_rows"),
         pl.col("input_error").is_not_null().sum().alias("flagged_rows"),
-        (fee_with_value.sum() / pl.when(value > 0).then(value).sum()).alias("ave"),
+        # Null, not NaN, for a group without any positive customs value.
+        pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
     ]
     lazy = fees.lazy()
     summary = (

@@ -28,9 +28,14 @@ def test_run_prints_fees_by_origin_and_sector_on_bundled_data(
 
 def test_run_writes_row_level_results(tmp_path: Path) -> None:
     imports = tmp_path / "imports.csv"
-    pl.DataFrame({"year": [2026, 2026], "origin": ["TUR", "NOR"],
-                  "cn_code": ["7207 11 11", "72071111"], "quantity_t": [100.0, 5.0]}
-                 ).write_csv(imports)
+    pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "NOR"],
+            "cn_code": ["7207 11 11", "72071111"],
+            "quantity_t": [100.0, 5.0],
+        }
+    ).write_csv(imports)
     out = tmp_path / "fees.parquet"
     assert main(["run", "--imports", str(imports), "--out", str(out), "--by", "origin"]) == 0
     fees = pl.read_parquet(out)
@@ -41,8 +46,10 @@ def test_bad_rows_are_reported_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     imports = tmp_path / "bad.csv"
-    imports.write_text("year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2026,XYZ,72071111,-4\n",
-                       encoding="utf-8")
+    imports.write_text(
+        "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2026,XYZ,72071111,-4\n",
+        encoding="utf-8",
+    )
     assert main(["run", "--imports", str(imports)]) == 2
     err = capsys.readouterr().err
     assert "bad.csv" in err
@@ -59,24 +66,63 @@ def test_scenarios_lists_bundled_names(capsys: pytest.CaptureFixture[str]) -> No
 def test_installed_wheel_is_complete_without_the_checkout(tmp_path: Path) -> None:
     """Principle 6: a wheel carries rates/, country_lists/ and data/; no ../shared needed."""
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(dist), str(REPO)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(REPO),
+        ],
+        check=True,
+    )
     wheel = next(dist.glob("cbam-*.whl"))
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(target), str(wheel)], check=True)
-    code = ("import cbam, polars as pl;"
-            "print(cbam.compute(pl.DataFrame({'year':[2026],'origin':['TUR'],"
-            "'cn_code':['72071111'],'quantity_t':[100.0]}),"
-            "cbam.load_scenario('eu-cbam', overrides={'certificate_price_eur': 80}))"
-            "['fee_eur'].round(2).item());"
-            "print(cbam.__file__)")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
+    code = (
+        "import cbam, polars as pl;"
+        "print(cbam.compute(pl.DataFrame({'year':[2026],'origin':['TUR'],"
+        "'cn_code':['72071111'],'quantity_t':[100.0]}),"
+        "cbam.load_scenario('eu-cbam', overrides={'certificate_price_eur': 80}))"
+        "['fee_eur'].round(2).item());"
+        "print(cbam.__file__)"
+    )
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     fee, location = result.stdout.split()
     assert fee == "9688.8"
     assert location.startswith(str(target))
-    cli = subprocess.run([sys.executable, "-m", "cbam", "run", "--rules-year", "2026", "--top", "3"], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, check=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "cbam", "run", "--rules-year", "2026", "--top", "3"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Total fee: EUR" in cli.stdout

@@ -74,8 +74,9 @@ def test_phase_in_by_year(year: int, see: float, factor: float, certificates: fl
 
 
 def test_rules_year_applies_one_years_rules_to_every_row() -> None:
-    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80,
-                                                        "rules_year": 2026})
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "rules_year": 2026}
+    )
     out = one(year=2019, origin="TUR", cn_code="72071111", scenario=scenario)
     assert out["rules_year"] == 2026
     assert out["fee_eur"] == pytest.approx(9688.80)  # same as [WE]
@@ -119,16 +120,23 @@ def test_household_aluminium_7615_is_not_a_cbam_good() -> None:
 
 def test_goods_outside_annex_i_are_flagged_not_dropped() -> None:
     out = one(origin="JPN", cn_code="8703 23")
-    assert (out["exempt"], out["exemption_reason"], out["fee_eur"]) == (True, "not a CBAM good", 0.0)
+    assert (out["exempt"], out["exemption_reason"], out["fee_eur"]) == (
+        True,
+        "not a CBAM good",
+        0.0,
+    )
 
 
-@pytest.mark.parametrize(("origin", "reason"), [
-    ("NOR", "Annex III origin (EU ETS or linked ETS applies)"),
-    ("CHE", "Annex III origin (EU ETS or linked ETS applies)"),
-    ("ISL", "Annex III origin (EU ETS or linked ETS applies)"),
-    ("LIE", "Annex III origin (EU ETS or linked ETS applies)"),
-    ("DEU", "EU origin (inside the customs union)"),
-])
+@pytest.mark.parametrize(
+    ("origin", "reason"),
+    [
+        ("NOR", "Annex III origin (EU ETS or linked ETS applies)"),
+        ("CHE", "Annex III origin (EU ETS or linked ETS applies)"),
+        ("ISL", "Annex III origin (EU ETS or linked ETS applies)"),
+        ("LIE", "Annex III origin (EU ETS or linked ETS applies)"),
+        ("DEU", "EU origin (inside the customs union)"),
+    ],
+)
 def test_origins_outside_the_regime_are_exempt(origin: str, reason: str) -> None:
     # [956] Annex III; Norway has no own default values: Other countries 4.395 would apply.
     out = one(origin=origin, cn_code="72071111")
@@ -169,8 +177,9 @@ def test_cement_is_charged_per_tonne_of_clinker_contained() -> None:
     with_share = one(origin="CHN", cn_code="25232900", clinker_share=0.8)
     assert with_share["clinker_share_source"] == "row"
     assert with_share["embedded_t"] == pytest.approx(100 * 0.8 * 1.562)
-    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80,
-                                                        "clinker_share.25232900": 0.7})
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "clinker_share.25232900": 0.7}
+    )
     overridden = one(origin="CHN", cn_code="25232900", scenario=scenario)
     assert overridden["embedded_t"] == pytest.approx(100 * 0.7 * 1.562)
 
@@ -239,22 +248,39 @@ def test_electricity_with_actual_values_has_no_free_allocation() -> None:
 
 def test_quarterly_price_2026() -> None:
     # [PRICE] Q1 2026 75.36; Q2-Q4 75.28 (marked assumptions); no quarter: mean of the four.
-    rows = pl.DataFrame({"year": [2026] * 3, "origin": ["TUR"] * 3,
-                         "cn_code": ["72071111"] * 3, "quantity_t": [100.0] * 3,
-                         "quarter": [1, 2, None]})
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 3,
+            "origin": ["TUR"] * 3,
+            "cn_code": ["72071111"] * 3,
+            "quantity_t": [100.0] * 3,
+            "quarter": [1, 2, None],
+        }
+    )
     out = cbam.compute(rows, "eu-cbam")
     assert out["certificate_price_eur"].to_list() == pytest.approx(
-        [75.36, 75.28, (75.36 + 3 * 75.28) / 4])
-    assert out["certificate_price_period"].to_list() == ["2026-Q1", "2026-Q2",
-                                                         "2026 mean of quarters"]
+        [75.36, 75.28, (75.36 + 3 * 75.28) / 4]
+    )
+    assert out["certificate_price_period"].to_list() == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026 mean of quarters",
+    ]
     assert out["fee_eur"][0] == pytest.approx(121.11 * 75.36)
 
 
 def test_price_path_is_a_step_function_of_years() -> None:
-    scenario = cbam.load_scenario("eu-cbam", overrides={
-        "certificate_price_eur": {2026: 70, 2030: 120}})
-    rows = pl.DataFrame({"year": [2026, 2029, 2030, 2033], "origin": ["TUR"] * 4,
-                         "cn_code": ["72071111"] * 4, "quantity_t": [1.0] * 4})
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": {2026: 70, 2030: 120}}
+    )
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2029, 2030, 2033],
+            "origin": ["TUR"] * 4,
+            "cn_code": ["72071111"] * 4,
+            "quantity_t": [1.0] * 4,
+        }
+    )
     assert cbam.compute(rows, scenario)["certificate_price_eur"].to_list() == [70, 70, 120, 120]
 
 
@@ -269,8 +295,10 @@ def test_aggregate_code_is_the_mean_over_annex_i_cn8_codes() -> None:
     # prefix, of each code's resolved default value. Recomputed here from the CN8 results.
     goods = pl.read_csv("rates/eu/goods.csv", schema_overrides={"cn_code": pl.String})
     steel_7207 = goods.filter(pl.col("cn_code").str.starts_with("7207"))["cn_code"].to_list()
-    cn8 = cbam.compute(pl.DataFrame({"year": 2026, "origin": "TUR", "cn_code": steel_7207,
-                                     "quantity_t": 1.0}), PRICE_80)
+    cn8 = cbam.compute(
+        pl.DataFrame({"year": 2026, "origin": "TUR", "cn_code": steel_7207, "quantity_t": 1.0}),
+        PRICE_80,
+    )
     out = one(origin="TUR", cn_code="7207")
     assert out["intensity_source"] == "default:aggregate"  # TUR lists 7207 at CN8 depth
     assert out["see_t_per_t"] == pytest.approx(cn8["see_t_per_t"].mean())
@@ -295,9 +323,15 @@ def test_single_code_aggregate_keeps_its_source() -> None:
 
 
 def test_output_keeps_input_columns_rows_and_kind() -> None:
-    rows = pl.DataFrame({"note": ["a", "b", "c"], "year": [2026, 2027, 2026],
-                         "origin": ["TUR", "CHN", "NOR"], "cn_code": ["72071111", "7601", "8703"],
-                         "quantity_t": [1.0, 2.0, 3.0]})
+    rows = pl.DataFrame(
+        {
+            "note": ["a", "b", "c"],
+            "year": [2026, 2027, 2026],
+            "origin": ["TUR", "CHN", "NOR"],
+            "cn_code": ["72071111", "7601", "8703"],
+            "quantity_t": [1.0, 2.0, 3.0],
+        }
+    )
     out = cbam.compute(rows, PRICE_80)
     assert out.columns[:5] == rows.columns
     assert out.select(rows.columns).equals(rows)
@@ -308,10 +342,15 @@ def test_output_keeps_input_columns_rows_and_kind() -> None:
 
 
 def test_summarise_reconciles_with_rows() -> None:
-    rows = pl.DataFrame({"year": [2026] * 4, "origin": ["TUR", "TUR", "CHN", "NOR"],
-                         "cn_code": ["72071111", "25232900", "7601", "72"],
-                         "quantity_t": [100.0, 50.0, 20.0, 10.0],
-                         "value_eur": [1e5, None, 4e4, 1e4]})
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 4,
+            "origin": ["TUR", "TUR", "CHN", "NOR"],
+            "cn_code": ["72071111", "25232900", "7601", "72"],
+            "quantity_t": [100.0, 50.0, 20.0, 10.0],
+            "value_eur": [1e5, None, 4e4, 1e4],
+        }
+    )
     out = cbam.compute(rows, PRICE_80)
     summary = cbam.summarise(out, by=["origin"])
     assert summary["fee_eur"].sum() == pytest.approx(out["fee_eur"].sum())
@@ -324,8 +363,8 @@ def test_summarise_reconciles_with_rows() -> None:
 
 def test_bundled_trade_keeps_every_row_in_order() -> None:
     # Regression: prefixes above two variant headings (25, 2523) once matched two lookup rows.
-    from cbam.cli import read_imports
     from cbam._resources import bundled_imports
+    from cbam.cli import read_imports
 
     imports = read_imports(bundled_imports())
     scenario = cbam.load_scenario("eu-cbam-rules-2026")
@@ -333,3 +372,22 @@ def test_bundled_trade_keeps_every_row_in_order() -> None:
     assert out.height == imports.height == 4414
     assert out.select(imports.columns).equals(imports)
     assert out["fee_eur"].is_null().sum() == 0 and out["fee_eur"].is_nan().sum() == 0
+
+
+def test_certificates_never_negative_when_adjustment_exceeds_emissions() -> None:
+    # Certificates = max(0, ...) per row (policy-facts.md section 9: floor per good is the
+    # reading adopted). Actual 0.1 t/t: embedded 10 t < adjustment 18.33 t ([2620] A route C).
+    out = one(origin="TUR", cn_code="72071111", see_direct=0.1)
+    assert out["embedded_t"] == pytest.approx(10.0)
+    assert out["free_allocation_t"] == pytest.approx(18.8 * 0.975)
+    assert out["certificates"] == 0.0 and out["fee_eur"] == 0.0
+
+
+def test_cross_sectoral_correction_factor_scales_the_adjustment() -> None:
+    # rates/eu/cross_sectoral_correction_factor.yaml: 1 until published; a scenario may set it.
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "cross_sectoral_correction_factor": 0.9}
+    )
+    out = one(origin="TUR", cn_code="72071111", scenario=scenario)
+    assert out["cross_sectoral_correction_factor"] == 0.9
+    assert out["free_allocation_t"] == pytest.approx(132.99 * 0.9)

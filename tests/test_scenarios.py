@@ -43,19 +43,25 @@ def test_user_file_extends_a_bundled_scenario_with_dotted_overrides(tmp_path: Pa
 
 
 def test_keyword_overrides_apply_last() -> None:
-    scenario = cbam.load_scenario("eu-cbam-rules-2026", overrides={"rules_year": 2030,
-                                                                   "certificate_price_eur": 80})
+    scenario = cbam.load_scenario(
+        "eu-cbam-rules-2026", overrides={"rules_year": 2030, "certificate_price_eur": 80}
+    )
     assert (scenario.rules_year, scenario.certificate_price_eur) == (2030, 80.0)
 
 
 def test_cbam_factor_override_changes_only_the_free_allocation() -> None:
     # A 2038 end-point variant as a sensitivity (policy-facts.md section 1.6): factor 0.85 in 2030.
     base = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
-    slower = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80,
-                                                      "cbam_factor": {2026: 0.975, 2030: 0.85}})
-    rows = pl.DataFrame({"year": [2030], "origin": ["TUR"], "cn_code": ["72071111"],
-                         "quantity_t": [100.0]})
-    a, b = cbam.compute(rows, base).row(0, named=True), cbam.compute(rows, slower).row(0, named=True)
+    slower = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "cbam_factor": {2026: 0.975, 2030: 0.85}}
+    )
+    rows = pl.DataFrame(
+        {"year": [2030], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+    )
+    a, b = (
+        cbam.compute(rows, base).row(0, named=True),
+        cbam.compute(rows, slower).row(0, named=True),
+    )
     assert a["embedded_t"] == b["embedded_t"]
     assert b["free_allocation_t"] == pytest.approx(136.4 * 0.85)
     assert a["free_allocation_t"] == pytest.approx(136.4 * 0.515)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cbam._parameters import Reference, validate_file
+from cbam._parameters import Reference, float_parameter, validate_file
 from cbam._resources import data_dir
 
 SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
@@ -137,3 +137,21 @@ def regime() -> RegimeFile:
     """First rules year and excluded origin groups."""
     result: RegimeFile = validate_file(RegimeFile, data_dir("rates") / "eu" / "regime.yaml")
     return result
+
+
+def parameter_defaults() -> dict[str, dict[int, Any]]:
+    """The cited default of each scenario parameter a dotted override can refine, by year.
+
+    ``certificate_price_eur.2030: 120`` then changes 2030 on the default path instead of
+    replacing the whole path.
+    """
+    return {
+        "certificate_price_eur": dict(certificate_prices().as_schedule()),
+        "cbam_factor": {
+            v.start_year: v.value for v in float_parameter("eu/cbam_factor.yaml").values
+        },
+        "cross_sectoral_correction_factor": {
+            v.start_year: v.value
+            for v in float_parameter("eu/cross_sectoral_correction_factor.yaml").values
+        },
+    }

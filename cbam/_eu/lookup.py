@@ -28,7 +28,14 @@ import polars as pl
 
 from cbam._errors import ScenarioError
 from cbam._eu import config
-from cbam._eu.reference import OTHER, SECTORS, benchmarks, default_values, goods
+from cbam._eu.reference import (
+    OTHER,
+    SECTORS,
+    benchmarks,
+    cn_successors,
+    default_values,
+    goods,
+)
 
 VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
 BENCHMARK_COLUMNS = ("bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2")
@@ -292,6 +299,19 @@ def _clinker_scale(clinker_shares: dict[str, float]) -> pl.Expr:
     )
 
 
+def _under_keys(frame: pl.DataFrame, successors: pl.DataFrame) -> pl.DataFrame:
+    """Repeat each CN8 row under every aggregate key it belongs to, as ``cn_key``.
+
+    The keys are its HS2, CN4 and CN6 prefixes, and any retired Annex I code that the current
+    CN splits into it (``rates/eu/cn_successors.csv``: 3102 10 10 -> 3102 10 12/15/19).
+    """
+    by_prefix = [
+        frame.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)
+    ]
+    by_retired = frame.join(successors, left_on="cn8", right_on="successor", how="inner")
+    return pl.concat([*by_prefix, by_retired.rename({"retired": "cn_key"})], how="diagonal")
+
+
 def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, str]) -> Lookups:
     """Resolve the EU reference tables into the three lookup tables the pipeline joins.
 
@@ -301,7 +321,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
 
     """
     sectors = config.sectors()
-    covered = _covered_cn8()
+    successors = cn_successors()
+    # A retired code is resolved through its successors, never on its own (it has no rows).
+    covered = _covered_cn8().join(successors, left_on="cn8", right_on="retired", how="anti")
     covered_v = _with_variants(covered)
     defaults = _resolve_defaults(covered_v)
 
@@ -323,16 +345,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     agg_input = cn8_rows.with_columns(_clinker_scale(clinker_shares)).with_columns(
         [pl.col(c) * pl.col("scale") for c in SCALED_COLUMNS]
     )
-    prefixed = pl.concat(
-        [agg_input.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key")) for n in (2, 4, 6)]
-    )
+    prefixed = _under_keys(agg_input, successors)
     prefix_variants = (
-        pl.concat(
-            [
-                variant_keys.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
-                for n in (2, 4, 6)
-            ]
-        )
+        _under_keys(variant_keys, successors)
         .select("cn_key", pl.col("variant").alias("variant_key"))
         .unique()
     )
@@ -404,12 +419,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         )
     )
     prefix_goods = (
-        pl.concat(
-            [
-                covered_v.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
-                for n in (2, 4, 6)
-            ]
-        )
+        _under_keys(covered_v, successors)
         .group_by("cn_key")
         .agg(
             pl.col("sector").unique().sort().alias("sectors"),
@@ -441,13 +451,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     )
     # Aggregates take the default variant of the heading below them that has variants.
     prefix_default_variant = (
-        pl.concat(
-            [
-                pl.DataFrame(
-                    {"cn8": list(default_variants), "dv": list(default_variants.values())}
-                ).with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
-                for n in (2, 4, 6)
-            ]
+        _under_keys(
+            pl.DataFrame({"cn8": list(default_variants), "dv": list(default_variants.values())}),
+            successors,
         )
         .select("cn_key", "dv")
         .unique("cn_key", keep="first", maintain_order=True)
@@ -473,12 +479,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         [pl.col(c) * pl.col("scale") for c in BENCHMARK_COLUMNS]
     )
     route_agg = (
-        pl.concat(
-            [
-                by_route_scaled.with_columns(pl.col("cn8").str.slice(0, n).alias("cn_key"))
-                for n in (2, 4, 6)
-            ]
-        )
+        _under_keys(by_route_scaled, successors)
         .group_by(["cn_key", "req_route"])
         .agg(*[pl.col(c).mean() for c in BENCHMARK_COLUMNS])
         .with_columns(

@@ -99,3 +99,12 @@ def goods() -> pl.DataFrame:
     if unknown:
         raise ScenarioError(f"{path}: unknown sectors {sorted(unknown)}")
     return frame
+
+
+@cache
+def cn_successors() -> pl.DataFrame:
+    """Annex I CN8 codes retired by a later CN, with the codes that replace them."""
+    path = data_dir("rates") / "eu" / "cn_successors.csv"
+    frame = _read(path, {"retired": pl.String, "successor": pl.String, "reference": pl.String})
+    _require_unique(frame, ["retired", "successor"], path)
+    return frame.select("retired", "successor")

@@ -169,6 +169,11 @@ def lookups_for(scenario: Scenario) -> Lookups:
     return _lookups(tuple(sorted(shares.items())))
 
 
+def _internal(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:
+    """Rename a lookup table's keys to the frame's and its other columns to '_c_' names."""
+    return table.lazy().rename({c: keys.get(c, f"_c_{c}") for c in table.columns})
+
+
 def _pick(index: pl.Expr, options: list[pl.Expr]) -> pl.Expr:
     expr = options[-1]
     for i in range(len(options) - 2, -1, -1):
@@ -191,13 +196,18 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     )
     frame = lf.with_columns(
         rules_year.alias("rules_year"),
-        pl.col("_c_quarter").fill_null(0).alias("_c_q"),
+        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
+        pl.when(pl.col("_c_quarter").is_between(1, 4))
+        .then(pl.col("_c_quarter"))
+        .otherwise(0)
+        .alias("_c_q"),
         pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
         .then(pl.col("_c_origin"))
         .otherwise(pl.lit(OTHER))
         .alias("_c_dv_origin"),
     )
-    years = year_table(scenario).lazy().rename({"year": "rules_year", "q": "_c_q"})
+    # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
+    years = _internal(year_table(scenario), {"year": "rules_year", "q": "_c_q"})
     frame = frame.join(
         years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
     )
@@ -213,20 +223,21 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         maintain_order="left",
         validate="m:1",
     )
-    goods = lookups.goods.lazy().rename({"cn_key": "_c_cn"})
+    goods = _internal(lookups.goods, {"cn_key": "_c_cn"})
     frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left", validate="m:1")
     frame = frame.with_columns(
-        pl.when(pl.col("has_variants").fill_null(False))
+        pl.when(pl.col("_c_has_variants").fill_null(False))
         .then(
             pl.when(pl.col("_c_route") != "")
             .then(pl.col("_c_route"))
-            .otherwise(pl.col("default_variant"))
+            .otherwise(pl.col("_c_default_variant"))
         )
         .otherwise(pl.lit(""))
         .alias("_c_variant")
     )
-    intensity = lookups.intensity.lazy().rename(
-        {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
+    intensity = _internal(
+        lookups.intensity,
+        {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"},
     )
     frame = frame.join(
         intensity,
@@ -247,63 +258,67 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     ]
     has_route = "route" in schema
     if has_route:
-        by_route = lookups.route_benchmarks.lazy().rename(
-            {"cn_key": "_c_cn", "route_key": "_c_route", **{c: f"{c}_r" for c in bm_cols}}
+        by_route = _internal(
+            lookups.route_benchmarks.rename({c: f"{c}_r" for c in bm_cols}),
+            {"cn_key": "_c_cn", "route_key": "_c_route"},
         )
         frame = frame.join(
             by_route, on=["_c_cn", "_c_route"], how="left", maintain_order="left", validate="m:1"
         )
-        use_row_route = (pl.col("_c_route") != "") & pl.col("bm_b_1_r").is_not_null()
+        use_row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
         frame = frame.with_columns(
             [
-                pl.when(use_row_route).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c)
+                pl.when(use_row_route)
+                .then(pl.col(f"_c_{c}_r"))
+                .otherwise(pl.col(f"_c_{c}"))
+                .alias(f"_c_{c}")
                 for c in bm_cols
             ]
         )
 
     actual = pl.col("_c_see_d").is_not_null()
-    counts_indirect = pl.col("counts_indirect").fill_null(False)
-    default_see = _pick(pl.col("markup_idx"), [pl.col(c) for c in _MARKUP_COLUMNS])
+    counts_indirect = pl.col("_c_counts_indirect").fill_null(False)
+    default_see = _pick(pl.col("_c_markup_idx"), [pl.col(f"_c_{c}") for c in _MARKUP_COLUMNS])
     see = (
         pl.when(actual)
         .then(pl.col("_c_see_d") + pl.when(counts_indirect).then(pl.col("_c_see_i")).otherwise(0.0))
         .otherwise(default_see)
     )
-    clinker_basis = pl.col("clinker_basis").fill_null(False)
+    clinker_basis = pl.col("_c_clinker_basis").fill_null(False)
     clinker = pl.when(clinker_basis).then(
-        pl.coalesce(pl.col("_c_clinker"), pl.col("default_clinker_share"))
+        pl.coalesce(pl.col("_c_clinker"), pl.col("_c_default_clinker_share"))
     )
-    covered = pl.col("sector").is_not_null()
+    covered = pl.col("_c_sector").is_not_null()
     column_a = actual
-    period_2 = pl.col("period_idx") == 1
+    period_2 = pl.col("_c_period_idx") == 1
     benchmark = (
         pl.when(column_a)
-        .then(pl.when(period_2).then(pl.col("bm_a_2")).otherwise(pl.col("bm_a_1")))
-        .otherwise(pl.when(period_2).then(pl.col("bm_b_2")).otherwise(pl.col("bm_b_1")))
+        .then(pl.when(period_2).then(pl.col("_c_bm_a_2")).otherwise(pl.col("_c_bm_a_1")))
+        .otherwise(pl.when(period_2).then(pl.col("_c_bm_b_2")).otherwise(pl.col("_c_bm_b_1")))
     )
     # Electricity has no free allocation in the EU ETS, hence no benchmark: adjustment 0.
-    benchmark = pl.when(pl.col("sector") == "electricity").then(0.0).otherwise(benchmark)
+    benchmark = pl.when(pl.col("_c_sector") == "electricity").then(0.0).otherwise(benchmark)
     route_source = (
-        pl.when(column_a).then(pl.col("route_source_a")).otherwise(pl.col("route_source_b"))
+        pl.when(column_a).then(pl.col("_c_route_source_a")).otherwise(pl.col("_c_route_source_b"))
     )
-    assumed_variant = pl.col("has_variants").fill_null(False) & (pl.col("_c_route") == "")
+    assumed_variant = pl.col("_c_has_variants").fill_null(False) & (pl.col("_c_route") == "")
     frame = frame.with_columns(
         pl.when(covered)
         .then(
             pl.when(actual)
             .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
-            .otherwise(pl.col("intensity_source"))
+            .otherwise(pl.col("_c_intensity_source"))
         )
         .alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
-        clinker.alias("clinker_share_out"),
+        clinker.alias("_c_clinker_share_out"),
         pl.when(clinker_basis)
         .then(
             pl.when(pl.col("_c_clinker").is_not_null())
             .then(pl.lit("row", CLINKER_SOURCE_ENUM))
             .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
         )
-        .when(pl.col("is_aggregate").fill_null(False) & (pl.col("sector") == "cement"))
+        .when(pl.col("_c_is_aggregate").fill_null(False) & (pl.col("_c_sector") == "cement"))
         .then(pl.lit("aggregate (heading defaults)", CLINKER_SOURCE_ENUM))
         .alias("clinker_share_source"),
         pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
@@ -311,7 +326,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .then(pl.when(column_a).then(pl.lit("A", COLUMN_ENUM)).otherwise(pl.lit("B", COLUMN_ENUM)))
         .alias("benchmark_column"),
         pl.when(covered)
-        .then(pl.when(column_a).then(pl.col("route_a")).otherwise(pl.col("route_b")))
+        .then(pl.when(column_a).then(pl.col("_c_route_a")).otherwise(pl.col("_c_route_b")))
         .alias("benchmark_route"),
         pl.when(covered)
         .then(
@@ -320,19 +335,21 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             .otherwise(route_source)
         )
         .alias("benchmark_route_source"),
-        pl.col("cscf").alias("cross_sectoral_correction_factor"),
-        pl.col("price").alias("certificate_price_eur"),
-        pl.col("period").cast(pl.Categorical).alias("certificate_price_period"),
+        pl.col("_c_sector").alias("sector"),
+        pl.col("_c_cbam_factor").alias("cbam_factor"),
+        pl.col("_c_cscf").alias("cross_sectoral_correction_factor"),
+        pl.col("_c_price").alias("certificate_price_eur"),
+        pl.col("_c_period").cast(pl.Categorical).alias("certificate_price_period"),
     )
-    scale = pl.coalesce(pl.col("clinker_share_out"), pl.lit(1.0))
+    scale = pl.coalesce(pl.col("_c_clinker_share_out"), pl.lit(1.0))
     frame = frame.with_columns(
         (pl.col("_c_qty") * scale * pl.col("see_t_per_t")).alias("embedded_t"),
         (
             pl.col("_c_qty")
             * scale
             * pl.col("benchmark_t_per_t")
-            * pl.col("cbam_factor")
-            * pl.col("cscf")
+            * pl.col("_c_cbam_factor")
+            * pl.col("_c_cscf")
         ).alias("free_allocation_t"),
         # Filled by the carbon-price deduction (Art. 9) once that module lands.
         pl.when(covered).then(pl.lit(0.0)).alias("deduction_t"),
@@ -367,7 +384,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             pl.when(pl.col("_c_value") > 0)
             .then(pl.col("fee_eur") / pl.col("_c_value"))
             .alias("ave"),
-            pl.col("clinker_share_out").alias("clinker_share_applied"),
+            pl.col("_c_clinker_share_out").alias("clinker_share_applied"),
         )
     )
     return EuPlan(
@@ -376,6 +393,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             schema,
             scenario,
             regime.first_rules_year,
+            regime.last_rules_year,
             sectors.route_markers,
             {n: r.routes for n, r in sectors.sectors.items()},
         ),
@@ -386,12 +404,13 @@ def _checks(
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
     first_year: int,
+    last_year: int,
     markers: Mapping[str, str],
     routes: Mapping[str, list[str]],
 ) -> list[Check]:
     """Row checks that need the rules (codes, years, routes, missing reference values)."""
     cn = pl.col("_c_cn")
-    covered = pl.col("sector").is_not_null()
+    covered = pl.col("_c_sector").is_not_null()
     actual = pl.col("_c_see_d").is_not_null()
     origin_exempt = pl.col("_c_origin_reason").is_not_null()
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
@@ -399,7 +418,7 @@ def _checks(
     valid_route = pl.lit(False)
     for sector, allowed in routes.items():
         valid_route = valid_route | (
-            (pl.col("sector") == sector) & pl.col("_c_route").is_in(allowed)
+            (pl.col("_c_sector") == sector) & pl.col("_c_route").is_in(allowed)
         )
     no_rules = (
         f"no rules for this year (EU CBAM rules start in {first_year}; set the scenario's "
@@ -409,15 +428,21 @@ def _checks(
         Check(
             "year",
             no_rules,
-            pl.col("cbam_factor").is_null()
-            & pl.col("_c_year").is_not_null()
-            & pl.col("rules_year").is_not_null(),
+            pl.col("_c_year").is_not_null()
+            & ~pl.col("rules_year").is_between(first_year, last_year),
             _shown("year", schema),
+        ),
+        Check(
+            "cbam_factor",
+            "the scenario gives no CBAM factor (or CSCF) for this rules year",
+            pl.col("rules_year").is_between(first_year, last_year)
+            & (pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()),
+            pl.col("rules_year").cast(pl.String),
         ),
         Check(
             "certificate_price_eur",
             "the scenario gives no certificate price for this rules year",
-            pl.col("price").is_null() & pl.col("cbam_factor").is_not_null(),
+            pl.col("_c_price").is_null() & pl.col("rules_year").is_between(first_year, last_year),
             pl.col("rules_year").cast(pl.String),
         ),
         Check(
@@ -440,7 +465,7 @@ def _checks(
         Check(
             "cn_code",
             "code spans several CBAM sectors; give a more specific code",
-            pl.col("sector").is_null() & pl.col("sectors").is_not_null(),
+            pl.col("_c_sector").is_null() & pl.col("_c_sectors").is_not_null(),
             _shown("cn_code", schema),
         ),
         Check(
@@ -467,13 +492,13 @@ def _checks(
         Check(
             "see_indirect",
             "missing: cement and fertilisers count indirect emissions, give both actual values",
-            covered & actual & pl.col("counts_indirect") & pl.col("_c_see_i").is_null(),
+            covered & actual & pl.col("_c_counts_indirect") & pl.col("_c_see_i").is_null(),
             _shown("cn_code", schema),
         ),
         Check(
             "clinker_share",
             "applies only to clinker-based cement CN8 headings (2523 10 00, 21 00, 29 00, 90 00)",
-            pl.col("_c_clinker").is_not_null() & ~pl.col("clinker_basis").fill_null(False),
+            pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
             _shown("cn_code", schema),
         ),
         Check(
@@ -483,7 +508,7 @@ def _checks(
             & ~actual
             & ~origin_exempt
             & pl.col("see_t_per_t").is_null()
-            & pl.col("markup_idx").is_not_null(),
+            & pl.col("_c_markup_idx").is_not_null(),
             pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
         ),
         Check(
@@ -492,7 +517,7 @@ def _checks(
             covered
             & ~origin_exempt
             & pl.col("benchmark_t_per_t").is_null()
-            & pl.col("period_idx").is_not_null(),
+            & pl.col("_c_period_idx").is_not_null(),
             _shown("cn_code", schema),
         ),
     ]

@@ -25,6 +25,9 @@ EXEMPT_ORIGINS = ("NOR", "CHE", "DEU")
 
 # No default value: such rows need see_direct (electricity, and urea 3102 10 10).
 NEEDS_ACTUAL_VALUES = frozenset({"27", "2716", "271600", "27160000", "31021010"})
+# No benchmark either: refused even with actual values (3102 10 10 is split into 3102 10 12/15/19
+# in the default-value and benchmark tables; see tests/test_bad_input.py).
+NO_BENCHMARK = frozenset({"31021010"})
 # Prefixes that span two CBAM sectors (hydrogen and fertilisers under chapter 28).
 SPANS_SECTORS = frozenset({"28"})
 # Codes outside CBAM Annex I: computed, exempt with 'not a CBAM good'.
@@ -64,15 +67,13 @@ def code_sectors() -> dict[str, frozenset[str]]:
 @cache
 def default_value_codes() -> tuple[str, ...]:
     """CBAM codes (CN8 and prefixes) that compute from default values alone."""
-    return tuple(
-        sorted(c for c in code_sectors() if c not in NEEDS_ACTUAL_VALUES | SPANS_SECTORS)
-    )
+    return tuple(sorted(c for c in code_sectors() if c not in NEEDS_ACTUAL_VALUES | SPANS_SECTORS))
 
 
 @cache
 def actual_value_codes() -> tuple[str, ...]:
     """CBAM codes that compute once the row gives verified actual values."""
-    return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS))
+    return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS | NO_BENCHMARK))
 
 
 def counts_indirect(code: str) -> bool:
@@ -147,8 +148,9 @@ def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
 
 
 @st.composite
-def import_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 25,
-                  optional: bool = True) -> pl.DataFrame:
+def import_panels(
+    draw: st.DrawFn, min_rows: int = 1, max_rows: int = 25, optional: bool = True
+) -> pl.DataFrame:
     """A valid import panel: required columns, plus (optionally) value_eur, quarter, importer.
 
     Optional columns, when present, hold nulls on some rows (a missing quarter or value is
@@ -184,17 +186,19 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
     ``see_indirect`` is given wherever ``see_direct`` is and the sector counts indirect emissions
     (cement, fertilisers), and sometimes elsewhere (where it is ignored). Clinker-based cement
     headings sometimes carry their own ``clinker_share``. Electricity and urea codes appear
-    here, always with actual values.
+    here, always with actual values (urea 3102 10 10 does not: it has no benchmark).
     """
     n = draw(st.integers(min_rows, max_rows))
     intensity = st.floats(0.0, 25.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     rows = []
     for _ in range(n):
-        code = draw(st.one_of(
-            st.sampled_from(actual_value_codes()),
-            st.sampled_from(CLINKER_HEADINGS),
-            st.sampled_from(NON_CBAM_CODES),
-        ))
+        code = draw(
+            st.one_of(
+                st.sampled_from(actual_value_codes()),
+                st.sampled_from(CLINKER_HEADINGS),
+                st.sampled_from(NON_CBAM_CODES),
+            )
+        )
         needs_actual = code in NEEDS_ACTUAL_VALUES
         direct = draw(intensity) if needs_actual else draw(st.none() | intensity)
         indirect = None
@@ -203,17 +207,26 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
         clinker = None
         if code in CLINKER_HEADINGS and draw(st.booleans()):
             clinker = draw(st.floats(0.01, 1.0, allow_nan=False))
-        rows.append({
-            "year": draw(years()),
-            "origin": draw(origins()),
-            "cn_code": draw(st.sampled_from([code, spaced(code)])),
-            "quantity_t": draw(quantities()),
-            "see_direct": direct,
-            "see_indirect": indirect,
-            "clinker_share": clinker,
-        })
-    columns = ["year", "origin", "cn_code", "quantity_t", "see_direct", "see_indirect",
-               "clinker_share"]
+        rows.append(
+            {
+                "year": draw(years()),
+                "origin": draw(origins()),
+                "cn_code": draw(st.sampled_from([code, spaced(code)])),
+                "quantity_t": draw(quantities()),
+                "see_direct": direct,
+                "see_indirect": indirect,
+                "clinker_share": clinker,
+            }
+        )
+    columns = [
+        "year",
+        "origin",
+        "cn_code",
+        "quantity_t",
+        "see_direct",
+        "see_indirect",
+        "clinker_share",
+    ]
     return to_frame(rows, columns)
 
 

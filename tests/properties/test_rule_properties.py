@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from strategies import (
@@ -70,8 +70,7 @@ def test_rows_in_equal_rows_out_in_order(panel: pl.DataFrame) -> None:
 
 
 @given(panel=import_panels(), k=st.floats(1e-3, 1e3, allow_nan=False), scenario=SCENARIOS)
-def test_fee_is_linear_in_quantity(panel: pl.DataFrame, k: float,
-                                   scenario: cbam.Scenario) -> None:
+def test_fee_is_linear_in_quantity(panel: pl.DataFrame, k: float, scenario: cbam.Scenario) -> None:
     """Scaling every quantity by k > 0 scales every fee by k.
 
     Embedded emissions and free allocation are both quantity x per-tonne value, so their
@@ -81,16 +80,18 @@ def test_fee_is_linear_in_quantity(panel: pl.DataFrame, k: float,
     base = cbam.compute(panel, scenario)
     scaled = cbam.compute(panel.with_columns(pl.col("quantity_t") * k), scenario)
     for before, after, embedded, price in zip(
-        base["fee_eur"], scaled["fee_eur"], base["embedded_t"].fill_null(0.0),
-        base["certificate_price_eur"].fill_null(0.0), strict=True,
+        base["fee_eur"],
+        scaled["fee_eur"],
+        base["embedded_t"].fill_null(0.0),
+        base["certificate_price_eur"].fill_null(0.0),
+        strict=True,
     ):
         term = max(abs(embedded), abs(before / price) if price else 0.0) * price * k
         assert _close(after, k * before, 1e-9, abs_tol=1e-9 * term + 1e-12), (before, after, k)
 
 
 @given(panel=import_panels(), p1=PRICES, p2=PRICES)
-def test_fee_non_decreasing_in_certificate_price(panel: pl.DataFrame, p1: float,
-                                                 p2: float) -> None:
+def test_fee_non_decreasing_in_certificate_price(panel: pl.DataFrame, p1: float, p2: float) -> None:
     """A higher certificate price never lowers a fee.
 
     fee = certificates x price with certificates >= 0 independent of the price.
@@ -109,8 +110,11 @@ def test_fee_non_decreasing_in_intensity(panel: pl.DataFrame, data: st.DataObjec
     allocation does not move while embedded emissions = quantity x clinker x (direct [+
     indirect]) grow; max(0, embedded - free) is non-decreasing in embedded.
     """
-    deltas = data.draw(st.lists(st.floats(0.0, 50.0, allow_nan=False),
-                                min_size=panel.height, max_size=panel.height))
+    deltas = data.draw(
+        st.lists(
+            st.floats(0.0, 50.0, allow_nan=False), min_size=panel.height, max_size=panel.height
+        )
+    )
     raised = panel.with_columns(pl.col("see_direct") + pl.Series(deltas, dtype=pl.Float64))
     before = cbam.compute(panel, PRICED)
     after = cbam.compute(raised, PRICED)
@@ -120,8 +124,7 @@ def test_fee_non_decreasing_in_intensity(panel: pl.DataFrame, data: st.DataObjec
 
 
 @given(panel=import_panels(), scenario=SCENARIOS)
-def test_exempt_rows_owe_nothing_and_say_why(panel: pl.DataFrame,
-                                             scenario: cbam.Scenario) -> None:
+def test_exempt_rows_owe_nothing_and_say_why(panel: pl.DataFrame, scenario: cbam.Scenario) -> None:
     """An exempt row has fee 0 and a reason; a row that is not exempt has no reason.
 
     ``exempt`` is defined as 'has an exemption reason' (an origin outside the regime, or a good
@@ -133,8 +136,10 @@ def test_exempt_rows_owe_nothing_and_say_why(panel: pl.DataFrame,
     assert (exempt["fee_eur"] == 0).all()
     assert (exempt["certificates"] == 0).all()
     assert exempt["exemption_reason"].null_count() == 0
-    assert out.filter(~pl.col("exempt"))["exemption_reason"].null_count() == out.filter(
-        ~pl.col("exempt")).height
+    assert (
+        out.filter(~pl.col("exempt"))["exemption_reason"].null_count()
+        == out.filter(~pl.col("exempt")).height
+    )
     assert out.filter(pl.col("origin").is_in(EXEMPT_ORIGINS))["exempt"].all()
     non_cbam = out.filter(pl.col("cn_code").is_in(NON_CBAM_CODES))
     assert non_cbam["exempt"].all()
@@ -169,6 +174,35 @@ def test_summarise_reconciles_with_rows(panel: pl.DataFrame, scenario: cbam.Scen
             want = expected[tuple(row[c] for c in by)]
             for column, total in want.items():
                 assert _close(row[column], total, 1e-6), (by, column, row[column], total)
+
+
+@example(
+    panel=pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "CHN"],
+            "cn_code": ["72071111", "7601"],
+            "quantity_t": [100.0, 5.0],
+        }
+    )
+)
+@given(panel=import_panels())
+def test_summary_ave_is_fee_over_value_or_null(panel: pl.DataFrame) -> None:
+    """A summary's ``ave`` is total fee over total positive customs value, never NaN.
+
+    ``ave`` is documented as the total fee over the customs value of the rows that have one;
+    a group without any has no ratio, which is null (as on the rows), not 0/0 = NaN.
+    """
+    fees = cbam.compute(panel, PRICED)
+    summary = cbam.summarise(fees, by=["origin"])
+    assert not summary["ave"].is_nan().any()
+    valued = fees.filter(pl.col("value_eur") > 0) if "value_eur" in fees.columns else fees.clear()
+    for row in summary.iter_rows(named=True):
+        group = valued.filter(pl.col("origin") == row["origin"])
+        if group.height == 0:
+            assert row["ave"] is None
+        else:
+            assert _close(row["ave"], group["fee_eur"].sum() / group["value_eur"].sum(), 1e-9)
 
 
 @given(panel=import_panels(min_rows=2), data=st.data())
@@ -216,8 +250,9 @@ def extended_scenario(tmp_path_factory: pytest.TempPathFactory) -> cbam.Scenario
 
 
 @given(panel=import_panels())
-def test_extending_without_overrides_changes_nothing(panel: pl.DataFrame,
-                                                     extended_scenario: cbam.Scenario) -> None:
+def test_extending_without_overrides_changes_nothing(
+    panel: pl.DataFrame, extended_scenario: cbam.Scenario
+) -> None:
     """A scenario that extends eu-cbam and overrides nothing computes exactly like eu-cbam.
 
     ``extends`` merges the child's keys into the parent's; with only a new name, every rule
@@ -225,8 +260,9 @@ def test_extending_without_overrides_changes_nothing(panel: pl.DataFrame,
     """
     assert extended_scenario.name == "x"
     assert extended_scenario.extends == "eu-cbam"
-    assert_frame_equal(cbam.compute(panel, extended_scenario), cbam.compute(panel, EU),
-                       check_exact=True)
+    assert_frame_equal(
+        cbam.compute(panel, extended_scenario), cbam.compute(panel, EU), check_exact=True
+    )
 
 
 @given(
@@ -252,20 +288,17 @@ def test_price_change_of_one_year_touches_only_its_rows(
     assert_frame_equal(after.filter(~in_span), before.filter(~in_span), check_exact=True)
     touched = after.filter(in_span)
     assert (touched["certificate_price_eur"] == new).all()
-    assert_frame_equal(touched.drop("certificate_price_eur", "fee_eur", "fee_before_exemptions_eur",
-                                    "ave"),
-                       before.filter(in_span).drop("certificate_price_eur", "fee_eur",
-                                                   "fee_before_exemptions_eur", "ave"),
-                       check_exact=True)
+    assert_frame_equal(
+        touched.drop("certificate_price_eur", "fee_eur", "fee_before_exemptions_eur", "ave"),
+        before.filter(in_span).drop(
+            "certificate_price_eur", "fee_eur", "fee_before_exemptions_eur", "ave"
+        ),
+        check_exact=True,
+    )
     for fee, certificates in zip(touched["fee_eur"], touched["certificates"], strict=True):
         assert _close(fee, certificates * new, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a dotted override of one year's price (certificate_price_eur.2030) on a scenario "
-    "that uses the default price path replaces the whole path with {2030: price}, so rows "
-    "before 2030 lose their price and raise"
-))
 def test_dotted_price_override_of_one_year_keeps_the_default_path() -> None:
     """``certificate_price_eur.2030: 120`` re-prices 2030 onwards and keeps the default before.
 
@@ -273,12 +306,14 @@ def test_dotted_price_override_of_one_year_keeps_the_default_path() -> None:
     and says unset parameters take the cited defaults, so overriding one year of the default
     path must leave the other years at their defaults.
     """
-    panel = pl.DataFrame({
-        "year": list(range(2026, 2035)),
-        "origin": ["TUR"] * 9,
-        "cn_code": ["7207 11 11"] * 9,
-        "quantity_t": [100.0] * 9,
-    })
+    panel = pl.DataFrame(
+        {
+            "year": list(range(2026, 2035)),
+            "origin": ["TUR"] * 9,
+            "cn_code": ["7207 11 11"] * 9,
+            "quantity_t": [100.0] * 9,
+        }
+    )
     overridden = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur.2030": 120})
     out = cbam.compute(panel, overridden)
     default = cbam.compute(panel, EU)
