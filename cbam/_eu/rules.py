@@ -235,8 +235,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .otherwise(pl.lit(""))
         .alias("_c_variant")
     )
+    # Only the published marked-up columns price a row; the base values stay in the lookup.
     intensity = _internal(
-        lookups.intensity,
+        lookups.intensity.drop("direct", "indirect", "total", "dv_route"),
         {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"},
     )
     frame = frame.join(
