@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def panel(rows: int, seed: int = 7) -> pl.DataFrame:
     """A generated import panel of ``rows`` rows (deterministic for a seed)."""
     codes = pl.read_csv(ROOT / "rates/eu/goods.csv", schema_overrides={"cn_code": pl.String})
-    # Electricity and 3102 10 10 (split in the 2026 CN) have no default value: left out.
-    cn8 = codes.filter(~pl.col("cn_code").is_in(["27160000", "31021010"]))["cn_code"].sort().to_list()
+    # Electricity has no default value (it needs actual values): left out.
+    cn8 = codes.filter(pl.col("sector") != "electricity")["cn_code"].sort().to_list()
     dv = pl.read_csv(ROOT / "rates/eu/default_values.csv", columns=["origin"])
     listed = sorted(set(dv["origin"].to_list()) - {"OTHER"})
     iso = pl.read_csv(ROOT / "country_lists/iso3166_1.csv")["iso3"].sort().to_list()
@@ -61,28 +61,38 @@ def main() -> None:
     n = args.rows
     start = time.perf_counter()
     frame = panel(n)
-    print(f"panel: {n:,} rows, {frame['origin'].n_unique()} origins, "
-          f"{frame['cn_code'].n_unique()} CN8 codes, {frame.estimated_size('mb'):.0f} MB "
-          f"(generated in {time.perf_counter() - start:.1f} s); polars {pl.__version__}, "
-          f"{pl.thread_pool_size()} threads")
+    print(
+        f"panel: {n:,} rows, {frame['origin'].n_unique()} origins, "
+        f"{frame['cn_code'].n_unique()} CN8 codes, {frame.estimated_size('mb'):.0f} MB "
+        f"(generated in {time.perf_counter() - start:.1f} s); polars {pl.__version__}, "
+        f"{pl.thread_pool_size()} threads"
+    )
     scenario = cbam.load_scenario("eu-cbam")
     cbam.compute(frame.head(1000), scenario)  # build and cache the lookups once
 
     floor = timed(
-        "floor: group_by(origin, cn_code).sum(quantity, value)", n,
-        lambda: frame.lazy().group_by("origin", "cn_code")
-        .agg(pl.col("quantity_t").sum(), pl.col("value_eur").sum()).collect(),
+        "floor: group_by(origin, cn_code).sum(quantity, value)",
+        n,
+        lambda: (
+            frame.lazy()
+            .group_by("origin", "cn_code")
+            .agg(pl.col("quantity_t").sum(), pl.col("value_eur").sum())
+            .collect()
+        ),
         args.repeat,
     )
     strict = timed(
-        "compute(DataFrame, on_error='raise') + summarise", n,
+        "compute(DataFrame, on_error='raise') + summarise",
+        n,
         lambda: cbam.summarise(cbam.compute(frame, scenario), by=["origin", "sector"]),
         args.repeat,
     )
     lazy = timed(
-        "compute(LazyFrame, on_error='flag') + summarise, collected", n,
-        lambda: cbam.summarise(cbam.compute(frame.lazy(), scenario, on_error="flag"),
-                               by=["origin", "sector"]).collect(),
+        "compute(LazyFrame, on_error='flag') + summarise, collected",
+        n,
+        lambda: cbam.summarise(
+            cbam.compute(frame.lazy(), scenario, on_error="flag"), by=["origin", "sector"]
+        ).collect(),
         args.repeat,
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
