@@ -17,6 +17,7 @@ _GROUP_SCHEMA = {
     "member_to": pl.Date,
     "source": pl.String,
 }
+_OPTIONAL = {"note": pl.String}
 
 
 @cache
@@ -39,9 +40,13 @@ def country_group(name: str) -> pl.DataFrame:
     if not path.is_file():
         raise ScenarioError(f"unknown country group '{name}': no file {path}")
     try:
-        frame = pl.read_csv(path, schema=_GROUP_SCHEMA)
+        frame = pl.read_csv(path, schema_overrides={**_GROUP_SCHEMA, **_OPTIONAL})
     except pl.exceptions.PolarsError as exc:
         raise ScenarioError(f"{path}: malformed country group: {exc}") from exc
+    missing = [c for c in _GROUP_SCHEMA if c not in frame.columns]
+    if missing:
+        raise ScenarioError(f"{path}: country group lacks columns {missing}")
+    frame = frame.select(*_GROUP_SCHEMA)
     unknown = sorted(set(frame["iso3"].to_list()) - iso3_codes())
     if unknown:
         raise ScenarioError(f"{path}: unknown ISO3 codes {unknown}")

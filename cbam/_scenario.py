@@ -41,7 +41,13 @@ class Scenario(BaseModel):
             ``rates/eu/cross_sectoral_correction_factor.yaml``.
         clinker_share: CN8 heading -> default clinker share, overriding
             ``rates/eu/clinker_share.yaml`` for rows without a ``clinker_share`` value.
-        excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime.
+        actual_values_benchmark: ``A`` (the regulation): rows with actual values take the
+            column-A benchmark of the good's own process plus the row's
+            ``precursor_benchmark_t_per_t``; ``B``: read actual values as cumulative
+            (precursors included) and take the cumulative column-B benchmark, an approximation
+            for when precursor data are missing.
+        excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime;
+            ``None`` takes the regime's own (``rates/eu/regime.yaml``).
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -58,22 +64,60 @@ class Scenario(BaseModel):
     name: str
     description: str = ""
     regime: Literal["eu-cbam"] = "eu-cbam"
-    rules_year: Annotated[int, Field(ge=2026, le=2100)] | None = None
+    rules_year: int | None = None
     certificate_price_eur: PriceSchedule | None = None
     cbam_factor: dict[int, Share] | None = None
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
     clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
-    excluded_origin_groups: list[str] = Field(default_factory=lambda: ["eu27", "eu_cbam_annex_iii"])
+    actual_values_benchmark: Literal["A", "B"] = "A"
+    excluded_origin_groups: list[str] | None = None
     extends: str | None = None
     source: str | None = None
 
     @field_validator("clinker_share")
     @classmethod
-    def _cn8_keys(cls, value: dict[str, float]) -> dict[str, float]:
-        bad = [k for k in value if not (k.isdigit() and len(k) == 8)]
+    def _clinker_headings(cls, value: dict[str, float]) -> dict[str, float]:
+        from cbam._eu.config import clinker_shares
+
+        known = clinker_shares().headings
+        bad = [k for k in value if k not in known]
         if bad:
-            raise ValueError(f"clinker_share keys must be CN8 codes (8 digits), got {bad}")
+            raise ValueError(
+                f"clinker_share applies to the clinker-based cement headings {sorted(known)}; "
+                f"not to {bad}"
+            )
         return value
+
+    @field_validator("certificate_price_eur")
+    @classmethod
+    def _whole_quarters(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for year, entry in value.items():
+                if isinstance(entry, dict) and sorted(entry) != [1, 2, 3, 4]:
+                    raise ValueError(
+                        f"year {year} is given by quarter: give all four quarters, "
+                        f"not {sorted(entry)}"
+                    )
+        return value
+
+    @field_validator("rules_year")
+    @classmethod
+    def _rules_year_in_regime(cls, value: int | None) -> int | None:
+        from cbam._eu.config import regime
+
+        first, last = regime().first_rules_year, regime().last_rules_year
+        if value is not None and not first <= value <= last:
+            raise ValueError(f"rules_year must be between {first} and {last}, not {value}")
+        return value
+
+    @property
+    def origin_groups(self) -> list[str]:
+        """The excluded origin groups in force: the scenario's, else the regime's."""
+        if self.excluded_origin_groups is not None:
+            return list(self.excluded_origin_groups)
+        from cbam._eu.config import regime
+
+        return list(regime().excluded_origin_groups)
 
 
 def list_scenarios() -> dict[str, str]:

@@ -27,8 +27,19 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "see_direct": "verified actual direct emissions, t CO2e per t (cement: per t clinker)",
     "see_indirect": "verified actual indirect emissions, t CO2e per t (cement: per t clinker)",
     "clinker_share": "t clinker per t of good, for clinker-based cement headings",
+    "precursor_benchmark_t_per_t": (
+        "benchmarks of the precursors consumed per t of good, added to the column-A benchmark "
+        "of rows with actual values (IR 2025/2620)"
+    ),
 }
-NUMERIC_COLUMNS = ("quantity_t", "value_eur", "see_direct", "see_indirect", "clinker_share")
+NUMERIC_COLUMNS = (
+    "quantity_t",
+    "value_eur",
+    "see_direct",
+    "see_indirect",
+    "clinker_share",
+    "precursor_benchmark_t_per_t",
+)
 INTEGER_COLUMNS = ("year", "quarter")
 TEXT_COLUMNS = ("origin", "cn_code", "importer", "route")
 
@@ -36,11 +47,18 @@ OUTPUT_COLUMNS: dict[str, str] = {
     "sector": "CBAM sector of the code (null: not a CBAM good)",
     "rules_year": "the year whose rules were applied",
     "intensity_source": "actual, default:country, default:other-countries or default:aggregate",
-    "see_t_per_t": "specific embedded emissions used (cement: per t clinker)",
+    "see_t_per_t": (
+        "specific embedded emissions used, t CO2e per t (cement CN8: per t clinker; "
+        "aggregate codes: per t of good)"
+    ),
     "clinker_share_applied": "t clinker per t of good applied (null where not clinker-based)",
     "clinker_share_source": "row, scenario default, or aggregate (heading defaults)",
     "embedded_t": "embedded emissions, t CO2e",
+    "default_value_heading": (
+        "the default-value row used ('TUR 7207 11 11', 'OTHER 7601', or 'mean of N CN8 codes')"
+    ),
     "benchmark_t_per_t": "CBAM benchmark applied (IR 2025/2620)",
+    "benchmark_period": "benchmark period of the rules year ('2026-2027', '2028-2030')",
     "benchmark_column": "A (actual values) or B (default values)",
     "benchmark_route": "route marker of the benchmark ('' route-free)",
     "benchmark_route_source": "why that route",
@@ -135,6 +153,7 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _number("see_direct", schema).alias("_c_see_d"),
         _number("see_indirect", schema).alias("_c_see_i"),
         _number("clinker_share", schema).alias("_c_clinker"),
+        _number("precursor_benchmark_t_per_t", schema).alias("_c_precursor_bm"),
     )
 
 
@@ -162,6 +181,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         "see_direct": "_c_see_d",
         "see_indirect": "_c_see_i",
         "clinker_share": "_c_clinker",
+        "precursor_benchmark_t_per_t": "_c_precursor_bm",
     }
     for column, internal in normalised.items():
         value = pl.col(internal)

@@ -261,10 +261,11 @@ def test_quarterly_price_2026() -> None:
     assert out["certificate_price_eur"].to_list() == pytest.approx(
         [75.36, 75.28, (75.36 + 3 * 75.28) / 4]
     )
-    assert out["certificate_price_period"].to_list() == [
+    # Q2-Q4 are assumptions in rates/eu/certificate_price.yaml, and the labels say so.
+    assert out["certificate_price_period"].cast(pl.String).to_list() == [
         "2026-Q1",
-        "2026-Q2",
-        "2026 mean of quarters",
+        "2026-Q2 (assumed)",
+        "2026 mean of quarters (assumed)",
     ]
     assert out["fee_eur"][0] == pytest.approx(121.11 * 75.36)
 
@@ -391,3 +392,49 @@ def test_cross_sectoral_correction_factor_scales_the_adjustment() -> None:
     out = one(origin="TUR", cn_code="72071111", scenario=scenario)
     assert out["cross_sectoral_correction_factor"] == 0.9
     assert out["free_allocation_t"] == pytest.approx(132.99 * 0.9)
+
+
+def test_actual_values_add_the_precursors_benchmark_from_the_row() -> None:
+    # [2620]: with actual values the good's own column-A benchmark (7207 11 11 route C: 0.188)
+    # applies, and each precursor's benchmark is added per tonne of good: here 1.2 t/t.
+    out = one(origin="TUR", cn_code="72071111", see_direct=2.0, precursor_benchmark_t_per_t=1.2)
+    assert out["benchmark_t_per_t"] == pytest.approx(0.188 + 1.2)
+    assert out["free_allocation_t"] == pytest.approx(100 * 1.388 * 0.975)
+
+
+def test_scenario_can_read_actual_values_as_cumulative_with_column_b() -> None:
+    # Approximation for actual values without precursor data: the cumulative column-B
+    # benchmark (1.364) against a cumulative actual intensity.
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "actual_values_benchmark": "B"}
+    )
+    out = one(origin="TUR", cn_code="72071111", see_direct=2.0, scenario=scenario)
+    assert out["benchmark_column"] == "B" and out["benchmark_t_per_t"] == pytest.approx(1.364)
+    assert out["certificates"] == pytest.approx(200 - 132.99)
+
+
+def test_output_names_the_default_row_and_benchmark_period() -> None:
+    out = one(origin="FJI", cn_code="72071111", year=2028)
+    assert out["default_value_heading"] == "OTHER 7207 11 11"
+    assert out["benchmark_period"] == "2028-2030"
+    assert one(origin="MOZ", cn_code="76011010")["default_value_heading"] == "MOZ 7601"
+    assert one(origin="TUR", cn_code="72")["default_value_heading"].startswith("mean of ")
+    late = one(origin="TUR", cn_code="72071111", year=2031)
+    assert late["benchmark_period"] == "2028-2030 (assumed)"
+
+
+def test_scaled_cement_aggregate_is_flagged_as_aggregate() -> None:
+    # 2523 90 is one CN8 (2523 90 00), but its value per tonne of good is scaled by the
+    # default clinker share 0.65: not the published figure, so it says default:aggregate.
+    out = one(origin="CHN", cn_code="252390")
+    assert out["intensity_source"] == "default:aggregate"
+    assert out["clinker_share_source"] == "aggregate (heading defaults)"
+    assert out["benchmark_route_source"] == "aggregate"
+
+
+def test_overflowing_quantity_is_an_error_not_an_infinite_fee() -> None:
+    rows = pl.DataFrame(
+        {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1e307]}
+    )
+    with pytest.raises(cbam.CbamInputError, match="too large: the fee is not a finite number"):
+        cbam.compute(rows, PRICE_80)

@@ -22,7 +22,7 @@ def test_extends_inherits_and_records_parent() -> None:
     scenario = cbam.load_scenario("eu-cbam-rules-2034")
     assert scenario.rules_year == 2034
     assert scenario.extends == "eu-cbam"
-    assert scenario.excluded_origin_groups == ["eu27", "eu_cbam_annex_iii"]
+    assert scenario.origin_groups == ["eu27", "eu_cbam_annex_iii"]
 
 
 def test_user_file_extends_a_bundled_scenario_with_dotted_overrides(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cbam._errors import ScenarioError
 from cbam._parameters import Reference, float_parameter, validate_file
 from cbam._resources import data_dir
 
@@ -47,6 +48,7 @@ class CertificatePriceFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
+    annual_from_quarters: SourcedLabel
     quarterly: dict[int, dict[Literal[1, 2, 3, 4], SourcedValue]]
     annual: list[AnnualPrice]
 
@@ -76,6 +78,7 @@ class SectorRules(BaseModel):
     reference: Reference
     route_preference: list[str]
     routes: list[str] = Field(default_factory=list)
+    free_allocation: bool = True
 
 
 class SectorsFile(BaseModel):
@@ -83,6 +86,7 @@ class SectorsFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
+    route_preference_is_assumption: bool
     sectors: dict[SectorName, SectorRules]
     route_equivalents: dict[str, str]
     route_markers: dict[str, str]
@@ -107,13 +111,46 @@ class RegimeFile(BaseModel):
     excluded_origin_groups: dict[str, ExcludedGroup]
 
 
+class AggregationFile(BaseModel):
+    """``rates/eu/aggregation.yaml``: how aggregate codes are resolved."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    unit: str
+    method: SourcedLabel
+
+
+@cache
+def aggregation() -> AggregationFile:
+    """The aggregation method for codes shorter than the tables' CN8 codes."""
+    result: AggregationFile = validate_file(
+        AggregationFile, data_dir("rates") / "eu" / "aggregation.yaml"
+    )
+    if result.method.value != "simple_mean":
+        raise ScenarioError(
+            f"rates/eu/aggregation.yaml: unsupported method {result.method.value!r}"
+        )
+    return result
+
+
 @cache
 def certificate_prices() -> CertificatePriceFile:
     """The default certificate-price schedule with its sources."""
     result: CertificatePriceFile = validate_file(
         CertificatePriceFile, data_dir("rates") / "eu" / "certificate_price.yaml"
     )
+    if result.annual_from_quarters.value != "mean":
+        raise ScenarioError("rates/eu/certificate_price.yaml: annual_from_quarters must be 'mean'")
     return result
+
+
+def assumed_prices() -> dict[tuple[int, int], float]:
+    """Default prices that are assumptions, by (year, quarter); quarter 0 for annual values."""
+    prices = certificate_prices()
+    assumed = {(a.start, 0): a.value for a in prices.annual if a.assumption}
+    for year, quarters in prices.quarterly.items():
+        assumed |= {(year, int(q)): v.value for q, v in quarters.items() if v.assumption}
+    return assumed
 
 
 @cache

@@ -299,6 +299,20 @@ def _clinker_scale(clinker_shares: dict[str, float]) -> pl.Expr:
     )
 
 
+def _heading_id() -> pl.Expr:
+    """'TUR 7207 11 11', 'OTHER 7601': which row of the default-value table gave the value."""
+    heading = pl.col("heading")
+    spaced = pl.concat_str(
+        [heading.str.slice(0, 4), heading.str.slice(4, 2), heading.str.slice(6, 2)],
+        separator=" ",
+    ).str.strip_chars()
+    return (
+        pl.when(heading.is_not_null())
+        .then(pl.concat_str([pl.col("heading_origin"), spaced], separator=" "))
+        .alias("heading_id")
+    )
+
+
 def _under_keys(frame: pl.DataFrame, successors: pl.DataFrame) -> pl.DataFrame:
     """Repeat each CN8 row under every aggregate key it belongs to, as ``cn_key``.
 
@@ -364,16 +378,27 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         ],
         how="diagonal",
     )
-    heading_id = pl.concat_str([pl.col("heading_origin"), pl.col("heading")], separator="/")
+    # An aggregate keeps its heading's source only where it is that heading's value unchanged:
+    # every code resolves to one heading and no clinker scaling applies.
+    one_heading = (pl.col("heading_id").drop_nulls().n_unique() == 1) & (
+        pl.col("scale") == 1.0
+    ).all()
+    has_value = pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any()
     aggregates = (
-        expanded.group_by(["origin", "cn_key", "variant_key"])
+        expanded.with_columns(_heading_id())
+        .group_by(["origin", "cn_key", "variant_key"])
         .agg(
             *[pl.col(c).mean() for c in SCALED_COLUMNS],
-            pl.when(heading_id.drop_nulls().n_unique() == 1)
+            pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
-            .when(pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any())
+            .when(has_value)
             .then(pl.lit("default:aggregate"))
             .alias("intensity_source"),
+            pl.when(one_heading)
+            .then(pl.col("heading_id").drop_nulls().first())
+            .when(has_value)
+            .then(pl.format("mean of {} CN8 codes", pl.col("cn8").n_unique()))
+            .alias("heading_id"),
         )
         .with_columns(
             pl.lit(None, pl.String).alias("dv_route"),
@@ -383,10 +408,12 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             pl.lit("aggregate").alias("route_source_b"),
         )
     )
+    cn8_rows = cn8_rows.with_columns(_heading_id())
     intensity_cols = [
         *SCALED_COLUMNS,
         "dv_route",
         "intensity_source",
+        "heading_id",
         "route_a",
         "route_b",
         "route_source_a",
@@ -500,13 +527,14 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     )
     # Categorical columns travel through the joins as small integers, not strings.
     routes = route_enum()
-    categorical = {
+    categorical: dict[str, pl.DataType] = {
         "sector": SECTOR_ENUM,
         "intensity_source": INTENSITY_SOURCE_ENUM,
         "route_a": routes,
         "route_b": routes,
         "route_source_a": ROUTE_SOURCE_ENUM,
         "route_source_b": ROUTE_SOURCE_ENUM,
+        "heading_id": pl.Categorical(),
     }
 
     def typed(frame: pl.DataFrame) -> pl.DataFrame:

@@ -57,42 +57,57 @@ def _step(schedule: Mapping[int, object], year: int) -> int | None:
 PriceSchedule = float | Mapping[int, float | Mapping[int, float]]
 
 
-def _price_rows(schedule: PriceSchedule, years: range) -> list[dict[str, object]]:
+def _schedule_value(schedule: PriceSchedule, key: tuple[int, int]) -> float | None:
+    """The price ``schedule`` lists itself for (year, quarter), quarter 0 for a whole year."""
+    if isinstance(schedule, int | float):
+        return None
+    year, quarter = key
+    entry = schedule.get(year)
+    if isinstance(entry, Mapping):
+        return float(entry[quarter]) if quarter in entry else None
+    return float(entry) if entry is not None and quarter == 0 else None
+
+
+def _price_rows(
+    schedule: PriceSchedule, years: range, assumed: set[tuple[int, int]]
+) -> list[dict[str, object]]:
+    """Price and period label per (year, quarter key), quarter key 0 meaning 'no quarter'.
+
+    ``assumed`` holds the (year, quarter) entries of ``schedule`` that are assumptions, whose
+    labels then say so. A year between entries takes the latest earlier entry; a year given by
+    quarters prices a row without quarter at the mean of the quarters
+    (``rates/eu/certificate_price.yaml``, ``annual_from_quarters``).
+    """
     rows: list[dict[str, object]] = []
+
+    def add(year: int, q: int, price: float | None, label: str | None, flagged: bool) -> None:
+        text = f"{label} (assumed)" if label is not None and flagged else label
+        rows.append({"year": year, "q": q, "price": price, "period": text})
+
     for year in years:
         if isinstance(schedule, int | float):
             for q in range(5):
-                rows.append({"year": year, "q": q, "price": float(schedule), "period": "scenario"})
+                add(year, q, float(schedule), "scenario", False)
             continue
         key = _step(schedule, year)
         entry = schedule[key] if key is not None else None
-        if entry is None:
-            rows += [{"year": year, "q": q, "price": None, "period": None} for q in range(5)]
+        if key is None or entry is None:
+            for q in range(5):
+                add(year, q, None, None, False)
         elif isinstance(entry, Mapping):
             mean = fmean(float(v) for v in entry.values())
-            carried = "" if key == year else f" (carried forward to {year})"
-            rows.append(
-                {"year": year, "q": 0, "price": mean, "period": f"{key} mean of quarters{carried}"}
-            )
+            carried = "" if key == year else f", carried forward to {year}"
+            mean_label = f"{key} mean of quarters{carried}"
+            add(year, 0, mean, mean_label, any((key, int(q)) in assumed for q in entry))
             for q in range(1, 5):
-                if q in entry and key == year:
-                    rows.append(
-                        {"year": year, "q": q, "price": float(entry[q]), "period": f"{year}-Q{q}"}
-                    )
+                if key == year:
+                    add(year, q, float(entry[q]), f"{year}-Q{q}", (key, q) in assumed)
                 else:
-                    rows.append(
-                        {
-                            "year": year,
-                            "q": q,
-                            "price": mean,
-                            "period": f"{key} mean of quarters{carried}",
-                        }
-                    )
+                    add(year, q, mean, mean_label, any((key, int(k)) in assumed for k in entry))
         else:
-            label = str(year) if key == year else f"{key} (in force from {key})"
-            rows += [
-                {"year": year, "q": q, "price": float(entry), "period": label} for q in range(5)
-            ]
+            label = str(year) if key == year else f"{key} path, in force from {key}"
+            for q in range(5):
+                add(year, q, float(entry), label, (key, 0) in assumed)
     return rows
 
 
@@ -104,11 +119,17 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     cscf_param = float_parameter("eu/cross_sectoral_correction_factor.yaml")
     markup_param = text_parameter("eu/markup.yaml")
     period_param = text_parameter("eu/benchmark_period.yaml")
-    schedule: float | Mapping[int, float | Mapping[int, float]]
-    if scenario.certificate_price_eur is None:
-        schedule = config.certificate_prices().as_schedule()
-    else:
-        schedule = cast(PriceSchedule, scenario.certificate_price_eur)
+    schedule: PriceSchedule = (
+        config.certificate_prices().as_schedule()
+        if scenario.certificate_price_eur is None
+        else cast(PriceSchedule, scenario.certificate_price_eur)
+    )
+    # A price is labelled assumed where the schedule still holds a default marked as one.
+    assumed = {
+        key
+        for key, value in config.assumed_prices().items()
+        if _schedule_value(schedule, key) == value
+    }
     cscf = scenario.cross_sectoral_correction_factor
     params = []
     for year in years:
@@ -131,10 +152,12 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
                 "cscf": cscf_value,
                 "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
                 "period_idx": _PERIODS.index(period_param.at_year(year).value),
+                "period_label": period_param.at_year(year).value
+                + (" (assumed)" if period_param.at_year(year).assumption else ""),
             }
         )
     prices = pl.DataFrame(
-        _price_rows(schedule, years),
+        _price_rows(schedule, years, assumed),
         schema={"year": pl.Int32, "q": pl.Int32, "price": pl.Float64, "period": pl.String},
         orient="row",
     )
@@ -147,7 +170,7 @@ def exemption_table(scenario: Scenario) -> pl.DataFrame:
     rows = []
     for year in range(regime.first_rules_year, regime.last_rules_year + 1):
         seen: set[str] = set()
-        for group in scenario.excluded_origin_groups:
+        for group in scenario.origin_groups:
             known = regime.excluded_origin_groups.get(group)
             reason = known.reason if known else f"excluded origin group '{group}'"
             for iso3 in sorted(members_in_year(group, year) - seen):
@@ -290,19 +313,31 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         pl.coalesce(pl.col("_c_clinker"), pl.col("_c_default_clinker_share"))
     )
     covered = pl.col("_c_sector").is_not_null()
-    column_a = actual
+    # Column A (the good's own process) with actual values, as IR 2025/2620 sets; precursors'
+    # benchmarks come from the row. A scenario may instead read actual values as cumulative
+    # and use column B, when precursor data are missing.
+    column_a = actual & pl.lit(scenario.actual_values_benchmark == "A")
     period_2 = pl.col("_c_period_idx") == 1
     benchmark = (
         pl.when(column_a)
-        .then(pl.when(period_2).then(pl.col("_c_bm_a_2")).otherwise(pl.col("_c_bm_a_1")))
+        .then(
+            pl.when(period_2).then(pl.col("_c_bm_a_2")).otherwise(pl.col("_c_bm_a_1"))
+            + pl.col("_c_precursor_bm").fill_null(0.0)
+        )
         .otherwise(pl.when(period_2).then(pl.col("_c_bm_b_2")).otherwise(pl.col("_c_bm_b_1")))
     )
-    # Electricity has no free allocation in the EU ETS, hence no benchmark: adjustment 0.
-    benchmark = pl.when(pl.col("_c_sector") == "electricity").then(0.0).otherwise(benchmark)
+    no_free_allocation = [n for n, r in sectors.sectors.items() if not r.free_allocation]
+    benchmark = (
+        pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
+    )
     route_source = (
         pl.when(column_a).then(pl.col("_c_route_source_a")).otherwise(pl.col("_c_route_source_b"))
     )
-    assumed_variant = pl.col("_c_has_variants").fill_null(False) & (pl.col("_c_route") == "")
+    assumed_variant = (
+        pl.col("_c_has_variants").fill_null(False)
+        & ~pl.col("_c_is_aggregate").fill_null(False)
+        & (pl.col("_c_route") == "")
+    )
     frame = frame.with_columns(
         pl.when(covered)
         .then(
@@ -336,6 +371,11 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             .otherwise(route_source)
         )
         .alias("benchmark_route_source"),
+        pl.when(covered)
+        .then(pl.col("_c_period_label"))
+        .cast(pl.Categorical)
+        .alias("benchmark_period"),
+        pl.when(covered & ~actual).then(pl.col("_c_heading_id")).alias("default_value_heading"),
         pl.col("_c_sector").alias("sector"),
         pl.col("_c_cbam_factor").alias("cbam_factor"),
         pl.col("_c_cscf").alias("cross_sectoral_correction_factor"),
@@ -498,7 +538,8 @@ def _checks(
         ),
         Check(
             "clinker_share",
-            "applies only to clinker-based cement CN8 headings (2523 10 00, 21 00, 29 00, 90 00)",
+            "applies only to the clinker-based cement CN8 headings "
+            f"({', '.join(sorted(config.clinker_shares().headings))})",
             pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
             _shown("cn_code", schema),
         ),
@@ -520,5 +561,22 @@ def _checks(
             & pl.col("benchmark_t_per_t").is_null()
             & pl.col("_c_period_idx").is_not_null(),
             _shown("cn_code", schema),
+        ),
+        Check(
+            "precursor_benchmark_t_per_t",
+            "applies only to rows with actual values priced on the column-A benchmark",
+            pl.col("_c_precursor_bm").is_not_null() & (pl.col("benchmark_column") != "A"),
+            _shown("precursor_benchmark_t_per_t", schema),
+        ),
+        Check(
+            "quantity_t",
+            "too large: the fee is not a finite number",
+            # Only where every numeric input is finite: bad inputs have their own checks.
+            pl.all_horizontal(
+                pl.col(c).is_finite().fill_null(True)
+                for c in ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm")
+            )
+            & ~pl.col("fee_before_exemptions_eur").is_finite(),
+            _shown("quantity_t", schema),
         ),
     ]
