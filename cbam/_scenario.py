@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cbam._errors import ScenarioError
+from cbam._exemptions import Exemption
 from cbam._resources import scenarios_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -48,6 +49,10 @@ class Scenario(BaseModel):
             for when precursor data are missing.
         excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime;
             ``None`` takes the regime's own (``rates/eu/regime.yaml``).
+        exemptions: Country-group exemptions in order (see ``cbam._exemptions.Exemption``);
+            the first group an origin belongs to decides.
+        de_minimis: Apply the regime's de minimis rule (``rates/eu/de_minimis.yaml``) to rows
+            that carry an ``importer``.
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -71,6 +76,8 @@ class Scenario(BaseModel):
     clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
     excluded_origin_groups: list[str] | None = None
+    exemptions: list[Exemption] = Field(default_factory=list)
+    de_minimis: bool = True
     extends: str | None = None
     source: str | None = None
 

@@ -59,7 +59,7 @@ def _print_table(frame: pl.DataFrame) -> None:
         tbl_hide_column_data_types=True,
         tbl_hide_dataframe_shape=True,
         tbl_formatting="ASCII_MARKDOWN",
-        fmt_str_lengths=40,
+        fmt_str_lengths=70,
     ):
         print(frame)
 
@@ -141,6 +141,12 @@ def _run(args: argparse.Namespace) -> int:
     )
     layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows())
     print(f"Intensity from: {layers}")
+    _print_forgone(fees)
+    de_minimis = fees.filter(pl.col("de_minimis").is_not_null()).group_by("de_minimis").len()
+    print(
+        "De minimis: "
+        + ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
+    )
     reasons = (
         fees.filter(pl.col("exempt"))
         .group_by("exemption_reason")
@@ -153,6 +159,28 @@ def _run(args: argparse.Namespace) -> int:
         _write(fees, Path(args.out))
         print(f"Row-level results written to {args.out}")
     return 0
+
+
+def _print_forgone(fees: pl.DataFrame) -> None:
+    """Revenue forgone by each exemption rule: the would-be fee less the fee charged."""
+    forgone = (
+        fees.filter(pl.col("exemption_reason").is_not_null())
+        .group_by("exemption_reason")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("fee_before_exemptions_eur").sum(),
+            pl.col("fee_eur").sum(),
+        )
+        .with_columns(
+            (pl.col("fee_before_exemptions_eur") - pl.col("fee_eur")).alias("forgone_eur")
+        )
+        .filter(pl.col("forgone_eur") > 0)
+        .sort("forgone_eur", descending=True)
+    )
+    if forgone.height:
+        total = forgone["forgone_eur"].sum()
+        print(f"\nRevenue forgone by exemption rule (EUR; total {total:,.2f})")
+        _print_table(forgone)
 
 
 def _scenarios(_: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cbam._errors import ScenarioError
-from cbam._parameters import Reference, float_parameter, validate_file
+from cbam._parameters import DatedParameter, Reference, float_parameter, validate_file
 from cbam._resources import data_dir
 
 SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
@@ -192,3 +192,18 @@ def parameter_defaults() -> dict[str, dict[int, Any]]:
             for v in float_parameter("eu/cross_sectoral_correction_factor.yaml").values
         },
     }
+
+
+class DeMinimisFile(DatedParameter[float]):
+    """``rates/eu/de_minimis.yaml``: the importer-year mass threshold and the goods it skips."""
+
+    excluded_sectors: list[SectorName]
+
+
+@cache
+def de_minimis() -> DeMinimisFile:
+    """The de minimis threshold by year and the sectors it never exempts."""
+    result: DeMinimisFile = validate_file(
+        DeMinimisFile, data_dir("rates") / "eu" / "de_minimis.yaml"
+    )
+    return result

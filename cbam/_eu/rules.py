@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from statistics import fmean
 from typing import cast
 
@@ -29,12 +30,23 @@ from cbam._eu.lookup import (
     build_lookups,
 )
 from cbam._eu.reference import OTHER
+from cbam._exemptions import relief_table
 from cbam._parameters import float_parameter, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
+DE_MINIMIS = "de minimis (importer's annual Annex I mass at or below the threshold)"
+DE_MINIMIS_ENUM = pl.Enum(
+    [
+        "exempt (importer at or below threshold)",
+        "liable (importer above threshold)",
+        "not applied (no importer)",
+        "not covered (electricity, hydrogen)",
+        "off (scenario)",
+    ]
+)
 CLINKER_SOURCE_ENUM = pl.Enum(["row", "scenario default", "aggregate (heading defaults)"])
 COLUMN_ENUM = pl.Enum(["A", "B"])
 _PERIODS = ("2026-2027", "2028-2030")
@@ -152,6 +164,7 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
                 "cscf": cscf_value,
                 "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
                 "period_idx": _PERIODS.index(period_param.at_year(year).value),
+                "de_minimis_t": config.de_minimis().at_year(year).value,
                 "period_label": period_param.at_year(year).value
                 + (" (assumed)" if period_param.at_year(year).assumption else ""),
             }
@@ -177,6 +190,87 @@ def exemption_table(scenario: Scenario) -> pl.DataFrame:
                 rows.append({"origin": iso3, "year": year, "reason": reason})
                 seen.add(iso3)
     return pl.DataFrame(rows, schema={"origin": pl.String, "year": pl.Int32, "reason": pl.String})
+
+
+def origin_table(scenario: Scenario) -> pl.DataFrame:
+    """(origin, rules year) -> regime exclusion, and the scenario's relief where one applies."""
+    regime = config.regime()
+    years = range(regime.first_rules_year, regime.last_rules_year + 1)
+    base_dir = Path(scenario.source).parent if scenario.source else None
+    excluded = exemption_table(scenario).rename({"reason": "excluded"})
+    relief = relief_table(list(scenario.exemptions), years, base_dir).rename(
+        {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
+    )
+    return excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
+
+
+def _apply_exemptions(
+    frame: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    reasons: pl.Enum,
+    sectors: config.SectorsFile,
+) -> pl.LazyFrame:
+    """Add the de minimis status and whether the scenario's relief applies to each row.
+
+    Both look beyond the row: the de minimis rule sums an importer's year, the import-share
+    threshold an origin's share of a code's imports in the year (over the whole frame).
+    """
+    covered = pl.col("_c_sector").is_not_null()
+    excluded_sectors = config.de_minimis().excluded_sectors
+    counted = covered & ~pl.col("_c_sector").is_in(excluded_sectors)
+    status: pl.Expr
+    total: pl.Expr
+    import_share: pl.Expr
+    if not scenario.de_minimis:
+        status = pl.when(covered).then(pl.lit("off (scenario)", DE_MINIMIS_ENUM))
+        total = pl.lit(None, pl.Float64)
+    elif "importer" not in schema:
+        status = pl.when(covered).then(pl.lit("not applied (no importer)", DE_MINIMIS_ENUM))
+        total = pl.lit(None, pl.Float64)
+    else:
+        importer = pl.col("importer").cast(pl.String)
+        total = (
+            pl.when(counted & importer.is_not_null())
+            .then(pl.col("_c_qty"))
+            .otherwise(0.0)
+            .sum()
+            .over([importer, pl.col("_c_year")])
+        )
+        total = pl.when(covered & importer.is_not_null()).then(total)
+        status = (
+            pl.when(~covered)
+            .then(pl.lit(None, DE_MINIMIS_ENUM))
+            .when(~counted)
+            .then(pl.lit("not covered (electricity, hydrogen)", DE_MINIMIS_ENUM))
+            .when(importer.is_null())
+            .then(pl.lit("not applied (no importer)", DE_MINIMIS_ENUM))
+            .when(total <= pl.col("_c_de_minimis_t"))
+            .then(pl.lit("exempt (importer at or below threshold)", DE_MINIMIS_ENUM))
+            .otherwise(pl.lit("liable (importer above threshold)", DE_MINIMIS_ENUM))
+        )
+    if any(rule.max_import_share is not None for rule in scenario.exemptions):
+        by_code = [pl.col("_c_year"), pl.col("_c_cn")]
+        market = pl.col("_c_qty").sum().over(by_code)
+        import_share = pl.when(market > 0).then(
+            pl.col("_c_qty").sum().over([*by_code, pl.col("_c_origin")]) / market
+        )
+    else:
+        import_share = pl.lit(None, pl.Float64)
+    frame = frame.with_columns(
+        status.alias("de_minimis"),
+        total.alias("importer_annual_t"),
+        import_share.alias("origin_import_share"),
+    )
+    return frame.with_columns(
+        (
+            pl.col("_c_relief").is_not_null()
+            & (
+                pl.col("_c_relief_max_share").is_null()
+                | (pl.col("origin_import_share").fill_null(0.0) < pl.col("_c_relief_max_share"))
+            )
+        ).alias("_c_relief_applies")
+    )
 
 
 @cache
@@ -208,8 +302,16 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     """Join the normalised rows to the EU lookups and compute every output column."""
     lookups = lookups_for(scenario)
     regime = config.regime()
+    origins = origin_table(scenario)
     reasons = pl.Enum(
-        [NOT_COVERED, *sorted(exemption_table(scenario)["reason"].unique().to_list())]
+        [
+            NOT_COVERED,
+            DE_MINIMIS,
+            *sorted(
+                set(origins["excluded"].drop_nulls().to_list())
+                | set(origins["relief"].drop_nulls().to_list())
+            ),
+        ]
     )
     sectors = config.sectors()
     rules_year = (
@@ -234,13 +336,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame = frame.join(
         years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
     )
-    exempt_origins = (
-        exemption_table(scenario)
-        .lazy()
-        .rename({"origin": "_c_origin", "year": "rules_year", "reason": "_c_origin_reason"})
-    )
     frame = frame.join(
-        exempt_origins,
+        _internal(origins, {"origin": "_c_origin", "year": "rules_year"}),
         on=["_c_origin", "rules_year"],
         how="left",
         maintain_order="left",
@@ -394,10 +491,26 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         ).alias("free_allocation_t"),
         # Filled by the carbon-price deduction (Art. 9) once that module lands.
         pl.when(covered).then(pl.lit(0.0)).alias("deduction_t"),
+    )
+    frame = _apply_exemptions(frame, schema, scenario, reasons, sectors)
+    frame = frame.with_columns(
         pl.when(~covered)
         .then(pl.lit(NOT_COVERED, reasons))
-        .otherwise(pl.col("_c_origin_reason").cast(reasons))
+        .when(pl.col("_c_excluded").is_not_null())
+        .then(pl.col("_c_excluded").cast(reasons))
+        .when(pl.col("de_minimis") == "exempt (importer at or below threshold)")
+        .then(pl.lit(DE_MINIMIS, reasons))
+        .when(pl.col("_c_relief_applies"))
+        .then(pl.col("_c_relief").cast(reasons))
         .alias("exemption_reason"),
+        pl.when(~covered | pl.col("_c_excluded").is_not_null())
+        .then(0.0)
+        .when(pl.col("de_minimis") == "exempt (importer at or below threshold)")
+        .then(0.0)
+        .when(pl.col("_c_relief_applies"))
+        .then(pl.col("_c_relief_share"))
+        .otherwise(1.0)
+        .alias("fee_share_charged"),
     )
     gross = (
         pl.when(covered)
@@ -408,18 +521,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         )
         .otherwise(0.0)
     )
-    exempt = pl.col("exemption_reason").is_not_null()
+    share = pl.col("fee_share_charged")
     frame = (
         frame.with_columns(
-            exempt.alias("exempt"),
-            pl.when(exempt).then(0.0).otherwise(gross).alias("certificates"),
+            (share == 0.0).alias("exempt"),
+            (gross * share).alias("certificates"),
             (gross * pl.col("certificate_price_eur")).alias("fee_before_exemptions_eur"),
         )
         .with_columns(
-            pl.when(pl.col("exempt"))
-            .then(0.0)
-            .otherwise(pl.col("fee_before_exemptions_eur"))
-            .alias("fee_eur"),
+            (pl.col("fee_before_exemptions_eur") * share).alias("fee_eur"),
         )
         .with_columns(
             pl.when(pl.col("_c_value") > 0)
@@ -453,7 +563,7 @@ def _checks(
     cn = pl.col("_c_cn")
     covered = pl.col("_c_sector").is_not_null()
     actual = pl.col("_c_see_d").is_not_null()
-    origin_exempt = pl.col("_c_origin_reason").is_not_null()
+    origin_exempt = pl.col("_c_excluded").is_not_null()
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
     well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
     valid_route = pl.lit(False)

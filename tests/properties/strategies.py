@@ -20,7 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
 # CHE) and an EU origin (DEU).
-FEATURED_ORIGINS = ("CHN", "TUR", "IND", "UKR", "MOZ", "NOR", "CHE", "DEU", "USA")
+FEATURED_ORIGINS = (
+    "CHN",
+    "TUR",
+    "IND",
+    "UKR",
+    "MOZ",
+    "NOR",
+    "CHE",
+    "DEU",
+    "USA",
+    # LDC, graduated LDC, graduating in 2026, SIDS: the exemption scenarios bite on these.
+    "BGD",
+    "BTN",
+    "LAO",
+    "TTO",
+    "FJI",
+)
 EXEMPT_ORIGINS = ("NOR", "CHE", "DEU")
 
 # No default value: such rows need see_direct (electricity, and urea 3102 10 10).

@@ -1,0 +1,197 @@
+"""Exemptions by country group: who is exempt, from when, and how much of the fee they still pay.
+
+A scenario lists exemptions in order; the first group an origin belongs to decides. Membership
+comes from dated group files (``country_lists/``, or a user's CSV or YAML), judged at the start,
+the end, or on any day of the rules year, or on a fixed reference date; a grace period keeps a
+graduated country exempt for some years; a phase-in charges a share of the fee that rises by year;
+a threshold keeps the exemption only while the origin's share of the imports of that good stays
+below a limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from cbam._countries import country_group, iso3_codes
+from cbam._errors import ScenarioError
+from cbam._resources import data_dir
+from cbam._yaml import read_yaml_mapping
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+StatusOn = Literal["start_of_year", "end_of_year", "any_day_of_year"] | dt.date
+
+
+class Exemption(BaseModel):
+    """One exemption rule of a scenario.
+
+    Attributes:
+        group: A short name from ``country_lists/groups.yaml`` (``ldc``, ``sids``), a group file
+            stem in ``country_lists/``, or a path to a CSV (``iso3`` and optional
+            ``member_from``, ``member_to``) or YAML (a list of ISO3 codes, or ``members:`` with
+            those keys) of the user's own.
+        status_on: When membership is judged: ``start_of_year`` (1 January of the rules year),
+            ``end_of_year`` (31 December), ``any_day_of_year`` (a member on any day of it), or
+            a fixed date.
+        grace_years: Years a country stays exempt after leaving the group (graduating).
+        fee_share_charged: Phase-in: rules year -> share of the fee still charged (a step
+            function); ``None`` exempts fully.
+        max_import_share: Exempt only while the origin's share of all imports of that CN code in
+            the frame and import year is below this share.
+        label: The name printed in ``exemption_reason`` (default: the group's label).
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    group: str
+    status_on: StatusOn = "start_of_year"
+    grace_years: Annotated[int, Field(ge=0, le=100)] = 0
+    fee_share_charged: dict[int, Share] | None = None
+    max_import_share: Share | None = None
+    label: str | None = None
+
+
+class _Alias(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    files: list[str] = Field(min_length=1)
+    label: str
+
+
+@cache
+def group_aliases() -> dict[str, _Alias]:
+    """Short group names of ``country_lists/groups.yaml``."""
+    raw = read_yaml_mapping(data_dir("country_lists") / "groups.yaml")
+    return {str(k): _Alias.model_validate(v) for k, v in raw.items()}
+
+
+_MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Date}
+
+
+def _user_group(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise ScenarioError(f"exemption group file not found: {path}")
+    if path.suffix.lower() == ".csv":
+        try:
+            frame = pl.read_csv(path, schema_overrides=_MEMBER_SCHEMA)
+        except pl.exceptions.PolarsError as exc:
+            raise ScenarioError(f"{path}: malformed group file: {exc}") from exc
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        raw: Any = read_yaml_mapping(path).get("members")
+        if raw is None:
+            raise ScenarioError(f"{path}: a group YAML needs a 'members:' list")
+        rows = [{"iso3": r} if isinstance(r, str) else r for r in raw]
+        try:
+            frame = pl.DataFrame(rows, schema_overrides=_MEMBER_SCHEMA)
+        except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+            raise ScenarioError(f"{path}: malformed members: {exc}") from exc
+    else:
+        raise ScenarioError(f"{path}: a group file must be .csv or .yaml")
+    if "iso3" not in frame.columns:
+        raise ScenarioError(f"{path}: a group file needs an 'iso3' column")
+    for column in ("member_from", "member_to"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Date).alias(column))
+    frame = frame.with_columns(pl.col("iso3").str.strip_chars().str.to_uppercase())
+    unknown = sorted(set(frame["iso3"].drop_nulls().to_list()) - iso3_codes())
+    if unknown or frame["iso3"].null_count():
+        raise ScenarioError(f"{path}: unknown or missing ISO3 codes {unknown}")
+    return frame.select("iso3", "member_from", "member_to")
+
+
+def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
+    """Members (``iso3, member_from, member_to``) and label of an exemption's group."""
+    aliases = group_aliases()
+    if spec in aliases:
+        alias = aliases[spec]
+        frames = [country_group(f).select(*_MEMBER_SCHEMA) for f in alias.files]
+        return pl.concat(frames), alias.label
+    if spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec:
+        path = Path(spec)
+        if not path.is_absolute() and base_dir is not None and (base_dir / path).is_file():
+            path = base_dir / path
+        return _user_group(path), path.stem
+    return country_group(spec).select(*_MEMBER_SCHEMA), spec
+
+
+def _shift(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]:
+    """ISO3 -> 'member' or 'grace' in ``year`` under the rule's date and grace period."""
+    if isinstance(rule.status_on, dt.date):
+        first = last = rule.status_on
+    elif rule.status_on == "start_of_year":
+        first = last = dt.date(year, 1, 1)
+    elif rule.status_on == "end_of_year":
+        first = last = dt.date(year, 12, 31)
+    else:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    status: dict[str, str] = {}
+    for iso3, start, end in members.iter_rows():
+        if start is not None and start > last:
+            continue
+        if end is None or first < end:
+            status[iso3] = "member"
+        elif rule.grace_years and first < _shift(end, rule.grace_years):
+            status.setdefault(iso3, "grace")
+    return status
+
+
+def _share_in(schedule: dict[int, float] | None, year: int) -> float:
+    if schedule is None:
+        return 0.0
+    keys = [k for k in schedule if k <= year]
+    return schedule[max(keys)] if keys else 0.0
+
+
+def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) -> pl.DataFrame:
+    """(origin, rules year) -> reason, share of the fee charged and import-share limit.
+
+    The first rule whose group holds the origin in that year decides.
+    """
+    rows: list[dict[str, object]] = []
+    loaded = [(rule, *group_members(rule.group, base_dir)) for rule in rules]
+    for year in years:
+        seen: set[str] = set()
+        for rule, members, group_label in loaded:
+            label = rule.label or group_label
+            share = _share_in(rule.fee_share_charged, year)
+            for iso3, state in sorted(_status(members, year, rule).items()):
+                if iso3 in seen:
+                    continue
+                seen.add(iso3)
+                reason = (
+                    label
+                    if state == "member"
+                    else (f"{label} (graduated; within {rule.grace_years}-year grace period)")
+                )
+                if share > 0:
+                    reason += f", {share:.0%} of fee charged (phase-in)"
+                rows.append(
+                    {
+                        "origin": iso3,
+                        "year": year,
+                        "reason": reason,
+                        "share": share,
+                        "max_import_share": rule.max_import_share,
+                    }
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "origin": pl.String,
+            "year": pl.Int32,
+            "reason": pl.String,
+            "share": pl.Float64,
+            "max_import_share": pl.Float64,
+        },
+    )

@@ -1,0 +1,213 @@
+"""Golden cases for country-group exemptions and the de minimis rule, with their sources.
+
+Sources: country_lists/un_ldc.csv (UN DESA LDC list; graduations: Bhutan 13 Dec 2023,
+Lao PDR 24 Nov 2026), country_lists/un_sids_members.csv (UN-OHRLLS SIDS), Reg. (EU) 2023/956
+Annex III (Norway, Switzerland), Reg. (EU) 2025/2083 Art. 2(3a) (de minimis 50 t per importer per
+year, electricity and hydrogen never exempt). Fee figures use [2621] / [2620] values as in
+test_eu_golden.py, at EUR 80.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import cbam
+
+BASE = {"certificate_price_eur": 80}
+
+
+def scenario(name: str, **overrides: Any) -> cbam.Scenario:
+    return cbam.load_scenario(name, overrides={**BASE, **overrides})
+
+
+def rows(*items: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame([{"year": 2026, "quantity_t": 100.0, **item} for item in items])
+
+
+def one(s: cbam.Scenario, **row: Any) -> dict[str, Any]:
+    return cbam.compute(rows(row), s).row(0, named=True)
+
+
+MOZ_ALU = {"origin": "MOZ", "cn_code": "76011010"}
+# [2621] MOZ 7601 = 3.518 (2026); [2620] 7601 10 10 column B route K = 1.423
+MOZ_FEE = (351.8 - 142.3 * 0.975) * 80
+
+
+def test_mozambique_aluminium_charged_under_eu_law_exempt_under_ldc_option() -> None:
+    charged = one(scenario("eu-cbam"), **MOZ_ALU)
+    assert charged["fee_eur"] == pytest.approx(MOZ_FEE) and charged["exempt"] is False
+    exempt = one(scenario("eu-cbam-ldc-exempt"), **MOZ_ALU)
+    assert exempt["exempt"] is True and exempt["fee_eur"] == 0.0
+    assert exempt["exemption_reason"] == "UN least developed country"
+    assert exempt["fee_before_exemptions_eur"] == pytest.approx(MOZ_FEE)
+
+
+@pytest.mark.parametrize(
+    ("year", "grace", "exempt"),
+    [
+        (2026, False, False),  # graduated 13 Dec 2023: charged in 2026
+        (2026, True, True),  # five-year grace runs to 13 Dec 2028
+        (2028, True, True),  # 1 January 2028 is inside the grace period
+        (2029, True, False),  # 1 January 2029 is after it
+    ],
+)
+def test_bhutan_graduated_2023_and_the_grace_period(year: int, grace: bool, exempt: bool) -> None:
+    name = "eu-cbam-ldc-exempt-grace-5y" if grace else "eu-cbam-ldc-exempt"
+    out = one(scenario(name), year=year, origin="BTN", cn_code="72024990")
+    assert out["exempt"] is exempt
+    if exempt:
+        assert "within 5-year grace period" in out["exemption_reason"]
+
+
+def test_sids_exporter_exempt_only_under_the_sids_option() -> None:
+    # Trinidad and Tobago: a UN-member SIDS, not an LDC; a large ammonia exporter.
+    ammonia = {"origin": "TTO", "cn_code": "28141000"}
+    assert one(scenario("eu-cbam-ldc-exempt"), **ammonia)["exempt"] is False
+    out = one(scenario("eu-cbam-ldc-sids-exempt"), **ammonia)
+    assert out["exempt"] is True
+    assert out["exemption_reason"] == "small island developing state"
+
+
+@pytest.mark.parametrize(
+    ("status_on", "exempt_2026"),
+    [
+        ("start_of_year", True),  # an LDC on 1 January 2026
+        ("end_of_year", False),  # graduated on 24 November 2026
+        ("any_day_of_year", True),
+        ("2026-12-01", False),  # a fixed reference date after graduation
+    ],
+)
+def test_graduation_inside_the_year_follows_the_scenario(status_on: str, exempt_2026: bool) -> None:
+    s = scenario("eu-cbam", exemptions=[{"group": "ldc", "status_on": status_on}])
+    out = one(s, year=2026, origin="LAO", cn_code="72071111")
+    assert out["exempt"] is exempt_2026
+    # No longer an LDC on any day of 2027, however membership is judged.
+    assert one(s, year=2027, origin="LAO", cn_code="72071111")["exempt"] is False
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "eu-cbam",
+        "eu-cbam-rules-2026",
+        "eu-cbam-rules-2034",
+        "eu-cbam-ldc-exempt",
+        "eu-cbam-ldc-sids-exempt",
+        "eu-cbam-ldc-exempt-grace-5y",
+    ],
+)
+@pytest.mark.parametrize("origin", ["NOR", "CHE"])
+def test_norway_and_switzerland_exempt_under_every_bundled_scenario(name: str, origin: str) -> None:
+    out = one(cbam.load_scenario(name), origin=origin, cn_code="72071111")
+    assert out["exempt"] is True
+    assert out["exemption_reason"] == "Annex III origin (EU ETS or linked ETS applies)"
+
+
+def test_phase_in_charges_a_rising_share() -> None:
+    s = scenario(
+        "eu-cbam",
+        exemptions=[{"group": "ldc", "fee_share_charged": {2026: 0.0, 2028: 0.5, 2030: 1.0}}],
+    )
+    out = cbam.compute(
+        rows({**MOZ_ALU, "year": 2026}, {**MOZ_ALU, "year": 2028}, {**MOZ_ALU, "year": 2030}), s
+    )
+    assert out["fee_share_charged"].to_list() == [0.0, 0.5, 1.0]
+    assert out["exempt"].to_list() == [True, False, False]
+    assert out["fee_eur"][1] == pytest.approx(0.5 * out["fee_before_exemptions_eur"][1])
+    assert out["exemption_reason"][1] == "UN least developed country, 50% of fee charged (phase-in)"
+    assert (
+        out["exemption_reason"][2] == "UN least developed country, 100% of fee charged (phase-in)"
+    )
+
+
+def test_import_share_threshold() -> None:
+    # Exempt only while the origin's share of the code's imports stays below 10 %.
+    s = scenario("eu-cbam", exemptions=[{"group": "ldc", "max_import_share": 0.1}])
+    small = rows({**MOZ_ALU, "quantity_t": 5.0}, {"origin": "CHN", "cn_code": "76011010"})
+    large = rows({**MOZ_ALU, "quantity_t": 50.0}, {"origin": "CHN", "cn_code": "76011010"})
+    out_small, out_large = cbam.compute(small, s), cbam.compute(large, s)
+    assert out_small["origin_import_share"][0] == pytest.approx(5 / 105)
+    assert out_small["exempt"][0] is True
+    assert out_large["origin_import_share"][0] == pytest.approx(50 / 150)
+    assert out_large["exempt"][0] is False and out_large["exemption_reason"][0] is None
+
+
+def test_de_minimis_per_importer_and_year() -> None:
+    # Art. 2(3a): 50 t per importer per calendar year across Annex I goods except electricity and
+    # hydrogen; crossing the threshold makes the whole year liable.
+    panel = rows(
+        {"importer": "A", "origin": "TUR", "cn_code": "72071111", "quantity_t": 30.0},
+        {"importer": "A", "origin": "CHN", "cn_code": "25232900", "quantity_t": 20.0},
+        {"importer": "A", "origin": "DZA", "cn_code": "28041000", "quantity_t": 5.0},
+        {"importer": "B", "origin": "TUR", "cn_code": "72071111", "quantity_t": 30.0},
+        {"importer": "B", "origin": "CHN", "cn_code": "25232900", "quantity_t": 21.0},
+        {"importer": None, "origin": "TUR", "cn_code": "72071111", "quantity_t": 1.0},
+    )
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert out["importer_annual_t"].to_list()[:5] == [50.0, 50.0, 50.0, 51.0, 51.0]
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        "exempt (importer at or below threshold)",
+        "exempt (importer at or below threshold)",
+        "not covered (electricity, hydrogen)",
+        "liable (importer above threshold)",
+        "liable (importer above threshold)",
+        "not applied (no importer)",
+    ]
+    assert out["exempt"].to_list() == [True, True, False, False, False, False]
+    assert out["exemption_reason"][0].startswith("de minimis")
+    off = cbam.compute(panel, scenario("eu-cbam", de_minimis=False))
+    assert off["exempt"].to_list() == [False] * 6
+
+
+def test_user_group_file(tmp_path: Path) -> None:
+    group = tmp_path / "my-partners.yaml"
+    group.write_text("members:\n  - TUR\n  - {iso3: CHN, member_to: 2027-01-01}\n", "utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "extends: eu-cbam\nname: mine\ncertificate_price_eur: 80\n"
+        "exemptions:\n  - {group: my-partners.yaml, label: partner}\n",
+        "utf-8",
+    )
+    s = cbam.load_scenario(path)
+    out = cbam.compute(
+        rows(
+            {"origin": "TUR", "cn_code": "72071111", "year": 2027},
+            {"origin": "CHN", "cn_code": "72071111", "year": 2026},
+            {"origin": "CHN", "cn_code": "72071111", "year": 2027},
+        ),
+        s,
+    )
+    assert out["exempt"].to_list() == [True, True, False]
+    assert out["exemption_reason"][0] == "partner"
+
+
+def test_unknown_code_in_a_user_group_is_an_error(tmp_path: Path) -> None:
+    group = tmp_path / "bad.csv"
+    group.write_text("iso3\nTUR\nXYZ\n", "utf-8")
+    s = scenario("eu-cbam", exemptions=[{"group": str(group)}])
+    with pytest.raises(
+        cbam.ScenarioError, match=r"bad\.csv: unknown or missing ISO3 codes \['XYZ'\]"
+    ):
+        cbam.compute(rows({"origin": "TUR", "cn_code": "72071111"}), s)
+
+
+def test_cli_prints_revenue_forgone_by_group(capsys: pytest.CaptureFixture[str]) -> None:
+    from cbam.cli import main
+
+    args = [
+        "run",
+        "--scenario",
+        "eu-cbam-ldc-sids-exempt",
+        "--rules-year",
+        "2026",
+        "--year",
+        "2025",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Revenue forgone by exemption rule" in out
+    assert "UN least developed country" in out and "small island developing state" in out
