@@ -74,8 +74,11 @@ def compute(
     input_columns: list[str] = list(schema.names())
     rules = eu_rules.plan(normalise(lazy, schema), schema, chosen)
     checks = number_checks(schema) + rules.checks
-    outputs: list[str] = [c for c in OUTPUT_COLUMNS if c != "input_error"]
-    renamed = rules.frame.with_columns(pl.col("clinker_share_applied"))
+    # An output that is also an optional input (carbon_price_paid_eur_per_t) keeps its place.
+    outputs: list[str] = [
+        c for c in OUTPUT_COLUMNS if c != "input_error" and c not in input_columns
+    ]
+    renamed = rules.frame
 
     if on_error == "flag":
         flagged = renamed.with_columns(error_message(checks))

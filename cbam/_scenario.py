@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._errors import ScenarioError
 from cbam._exemptions import Exemption
 from cbam._resources import scenarios_dir
@@ -53,6 +54,8 @@ class Scenario(BaseModel):
             the first group an origin belongs to decides.
         de_minimis: Apply the regime's de minimis rule (``rates/eu/de_minimis.yaml``) to rows
             that carry an ``importer``.
+        carbon_price_abroad: Whether and how the carbon price paid in the country of origin is
+            deducted (Art. 9): the table in ``rates/carbon_prices/``, none, or own price paths.
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -78,6 +81,7 @@ class Scenario(BaseModel):
     excluded_origin_groups: list[str] | None = None
     exemptions: list[Exemption] = Field(default_factory=list)
     de_minimis: bool = True
+    carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
     extends: str | None = None
     source: str | None = None
 

@@ -27,6 +27,10 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "see_direct": "verified actual direct emissions, t CO2e per t (cement: per t clinker)",
     "see_indirect": "verified actual indirect emissions, t CO2e per t (cement: per t clinker)",
     "clinker_share": "t clinker per t of good, for clinker-based cement headings",
+    "carbon_price_paid_eur_per_t": (
+        "certified carbon price effectively paid abroad, EUR per t CO2e; wins over the table "
+        "(the output fills empty cells from the table and says so in carbon_price_source)"
+    ),
     "precursor_benchmark_t_per_t": (
         "benchmarks of the precursors consumed per t of good, added to the column-A benchmark "
         "of rows with actual values (IR 2025/2620)"
@@ -39,6 +43,7 @@ NUMERIC_COLUMNS = (
     "see_indirect",
     "clinker_share",
     "precursor_benchmark_t_per_t",
+    "carbon_price_paid_eur_per_t",
 )
 INTEGER_COLUMNS = ("year", "quarter")
 TEXT_COLUMNS = ("origin", "cn_code", "importer", "route")
@@ -65,7 +70,12 @@ OUTPUT_COLUMNS: dict[str, str] = {
     "cbam_factor": "CBAM factor of the rules year",
     "cross_sectoral_correction_factor": "CSCF of the rules year",
     "free_allocation_t": "free-allocation adjustment, t CO2e",
-    "deduction_t": "deduction for carbon price paid abroad, t CO2e",
+    "carbon_price_paid_eur_per_t": "effective carbon price paid abroad, EUR per t CO2e",
+    "carbon_price_source": "row, the table's instruments and years, scenario path, or none",
+    "deduction_t": (
+        "deduction for carbon price paid abroad, t CO2e: embedded x price paid / certificate "
+        "price, at most the embedded emissions"
+    ),
     "certificates": "CBAM certificates due",
     "certificate_price_eur": "certificate price applied, EUR per certificate",
     "certificate_price_period": "the period whose price applied",
@@ -115,7 +125,7 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
             if not _kind_ok(column, dtype):
                 problems.append(InputProblem(column, f"has dtype {dtype}, which cannot hold it", 0))
-        elif column in OUTPUT_COLUMNS:
+        elif column in OUTPUT_COLUMNS and column not in OPTIONAL_COLUMNS:
             problems.append(InputProblem(column, "is an output column; rename or drop it", 0))
         elif column.startswith("_c_"):
             problems.append(InputProblem(column, "names starting with '_c_' are reserved", 0))
@@ -158,6 +168,7 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _number("see_indirect", schema).alias("_c_see_i"),
         _number("clinker_share", schema).alias("_c_clinker"),
         _number("precursor_benchmark_t_per_t", schema).alias("_c_precursor_bm"),
+        _number("carbon_price_paid_eur_per_t", schema).alias("_c_cp_row"),
     )
 
 
@@ -186,6 +197,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         "see_indirect": "_c_see_i",
         "clinker_share": "_c_clinker",
         "precursor_benchmark_t_per_t": "_c_precursor_bm",
+        "carbon_price_paid_eur_per_t": "_c_cp_row",
     }
     for column, internal in normalised.items():
         value = pl.col(internal)

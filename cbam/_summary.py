@@ -52,6 +52,8 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     aggregations = [
         pl.len().alias("rows"),
         *[pl.col(c).cast(pl.Float64, strict=False).sum().alias(c) for c in SUMMED],
+        # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
+        (pl.col("deduction_t") * pl.col("certificate_price_eur")).sum().alias("deduction_eur"),
         pl.col("exempt").fill_null(False).sum().alias("exempt_rows"),
         pl.col("input_error").is_not_null().sum().alias("flagged_rows"),
         # Null, not NaN, for a group without any positive customs value.

@@ -114,6 +114,8 @@ def _run(args: argparse.Namespace) -> int:
         "quantity_t",
         "embedded_t",
         "free_allocation_t",
+        "deduction_t",
+        "deduction_eur",
         "certificates",
         "fee_eur",
         "ave",

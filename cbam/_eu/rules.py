@@ -21,15 +21,17 @@ from typing import cast
 
 import polars as pl
 
+from cbam._carbon_prices import price_table
 from cbam._countries import iso3_codes, members_in_year
 from cbam._eu import config
 from cbam._eu.lookup import (
     INTENSITY_SOURCE_ENUM,
     ROUTE_SOURCE_ENUM,
+    SECTOR_ENUM,
     Lookups,
     build_lookups,
 )
-from cbam._eu.reference import OTHER
+from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import relief_table
 from cbam._parameters import float_parameter, text_parameter
 from cbam._scenario import Scenario
@@ -202,6 +204,50 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
         {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
     )
     return excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
+
+
+def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.LazyFrame:
+    """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
+
+    The row's certified price wins over the scenario's table or path; the deduction never
+    exceeds the embedded emissions.
+    """
+    regime = config.regime()
+    years = range(regime.first_rules_year, regime.last_rules_year + 1)
+    prices = price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
+        pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(pl.Categorical)
+    )
+    frame = frame.join(
+        _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
+        on=["_c_origin", "_c_sector", "rules_year"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
+    )
+    covered = pl.col("_c_sector").is_not_null()
+    paid = pl.coalesce(pl.col("_c_cp_row"), pl.col("_c_price_eur"), pl.lit(0.0))
+    price = pl.col("certificate_price_eur")
+    share = (
+        pl.when(paid <= 0)
+        .then(0.0)
+        .when(price > 0)
+        .then(pl.min_horizontal(paid / price, pl.lit(1.0)))
+        .otherwise(1.0)
+    )
+    return frame.with_columns(
+        pl.when(covered).then(paid).alias("carbon_price_paid_eur_per_t"),
+        pl.when(covered)
+        .then(
+            pl.when(pl.col("_c_cp_row").is_not_null())
+            .then(pl.lit("row"))
+            .when(pl.col("_c_source").is_not_null())
+            .then(pl.col("_c_source").cast(pl.String))
+            .otherwise(pl.lit("none found"))
+        )
+        .cast(pl.Categorical)
+        .alias("carbon_price_source"),
+        pl.when(covered).then(pl.col("embedded_t") * share).alias("deduction_t"),
+    )
 
 
 def _apply_exemptions(
@@ -489,9 +535,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             * pl.col("_c_cbam_factor")
             * pl.col("_c_cscf")
         ).alias("free_allocation_t"),
-        # Filled by the carbon-price deduction (Art. 9) once that module lands.
-        pl.when(covered).then(pl.lit(0.0)).alias("deduction_t"),
     )
+    frame = _deduct_carbon_price_paid(frame, scenario)
     frame = _apply_exemptions(frame, schema, scenario, reasons, sectors)
     frame = frame.with_columns(
         pl.when(~covered)

@@ -1,0 +1,113 @@
+"""Golden cases for the deduction of carbon price paid abroad (Reg. 2023/956 Art. 9).
+
+Figures come from rates/carbon_prices/ (each row cites its publisher): UK ETS 2026 GBP 67.25
+(Dec-26 futures, Jan 2026; provisional), GBP 2026 at EUR 1.17741 (ICAP 2025 mean carried
+forward), UK ETS free allocation 0.9 for iron and steel (documented assumption); South Africa's
+carbon tax ZAR 308 in 2026 (signalled, provisional), free or rebated 0.9 for iron and steel,
+ZAR at EUR 0.0490565; Türkiye has no priced instrument (pilot ETS, 100 % free allocation:
+rates/carbon_prices/no_price.csv). Deduction = embedded x price paid / certificate price (capped
+at embedded); fee = max(0, embedded - adjustment - deduction) x certificate price.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+import cbam
+
+PRICED = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+
+
+def one(scenario: cbam.Scenario = PRICED, **row: Any) -> dict[str, Any]:
+    base = {"year": 2026, "cn_code": "72071111", "quantity_t": 100.0, **row}
+    return cbam.compute(pl.DataFrame([base]), scenario).row(0, named=True)
+
+
+def test_country_without_a_carbon_price_gets_no_deduction() -> None:
+    out = one(origin="TUR")
+    assert out["carbon_price_paid_eur_per_t"] == 0.0
+    assert out["carbon_price_source"] == "none found"
+    assert out["deduction_t"] == 0.0 and out["fee_eur"] == pytest.approx(9688.80)
+
+
+def test_uk_ets_against_the_eu_price() -> None:
+    paid = 67.25 * 1.17741 * 1.0 * (1 - 0.9)
+    out = one(origin="GBR")
+    assert out["carbon_price_paid_eur_per_t"] == pytest.approx(paid)
+    assert out["carbon_price_source"] == "table: UK_ETS 2026 provisional"
+    assert out["deduction_t"] == pytest.approx(out["embedded_t"] * paid / 80)
+    expected = (out["embedded_t"] - out["free_allocation_t"] - out["deduction_t"]) * 80
+    assert out["fee_eur"] == pytest.approx(expected)
+
+
+def test_price_above_the_eu_price_caps_the_deduction_and_zeroes_the_fee() -> None:
+    scenario = cbam.load_scenario(
+        "eu-cbam",
+        overrides={
+            "certificate_price_eur": 80,
+            "carbon_price_abroad": {"path": {"GBR": {"currency": "EUR", "values": {2026: 200}}}},
+        },
+    )
+    out = one(scenario, origin="GBR")
+    assert out["carbon_price_paid_eur_per_t"] == 200.0
+    assert out["deduction_t"] == pytest.approx(out["embedded_t"])  # capped at embedded
+    assert out["certificates"] == 0.0 and out["fee_eur"] == 0.0
+
+
+def test_tax_with_large_rebates_is_worth_far_less_than_its_headline() -> None:
+    headline_eur = 308 * 0.0490565
+    out = one(origin="ZAF")
+    assert out["carbon_price_paid_eur_per_t"] == pytest.approx(headline_eur * 0.1)
+    assert out["carbon_price_paid_eur_per_t"] < 0.15 * headline_eur
+
+
+def test_certified_price_on_the_row_wins_over_the_table() -> None:
+    out = one(origin="GBR", carbon_price_paid_eur_per_t=40.0)
+    assert out["carbon_price_source"] == "row"
+    assert out["deduction_t"] == pytest.approx(out["embedded_t"] * 0.5)
+
+
+def test_scenario_can_ignore_foreign_prices_or_bring_its_own_in_usd() -> None:
+    gross = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "carbon_price_abroad.source": "none"}
+    )
+    assert one(gross, origin="GBR")["deduction_t"] == 0.0
+    own = cbam.load_scenario(
+        "eu-cbam",
+        overrides={
+            "certificate_price_eur": 80,
+            "carbon_price_abroad": {
+                "source": "none",
+                "path": {"IND": {"currency": "USD", "values": {2026: 10}}},
+            },
+        },
+    )
+    out = one(own, origin="IND")
+    assert out["carbon_price_paid_eur_per_t"] == pytest.approx(10 * 0.889055)
+    assert out["carbon_price_source"] == "scenario path (USD, from 2026)"
+
+
+def test_unknown_currency_in_a_path_is_an_error() -> None:
+    scenario = cbam.load_scenario(
+        "eu-cbam",
+        overrides={
+            "carbon_price_abroad": {"path": {"IND": {"currency": "INR", "values": {2026: 800}}}}
+        },
+    )
+    with pytest.raises(cbam.ScenarioError, match="no exchange rate for INR in 2026"):
+        one(scenario, origin="IND")
+
+
+def test_cli_prints_each_origins_deduction(capsys: pytest.CaptureFixture[str]) -> None:
+    from cbam.cli import main
+
+    assert (
+        main(["run", "--scenario", "eu-cbam-rules-2026", "--year", "2025", "--by", "origin"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "deduction_eur" in out
+    gbr = next(line for line in out.splitlines() if line.startswith("| GBR"))
+    assert float(gbr.split("|")[5].replace(",", "")) > 0  # deduction_t of the UK
