@@ -53,6 +53,7 @@ def country_group(name: str) -> pl.DataFrame:
     return frame
 
 
+@cache
 def members_in_year(name: str, year: int) -> frozenset[str]:
     """ISO3 codes that belong to group ``name`` on 1 January of ``year``."""
     day = dt.date(year, 1, 1)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._errors import ScenarioError
 from cbam._exemptions import Exemption
+from cbam._recycling import RecyclingPlan
 from cbam._resources import scenarios_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -56,6 +57,8 @@ class Scenario(BaseModel):
             that carry an ``importer``.
         carbon_price_abroad: Whether and how the carbon price paid in the country of origin is
             deducted (Art. 9): the table in ``rates/carbon_prices/``, none, or own price paths.
+        recycling: Where the revenue goes (``cbam.recycle``): a plan inline, or a bundled plan's
+            name (``rates/recycling/``) or a plan file's path; ``None``: no plan.
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -82,6 +85,7 @@ class Scenario(BaseModel):
     exemptions: list[Exemption] = Field(default_factory=list)
     de_minimis: bool = True
     carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
+    recycling: RecyclingPlan | None = None
     extends: str | None = None
     source: str | None = None
 
@@ -212,7 +216,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raw["extends"] = str(parent_name)
     for dotted, value in overrides.items():
         _set_dotted(raw, str(dotted), value, str(path))
-    raw["source"] = str(path)
+    raw["source"] = str(path.resolve())
     return raw
 
 

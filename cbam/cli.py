@@ -17,6 +17,7 @@ import polars as pl
 from cbam import __version__
 from cbam._errors import CbamInputError, ScenarioError
 from cbam._pipeline import compute
+from cbam._recycling import recycle
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._summary import summarise
@@ -157,10 +158,34 @@ def _run(args: argparse.Namespace) -> int:
     )
     if reasons.height:
         print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
+    if args.recycling is not None:
+        _print_recycling(fees, scenario, args.recycling or None, args.top)
     if args.out:
         _write(fees, Path(args.out))
         print(f"Row-level results written to {args.out}")
     return 0
+
+
+def _print_recycling(fees: pl.DataFrame, scenario: Scenario, plan: str | None, top: int) -> None:
+    """Where the revenue goes under the scenario's (or the named) recycling plan."""
+    result = recycle(fees, scenario, plan=plan)
+    p = result.plan
+    print(
+        f"\nRevenue recycling: plan '{p.name}' ({p.status}): {p.description}\n"
+        f"Revenue: EUR {result.total_eur:,.2f}, allocated to the cent"
+    )
+    _print_table(result.pools.select("allocation", "pool", "rule", "recipients", "amount_eur"))
+    for title, frame, columns in (
+        ("Flows", result.flows, ["pool", "recipient", "amount_eur"]),
+        (
+            "Balance by country (net = received - paid)",
+            result.balance,
+            ["origin", "paid_eur", "received_eur", "net_eur"],
+        ),
+    ):
+        shown = f"top {top} of {frame.height}" if top and frame.height > top else "all"
+        print(f"\n{title} (EUR; {shown})")
+        _print_table((frame.head(top) if top else frame).select(columns))
 
 
 def _print_forgone(fees: pl.DataFrame) -> None:
@@ -183,6 +208,31 @@ def _print_forgone(fees: pl.DataFrame) -> None:
         total = forgone["forgone_eur"].sum()
         print(f"\nRevenue forgone by exemption rule (EUR; total {total:,.2f})")
         _print_table(forgone)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        from cbam.testing import check_scenario
+    except ImportError:
+        raise ScenarioError("cbam check needs hypothesis: pip install 'cbam[testing]'") from None
+    report = check_scenario(args.scenario, max_examples=args.examples)
+    print(
+        f"cbam check: scenario '{report.scenario}', {args.examples} generated panels per property"
+    )
+    for result in report.results:
+        mark = "holds" if result.holds else "FAILS"
+        print(f"  {mark:5s}  {result.name}: {result.why}")
+        if not result.holds:
+            if result.error:
+                print(f"         error: {result.error}")
+            if result.counterexample is not None:
+                print("         smallest counterexample:")
+                with pl.Config(tbl_hide_dataframe_shape=True, tbl_width_chars=120):
+                    for line in str(result.counterexample).splitlines():
+                        print(f"         {line}")
+    held = sum(r.holds for r in report.results)
+    print(f"{held} of {len(report.results)} properties hold")
+    return 0 if report.all_hold else 1
 
 
 def _scenarios(_: argparse.Namespace) -> int:
@@ -210,7 +260,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="raise",
         help="raise on bad rows (default) or keep and flag them",
     )
+    run.add_argument(
+        "--recycling",
+        nargs="?",
+        const="",
+        metavar="PLAN",
+        help="print where the revenue goes: the scenario's recycling plan, or the bundled plan "
+        "or plan file PLAN",
+    )
     run.set_defaults(handler=_run)
+    check = sub.add_parser("check", help="run the invariant catalogue against a scenario")
+    check.add_argument("scenario", help="bundled name or YAML path")
+    check.add_argument("--examples", type=int, default=25, help="generated panels per property")
+    check.set_defaults(handler=_check)
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
     scenarios.set_defaults(handler=_scenarios)
     return parser

@@ -12,7 +12,7 @@ Per row (Reg. (EU) 2023/956 Art. 7, 21, 22 and Annex IV; IR 2025/2620; IR 2025/2
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -194,6 +194,30 @@ def exemption_table(scenario: Scenario) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"origin": pl.String, "year": pl.Int32, "reason": pl.String})
 
 
+def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
+    """(origin, sector, rules year) -> price paid abroad in EUR, under the scenario's options."""
+    regime = config.regime()
+    years = range(regime.first_rules_year, regime.last_rules_year + 1)
+    return price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
+        pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(pl.Categorical)
+    )
+
+
+_SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {}
+_BUILT: dict[tuple[str, str], pl.DataFrame] = {}
+_KEEP = 256
+
+
+def _scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
+    """A per-scenario parameter table, built once per distinct scenario (by content) and kept."""
+    key = (kind, scenario.model_dump_json())
+    if key not in _BUILT:
+        if len(_BUILT) >= _KEEP:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = _SCENARIO_TABLES[kind](scenario)
+    return _BUILT[key]
+
+
 def origin_table(scenario: Scenario) -> pl.DataFrame:
     """(origin, rules year) -> regime exclusion, and the scenario's relief where one applies."""
     regime = config.regime()
@@ -206,17 +230,18 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
     return excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
 
 
+_SCENARIO_TABLES.update(
+    {"years": year_table, "origins": origin_table, "carbon_prices": carbon_price_table}
+)
+
+
 def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.LazyFrame:
     """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
 
     The row's certified price wins over the scenario's table or path; the deduction never
     exceeds the embedded emissions.
     """
-    regime = config.regime()
-    years = range(regime.first_rules_year, regime.last_rules_year + 1)
-    prices = price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
-        pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(pl.Categorical)
-    )
+    prices = _scenario_table("carbon_prices", scenario)
     frame = frame.join(
         _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
         on=["_c_origin", "_c_sector", "rules_year"],
@@ -348,7 +373,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     """Join the normalised rows to the EU lookups and compute every output column."""
     lookups = lookups_for(scenario)
     regime = config.regime()
-    origins = origin_table(scenario)
+    origins = _scenario_table("origins", scenario)
     reasons = pl.Enum(
         [
             NOT_COVERED,
@@ -378,7 +403,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .alias("_c_dv_origin"),
     )
     # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
-    years = _internal(year_table(scenario), {"year": "rules_year", "q": "_c_q"})
+    years = _internal(_scenario_table("years", scenario), {"year": "rules_year", "q": "_c_q"})
     frame = frame.join(
         years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
     )

@@ -254,7 +254,8 @@ def test_result_independent_of_batching_by_importer_year(
     parts = pl.concat(
         [cbam.compute(panel.filter(in_first), EU), cbam.compute(panel.filter(~in_first), EU)]
     ).sort("row_id")
-    assert_frame_equal(parts, whole, check_exact=True)
+    # Sums over an importer's year may associate differently in another batch: equal to 1e-12.
+    assert_frame_equal(parts, whole, rel_tol=1e-12, abs_tol=1e-12)
 
 
 @given(panel=import_panels(), on_error=st.sampled_from(["raise", "flag"]))

@@ -1,0 +1,780 @@
+"""Revenue recycling: where the fee revenue goes, with every cent accounted for.
+
+A recycling plan is an ordered list of allocations. Each allocation takes a share of the total
+revenue, a share of what remains after the allocations before it, a share of what its own
+recipients' exporters paid, or a fixed amount, and sends it to a named pool; the pool's rule
+splits it among recipients:
+
+* ``domestic``: one recipient keeps the pool whole (the EU budget, the Member States' budgets,
+  an industry fund);
+* ``proportional_to_paid``: each country in proportion to what its exporters paid (``fee_eur``,
+  or ``fee_before_exemptions_eur`` so that exempt countries count too), optionally only the
+  countries of a group (``ldc``, ``sids``, a user's group file) or a list;
+* ``proportional_to_index``: in proportion to a table by ISO3 (population, GDP, any index; a
+  CSV with ``iso3`` and ``value`` columns or an inline mapping);
+* ``equal_per_country``: the same amount to each country of a group or list.
+
+**Rounding rule.** Money is counted in integer cents. Each origin's payment is the sum of its
+``fee_eur``; total revenue is the sum of these, rounded to the cent (half to even). Every split
+is then made by the largest-remainder (Hamilton) method on exact rational numbers: each part
+gets its exact share rounded down to the cent, and the cents left over go one each to the parts
+with the largest fractional cent (ties: the earlier part; countries in ISO3 order). It is used
+three times: the total among the paying origins (``paid_eur``), the total among the plan's
+allocations (shares are read as the decimals written: 0.75 is exactly 3/4), and each pool among
+its recipients. So every level sums exactly to the level above, and every amount is within one
+cent of its exact share.
+
+**No eligible recipient.** A pool with money in it and no eligible recipient (for example
+``proportional_to_paid`` restricted to LDCs when no LDC paid anything) is an error, unless the
+allocation says ``if_no_recipient: carry``: then it takes nothing and its money stays in the
+remainder for a later allocation (a later ``share: 1`` of the remainder must exist). A pool
+whose amount is zero needs no recipient.
+
+**Unallocated money.** A plan must allocate all revenue for any revenue figure: shares of the
+total that add up to 100 %, or an allocation of ``share: 1, of: remainder`` after any fixed
+amount or return of what recipients paid. Otherwise loading the plan fails, naming the last
+allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cbam._countries import iso3_codes
+from cbam._errors import CbamInputError, InputProblem, ScenarioError
+from cbam._exemptions import group_members
+from cbam._resources import data_dir
+from cbam._yaml import read_yaml_mapping
+
+if TYPE_CHECKING:
+    from cbam._scenario import Scenario
+
+Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def plans_dir() -> Path:
+    """The folder of bundled recycling plans (``rates/recycling/``)."""
+    return data_dir("rates") / "recycling"
+
+
+class Allocation(BaseModel):
+    """One entry of a recycling plan.
+
+    Attributes:
+        pool: The recipient pool's name, printed in the outputs (``EU budget``).
+        share: A share between 0 and 1 (a number, or a fraction written ``"1/3"``) of ``of``.
+        of: What ``share`` is a share of: ``total`` revenue, the ``remainder`` left by the
+            allocations before this one, or what this pool's recipients paid
+            (``paid_by_recipients``, with ``proportional_to_paid`` only: a return to origin).
+        amount_eur: A fixed amount instead of a share (rounded to the cent, half to even).
+        rule: How the pool is split: ``domestic``, ``proportional_to_paid``,
+            ``proportional_to_index`` or ``equal_per_country``.
+        recipient: The recipient of a ``domestic`` pool (default: the pool's name).
+        group: Country group(s) that may receive: a short name of ``country_lists/groups.yaml``
+            (``ldc``, ``sids``), a group file stem, or a path to a user's group CSV or YAML.
+        countries: ISO3 codes that may receive, added to the group's members.
+        index: For ``proportional_to_index``: a table name (``rates/recycling/index/NAME.csv``),
+            a path to a CSV with columns ``iso3`` and ``value``, or an inline ISO3 -> value map.
+        basis: What counts as paid for ``proportional_to_paid`` and ``paid_by_recipients``:
+            ``fee_eur`` (what was charged) or ``fee_before_exemptions_eur`` (what would have
+            been charged without the exemptions, so that exempt countries count too).
+        status_on: The day group membership is judged (default: 1 January of the latest
+            ``year`` in the fees).
+        if_no_recipient: ``error`` (default) or ``carry``: leave the money to a later
+            ``share: 1`` of the remainder.
+        note: Free text, e.g. the source of the share.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pool: str = Field(min_length=1)
+    share: Finite | str | None = None
+    of: Literal["total", "remainder", "paid_by_recipients"] = "total"
+    amount_eur: Finite | None = None
+    rule: Rule = "domestic"
+    recipient: str | None = None
+    group: str | list[str] | None = None
+    countries: list[str] | None = None
+    index: str | dict[str, Finite] | None = None
+    basis: Literal["fee_eur", "fee_before_exemptions_eur"] = "fee_eur"
+    status_on: dt.date | None = None
+    if_no_recipient: Literal["error", "carry"] = "error"
+    note: str | None = None
+
+    @property
+    def groups(self) -> list[str]:
+        """The group specs as a list."""
+        if self.group is None:
+            return []
+        return [self.group] if isinstance(self.group, str) else list(self.group)
+
+    @property
+    def share_fraction(self) -> Fraction | None:
+        """The share as an exact fraction of the decimal written (0.75 -> 3/4)."""
+        if self.share is None:
+            return None
+        try:
+            if isinstance(self.share, str):
+                text = self.share.strip()
+                if text.endswith("%"):
+                    return Fraction(text[:-1].strip()) / 100
+                return Fraction(text)
+            return Fraction(repr(self.share))
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError(f"share '{self.share}' is not a number or fraction") from exc
+
+    def amount_cents(self) -> int | None:
+        """The fixed amount in cents, rounded half to even."""
+        if self.amount_eur is None:
+            return None
+        cents = (Decimal(repr(self.amount_eur)) * 100).quantize(Decimal(1), ROUND_HALF_EVEN)
+        return int(cents)
+
+
+def _is_path(spec: str) -> bool:
+    return spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec or "\\" in spec
+
+
+def _label(number: int, entry: Allocation) -> str:
+    return f"allocation {number} ('{entry.pool}')"
+
+
+def _pct(value: Fraction) -> str:
+    return f"{float(value) * 100:.6g} %"
+
+
+def _check_entry(plan: str, number: int, entry: Allocation) -> None:
+    """Static checks of one allocation; raise ValueError naming it."""
+    where = f"recycling plan '{plan}', {_label(number, entry)}"
+    if (entry.share is None) == (entry.amount_eur is None):
+        raise ValueError(f"{where}: give either 'share' or 'amount_eur'")
+    try:
+        share = entry.share_fraction
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    if share is not None and share < 0:
+        raise ValueError(f"{where}: negative share {entry.share}")
+    if share is not None and share > 1:
+        raise ValueError(f"{where}: share {entry.share} is over 100 % of the {entry.of}")
+    if entry.amount_eur is not None:
+        if entry.amount_eur < 0:
+            raise ValueError(f"{where}: negative amount_eur {entry.amount_eur}")
+        if entry.of != "total":
+            raise ValueError(f"{where}: 'of' applies to a share, not to amount_eur")
+    if entry.of == "paid_by_recipients" and entry.rule != "proportional_to_paid":
+        raise ValueError(f"{where}: 'of: paid_by_recipients' needs rule proportional_to_paid")
+    if entry.rule == "domestic":
+        extra = [k for k in ("group", "countries", "index") if getattr(entry, k) is not None]
+        if extra:
+            raise ValueError(f"{where}: a domestic pool has one recipient; remove {extra}")
+    elif entry.recipient is not None:
+        raise ValueError(f"{where}: 'recipient' names a domestic pool's recipient only")
+    if entry.rule == "proportional_to_index" and entry.index is None:
+        raise ValueError(f"{where}: rule proportional_to_index needs an 'index' table")
+    if entry.rule != "proportional_to_index" and entry.index is not None:
+        raise ValueError(f"{where}: 'index' applies to rule proportional_to_index only")
+    if entry.rule == "equal_per_country" and not entry.groups and not entry.countries:
+        raise ValueError(f"{where}: rule equal_per_country needs a 'group' or 'countries'")
+    unknown = sorted({c.upper() for c in entry.countries or []} - iso3_codes())
+    if unknown:
+        raise ValueError(f"{where}: unknown recipient country codes {unknown}")
+    for spec in entry.groups:
+        if not _is_path(spec):
+            try:
+                group_members(spec, None)
+            except ScenarioError as exc:
+                raise ValueError(f"{where}: unknown recipient group: {exc}") from exc
+    if isinstance(entry.index, dict):
+        try:
+            _index_from_mapping(entry.index)
+        except ScenarioError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+    elif isinstance(entry.index, str) and not _is_path(entry.index):
+        try:
+            _bundled_index(entry.index)
+        except ScenarioError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+
+
+def _takes_remainder(entry: Allocation) -> bool:
+    return entry.of == "remainder" and entry.share_fraction == 1
+
+
+class RecyclingPlan(BaseModel):
+    """A validated recycling plan: metadata and ordered allocations.
+
+    A scenario's ``recycling:`` key holds a plan inline, or the name of a bundled plan
+    (``rates/recycling/NAME.yaml``; ``cbam.list_recycling_plans()``) or a path to a plan file.
+
+    Attributes:
+        name: Short name, printed in outputs.
+        description: One line on what the plan models.
+        status: ``law``, ``proposal`` (a published proposal, not adopted) or ``option`` (a policy
+            option without a formal proposal, or a user's plan).
+        sources: Where the plan and its shares come from.
+        allocations: The allocations, applied in order.
+        source: The file the plan was read from, for the record; relative paths in the plan
+            (group files, index tables) are read from its folder.
+
+    Example:
+        >>> plan = RecyclingPlan.model_validate("eu-own-resources")
+        >>> [(a.pool, a.share) for a in plan.allocations], plan.status
+        ([('EU budget', 0.75), ("Member States' budgets", 1.0)], 'proposal')
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = "recycling plan"
+    description: str = ""
+    status: Literal["law", "proposal", "option"] = "option"
+    sources: list[str] = Field(default_factory=list)
+    allocations: list[Allocation] = Field(min_length=1)
+    source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file(cls, value: Any) -> Any:
+        if isinstance(value, str | Path):
+            return _read_plan(value)
+        return value
+
+    @model_validator(mode="after")
+    def _balanced(self) -> RecyclingPlan:
+        # The revenue left after each allocation is alpha * total - (amounts that depend on
+        # the data); the plan must leave nothing, whatever the total.
+        alpha, pending = Fraction(1), False
+        count = len(self.allocations)
+        for number, entry in enumerate(self.allocations, start=1):
+            _check_entry(self.name, number, entry)
+            where = f"recycling plan '{self.name}', {_label(number, entry)}"
+            share = entry.share_fraction
+            if entry.if_no_recipient == "carry" and not any(
+                _takes_remainder(later) for later in self.allocations[number:]
+            ):
+                raise ValueError(
+                    f"{where}: 'if_no_recipient: carry' needs a later allocation of "
+                    "'share: 1, of: remainder' to take the money it leaves"
+                )
+            if share is not None and entry.of == "total":
+                if share > alpha:
+                    raise ValueError(
+                        f"{where}: takes {_pct(share)} of the total revenue, but only "
+                        f"{_pct(alpha)} remains: shares of the total add up to over 100 %"
+                    )
+                alpha -= share
+            elif share is not None and entry.of == "remainder":
+                alpha *= 1 - share
+                pending = pending and share < 1
+            else:  # a fixed amount or a return of what recipients paid
+                pending = True
+            if number == count and (alpha > 0 or pending):
+                left = f"{_pct(alpha)} of the revenue" if alpha > 0 else "revenue"
+                raise ValueError(
+                    f"{where}: the plan leaves {left} unallocated after its last allocation; "
+                    "make the shares of the total add up to 100 % or end with an allocation "
+                    "of 'share: 1, of: remainder'"
+                )
+        return self
+
+    def base_dir(self) -> Path | None:
+        """The folder relative paths in the plan are read from (its file's), if any."""
+        return Path(self.source).parent if self.source else None
+
+
+def _read_plan(name_or_path: str | Path) -> dict[str, Any]:
+    text = str(name_or_path)
+    if _is_path(text):
+        path = Path(text)
+    else:
+        path = plans_dir() / f"{text}.yaml"
+        if not path.is_file():
+            known = ", ".join(list_recycling_plans())
+            raise ValueError(
+                f"unknown recycling plan '{text}' (bundled: {known}; or give a YAML path)"
+            )
+    raw = read_yaml_mapping(path)
+    raw.setdefault("name", path.stem)
+    raw["source"] = str(path)
+    return raw
+
+
+def list_recycling_plans() -> dict[str, str]:
+    """Bundled recycling plans with their status and one-line descriptions.
+
+    Example:
+        >>> list_recycling_plans()["eu-own-resources"].startswith("proposal:")
+        True
+
+    """
+    result: dict[str, str] = {}
+    for path in sorted(plans_dir().glob("*.yaml")):
+        raw = read_yaml_mapping(path)
+        description = str(raw.get("description", "")).strip()
+        result[path.stem] = f"{raw.get('status', 'option')}: {description}"
+    return result
+
+
+def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPlan:
+    """A recycling plan from a bundled name, a YAML path, a mapping, or a plan.
+
+    Raises:
+        ScenarioError: unknown plan, malformed file, or a plan that does not validate, naming
+            the allocation at fault.
+
+    """
+    if isinstance(plan, RecyclingPlan):
+        return plan
+    try:
+        return RecyclingPlan.model_validate(plan)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(plan)'}: "
+            f"{err.get('ctx', {}).get('error', err['msg'])}"
+            for err in exc.errors()
+        )
+        raise ScenarioError(f"invalid recycling plan: {problems}") from exc
+
+
+# --- index tables -------------------------------------------------------------------------
+
+
+def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
+    table = {str(k).strip().upper(): v for k, v in mapping.items()}
+    unknown = sorted(set(table) - iso3_codes())
+    if unknown:
+        raise ScenarioError(f"index table: unknown ISO3 codes {unknown}")
+    bad = {k: v for k, v in table.items() if not math.isfinite(v) or v < 0}
+    if bad:
+        raise ScenarioError(f"index table: values must be finite and >= 0, not {bad}")
+    return {k: Fraction(v) for k, v in table.items()}
+
+
+def _index_from_csv(path: Path) -> dict[str, Fraction]:
+    if not path.is_file():
+        raise ScenarioError(f"index table not found: {path}")
+    try:
+        frame = pl.read_csv(path, schema_overrides={"iso3": pl.String, "value": pl.Float64})
+    except pl.exceptions.PolarsError as exc:
+        raise ScenarioError(f"{path}: malformed index table: {exc}") from exc
+    missing = [c for c in ("iso3", "value") if c not in frame.columns]
+    if missing:
+        raise ScenarioError(f"{path}: an index table needs columns iso3 and value; lacks {missing}")
+    if frame["iso3"].null_count() or frame["value"].null_count():
+        raise ScenarioError(f"{path}: empty iso3 or value cells")
+    codes = frame["iso3"].str.strip_chars().str.to_uppercase()
+    if codes.is_duplicated().any():
+        raise ScenarioError(
+            f"{path}: duplicate ISO3 codes {sorted(set(codes.filter(codes.is_duplicated())))}"
+        )
+    try:
+        return _index_from_mapping(
+            dict(zip(codes.to_list(), frame["value"].to_list(), strict=True))
+        )
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+
+
+@cache
+def _bundled_index(name: str) -> dict[str, Fraction]:
+    path = plans_dir() / "index" / f"{name}.csv"
+    if not path.is_file():
+        folder = plans_dir() / "index"
+        known = sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
+        raise ScenarioError(
+            f"unknown index table '{name}': cbam bundles {known or 'no index tables'} (no cited "
+            "population or GDP table in its reference data yet); give a CSV path with columns "
+            "iso3 and value, or an inline mapping ISO3 -> value"
+        )
+    return _index_from_csv(path)
+
+
+def _index(spec: str | dict[str, float], base_dir: Path | None) -> dict[str, Fraction]:
+    if isinstance(spec, dict):
+        return _index_from_mapping(spec)
+    if not _is_path(spec):
+        return _bundled_index(spec)
+    path = Path(spec)
+    if not path.is_absolute() and base_dir is not None and (base_dir / path).is_file():
+        path = base_dir / path
+    return _index_from_csv(path)
+
+
+# --- exact splitting ----------------------------------------------------------------------
+
+
+def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
+    """Split ``total`` cents in proportion to ``weights`` by the largest-remainder method.
+
+    Each part gets its exact quota rounded down; the cents left over go one each to the
+    largest fractional parts, the earlier part first on a tie. The parts sum to ``total``
+    exactly and each lies within one cent of its quota.
+
+    Example:
+        >>> apportion(10, [1, 1, 1])
+        [4, 3, 3]
+        >>> apportion(186666666667, [Fraction(3, 4), Fraction(1, 4)])
+        [140000000000, 46666666667]
+
+    """
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("apportion needs a total and weights >= 0")
+    whole = sum(weights, Fraction(0))
+    if whole == 0:
+        if total == 0:
+            return [0] * len(weights)
+        raise ValueError("cannot split a positive total by weights that are all zero")
+    quotas = [Fraction(total) * w / whole for w in weights]
+    parts = [math.floor(q) for q in quotas]
+    left = total - sum(parts)
+    order = sorted(range(len(quotas)), key=lambda i: (parts[i] - quotas[i], i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def _to_cents(value: Fraction) -> int:
+    cents = Decimal(value.numerator) * 100 / Decimal(value.denominator)
+    return int(cents.quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+# --- recycle ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recycling:
+    """Where the revenue of a ``compute`` result goes under a recycling plan.
+
+    Attributes:
+        plan: The plan applied.
+        total_eur: Total revenue, the sum of ``fee_eur`` rounded to the cent.
+        total_cents: The same in integer cents.
+        pools: One row per allocation: ``allocation`` (1-based), ``pool``, ``rule``,
+            ``recipients`` (count), ``amount_eur``, ``amount_cents``, ``carried`` (the pool had
+            no eligible recipient and left its money to the remainder).
+        flows: One row per pool and recipient: ``allocation``, ``pool``, ``rule``,
+            ``recipient`` (ISO3, or a domestic recipient's name), ``amount_eur``,
+            ``amount_cents``.
+        balance: One row per country (every origin in the fees and every country that
+            receives): ``origin``, ``paid_eur``, ``received_eur``, ``net_eur`` (received less
+            paid: negative for a net payer), and the same in cents. Domestic pools are not
+            countries and appear only in ``pools`` and ``flows``.
+
+    """
+
+    plan: RecyclingPlan
+    total_eur: float
+    total_cents: int
+    pools: pl.DataFrame
+    flows: pl.DataFrame
+    balance: pl.DataFrame
+
+
+def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
+    value = pl.col(column).cast(pl.Float64, strict=False)
+    checks = [
+        (
+            value.is_null(),
+            "null or not a number (a row flagged by on_error='flag': fix or drop it first)",
+        ),
+        ((value.is_nan() | value.is_infinite()).fill_null(False), "not a finite number"),
+        ((value < 0).fill_null(False), "negative"),
+    ]
+    indexed = frame.with_row_index("_row")
+    problems: list[InputProblem] = []
+    for mask, message in checks:
+        bad = indexed.filter(mask)
+        if bad.height:
+            problems.append(
+                InputProblem(
+                    column=column,
+                    message=message,
+                    count=bad.height,
+                    rows=tuple(bad["_row"].head(5).to_list()),
+                    values=tuple(str(v) for v in bad[column].head(5).to_list()),
+                )
+            )
+    return problems
+
+
+def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
+    """Total revenue in cents (rounded half to even) and each origin's share of it."""
+    by_origin = frame.group_by("origin").agg(pl.col(column).cast(pl.Float64).sum()).sort("origin")
+    origins: list[str] = by_origin["origin"].to_list()
+    exact = [Fraction(v) for v in by_origin[column].to_list()]
+    total = _to_cents(sum(exact, Fraction(0)))
+    return total, dict(zip(origins, apportion(total, exact), strict=True))
+
+
+def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[str]:
+    found: set[str] = set()
+    for spec in specs:
+        members, _ = group_members(spec, base_dir)
+        on_day = members.filter(
+            (pl.col("member_from").is_null() | (pl.col("member_from") <= day))
+            & (pl.col("member_to").is_null() | (pl.col("member_to") > day))
+        )
+        found |= set(on_day["iso3"].to_list())
+    return found
+
+
+def recycle(
+    fees: pl.DataFrame | pl.LazyFrame,
+    scenario: Scenario | str | Path = "eu-cbam",
+    plan: RecyclingPlan | str | Path | dict[str, Any] | None = None,
+) -> Recycling:
+    """Allocate the revenue of a ``compute`` result under the scenario's recycling plan.
+
+    Args:
+        fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
+            when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
+            for ``basis: fee_before_exemptions_eur``).
+        scenario: The scenario whose ``recycling:`` plan applies (name, path or Scenario).
+        plan: A plan to apply instead (bundled name, YAML path, mapping or RecyclingPlan).
+
+    Returns:
+        A ``Recycling`` with the pools, the flows and the balance per country.
+
+    Raises:
+        ScenarioError: no plan, or a plan that cannot be applied to these fees (a pool with
+            money and no eligible recipient, a fixed amount above what remains, an unknown
+            group or index table), naming the allocation.
+        CbamInputError: missing columns, or a null, negative or non-finite fee.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> fees = pl.DataFrame({"origin": ["TUR", "CHN"], "fee_eur": [600.0, 400.0]})
+        >>> r = cbam.recycle(fees, "eu-cbam-own-resources")
+        >>> r.total_eur, r.flows.select("recipient", "amount_eur").rows()
+        (1000.0, [('EU budget', 750.0), ("Member States' budgets", 250.0)])
+
+    """
+    from cbam._scenario import Scenario, load_scenario
+
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if plan is not None:
+        applied = load_plan(plan)
+    elif chosen.recycling is not None:
+        applied = chosen.recycling
+    else:
+        raise ScenarioError(
+            f"scenario '{chosen.name}' has no recycling plan: add 'recycling:' to it or pass "
+            f"plan= (bundled plans: {', '.join(list_recycling_plans())})"
+        )
+    if applied.source:
+        base_dir = applied.base_dir()
+    else:
+        base_dir = Path(chosen.source).parent if chosen.source else None
+
+    frame = fees.collect() if isinstance(fees, pl.LazyFrame) else fees
+    needed = {"origin", "fee_eur"}
+    if any(a.basis == "fee_before_exemptions_eur" for a in applied.allocations):
+        needed.add("fee_before_exemptions_eur")
+    missing = sorted(needed - set(frame.columns))
+    if missing:
+        raise CbamInputError(
+            [
+                InputProblem(column=c, message="missing column (recycle needs it)", count=0)
+                for c in missing
+            ]
+        )
+    problems = [p for c in sorted(needed - {"origin"}) for p in _fee_problems(frame, c)]
+    if frame["origin"].null_count():
+        problems.append(InputProblem("origin", "null", frame["origin"].null_count()))
+    if problems:
+        raise CbamInputError(problems)
+
+    total, paid = _paid_cents(frame, "fee_eur")
+    paid_basis = {"fee_eur": paid}
+    if "fee_before_exemptions_eur" in needed:
+        paid_basis["fee_before_exemptions_eur"] = _paid_cents(frame, "fee_before_exemptions_eur")[1]
+
+    def membership_day(where: str, entry: Allocation) -> dt.date:
+        if entry.status_on is not None:
+            return entry.status_on
+        if "year" not in frame.columns or frame["year"].drop_nulls().is_empty():
+            raise ScenarioError(
+                f"{where}: group membership is judged on "
+                "1 January of the fees' latest year, but the fees have no 'year'; set status_on"
+            )
+        return dt.date(int(frame["year"].drop_nulls().max()), 1, 1)  # type: ignore[arg-type]
+
+    def recipients(where: str, entry: Allocation) -> dict[str, Fraction]:
+        """Eligible recipients and their weights (> 0), in recipient order."""
+        if entry.rule == "domestic":
+            return {entry.recipient or entry.pool: Fraction(1)}
+        allowed: set[str] | None = None
+        if entry.groups or entry.countries:
+            allowed = {c.upper() for c in entry.countries or []}
+            if entry.groups:
+                allowed |= _members_on(entry.groups, membership_day(where, entry), base_dir)
+        if entry.rule == "proportional_to_paid":
+            basis = paid_basis[entry.basis]
+            weights = {o: Fraction(c) for o, c in basis.items() if c > 0}
+        elif entry.rule == "proportional_to_index":
+            assert entry.index is not None
+            table = _index(entry.index, base_dir)
+            if allowed is not None:
+                lacking = sorted(allowed - set(table))
+                if lacking:
+                    raise ScenarioError(
+                        f"{where}: the index table has no value for {len(lacking)} "
+                        f"eligible recipient(s): {', '.join(lacking[:10])}"
+                        + (" and more" if len(lacking) > 10 else "")
+                        + " (give each a value, 0 to leave it out)"
+                    )
+            weights = {k: v for k, v in table.items() if v > 0}
+        else:
+            assert allowed is not None
+            weights = {c: Fraction(1) for c in allowed}
+        if allowed is not None:
+            weights = {k: v for k, v in weights.items() if k in allowed}
+        return dict(sorted(weights.items()))
+
+    exact: list[Fraction] = []
+    eligible: list[dict[str, Fraction]] = []
+    carried: list[bool] = []
+    remaining = Fraction(total)
+    for number, entry in enumerate(applied.allocations, start=1):
+        where = f"recycling plan '{applied.name}', {_label(number, entry)}"
+        try:
+            weights = recipients(where, entry)
+        except ScenarioError as exc:
+            text = str(exc)
+            raise ScenarioError(text if text.startswith(where) else f"{where}: {text}") from exc
+        share = entry.share_fraction
+        fixed = entry.amount_cents()
+        if fixed is not None:
+            amount = Fraction(fixed)
+        elif entry.of == "total":
+            amount = Fraction(total) * (share or 0)
+        elif entry.of == "remainder":
+            amount = remaining * (share or 0)
+        else:
+            amount = sum(weights.values(), Fraction(0)) * (share or 0)
+        skip = not weights and entry.if_no_recipient == "carry"
+        if skip:
+            amount = Fraction(0)
+        if amount > remaining:
+            raise ScenarioError(
+                f"{where}: takes EUR {float(amount) / 100:,.2f} but only "
+                f"EUR {float(remaining) / 100:,.2f} of the EUR {total / 100:,.2f} revenue remains"
+            )
+        if not weights and amount > 0:
+            raise ScenarioError(
+                f"{where}: has EUR {float(amount) / 100:,.2f} to give and no eligible recipient "
+                f"({_why_empty(entry)}); set 'if_no_recipient: carry' to leave it to a later "
+                "allocation of the remainder"
+            )
+        remaining -= amount
+        exact.append(amount)
+        eligible.append(weights)
+        carried.append(skip)
+    if remaining != 0:  # guarded by the plan's validation; kept as a last check
+        raise ScenarioError(
+            f"recycling plan '{applied.name}' leaves EUR {float(remaining) / 100:,.2f} unallocated"
+        )
+
+    pool_cents = apportion(total, exact) if total else [0] * len(exact)
+    pool_rows: list[dict[str, object]] = []
+    flow_rows: list[dict[str, object]] = []
+    received: dict[str, int] = {}
+    for number, (entry, cents, weights, skip) in enumerate(
+        zip(applied.allocations, pool_cents, eligible, carried, strict=True), start=1
+    ):
+        pool_rows.append(
+            {
+                "allocation": number,
+                "pool": entry.pool,
+                "rule": entry.rule,
+                "recipients": len(weights),
+                "amount_eur": cents / 100,
+                "amount_cents": cents,
+                "carried": skip,
+            }
+        )
+        if not weights:
+            continue
+        names = list(weights)
+        for name, part in zip(names, apportion(cents, list(weights.values())), strict=True):
+            flow_rows.append(
+                {
+                    "allocation": number,
+                    "pool": entry.pool,
+                    "rule": entry.rule,
+                    "recipient": name,
+                    "amount_eur": part / 100,
+                    "amount_cents": part,
+                }
+            )
+            if entry.rule != "domestic":
+                received[name] = received.get(name, 0) + part
+
+    countries = sorted(set(paid) | set(received))
+    balance = pl.DataFrame(
+        {
+            "origin": countries,
+            "paid_cents": [paid.get(c, 0) for c in countries],
+            "received_cents": [received.get(c, 0) for c in countries],
+        },
+        schema={"origin": pl.String, "paid_cents": pl.Int64, "received_cents": pl.Int64},
+    ).with_columns((pl.col("received_cents") - pl.col("paid_cents")).alias("net_cents"))
+    balance = balance.select(
+        "origin",
+        (pl.col("paid_cents") / 100).alias("paid_eur"),
+        (pl.col("received_cents") / 100).alias("received_eur"),
+        (pl.col("net_cents") / 100).alias("net_eur"),
+        "paid_cents",
+        "received_cents",
+        "net_cents",
+    ).sort(["paid_cents", "received_cents", "origin"], descending=[True, True, False])
+    return Recycling(
+        plan=applied,
+        total_eur=total / 100,
+        total_cents=total,
+        pools=pl.DataFrame(pool_rows, schema=_POOL_SCHEMA),
+        flows=pl.DataFrame(flow_rows, schema=_FLOW_SCHEMA).sort(
+            ["allocation", "amount_cents", "recipient"], descending=[False, True, False]
+        ),
+        balance=balance,
+    )
+
+
+def _why_empty(entry: Allocation) -> str:
+    listed = ", ".join([*entry.groups, *(entry.countries or [])])
+    who = f"no country of {listed}" if listed else "no country"
+    if entry.rule == "proportional_to_paid":
+        return f"{who} paid anything ({entry.basis})"
+    if entry.rule == "proportional_to_index":
+        return f"{who} has a positive index value"
+    return f"{listed} has no members on the membership day"
+
+
+_POOL_SCHEMA = {
+    "allocation": pl.Int32,
+    "pool": pl.String,
+    "rule": pl.String,
+    "recipients": pl.Int32,
+    "amount_eur": pl.Float64,
+    "amount_cents": pl.Int64,
+    "carried": pl.Boolean,
+}
+_FLOW_SCHEMA = {
+    "allocation": pl.Int32,
+    "pool": pl.String,
+    "rule": pl.String,
+    "recipient": pl.String,
+    "amount_eur": pl.Float64,
+    "amount_cents": pl.Int64,
+}

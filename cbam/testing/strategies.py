@@ -1,0 +1,273 @@
+"""Hypothesis strategies for valid import panels and scenarios, from the bundled tables.
+
+Every panel these strategies build is *valid*: ``cbam.compute(panel, "eu-cbam")`` must not
+raise. Codes that legitimately raise are kept out (see ``NEEDS_ACTUAL_VALUES`` and
+``SPANS_SECTORS``); ``actual_value_panels`` lets the electricity codes back in, since verified
+actual values make them computable. Columns are generated with ``polars.testing.parametric``.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from hypothesis import strategies as st
+from polars.testing.parametric import column, dataframes
+
+from cbam._resources import data_dir
+
+# Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
+# IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
+# CHE) and an EU origin (DEU).
+FEATURED_ORIGINS = (
+    "CHN",
+    "TUR",
+    "IND",
+    "UKR",
+    "MOZ",
+    "NOR",
+    "CHE",
+    "DEU",
+    "USA",
+    # LDC, graduated LDC, graduating in 2026, SIDS: the exemption scenarios bite on these.
+    "BGD",
+    "BTN",
+    "LAO",
+    "TTO",
+    "FJI",
+)
+EXEMPT_ORIGINS = ("NOR", "CHE", "DEU")
+
+# No default value: such rows need see_direct (electricity).
+NEEDS_ACTUAL_VALUES = frozenset({"27", "2716", "271600", "27160000"})
+NO_BENCHMARK: frozenset[str] = frozenset()
+# Prefixes that span two CBAM sectors (hydrogen and fertilisers under chapter 28).
+SPANS_SECTORS = frozenset({"28"})
+# Codes outside CBAM Annex I: computed, exempt with 'not a CBAM good'.
+NON_CBAM_CODES = ("0101", "8703 23", "870323", "0402 10 11", "22", "9403")
+# Clinker-based cement CN8 headings: the only ones that take a clinker_share.
+CLINKER_HEADINGS = ("25231000", "25232100", "25232900", "25239000")
+INDIRECT_SECTORS = frozenset({"cement", "fertilisers"})
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@cache
+def iso3_codes() -> tuple[str, ...]:
+    """Every ISO 3166-1 alpha-3 code of ``country_lists/iso3166_1.csv``."""
+    return tuple(row["iso3"] for row in _read(data_dir("country_lists") / "iso3166_1.csv"))
+
+
+@cache
+def cn8_sectors() -> dict[str, str]:
+    """Annex I CN8 code -> sector, from ``rates/eu/goods.csv``."""
+    return {row["cn_code"]: row["sector"] for row in _read(data_dir("rates") / "eu" / "goods.csv")}
+
+
+@cache
+def code_sectors() -> dict[str, frozenset[str]]:
+    """Every CN8 code and every HS2/CN4/CN6 prefix of one -> the sectors below it."""
+    result: dict[str, set[str]] = {}
+    for cn8, sector in cn8_sectors().items():
+        for n in (2, 4, 6, 8):
+            result.setdefault(cn8[:n], set()).add(sector)
+    return {code: frozenset(sectors) for code, sectors in result.items()}
+
+
+@cache
+def default_value_codes() -> tuple[str, ...]:
+    """CBAM codes (CN8 and prefixes) that compute from default values alone."""
+    return tuple(sorted(c for c in code_sectors() if c not in NEEDS_ACTUAL_VALUES | SPANS_SECTORS))
+
+
+@cache
+def actual_value_codes() -> tuple[str, ...]:
+    """CBAM codes that compute once the row gives verified actual values."""
+    return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS | NO_BENCHMARK))
+
+
+def counts_indirect(code: str) -> bool:
+    """Whether a CBAM code's sector counts indirect emissions (cement and fertilisers)."""
+    digits = code.replace(" ", "")
+    return bool(code_sectors().get(digits, frozenset()) & INDIRECT_SECTORS)
+
+
+def spaced(code: str) -> str:
+    """Write a CN code the way customs documents do: '7207 11 11', '7207 11', '7207'."""
+    if not code.isdigit():
+        return code
+    groups = [code[:4]] + [code[i : i + 2] for i in range(4, len(code), 2)]
+    return " ".join(groups)
+
+
+def origins() -> st.SearchStrategy[str]:
+    """ISO3 origins: often one of ``FEATURED_ORIGINS``, otherwise any listed code."""
+    return st.one_of(st.sampled_from(FEATURED_ORIGINS), st.sampled_from(iso3_codes()))
+
+
+def cn_codes(codes: tuple[str, ...] | None = None) -> st.SearchStrategy[str]:
+    """CN codes: CBAM codes (CN8 or a prefix), sometimes spaced, and a few non-CBAM codes."""
+    cbam_codes = st.sampled_from(codes if codes is not None else default_value_codes())
+    written = st.one_of(cbam_codes, cbam_codes.map(spaced))
+    return st.one_of(written, written, written, st.sampled_from(NON_CBAM_CODES))
+
+
+def years() -> st.SearchStrategy[int]:
+    """Calendar years of the definitive period covered by the panels."""
+    return st.integers(2026, 2034)
+
+
+def quantities() -> st.SearchStrategy[float]:
+    """Net mass in tonnes, 0 to a million (no tiny values that would underflow when scaled)."""
+    return st.one_of(
+        st.sampled_from([0.0, 1.0, 1000.0]),
+        st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False),
+    )
+
+
+def values_eur() -> st.SearchStrategy[float]:
+    """Positive customs values in EUR."""
+    return st.floats(1.0, 1e9, allow_nan=False, allow_infinity=False)
+
+
+def quarters() -> st.SearchStrategy[int]:
+    """Quarters of the year."""
+    return st.integers(1, 4)
+
+
+_SCHEMA: dict[str, pl.DataType] = {
+    "year": pl.Int64(),
+    "origin": pl.String(),
+    "cn_code": pl.String(),
+    "quantity_t": pl.Float64(),
+    "value_eur": pl.Float64(),
+    "quarter": pl.Int64(),
+    "importer": pl.String(),
+    "see_direct": pl.Float64(),
+    "see_indirect": pl.Float64(),
+    "clinker_share": pl.Float64(),
+}
+
+
+def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
+    """Build a DataFrame with the panel schema from row dicts (missing keys are null)."""
+    return pl.DataFrame(
+        {c: [row.get(c) for row in rows] for c in columns},
+        schema={c: _SCHEMA[c] for c in columns},
+    )
+
+
+def import_panels(
+    min_rows: int = 1, max_rows: int = 25, optional: bool = True
+) -> st.SearchStrategy[pl.DataFrame]:
+    """A valid import panel: required columns, plus (optionally) value_eur, quarter, importer.
+
+    Optional columns, when present, hold nulls on some rows (a missing quarter or value is
+    valid input); the required ones never do.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> import cbam
+        >>> @settings(max_examples=5, deadline=None)
+        ... @given(import_panels(max_rows=5))
+        ... def fee_is_never_negative(panel):
+        ...     assert (cbam.compute(panel, "eu-cbam")["fee_eur"] >= 0).all()
+        >>> fee_is_never_negative()
+
+    """
+    required = [
+        column("year", dtype=pl.Int64, strategy=years(), allow_null=False),
+        column("origin", dtype=pl.String, strategy=origins(), allow_null=False),
+        column("cn_code", dtype=pl.String, strategy=cn_codes(), allow_null=False),
+        column("quantity_t", dtype=pl.Float64, strategy=quantities(), allow_null=False),
+    ]
+    extra = {
+        "value_eur": column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=True),
+        "quarter": column("quarter", dtype=pl.Int64, strategy=quarters(), allow_null=True),
+        "importer": column(
+            "importer",
+            dtype=pl.String,
+            strategy=st.sampled_from(["imp-1", "imp-2", "imp-3"]),
+            allow_null=False,
+        ),
+    }
+
+    @st.composite
+    def build(draw: st.DrawFn) -> pl.DataFrame:
+        chosen = [c for name, c in extra.items() if optional and draw(st.booleans())]
+        frame: Any = draw(
+            dataframes(
+                cols=[*required, *chosen],
+                min_size=min_rows,
+                max_size=max_rows,
+                allow_chunks=False,
+                allow_masked_out=False,
+            )
+        )
+        result: pl.DataFrame = frame
+        return result
+
+    return build()
+
+
+@st.composite
+def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) -> pl.DataFrame:
+    """A valid panel whose CBAM rows (mostly) carry verified actual values.
+
+    ``see_direct`` is set on most rows (null on some, which then take default values).
+    ``see_indirect`` is given wherever ``see_direct`` is and the sector counts indirect emissions
+    (cement, fertilisers), and sometimes elsewhere (where it is ignored). Clinker-based cement
+    headings sometimes carry their own ``clinker_share``. Electricity and urea codes appear
+    here, always with actual values (urea 3102 10 10 does not: it has no benchmark).
+    """
+    n = draw(st.integers(min_rows, max_rows))
+    intensity = st.floats(0.0, 25.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    rows = []
+    for _ in range(n):
+        code = draw(
+            st.one_of(
+                st.sampled_from(actual_value_codes()),
+                st.sampled_from(CLINKER_HEADINGS),
+                st.sampled_from(NON_CBAM_CODES),
+            )
+        )
+        needs_actual = code in NEEDS_ACTUAL_VALUES
+        direct = draw(intensity) if needs_actual else draw(st.none() | intensity)
+        indirect = None
+        if direct is not None and (counts_indirect(code) or draw(st.booleans())):
+            indirect = draw(intensity)
+        clinker = None
+        if code in CLINKER_HEADINGS and draw(st.booleans()):
+            clinker = draw(st.floats(0.01, 1.0, allow_nan=False))
+        rows.append(
+            {
+                "year": draw(years()),
+                "origin": draw(origins()),
+                "cn_code": draw(st.sampled_from([code, spaced(code)])),
+                "quantity_t": draw(quantities()),
+                "see_direct": direct,
+                "see_indirect": indirect,
+                "clinker_share": clinker,
+            }
+        )
+    columns = [
+        "year",
+        "origin",
+        "cn_code",
+        "quantity_t",
+        "see_direct",
+        "see_indirect",
+        "clinker_share",
+    ]
+    return to_frame(rows, columns)
+
+
+def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add a ``row_id`` column (an extra input column, which compute must carry through)."""
+    return frame.with_row_index("row_id")
