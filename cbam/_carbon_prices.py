@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cbam._errors import ScenarioError
 from cbam._resources import data_dir
@@ -32,12 +32,32 @@ class PricePath(BaseModel):
     values: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
     sectors: list[str] | None = None
 
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        known = set(fx_table()["currency"].to_list())
+        if value.upper() not in known:
+            raise ValueError(f"no exchange rates for {value!r} (known: {sorted(known)})")
+        return value.upper()
+
+    @field_validator("sectors")
+    @classmethod
+    def _known_sectors(cls, value: list[str] | None) -> list[str] | None:
+        from cbam._eu.reference import SECTORS
+
+        if value is not None:
+            unknown = sorted(set(value) - set(SECTORS))
+            if unknown or len(set(value)) != len(value):
+                raise ValueError(f"sectors must be distinct names of {SECTORS}, not {value}")
+        return value
+
 
 class CarbonPriceAbroad(BaseModel):
     """Scenario options for the deduction of carbon price paid abroad.
 
     Attributes:
-        source: ``table`` (``rates/carbon_prices/``) or ``none`` (gross fee, no deduction).
+        source: ``table`` (``rates/carbon_prices/``) or ``none`` (gross fee: no deduction, row
+            prices included, unless a ``path`` is given).
         path: Origin (ISO3) -> a user's own price path, which replaces the table for that
             origin (in the sectors listed, or all).
 
@@ -46,6 +66,17 @@ class CarbonPriceAbroad(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: Literal["table", "none"] = "table"
     path: dict[str, PricePath] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _known_origins(cls, value: dict[str, PricePath]) -> dict[str, PricePath]:
+        from cbam._countries import iso3_codes
+
+        upper = {k.strip().upper(): v for k, v in value.items()}
+        unknown = sorted(set(upper) - iso3_codes())
+        if unknown:
+            raise ValueError(f"unknown ISO 3166-1 alpha-3 origins {unknown}")
+        return upper
 
 
 def _read(name: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:

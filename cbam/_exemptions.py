@@ -84,6 +84,8 @@ def _user_group(path: Path) -> pl.DataFrame:
         raw: Any = read_yaml_mapping(path).get("members")
         if raw is None:
             raise ScenarioError(f"{path}: a group YAML needs a 'members:' list")
+        if not isinstance(raw, list):
+            raise ScenarioError(f"{path}: 'members:' must be a list of ISO3 codes or mappings")
         rows = [{"iso3": r} if isinstance(r, str) else r for r in raw]
         try:
             frame = pl.DataFrame(rows, schema_overrides=_MEMBER_SCHEMA)

@@ -19,6 +19,8 @@ from cbam._schema import (
 )
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+# Outputs the rules compute under another name (an input column may carry the public one).
+_COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
 OnError = Literal["raise", "flag"]
 
 
@@ -74,23 +76,36 @@ def compute(
     input_columns: list[str] = list(schema.names())
     rules = eu_rules.plan(normalise(lazy, schema), schema, chosen)
     checks = number_checks(schema) + rules.checks
-    # An output that is also an optional input (carbon_price_paid_eur_per_t) keeps its place.
+    # An output that is also an optional input (carbon_price_paid_eur_per_t) is computed under
+    # an internal name, so the checks read the input, and takes the input column's place.
     outputs: list[str] = [
         c for c in OUTPUT_COLUMNS if c != "input_error" and c not in input_columns
     ]
     renamed = rules.frame
 
+    def output(column: str) -> pl.Expr:
+        return pl.col(_COMPUTED_AS.get(column, column)).alias(column)
+
+    shared: list[str] = [c for c in input_columns if c in _COMPUTED_AS]
+
     if on_error == "flag":
         flagged = renamed.with_columns(error_message(checks))
         ok = pl.col("input_error").is_null()
         result = flagged.select(
-            *input_columns,
-            *[pl.when(ok).then(pl.col(c)).alias(c) for c in outputs],
+            *[
+                pl.when(ok).then(output(c)).otherwise(pl.col(c)).alias(c) if c in shared else c
+                for c in input_columns
+            ],
+            *[pl.when(ok).then(output(c)).alias(c) for c in outputs],
             "input_error",
         )
         return result.collect() if isinstance(imports, pl.DataFrame) else result
 
-    final = [*input_columns, *outputs, pl.lit(None, pl.String).alias("input_error")]
+    final = [
+        *[output(c) if c in shared else pl.col(c) for c in input_columns],
+        *[output(c) for c in outputs],
+        pl.lit(None, pl.String).alias("input_error"),
+    ]
     # One boolean per row says whether any check failed; the detailed report (values, first
     # rows) is gathered in a second pass only when something did fail.
     any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")

@@ -215,6 +215,8 @@ def _check(args: argparse.Namespace) -> int:
         from cbam.testing import check_scenario
     except ImportError:
         raise ScenarioError("cbam check needs hypothesis: pip install 'cbam[testing]'") from None
+    if args.examples < 1:
+        raise ScenarioError("--examples must be at least 1")
     report = check_scenario(args.scenario, max_examples=args.examples)
     print(
         f"cbam check: scenario '{report.scenario}', {args.examples} generated panels per property"

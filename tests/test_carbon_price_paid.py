@@ -90,17 +90,6 @@ def test_scenario_can_ignore_foreign_prices_or_bring_its_own_in_usd() -> None:
     assert out["carbon_price_source"] == "scenario path (USD, from 2026)"
 
 
-def test_unknown_currency_in_a_path_is_an_error() -> None:
-    scenario = cbam.load_scenario(
-        "eu-cbam",
-        overrides={
-            "carbon_price_abroad": {"path": {"IND": {"currency": "INR", "values": {2026: 800}}}}
-        },
-    )
-    with pytest.raises(cbam.ScenarioError, match="no exchange rate for INR in 2026"):
-        one(scenario, origin="IND")
-
-
 def test_cli_prints_each_origins_deduction(capsys: pytest.CaptureFixture[str]) -> None:
     from cbam.cli import main
 
@@ -111,3 +100,74 @@ def test_cli_prints_each_origins_deduction(capsys: pytest.CaptureFixture[str]) -
     assert "deduction_eur" in out
     gbr = next(line for line in out.splitlines() if line.startswith("| GBR"))
     assert float(gbr.split("|")[5].replace(",", "")) > 0  # deduction_t of the UK
+
+
+def test_partly_filled_or_text_price_column_is_read_per_row() -> None:
+    # Empty cells take the table's price; the input's own cells are checked, not the output.
+    for column in (pl.Series([40.0, None]), pl.Series(["40", None])):
+        rows = pl.DataFrame(
+            {
+                "year": [2026, 2026],
+                "origin": ["GBR", "GBR"],
+                "cn_code": ["72071111"] * 2,
+                "quantity_t": [100.0, 100.0],
+                "carbon_price_paid_eur_per_t": column,
+            }
+        )
+        out = cbam.compute(rows, PRICED)
+        assert out["carbon_price_source"].cast(pl.String).to_list() == [
+            "row",
+            "table: UK_ETS 2026 provisional",
+        ]
+        assert out["carbon_price_paid_eur_per_t"][0] == 40.0
+
+
+def test_bad_price_on_a_row_names_the_input_value() -> None:
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["GBR", "GBR"],
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [1.0, 1.0],
+            "carbon_price_paid_eur_per_t": [-5.0, None],
+        }
+    )
+    with pytest.raises(
+        cbam.CbamInputError, match=r"'carbon_price_paid_eur_per_t': negative: row 0 \(-5.0\)"
+    ):
+        cbam.compute(rows, PRICED)
+
+
+def test_gross_fee_option_ignores_row_prices_too() -> None:
+    gross = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 80, "carbon_price_abroad.source": "none"}
+    )
+    out = one(gross, origin="GBR", carbon_price_paid_eur_per_t=40.0)
+    assert out["deduction_t"] == 0.0
+    assert out["carbon_price_source"] == "none (scenario: gross fee)"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ({"XYZ": {"values": {2026: 5}}}, "unknown ISO 3166-1 alpha-3 origins"),
+        ({"IND": {"currency": "INR", "values": {2026: 5}}}, "no exchange rates for 'INR'"),
+        ({"IND": {"values": {2026: 5}, "sectors": ["steel"]}}, "sectors must be distinct names"),
+    ],
+)
+def test_price_paths_are_validated_when_the_scenario_loads(
+    path: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(cbam.ScenarioError, match=message):
+        cbam.load_scenario("eu-cbam", overrides={"carbon_price_abroad": {"path": path}})
+
+
+def test_lowercase_path_origin_is_read_as_iso3() -> None:
+    scenario = cbam.load_scenario(
+        "eu-cbam",
+        overrides={
+            "certificate_price_eur": 80,
+            "carbon_price_abroad": {"path": {"ind": {"values": {2026: 8}}}},
+        },
+    )
+    assert one(scenario, origin="IND")["carbon_price_paid_eur_per_t"] == 8.0

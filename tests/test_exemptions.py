@@ -211,3 +211,36 @@ def test_cli_prints_revenue_forgone_by_group(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "Revenue forgone by exemption rule" in out
     assert "UN least developed country" in out and "small island developing state" in out
+
+
+def test_exempt_origin_without_a_default_value_still_owes_zero_not_null() -> None:
+    # Electricity from Norway: no default value, but Annex III: fee 0, never null.
+    out = one(scenario("eu-cbam"), origin="NOR", cn_code="27160000")
+    assert out["exempt"] is True and out["fee_eur"] == 0.0 and out["certificates"] == 0.0
+
+
+def test_de_minimis_counts_only_valid_in_scope_tonnage() -> None:
+    # Norway's 45 t are outside the regime (Annex III), so importer A stays at 10 t: exempt.
+    panel = rows(
+        {"importer": "A", "origin": "NOR", "cn_code": "72071111", "quantity_t": 45.0},
+        {"importer": "A", "origin": "TUR", "cn_code": "72071111", "quantity_t": 10.0},
+    )
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert out["importer_annual_t"][1] == 10.0
+    assert out["exempt"][1] is True
+    # A flagged row (negative mass) does not lower a valid importer's total.
+    flagged = rows(
+        {"importer": "B", "origin": "TUR", "cn_code": "72071111", "quantity_t": 60.0},
+        {"importer": "B", "origin": "TUR", "cn_code": "72071111", "quantity_t": -20.0},
+    )
+    out = cbam.compute(flagged, scenario("eu-cbam"), on_error="flag")
+    assert out["de_minimis"][0] == "liable (importer above threshold)"
+    assert out["fee_eur"][0] > 0 and out["input_error"][1] == "quantity_t: negative"
+
+
+def test_group_yaml_members_must_be_a_list(tmp_path: Path) -> None:
+    group = tmp_path / "g.yaml"
+    group.write_text("members: TUR\n", "utf-8")
+    s = scenario("eu-cbam", exemptions=[{"group": str(group)}])
+    with pytest.raises(cbam.ScenarioError, match="'members:' must be a list"):
+        cbam.compute(rows({"origin": "TUR", "cn_code": "72071111"}), s)

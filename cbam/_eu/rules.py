@@ -250,7 +250,11 @@ def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.Laz
         validate="m:1",
     )
     covered = pl.col("_c_sector").is_not_null()
-    paid = pl.coalesce(pl.col("_c_cp_row"), pl.col("_c_price_eur"), pl.lit(0.0))
+    gross_fee = (
+        scenario.carbon_price_abroad.source == "none" and not scenario.carbon_price_abroad.path
+    )
+    row_price = pl.lit(None, pl.Float64) if gross_fee else pl.col("_c_cp_row")
+    paid = pl.coalesce(row_price, pl.col("_c_price_eur"), pl.lit(0.0))
     price = pl.col("certificate_price_eur")
     share = (
         pl.when(paid <= 0)
@@ -260,10 +264,13 @@ def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.Laz
         .otherwise(1.0)
     )
     return frame.with_columns(
-        pl.when(covered).then(paid).alias("carbon_price_paid_eur_per_t"),
+        # The input column of the same name stays untouched until the final selection.
+        pl.when(covered).then(paid).alias("_c_cp_out"),
         pl.when(covered)
         .then(
-            pl.when(pl.col("_c_cp_row").is_not_null())
+            pl.when(pl.lit(gross_fee))
+            .then(pl.lit("none (scenario: gross fee)"))
+            .when(row_price.is_not_null())
             .then(pl.lit("row"))
             .when(pl.col("_c_source").is_not_null())
             .then(pl.col("_c_source").cast(pl.String))
@@ -289,7 +296,11 @@ def _apply_exemptions(
     """
     covered = pl.col("_c_sector").is_not_null()
     excluded_sectors = config.de_minimis().excluded_sectors
-    counted = covered & ~pl.col("_c_sector").is_in(excluded_sectors)
+    # Only valid tonnage of goods inside the regime counts (flagged rows and Annex III or EU
+    # origins do not).
+    valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
+    in_scope = covered & pl.col("_c_excluded").is_null()
+    counted = in_scope & valid_mass & ~pl.col("_c_sector").is_in(excluded_sectors)
     status: pl.Expr
     total: pl.Expr
     import_share: pl.Expr
@@ -322,9 +333,10 @@ def _apply_exemptions(
         )
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
-        market = pl.col("_c_qty").sum().over(by_code)
+        mass = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
+        market = mass.sum().over(by_code)
         import_share = pl.when(market > 0).then(
-            pl.col("_c_qty").sum().over([*by_code, pl.col("_c_origin")]) / market
+            mass.sum().over([*by_code, pl.col("_c_origin")]) / market
         )
     else:
         import_share = pl.lit(None, pl.Float64)
@@ -595,11 +607,14 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame = (
         frame.with_columns(
             (share == 0.0).alias("exempt"),
-            (gross * share).alias("certificates"),
+            pl.when(share == 0.0).then(0.0).otherwise(gross * share).alias("certificates"),
             (gross * pl.col("certificate_price_eur")).alias("fee_before_exemptions_eur"),
         )
         .with_columns(
-            (pl.col("fee_before_exemptions_eur") * share).alias("fee_eur"),
+            pl.when(share == 0.0)
+            .then(0.0)
+            .otherwise(pl.col("fee_before_exemptions_eur") * share)
+            .alias("fee_eur"),
         )
         .with_columns(
             pl.when(pl.col("_c_value") > 0)

@@ -94,7 +94,9 @@ def _decreasing_in_price_abroad(panel: pl.DataFrame, scenario: Scenario) -> bool
 
 def _exempt_rows_pay_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
     out = compute(panel, scenario).filter(pl.col("exempt"))
-    return bool((out["fee_eur"] == 0).all()) and out["exemption_reason"].null_count() == 0
+    return bool((out["fee_eur"].fill_null(-1.0) == 0).all()) and (
+        out["exemption_reason"].null_count() == 0
+    )
 
 
 def _exemptions_never_raise_a_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
