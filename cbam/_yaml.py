@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,25 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    # Keys written in this mapping must be unique; keys brought in by a merge (<<: *anchor)
+    # may be overridden by written ones, as YAML's merge-key convention says.
+    written = [k for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"]
+    seen: set[Any] = set()
+    for key_node in written:
         key = loader.construct_object(key_node)
-        if key in mapping:
+        if not isinstance(key, str | int | float | bool | dt.date | None):
+            mark = key_node.start_mark
+            msg = f"a key must be a plain value, not {type(key).__name__}"
+            raise yaml.constructor.ConstructorError(None, None, msg, mark)
+        if key in seen:
             mark = key_node.start_mark
             msg = f"duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
-        mapping[key] = loader.construct_object(value_node)
+        seen.add(key)
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        mapping[loader.construct_object(key_node)] = loader.construct_object(value_node)
     return mapping
 
 

@@ -643,3 +643,59 @@ def test_scenario_not_utf8(tmp_path: Path) -> None:
 def test_scenario_errors_are_value_errors() -> None:
     assert issubclass(cbam.ScenarioError, ValueError)
     assert issubclass(cbam.CbamInputError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("origin", "shown"),
+    [
+        ("\u0422UR", "\u0422UR"),  # Cyrillic capital Te, looks like T
+        ("TUR\u200b", "TUR\u200b"),  # zero-width space
+        ("\uff34\uff35\uff32", "\uff34\uff35\uff32"),  # fullwidth letters
+    ],
+    ids=["cyrillic-lookalike", "zero-width-space", "fullwidth"],
+)
+def test_unicode_tricks_in_origin_are_unknown_codes(origin: str, shown: str) -> None:
+    rows = pl.DataFrame(
+        {"year": [2026], "origin": [origin], "cn_code": ["72071111"], "quantity_t": [1.0]}
+    )
+    with pytest.raises(cbam.CbamInputError) as exc:
+        cbam.compute(rows, PRICED)
+    problem = exc.value.problems[0]
+    assert (problem.column, problem.message) == ("origin", "unknown ISO 3166-1 alpha-3 code")
+    assert problem.values == (shown,)
+
+
+def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "extends: eu-cbam\nname: anchors\n"
+        "base: &ldc {group: ldc, grace_years: 2}\n"
+        "exemptions:\n  - *ldc\n  - {<<: *ldc, group: sids}\n",
+        encoding="utf-8",
+    )
+    # 'base' is not a scenario key: the anchor's carrier is refused by name, not ignored.
+    with pytest.raises(cbam.ScenarioError, match="base"):
+        cbam.load_scenario(path)
+    path.write_text(
+        "extends: eu-cbam\nname: anchors\n"
+        "exemptions:\n  - &ldc {group: ldc, grace_years: 2}\n  - {<<: *ldc, group: sids}\n",
+        encoding="utf-8",
+    )
+    scenario = cbam.load_scenario(path)
+    assert [(e.group, e.grace_years) for e in scenario.exemptions] == [("ldc", 2), ("sids", 2)]
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("name: bomb\n" + "\n".join(levels) + "\ndescription: *a8\n", "utf-8")
+    with pytest.raises(cbam.ScenarioError, match="invalid scenario"):
+        cbam.load_scenario(path)
+
+
+def test_yaml_complex_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "complex.yaml"
+    path.write_text("? [a, b]\n: 1\nname: x\n", "utf-8")
+    with pytest.raises(cbam.ScenarioError, match="a key must be a plain value, not list"):
+        cbam.load_scenario(path)

@@ -9,6 +9,7 @@ actual values make them computable. Columns are generated with ``polars.testing.
 from __future__ import annotations
 
 import csv
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,178 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
 def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
     """Add a ``row_id`` column (an extra input column, which compute must carry through)."""
     return frame.with_row_index("row_id")
+
+
+# Recycling: payers and recipients: large exporters, LDCs (BGD, MOZ; BTN graduated in 2023,
+# LAO in 2026), SIDS (FJI, TTO), an Annex III origin (NOR).
+ORIGINS = ("CHN", "TUR", "IND", "UKR", "USA", "BGD", "MOZ", "BTN", "LAO", "FJI", "TTO", "NOR")
+RECIPIENTS = ("BGD", "MOZ", "KEN", "FJI", "TTO", "HTI", "SEN", "VNM")
+
+fee_values = st.one_of(
+    st.just(0.0),
+    st.integers(0, 10**8).map(lambda c: c / 100),  # whole cents
+    st.floats(0, 1e9, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.125, 0.375, 0.005, 0.015, 1e-9]),  # exact half cents and dust
+)
+
+
+@st.composite
+def fee_tables(draw: st.DrawFn) -> pl.DataFrame:
+    """Synthetic ``compute`` results (origin, year, fee_eur) for fast recycling properties."""
+    rows = draw(
+        st.lists(
+            st.tuples(st.sampled_from(ORIGINS), st.integers(2026, 2030), fee_values),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    return pl.DataFrame(
+        rows, schema={"origin": pl.String, "year": pl.Int32, "fee_eur": pl.Float64}, orient="row"
+    )
+
+
+@st.composite
+def recycling_pools(draw: st.DrawFn, final: bool) -> dict[str, Any]:
+    """A pool's rule and recipients (the last pool never relies on carrying its money on)."""
+    rule = draw(
+        st.sampled_from(
+            ["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
+        )
+    )
+    entry: dict[str, Any] = {"rule": rule}
+    if rule == "domestic":
+        entry["recipient"] = draw(st.sampled_from(["EU budget", "Member States", "fund"]))
+    elif rule == "proportional_to_paid":
+        if not final and draw(st.booleans()):
+            entry |= {"group": draw(st.sampled_from(["ldc", "sids", ["ldc", "sids"]]))}
+            entry["if_no_recipient"] = "carry"
+    elif rule == "proportional_to_index":
+        keys = draw(st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True))
+        values = draw(
+            st.lists(st.floats(0, 1e8, allow_nan=False), min_size=len(keys), max_size=len(keys))
+        )
+        values[0] = max(values[0], 1.0)  # at least one positive value
+        entry["index"] = dict(zip(keys, values, strict=True))
+    else:
+        entry["countries"] = draw(
+            st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True)
+        )
+    return entry
+
+
+@st.composite
+def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid recycling plan (a mapping for ``cbam.recycle(..., plan=...)``).
+
+    Shares of the total within what remains, shares of the remainder, fixed amounts and returns
+    to payers, closed by a share of 1 of the remainder when needed.
+    """
+    count = draw(st.integers(1, 5))
+    allocations: list[dict[str, Any]] = []
+    alpha = Fraction(1)  # share of the total not yet allocated
+    pending = False  # a data-dependent amount was taken: only a remainder of 1 closes the plan
+    for number in range(count):
+        last = number == count - 1
+        kind = "close" if last else draw(st.sampled_from(["total", "remainder", "fixed", "paid"]))
+        entry: dict[str, Any] = {"pool": f"pool {number + 1}"}
+        if kind == "close":
+            carries = any(a.get("if_no_recipient") == "carry" for a in allocations)
+            if pending or carries or alpha == 1 or draw(st.booleans()):
+                entry |= {"share": 1, "of": "remainder"}
+            else:
+                entry |= {"share": f"{alpha.numerator}/{alpha.denominator}"}
+            alpha, pending = Fraction(0), False
+        elif kind == "total":
+            share = alpha * Fraction(draw(st.integers(0, 100)), 100)
+            entry |= {"share": f"{share.numerator}/{share.denominator}"}
+            alpha -= share
+        elif kind == "remainder":
+            share_pct = draw(st.integers(0, 99))
+            entry |= {"share": share_pct / 100, "of": "remainder"}
+            alpha *= 1 - Fraction(share_pct, 100)
+        elif kind == "fixed":
+            entry |= {"amount_eur": draw(st.integers(0, 500)) / 100}
+            pending = True
+        else:
+            entry |= {"share": draw(st.sampled_from([1, 0.5])), "of": "paid_by_recipients"}
+            entry |= {"rule": "proportional_to_paid"}
+            pending = True
+        if "rule" not in entry:
+            entry |= draw(recycling_pools(final=last))
+        elif not last and draw(st.booleans()):
+            entry |= {"group": "ldc", "if_no_recipient": "carry"}
+        allocations.append(entry)
+    return {"name": "random", "allocations": allocations}
+
+
+PRICE_PATH_ORIGINS = ("GBR", "CHN", "IND", "KOR", "ZAF", "TUR", "USA")
+
+
+@st.composite
+def carbon_price_paths(draw: st.DrawFn) -> dict[str, Any]:
+    """A scenario's ``carbon_price_abroad`` section: table or none, plus own price paths."""
+    origins_drawn = draw(st.lists(st.sampled_from(PRICE_PATH_ORIGINS), max_size=3, unique=True))
+    path = {
+        origin: {
+            "currency": draw(st.sampled_from(["EUR", "USD", "GBP"])),
+            "values": draw(
+                st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1, max_size=3)
+            ),
+        }
+        for origin in origins_drawn
+    }
+    return {"source": draw(st.sampled_from(["table", "none"])), "path": path}
+
+
+@st.composite
+def scenario_overrides(draw: st.DrawFn) -> dict[str, Any]:
+    """Overrides of ``eu-cbam`` with every parameter within its legal or plausible range."""
+    overrides: dict[str, Any] = {}
+    if draw(st.booleans()):
+        overrides["certificate_price_eur"] = draw(
+            st.one_of(
+                st.floats(0, 300),
+                st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1).map(
+                    lambda d: {2026: d.pop(2026, 75.0), **d}
+                ),
+            )
+        )
+    if draw(st.booleans()):
+        overrides["rules_year"] = draw(st.integers(2026, 2034))
+    if draw(st.booleans()):
+        overrides["cross_sectoral_correction_factor"] = draw(st.floats(0.5, 1.0))
+    if draw(st.booleans()):
+        overrides["clinker_share"] = {
+            heading: draw(st.floats(0.3, 1.0)) for heading in CLINKER_HEADINGS[1:]
+        }
+    if draw(st.booleans()):
+        overrides["exemptions"] = [
+            {
+                "group": group,
+                "grace_years": draw(st.integers(0, 10)),
+                "status_on": draw(st.sampled_from(["start_of_year", "any_day_of_year"])),
+            }
+            for group in draw(st.lists(st.sampled_from(["ldc", "sids"]), unique=True))
+        ]
+    overrides["de_minimis"] = draw(st.booleans())
+    overrides["actual_values_benchmark"] = draw(st.sampled_from(["A", "B"]))
+    if draw(st.booleans()):
+        overrides["carbon_price_abroad"] = draw(carbon_price_paths())
+    return overrides
+
+
+def scenarios() -> st.SearchStrategy[Any]:
+    """Valid ``Scenario`` objects: ``eu-cbam`` with generated parameter overrides.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=3, deadline=None)
+        ... @given(scenarios())
+        ... def loads(scenario):
+        ...     assert scenario.name == "eu-cbam"
+        >>> loads()
+
+    """
+    from cbam._scenario import load_scenario
+
+    return scenario_overrides().map(lambda o: load_scenario("eu-cbam", overrides=o))
