@@ -110,10 +110,11 @@ def compute(
     # rows) is gathered in a second pass only when something did fail.
     any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
-        full = renamed.with_columns(any_failed).collect()
+        # Only the output columns and the flag are materialised, not the internals.
+        full = renamed.select(*final, any_failed).collect()
         if full["_c_failed"].any():
             raise CbamInputError(collect_problems(renamed, checks))
-        return full.select(final)
+        return full.drop("_c_failed")
     if renamed.select(any_failed.any()).collect().item():
         raise CbamInputError(collect_problems(renamed, checks))
     return renamed.select(final)

@@ -39,6 +39,7 @@ from cbam._schema import Check, _shown
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
+CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 DE_MINIMIS = "de minimis (importer's annual Annex I mass at or below the threshold)"
 DE_MINIMIS_ENUM = pl.Enum(
     [
@@ -198,9 +199,9 @@ def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
     """(origin, sector, rules year) -> price paid abroad in EUR, under the scenario's options."""
     regime = config.regime()
     years = range(regime.first_rules_year, regime.last_rules_year + 1)
-    return price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
-        pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(pl.Categorical)
-    )
+    table = price_table(scenario.carbon_price_abroad, list(SECTORS), years)
+    labels = pl.Enum([*CARBON_SOURCE_FIXED, *sorted(table["source"].unique().to_list())])
+    return table.with_columns(pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(labels))
 
 
 _SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {}
@@ -227,7 +228,19 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
     relief = relief_table(list(scenario.exemptions), years, base_dir).rename(
         {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
     )
-    return excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
+    table = excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
+    # Reasons travel as one categorical type, so rows never carry strings.
+    reasons = pl.Enum(
+        [
+            NOT_COVERED,
+            DE_MINIMIS,
+            *sorted(
+                set(table["excluded"].drop_nulls().to_list())
+                | set(table["relief"].drop_nulls().to_list())
+            ),
+        ]
+    )
+    return table.with_columns(pl.col("excluded", "relief").cast(reasons))
 
 
 _SCENARIO_TABLES.update(
@@ -242,6 +255,7 @@ def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.Laz
     exceeds the embedded emissions.
     """
     prices = _scenario_table("carbon_prices", scenario)
+    labels = prices.schema["source"]
     frame = frame.join(
         _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
         on=["_c_origin", "_c_sector", "rules_year"],
@@ -269,14 +283,13 @@ def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.Laz
         pl.when(covered)
         .then(
             pl.when(pl.lit(gross_fee))
-            .then(pl.lit("none (scenario: gross fee)"))
+            .then(pl.lit("none (scenario: gross fee)", labels))
             .when(row_price.is_not_null())
-            .then(pl.lit("row"))
+            .then(pl.lit("row", labels))
             .when(pl.col("_c_source").is_not_null())
-            .then(pl.col("_c_source").cast(pl.String))
-            .otherwise(pl.lit("none found"))
+            .then(pl.col("_c_source"))
+            .otherwise(pl.lit("none found", labels))
         )
-        .cast(pl.Categorical)
         .alias("carbon_price_source"),
         pl.when(covered).then(pl.col("embedded_t") * share).alias("deduction_t"),
     )
@@ -286,8 +299,6 @@ def _apply_exemptions(
     frame: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
-    reasons: pl.Enum,
-    sectors: config.SectorsFile,
 ) -> pl.LazyFrame:
     """Add the de minimis status and whether the scenario's relief applies to each row.
 
@@ -386,16 +397,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     lookups = lookups_for(scenario)
     regime = config.regime()
     origins = _scenario_table("origins", scenario)
-    reasons = pl.Enum(
-        [
-            NOT_COVERED,
-            DE_MINIMIS,
-            *sorted(
-                set(origins["excluded"].drop_nulls().to_list())
-                | set(origins["relief"].drop_nulls().to_list())
-            ),
-        ]
-    )
+    reasons = origins.schema["excluded"]
     sectors = config.sectors()
     rules_year = (
         pl.lit(scenario.rules_year, pl.Int32)
@@ -574,16 +576,16 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         ).alias("free_allocation_t"),
     )
     frame = _deduct_carbon_price_paid(frame, scenario)
-    frame = _apply_exemptions(frame, schema, scenario, reasons, sectors)
+    frame = _apply_exemptions(frame, schema, scenario)
     frame = frame.with_columns(
         pl.when(~covered)
         .then(pl.lit(NOT_COVERED, reasons))
         .when(pl.col("_c_excluded").is_not_null())
-        .then(pl.col("_c_excluded").cast(reasons))
+        .then(pl.col("_c_excluded"))
         .when(pl.col("de_minimis") == "exempt (importer at or below threshold)")
         .then(pl.lit(DE_MINIMIS, reasons))
         .when(pl.col("_c_relief_applies"))
-        .then(pl.col("_c_relief").cast(reasons))
+        .then(pl.col("_c_relief"))
         .alias("exemption_reason"),
         pl.when(~covered | pl.col("_c_excluded").is_not_null())
         .then(0.0)
