@@ -25,15 +25,13 @@ applies this rule.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from _common import REPO, parse_folders
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = REPO.parent / "shared"
 OUT_DIR = REPO / "rates" / "carbon_prices"
 
 YEARS = tuple(range(2019, 2026))
@@ -1126,17 +1124,7 @@ def write(df: pl.DataFrame, name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument(
-        "--shared",
-        type=Path,
-        default=DEFAULT_SHARED,
-        help="path to the team's shared folder (default: ../shared)",
-    )
-    args = ap.parse_args(argv)
-    shared: Path = args.shared.resolve()
-    if not shared.is_dir():
-        raise SystemExit(f"shared folder not found: {shared}")
+    shared, _ = parse_folders(__doc__, argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
 
     icap = load_icap(shared)

@@ -26,7 +26,6 @@ fatal (the M49 grouping is a different list; see country_lists/README.md).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import sys
@@ -34,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = REPO.parent / "shared"
+from _common import REPO, parse_folders
+
 M49_FILE = Path("data") / "country_classification" / "unsd_m49_en_2024-09-25.csv"
 M49_DATE = dt.date(2024, 9, 25)
 COLUMNS = ["iso3", "name", "member_from", "member_to", "source", "note"]
@@ -443,17 +442,7 @@ def fmt(codes: Iterable[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=DEFAULT_SHARED,
-        help=f"path to the shared material (default {DEFAULT_SHARED})",
-    )
-    parser.add_argument("--out", type=Path, default=REPO, help="repository root to write into")
-    args = parser.parse_args(argv)
-    shared: Path = args.shared.resolve()
-    out: Path = args.out.resolve()
+    shared, out = parse_folders(__doc__, argv)
 
     iso3_set = frozenset(r["iso3"] for r in read_csv(REPO / "country_lists" / "iso3166_1.csv"))
     m49 = read_csv(shared / M49_FILE, encoding="utf-8-sig")  # the file has a BOM

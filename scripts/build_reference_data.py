@@ -18,7 +18,6 @@ cross-check results) are printed by this script at the end of a run.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import importlib.metadata
 import re
@@ -30,9 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pycountry
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = REPO.parent / "shared"
+from _common import parse_folders
 
 THREE = Decimal("0.001")
 VALUE_FIELDS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
@@ -718,17 +715,7 @@ def build_imports(trade: list[dict[str, str]], partner_map: dict[str, str]) -> T
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=DEFAULT_SHARED,
-        help=f"path to the shared material (default {DEFAULT_SHARED})",
-    )
-    parser.add_argument("--out", type=Path, default=REPO, help="repository root to write into")
-    args = parser.parse_args(argv)
-    shared: Path = args.shared.resolve()
-    out: Path = args.out.resolve()
+    shared, out = parse_folders(__doc__, argv)
     ref = shared / "reference" / "eu_cbam"
     intens = shared / "data" / "intensities"
     trade_dir = shared / "data" / "trade"
