@@ -53,6 +53,8 @@ class Scenario(BaseModel):
             ``None`` takes the regime's own (``rates/eu/regime.yaml``).
         exemptions: Country-group exemptions in order (see ``cbam._exemptions.Exemption``);
             the first group an origin belongs to decides.
+        exemption_status_year: Group membership is judged in the row's import ``year``
+            (default) or in its rules year (which differ when ``rules_year`` is set).
         de_minimis: Apply the regime's de minimis rule (``rates/eu/de_minimis.yaml``) to rows
             that carry an ``importer``.
         carbon_price_abroad: Whether and how the carbon price paid in the country of origin is
@@ -83,6 +85,7 @@ class Scenario(BaseModel):
     actual_values_benchmark: Literal["A", "B"] = "A"
     excluded_origin_groups: list[str] | None = None
     exemptions: list[Exemption] = Field(default_factory=list)
+    exemption_status_year: Literal["import", "rules"] = "import"
     de_minimis: bool = True
     carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
     recycling: RecyclingPlan | None = None

@@ -244,3 +244,13 @@ def test_group_yaml_members_must_be_a_list(tmp_path: Path) -> None:
     s = scenario("eu-cbam", exemptions=[{"group": str(group)}])
     with pytest.raises(cbam.ScenarioError, match="'members:' must be a list"):
         cbam.compute(rows({"origin": "TUR", "cn_code": "72071111"}), s)
+
+
+def test_membership_judged_in_the_import_year_or_the_rules_year() -> None:
+    # Bhutan's 2023 exports under the 2026 rules: an LDC on 1 January 2023 (graduated
+    # 13 December 2023), not on 1 January 2026.
+    row = {"year": 2023, "origin": "BTN", "cn_code": "72071111"}
+    by_import = scenario("eu-cbam-ldc-exempt", rules_year=2026)
+    assert one(by_import, **row)["exempt"] is True
+    by_rules = scenario("eu-cbam-ldc-exempt", rules_year=2026, exemption_status_year="rules")
+    assert one(by_rules, **row)["exempt"] is False

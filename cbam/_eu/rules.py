@@ -39,6 +39,7 @@ from cbam._schema import Check, _shown
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
+FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
 CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 DE_MINIMIS = "de minimis (importer's annual Annex I mass at or below the threshold)"
 DE_MINIMIS_ENUM = pl.Enum(
@@ -220,9 +221,13 @@ def _scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
 
 
 def origin_table(scenario: Scenario) -> pl.DataFrame:
-    """(origin, rules year) -> regime exclusion, and the scenario's relief where one applies."""
+    """(origin, year) -> regime exclusion (rules years), and the scenario's relief.
+
+    Relief covers import years back to 1971 (the first UN LDC list), since membership may be
+    judged in the import year of historical trade.
+    """
     regime = config.regime()
-    years = range(regime.first_rules_year, regime.last_rules_year + 1)
+    years = range(FIRST_GROUP_YEAR, regime.last_rules_year + 1)
     base_dir = Path(scenario.source).parent if scenario.source else None
     excluded = exemption_table(scenario).rename({"reason": "excluded"})
     relief = relief_table(list(scenario.exemptions), years, base_dir).rename(
@@ -421,9 +426,25 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame = frame.join(
         years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
     )
+    # The regime's exclusions follow the rules year; group membership the year the scenario
+    # says (the import year by default).
     frame = frame.join(
-        _internal(origins, {"origin": "_c_origin", "year": "rules_year"}),
+        _internal(
+            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
+            {"origin": "_c_origin", "year": "rules_year"},
+        ),
         on=["_c_origin", "rules_year"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
+    )
+    status_year = "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
+    frame = frame.join(
+        _internal(
+            origins.drop("excluded").drop_nulls("relief"),
+            {"origin": "_c_origin", "year": status_year},
+        ),
+        on=["_c_origin", status_year],
         how="left",
         maintain_order="left",
         validate="m:1",
