@@ -21,6 +21,9 @@ from cbam._schema import (
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Outputs the rules compute under another name (an input column may carry the public one).
 _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
+# The rules are many joins against small tables and row-wise expressions: Polars' in-memory
+# engine runs them about a fifth faster than its streaming default (benchmarks/).
+_ENGINE: Literal["in-memory"] = "in-memory"
 OnError = Literal["raise", "flag"]
 
 
@@ -99,7 +102,7 @@ def compute(
             *[pl.when(ok).then(output(c)).alias(c) for c in outputs],
             "input_error",
         )
-        return result.collect() if isinstance(imports, pl.DataFrame) else result
+        return result.collect(engine=_ENGINE) if isinstance(imports, pl.DataFrame) else result
 
     final = [
         *[output(c) if c in shared else pl.col(c) for c in input_columns],
@@ -111,10 +114,10 @@ def compute(
     any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
         # Only the output columns and the flag are materialised, not the internals.
-        full = renamed.select(*final, any_failed).collect()
+        full = renamed.select(*final, any_failed).collect(engine=_ENGINE)
         if full["_c_failed"].any():
             raise CbamInputError(collect_problems(renamed, checks))
         return full.drop("_c_failed")
-    if renamed.select(any_failed.any()).collect().item():
+    if renamed.select(any_failed.any()).collect(engine=_ENGINE).item():
         raise CbamInputError(collect_problems(renamed, checks))
     return renamed.select(final)
