@@ -22,7 +22,7 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Outputs the rules compute under another name (an input column may carry the public one).
 _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
 # The rules are many joins against small tables and row-wise expressions: Polars' in-memory
-# engine runs them about a fifth faster than its streaming default (benchmarks/).
+# engine runs them faster than its streaming default (benchmarks/bench_compute.py).
 _ENGINE: Literal["in-memory"] = "in-memory"
 OnError = Literal["raise", "flag"]
 
