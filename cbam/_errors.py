@@ -43,13 +43,14 @@ class CbamInputError(ValueError):
         source: str | None = None,
         row_offset: int = 0,
         row_label: str = "row",
+        hint: str = "pass on_error='flag'",
     ) -> None:
         self.problems = problems
         self.source = source
         where = f"{source}: " if source else ""
         lines = [p.describe(row_offset, row_label) for p in problems]
         super().__init__(
-            f"{where}invalid import data ({len(problems)} problem(s); pass on_error='flag' to "
+            f"{where}invalid import data ({len(problems)} problem(s); {hint} to "
             "keep and flag such rows instead):\n  " + "\n  ".join(lines)
         )
 

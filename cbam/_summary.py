@@ -51,7 +51,14 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     valued = pl.when(value > 0).then(value)
     aggregations = [
         pl.len().alias("rows"),
-        *[pl.col(c).cast(pl.Float64, strict=False).sum().alias(c) for c in SUMMED],
+        # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
+        *[
+            pl.when(pl.col("input_error").is_null())
+            .then(pl.col(c).cast(pl.Float64, strict=False))
+            .sum()
+            .alias(c)
+            for c in SUMMED
+        ],
         # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
         (pl.col("deduction_t") * pl.col("certificate_price_eur")).sum().alias("deduction_eur"),
         pl.col("exempt").fill_null(False).sum().alias("exempt_rows"),

@@ -1,4 +1,4 @@
-"""Command line: ``cbam run``, ``cbam scenarios``.
+"""Command line: ``cbam run``, ``cbam check``, ``cbam scenarios``.
 
 ``cbam run`` computes fees for an import file (CSV or Parquet; the bundled EU import data by
 default) and prints totals by the chosen columns; ``--out`` writes every row's result.
@@ -7,6 +7,7 @@ default) and prints totals by the chosen columns; ``--out`` writes every row's r
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,6 +17,7 @@ import polars as pl
 
 from cbam import __version__
 from cbam._errors import CbamInputError, ScenarioError
+from cbam._eu import config
 from cbam._pipeline import compute
 from cbam._recycling import recycle
 from cbam._resources import bundled_imports
@@ -51,6 +53,10 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _print_table(frame: pl.DataFrame) -> None:
+    # Years and quarters are labels, not quantities: no thousands separator.
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.String) for c in ("year", "rules_year", "quarter") if c in frame.columns
+    )
     with pl.Config(
         tbl_rows=-1,
         tbl_cols=-1,
@@ -68,6 +74,15 @@ def _print_table(frame: pl.DataFrame) -> None:
 def _run(args: argparse.Namespace) -> int:
     overrides = {"rules_year": args.rules_year} if args.rules_year else None
     scenario: Scenario = load_scenario(args.scenario, overrides=overrides)
+    if not args.imports and scenario.rules_year is None:
+        # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
+        # rules to every row rather than fail (the header says so).
+        first = config.regime().first_rules_year
+        scenario = load_scenario(args.scenario, overrides={"rules_year": first})
+        print(
+            f"note: the bundled imports predate the rules; applying the {first} rules "
+            "(pass --rules-year to choose another year)"
+        )
     path = Path(args.imports) if args.imports else bundled_imports()
     imports = read_imports(path)
     # Keep each row's position in the file so that errors name file lines after filtering.
@@ -85,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
             source=str(path),
             row_offset=2 if csv else 0,
             row_label="line" if csv else "row",
+            hint="pass --on-error flag",
         ) from None
     by = [c for c in args.by.split(",") if c] if args.by else []
     unknown = [c for c in by if c not in fees.columns]
@@ -133,8 +149,8 @@ def _run(args: argparse.Namespace) -> int:
         f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)"
     )
     print(
-        f"Rows: {total['rows']:,} computed, {total['exempt_rows']:,} exempt, "
-        f"{total['flagged_rows']:,} flagged"
+        f"Rows: {total['rows'] - total['flagged_rows']:,} computed, "
+        f"{total['exempt_rows']:,} exempt, {total['flagged_rows']:,} flagged (left out of totals)"
     )
     sources = (
         fees.filter(pl.col("sector").is_not_null())
@@ -171,12 +187,18 @@ def _print_recycling(fees: pl.DataFrame, scenario: Scenario, plan: str | None, t
     result = recycle(fees, scenario, plan=plan)
     p = result.plan
     print(
-        f"\nRevenue recycling: plan '{p.name}' ({p.status}): {p.description}\n"
+        f"\nRevenue recycling: plan '{p.name}' ({p.status})"
+        + (f": {p.description}" if p.description else "")
+        + "\n"
         f"Revenue: EUR {result.total_eur:,.2f}, allocated to the cent"
     )
     _print_table(result.pools.select("allocation", "pool", "rule", "recipients", "amount_eur"))
     for title, frame, columns in (
-        ("Flows", result.flows, ["pool", "recipient", "amount_eur"]),
+        (
+            "Flows",
+            result.flows.sort("amount_eur", descending=True),
+            ["pool", "recipient", "amount_eur"],
+        ),
         (
             "Balance by country (net = received - paid)",
             result.balance,
@@ -288,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CbamInputError, ScenarioError) as exc:
         print(f"cbam: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return status
 
 

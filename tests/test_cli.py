@@ -126,3 +126,34 @@ def test_installed_wheel_is_complete_without_the_checkout(tmp_path: Path) -> Non
         check=True,
     )
     assert "Total fee: EUR" in cli.stdout
+
+
+def test_plain_run_on_bundled_history_applies_the_first_rules_year(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--top", "2", "--by", "origin,year"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("note: the bundled imports predate the rules; applying the 2026 rules")
+    assert "| 2021 " in out and "2,021" not in out  # years print as labels
+
+
+def test_flagged_rows_stay_out_of_totals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imports = tmp_path / "mixed.csv"
+    imports.write_text(
+        "year,origin,cn_code,quantity_t\n2026,TUR,72071111,100\n2026,TUR,72071111,-4\n", "utf-8"
+    )
+    assert main(["run", "--imports", str(imports), "--on-error", "flag", "--by", "origin"]) == 0
+    out = capsys.readouterr().out
+    assert "on 100 t" in out
+    assert "Rows: 1 computed, 0 exempt, 1 flagged (left out of totals)" in out
+
+
+def test_shell_users_get_the_flag_spelling_in_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imports = tmp_path / "bad.csv"
+    imports.write_text("year,origin,cn_code,quantity_t\n2026,TUR,72071111,-1\n", "utf-8")
+    assert main(["run", "--imports", str(imports)]) == 2
+    assert "pass --on-error flag to keep and flag such rows" in capsys.readouterr().err

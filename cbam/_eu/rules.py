@@ -284,7 +284,10 @@ def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.Laz
     )
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
-        pl.when(covered).then(paid).alias("_c_cp_out"),
+        # In the gross-fee option a row's own price is kept for the record but not deducted.
+        pl.when(covered)
+        .then(pl.coalesce(pl.col("_c_cp_row"), paid) if gross_fee else paid)
+        .alias("_c_cp_out"),
         pl.when(covered)
         .then(
             pl.when(pl.lit(gross_fee))
