@@ -277,9 +277,3 @@ def error_message(checks: list[Check]) -> pl.Expr:
     ]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined).alias("input_error")
-
-
-def raise_if_problems(problems: list[InputProblem]) -> None:
-    """Raise ``CbamInputError`` listing ``problems`` when there are any."""
-    if problems:
-        raise CbamInputError(problems)
