@@ -447,3 +447,34 @@ def scenarios() -> st.SearchStrategy[Any]:
     from cbam._scenario import load_scenario
 
     return scenario_overrides().map(lambda o: load_scenario("eu-cbam", overrides=o))
+
+
+# One bad cell per corruption: (column, bad value, dtype the column is cast to for it).
+CORRUPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("quantity_t", None, pl.Float64),
+    ("quantity_t", -1.0, pl.Float64),
+    ("quantity_t", float("nan"), pl.Float64),
+    ("quantity_t", float("inf"), pl.Float64),
+    ("quantity_t", "ten", pl.String),
+    ("origin", "XYZ", pl.String),
+    ("origin", "\u0422UR", pl.String),
+    ("origin", None, pl.String),
+    ("cn_code", "72a8", pl.String),
+    ("cn_code", "720", pl.String),
+    ("cn_code", "7700", pl.String),
+    ("cn_code", None, pl.String),
+    ("year", None, pl.Int64),
+    ("year", 2019, pl.Int64),
+    ("year", "2026.5", pl.String),
+)
+
+
+@st.composite
+def corrupted_panels(draw: st.DrawFn) -> tuple[pl.DataFrame, str, int]:
+    """A valid panel with one cell made invalid: (panel, column, row index of the bad cell)."""
+    panel: pl.DataFrame = draw(import_panels(max_rows=10))
+    column, bad, dtype = draw(st.sampled_from(CORRUPTIONS))
+    row = draw(st.integers(0, panel.height - 1))
+    values = panel[column].cast(dtype).to_list()
+    values[row] = bad
+    return panel.with_columns(pl.Series(column, values, dtype=dtype)), column, row
