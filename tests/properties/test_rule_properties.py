@@ -211,13 +211,15 @@ def test_summary_ave_is_fee_over_value_or_null(panel: pl.DataFrame) -> None:
 def test_result_independent_of_row_order(panel: pl.DataFrame, data: st.DataObject) -> None:
     """Shuffling the rows, computing and sorting back gives the same result.
 
-    Every output is a function of its own row and the scenario; no row reads another.
+    Every output is a function of its own row and the scenario, and of sums over the importer's
+    year (de minimis); such sums may associate differently in another order, so floats are
+    compared to 1e-12 relative.
     """
     panel = with_row_id(panel)
     order = data.draw(st.permutations(range(panel.height)))
     expected = cbam.compute(panel, EU)
     shuffled = cbam.compute(panel[list(order)], EU).sort("row_id")
-    assert_frame_equal(shuffled, expected, check_exact=True)
+    assert_frame_equal(shuffled, expected, rel_tol=1e-12, abs_tol=1e-12)
 
 
 @given(panel=import_panels(min_rows=2), data=st.data())
@@ -262,12 +264,13 @@ def test_result_independent_of_batching_by_importer_year(
 def test_dataframe_and_lazyframe_agree(panel: pl.DataFrame, on_error: str) -> None:
     """A LazyFrame input gives a LazyFrame that collects to the DataFrame result.
 
-    Both inputs run the same lazy plan; only the validation pass differs.
+    Both inputs run the same lazy plan; only the validation pass and the engine that collects
+    differ, so sums over an importer's year are compared to 1e-12 relative.
     """
     eager = cbam.compute(panel, EU, on_error=on_error)  # type: ignore[arg-type]
     lazy = cbam.compute(panel.lazy(), EU, on_error=on_error)  # type: ignore[arg-type]
     assert isinstance(lazy, pl.LazyFrame)
-    assert_frame_equal(lazy.collect(), eager, check_exact=True)
+    assert_frame_equal(lazy.collect(), eager, rel_tol=1e-12, abs_tol=1e-12)
 
 
 @pytest.fixture(scope="module")
