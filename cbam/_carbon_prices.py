@@ -18,6 +18,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cbam._errors import ScenarioError
+from cbam._parameters import key_in_force
 from cbam._resources import data_dir
 
 # Instruments whose price the country's exporters pay (national ones in force).
@@ -205,10 +206,9 @@ def path_prices(paths: dict[str, PricePath], sectors: list[str], years: range) -
     rows: list[dict[str, object]] = []
     for origin, path in paths.items():
         for year in years:
-            keys = [k for k in path.values if k <= year]
-            if not keys:
+            start = key_in_force(path.values, year)
+            if start is None:
                 continue
-            start = max(keys)
             rate = fx.filter((pl.col("currency") == path.currency) & (pl.col("year") == year))
             if rate.height == 0:
                 raise ScenarioError(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cbam._countries import country_group, iso3_codes
 from cbam._errors import ScenarioError
+from cbam._parameters import key_in_force
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -149,10 +150,8 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
 
 
 def _share_in(schedule: dict[int, float] | None, year: int) -> float:
-    if schedule is None:
-        return 0.0
-    keys = [k for k in schedule if k <= year]
-    return schedule[max(keys)] if keys else 0.0
+    key = None if schedule is None else key_in_force(schedule, year)
+    return 0.0 if schedule is None or key is None else schedule[key]
 
 
 def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) -> pl.DataFrame:

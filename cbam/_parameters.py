@@ -7,6 +7,7 @@ A parameter is a step function of time: each value applies from its date until t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -65,6 +66,21 @@ class DatedParameter(BaseModel, Generic[T]):
         if current is None:
             raise KeyError(year)
         return current
+
+
+def key_in_force(schedule: Mapping[int, object], year: int) -> int | None:
+    """The year key of ``schedule`` in force in ``year``: the latest not after it.
+
+    Year-keyed scenario parameters (prices, factors, phase-ins, price paths) are step
+    functions, like the dated values of ``rates/``.
+
+    Example:
+        >>> key_in_force({2026: 80, 2030: 120}, 2029), key_in_force({2026: 80}, 2025)
+        (2026, None)
+
+    """
+    keys = [k for k in schedule if k <= year]
+    return max(keys) if keys else None
 
 
 def validate_file(model: type[BaseModel], path: Path) -> Any:

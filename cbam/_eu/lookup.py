@@ -290,12 +290,17 @@ def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -
     return out
 
 
-def _clinker_scale(clinker_shares: dict[str, float]) -> pl.Expr:
-    """Per-tonne-of-good factor of a CN8: its default clinker share, 1 for other headings."""
-    return (
-        pl.col("cn8")
-        .replace_strict(clinker_shares, default=1.0, return_dtype=pl.Float64)
-        .alias("scale")
+def _per_tonne_of_good(
+    frame: pl.DataFrame, columns: tuple[str, ...], clinker_shares: dict[str, float]
+) -> pl.DataFrame:
+    """Scale ``columns`` of each CN8 row to a tonne of good by its default clinker share.
+
+    Clinker-based cement headings are stated per tonne of clinker; the factor (``scale``,
+    kept on the frame) is 1 for every other heading.
+    """
+    scale = pl.col("cn8").replace_strict(clinker_shares, default=1.0, return_dtype=pl.Float64)
+    return frame.with_columns(scale.alias("scale")).with_columns(
+        [pl.col(c) * pl.col("scale") for c in columns]
     )
 
 
@@ -356,9 +361,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
 
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
     variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
-    agg_input = cn8_rows.with_columns(_clinker_scale(clinker_shares)).with_columns(
-        [pl.col(c) * pl.col("scale") for c in SCALED_COLUMNS]
-    )
+    agg_input = _per_tonne_of_good(cn8_rows, SCALED_COLUMNS, clinker_shares)
     prefixed = _under_keys(agg_input, successors)
     prefix_variants = (
         _under_keys(variant_keys, successors)
@@ -502,9 +505,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     )
     route_requests = covered.join(marker_rows, on="sector", how="inner")
     by_route = _resolve_routes(route_requests, "row", "equivalent of row route")
-    by_route_scaled = by_route.with_columns(_clinker_scale(clinker_shares)).with_columns(
-        [pl.col(c) * pl.col("scale") for c in BENCHMARK_COLUMNS]
-    )
+    by_route_scaled = _per_tonne_of_good(by_route, BENCHMARK_COLUMNS, clinker_shares)
     route_agg = (
         _under_keys(by_route_scaled, successors)
         .group_by(["cn_key", "req_route"])

@@ -33,7 +33,7 @@ from cbam._eu.lookup import (
 )
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import relief_table
-from cbam._parameters import float_parameter, text_parameter
+from cbam._parameters import float_parameter, key_in_force, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown
 
@@ -62,12 +62,6 @@ class EuPlan:
 
     frame: pl.LazyFrame
     checks: list[Check]
-
-
-def _step(schedule: Mapping[int, object], year: int) -> int | None:
-    """The key of ``schedule`` in force in ``year`` (the latest not after it)."""
-    keys = [k for k in schedule if k <= year]
-    return max(keys) if keys else None
 
 
 PriceSchedule = float | Mapping[int, float | Mapping[int, float]]
@@ -105,7 +99,7 @@ def _price_rows(
             for q in range(5):
                 add(year, q, float(schedule), "scenario", False)
             continue
-        key = _step(schedule, year)
+        key = key_in_force(schedule, year)
         entry = schedule[key] if key is not None else None
         if key is None or entry is None:
             for q in range(5):
@@ -150,14 +144,14 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     params = []
     for year in years:
         if scenario.cbam_factor is not None:
-            key = _step(scenario.cbam_factor, year)
+            key = key_in_force(scenario.cbam_factor, year)
             factor = scenario.cbam_factor[key] if key is not None else None
         else:
             factor = factor_param.at_year(year).value
         if cscf is None:
             cscf_value: float | None = cscf_param.at_year(year).value
         elif isinstance(cscf, dict):
-            key = _step(cscf, year)
+            key = key_in_force(cscf, year)
             cscf_value = cscf[key] if key is not None else None
         else:
             cscf_value = cscf
