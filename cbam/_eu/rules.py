@@ -33,7 +33,7 @@ from cbam._eu.lookup import (
 )
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import relief_table
-from cbam._parameters import float_parameter, key_in_force, text_parameter
+from cbam._parameters import key_in_force, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown
 
@@ -121,12 +121,23 @@ def _price_rows(
     return rows
 
 
+def _in_force(schedule: float | Mapping[int, float], year: int) -> float | None:
+    """A constant, or the value of a year-keyed step schedule in force in ``year``."""
+    if not isinstance(schedule, Mapping):
+        return schedule
+    key = key_in_force(schedule, year)
+    return None if key is None else schedule[key]
+
+
 def year_table(scenario: Scenario) -> pl.DataFrame:
     """Parameters per (rules year, quarter key 0-4; 0 = no quarter given)."""
     regime = config.regime()
     years = range(regime.first_rules_year, regime.last_rules_year + 1)
-    factor_param = float_parameter("eu/cbam_factor.yaml")
-    cscf_param = float_parameter("eu/cross_sectoral_correction_factor.yaml")
+    # A scenario's factor schedules, else the cited defaults, both as year -> value steps.
+    defaults = config.parameter_defaults()
+    factors = defaults["cbam_factor"] if scenario.cbam_factor is None else scenario.cbam_factor
+    cscf = scenario.cross_sectoral_correction_factor
+    cscfs = defaults["cross_sectoral_correction_factor"] if cscf is None else cscf
     markup_param = text_parameter("eu/markup.yaml")
     period_param = text_parameter("eu/benchmark_period.yaml")
     schedule: PriceSchedule = (
@@ -140,26 +151,13 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         for key, value in config.assumed_prices().items()
         if _schedule_value(schedule, key) == value
     }
-    cscf = scenario.cross_sectoral_correction_factor
     params = []
     for year in years:
-        if scenario.cbam_factor is not None:
-            key = key_in_force(scenario.cbam_factor, year)
-            factor = scenario.cbam_factor[key] if key is not None else None
-        else:
-            factor = factor_param.at_year(year).value
-        if cscf is None:
-            cscf_value: float | None = cscf_param.at_year(year).value
-        elif isinstance(cscf, dict):
-            key = key_in_force(cscf, year)
-            cscf_value = cscf[key] if key is not None else None
-        else:
-            cscf_value = cscf
         params.append(
             {
                 "year": year,
-                "cbam_factor": factor,
-                "cscf": cscf_value,
+                "cbam_factor": _in_force(factors, year),
+                "cscf": _in_force(cscfs, year),
                 "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
                 "period_idx": _PERIODS.index(period_param.at_year(year).value),
                 "de_minimis_t": config.de_minimis().at_year(year).value,
