@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, TypeVar, overload
 
 import polars as pl
@@ -25,6 +26,11 @@ _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
 # engine runs them faster than its streaming default (benchmarks/bench_compute.py).
 _ENGINE: Literal["in-memory"] = "in-memory"
 OnError = Literal["raise", "flag"]
+
+
+def _regime_plan(scenario: Scenario) -> Callable[..., eu_rules.EuPlan]:
+    """The rules engine of the scenario's regime."""
+    return eu_rules.plan
 
 
 @overload
@@ -77,7 +83,7 @@ def compute(
     schema = lazy.collect_schema()
     check_columns(schema)
     input_columns: list[str] = list(schema.names())
-    rules = eu_rules.plan(normalise(lazy, schema), schema, chosen)
+    rules = _regime_plan(chosen)(normalise(lazy, schema), schema, chosen)
     checks = number_checks(schema) + rules.checks
     # An output that is also an optional input (carbon_price_paid_eur_per_t) is computed under
     # an internal name, so the checks read the input, and takes the input column's place.
