@@ -24,6 +24,9 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute.py
+	$(BIN)/python benchmarks/bench_reference.py
+	$(BIN)/python benchmarks/bench_sweep.py
+	nice $(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

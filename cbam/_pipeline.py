@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal, TypeVar, overload
 
 import polars as pl
+from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
+from cbam import _design_rules as design_rules
+from cbam._design import EU_ENGINE
 from cbam._errors import CbamInputError
 from cbam._eu import rules as eu_rules
+from cbam._interop import through_polars
 from cbam._scenario import Scenario, load_scenario
 from cbam._schema import (
     OUTPUT_COLUMNS,
@@ -26,38 +30,103 @@ _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
 # engine runs them faster than its streaming default (benchmarks/bench_compute.py).
 _ENGINE: Literal["in-memory"] = "in-memory"
 OnError = Literal["raise", "flag"]
+Engine = Literal["auto", "in-memory", "streaming", "gpu"]
+
+
+def polars_engine(engine: Engine) -> Literal["in-memory", "streaming", "gpu"]:
+    """The Polars engine for ``engine``; ``"gpu"`` needs cudf-polars (``pip install cbam[gpu]``).
+
+    Raises:
+        ValueError: an unknown engine name.
+        ImportError: ``"gpu"`` without cudf-polars installed.
+
+    Example:
+        >>> polars_engine("auto")
+        'in-memory'
+
+    """
+    if engine == "auto":
+        return _ENGINE
+    if engine not in ("in-memory", "streaming", "gpu"):
+        raise ValueError(f"engine must be auto, in-memory, streaming or gpu, not {engine!r}")
+    if engine == "gpu":
+        import importlib.util
+
+        if importlib.util.find_spec("cudf_polars") is None:
+            raise ImportError(
+                "engine='gpu' runs on NVIDIA GPUs through cudf-polars, which is not installed: "
+                "pip install 'cbam[gpu]' (Linux, CUDA 12)"
+            )
+    return engine
+
+
+def _eu_plan(
+    lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
+) -> eu_rules.EuPlan:
+    """The EU engine, with the columns every regime reports (the EU charges in EUR)."""
+    rules = eu_rules.plan(lf, schema, scenario)
+    frame = rules.frame.with_columns(
+        pl.lit("EUR").alias("currency"),
+        pl.col("fee_eur").alias("fee_local"),
+        pl.lit(None, pl.String).alias("reference_source"),
+    )
+    return eu_rules.EuPlan(frame, rules.checks)
 
 
 def _regime_plan(scenario: Scenario) -> Callable[..., eu_rules.EuPlan]:
-    """The rules engine of the scenario's regime."""
-    return eu_rules.plan
+    """The rules engine of the scenario's regime: the EU engine, or a design's."""
+    return _eu_plan if scenario.regime == EU_ENGINE else design_rules.plan
 
 
 @overload
 def compute(
-    imports: pl.DataFrame, scenario: Scenario | str = ..., *, on_error: OnError = ...
+    imports: pl.DataFrame,
+    scenario: Scenario | str = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
 ) -> pl.DataFrame: ...
 @overload
 def compute(
-    imports: pl.LazyFrame, scenario: Scenario | str = ..., *, on_error: OnError = ...
+    imports: pl.LazyFrame,
+    scenario: Scenario | str = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
 ) -> pl.LazyFrame: ...
+@overload
+def compute(
+    imports: IntoDataFrameT,
+    scenario: Scenario | str = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
+) -> IntoDataFrameT: ...
 
 
 def compute(
-    imports: FrameT, scenario: Scenario | str = "eu-cbam", *, on_error: OnError = "raise"
-) -> FrameT:
+    imports: FrameT | IntoDataFrame,
+    scenario: Scenario | str = "eu-cbam",
+    *,
+    on_error: OnError = "raise",
+    engine: Engine = "auto",
+) -> FrameT | IntoDataFrame:
     """Compute embedded emissions, certificates and fees for every import row.
 
     Args:
         imports: Rows with ``year``, ``origin``, ``cn_code``, ``quantity_t`` and optionally
             ``value_eur``, ``importer``, ``quarter``, ``route``, ``see_direct``,
             ``see_indirect``, ``clinker_share``. A DataFrame gives a DataFrame back; a
-            LazyFrame gives a LazyFrame.
+            LazyFrame gives a LazyFrame; a pandas DataFrame or PyArrow Table (any eager frame
+            narwhals supports) gives the same kind back, a pandas index kept.
         scenario: A ``Scenario`` or the name or path of one.
         on_error: ``"raise"`` (default) raises ``CbamInputError`` naming the column, values and
             first rows at fault; ``"flag"`` keeps such rows, with null results and the fault in
             ``input_error``. With a LazyFrame, ``"raise"`` runs one validation pass over the input
             when called.
+        engine: Polars engine for what ``compute`` collects: ``"auto"`` (in-memory for
+            DataFrames), ``"in-memory"``, ``"streaming"`` or ``"gpu"`` (cudf-polars, the
+            ``cbam[gpu]`` extra). Results are the same on each.
 
     Returns:
         The input columns in their order, followed by the columns of ``OUTPUT_COLUMNS``.
@@ -78,7 +147,14 @@ def compute(
     """
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
+    if not isinstance(imports, pl.DataFrame | pl.LazyFrame):
+        # pandas, PyArrow and the like: through Polars and back (cbam/_interop.py).
+        native: IntoDataFrame = through_polars(
+            imports, lambda df: compute(df, scenario, on_error=on_error, engine=engine)
+        )
+        return native
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    run_engine = polars_engine(engine)
     lazy = imports.lazy()
     schema = lazy.collect_schema()
     check_columns(schema)
@@ -108,7 +184,7 @@ def compute(
             *[pl.when(ok).then(output(c)).alias(c) for c in outputs],
             "input_error",
         )
-        return result.collect(engine=_ENGINE) if isinstance(imports, pl.DataFrame) else result
+        return result.collect(engine=run_engine) if isinstance(imports, pl.DataFrame) else result
 
     final = [
         *[output(c) if c in shared else pl.col(c) for c in input_columns],
@@ -120,10 +196,10 @@ def compute(
     any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
         # Only the output columns and the flag are materialised, not the internals.
-        full = renamed.select(*final, any_failed).collect(engine=_ENGINE)
+        full = renamed.select(*final, any_failed).collect(engine=run_engine)
         if full["_c_failed"].any():
             raise CbamInputError(collect_problems(renamed, checks))
         return full.drop("_c_failed")
-    if renamed.select(any_failed.any()).collect(engine=_ENGINE).item():
+    if renamed.select(any_failed.any()).collect(engine=run_engine).item():
         raise CbamInputError(collect_problems(renamed, checks))
     return renamed.select(final)

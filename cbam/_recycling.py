@@ -510,7 +510,10 @@ def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
 
 def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
     """Total revenue in cents (rounded half to even) and each origin's share of it."""
-    by_origin = frame.group_by("origin").agg(pl.col(column).cast(pl.Float64).sum()).sort("origin")
+    # Summed in sorted order, so the float total (and its rounding to cents) does not depend on
+    # the order of the rows.
+    paid = pl.col(column).cast(pl.Float64).sort().sum()
+    by_origin = frame.group_by("origin").agg(paid).sort("origin")
     origins: list[str] = by_origin["origin"].to_list()
     exact = [Fraction(v) for v in by_origin[column].to_list()]
     total = _to_cents(sum(exact, Fraction(0)))

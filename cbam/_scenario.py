@@ -10,17 +10,19 @@ as ``certificate_price_eur.2030: 120``. Parameters left unset (null) take the ci
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbam._carbon_prices import CarbonPriceAbroad
+from cbam._design import EU_ENGINE, Design, is_design_file, load_design, regime_path
 from cbam._errors import ScenarioError
 from cbam._exemptions import Exemption
 from cbam._recycling import RecyclingPlan
 from cbam._resources import scenarios_dir
-from cbam._yaml import read_yaml_mapping
+from cbam._yaml import deep_merge, read_yaml_mapping
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -33,7 +35,11 @@ class Scenario(BaseModel):
     Attributes:
         name: Short name, printed in outputs.
         description: One line on what the scenario models.
-        regime: The rule set (only ``eu-cbam`` so far).
+        regime: The rule set: ``eu-cbam`` (the EU engine), a bundled design of
+            ``rates/regimes/`` (``uk-cbam``, ``us-cca-2025``, ``us-fpf-2025``) or a design
+            file's path (see ``cbam._design``).
+        design: Changes to the regime design's values (mappings merge key by key), e.g.
+            ``{"currency": "USD"}``; only for designs.
         rules_year: Apply this year's rules to every row (``None``: each row's ``year``).
         certificate_price_eur: A number, or year -> price, or year -> quarter -> price; years
             are a step function (a price applies until the next year listed). ``None`` takes
@@ -55,7 +61,8 @@ class Scenario(BaseModel):
             the first group an origin belongs to decides.
         exemption_status_year: Group membership is judged in the row's import ``year``
             (default) or in its rules year (which differ when ``rules_year`` is set).
-        de_minimis: Apply the regime's de minimis rule (``rates/eu/de_minimis.yaml``) to rows
+        de_minimis: Apply the regime's de minimis rule or threshold (EU:
+            ``rates/eu/de_minimis.yaml``; a design's ``threshold``) to rows
             that carry an ``importer``.
         carbon_price_abroad: Whether and how the carbon price paid in the country of origin is
             deducted (Art. 9): the table in ``rates/carbon_prices/``, none, or own price paths.
@@ -76,7 +83,8 @@ class Scenario(BaseModel):
 
     name: str
     description: str = ""
-    regime: Literal["eu-cbam"] = "eu-cbam"
+    regime: str = EU_ENGINE
+    design: dict[str, Any] = Field(default_factory=dict)
     rules_year: int | None = None
     certificate_price_eur: PriceSchedule | None = None
     cbam_factor: dict[int, Share] | None = None
@@ -118,24 +126,75 @@ class Scenario(BaseModel):
                     )
         return value
 
-    @field_validator("rules_year")
-    @classmethod
-    def _rules_year_in_regime(cls, value: int | None) -> int | None:
+    @model_validator(mode="after")
+    def _fits_regime(self) -> Scenario:
+        if self.regime == EU_ENGINE:
+            from cbam._eu.config import regime
+
+            if self.design:
+                raise ValueError("'design' changes apply to design regimes, not to eu-cbam")
+            first, last = regime().first_rules_year, regime().last_rules_year
+        else:
+            try:
+                design = self.resolved_design()
+            except ScenarioError as exc:
+                raise ValueError(str(exc)) from exc
+            assert design is not None
+            eu_only = {
+                "certificate_price_eur": self.certificate_price_eur,
+                "cbam_factor": self.cbam_factor,
+                "cross_sectoral_correction_factor": self.cross_sectoral_correction_factor,
+            }
+            set_here = [k for k, v in eu_only.items() if v is not None]
+            if self.actual_values_benchmark != "A":
+                set_here.append("actual_values_benchmark")
+            if set_here:
+                raise ValueError(
+                    f"{', '.join(set_here)} apply to the eu-cbam engine only; change a "
+                    f"design's values under 'design:' (e.g. design.charge.price)"
+                )
+            first, last = design.first_rules_year, design.last_rules_year
+        if self.rules_year is not None and not first <= self.rules_year <= last:
+            raise ValueError(
+                f"rules_year must be between {first} and {last}, not {self.rules_year}"
+            )
+        return self
+
+    def resolved_design(self) -> Design | None:
+        """The regime design with the scenario's changes (``None`` for the EU engine)."""
+        if self.regime == EU_ENGINE:
+            return None
+        base = Path(self.source).parent if self.source else None
+        path = regime_path(self.regime, base)
+        key = (str(path.resolve()), json.dumps(self.design, sort_keys=True, default=str))
+        if key not in _DESIGNS:
+            _DESIGNS[key] = load_design(path, self.design)
+        return _DESIGNS[key]
+
+    @property
+    def rules_years(self) -> tuple[int, int]:
+        """The first and last years the scenario's regime has rules for."""
+        design = self.resolved_design()
+        if design is not None:
+            return design.first_rules_year, design.last_rules_year
         from cbam._eu.config import regime
 
-        first, last = regime().first_rules_year, regime().last_rules_year
-        if value is not None and not first <= value <= last:
-            raise ValueError(f"rules_year must be between {first} and {last}, not {value}")
-        return value
+        return regime().first_rules_year, regime().last_rules_year
 
     @property
     def origin_groups(self) -> list[str]:
         """The excluded origin groups in force: the scenario's, else the regime's."""
         if self.excluded_origin_groups is not None:
             return list(self.excluded_origin_groups)
+        design = self.resolved_design()
+        if design is not None:
+            return list(design.excluded_origin_groups)
         from cbam._eu.config import regime
 
         return list(regime().excluded_origin_groups)
+
+
+_DESIGNS: dict[tuple[str, str], Design] = {}
 
 
 def list_scenarios() -> dict[str, str]:
@@ -165,16 +224,6 @@ def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
         known = ", ".join(sorted(list_scenarios()))
         raise ScenarioError(f"unknown scenario '{text}' (bundled: {known}; or give a YAML path)")
     return bundled
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
@@ -207,6 +256,16 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ScenarioError(f"scenario extends itself: {cycle}")
     raw = read_yaml_mapping(path)
+    if is_design_file(raw):
+        # A design file runs as a scenario of its own regime, with nothing changed.
+        raw = {
+            "name": str(raw.get("name", path.stem)),
+            "description": str(raw.get("description", "")),
+            "regime": str(path.resolve()),
+        }
+    regime = raw.get("regime")
+    if isinstance(regime, str) and regime.endswith((".yaml", ".yml")):
+        raw["regime"] = str((path.parent / regime).resolve())
     parent_name = raw.pop("extends", None)
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, dict):
@@ -215,7 +274,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         parent_path = _resolve_path(str(parent_name), path.parent)
         base = _load_raw(parent_path, (*chain, resolved))
         base.pop("source", None)
-        raw = _merge(base, raw)
+        raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
     for dotted, value in overrides.items():
         _set_dotted(raw, str(dotted), value, str(path))

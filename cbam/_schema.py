@@ -88,6 +88,11 @@ OUTPUT_COLUMNS: dict[str, str] = {
     "exempt": "whether the row owes nothing by rule",
     "exemption_reason": "the rule that exempts the row or reduces its fee (null when none)",
     "ave": "ad valorem equivalent: fee_eur / value_eur (null without a positive value)",
+    "currency": "currency the regime charges in (EUR for the EU CBAM)",
+    "fee_local": "fee in the regime's currency (unrounded)",
+    "reference_source": (
+        "where the reference intensity a design compares with came from (null: none used)"
+    ),
     "input_error": "what is wrong with the row (lenient mode only; null otherwise)",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,20 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         kind = type(loaded).__name__
         raise ScenarioError(f"{path}: expected a YAML mapping at the top level, found {kind}")
     return loaded
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``: mappings merge key by key, other values replace.
+
+    Example:
+        >>> deep_merge({"a": {"x": 1, "y": 2}, "b": 1}, {"a": {"y": 3}, "b": [2]})
+        {'a': {'x': 1, 'y': 3}, 'b': [2]}
+
+    """
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

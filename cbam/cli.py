@@ -1,7 +1,8 @@
-"""Command line: ``cbam run``, ``cbam check``, ``cbam scenarios``.
+"""Command line: ``cbam run``, ``cbam compare``, ``cbam check``, ``cbam scenarios``.
 
 ``cbam run`` computes fees for an import file (CSV or Parquet; the bundled EU import data by
 default) and prints totals by the chosen columns; ``--out`` writes every row's result.
+``cbam compare`` puts several scenarios (regimes) side by side in one currency.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from pathlib import Path
 import polars as pl
 
 from cbam import __version__
+from cbam._compare import compare
+from cbam._design import list_regimes
 from cbam._errors import CbamInputError, ScenarioError
-from cbam._eu import config
 from cbam._pipeline import compute
+from cbam._progress import Stages
 from cbam._recycling import recycle
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._summary import summarise
 
+_BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
 _TEXT_COLUMNS = {
     "origin": pl.String,
     "cn_code": pl.String,
@@ -77,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.imports and scenario.rules_year is None:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).
-        first = config.regime().first_rules_year
+        first = scenario.rules_years[0]
         scenario = load_scenario(args.scenario, overrides={"rules_year": first})
         print(
             f"note: the bundled imports predate the rules; applying the {first} rules "
@@ -91,7 +95,10 @@ def _run(args: argparse.Namespace) -> int:
         keep = imports["year"].is_in([int(y) for y in args.year.split(",")])
         imports, positions = imports.filter(keep), positions.filter(keep)
     try:
-        fees = compute(imports, scenario, on_error=args.on_error)
+        # A progress bar on a terminal for large files; nothing when output is piped.
+        show = None if imports.height >= _BIG else False
+        with Stages(["compute"], desc="cbam run", enabled=show):
+            fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
         csv = path.suffix.lower() != ".parquet"
         problems = [replace(p, rows=tuple(int(positions[r]) for r in p.rows)) for p in exc.problems]
@@ -120,6 +127,11 @@ def _run(args: argparse.Namespace) -> int:
         else f"imports: {path.name}, no rows"
     )
     print(f"rules: {rules}")
+    design = scenario.resolved_design()
+    if design is not None:
+        print(f"regime: {design.name} ({design.reference.title}), charged in {design.currency}")
+        for note in design.notes:
+            print(f"assumed: {note}")
     prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
     for period, price, n in prices.iter_rows():
         if price is not None:
@@ -153,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         f"{total['exempt_rows']:,} exempt, {total['flagged_rows']:,} flagged (left out of totals)"
     )
     sources = (
-        fees.filter(pl.col("sector").is_not_null())
+        fees.filter(pl.col("intensity_source").is_not_null())
         .group_by("intensity_source")
         .agg(pl.len().alias("rows"), pl.col("embedded_t").sum())
         .sort("intensity_source")
@@ -259,9 +271,58 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.all_hold else 1
 
 
+def _compare(args: argparse.Namespace) -> int:
+    overrides = {"rules_year": args.rules_year} if args.rules_year else None
+    scenarios = [load_scenario(name, overrides=overrides) for name in args.scenarios]
+    if not args.imports:
+        # The bundled imports predate the rules: each scenario applies its own first year,
+        # unless --rules-year says otherwise.
+        scenarios = [
+            s
+            if s.rules_year is not None
+            else load_scenario(name, overrides={"rules_year": s.rules_years[0]})
+            for name, s in zip(args.scenarios, scenarios, strict=True)
+        ]
+    path = Path(args.imports) if args.imports else bundled_imports()
+    imports = read_imports(path)
+    if args.year:
+        imports = imports.filter(imports["year"].is_in([int(y) for y in args.year.split(",")]))
+    by = [c for c in args.by.split(",") if c]
+    try:
+        table = compare(imports, scenarios, by=by, currency=args.currency)
+    except CbamInputError as exc:
+        csv = path.suffix.lower() != ".parquet"
+        raise CbamInputError(
+            exc.problems,
+            source=str(path),
+            row_offset=2 if csv else 0,
+            row_label="line" if csv else "row",
+            hint="check the file with cbam run --on-error flag",
+        ) from None
+    print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
+    for s in scenarios:
+        rules = f"{s.rules_year} rules" if s.rules_year else "each row's own year"
+        print(f"  {s.name}: {s.description} [{rules}]")
+        design = s.resolved_design()
+        for note in design.notes if design is not None else []:
+            print(f"    assumed: {note}")
+    shown = table.head(args.top) if args.top and table.height > args.top else table
+    scope = f"top {args.top} of {table.height}" if shown.height < table.height else "all"
+    base = scenarios[0].name
+    print(f"\nFees by {', '.join(by)} ({args.currency}; {scope}; differences from {base})")
+    _print_table(shown)
+    totals = table.select(pl.exclude(by).sum())
+    print(f"\nTotals ({args.currency})")
+    _print_table(totals)
+    return 0
+
+
 def _scenarios(_: argparse.Namespace) -> int:
     for name, description in list_scenarios().items():
-        print(f"{name:28s} {description}")
+        print(f"{name:34s} {description}")
+    print("\nRegimes (a scenario's regime:, or a design file of your own):")
+    for name, description in list_regimes().items():
+        print(f"{name:34s} {description}")
     return 0
 
 
@@ -297,7 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("scenario", help="bundled name or YAML path")
     check.add_argument("--examples", type=int, default=25, help="generated panels per property")
     check.set_defaults(handler=_check)
-    scenarios = sub.add_parser("scenarios", help="list the bundled scenarios")
+    comp = sub.add_parser("compare", help="several scenarios side by side in one currency")
+    comp.add_argument("scenarios", nargs="+", help="two or more bundled names or YAML paths")
+    comp.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
+    comp.add_argument("--by", default="origin", help="grouping columns, comma-separated")
+    comp.add_argument("--currency", default="EUR", help="currency of every amount (default EUR)")
+    comp.add_argument("--rules-year", type=int, help="apply this year's rules to every row")
+    comp.add_argument("--year", help="keep only these import years, comma-separated")
+    comp.add_argument("--top", type=int, default=0, help="print only the N largest groups")
+    comp.set_defaults(handler=_compare)
+    scenarios = sub.add_parser("scenarios", help="list the bundled scenarios and regimes")
     scenarios.set_defaults(handler=_scenarios)
     return parser
 

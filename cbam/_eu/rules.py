@@ -35,7 +35,7 @@ from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import relief_table
 from cbam._parameters import key_in_force, text_parameter
 from cbam._scenario import Scenario
-from cbam._schema import Check, _shown
+from cbam._schema import Check, _shown, normalise
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
@@ -245,21 +245,24 @@ _SCENARIO_TABLES.update(
 )
 
 
-def _deduct_carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario) -> pl.LazyFrame:
+def _deduct_carbon_price_paid(
+    frame: pl.LazyFrame, scenario: Scenario, *, joined: bool = False
+) -> pl.LazyFrame:
     """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
 
     The row's certified price wins over the scenario's table or path; the deduction never
-    exceeds the embedded emissions.
+    exceeds the embedded emissions. ``joined``: the table's columns are on the rows already.
     """
     prices = _scenario_table("carbon_prices", scenario)
     labels = prices.schema["source"]
-    frame = frame.join(
-        _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
-        on=["_c_origin", "_c_sector", "rules_year"],
-        how="left",
-        maintain_order="left",
-        validate="m:1",
-    )
+    if not joined:
+        frame = frame.join(
+            _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
+            on=["_c_origin", "_c_sector", "rules_year"],
+            how="left",
+            maintain_order="left",
+            validate="m:1",
+        )
     covered = pl.col("_c_sector").is_not_null()
     gross_fee = (
         scenario.carbon_price_abroad.source == "none" and not scenario.carbon_price_abroad.path
@@ -392,34 +395,28 @@ def _pick(index: pl.Expr, options: list[pl.Expr]) -> pl.Expr:
     return expr
 
 
-def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario) -> EuPlan:
-    """Join the normalised rows to the EU lookups and compute every output column."""
-    lookups = lookups_for(scenario)
-    regime = config.regime()
-    origins = _scenario_table("origins", scenario)
-    reasons = origins.schema["excluded"]
-    sectors = config.sectors()
-    rules_year = (
-        pl.lit(scenario.rules_year, pl.Int32)
-        if scenario.rules_year is not None
-        else pl.col("_c_year")
-    )
-    frame = lf.with_columns(
-        rules_year.alias("rules_year"),
-        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
-        pl.when(pl.col("_c_quarter").is_between(1, 4))
-        .then(pl.col("_c_quarter"))
-        .otherwise(0)
-        .alias("_c_q"),
+def _joined(
+    frame: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    lookups: Lookups,
+    origins: pl.DataFrame,
+    years: pl.DataFrame,
+) -> pl.LazyFrame:
+    """The general path: join every row to the lookups (any per-row rule inputs)."""
+    frame = frame.with_columns(
         pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
         .then(pl.col("_c_origin"))
         .otherwise(pl.lit(OTHER))
         .alias("_c_dv_origin"),
     )
     # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
-    years = _internal(_scenario_table("years", scenario), {"year": "rules_year", "q": "_c_q"})
     frame = frame.join(
-        years, on=["rules_year", "_c_q"], how="left", maintain_order="left", validate="m:1"
+        _internal(years, {"year": "rules_year", "q": "_c_q"}),
+        on=["rules_year", "_c_q"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
     )
     # The regime's exclusions follow the rules year; group membership the year the scenario
     # says (the import year by default).
@@ -446,24 +443,10 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     )
     goods = _internal(lookups.goods, {"cn_key": "_c_cn"})
     frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left", validate="m:1")
-    frame = frame.with_columns(
-        pl.when(pl.col("_c_has_variants").fill_null(False))
-        .then(
-            pl.when(pl.col("_c_route") != "")
-            .then(pl.col("_c_route"))
-            .otherwise(pl.col("_c_default_variant"))
-        )
-        .otherwise(pl.lit(""))
-        .alias("_c_variant")
-    )
-    # Only the published marked-up columns price a row; the base values stay in the lookup.
-    intensity = _internal(
-        lookups.intensity.drop("direct", "indirect", "total", "dv_route"),
-        {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"},
-    )
+    frame = frame.with_columns(_variant())
     frame = frame.join(
-        intensity,
-        on=["_c_dv_origin", "_c_cn", "_c_variant"],
+        _internal(_intensity(lookups), _INTENSITY_KEYS),
+        on=list(_INTENSITY_KEYS.values()),
         how="left",
         maintain_order="left",
         validate="m:1",
@@ -478,8 +461,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         "route_source_a",
         "route_source_b",
     ]
-    has_route = "route" in schema
-    if has_route:
+    if "route" in schema:
         by_route = _internal(
             lookups.route_benchmarks.rename({c: f"{c}_r" for c in bm_cols}),
             {"cn_key": "_c_cn", "route_key": "_c_route"},
@@ -497,6 +479,281 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
                 for c in bm_cols
             ]
         )
+    return frame
+
+
+_INTENSITY_KEYS = {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
+
+
+def _intensity(lookups: Lookups) -> pl.DataFrame:
+    """Only the published marked-up columns price a row; the base values stay in the lookup."""
+    return lookups.intensity.drop("direct", "indirect", "total", "dv_route")
+
+
+def _variant() -> pl.Expr:
+    """The default-value variant a row reads: its route, else the code's default variant."""
+    return (
+        pl.when(pl.col("_c_has_variants").fill_null(False))
+        .then(
+            pl.when(pl.col("_c_route") != "")
+            .then(pl.col("_c_route"))
+            .otherwise(pl.col("_c_default_variant"))
+        )
+        .otherwise(pl.lit(""))
+        .alias("_c_variant")
+    )
+
+
+# Optional inputs that change a row's rules: with any of them the rows take the joined path.
+_PER_ROW_INPUTS = (
+    "route",
+    "see_direct",
+    "see_indirect",
+    "clinker_share",
+    "precursor_benchmark_t_per_t",
+    "carbon_price_paid_eur_per_t",
+)
+# What the normalised per-row inputs are when their columns are absent (see _schema.normalise).
+_ABSENT_INPUTS: dict[str, pl.Expr] = {
+    "_c_route": pl.lit("", pl.String),
+    **{
+        c: pl.lit(None, pl.Float64)
+        for c in ("_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm", "_c_cp_row")
+    },
+}
+_MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
+_QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
+
+
+def _keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
+    """Whether every rule input of a row is its (origin, code, year, quarter) key and mass.
+
+    Then the lookups are resolved once per distinct origin and code and gathered by position,
+    not joined row by row. Frame-level rules (de minimis per importer, import-share
+    thresholds) and per-row inputs (actual values, routes, clinker shares, prices paid) take
+    the joined path.
+    """
+    return (
+        not any(c in schema for c in _PER_ROW_INPUTS)
+        and not (scenario.de_minimis and "importer" in schema)
+        and all(rule.max_import_share is None for rule in scenario.exemptions)
+        and schema.get("origin") == pl.String
+        and schema.get("cn_code") == pl.String
+    )
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """Rows with their lookups gathered from per-key tables, and those tables."""
+
+    frame: pl.LazyFrame
+    # (table, the row's position in it): key-level checks are evaluated on the table.
+    tables: tuple[tuple[pl.DataFrame, pl.Expr], ...]
+
+    def localise(self, checks: list[Check]) -> list[Check]:
+        """Evaluate checks that read only one table's columns once per key, not per row."""
+        out = []
+        for check in checks:
+            roots = set(check.failed.meta.root_names())
+            for table, index in self.tables:
+                if roots <= set(table.columns):
+                    failed = table.select(check.failed.fill_null(False)).to_series()
+                    check = Check(
+                        check.column, check.message, pl.lit(failed).gather(index), check.shown
+                    )
+                    break
+            out.append(check)
+        return out
+
+
+def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
+    """Every column of ``table`` at the row's position ``index`` (null where it is null)."""
+    return [pl.lit(table[c]).gather(index).alias(c) for c in table.columns]
+
+
+def _grid(**axes: pl.Series) -> pl.DataFrame:
+    """Every combination of ``axes``, the last varying fastest, with its position ``_c_pos``."""
+    names = list(axes)
+    grid = pl.DataFrame({names[0]: axes[names[0]]})
+    for name in names[1:]:
+        grid = grid.join(pl.DataFrame({name: axes[name]}), how="cross", maintain_order="left_right")
+    return grid.with_row_index("_c_pos")
+
+
+def _dense(grid: pl.DataFrame, table: pl.LazyFrame, on: list[str]) -> pl.DataFrame:
+    """``table``'s non-key columns for each grid cell, in grid order (null where none)."""
+    joined = grid.lazy().join(table, on=on, how="left", maintain_order="left", validate="m:1")
+    return joined.drop([*on, "_c_pos"]).collect()
+
+
+def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
+    """``value - first`` where ``value`` lies in [first, last], else null."""
+    return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
+
+
+def _keyed(
+    lf: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    scenario: Scenario,
+    lookups: Lookups,
+    origins: pl.DataFrame,
+    years: pl.DataFrame,
+) -> _Keyed | None:
+    """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
+
+    One pass reads the distinct origins and codes as written; they are normalised and
+    resolved here (a few hundred rows), and each row finds its values by position.
+    """
+    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
+    raw_origins, raw_codes = (d.to_series() for d in distinct)
+    if raw_origins.null_count() or raw_codes.null_count():
+        return None  # missing keys are reported row by row on the joined path
+    if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
+        return None
+    regime = config.regime()
+    first, last = regime.first_rules_year, regime.last_rules_year
+    rules_span = pl.Series("year", range(first, last + 1), pl.Int32)
+    constants = [e.alias(name) for name, e in _ABSENT_INPUTS.items()]
+
+    def normalised(column: str, values: pl.Series) -> pl.DataFrame:
+        keys = pl.DataFrame({column: values})
+        return normalise(keys.lazy(), keys.schema).collect()
+
+    origin_keys = normalised("origin", raw_origins).select(
+        pl.col("_c_origin"),
+        pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
+        .then(pl.col("_c_origin"))
+        .otherwise(pl.lit(OTHER))
+        .alias("_c_dv_origin"),
+        *constants,
+    )
+    code_keys = (
+        normalised("cn_code", raw_codes)
+        .select("_c_cn")
+        .lazy()
+        .join(
+            _internal(lookups.goods, {"cn_key": "_c_cn"}),
+            on="_c_cn",
+            how="left",
+            maintain_order="left",
+            validate="m:1",
+        )
+        .with_columns(*constants)
+        .with_columns(_variant())
+        .collect()
+    )
+    n_codes = code_keys.height
+    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
+    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
+    pair_grid = _grid(_c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(n_codes)))
+    pairs = (
+        pair_grid.with_columns(
+            origin_keys["_c_dv_origin"].gather(pair_grid["_c_o"]),
+            code_keys["_c_cn"].gather(pair_grid["_c_k"]),
+            code_keys["_c_variant"].gather(pair_grid["_c_k"]),
+        )
+        .drop("_c_o", "_c_k")
+        .pipe(
+            _dense,
+            _internal(_intensity(lookups), _INTENSITY_KEYS),
+            list(_INTENSITY_KEYS.values()),
+        )
+    )
+    ry = _offset(pl.col("rules_year"), first, last)
+    year_grid = _grid(year=rules_span, q=pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32))
+    by_year = _dense(year_grid, _internal(years, {"year": "year", "q": "q"}), ["year", "q"])
+    origin_codes = origin_keys["_c_origin"]
+    excluded = _dense(
+        _grid(origin=origin_codes, year=rules_span),
+        _internal(
+            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
+            {"origin": "origin", "year": "year"},
+        ),
+        ["origin", "year"],
+    )
+    relief_span = pl.Series("year", range(FIRST_GROUP_YEAR, last + 1), pl.Int32)
+    relief = _dense(
+        _grid(origin=origin_codes, year=relief_span),
+        _internal(
+            origins.drop("excluded").drop_nulls("relief"), {"origin": "origin", "year": "year"}
+        ),
+        ["origin", "year"],
+    )
+    status = pl.col("_c_year" if scenario.exemption_status_year == "import" else "rules_year")
+    sector_names = pl.Series("sector", SECTOR_ENUM.categories).cast(SECTOR_ENUM)
+    prices = _dense(
+        _grid(origin=origin_codes, sector=sector_names, year=rules_span),
+        _internal(
+            _scenario_table("carbon_prices", scenario),
+            {"origin": "origin", "sector": "sector", "year": "year"},
+        ),
+        ["origin", "sector", "year"],
+    )
+    n_years, n_sectors = rules_span.len(), sector_names.len()
+    frame = (
+        frame.with_columns(
+            o.alias("_c_o"),
+            c.alias("_c_k"),
+            ry.alias("_c_ry"),
+            _offset(status, FIRST_GROUP_YEAR, last).alias("_c_sy"),
+        )
+        .with_columns(
+            *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS), pl.col("_c_k")),
+            *_gather(pairs, pl.col("_c_o") * n_codes + pl.col("_c_k")),
+            *_gather(by_year, pl.col("_c_ry") * _QUARTER_KEYS + pl.col("_c_q")),
+            *_gather(excluded, pl.col("_c_o") * n_years + pl.col("_c_ry")),
+            *_gather(relief, pl.col("_c_o") * relief_span.len() + pl.col("_c_sy")),
+        )
+        .with_columns(
+            _gather(
+                prices,
+                (pl.col("_c_o") * n_sectors + pl.col("_c_sector").to_physical().cast(pl.Int64))
+                * n_years
+                + pl.col("_c_ry"),
+            )
+        )
+    )
+    return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
+
+
+def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario) -> EuPlan:
+    """Attach the EU lookups to the normalised rows and compute every output column.
+
+    Rows whose only rule inputs are their key (origin, code, year, quarter) read lookups
+    resolved once per distinct key; others are joined to the lookups row by row. Both give
+    the same values.
+    """
+    lookups = lookups_for(scenario)
+    regime = config.regime()
+    origins = _scenario_table("origins", scenario)
+    reasons = origins.schema["excluded"]
+    sectors = config.sectors()
+    rules_year = (
+        pl.lit(scenario.rules_year, pl.Int32)
+        if scenario.rules_year is not None
+        else pl.col("_c_year")
+    )
+    frame = lf.with_columns(
+        rules_year.alias("rules_year"),
+        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
+        pl.when(pl.col("_c_quarter").is_between(1, 4))
+        .then(pl.col("_c_quarter"))
+        .otherwise(0)
+        .alias("_c_q"),
+    )
+    # Period labels travel as categoricals, as they are output, not as strings per row.
+    years = _scenario_table("years", scenario).with_columns(
+        pl.col("period_label", "period").cast(pl.Categorical)
+    )
+    keyed = (
+        _keyed(lf, frame, scenario, lookups, origins, years)
+        if _keyed_path_applies(schema, scenario)
+        else None
+    )
+    if keyed is None:
+        frame = _joined(frame, schema, scenario, lookups, origins, years)
+    else:
+        frame = keyed.frame
 
     actual = pl.col("_c_see_d").is_not_null()
     counts_indirect = pl.col("_c_counts_indirect").fill_null(False)
@@ -591,7 +848,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             * pl.col("_c_cscf")
         ).alias("free_allocation_t"),
     )
-    frame = _deduct_carbon_price_paid(frame, scenario)
+    frame = _deduct_carbon_price_paid(frame, scenario, joined=keyed is not None)
     frame = _apply_exemptions(frame, schema, scenario)
     frame = frame.with_columns(
         pl.when(~covered)
@@ -641,17 +898,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             pl.col("_c_clinker_share_out").alias("clinker_share_applied"),
         )
     )
-    return EuPlan(
-        frame,
-        _checks(
-            schema,
-            scenario,
-            regime.first_rules_year,
-            regime.last_rules_year,
-            sectors.route_markers,
-            {n: r.routes for n, r in sectors.sectors.items()},
-        ),
+    checks = _checks(
+        schema,
+        scenario,
+        regime.first_rules_year,
+        regime.last_rules_year,
+        sectors.route_markers,
+        {n: r.routes for n, r in sectors.sectors.items()},
     )
+    return EuPlan(frame, checks if keyed is None else keyed.localise(checks))
 
 
 def _checks(

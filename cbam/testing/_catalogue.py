@@ -48,6 +48,26 @@ def _override(scenario: Scenario, **changes: object) -> Scenario:
     return Scenario.model_validate({**scenario.model_dump(), **changes})
 
 
+def _with_price(scenario: Scenario, prices: dict[int, float]) -> Scenario | None:
+    """The scenario with its carbon price set to ``prices`` (year -> price).
+
+    Whatever the regime: the EU certificate price, or a design's charge price in its own
+    currency. ``None`` where the regime charges no price (ad valorem designs).
+    """
+    design = scenario.resolved_design()
+    if design is None:
+        return _override(scenario, certificate_price_eur=prices)
+    if design.charge.price is None:
+        return None
+    reference = {"title": "property test", "href": "https://example.org"}
+    values = [
+        {"from": year, "value": price, "reference": reference} for year, price in prices.items()
+    ]
+    price = {"description": "test price", "unit": f"{design.currency} per t", "values": values}
+    changes = {**scenario.design, "charge": {**scenario.design.get("charge", {}), "price": price}}
+    return _override(scenario, design=changes)
+
+
 def _fee_non_negative(panel: pl.DataFrame, scenario: Scenario) -> bool:
     fee = compute(panel, scenario)["fee_eur"]
     return fee.null_count() == 0 and not fee.is_nan().any() and bool((fee >= 0).all())
@@ -59,10 +79,19 @@ def _rows_kept_in_order(panel: pl.DataFrame, scenario: Scenario) -> bool:
 
 
 def _linear_in_quantity(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    # A shipment three times as large: three times the mass and the customs value.
     plain = panel.drop("importer", strict=False)
     base = compute(plain, scenario)["fee_eur"]
-    tripled = compute(plain.with_columns(pl.col("quantity_t") * 3), scenario)["fee_eur"]
+    larger = plain.with_columns(pl.col("quantity_t") * 3)
+    if "value_eur" in plain.columns:
+        larger = larger.with_columns(pl.col("value_eur") * 3)
+    tripled = compute(larger, scenario)["fee_eur"]
     return _close(tripled, base * 3, rel=1e-7)
+
+
+def _zero_intensity_pays_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    fee = compute(_with_actuals(panel, 0.0), scenario)["fee_eur"]
+    return bool((fee == 0.0).all())
 
 
 def _with_actuals(panel: pl.DataFrame, direct: float) -> pl.DataFrame:
@@ -78,8 +107,12 @@ def _monotone_in_intensity(panel: pl.DataFrame, scenario: Scenario) -> bool:
 
 
 def _monotone_in_certificate_price(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    low = compute(panel, _override(scenario, certificate_price_eur=50.0))["fee_eur"]
-    high = compute(panel, _override(scenario, certificate_price_eur=100.0))["fee_eur"]
+    first = scenario.rules_years[0]
+    cheap, dear = _with_price(scenario, {first: 50.0}), _with_price(scenario, {first: 100.0})
+    if cheap is None or dear is None:
+        return True  # an ad valorem design charges no carbon price
+    low = compute(panel, cheap)["fee_eur"]
+    high = compute(panel, dear)["fee_eur"]
     return bool((high >= low - _TOL * (1 + low.abs())).all())
 
 
@@ -143,9 +176,14 @@ def _extension_is_identical(panel: pl.DataFrame, scenario: Scenario) -> bool:
 
 def _year_parameter_is_local(panel: pl.DataFrame, scenario: Scenario) -> bool:
     # Raise the price from 2030 on: rows under earlier rules years must not move.
-    base = compute(panel, _override(scenario, certificate_price_eur={2026: 80.0, 2030: 80.0}))
-    moved = compute(panel, _override(scenario, certificate_price_eur={2026: 80.0, 2030: 120.0}))
-    early = pl.col("rules_year") < 2030
+    first = scenario.rules_years[0]
+    flat = _with_price(scenario, {first: 80.0, first + 4: 80.0})
+    raised = _with_price(scenario, {first: 80.0, first + 4: 120.0})
+    if flat is None or raised is None:
+        return True  # an ad valorem design charges no carbon price
+    base = compute(panel, flat)
+    moved = compute(panel, raised)
+    early = pl.col("rules_year") < first + 4
     return _same(base.filter(early), moved.filter(early))
 
 
@@ -173,9 +211,15 @@ CATALOGUE: tuple[Property, ...] = (
     ),
     Property(
         "fee_linear_in_quantity",
-        "embedded emissions, adjustment and deduction are all quantity x a per-tonne "
-        "value (checked without importers: the de minimis threshold is not linear)",
+        "embedded emissions, adjustment and deduction are all quantity x a per-tonne value, "
+        "an ad valorem fee is value x a rate: a shipment three times as large pays three "
+        "times as much (checked without importers: thresholds are not linear)",
         _linear_in_quantity,
+    ),
+    Property(
+        "zero_intensity_pays_nothing",
+        "a good with zero actual embedded emissions owes nothing under any design",
+        _zero_intensity_pays_nothing,
     ),
     Property(
         "fee_monotone_in_intensity",
@@ -185,7 +229,7 @@ CATALOGUE: tuple[Property, ...] = (
     Property(
         "fee_monotone_in_certificate_price",
         "fee = max(0, embedded - adjustment) x price - embedded x price paid abroad, "
-        "non-decreasing in the price",
+        "non-decreasing in the price (vacuous for ad valorem designs)",
         _monotone_in_certificate_price,
     ),
     Property(
@@ -231,8 +275,8 @@ CATALOGUE: tuple[Property, ...] = (
     ),
     Property(
         "year_parameter_changes_only_its_years",
-        "parameters are step functions of the rules year: raising the 2030 price leaves "
-        "earlier rules years untouched",
+        "parameters are step functions of the rules year: raising the price four years "
+        "after the first rules year leaves earlier years untouched",
         _year_parameter_is_local,
     ),
 )

@@ -72,7 +72,7 @@ def check_scenario(
     Example:
         >>> report = check_scenario("eu-cbam", max_examples=3)
         >>> report.all_hold, len(report.results)
-        (True, 14)
+        (True, 15)
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -87,12 +87,19 @@ def check_scenario(
     unknown = set(properties or ()) - {p.name for p in CATALOGUE}
     if unknown:
         raise ValueError(f"unknown properties {sorted(unknown)}")
+    # Panels start in the regime's first rules year; ad valorem designs need customs values.
+    design = chosen.resolved_design()
+    panels = import_panels(
+        max_rows=max_rows,
+        first_year=chosen.rules_years[0],
+        with_values=design is not None and design.charge.kind == "ad_valorem_tiers",
+    )
     results: list[PropertyResult] = []
     for prop in chosen_props:
         errors: dict[str, str] = {}
         try:
             example = find(
-                import_panels(max_rows=max_rows),
+                panels,
                 _fails(prop, chosen, errors),  # type: ignore[arg-type]
                 settings=config,
             )

@@ -119,9 +119,9 @@ def cn_codes(codes: tuple[str, ...] | None = None) -> st.SearchStrategy[str]:
     return st.one_of(written, written, written, st.sampled_from(NON_CBAM_CODES))
 
 
-def years() -> st.SearchStrategy[int]:
-    """Calendar years of the definitive period covered by the panels."""
-    return st.integers(2026, 2034)
+def years(first: int = 2026, last: int = 2034) -> st.SearchStrategy[int]:
+    """Calendar years covered by the panels (the EU definitive period's first nine)."""
+    return st.integers(first, last)
 
 
 def quantities() -> st.SearchStrategy[float]:
@@ -165,12 +165,18 @@ def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
 
 
 def import_panels(
-    min_rows: int = 1, max_rows: int = 25, optional: bool = True
+    min_rows: int = 1,
+    max_rows: int = 25,
+    optional: bool = True,
+    *,
+    first_year: int = 2026,
+    with_values: bool = False,
 ) -> st.SearchStrategy[pl.DataFrame]:
     """A valid import panel: required columns, plus (optionally) value_eur, quarter, importer.
 
     Optional columns, when present, hold nulls on some rows (a missing quarter or value is
-    valid input); the required ones never do.
+    valid input); the required ones never do. ``first_year`` starts the years at a regime's
+    first rules year; ``with_values`` gives every row a customs value (ad valorem designs).
 
     Example:
         >>> from hypothesis import given, settings
@@ -183,7 +189,9 @@ def import_panels(
 
     """
     required = [
-        column("year", dtype=pl.Int64, strategy=years(), allow_null=False),
+        column(
+            "year", dtype=pl.Int64, strategy=years(first_year, first_year + 8), allow_null=False
+        ),
         column("origin", dtype=pl.String, strategy=origins(), allow_null=False),
         column("cn_code", dtype=pl.String, strategy=cn_codes(), allow_null=False),
         column("quantity_t", dtype=pl.Float64, strategy=quantities(), allow_null=False),
@@ -198,6 +206,12 @@ def import_panels(
             allow_null=False,
         ),
     }
+
+    if with_values:
+        required.append(
+            column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=False)
+        )
+        del extra["value_eur"]
 
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:

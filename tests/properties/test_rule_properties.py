@@ -324,6 +324,7 @@ def test_price_change_of_one_year_touches_only_its_rows(
     priced = (
         "certificate_price_eur",
         "fee_eur",
+        "fee_local",
         "fee_before_exemptions_eur",
         "ave",
         "deduction_t",

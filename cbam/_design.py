@@ -1,0 +1,280 @@
+"""Regimes as data: a border-adjustment design read from one YAML file and validated by pydantic.
+
+The EU CBAM has its own engine (``cbam._eu``), which follows the regulation to the letter:
+benchmark columns, production routes, mark-ups by year. Every other design (the UK CBAM, the US
+Clean Competition Act, the Foreign Pollution Fee Act, a user's own) is a ``Design``: which goods
+it covers, which emissions count, and one of three charges assembled from ``cbam.blocks``:
+
+* ``per_tonne``: embedded emissions, less a free-allocation share, times a carbon price;
+* ``baseline_intensity``: only the intensity above a declining reference baseline is charged;
+* ``ad_valorem_tiers``: a share of customs value set by the intensity ratio to a reference.
+
+Bundled designs live in ``rates/regimes/``; a scenario names one with ``regime:`` and may
+change any of its values under ``design:``. A design file is itself a runnable scenario.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cbam._errors import ScenarioError
+from cbam._parameters import DatedParameter, DatedValue, Reference
+from cbam._resources import data_dir
+from cbam._yaml import deep_merge, read_yaml_mapping
+
+EU_ENGINE = "eu-cbam"
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+def _dated_at(values: list[DatedValue[Any]], year: int) -> DatedValue[Any] | None:
+    current = None
+    for item in sorted(values, key=lambda v: v.start_year):
+        if item.start_year <= year:
+            current = item
+    return current
+
+
+class SectorParameter(BaseModel):
+    """A dated parameter per sector (e.g. the UK's free-allocation share of each sector)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    unit: str
+    sectors: dict[str, list[DatedValue[float]]]
+
+    def at(self, sector: str, year: int) -> DatedValue[float] | None:
+        """The value in force for ``sector`` in ``year`` (``None``: none listed yet)."""
+        return _dated_at(self.sectors.get(sector, []), year)
+
+
+class Tier(BaseModel):
+    """One ad valorem tier: a ``rate`` of customs value above an intensity ratio.
+
+    The highest tier whose ``ratio_above`` the row's ratio exceeds applies.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ratio_above: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    assumption: bool = False
+    reference: Reference
+
+
+class ReferenceIntensity(BaseModel):
+    """The intensity a design compares imports with (the US industry average, say).
+
+    ``origin``'s own EU default values (IR 2025/2621, without mark-up) stand in for it, in the
+    design's emission scope; the output's ``reference_source`` says so on every row.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    origin: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    assumption: bool = True
+    reference: Reference
+
+
+class Charge(BaseModel):
+    """What the design charges, and the parameters that kind of charge needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["per_tonne", "baseline_intensity", "ad_valorem_tiers"]
+    price: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    free_allocation_share: SectorParameter | None = None
+    reference_intensity: ReferenceIntensity | None = None
+    applicable_percentage: DatedParameter[Share] | None = None
+    tiers: list[Tier] | None = None
+
+    @model_validator(mode="after")
+    def _parameters_of_kind(self) -> Charge:
+        needs = {
+            "per_tonne": ("price",),
+            "baseline_intensity": ("price", "reference_intensity", "applicable_percentage"),
+            "ad_valorem_tiers": ("reference_intensity", "tiers"),
+        }[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a '{self.kind}' charge needs {', '.join(missing)}")
+        if self.tiers is not None:
+            bounds = [t.ratio_above for t in self.tiers]
+            if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
+                raise ValueError("tiers must be listed by strictly increasing ratio_above")
+        if self.free_allocation_share is not None:
+            for sector, values in self.free_allocation_share.sectors.items():
+                if any(not 0 <= v.value <= 1 for v in values):
+                    raise ValueError(f"free_allocation_share of {sector} must be within 0..1")
+        return self
+
+
+class Emissions(BaseModel):
+    """Which emissions count, and how the published EU default values are used.
+
+    ``indirect_sectors`` is dated: the sectors whose indirect (electricity) emissions count
+    from each date. ``defaults_markup`` multiplies the base default values (1: none).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    indirect_sectors: DatedParameter[list[str]]
+    defaults_markup: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+
+class Threshold(BaseModel):
+    """A per-importer annual threshold at or below which nothing is owed.
+
+    ``basis``: ``value`` (customs value in the design's currency) or ``mass`` (tonnes).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    basis: Literal["value", "mass"]
+    amount: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    excluded_sectors: list[str] = Field(default_factory=list)
+
+
+class ExcludedGroup(BaseModel):
+    """An origin group outside the design, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: str
+    reference: Reference
+
+
+class Design(BaseModel):
+    """A border-adjustment design: one YAML file (``kind: regime``).
+
+    Attributes:
+        name: Short name.
+        description: One line on what it models.
+        reference: The legal text (bill, act) it follows.
+        currency: ISO 4217 code the charge is set in (converted to EUR with
+            ``rates/carbon_prices/fx.csv``).
+        first_rules_year: First year the design applies; ``last_rules_year`` the last.
+        sectors: CBAM sectors (of ``rates/eu/sectors.yaml``) the design covers.
+        home_origins: ISO3 codes of the importing jurisdiction itself (its goods are not
+            imports).
+        excluded_origin_groups: Country groups (``country_lists/``) outside the design.
+        emissions: The emission scope and the use of default values.
+        charge: The charge and its parameters.
+        carbon_price_relief: Whether a carbon price paid abroad is deducted (as in EU Art. 9).
+        threshold: A per-importer annual threshold, if any.
+        notes: What is assumed, in words, printed with results.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["regime"]
+    name: str
+    description: str
+    reference: Reference
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    first_rules_year: int
+    last_rules_year: int = 2100
+    sectors: list[str] = Field(min_length=1)
+    home_origins: list[str] = Field(default_factory=list)
+    excluded_origin_groups: dict[str, ExcludedGroup] = Field(default_factory=dict)
+    emissions: Emissions
+    charge: Charge
+    carbon_price_relief: bool = False
+    threshold: Threshold | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_names(self) -> Design:
+        from cbam._carbon_prices import fx_table
+        from cbam._countries import iso3_codes
+        from cbam._eu.reference import SECTORS
+
+        problems = [f"unknown sector '{s}'" for s in self.sectors if s not in SECTORS]
+        for item in self.emissions.indirect_sectors.values:
+            problems += [
+                f"unknown sector '{s}' in indirect_sectors" for s in item.value if s not in SECTORS
+            ]
+        if self.charge.free_allocation_share is not None:
+            problems += [
+                f"unknown sector '{s}' in free_allocation_share"
+                for s in self.charge.free_allocation_share.sectors
+                if s not in SECTORS
+            ]
+        if self.threshold is not None:
+            problems += [
+                f"unknown sector '{s}' in threshold.excluded_sectors"
+                for s in self.threshold.excluded_sectors
+                if s not in SECTORS
+            ]
+        known = iso3_codes()
+        problems += [
+            f"unknown ISO3 '{c}' in home_origins" for c in self.home_origins if c not in known
+        ]
+        if self.currency not in set(fx_table()["currency"].to_list()):
+            problems.append(f"no exchange rate for currency '{self.currency}' in fx.csv")
+        if self.first_rules_year > self.last_rules_year:
+            problems.append("first_rules_year is after last_rules_year")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def regimes_dir() -> Path:
+    """The folder of bundled regime designs."""
+    return data_dir("rates") / "regimes"
+
+
+def list_regimes() -> dict[str, str]:
+    """Bundled regimes with their one-line descriptions (``eu-cbam`` is the EU engine).
+
+    Example:
+        >>> sorted(list_regimes())[:2]
+        ['eu-cbam', 'uk-cbam']
+
+    """
+    result = {EU_ENGINE: "EU CBAM definitive period, Reg. (EU) 2023/956 (dedicated engine)"}
+    for path in sorted(regimes_dir().glob("*.yaml")):
+        result[path.stem] = str(read_yaml_mapping(path).get("description", "")).strip()
+    return result
+
+
+def is_design_file(raw: dict[str, Any]) -> bool:
+    """Whether a YAML mapping is a regime design (rather than a scenario)."""
+    return raw.get("kind") == "regime"
+
+
+def regime_path(regime: str, relative_to: Path | None) -> Path:
+    """The design file a scenario's ``regime:`` names: a bundled name or a path."""
+    if regime.endswith((".yaml", ".yml")) or "/" in regime or "\\" in regime:
+        path = Path(regime)
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        return path
+    path = regimes_dir() / f"{regime}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(list_regimes()))
+        raise ScenarioError(f"unknown regime '{regime}' (bundled: {known}; or give a YAML path)")
+    return path
+
+
+@cache
+def _read_design(path: Path) -> dict[str, Any]:
+    return read_yaml_mapping(path)
+
+
+def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
+    """Read a design file, apply a scenario's ``design:`` changes, and validate it.
+
+    Raises:
+        ScenarioError: missing or malformed file, or an invalid design, naming the file and
+            the offending key.
+
+    """
+    raw = deep_merge(_read_design(path.resolve()), changes or {})
+    try:
+        return Design.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc

@@ -1,0 +1,460 @@
+"""Indicators on a fee table (the output of ``cbam.compute``), each with its formula and source.
+
+Every function takes the frame ``compute`` returned (DataFrame or LazyFrame) and gives the same
+kind back. Rows flagged in lenient mode (``input_error`` set) have no results and are left out
+of every sum, as ``summarise`` leaves them out.
+
+* ``ad_valorem_equivalents``: fee over customs value, by origin x sector x year.
+* ``fee_per_tonne``: fee per tonne of good and per tonne of embedded emissions.
+* ``exposure``: fee as a share of the origin's exports of the goods to the importer, and of
+  its total exports or GDP where the caller gives them.
+* ``break_even_carbon_price``: the carbon price paid at home that brings the fee to zero.
+* ``actual_value_threshold``: the actual intensity below which verified actual values give a
+  lower fee than the default values.
+* ``phase_in``: one year's trade under each year's rules, 2026 to the end of free allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+import polars as pl
+
+from cbam._eu import config
+from cbam._eu.rules import CARBON_SOURCE_FIXED
+from cbam._pipeline import compute
+from cbam._scenario import Scenario, load_scenario
+from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS
+from cbam._summary import summarise
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+DEFAULT_BY = ("origin", "sector", "year")
+# The carbon-price source of a scenario that deducts nothing (no break-even price exists).
+GROSS_FEE_SOURCE = next(s for s in CARBON_SOURCE_FIXED if "gross fee" in s)
+_ACTUAL_INPUTS = ("see_direct", "see_indirect")
+
+
+def _valid(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows with results: those not flagged in lenient mode."""
+    return frame.filter(pl.col("input_error").is_null())
+
+
+def _value(frame: pl.LazyFrame) -> pl.Expr:
+    """The customs value as Float64 where positive, else null."""
+    if "value_eur" not in frame.collect_schema().names():
+        return pl.lit(None, pl.Float64)
+    value = pl.col("value_eur").cast(pl.Float64, strict=False)
+    return pl.when(value > 0).then(value)
+
+
+def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
+    groups = list(by)
+    out = frame.group_by(groups).agg(aggs) if groups else frame.select(aggs)
+    return out.sort(groups) if groups else out
+
+
+def _same_kind(fees: FrameT, result: pl.LazyFrame) -> FrameT:
+    return result.collect() if isinstance(fees, pl.DataFrame) else result
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """Divide, null (not NaN or inf) where the denominator is not positive."""
+    return pl.when(denominator > 0).then(numerator / denominator)
+
+
+def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
+    """Ad valorem equivalent of the fee: fee over customs value, by group.
+
+    Formula: ``ave = sum(fee_eur) / sum(value_eur)`` over the group's rows with a positive
+    customs value (rows without one are counted in ``rows_without_value`` and their fee stays
+    out of the ratio); ``ave_before_exemptions`` does the same with
+    ``fee_before_exemptions_eur``. A tariff modeller or CGE model can read ``ave`` as an ad
+    valorem tariff equivalent on that trade flow.
+
+    Source: the definition of an ad valorem equivalent of a specific charge (charge per unit of
+    customs value). The customs value is the input's ``value_eur``; in the bundled data it is
+    Eurostat Comext's statistical value at the EU border (``data/README.md``).
+
+    Args:
+        fees: A frame returned by ``cbam.compute``.
+        by: Grouping columns (default origin, sector, year); empty for one overall row.
+
+    Returns:
+        ``by`` columns, ``rows``, ``rows_without_value``, ``value_eur``, ``fee_eur`` (all
+        rows), ``ave`` and ``ave_before_exemptions``, sorted by ``by``.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0], "value_eur": [55_000.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> ave = cbam.ad_valorem_equivalents(cbam.compute(rows, s))
+        >>> round(ave["ave"].item(), 6)   # 9,688.80 / 55,000
+        0.17616
+
+    """
+    lazy = _valid(fees.lazy())
+    value = _value(lazy)
+    valued = value.is_not_null()
+    aggs = [
+        pl.len().alias("rows"),
+        (~valued).sum().alias("rows_without_value"),
+        value.sum().alias("value_eur"),
+        pl.col("fee_eur").sum().alias("fee_eur"),
+        _ratio(pl.col("fee_eur").filter(valued).sum(), value.sum()).alias("ave"),
+        _ratio(pl.col("fee_before_exemptions_eur").filter(valued).sum(), value.sum()).alias(
+            "ave_before_exemptions"
+        ),
+    ]
+    return _same_kind(fees, _group(lazy, by, aggs))
+
+
+def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
+    """Fee per tonne of good and per tonne of embedded emissions, by group.
+
+    Formulas: ``fee_per_t = sum(fee_eur) / sum(quantity_t)`` (EUR per tonne of good);
+    ``embedded_t_per_t = sum(embedded_t) / sum(quantity_t)``; ``fee_per_t_co2e =
+    sum(fee_eur) / sum(embedded_t)``, the effective carbon price on the embedded emissions
+    after free allocation, deduction and exemptions (at most the certificate price).
+
+    Source: Reg. (EU) 2023/956 Art. 7 and 22 (embedded emissions, certificates), as computed
+    by ``cbam.compute``.
+
+    Args:
+        fees: A frame returned by ``cbam.compute``.
+        by: Grouping columns (default origin, sector, year); empty for one overall row.
+
+    Returns:
+        ``by`` columns, ``quantity_t``, ``embedded_t``, ``fee_eur``, ``fee_per_t``,
+        ``embedded_t_per_t`` and ``fee_per_t_co2e`` (null where the divisor is zero).
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> out = cbam.fee_per_tonne(cbam.compute(rows, s), by=["origin"])
+        >>> [round(out[c].item(), 4) for c in ("fee_per_t", "fee_per_t_co2e")]
+        [96.888, 38.1299]
+
+    """
+    lazy = _valid(fees.lazy())
+    aggs = [
+        pl.col("quantity_t").cast(pl.Float64, strict=False).sum().alias("quantity_t"),
+        pl.col("embedded_t").sum().alias("embedded_t"),
+        pl.col("fee_eur").sum().alias("fee_eur"),
+    ]
+    out = _group(lazy, by, aggs).with_columns(
+        _ratio(pl.col("fee_eur"), pl.col("quantity_t")).alias("fee_per_t"),
+        _ratio(pl.col("embedded_t"), pl.col("quantity_t")).alias("embedded_t_per_t"),
+        _ratio(pl.col("fee_eur"), pl.col("embedded_t")).alias("fee_per_t_co2e"),
+    )
+    return _same_kind(fees, out)
+
+
+def exposure(
+    fees: FrameT,
+    by: Sequence[str] = ("origin", "year"),
+    economy: pl.DataFrame | None = None,
+) -> FrameT:
+    """Exposure of each origin to the fee: as a share of its exports of these goods, and more.
+
+    Formulas, per group: ``share_of_exports = sum(fee_eur) / sum(value_eur)``, the fee as a
+    share of the origin's exports of the goods in the fee table to the importer (the rows with
+    a positive customs value); where ``economy`` gives them, ``share_of_total_exports =
+    sum(fee_eur) / total_exports_eur`` and ``share_of_gdp = sum(fee_eur) / gdp_eur``. Rows
+    without a customs value count in ``fee_eur`` and in the shares of total exports and GDP.
+
+    Source: definitions; the customs value is the input's ``value_eur`` (for the bundled data,
+    Eurostat Comext's statistical value). No GDP or total-export table is bundled: the team's
+    reference material has no cited one, so the caller supplies it.
+
+    Args:
+        fees: A frame returned by ``cbam.compute``.
+        by: Grouping columns, ``origin`` first by default with ``year``.
+        economy: Optional table with the ``by`` columns it shares with the fee table as keys
+            (at least ``origin``) and ``total_exports_eur`` and/or ``gdp_eur`` (EUR, same
+            year as the trade); extra columns are ignored.
+
+    Returns:
+        ``by`` columns, ``exports_eur``, ``fee_eur``, ``share_of_exports`` and, where given,
+        ``total_exports_eur``, ``gdp_eur``, ``share_of_total_exports``, ``share_of_gdp``.
+
+    Raises:
+        ValueError: ``economy`` has no key column in ``by`` or neither denominator.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0], "value_eur": [55_000.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> economy = pl.DataFrame({"origin": ["TUR"], "gdp_eur": [1e6]})
+        >>> out = cbam.exposure(cbam.compute(rows, s), economy=economy)
+        >>> [round(out[c].item(), 7) for c in ("share_of_exports", "share_of_gdp")]
+        [0.17616, 0.0096888]
+
+    """
+    lazy = _valid(fees.lazy())
+    value = _value(lazy)
+    aggs = [
+        value.sum().alias("exports_eur"),
+        pl.col("fee_eur").sum().alias("fee_eur"),
+        _ratio(pl.col("fee_eur").filter(value.is_not_null()).sum(), value.sum()).alias(
+            "share_of_exports"
+        ),
+    ]
+    out = _group(lazy, by, aggs)
+    if economy is not None:
+        keys = [c for c in by if c in economy.columns]
+        denominators = [c for c in ("total_exports_eur", "gdp_eur") if c in economy.columns]
+        if not keys or not denominators:
+            raise ValueError(
+                f"economy needs a key column of by={list(by)} and total_exports_eur or "
+                f"gdp_eur; it has {economy.columns}"
+            )
+        table = economy.lazy().select(
+            *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
+            *[pl.col(d).cast(pl.Float64) for d in denominators],
+        )
+        out = out.join(table, on=keys, how="left", maintain_order="left").with_columns(
+            _ratio(pl.col("fee_eur"), pl.col(d)).alias(
+                "share_of_total_exports" if d == "total_exports_eur" else "share_of_gdp"
+            )
+            for d in denominators
+        )
+    return _same_kind(fees, out)
+
+
+def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> FrameT:
+    """The carbon price paid at home that would bring each row's fee to zero.
+
+    Formula (Reg. (EU) 2023/956 Art. 9 and 22, IR 2025/2620): certificates = max(0, E - F -
+    E x min(1, p / P)) with E the embedded emissions, F the free-allocation adjustment, p the
+    price paid abroad and P the certificate price, so the fee is zero once
+
+        p* = P x max(0, 1 - F / E)
+
+    ``break_even_price_eur_per_t`` is p* (0 where the free-allocation adjustment already covers
+    the emissions; null where the row has no embedded emissions, or where the scenario ignores
+    prices paid abroad, ``carbon_price_source`` = 'none (scenario: gross fee)');
+    ``price_gap_eur_per_t`` = max(0, p* - price paid now) is how much more the home price must
+    rise. Exempt rows get p* too: it zeroes their fee before exemptions.
+
+    Args:
+        fees: A frame returned by ``cbam.compute``.
+        by: None for one value per row (the fee table with the two columns added); grouping
+            columns for ``break_even_price_eur_per_t`` = the largest p* in the group (the home
+            price that zeroes every row's fee) and ``break_even_price_weighted_eur_per_t``
+            weighted by embedded emissions.
+
+    Returns:
+        The fee table with the two columns, or one row per group.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> out = cbam.break_even_carbon_price(cbam.compute(rows, s))
+        >>> round(out["break_even_price_eur_per_t"].item(), 4)   # 80 x (1 - 132.99 / 254.1)
+        38.1299
+
+    """
+    lazy = fees.lazy()
+    embedded = pl.col("embedded_t")
+    share_free = pl.min_horizontal(pl.col("free_allocation_t") / embedded, pl.lit(1.0))
+    gross_fee = pl.col("carbon_price_source").cast(pl.String) == GROSS_FEE_SOURCE
+    price = (
+        pl.when((embedded > 0) & ~gross_fee.fill_null(False))
+        .then(pl.col("certificate_price_eur") * (1.0 - share_free))
+        .alias("break_even_price_eur_per_t")
+    )
+    paid = pl.col("carbon_price_paid_eur_per_t").fill_null(0.0)
+    rows = lazy.with_columns(price).with_columns(
+        (pl.col("break_even_price_eur_per_t") - paid)
+        .clip(lower_bound=0.0)
+        .alias("price_gap_eur_per_t")
+    )
+    if by is None:
+        return _same_kind(fees, rows)
+    weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
+    aggs = [
+        pl.col("embedded_t").sum().alias("embedded_t"),
+        pl.col("break_even_price_eur_per_t").max(),
+        _ratio((pl.col("break_even_price_eur_per_t") * weight).sum(), weight.sum()).alias(
+            "break_even_price_weighted_eur_per_t"
+        ),
+    ]
+    return _same_kind(fees, _group(_valid(rows), by, aggs))
+
+
+def _inputs(fees: pl.LazyFrame) -> list[str]:
+    """The fee table's input columns: those that are not outputs (or are also inputs)."""
+    names = fees.collect_schema().names()
+    return [c for c in names if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS]
+
+
+def actual_value_threshold(
+    fees: FrameT, scenario: Scenario | str = "eu-cbam"
+) -> FrameT:
+    """The actual intensity below which verified actual values beat the default values.
+
+    With default values a row owes, per tonne of good (of clinker for the clinker-based cement
+    headings), ``c_D = SEE_D (1 - d) - BM_B f`` certificates; with an actual intensity x it owes
+    ``max(0, x (1 - d) - BM_A f)``, where f = CBAM factor x cross-sectoral correction factor,
+    d = min(1, price paid abroad / certificate price) the Art. 9 deduction share, BM_B the
+    cumulative column-B benchmark (defaults) and BM_A the column-A benchmark plus the row's
+    ``precursor_benchmark_t_per_t`` (actual values; column B if the scenario sets
+    ``actual_values_benchmark: B``). Where c_D > 0, actual values owe less exactly when
+    x < x*, with
+
+        x* = SEE_D - (BM_B - BM_A) f / (1 - d)
+
+    (rules in ``cbam/_eu/rules.py``: Reg. (EU) 2023/956 Art. 7, 9, 22; IR 2025/2620 Art. 3 and
+    Annex; IR 2025/2621 Annex I). For cement and fertilisers x counts direct plus indirect
+    emissions. Since column A leaves out the precursors' benchmarks, x* is below the default
+    value: a producer must beat the marked-up default by the precursors' free allocation.
+
+    The function recomputes the rows twice under ``scenario`` (once on default values, once
+    with actual values, to read BM_A), so pass the scenario that made ``fees``.
+
+    Args:
+        fees: A frame returned by ``cbam.compute`` (its input columns are reused).
+        scenario: The scenario that computed ``fees``.
+
+    Returns:
+        The fee table with ``default_see_t_per_t`` (SEE_D), ``default_benchmark_t_per_t``
+        (BM_B), ``actual_benchmark_t_per_t`` (BM_A) and ``actual_see_threshold_t_per_t`` (x*,
+        null where the default values already owe nothing, the deduction covers everything,
+        the row has no default value or no embedded emissions, or the row is not a CBAM good).
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> out = cbam.actual_value_threshold(cbam.compute(rows, s), s)
+        >>> cols = ["default_see_t_per_t", "default_benchmark_t_per_t",
+        ...         "actual_benchmark_t_per_t", "actual_see_threshold_t_per_t"]
+        >>> [round(v, 6) for v in out.select(cols).row(0)]   # 2.541 - (1.364 - 0.188) x 0.975
+        [2.541, 1.364, 0.188, 1.3944]
+
+    """
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    lazy = fees.lazy()
+    inputs = _inputs(lazy)
+    base = lazy.select(inputs)
+    # Default values: the row's own actual values (and its precursors, which need them) go.
+    defaults_in = base.drop(
+        [*_ACTUAL_INPUTS, "precursor_benchmark_t_per_t"], strict=False
+    )
+    defaults = compute(defaults_in, chosen, on_error="flag")
+    d = _ratio(pl.col("deduction_t"), pl.col("embedded_t"))
+    factor = pl.col("cbam_factor") * pl.col("cross_sectoral_correction_factor")
+    default_cols = defaults.select(
+        pl.col("see_t_per_t").alias("default_see_t_per_t"),
+        pl.col("benchmark_t_per_t").alias("default_benchmark_t_per_t"),
+        factor.alias("_f"),
+        d.alias("_d"),
+        (pl.col("embedded_t") > 0).alias("_has_embedded"),
+    )
+    # Actual values equal to the defaults, to read each row's actual-value benchmark (BM_A).
+    seeded = pl.concat(
+        [base.drop(_ACTUAL_INPUTS, strict=False), default_cols.select("default_see_t_per_t")],
+        how="horizontal",
+    ).with_columns(
+        pl.col("default_see_t_per_t").alias("see_direct"),
+        pl.when(pl.col("default_see_t_per_t").is_not_null())
+        .then(pl.lit(0.0))
+        .alias("see_indirect"),
+    ).drop("default_see_t_per_t")
+    actual = compute(seeded, chosen, on_error="flag").select(
+        pl.col("benchmark_t_per_t").alias("actual_benchmark_t_per_t")
+    )
+    joined = pl.concat([lazy, default_cols, actual], how="horizontal")
+    see_d, bm_b, bm_a = (
+        pl.col("default_see_t_per_t"),
+        pl.col("default_benchmark_t_per_t"),
+        pl.col("actual_benchmark_t_per_t"),
+    )
+    owes = see_d * (1.0 - pl.col("_d")) - bm_b * pl.col("_f")
+    threshold = (
+        pl.when(pl.col("_has_embedded") & (pl.col("_d") < 1.0) & (owes > 0))
+        .then(see_d - (bm_b - bm_a) * pl.col("_f") / (1.0 - pl.col("_d")))
+        .alias("actual_see_threshold_t_per_t")
+    )
+    out = joined.with_columns(threshold).drop("_f", "_d", "_has_embedded")
+    return _same_kind(fees, out)
+
+
+def phase_in_years(scenario: Scenario) -> list[int]:
+    """The EU phase-in years: from the first CBAM factor to the first one of zero (inclusive).
+
+    Other regimes take the same years, from their own first rules year on.
+    """
+    schedule = scenario.cbam_factor or config.parameter_defaults()["cbam_factor"]
+    first = min(schedule)
+    zero = [year for year, factor in sorted(schedule.items()) if factor == 0]
+    last = zero[0] if zero else max(schedule)
+    regime_first, regime_last = scenario.rules_years
+    return list(range(max(first, regime_first), min(last, regime_last) + 1))
+
+
+def phase_in(
+    imports: FrameT,
+    scenario: Scenario | str = "eu-cbam",
+    years: Iterable[int] | None = None,
+    by: Sequence[str] = (),
+) -> FrameT:
+    """The fee on one panel of trade under each year's rules: the phase-in trajectory.
+
+    Each rules year's fee is ``cbam.compute`` with ``rules_year`` set to that year (its CBAM
+    factor, default-value mark-up, benchmark period and certificate price) on the same trade,
+    so the trajectory isolates the rules: trade is held at the panel's (pass one year of
+    trade, or put ``year`` in ``by``).
+
+    Source: the CBAM factor schedule of Directive 2003/87/EC Art. 10a(1a) (0.975 in 2026 down
+    to 0 in 2034, ``rates/eu/cbam_factor.yaml``), the mark-ups of IR 2025/2621 and the price
+    path of ``rates/eu/certificate_price.yaml`` (assumed after 2026).
+
+    Args:
+        imports: An import panel (``compute``'s input).
+        scenario: The scenario; its ``rules_year`` is replaced year by year.
+        years: Rules years; default from the first CBAM factor year to the first year with a
+            factor of zero (2026-2034 under the regulation; for another regime, those of them
+            it has rules for, e.g. 2027-2034 for the UK CBAM).
+        by: Extra grouping columns besides ``rules_year``.
+
+    Returns:
+        ``summarise`` by ``rules_year`` and ``by`` (fees, certificates, free allocation, ...),
+        with ``cbam_factor``, sorted by ``rules_year`` then ``by``.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2025], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> path = cbam.phase_in(rows, s)
+        >>> path.select("rules_year", "cbam_factor", pl.col("fee_eur").round(2)).rows()[::4]
+        [(2026, 0.975, 9688.8), (2030, 0.515, 18404.32), (2034, 0.0, 24024.0)]
+
+        From 2028 the default value carries the 2028 mark-up (3.003 t/t instead of 2.541):
+        2030 is 80 x 100 x (3.003 - 1.364 x 0.515), 2034 is 80 x 100 x 3.003.
+
+    """
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    chosen_years = list(years) if years is not None else phase_in_years(chosen)
+    groups = ["rules_year", *by]
+    parts = []
+    settings = chosen.model_dump()
+    for year in chosen_years:
+        # Validated again, so a year outside the regime's rules raises as a scenario would.
+        yearly = Scenario.model_validate({**settings, "rules_year": int(year)})
+        fees = compute(imports.lazy(), yearly)
+        factor = fees.group_by(groups).agg(pl.col("cbam_factor").drop_nulls().max())
+        parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
+    out = pl.concat(parts, how="vertical").sort(groups)
+    return _same_kind(imports, out)
+

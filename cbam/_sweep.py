@@ -1,0 +1,267 @@
+"""``sweep``: many parameter sets over one import panel, without copying the panel per set.
+
+Fees are piecewise linear in the certificate price P. For a row with embedded emissions b,
+free-allocation adjustment f, effective price paid abroad p (0 when none is deducted) and fee
+share s (exemptions), ``compute`` charges s x max(0, (b - f) P - b min(p, P)), which is
+s (a P - b p) when P exceeds the row's threshold theta = b p / a (a = b - f > 0), and 0
+otherwise. So each non-price design is computed once; its rows are reduced to sums of s a and
+s b p per (group, rules year, quarter, p, theta), and every price path is evaluated on those
+sums. With a Dask scheduler each task is one Polars computation over a partition of the rows
+(or of the price paths).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import polars as pl
+from pydantic import ValidationError
+
+from cbam._errors import ScenarioError
+from cbam._eu import config
+from cbam._eu.rules import PriceSchedule, _price_rows
+from cbam._pipeline import compute
+from cbam._progress import progress
+from cbam._scenario import Scenario, _set_dotted, load_scenario
+
+PRICE = "certificate_price_eur"
+_BUCKET = ("rules_year", "_s_q", "_s_paid", "_s_theta")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep found.
+
+    Attributes:
+        designs: ``design`` (0, 1, ...) and the value of each varied non-price parameter.
+        paths: ``path`` (0, 1, ...) and the certificate price path, as JSON text.
+        totals: ``design``, ``path``, the ``by`` columns and ``fee_eur``.
+        percentiles: ``design``, the ``by`` columns, ``fee_eur_mean`` and ``fee_eur_p{q}`` for
+            each requested percentile, over the price paths.
+
+    """
+
+    designs: pl.DataFrame
+    paths: pl.DataFrame
+    totals: pl.DataFrame
+    percentiles: pl.DataFrame
+
+
+def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with dotted parameters replaced, validated as ``load_scenario`` does."""
+    raw = scenario.model_dump()
+    for dotted, value in values.items():
+        _set_dotted(raw, dotted, value, "vary")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"sweep: invalid value in vary {dict(values)}: {exc}") from None
+
+
+def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
+    """One partition's rows under one design, reduced to price-independent sums."""
+    fees = compute(rows, scenario)
+    quarter = (
+        pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
+        if "quarter" in fees.columns
+        else pl.lit(0)
+    )
+    a = pl.col("embedded_t") - pl.col("free_allocation_t")
+    share = pl.col("fee_share_charged")
+    paid = (
+        pl.when(pl.col("deduction_t") > 0)
+        .then(pl.col("carbon_price_paid_eur_per_t"))
+        .otherwise(0.0)
+    )
+    return (
+        fees.lazy()
+        .filter((a > 0) & (share > 0))
+        .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
+        .with_columns((pl.col("embedded_t") * pl.col("_s_paid") / a).alias("_s_theta"))
+        .group_by([*by, *_BUCKET])
+        .agg(
+            (share * a).sum().alias("_s_a"),
+            (share * pl.col("embedded_t") * pl.col("_s_paid")).sum().alias("_s_bp"),
+        )
+        .collect()
+    )
+
+
+def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
+    """Partition sums added up (the sums are additive over rows)."""
+    return (
+        pl.concat(list(parts))
+        .group_by([*by, *_BUCKET])
+        .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum())
+        .sort([*by, *_BUCKET])
+    )
+
+
+def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Total fee per (path, group): sum of s a P - s b p over buckets priced above theta."""
+    return (
+        compact.lazy()
+        .join(prices.lazy(), on=["rules_year", "_s_q"], how="inner")
+        .filter(pl.col("_s_theta") < pl.col("price"))
+        .group_by(["path", *by])
+        .agg((pl.col("_s_a") * pl.col("price") - pl.col("_s_bp")).sum().alias("fee_eur"))
+        .collect()
+    )
+
+
+def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
+    """(path, rules_year, quarter key, price) for each certificate price path."""
+    rows: list[dict[str, Any]] = []
+    for i, path in enumerate(paths):
+        given = None if path is None else _with(scenario, {PRICE: path}).certificate_price_eur
+        schedule = cast(
+            PriceSchedule, config.certificate_prices().as_schedule() if given is None else given
+        )
+        for row in _price_rows(schedule, range(min(years), max(years) + 1), set()):
+            if row["year"] in years:
+                rows.append({"path": i, "rules_year": row["year"], "_s_q": row["q"], **row})
+    return pl.DataFrame(
+        rows,
+        schema_overrides={"rules_year": pl.Int32, "_s_q": pl.Int32, "price": pl.Float64},
+    ).select("path", "rules_year", "_s_q", pl.col("price").fill_null(0.0))
+
+
+def _client(scheduler: Any) -> Any:
+    """A Dask client: ``"local"`` starts a local cluster; a text is a scheduler address."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError("sweep(scheduler=...) runs on Dask: pip install 'cbam[dask]'") from None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)  # type: ignore[no-untyped-call]
+        return Client(cluster)  # type: ignore[no-untyped-call]
+    if isinstance(scheduler, str):
+        return Client(scheduler)  # type: ignore[no-untyped-call]
+    return scheduler  # a distributed.Client already
+
+
+def sweep(
+    imports: pl.DataFrame | pl.LazyFrame,
+    scenario: Scenario | str = "eu-cbam",
+    vary: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    by: Sequence[str] = (),
+    percentiles: Sequence[float] = (5, 50, 95),
+    partitions: int = 1,
+    scheduler: Any = None,
+    progress_bar: bool | None = None,
+) -> SweepResult:
+    """Evaluate every combination of ``vary``'s values on one panel and report percentiles.
+
+    Each combination of the non-price parameters (a design) is computed once; certificate
+    price paths (``vary["certificate_price_eur"]``: numbers or year -> price mappings) are then
+    priced on sums that do not depend on the price, so 1,000 paths cost about one pass.
+
+    Args:
+        imports: The import panel (as for ``cbam.compute``; strict validation).
+        scenario: The base scenario or its name.
+        vary: Dotted scenario parameters and the values to try, e.g.
+            ``{"certificate_price_eur": [60, 80, {2026: 75, 2030: 120}],
+            "exemptions": [[], [{"group": "ldc"}]]}``.
+        by: Columns of the ``compute`` output to total by (e.g. ``["origin"]``); none for the
+            grand total.
+        percentiles: Percentiles (0-100) of the total fee over the price paths.
+        partitions: Row partitions; each (partition, design) is one task.
+        scheduler: None to run here; ``"local"`` for a local Dask cluster; a scheduler address
+            (``"tcp://host:8786"``) or a ``distributed.Client``.
+        progress_bar: Force the progress bar on or off (default: on a terminal only).
+
+    Returns:
+        A ``SweepResult``.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...                      "quantity_t": [100.0]})
+        >>> r = cbam.sweep(rows, "eu-cbam", vary={"certificate_price_eur": [80, 100]})
+        >>> r.totals.sort("path")["fee_eur"].round(2).to_list()
+        [9688.8, 12111.0]
+
+    """
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    varied = dict(vary or {})
+    price_paths: list[Any] = list(varied.pop(PRICE, [base.certificate_price_eur]))
+    if not price_paths:
+        raise ValueError("vary['certificate_price_eur'] is empty")
+    names = list(varied)
+    combos = list(itertools.product(*(varied[n] for n in names))) or [()]
+    designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
+    frame = imports.collect() if isinstance(imports, pl.LazyFrame) else imports
+    size = max(1, -(-frame.height // max(1, partitions)))
+    slices = [frame.slice(i, size) for i in range(0, max(frame.height, 1), size)]
+    keys = list(by)
+    tasks = [(d, s) for d in range(len(designs)) for s in range(len(slices))]
+
+    compacts: dict[int, list[pl.DataFrame]] = {d: [] for d in range(len(designs))}
+    if scheduler is None:
+        for d, s in progress(tasks, desc="sweep", enabled=progress_bar):
+            compacts[d].append(_compact(slices[s], designs[d], keys))
+    else:
+        client = _client(scheduler)
+        from distributed import as_completed
+
+        remote = client.scatter(slices)
+        futures = {
+            client.submit(_compact, remote[s], designs[d], keys, pure=False): d for d, s in tasks
+        }
+        for future in progress(
+            as_completed(futures),  # type: ignore[no-untyped-call]
+            total=len(futures),
+            desc="sweep",
+            enabled=progress_bar,
+        ):
+            compacts[futures[future]].append(future.result())
+        if isinstance(scheduler, str):
+            client.close()  # a client this call opened (a given Client stays open)
+
+    merged = {d: _merge(parts, keys) for d, parts in compacts.items()}
+    years = sorted(
+        {y for m in merged.values() for y in m["rules_year"].drop_nulls().to_list()}
+    ) or [config.regime().first_rules_year]
+    prices = _price_paths(price_paths, base, years)
+    totals = []
+    for d, compact in merged.items():
+        found = _evaluate(compact, prices, keys)
+        # Every (path, group) appears, with 0 where nothing is charged.
+        grid = prices.select("path").unique()
+        if keys:
+            grid = grid.join(compact.select(keys).unique(), how="cross")
+        totals.append(
+            grid.join(found, on=["path", *keys], how="left")
+            .with_columns(pl.col("fee_eur").fill_null(0.0), pl.lit(d, pl.Int64).alias("design"))
+            .select("design", "path", *keys, "fee_eur")
+        )
+    total = pl.concat(totals).sort(["design", "path", *keys])
+    stats = (
+        total.group_by(["design", *keys])
+        .agg(
+            pl.col("fee_eur").mean().alias("fee_eur_mean"),
+            *[
+                pl.col("fee_eur").quantile(q / 100, "linear").alias(f"fee_eur_p{q:g}")
+                for q in percentiles
+            ],
+        )
+        .sort(["design", *keys])
+    )
+    design_table = pl.DataFrame(
+        {
+            "design": list(range(len(designs))),
+            **{n: [json.dumps(c[i], default=str) for c in combos] for i, n in enumerate(names)},
+        }
+    )
+    path_table = pl.DataFrame(
+        {
+            "path": list(range(len(price_paths))),
+            PRICE: [json.dumps(p, default=str) for p in price_paths],
+        }
+    )
+    return SweepResult(design_table, path_table, total, stats)

@@ -1,0 +1,356 @@
+"""Static charts of fee tables, trajectories, scenario comparisons and recycling (matplotlib).
+
+Each function returns a ``matplotlib.figure.Figure`` built without pyplot (no global state, no
+display needed) and, given ``path``, writes it there (PNG, SVG or PDF by the suffix). matplotlib
+is imported only when a chart is drawn, so ``import cbam`` does not need it:
+``pip install 'cbam[charts]'``.
+
+* ``fees_by_origin(fees, top=15)``: the origins paying most, stacked by sector.
+* ``phase_in_trajectory(trajectory)``: ``cbam.phase_in`` output, fee by rules year with the
+  CBAM factor.
+* ``scenario_comparison({"name": fees, ...}, by="origin")``: fees side by side.
+* ``recycling_flows(recycling)``: where the revenue goes, and each country's net balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from cbam._recycling import Recycling
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+MILLION = 1e6
+_WIDTH = 9.0
+
+
+def _figure(height: float, columns: int = 1) -> tuple[Figure, list[Axes]]:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("cbam.charts needs matplotlib: pip install 'cbam[charts]'") from exc
+    figure = Figure(figsize=(_WIDTH if columns == 1 else 6.0 * columns, height), dpi=100)
+    axes = figure.subplots(1, columns, squeeze=False)[0]
+    return figure, list(axes)
+
+
+def _finish(figure: Figure, path: str | Path | None, source: str | None) -> Figure:
+    if source:
+        figure.text(0.01, 0.005, source, fontsize=7, color="0.4", ha="left", va="bottom")
+    figure.tight_layout(rect=(0, 0.03 if source else 0, 1, 1))
+    if path is not None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(target, dpi=120)
+    return figure
+
+
+def _eager(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+def _largest_first(frame: pl.DataFrame, column: str) -> list[str]:
+    """The labels of ``column``, largest total fee first (drawn nearest the axis)."""
+    totals = frame.group_by(column).agg(pl.col("fee_eur").sum())
+    return totals.sort(["fee_eur", column], descending=[True, False])[column].to_list()
+
+
+def _millions(ax: Axes, axis: str = "x") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda v, _: f"{v / MILLION:,.0f}")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def fees_by_origin(
+    fees: pl.DataFrame | pl.LazyFrame,
+    top: int = 15,
+    stack_by: str | None = "sector",
+    path: str | Path | None = None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Horizontal bars of the ``top`` origins by fee, stacked by ``stack_by``.
+
+    Args:
+        fees: A frame returned by ``cbam.compute``.
+        top: How many origins to show (largest fee first).
+        stack_by: A column to stack the bars by (``sector``), or None for plain bars.
+        path: Where to write the figure, if anywhere.
+        title: The chart title (default: "Fee by origin, top N").
+        source: A source line printed under the chart.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> from cbam import charts
+        >>> rows = pl.DataFrame({"year": [2026, 2026], "origin": ["TUR", "CHN"],
+        ...     "cn_code": ["72071111", "25232900"], "quantity_t": [100.0, 1000.0]})
+        >>> fig = charts.fees_by_origin(cbam.compute(rows))
+        >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]   # largest fee first
+        ['CHN', 'TUR']
+
+    """
+    frame = _eager(fees).filter(pl.col("input_error").is_null())
+    keys = ["origin"] if stack_by is None else ["origin", stack_by]
+    sums = frame.group_by(keys).agg(pl.col("fee_eur").sum())
+    order = (
+        sums.group_by("origin")
+        .agg(pl.col("fee_eur").sum())
+        .sort(["fee_eur", "origin"], descending=[True, False])
+        .head(top)
+    )
+    origins = order["origin"].to_list()
+    figure, (ax,) = _figure(height=0.35 * max(len(origins), 4) + 1.2)
+    positions = list(range(len(origins)))[::-1]  # largest at the top
+    left = [0.0] * len(origins)
+    if stack_by is None:
+        ax.barh(positions, order["fee_eur"].to_list(), color="tab:blue")
+    else:
+        groups = (
+            sums.filter(pl.col("origin").is_in(origins))
+            .with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
+        )
+        for label in _largest_first(groups, stack_by):
+            part = dict(
+                groups.filter(pl.col(stack_by) == label).select("origin", "fee_eur").iter_rows()
+            )
+            widths = [float(part.get(o, 0.0)) for o in origins]
+            ax.barh(positions, widths, left=left, label=label)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.set_yticks(positions, origins)
+    _millions(ax, "x")
+    ax.set_xlabel("fee, EUR million")
+    ax.set_title(title or f"Fee by origin, top {len(origins)}")
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(figure, path, source)
+
+
+def phase_in_trajectory(
+    trajectory: pl.DataFrame | pl.LazyFrame,
+    stack_by: str | None = None,
+    path: str | Path | None = None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Fee by rules year (bars, stacked by ``stack_by`` if given) and the CBAM factor (line).
+
+    Args:
+        trajectory: ``cbam.phase_in`` output (``rules_year``, ``fee_eur``, ``cbam_factor`` and
+            the ``by`` columns it was grouped by).
+        stack_by: One of the trajectory's ``by`` columns to stack the bars by.
+        path: Where to write the figure, if anywhere.
+        title: The chart title.
+        source: A source line printed under the chart.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> import polars as pl
+        >>> from cbam import charts
+        >>> path = pl.DataFrame({"rules_year": [2026, 2034], "fee_eur": [1e9, 3e9],
+        ...                      "cbam_factor": [0.975, 0.0]})
+        >>> fig = charts.phase_in_trajectory(path)
+        >>> len(fig.axes)   # fee axis and CBAM factor axis
+        2
+
+    """
+    frame = _eager(trajectory)
+    years = sorted(frame["rules_year"].unique().to_list())
+    figure, (ax,) = _figure(height=4.5)
+    bottom = [0.0] * len(years)
+    if stack_by is None:
+        totals = frame.group_by("rules_year").agg(pl.col("fee_eur").sum()).sort("rules_year")
+        ax.bar(years, totals["fee_eur"].to_list(), color="tab:blue", label="fee")
+    else:
+        labelled = frame.with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
+        for label in _largest_first(labelled, stack_by):
+            part = dict(
+                labelled.filter(pl.col(stack_by) == label)
+                .group_by("rules_year")
+                .agg(pl.col("fee_eur").sum())
+                .iter_rows()
+            )
+            heights = [float(part.get(y, 0.0)) for y in years]
+            ax.bar(years, heights, bottom=bottom, label=label)
+            bottom = [a + b for a, b in zip(bottom, heights, strict=True)]
+    _millions(ax, "y")
+    ax.set_ylabel("fee, EUR million")
+    ax.set_xticks(years, [str(y) for y in years])
+    ax.grid(axis="y", alpha=0.3)
+    factor = frame.group_by("rules_year").agg(pl.col("cbam_factor").max()).sort("rules_year")
+    twin = ax.twinx()
+    twin.plot(
+        years, factor["cbam_factor"].to_list(), color="black", marker="o", label="CBAM factor"
+    )
+    twin.set_ylim(0, 1.05)
+    twin.set_ylabel("CBAM factor (share of free allocation kept)")
+    handles, labels = ax.get_legend_handles_labels()
+    more_handles, more_labels = twin.get_legend_handles_labels()
+    ax.legend(handles + more_handles, labels + more_labels, fontsize=8, loc="upper left")
+    ax.set_title(title or "Phase-in: the same trade under each year's rules")
+    return _finish(figure, path, source)
+
+
+def scenario_comparison(
+    results: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    by: str = "origin",
+    top: int = 10,
+    column: str = "fee_eur",
+    path: str | Path | None = None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Grouped horizontal bars: ``column`` by ``by`` under each scenario.
+
+    The groups shown are the ``top`` largest under the first scenario.
+
+    Args:
+        results: Scenario label -> a frame returned by ``cbam.compute``.
+        by: The grouping column (``origin``, ``sector``, ...).
+        top: How many groups to show.
+        column: The summed column (``fee_eur`` by default).
+        path: Where to write the figure, if anywhere.
+        title: The chart title.
+        source: A source line printed under the chart.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> from cbam import charts
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> runs = {s: cbam.compute(rows, s) for s in ("eu-cbam", "eu-cbam-rules-2034")}
+        >>> fig = charts.scenario_comparison(runs)
+        >>> len(fig.axes[0].patches)   # one bar per scenario
+        2
+
+    """
+    if not results:
+        raise ValueError("scenario_comparison needs at least one result")
+    sums = {
+        name: dict(
+            _eager(frame)
+            .filter(pl.col("input_error").is_null())
+            .group_by(pl.col(by).cast(pl.String))
+            .agg(pl.col(column).sum())
+            .iter_rows()
+        )
+        for name, frame in results.items()
+    }
+    first = next(iter(sums.values()))
+    groups = [g for g, _ in sorted(first.items(), key=lambda kv: (-kv[1], str(kv[0])))][:top]
+    names = list(sums)
+    height = 0.8 / len(names)
+    figure, (ax,) = _figure(height=0.3 * len(groups) * max(len(names), 2) / 2 + 1.5)
+    base = list(range(len(groups)))[::-1]
+    for i, name in enumerate(names):
+        positions = [p + (len(names) - 1 - i) * height - 0.4 + height / 2 for p in base]
+        ax.barh(positions, [float(sums[name].get(g, 0.0)) for g in groups], height, label=name)
+    ax.set_yticks(base, [str(g) for g in groups])
+    _millions(ax, "x")
+    ax.set_xlabel(f"{column.replace('_eur', '')}, EUR million")
+    ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title or f"{column} by {by} under each scenario")
+    return _finish(figure, path, source)
+
+
+def recycling_flows(
+    recycling: Recycling,
+    top: int = 12,
+    countries: Sequence[str] | None = None,
+    path: str | Path | None = None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Two panels: the revenue by pool, and the ``top`` countries by absolute net balance.
+
+    Args:
+        recycling: The result of ``cbam.recycle``.
+        top: How many countries to show in the balance panel.
+        countries: The countries (ISO3) to show instead of the ``top`` ones.
+        path: Where to write the figure, if anywhere.
+        title: The figure title (default: the plan's name).
+        source: A source line printed under the chart.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> from cbam import charts
+        >>> rows = pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+        ...     "quantity_t": [100.0]})
+        >>> fees = cbam.compute(rows, "eu-cbam-own-resources")
+        >>> fig = charts.recycling_flows(cbam.recycle(fees, "eu-cbam-own-resources"))
+        >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]   # in the plan's order
+        ['EU budget', "Member States' budgets"]
+
+    """
+    figure, (left, right) = _figure(height=4.8, columns=2)
+    pools = recycling.pools.sort("allocation")
+    labels = pools["pool"].to_list()
+    positions = list(range(len(labels)))[::-1]
+    left.barh(positions, pools["amount_eur"].to_list(), color="tab:green")
+    left.set_yticks(positions, labels)
+    _millions(left, "x")
+    left.set_xlabel("EUR million")
+    left.set_title("Where the revenue goes")
+    left.grid(axis="x", alpha=0.3)
+    chosen = (
+        recycling.balance.filter(pl.col("origin").is_in(list(countries)))
+        if countries is not None
+        else recycling.balance.with_columns(pl.col("net_eur").abs().alias("_size"))
+        .sort(["_size", "origin"], descending=[True, False])
+        .head(top)
+    )
+    balance = chosen.sort(["net_eur", "origin"])
+    nets = balance["net_eur"].to_list()
+    colours = ["tab:red" if v < 0 else "tab:green" for v in nets]
+    right.barh(list(range(len(nets))), nets, color=colours)
+    right.set_yticks(list(range(len(nets))), balance["origin"].to_list())
+    right.axvline(0, color="black", linewidth=0.8)
+    _millions(right, "x")
+    right.set_xlabel("net balance (received - paid), EUR million")
+    right.set_title(
+        f"Net balance, top {len(nets)} countries" if countries is None else "Net balance"
+    )
+    right.grid(axis="x", alpha=0.3)
+    figure.suptitle(title or f"Revenue recycling: {recycling.plan.name}")
+    return _finish(figure, path, source)
+
+
+def save_all(figures: Mapping[str, Figure], folder: str | Path) -> Sequence[Path]:
+    """Write each figure as ``folder/<name>.png`` and return the paths.
+
+    Example:
+        >>> import tempfile, polars as pl
+        >>> from cbam import charts
+        >>> path = pl.DataFrame({"rules_year": [2026], "fee_eur": [1e9], "cbam_factor": [0.975]})
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     [p.name for p in charts.save_all({"trajectory":
+        ...         charts.phase_in_trajectory(path)}, tmp)]
+        ['trajectory.png']
+
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures.items():
+        out = target / f"{name}.png"
+        figure.savefig(out, dpi=120)
+        written.append(out)
+    return written

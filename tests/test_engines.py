@@ -1,0 +1,125 @@
+"""Engines and execution paths give the same results: in-memory, streaming, batched, keyed."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import cbam
+from cbam._eu import rules
+
+
+@pytest.fixture(scope="module")
+def panel() -> pl.DataFrame:
+    # Codes as written in trade data (spaces, prefixes, a non-CBAM good), exempt origins,
+    # origins with and without their own default values, quarters and years past 2026.
+    origins = ["TUR", "chn", " IND", "NOR", "FRA", "BGD", "UKR", "GBR", "USA", "ZAF"]
+    codes = [
+        "7207 11 11",
+        "72071111",
+        "7601",
+        "2523 29 00",
+        "25231000",
+        "31",
+        "2804 10 00",
+        "8471",
+        "310210",
+    ]
+    n = 2_000
+    i = pl.int_range(n)
+    return pl.select(
+        year=(2026 + i % 9).cast(pl.Int32),
+        origin=pl.lit(pl.Series(origins)).gather(i.hash(11) % len(origins)),
+        cn_code=pl.lit(pl.Series(codes)).gather(i.hash(12) % len(codes)),
+        quantity_t=(i.hash(13) % 100_000).cast(pl.Float64) / 10,
+        value_eur=(i.hash(14) % 1_000_000).cast(pl.Float64),
+        quarter=(1 + i.hash(15) % 4).cast(pl.Int8),
+    )
+
+
+def joined(monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str) -> pl.DataFrame:
+    with monkeypatch.context() as m:
+        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        return cbam.compute(panel, scenario)
+
+
+@pytest.mark.parametrize(
+    "scenario", ["eu-cbam", "eu-cbam-rules-2026", "eu-cbam-ldc-exempt-grace-5y"]
+)
+def test_keyed_lookups_equal_row_joins(
+    monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str
+) -> None:
+    assert rules._keyed_path_applies(panel.schema, cbam.load_scenario(scenario))
+    keyed = cbam.compute(panel, scenario)
+    assert_frame_equal(keyed, joined(monkeypatch, panel, scenario), check_exact=True)
+    assert keyed.filter(pl.col("cn_code") == "8471")["exemption_reason"].unique().to_list() == [
+        "not a CBAM good"
+    ]
+    assert keyed["fee_eur"].sum() > 0
+
+
+def test_per_row_inputs_take_the_joined_path(panel: pl.DataFrame) -> None:
+    with_route = panel.with_columns(route=pl.lit(None, pl.String))
+    assert not rules._keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
+    with_importer = panel.with_columns(importer=pl.lit("A"))
+    assert not rules._keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
+    assert_frame_equal(
+        cbam.compute(with_route, "eu-cbam").drop("route"), cbam.compute(panel, "eu-cbam")
+    )
+
+
+def test_in_memory_streaming_lazy_and_batched_agree(panel: pl.DataFrame) -> None:
+    scenario = cbam.load_scenario("eu-cbam")
+    in_memory = cbam.compute(panel, scenario, engine="in-memory")
+    streaming = cbam.compute(panel, scenario, engine="streaming")
+    lazy = cbam.compute(panel.lazy(), scenario, engine="streaming").collect(engine="streaming")
+    batched = pl.concat(
+        [cbam.compute(panel.slice(i, 300), scenario) for i in range(0, panel.height, 300)]
+    )
+    for other in (streaming, lazy, batched):
+        assert_frame_equal(in_memory, other, check_exact=True)
+    cents = [
+        cbam.summarise(f, by=["origin"]).sort("origin")["fee_eur"].round(2)
+        for f in (in_memory, streaming, lazy, batched)
+    ]
+    assert all((c == cents[0]).all() for c in cents)
+
+
+def test_flag_mode_agrees_on_clean_rows(panel: pl.DataFrame) -> None:
+    strict = cbam.compute(panel, "eu-cbam")
+    flagged = cbam.compute(panel, "eu-cbam", on_error="flag")
+    assert_frame_equal(strict, flagged)
+
+
+def test_bad_key_on_keyed_path_is_named(panel: pl.DataFrame) -> None:
+    bad = panel.with_columns(
+        origin=pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("XYZ")).otherwise("origin")
+    )
+    with pytest.raises(cbam.CbamInputError, match=r"origin.*unknown ISO 3166-1.*XYZ"):
+        cbam.compute(bad, "eu-cbam")
+    flagged = cbam.compute(bad, "eu-cbam", on_error="flag")
+    assert flagged["input_error"].null_count() == panel.height - 1
+    assert flagged.row(7, named=True)["fee_eur"] is None
+
+
+def test_unknown_engine_is_refused(panel: pl.DataFrame) -> None:
+    with pytest.raises(ValueError, match="engine must be"):
+        cbam.compute(panel, "eu-cbam", engine="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cudf_polars") is not None, reason="cudf-polars is installed"
+)
+def test_gpu_engine_without_cudf_polars_says_how_to_install(panel: pl.DataFrame) -> None:
+    with pytest.raises(ImportError, match=r"cbam\[gpu\]"):
+        cbam.compute(panel, "eu-cbam", engine="gpu")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cudf_polars") is None, reason="no cudf-polars")
+def test_gpu_engine_equals_cpu(panel: pl.DataFrame) -> None:  # pragma: no cover - GPU only
+    cpu = cbam.compute(panel, "eu-cbam")
+    gpu = cbam.compute(panel, "eu-cbam", engine="gpu")
+    assert_frame_equal(cpu, gpu, check_exact=False, rel_tol=1e-12)

@@ -1,0 +1,393 @@
+"""Golden cases for the regimes as data: UK CBAM, US Clean Competition Act, US Foreign Pollution
+Fee Act, the EU phase-out sensitivity, user designs, and ``compare``.
+
+Every expected value is computed by hand from cited parameters:
+
+* default values: ``rates/eu/default_values.csv`` (IR (EU) 2025/2621, base values without
+  mark-up) - TUR 7207 11 11 direct 2.310 (no indirect value); USA 7207 11 11 direct 1.390;
+  CHN 7207 11 11 direct 3.169; TUR 2814 10 00 direct 2.170, indirect 0.100; USA 2814 10 00
+  direct 3.320, indirect 0.090; CHN 2523 29 00 direct 1.350, indirect 0.070; USA 2523 29 00
+  direct 1.160, indirect 0.060;
+* UK: GBP 54.40 per t (``rates/regimes/uk-cbam.yaml``, UK ETS auction of 15 Oct 2025),
+  free-allocation share 0 (not published), GBP 50,000 threshold; EUR 1.17741 per GBP
+  (``rates/carbon_prices/fx.csv``, 2025 mean carried to later years);
+* US CCA: USD 60 x 1.06^(year - 2026); applicable percentage 100 % in 2026, 97.5 % in 2027
+  (``rates/regimes/us-cca-2025.yaml``, assumptions); EUR 0.889055 per USD (fx.csv);
+* US FPF: tiers of ``rates/regimes/us-fpf-2025.yaml`` (assumed): above a ratio of 1.10 5 %,
+  1.25 10 %, 1.50 20 %, 1.75 30 %, 2.00 40 %, 2.50 60 %, 3.00 80 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import cbam
+from cbam.cli import main
+
+GBP = 1.17741  # EUR per GBP, fx.csv
+USD = 0.889055  # EUR per USD, fx.csv
+UK_PRICE = 54.40  # GBP per t, rates/regimes/uk-cbam.yaml
+
+
+def rows(**columns: list[object]) -> pl.DataFrame:
+    return pl.DataFrame(columns)
+
+
+def one(frame: pl.DataFrame, column: str, index: int = 0) -> object:
+    return frame[column][index]
+
+
+# --- UK CBAM ---------------------------------------------------------------------------------
+
+
+def test_uk_steel_from_turkiye_in_2027() -> None:
+    out = cbam.compute(
+        rows(year=[2027], origin=["TUR"], cn_code=["7207 11 11"], quantity_t=[100.0]), "uk-cbam"
+    )
+    # 100 t x 2.310 (direct only until 2029) = 231 t; free-allocation share 0; no carbon price
+    # in Türkiye (rates/carbon_prices/no_price.csv); 231 x GBP 54.40 = GBP 12,566.40.
+    assert one(out, "embedded_t") == pytest.approx(231.0)
+    assert one(out, "certificates") == pytest.approx(231.0)
+    assert one(out, "fee_local") == pytest.approx(12_566.40)
+    assert one(out, "currency") == "GBP"
+    assert one(out, "fee_eur") == pytest.approx(12_566.40 * GBP)
+    assert one(out, "certificate_price_eur") == pytest.approx(UK_PRICE * GBP)
+    assert one(out, "certificate_price_period") == "2027 mean of quarters (assumed)"
+    assert one(out, "intensity_source") == "default:country"
+
+
+def test_uk_counts_indirect_emissions_from_2029_only() -> None:
+    panel = rows(
+        year=[2027, 2029], origin=["TUR", "TUR"], cn_code=["28141000"] * 2, quantity_t=[10.0, 10.0]
+    )
+    out = cbam.compute(panel, "uk-cbam")
+    # 2027: 10 t x 2.170 = 21.7 t; 2029: 10 t x (2.170 + 0.100) = 22.7 t (assumed from 2029).
+    assert out["embedded_t"].to_list() == pytest.approx([21.7, 22.7])
+    assert out["fee_local"].to_list() == pytest.approx([21.7 * UK_PRICE, 22.7 * UK_PRICE])
+
+
+def test_uk_has_no_rules_before_2027() -> None:
+    with pytest.raises(cbam.CbamInputError, match="uk-cbam applies from 2027"):
+        cbam.compute(
+            rows(year=[2026], origin=["TUR"], cn_code=["72071111"], quantity_t=[1.0]), "uk-cbam"
+        )
+
+
+def test_uk_threshold_of_gbp_50000_per_importer_and_year() -> None:
+    # Importer a: GBP 20,000 + 20,000 = 40,000 <= 50,000: exempt. Importer b: GBP 60,000: liable.
+    panel = rows(
+        year=[2027, 2027, 2027],
+        origin=["TUR", "TUR", "TUR"],
+        cn_code=["72071111"] * 3,
+        quantity_t=[10.0, 10.0, 10.0],
+        value_eur=[20_000 * GBP, 20_000 * GBP, 60_000 * GBP],
+        importer=["a", "a", "b"],
+    )
+    out = cbam.compute(panel, "uk-cbam")
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        "exempt (importer at or below threshold)",
+        "exempt (importer at or below threshold)",
+        "liable (importer above threshold)",
+    ]
+    assert out["fee_local"].to_list() == pytest.approx([0.0, 0.0, 23.1 * UK_PRICE])
+    assert out["exempt"].to_list() == [True, True, False]
+    assert str(one(out, "exemption_reason")).startswith("below the uk-cbam threshold")
+
+
+def test_uk_threshold_needs_every_value_of_the_importer() -> None:
+    panel = rows(
+        year=[2027, 2027],
+        origin=["TUR", "TUR"],
+        cn_code=["72071111"] * 2,
+        quantity_t=[1.0, 1.0],
+        value_eur=[100.0, None],
+        importer=["a", "a"],
+    )
+    out = cbam.compute(panel, "uk-cbam")
+    assert (
+        out["de_minimis"].cast(pl.String).to_list() == ["not applied (customs value missing)"] * 2
+    )
+    assert (out["fee_eur"] > 0).all()
+
+
+def test_uk_domestic_goods_are_not_imports_and_eu_goods_are() -> None:
+    panel = rows(
+        year=[2027, 2027], origin=["GBR", "FRA"], cn_code=["72071111"] * 2, quantity_t=[1.0, 1.0]
+    )
+    out = cbam.compute(panel, "uk-cbam")
+    assert out["exemption_reason"].cast(pl.String).to_list()[0] == "domestic (uk-cbam)"
+    # No UK-EU linkage is in force: EU goods pay (OTHER row of the default values, 3.996).
+    assert out["fee_local"][1] == pytest.approx(3.996 * UK_PRICE)
+
+
+def test_uk_relief_for_carbon_price_paid_abroad() -> None:
+    # Half the UK price (in EUR) paid abroad: half the embedded emissions deducted (s.150).
+    paid = UK_PRICE * GBP / 2
+    panel = rows(
+        year=[2027],
+        origin=["TUR"],
+        cn_code=["72071111"],
+        quantity_t=[100.0],
+        carbon_price_paid_eur_per_t=[paid],
+    )
+    out = cbam.compute(panel, "uk-cbam")
+    assert one(out, "deduction_t") == pytest.approx(115.5)
+    assert one(out, "fee_local") == pytest.approx(12_566.40 / 2)
+    assert one(out, "carbon_price_source") == "row"
+
+
+def test_uk_electricity_is_not_covered() -> None:
+    panel = rows(year=[2027], origin=["TUR"], cn_code=["27160000"], quantity_t=[5.0])
+    out = cbam.compute(panel, "uk-cbam")
+    assert one(out, "fee_eur") == 0.0
+    assert one(out, "exemption_reason") == "sector not covered by uk-cbam"
+
+
+# --- US Clean Competition Act ---------------------------------------------------------------
+
+
+def test_cca_charges_intensity_above_the_declining_us_baseline() -> None:
+    out = cbam.compute(
+        rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0]),
+        "us-cca-2025",
+    )
+    # Baseline 1.390 (USA) x 0.975 = 1.35525 t/t; 100 x (2.310 - 1.35525) = 95.475 t charged;
+    # price 60 x 1.06 = USD 63.60: USD 6,072.21.
+    assert one(out, "benchmark_t_per_t") == pytest.approx(1.35525)
+    assert one(out, "free_allocation_t") == pytest.approx(135.525)
+    assert one(out, "certificates") == pytest.approx(95.475)
+    assert one(out, "fee_local") == pytest.approx(6_072.21)
+    assert one(out, "fee_eur") == pytest.approx(6_072.21 * USD)
+    assert one(out, "currency") == "USD"
+    assert "EU default values for USA" in str(one(out, "reference_source"))
+    assert "(assumption)" in str(one(out, "reference_source"))
+
+
+def test_cca_cement_per_tonne_of_clinker_with_indirect_emissions() -> None:
+    panel = rows(
+        year=[2026], origin=["CHN"], cn_code=["25232900"], quantity_t=[100.0], clinker_share=[0.8]
+    )
+    out = cbam.compute(panel, "us-cca-2025")
+    # SEE 1.350 + 0.070 = 1.42 (indirect counts), baseline 1.160 + 0.060 = 1.22 at 100 %;
+    # 100 t x 0.8 clinker x 0.20 = 16 t x USD 60 = USD 960.
+    assert one(out, "certificates") == pytest.approx(16.0)
+    assert one(out, "fee_local") == pytest.approx(960.0)
+
+
+def test_cca_cleaner_than_the_us_pays_nothing_and_us_goods_are_domestic() -> None:
+    panel = rows(
+        year=[2026, 2026],
+        origin=["TUR", "USA"],
+        cn_code=["28141000", "72071111"],
+        quantity_t=[10.0, 10.0],
+    )
+    out = cbam.compute(panel, "us-cca-2025")
+    # Ammonia: Türkiye 2.27 t/t below the US 3.41: nothing charged, yet not exempt.
+    assert out["fee_eur"].to_list() == [0.0, 0.0]
+    assert out["exempt"].to_list() == [False, True]
+    assert out["exemption_reason"].cast(pl.String).to_list() == [None, "domestic (us-cca-2025)"]
+
+
+def test_cca_design_values_can_be_changed_in_a_scenario(tmp_path: Path) -> None:
+    path = tmp_path / "cca-high.yaml"
+    path.write_text(
+        "extends: us-cca-2025\nname: cca-flat-100\n"
+        "design:\n  charge:\n    price:\n      description: flat\n      unit: USD per t\n"
+        "      values:\n        - {from: 2026, value: 100.0, reference: {title: t, href: h}}\n",
+        "utf-8",
+    )
+    out = cbam.compute(
+        rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0]), str(path)
+    )
+    assert one(out, "fee_local") == pytest.approx(95.475 * 100.0)
+
+
+# --- US Foreign Pollution Fee Act -----------------------------------------------------------
+
+
+def test_fpf_ad_valorem_tiers_by_intensity_ratio() -> None:
+    panel = rows(
+        year=[2027, 2027, 2027],
+        origin=["TUR", "CHN", "TUR"],
+        cn_code=["72071111", "72071111", "28141000"],
+        quantity_t=[100.0, 100.0, 100.0],
+        value_eur=[50_000.0, 50_000.0, 50_000.0],
+    )
+    out = cbam.compute(panel, "us-fpf-2025")
+    # TUR steel 2.310 / 1.390 = 1.66 -> 20 %; CHN 3.169 / 1.390 = 2.28 -> 40 %;
+    # TUR ammonia (2.170 + 0.100) / (3.320 + 0.090) = 0.67 -> no fee.
+    assert out["fee_eur"].to_list() == pytest.approx([10_000.0, 20_000.0, 0.0])
+    assert out["ave"].to_list() == pytest.approx([0.2, 0.4, 0.0])
+    assert out["fee_local"].to_list() == pytest.approx([10_000 / USD, 20_000 / USD, 0.0])
+    assert out["certificates"].null_count() == 3
+
+
+def test_fpf_needs_customs_values() -> None:
+    with pytest.raises(cbam.CbamInputError, match="share of customs value"):
+        cbam.compute(
+            rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[1.0]),
+            "us-fpf-2025",
+        )
+
+
+# --- EU phase-out sensitivity ---------------------------------------------------------------
+
+
+def test_eu_phaseout_2038_keeps_15_percent_free_allocation_in_2034() -> None:
+    panel = rows(year=[2034], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0])
+    law = cbam.compute(panel, "eu-cbam")
+    proposal = cbam.compute(panel, "eu-cbam-phaseout-2038")
+    assert one(law, "cbam_factor") == 0.0
+    assert one(proposal, "cbam_factor") == pytest.approx(0.15)
+    # Same benchmark, 15 % of it still free: the difference is 0.15 x benchmark x 100 t.
+    benchmark = float(one(proposal, "benchmark_t_per_t"))  # type: ignore[arg-type]
+    assert one(proposal, "free_allocation_t") == pytest.approx(100 * benchmark * 0.15)
+    assert one(law, "currency") == "EUR"
+    assert one(law, "fee_local") == one(law, "fee_eur")
+
+
+# --- User designs, validation ---------------------------------------------------------------
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "rates/regimes/templates/flat-border-fee.yaml"
+
+
+def test_the_template_design_runs_as_a_scenario() -> None:
+    panel = rows(
+        year=[2026, 2030, 2026],
+        origin=["TUR", "TUR", "FRA"],
+        cn_code=["72071111"] * 3,
+        quantity_t=[100.0] * 3,
+    )
+    out = cbam.compute(panel, str(TEMPLATE))
+    # EUR 65 then EUR 100 per t on 231 t; France is inside the EU.
+    assert out["fee_eur"].to_list() == pytest.approx([231 * 65.0, 231 * 100.0, 0.0])
+
+
+def test_cli_runs_a_user_design_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    imports = tmp_path / "imports.csv"
+    rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0]).write_csv(imports)
+    assert main(["run", "--scenario", str(TEMPLATE), "--imports", str(imports)]) == 0
+    out = capsys.readouterr().out
+    assert "regime: flat-border-fee" in out
+    assert "Total fee: EUR 15,015.00" in out  # 231 t x EUR 65
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"charge": {"kind": "ad_valorem_tiers"}}, "a 'ad_valorem_tiers' charge needs tiers"),
+        ({"sectors": ["steel"]}, "unknown sector 'steel'"),
+        ({"currency": "XYZ"}, "no exchange rate for currency 'XYZ'"),
+        ({"home_origins": ["XXX"]}, "unknown ISO3 'XXX'"),
+        ({"charge": {"colour": "red"}}, "colour"),
+    ],
+)
+def test_invalid_designs_are_named(change: dict[str, object], message: str) -> None:
+    with pytest.raises(cbam.ScenarioError, match=message):
+        cbam.load_scenario("us-cca-2025", overrides={"design": change})
+
+
+def test_eu_only_parameters_are_refused_for_designs() -> None:
+    with pytest.raises(cbam.ScenarioError, match="certificate_price_eur apply to the eu-cbam"):
+        cbam.load_scenario("uk-cbam", overrides={"certificate_price_eur": 80})
+    with pytest.raises(cbam.ScenarioError, match="unknown regime 'mars-cbam'"):
+        cbam.load_scenario("eu-cbam", overrides={"regime": "mars-cbam"})
+
+
+def test_unsorted_tiers_are_refused() -> None:
+    tiers = [
+        {"ratio_above": 2.0, "rate": 0.4, "reference": {"title": "t", "href": "h"}},
+        {"ratio_above": 1.5, "rate": 0.2, "reference": {"title": "t", "href": "h"}},
+    ]
+    with pytest.raises(cbam.ScenarioError, match="strictly increasing"):
+        cbam.load_scenario("us-fpf-2025", overrides={"design": {"charge": {"tiers": tiers}}})
+
+
+def test_list_regimes() -> None:
+    assert set(cbam.list_regimes()) == {"eu-cbam", "uk-cbam", "us-cca-2025", "us-fpf-2025"}
+
+
+# --- compare --------------------------------------------------------------------------------
+
+
+def test_compare_equals_the_per_scenario_runs_in_a_common_currency() -> None:
+    panel = rows(
+        year=[2027, 2027, 2027],
+        origin=["TUR", "CHN", "TUR"],
+        cn_code=["72071111", "72071111", "28141000"],
+        quantity_t=[100.0, 100.0, 10.0],
+        value_eur=[50_000.0, 50_000.0, 5_000.0],
+    )
+    names = ["eu-cbam", "uk-cbam", "us-fpf-2025"]
+    table = cbam.compare(panel, names, currency="GBP")
+    assert table.columns == [
+        "origin",
+        "fee_gbp:eu-cbam",
+        "fee_gbp:uk-cbam",
+        "fee_gbp:us-fpf-2025",
+        "uk-cbam - eu-cbam",
+        "us-fpf-2025 - eu-cbam",
+    ]
+    for name in names:
+        fees = cbam.compute(panel, name)
+        by_origin = dict(fees.group_by("origin").agg(pl.col("fee_eur").sum()).iter_rows())
+        got = dict(table.select("origin", f"fee_gbp:{name}").iter_rows())
+        assert got == pytest.approx({k: v / GBP for k, v in by_origin.items()})
+    tur = table.row(by_predicate=pl.col("origin") == "TUR", named=True)
+    # UK: TUR steel 231 t + ammonia 21.7 t at GBP 54.40.
+    assert tur["fee_gbp:uk-cbam"] == pytest.approx((231 + 21.7) * UK_PRICE)
+    assert tur["uk-cbam - eu-cbam"] == pytest.approx(
+        tur["fee_gbp:uk-cbam"] - tur["fee_gbp:eu-cbam"]
+    )
+
+
+def test_compare_needs_two_distinct_scenarios() -> None:
+    panel = rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[1.0])
+    with pytest.raises(cbam.ScenarioError, match="two or more"):
+        cbam.compare(panel, ["eu-cbam"])
+    with pytest.raises(cbam.ScenarioError, match="distinct"):
+        cbam.compare(panel, ["eu-cbam", "eu-cbam"])
+    with pytest.raises(cbam.ScenarioError, match="currency 'XYZ'"):
+        cbam.compare(panel, ["eu-cbam", "uk-cbam"], currency="XYZ")
+
+
+def test_cbam_compare_command(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "compare",
+        "eu-cbam",
+        "uk-cbam",
+        "us-cca-2025",
+        "--year",
+        "2025",
+        "--rules-year",
+        "2027",
+        "--top",
+        "3",
+        "--currency",
+        "USD",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Fees by origin (USD; top 3 of" in out
+    assert "fee_usd:us-cca-2025" in out
+    assert "assumed: A bill, not law." in out
+
+
+def test_the_readme_design_example_runs(tmp_path: Path) -> None:
+    # The README shows a user's one-file design; it must run as printed.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    start = readme.index("# my-border-fee.yaml")
+    block = readme[start : readme.index("```", start)]
+    path = tmp_path / "my-border-fee.yaml"
+    path.write_text(block, "utf-8")
+    panel = rows(
+        year=[2026, 2031],
+        origin=["TUR", "TUR"],
+        cn_code=["72071111"] * 2,
+        quantity_t=[100.0, 100.0],
+    )
+    out = cbam.compute(panel, str(path))
+    assert out["fee_eur"].to_list() == pytest.approx([231 * 65.0, 231 * 100.0])

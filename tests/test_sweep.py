@@ -1,0 +1,125 @@
+"""cbam.sweep: price paths x designs, equal to running compute per scenario, here and on Dask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+import cbam
+from cbam._progress import progress
+
+PATHS: list[Any] = [40, 80.5, {2026: 75, 2028: 130}, 0, 250]
+EXEMPTIONS: list[Any] = [
+    [],
+    [{"group": "ldc"}],
+    [{"group": "ldc", "fee_share_charged": {2026: 0.5}}],
+]
+
+
+@pytest.fixture(scope="module")
+def panel() -> pl.DataFrame:
+    # Origins with and without a carbon price paid abroad (GBR, CHN, ZAF), LDCs, Annex III.
+    origins = ["GBR", "CHN", "ZAF", "BGD", "TZA", "TUR", "IND", "NOR", "UKR", "USA"]
+    codes = ["72071111", "76011000", "25232900", "31021012", "28041000", "7208", "2523"]
+    n = 600
+    i = pl.int_range(n)
+    return pl.select(
+        year=(2026 + i % 4).cast(pl.Int32),
+        origin=pl.lit(pl.Series(origins)).gather(i.hash(1) % len(origins)),
+        cn_code=pl.lit(pl.Series(codes)).gather(i.hash(2) % len(codes)),
+        quantity_t=(i.hash(3) % 5_000).cast(pl.Float64) / 7,
+        quarter=(1 + i.hash(4) % 4).cast(pl.Int8),
+    )
+
+
+def reference(panel: pl.DataFrame, price: Any, exemptions: Any) -> pl.DataFrame:
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": price, "exemptions": exemptions}
+    )
+    return cbam.summarise(cbam.compute(panel, scenario), by=["origin"]).select("origin", "fee_eur")
+
+
+def test_sweep_equals_compute_per_scenario_to_the_cent(panel: pl.DataFrame) -> None:
+    result = cbam.sweep(
+        panel,
+        "eu-cbam",
+        vary={"certificate_price_eur": PATHS, "exemptions": EXEMPTIONS},
+        by=["origin"],
+    )
+    assert result.designs.height == 3 and result.paths.height == len(PATHS)
+    # Some rows deduct a carbon price paid abroad, so the price enters non-linearly.
+    fees = cbam.compute(panel, "eu-cbam")
+    assert fees["deduction_t"].max() > 0
+    for d, exemptions in enumerate(EXEMPTIONS):
+        for p, price in enumerate(PATHS):
+            expected = reference(panel, price, exemptions)
+            got = result.totals.filter(design=d, path=p).join(
+                expected, on="origin", how="full", suffix="_ref"
+            )
+            gap = (got["fee_eur"].fill_null(0.0) - got["fee_eur_ref"].fill_null(0.0)).abs()
+            assert gap.max() < 0.005, (d, price)
+    # Price 0 charges nothing; the LDC exemption lowers the total.
+    totals = result.totals.group_by("design", "path").agg(pl.col("fee_eur").sum())
+    assert totals.filter(path=3)["fee_eur"].to_list() == [0.0, 0.0, 0.0]
+    by_design = totals.filter(path=1).sort("design")["fee_eur"].to_list()
+    assert by_design[0] > by_design[2] > by_design[1] > 0
+
+
+def test_percentiles_over_price_paths(panel: pl.DataFrame) -> None:
+    prices = [float(p) for p in range(10, 210, 10)]  # 20 flat paths
+    result = cbam.sweep(
+        panel, "eu-cbam", vary={"certificate_price_eur": prices}, percentiles=(5, 50, 95)
+    )
+    values = result.totals.sort("fee_eur")["fee_eur"].to_list()
+    row = result.percentiles.row(0, named=True)
+    assert row["fee_eur_p50"] == pytest.approx((values[9] + values[10]) / 2)
+    assert row["fee_eur_p5"] == pytest.approx(values[0] + 0.95 * (values[1] - values[0]))
+    assert row["fee_eur_mean"] == pytest.approx(sum(values) / len(values))
+    # The median path (EUR 100 or 110) brackets the median total.
+    at_100 = reference(panel, 100, [])["fee_eur"].sum()
+    at_110 = reference(panel, 110, [])["fee_eur"].sum()
+    assert at_100 < row["fee_eur_p50"] < at_110
+
+
+def test_partitions_give_the_same_totals(panel: pl.DataFrame) -> None:
+    vary = {"certificate_price_eur": PATHS[:3], "exemptions": EXEMPTIONS[:2]}
+    one = cbam.sweep(panel, "eu-cbam", vary=vary, by=["origin"])
+    four = cbam.sweep(panel, "eu-cbam", vary=vary, by=["origin"], partitions=4)
+    gap = one.totals.join(four.totals, on=["design", "path", "origin"], suffix="_4")
+    assert gap.height == one.totals.height == four.totals.height
+    assert (gap["fee_eur"] - gap["fee_eur_4"]).abs().max() < 0.005
+
+
+def test_dask_local_cluster_equals_single_process(panel: pl.DataFrame) -> None:
+    distributed = pytest.importorskip("distributed")
+    vary = {"certificate_price_eur": PATHS, "exemptions": EXEMPTIONS[:2]}
+    local = cbam.sweep(panel, "eu-cbam", vary=vary, by=["origin"])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = cbam.sweep(
+            panel,
+            "eu-cbam",
+            vary=vary,
+            by=["origin"],
+            partitions=3,
+            scheduler=cluster.scheduler_address,
+        )
+    joined = local.totals.join(remote.totals, on=["design", "path", "origin"], suffix="_dask")
+    assert joined.height == local.totals.height == remote.totals.height
+    assert (joined["fee_eur"] - joined["fee_eur_dask"]).abs().max() < 0.005
+    assert (joined["fee_eur"].round(2) == joined["fee_eur_dask"].round(2)).all()
+
+
+def test_empty_price_list_is_refused(panel: pl.DataFrame) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": []})
+
+
+def test_progress_is_quiet_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    assert list(progress(range(5), desc="x")) == [0, 1, 2, 3, 4]
+    assert capsys.readouterr().err == ""
+    assert list(progress(range(2), desc="x", enabled=True)) == [0, 1]
+    assert "x" in capsys.readouterr().err

@@ -1,0 +1,115 @@
+"""The light trade response (cbam/_trade_response.py): hand-derived constant-elasticity cases."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+import cbam
+
+S80 = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+FEE = 9_688.80  # the regulation's worked example: 121.11 certificates x EUR 80
+VALUE = 55_000.0
+WEDGE = FEE / VALUE  # 0.17616
+
+
+def _fees() -> pl.DataFrame:
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026, 2026],
+            "origin": ["TUR", "TUR", "NOR"],
+            "cn_code": ["72071111", "72071111", "72071111"],
+            "quantity_t": [100.0, 100.0, 100.0],
+            "value_eur": [VALUE, None, VALUE],
+        }
+    )
+    return cbam.compute(rows, S80)
+
+
+def test_row_level_response_is_constant_elasticity() -> None:
+    out = cbam.trade_response(_fees(), elasticity=-2.0, by=None)
+    first = out.row(0, named=True)
+    factor = (1 + WEDGE) ** -2.0  # 1 / 1.17616^2 = 0.72289
+    assert first["wedge"] == pytest.approx(WEDGE)
+    assert first["quantity_after_t"] == pytest.approx(100.0 * factor)
+    assert first["value_after_eur"] == pytest.approx(VALUE * factor)
+    assert first["fee_after_response_eur"] == pytest.approx(FEE * factor)
+    # No customs value: no wedge, no response.
+    second = out.row(1, named=True)
+    assert second["wedge"] is None and second["quantity_after_t"] is None
+    # Exempt origin (Norway, Annex III): wedge 0, nothing changes.
+    third = out.row(2, named=True)
+    assert third["wedge"] == 0.0 and third["quantity_after_t"] == pytest.approx(100.0)
+
+
+def test_static_and_responded_revenue_side_by_side() -> None:
+    out = cbam.trade_response(_fees(), elasticity=-1.0, by=[]).row(0, named=True)
+    # Static: two Turkish rows owe 9,688.80 each; Norway 0.
+    assert out["fee_eur"] == pytest.approx(2 * FEE)
+    # After: the valued row falls by 1 / 1.17616 to 8,237.65; the unvalued row keeps its fee.
+    assert out["fee_after_response_eur"] == pytest.approx(FEE / (1 + WEDGE) + FEE)
+    assert out["revenue_change_eur"] == pytest.approx(FEE / (1 + WEDGE) - FEE)
+    assert out["rows_without_response"] == 1
+    assert out["quantity_after_t"] == pytest.approx(100 / (1 + WEDGE) + 100 + 100)
+
+
+def test_zero_elasticity_changes_nothing() -> None:
+    out = cbam.trade_response(_fees(), elasticity=0.0)
+    assert out["fee_after_response_eur"].to_list() == pytest.approx(out["fee_eur"].to_list())
+
+
+def test_elasticity_table_by_origin() -> None:
+    table = pl.DataFrame({"origin": ["TUR", "NOR"], "elasticity": [-0.5, -3.0]})
+    out = cbam.trade_response(_fees(), elasticity=table, by=None)
+    assert out["elasticity"].to_list() == [-0.5, None, -3.0]  # null where no wedge
+    assert out["fee_after_response_eur"][0] == pytest.approx(FEE * (1 + WEDGE) ** -0.5)
+
+
+def test_origin_missing_from_the_table_gets_no_response() -> None:
+    table = pl.DataFrame({"origin": ["TUR"], "elasticity": [-1.0]})
+    out = cbam.trade_response(_fees(), elasticity=table, by=["origin"])
+    nor = out.filter(pl.col("origin") == "NOR").row(0, named=True)
+    assert nor["rows_without_response"] == 1
+    assert nor["quantity_after_t"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("bad", [0.5, math.inf, math.nan])
+def test_bad_elasticities_raise(bad: float) -> None:
+    with pytest.raises(ValueError, match="elasticity"):
+        cbam.trade_response(_fees(), elasticity=bad)
+
+
+def test_bad_tables_raise() -> None:
+    with pytest.raises(ValueError, match="elasticity"):
+        cbam.trade_response(_fees(), elasticity=pl.DataFrame({"origin": ["TUR"], "e": [-1.0]}))
+    with pytest.raises(ValueError, match="key columns"):
+        cbam.trade_response(
+            _fees(), elasticity=pl.DataFrame({"iso3": ["TUR"], "elasticity": [-1.0]})
+        )
+    with pytest.raises(ValueError, match="duplicate"):
+        cbam.trade_response(
+            _fees(),
+            elasticity=pl.DataFrame({"origin": ["TUR", "TUR"], "elasticity": [-1.0, -2.0]}),
+        )
+    with pytest.raises(ValueError, match="<= 0"):
+        cbam.trade_response(
+            _fees(), elasticity=pl.DataFrame({"origin": ["TUR"], "elasticity": [1.0]})
+        )
+
+
+def test_needs_a_customs_value_column() -> None:
+    fees = cbam.compute(
+        pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
+                      "quantity_t": [1.0]}),
+        S80,
+    )
+    with pytest.raises(ValueError, match="value_eur"):
+        cbam.trade_response(fees, elasticity=-1.0)
+
+
+def test_lazy_in_lazy_out() -> None:
+    out = cbam.trade_response(_fees().lazy(), elasticity=-1.0)
+    assert isinstance(out, pl.LazyFrame)
+    assert out.collect().height == 2  # TUR and NOR groups
