@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cbam._errors import ScenarioError
 from cbam._parameters import DatedParameter, DatedValue, Reference
-from cbam._resources import data_dir
+from cbam._resources import bundled_or_path, data_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
@@ -244,16 +244,7 @@ def is_design_file(raw: dict[str, Any]) -> bool:
 
 def regime_path(regime: str, relative_to: Path | None) -> Path:
     """The design file a scenario's ``regime:`` names: a bundled name or a path."""
-    if regime.endswith((".yaml", ".yml")) or "/" in regime or "\\" in regime:
-        path = Path(regime)
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        return path
-    path = regimes_dir() / f"{regime}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(list_regimes()))
-        raise ScenarioError(f"unknown regime '{regime}' (bundled: {known}; or give a YAML path)")
-    return path
+    return bundled_or_path(regime, regimes_dir(), relative_to, "regime", list_regimes)
 
 
 @cache

@@ -24,12 +24,18 @@ import polars as pl
 
 from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
-from cbam._countries import iso3_codes, members_in_year
+from cbam._countries import members_in_year
 from cbam._design import Design
-from cbam._eu import config
 from cbam._eu.lookup import SECTOR_ENUM
 from cbam._eu.reference import OTHER, SECTORS
-from cbam._eu.rules import FIRST_GROUP_YEAR, NOT_COVERED, EuPlan, lookups_for
+from cbam._eu.rules import (
+    FIRST_GROUP_YEAR,
+    NOT_COVERED,
+    EuPlan,
+    key_checks,
+    lookups_for,
+    with_threshold_and_relief,
+)
 from cbam._exemptions import relief_table
 from cbam._parameters import DatedParameter, DatedValue
 from cbam._scenario import Scenario
@@ -555,49 +561,19 @@ def _threshold(
             .then(pl.lit(THRESHOLD_LABELS[0], labels))
             .otherwise(pl.lit("liable (importer above threshold)", labels))
         )
-    valid_mass_value = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
-    import_share: pl.Expr
-    if any(rule.max_import_share is not None for rule in scenario.exemptions):
-        by_code = [pl.col("_c_year"), pl.col("_c_cn")]
-        market = valid_mass_value.sum().over(by_code)
-        import_share = pl.when(market > 0).then(
-            valid_mass_value.sum().over([*by_code, pl.col("_c_origin")]) / market
-        )
-    else:
-        import_share = pl.lit(None, pl.Float64)
-    frame = frame.with_columns(
-        status.alias("de_minimis"),
-        total.alias("importer_annual_t"),
-        import_share.alias("origin_import_share"),
-    )
-    return frame.with_columns(
-        (
-            pl.col("_c_relief").is_not_null()
-            & (
-                pl.col("_c_relief_max_share").is_null()
-                | (pl.col("origin_import_share").fill_null(0.0) < pl.col("_c_relief_max_share"))
-            )
-        ).alias("_c_relief_applies")
-    )
+    return with_threshold_and_relief(frame, scenario, status, total)
 
 
 def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
-    """Row checks under a design: years, codes, origins, reference data the charge needs."""
-    cn = pl.col("_c_cn")
-    cbam_good = pl.col("_c_sector").is_not_null()
-    covered = cbam_good & pl.col("_c_sector").is_in(design.sectors)
+    """Row checks under a design: years, the reference data its charge needs, and more.
+
+    The goods layer's own checks (origins, codes, routes) are shared with the EU engine
+    (``key_checks``).
+    """
+    covered = pl.col("_c_sector").is_not_null() & pl.col("_c_sector").is_in(design.sectors)
     actual = pl.col("_c_see_d").is_not_null()
     liable = covered & pl.col("_c_excluded").is_null()
     first, last = design.first_rules_year, design.last_rules_year
-    chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
-    well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
-    markers = config.sectors().route_markers
-    routes = {n: r.routes for n, r in config.sectors().sectors.items()}
-    valid_route = pl.lit(False)
-    for sector, allowed in routes.items():
-        valid_route = valid_route | (
-            (pl.col("_c_sector") == sector) & pl.col("_c_route").is_in(allowed)
-        )
     checks = [
         Check(
             "year",
@@ -606,50 +582,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             pl.col("_c_year").is_not_null() & ~pl.col("rules_year").is_between(first, last),
             _shown("year", schema),
         ),
-        Check(
-            "origin", "missing", pl.col("_c_origin").fill_null("") == "", _shown("origin", schema)
-        ),
-        Check(
-            "origin",
-            "unknown ISO 3166-1 alpha-3 code",
-            (pl.col("_c_origin").fill_null("") != "")
-            & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
-            _shown("origin", schema),
-        ),
-        Check("cn_code", "missing", cn.fill_null("") == "", _shown("cn_code", schema)),
-        Check(
-            "cn_code",
-            "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
-            (cn.fill_null("") != "") & ~well_formed,
-            _shown("cn_code", schema),
-        ),
-        Check(
-            "cn_code",
-            "code spans several CBAM sectors; give a more specific code",
-            ~cbam_good & pl.col("_c_sectors").is_not_null(),
-            _shown("cn_code", schema),
-        ),
-        Check(
-            "route",
-            f"unknown production route marker (known: {', '.join(markers)})",
-            (pl.col("_c_route") != "") & ~pl.col("_c_route").is_in(list(markers)),
-            _shown("route", schema),
-        ),
-        Check(
-            "route",
-            "not a production route of this good's sector",
-            cbam_good
-            & (pl.col("_c_route") != "")
-            & pl.col("_c_route").is_in(list(markers))
-            & ~valid_route,
-            _shown("route", schema),
-        ),
-        Check(
-            "see_indirect",
-            "given without see_direct",
-            pl.col("_c_see_i").is_not_null() & ~actual,
-            _shown("see_indirect", schema),
-        ),
+        *key_checks(schema),
         Check(
             "see_indirect",
             f"missing: {design.name} counts indirect emissions of this sector in this year, "
@@ -658,13 +591,6 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             & actual
             & pl.col("_c_design_indirect").fill_null(False)
             & pl.col("_c_see_i").is_null(),
-            _shown("cn_code", schema),
-        ),
-        Check(
-            "clinker_share",
-            "applies only to the clinker-based cement CN8 headings "
-            f"({', '.join(sorted(config.clinker_shares().headings))})",
-            pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
             _shown("cn_code", schema),
         ),
         Check(

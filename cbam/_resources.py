@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -31,3 +32,28 @@ def scenarios_dir() -> Path:
 def bundled_imports() -> Path:
     """Return the bundled EU import data set used by ``cbam run`` by default."""
     return data_dir("data") / "eu27_comext_cbam_imports_2019_2025.csv"
+
+
+def bundled_or_path(
+    text: str, folder: Path, relative_to: Path | None, kind: str, known: Callable[[], Iterable[str]]
+) -> Path:
+    """A YAML file named by a bundled name (a file in ``folder``) or by a path.
+
+    A path (it ends in .yaml/.yml or holds a slash) is taken relative to ``relative_to``.
+
+    Raises:
+        ScenarioError: an unknown bundled name, listing the known ones.
+
+    """
+    from cbam._errors import ScenarioError
+
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        return path
+    bundled = folder / f"{text}.yaml"
+    if not bundled.is_file():
+        names = ", ".join(sorted(known()))
+        raise ScenarioError(f"unknown {kind} '{text}' (bundled: {names}; or give a YAML path)")
+    return bundled

@@ -21,7 +21,7 @@ from cbam._design import EU_ENGINE, Design, is_design_file, load_design, regime_
 from cbam._errors import ScenarioError
 from cbam._exemptions import Exemption
 from cbam._recycling import RecyclingPlan
-from cbam._resources import scenarios_dir
+from cbam._resources import bundled_or_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -214,16 +214,7 @@ def list_scenarios() -> dict[str, str]:
 
 def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
     text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
-        path = Path(text)
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        return path
-    bundled = scenarios_dir() / f"{text}.yaml"
-    if not bundled.is_file():
-        known = ", ".join(sorted(list_scenarios()))
-        raise ScenarioError(f"unknown scenario '{text}' (bundled: {known}; or give a YAML path)")
-    return bundled
+    return bundled_or_path(text, scenarios_dir(), relative_to, "scenario", list_scenarios)
 
 
 def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:

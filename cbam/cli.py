@@ -318,11 +318,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _scenarios(_: argparse.Namespace) -> int:
-    for name, description in list_scenarios().items():
-        print(f"{name:34s} {description}")
+    scenarios, regimes = list_scenarios(), list_regimes()
+    width = max(len(name) for name in [*scenarios, *regimes]) + 2
+    for name, description in scenarios.items():
+        print(f"{name:{width}s}{description}")
     print("\nRegimes (a scenario's regime:, or a design file of your own):")
-    for name, description in list_regimes().items():
-        print(f"{name:34s} {description}")
+    for name, description in regimes.items():
+        print(f"{name:{width}s}{description}")
     return 0
 
 

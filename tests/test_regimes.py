@@ -391,3 +391,16 @@ def test_the_readme_design_example_runs(tmp_path: Path) -> None:
     )
     out = cbam.compute(panel, str(path))
     assert out["fee_eur"].to_list() == pytest.approx([231 * 65.0, 231 * 100.0])
+
+
+def test_the_readme_python_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    block = readme.split("## Use it from Python")[1].split("```python")[1].split("```")[0]
+    namespace: dict[str, object] = {}
+    exec(block, namespace)  # the README's own code, as printed
+    fees = namespace["fees"]
+    assert isinstance(fees, pl.DataFrame)
+    # The regulation's worked example at EUR 80 (README; doctest of cbam.compute).
+    assert fees["fee_eur"][0] == pytest.approx(9_688.80)
+    table = cbam.compare(namespace["imports"], namespace["designs"], currency="USD")  # type: ignore[arg-type]
+    assert table.height == 3

@@ -21,6 +21,7 @@ from typing import cast
 
 import polars as pl
 
+from cbam import blocks
 from cbam._carbon_prices import price_table
 from cbam._countries import iso3_codes, members_in_year
 from cbam._eu import config
@@ -269,13 +270,8 @@ def _deduct_carbon_price_paid(
     )
     row_price = pl.lit(None, pl.Float64) if gross_fee else pl.col("_c_cp_row")
     paid = pl.coalesce(row_price, pl.col("_c_price_eur"), pl.lit(0.0))
-    price = pl.col("certificate_price_eur")
-    share = (
-        pl.when(paid <= 0)
-        .then(0.0)
-        .when(price > 0)
-        .then(pl.min_horizontal(paid / price, pl.lit(1.0)))
-        .otherwise(1.0)
+    deduction = blocks.carbon_price_deduction(
+        pl.col("embedded_t"), paid, pl.col("certificate_price_eur")
     )
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
@@ -294,7 +290,7 @@ def _deduct_carbon_price_paid(
             .otherwise(pl.lit("none found", labels))
         )
         .alias("carbon_price_source"),
-        pl.when(covered).then(pl.col("embedded_t") * share).alias("deduction_t"),
+        pl.when(covered).then(deduction).alias("deduction_t"),
     )
 
 
@@ -317,7 +313,6 @@ def _apply_exemptions(
     counted = in_scope & valid_mass & ~pl.col("_c_sector").is_in(excluded_sectors)
     status: pl.Expr
     total: pl.Expr
-    import_share: pl.Expr
     if not scenario.de_minimis:
         status = pl.when(covered).then(pl.lit("off (scenario)", DE_MINIMIS_ENUM))
         total = pl.lit(None, pl.Float64)
@@ -326,12 +321,10 @@ def _apply_exemptions(
         total = pl.lit(None, pl.Float64)
     else:
         importer = pl.col("importer").cast(pl.String)
-        total = (
-            pl.when(counted & importer.is_not_null())
-            .then(pl.col("_c_qty"))
-            .otherwise(0.0)
-            .sum()
-            .over([importer, pl.col("_c_year")])
+        total = blocks.importer_total(
+            pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0),
+            importer,
+            pl.col("_c_year"),
         )
         total = pl.when(covered & importer.is_not_null()).then(total)
         status = (
@@ -345,6 +338,19 @@ def _apply_exemptions(
             .then(pl.lit("exempt (importer at or below threshold)", DE_MINIMIS_ENUM))
             .otherwise(pl.lit("liable (importer above threshold)", DE_MINIMIS_ENUM))
         )
+    return with_threshold_and_relief(frame, scenario, status, total)
+
+
+def with_threshold_and_relief(
+    frame: pl.LazyFrame, scenario: Scenario, status: pl.Expr, total: pl.Expr
+) -> pl.LazyFrame:
+    """Add the threshold status and importer total, and whether the scenario's relief applies.
+
+    The origin's share of a code's imports is computed where a relief rule has an import-share
+    threshold. Every regime ends its exemptions here.
+    """
+    valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
+    import_share: pl.Expr
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
         mass = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
@@ -558,9 +564,9 @@ class _Keyed:
             for table, index in self.tables:
                 if roots <= set(table.columns):
                     failed = table.select(check.failed.fill_null(False)).to_series()
-                    check = Check(
-                        check.column, check.message, pl.lit(failed).gather(index), check.shown
-                    )
+                    # No key fails (the usual case): the rows need not look at all.
+                    row_failed = pl.lit(failed).gather(index) if failed.any() else pl.lit(False)
+                    check = Check(check.column, check.message, row_failed, check.shown)
                     break
             out.append(check)
         return out
@@ -839,13 +845,14 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     )
     scale = pl.coalesce(pl.col("_c_clinker_share_out"), pl.lit(1.0))
     frame = frame.with_columns(
-        (pl.col("_c_qty") * scale * pl.col("see_t_per_t")).alias("embedded_t"),
-        (
-            pl.col("_c_qty")
-            * scale
-            * pl.col("benchmark_t_per_t")
-            * pl.col("_c_cbam_factor")
-            * pl.col("_c_cscf")
+        blocks.embedded_emissions(pl.col("_c_qty") * scale, pl.col("see_t_per_t")).alias(
+            "embedded_t"
+        ),
+        blocks.free_allocation_adjustment(
+            pl.col("_c_qty") * scale,
+            pl.col("benchmark_t_per_t"),
+            pl.col("_c_cbam_factor"),
+            pl.col("_c_cscf"),
         ).alias("free_allocation_t"),
     )
     frame = _deduct_carbon_price_paid(frame, scenario, joined=keyed is not None)
@@ -872,8 +879,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     gross = (
         pl.when(covered)
         .then(
-            (pl.col("embedded_t") - pl.col("free_allocation_t") - pl.col("deduction_t")).clip(
-                lower_bound=0.0
+            blocks.net_charge(
+                pl.col("embedded_t"), pl.col("free_allocation_t"), pl.col("deduction_t")
             )
         )
         .otherwise(0.0)
@@ -898,62 +905,28 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             pl.col("_c_clinker_share_out").alias("clinker_share_applied"),
         )
     )
-    checks = _checks(
-        schema,
-        scenario,
-        regime.first_rules_year,
-        regime.last_rules_year,
-        sectors.route_markers,
-        {n: r.routes for n, r in sectors.sectors.items()},
-    )
+    checks = _checks(schema, scenario, regime.first_rules_year, regime.last_rules_year)
     return EuPlan(frame, checks if keyed is None else keyed.localise(checks))
 
 
-def _checks(
-    schema: Mapping[str, pl.DataType],
-    scenario: Scenario,
-    first_year: int,
-    last_year: int,
-    markers: Mapping[str, str],
-    routes: Mapping[str, list[str]],
-) -> list[Check]:
-    """Row checks that need the rules (codes, years, routes, missing reference values)."""
+def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
+    """Row checks of the goods layer every regime shares (this engine and the designs').
+
+    Origins, CN codes, production routes, actual values given by halves and clinker shares
+    where none applies.
+    """
     cn = pl.col("_c_cn")
     covered = pl.col("_c_sector").is_not_null()
     actual = pl.col("_c_see_d").is_not_null()
-    origin_exempt = pl.col("_c_excluded").is_not_null()
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
     well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
+    markers = config.sectors().route_markers
     valid_route = pl.lit(False)
-    for sector, allowed in routes.items():
+    for sector, rules in config.sectors().sectors.items():
         valid_route = valid_route | (
-            (pl.col("_c_sector") == sector) & pl.col("_c_route").is_in(allowed)
+            (pl.col("_c_sector") == sector) & pl.col("_c_route").is_in(rules.routes)
         )
-    no_rules = (
-        f"no rules for this year (EU CBAM rules start in {first_year}; set the scenario's "
-        "rules_year (or pass --rules-year) to apply one year's rules to every row)"
-    )
     return [
-        Check(
-            "year",
-            no_rules,
-            pl.col("_c_year").is_not_null()
-            & ~pl.col("rules_year").is_between(first_year, last_year),
-            _shown("year", schema),
-        ),
-        Check(
-            "cbam_factor",
-            "the scenario gives no CBAM factor (or CSCF) for this rules year",
-            pl.col("rules_year").is_between(first_year, last_year)
-            & (pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()),
-            pl.col("rules_year").cast(pl.String),
-        ),
-        Check(
-            "certificate_price_eur",
-            "the scenario gives no certificate price for this rules year",
-            pl.col("_c_price").is_null() & pl.col("rules_year").is_between(first_year, last_year),
-            pl.col("rules_year").cast(pl.String),
-        ),
         Check(
             "origin", "missing", pl.col("_c_origin").fill_null("") == "", _shown("origin", schema)
         ),
@@ -999,16 +972,52 @@ def _checks(
             _shown("see_indirect", schema),
         ),
         Check(
-            "see_indirect",
-            "missing: cement and fertilisers count indirect emissions, give both actual values",
-            covered & actual & pl.col("_c_counts_indirect") & pl.col("_c_see_i").is_null(),
-            _shown("cn_code", schema),
-        ),
-        Check(
             "clinker_share",
             "applies only to the clinker-based cement CN8 headings "
             f"({', '.join(sorted(config.clinker_shares().headings))})",
             pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
+            _shown("cn_code", schema),
+        ),
+    ]
+
+
+def _checks(
+    schema: Mapping[str, pl.DataType], scenario: Scenario, first_year: int, last_year: int
+) -> list[Check]:
+    """Row checks that need the EU rules (years, parameters, missing reference values)."""
+    covered = pl.col("_c_sector").is_not_null()
+    actual = pl.col("_c_see_d").is_not_null()
+    origin_exempt = pl.col("_c_excluded").is_not_null()
+    no_rules = (
+        f"no rules for this year (EU CBAM rules start in {first_year}; set the scenario's "
+        "rules_year (or pass --rules-year) to apply one year's rules to every row)"
+    )
+    return [
+        Check(
+            "year",
+            no_rules,
+            pl.col("_c_year").is_not_null()
+            & ~pl.col("rules_year").is_between(first_year, last_year),
+            _shown("year", schema),
+        ),
+        Check(
+            "cbam_factor",
+            "the scenario gives no CBAM factor (or CSCF) for this rules year",
+            pl.col("rules_year").is_between(first_year, last_year)
+            & (pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()),
+            pl.col("rules_year").cast(pl.String),
+        ),
+        Check(
+            "certificate_price_eur",
+            "the scenario gives no certificate price for this rules year",
+            pl.col("_c_price").is_null() & pl.col("rules_year").is_between(first_year, last_year),
+            pl.col("rules_year").cast(pl.String),
+        ),
+        *key_checks(schema),
+        Check(
+            "see_indirect",
+            "missing: cement and fertilisers count indirect emissions, give both actual values",
+            covered & actual & pl.col("_c_counts_indirect") & pl.col("_c_see_i").is_null(),
             _shown("cn_code", schema),
         ),
         Check(
