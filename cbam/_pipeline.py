@@ -26,15 +26,16 @@ from cbam._schema import (
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Outputs the rules compute under another name (an input column may carry the public one).
 _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
-# The rules are many joins against small tables and row-wise expressions: Polars' in-memory
-# engine runs them faster than its streaming default (benchmarks/bench_compute.py).
-_ENGINE: Literal["in-memory"] = "in-memory"
 OnError = Literal["raise", "flag"]
 Engine = Literal["auto", "in-memory", "streaming", "gpu"]
 
 
-def polars_engine(engine: Engine) -> Literal["in-memory", "streaming", "gpu"]:
+def polars_engine(
+    engine: Engine, preferred: Literal["in-memory", "streaming"] = "in-memory"
+) -> Literal["in-memory", "streaming", "gpu"]:
     """The Polars engine for ``engine``; ``"gpu"`` needs cudf-polars (``pip install cbam[gpu]``).
+
+    ``"auto"`` takes the engine the rules' plan runs fastest on (``preferred``).
 
     Raises:
         ValueError: an unknown engine name.
@@ -46,7 +47,7 @@ def polars_engine(engine: Engine) -> Literal["in-memory", "streaming", "gpu"]:
 
     """
     if engine == "auto":
-        return _ENGINE
+        return preferred
     if engine not in ("in-memory", "streaming", "gpu"):
         raise ValueError(f"engine must be auto, in-memory, streaming or gpu, not {engine!r}")
     if engine == "gpu":
@@ -70,7 +71,7 @@ def _eu_plan(
         pl.col("fee_eur").alias("fee_local"),
         pl.lit(None, pl.String).alias("reference_source"),
     )
-    return eu_rules.EuPlan(frame, rules.checks)
+    return eu_rules.EuPlan(frame, rules.checks, rules.engine)
 
 
 def _regime_plan(scenario: Scenario) -> Callable[..., eu_rules.EuPlan]:
@@ -124,9 +125,10 @@ def compute(
             first rows at fault; ``"flag"`` keeps such rows, with null results and the fault in
             ``input_error``. With a LazyFrame, ``"raise"`` runs one validation pass over the input
             when called.
-        engine: Polars engine for what ``compute`` collects: ``"auto"`` (in-memory for
-            DataFrames), ``"in-memory"``, ``"streaming"`` or ``"gpu"`` (cudf-polars, the
-            ``cbam[gpu]`` extra). Results are the same on each.
+        engine: Polars engine for what ``compute`` collects: ``"auto"`` (streaming where each
+            row reads lookups resolved per key, in-memory where rows are joined to them: the
+            faster of the two in ``benchmarks/``), ``"in-memory"``, ``"streaming"`` or ``"gpu"``
+            (cudf-polars, the ``cbam[gpu]`` extra). Results are the same on each.
 
     Returns:
         The input columns in their order, followed by the columns of ``OUTPUT_COLUMNS``.
@@ -154,12 +156,13 @@ def compute(
         )
         return native
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    run_engine = polars_engine(engine)
+    polars_engine(engine)  # refuse an unknown engine before any work
     lazy = imports.lazy()
     schema = lazy.collect_schema()
     check_columns(schema)
     input_columns: list[str] = list(schema.names())
     rules = _regime_plan(chosen)(normalise(lazy, schema), schema, chosen)
+    run_engine = polars_engine(engine, rules.engine)
     checks = number_checks(schema) + rules.checks
     # An output that is also an optional input (carbon_price_paid_eur_per_t) is computed under
     # an internal name, so the checks read the input, and takes the input column's place.

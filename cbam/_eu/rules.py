@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from statistics import fmean
-from typing import cast
+from typing import Literal, cast
 
 import polars as pl
 
@@ -59,10 +59,15 @@ _PERIODS = ("2026-2027", "2028-2030")
 
 @dataclass(frozen=True)
 class EuPlan:
-    """The rules applied to one frame: the lazy plan and the row checks it carries."""
+    """The rules applied to one frame: the lazy plan and the row checks it carries.
+
+    ``engine`` is the Polars engine that runs the plan fastest (``benchmarks/``).
+    """
 
     frame: pl.LazyFrame
     checks: list[Check]
+    # Gathers by position stream well; joins against small tables run faster in memory.
+    engine: Literal["in-memory", "streaming"] = "in-memory"
 
 
 PriceSchedule = float | Mapping[int, float | Mapping[int, float]]
@@ -906,7 +911,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         )
     )
     checks = _checks(schema, scenario, regime.first_rules_year, regime.last_rules_year)
-    return EuPlan(frame, checks if keyed is None else keyed.localise(checks))
+    if keyed is None:
+        return EuPlan(frame, checks)
+    return EuPlan(frame, keyed.localise(checks), engine="streaming")
 
 
 def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
