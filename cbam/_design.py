@@ -172,7 +172,7 @@ class Design(BaseModel):
     reference: Reference
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     first_rules_year: int
-    last_rules_year: int = 2100
+    last_rules_year: int
     sectors: list[str] = Field(min_length=1)
     home_origins: list[str] = Field(default_factory=list)
     excluded_origin_groups: dict[str, ExcludedGroup] = Field(default_factory=dict)

@@ -15,7 +15,7 @@ Per row, in the design's currency and then in EUR:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -31,9 +31,12 @@ from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.rules import (
     FIRST_GROUP_YEAR,
     NOT_COVERED,
+    SCENARIO_TABLES,
     EuPlan,
+    internal,
     key_checks,
     lookups_for,
+    scenario_table,
     with_threshold_and_relief,
 )
 from cbam._exemptions import relief_table
@@ -189,20 +192,31 @@ def origin_table(design: Design, scenario: Scenario) -> pl.DataFrame:
     return excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
 
 
-_BUILT: dict[tuple[str, str], pl.DataFrame] = {}
+def _design(scenario: Scenario) -> Design:
+    design = scenario.resolved_design()
+    if design is None:  # pragma: no cover - compute dispatches EU scenarios elsewhere
+        raise ValueError(f"scenario '{scenario.name}' has no design regime")
+    return design
 
 
-def _table(kind: str, scenario: Scenario, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-    key = (kind, scenario.model_dump_json())
-    if key not in _BUILT:
-        if len(_BUILT) >= 256:
-            _BUILT.pop(next(iter(_BUILT)))
-        _BUILT[key] = build()
-    return _BUILT[key]
+def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
+    """(origin, sector, rules year) -> price paid abroad in EUR, under the scenario's options."""
+    design = _design(scenario)
+    years = range(design.first_rules_year, design.last_rules_year + 1)
+    return price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
+        pl.col("source").cast(pl.String)
+    )
 
 
-def _lazy(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:
-    return table.lazy().rename({c: keys.get(c, f"_c_{c}") for c in table.columns})
+# Built once per distinct scenario and kept, beside the EU engine's tables.
+SCENARIO_TABLES.update(
+    {
+        "design_years": lambda s: year_table(_design(s)),
+        "design_sectors": lambda s: sector_table(_design(s)),
+        "design_origins": lambda s: origin_table(_design(s), s),
+        "design_carbon_prices": carbon_price_table,
+    }
+)
 
 
 def _join(frame: pl.LazyFrame, table: pl.LazyFrame, on: list[str]) -> pl.LazyFrame:
@@ -215,9 +229,7 @@ def _join(frame: pl.LazyFrame, table: pl.LazyFrame, on: list[str]) -> pl.LazyFra
 
 def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario) -> EuPlan:
     """Join the normalised rows to the design's tables and compute every output column."""
-    design = scenario.resolved_design()
-    if design is None:  # pragma: no cover - compute dispatches EU scenarios elsewhere
-        raise ValueError("not a design scenario")
+    design = _design(scenario)
     lookups = lookups_for(scenario)
     charge = design.charge
     rules_year = (
@@ -237,12 +249,14 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .otherwise(pl.lit(OTHER))
         .alias("_c_dv_origin"),
     )
-    years = _table("design_years", scenario, lambda: year_table(design))
-    frame = _join(frame, _lazy(years, {"year": "rules_year", "q": "_c_q"}), ["rules_year", "_c_q"])
-    origins = _table("design_origins", scenario, lambda: origin_table(design, scenario))
+    years = scenario_table("design_years", scenario)
+    frame = _join(
+        frame, internal(years, {"year": "rules_year", "q": "_c_q"}), ["rules_year", "_c_q"]
+    )
+    origins = scenario_table("design_origins", scenario)
     frame = _join(
         frame,
-        _lazy(
+        internal(
             origins.select("origin", "year", "excluded").drop_nulls("excluded"),
             {"origin": "_c_origin", "year": "rules_year"},
         ),
@@ -251,14 +265,14 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     status_year = "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
     frame = _join(
         frame,
-        _lazy(
+        internal(
             origins.drop("excluded").drop_nulls("relief"),
             {"origin": "_c_origin", "year": status_year},
         ),
         ["_c_origin", status_year],
     )
     goods = lookups.goods.with_columns(pl.col("sector").cast(pl.String))
-    frame = _join(frame, _lazy(goods, {"cn_key": "_c_cn"}), ["_c_cn"])
+    frame = _join(frame, internal(goods, {"cn_key": "_c_cn"}), ["_c_cn"])
     frame = frame.with_columns(
         pl.when(pl.col("_c_has_variants").fill_null(False))
         .then(
@@ -269,17 +283,17 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .otherwise(pl.lit(""))
         .alias("_c_variant")
     )
-    sectors = _table("design_sectors", scenario, lambda: sector_table(design))
+    sectors = scenario_table("design_sectors", scenario)
     frame = _join(
         frame,
-        _lazy(sectors, {"sector": "_c_sector", "year": "rules_year"}),
+        internal(sectors, {"sector": "_c_sector", "year": "rules_year"}),
         ["_c_sector", "rules_year"],
     )
     keys = {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
     intensity = lookups.intensity.select(
         "dv_origin", "cn_key", "variant_key", "direct", "indirect", "intensity_source", "heading_id"
     )
-    frame = _join(frame, _lazy(intensity, keys), list(keys.values()))
+    frame = _join(frame, internal(intensity, keys), list(keys.values()))
     reference = charge.reference_intensity
     if reference is not None:
         stand_in = reference.origin if reference.origin in dv_origins else OTHER
@@ -292,21 +306,13 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         )
         frame = _join(
             frame,
-            _lazy(ref, {"cn_key": "_c_cn", "variant_key": "_c_variant"}),
+            internal(ref, {"cn_key": "_c_cn", "variant_key": "_c_variant"}),
             ["_c_cn", "_c_variant"],
         )
-    carbon = _table(
-        "design_carbon_prices",
-        scenario,
-        lambda: price_table(
-            scenario.carbon_price_abroad,
-            list(SECTORS),
-            range(design.first_rules_year, design.last_rules_year + 1),
-        ).with_columns(pl.col("source").cast(pl.String)),
-    )
+    carbon = scenario_table("design_carbon_prices", scenario)
     frame = _join(
         frame,
-        _lazy(carbon, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
+        internal(carbon, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
         ["_c_origin", "_c_sector", "rules_year"],
     )
     frame = _charge(frame, schema, scenario, design)

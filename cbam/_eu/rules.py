@@ -203,18 +203,18 @@ def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
     return table.with_columns(pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(labels))
 
 
-_SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {}
+SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {}
 _BUILT: dict[tuple[str, str], pl.DataFrame] = {}
 _KEEP = 256
 
 
-def _scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
+def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
     """A per-scenario parameter table, built once per distinct scenario (by content) and kept."""
     key = (kind, scenario.model_dump_json())
     if key not in _BUILT:
         if len(_BUILT) >= _KEEP:
             _BUILT.pop(next(iter(_BUILT)))
-        _BUILT[key] = _SCENARIO_TABLES[kind](scenario)
+        _BUILT[key] = SCENARIO_TABLES[kind](scenario)
     return _BUILT[key]
 
 
@@ -246,7 +246,7 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
     return table.with_columns(pl.col("excluded", "relief").cast(reasons))
 
 
-_SCENARIO_TABLES.update(
+SCENARIO_TABLES.update(
     {"years": year_table, "origins": origin_table, "carbon_prices": carbon_price_table}
 )
 
@@ -259,11 +259,11 @@ def _deduct_carbon_price_paid(
     The row's certified price wins over the scenario's table or path; the deduction never
     exceeds the embedded emissions. ``joined``: the table's columns are on the rows already.
     """
-    prices = _scenario_table("carbon_prices", scenario)
+    prices = scenario_table("carbon_prices", scenario)
     labels = prices.schema["source"]
     if not joined:
         frame = frame.join(
-            _internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
+            internal(prices, {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"}),
             on=["_c_origin", "_c_sector", "rules_year"],
             how="left",
             maintain_order="left",
@@ -394,7 +394,7 @@ def lookups_for(scenario: Scenario) -> Lookups:
     return _lookups(tuple(sorted(shares.items())))
 
 
-def _internal(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:
+def internal(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:
     """Rename a lookup table's keys to the frame's and its other columns to '_c_' names."""
     return table.lazy().rename({c: keys.get(c, f"_c_{c}") for c in table.columns})
 
@@ -423,7 +423,7 @@ def _joined(
     )
     # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
     frame = frame.join(
-        _internal(years, {"year": "rules_year", "q": "_c_q"}),
+        internal(years, {"year": "rules_year", "q": "_c_q"}),
         on=["rules_year", "_c_q"],
         how="left",
         maintain_order="left",
@@ -432,7 +432,7 @@ def _joined(
     # The regime's exclusions follow the rules year; group membership the year the scenario
     # says (the import year by default).
     frame = frame.join(
-        _internal(
+        internal(
             origins.select("origin", "year", "excluded").drop_nulls("excluded"),
             {"origin": "_c_origin", "year": "rules_year"},
         ),
@@ -443,7 +443,7 @@ def _joined(
     )
     status_year = "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
     frame = frame.join(
-        _internal(
+        internal(
             origins.drop("excluded").drop_nulls("relief"),
             {"origin": "_c_origin", "year": status_year},
         ),
@@ -452,11 +452,11 @@ def _joined(
         maintain_order="left",
         validate="m:1",
     )
-    goods = _internal(lookups.goods, {"cn_key": "_c_cn"})
+    goods = internal(lookups.goods, {"cn_key": "_c_cn"})
     frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left", validate="m:1")
     frame = frame.with_columns(_variant())
     frame = frame.join(
-        _internal(_intensity(lookups), _INTENSITY_KEYS),
+        internal(_intensity(lookups), _INTENSITY_KEYS),
         on=list(_INTENSITY_KEYS.values()),
         how="left",
         maintain_order="left",
@@ -473,7 +473,7 @@ def _joined(
         "route_source_b",
     ]
     if "route" in schema:
-        by_route = _internal(
+        by_route = internal(
             lookups.route_benchmarks.rename({c: f"{c}_r" for c in bm_cols}),
             {"cn_key": "_c_cn", "route_key": "_c_route"},
         )
@@ -643,7 +643,7 @@ def _keyed(
         .select("_c_cn")
         .lazy()
         .join(
-            _internal(lookups.goods, {"cn_key": "_c_cn"}),
+            internal(lookups.goods, {"cn_key": "_c_cn"}),
             on="_c_cn",
             how="left",
             maintain_order="left",
@@ -666,17 +666,17 @@ def _keyed(
         .drop("_c_o", "_c_k")
         .pipe(
             _dense,
-            _internal(_intensity(lookups), _INTENSITY_KEYS),
+            internal(_intensity(lookups), _INTENSITY_KEYS),
             list(_INTENSITY_KEYS.values()),
         )
     )
     ry = _offset(pl.col("rules_year"), first, last)
     year_grid = _grid(year=rules_span, q=pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32))
-    by_year = _dense(year_grid, _internal(years, {"year": "year", "q": "q"}), ["year", "q"])
+    by_year = _dense(year_grid, internal(years, {"year": "year", "q": "q"}), ["year", "q"])
     origin_codes = origin_keys["_c_origin"]
     excluded = _dense(
         _grid(origin=origin_codes, year=rules_span),
-        _internal(
+        internal(
             origins.select("origin", "year", "excluded").drop_nulls("excluded"),
             {"origin": "origin", "year": "year"},
         ),
@@ -685,7 +685,7 @@ def _keyed(
     relief_span = pl.Series("year", range(FIRST_GROUP_YEAR, last + 1), pl.Int32)
     relief = _dense(
         _grid(origin=origin_codes, year=relief_span),
-        _internal(
+        internal(
             origins.drop("excluded").drop_nulls("relief"), {"origin": "origin", "year": "year"}
         ),
         ["origin", "year"],
@@ -694,8 +694,8 @@ def _keyed(
     sector_names = pl.Series("sector", SECTOR_ENUM.categories).cast(SECTOR_ENUM)
     prices = _dense(
         _grid(origin=origin_codes, sector=sector_names, year=rules_span),
-        _internal(
-            _scenario_table("carbon_prices", scenario),
+        internal(
+            scenario_table("carbon_prices", scenario),
             {"origin": "origin", "sector": "sector", "year": "year"},
         ),
         ["origin", "sector", "year"],
@@ -736,7 +736,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     """
     lookups = lookups_for(scenario)
     regime = config.regime()
-    origins = _scenario_table("origins", scenario)
+    origins = scenario_table("origins", scenario)
     reasons = origins.schema["excluded"]
     sectors = config.sectors()
     rules_year = (
@@ -753,7 +753,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .alias("_c_q"),
     )
     # Period labels travel as categoricals, as they are output, not as strings per row.
-    years = _scenario_table("years", scenario).with_columns(
+    years = scenario_table("years", scenario).with_columns(
         pl.col("period_label", "period").cast(pl.Categorical)
     )
     keyed = (
