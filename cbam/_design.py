@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, validation_problems
 from cbam._parameters import DatedParameter, DatedValue, Reference
 from cbam._resources import bundled_or_path, data_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -264,8 +264,5 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     try:
         return Design.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = validation_problems(exc)
         raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc

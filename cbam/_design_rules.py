@@ -36,6 +36,7 @@ from cbam._eu.rules import (
     internal,
     key_checks,
     lookups_for,
+    overflow_check,
     scenario_table,
     with_threshold_and_relief,
 )
@@ -611,16 +612,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             pl.col("_c_precursor_bm").is_not_null(),
             _shown("precursor_benchmark_t_per_t", schema),
         ),
-        Check(
-            "quantity_t",
-            "too large: the fee is not a finite number",
-            pl.all_horizontal(
-                pl.col(c).is_finite().fill_null(True)
-                for c in ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_value")
-            )
-            & ~pl.col("fee_before_exemptions_eur").is_finite(),
-            _shown("quantity_t", schema),
-        ),
+        overflow_check(schema, ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_value")),
     ]
     if design.charge.reference_intensity is not None:
         checks.append(

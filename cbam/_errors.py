@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 
 @dataclass(frozen=True)
 class InputProblem:
@@ -57,3 +59,11 @@ class CbamInputError(ValueError):
 
 class ScenarioError(ValueError):
     """A scenario or reference-data file that cannot be read or does not validate."""
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """Pydantic validation errors as one line: ``key.path: message; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+        for err in exc.errors()
+    )

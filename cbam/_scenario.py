@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._design import EU_ENGINE, Design, is_design_file, load_design, regime_path
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, validation_problems
 from cbam._exemptions import Exemption
 from cbam._recycling import RecyclingPlan
 from cbam._resources import bundled_or_path, scenarios_dir
@@ -297,8 +297,5 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = validation_problems(exc)
         raise ScenarioError(f"{path}: invalid scenario: {problems}") from exc

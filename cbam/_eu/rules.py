@@ -12,7 +12,7 @@ Per row (Reg. (EU) 2023/956 Art. 7, 21, 22 and Annex IV; IR 2025/2620; IR 2025/2
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -916,6 +916,20 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     return EuPlan(frame, keyed.localise(checks), engine="streaming")
 
 
+def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> Check:
+    """A fee that overflows to infinity, flagged on quantity (every regime).
+
+    Only where every numeric input is finite: bad inputs have their own checks.
+    """
+    return Check(
+        "quantity_t",
+        "too large: the fee is not a finite number",
+        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in inputs)
+        & ~pl.col("fee_before_exemptions_eur").is_finite(),
+        _shown("quantity_t", schema),
+    )
+
+
 def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     """Row checks of the goods layer every regime shares (this engine and the designs').
 
@@ -1052,15 +1066,5 @@ def _checks(
             pl.col("_c_precursor_bm").is_not_null() & (pl.col("benchmark_column") != "A"),
             _shown("precursor_benchmark_t_per_t", schema),
         ),
-        Check(
-            "quantity_t",
-            "too large: the fee is not a finite number",
-            # Only where every numeric input is finite: bad inputs have their own checks.
-            pl.all_horizontal(
-                pl.col(c).is_finite().fill_null(True)
-                for c in ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm")
-            )
-            & ~pl.col("fee_before_exemptions_eur").is_finite(),
-            _shown("quantity_t", schema),
-        ),
+        overflow_check(schema, ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm")),
     ]
