@@ -33,11 +33,14 @@ from cbam._eu.rules import (
     NOT_COVERED,
     SCENARIO_TABLES,
     EuPlan,
+    dv_origin,
     internal,
     key_checks,
     lookups_for,
     overflow_check,
+    period_keys,
     scenario_table,
+    variant,
     with_threshold_and_relief,
 )
 from cbam._exemptions import relief_table
@@ -233,23 +236,8 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     design = _design(scenario)
     lookups = lookups_for(scenario)
     charge = design.charge
-    rules_year = (
-        pl.lit(scenario.rules_year, pl.Int32)
-        if scenario.rules_year is not None
-        else pl.col("_c_year")
-    )
     dv_origins = list(lookups.dv_origins)
-    frame = lf.with_columns(
-        rules_year.alias("rules_year"),
-        pl.when(pl.col("_c_quarter").is_between(1, 4))
-        .then(pl.col("_c_quarter"))
-        .otherwise(0)
-        .alias("_c_q"),
-        pl.when(pl.col("_c_origin").is_in(dv_origins))
-        .then(pl.col("_c_origin"))
-        .otherwise(pl.lit(OTHER))
-        .alias("_c_dv_origin"),
-    )
+    frame = lf.with_columns(*period_keys(scenario), dv_origin(lookups))
     years = scenario_table("design_years", scenario)
     frame = _join(
         frame, internal(years, {"year": "rules_year", "q": "_c_q"}), ["rules_year", "_c_q"]
@@ -274,16 +262,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     )
     goods = lookups.goods.with_columns(pl.col("sector").cast(pl.String))
     frame = _join(frame, internal(goods, {"cn_key": "_c_cn"}), ["_c_cn"])
-    frame = frame.with_columns(
-        pl.when(pl.col("_c_has_variants").fill_null(False))
-        .then(
-            pl.when(pl.col("_c_route") != "")
-            .then(pl.col("_c_route"))
-            .otherwise(pl.col("_c_default_variant"))
-        )
-        .otherwise(pl.lit(""))
-        .alias("_c_variant")
-    )
+    frame = frame.with_columns(variant())
     sectors = scenario_table("design_sectors", scenario)
     frame = _join(
         frame,

@@ -416,10 +416,7 @@ def _joined(
 ) -> pl.LazyFrame:
     """The general path: join every row to the lookups (any per-row rule inputs)."""
     frame = frame.with_columns(
-        pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
-        .then(pl.col("_c_origin"))
-        .otherwise(pl.lit(OTHER))
-        .alias("_c_dv_origin"),
+        dv_origin(lookups),
     )
     # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
     frame = frame.join(
@@ -454,7 +451,7 @@ def _joined(
     )
     goods = internal(lookups.goods, {"cn_key": "_c_cn"})
     frame = frame.join(goods, on="_c_cn", how="left", maintain_order="left", validate="m:1")
-    frame = frame.with_columns(_variant())
+    frame = frame.with_columns(variant())
     frame = frame.join(
         internal(_intensity(lookups), _INTENSITY_KEYS),
         on=list(_INTENSITY_KEYS.values()),
@@ -501,7 +498,34 @@ def _intensity(lookups: Lookups) -> pl.DataFrame:
     return lookups.intensity.drop("direct", "indirect", "total", "dv_route")
 
 
-def _variant() -> pl.Expr:
+def dv_origin(lookups: Lookups) -> pl.Expr:
+    """The default-value origin a row reads: its own, else 'Other countries'."""
+    return (
+        pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
+        .then(pl.col("_c_origin"))
+        .otherwise(pl.lit(OTHER))
+        .alias("_c_dv_origin")
+    )
+
+
+def period_keys(scenario: Scenario) -> list[pl.Expr]:
+    """The rules year of each row (the scenario's, else the import year) and its quarter key."""
+    rules_year = (
+        pl.lit(scenario.rules_year, pl.Int32)
+        if scenario.rules_year is not None
+        else pl.col("_c_year")
+    )
+    return [
+        rules_year.alias("rules_year"),
+        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
+        pl.when(pl.col("_c_quarter").is_between(1, 4))
+        .then(pl.col("_c_quarter"))
+        .otherwise(0)
+        .alias("_c_q"),
+    ]
+
+
+def variant() -> pl.Expr:
     """The default-value variant a row reads: its route, else the code's default variant."""
     return (
         pl.when(pl.col("_c_has_variants").fill_null(False))
@@ -632,10 +656,7 @@ def _keyed(
 
     origin_keys = normalised("origin", raw_origins).select(
         pl.col("_c_origin"),
-        pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
-        .then(pl.col("_c_origin"))
-        .otherwise(pl.lit(OTHER))
-        .alias("_c_dv_origin"),
+        dv_origin(lookups),
         *constants,
     )
     code_keys = (
@@ -650,7 +671,7 @@ def _keyed(
             validate="m:1",
         )
         .with_columns(*constants)
-        .with_columns(_variant())
+        .with_columns(variant())
         .collect()
     )
     n_codes = code_keys.height
@@ -739,19 +760,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     origins = scenario_table("origins", scenario)
     reasons = origins.schema["excluded"]
     sectors = config.sectors()
-    rules_year = (
-        pl.lit(scenario.rules_year, pl.Int32)
-        if scenario.rules_year is not None
-        else pl.col("_c_year")
-    )
-    frame = lf.with_columns(
-        rules_year.alias("rules_year"),
-        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
-        pl.when(pl.col("_c_quarter").is_between(1, 4))
-        .then(pl.col("_c_quarter"))
-        .otherwise(0)
-        .alias("_c_q"),
-    )
+    frame = lf.with_columns(*period_keys(scenario))
     # Period labels travel as categoricals, as they are output, not as strings per row.
     years = scenario_table("years", scenario).with_columns(
         pl.col("period_label", "period").cast(pl.Categorical)
