@@ -14,6 +14,8 @@ Public API:
   ``list_recycling_plans()``: where the revenue goes, to the cent.
 * ``ad_valorem_equivalents``, ``fee_per_tonne``, ``exposure``, ``break_even_carbon_price``,
   ``actual_value_threshold``, ``phase_in``: indicators on a fee table (``cbam._indicators``).
+* ``read_trade(source, format=...)``: BACI, Comtrade, Comext and wide trade panels in the
+  input contract (``cbam._trade_formats``).
 * ``trade_response(fees, elasticity)``: a light import-demand response to the fee (a model).
 * ``cbam.charts``: matplotlib figures (``pip install 'cbam[charts]'``); ``compute`` also takes
   and returns pandas DataFrames and PyArrow Tables (through narwhals).
@@ -39,6 +41,7 @@ from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, REQUIRED_COLUMNS
 from cbam._summary import summarise
 from cbam._sweep import SweepResult, sweep
+from cbam._trade_formats import read_trade
 from cbam._trade_response import trade_response
 
 INPUT_COLUMNS = {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}
@@ -67,6 +70,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "phase_in",
+    "read_trade",
     "recycle",
     "summarise",
     "sweep",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from cbam._carbon_prices import fx_by_year, fx_table
-from cbam._errors import ScenarioError
-from cbam._pipeline import compute
+from cbam._errors import CbamInputError, ScenarioError, shorten
+from cbam._interop import to_polars
+from cbam._pipeline import OnError, compute
 from cbam._scenario import Scenario, load_scenario
+from cbam._schema import result_columns
+from cbam._summary import grouping
 
 _TOTAL = "total"
 
@@ -25,32 +30,42 @@ def _fx(currency: str, years: list[int]) -> pl.DataFrame:
 
 
 def compare(
-    imports: pl.DataFrame | pl.LazyFrame,
+    imports: pl.DataFrame | pl.LazyFrame | Any,
     scenarios: Sequence[Scenario | str],
     *,
     by: Sequence[str] = ("origin",),
     currency: str = "EUR",
+    on_error: OnError = "raise",
 ) -> pl.DataFrame:
     """Fees of one import panel under each scenario, a column per scenario, plus differences.
 
     Each scenario's fees are those of ``compute`` summed by ``by``; amounts are converted from
     EUR at each row's rules-year rate (``rates/carbon_prices/fx.csv``). Rows are sorted by the
-    first scenario's fee, largest first; every group any scenario has appears, with 0 where a
-    scenario has none.
+    first scenario's fee, largest first (a ``by`` holding ``year`` or ``rules_year``: by year
+    first); every group any scenario has appears, with 0 where a scenario has none.
+
+    Scenarios are compared as given: whether their rules years agree is the caller's to judge
+    (``Scenario.rules_year``; ``cbam compare`` refuses to mix them unless told to).
 
     Args:
-        imports: The import rows, as for ``compute``.
+        imports: The import rows, as for ``compute`` (a pandas frame too).
         scenarios: Two or more scenarios (objects, bundled names or paths); the first is the
             base the differences are taken from.
-        by: Grouping columns of the output of ``compute`` (e.g. ``("origin", "sector")``).
-        currency: The currency of every amount (ISO 4217, one of ``fx.csv``'s).
+        by: Grouping columns of the output of ``compute`` (e.g. ``("origin", "sector")``);
+            empty for one row of grand totals.
+        currency: The currency of every amount (ISO 4217, one of ``fx.csv``'s; any case).
+        on_error: ``raise`` (default): bad rows raise; ``flag``: rows that a scenario flags
+            (``compute(..., on_error="flag")``) are left out of its sums, not counted as 0.
 
     Returns:
         ``by`` columns, then ``fee_<currency>:<name>`` per scenario, then
         ``<name> - <base name>`` differences for every scenario after the first.
 
     Raises:
-        ScenarioError: fewer than two scenarios, duplicate names or an unknown currency.
+        ScenarioError: fewer than two scenarios, duplicate names, an unknown currency, or a
+            ``by`` column that is unknown or given twice.
+        CbamInputError: bad import rows with ``on_error="raise"`` (check them with
+            ``compute(..., on_error="flag")``).
 
     Example:
         >>> import polars as pl, cbam
@@ -61,23 +76,65 @@ def compare(
         ['origin', 'fee_usd:us-cca-2025', 'fee_usd:us-fpf-2025', 'us-fpf-2025 - us-cca-2025']
 
     """
+    table, _ = compare_counted(imports, scenarios, by=by, currency=currency, on_error=on_error)
+    return table
+
+
+def compare_counted(
+    imports: pl.DataFrame | pl.LazyFrame | Any,
+    scenarios: Sequence[Scenario | str],
+    *,
+    by: Sequence[str] = ("origin",),
+    currency: str = "EUR",
+    on_error: OnError = "raise",
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """``compare``'s table, and each scenario's count of flagged rows left out of it.
+
+    The counts are all 0 with ``on_error="raise"`` (a bad row raises instead).
+    """
+    if isinstance(scenarios, str | Path | Scenario):
+        raise ScenarioError("compare needs a list of two or more scenarios, not one")
+    if not isinstance(scenarios, Iterable):
+        raise TypeError(
+            f"scenarios must be a list of two or more scenarios, not {type(scenarios).__name__}"
+        )
     chosen = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     if len(chosen) < 2:
         raise ScenarioError("compare needs two or more scenarios")
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
-        raise ScenarioError(f"compare needs distinct scenario names, not {names}")
-    if currency not in set(fx_table()["currency"].to_list()):
-        raise ScenarioError(f"no exchange rate for currency '{currency}' in fx.csv")
-    frame = imports.collect() if isinstance(imports, pl.LazyFrame) else imports
+        raise ScenarioError(f"compare needs distinct scenario names, not {shorten(names)}")
+    if not isinstance(currency, str):
+        raise TypeError(f"currency must be a code such as 'USD', not {type(currency).__name__}")
+    currency = currency.strip().upper()
+    known = sorted(set(fx_table()["currency"].to_list()))
+    if currency not in known:
+        raise ScenarioError(
+            f"no exchange rate for currency '{shorten(currency, 20)}' in fx.csv "
+            f"(known: {', '.join(known)})"
+        )
+    polars_frame = to_polars(imports)
+    frame = polars_frame.collect() if isinstance(polars_frame, pl.LazyFrame) else polars_frame
+    by = grouping(by, result_columns(frame.columns))
     label = currency.lower()
     columns = [f"fee_{label}:{name}" for name in names]
     table: pl.DataFrame | None = None
+    flagged: dict[str, int] = {}
     for scenario, column in zip(chosen, columns, strict=True):
-        fees = compute(frame, scenario)
-        missing = [c for c in by if c not in fees.columns]
-        if missing:
-            raise ScenarioError(f"by: unknown columns {missing}")
+        try:
+            fees = compute(frame, scenario, on_error=on_error)
+        except CbamInputError as exc:
+            raise exc.relabel(
+                hint="compare computes strictly by default: pass on_error='flag' to leave "
+                "such rows out of the sums and count them"
+            ) from None
+        # Flagged rows have no fee: counted apart, not summed as 0 nor shown as groups.
+        if "input_error" in fees.columns:
+            bad = fees["input_error"].is_not_null()
+            flagged[scenario.name] = int(bad.sum())
+            fees = fees.filter(~bad)
+        else:
+            flagged[scenario.name] = 0
         years = fees["rules_year"].drop_nulls().unique().to_list()
         amount = (
             pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
@@ -89,6 +146,11 @@ def compare(
             pl.col(c).cast(pl.String) if fees.schema[c] in (pl.Categorical, pl.Enum) else pl.col(c)
             for c in by
         ]
+        if not by:
+            # One row of grand totals: each scenario's is a column of it.
+            part = fees.select(amount.sum().alias(column))
+            table = part if table is None else pl.concat([table, part], how="horizontal")
+            continue
         part = fees.group_by(keys).agg(amount.sum().alias(column))
         table = (
             part
@@ -101,5 +163,11 @@ def compare(
         (pl.col(column) - pl.col(base)).alias(f"{name} - {names[0]}")
         for name, column in zip(names[1:], columns[1:], strict=True)
     )
-    table = table.sort([base, *by], descending=[True, *[False] * len(by)], nulls_last=True)
-    return table
+    years = [c for c in ("year", "rules_year") if c in by]
+    others = [c for c in by if c not in years]
+    table = table.sort(
+        [*years, base, *others],
+        descending=[False] * len(years) + [True] + [False] * len(others),
+        nulls_last=True,
+    )
+    return table, flagged

@@ -3,21 +3,79 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import polars as pl
 
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, shorten
+from cbam._interop import read_csv
 from cbam._resources import data_dir
 
+# Dates are read as text and parsed by ``member_dates``, which names the line of a bad one.
 _GROUP_SCHEMA = {
     "iso3": pl.String,
     "name": pl.String,
-    "member_from": pl.Date,
-    "member_to": pl.Date,
+    "member_from": pl.String,
+    "member_to": pl.String,
     "source": pl.String,
 }
 _OPTIONAL = {"note": pl.String}
+DATE_COLUMNS = ("member_from", "member_to")
+
+
+def csv_line(index: int) -> str:
+    """The line of a CSV file holding data row ``index`` (0-based; line 1 is the header)."""
+    return f"line {index + 2}"
+
+
+def member_dates(
+    frame: pl.DataFrame, path: Path | str, place: Callable[[int], str] = csv_line
+) -> pl.DataFrame:
+    """``member_from`` and ``member_to`` as dates, checked, in every group file cbam reads.
+
+    A date is ISO ``YYYY-MM-DD`` (empty: open-ended); membership runs from ``member_from``
+    (inclusive) to ``member_to`` (exclusive), so ``member_to`` may not be before
+    ``member_from``. Absent columns are open-ended.
+
+    Args:
+        frame: The group's rows, the date columns as text or dates.
+        path: The file, for messages.
+        place: Where row ``i`` is in the file (``line 3``, ``members entry 2``).
+
+    Raises:
+        ScenarioError: a value that is not a date, or a membership that ends before it
+            starts, naming the file, the line, the column and the value.
+
+    """
+    for column in DATE_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Date).alias(column))
+            continue
+        if frame.schema[column] == pl.Date:
+            continue
+        text = frame[column].cast(pl.String).str.strip_chars()
+        parsed = text.str.to_date("%Y-%m-%d", strict=False)
+        bad = (text.is_not_null() & (text != "") & parsed.is_null()).arg_true()
+        if bad.len():
+            i = int(bad[0])
+            more = f" (and {bad.len() - 1} more)" if bad.len() > 1 else ""
+            raise ScenarioError(
+                f"{path}: {place(i)}: {column} '{shorten(text[i])}' is not a date "
+                f"(YYYY-MM-DD){more}"
+            )
+        frame = frame.with_columns(parsed.alias(column))
+    backwards = (pl.col("member_to") < pl.col("member_from")).fill_null(False)
+    wrong = frame.with_row_index("_row").filter(backwards)
+    if wrong.height:
+        row = wrong.row(0, named=True)
+        more = f" (and {wrong.height - 1} more)" if wrong.height > 1 else ""
+        raise ScenarioError(
+            f"{path}: {place(row['_row'])}: member_to {row['member_to']} is before "
+            f"member_from {row['member_from']} ({shorten(row.get('iso3'))}){more}"
+        )
+    return frame
 
 
 @cache
@@ -39,14 +97,11 @@ def country_group(name: str) -> pl.DataFrame:
     path = data_dir("country_lists") / f"{name}.csv"
     if not path.is_file():
         raise ScenarioError(f"unknown country group '{name}': no file {path}")
-    try:
-        frame = pl.read_csv(path, schema_overrides={**_GROUP_SCHEMA, **_OPTIONAL})
-    except pl.exceptions.PolarsError as exc:
-        raise ScenarioError(f"{path}: malformed country group: {exc}") from exc
+    frame = read_csv(path, "country group", schema_overrides={**_GROUP_SCHEMA, **_OPTIONAL})
     missing = [c for c in _GROUP_SCHEMA if c not in frame.columns]
     if missing:
         raise ScenarioError(f"{path}: country group lacks columns {missing}")
-    frame = frame.select(*_GROUP_SCHEMA)
+    frame = member_dates(frame.select(*_GROUP_SCHEMA), path)
     unknown = sorted(set(frame["iso3"].to_list()) - iso3_codes())
     if unknown:
         raise ScenarioError(f"{path}: unknown ISO3 codes {unknown}")

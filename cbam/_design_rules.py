@@ -34,6 +34,8 @@ from cbam._eu.rules import (
     SCENARIO_TABLES,
     EuPlan,
     dv_origin,
+    exact_sum_and_limit,
+    exact_total,
     internal,
     key_checks,
     lookups_for,
@@ -513,17 +515,21 @@ def _threshold(
         importer = pl.col("importer").cast(pl.String)
         counted = in_scope & valid_mass & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)
         year = pl.col("_c_year")
+        mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
+        limit_of = pl.col("_c_threshold")
+        grams, mass_limit = exact_sum_and_limit(mass, importer, year, limit_of, "mass")
         total = pl.when(covered & importer.is_not_null()).then(
-            blocks.importer_total(
-                pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0),
-                importer,
-                year,
-            )
+            exact_total(grams, mass, importer, year, "mass")
         )
+        # Sums that decide the threshold are whole grams or cents: exact in any row order.
         if threshold.basis == "value":
             value_lcu = pl.col("_c_value") / pl.col("_c_fx")
-            basis = blocks.importer_total(
-                pl.when(counted).then(value_lcu).otherwise(0.0).fill_null(0.0), importer, year
+            basis, limit = exact_sum_and_limit(
+                pl.when(counted).then(value_lcu).otherwise(0.0).fill_null(0.0),
+                importer,
+                year,
+                limit_of,
+                "value",
             )
             missing = (
                 blocks.importer_total(
@@ -532,7 +538,7 @@ def _threshold(
                 > 0
             )
         else:
-            basis = total
+            basis, limit = grams, mass_limit
             missing = pl.lit(False)
         status = (
             pl.when(~covered)
@@ -543,7 +549,7 @@ def _threshold(
             .then(pl.lit("not applied (no importer)", labels))
             .when(missing)
             .then(pl.lit("not applied (customs value missing)", labels))
-            .when(basis <= pl.col("_c_threshold"))
+            .when(basis <= limit)
             .then(pl.lit(THRESHOLD_LABELS[0], labels))
             .otherwise(pl.lit("liable (importer above threshold)", labels))
         )

@@ -1,10 +1,46 @@
-"""Exceptions raised by cbam: one for bad import rows, one for bad scenarios and data files."""
+"""Exceptions raised by cbam: one for bad import rows, one for bad scenarios and data files.
+
+Every message echoes user values through ``shorten`` (at most ``MAX_ECHO`` characters each) and
+is capped as a whole by ``cap_message``, so a hostile value (a 1 MB origin code, a 5,000-digit
+number) never makes a message of its own size.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+
+MAX_ECHO = 200  # characters of one echoed value (a cell, a column name, an argument)
+MAX_MESSAGE = 4000  # characters of a whole message
+
+
+def shorten(value: object, limit: int = MAX_ECHO) -> str:
+    """``value`` as text of at most about ``limit`` characters, saying how long it was.
+
+    Example:
+        >>> shorten("TUR"), shorten("X" * 1000, 5)
+        ('TUR', 'XXXXX... (1,000 characters)')
+
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def cap_message(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut in the middle to about ``limit`` characters (its start and end kept).
+
+    Example:
+        >>> cap_message("a" * 10 + "b" * 10, 8)
+        'aaaa [... 12 characters left out ...] bbbb'
+
+    """
+    if len(text) <= limit:
+        return text
+    head, tail = limit // 2, limit - limit // 2
+    return f"{text[:head]} [... {len(text) - limit:,} characters left out ...] {text[-tail:]}"
 
 
 @dataclass(frozen=True)
@@ -14,8 +50,10 @@ class InputProblem:
     Attributes:
         column: The input column at fault.
         message: What is wrong, in words.
-        count: How many rows have this problem.
-        rows: The first offending row indices (0-based, in input order).
+        count: How many rows have this problem (0: the column itself is at fault, e.g.
+            missing, so flagging rows cannot help).
+        rows: The first offending row indices (0-based positions, in input order; messages
+            print them 1-based).
         values: The offending values on those rows, as text.
 
     """
@@ -26,44 +64,114 @@ class InputProblem:
     rows: tuple[int, ...] = field(default_factory=tuple)
     values: tuple[str, ...] = field(default_factory=tuple)
 
-    def describe(self, row_offset: int = 0, row_label: str = "row") -> str:
-        """One line naming the column, the problem, the first values and rows."""
+    def describe(self, row_offset: int = 1, row_label: str = "row") -> str:
+        """One line naming the column, the problem, the first values and rows.
+
+        Args:
+            row_offset: Added to each 0-based row index: 1 for row numbers (the first row is
+                row 1), 2 for the lines of a CSV file whose line 1 is the header.
+            row_label: ``row`` or ``line``.
+
+        """
         shown = ", ".join(
-            f"{row_label} {r + row_offset} ({v})"
+            f"{row_label} {r + row_offset} ({shorten(v)})"
             for r, v in zip(self.rows, self.values, strict=True)
         )
         more = f" and {self.count - len(self.rows)} more" if self.count > len(self.rows) else ""
-        return f"column '{self.column}': {self.message}: {shown}{more}"
+        where = f": {shown}{more}" if shown else ""
+        return f"column '{shorten(self.column)}': {self.message}{where}"
+
+
+FLAG_HINT = "pass on_error='flag' to keep and flag such rows instead"
 
 
 class CbamInputError(ValueError):
-    """Import rows that cannot be computed; ``problems`` lists each kind of fault found."""
+    """Import rows that cannot be computed; ``problems`` lists each kind of fault found.
+
+    Row numbers in the message are 1-based (``row 1`` is the first row), or the file's line
+    numbers where a caller reading a file says so (``row_offset=2, row_label="line"``: line 1
+    is the header). ``hint`` says how to keep and flag bad rows; it is shown only when some
+    problem is about rows (a missing column cannot be flagged away) and left out when None.
+    """
 
     def __init__(
         self,
         problems: list[InputProblem],
         source: str | None = None,
-        row_offset: int = 0,
+        row_offset: int = 1,
         row_label: str = "row",
-        hint: str = "pass on_error='flag'",
+        hint: str | None = FLAG_HINT,
     ) -> None:
         self.problems = problems
         self.source = source
-        where = f"{source}: " if source else ""
+        self.row_offset = row_offset
+        self.row_label = row_label
+        self.hint = hint
+        where = f"{shorten(source)}: " if source else ""
         lines = [p.describe(row_offset, row_label) for p in problems]
+        rows_at_fault = any(p.count > 0 for p in problems)
+        note = f"; {hint}" if hint and rows_at_fault else ""
         super().__init__(
-            f"{where}invalid import data ({len(problems)} problem(s); {hint} to "
-            "keep and flag such rows instead):\n  " + "\n  ".join(lines)
+            cap_message(
+                f"{where}invalid import data ({len(problems)} problem(s){note}):\n  "
+                + "\n  ".join(lines)
+            )
+        )
+
+    def __reduce__(self) -> tuple[type[CbamInputError], tuple[object, ...]]:
+        # Rebuilt from its parts (a Dask worker's error reaches the client whole).
+        args = (self.problems, self.source, self.row_offset, self.row_label, self.hint)
+        return (CbamInputError, args)
+
+    def relabel(
+        self,
+        *,
+        source: str | None = None,
+        row_offset: int | None = None,
+        row_label: str | None = None,
+        hint: str | None = None,
+        rows: list[int] | None = None,
+    ) -> CbamInputError:
+        """The same problems for another reader: a file name, line numbers, another hint.
+
+        Args:
+            source: The file (or call) the rows came from.
+            row_offset: See the class; None keeps this error's.
+            row_label: ``row`` or ``line``; None keeps this error's.
+            hint: How to keep and flag bad rows from where the caller stands (None: no hint).
+            rows: The original position of each row that was computed, when the caller
+                filtered its input: problem rows are mapped back through it.
+
+        """
+        problems = self.problems
+        if rows is not None:
+            problems = [
+                InputProblem(p.column, p.message, p.count, tuple(rows[r] for r in p.rows), p.values)
+                for p in problems
+            ]
+        return CbamInputError(
+            problems,
+            source=source if source is not None else self.source,
+            row_offset=self.row_offset if row_offset is None else row_offset,
+            row_label=self.row_label if row_label is None else row_label,
+            hint=hint,
         )
 
 
 class ScenarioError(ValueError):
-    """A scenario or reference-data file that cannot be read or does not validate."""
+    """A scenario, data file or argument that cannot be read or does not validate.
+
+    The message is capped (``cap_message``) whatever it echoes.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(cap_message(str(message)))
 
 
 def validation_problems(exc: ValidationError) -> str:
-    """Pydantic validation errors as one line: ``key.path: message; ...``."""
+    """Pydantic validation errors as one line: ``key.path: message; ...``, each part capped."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+        f"{shorten('.'.join(str(p) for p in err['loc']) or '(top level)')}: "
+        f"{shorten(err['msg'].removeprefix('Value error, '))}"
         for err in exc.errors()
     )

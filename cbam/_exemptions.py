@@ -43,7 +43,8 @@ class Exemption(BaseModel):
         fee_share_charged: Phase-in: rules year -> share of the fee still charged (a step
             function); ``None`` exempts fully.
         max_import_share: Exempt only while the origin's share of all imports of that CN code in
-            the frame and import year is below this share.
+            the frame and import year is below this share (masses summed in whole grams, the
+            share read to six decimals and compared exactly: ``rates/eu/exact_sums.yaml``).
         label: The name printed in ``exemption_reason`` (default: the group's label).
 
     """
@@ -76,11 +77,20 @@ _MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Dat
 def _user_group(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise ScenarioError(f"exemption group file not found: {path}")
+    from collections.abc import Callable
+
+    from cbam._countries import csv_line, member_dates
+    from cbam._errors import shorten
+    from cbam._interop import read_csv
+
+    def entry(i: int) -> str:
+        return f"members entry {i + 1}"
+
+    # Dates are read as text and checked by member_dates (file, line, column, value).
+    as_text = dict.fromkeys(_MEMBER_SCHEMA, pl.String)
+    place: Callable[[int], str] = csv_line
     if path.suffix.lower() == ".csv":
-        try:
-            frame = pl.read_csv(path, schema_overrides=_MEMBER_SCHEMA)
-        except pl.exceptions.PolarsError as exc:
-            raise ScenarioError(f"{path}: malformed group file: {exc}") from exc
+        frame = read_csv(path, "group file", schema_overrides=as_text)
     elif path.suffix.lower() in (".yaml", ".yml"):
         raw: Any = read_yaml_mapping(path).get("members")
         if raw is None:
@@ -88,17 +98,22 @@ def _user_group(path: Path) -> pl.DataFrame:
         if not isinstance(raw, list):
             raise ScenarioError(f"{path}: 'members:' must be a list of ISO3 codes or mappings")
         rows = [{"iso3": r} if isinstance(r, str) else r for r in raw]
+        odd = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
+        if odd:
+            raise ScenarioError(
+                f"{path}: members entry {odd[0] + 1} is neither an ISO3 code nor a mapping"
+            )
+        rows = [{k: None if v is None else str(v) for k, v in r.items()} for r in rows]
         try:
-            frame = pl.DataFrame(rows, schema_overrides=_MEMBER_SCHEMA)
+            frame = pl.DataFrame(rows, schema_overrides=as_text)
         except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-            raise ScenarioError(f"{path}: malformed members: {exc}") from exc
+            raise ScenarioError(f"{path}: malformed members: {shorten(exc)}") from exc
+        place = entry
     else:
         raise ScenarioError(f"{path}: a group file must be .csv or .yaml")
     if "iso3" not in frame.columns:
         raise ScenarioError(f"{path}: a group file needs an 'iso3' column")
-    for column in ("member_from", "member_to"):
-        if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.Date).alias(column))
+    frame = member_dates(frame, path, place)
     frame = frame.with_columns(pl.col("iso3").str.strip_chars().str.to_uppercase())
     unknown = sorted(set(frame["iso3"].drop_nulls().to_list()) - iso3_codes())
     if unknown or frame["iso3"].null_count():

@@ -17,16 +17,21 @@ of every sum, as ``summarise`` leaves them out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from numbers import Integral
+from typing import Any, TypeVar
 
 import polars as pl
+from pydantic import ValidationError
 
+from cbam._design import EU_ENGINE
+from cbam._errors import CbamInputError, ScenarioError, shorten, validation_problems
 from cbam._eu import config
 from cbam._eu.rules import CARBON_SOURCE_FIXED
+from cbam._interop import like, to_polars
 from cbam._pipeline import compute
 from cbam._scenario import Scenario, load_scenario
-from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS
-from cbam._summary import summarise
+from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
+from cbam._summary import grouping, summarise
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -50,13 +55,23 @@ def _value(frame: pl.LazyFrame) -> pl.Expr:
 
 
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
-    groups = list(by)
+    groups = grouping(by, frame.collect_schema().names())
     out = frame.group_by(groups).agg(aggs) if groups else frame.select(aggs)
     return out.sort(groups) if groups else out
 
 
+def _lazy(fees: Any) -> pl.LazyFrame:
+    """A fee table as a LazyFrame (pandas and other eager frames converted)."""
+    return to_polars(fees, "fees").lazy()
+
+
 def _same_kind(fees: FrameT, result: pl.LazyFrame) -> FrameT:
-    return result.collect() if isinstance(fees, pl.DataFrame) else result
+    """``result`` in the kind of ``fees``: lazy, eager, or the library of a pandas frame."""
+    if isinstance(fees, pl.LazyFrame):
+        return result
+    if isinstance(fees, pl.DataFrame):
+        return result.collect()
+    return like(fees, result.collect())
 
 
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
@@ -95,7 +110,7 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
         0.17616
 
     """
-    lazy = _valid(fees.lazy())
+    lazy = _valid(_lazy(fees))
     value = _value(lazy)
     valued = value.is_not_null()
     aggs = [
@@ -140,7 +155,7 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
         [96.888, 38.1299]
 
     """
-    lazy = _valid(fees.lazy())
+    lazy = _valid(_lazy(fees))
     aggs = [
         pl.col("quantity_t").cast(pl.Float64, strict=False).sum().alias("quantity_t"),
         pl.col("embedded_t").sum().alias("embedded_t"),
@@ -196,7 +211,8 @@ def exposure(
         [0.17616, 0.0096888]
 
     """
-    lazy = _valid(fees.lazy())
+    lazy = _valid(_lazy(fees))
+    by = grouping(by, lazy.collect_schema().names())
     value = _value(lazy)
     aggs = [
         value.sum().alias("exports_eur"),
@@ -207,17 +223,31 @@ def exposure(
     ]
     out = _group(lazy, by, aggs)
     if economy is not None:
-        keys = [c for c in by if c in economy.columns]
-        denominators = [c for c in ("total_exports_eur", "gdp_eur") if c in economy.columns]
+        columns = to_polars(economy, "economy").lazy().collect_schema().names()
+        keys = [c for c in by if c in columns]
+        denominators = [c for c in ("total_exports_eur", "gdp_eur") if c in columns]
         if not keys or not denominators:
             raise ValueError(
                 f"economy needs a key column of by={list(by)} and total_exports_eur or "
-                f"gdp_eur; it has {economy.columns}"
+                f"gdp_eur; it has {shorten(columns)}"
             )
-        table = economy.lazy().select(
-            *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
-            *[pl.col(d).cast(pl.Float64) for d in denominators],
-        )
+        try:
+            table = (
+                to_polars(economy, "economy")
+                .lazy()
+                .select(
+                    *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
+                    *[pl.col(d).cast(pl.Float64) for d in denominators],
+                )
+                .collect()
+                .lazy()
+            )
+        except pl.exceptions.PolarsError as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise ValueError(
+                f"economy: its columns {keys + denominators} cannot be read as the fee "
+                f"table's keys and as numbers: {shorten(first)}"
+            ) from None
         out = out.join(table, on=keys, how="left", maintain_order="left").with_columns(
             _ratio(pl.col("fee_eur"), pl.col(d)).alias(
                 "share_of_total_exports" if d == "total_exports_eur" else "share_of_gdp"
@@ -262,7 +292,7 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         38.1299
 
     """
-    lazy = fees.lazy()
+    lazy = _lazy(fees)
     embedded = pl.col("embedded_t")
     share_free = pl.min_horizontal(pl.col("free_allocation_t") / embedded, pl.lit(1.0))
     gross_fee = pl.col("carbon_price_source").cast(pl.String) == GROSS_FEE_SOURCE
@@ -343,7 +373,7 @@ def actual_value_threshold(
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    lazy = fees.lazy()
+    lazy = _lazy(fees)
     inputs = _inputs(lazy)
     base = lazy.select(inputs)
     # Default values: the row's own actual values (and its precursors, which need them) go.
@@ -370,7 +400,14 @@ def actual_value_threshold(
         .then(pl.lit(0.0))
         .alias("see_indirect"),
     ).drop("default_see_t_per_t")
-    actual = compute(seeded, chosen, on_error="flag").select(
+    # A row without a route reads the benchmark of its default value's route (the regulation
+    # asks actual values for a route; the threshold is the producer's on that route).
+    seeded_scenario = (
+        chosen.model_copy(update={"actual_values_route_from_default": True})
+        if chosen.regime == EU_ENGINE
+        else chosen
+    )
+    actual = compute(seeded, seeded_scenario, on_error="flag").select(
         pl.col("benchmark_t_per_t").alias("actual_benchmark_t_per_t")
     )
     joined = pl.concat([lazy, default_cols, actual], how="horizontal")
@@ -400,6 +437,21 @@ def phase_in_years(scenario: Scenario) -> list[int]:
     last = zero[0] if zero else max(schedule)
     regime_first, regime_last = scenario.rules_years
     return list(range(max(first, regime_first), min(last, regime_last) + 1))
+
+
+def _years(years: Any) -> list[int]:
+    """Rules years given to ``phase_in``: whole numbers (a single year is a list of one)."""
+    given = [years] if isinstance(years, int | str) else years
+    try:
+        values = list(given)
+    except TypeError:
+        raise TypeError(f"years must be a list of years, not {type(years).__name__}") from None
+    out: list[int] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ScenarioError(f"phase_in: years must be whole years, not {shorten(repr(value))}")
+        out.append(int(value))
+    return out
 
 
 def phase_in(
@@ -445,14 +497,31 @@ def phase_in(
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    chosen_years = list(years) if years is not None else phase_in_years(chosen)
-    groups = ["rules_year", *by]
+    chosen_years = _years(years) if years is not None else phase_in_years(chosen)
+    if not chosen_years:
+        raise ScenarioError("phase_in: years is empty: give the rules years to compute")
+    panel = _lazy(imports)
+    # rules_year is always the first grouping; naming it in `by` again changes nothing.
+    extra: list[str] = grouping(by, result_columns(panel.collect_schema().names()))
+    groups = ["rules_year", *[c for c in extra if c != "rules_year"]]
     parts = []
     settings = chosen.model_dump()
     for year in chosen_years:
         # Validated again, so a year outside the regime's rules raises as a scenario would.
-        yearly = Scenario.model_validate({**settings, "rules_year": int(year)})
-        fees = compute(imports.lazy(), yearly)
+        try:
+            yearly = Scenario.model_validate({**settings, "rules_year": year})
+        except ValidationError as exc:
+            raise ScenarioError(
+                f"phase_in: years: {year} under scenario '{chosen.name}': "
+                f"{validation_problems(exc)}"
+            ) from None
+        try:
+            fees = compute(panel, yearly)
+        except CbamInputError as exc:
+            raise exc.relabel(
+                hint="phase_in computes strictly: find the rows with "
+                "cbam.compute(imports, scenario, on_error='flag')"
+            ) from None
         factor = fees.group_by(groups).agg(pl.col("cbam_factor").drop_nulls().max())
         parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
     out = pl.concat(parts, how="vertical").sort(groups)

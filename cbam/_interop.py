@@ -1,32 +1,133 @@
-"""pandas, PyArrow and other eager frames in and out of ``compute``, through narwhals.
+"""pandas, PyArrow and other eager frames in and out of cbam, through narwhals.
 
-``compute`` runs on Polars. A frame of another library narwhals knows (a pandas DataFrame, a
-PyArrow Table, Modin, cuDF) is converted to Polars on the way in and back to its own library on
+cbam runs on Polars. A frame of another library narwhals knows (a pandas DataFrame, a PyArrow
+Table, Modin, cuDF) is converted to Polars on the way in (``to_polars``, used by every function
+that takes a frame) and, where the function returns rows or totals, back to its own library on
 the way out, so an existing model calls ``cbam.compute(its_frame)`` and gets its kind back. A
-pandas index is carried over (one output row per input row, in order).
+pandas index is carried over where rows map one to one (``compute``).
+
+Frames Polars cannot hold are refused with the column at fault: duplicate column names, and
+an object column mixing kinds of values (text and numbers), which Arrow cannot type.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 
-def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> Any:
+
+def _native(frame: Any, what: str) -> Any:
+    try:
+        return nw.from_native(frame, eager_only=True)
+    except TypeError as exc:
+        raise TypeError(
+            f"{what} must be a Polars DataFrame or LazyFrame, or an eager data frame narwhals "
+            f"supports (pandas, PyArrow, ...), not {shorten(type(frame).__module__)}."
+            f"{shorten(type(frame).__name__)}"
+        ) from exc
+
+
+def _names(frame: Any) -> list[str]:
+    """The column names as the library holds them (pandas and Arrow allow duplicates)."""
+    for attribute in ("column_names", "columns"):
+        names = getattr(frame, attribute, None)
+        if names is not None:
+            return [str(n) for n in names]
+    return []
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _mixed_kinds(data: Any, column: str) -> InputProblem | None:
+    """The problem of a column Arrow cannot type: values of several Python types."""
+    try:
+        values = data.get_column(column).to_list()
+    except Exception:
+        return InputProblem(column, "cannot be converted to a Polars column", 0)
+    present = [(i, v) for i, v in enumerate(values) if not _missing(v)]
+    kinds = Counter(type(v).__name__ for _, v in present)
+    if len(kinds) < 2:
+        return None
+    # Text is the usual intent (codes read as numbers): show the rows that are not text.
+    usual = "str" if "str" in kinds else kinds.most_common(1)[0][0]
+    odd = [(i, v) for i, v in present if type(v).__name__ != usual]
+    return InputProblem(
+        column,
+        f"mixes {', '.join(sorted(kinds))} values in one column (convert it first, e.g. "
+        f"df[{shorten(column)!r}].astype(str))",
+        len(odd),
+        tuple(i for i, _ in odd[:5]),
+        tuple(repr(v) for _, v in odd[:5]),
+    )
+
+
+def to_polars(frame: Any, what: str = "imports") -> pl.DataFrame | pl.LazyFrame:
+    """``frame`` as a Polars frame: Polars frames as they are, others converted.
+
+    Raises:
+        TypeError: ``frame`` is not a data frame narwhals can read eagerly.
+        CbamInputError: duplicate column names, or columns Arrow cannot type (values of mixed
+            kinds), naming each column.
+
+    Example:
+        >>> import pandas as pd
+        >>> to_polars(pd.DataFrame({"x": [1, 2]})).to_dict(as_series=False)
+        {'x': [1, 2]}
+
+    """
+    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        return frame
+    counts = Counter(_names(frame))
+    duplicated = [name for name, n in counts.items() if n > 1]
+    if duplicated:
+        raise CbamInputError(
+            [
+                InputProblem(name, f"appears {counts[name]} times: column names must be unique", 0)
+                for name in duplicated
+            ],
+            source=what,
+        )
+    data = _native(frame, what)
+    try:
+        result: pl.DataFrame = data.to_polars()
+    except Exception as exc:
+        problems = [p for c in data.columns if (p := _mixed_kinds(data, c)) is not None]
+        if not problems:
+            raise TypeError(
+                f"{what}: cannot convert the frame to Polars: {shorten(exc, 400)}"
+            ) from exc
+        raise CbamInputError(problems, source=what, hint=None) from None
+    return result
+
+
+def through_polars(
+    frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame], *, keep_index: bool = True
+) -> Any:
     """Convert an eager non-Polars frame to Polars, ``run`` it, and convert the result back.
 
     Args:
         frame: A pandas DataFrame, PyArrow Table or other eager frame narwhals supports.
-        run: The Polars computation (one output row per input row, in order).
+        run: The Polars computation.
+        keep_index: Put a pandas input's index on the result (``run`` keeps one output row per
+            input row, in order).
 
     Returns:
-        The result in ``frame``'s library, with a pandas input's index.
+        The result in ``frame``'s library.
 
     Raises:
         TypeError: ``frame`` is not a data frame narwhals can read eagerly.
+        CbamInputError: see ``to_polars``.
 
     Example:
         >>> import pyarrow as pa, polars as pl
@@ -36,17 +137,66 @@ def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> A
         ('Table', [2, 4])
 
     """
-    try:
-        data = nw.from_native(frame, eager_only=True)
-    except TypeError as exc:
-        raise TypeError(
-            "imports must be a Polars DataFrame or LazyFrame, or an eager data frame narwhals "
-            f"supports (pandas, PyArrow, ...), not {type(frame).__module__}."
-            f"{type(frame).__name__}"
-        ) from exc
-    result = run(data.to_polars())
+    converted = to_polars(frame)
+    assert isinstance(converted, pl.DataFrame)
+    result = run(converted)
+    return like(frame, result, keep_index=keep_index)
+
+
+def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
+    """``result`` in the library of the eager frame ``frame`` (a Polars frame: as it is)."""
+    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        return result
+    data = _native(frame, "frame")
     back = nw.from_arrow(result, backend=nw.get_native_namespace(data))
-    index = nw.maybe_get_index(data)
+    index = nw.maybe_get_index(data) if keep_index else None
     if index is not None:
         back = nw.maybe_set_index(back, index=[index])
     return nw.to_native(back)
+
+
+_DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
+
+
+def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
+    """Read a CSV file of the user's or of ``rates/``, refusing what Polars would guess at.
+
+    Args:
+        path: The file.
+        what: What the file holds, for messages (``import file``, ``group file``).
+        **options: Passed to ``polars.read_csv``.
+
+    Raises:
+        ScenarioError: the file cannot be read or parsed, or its header names a column twice
+            (Polars would rename the second ``NAME_duplicated_0`` and the first would be used
+            silently), naming the file and the column.
+
+    """
+    try:
+        frame = pl.read_csv(path, **options)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        # Polars appends a page of advice on schema options to parse errors: keep the cause.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScenarioError(f"{path}: cannot read {what}: {shorten(first, 400)}") from exc
+    check_header(frame.columns, path, what)
+    return frame
+
+
+def check_header(columns: list[str], path: Path | str, what: str) -> None:
+    """Refuse a CSV header that names a column twice (Polars renames the copy ``x_duplicated_0``).
+
+    For readers of their own (``scan_csv``): pass the scanned schema's names.
+
+    Raises:
+        ScenarioError: naming the file and the column(s).
+
+    """
+    names = set(columns)
+    twice = sorted(
+        {m["name"] for c in columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
+    )
+    if twice:
+        raise ScenarioError(
+            f"{path}: the header of the {what} names column(s) {shorten(twice)} more than "
+            "once; remove or rename the copies"
+        )

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, validation_problems
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -89,7 +89,7 @@ def validate_file(model: type[BaseModel], path: Path) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid parameter file:\n{exc}") from exc
+        raise ScenarioError(f"{path}: invalid parameter file: {validation_problems(exc)}") from exc
 
 
 @cache

@@ -10,7 +10,7 @@ from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
 from cbam import _design_rules as design_rules
 from cbam._design import EU_ENGINE
-from cbam._errors import CbamInputError
+from cbam._errors import CbamInputError, shorten
 from cbam._eu import rules as eu_rules
 from cbam._interop import through_polars
 from cbam._scenario import Scenario, load_scenario
@@ -49,7 +49,9 @@ def polars_engine(
     if engine == "auto":
         return preferred
     if engine not in ("in-memory", "streaming", "gpu"):
-        raise ValueError(f"engine must be auto, in-memory, streaming or gpu, not {engine!r}")
+        raise ValueError(
+            f"engine must be auto, in-memory, streaming or gpu, not {shorten(repr(engine))}"
+        )
     if engine == "gpu":
         import importlib.util
 
@@ -148,7 +150,7 @@ def compute(
 
     """
     if on_error not in ("raise", "flag"):
-        raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
+        raise ValueError(f"on_error must be 'raise' or 'flag', not {shorten(repr(on_error))}")
     if not isinstance(imports, pl.DataFrame | pl.LazyFrame):
         # pandas, PyArrow and the like: through Polars and back (cbam/_interop.py).
         native: IntoDataFrame = through_polars(

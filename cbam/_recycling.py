@@ -52,8 +52,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cbam._countries import iso3_codes
-from cbam._errors import CbamInputError, InputProblem, ScenarioError
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._exemptions import group_members
+from cbam._interop import read_csv, to_polars
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -340,8 +341,8 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
         return RecyclingPlan.model_validate(plan)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(plan)'}: "
-            f"{err.get('ctx', {}).get('error', err['msg'])}"
+            f"{shorten('.'.join(str(p) for p in err['loc']) or '(plan)')}: "
+            f"{shorten(err.get('ctx', {}).get('error', err['msg']), 400)}"
             for err in exc.errors()
         )
         raise ScenarioError(f"invalid recycling plan: {problems}") from exc
@@ -364,10 +365,9 @@ def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
 def _index_from_csv(path: Path) -> dict[str, Fraction]:
     if not path.is_file():
         raise ScenarioError(f"index table not found: {path}")
-    try:
-        frame = pl.read_csv(path, schema_overrides={"iso3": pl.String, "value": pl.Float64})
-    except pl.exceptions.PolarsError as exc:
-        raise ScenarioError(f"{path}: malformed index table: {exc}") from exc
+    frame = read_csv(
+        path, "index table", schema_overrides={"iso3": pl.String, "value": pl.Float64}
+    )
     missing = [c for c in ("iso3", "value") if c not in frame.columns]
     if missing:
         raise ScenarioError(f"{path}: an index table needs columns iso3 and value; lacks {missing}")
@@ -490,6 +490,10 @@ def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
         ),
         ((value.is_nan() | value.is_infinite()).fill_null(False), "not a finite number"),
         ((value < 0).fill_null(False), "negative"),
+        (
+            (value.is_finite() & (value.abs() > _MAX_EUR)).fill_null(False),
+            "too large to count in 64-bit cents",
+        ),
     ]
     indexed = frame.with_row_index("_row")
     problems: list[InputProblem] = []
@@ -508,8 +512,18 @@ def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
     return problems
 
 
+# Amounts are held in Int64 cents; a total must stay below 2**63 cents.
+_MAX_CENTS = 2**63 - 1
+_MAX_EUR = _MAX_CENTS / 100
+
+
 def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
-    """Total revenue in cents (rounded half to even) and each origin's share of it."""
+    """Total revenue in cents (rounded half to even) and each origin's share of it.
+
+    Raises:
+        CbamInputError: a total too large to hold in 64-bit cents.
+
+    """
     # Summed in sorted order, so the float total (and its rounding to cents) does not depend on
     # the order of the rows.
     paid = pl.col(column).cast(pl.Float64).sort().sum()
@@ -517,6 +531,17 @@ def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
     origins: list[str] = by_origin["origin"].to_list()
     exact = [Fraction(v) for v in by_origin[column].to_list()]
     total = _to_cents(sum(exact, Fraction(0)))
+    if total > _MAX_CENTS:
+        raise CbamInputError(
+            [
+                InputProblem(
+                    column,
+                    f"the total, EUR {total / 100:,.0f}, is too large to count in 64-bit cents",
+                    0,
+                )
+            ],
+            hint=None,
+        )
     return total, dict(zip(origins, apportion(total, exact), strict=True))
 
 
@@ -580,7 +605,10 @@ def recycle(
     else:
         base_dir = Path(chosen.source).parent if chosen.source else None
 
-    frame = fees.collect() if isinstance(fees, pl.LazyFrame) else fees
+    given = to_polars(fees, "fees")
+    frame = given.collect() if isinstance(given, pl.LazyFrame) else given
+    if "origin" in frame.columns:  # codes as text, whatever the frame typed them as
+        frame = frame.with_columns(pl.col("origin").cast(pl.String))
     needed = {"origin", "fee_eur"}
     if any(a.basis == "fee_before_exemptions_eur" for a in applied.allocations):
         needed.add("fee_before_exemptions_eur")
@@ -590,13 +618,20 @@ def recycle(
             [
                 InputProblem(column=c, message="missing column (recycle needs it)", count=0)
                 for c in missing
-            ]
+            ],
+            hint=None,
         )
     problems = [p for c in sorted(needed - {"origin"}) for p in _fee_problems(frame, c)]
     if frame["origin"].null_count():
-        problems.append(InputProblem("origin", "null", frame["origin"].null_count()))
+        nulls = frame.with_row_index("_row").filter(pl.col("origin").is_null())["_row"]
+        problems.append(
+            InputProblem(
+                "origin", "null", nulls.len(), tuple(nulls.head(5)), ("null",) * min(5, nulls.len())
+            )
+        )
     if problems:
-        raise CbamInputError(problems)
+        # recycle has no lenient mode: the rows must be fixed or dropped first.
+        raise CbamInputError(problems, hint=None)
 
     total, paid = _paid_cents(frame, "fee_eur")
     paid_basis = {"fee_eur": paid}

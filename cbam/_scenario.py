@@ -10,18 +10,29 @@ as ``certificate_price_eur.2030: 120``. Parameters left unset (null) take the ci
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
+import re
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbam._carbon_prices import CarbonPriceAbroad
-from cbam._design import EU_ENGINE, Design, is_design_file, load_design, regime_path
-from cbam._errors import ScenarioError, validation_problems
-from cbam._exemptions import Exemption
+from cbam._design import (
+    EU_ENGINE,
+    Design,
+    is_design_file,
+    list_regimes,
+    load_design,
+    regime_path,
+)
+from cbam._errors import ScenarioError, shorten, validation_problems
+from cbam._exemptions import Exemption, group_aliases
 from cbam._recycling import RecyclingPlan
-from cbam._resources import bundled_or_path, scenarios_dir
+from cbam._resources import bundled_or_path, data_dir, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -55,6 +66,10 @@ class Scenario(BaseModel):
             ``precursor_benchmark_t_per_t``; ``B``: read actual values as cumulative
             (precursors included) and take the cumulative column-B benchmark, an approximation
             for when precursor data are missing.
+        actual_values_route_from_default: Rows with actual values but no ``route``, of a code
+            whose benchmarks differ by route, take the default value's route (an assumption,
+            said in ``benchmark_route_source``); ``False`` (default): such rows are an input
+            error naming the routes to choose from.
         excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime;
             ``None`` takes the regime's own (``rates/eu/regime.yaml``).
         exemptions: Country-group exemptions in order (see ``cbam._exemptions.Exemption``);
@@ -91,6 +106,7 @@ class Scenario(BaseModel):
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
     clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
+    actual_values_route_from_default: bool = False
     excluded_origin_groups: list[str] | None = None
     exemptions: list[Exemption] = Field(default_factory=list)
     exemption_status_year: Literal["import", "rules"] = "import"
@@ -99,6 +115,30 @@ class Scenario(BaseModel):
     recycling: RecyclingPlan | None = None
     extends: str | None = None
     source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, raw: Any) -> Any:
+        """Regime and exemption-group names matched case-insensitively, else listed."""
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        regime = raw.get("regime")
+        if isinstance(regime, str) and not _is_path(regime):
+            raw["regime"] = _canonical(regime, list(list_regimes()), "regime")
+        design = raw.get("design")
+        if isinstance(design, dict) and isinstance(design.get("currency"), str):
+            raw["design"] = {**design, "currency": design["currency"].strip().upper()}
+        rules = raw.get("exemptions")
+        if isinstance(rules, list):
+            fixed = []
+            for rule in rules:
+                group = rule.get("group") if isinstance(rule, dict) else None
+                if isinstance(group, str) and not _is_path(group):
+                    rule = {**rule, "group": _canonical(group, country_groups(), "country group")}
+                fixed.append(rule)
+            raw["exemptions"] = fixed
+        return raw
 
     @field_validator("clinker_share")
     @classmethod
@@ -148,6 +188,8 @@ class Scenario(BaseModel):
             set_here = [k for k, v in eu_only.items() if v is not None]
             if self.actual_values_benchmark != "A":
                 set_here.append("actual_values_benchmark")
+            if self.actual_values_route_from_default:
+                set_here.append("actual_values_route_from_default")
             if set_here:
                 raise ValueError(
                     f"{', '.join(set_here)} apply to the eu-cbam engine only; change a "
@@ -197,6 +239,37 @@ class Scenario(BaseModel):
 _DESIGNS: dict[tuple[str, str], Design] = {}
 
 
+def _is_path(text: str) -> bool:
+    return text.endswith((".yaml", ".yml", ".csv")) or "/" in text or "\\" in text
+
+
+def _canonical(name: str, known: list[str], kind: str) -> str:
+    """``name`` as one of ``known`` (case and surrounding spaces ignored), else an error."""
+    if name in known:
+        return name
+    folded = {k.lower(): k for k in known}
+    match = folded.get(name.strip().lower())
+    if match is None:
+        raise ValueError(f"unknown {kind} '{shorten(name, 80)}' (known: {', '.join(known)})")
+    return match
+
+
+def country_groups() -> list[str]:
+    """The group names an exemption can name: short names, then the dated group files.
+
+    Example:
+        >>> {"ldc", "un_ldc"} <= set(country_groups())
+        True
+
+    """
+    files = [
+        p.stem
+        for p in sorted(data_dir("country_lists").glob("*.csv"))
+        if "member_from" in p.open(encoding="utf-8").readline()
+    ]
+    return list(dict.fromkeys([*group_aliases(), *files]))
+
+
 def list_scenarios() -> dict[str, str]:
     """Bundled scenario names with their one-line descriptions.
 
@@ -213,12 +286,64 @@ def list_scenarios() -> dict[str, str]:
 
 
 def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
+    if not isinstance(name_or_path, str | Path):
+        raise TypeError(
+            "a scenario is a Scenario, a bundled name or a YAML path, not "
+            f"{type(name_or_path).__name__}"
+        )
     text = str(name_or_path)
-    return bundled_or_path(text, scenarios_dir(), relative_to, "scenario", list_scenarios)
+    if isinstance(name_or_path, str) and not _is_path(text):
+        folded = {n.lower(): n for n in list_scenarios()}
+        text = folded.get(text.strip().lower(), text)
+    try:
+        return bundled_or_path(text, scenarios_dir(), relative_to, "scenario", list_scenarios)
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise ScenarioError(f"unknown scenario '{shorten(text)}': {exc.strerror}") from None
+
+
+# Scenario parameters keyed by year (a step function), and how deep their keys go.
+_BY_YEAR = {"certificate_price_eur": 2, "cbam_factor": 1, "cross_sectoral_correction_factor": 1}
+_YEAR = re.compile(r"^\d{4}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
-    parts = dotted.split(".")
+    """Set one parameter by dotted path in a raw scenario, the same way for every regime.
+
+    ``certificate_price_eur.2030`` sets one year of an EU schedule (the cited default path is
+    kept for the other years); on a design regime, a path into the design
+    (``charge.price.2030``, or ``design.charge.price.2030``) whose last key is a year or a date
+    adds a dated value in force from that day, keeping the values listed before and after it.
+
+    Raises:
+        ScenarioError: an empty path, a key that does not exist (listing those that do at that
+            level), or a key that should be a year or date and is not.
+
+    """
+    parts = [p.strip() for p in str(dotted).split(".")]
+    if not any(parts):
+        raise ScenarioError(f"{where}: empty override path")
+    if not all(parts):
+        raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
+    regime = tree.get("regime") or EU_ENGINE
+    is_design = isinstance(regime, str) and _canonical_or_none(regime) != EU_ENGINE
+    head = parts[0]
+    if head not in Scenario.model_fields:
+        if is_design and head in Design.model_fields:
+            parts = ["design", *parts]
+        else:
+            valid = [f for f in Scenario.model_fields if f not in ("source", "extends")]
+            if is_design:
+                valid += [f"design keys: {', '.join(Design.model_fields)}"]
+            raise ScenarioError(
+                f"{where}: '{shorten(dotted, 80)}': no parameter '{shorten(head, 80)}' "
+                f"(valid: {', '.join(valid)})"
+            )
+    if parts[0] == "design" and len(parts) > 1 and is_design:
+        _set_design(tree, parts[1:], value, where, str(dotted))
+        return
+    if parts[0] in _BY_YEAR and len(parts) > 1:
+        parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
     if len(parts) > 1 and tree.get(parts[0]) is None:
         # Refine the cited default (e.g. one year of the price path) rather than replace it.
         from cbam._eu.config import parameter_defaults
@@ -226,10 +351,15 @@ def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> No
         seed = parameter_defaults().get(parts[0])
         if seed is not None:
             tree[parts[0]] = copy.deepcopy(seed)
+    if parts[0] in _BY_YEAR and len(parts) > 1 and not isinstance(tree.get(parts[0]), dict):
+        # One number for every year: it stays in force until the year set here.
+        from cbam._eu.config import regime as eu_regime
+
+        tree[parts[0]] = {eu_regime().first_rules_year: tree[parts[0]]}
     node: dict[Any, Any] = tree
     for depth, part in enumerate(parts):
         # YAML keys may be ints (years, quarters): match a segment to an existing key by text.
-        key: Any = next((k for k in node if str(k) == part), part)
+        key: Any = next((k for k in node if str(k) == str(part)), part)
         if depth == len(parts) - 1:
             node[key] = value
             return
@@ -238,7 +368,184 @@ def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> No
             child = {}
             node[key] = child
         node = child
-    raise ScenarioError(f"{where}: empty override path")
+
+
+def _canonical_or_none(regime: str) -> str | None:
+    """The regime's bundled name ignoring case, ``regime`` itself for a path."""
+    if _is_path(regime):
+        return regime
+    return {k.lower(): k for k in list_regimes()}.get(regime.strip().lower(), regime)
+
+
+def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]:
+    """The year (and quarter) keys of a year-keyed EU parameter, as ints."""
+    depth = _BY_YEAR[name]
+    form = f"{name}.2030" + (f" or {name}.2030.3 (a quarter)" if depth == 2 else "")
+    if len(keys) > depth or not _YEAR.match(keys[0]):
+        raise ScenarioError(
+            f"{where}: '{shorten(dotted, 80)}': {name} is set by year: '{shorten(keys[0], 40)}' "
+            f"is not a year (write {form})"
+        )
+    if len(keys) == 2 and keys[1] not in ("1", "2", "3", "4"):
+        raise ScenarioError(
+            f"{where}: '{shorten(dotted, 80)}': quarter '{shorten(keys[1], 40)}' is not 1-4"
+        )
+    return [int(k) for k in keys]
+
+
+def _day(key: str) -> dt.date | None:
+    """A dotted key as the first day it names: ``2030`` is 1 January 2030."""
+    try:
+        if _YEAR.match(key):
+            return dt.date(int(key), 1, 1)
+        if _DAY.match(key):
+            return dt.date.fromisoformat(key)
+    except ValueError:
+        return None
+    return None
+
+
+def _dated(node: Any) -> list[Any] | None:
+    """The dated values of a node: a ``values:`` list of a parameter, or such a list itself."""
+    if isinstance(node, dict) and isinstance(node.get("values"), list):
+        node = node["values"]
+    if isinstance(node, list) and node and all(isinstance(v, dict) and "from" in v for v in node):
+        return node
+    return None
+
+
+def _starts(item: dict[str, Any]) -> dt.date:
+    start = item["from"]
+    return start if isinstance(start, dt.date) else dt.date(int(start), 1, 1)
+
+
+def _model_of(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None:
+    """The pydantic model of field ``key`` of ``model`` (through ``X | None``), if any."""
+    if model is None or key not in model.model_fields:
+        return None
+    annotation = model.model_fields[key].annotation
+    union = get_origin(annotation) in (Union, types.UnionType)
+    candidates = get_args(annotation) if union else (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _set_design(
+    tree: dict[Any, Any], parts: list[str], value: Any, where: str, dotted: str
+) -> None:
+    """Set a value of the scenario's design by path, adding to ``tree['design']``'s changes.
+
+    The path is checked against the design as the scenario has it (the regime's file with the
+    scenario's changes so far); a dated parameter takes a new value from the date given.
+    """
+    source = tree.get("source")
+    try:
+        path = regime_path(str(tree["regime"]), Path(source).parent if source else None)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: '{shorten(dotted, 80)}': {exc}") from None
+    changes: dict[str, Any] = tree.get("design") or {}
+    current: Any = deep_merge(read_yaml_mapping(path), changes)
+    node: Any = current
+    model: type[BaseModel] | None = Design
+    trail: list[Any] = []  # keys from the design's top to ``node``
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(map(str, trail)) or "the design"
+        dated = _dated(node)
+        if dated is not None and not (isinstance(node, dict) and part in node):
+            day = _day(part)
+            if day is None:
+                keys = f" (or a key of {here}: {', '.join(node)})" if isinstance(node, dict) else ""
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': '{shorten(part, 40)}' is not a year or "
+                    f"date such as 2030 or 2030-07-01{keys}"
+                )
+            if not last:
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': a dated value is set whole; end the "
+                    f"path at the date ('{part}')"
+                )
+            reference = {
+                "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
+                "href": Path(where).resolve().as_uri() if Path(where).is_file() else "",
+            }
+            kept = [dict(v) for v in dated if _starts(v) != day]
+            added = {"from": day, "value": value, "reference": reference}
+            values = sorted([*kept, added], key=_starts)
+            at = [*trail, "values"] if isinstance(node, dict) else trail
+            _put(changes, current, at, values)
+            tree["design"] = changes
+            return
+        if isinstance(node, dict):
+            known = [str(k) for k in node]
+            if model is not None:
+                known += [k for k in model.model_fields if k not in known]
+            key: Any = next((k for k in node if str(k) == part), part)
+            free = trail[-1:] in (["sectors"], ["excluded_origin_groups"])  # named entries
+            if part not in known and not free:
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': no key '{shorten(part, 40)}' in {here} "
+                    f"(valid: {', '.join(known)})"
+                )
+            if last:
+                _put(changes, current, [*trail, key], value)
+                tree["design"] = changes
+                return
+            model = _model_of(model, part)
+            node.setdefault(key, {})
+            node = node[key]
+            trail.append(key)
+        elif isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': {here} is a list of {len(node)}; "
+                    f"'{shorten(part, 40)}' is not a position in it (0-{len(node) - 1})"
+                )
+            if last:
+                _put(changes, current, [*trail, int(part)], value)
+                tree["design"] = changes
+                return
+            node = node[int(part)]
+            trail.append(int(part))
+            model = None
+        else:
+            raise ScenarioError(
+                f"{where}: '{shorten(dotted, 80)}': {here} is a value "
+                f"({shorten(node, 40)}), not a mapping with key '{shorten(part, 40)}'"
+            )
+
+
+def _put(changes: dict[Any, Any], current: Any, at: list[Any], value: Any) -> None:
+    """Record ``current`` at ``at`` := ``value`` as a ``design:`` change.
+
+    Changes merge into the design mapping by mapping; a list is replaced whole, so a path
+    through a list records the whole list (from ``current``) with the one item changed.
+    """
+    first_list = next(
+        (i for i in range(len(at)) if isinstance(_get(current, at[:i]), list)), None
+    )
+    if first_list is None:
+        node = changes
+        for key in at[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[at[-1]] = value
+        return
+    whole = copy.deepcopy(_get(current, at[:first_list]))
+    target = whole
+    for key in at[first_list:-1]:
+        target = target[key]
+    target[at[-1]] = value
+    _put(changes, current, at[:first_list], whole)
+
+
+def _get(tree: Any, at: list[Any]) -> Any:
+    for key in at:
+        tree = tree[key]
+    return tree
 
 
 def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -260,7 +567,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent_name = raw.pop("extends", None)
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, dict):
-        raise ScenarioError(f"{path}: 'overrides' must be a mapping of dotted paths to values")
+        raise ScenarioError(
+            f"{path}: 'overrides' must be a mapping of dotted paths to values, not "
+            f"{type(overrides).__name__}"
+        )
     if parent_name is not None:
         parent_path = _resolve_path(str(parent_name), path.parent)
         base = _load_raw(parent_path, (*chain, resolved))
@@ -273,7 +583,9 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return raw
 
 
-def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """Load a bundled scenario by name, or a scenario YAML file by path.
 
     Args:
@@ -290,10 +602,15 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         2030
 
     """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise TypeError(
+            "overrides must be a mapping of dotted parameter paths to values, e.g. "
+            f"{{'certificate_price_eur.2030': 120}}, not {type(overrides).__name__}"
+        )
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, dotted, value, "overrides")
+        _set_dotted(raw, str(dotted), value, "overrides")
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

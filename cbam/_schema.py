@@ -6,7 +6,7 @@ evaluated with the pipeline, so a bad row is found in the same pass that compute
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -99,12 +99,54 @@ OUTPUT_COLUMNS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Check:
-    """A row-level validity check: rows where ``failed`` is true have ``message``."""
+    """A row-level validity check: rows where ``failed`` is true have ``message``.
+
+    ``column_of``, where given, names the column at fault row by row (an overflow is the
+    fault of whichever amount is too large); ``column`` is then only its fallback.
+    """
 
     column: str
     message: str
     failed: pl.Expr
     shown: pl.Expr
+    column_of: pl.Expr | None = None
+
+
+# The input each normalised amount is read from.
+PUBLIC_NAMES = {
+    "_c_qty": "quantity_t",
+    "_c_value": "value_eur",
+    "_c_see_d": "see_direct",
+    "_c_see_i": "see_indirect",
+    "_c_clinker": "clinker_share",
+    "_c_precursor_bm": "precursor_benchmark_t_per_t",
+    "_c_cp_row": "carbon_price_paid_eur_per_t",
+}
+
+
+def overflow_culprit(
+    schema: Mapping[str, pl.DataType], inputs: Sequence[str]
+) -> tuple[pl.Expr, pl.Expr]:
+    """The column to blame for a fee that overflows, and its value as text, row by row.
+
+    The fee multiplies the row's amounts (``inputs``, normalised names) and the certificate
+    price; the largest of them in magnitude is named (``see_direct`` for an intensity of
+    1e308, ``certificate_price_eur`` for a scenario price of 1e308).
+    """
+    price = "certificate_price_eur"
+    sizes = {c: pl.col(c).abs().fill_null(0.0) for c in inputs}
+    sizes[price] = pl.col(price).abs().fill_null(0.0)
+    largest = pl.max_horizontal(list(sizes.values()))
+    names = {c: PUBLIC_NAMES.get(c, c) for c in inputs}
+    column = pl.coalesce(
+        [pl.when(sizes[c] == largest).then(pl.lit(names[c])) for c in inputs]
+        + [pl.lit(price)]
+    )
+    shown = pl.coalesce(
+        [pl.when(sizes[c] == largest).then(_shown(names[c], schema)) for c in inputs]
+        + [pl.col(price).cast(pl.String).fill_null("null")]
+    )
+    return column, shown
 
 
 def _kind_ok(column: str, dtype: pl.DataType) -> bool:
@@ -262,23 +304,76 @@ def collect_problems(
             check.shown.filter(failed).head(limit).implode().alias(f"v{i}"),
         ]
     summary = frame.lazy().select(aggregations).collect().row(0, named=True)
+    problems: list[InputProblem] = []
+    for i, check in enumerate(checks):
+        if not summary[f"n{i}"]:
+            continue
+        if check.column_of is not None:
+            problems += _by_column(frame, check, limit)
+            continue
+        problems.append(
+            InputProblem(
+                check.column,
+                check.message,
+                int(summary[f"n{i}"]),
+                tuple(int(r) for r in summary[f"r{i}"]),
+                tuple(str(v) for v in summary[f"v{i}"]),
+            )
+        )
+    return problems
+
+
+def _by_column(frame: pl.DataFrame | pl.LazyFrame, check: Check, limit: int) -> list[InputProblem]:
+    """The problems of a check whose column varies by row, one per column at fault."""
+    assert check.column_of is not None
+    failed = check.failed.fill_null(False)
+    groups = (
+        frame.lazy()
+        .filter(failed)
+        .select(
+            check.column_of.fill_null(check.column).alias("_c_col"),
+            "_c_row",
+            check.shown.alias("_c_shown"),
+        )
+        .group_by("_c_col")
+        .agg(pl.len(), pl.col("_c_row").head(limit), pl.col("_c_shown").head(limit))
+        .sort(pl.col("_c_row").list.first())
+        .collect()
+    )
     return [
         InputProblem(
-            check.column,
+            str(column),
             check.message,
-            int(summary[f"n{i}"]),
-            tuple(int(r) for r in summary[f"r{i}"]),
-            tuple(str(v) for v in summary[f"v{i}"]),
+            int(n),
+            tuple(int(r) for r in rows),
+            tuple(str(v) for v in values),
         )
-        for i, check in enumerate(checks)
-        if summary[f"n{i}"]
+        for column, n, rows, values in groups.iter_rows()
     ]
 
 
 def error_message(checks: list[Check]) -> pl.Expr:
     """A text column naming every failed check of the row (null when none failed)."""
     parts = [
-        pl.when(c.failed.fill_null(False)).then(pl.lit(f"{c.column}: {c.message}")) for c in checks
+        pl.when(c.failed.fill_null(False)).then(
+            pl.lit(f"{c.column}: {c.message}")
+            if c.column_of is None
+            else pl.concat_str(
+                [c.column_of.fill_null(c.column), pl.lit(f": {c.message}")]
+            )
+        )
+        for c in checks
     ]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined).alias("input_error")
+
+
+def result_columns(inputs: Sequence[str]) -> list[str]:
+    """The columns ``compute`` returns for an input with columns ``inputs``, in order.
+
+    Example:
+        >>> result_columns(["year", "origin"])[:3]
+        ['year', 'origin', 'sector']
+
+    """
+    return [*inputs, *[c for c in OUTPUT_COLUMNS if c not in inputs]]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import polars as pl
+
+from cbam._errors import ScenarioError, shorten
+from cbam._interop import like, to_polars
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -20,12 +23,56 @@ SUMMED = (
 )
 
 
+def grouping(by: str | Iterable[str], available: Iterable[str], what: str = "by") -> list[str]:
+    """Validated grouping columns, as every function taking ``by=`` reads them.
+
+    ``by`` is a column name or a list of distinct names of ``available`` (empty: one grand
+    total). ``what`` names the argument in messages (``by``, ``--by``).
+
+    Raises:
+        TypeError: ``by`` is neither a name nor a list of names.
+        ScenarioError: a name given twice or not among ``available``, naming it.
+
+    Example:
+        >>> grouping("origin", ["origin", "sector"]), grouping([], ["origin"])
+        (['origin'], [])
+
+    """
+    if isinstance(by, str):
+        names: list[Any] = [by]
+    else:
+        try:
+            names = list(by)
+        except TypeError:
+            raise TypeError(
+                f"{what} must be a column name or a list of names, not {type(by).__name__}"
+            ) from None
+    odd = [n for n in names if not isinstance(n, str)]
+    if odd:
+        raise TypeError(
+            f"{what} must hold column names (text), not {shorten(odd)} "
+            f"({', '.join(sorted({type(n).__name__ for n in odd}))})"
+        )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ScenarioError(f"{what}: {shorten(twice)} given more than once")
+    columns = list(available)
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise ScenarioError(
+            f"{what}: unknown columns {shorten(unknown)} (available: {', '.join(columns)})"
+        )
+    return names
+
+
 def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     """Sum a ``compute`` result by the given columns, largest fee first.
 
     Sums skip no rows silently: rows flagged in lenient mode are counted in ``flagged_rows``
     (their results are null), exempt rows in ``exempt_rows``. ``ave`` is total fee over total
-    customs value of the rows that have one.
+    customs value of the rows that have one (a ratio), ``ave_pct`` the same in percent. Groups
+    come largest fee first; a grouping by ``year`` (or ``rules_year``) lists the years in order
+    first, then the fees within each year.
 
     Args:
         fees: A frame returned by ``cbam.compute``.
@@ -40,8 +87,13 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         [14533.2]
 
     """
-    groups: list[str] = list(by)
-    has_value = "value_eur" in fees.lazy().collect_schema().names()
+    if not isinstance(fees, pl.DataFrame | pl.LazyFrame):
+        # pandas and the like: summed in Polars, returned in their own library.
+        summary: pl.DataFrame = summarise(to_polars(fees, "fees").lazy(), by).collect()
+        return like(fees, summary)
+    names = fees.lazy().collect_schema().names()
+    groups: list[str] = grouping(by, names)
+    has_value = "value_eur" in names
     value = (
         pl.col("value_eur").cast(pl.Float64, strict=False)
         if has_value
@@ -67,11 +119,14 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
     ]
     lazy = fees.lazy()
-    summary = (
+    result = (
         lazy.group_by(groups).agg(aggregations) if groups else lazy.select(aggregations)
-    ).sort(
-        [pl.col("fee_eur"), *[pl.col(g) for g in groups]],
-        descending=[True] + [False] * len(groups),
+    ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
+    years = [g for g in ("year", "rules_year") if g in groups]
+    others = [g for g in groups if g not in years]
+    result = result.sort(
+        [*years, "fee_eur", *others],
+        descending=[False] * len(years) + [True] + [False] * len(others),
         nulls_last=True,
     )
-    return summary.collect() if isinstance(fees, pl.DataFrame) else summary
+    return result.collect() if isinstance(fees, pl.DataFrame) else result

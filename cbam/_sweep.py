@@ -21,12 +21,15 @@ from typing import Any, cast
 import polars as pl
 from pydantic import ValidationError
 
-from cbam._errors import ScenarioError
+from cbam._errors import CbamInputError, ScenarioError, shorten, validation_problems
 from cbam._eu import config
 from cbam._eu.rules import PriceSchedule, _price_rows
+from cbam._interop import to_polars
 from cbam._pipeline import compute
 from cbam._progress import progress
 from cbam._scenario import Scenario, _set_dotted, load_scenario
+from cbam._schema import result_columns
+from cbam._summary import grouping
 
 PRICE = "certificate_price_eur"
 _BUCKET = ("rules_year", "_s_q", "_s_paid", "_s_theta")
@@ -59,12 +62,20 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"sweep: invalid value in vary {dict(values)}: {exc}") from None
+        raise ScenarioError(
+            f"sweep: invalid value in vary {shorten(dict(values))}: {validation_problems(exc)}"
+        ) from None
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
     """One partition's rows under one design, reduced to price-independent sums."""
-    fees = compute(rows, scenario)
+    try:
+        fees = compute(rows, scenario)
+    except CbamInputError as exc:
+        raise exc.relabel(
+            hint="sweep computes strictly: find the rows with "
+            "cbam.compute(imports, scenario, on_error='flag')"
+        ) from None
     quarter = (
         pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
         if "quarter" in fees.columns
@@ -82,7 +93,7 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
         .filter((a > 0) & (share > 0))
         .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
         .with_columns((pl.col("embedded_t") * pl.col("_s_paid") / a).alias("_s_theta"))
-        .group_by([*by, *_BUCKET])
+        .group_by([*by, *_bucket(by)])
         .agg(
             (share * a).sum().alias("_s_a"),
             (share * pl.col("embedded_t") * pl.col("_s_paid")).sum().alias("_s_bp"),
@@ -91,13 +102,18 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
     )
 
 
+def _bucket(by: Sequence[str]) -> list[str]:
+    """The bucket columns not already among ``by`` (``by`` may hold ``rules_year``)."""
+    return [c for c in _BUCKET if c not in by]
+
+
 def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
     """Partition sums added up (the sums are additive over rows)."""
     return (
         pl.concat(list(parts))
-        .group_by([*by, *_BUCKET])
+        .group_by([*by, *_bucket(by)])
         .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum())
-        .sort([*by, *_BUCKET])
+        .sort([*by, *_bucket(by)])
     )
 
 
@@ -145,7 +161,7 @@ def _client(scheduler: Any) -> Any:
 
 
 def sweep(
-    imports: pl.DataFrame | pl.LazyFrame,
+    imports: pl.DataFrame | pl.LazyFrame | Any,
     scenario: Scenario | str = "eu-cbam",
     vary: Mapping[str, Sequence[Any]] | None = None,
     *,
@@ -188,17 +204,39 @@ def sweep(
 
     """
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    varied = dict(vary or {})
+    if vary is not None and not isinstance(vary, Mapping):
+        raise TypeError(
+            "vary must be a mapping of dotted parameter paths to lists of values, not "
+            f"{type(vary).__name__}"
+        )
+    varied = {str(k): v for k, v in (vary or {}).items()}
+    for name, values in varied.items():
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+            raise TypeError(
+                f"vary[{shorten(name)!r}] must be a list of values to try, not "
+                f"{type(values).__name__}"
+            )
+        varied[name] = list(values)
+        if not varied[name]:
+            raise ScenarioError(f"sweep: vary[{shorten(name)!r}] is empty: give values to try")
     price_paths: list[Any] = list(varied.pop(PRICE, [base.certificate_price_eur]))
-    if not price_paths:
-        raise ValueError("vary['certificate_price_eur'] is empty")
+    bad = [
+        q
+        for q in percentiles
+        if isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 100
+    ]
+    if bad:
+        raise ScenarioError(f"sweep: percentiles must be numbers from 0 to 100, not {shorten(bad)}")
     names = list(varied)
     combos = list(itertools.product(*(varied[n] for n in names))) or [()]
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
-    frame = imports.collect() if isinstance(imports, pl.LazyFrame) else imports
-    size = max(1, -(-frame.height // max(1, partitions)))
+    given = to_polars(imports)
+    frame = given.collect() if isinstance(given, pl.LazyFrame) else given
+    keys = grouping(by, result_columns(frame.columns))
+    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+        raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")
+    size = max(1, -(-frame.height // partitions))
     slices = [frame.slice(i, size) for i in range(0, max(frame.height, 1), size)]
-    keys = list(by)
     tasks = [(d, s) for d in range(len(designs)) for s in range(len(slices))]
 
     compacts: dict[int, list[pl.DataFrame]] = {d: [] for d in range(len(designs))}

@@ -29,6 +29,10 @@ from typing import TypeVar
 
 import polars as pl
 
+from cbam._errors import shorten
+from cbam._interop import like, to_polars
+from cbam._summary import grouping
+
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 RESPONSE_COLUMNS = {
@@ -45,7 +49,7 @@ def _check_elasticity(values: pl.Series) -> None:
     if bad.len():
         raise ValueError(
             "an import demand elasticity must be a finite number <= 0 (imports fall as the "
-            f"price rises); got {bad.head(5).to_list()}"
+            f"price rises); got {shorten(bad.head(5).to_list())}"
         )
 
 
@@ -64,7 +68,13 @@ def _elasticity_expr(
                 f"an elasticity table needs key columns of the fee table; {missing or 'none'} "
                 "not in it"
             )
-        values = elasticity["elasticity"].cast(pl.Float64)
+        try:
+            values = elasticity["elasticity"].cast(pl.Float64)
+        except pl.exceptions.PolarsError:
+            raise ValueError(
+                "the elasticity table's 'elasticity' column must hold numbers, not "
+                f"{shorten(elasticity['elasticity'].head(5).to_list())}"
+            ) from None
         _check_elasticity(values)
         if elasticity.select(keys).is_duplicated().any():
             raise ValueError(f"the elasticity table has duplicate keys in {keys}")
@@ -74,7 +84,9 @@ def _elasticity_expr(
         joined = lazy.join(table.lazy(), on=keys, how="left", maintain_order="left")
         return joined, pl.col("_c_elasticity")
     if not isinstance(elasticity, int | float) or isinstance(elasticity, bool):
-        raise TypeError(f"elasticity must be a number or a DataFrame, not {type(elasticity)}")
+        raise TypeError(
+            f"elasticity must be a number or a DataFrame, not {shorten(type(elasticity).__name__)}"
+        )
     if not math.isfinite(elasticity) or elasticity > 0:
         _check_elasticity(pl.Series([float(elasticity)]))
     return lazy, pl.lit(float(elasticity))
@@ -127,7 +139,11 @@ def trade_response(
         1 / 1.17616: EUR 9,688.80 / 1.17616 = EUR 8,237.65.
 
     """
-    lazy, e = _elasticity_expr(fees.lazy(), elasticity)
+    if not isinstance(elasticity, pl.DataFrame | int | float):
+        elasticity = to_polars(elasticity, "elasticity")  # a pandas table of elasticities
+    if isinstance(elasticity, pl.LazyFrame):
+        elasticity = elasticity.collect()
+    lazy, e = _elasticity_expr(to_polars(fees, "fees").lazy(), elasticity)
     names = lazy.collect_schema().names()
     if "value_eur" not in names:
         raise ValueError("trade_response needs value_eur (the customs value) for the wedge")
@@ -149,7 +165,7 @@ def trade_response(
     )
     rows = rows.drop("_c_elasticity", strict=False)
     if by is None:
-        return rows.collect() if isinstance(fees, pl.DataFrame) else rows
+        return _same_kind(fees, rows, keep_index=True)
     valid = rows.filter(pl.col("input_error").is_null())
     quantity = pl.col("quantity_t").cast(pl.Float64, strict=False)
     aggs = [
@@ -161,9 +177,18 @@ def trade_response(
         pl.coalesce("fee_after_response_eur", "fee_eur").sum().alias("fee_after_response_eur"),
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
-    groups = list(by)
+    groups = grouping(by, names)
     out = (valid.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs))
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")
     )
-    return out.collect() if isinstance(fees, pl.DataFrame) else out
+    return _same_kind(fees, out)
+
+
+def _same_kind(fees: FrameT, result: pl.LazyFrame, keep_index: bool = False) -> FrameT:
+    """``result`` in the kind of ``fees``: lazy, eager, or the library of a pandas frame."""
+    if isinstance(fees, pl.LazyFrame):
+        return result
+    if isinstance(fees, pl.DataFrame):
+        return result.collect()
+    return like(fees, result.collect(), keep_index=keep_index)

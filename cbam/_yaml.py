@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, shorten
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -29,20 +29,40 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
         if key in seen:
             mark = key_node.start_mark
-            msg = f"duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1}"
+            where = f"line {mark.line + 1}, column {mark.column + 1}"
+            msg = f"duplicate key {shorten(repr(key), 80)} at {where}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
         seen.add(key)
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        mapping[loader.construct_object(key_node)] = loader.construct_object(value_node)
+        key = loader.construct_object(key_node)
+        try:
+            mapping[key] = loader.construct_object(value_node)
+        except yaml.constructor.ConstructorError as exc:
+            if exc.context is not None:  # already names its (innermost) key
+                raise
+            where = f"key '{shorten(key, 80)}'"
+            raise yaml.constructor.ConstructorError(
+                where, key_node.start_mark, exc.problem, exc.problem_mark
+            ) from None
     return mapping
+
+
+def _construct_timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML reads 2026-02-30 as a date and fails with a bare ValueError: say which value.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        msg = f"'{shorten(node.value, 80)}' is not a valid date ({exc})"
+        raise yaml.constructor.ConstructorError(None, None, msg, node.start_mark) from None
 
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -62,9 +82,10 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{path}: malformed YAML{where}: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: malformed YAML: {exc}") from exc
+        context = f"{exc.context}: " if exc.context else ""
+        raise ScenarioError(f"{path}: malformed YAML{where}: {context}{exc.problem}") from exc
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise ScenarioError(f"{path}: malformed YAML: {shorten(exc, 400)}") from exc
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
         raise ScenarioError(f"{path}: expected a YAML mapping at the top level, found {kind}")

@@ -29,8 +29,10 @@ __all__ = [
     "baseline_allowance",
     "carbon_price_deduction",
     "embedded_emissions",
+    "exact_units",
     "free_allocation_adjustment",
     "free_allocation_share",
+    "from_units",
     "importer_total",
     "net_charge",
     "scoped_intensity",
@@ -197,6 +199,41 @@ def importer_total(amount: pl.Expr, importer: pl.Expr, year: pl.Expr) -> pl.Expr
 
     """
     return amount.sum().over([importer, year])
+
+
+def exact_units(amount: pl.Expr, decimals: int, cap: float) -> pl.Expr:
+    """An amount as whole units of 10^-decimals (Int128), for sums that decide a threshold.
+
+    Summed as integers, amounts give the same total in any order, engine or batching, and a
+    total compares with a threshold exactly: five shipments of 1.218, 6.326, 8.124, 2.578 and
+    31.754 t are 50,000,000 g, whatever the order (``rates/eu/exact_sums.yaml``). A row counts
+    at most ``cap``; null, NaN, infinite and negative amounts count 0 (bad inputs have their
+    own checks).
+
+    Example:
+        >>> import polars as pl
+        >>> rows = pl.DataFrame({"t": [1.218, 6.326, 2.578, 31.754, 8.124]})
+        >>> rows.select(exact_units(pl.col("t"), 6, 1e12).sum()).item()
+        50000000
+        >>> 1.218 + 6.326 + 2.578 + 31.754 + 8.124  # as floats, in this order
+        50.00000000000001
+
+    """
+    valid = amount.is_finite() & (amount > 0)
+    scaled = (amount.clip(upper_bound=cap) * float(10**decimals)).round()
+    return pl.when(valid).then(scaled).otherwise(0.0).cast(pl.Int128)
+
+
+def from_units(units: pl.Expr, decimals: int) -> pl.Expr:
+    """Whole units of 10^-decimals back to a float amount (``exact_units``' inverse).
+
+    Example:
+        >>> import polars as pl
+        >>> pl.select(from_units(pl.lit(50_000_000, pl.Int128), 6)).item()
+        50.0
+
+    """
+    return units.cast(pl.Float64) / float(10**decimals)
 
 
 def to_eur(amount: pl.Expr, eur_per_unit: pl.Expr) -> pl.Expr:

@@ -1,7 +1,8 @@
 """Command line: ``cbam run``, ``cbam compare``, ``cbam check``, ``cbam scenarios``.
 
 ``cbam run`` computes fees for an import file (CSV or Parquet; the bundled EU import data by
-default) and prints totals by the chosen columns; ``--out`` writes every row's result.
+default) and prints totals by the chosen columns; ``--out`` writes every row's result (CSV,
+Parquet or an Excel workbook).
 ``cbam compare`` puts several scenarios (regimes) side by side in one currency.
 """
 
@@ -11,21 +12,24 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 
 from cbam import __version__
 from cbam._compare import compare
 from cbam._design import list_regimes
-from cbam._errors import CbamInputError, ScenarioError
-from cbam._pipeline import compute
+from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
+from cbam._interop import read_csv
+from cbam._pipeline import OnError, compute
 from cbam._progress import Stages
-from cbam._recycling import recycle
+from cbam._recycling import RecyclingPlan, load_plan, recycle
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
-from cbam._summary import summarise
+from cbam._schema import check_columns, result_columns
+from cbam._summary import grouping, summarise
+from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
 _BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
 _TEXT_COLUMNS = {
@@ -34,26 +38,207 @@ _TEXT_COLUMNS = {
     "importer": pl.String,
     "route": pl.String,
 }
+OUT_TYPES = (".csv", ".parquet", ".xlsx")
+_EXCEL_ROWS = 1_048_575  # data rows on one Excel sheet (1,048,576 less the header)
+_RUN_HINT = "pass --on-error flag to keep and flag such rows instead"
+_COMPARE_HINT = "compare computes strictly: cbam run --scenario NAME --on-error flag finds them"
 
 
-def read_imports(path: Path) -> pl.DataFrame:
-    """Read an import file; CN codes and other identifiers stay text (no lost leading zeros)."""
+# --- options: every value is checked as it is parsed, before any work -----------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying ``cbam: error: ...`` (exit status 2) with the echoed value capped."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"cbam: error: {cap_message(message, 600)}\n")
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: '{shorten(text, 40)}'") from None
+
+
+def count(text: str) -> int:
+    """A count of 0 or more (``--top``: 0 shows all)."""
+    n = _whole(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {n}")
+    return n
+
+
+def examples(text: str) -> int:
+    """Generated panels per property (``--examples``): 1 to 100,000."""
+    n = _whole(text)
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 100,000, not {shorten(n, 40)}")
+    return n
+
+
+def year(text: str) -> int:
+    """A calendar year (``--rules-year``); the scenario's range is checked once it is loaded."""
+    n = _whole(text)
+    if not 1000 <= n <= 9999:
+        raise argparse.ArgumentTypeError(f"not a year (such as 2026): '{shorten(text, 40)}'")
+    return n
+
+
+def years(text: str) -> list[int]:
+    """Comma-separated years (``--year 2024,2025``)."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give one or more years, comma-separated")
+    return sorted({year(p) for p in parts})
+
+
+def columns(text: str) -> list[str]:
+    """Comma-separated column names (``--by``); checked against the file once it is read."""
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def out_file(text: str) -> Path:
+    """An output file whose type is known and whose folder exists (``--out``)."""
+    path = Path(text)
+    suffix = path.suffix.lower()
+    try:
+        is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise argparse.ArgumentTypeError(f"'{shorten(text)}': {exc.strerror}") from None
+    if is_folder:
+        raise argparse.ArgumentTypeError(f"'{shorten(text)}' is a folder; name a file in it")
+    if suffix not in OUT_TYPES:
+        raise argparse.ArgumentTypeError(
+            f"'{shorten(text)}': unknown file type '{shorten(suffix, 20)}' "
+            f"(use {', '.join(OUT_TYPES)})"
+        )
+    if not folder_exists:
+        raise argparse.ArgumentTypeError(
+            f"folder '{shorten(path.parent)}' does not exist (create it first)"
+        )
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise argparse.ArgumentTypeError(f"'{shorten(target)}' is not writable")
+    return path
+
+
+def read_imports(
+    path: Path, trade_format: TradeFormat | None = None, on_error: OnError = "raise"
+) -> pl.DataFrame:
+    """Read an import file; CN codes and other identifiers stay text (no lost leading zeros).
+
+    ``trade_format`` (``--format baci|comtrade|comext|wide``) reads a publisher's layout
+    through ``cbam.read_trade``.
+    """
+    if trade_format:
+        return read_trade(path, trade_format, on_error=on_error).collect()
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
             return pl.read_parquet(path)
-        if suffix in (".csv", ".txt"):
-            return pl.read_csv(path, schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise ScenarioError(f"{path}: cannot read import file: {exc}") from exc
-    raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv or .parquet)")
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ScenarioError(f"{path}: cannot read import file: {shorten(first, 400)}") from exc
+    if suffix in (".csv", ".txt"):
+        frame = read_csv(
+            path, "import file", schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000
+        )
+        header = frame.columns[0] if frame.width == 1 else ""
+        if any(mark in header for mark in ";\t|"):
+            raise ScenarioError(
+                f"{path}: the header is one column, '{shorten(header, 80)}': cbam reads "
+                "comma-separated files (save it with commas)"
+            )
+        return frame
+    raise ScenarioError(
+        f"{path}: unsupported file type '{shorten(suffix, 20)}' (use .csv or .parquet)"
+    )
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    if path.suffix.lower() == ".parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
+def _load(name: str, rules_year: int | None) -> Scenario:
+    """The scenario, with ``--rules-year`` checked against the years its regime has rules for."""
+    scenario = load_scenario(name)
+    if rules_year is None:
+        return scenario
+    first, last = scenario.rules_years
+    if not first <= rules_year <= last:
+        raise ScenarioError(
+            f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for "
+            f"{first}-{last}"
+        )
+    return load_scenario(name, overrides={"rules_year": rules_year})
+
+
+def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | None]:
+    """The import file, the rows of ``--year``, and each kept row's position in the file.
+
+    Rows whose year is not a number are kept, so that the run reports them (with their line)
+    rather than drop them.
+    """
+    path = Path(args.imports) if args.imports else bundled_imports()
+    imports = read_imports(path, args.format, getattr(args, "on_error", "raise"))
+    # Missing or unusable columns first: they decide whether --year and --by make sense.
+    try:
+        check_columns(imports.schema)
+    except CbamInputError as exc:
+        raise exc.relabel(source=str(path)) from None
+    if not args.year:
+        return path, imports, None
+    if "year" not in imports.columns:
+        raise ScenarioError(f"--year: {path} has no 'year' column to select rows by")
+    given = imports["year"].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    keep = given.is_in([float(y) for y in args.year]) | given.is_null()
+    positions: list[int] = pl.Series(range(imports.height)).filter(keep).to_list()
+    if imports.height and not positions:
+        found = given.drop_nulls().unique().sort().cast(pl.Int64).to_list()
+        span = f"{found[0]}-{found[-1]}" if found else "none"
+        chosen = ",".join(map(str, args.year))
+        print(f"note: no rows of {path.name} are in --year {chosen} (its years: {span})")
+    return path, imports.filter(keep), positions
+
+
+def _in_file(
+    exc: CbamInputError,
+    path: Path,
+    positions: list[int] | None,
+    trade_format: str | None,
+    hint: str,
+) -> CbamInputError:
+    """An input error told in the file's terms: CSV lines (line 1 is the header), else rows."""
+    lines = path.suffix.lower() in (".csv", ".txt") and not trade_format
+    return exc.relabel(
+        source=str(path),
+        row_offset=2 if lines else 1,
+        row_label="line" if lines else "row",
+        hint=hint,
+        rows=positions,
+    )
+
+
+def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
+    """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            fees.write_parquet(path)
+        elif suffix == ".xlsx":
+            import xlsxwriter  # type: ignore[import-untyped]
+
+            try:
+                with xlsxwriter.Workbook(path) as workbook:
+                    fees.write_excel(workbook, worksheet="rows", float_precision=6)
+                    totals.write_excel(workbook, worksheet="totals", float_precision=2)
+            except xlsxwriter.exceptions.XlsxWriterException as exc:
+                raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
+        else:
+            fees.write_csv(path)
+    except OSError as exc:
+        raise ScenarioError(f"--out {path}: cannot write: {exc.strerror or exc}") from exc
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
+        # A column the format cannot hold (nested values in a CSV, say).
+        raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
 
 
 def _print_table(frame: pl.DataFrame) -> None:
@@ -76,8 +261,18 @@ def _print_table(frame: pl.DataFrame) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    overrides = {"rules_year": args.rules_year} if args.rules_year else None
-    scenario: Scenario = load_scenario(args.scenario, overrides=overrides)
+    scenario: Scenario = _load(args.scenario, args.rules_year)
+    plan: RecyclingPlan | None = None
+    if args.recycling is not None:  # checked before the run, not after it has printed
+        try:
+            plan = load_plan(args.recycling) if args.recycling else scenario.recycling
+        except ScenarioError as exc:
+            raise ScenarioError(f"--recycling: {exc}") from None
+        if plan is None:
+            raise ScenarioError(
+                f"--recycling: scenario '{scenario.name}' has no recycling plan; name one "
+                "(cbam.list_recycling_plans() lists the bundled plans)"
+            )
     if not args.imports and scenario.rules_year is None:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).
@@ -87,32 +282,26 @@ def _run(args: argparse.Namespace) -> int:
             f"note: the bundled imports predate the rules; applying the {first} rules "
             "(pass --rules-year to choose another year)"
         )
-    path = Path(args.imports) if args.imports else bundled_imports()
-    imports = read_imports(path)
-    # Keep each row's position in the file so that errors name file lines after filtering.
-    positions = pl.Series(range(imports.height))
-    if args.year:
-        keep = imports["year"].is_in([int(y) for y in args.year.split(",")])
-        imports, positions = imports.filter(keep), positions.filter(keep)
+    path, imports, positions = _read(args)
+    by = grouping(args.by, result_columns(imports.columns), what="--by")
+    nested = [c for c, d in imports.schema.items() if d.is_nested()]
+    if args.out and args.out.suffix.lower() == ".csv" and nested:
+        raise ScenarioError(
+            f"--out {args.out}: CSV cannot hold the nested column(s) {shorten(nested)}; "
+            "write .parquet or .xlsx"
+        )
+    if args.out and args.out.suffix.lower() == ".xlsx" and imports.height > _EXCEL_ROWS:
+        raise ScenarioError(
+            f"--out {args.out}: an Excel sheet holds {_EXCEL_ROWS:,} rows, this run has "
+            f"{imports.height:,}; write .csv or .parquet"
+        )
     try:
         # A progress bar on a terminal for large files; nothing when output is piped.
         show = None if imports.height >= _BIG else False
         with Stages(["compute"], desc="cbam run", enabled=show):
             fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
-        csv = path.suffix.lower() != ".parquet"
-        problems = [replace(p, rows=tuple(int(positions[r]) for r in p.rows)) for p in exc.problems]
-        raise CbamInputError(
-            problems,
-            source=str(path),
-            row_offset=2 if csv else 0,
-            row_label="line" if csv else "row",
-            hint="pass --on-error flag",
-        ) from None
-    by = [c for c in args.by.split(",") if c] if args.by else []
-    unknown = [c for c in by if c not in fees.columns]
-    if unknown:
-        raise ScenarioError(f"--by: unknown columns {unknown} (available: {fees.columns})")
+        raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
 
     rules = (
         f"the {scenario.rules_year} rules applied to every row (rules_year)"
@@ -137,7 +326,7 @@ def _run(args: argparse.Namespace) -> int:
         if price is not None:
             print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
     summary = summarise(fees, by=by)
-    shown = summary.head(args.top) if args.top else summary
+    shown = summary.head(args.top) if args.top and summary.height > args.top else summary
     columns = [
         *by,
         "quantity_t",
@@ -170,13 +359,16 @@ def _run(args: argparse.Namespace) -> int:
         .agg(pl.len().alias("rows"), pl.col("embedded_t").sum())
         .sort("intensity_source")
     )
-    layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows())
+    layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows()) or "none"
     print(f"Intensity from: {layers}")
     _print_forgone(fees)
     de_minimis = fees.filter(pl.col("de_minimis").is_not_null()).group_by("de_minimis").len()
     print(
         "De minimis: "
-        + ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
+        + (
+            ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
+            or "none"
+        )
     )
     reasons = (
         fees.filter(pl.col("exempt"))
@@ -186,23 +378,56 @@ def _run(args: argparse.Namespace) -> int:
     )
     if reasons.height:
         print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
-    if args.recycling is not None:
-        _print_recycling(fees, scenario, args.recycling or None, args.top)
+    if plan is not None:
+        _print_recycling(fees, scenario, plan, args.top)
     if args.out:
-        _write(fees, Path(args.out))
-        print(f"Row-level results written to {args.out}")
+        _write(fees, _totals_table(fees, summary, by, columns), args.out)
+        sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
+        print(f"Row-level results written to {args.out}{sheets}")
     return 0
 
 
-def _print_recycling(fees: pl.DataFrame, scenario: Scenario, plan: str | None, top: int) -> None:
+def _totals_table(
+    fees: pl.DataFrame, summary: pl.DataFrame, by: list[str], columns: list[str]
+) -> pl.DataFrame:
+    """Every group's totals as printed (all groups, not only ``--top``), then the grand total.
+
+    The grand total's first ``by`` cell reads ``total`` where it holds text; the others are
+    empty.
+    """
+    groups = summary.select(columns)
+    if not by:
+        return groups
+
+    def label(column: str) -> pl.Expr:
+        text = column == by[0] and groups.schema[column] == pl.String
+        return pl.lit("total" if text else None).cast(groups.schema[column]).alias(column)
+
+    total = summarise(fees, by=[]).select(
+        label(c) if c in by else pl.col(c) for c in columns
+    )
+    return pl.concat([groups, total], how="vertical_relaxed")
+
+
+def _print_recycling(
+    fees: pl.DataFrame, scenario: Scenario, plan: RecyclingPlan, top: int
+) -> None:
     """Where the revenue goes under the scenario's (or the named) recycling plan."""
-    result = recycle(fees, scenario, plan=plan)
+    # Rows flagged by --on-error flag have no fee: they stay out of the revenue, as out of
+    # the totals.
+    computed = fees.filter(pl.col("input_error").is_null())
+    result = recycle(computed, scenario, plan=plan)
     p = result.plan
     print(
         f"\nRevenue recycling: plan '{p.name}' ({p.status})"
         + (f": {p.description}" if p.description else "")
         + "\n"
         f"Revenue: EUR {result.total_eur:,.2f}, allocated to the cent"
+        + (
+            f" ({fees.height - computed.height:,} flagged rows left out)"
+            if computed.height < fees.height
+            else ""
+        )
     )
     _print_table(result.pools.select("allocation", "pool", "rule", "recipients", "amount_eur"))
     for title, frame, columns in (
@@ -217,9 +442,9 @@ def _print_recycling(fees: pl.DataFrame, scenario: Scenario, plan: str | None, t
             ["origin", "paid_eur", "received_eur", "net_eur"],
         ),
     ):
-        shown = f"top {top} of {frame.height}" if top and frame.height > top else "all"
-        print(f"\n{title} (EUR; {shown})")
-        _print_table((frame.head(top) if top else frame).select(columns))
+        cut = bool(top) and frame.height > top
+        print(f"\n{title} (EUR; {f'top {top} of {frame.height}' if cut else 'all'})")
+        _print_table((frame.head(top) if cut else frame).select(columns))
 
 
 def _print_forgone(fees: pl.DataFrame) -> None:
@@ -249,8 +474,6 @@ def _check(args: argparse.Namespace) -> int:
         from cbam.testing import check_scenario
     except ImportError:
         raise ScenarioError("cbam check needs hypothesis: pip install 'cbam[testing]'") from None
-    if args.examples < 1:
-        raise ScenarioError("--examples must be at least 1")
     report = check_scenario(args.scenario, max_examples=args.examples)
     print(
         f"cbam check: scenario '{report.scenario}', {args.examples} generated panels per property"
@@ -272,8 +495,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    overrides = {"rules_year": args.rules_year} if args.rules_year else None
-    scenarios = [load_scenario(name, overrides=overrides) for name in args.scenarios]
+    if len(args.scenarios) < 2:
+        raise ScenarioError("compare needs two or more scenarios")
+    scenarios = [_load(name, args.rules_year) for name in args.scenarios]
     if not args.imports:
         # The bundled imports predate the rules: each scenario applies its own first year,
         # unless --rules-year says otherwise.
@@ -283,22 +507,12 @@ def _compare(args: argparse.Namespace) -> int:
             else load_scenario(name, overrides={"rules_year": s.rules_years[0]})
             for name, s in zip(args.scenarios, scenarios, strict=True)
         ]
-    path = Path(args.imports) if args.imports else bundled_imports()
-    imports = read_imports(path)
-    if args.year:
-        imports = imports.filter(imports["year"].is_in([int(y) for y in args.year.split(",")]))
-    by = [c for c in args.by.split(",") if c]
+    path, imports, positions = _read(args)
+    by = grouping(args.by, result_columns(imports.columns), what="--by")
     try:
         table = compare(imports, scenarios, by=by, currency=args.currency)
     except CbamInputError as exc:
-        csv = path.suffix.lower() != ".parquet"
-        raise CbamInputError(
-            exc.problems,
-            source=str(path),
-            row_offset=2 if csv else 0,
-            row_label="line" if csv else "row",
-            hint="check the file with cbam run --on-error flag",
-        ) from None
+        raise _in_file(exc, path, positions, args.format, _COMPARE_HINT) from None
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
     for s in scenarios:
         rules = f"{s.rules_year} rules" if s.rules_year else "each row's own year"
@@ -307,13 +521,16 @@ def _compare(args: argparse.Namespace) -> int:
         for note in design.notes if design is not None else []:
             print(f"    assumed: {note}")
     shown = table.head(args.top) if args.top and table.height > args.top else table
+    currency = args.currency.strip().upper()
     scope = f"top {args.top} of {table.height}" if shown.height < table.height else "all"
     base = scenarios[0].name
-    print(f"\nFees by {', '.join(by)} ({args.currency}; {scope}; differences from {base})")
+    grouped = f"by {', '.join(by)}" if by else "in total"
+    print(f"\nFees {grouped} ({currency}; {scope}; differences from {base})")
     _print_table(shown)
-    totals = table.select(pl.exclude(by).sum())
-    print(f"\nTotals ({args.currency})")
-    _print_table(totals)
+    if by:  # without groups the table above is the total already
+        totals = table.select(pl.exclude(by).sum())
+        print(f"\nTotals ({currency})")
+        _print_table(totals)
     return 0
 
 
@@ -330,17 +547,25 @@ def _scenarios(_: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cbam`` command."""
-    parser = argparse.ArgumentParser(prog="cbam", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="cbam", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"cbam {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="compute fees for an import file and print totals")
     run.add_argument("--scenario", default="eu-cbam", help="bundled name or YAML path")
     run.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
-    run.add_argument("--out", help="write row-level results to this .csv or .parquet file")
-    run.add_argument("--by", default="origin,sector", help="grouping columns, comma-separated")
-    run.add_argument("--rules-year", type=int, help="apply this year's rules to every row")
-    run.add_argument("--year", help="keep only these import years, comma-separated")
-    run.add_argument("--top", type=int, default=0, help="print only the N largest groups")
+    run.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
+    run.add_argument(
+        "--out",
+        type=out_file,
+        help="write row-level results to this .csv, .parquet or .xlsx file (Excel: sheets "
+        "'rows' and 'totals')",
+    )
+    run.add_argument(
+        "--by", type=columns, default="origin,sector", help="grouping columns, comma-separated"
+    )
+    run.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    run.add_argument("--year", type=years, help="keep only these import years, comma-separated")
+    run.add_argument("--top", type=count, default=0, help="print only the N largest groups")
     run.add_argument(
         "--on-error",
         choices=["raise", "flag"],
@@ -358,16 +583,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     check = sub.add_parser("check", help="run the invariant catalogue against a scenario")
     check.add_argument("scenario", help="bundled name or YAML path")
-    check.add_argument("--examples", type=int, default=25, help="generated panels per property")
+    check.add_argument(
+        "--examples", type=examples, default=25, help="generated panels per property"
+    )
     check.set_defaults(handler=_check)
     comp = sub.add_parser("compare", help="several scenarios side by side in one currency")
     comp.add_argument("scenarios", nargs="+", help="two or more bundled names or YAML paths")
     comp.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
-    comp.add_argument("--by", default="origin", help="grouping columns, comma-separated")
+    comp.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
+    comp.add_argument(
+        "--by", type=columns, default="origin", help="grouping columns, comma-separated"
+    )
     comp.add_argument("--currency", default="EUR", help="currency of every amount (default EUR)")
-    comp.add_argument("--rules-year", type=int, help="apply this year's rules to every row")
-    comp.add_argument("--year", help="keep only these import years, comma-separated")
-    comp.add_argument("--top", type=int, default=0, help="print only the N largest groups")
+    comp.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    comp.add_argument("--year", type=years, help="keep only these import years, comma-separated")
+    comp.add_argument("--top", type=count, default=0, help="print only the N largest groups")
     comp.set_defaults(handler=_compare)
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios and regimes")
     scenarios.set_defaults(handler=_scenarios)
@@ -375,8 +605,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``cbam`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``cbam`` command; returns the exit status.
+
+    A user's error (a bad option, file, scenario or row) is one ``cbam: error: ...`` message on
+    standard error and exit status 2, never a traceback.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option argparse refused
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         status: int = args.handler(args)
     except (CbamInputError, ScenarioError) as exc:
@@ -386,6 +623,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # a file the system refuses (permissions, a full disk, ...)
+        print(f"cbam: error: {shorten(exc, 400)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C: stop without a traceback, with the shell's status
+        print("cbam: interrupted", file=sys.stderr)
+        return 130
     return status
 
 

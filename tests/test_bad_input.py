@@ -202,20 +202,33 @@ ROW_CASES = [
     ),
     Case(
         "cement-direct-only",
-        _row(cn_code="25231000", see_direct=0.8),
+        _row(cn_code="25231000", see_direct=0.8, route="A"),
         "see_indirect",
-        "missing: cement and fertilisers count indirect emissions",
+        "missing: this good counts indirect emissions",
         "25231000",
     ),
     Case(
         "fertiliser-direct-only",
         _row(cn_code="3102 10 90", see_direct=1.2),
         "see_indirect",
-        "missing: cement and fertilisers count indirect emissions",
+        "missing: this good counts indirect emissions",
         "3102 10 90",
     ),
-    Case("see-direct-negative", _row(see_direct=-0.5), "see_direct", "negative", "-0.5"),
-    Case("see-direct-nan", _row(see_direct=math.nan), "see_direct", "not a finite number", "NaN"),
+    # Actual values name their route (C: blast furnace, the default value's route).
+    Case(
+        "see-direct-negative",
+        _row(see_direct=-0.5, route="C"),
+        "see_direct",
+        "negative",
+        "-0.5",
+    ),
+    Case(
+        "see-direct-nan",
+        _row(see_direct=math.nan, route="C"),
+        "see_direct",
+        "not a finite number",
+        "NaN",
+    ),
     Case(
         "clinker-above-one",
         _row(cn_code="25232900", clinker_share=1.5),
@@ -279,7 +292,8 @@ def test_bad_row_raises_one_problem_naming_column_value_and_row(case: Case) -> N
     assert problem.rows == (BAD_AT,)
     assert problem.values == (case.shown,)
     assert f"column '{case.column}': {case.message}" in str(exc)
-    assert f"row {BAD_AT} ({case.shown})" in str(exc)
+    # Messages count rows from 1; InputProblem.rows holds 0-based positions.
+    assert f"row {BAD_AT + 1} ({case.shown})" in str(exc)
 
 
 @pytest.mark.parametrize("case", _params([c for c in ROW_CASES if not c.marks]))
@@ -294,7 +308,7 @@ def test_quarter_out_of_range_is_reported(quarter: int) -> None:
     quarter_problems = [p for p in exc.problems if p.column == "quarter"]
     assert len(quarter_problems) == 1
     assert quarter_problems[0].rows == (BAD_AT,)
-    assert f"column 'quarter': must be 1, 2, 3 or 4: row {BAD_AT} ({quarter})" in str(exc)
+    assert f"column 'quarter': must be 1, 2, 3 or 4: row {BAD_AT + 1} ({quarter})" in str(exc)
 
 
 def test_retired_urea_code_resolves_through_its_successors() -> None:
@@ -329,7 +343,8 @@ def test_error_names_the_first_offending_rows_and_counts_the_rest() -> None:
     assert problem.count == len(bad_rows)
     assert problem.rows == tuple(bad_rows[:5])
     assert problem.values == ("XYZ",) * 5
-    assert "row 1 (XYZ), row 3 (XYZ), row 4 (XYZ), row 6 (XYZ), row 8 (XYZ) and 2 more" in str(exc)
+    # 0-based positions 1, 3, 4, 6, 8 are rows 2, 4, 5, 7, 9 of a 1-based message.
+    assert "row 2 (XYZ), row 4 (XYZ), row 5 (XYZ), row 7 (XYZ), row 9 (XYZ) and 2 more" in str(exc)
 
 
 def test_problems_count_distinct_kinds_of_fault() -> None:

@@ -133,7 +133,7 @@ def test_bad_price_on_a_row_names_the_input_value() -> None:
         }
     )
     with pytest.raises(
-        cbam.CbamInputError, match=r"'carbon_price_paid_eur_per_t': negative: row 0 \(-5.0\)"
+        cbam.CbamInputError, match=r"'carbon_price_paid_eur_per_t': negative: row 1 \(-5.0\)"
     ):
         cbam.compute(rows, PRICED)
 

@@ -158,11 +158,11 @@ def test_grey_clinker_is_the_default_variant_and_says_so() -> None:
 
 def test_white_clinker_by_route_with_dash_fallback() -> None:
     # [2621] Albania white clinker shows '-': Other countries white clinker 1.507 (2026);
-    # [2620] column B route B 0.859.
+    # [2620] column B route B 0.859: the route the Other-countries white clinker row names.
     out = one(origin="ALB", cn_code="25231000", route="B")
     assert out["intensity_source"] == "default:other-countries"
     assert out["see_t_per_t"] == pytest.approx(1.507)
-    assert (out["benchmark_route"], out["benchmark_route_source"]) == ("B", "row")
+    assert (out["benchmark_route"], out["benchmark_route_source"]) == ("B", "default value")
     assert out["free_allocation_t"] == pytest.approx(85.9 * 0.975)
 
 
@@ -207,18 +207,54 @@ def test_actual_values_cement_count_indirect_and_use_column_a() -> None:
 
 def test_actual_values_steel_count_direct_only() -> None:
     # [956] Art. 7: only direct emissions for iron and steel; [2620] column A route C 0.188.
-    out = one(origin="TUR", cn_code="72071111", see_direct=1.5, see_indirect=0.3)
+    out = one(origin="TUR", cn_code="72071111", route="C", see_direct=1.5, see_indirect=0.3)
     assert out["see_t_per_t"] == pytest.approx(1.5)
     assert out["benchmark_t_per_t"] == pytest.approx(0.188)
     assert out["certificates"] == pytest.approx(150 - 18.8 * 0.975)
 
 
-def test_row_route_overrides_the_default_route() -> None:
-    # [2620] 7207 11 11 column B route E (scrap-EAF) 0.066.
+def test_default_value_route_decides_the_benchmark_whatever_the_row_route() -> None:
+    # [2621] TUR 7207 11 11 names route C in "underlying production route determining CBAM
+    # BM": with the default value, [2620] column B route C 1.364, not E (0.066), as [WE].
     out = one(origin="TUR", cn_code="72071111", route="E")
     assert out["see_t_per_t"] == pytest.approx(2.541)
+    assert (out["benchmark_route"], out["benchmark_route_source"]) == ("C", "default value")
+    assert out["benchmark_t_per_t"] == pytest.approx(1.364)
+    assert out["fee_eur"] == pytest.approx(9688.80)
+
+
+@pytest.mark.parametrize("route", [None, "C", "E", "F", "J"])
+def test_uzbekistan_sections_pay_the_same_whatever_the_row_route(route: str | None) -> None:
+    # [2621] UZB 7216 = 3.852 (2027), route E; [2620] 7216 32 91 column B route E 0.066;
+    # [DIR] 0.95: (385.2 - 6.6 x 0.95) x 80 = 30,314.40 with or without a row route.
+    out = one(origin="UZB", cn_code="72163291", year=2027, route=route)
+    assert (out["benchmark_route"], out["benchmark_route_source"]) == ("E", "default value")
+    assert out["fee_eur"] == pytest.approx((385.2 - 6.6 * 0.95) * 80)
+
+
+def test_row_route_decides_with_actual_values() -> None:
+    # [2620] 7207 11 11 column A route E (scrap-EAF) 0.065: actual values use the row's route.
+    out = one(origin="TUR", cn_code="72071111", route="E", see_direct=1.5)
     assert (out["benchmark_route"], out["benchmark_route_source"]) == ("E", "row")
-    assert out["benchmark_t_per_t"] == pytest.approx(0.066)
+    assert out["benchmark_t_per_t"] == pytest.approx(0.065)
+    assert out["certificates"] == pytest.approx(150 - 6.5 * 0.975)
+
+
+def test_row_route_decides_where_the_default_value_names_none() -> None:
+    # [2621] CHN 7227 (bars and rods of other alloy steel) names no route; [2620] 7227 20 00
+    # column B 2026-27 lists F 1.613, G 0.788, H 0.446, J 0.986. Without a row route the
+    # sector's preference (C, then F) gives F; with route H the row's route decides.
+    plain = one(origin="CHN", cn_code="72272000")
+    assert (plain["benchmark_route"], plain["benchmark_route_source"]) == (
+        "F",
+        "assumed (sector preference)",
+    )
+    assert plain["benchmark_t_per_t"] == pytest.approx(1.613)
+    routed = one(origin="CHN", cn_code="72272000", route="H")
+    assert routed["benchmark_route"] == "H"
+    assert routed["benchmark_route_source"] == "row (default value names no route)"
+    assert routed["benchmark_t_per_t"] == pytest.approx(0.446)
+    assert routed["see_t_per_t"] == plain["see_t_per_t"]
 
 
 def test_low_alloy_route_resolves_to_its_carbon_steel_twin() -> None:
@@ -236,8 +272,12 @@ def test_aluminium_route_from_default_and_from_row() -> None:
     out = one(origin="MOZ", cn_code="76011010")
     assert out["see_t_per_t"] == pytest.approx(3.518)
     assert out["benchmark_t_per_t"] == pytest.approx(1.423)
+    # With the default value its route K decides, whatever the row says; with actual values
+    # the row's route L does (column A).
     secondary = one(origin="MOZ", cn_code="76011010", route="L")
-    assert secondary["benchmark_t_per_t"] == pytest.approx(0.091)
+    assert secondary["benchmark_t_per_t"] == pytest.approx(1.423)
+    actual = one(origin="MOZ", cn_code="76011010", route="L", see_direct=0.5)
+    assert (actual["benchmark_column"], actual["benchmark_route"]) == ("A", "L")
 
 
 def test_electricity_with_actual_values_has_no_free_allocation() -> None:
@@ -378,7 +418,7 @@ def test_bundled_trade_keeps_every_row_in_order() -> None:
 def test_certificates_never_negative_when_adjustment_exceeds_emissions() -> None:
     # Certificates = max(0, ...) per row (policy-facts.md section 9: floor per good is the
     # reading adopted). Actual 0.1 t/t: embedded 10 t < adjustment 18.33 t ([2620] A route C).
-    out = one(origin="TUR", cn_code="72071111", see_direct=0.1)
+    out = one(origin="TUR", cn_code="72071111", route="C", see_direct=0.1)
     assert out["embedded_t"] == pytest.approx(10.0)
     assert out["free_allocation_t"] == pytest.approx(18.8 * 0.975)
     assert out["certificates"] == 0.0 and out["fee_eur"] == 0.0
@@ -397,7 +437,9 @@ def test_cross_sectoral_correction_factor_scales_the_adjustment() -> None:
 def test_actual_values_add_the_precursors_benchmark_from_the_row() -> None:
     # [2620]: with actual values the good's own column-A benchmark (7207 11 11 route C: 0.188)
     # applies, and each precursor's benchmark is added per tonne of good: here 1.2 t/t.
-    out = one(origin="TUR", cn_code="72071111", see_direct=2.0, precursor_benchmark_t_per_t=1.2)
+    out = one(
+        origin="TUR", cn_code="72071111", route="C", see_direct=2.0, precursor_benchmark_t_per_t=1.2
+    )
     assert out["benchmark_t_per_t"] == pytest.approx(0.188 + 1.2)
     assert out["free_allocation_t"] == pytest.approx(100 * 1.388 * 0.975)
 
@@ -408,7 +450,7 @@ def test_scenario_can_read_actual_values_as_cumulative_with_column_b() -> None:
     scenario = cbam.load_scenario(
         "eu-cbam", overrides={"certificate_price_eur": 80, "actual_values_benchmark": "B"}
     )
-    out = one(origin="TUR", cn_code="72071111", see_direct=2.0, scenario=scenario)
+    out = one(origin="TUR", cn_code="72071111", route="C", see_direct=2.0, scenario=scenario)
     assert out["benchmark_column"] == "B" and out["benchmark_t_per_t"] == pytest.approx(1.364)
     assert out["certificates"] == pytest.approx(200 - 132.99)
 
@@ -438,3 +480,95 @@ def test_overflowing_quantity_is_an_error_not_an_infinite_fee() -> None:
     )
     with pytest.raises(cbam.CbamInputError, match="too large: the fee is not a finite number"):
         cbam.compute(rows, PRICE_80)
+
+
+def test_actual_values_without_a_route_name_the_routes_to_choose_from() -> None:
+    # [2620] 7207 11 11 column A: C 0.188, D 0.065, E 0.065: with actual values no benchmark
+    # is defined without the row's route.
+    rows = pl.DataFrame(
+        [
+            {"year": 2026, "origin": "TUR", "cn_code": "72071111", "quantity_t": 10.0},
+            {
+                "year": 2026,
+                "origin": "TUR",
+                "cn_code": "7207 11 11",
+                "quantity_t": 10.0,
+                "see_direct": 1.5,
+            },
+        ]
+    )
+    with pytest.raises(cbam.CbamInputError, match=r"column 'route'.*row 2 .*routes: C, D, E"):
+        cbam.compute(rows, PRICE_80)
+    flagged = cbam.compute(rows, PRICE_80, on_error="flag")
+    assert flagged["input_error"][0] is None and flagged["fee_eur"][0] is not None
+    assert flagged["input_error"][1].startswith("route: missing: with actual values")
+    assert flagged["fee_eur"][1] is None
+
+
+def test_actual_values_without_a_route_where_the_benchmark_is_route_free() -> None:
+    # [2620] 7216 32 91 column A has one route-free value 0.038: no route needed.
+    out = one(origin="UZB", cn_code="72163291", see_direct=1.0)
+    assert (out["benchmark_t_per_t"], out["benchmark_route_source"]) == (0.038, "route-free")
+
+
+def test_scenario_option_assumes_the_default_value_route_for_actual_values() -> None:
+    # actual_values_route_from_default: TUR 7207 11 11 names C ([2621]), so column A route C
+    # 0.188 ([2620]), labelled as an assumption.
+    scenario = cbam.load_scenario(
+        "eu-cbam",
+        overrides={"certificate_price_eur": 80, "actual_values_route_from_default": True},
+    )
+    out = one(origin="TUR", cn_code="72071111", see_direct=1.5, scenario=scenario)
+    assert (out["benchmark_route"], out["benchmark_t_per_t"]) == ("C", 0.188)
+    assert out["benchmark_route_source"] == "assumed (default-value route for actual values)"
+    assert out["certificates"] == pytest.approx(150 - 18.8 * 0.975)
+    with pytest.raises(ValueError, match="actual_values_route_from_default apply to the eu-cbam"):
+        cbam.load_scenario("uk-cbam", overrides={"actual_values_route_from_default": True})
+
+
+def test_route_outside_the_sector_is_an_error_with_default_values_too() -> None:
+    # rates/eu/sectors.yaml: iron and steel routes C-J; K (primary aluminium) is not one.
+    rows = pl.DataFrame(
+        [{"year": 2026, "origin": "TUR", "cn_code": "72071111", "quantity_t": 1.0, "route": "K"}]
+    )
+    with pytest.raises(cbam.CbamInputError, match="not a production route of this good's sector"):
+        cbam.compute(rows, PRICE_80)
+    flagged = cbam.compute(rows, PRICE_80, on_error="flag")
+    assert flagged["fee_eur"][0] is None
+    assert "not a production route" in flagged["input_error"][0]
+
+
+def test_agglomerated_iron_ore_counts_indirect_emissions_with_actual_values() -> None:
+    # [956] Annex II does not list 2601 12 00 (rates/eu/sectors.yaml, indirect_also): direct
+    # 0.07 + indirect 0.02 = 0.09 t/t ([2621] AUS publishes 0.070 + 0.020 likewise); [2620]
+    # column A 0.086: (9 - 8.6 x 0.975) x 80 = 49.20.
+    out = one(origin="AUS", cn_code="26011200", see_direct=0.07, see_indirect=0.02)
+    assert out["see_t_per_t"] == pytest.approx(0.09)
+    assert out["fee_eur"] == pytest.approx((9.0 - 8.6 * 0.975) * 80)
+    rows = pl.DataFrame(
+        [
+            {
+                "year": 2026,
+                "origin": "AUS",
+                "cn_code": "26011200",
+                "quantity_t": 100.0,
+                "see_direct": 0.07,
+            }
+        ]
+    )
+    with pytest.raises(cbam.CbamInputError, match=r"see_indirect.*2601 12 00"):
+        cbam.compute(rows, PRICE_80)
+    # Steel proper still counts direct emissions only (Annex II lists chapter 72).
+    steel = one(origin="TUR", cn_code="72071111", route="C", see_direct=1.5, see_indirect=0.3)
+    assert steel["see_t_per_t"] == pytest.approx(1.5)
+
+
+def test_aggregate_code_with_a_row_route_uses_it_only_below_unnamed_defaults() -> None:
+    # TUR 7216 names route C ([2621]), so a row route E leaves 7216 unchanged; chapter 72 of
+    # Türkiye has headings that name none (7227, 7229): there the row's route enters the mean.
+    assert one(origin="TUR", cn_code="7216", route="E")["fee_eur"] == pytest.approx(
+        one(origin="TUR", cn_code="7216")["fee_eur"]
+    )
+    plain, routed = one(origin="TUR", cn_code="72"), one(origin="TUR", cn_code="72", route="E")
+    assert routed["benchmark_route_source"] == plain["benchmark_route_source"] == "aggregate"
+    assert routed["benchmark_t_per_t"] < plain["benchmark_t_per_t"]  # scrap-EAF below BF-BOF

@@ -254,3 +254,60 @@ def test_membership_judged_in_the_import_year_or_the_rules_year() -> None:
     assert one(by_import, **row)["exempt"] is True
     by_rules = scenario("eu-cbam-ldc-exempt", rules_year=2026, exemption_status_year="rules")
     assert one(by_rules, **row)["exempt"] is False
+
+
+# Thresholds decided exactly (rates/eu/exact_sums.yaml): sums in whole grams, compared exactly.
+SHIPMENTS = [1.218, 6.326, 8.124, 2.578, 31.754]  # 50.000 t, whose float sum depends on order
+
+
+@pytest.mark.parametrize(
+    "order",
+    [(0, 1, 2, 3, 4), (0, 1, 2, 4, 3), (4, 3, 2, 1, 0), (0, 1, 3, 4, 2), (2, 0, 4, 1, 3)],
+)
+def test_de_minimis_at_exactly_50_t_is_exempt_in_every_order(order: tuple[int, ...]) -> None:
+    # Art. 2(3a) of Reg. 2023/956 (Reg. 2025/2083): exempt where the annual mass "does not
+    # exceed" 50 t. 1.218 + 6.326 + 8.124 + 2.578 + 31.754 = 50.000 t exactly; summed as
+    # floats, (0, 1, 3, 4, 2) gives 50.00000000000001 and made the importer liable
+    # (EUR 4,559.79 at the 2026 price).
+    panel = rows(
+        *(
+            {"importer": "A", "origin": "TUR", "cn_code": "72071111", "quantity_t": SHIPMENTS[i]}
+            for i in order
+        )
+    )
+    assert sum(panel["quantity_t"].to_list()) == pytest.approx(50.0)
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert out["importer_annual_t"].to_list() == [50.0] * 5
+    assert set(out["de_minimis"].cast(pl.String)) == {"exempt (importer at or below threshold)"}
+    assert out["fee_eur"].sum() == 0.0
+
+
+def test_de_minimis_one_gram_above_50_t_is_liable() -> None:
+    # 50.000001 t exceeds 50 t: the whole year is liable (Art. 2(3a)), TUR 7207 11 11 at EUR 80:
+    # (2.541 - 1.364 x 0.975) x 50.000001 x 80 per [WE] in test_eu_golden.py.
+    panel = rows(
+        *(
+            {"importer": "A", "origin": "TUR", "cn_code": "72071111", "quantity_t": q}
+            for q in [*SHIPMENTS[:4], 31.754001]
+        )
+    )
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert set(out["de_minimis"].cast(pl.String)) == {"liable (importer above threshold)"}
+    assert out["fee_eur"].sum() == pytest.approx((2.541 - 1.364 * 0.975) * 50.000001 * 80)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_import_share_exactly_at_the_threshold_is_not_below_it(reverse: bool) -> None:
+    # max_import_share 0.1: exempt only while the share is below 10 %. Mozambique ships
+    # 0.1 t x 30 = 3 t of 30 t in all (CHN 27 t): a share of exactly 0.1, not below it, in any
+    # order (as floats, 30 x 0.1 summed is 3.0000000000000013 t); 1 g less is below it.
+    s = scenario("eu-cbam", exemptions=[{"group": "ldc", "max_import_share": 0.1}])
+    moz = [{**MOZ_ALU, "quantity_t": 0.1} for _ in range(30)]
+    chn = [{"origin": "CHN", "cn_code": "76011010", "quantity_t": 27.0}]
+    panel = rows(*moz, *chn)
+    panel = panel.reverse() if reverse else panel
+    out = cbam.compute(panel, s).filter(pl.col("origin") == "MOZ")
+    assert out["origin_import_share"].to_list() == pytest.approx([0.1] * 30, rel=1e-15)
+    assert not out["exempt"].any()
+    less = rows(*moz[:-1], {**MOZ_ALU, "quantity_t": 0.099999}, *chn)
+    assert cbam.compute(less, s).filter(pl.col("origin") == "MOZ")["exempt"].all()

@@ -184,11 +184,12 @@ def test_actual_value_threshold_hand_derived() -> None:
 def test_actual_values_just_below_the_threshold_beat_the_defaults() -> None:
     fees = cbam.compute(_rows(), S80)
     x = cbam.actual_value_threshold(fees, S80)["actual_see_threshold_t_per_t"].item()
-    below = cbam.compute(_rows(see_direct=[x - 0.01]), S80)["fee_eur"].item()
-    above = cbam.compute(_rows(see_direct=[x + 0.01]), S80)["fee_eur"].item()
+    # Actual values name their route: C, the route of TUR 7207 11 11's default value.
+    below = cbam.compute(_rows(see_direct=[x - 0.01], route=["C"]), S80)["fee_eur"].item()
+    above = cbam.compute(_rows(see_direct=[x + 0.01], route=["C"]), S80)["fee_eur"].item()
     assert below < FEE < above
     # At x* itself the two fees are equal.
-    at = cbam.compute(_rows(see_direct=[x]), S80)["fee_eur"].item()
+    at = cbam.compute(_rows(see_direct=[x], route=["C"]), S80)["fee_eur"].item()
     assert at == pytest.approx(FEE)
 
 

@@ -19,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_there_are_notebooks() -> None:
-    assert len(PATHS) >= 4
+    assert len(PATHS) >= 5
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])

@@ -423,8 +423,9 @@ def test_flagged_and_negative_fees_are_refused() -> None:
     with pytest.raises(cbam.CbamInputError) as info:
         cbam.recycle(bad, "eu-cbam-own-resources")
     text = str(info.value)
-    assert "column 'fee_eur': null" in text and "row 1" in text
-    assert "column 'fee_eur': negative: row 2 (-2.0)" in text
+    assert "column 'fee_eur': null" in text and "row 2" in text  # rows count from 1
+    assert "column 'fee_eur': negative: row 3 (-2.0)" in text
+    assert "to keep and flag such rows" not in text  # recycle has no lenient mode to offer
     with pytest.raises(cbam.CbamInputError, match="column 'fee_eur': missing column"):
         cbam.recycle(pl.DataFrame({"origin": ["TUR"]}), "eu-cbam-own-resources")
 

@@ -404,3 +404,31 @@ def test_the_readme_python_example_runs() -> None:
     assert fees["fee_eur"][0] == pytest.approx(9_688.80)
     table = cbam.compare(namespace["imports"], namespace["designs"], currency="USD")  # type: ignore[arg-type]
     assert table.height == 3
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_uk_threshold_at_exactly_gbp_50000_is_exempt_in_any_order(reverse: bool) -> None:
+    # GBP 50,000 threshold (rates/regimes/uk-cbam.yaml): at or below it nothing is owed. Ten
+    # shipments of GBP 0.10 plus GBP 49,999 are GBP 50,000.00 exactly in whole pence
+    # (rates/eu/exact_sums.yaml), whatever the order and the EUR-to-GBP conversion; a penny
+    # more is liable.
+    gbp = [0.1] * 10 + [49_999.0]
+    panel = rows(
+        year=[2027] * 11,
+        origin=["TUR"] * 11,
+        cn_code=["72071111"] * 11,
+        quantity_t=[1.0] * 11,
+        value_eur=[v * GBP for v in gbp],
+        importer=["a"] * 11,
+    )
+    panel = panel.reverse() if reverse else panel
+    out = cbam.compute(panel, "uk-cbam")
+    assert set(out["de_minimis"].cast(pl.String)) == {"exempt (importer at or below threshold)"}
+    more = panel.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.col("value_eur") + 0.01 * GBP)
+        .otherwise(pl.col("value_eur"))
+        .alias("value_eur")
+    )
+    liable = cbam.compute(more, "uk-cbam")
+    assert set(liable["de_minimis"].cast(pl.String)) == {"liable (importer above threshold)"}

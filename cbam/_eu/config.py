@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cbam._errors import ScenarioError
 from cbam._parameters import DatedParameter, Reference, float_parameter, validate_file
@@ -70,8 +70,20 @@ class ClinkerShareFile(BaseModel):
     default_variant: dict[str, SourcedLabel]
 
 
+class CodeList(BaseModel):
+    """CN8 codes singled out by a rule, with its source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    codes: list[str] = Field(min_length=1)
+    reference: Reference
+
+
 class SectorRules(BaseModel):
-    """Emission scope and route rules of one sector."""
+    """Emission scope and route rules of one sector.
+
+    ``indirect_also``: the sector's Annex I codes whose indirect emissions count although the
+    sector's ``emissions`` are direct only (goods not listed in Annex II of Reg. 2023/956).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     emissions: Literal["direct", "direct_and_indirect"]
@@ -79,6 +91,7 @@ class SectorRules(BaseModel):
     route_preference: list[str]
     routes: list[str] = Field(default_factory=list)
     free_allocation: bool = True
+    indirect_also: CodeList | None = None
 
 
 class SectorsFile(BaseModel):
@@ -205,5 +218,35 @@ def de_minimis() -> DeMinimisFile:
     """The de minimis threshold by year and the sectors it never exempts."""
     result: DeMinimisFile = validate_file(
         DeMinimisFile, data_dir("rates") / "eu" / "de_minimis.yaml"
+    )
+    return result
+
+
+class ExactSumsFile(BaseModel):
+    """``rates/eu/exact_sums.yaml``: the precision at which threshold sums are taken exactly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    unit: str
+    mass_decimals: int = Field(ge=0, le=9)
+    value_decimals: int = Field(ge=0, le=6)
+    share_decimals: int = Field(ge=0, le=9)
+    row_cap: float = Field(gt=0)
+    reference: Reference
+
+    @model_validator(mode="after")
+    def _fits_int128(self) -> ExactSumsFile:
+        # A row is at most 1e18 units, so ten billion rows times a share denominator of 1e9
+        # stay below the Int128 limit (1.7e38).
+        if self.row_cap * 10 ** max(self.mass_decimals, self.value_decimals) > 1e18:
+            raise ValueError("row_cap x 10^decimals must not exceed 1e18 units")
+        return self
+
+
+@cache
+def exact_sums() -> ExactSumsFile:
+    """Decimals of mass, value and share in the sums that decide thresholds."""
+    result: ExactSumsFile = validate_file(
+        ExactSumsFile, data_dir("rates") / "eu" / "exact_sums.yaml"
     )
     return result

@@ -12,9 +12,11 @@ Resolution rules (each output row says which applied):
 * Default value: the origin's most specific listed heading (CN8, then CN6, then CN4); where the
   origin is not listed, or its heading shows '-', the same search in 'Other countries and
   territories'.
-* Benchmark route: the route asked for (the row's, else the default value's); else its twin for
-  the other steel grade (C/F, D/G, E/H); else the CN code's route-free benchmark; else the
-  sector's preferred route (``rates/eu/sectors.yaml``).
+* Benchmark route: the route asked for; else its twin for the other steel grade (C/F, D/G,
+  E/H); else the CN code's route-free benchmark; else the sector's preferred route
+  (``rates/eu/sectors.yaml``). With default values the route asked for is the default value's
+  (the tables' "underlying production route determining CBAM BM"), and the row's only where the
+  default value names none; with actual values it is the row's (``route_benchmarks``).
 * Aggregate codes (shorter than CN8): the simple mean, over the Annex I CN8 codes below the
   prefix, of the per-tonne-of-good values (cement headings scaled by their default clinker
   share); flagged ``default:aggregate`` unless every code resolved to the same heading.
@@ -48,15 +50,20 @@ INTENSITY_SOURCES = (
     "default:aggregate",
 )
 ROUTE_SOURCES = (
-    "row",
-    "default value",
+    "row",  # actual values: the row's route decides
+    "default value",  # default values: the route the default-value table names
+    "row (default value names no route)",  # default values whose table row names none
     "equivalent of row route",
     "equivalent of default-value route",
     "route-free",
     "assumed (sector preference)",
     "assumed (default variant)",
+    # Actual values without a route, under the scenario's actual_values_route_from_default.
+    "assumed (default-value route for actual values)",
     "aggregate",
 )
+ROW_ROUTE_FOR_DEFAULT = "row (default value names no route)"
+ASSUMED_ROUTE_FOR_ACTUAL = "assumed (default-value route for actual values)"
 
 
 SECTOR_ENUM = pl.Enum(SECTORS)
@@ -77,7 +84,12 @@ class Lookups:
         goods: ``cn_key`` -> sector, coverage and clinker facts (one row per code an input may use).
         intensity: (``dv_origin``, ``cn_key``, ``variant_key``) -> default values and the
             benchmarks at the default route.
-        route_benchmarks: (``cn_key``, ``route_key``) -> benchmarks when the row names a route.
+        route_benchmarks: (``cn_key``, ``route_key``) -> benchmarks when the row names a route
+            (actual values, or a default value that names no route).
+        aggregate_route_benchmarks: (``dv_origin``, ``cn_key``, ``variant_key``,
+            ``route_key``) -> benchmarks of an aggregate code with default values and a row
+            route, where some CN8 below names no route: the mean of each CN8's benchmark at its
+            default value's route, or at the row's where the default names none.
         dv_origins: Origins with their own rows in the default-value table.
 
     """
@@ -85,6 +97,7 @@ class Lookups:
     goods: pl.DataFrame
     intensity: pl.DataFrame
     route_benchmarks: pl.DataFrame
+    aggregate_route_benchmarks: pl.DataFrame
     dv_origins: frozenset[str]
 
 
@@ -331,6 +344,93 @@ def _under_keys(frame: pl.DataFrame, successors: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([*by_prefix, by_retired.rename({"retired": "cn_key"})], how="diagonal")
 
 
+def _indirect_keys(covered: pl.DataFrame, successors: pl.DataFrame) -> pl.DataFrame:
+    """``cn_key`` -> whether indirect emissions count for every CN8 below it.
+
+    Reg. 2023/956 Art. 7 and Annex II: a sector's scope (``rates/eu/sectors.yaml``), and the
+    codes a sector lists under ``indirect_also`` (2601 12 00, not in Annex II).
+    """
+    sectors = config.sectors().sectors
+    by_sector = [n for n, r in sectors.items() if r.emissions == "direct_and_indirect"]
+    for name, rules in sectors.items():
+        codes = rules.indirect_also.codes if rules.indirect_also else []
+        own = covered.filter(pl.col("sector") == name)["cn8"].to_list()
+        unknown = sorted(set(codes) - set(own))
+        if unknown:
+            raise ScenarioError(
+                f"rates/eu/sectors.yaml: indirect_also of {name} lists codes that are not its "
+                f"Annex I CN8 codes: {unknown}"
+            )
+    also = [c for r in sectors.values() if r.indirect_also for c in r.indirect_also.codes]
+    cn8 = covered.select(
+        "cn8",
+        (pl.col("sector").is_in(by_sector) | pl.col("cn8").is_in(also)).alias("counts_indirect"),
+    )
+    prefixes = _under_keys(cn8, successors).group_by("cn_key").agg(pl.col("counts_indirect").all())
+    return pl.concat([cn8.rename({"cn8": "cn_key"}), prefixes.select("cn_key", "counts_indirect")])
+
+
+def _aggregate_route_benchmarks(
+    expanded: pl.DataFrame, by_route_scaled: pl.DataFrame, marker_rows: pl.DataFrame
+) -> pl.DataFrame:
+    """Aggregate benchmarks with default values and a row route, per default-value origin.
+
+    Each CN8 below the prefix takes its default value's route, or the row's where its default
+    value names none; only aggregates with such a CN8 are listed (the others take the
+    default-value route of every CN8, as without a route).
+    """
+    keys = ["origin", "cn_key", "variant_key"]
+    named = pl.col("dv_names_route").fill_null(True)
+    mixed = expanded.filter(~named).select(keys).unique()
+    at_route = by_route_scaled.select(
+        "cn8", "req_route", *[pl.col(c).alias(f"{c}_r") for c in BENCHMARK_COLUMNS]
+    )
+    rows = (
+        expanded.join(mixed, on=keys, how="semi")
+        .join(marker_rows, on="sector", how="inner")
+        .join(at_route, on=["cn8", "req_route"], how="left")
+    )
+    return (
+        rows.group_by([*keys, "req_route"])
+        .agg(
+            pl.when(named).then(pl.col(c)).otherwise(pl.col(f"{c}_r")).mean().alias(c)
+            for c in BENCHMARK_COLUMNS
+        )
+        .select(
+            pl.col("origin").alias("dv_origin"),
+            "cn_key",
+            "variant_key",
+            pl.col("req_route").alias("route_key"),
+            *BENCHMARK_COLUMNS,
+            pl.lit("").alias("route_a"),
+            pl.lit("").alias("route_b"),
+            pl.lit("aggregate").alias("route_source_a"),
+            pl.lit("aggregate").alias("route_source_b"),
+        )
+    )
+
+
+def _route_choices(route_benchmarks: pl.DataFrame) -> pl.DataFrame:
+    """``cn_key`` -> whether each column's benchmarks differ by route, and the routes listed.
+
+    With actual values and no route, a code whose benchmarks differ by route has no defined
+    benchmark; the error names the routes the code's benchmarks list (every route of the
+    sector for an aggregate code).
+    """
+    aggs = []
+    for tag in ("a", "b"):
+        listed = pl.col(f"route_source_{tag}").is_in(["row", "aggregate"])
+        routes = pl.col("route_key").sort()
+        aggs += [
+            (pl.struct(f"bm_{tag}_1", f"bm_{tag}_2").n_unique() > 1).alias(f"routes_differ_{tag}"),
+            pl.when(listed.any())
+            .then(routes.filter(listed).str.join(", "))
+            .otherwise(routes.str.join(", "))
+            .alias(f"route_choices_{tag}"),
+        ]
+    return route_benchmarks.group_by("cn_key").agg(*aggs)
+
+
 def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, str]) -> Lookups:
     """Resolve the EU reference tables into the three lookup tables the pipeline joins.
 
@@ -357,6 +457,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         defaults.with_columns(pl.col("dv_route").fill_null("").alias("req_route"))
         .join(at_default_route.drop("sector"), on=["cn8", "req_route"], how="left")
         .drop("req_route")
+        .with_columns((pl.col("dv_route").fill_null("") != "").alias("dv_names_route"))
     )
 
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
@@ -405,6 +506,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         )
         .with_columns(
             pl.lit(None, pl.String).alias("dv_route"),
+            pl.lit(None, pl.Boolean).alias("dv_names_route"),
             pl.lit("").alias("route_a"),
             pl.lit("").alias("route_b"),
             pl.lit("aggregate").alias("route_source_a"),
@@ -415,6 +517,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     intensity_cols = [
         *SCALED_COLUMNS,
         "dv_route",
+        "dv_names_route",
         "intensity_source",
         "heading_id",
         "route_a",
@@ -463,12 +566,11 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             pl.lit(True).alias("is_aggregate"),
         )
     )
-    indirect = [n for n, r in sectors.sectors.items() if r.emissions == "direct_and_indirect"]
     goods_table = pl.concat(
         [cn8_goods, prefix_goods.with_columns(pl.col("sectors").list.join(", ").alias("sectors"))],
         how="diagonal",
-    ).with_columns(
-        pl.col("sector").is_in(indirect).alias("counts_indirect"),
+    ).join(_indirect_keys(covered, successors), on="cn_key", how="left")
+    goods_table = goods_table.with_columns(
         (pl.col("cn_key").is_in(list(clinker_shares)) & ~pl.col("is_aggregate")).alias(
             "clinker_basis"
         ),
@@ -526,6 +628,11 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             route_agg.select("cn_key", pl.col("req_route").alias("route_key"), *route_cols),
         ]
     )
+    choices = _route_choices(route_benchmarks)
+    goods_table = goods_table.join(choices, on="cn_key", how="left").with_columns(
+        pl.col("routes_differ_a", "routes_differ_b").fill_null(False)
+    )
+    aggregate_routes = _aggregate_route_benchmarks(expanded, by_route_scaled, marker_rows)
     # Categorical columns travel through the joins as small integers, not strings.
     routes = route_enum()
     categorical: dict[str, pl.DataType] = {
@@ -547,5 +654,6 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         goods=typed(goods_table),
         intensity=typed(intensity),
         route_benchmarks=typed(route_benchmarks),
+        aggregate_route_benchmarks=typed(aggregate_routes),
         dv_origins=frozenset(default_values()["origin"].unique().to_list()),
     )

@@ -26,8 +26,10 @@ from cbam._carbon_prices import price_table
 from cbam._countries import iso3_codes, members_in_year
 from cbam._eu import config
 from cbam._eu.lookup import (
+    ASSUMED_ROUTE_FOR_ACTUAL,
     INTENSITY_SOURCE_ENUM,
     ROUTE_SOURCE_ENUM,
+    ROW_ROUTE_FOR_DEFAULT,
     SECTOR_ENUM,
     Lookups,
     build_lookups,
@@ -326,12 +328,14 @@ def _apply_exemptions(
         total = pl.lit(None, pl.Float64)
     else:
         importer = pl.col("importer").cast(pl.String)
-        total = blocks.importer_total(
-            pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0),
-            importer,
-            pl.col("_c_year"),
+        mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
+        # Whole grams summed as integers: the same total in any order, compared exactly.
+        units, limit = exact_sum_and_limit(
+            mass, importer, pl.col("_c_year"), pl.col("_c_de_minimis_t"), "mass"
         )
-        total = pl.when(covered & importer.is_not_null()).then(total)
+        total = pl.when(covered & importer.is_not_null()).then(
+            exact_total(units, mass, importer, pl.col("_c_year"), "mass")
+        )
         status = (
             pl.when(~covered)
             .then(pl.lit(None, DE_MINIMIS_ENUM))
@@ -339,11 +343,51 @@ def _apply_exemptions(
             .then(pl.lit("not covered (electricity, hydrogen)", DE_MINIMIS_ENUM))
             .when(importer.is_null())
             .then(pl.lit("not applied (no importer)", DE_MINIMIS_ENUM))
-            .when(total <= pl.col("_c_de_minimis_t"))
+            .when(units <= limit)
             .then(pl.lit("exempt (importer at or below threshold)", DE_MINIMIS_ENUM))
             .otherwise(pl.lit("liable (importer above threshold)", DE_MINIMIS_ENUM))
         )
     return with_threshold_and_relief(frame, scenario, status, total)
+
+
+Basis = Literal["mass", "value"]
+
+
+def _decimals(basis: Basis) -> int:
+    sums = config.exact_sums()
+    return sums.mass_decimals if basis == "mass" else sums.value_decimals
+
+
+def exact_sum_and_limit(
+    amount: pl.Expr, importer: pl.Expr, year: pl.Expr, threshold: pl.Expr, basis: Basis
+) -> tuple[pl.Expr, pl.Expr]:
+    """An importer's annual total and its threshold, both in whole units, to compare exactly.
+
+    Units are grams of mass or cents of value (``rates/eu/exact_sums.yaml``), so the decision
+    does not depend on row order, engine or batching.
+    """
+    decimals, cap = _decimals(basis), config.exact_sums().row_cap
+    total = blocks.importer_total(blocks.exact_units(amount, decimals, cap), importer, year)
+    return total, blocks.exact_units(threshold, decimals, cap)
+
+
+def exact_total(
+    units: pl.Expr, amount: pl.Expr, importer: pl.Expr, year: pl.Expr, basis: Basis
+) -> pl.Expr:
+    """The annual total shown on the rows: the exact sum, or the plain sum where a row is capped.
+
+    Only a row above ``row_cap`` (10^12 t or currency units) makes the exact sum an undercount;
+    those totals are far above any threshold, and are shown as the floating-point sum.
+    """
+    decimals = _decimals(basis)
+    capped = blocks.importer_total(
+        (amount.fill_nan(0.0) > config.exact_sums().row_cap).cast(pl.Int32), importer, year
+    )
+    return (
+        pl.when(capped > 0)
+        .then(blocks.importer_total(amount, importer, year))
+        .otherwise(blocks.from_units(units, decimals))
+    )
 
 
 def with_threshold_and_relief(
@@ -352,31 +396,37 @@ def with_threshold_and_relief(
     """Add the threshold status and importer total, and whether the scenario's relief applies.
 
     The origin's share of a code's imports is computed where a relief rule has an import-share
-    threshold. Every regime ends its exemptions here.
+    threshold, from masses summed in whole grams and compared with the threshold exactly
+    (origin x 10^6 < share in millionths x market; ``rates/eu/exact_sums.yaml``). Every regime
+    ends its exemptions here.
     """
+    sums = config.exact_sums()
     valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
     import_share: pl.Expr
+    below_share: pl.Expr = pl.lit(True)
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
         mass = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
-        market = mass.sum().over(by_code)
-        import_share = pl.when(market > 0).then(
-            mass.sum().over([*by_code, pl.col("_c_origin")]) / market
-        )
+        grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
+        market = grams.sum().over(by_code)
+        own = grams.sum().over([*by_code, pl.col("_c_origin")])
+        import_share = pl.when(market > 0).then(own.cast(pl.Float64) / market.cast(pl.Float64))
+        limit = blocks.exact_units(pl.col("_c_relief_max_share"), sums.share_decimals, 1.0)
+        scale = pl.lit(10**sums.share_decimals, pl.Int128)
+        # With no imports of the code in the year the share is 0: below any positive limit.
+        below_share = pl.when(market > 0).then(own * scale < limit * market).otherwise(limit > 0)
     else:
         import_share = pl.lit(None, pl.Float64)
     frame = frame.with_columns(
         status.alias("de_minimis"),
         total.alias("importer_annual_t"),
         import_share.alias("origin_import_share"),
+        below_share.alias("_c_below_share"),
     )
     return frame.with_columns(
         (
             pl.col("_c_relief").is_not_null()
-            & (
-                pl.col("_c_relief_max_share").is_null()
-                | (pl.col("origin_import_share").fill_null(0.0) < pl.col("_c_relief_max_share"))
-            )
+            & (pl.col("_c_relief_max_share").is_null() | pl.col("_c_below_share"))
         ).alias("_c_relief_applies")
     )
 
@@ -470,24 +520,63 @@ def _joined(
         "route_source_b",
     ]
     if "route" in schema:
-        by_route = internal(
-            lookups.route_benchmarks.rename({c: f"{c}_r" for c in bm_cols}),
-            {"cn_key": "_c_cn", "route_key": "_c_route"},
-        )
-        frame = frame.join(
-            by_route, on=["_c_cn", "_c_route"], how="left", maintain_order="left", validate="m:1"
-        )
-        use_row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
-        frame = frame.with_columns(
-            [
-                pl.when(use_row_route)
-                .then(pl.col(f"_c_{c}_r"))
-                .otherwise(pl.col(f"_c_{c}"))
-                .alias(f"_c_{c}")
-                for c in bm_cols
-            ]
-        )
+        frame = _with_row_routes(frame, lookups, bm_cols)
     return frame
+
+
+def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups, bm_cols: list[str]) -> pl.LazyFrame:
+    """The benchmarks of rows that name a route: the route rule of IR 2025/2621 and 2025/2620.
+
+    With actual values the row's route decides. With default values the route the default
+    value names decides (already on the row), and the row's only where the default value names
+    none: for a CN8 its route's benchmark, for an aggregate code the mean over the CN8 codes
+    below, each at its default value's route or, where that names none, at the row's.
+    """
+    by_route = internal(
+        lookups.route_benchmarks.rename({c: f"{c}_r" for c in bm_cols}),
+        {"cn_key": "_c_cn", "route_key": "_c_route"},
+    )
+    frame = frame.join(
+        by_route, on=["_c_cn", "_c_route"], how="left", maintain_order="left", validate="m:1"
+    )
+    by_origin = internal(
+        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in bm_cols}),
+        {
+            "dv_origin": "_c_dv_origin",
+            "cn_key": "_c_cn",
+            "variant_key": "_c_variant",
+            "route_key": "_c_route",
+        },
+    )
+    frame = frame.join(
+        by_origin,
+        on=["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"],
+        how="left",
+        maintain_order="left",
+        validate="m:1",
+    )
+    actual = pl.col("_c_see_d").is_not_null()
+    row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
+    names_none = ~pl.col("_c_dv_names_route").fill_null(True)
+    use_mixed = ~actual & pl.col("_c_bm_b_1_m").is_not_null()
+    use_row = row_route & (actual | names_none)
+    # A default value that names no route gives the row's route, and its source says so.
+    row_label = pl.lit(ROW_ROUTE_FOR_DEFAULT, ROUTE_SOURCE_ENUM)
+
+    def chosen(c: str) -> pl.Expr:
+        row = pl.col(f"_c_{c}_r")
+        if c.startswith("route_source"):
+            row = pl.when(~actual & (row == "row")).then(row_label).otherwise(row)
+        return (
+            pl.when(use_mixed)
+            .then(pl.col(f"_c_{c}_m"))
+            .when(use_row)
+            .then(row)
+            .otherwise(pl.col(f"_c_{c}"))
+            .alias(f"_c_{c}")
+        )
+
+    return frame.with_columns([chosen(c) for c in bm_cols])
 
 
 _INTENSITY_KEYS = {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
@@ -556,6 +645,7 @@ _ABSENT_INPUTS: dict[str, pl.Expr] = {
         for c in ("_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm", "_c_cp_row")
     },
 }
+_NOT_GATHERED = ("_c_route_choices_a", "_c_route_choices_b")
 _MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 
@@ -730,7 +820,9 @@ def _keyed(
             _offset(status, FIRST_GROUP_YEAR, last).alias("_c_sy"),
         )
         .with_columns(
-            *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS), pl.col("_c_k")),
+            *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
+            # Read only by the check of actual values without a route, which keyed rows lack.
+            *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
             *_gather(pairs, pl.col("_c_o") * n_codes + pl.col("_c_k")),
             *_gather(by_year, pl.col("_c_ry") * _QUARTER_KEYS + pl.col("_c_q")),
             *_gather(excluded, pl.col("_c_o") * n_years + pl.col("_c_ry")),
@@ -813,6 +905,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         & ~pl.col("_c_is_aggregate").fill_null(False)
         & (pl.col("_c_route") == "")
     )
+    # Actual values without a route, where the benchmark depends on it: an input error, or
+    # under the scenario's option the default value's route, labelled as an assumption.
+    assumed_route = (
+        pl.lit(scenario.actual_values_route_from_default)
+        & actual
+        & (pl.col("_c_route") == "")
+        & _routes_differ(scenario).fill_null(False)
+        & route_source.is_in(["default value", "equivalent of default-value route"])
+    )
     frame = frame.with_columns(
         pl.when(covered)
         .then(
@@ -841,7 +942,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         .alias("benchmark_route"),
         pl.when(covered)
         .then(
-            pl.when(assumed_variant)
+            pl.when(assumed_route)
+            .then(pl.lit(ASSUMED_ROUTE_FOR_ACTUAL, ROUTE_SOURCE_ENUM))
+            .when(assumed_variant)
             .then(pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM))
             .otherwise(route_source)
         )
@@ -926,16 +1029,22 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
 
 
 def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> Check:
-    """A fee that overflows to infinity, flagged on quantity (every regime).
+    """A fee that overflows to infinity, naming the amount at fault (every regime).
 
-    Only where every numeric input is finite: bad inputs have their own checks.
+    Only where every numeric input is finite: bad inputs have their own checks. The column
+    named is the largest of the amounts the fee multiplies (``cbam._schema.overflow_culprit``):
+    ``see_direct`` for an intensity of 1e308, ``certificate_price_eur`` for such a price.
     """
+    from cbam._schema import overflow_culprit
+
+    column, shown = overflow_culprit(schema, inputs)
     return Check(
         "quantity_t",
         "too large: the fee is not a finite number",
         pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in inputs)
         & ~pl.col("fee_before_exemptions_eur").is_finite(),
-        _shown("quantity_t", schema),
+        shown,
+        column_of=column,
     )
 
 
@@ -1011,6 +1120,39 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     ]
 
 
+def _routes_differ(scenario: Scenario) -> pl.Expr:
+    """Whether the benchmarks of the column that prices actual values differ by route."""
+    return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
+
+
+def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> list[Check]:
+    """Actual values without a route where the benchmark depends on it (none under the option).
+
+    IR 2025/2620 sets the column-A benchmark per production route; the row's route is the
+    only one that applies to verified actual values, so without it there is no benchmark.
+    """
+    if scenario.actual_values_route_from_default:
+        return []
+    tag = scenario.actual_values_benchmark.lower()
+    return [
+        Check(
+            "route",
+            "missing: with actual values this code's benchmark depends on the production "
+            "route; give the row's route (or set the scenario's "
+            "actual_values_route_from_default to assume the default value's)",
+            pl.col("_c_sector").is_not_null()
+            & pl.col("_c_see_d").is_not_null()
+            & (pl.col("_c_route") == "")
+            & _routes_differ(scenario).fill_null(False),
+            pl.format(
+                "{} (routes: {})",
+                _shown("cn_code", schema),
+                pl.col(f"_c_route_choices_{tag}").fill_null("?"),
+            ),
+        )
+    ]
+
+
 def _checks(
     schema: Mapping[str, pl.DataType], scenario: Scenario, first_year: int, last_year: int
 ) -> list[Check]:
@@ -1044,9 +1186,11 @@ def _checks(
             pl.col("rules_year").cast(pl.String),
         ),
         *key_checks(schema),
+        *_route_missing(schema, scenario),
         Check(
             "see_indirect",
-            "missing: cement and fertilisers count indirect emissions, give both actual values",
+            "missing: this good counts indirect emissions (cement, fertilisers, and 2601 12 00, "
+            "which Annex II of Reg. 2023/956 does not list): give both actual values",
             covered & actual & pl.col("_c_counts_indirect") & pl.col("_c_see_i").is_null(),
             _shown("cn_code", schema),
         ),

@@ -7,14 +7,19 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from cbam._carbon_prices import fx_by_year
+from cbam._eu.config import de_minimis, exact_sums
+from cbam._eu.reference import default_values
 from cbam._pipeline import compute
 from cbam._recycling import recycle
 from cbam._scenario import Scenario, load_scenario
 from cbam._summary import summarise
+from cbam.testing.strategies import code_sectors, routes_of
 
 Check = Callable[[pl.DataFrame, Scenario], bool]
 _TOL = 1e-9
@@ -95,9 +100,156 @@ def _zero_intensity_pays_nothing(panel: pl.DataFrame, scenario: Scenario) -> boo
 
 
 def _with_actuals(panel: pl.DataFrame, direct: float) -> pl.DataFrame:
-    return panel.with_columns(
+    # Actual values need the row's route where the benchmark depends on it: its sector's first.
+    out = panel.with_columns(
         pl.lit(direct).alias("see_direct"), pl.lit(0.1 * direct).alias("see_indirect")
     )
+    if "route" in panel.columns:
+        return out
+    first = {code: routes[0] for code in code_sectors() if (routes := routes_of(code))}
+    digits = pl.col("cn_code").str.replace_all(" ", "")
+    return out.with_columns(digits.replace_strict(first, default=None).alias("route"))
+
+
+_EXEMPT = "exempt (importer at or below threshold)"
+_LIABLE = "liable (importer above threshold)"
+_COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
+
+
+def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"], float] | None:
+    """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
+    if not scenario.de_minimis:
+        return None
+    design = scenario.resolved_design()
+    try:
+        if design is None:
+            return "mass", de_minimis().at_year(year).value
+        if design.threshold is None:
+            return None
+        return design.threshold.basis, design.threshold.amount.at_year(year).value
+    except KeyError:
+        return None  # no threshold yet in that year
+
+
+def _apportion(total: int, weights: list[float], step: int) -> list[int]:
+    """Split ``total`` units into parts roughly proportional to ``weights``, in ``step``s.
+
+    Parts of a thousandth (kilograms, or tenths of a currency unit) are decimal amounts such
+    as 8.124 t, whose floating-point sums miss the threshold in some orders.
+    """
+    scale = sum(weights) or 1.0
+    parts = [int(total * w / scale) // step * step for w in weights]
+    parts[-1] += total - sum(parts)
+    return parts
+
+
+def _pieces(units: int, n: int) -> list[int]:
+    """``units`` split into ``n`` near-equal whole parts."""
+    return [units // n + (1 if i < units % n else 0) for i in range(n)]
+
+
+def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    year = int(panel["year"][0])
+    rules_year = scenario.rules_year or year
+    found = _threshold(scenario, rules_year)
+    if found is None:
+        return True  # no threshold applies
+    basis, amount = found
+    sums = exact_sums()
+    decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
+    one = 10.0**decimals
+    design = scenario.resolved_design()
+    eur_per_unit = 1.0
+    if design is not None and basis == "value":
+        fx = fx_by_year(range(rules_year, rules_year + 1))
+        eur_per_unit = float(fx.filter(pl.col("currency") == design.currency)["eur_per_unit"][0])
+    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
+    if basis == "value":
+        rows = rows.with_columns(
+            pl.col("value_eur").fill_null(1.0)
+            if "value_eur" in rows.columns
+            else pl.lit(1.0).alias("value_eur")
+        )
+    counted = compute(rows, scenario)["de_minimis"].cast(pl.String).is_in(_COUNTED)
+    if not counted.any():
+        return True
+    column = "quantity_t" if basis == "mass" else "value_eur"
+    weights = [float(q) + 1.0 for q in rows.filter(counted)["quantity_t"]]
+    # Amounts that sum to the threshold exactly in whole units, not as floats.
+    parts = _apportion(round(amount * one), weights, max(1, int(one) // 1000))
+
+    def with_parts(frame: pl.DataFrame, mask: pl.Series, units: list[int]) -> pl.DataFrame:
+        amounts = iter([u / one * eur_per_unit for u in units])
+        values = [next(amounts) if m else v for m, v in zip(mask, frame[column], strict=True)]
+        return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
+
+    at = with_parts(rows, counted, parts).with_row_index("_row")
+    # Every shipment split in ten (500 shipments of 0.1 t are 50 t).
+    pieces = [_pieces(p, 10) for p in parts]
+    whole = pl.Series([True] * len(parts))
+    split = pl.concat(
+        [
+            *(with_parts(at.filter(counted), whole, [p[i] for p in pieces]) for i in range(10)),
+            at.filter(~counted),
+        ]
+    )
+    over = with_parts(rows, counted, [parts[0] + 1, *parts[1:]])
+
+    def statuses(frame: pl.DataFrame) -> set[str]:
+        out = compute(frame, scenario)
+        return set(out["de_minimis"].cast(pl.String).drop_nulls()) & set(_COUNTED)
+
+    lazy = compute(at.reverse().lazy(), scenario)
+    assert isinstance(lazy, pl.LazyFrame)
+    streamed = set(lazy.collect(engine="streaming")["de_minimis"].cast(pl.String).drop_nulls())
+    return (
+        statuses(at) == {_EXEMPT}
+        and statuses(at.reverse()) == {_EXEMPT}
+        and statuses(split.sample(fraction=1.0, shuffle=True, seed=0)) == {_EXEMPT}
+        and streamed & set(_COUNTED) == {_EXEMPT}
+        and statuses(over) == {_LIABLE}
+    )
+
+
+def _known_default_routes() -> dict[tuple[str, str], bool]:
+    """(origin, heading) -> whether every default-value row of it names a route."""
+    rows = default_values().group_by("origin", "cn_code").agg((pl.col("route") != "").all())
+    return {(o, c): bool(n) for o, c, n in rows.iter_rows()}
+
+
+def _route_keeps_default_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    plain = panel.drop("route", "see_direct", "see_indirect", strict=False)
+    base = compute(plain, scenario)
+    # Another route of the row's sector than the one its benchmark used (last, else first).
+    last = {code: routes[-1] for code in code_sectors() if (routes := routes_of(code))}
+    first = {code: routes[0] for code in code_sectors() if (routes := routes_of(code))}
+    digits = pl.col("cn_code").str.replace_all(" ", "")
+    other = (
+        pl.when(pl.col("_used") == digits.replace_strict(last, default=None))
+        .then(digits.replace_strict(first, default=None))
+        .otherwise(digits.replace_strict(last, default=None))
+    )
+    routed = (
+        plain.with_columns(base["benchmark_route"].cast(pl.String).alias("_used"))
+        .with_columns(other.alias("route"))
+        .drop("_used")
+    )
+    after = compute(routed, scenario)
+    named = _known_default_routes()
+    for b, a in zip(base.iter_rows(named=True), after.iter_rows(named=True), strict=True):
+        heading = b["default_value_heading"]
+        if heading is None or heading.startswith("mean of ") or a["route"] is None:
+            continue
+        origin, _, code = heading.partition(" ")
+        # The route may pick another published default value (grey or white clinker).
+        same_default = (
+            a["default_value_heading"] == heading and a["see_t_per_t"] == b["see_t_per_t"]
+        )
+        named_route = named.get((origin, code.replace(" ", "")), False)
+        fee_kept = math.isclose(a["fee_eur"], b["fee_eur"], rel_tol=1e-12, abs_tol=1e-9)
+        if same_default and named_route and not fee_kept:
+            return False
+    return True
 
 
 def _monotone_in_intensity(panel: pl.DataFrame, scenario: Scenario) -> bool:
@@ -272,6 +424,20 @@ CATALOGUE: tuple[Property, ...] = (
         "a recycling plan allocates every cent of the fees, no more (integer cents, "
         "largest-remainder rounding)",
         _revenue_recycled_is_revenue_raised,
+    ),
+    Property(
+        "default_value_route_decides",
+        "with default values the benchmark is the route the default-value table names "
+        "('underlying production route determining CBAM BM', IR 2025/2621): where it names "
+        "one, the row's route never changes the fee",
+        _route_keeps_default_fee,
+    ),
+    Property(
+        "thresholds_decided_exactly",
+        "an importer whose year sums exactly to the threshold (de minimis 50 t, a design's "
+        "value threshold) is exempt in any row order, split or engine, and liable one gram "
+        "or cent above: sums are whole units (rates/eu/exact_sums.yaml)",
+        _thresholds_decided_exactly,
     ),
     Property(
         "year_parameter_changes_only_its_years",

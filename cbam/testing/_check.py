@@ -72,7 +72,7 @@ def check_scenario(
     Example:
         >>> report = check_scenario("eu-cbam", max_examples=3)
         >>> report.all_hold, len(report.results)
-        (True, 15)
+        (True, 17)
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -93,10 +93,47 @@ def actual_value_codes() -> tuple[str, ...]:
     return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS | NO_BENCHMARK))
 
 
+@cache
+def _indirect_codes() -> frozenset[str]:
+    """Annex I codes outside Annex II in a direct-only sector (``rates/eu/sectors.yaml``)."""
+    from cbam._eu.config import sectors
+
+    return frozenset(
+        code
+        for rules in sectors().sectors.values()
+        if rules.indirect_also is not None
+        for code in rules.indirect_also.codes
+    )
+
+
 def counts_indirect(code: str) -> bool:
-    """Whether a CBAM code's sector counts indirect emissions (cement and fertilisers)."""
+    """Whether indirect emissions count for a CBAM code: cement, fertilisers, 2601 12 00.
+
+    Reg. 2023/956 Art. 7 and Annex II; a prefix counts them when every CN8 below it does.
+    """
     digits = code.replace(" ", "")
-    return bool(code_sectors().get(digits, frozenset()) & INDIRECT_SECTORS)
+    if code_sectors().get(digits, frozenset()) & INDIRECT_SECTORS:
+        return True
+    below = [c for c in cn8_sectors() if c.startswith(digits)]
+    return bool(below) and all(c in _indirect_codes() for c in below)
+
+
+@cache
+def sector_routes() -> dict[str, tuple[str, ...]]:
+    """Sector -> its production-route markers (``rates/eu/sectors.yaml``), preferred first."""
+    from cbam._eu.config import sectors
+
+    return {
+        name: tuple(dict.fromkeys([*rules.route_preference, *rules.routes]))
+        for name, rules in sectors().sectors.items()
+        if rules.routes
+    }
+
+
+def routes_of(code: str) -> tuple[str, ...]:
+    """The route markers valid for a CBAM code (its sector's), or () for goods without routes."""
+    found = code_sectors().get(code.replace(" ", ""), frozenset())
+    return sector_routes().get(next(iter(found)), ()) if len(found) == 1 else ()
 
 
 def spaced(code: str) -> str:
@@ -153,6 +190,7 @@ _SCHEMA: dict[str, pl.DataType] = {
     "see_direct": pl.Float64(),
     "see_indirect": pl.Float64(),
     "clinker_share": pl.Float64(),
+    "route": pl.String(),
 }
 
 
@@ -239,7 +277,10 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
     ``see_indirect`` is given wherever ``see_direct`` is and the sector counts indirect emissions
     (cement, fertilisers), and sometimes elsewhere (where it is ignored). Clinker-based cement
     headings sometimes carry their own ``clinker_share``. Electricity and urea codes appear
-    here, always with actual values (urea 3102 10 10 does not: it has no benchmark).
+    here, always with actual values (urea 3102 10 10 does not: it has no benchmark). Goods of
+    a sector with production routes (steel, aluminium, cement) carry a route of their sector:
+    with actual values the benchmark is the route's (a row without one is an input error where
+    the benchmarks differ by route), with default values it is the default value's.
     """
     n = draw(st.integers(min_rows, max_rows))
     intensity = st.floats(0.0, 25.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
@@ -260,6 +301,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
         clinker = None
         if code in CLINKER_HEADINGS and draw(st.booleans()):
             clinker = draw(st.floats(0.01, 1.0, allow_nan=False))
+        routes = routes_of(code)
         rows.append(
             {
                 "year": draw(years()),
@@ -269,6 +311,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
                 "see_direct": direct,
                 "see_indirect": indirect,
                 "clinker_share": clinker,
+                "route": draw(st.sampled_from(routes)) if routes else None,
             }
         )
     columns = [
@@ -279,6 +322,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
         "see_direct",
         "see_indirect",
         "clinker_share",
+        "route",
     ]
     return to_frame(rows, columns)
 
@@ -441,6 +485,7 @@ def scenario_overrides(draw: st.DrawFn) -> dict[str, Any]:
         ]
     overrides["de_minimis"] = draw(st.booleans())
     overrides["actual_values_benchmark"] = draw(st.sampled_from(["A", "B"]))
+    overrides["actual_values_route_from_default"] = draw(st.booleans())
     if draw(st.booleans()):
         overrides["carbon_price_abroad"] = draw(carbon_price_paths())
     return overrides

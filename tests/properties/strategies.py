@@ -9,6 +9,7 @@ from cbam.testing.strategies import (  # noqa: F401
     NON_CBAM_CODES,
     actual_value_panels,
     import_panels,
+    routes_of,
     to_frame,
     with_row_id,
 )

@@ -53,5 +53,5 @@ def test_a_broken_rule_is_caught_with_the_smallest_counterexample(
 def test_cbam_check_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "eu-cbam", "--examples", "3"]) == 0
     out = capsys.readouterr().out
-    assert "15 of 15 properties hold" in out
+    assert "17 of 17 properties hold" in out
     assert "holds  fee_non_negative" in out

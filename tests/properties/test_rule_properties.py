@@ -19,10 +19,12 @@ from strategies import (
     NON_CBAM_CODES,
     actual_value_panels,
     import_panels,
+    routes_of,
     with_row_id,
 )
 
 import cbam
+from cbam.testing._catalogue import _known_default_routes
 
 EU = cbam.load_scenario("eu-cbam")
 PRICED = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -356,3 +358,32 @@ def test_dotted_price_override_of_one_year_keeps_the_default_path() -> None:
     early = pl.col("year") < 2030
     assert_frame_equal(out.filter(early), default.filter(early))
     assert (out.filter(~early)["certificate_price_eur"] == 120).all()
+
+
+@given(panel=import_panels(), data=st.data(), scenario=SCENARIOS)
+def test_row_route_never_changes_a_default_value_fee(
+    panel: pl.DataFrame, data: st.DataObject, scenario: cbam.Scenario
+) -> None:
+    """With default values the benchmark's route is the one the default value names.
+
+    IR 2025/2621 gives each default value its "underlying production route determining CBAM
+    BM"; the row's route decides only with actual values, or where the default names none.
+    So any route of the row's sector leaves the fee of a row priced with a default value
+    that names its route unchanged (unless the route picks another published default value:
+    white instead of grey clinker).
+    """
+    routes = [
+        data.draw(st.sampled_from(r)) if (r := routes_of(c)) else None for c in panel["cn_code"]
+    ]
+    base = cbam.compute(panel, scenario)
+    routed = cbam.compute(panel.with_columns(pl.Series("route", routes, pl.String)), scenario)
+    named = _known_default_routes()
+    for b, a in zip(base.iter_rows(named=True), routed.iter_rows(named=True), strict=True):
+        heading = b["default_value_heading"]
+        if heading is None or heading.startswith("mean of ") or a["route"] is None:
+            continue
+        origin, _, code = heading.partition(" ")
+        same_default = (a["default_value_heading"], a["see_t_per_t"]) == (heading, b["see_t_per_t"])
+        if same_default and named.get((origin, code.replace(" ", "")), False):
+            assert a["benchmark_route"] == b["benchmark_route"]
+            assert a["fee_eur"] == b["fee_eur"], (heading, a["route"])

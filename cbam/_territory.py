@@ -1,0 +1,91 @@
+"""A regime's territory: the importing countries whose imports it charges.
+
+Each regime charges only imports into its own territory (the EU CBAM imports into the EU, the
+UK CBAM imports into the United Kingdom, the US bills imports into the United States). The
+territory is data: ``territory:`` in ``rates/eu/regime.yaml`` and in each design file of
+``rates/regimes/``, as dated country groups of ``country_lists/`` and ISO3 codes. A row whose
+``destination`` lies outside it is kept, owes nothing, and says why in ``exemption_reason``;
+a row without a destination (no column, or an empty cell) is charged as before.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cbam._parameters import Reference
+
+UNION = "EUU"  # the EU reporting as one importer (Eurostat's EU27_2020); a destination only
+
+
+class Territory(BaseModel):
+    """The importing countries a regime charges, and the reason printed on the others.
+
+    Attributes:
+        description: What the territory is, in words.
+        groups: Dated country groups (``country_lists/<name>.csv``): members in the rules year.
+        codes: ISO3 codes always inside (``EUU``: the EU reporting as one importer).
+        reason: The ``exemption_reason`` of a row imported elsewhere.
+        reference: The legal text that sets the territory.
+
+    Example:
+        >>> t = Territory(description="UK", codes=["GBR"], reason="destination outside the UK",
+        ...               reference={"title": "Finance Act 2026 Part 5", "href": "https://x"})
+        >>> sorted(t.members_by_year(2027, 2028).items())
+        [((2027, 2028), frozenset({'GBR'}))]
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    groups: list[str] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
+    reason: str = Field(min_length=1)
+    reference: Reference
+
+    @model_validator(mode="after")
+    def _known(self) -> Territory:
+        from cbam._countries import country_group, iso3_codes
+
+        unknown = [c for c in self.codes if c not in iso3_codes() | {UNION}]
+        if unknown:
+            raise ValueError(f"territory: unknown ISO3 codes {unknown}")
+        for group in self.groups:
+            country_group(group)  # raises ScenarioError naming a missing or bad file
+        if not self.groups and not self.codes:
+            raise ValueError("territory: give groups or codes")
+        return self
+
+    def members_by_year(self, first: int, last: int) -> dict[tuple[int, int], frozenset[str]]:
+        """The members in each span of rules years with the same membership (first..last)."""
+        from cbam._countries import members_in_year
+
+        spans: dict[tuple[int, int], frozenset[str]] = {}
+        start, current = first, None
+        for year in range(first, last + 2):
+            members = (
+                frozenset(self.codes).union(*(members_in_year(g, year) for g in self.groups))
+                if year <= last
+                else None
+            )
+            if current is not None and members != current:
+                spans[(start, year - 1)] = current
+                start = year
+            current = members
+        return spans
+
+
+def outside(territory: Territory | None, first: int, last: int) -> pl.Expr:
+    """True where a row's destination (``_c_dest``) is given and outside the territory.
+
+    Membership is that of the row's rules year (``rules_year``), as for the regime's origin
+    exclusions; a year without rules is left to the year check.
+    """
+    if territory is None:
+        return pl.lit(False)
+    destination = pl.col("_c_dest")
+    inside = pl.lit(True)
+    for (start, end), members in territory.members_by_year(first, last).items():
+        in_span = pl.col("rules_year").is_between(start, end)
+        inside = pl.when(in_span).then(destination.is_in(sorted(members))).otherwise(inside)
+    return ((destination.fill_null("") != "") & ~inside).fill_null(False)

@@ -1,0 +1,705 @@
+"""``read_trade``: trade panels as analysts hold them (BACI, Comtrade, Comext, wide), as inputs.
+
+Each reader is a set of Polars expressions over a lazy scan (``scan_csv``/``scan_parquet``),
+so a ten-million-row BACI year streams. Country codes go through the publisher's documented
+exceptions (``country_lists/trade_codes_*.csv``, built by ``scripts/build_trade_codes.py``)
+and, for every other code, ISO 3166-1 (``country_lists/iso3166_1.csv``, from pycountry).
+Quantities become tonnes, values EUR at the annual rates of ``rates/carbon_prices/fx.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from cbam._carbon_prices import fx_by_year
+from cbam._countries import iso3_codes
+from cbam._errors import CbamInputError, ScenarioError
+from cbam._resources import data_dir
+from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
+from cbam._territory import UNION
+
+TradeFormat = Literal["baci", "comtrade", "comext", "wide"]
+FORMATS: tuple[TradeFormat, ...] = ("baci", "comtrade", "comext", "wide")
+_SHOWN = 40  # characters of an offending value echoed in a message
+_FX_YEARS = range(1988, 2061)
+# Wide files: a measure and a four-digit year, e.g. tonnes_2022, eur_2022.
+_WIDE = re.compile(r"^(tonnes|t|kg|eur|value_eur|usd)_(\d{4})$", re.IGNORECASE)
+_TONNES_PER = {"tonnes": 1.0, "t": 1.0, "kg": 0.001}
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """One publisher's country codes: code -> ISO3, and the codes it refuses, with their names."""
+
+    system: str
+    iso3: dict[str, str]
+    refused: dict[str, str]  # code -> "aggregate: World" / "not_a_country: Ceuta"
+    union: frozenset[str]  # codes that stand for the EU as one importer
+
+
+@cache
+def _codes(system: str) -> _Codes:
+    folder = data_dir("country_lists")
+    iso = pl.read_csv(folder / "iso3166_1.csv", infer_schema=False)
+    if system == "comext":
+        standard = dict(zip(iso["iso2"].to_list(), iso["iso3"].to_list(), strict=True))
+    else:
+        numbered = iso.filter(pl.col("numeric").is_not_null())
+        keys = [str(int(n)) for n in numbered["numeric"].to_list()]
+        standard = dict(zip(keys, numbered["iso3"].to_list(), strict=True))
+    path = folder / f"trade_codes_{system}.csv"
+    try:
+        table = pl.read_csv(path, infer_schema=False).fill_null("")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ScenarioError(f"{path}: cannot read trade-code table: {exc}") from exc
+    mapped = dict(standard)
+    refused: dict[str, str] = {}
+    union: set[str] = set()
+    for code, iso3, kind, name in table.select("code", "iso3", "kind", "name").iter_rows():
+        mapped.pop(code, None)
+        if kind == "country":
+            mapped[code] = iso3
+        elif kind == "union":
+            union.add(code)
+        else:
+            refused[code] = f"{kind.replace('_', ' ')}: {name}"
+    return _Codes(system, mapped, refused, frozenset(union))
+
+
+# ------------------------------------------------------------------------- expressions
+def _text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.strip_chars()
+
+
+def _number(column: str) -> pl.Expr:
+    return _text(column).cast(pl.Float64, strict=False)
+
+
+def _shown(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).fill_null("empty").str.slice(0, _SHOWN)
+
+
+def _code_key(column: str, system: str) -> pl.Expr:
+    """The code as the tables hold it: numeric codes without leading zeros, GEO codes upper."""
+    raw = _text(column)
+    if system == "comext":
+        return raw.str.to_uppercase()
+    return raw.cast(pl.Int64, strict=False).cast(pl.String)
+
+
+@dataclass(frozen=True)
+class _Country:
+    """A country column read through a code table: the ISO3 expression and its checks."""
+
+    iso3: pl.Expr
+    checks: list[Check]
+
+
+def _country(column: str, system: str, role: Literal["origin", "destination"]) -> _Country:
+    codes = _codes(system)
+    key = _code_key(column, system)
+    iso3 = key.replace_strict(codes.iso3, default=None, return_dtype=pl.String)
+    refused = key.replace_strict(codes.refused, default=None, return_dtype=pl.String)
+    union = key.is_in(sorted(codes.union)).fill_null(False)
+    if role == "destination":
+        iso3 = pl.when(union).then(pl.lit(UNION)).otherwise(iso3)
+    shown = _shown(_text(column))
+    label = f"{column} ({role})"
+    checks = [
+        Check(label, "missing", _text(column).fill_null("") == "", shown),
+        Check(
+            label,
+            "is an aggregate or not a country; refused so that nothing is counted twice "
+            "(drop such rows)",
+            refused.is_not_null(),
+            pl.concat_str([shown, pl.lit(" = "), refused]),
+        ),
+        Check(
+            label,
+            f"unknown {system} country code",
+            (_text(column).fill_null("") != "") & refused.is_null() & iso3.is_null() & ~union,
+            shown,
+        ),
+    ]
+    if role == "origin":
+        checks.append(
+            Check(label, "is the EU as a whole, which can only be a destination", union, shown)
+        )
+    return _Country(iso3, checks)
+
+
+def _iso3_given(value: str | None, column: str | None, role: str) -> _Country | None:
+    """An ISO3 origin or destination given as an argument or an ISO3 column (wide files)."""
+    known = sorted(iso3_codes() | ({UNION} if role == "destination" else set()))
+    if value is not None:
+        code = value.strip().upper()
+        if code not in known:
+            extra = f", or {UNION} for the EU as a whole" if role == "destination" else ""
+            raise ScenarioError(f"{role}={value!r}: not an ISO 3166-1 alpha-3 code{extra}")
+        return _Country(pl.lit(code), [])
+    if column is None:
+        return None
+    iso3 = _text(column).str.to_uppercase()
+    shown = _shown(_text(column))
+    return _Country(
+        iso3,
+        [
+            Check(column, "missing", iso3.fill_null("") == "", shown),
+            Check(
+                column,
+                "unknown ISO 3166-1 alpha-3 code",
+                (iso3.fill_null("") != "") & ~iso3.is_in(known),
+                shown,
+            ),
+        ],
+    )
+
+
+def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
+    """CN/HS code as text; 10-digit TARIC codes cut to their CN8 (the first eight digits)."""
+    raw = _text(column).str.replace_all(" ", "", literal=True)
+    # A numeric read drops an HS6 code's leading zero: an odd-length code gets it back.
+    code = pl.when(raw.str.len_chars() % 2 == 1).then(pl.lit("0") + raw).otherwise(raw)
+    if taric:
+        code = pl.when(code.str.len_chars() == 10).then(code.str.slice(0, 8)).otherwise(code)
+    lengths = "10, 8, 6, 4 or 2" if taric else "8, 6, 4 or 2"
+    pattern = r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$" if taric else r"^(\d{2}|\d{4}|\d{6}|\d{8})$"
+    shown = _shown(_text(column))
+    upper = raw.str.to_uppercase()
+    return code, [
+        Check(column, "missing", raw.fill_null("") == "", shown),
+        Check(
+            column,
+            "is a total over all products (TOTAL); refused so that nothing is counted twice",
+            upper.is_in(["TOTAL", "ALL"]),
+            shown,
+        ),
+        Check(
+            column,
+            f"malformed product code ({lengths} digits)",
+            (raw.fill_null("") != "")
+            & ~upper.is_in(["TOTAL", "ALL"])
+            & ~code.str.contains(pattern),
+            shown,
+        ),
+    ]
+
+
+def _quantity(column: str, tonnes_per_unit: float) -> tuple[pl.Expr, list[Check]]:
+    number = _number(column)
+    shown = _shown(_text(column))
+    return number * tonnes_per_unit, [
+        Check(column, "missing or not a number", number.is_null(), shown),
+        Check(column, "not a finite number", ~number.is_finite(), shown),
+        Check(column, "negative", number < 0, shown),
+    ]
+
+
+def _value(
+    column: str, scale: float, usd: bool, year: pl.Expr, eur_per_usd: Mapping[int, float] | None
+) -> tuple[pl.Expr, pl.Expr | None, list[Check]]:
+    """Value in EUR, the rate applied (USD values) and the checks."""
+    number = _number(column) * scale
+    shown = _shown(_text(column))
+    checks = [
+        Check(
+            column, "not a number", (_text(column).fill_null("") != "") & number.is_null(), shown
+        ),
+        Check(column, "negative", number < 0, shown),
+    ]
+    if not usd:
+        return number, None, checks
+    rates = _usd_rates(eur_per_usd)
+    rate = year.replace_strict(rates, default=None, return_dtype=pl.Float64)
+    checks.append(
+        Check(
+            column,
+            f"no USD->EUR rate for the year (rates/carbon_prices/fx.csv has {min(rates)}-"
+            f"{max(rates)}, the last carried forward; pass eur_per_usd={{year: rate}})",
+            number.is_not_null() & rate.is_null(),
+            _shown(year),
+        )
+    )
+    return number * rate, rate, checks
+
+
+def _usd_rates(eur_per_usd: Mapping[int, float] | None) -> dict[int, float]:
+    table = fx_by_year(_FX_YEARS).filter(pl.col("currency") == "USD")
+    rates = dict(zip(table["year"].to_list(), table["eur_per_unit"].to_list(), strict=True))
+    for year, rate in (eur_per_usd or {}).items():
+        if not rate > 0:
+            raise ScenarioError(f"eur_per_usd[{year}] = {rate!r}: a rate must be above 0")
+        rates[int(year)] = float(rate)
+    return rates
+
+
+def _whole(expr: pl.Expr) -> pl.Expr:
+    number = expr.cast(pl.Float64, strict=False)
+    return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
+
+
+# ------------------------------------------------------------------------- the readers
+@dataclass
+class _Reader:
+    """What one format yields: expressions of the contract columns, and the checks."""
+
+    columns: dict[str, pl.Expr]
+    checks: list[Check]
+
+
+def _pick(found: Sequence[str], *names: str, required: bool = True) -> str | None:
+    """The first of ``names`` among the file's columns (case-insensitive)."""
+    by_lower = {c.lower(): c for c in found}
+    for name in names:
+        if name.lower() in by_lower:
+            return by_lower[name.lower()]
+    if required:
+        raise _MissingColumnError(names)
+    return None
+
+
+class _MissingColumnError(Exception):
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(" or ".join(names))
+        self.names = names
+
+
+def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Reader:
+    t, i, j, k, v, q = (str(_pick(found, c)) for c in "tijkvq")
+    year = _whole(_text(t))
+    origin, destination = _country(i, "baci", "origin"), _country(j, "baci", "destination")
+    cn, cn_checks = _cn(k)
+    quantity, q_checks = _quantity(q, 1.0)  # metric tonnes
+    value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
+    assert rate is not None
+    return _Reader(
+        {
+            "year": year,
+            "origin": origin.iso3,
+            "destination": destination.iso3,
+            "cn_code": cn,
+            "quantity_t": quantity,
+            "value_eur": value,
+            "eur_per_usd": rate,
+        },
+        [
+            _year_check(t, year),
+            *origin.checks,
+            *destination.checks,
+            *cn_checks,
+            *q_checks,
+            *v_checks,
+        ],
+    )
+
+
+def _year_check(column: str, year: pl.Expr) -> Check:
+    return Check(column, "missing or not a whole year", year.is_null(), _shown(_text(column)))
+
+
+def _period(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Year, quarter (monthly periods) and whether the period is a month, from YYYY/YYYYMM.
+
+    Comext writes a year's total as YYYY52.
+    """
+    raw = _text(column)
+    year = _whole(raw.str.slice(0, 4))
+    month = raw.str.slice(4, 2).cast(pl.Int32, strict=False)
+    monthly = (raw.str.len_chars() == 6) & month.is_between(1, 12)
+    well_formed = (
+        (raw.str.len_chars() == 4) | monthly | ((raw.str.len_chars() == 6) & (month == 52))
+    )
+    year = pl.when(well_formed).then(year)
+    quarter = pl.when(monthly).then((month - 1) // 3 + 1).cast(pl.Int32)
+    return year, quarter, monthly
+
+
+def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Reader:
+    period_col = _pick(found, "period", "refPeriodId", "Period", required=False)
+    year_col = _pick(found, "refYear", "Year", required=period_col is None)
+    reporter = str(_pick(found, "reporterCode", "Reporter Code"))
+    partner = str(_pick(found, "partnerCode", "Partner Code"))
+    flow = str(_pick(found, "flowCode", "Trade Flow Code"))
+    cmd = str(_pick(found, "cmdCode", "Commodity Code"))
+    weight = str(_pick(found, "netWgt", "Netweight (kg)", "NetWeight (kg)"))
+    value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
+    if period_col is not None:
+        year, quarter, _ = _period(period_col)
+        year_source = period_col
+    else:
+        year, quarter, year_source = _whole(_text(str(year_col))), None, str(year_col)
+    origin = _country(partner, "comtrade", "origin")
+    destination = _country(reporter, "comtrade", "destination")
+    cn, cn_checks = _cn(cmd)
+    quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
+    value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
+    flow_text = _text(flow).str.to_uppercase()
+    checks = [
+        _year_check(year_source, year),
+        Check(
+            flow,
+            "not an import flow (keep flowCode M, imports: the reporter is the destination)",
+            ~flow_text.is_in(["M", "1", "IMPORT"]),
+            _shown(_text(flow)),
+        ),
+        *_breakdown_checks(found),
+        *origin.checks,
+        *destination.checks,
+        *cn_checks,
+        *q_checks,
+        *v_checks,
+    ]
+    columns = {
+        "year": year,
+        "origin": origin.iso3,
+        "destination": destination.iso3,
+        "cn_code": cn,
+        "quantity_t": quantity,
+        "value_eur": value,
+        "eur_per_usd": rate,
+    }
+    if quarter is not None:
+        columns["quarter"] = quarter
+    return _Reader({k: v for k, v in columns.items() if v is not None}, checks)
+
+
+def _breakdown_checks(found: Sequence[str]) -> list[Check]:
+    """Comtrade rows that break a total down count the flow twice next to the total: refused.
+
+    The breakdowns are by customs procedure, transport mode and second partner.
+    """
+    checks = []
+    for names, total in ((("customsCode",), "C00"), (("motCode",), "0"), (("partner2Code",), "0")):
+        column = _pick(found, *names, required=False)
+        if column is not None:
+            text = _text(column).fill_null(total)
+            checks.append(
+                Check(
+                    column,
+                    f"a breakdown of the total ({column} {total}); refused so that nothing is "
+                    f"counted twice (keep only {column} {total})",
+                    (text != total) & (text != ""),
+                    _shown(_text(column)),
+                )
+            )
+    return checks
+
+
+def _comext(found: Sequence[str]) -> _Reader:
+    period = str(_pick(found, "PERIOD", "TIME_PERIOD"))
+    reporter = str(_pick(found, "DECLARANT_ISO", "REPORTER", "reporter"))
+    partner = str(_pick(found, "PARTNER_ISO", "PARTNER", "partner"))
+    flow = str(_pick(found, "FLOW", "flow"))
+    product = str(_pick(found, "PRODUCT_NC", "PRODUCT", "product"))
+    value_col = str(_pick(found, "VALUE_IN_EUROS", "VALUE_EUR", "value_eur"))
+    kg = _pick(found, "QUANTITY_IN_KG", "QUANTITY_KG", required=False)
+    quintals = _pick(found, "QUANTITY_IN_100KG", "quantity_100kg", required=kg is None)
+    year, quarter, monthly = _period(period)
+    origin = _country(partner, "comext", "origin")
+    destination = _country(reporter, "comext", "destination")
+    cn, cn_checks = _cn(product, taric=True)
+    if kg is not None:
+        quantity, q_checks = _quantity(kg, 0.001)
+    else:
+        quantity, q_checks = _quantity(str(quintals), 0.1)  # 100 kg
+    value, _, v_checks = _value(value_col, 1.0, False, year, None)
+    flow_text = _text(flow).str.to_uppercase()
+    return _Reader(
+        {
+            "year": year,
+            "quarter": quarter,
+            "origin": origin.iso3,
+            "destination": destination.iso3,
+            "cn_code": cn,
+            "quantity_t": quantity,
+            "value_eur": value,
+        },
+        [
+            Check(
+                period,
+                "not a period (YYYY, YYYYMM or YYYY52)",
+                year.is_null(),
+                _shown(_text(period)),
+            ),
+            Check(
+                period,
+                "a month in a file that also holds the year's total (YYYY52); refused so that "
+                "nothing is counted twice",
+                monthly & (_text(period).str.slice(4, 2) == "52").any(),
+                _shown(_text(period)),
+            ),
+            Check(
+                flow,
+                "not an import flow (keep FLOW 1, imports: the reporter is the destination)",
+                ~flow_text.is_in(["1", "M", "IMPORT"]),
+                _shown(_text(flow)),
+            ),
+            *origin.checks,
+            *destination.checks,
+            *cn_checks,
+            *q_checks,
+            *v_checks,
+        ],
+    )
+
+
+def _wide(
+    found: Sequence[str],
+    origin: str | None,
+    destination: str | None,
+    year: int | None,
+    eur_per_usd: Mapping[int, float] | None,
+) -> list[_Reader]:
+    """One reader per year of a file with year-suffixed columns (tonnes_2022, eur_2022)."""
+    cn_col = str(_pick(found, "cn_code", "cn8", "product", "hs6"))
+    given_origin = _iso3_given(origin, _pick(found, "origin", required=origin is None), "origin")
+    given_dest = _iso3_given(
+        destination,
+        _pick(found, "destination", required=False) if destination is None else None,
+        "destination",
+    )
+    measures: dict[int, dict[str, str]] = {}
+    for column in found:
+        match = _WIDE.match(column)
+        if match:
+            measures.setdefault(int(match[2]), {})[match[1].lower()] = column
+    if year is not None:
+        measures = {y: m for y, m in measures.items() if y == year}
+    if not measures:
+        raise ScenarioError(
+            "a wide file needs year-suffixed quantity columns such as tonnes_2022 or kg_2022 "
+            f"(with eur_2022 or usd_2022 for values){f' for {year}' if year else ''}; "
+            f"columns found: {', '.join(found)[:300]}"
+        )
+    assert given_origin is not None
+    cn, cn_checks = _cn(cn_col)
+    readers = []
+    for y, measure in sorted(measures.items()):
+        quantity_col = next((measure[m] for m in _TONNES_PER if m in measure), None)
+        if quantity_col is None:
+            raise ScenarioError(f"wide file: {y} has no tonnes_{y} or kg_{y} column")
+        unit = next(m for m in _TONNES_PER if m in measure)
+        quantity, q_checks = _quantity(quantity_col, _TONNES_PER[unit])
+        columns: dict[str, pl.Expr] = {
+            "year": pl.lit(y, pl.Int32),
+            "origin": given_origin.iso3,
+            "cn_code": cn,
+            "quantity_t": quantity,
+        }
+        checks = [*given_origin.checks, *cn_checks, *q_checks]
+        if given_dest is not None:
+            columns["destination"] = given_dest.iso3
+            checks += given_dest.checks
+        eur = measure.get("eur") or measure.get("value_eur")
+        if eur is not None or "usd" in measure:
+            value, rate, v_checks = _value(
+                eur or measure["usd"], 1.0, eur is None, pl.lit(y, pl.Int32), eur_per_usd
+            )
+            columns["value_eur"] = value
+            if rate is not None:
+                columns["eur_per_usd"] = rate
+            checks += v_checks
+        readers.append(_Reader(columns, checks))
+    return readers
+
+
+# ------------------------------------------------------------------------------ entry
+def _scan(
+    source: str | Path | pl.DataFrame | pl.LazyFrame, separator: str
+) -> tuple[pl.LazyFrame, str, int, str]:
+    """The source as an all-text LazyFrame, its name, and how its rows are numbered."""
+    if isinstance(source, pl.DataFrame | pl.LazyFrame):
+        lazy = source.lazy()
+        return lazy.select(pl.all().cast(pl.String)), "<frame>", 1, "row"
+    path = Path(source)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such file")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    if suffix == ".parquet":
+        lazy = pl.scan_parquet(path)
+        return lazy.select(pl.all().cast(pl.String)), str(path), 1, "row"
+    if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
+        sep = "\t" if suffix.startswith(".tsv") else separator
+        # All text: codes keep their leading zeros, and a bad number is reported, not guessed.
+        return pl.scan_csv(path, separator=sep, infer_schema=False), str(path), 2, "line"
+    raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv, .tsv or .parquet)")
+
+
+def read_trade(
+    source: str | Path | pl.DataFrame | pl.LazyFrame,
+    format: TradeFormat,
+    *,
+    origin: str | None = None,
+    destination: str | None = None,
+    year: int | None = None,
+    keep: Sequence[str] = (),
+    eur_per_usd: Mapping[int, float] | None = None,
+    on_error: Literal["raise", "flag"] = "raise",
+    separator: str = ",",
+) -> pl.LazyFrame:
+    """Read a trade panel in a publisher's layout into cbam's input contract, lazily.
+
+    Formats (column names matched case-insensitively):
+
+    * ``"baci"``: CEPII BACI ``t, i, j, k, v, q``: exporter ``i`` is the origin, importer
+      ``j`` the destination (BACI's ISO numeric-style codes), HS6 ``k``, value ``v`` in
+      thousand USD, quantity ``q`` in tonnes.
+    * ``"comtrade"``: UN Comtrade ``refYear`` (or ``period`` YYYY/YYYYMM), ``reporterCode``
+      (the importer: destination), ``partnerCode`` (origin), ``flowCode`` (``M`` only),
+      ``cmdCode``, ``netWgt`` (kg), ``primaryValue`` (USD). Comtrade's own codes (France 251,
+      USA 842, 'Other Asia, nes' 490 = Taiwan) are converted; partner 0 'World' is refused.
+    * ``"comext"``: Eurostat Comext ``DECLARANT_ISO`` (destination; ``EU27_2020`` gives
+      ``EUU``, the EU as a whole), ``PARTNER_ISO`` (origin: GEO codes, EL = Greece, XK =
+      Kosovo, XS = Serbia), ``PRODUCT_NC`` (CN8; 10-digit TARIC codes cut to CN8), ``FLOW``
+      (1 = imports only), ``PERIOD`` (YYYY52 = the year, YYYYMM = a month, giving
+      ``quarter``), ``VALUE_IN_EUROS``, ``QUANTITY_IN_KG`` (or ``QUANTITY_IN_100KG``).
+      EXT_EU27_2020, INT_EU27_2020 and other aggregates are refused by name.
+    * ``"wide"``: one row per code with year-suffixed columns (``tonnes_2022`` or
+      ``kg_2022``, ``eur_2022`` or ``usd_2022``): one output row per code and year. The
+      origin (and destination) come from ``origin=``/``destination=`` or ISO3 columns.
+
+    USD values become EUR at the year's rate in ``rates/carbon_prices/fx.csv`` (ICAP's annual
+    mean conversion rates, 2019 on, the last year carried forward; ``eur_per_usd`` adds or
+    overrides years), and the rate applied is kept in ``eur_per_usd``.
+
+    Args:
+        source: A CSV/TSV (optionally gzipped) or Parquet file, or a Polars frame.
+        format: ``"baci"``, ``"comtrade"``, ``"comext"`` or ``"wide"``.
+        origin: ISO3 origin of every row (wide files without an ``origin`` column).
+        destination: ISO3 destination of every row (wide files), ``EUU`` for the EU.
+        year: Wide files: read only this year's columns.
+        keep: Source columns to carry along; a name that cbam computes (``sector``) is carried
+            as ``source_<name>``.
+        eur_per_usd: EUR per USD by year, adding to or overriding the bundled rates.
+        on_error: ``"raise"`` (default): one validation pass over the source, and a
+            ``CbamInputError`` naming the file, line, column and value of every kind of
+            fault. ``"flag"``: no pass; a faulty row is kept with ``trade_error`` saying what
+            is wrong and the unreadable field left empty, so that ``compute(...,
+            on_error="flag")`` flags it too. No row is ever dropped.
+        separator: CSV field separator.
+
+    Returns:
+        A LazyFrame with ``year, origin, destination, cn_code, quantity_t`` and, where the
+        format has them, ``value_eur``, ``quarter`` and ``eur_per_usd``; then the ``keep``
+        columns, ``source_line`` (the file line, or the 1-based row of a Parquet file or
+        frame) and ``trade_error`` (null unless ``on_error="flag"`` found a fault).
+
+    Raises:
+        CbamInputError: faulty rows, when ``on_error="raise"``.
+        ScenarioError: an unreadable file, a missing column or an unknown format.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> baci = pl.DataFrame({"t": ["2026"], "i": ["156"], "j": ["251"], "k": ["720711"],
+        ...                      "v": ["1000"], "q": ["12"]})
+        >>> rows = cbam.read_trade(baci, "baci", eur_per_usd={2026: 0.9}).collect()
+        >>> rows.select("year", "origin", "destination", "cn_code", "quantity_t",
+        ...             "value_eur").row(0)
+        (2026, 'CHN', 'FRA', '720711', 12.0, 900000.0)
+
+    """
+    if format not in FORMATS:
+        raise ScenarioError(f"unknown trade format {format!r} (choose from {', '.join(FORMATS)})")
+    if on_error not in ("raise", "flag"):
+        raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
+    lazy, name, first, label = _scan(source, separator)
+    found = lazy.collect_schema().names()
+    if len(found) == 1 and any(c in found[0] for c in ";\t|"):
+        raise ScenarioError(
+            f"{name}: the header has one column ({found[0][:60]!r}); is the separator "
+            f"{separator!r} right? (pass separator=';' or the like)"
+        )
+    try:
+        if format == "baci":
+            readers = [_baci(found, eur_per_usd)]
+        elif format == "comtrade":
+            readers = [_comtrade(found, eur_per_usd)]
+        elif format == "comext":
+            readers = [_comext(found)]
+        else:
+            readers = _wide(found, origin, destination, year, eur_per_usd)
+    except _MissingColumnError as exc:
+        raise ScenarioError(
+            f"{name}: not a {format} file: no column {' or '.join(exc.names)} "
+            f"(columns found: {', '.join(found)[:300]})"
+        ) from None
+    missing_keep = [c for c in keep if c not in found]
+    if missing_keep:
+        raise ScenarioError(f"{name}: keep={missing_keep}: no such columns (found: {found})")
+    carried = [
+        pl.col(c).alias(f"source_{c}" if c in OUTPUT_COLUMNS or c in readers[0].columns else c)
+        for c in keep
+    ]
+    numbered = lazy.with_row_index("_c_row")
+    if on_error == "raise":
+        # One streaming pass says whether anything failed; the detailed report (lines,
+        # values) needs a second one only then. The rows that pass need no error column.
+        failed = [
+            pl.any_horizontal(_failed(r.checks)).any().alias(f"f{i}") for i, r in enumerate(readers)
+        ]
+        if any(numbered.select(failed).collect(engine="streaming").row(0)):
+            problems = []
+            for reader in readers:
+                problems += collect_problems(numbered, reader.checks)
+            raise CbamInputError(problems, source=name, row_offset=first, row_label=label)
+    parts = [
+        _assemble(numbered, reader, carried, first, flag=on_error == "flag") for reader in readers
+    ]
+    return pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+
+
+def _failed(checks: list[Check]) -> list[pl.Expr]:
+    return [c.failed.fill_null(False) for c in checks] or [pl.lit(False)]
+
+
+def _assemble(
+    lf: pl.LazyFrame, reader: _Reader, carried: list[pl.Expr], first: int, *, flag: bool
+) -> pl.LazyFrame:
+    order = [
+        "year",
+        "origin",
+        "destination",
+        "cn_code",
+        "quantity_t",
+        "value_eur",
+        "quarter",
+        "eur_per_usd",
+    ]
+    columns = [reader.columns[c].alias(c) for c in order if c in reader.columns]
+    tail = [*carried, (pl.col("_c_row") + first).cast(pl.Int64).alias("source_line")]
+    if not flag:  # validated: no row failed
+        return lf.select(*columns, *tail, pl.lit(None, pl.String).alias("trade_error"))
+    # Each check's outcome is computed once, as a column, then read by the error text and by
+    # the quantity mask: a flagged row keeps what could be read but no quantity, so that
+    # compute(..., on_error="flag") flags it as well and it never enters a total.
+    flags = [c.failed.fill_null(False).alias(f"_c_f{i}") for i, c in enumerate(reader.checks)]
+    failed = pl.any_horizontal([pl.col(f"_c_f{i}") for i in range(len(flags))] or [False])
+    parts = [
+        pl.when(pl.col(f"_c_f{i}")).then(
+            pl.concat_str([pl.lit(f"{c.column}: {c.message} ("), c.shown, pl.lit(")")])
+        )
+        for i, c in enumerate(reader.checks)
+    ]
+    error = pl.when(failed).then(pl.concat_str(parts, separator="; ", ignore_nulls=True))
+    # The converted columns go under reserved names, so the error text and the carried
+    # columns still read the source's own (a wide file's cn_code, say).
+    names = [c for c in order if c in reader.columns]
+    converted = [reader.columns[c].alias(f"_c_out_{c}") for c in names]
+    out = [
+        (
+            pl.when(~failed).then(pl.col(f"_c_out_{c}"))
+            if c == "quantity_t"
+            else pl.col(f"_c_out_{c}")
+        ).alias(c)
+        for c in names
+    ]
+    return lf.with_columns(*converted, *flags).select(
+        *out, *tail, error.cast(pl.String).alias("trade_error")
+    )

@@ -1,0 +1,335 @@
+"""cbam.read_trade: BACI, Comtrade, Comext and wide trade panels into the input contract.
+
+Each golden case writes a small file in the publisher's layout into tmp_path and derives the
+expected figures by hand in comments. Fees use the README's worked example rows:
+
+* TUR 7207 11 11, 2026, EUR 80: SEE 2.541 (IR 2025/2621 Annex I, TUR 7207 11 11, 2026 mark-up),
+  benchmark 1.364 (IR 2025/2620, column B, route C), CBAM factor 0.975: per tonne
+  80 x (2.541 - 1.364 x 0.975) = 80 x 1.2111 = EUR 96.888; 100 t -> EUR 9,688.80.
+* CHN 7601 (HS6 7601 10), 2026, EUR 80: SEE 3.300 (Annex I, CHN 7601, 2026 mark-up),
+  benchmark 1.423 (IR 2025/2620, 7601 10 10/90, column B, route K): per tonne
+  80 x (3.300 - 1.423 x 0.975) = 80 x 1.912575 = EUR 153.006; 12 t -> EUR 1,836.072.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import cbam
+from cbam import cli
+
+EUR_PER_USD = {2026: 0.9, 2027: 0.9}
+PRICE = {"certificate_price_eur": 80}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text.strip() + "\n", encoding="utf-8")
+    return path
+
+
+def eu_fees(rows: pl.LazyFrame) -> pl.DataFrame:
+    return cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides=PRICE)).collect()
+
+
+# --------------------------------------------------------------------------------- BACI
+BACI = """
+t,i,j,k,v,q
+2026,156,251,760110,1000,12
+2026,490,699,760110,2.5,4
+2026,842,757,720711,40,30
+"""
+
+
+def test_baci_golden(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "baci.csv", BACI), "baci", eur_per_usd=EUR_PER_USD)
+    assert isinstance(rows, pl.LazyFrame)
+    frame = rows.collect()
+    # BACI's own codes: 156 China, 251 France (ISO 250), 490 'Other Asia, nes' = Taiwan,
+    # 699 India (ISO 356), 842 USA (ISO 840), 757 Switzerland (ISO 756).
+    assert frame["origin"].to_list() == ["CHN", "TWN", "USA"]
+    assert frame["destination"].to_list() == ["FRA", "IND", "CHE"]
+    assert frame["cn_code"].to_list() == ["760110", "760110", "720711"]
+    # q is in tonnes: 12 + 4 + 30 = 46 t.
+    assert frame["quantity_t"].sum() == pytest.approx(46.0)
+    # v is thousand USD: (1,000 + 2.5 + 40) x 1,000 x 0.9 EUR/USD = EUR 938,250.
+    assert frame["value_eur"].sum() == pytest.approx(938_250.0)
+    assert frame["value_eur"][0] == pytest.approx(900_000.0)  # 1,000 kUSD at 0.9
+    assert frame["eur_per_usd"].to_list() == [0.9, 0.9, 0.9]
+    assert frame["source_line"].to_list() == [2, 3, 4]
+    assert frame["trade_error"].null_count() == 3
+    # CHN 7601 10, 12 t at EUR 80: 12 x 153.006 = EUR 1,836.072 (module docstring).
+    fees = eu_fees(rows)
+    assert fees["fee_eur"][0] == pytest.approx(1_836.072)
+
+
+def test_baci_rates_from_the_bundled_table(tmp_path: Path) -> None:
+    # Without eur_per_usd the year's USD rate of rates/carbon_prices/fx.csv applies
+    # (2026: 0.889055 EUR/USD, carried from 2025): 1,000 kUSD -> EUR 889,055.
+    frame = cbam.read_trade(write(tmp_path, "baci.csv", BACI), "baci").collect()
+    assert frame["value_eur"][0] == pytest.approx(889_055.0)
+
+
+def test_baci_year_without_a_rate_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "old.csv", "t,i,j,k,v,q\n2005,156,251,760110,1,1")
+    with pytest.raises(cbam.CbamInputError, match=r"no USD->EUR rate.*line 2 \(2005\)"):
+        cbam.read_trade(path, "baci")
+    # A rate passed for the year fills the gap: 1 kUSD x 0.8 = EUR 800.
+    frame = cbam.read_trade(path, "baci", eur_per_usd={2005: 0.8}).collect()
+    assert frame["value_eur"].to_list() == [800.0]
+
+
+def test_baci_parquet_with_numeric_columns(tmp_path: Path) -> None:
+    path = tmp_path / "baci.parquet"
+    pl.DataFrame(
+        {"t": [2026], "i": [156], "j": [251], "k": [760110], "v": [1.0], "q": [2.0]}
+    ).write_parquet(path)
+    frame = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD).collect()
+    assert frame.select("origin", "destination", "cn_code", "source_line").row(0) == (
+        "CHN",
+        "FRA",
+        "760110",
+        1,
+    )
+
+
+def test_unmapped_code_strict_names_file_line_and_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "bad.csv", "t,i,j,k,v,q\n2026,156,251,760110,1,1\n2026,999,251,760110,1,1"
+    )
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD)
+    message = str(caught.value)
+    assert "bad.csv" in message
+    assert "column 'i (origin)': unknown baci country code: line 3 (999)" in message
+
+
+def test_unmapped_code_flag_mode_keeps_and_flags_the_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "bad.csv", "t,i,j,k,v,q\n2026,156,251,760110,1,1\n2026,999,251,760110,1,1"
+    )
+    rows = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, on_error="flag")
+    frame = rows.collect()
+    assert frame.height == 2  # nothing dropped
+    assert frame["trade_error"].to_list() == [None, "i (origin): unknown baci country code (999)"]
+    assert frame["origin"].to_list() == ["CHN", None]
+    # compute in flag mode flags it too, so it never enters a total.
+    scenario = cbam.load_scenario("eu-cbam", overrides=PRICE)
+    fees = cbam.compute(rows, scenario, on_error="flag").collect()
+    assert fees["input_error"].is_null().to_list() == [True, False]
+    assert cbam.summarise(fees, by=[])["flagged_rows"].item() == 1
+
+
+def test_long_values_are_capped_in_messages(tmp_path: Path) -> None:
+    path = write(tmp_path, "long.csv", f"t,i,j,k,v,q\n2026,{'9' * 200},251,760110,1,1")
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD)
+    assert "9" * 40 in str(caught.value)
+    assert "9" * 41 not in str(caught.value)
+
+
+def test_missing_column_lists_the_columns_found(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.csv", "year,exporter,importer\n2026,156,251")
+    with pytest.raises(cbam.ScenarioError, match=r"not a baci file: no column t .*found: year"):
+        cbam.read_trade(path, "baci")
+
+
+def test_one_column_header_hints_at_the_separator(tmp_path: Path) -> None:
+    path = write(tmp_path, "semi.csv", "t;i;j;k;v;q\n2026;156;251;760110;1;1")
+    with pytest.raises(cbam.ScenarioError, match="separator"):
+        cbam.read_trade(path, "baci")
+    frame = cbam.read_trade(path, "baci", separator=";", eur_per_usd=EUR_PER_USD).collect()
+    assert frame["origin"].to_list() == ["CHN"]
+
+
+def test_unknown_format_lists_the_formats(tmp_path: Path) -> None:
+    with pytest.raises(cbam.ScenarioError, match="baci, comtrade, comext, wide"):
+        cbam.read_trade(write(tmp_path, "b.csv", BACI), "oec")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- Comtrade
+COMTRADE = """
+refYear,period,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue,motCode
+2026,2026,251,M,156,760110,12000,1000000,0
+2026,2026,381,M,490,760110,500,2000,0
+2026,2026,842,M,792,720711,30000,15000,0
+"""
+
+
+def test_comtrade_golden(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "ct.csv", COMTRADE), "comtrade", eur_per_usd=EUR_PER_USD)
+    frame = rows.collect()
+    # Reporter = importer = destination (251 France, 381 Italy, 842 USA: Comtrade's codes);
+    # partner = origin (490 'Other Asia, nes' = Taiwan, 792 Turkiye).
+    assert frame["destination"].to_list() == ["FRA", "ITA", "USA"]
+    assert frame["origin"].to_list() == ["CHN", "TWN", "TUR"]
+    # netWgt is kg: 12,000 + 500 + 30,000 kg = 42,500 kg = 42.5 t.
+    assert frame["quantity_t"].to_list() == [12.0, 0.5, 30.0]
+    # primaryValue is USD: (1,000,000 + 2,000 + 15,000) x 0.9 = EUR 915,300.
+    assert frame["value_eur"].sum() == pytest.approx(915_300.0)
+    # CHN 7601 10, 12 t at EUR 80: EUR 1,836.072, as from BACI.
+    assert eu_fees(rows)["fee_eur"][0] == pytest.approx(1_836.072)
+
+
+def test_comtrade_monthly_period_gives_the_quarter(tmp_path: Path) -> None:
+    text = "period,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+    text += "202605,251,M,156,760110,1000,10\n202611,251,M,156,760110,1000,10"
+    frame = cbam.read_trade(write(tmp_path, "m.csv", text), "comtrade").collect()
+    assert frame.select("year", "quarter").rows() == [(2026, 2), (2026, 4)]
+
+
+def test_comtrade_world_partner_is_refused_by_name(tmp_path: Path) -> None:
+    text = COMTRADE.strip() + "\n2026,2026,251,M,0,760110,12500,1002000,0"
+    path = write(tmp_path, "world.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=r"aggregate.*line 5 \(0 = aggregate: World\)"):
+        cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD)
+    frame = cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD, on_error="flag").collect()
+    # Kept, flagged, and with no quantity: the World row is not summed on top of its parts.
+    assert frame.height == 4
+    assert frame["quantity_t"].sum() == pytest.approx(42.5)
+    assert "World" in frame["trade_error"][3]
+
+
+def test_comtrade_exports_and_breakdowns_are_refused(tmp_path: Path) -> None:
+    text = COMTRADE.strip() + "\n2026,2026,251,X,156,760110,1,1,0\n2026,2026,251,M,156,760110,1,1,2"
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(write(tmp_path, "x.csv", text), "comtrade", eur_per_usd=EUR_PER_USD)
+    message = str(caught.value)
+    assert "column 'flowCode': not an import flow" in message and "line 5 (X)" in message
+    assert "column 'motCode': a breakdown of the total" in message and "line 6 (2)" in message
+
+
+# ------------------------------------------------------------------------------- Comext
+COMEXT = """
+DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG
+FR,TR,7207111100,1,202652,55000,100000
+EL,XK,72071111,1,202652,1000,2500
+EU27_2020,XS,72071111,1,202652,2000,5000
+"""
+
+
+def test_comext_golden(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "comext.csv", COMEXT), "comext")
+    frame = rows.collect()
+    # TARIC 7207 11 11 00 -> CN8 7207 11 11 (its first eight digits).
+    assert frame["cn_code"].to_list() == ["72071111"] * 3
+    # GEO codes: TR Turkiye, XK Kosovo (XKX), XS Serbia; reporters FR, EL = Greece, EU27_2020
+    # = the EU as one importer (EUU).
+    assert frame["origin"].to_list() == ["TUR", "XKX", "SRB"]
+    assert frame["destination"].to_list() == ["FRA", "GRC", "EUU"]
+    # kg: 100,000 + 2,500 + 5,000 = 107,500 kg = 107.5 t; values are EUR already.
+    assert frame["quantity_t"].sum() == pytest.approx(107.5)
+    assert frame["value_eur"].sum() == pytest.approx(58_000.0)
+    assert frame["year"].to_list() == [2026] * 3  # YYYY52 is the year's total
+    # TUR 7207 11 11, 100 t at EUR 80: EUR 9,688.80 (the README's worked example).
+    assert eu_fees(rows)["fee_eur"][0] == pytest.approx(9_688.80)
+
+
+def test_comext_quantity_in_100kg(tmp_path: Path) -> None:
+    text = "REPORTER,PARTNER,PRODUCT_NC,FLOW,PERIOD,VALUE_EUR,QUANTITY_IN_100KG\n"
+    text += "DE,TR,72071111,1,2026,55000,1000"
+    frame = cbam.read_trade(write(tmp_path, "q.csv", text), "comext").collect()
+    assert frame["quantity_t"].to_list() == [100.0]  # 1,000 x 100 kg = 100 t
+
+
+def test_comext_ext_and_int_aggregates_are_refused_by_name(tmp_path: Path) -> None:
+    text = (
+        COMEXT.strip()
+        + "\nFR,EXT_EU27_2020,72071111,1,202652,1,1\nFR,INT_EU27_2020,72071111,1,202652,1,1"
+    )
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(write(tmp_path, "agg.csv", text), "comext")
+    message = str(caught.value)
+    assert "line 5 (EXT_EU27_2020 = aggregate: Extra-EU27 (from 2020))" in message
+    assert "line 6 (INT_EU27_2020 = aggregate: Intra-EU27 (from 2020))" in message
+
+
+def test_comext_special_codes_and_eu_as_origin_are_refused(tmp_path: Path) -> None:
+    text = COMEXT.strip() + "\nFR,QZ,72071111,1,202652,1,1\nFR,EU27_2020,72071111,1,202652,1,1"
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(write(tmp_path, "q.csv", text), "comext")
+    message = str(caught.value)
+    assert "line 5 (QZ = not a country: Secret countries (extra-EU))" in message
+    assert "is the EU as a whole, which can only be a destination: line 6" in message
+
+
+def test_comext_months_next_to_the_year_total_are_refused(tmp_path: Path) -> None:
+    text = COMEXT.strip() + "\nFR,TR,72071111,1,202603,1,1"
+    with pytest.raises(cbam.CbamInputError, match=r"counted twice: line 5 \(202603\)"):
+        cbam.read_trade(write(tmp_path, "mix.csv", text), "comext")
+
+
+# --------------------------------------------------------------------------------- wide
+WIDE = """
+cn_code,sector,tonnes_2026,eur_2026,tonnes_2027,eur_2027
+72071111,Iron and steel,100,55000,50,30000
+7601,Aluminium,10,25000,0,0
+"""
+
+
+def test_wide_reshapes_to_one_row_per_code_and_year(tmp_path: Path) -> None:
+    rows = cbam.read_trade(
+        write(tmp_path, "wide.csv", WIDE), "wide", origin="TUR", destination="DEU", keep=["sector"]
+    )
+    frame = rows.collect().sort("year", "cn_code")
+    # 2 codes x 2 years = 4 rows.
+    assert frame.select("year", "cn_code", "quantity_t", "value_eur").rows() == [
+        (2026, "72071111", 100.0, 55_000.0),
+        (2026, "7601", 10.0, 25_000.0),
+        (2027, "72071111", 50.0, 30_000.0),
+        (2027, "7601", 0.0, 0.0),
+    ]
+    assert set(frame["origin"]) == {"TUR"} and set(frame["destination"]) == {"DEU"}
+    # The file's `sector` label is carried as source_sector (cbam computes `sector` itself).
+    assert "source_sector" in frame.columns and "sector" not in frame.columns
+    # Totals by year: 2026 110 t, EUR 80,000; 2027 50 t, EUR 30,000.
+    totals = frame.group_by("year").agg(pl.col("quantity_t", "value_eur").sum()).sort("year")
+    assert totals.rows() == [(2026, 110.0, 80_000.0), (2027, 50.0, 30_000.0)]
+    # TUR 7207 11 11, 100 t in 2026 at EUR 80: EUR 9,688.80.
+    fees = eu_fees(rows.filter(pl.col("year") == 2026)).sort("cn_code")
+    assert fees["fee_eur"][0] == pytest.approx(9_688.80)
+
+
+def test_wide_kg_and_usd_columns_and_an_origin_column(tmp_path: Path) -> None:
+    text = "cn_code,origin,kg_2026,usd_2026\n72071111,tur,2500,1000"
+    frame = cbam.read_trade(
+        write(tmp_path, "w.csv", text), "wide", eur_per_usd=EUR_PER_USD
+    ).collect()
+    # 2,500 kg = 2.5 t; USD 1,000 x 0.9 = EUR 900; no destination given: no column.
+    assert frame.select("origin", "quantity_t", "value_eur").row(0) == ("TUR", 2.5, 900.0)
+    assert "destination" not in frame.columns
+
+
+def test_wide_without_origin_or_year_columns_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(cbam.ScenarioError, match="origin"):
+        cbam.read_trade(write(tmp_path, "w.csv", WIDE), "wide")
+    with pytest.raises(cbam.ScenarioError, match="year-suffixed"):
+        cbam.read_trade(write(tmp_path, "n.csv", "cn_code,tonnes\n7601,1"), "wide", origin="TUR")
+    with pytest.raises(cbam.ScenarioError, match="not an ISO 3166-1 alpha-3 code"):
+        cbam.read_trade(write(tmp_path, "w2.csv", WIDE), "wide", origin="Turkey")
+
+
+# ---------------------------------------------------------------------------------- CLI
+def test_cli_run_reads_a_trade_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "comext.csv", COMEXT)
+    status = cli.main(["run", "--imports", str(path), "--format", "comext", "--by", "origin"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "comext.csv, 3 rows" in out
+    assert "on 108 t" in out  # 107.5 t, printed without decimals
+    assert "| TUR" in out and "| XKX" in out and "| SRB" in out
+
+
+def test_cli_reports_a_refused_aggregate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "world.csv", COMTRADE.strip() + "\n2026,2026,251,M,0,760110,1,1,0")
+    status = cli.main(["run", "--imports", str(path), "--format", "comtrade"])
+    assert status == 2
+    assert "0 = aggregate: World" in capsys.readouterr().err
+    status = cli.main(["run", "--imports", str(path), "--format", "comtrade", "--on-error", "flag"])
+    assert status == 0
+    assert "3 computed, 0 exempt, 1 flagged" in capsys.readouterr().out
