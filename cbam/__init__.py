@@ -20,7 +20,8 @@ Public API:
 * ``cbam.charts``: matplotlib figures (``pip install 'cbam[charts]'``); ``compute`` also takes
   and returns pandas DataFrames and PyArrow Tables (through narwhals).
 * ``CbamInputError``, ``ScenarioError``
-* ``INPUT_COLUMNS``, ``OUTPUT_COLUMNS``: the column contract, with a line on each.
+* ``INPUT_COLUMNS``, ``OUTPUT_COLUMNS``: the column contract, with a line on each;
+  ``OUTPUT_SCHEMA``: each output column's Polars type (the same for every regime) and line.
 """
 
 from cbam import blocks
@@ -38,7 +39,7 @@ from cbam._indicators import (
 from cbam._pipeline import compute
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans, recycle
 from cbam._scenario import Scenario, list_scenarios, load_scenario
-from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, REQUIRED_COLUMNS
+from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, OUTPUT_SCHEMA, REQUIRED_COLUMNS
 from cbam._summary import summarise
 from cbam._sweep import SweepResult, sweep
 from cbam._trade_formats import read_trade
@@ -49,6 +50,7 @@ INPUT_COLUMNS = {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}
 __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
+    "OUTPUT_SCHEMA",
     "CbamInputError",
     "Design",
     "InputProblem",

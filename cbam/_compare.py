@@ -141,17 +141,13 @@ def compare_counted(
         )
         if currency != "EUR":
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
-        # Labels travel as text: regimes may type a column differently (enum, categorical).
-        keys = [
-            pl.col(c).cast(pl.String) if fees.schema[c] in (pl.Categorical, pl.Enum) else pl.col(c)
-            for c in by
-        ]
         if not by:
             # One row of grand totals: each scenario's is a column of it.
             part = fees.select(amount.sum().alias(column))
             table = part if table is None else pl.concat([table, part], how="horizontal")
             continue
-        part = fees.group_by(keys).agg(amount.sum().alias(column))
+        # Every regime types its columns alike (OUTPUT_SCHEMA): the groups join as they are.
+        part = fees.group_by(by).agg(amount.sum().alias(column))
         table = (
             part
             if table is None

@@ -26,7 +26,6 @@ from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
 from cbam._countries import members_in_year
 from cbam._design import Design
-from cbam._eu.lookup import SECTOR_ENUM
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.rules import (
     FIRST_GROUP_YEAR,
@@ -48,17 +47,20 @@ from cbam._eu.rules import (
 from cbam._exemptions import relief_table
 from cbam._parameters import DatedParameter, DatedValue
 from cbam._scenario import Scenario
-from cbam._schema import Check, _shown
-
-THRESHOLD_LABELS = (
-    "exempt (importer at or below threshold)",
-    "liable (importer above threshold)",
-    "not applied (no importer)",
-    "not applied (customs value missing)",
-    "not covered (sector outside threshold)",
-    "off (scenario)",
-    "none (regime has no threshold)",
+from cbam._schema import (
+    CLINKER_SOURCE_ENUM,
+    COLUMN_ENUM,
+    INTENSITY_SOURCE_ENUM,
+    LABEL,
+    ROUTE_ENUM,
+    ROUTE_SOURCE_ENUM,
+    SECTOR_ENUM,
+    THRESHOLD_ENUM,
+    Check,
+    _shown,
 )
+
+EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 
 
@@ -142,7 +144,7 @@ def year_table(design: Design) -> pl.DataFrame:
         fx.select(pl.col("year").cast(pl.Int32), pl.col("eur_per_unit").alias("fx")),
         on="year",
         how="left",
-    ).with_columns(pl.col("period").cast(pl.Categorical))
+    ).with_columns(pl.col("period").cast(LABEL))
 
 
 def sector_table(design: Design) -> pl.DataFrame:
@@ -210,7 +212,7 @@ def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
     design = _design(scenario)
     years = range(design.first_rules_year, design.last_rules_year + 1)
     return price_table(scenario.carbon_price_abroad, list(SECTORS), years).with_columns(
-        pl.col("source").cast(pl.String)
+        pl.col("source").cast(LABEL)
     )
 
 
@@ -345,8 +347,8 @@ def _charge(
         pl.when(covered)
         .then(
             pl.when(actual)
-            .then(pl.lit("actual"))
-            .otherwise(pl.col("_c_intensity_source").cast(pl.String))
+            .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
+            .otherwise(pl.col("_c_intensity_source"))
         )
         .alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
@@ -354,25 +356,21 @@ def _charge(
         pl.when(covered & clinker_basis)
         .then(
             pl.when(pl.col("_c_clinker").is_not_null())
-            .then(pl.lit("row"))
-            .otherwise(pl.lit("scenario default"))
+            .then(pl.lit("row", CLINKER_SOURCE_ENUM))
+            .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
         )
         .alias("clinker_share_source"),
-        pl.when(covered & ~actual)
-        .then(pl.col("_c_heading_id").cast(pl.String))
-        .alias("default_value_heading"),
+        pl.when(covered & ~actual).then(pl.col("_c_heading_id")).alias("default_value_heading"),
         pl.when(covered).then(ref_see).alias("_c_ref_see"),
         pl.when(covered).then(ref_label).alias("reference_source"),
-        pl.lit(None, pl.String).alias("benchmark_period"),
-        pl.lit(None, pl.String).alias("benchmark_column"),
-        pl.lit(None, pl.String).alias("benchmark_route"),
-        pl.lit(None, pl.String).alias("benchmark_route_source"),
+        pl.lit(None, LABEL).alias("benchmark_period"),
+        pl.lit(None, COLUMN_ENUM).alias("benchmark_column"),
+        pl.lit(None, ROUTE_ENUM).alias("benchmark_route"),
+        pl.lit(None, ROUTE_SOURCE_ENUM).alias("benchmark_route_source"),
         pl.lit(None, pl.Float64).alias("cbam_factor"),
         pl.lit(None, pl.Float64).alias("cross_sectoral_correction_factor"),
         pl.when(covered).then(price_eur).alias("certificate_price_eur"),
-        pl.when(covered)
-        .then(pl.col("_c_period").cast(pl.String))
-        .alias("certificate_price_period"),
+        pl.when(covered).then(pl.col("_c_period")).alias("certificate_price_period"),
         pl.lit(design.currency).alias("currency"),
     )
     embedded = blocks.embedded_emissions(qty, pl.col("see_t_per_t"), scale)
@@ -386,12 +384,12 @@ def _charge(
         )
         cp_source = (
             pl.when(row_price.is_not_null())
-            .then(pl.lit("row"))
-            .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found")))
+            .then(pl.lit("row", LABEL))
+            .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL)))
         )
     else:
         deduction = pl.lit(0.0)
-        cp_source = pl.lit(f"none (no relief in {design.name})")
+        cp_source = pl.lit(f"none (no relief in {design.name})", LABEL)
     if charge.kind == "ad_valorem_tiers":
         deduction = pl.lit(None, pl.Float64)
     frame = frame.with_columns(
@@ -443,7 +441,7 @@ def _charge(
         .then(pl.lit(f"sector not covered by {design.name}"))
         .when(pl.col("_c_excluded").is_not_null())
         .then(pl.col("_c_excluded"))
-        .when(pl.col("de_minimis") == THRESHOLD_LABELS[0])
+        .when(pl.col("de_minimis") == EXEMPT)
         .then(
             pl.lit(
                 f"below the {design.name} threshold ({design.threshold.description})"
@@ -457,14 +455,14 @@ def _charge(
     share = (
         pl.when(~covered | pl.col("_c_excluded").is_not_null())
         .then(0.0)
-        .when(pl.col("de_minimis") == THRESHOLD_LABELS[0])
+        .when(pl.col("de_minimis") == EXEMPT)
         .then(0.0)
         .when(pl.col("_c_relief_applies"))
         .then(pl.col("_c_relief_share"))
         .otherwise(1.0)
     )
     frame = frame.with_columns(
-        reasons.cast(pl.Categorical).alias("exemption_reason"), share.alias("fee_share_charged")
+        reasons.cast(LABEL).alias("exemption_reason"), share.alias("fee_share_charged")
     )
     share = pl.col("fee_share_charged")
     frame = frame.with_columns(
@@ -499,7 +497,7 @@ def _threshold(
     covered: pl.Expr,
 ) -> pl.LazyFrame:
     """Per-importer annual threshold status, and whether the scenario's relief applies."""
-    labels = pl.Enum(THRESHOLD_LABELS)
+    labels = THRESHOLD_ENUM
     threshold = design.threshold
     valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
     in_scope = covered & pl.col("_c_excluded").is_null()
@@ -550,7 +548,7 @@ def _threshold(
             .when(missing)
             .then(pl.lit("not applied (customs value missing)", labels))
             .when(basis <= limit)
-            .then(pl.lit(THRESHOLD_LABELS[0], labels))
+            .then(pl.lit(EXEMPT, labels))
             .otherwise(pl.lit("liable (importer above threshold)", labels))
         )
     return with_threshold_and_relief(frame, scenario, status, total)

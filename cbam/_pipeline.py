@@ -18,6 +18,7 @@ from cbam._schema import (
     OUTPUT_COLUMNS,
     check_columns,
     collect_problems,
+    conform,
     error_message,
     normalise,
     number_checks,
@@ -133,7 +134,9 @@ def compute(
             (cudf-polars, the ``cbam[gpu]`` extra). Results are the same on each.
 
     Returns:
-        The input columns in their order, followed by the columns of ``OUTPUT_COLUMNS``.
+        The input columns in their order, followed by the columns of ``OUTPUT_SCHEMA``, of
+        its types whatever the regime (an output column that is also an input, such as
+        ``carbon_price_paid_eur_per_t``, keeps its place among the inputs).
 
     Raises:
         CbamInputError: bad input, when ``on_error="raise"``.
@@ -188,7 +191,7 @@ def compute(
             ],
             *[pl.when(ok).then(output(c)).alias(c) for c in outputs],
             "input_error",
-        )
+        ).pipe(conform)
         return result.collect(engine=run_engine) if isinstance(imports, pl.DataFrame) else result
 
     final = [
@@ -201,10 +204,10 @@ def compute(
     any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
         # Only the output columns and the flag are materialised, not the internals.
-        full = renamed.select(*final, any_failed).collect(engine=run_engine)
+        full = conform(renamed.select(*final, any_failed)).collect(engine=run_engine)
         if full["_c_failed"].any():
             raise CbamInputError(collect_problems(renamed, checks))
         return full.drop("_c_failed")
     if renamed.select(any_failed.any()).collect(engine=run_engine).item():
         raise CbamInputError(collect_problems(renamed, checks))
-    return renamed.select(final)
+    return conform(renamed.select(final))

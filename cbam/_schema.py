@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem
+from cbam._eu import config as eu_config
+from cbam._eu.reference import SECTORS
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "year": "integer calendar year",
@@ -47,54 +50,149 @@ NUMERIC_COLUMNS = (
 )
 INTEGER_COLUMNS = ("year", "quarter")
 TEXT_COLUMNS = ("origin", "cn_code", "importer", "route")
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-OUTPUT_COLUMNS: dict[str, str] = {
-    "sector": "CBAM sector of the code (null: not a CBAM good)",
-    "rules_year": "the year whose rules were applied",
-    "intensity_source": "actual, default:country, default:other-countries or default:aggregate",
+# The fixed vocabularies of the output's categorical columns, the same for every regime.
+INTENSITY_SOURCES = (
+    "actual",
+    "default:country",
+    "default:other-countries",
+    "default:aggregate",
+)
+CLINKER_SHARE_SOURCES = ("row", "scenario default", "aggregate (heading defaults)")
+ROUTE_SOURCES = (
+    "row",  # actual values: the row's route decides
+    "default value",  # default values: the route the default-value table names
+    "row (default value names no route)",  # default values whose table row names none
+    "equivalent of row route",
+    "equivalent of default-value route",
+    "route-free",
+    "assumed (sector preference)",
+    "assumed (default variant)",
+    # Actual values without a route, under the scenario's actual_values_route_from_default.
+    "assumed (default-value route for actual values)",
+    "aggregate",
+)
+THRESHOLD_STATUSES = (
+    "exempt (importer at or below threshold)",
+    "liable (importer above threshold)",
+    "not applied (no importer)",
+    "not applied (customs value missing)",
+    "not covered (electricity, hydrogen)",
+    "not covered (sector outside threshold)",
+    "off (scenario)",
+    "none (regime has no threshold)",
+)
+SECTOR_ENUM = pl.Enum(SECTORS)
+INTENSITY_SOURCE_ENUM = pl.Enum(INTENSITY_SOURCES)
+CLINKER_SOURCE_ENUM = pl.Enum(CLINKER_SHARE_SOURCES)
+COLUMN_ENUM = pl.Enum(["A", "B"])
+# Route markers of rates/eu/sectors.yaml, and '' for a route-free benchmark.
+ROUTE_ENUM = pl.Enum(["", *eu_config.sectors().route_markers])
+ROUTE_SOURCE_ENUM = pl.Enum(ROUTE_SOURCES)
+THRESHOLD_ENUM = pl.Enum(THRESHOLD_STATUSES)
+# Labels drawn from data (default-value rows, price tables, the scenario's groups and
+# periods) have no fixed list: categorical, one type for every regime.
+LABEL = pl.Categorical()
+
+OUTPUT_SCHEMA: dict[str, tuple[pl.DataType, str]] = {
+    "sector": (SECTOR_ENUM, "CBAM sector of the code (null: not a CBAM good)"),
+    "rules_year": (pl.Int32(), "the year whose rules were applied"),
+    "intensity_source": (
+        INTENSITY_SOURCE_ENUM,
+        "actual, default:country, default:other-countries or default:aggregate",
+    ),
     "see_t_per_t": (
+        pl.Float64(),
         "specific embedded emissions used, t CO2e per t (cement CN8: per t clinker; "
-        "aggregate codes: per t of good)"
+        "aggregate codes: per t of good)",
     ),
-    "clinker_share_applied": "t clinker per t of good applied (null where not clinker-based)",
-    "clinker_share_source": "row, scenario default, or aggregate (heading defaults)",
-    "embedded_t": "embedded emissions, t CO2e",
+    "clinker_share_applied": (
+        pl.Float64(),
+        "t clinker per t of good applied (null where not clinker-based)",
+    ),
+    "clinker_share_source": (
+        CLINKER_SOURCE_ENUM,
+        "row, scenario default, or aggregate (heading defaults)",
+    ),
+    "embedded_t": (pl.Float64(), "embedded emissions, t CO2e"),
     "default_value_heading": (
-        "the default-value row used ('TUR 7207 11 11', 'OTHER 7601', or 'mean of N CN8 codes')"
+        LABEL,
+        "the default-value row used ('TUR 7207 11 11', 'OTHER 7601', or 'mean of N CN8 codes')",
     ),
-    "benchmark_t_per_t": "CBAM benchmark applied (IR 2025/2620)",
-    "benchmark_period": "benchmark period of the rules year ('2026-2027', '2028-2030')",
-    "benchmark_column": "A (actual values) or B (default values)",
-    "benchmark_route": "route marker of the benchmark ('' route-free)",
-    "benchmark_route_source": "why that route",
-    "cbam_factor": "CBAM factor of the rules year",
-    "cross_sectoral_correction_factor": "CSCF of the rules year",
-    "free_allocation_t": "free-allocation adjustment, t CO2e",
-    "carbon_price_paid_eur_per_t": "effective carbon price paid abroad, EUR per t CO2e",
-    "carbon_price_source": "row, the table's instruments and years, scenario path, or none",
+    "benchmark_t_per_t": (pl.Float64(), "CBAM benchmark applied (IR 2025/2620)"),
+    "benchmark_period": (
+        LABEL,
+        "benchmark period of the rules year ('2026-2027', '2028-2030')",
+    ),
+    "benchmark_column": (COLUMN_ENUM, "A (actual values) or B (default values)"),
+    "benchmark_route": (ROUTE_ENUM, "route marker of the benchmark ('' route-free)"),
+    "benchmark_route_source": (ROUTE_SOURCE_ENUM, "why that route"),
+    "cbam_factor": (pl.Float64(), "CBAM factor of the rules year"),
+    "cross_sectoral_correction_factor": (pl.Float64(), "CSCF of the rules year"),
+    "free_allocation_t": (pl.Float64(), "free-allocation adjustment, t CO2e"),
+    "carbon_price_paid_eur_per_t": (
+        pl.Float64(),
+        "effective carbon price paid abroad, EUR per t CO2e",
+    ),
+    "carbon_price_source": (
+        LABEL,
+        "row, the table's instruments and years, scenario path, or none",
+    ),
     "deduction_t": (
+        pl.Float64(),
         "deduction for carbon price paid abroad, t CO2e: embedded x price paid / certificate "
-        "price, at most the embedded emissions"
+        "price, at most the embedded emissions",
     ),
-    "certificates": "CBAM certificates due",
-    "certificate_price_eur": "certificate price applied, EUR per certificate",
-    "certificate_price_period": "the period whose price applied",
-    "de_minimis": "de minimis status: exempt, liable, not applied (no importer), not covered",
-    "importer_annual_t": "the importer's Annex I mass in the import year (de minimis basis)",
-    "origin_import_share": "origin's share of the code's imports in the year (threshold rules)",
-    "fee_share_charged": "share of the fee charged after exemptions and phase-ins (0 to 1)",
-    "fee_before_exemptions_eur": "fee had the row not been exempt, EUR",
-    "fee_eur": "fee, EUR (unrounded)",
-    "exempt": "whether the row owes nothing by rule",
-    "exemption_reason": "the rule that exempts the row or reduces its fee (null when none)",
-    "ave": "ad valorem equivalent: fee_eur / value_eur (null without a positive value)",
-    "currency": "currency the regime charges in (EUR for the EU CBAM)",
-    "fee_local": "fee in the regime's currency (unrounded)",
+    "certificates": (pl.Float64(), "CBAM certificates due"),
+    "certificate_price_eur": (pl.Float64(), "certificate price applied, EUR per certificate"),
+    "certificate_price_period": (LABEL, "the period whose price applied"),
+    "de_minimis": (
+        THRESHOLD_ENUM,
+        "status under the regime's importer threshold (the EU's de minimis mass, a design's "
+        "mass or value threshold): exempt, liable, not applied, not covered, off or none",
+    ),
+    "importer_annual_t": (
+        pl.Float64(),
+        "the importer's Annex I mass in the import year (de minimis basis)",
+    ),
+    "origin_import_share": (
+        pl.Float64(),
+        "origin's share of the code's imports in the year (threshold rules)",
+    ),
+    "fee_share_charged": (
+        pl.Float64(),
+        "share of the fee charged after exemptions and phase-ins (0 to 1)",
+    ),
+    "fee_before_exemptions_eur": (pl.Float64(), "fee had the row not been exempt, EUR"),
+    "fee_eur": (pl.Float64(), "fee, EUR (unrounded)"),
+    "exempt": (pl.Boolean(), "whether the row owes nothing by rule"),
+    "exemption_reason": (
+        LABEL,
+        "the rule that exempts the row or reduces its fee (null when none)",
+    ),
+    "ave": (
+        pl.Float64(),
+        "ad valorem equivalent: fee_eur / value_eur (null without a positive value)",
+    ),
+    "currency": (pl.String(), "currency the regime charges in (EUR for the EU CBAM)"),
+    "fee_local": (pl.Float64(), "fee in the regime's currency (unrounded)"),
     "reference_source": (
-        "where the reference intensity a design compares with came from (null: none used)"
+        pl.String(),
+        "where the reference intensity a design compares with came from (null: none used)",
     ),
-    "input_error": "what is wrong with the row (lenient mode only; null otherwise)",
+    "input_error": (
+        pl.String(),
+        "what is wrong with the row (lenient mode only; null otherwise)",
+    ),
 }
+"""The output contract: each column ``compute`` adds, its Polars type and a line on it.
+
+Categorical columns with a fixed vocabulary are ``pl.Enum`` of the full list; labels drawn
+from data (default-value rows, carbon-price instruments, a scenario's country groups and
+price periods) are ``pl.Categorical``; ``currency`` is an ISO 4217 code as text.
+"""
+OUTPUT_COLUMNS: dict[str, str] = {name: doc for name, (_, doc) in OUTPUT_SCHEMA.items()}
 
 
 @dataclass(frozen=True)
@@ -377,3 +475,25 @@ def result_columns(inputs: Sequence[str]) -> list[str]:
 
     """
     return [*inputs, *[c for c in OUTPUT_COLUMNS if c not in inputs]]
+
+
+def conform(frame: FrameT) -> FrameT:
+    """``frame`` with every output column it holds cast to its ``OUTPUT_SCHEMA`` type.
+
+    Every regime's plan ends here, so a column has one type whatever the regime. A label
+    outside an ``Enum``'s list is a programming error and raises.
+
+    Example:
+        >>> frame = pl.DataFrame({"year": [2026], "benchmark_column": ["A"]})
+        >>> conform(frame).schema["benchmark_column"]
+        Enum(categories=['A', 'B'])
+
+    """
+    schema = frame.collect_schema()
+    casts = [
+        pl.col(name).cast(dtype)
+        for name, (dtype, _) in OUTPUT_SCHEMA.items()
+        if name in schema and schema[name] != dtype
+    ]
+    return frame.with_columns(casts) if casts else frame
+

@@ -18,6 +18,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
+from cbam._schema import conform
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS: dict[str, str] = json.loads((GOLDEN / "scenarios.json").read_text(encoding="utf-8"))
@@ -64,4 +65,10 @@ def test_the_panel_exercises_every_input_column_and_rule(panel: pl.DataFrame) ->
 def test_scenario_reproduces_its_golden_outputs(name: str, panel: pl.DataFrame) -> None:
     record = _load("record")
     expected = pl.read_parquet(GOLDEN / SCENARIOS[name])
-    assert_frame_equal(record.outputs(name, panel), expected, rel_tol=1e-9, abs_tol=0.0)
+    out = record.outputs(name, panel)
+    # The outputs have the contract's types; the recorded ones those of the engine at the
+    # time (an Enum per scenario, String in designs), read here as the contract's: the text
+    # of every label must still match exactly.
+    contract = cbam.OUTPUT_SCHEMA.items()
+    assert dict(out.schema) == {c: dtype for c, (dtype, _) in contract if c not in panel.columns}
+    assert_frame_equal(out, conform(expected), rel_tol=1e-9, abs_tol=0.0)

@@ -32,48 +32,19 @@ from cbam._errors import ScenarioError
 from cbam._eu import config
 from cbam._eu.reference import (
     OTHER,
-    SECTORS,
     benchmarks,
     cn_successors,
     default_values,
     goods,
 )
+from cbam._schema import INTENSITY_SOURCE_ENUM, ROUTE_ENUM, ROUTE_SOURCE_ENUM, SECTOR_ENUM
 
 VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
 BENCHMARK_COLUMNS = ("bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2")
 SCALED_COLUMNS = (*VALUE_COLUMNS, *BENCHMARK_COLUMNS)
 
-INTENSITY_SOURCES = (
-    "actual",
-    "default:country",
-    "default:other-countries",
-    "default:aggregate",
-)
-ROUTE_SOURCES = (
-    "row",  # actual values: the row's route decides
-    "default value",  # default values: the route the default-value table names
-    "row (default value names no route)",  # default values whose table row names none
-    "equivalent of row route",
-    "equivalent of default-value route",
-    "route-free",
-    "assumed (sector preference)",
-    "assumed (default variant)",
-    # Actual values without a route, under the scenario's actual_values_route_from_default.
-    "assumed (default-value route for actual values)",
-    "aggregate",
-)
 ROW_ROUTE_FOR_DEFAULT = "row (default value names no route)"
 ASSUMED_ROUTE_FOR_ACTUAL = "assumed (default-value route for actual values)"
-
-
-SECTOR_ENUM = pl.Enum(SECTORS)
-INTENSITY_SOURCE_ENUM = pl.Enum(INTENSITY_SOURCES)
-ROUTE_SOURCE_ENUM = pl.Enum(ROUTE_SOURCES)
-
-
-def route_enum() -> pl.Enum:
-    """Route markers of ``rates/eu/sectors.yaml`` plus '' (route-free) as a categorical type."""
-    return pl.Enum(["", *config.sectors().route_markers])
 
 
 @dataclass(frozen=True)
@@ -634,7 +605,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     )
     aggregate_routes = _aggregate_route_benchmarks(expanded, by_route_scaled, marker_rows)
     # Categorical columns travel through the joins as small integers, not strings.
-    routes = route_enum()
+    routes = ROUTE_ENUM
     categorical: dict[str, pl.DataType] = {
         "sector": SECTOR_ENUM,
         "intensity_source": INTENSITY_SOURCE_ENUM,

@@ -27,10 +27,7 @@ from cbam._countries import iso3_codes, members_in_year
 from cbam._eu import config
 from cbam._eu.lookup import (
     ASSUMED_ROUTE_FOR_ACTUAL,
-    INTENSITY_SOURCE_ENUM,
-    ROUTE_SOURCE_ENUM,
     ROW_ROUTE_FOR_DEFAULT,
-    SECTOR_ENUM,
     Lookups,
     build_lookups,
 )
@@ -38,24 +35,25 @@ from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import relief_table
 from cbam._parameters import key_in_force, text_parameter
 from cbam._scenario import Scenario
-from cbam._schema import Check, _shown, normalise
+from cbam._schema import (
+    CLINKER_SOURCE_ENUM,
+    COLUMN_ENUM,
+    INTENSITY_SOURCE_ENUM,
+    LABEL,
+    ROUTE_SOURCE_ENUM,
+    SECTOR_ENUM,
+    THRESHOLD_ENUM,
+    Check,
+    _shown,
+    normalise,
+    overflow_culprit,
+)
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
 FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
 CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 DE_MINIMIS = "de minimis (importer's annual Annex I mass at or below the threshold)"
-DE_MINIMIS_ENUM = pl.Enum(
-    [
-        "exempt (importer at or below threshold)",
-        "liable (importer above threshold)",
-        "not applied (no importer)",
-        "not covered (electricity, hydrogen)",
-        "off (scenario)",
-    ]
-)
-CLINKER_SOURCE_ENUM = pl.Enum(["row", "scenario default", "aggregate (heading defaults)"])
-COLUMN_ENUM = pl.Enum(["A", "B"])
 _PERIODS = ("2026-2027", "2028-2030")
 
 
@@ -201,8 +199,7 @@ def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
     regime = config.regime()
     years = range(regime.first_rules_year, regime.last_rules_year + 1)
     table = price_table(scenario.carbon_price_abroad, list(SECTORS), years)
-    labels = pl.Enum([*CARBON_SOURCE_FIXED, *sorted(table["source"].unique().to_list())])
-    return table.with_columns(pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(labels))
+    return table.with_columns(pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(LABEL))
 
 
 SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {}
@@ -234,18 +231,8 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
         {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
     )
     table = excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
-    # Reasons travel as one categorical type, so rows never carry strings.
-    reasons = pl.Enum(
-        [
-            NOT_COVERED,
-            DE_MINIMIS,
-            *sorted(
-                set(table["excluded"].drop_nulls().to_list())
-                | set(table["relief"].drop_nulls().to_list())
-            ),
-        ]
-    )
-    return table.with_columns(pl.col("excluded", "relief").cast(reasons))
+    # Reasons travel as the output's categorical type, so rows never carry strings.
+    return table.with_columns(pl.col("excluded", "relief").cast(LABEL))
 
 
 SCENARIO_TABLES.update(
@@ -321,10 +308,10 @@ def _apply_exemptions(
     status: pl.Expr
     total: pl.Expr
     if not scenario.de_minimis:
-        status = pl.when(covered).then(pl.lit("off (scenario)", DE_MINIMIS_ENUM))
+        status = pl.when(covered).then(pl.lit("off (scenario)", THRESHOLD_ENUM))
         total = pl.lit(None, pl.Float64)
     elif "importer" not in schema:
-        status = pl.when(covered).then(pl.lit("not applied (no importer)", DE_MINIMIS_ENUM))
+        status = pl.when(covered).then(pl.lit("not applied (no importer)", THRESHOLD_ENUM))
         total = pl.lit(None, pl.Float64)
     else:
         importer = pl.col("importer").cast(pl.String)
@@ -338,14 +325,14 @@ def _apply_exemptions(
         )
         status = (
             pl.when(~covered)
-            .then(pl.lit(None, DE_MINIMIS_ENUM))
+            .then(pl.lit(None, THRESHOLD_ENUM))
             .when(~counted)
-            .then(pl.lit("not covered (electricity, hydrogen)", DE_MINIMIS_ENUM))
+            .then(pl.lit("not covered (electricity, hydrogen)", THRESHOLD_ENUM))
             .when(importer.is_null())
-            .then(pl.lit("not applied (no importer)", DE_MINIMIS_ENUM))
+            .then(pl.lit("not applied (no importer)", THRESHOLD_ENUM))
             .when(units <= limit)
-            .then(pl.lit("exempt (importer at or below threshold)", DE_MINIMIS_ENUM))
-            .otherwise(pl.lit("liable (importer above threshold)", DE_MINIMIS_ENUM))
+            .then(pl.lit("exempt (importer at or below threshold)", THRESHOLD_ENUM))
+            .otherwise(pl.lit("liable (importer above threshold)", THRESHOLD_ENUM))
         )
     return with_threshold_and_relief(frame, scenario, status, total)
 
@@ -1035,8 +1022,6 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     named is the largest of the amounts the fee multiplies (``cbam._schema.overflow_culprit``):
     ``see_direct`` for an intensity of 1e308, ``certificate_price_eur`` for such a price.
     """
-    from cbam._schema import overflow_culprit
-
     column, shown = overflow_culprit(schema, inputs)
     return Check(
         "quantity_t",
