@@ -24,7 +24,6 @@ import polars as pl
 
 from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
-from cbam._countries import members_in_year
 from cbam._design import Design
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.rules import (
@@ -44,7 +43,7 @@ from cbam._eu.rules import (
     variant,
     with_threshold_and_relief,
 )
-from cbam._exemptions import relief_table
+from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import DatedParameter, DatedValue
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -176,7 +175,12 @@ def sector_table(design: Design) -> pl.DataFrame:
 
 
 def origin_table(design: Design, scenario: Scenario) -> pl.DataFrame:
-    """(origin, year) -> exclusion reason (home or excluded group) and the scenario's relief."""
+    """(origin, year) -> exclusion reason (home or excluded group) and the scenario's relief.
+
+    The excluded groups are the scenario's ``excluded_origin_groups``, else the design's, as
+    in the EU engine (``excluded_origins``).
+    """
+    reasons = {group: spec.reason for group, spec in design.excluded_origin_groups.items()}
     rows = []
     for year in range(FIRST_GROUP_YEAR, design.last_rules_year + 1):
         seen: set[str] = set()
@@ -185,10 +189,8 @@ def origin_table(design: Design, scenario: Scenario) -> pl.DataFrame:
             seen.add(iso3)
         if year < design.first_rules_year:
             continue
-        for group, spec in design.excluded_origin_groups.items():
-            for iso3 in sorted(members_in_year(group, year) - seen):
-                rows.append({"origin": iso3, "year": year, "excluded": spec.reason})
-                seen.add(iso3)
+        for iso3, reason in excluded_origins(scenario.origin_groups, reasons, year, seen):
+            rows.append({"origin": iso3, "year": year, "excluded": reason})
     excluded = pl.DataFrame(
         rows, schema={"origin": pl.String, "year": pl.Int32, "excluded": pl.String}
     )

@@ -11,6 +11,7 @@ below a limit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +19,7 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from cbam._countries import country_group, iso3_codes
+from cbam._countries import country_group, iso3_codes, members_in_year
 from cbam._errors import ScenarioError
 from cbam._parameters import key_in_force
 from cbam._resources import data_dir
@@ -134,6 +135,30 @@ def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
             path = base_dir / path
         return _user_group(path), path.stem
     return country_group(spec).select(*_MEMBER_SCHEMA), spec
+
+
+def excluded_origins(
+    groups: Sequence[str], reasons: Mapping[str, str], year: int, seen: set[str]
+) -> list[tuple[str, str]]:
+    """(ISO3, reason) of the origins outside a regime in ``year``, every regime's way.
+
+    The first of ``groups`` an origin belongs to (on 1 January) decides; ``reasons`` holds the
+    regime's own reason for each group it lists, and another group (a scenario's
+    ``excluded_origin_groups``) is named as such. Origins in ``seen`` (home origins, earlier
+    groups) are skipped; those found are added to it.
+
+    Example:
+        >>> excluded_origins(["eu27"], {}, 2027, set())[:2]
+        [('AUT', "excluded origin group 'eu27'"), ('BEL', "excluded origin group 'eu27'")]
+
+    """
+    found: list[tuple[str, str]] = []
+    for group in groups:
+        reason = reasons.get(group, f"excluded origin group '{group}'")
+        for iso3 in sorted(members_in_year(group, year) - seen):
+            found.append((iso3, reason))
+            seen.add(iso3)
+    return found
 
 
 def _shift(day: dt.date, years: int) -> dt.date:

@@ -70,8 +70,9 @@ class Scenario(BaseModel):
             whose benchmarks differ by route, take the default value's route (an assumption,
             said in ``benchmark_route_source``); ``False`` (default): such rows are an input
             error naming the routes to choose from.
-        excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime;
-            ``None`` takes the regime's own (``rates/eu/regime.yaml``).
+        excluded_origin_groups: Country groups (files in ``country_lists/``) outside the regime,
+            for the EU engine and designs alike; ``None`` takes the regime's own
+            (``rates/eu/regime.yaml``, a design's ``excluded_origin_groups``).
         exemptions: Country-group exemptions in order (see ``cbam._exemptions.Exemption``);
             the first group an origin belongs to decides.
         exemption_status_year: Group membership is judged in the row's import ``year``

@@ -123,6 +123,30 @@ def test_uk_domestic_goods_are_not_imports_and_eu_goods_are() -> None:
     assert out["fee_local"][1] == pytest.approx(3.996 * UK_PRICE)
 
 
+def test_a_scenario_s_excluded_origin_groups_apply_to_designs_as_to_the_eu() -> None:
+    # uk-cbam lists no excluded group; a scenario excluding the EU-27 exempts France (an EU
+    # member on 1 January 2027, country_lists/eu27.csv), named as the EU engine names a group
+    # its regime file does not list, and leaves Turkiye and the UK's home rule as they were.
+    panel = rows(
+        year=[2027] * 3,
+        origin=["FRA", "TUR", "GBR"],
+        cn_code=["72071111"] * 3,
+        quantity_t=[1.0] * 3,
+    )
+    base = cbam.compute(panel, "uk-cbam")
+    out = cbam.compute(panel, cbam.load_scenario("uk-cbam", {"excluded_origin_groups": ["eu27"]}))
+    assert out["exempt"].to_list() == [True, False, True]
+    assert out["exemption_reason"].cast(pl.String).to_list() == [
+        "excluded origin group 'eu27'",
+        None,
+        "domestic (uk-cbam)",
+    ]
+    assert out["fee_local"].to_list() == [0.0, base["fee_local"][1], 0.0]
+    assert base["fee_local"][0] == pytest.approx(3.996 * UK_PRICE)  # charged without the group
+    eu = cbam.compute(panel, cbam.load_scenario("eu-cbam", {"excluded_origin_groups": ["eu27"]}))
+    assert eu["exemption_reason"][0] == "EU origin (inside the customs union)"  # regime's own
+
+
 def test_uk_relief_for_carbon_price_paid_abroad() -> None:
     # Half the UK price (in EUR) paid abroad: half the embedded emissions deducted (s.150).
     paid = UK_PRICE * GBP / 2

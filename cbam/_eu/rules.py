@@ -23,7 +23,7 @@ import polars as pl
 
 from cbam import blocks
 from cbam._carbon_prices import price_table
-from cbam._countries import iso3_codes, members_in_year
+from cbam._countries import iso3_codes
 from cbam._eu import config
 from cbam._eu.lookup import (
     ASSUMED_ROUTE_FOR_ACTUAL,
@@ -32,7 +32,7 @@ from cbam._eu.lookup import (
     build_lookups,
 )
 from cbam._eu.reference import OTHER, SECTORS
-from cbam._exemptions import relief_table
+from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import key_in_force, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -182,15 +182,12 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
 def exemption_table(scenario: Scenario) -> pl.DataFrame:
     """(origin, rules year) -> reason, for origins outside the regime in that year."""
     regime = config.regime()
-    rows = []
-    for year in range(regime.first_rules_year, regime.last_rules_year + 1):
-        seen: set[str] = set()
-        for group in scenario.origin_groups:
-            known = regime.excluded_origin_groups.get(group)
-            reason = known.reason if known else f"excluded origin group '{group}'"
-            for iso3 in sorted(members_in_year(group, year) - seen):
-                rows.append({"origin": iso3, "year": year, "reason": reason})
-                seen.add(iso3)
+    reasons = {group: spec.reason for group, spec in regime.excluded_origin_groups.items()}
+    rows = [
+        {"origin": iso3, "year": year, "reason": reason}
+        for year in range(regime.first_rules_year, regime.last_rules_year + 1)
+        for iso3, reason in excluded_origins(scenario.origin_groups, reasons, year, set())
+    ]
     return pl.DataFrame(rows, schema={"origin": pl.String, "year": pl.Int32, "reason": pl.String})
 
 
