@@ -25,6 +25,7 @@ Public API:
 """
 
 from cbam import blocks
+from cbam._api import recycle
 from cbam._compare import compare
 from cbam._design import Design, list_regimes
 from cbam._errors import CbamInputError, InputProblem, ScenarioError
@@ -37,7 +38,7 @@ from cbam._indicators import (
     phase_in,
 )
 from cbam._pipeline import compute
-from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans, recycle
+from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
 from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, OUTPUT_SCHEMA, REQUIRED_COLUMNS
 from cbam._summary import summarise

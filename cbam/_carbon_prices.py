@@ -17,7 +17,9 @@ from typing import Annotated, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError
+from cbam._eu.reference import SECTORS
 from cbam._parameters import key_in_force
 from cbam._resources import data_dir
 
@@ -44,8 +46,6 @@ class PricePath(BaseModel):
     @field_validator("sectors")
     @classmethod
     def _known_sectors(cls, value: list[str] | None) -> list[str] | None:
-        from cbam._eu.reference import SECTORS
-
         if value is not None:
             unknown = sorted(set(value) - set(SECTORS))
             if unknown or len(set(value)) != len(value):
@@ -71,8 +71,6 @@ class CarbonPriceAbroad(BaseModel):
     @field_validator("path")
     @classmethod
     def _known_origins(cls, value: dict[str, PricePath]) -> dict[str, PricePath]:
-        from cbam._countries import iso3_codes
-
         upper = {k.strip().upper(): v for k, v in value.items()}
         unknown = sorted(set(upper) - iso3_codes())
         if unknown:

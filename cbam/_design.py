@@ -21,7 +21,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cbam._carbon_prices import fx_table
+from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
+from cbam._eu.reference import SECTORS
 from cbam._parameters import DatedParameter, DatedValue, Reference
 from cbam._resources import bundled_or_path, data_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -184,10 +187,6 @@ class Design(BaseModel):
 
     @model_validator(mode="after")
     def _known_names(self) -> Design:
-        from cbam._carbon_prices import fx_table
-        from cbam._countries import iso3_codes
-        from cbam._eu.reference import SECTORS
-
         problems = [f"unknown sector '{s}'" for s in self.sectors if s not in SECTORS]
         for item in self.emissions.indirect_sectors.values:
             problems += [

@@ -56,7 +56,7 @@ from cbam._schema import (
     SECTOR_ENUM,
     THRESHOLD_ENUM,
     Check,
-    _shown,
+    value_shown,
 )
 
 EXEMPT = "exempt (importer at or below threshold)"
@@ -572,7 +572,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             f"no rules for this year ({design.name} applies from {first}; set the scenario's "
             "rules_year (or pass --rules-year) to apply one year's rules to every row)",
             pl.col("_c_year").is_not_null() & ~pl.col("rules_year").is_between(first, last),
-            _shown("year", schema),
+            value_shown("year", schema),
         ),
         *key_checks(schema),
         Check(
@@ -583,7 +583,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             & actual
             & pl.col("_c_design_indirect").fill_null(False)
             & pl.col("_c_see_i").is_null(),
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
         Check(
             "see_direct",
@@ -595,7 +595,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
             "precursor_benchmark_t_per_t",
             "applies only to the EU engine's column-A benchmark",
             pl.col("_c_precursor_bm").is_not_null(),
-            _shown("precursor_benchmark_t_per_t", schema),
+            value_shown("precursor_benchmark_t_per_t", schema),
         ),
         overflow_check(schema, ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_value")),
     ]
@@ -606,7 +606,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
                 f"no reference intensity for this CN code in {design.name} "
                 f"({design.charge.reference_intensity.description})",
                 liable & pl.col("_c_ref_see").is_null() & pl.col("_c_markup").is_not_null(),
-                _shown("cn_code", schema),
+                value_shown("cn_code", schema),
             )
         )
     if design.charge.kind == "ad_valorem_tiers":
@@ -617,7 +617,7 @@ def _checks(schema: Mapping[str, pl.DataType], design: Design) -> list[Check]:
                 liable
                 & pl.col("_c_value").is_null()
                 & pl.col("rules_year").is_between(first, last),
-                _shown("value_eur", schema),
+                value_shown("value_eur", schema),
             )
         )
     if design.charge.price is not None:

@@ -11,7 +11,7 @@ below a limit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from cbam._countries import country_group, iso3_codes, members_in_year
-from cbam._errors import ScenarioError
+from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
+from cbam._errors import ScenarioError, shorten
+from cbam._interop import read_csv
 from cbam._parameters import key_in_force
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
@@ -78,12 +79,6 @@ _MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Dat
 def _user_group(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise ScenarioError(f"exemption group file not found: {path}")
-    from collections.abc import Callable
-
-    from cbam._countries import csv_line, member_dates
-    from cbam._errors import shorten
-    from cbam._interop import read_csv
-
     def entry(i: int) -> str:
         return f"members entry {i + 1}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Literal, TypeVar, overload
 
@@ -53,14 +54,11 @@ def polars_engine(
         raise ValueError(
             f"engine must be auto, in-memory, streaming or gpu, not {shorten(repr(engine))}"
         )
-    if engine == "gpu":
-        import importlib.util
-
-        if importlib.util.find_spec("cudf_polars") is None:
-            raise ImportError(
-                "engine='gpu' runs on NVIDIA GPUs through cudf-polars, which is not installed: "
-                "pip install 'cbam[gpu]' (Linux, CUDA 12)"
-            )
+    if engine == "gpu" and importlib.util.find_spec("cudf_polars") is None:
+        raise ImportError(
+            "engine='gpu' runs on NVIDIA GPUs through cudf-polars, which is not installed: "
+            "pip install 'cbam[gpu]' (Linux, CUDA 12)"
+        )
     return engine
 
 

@@ -46,7 +46,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -57,9 +57,6 @@ from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
-
-if TYPE_CHECKING:
-    from cbam._scenario import Scenario
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -559,51 +556,40 @@ def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[st
 
 def recycle(
     fees: pl.DataFrame | pl.LazyFrame,
-    scenario: Scenario | str | Path = "eu-cbam",
-    plan: RecyclingPlan | str | Path | dict[str, Any] | None = None,
+    plan: RecyclingPlan | str | Path | dict[str, Any],
+    *,
+    base_dir: Path | None = None,
 ) -> Recycling:
-    """Allocate the revenue of a ``compute`` result under the scenario's recycling plan.
+    """Allocate the revenue of a ``compute`` result under a recycling plan.
+
+    ``cbam.recycle`` finds the plan of a scenario (``cbam._api``); this takes the plan itself.
 
     Args:
         fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
             when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
             for ``basis: fee_before_exemptions_eur``).
-        scenario: The scenario whose ``recycling:`` plan applies (name, path or Scenario).
-        plan: A plan to apply instead (bundled name, YAML path, mapping or RecyclingPlan).
+        plan: The plan (bundled name, YAML path, mapping or RecyclingPlan).
+        base_dir: Where relative paths in a plan without a file of its own are read from (a
+            plan inline in a scenario: the scenario's folder).
 
     Returns:
         A ``Recycling`` with the pools, the flows and the balance per country.
 
     Raises:
-        ScenarioError: no plan, or a plan that cannot be applied to these fees (a pool with
-            money and no eligible recipient, a fixed amount above what remains, an unknown
-            group or index table), naming the allocation.
+        ScenarioError: a plan that cannot be applied to these fees (a pool with money and no
+            eligible recipient, a fixed amount above what remains, an unknown group or index
+            table), naming the allocation.
         CbamInputError: missing columns, or a null, negative or non-finite fee.
 
     Example:
-        >>> import polars as pl, cbam
         >>> fees = pl.DataFrame({"origin": ["TUR", "CHN"], "fee_eur": [600.0, 400.0]})
-        >>> r = cbam.recycle(fees, "eu-cbam-own-resources")
-        >>> r.total_eur, r.flows.select("recipient", "amount_eur").rows()
-        (1000.0, [('EU budget', 750.0), ("Member States' budgets", 250.0)])
+        >>> recycle(fees, "eu-own-resources").total_eur
+        1000.0
 
     """
-    from cbam._scenario import Scenario, load_scenario
-
-    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if plan is not None:
-        applied = load_plan(plan)
-    elif chosen.recycling is not None:
-        applied = chosen.recycling
-    else:
-        raise ScenarioError(
-            f"scenario '{chosen.name}' has no recycling plan: add 'recycling:' to it or pass "
-            f"plan= (bundled plans: {', '.join(list_recycling_plans())})"
-        )
+    applied = load_plan(plan)
     if applied.source:
         base_dir = applied.base_dir()
-    else:
-        base_dir = Path(chosen.source).parent if chosen.source else None
 
     given = to_polars(fees, "fees")
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given

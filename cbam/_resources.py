@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
+from cbam._errors import ScenarioError
+
 DataKind = Literal["rates", "country_lists", "data"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -45,8 +47,6 @@ def bundled_or_path(
         ScenarioError: an unknown bundled name, listing the known ones.
 
     """
-    from cbam._errors import ScenarioError
-
     if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
         path = Path(text)
         if not path.is_absolute() and relative_to is not None:

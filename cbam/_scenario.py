@@ -30,6 +30,7 @@ from cbam._design import (
     regime_path,
 )
 from cbam._errors import ScenarioError, shorten, validation_problems
+from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
 from cbam._recycling import RecyclingPlan
 from cbam._resources import bundled_or_path, data_dir, scenarios_dir
@@ -144,9 +145,7 @@ class Scenario(BaseModel):
     @field_validator("clinker_share")
     @classmethod
     def _clinker_headings(cls, value: dict[str, float]) -> dict[str, float]:
-        from cbam._eu.config import clinker_shares
-
-        known = clinker_shares().headings
+        known = eu_config.clinker_shares().headings
         bad = [k for k in value if k not in known]
         if bad:
             raise ValueError(
@@ -170,11 +169,10 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _fits_regime(self) -> Scenario:
         if self.regime == EU_ENGINE:
-            from cbam._eu.config import regime
-
             if self.design:
                 raise ValueError("'design' changes apply to design regimes, not to eu-cbam")
-            first, last = regime().first_rules_year, regime().last_rules_year
+            eu = eu_config.regime()
+            first, last = eu.first_rules_year, eu.last_rules_year
         else:
             try:
                 design = self.resolved_design()
@@ -220,9 +218,7 @@ class Scenario(BaseModel):
         design = self.resolved_design()
         if design is not None:
             return design.first_rules_year, design.last_rules_year
-        from cbam._eu.config import regime
-
-        return regime().first_rules_year, regime().last_rules_year
+        return eu_config.regime().first_rules_year, eu_config.regime().last_rules_year
 
     @property
     def origin_groups(self) -> list[str]:
@@ -232,9 +228,7 @@ class Scenario(BaseModel):
         design = self.resolved_design()
         if design is not None:
             return list(design.excluded_origin_groups)
-        from cbam._eu.config import regime
-
-        return list(regime().excluded_origin_groups)
+        return list(eu_config.regime().excluded_origin_groups)
 
 
 _DESIGNS: dict[tuple[str, str], Design] = {}
@@ -308,7 +302,7 @@ _YEAR = re.compile(r"^\d{4}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
+def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
     """Set one parameter by dotted path in a raw scenario, the same way for every regime.
 
     ``certificate_price_eur.2030`` sets one year of an EU schedule (the cited default path is
@@ -347,16 +341,12 @@ def _set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> No
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
     if len(parts) > 1 and tree.get(parts[0]) is None:
         # Refine the cited default (e.g. one year of the price path) rather than replace it.
-        from cbam._eu.config import parameter_defaults
-
-        seed = parameter_defaults().get(parts[0])
+        seed = eu_config.parameter_defaults().get(parts[0])
         if seed is not None:
             tree[parts[0]] = copy.deepcopy(seed)
     if parts[0] in _BY_YEAR and len(parts) > 1 and not isinstance(tree.get(parts[0]), dict):
         # One number for every year: it stays in force until the year set here.
-        from cbam._eu.config import regime as eu_regime
-
-        tree[parts[0]] = {eu_regime().first_rules_year: tree[parts[0]]}
+        tree[parts[0]] = {eu_config.regime().first_rules_year: tree[parts[0]]}
     node: dict[Any, Any] = tree
     for depth, part in enumerate(parts):
         # YAML keys may be ints (years, quarters): match a segment to an existing key by text.
@@ -579,7 +569,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
     for dotted, value in overrides.items():
-        _set_dotted(raw, str(dotted), value, str(path))
+        set_dotted(raw, str(dotted), value, str(path))
     raw["source"] = str(path.resolve())
     return raw
 
@@ -611,7 +601,7 @@ def load_scenario(
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, str(dotted), value, "overrides")
+        set_dotted(raw, str(dotted), value, "overrides")
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -241,7 +241,7 @@ def overflow_culprit(
         + [pl.lit(price)]
     )
     shown = pl.coalesce(
-        [pl.when(sizes[c] == largest).then(_shown(names[c], schema)) for c in inputs]
+        [pl.when(sizes[c] == largest).then(value_shown(names[c], schema)) for c in inputs]
         + [pl.col(price).cast(pl.String).fill_null("null")]
     )
     return column, shown
@@ -326,7 +326,8 @@ def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     return raw.is_not_null()
 
 
-def _shown(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+def value_shown(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """An input column as text for error messages ('(absent)' without the column)."""
     if column not in schema:
         return pl.lit("(absent)")
     return pl.col(column).cast(pl.String).fill_null("null")
@@ -346,7 +347,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     }
     for column, internal in normalised.items():
         value = pl.col(internal)
-        shown = _shown(column, schema)
+        shown = value_shown(column, schema)
         if column == "quantity_t":
             checks.append(Check(column, "missing or not a number", value.is_null(), shown))
         else:
@@ -360,11 +361,11 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             "clinker_share",
             "must be above 0 and at most 1 (t clinker per t of good)",
             (pl.col("_c_clinker") == 0) | (pl.col("_c_clinker") > 1),
-            _shown("clinker_share", schema),
+            value_shown("clinker_share", schema),
         )
     )
     for column, internal in (("year", "_c_year"), ("quarter", "_c_quarter")):
-        shown = _shown(column, schema)
+        shown = value_shown(column, schema)
         if column == "year":
             checks.append(
                 Check(column, "missing or not a whole number", pl.col(internal).is_null(), shown)
@@ -383,7 +384,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             "quarter",
             "must be 1, 2, 3 or 4",
             ~pl.col("_c_quarter").is_between(1, 4),
-            _shown("quarter", schema),
+            value_shown("quarter", schema),
         )
     )
     return checks

@@ -23,11 +23,11 @@ from pydantic import ValidationError
 
 from cbam._errors import CbamInputError, ScenarioError, shorten, validation_problems
 from cbam._eu import config
-from cbam._eu.rules import PriceSchedule, _price_rows
+from cbam._eu.rules import PriceSchedule, price_rows
 from cbam._interop import to_polars
 from cbam._pipeline import compute
 from cbam._progress import progress
-from cbam._scenario import Scenario, _set_dotted, load_scenario
+from cbam._scenario import Scenario, load_scenario, set_dotted
 from cbam._schema import result_columns
 from cbam._summary import grouping
 
@@ -58,7 +58,7 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     """``scenario`` with dotted parameters replaced, validated as ``load_scenario`` does."""
     raw = scenario.model_dump()
     for dotted, value in values.items():
-        _set_dotted(raw, dotted, value, "vary")
+        set_dotted(raw, dotted, value, "vary")
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -137,7 +137,7 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
         schedule = cast(
             PriceSchedule, config.certificate_prices().as_schedule() if given is None else given
         )
-        for row in _price_rows(schedule, range(min(years), max(years) + 1), set()):
+        for row in price_rows(schedule, range(min(years), max(years) + 1), set()):
             if row["year"] in years:
                 rows.append({"path": i, "rules_year": row["year"], "_s_q": row["q"], **row})
     return pl.DataFrame(

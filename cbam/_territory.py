@@ -13,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cbam._countries import country_group, iso3_codes, members_in_year
 from cbam._parameters import Reference
 
 UNION = "EUU"  # the EU reporting as one importer (Eurostat's EU27_2020); a destination only
@@ -45,8 +46,6 @@ class Territory(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> Territory:
-        from cbam._countries import country_group, iso3_codes
-
         unknown = [c for c in self.codes if c not in iso3_codes() | {UNION}]
         if unknown:
             raise ValueError(f"territory: unknown ISO3 codes {unknown}")
@@ -58,8 +57,6 @@ class Territory(BaseModel):
 
     def members_by_year(self, first: int, last: int) -> dict[tuple[int, int], frozenset[str]]:
         """The members in each span of rules years with the same membership (first..last)."""
-        from cbam._countries import members_in_year
-
         spans: dict[tuple[int, int], frozenset[str]] = {}
         start, current = first, None
         for year in range(first, last + 2):

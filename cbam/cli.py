@@ -18,13 +18,14 @@ from typing import NoReturn
 import polars as pl
 
 from cbam import __version__
+from cbam._api import recycle
 from cbam._compare import compare
 from cbam._design import list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
 from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import Stages
-from cbam._recycling import RecyclingPlan, load_plan, recycle
+from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
 from cbam._schema import check_columns, result_columns

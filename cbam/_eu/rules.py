@@ -44,9 +44,9 @@ from cbam._schema import (
     SECTOR_ENUM,
     THRESHOLD_ENUM,
     Check,
-    _shown,
     normalise,
     overflow_culprit,
+    value_shown,
 )
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
@@ -84,7 +84,7 @@ def _schedule_value(schedule: PriceSchedule, key: tuple[int, int]) -> float | No
     return float(entry) if entry is not None and quarter == 0 else None
 
 
-def _price_rows(
+def price_rows(
     schedule: PriceSchedule, years: range, assumed: set[tuple[int, int]]
 ) -> list[dict[str, object]]:
     """Price and period label per (year, quarter key), quarter key 0 meaning 'no quarter'.
@@ -172,7 +172,7 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
             }
         )
     prices = pl.DataFrame(
-        _price_rows(schedule, years, assumed),
+        price_rows(schedule, years, assumed),
         schema={"year": pl.Int32, "q": pl.Int32, "price": pl.Float64, "period": pl.String},
         orient="row",
     )
@@ -1049,33 +1049,36 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         )
     return [
         Check(
-            "origin", "missing", pl.col("_c_origin").fill_null("") == "", _shown("origin", schema)
+            "origin",
+            "missing",
+            pl.col("_c_origin").fill_null("") == "",
+            value_shown("origin", schema),
         ),
         Check(
             "origin",
             "unknown ISO 3166-1 alpha-3 code",
             (pl.col("_c_origin").fill_null("") != "")
             & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
-            _shown("origin", schema),
+            value_shown("origin", schema),
         ),
-        Check("cn_code", "missing", cn.fill_null("") == "", _shown("cn_code", schema)),
+        Check("cn_code", "missing", cn.fill_null("") == "", value_shown("cn_code", schema)),
         Check(
             "cn_code",
             "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
             (cn.fill_null("") != "") & ~well_formed,
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
         Check(
             "cn_code",
             "code spans several CBAM sectors; give a more specific code",
             pl.col("_c_sector").is_null() & pl.col("_c_sectors").is_not_null(),
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
         Check(
             "route",
             f"unknown production route marker (known: {', '.join(markers)})",
             (pl.col("_c_route") != "") & ~pl.col("_c_route").is_in(list(markers)),
-            _shown("route", schema),
+            value_shown("route", schema),
         ),
         Check(
             "route",
@@ -1084,20 +1087,20 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             & (pl.col("_c_route") != "")
             & pl.col("_c_route").is_in(list(markers))
             & ~valid_route,
-            _shown("route", schema),
+            value_shown("route", schema),
         ),
         Check(
             "see_indirect",
             "given without see_direct",
             pl.col("_c_see_i").is_not_null() & ~actual,
-            _shown("see_indirect", schema),
+            value_shown("see_indirect", schema),
         ),
         Check(
             "clinker_share",
             "applies only to the clinker-based cement CN8 headings "
             f"({', '.join(sorted(config.clinker_shares().headings))})",
             pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
     ]
 
@@ -1128,7 +1131,7 @@ def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> lis
             & _routes_differ(scenario).fill_null(False),
             pl.format(
                 "{} (routes: {})",
-                _shown("cn_code", schema),
+                value_shown("cn_code", schema),
                 pl.col(f"_c_route_choices_{tag}").fill_null("?"),
             ),
         )
@@ -1152,7 +1155,7 @@ def _checks(
             no_rules,
             pl.col("_c_year").is_not_null()
             & ~pl.col("rules_year").is_between(first_year, last_year),
-            _shown("year", schema),
+            value_shown("year", schema),
         ),
         Check(
             "cbam_factor",
@@ -1174,7 +1177,7 @@ def _checks(
             "missing: this good counts indirect emissions (cement, fertilisers, and 2601 12 00, "
             "which Annex II of Reg. 2023/956 does not list): give both actual values",
             covered & actual & pl.col("_c_counts_indirect") & pl.col("_c_see_i").is_null(),
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
         Check(
             "see_direct",
@@ -1193,13 +1196,13 @@ def _checks(
             & ~origin_exempt
             & pl.col("benchmark_t_per_t").is_null()
             & pl.col("_c_period_idx").is_not_null(),
-            _shown("cn_code", schema),
+            value_shown("cn_code", schema),
         ),
         Check(
             "precursor_benchmark_t_per_t",
             "applies only to rows with actual values priced on the column-A benchmark",
             pl.col("_c_precursor_bm").is_not_null() & (pl.col("benchmark_column") != "A"),
-            _shown("precursor_benchmark_t_per_t", schema),
+            value_shown("precursor_benchmark_t_per_t", schema),
         ),
         overflow_check(schema, ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm")),
     ]

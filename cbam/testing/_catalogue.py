@@ -12,11 +12,11 @@ from typing import Literal
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from cbam._api import recycle
 from cbam._carbon_prices import fx_by_year
 from cbam._eu.config import de_minimis, exact_sums
 from cbam._eu.reference import default_values
 from cbam._pipeline import compute
-from cbam._recycling import recycle
 from cbam._scenario import Scenario, load_scenario
 from cbam._summary import summarise
 from cbam.testing.strategies import code_sectors, routes_of

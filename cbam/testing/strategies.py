@@ -18,7 +18,9 @@ import polars as pl
 from hypothesis import strategies as st
 from polars.testing.parametric import column, dataframes
 
+from cbam._eu import config as eu_config
 from cbam._resources import data_dir
+from cbam._scenario import load_scenario
 
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
@@ -96,11 +98,9 @@ def actual_value_codes() -> tuple[str, ...]:
 @cache
 def _indirect_codes() -> frozenset[str]:
     """Annex I codes outside Annex II in a direct-only sector (``rates/eu/sectors.yaml``)."""
-    from cbam._eu.config import sectors
-
     return frozenset(
         code
-        for rules in sectors().sectors.values()
+        for rules in eu_config.sectors().sectors.values()
         if rules.indirect_also is not None
         for code in rules.indirect_also.codes
     )
@@ -121,11 +121,9 @@ def counts_indirect(code: str) -> bool:
 @cache
 def sector_routes() -> dict[str, tuple[str, ...]]:
     """Sector -> its production-route markers (``rates/eu/sectors.yaml``), preferred first."""
-    from cbam._eu.config import sectors
-
     return {
         name: tuple(dict.fromkeys([*rules.route_preference, *rules.routes]))
-        for name, rules in sectors().sectors.items()
+        for name, rules in eu_config.sectors().sectors.items()
         if rules.routes
     }
 
@@ -503,8 +501,6 @@ def scenarios() -> st.SearchStrategy[Any]:
         >>> loads()
 
     """
-    from cbam._scenario import load_scenario
-
     return scenario_overrides().map(lambda o: load_scenario("eu-cbam", overrides=o))
 
 

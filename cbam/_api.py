@@ -1,0 +1,60 @@
+"""Public entry points that start from a scenario and hand its parts to the layers below.
+
+The layers below take what they need (a recycling plan, a folder), never a scenario's name:
+this is where a name or path becomes a ``Scenario`` and the scenario gives those parts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cbam import _recycling
+from cbam._errors import ScenarioError
+from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
+from cbam._scenario import Scenario, load_scenario
+
+
+def recycle(
+    fees: pl.DataFrame | pl.LazyFrame,
+    scenario: Scenario | str | Path = "eu-cbam",
+    plan: RecyclingPlan | str | Path | dict[str, Any] | None = None,
+) -> Recycling:
+    """Allocate the revenue of a ``compute`` result under the scenario's recycling plan.
+
+    Args:
+        fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
+            when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
+            for ``basis: fee_before_exemptions_eur``).
+        scenario: The scenario whose ``recycling:`` plan applies (name, path or Scenario).
+        plan: A plan to apply instead (bundled name, YAML path, mapping or RecyclingPlan).
+
+    Returns:
+        A ``Recycling`` with the pools, the flows and the balance per country.
+
+    Raises:
+        ScenarioError: no plan, or a plan that cannot be applied to these fees (a pool with
+            money and no eligible recipient, a fixed amount above what remains, an unknown
+            group or index table), naming the allocation.
+        CbamInputError: missing columns, or a null, negative or non-finite fee.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> fees = pl.DataFrame({"origin": ["TUR", "CHN"], "fee_eur": [600.0, 400.0]})
+        >>> r = cbam.recycle(fees, "eu-cbam-own-resources")
+        >>> r.total_eur, r.flows.select("recipient", "amount_eur").rows()
+        (1000.0, [('EU budget', 750.0), ("Member States' budgets", 250.0)])
+
+    """
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    applied = plan if plan is not None else chosen.recycling
+    if applied is None:
+        raise ScenarioError(
+            f"scenario '{chosen.name}' has no recycling plan: add 'recycling:' to it or pass "
+            f"plan= (bundled plans: {', '.join(list_recycling_plans())})"
+        )
+    # A plan inline in the scenario reads its relative paths from the scenario's folder.
+    base_dir = Path(chosen.source).parent if chosen.source else None
+    return _recycling.recycle(fees, applied, base_dir=base_dir)
