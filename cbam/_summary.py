@@ -122,8 +122,8 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     result = (
         lazy.group_by(groups).agg(aggregations) if groups else lazy.select(aggregations)
     ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
-    years = [g for g in ("year", "rules_year") if g in groups]
-    others = [g for g in groups if g not in years]
+    years: list[str] = [g for g in ("year", "rules_year") if g in groups]
+    others: list[str] = [g for g in groups if g not in years]
     result = result.sort(
         [*years, "fee_eur", *others],
         descending=[False] * len(years) + [True] + [False] * len(others),
