@@ -125,8 +125,9 @@ def compare_counted(
             fees = compute(frame, scenario, on_error=on_error)
         except CbamInputError as exc:
             raise exc.relabel(
-                hint="compare computes strictly by default: pass on_error='flag' to leave "
-                "such rows out of the sums and count them"
+                hint="compare computes strictly: find the rows with "
+                "cbam.compute(imports, scenario, on_error='flag'), or leave them out of the "
+                "sums with compare(..., on_error='flag')"
             ) from None
         # Flagged rows have no fee: counted apart, not summed as 0 nor shown as groups.
         if "input_error" in fees.columns:

@@ -3,8 +3,9 @@
 A scenario names a regime and overrides any of its parameters. ``extends: NAME`` starts from
 another scenario (bundled name or path); the child's keys are merged into the parent's
 (mappings merge key by key, other values replace), then ``overrides:`` applies dotted paths such
-as ``certificate_price_eur.2030: 120``. Parameters left unset (null) take the cited defaults in
-``rates/``.
+as ``certificate_price_eur.2030: 120`` (one year of the EU price path) or, on a design regime,
+``charge.price.2030: 100`` (a dated value in force from that day, the others kept). Parameters
+left unset (null) take the cited defaults in ``rates/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import re
 import types
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -127,7 +129,7 @@ class Scenario(BaseModel):
         raw = dict(raw)
         regime = raw.get("regime")
         if isinstance(regime, str) and not _is_path(regime):
-            raw["regime"] = _canonical(regime, list(list_regimes()), "regime")
+            raw["regime"] = _canonical(regime, _regime_names(), "regime")
         design = raw.get("design")
         if isinstance(design, dict) and isinstance(design.get("currency"), str):
             raw["design"] = {**design, "currency": design["currency"].strip().upper()}
@@ -249,6 +251,7 @@ def _canonical(name: str, known: list[str], kind: str) -> str:
     return match
 
 
+@cache
 def country_groups() -> list[str]:
     """The group names an exemption can name: short names, then the dated group files.
 
@@ -287,8 +290,9 @@ def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
             f"{type(name_or_path).__name__}"
         )
     text = str(name_or_path)
-    if isinstance(name_or_path, str) and not _is_path(text):
-        folded = {n.lower(): n for n in list_scenarios()}
+    if not _is_path(text):
+        # A bundled name in any case: 'EU-CBAM' is eu-cbam.
+        folded = {p.stem.lower(): p.stem for p in scenarios_dir().glob("*.yaml")}
         text = folded.get(text.strip().lower(), text)
     try:
         return bundled_or_path(text, scenarios_dir(), relative_to, "scenario", list_scenarios)
@@ -321,7 +325,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
     regime = tree.get("regime") or EU_ENGINE
-    is_design = isinstance(regime, str) and _canonical_or_none(regime) != EU_ENGINE
+    is_design = isinstance(regime, str) and _regime_name(regime) != EU_ENGINE
     head = parts[0]
     if head not in Scenario.model_fields:
         if is_design and head in Design.model_fields:
@@ -331,8 +335,8 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             if is_design:
                 valid += [f"design keys: {', '.join(Design.model_fields)}"]
             raise ScenarioError(
-                f"{where}: '{shorten(dotted, 80)}': no parameter '{shorten(head, 80)}' "
-                f"(valid: {', '.join(valid)})"
+                f"{where}: '{shorten(dotted, 80)}': {shorten(head, 80)}: Extra inputs are not "
+                f"permitted: no such parameter (valid: {', '.join(valid)})"
             )
     if parts[0] == "design" and len(parts) > 1 and is_design:
         _set_design(tree, parts[1:], value, where, str(dotted))
@@ -361,11 +365,17 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         node = child
 
 
-def _canonical_or_none(regime: str) -> str | None:
+@cache
+def _regime_names() -> list[str]:
+    """The bundled regime names (package data: read once)."""
+    return list(list_regimes())
+
+
+def _regime_name(regime: str) -> str:
     """The regime's bundled name ignoring case, ``regime`` itself for a path."""
     if _is_path(regime):
         return regime
-    return {k.lower(): k for k in list_regimes()}.get(regime.strip().lower(), regime)
+    return {k.lower(): k for k in _regime_names()}.get(regime.strip().lower(), regime)
 
 
 def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]:
@@ -433,7 +443,8 @@ def _set_design(
     """
     source = tree.get("source")
     try:
-        path = regime_path(str(tree["regime"]), Path(source).parent if source else None)
+        regime = _regime_name(str(tree["regime"]))
+        path = regime_path(regime, Path(source).parent if source else None)
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}': {exc}") from None
     changes: dict[str, Any] = tree.get("design") or {}
@@ -460,7 +471,7 @@ def _set_design(
                 )
             reference = {
                 "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
-                "href": Path(where).resolve().as_uri() if Path(where).is_file() else "",
+                "href": Path(where).resolve().as_uri() if _is_path(where) else "",
             }
             kept = [dict(v) for v in dated if _starts(v) != day]
             added = {"from": day, "value": value, "reference": reference}
@@ -582,7 +593,8 @@ def load_scenario(
     Args:
         name_or_path: A bundled name (``cbam scenarios`` lists them) or a path to a YAML file.
         overrides: Dotted parameter paths and their values, applied last, e.g.
-            ``{"certificate_price_eur": 80}`` or ``{"clinker_share.25232900": 0.8}``.
+            ``{"certificate_price_eur": 80}``, ``{"clinker_share.25232900": 0.8}`` or, on a
+            design regime, ``{"charge.price.2030": 100}`` (see ``_set_dotted``).
 
     Raises:
         ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,
@@ -591,6 +603,9 @@ def load_scenario(
     Example:
         >>> load_scenario("eu-cbam", overrides={"rules_year": 2030}).rules_year
         2030
+        >>> uk = load_scenario("uk-cbam", overrides={"charge.price.2030": 100}).resolved_design()
+        >>> [(v.start.isoformat(), v.value) for v in uk.charge.price.values]
+        [('2027-01-01', 54.4), ('2030-01-01', 100.0)]
 
     """
     if overrides is not None and not isinstance(overrides, Mapping):
@@ -606,4 +621,7 @@ def load_scenario(
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(exc)
+        if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
+            valid = [f for f in Scenario.model_fields if f != "source"]
+            problems += f" (scenario keys: {', '.join(valid)}, overrides)"
         raise ScenarioError(f"{path}: invalid scenario: {problems}") from exc

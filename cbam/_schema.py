@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from cbam._errors import CbamInputError, InputProblem
+from cbam._errors import CbamInputError, InputProblem, shorten
 from cbam._eu import config as eu_config
 from cbam._eu.reference import SECTORS
 
@@ -271,10 +271,22 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
             if not _kind_ok(column, dtype):
                 problems.append(InputProblem(column, f"has dtype {dtype}, which cannot hold it", 0))
         elif column in OUTPUT_COLUMNS and column not in OPTIONAL_COLUMNS:
-            problems.append(InputProblem(column, "is an output column; rename or drop it", 0))
+            problems.append(
+                InputProblem(
+                    column,
+                    "is an output column; rename or drop it (cbam computes it; keep yours "
+                    f"with frame.rename({{'{shorten(column, 40)}': "
+                    f"'source_{shorten(column, 40)}'}}), as cbam run does)",
+                    0,
+                )
+            )
         elif column.startswith("_c_"):
             problems.append(InputProblem(column, "names starting with '_c_' are reserved", 0))
     if problems:
+        # Say what the frame holds: a header read with the wrong names is then plain to see.
+        found = shorten(", ".join(schema), 400) or "none"
+        last = problems[-1]
+        problems[-1] = InputProblem(last.column, f"{last.message} (columns found: {found})", 0)
         raise CbamInputError(problems)
 
 

@@ -3,13 +3,15 @@
 ``cbam run`` computes fees for an import file (CSV or Parquet; the bundled EU import data by
 default) and prints totals by the chosen columns; ``--out`` writes every row's result (CSV,
 Parquet or an Excel workbook).
-``cbam compare`` puts several scenarios (regimes) side by side in one currency.
+``cbam compare`` puts several scenarios (regimes) side by side in one currency, under one rules
+year unless ``--mixed-rules`` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +21,7 @@ import polars as pl
 
 from cbam import __version__
 from cbam._api import recycle
-from cbam._compare import compare
+from cbam._compare import compare_counted
 from cbam._design import list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
 from cbam._interop import read_csv
@@ -28,10 +30,11 @@ from cbam._progress import Stages
 from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios, load_scenario
-from cbam._schema import check_columns, result_columns
+from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
 from cbam._summary import grouping, summarise
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
+_YEAR_SUFFIX = re.compile(r"_(19|20)\d\d$")  # tonnes_2022: a wide panel's column
 _BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
 _TEXT_COLUMNS = {
     "origin": pl.String,
@@ -42,7 +45,7 @@ _TEXT_COLUMNS = {
 OUT_TYPES = (".csv", ".parquet", ".xlsx")
 _EXCEL_ROWS = 1_048_575  # data rows on one Excel sheet (1,048,576 less the header)
 _RUN_HINT = "pass --on-error flag to keep and flag such rows instead"
-_COMPARE_HINT = "compare computes strictly: cbam run --scenario NAME --on-error flag finds them"
+_COMPARE_HINT = "pass --on-error flag to leave such rows out of the fees and count them"
 
 
 # --- options: every value is checked as it is parsed, before any work -----------------------
@@ -143,19 +146,70 @@ def read_imports(
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ScenarioError(f"{path}: cannot read import file: {shorten(first, 400)}") from exc
     if suffix in (".csv", ".txt"):
-        frame = read_csv(
-            path, "import file", schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000
-        )
-        header = frame.columns[0] if frame.width == 1 else ""
-        if any(mark in header for mark in ";\t|"):
-            raise ScenarioError(
-                f"{path}: the header is one column, '{shorten(header, 80)}': cbam reads "
-                "comma-separated files (save it with commas)"
+        try:
+            frame = read_csv(
+                path, "import file", schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000
             )
+        except ScenarioError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise
+            raise ScenarioError(
+                f"{exc} (cbam reads UTF-8 text: save the file as UTF-8 CSV)"
+            ) from None
+        hint = header_hint(frame.columns)
+        if hint:
+            raise ScenarioError(f"{path}: {hint}")
         return frame
     raise ScenarioError(
         f"{path}: unsupported file type '{shorten(suffix, 20)}' (use .csv or .parquet)"
     )
+
+
+def header_hint(header: list[str]) -> str | None:
+    """Why a CSV header looks misread (a one-column header, bytes that are not UTF-8), or None.
+
+    Example:
+        >>> header_hint(["year;origin"]).split(": ")[-1]
+        "cbam reads comma-separated files; this one looks separated by ';' (save it with commas)"
+
+    """
+    odd = [c for c in header if "\x00" in c or "\ufffd" in c]
+    if odd:
+        return (
+            "the header holds NUL bytes or characters that are not UTF-8 text: is the file "
+            "UTF-16 or in another encoding? cbam reads UTF-8: save it as UTF-8 CSV"
+        )
+    if len(header) != 1:
+        return None
+    marks = [m for m in (";", "\t", "|") if m in header[0]]
+    looks = f"; this one looks separated by {marks[0]!r}" if marks else ""
+    return (
+        f"the header is one column, '{shorten(header[0], 80)}': cbam reads comma-separated "
+        f"files{looks} (save it with commas"
+        + (")" if marks else ", and check the file's encoding is UTF-8)")
+    )
+
+
+def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Input columns that cbam computes (``sector``, ...) kept as ``source_<name>``, said once.
+
+    A file that already has ``source_<name>`` keeps the clash, for ``check_columns`` to refuse.
+    """
+    clash = [
+        c
+        for c in imports.columns
+        if c in OUTPUT_COLUMNS
+        and c not in OPTIONAL_COLUMNS
+        and f"source_{c}" not in imports.columns
+    ]
+    if not clash:
+        return imports
+    renamed = ", ".join(f"'{shorten(c, 40)}' as 'source_{shorten(c, 40)}'" for c in clash)
+    print(
+        f"note: {path.name} has column(s) that cbam computes itself; kept yours as {renamed} "
+        "(cbam's own, from the CN code, take the plain names)"
+    )
+    return imports.rename({c: f"source_{c}" for c in clash})
 
 
 def _load(name: str, rules_year: int | None) -> Scenario:
@@ -179,11 +233,18 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
     rather than drop them.
     """
     path = Path(args.imports) if args.imports else bundled_imports()
-    imports = read_imports(path, args.format, getattr(args, "on_error", "raise"))
+    imports = _source_names(read_imports(path, args.format, args.on_error), path)
     # Missing or unusable columns first: they decide whether --year and --by make sense.
     try:
         check_columns(imports.schema)
     except CbamInputError as exc:
+        wide = [c for c in imports.columns if _YEAR_SUFFIX.search(c)]
+        if wide and not args.format and "year" not in imports.columns:
+            raise ScenarioError(
+                f"{path}: no 'year' column, but year-suffixed ones "
+                f"({shorten(', '.join(wide), 120)}): a wide panel; read it with --format wide "
+                f"(cbam.read_trade(..., format='wide'))\n{exc}"
+            ) from None
         raise exc.relabel(source=str(path)) from None
     if not args.year:
         return path, imports, None
@@ -304,12 +365,16 @@ def _run(args: argparse.Namespace) -> int:
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
 
+    computed = _computed(fees)
+    years = computed["year"].drop_nulls().unique().sort().to_list()
+    several = len(years) > 1
     rules = (
         f"the {scenario.rules_year} rules applied to every row (rules_year)"
         if scenario.rules_year
         else "each row under its own year's rules"
     )
-    years = fees["year"].unique().sort().to_list()
+    if several and scenario.rules_year:
+        rules += f": each import year's trade priced under the {scenario.rules_year} rules"
     print(f"cbam {__version__}: scenario '{scenario.name}': {scenario.description}")
     print(
         f"imports: {path.name}, {fees.height:,} rows, years {years[0]}-{years[-1]}"
@@ -326,34 +391,40 @@ def _run(args: argparse.Namespace) -> int:
     for period, price, n in prices.iter_rows():
         if price is not None:
             print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
-    summary = summarise(fees, by=by)
+    # Flagged rows have no results: counted below, not shown as groups of zeros.
+    summary = summarise(computed, by=by)
     shown = summary.head(args.top) if args.top and summary.height > args.top else summary
-    columns = [
-        *by,
-        "quantity_t",
-        "embedded_t",
-        "free_allocation_t",
-        "deduction_t",
-        "deduction_eur",
-        "certificates",
-        "fee_eur",
-        "ave",
-        "exempt_rows",
-    ]
+    columns = [*by, *_RUN_COLUMNS]
+    span = f"{years[0]}-{years[-1]}" if years else ""
+    summed = f"; {len(years)} import years {span} summed" if several and "year" not in by else ""
+    # Groups by year come in year order: the first N are then not the N largest.
+    cut = "first" if {"year", "rules_year"} & set(by) else "top"
     if args.top and summary.height > args.top:
-        print(f"\nFees by {', '.join(by)}: top {args.top} of {summary.height} (EUR, t CO2e)")
+        print(
+            f"\nFees by {', '.join(by)}: {cut} {args.top} of {summary.height} "
+            f"(EUR, t CO2e, ave_pct: fee / customs value x 100{summed})"
+        )
     elif by:
-        print(f"\nFees by {', '.join(by)} (EUR, t CO2e)")
+        print(
+            f"\nFees by {', '.join(by)} (EUR, t CO2e, ave_pct: fee / customs value x 100{summed})"
+        )
     _print_table(shown.select(columns))
-    total = summarise(fees, by=[]).row(0, named=True)
+    if several and "year" not in by:
+        print(f"\nTotals by import year ({rules.split(':')[0]})")
+        _print_table(summarise(computed, by=["year"]).select("year", *_RUN_COLUMNS))
+    total = summarise(computed, by=[]).row(0, named=True)
+    flagged = fees.height - computed.height
     print(
         f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {total['quantity_t']:,.0f} t "
         f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)"
+        + (f"; the {len(years)} import years {span} summed (each year above)" if several else "")
     )
     print(
-        f"Rows: {total['rows'] - total['flagged_rows']:,} computed, "
-        f"{total['exempt_rows']:,} exempt, {total['flagged_rows']:,} flagged (left out of totals)"
+        f"Rows: {computed.height:,} computed, "
+        f"{total['exempt_rows']:,} exempt, {flagged:,} flagged (left out of totals)"
     )
+    if flagged:
+        _print_flagged(fees)
     sources = (
         fees.filter(pl.col("intensity_source").is_not_null())
         .group_by("intensity_source")
@@ -382,10 +453,43 @@ def _run(args: argparse.Namespace) -> int:
     if plan is not None:
         _print_recycling(fees, scenario, plan, args.top)
     if args.out:
-        _write(fees, _totals_table(fees, summary, by, columns), args.out)
+        _write(fees, _totals_table(computed, summary, by, columns), args.out)
         sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
         print(f"Row-level results written to {args.out}{sheets}")
     return 0
+
+
+_RUN_COLUMNS = [
+    "quantity_t",
+    "embedded_t",
+    "free_allocation_t",
+    "deduction_t",
+    "deduction_eur",
+    "certificates",
+    "fee_eur",
+    "ave_pct",
+    "exempt_rows",
+]
+
+
+def _computed(fees: pl.DataFrame) -> pl.DataFrame:
+    """The rows that have results: all but those flagged by ``--on-error flag``."""
+    if "input_error" not in fees.columns:
+        return fees
+    return fees.filter(pl.col("input_error").is_null())
+
+
+def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
+    """The commonest reasons rows were flagged, with their counts (``input_error``)."""
+    reasons = (
+        fees.filter(pl.col("input_error").is_not_null())
+        .group_by("input_error")
+        .len()
+        .sort(["len", "input_error"], descending=[True, False])
+    )
+    shown = ", ".join(f"{shorten(r, 120)} ({n:,} rows)" for r, n in reasons.head(limit).iter_rows())
+    more = f", and {reasons.height - limit:,} other reasons" if reasons.height > limit else ""
+    print(f"Flagged: {shown}{more} (each row's reason is in input_error of --out)")
 
 
 def _totals_table(
@@ -495,44 +599,106 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.all_hold else 1
 
 
+def _rules_label(scenario: Scenario) -> str:
+    return (
+        f"rules year {scenario.rules_year} (applied to every row)"
+        if scenario.rules_year
+        else "each row's own year's rules"
+    )
+
+
+def _same_rules(
+    scenarios: list[Scenario], names: list[str], args: argparse.Namespace
+) -> list[Scenario]:
+    """The scenarios under one rules year, or as they are where ``--mixed-rules`` says so.
+
+    Without ``--imports`` (the bundled 2019-2025 trade predates every rule) scenarios without
+    a rules year take the first year all of them have rules for. Scenarios whose rules years
+    still differ (2026 next to 2027, or one year next to each row's own) are refused unless
+    ``--rules-year`` or ``--mixed-rules`` is given.
+    """
+    open_ended = [s for s in scenarios if s.rules_year is None]
+    if not args.imports and open_ended:
+        fixed = sorted({s.rules_year for s in scenarios if s.rules_year is not None})
+        first = max(s.rules_years[0] for s in open_ended)
+        last = min(s.rules_years[1] for s in open_ended)
+        if first > last:
+            raise ScenarioError(
+                "the scenarios have no rules year in common (pass --rules-year, or "
+                "--mixed-rules to give each its own)"
+            )
+        if len(fixed) == 1 and first <= fixed[0] <= last:
+            chosen, why = fixed[0], "the year the other scenarios apply"
+        else:
+            chosen, why = first, "the first year all of them have rules for"
+        scenarios = [
+            s if s.rules_year is not None else load_scenario(n, overrides={"rules_year": chosen})
+            for n, s in zip(names, scenarios, strict=True)
+        ]
+        print(
+            f"note: the bundled imports predate the rules; applying the {chosen} rules to "
+            f"{', '.join(s.name for s in open_ended)} ({why}; pass --rules-year to choose "
+            "another)"
+        )
+    kinds = {s.rules_year for s in scenarios}
+    if len(kinds) > 1 and not args.mixed_rules:
+        said = "; ".join(f"{s.name}: {_rules_label(s)}" for s in scenarios)
+        raise ScenarioError(
+            f"the scenarios apply different rules years ({said}): the differences would "
+            "mix years as well as designs. Pass --rules-year YEAR to put all under one year, "
+            "or --mixed-rules to compare them as they are"
+        )
+    return scenarios
+
+
 def _compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs two or more scenarios")
     scenarios = [_load(name, args.rules_year) for name in args.scenarios]
-    if not args.imports:
-        # The bundled imports predate the rules: each scenario applies its own first year,
-        # unless --rules-year says otherwise.
-        scenarios = [
-            s
-            if s.rules_year is not None
-            else load_scenario(name, overrides={"rules_year": s.rules_years[0]})
-            for name, s in zip(args.scenarios, scenarios, strict=True)
-        ]
+    scenarios = _same_rules(scenarios, args.scenarios, args)
     path, imports, positions = _read(args)
     by = grouping(args.by, result_columns(imports.columns), what="--by")
     try:
-        table = compare(imports, scenarios, by=by, currency=args.currency)
+        table, flagged = compare_counted(
+            imports, scenarios, by=by, currency=args.currency, on_error=args.on_error
+        )
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _COMPARE_HINT) from None
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
     for s in scenarios:
-        rules = f"{s.rules_year} rules" if s.rules_year else "each row's own year"
-        print(f"  {s.name}: {s.description} [{rules}]")
+        print(f"  {s.name}: {s.description} [{_rules_label(s)}]")
         design = s.resolved_design()
         for note in design.notes if design is not None else []:
             print(f"    assumed: {note}")
+    if len({s.rules_year for s in scenarios}) > 1:
+        print("note: the rules years differ (--mixed-rules): differences mix years and designs")
     shown = table.head(args.top) if args.top and table.height > args.top else table
     currency = args.currency.strip().upper()
     scope = f"top {args.top} of {table.height}" if shown.height < table.height else "all"
     base = scenarios[0].name
     grouped = f"by {', '.join(by)}" if by else "in total"
-    print(f"\nFees {grouped} ({currency}; {scope}; differences from {base})")
+    print(f"\nFees {grouped} ({currency}; {scope}; differences from {base}; total last)")
+    if by:  # without groups the table is the total already
+        shown = pl.concat([_as_text(shown, by), _total_row(table, by)], how="vertical")
     _print_table(shown)
-    if by:  # without groups the table above is the total already
-        totals = table.select(pl.exclude(by).sum())
-        print(f"\nTotals ({currency})")
-        _print_table(totals)
+    if any(flagged.values()):
+        counts = ", ".join(f"{name} {n:,}" for name, n in flagged.items())
+        print(
+            f"Flagged rows, left out of the fees above: {counts} "
+            "(cbam run --on-error flag --out FILE says why on each row)"
+        )
     return 0
+
+
+def _as_text(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    return table.with_columns(pl.col(by).cast(pl.String))
+
+
+def _total_row(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """One row of column sums, labelled ``total`` in the first grouping column."""
+    sums = table.select(pl.exclude(by).sum())
+    labels = [pl.lit("total" if c == by[0] else "", pl.String).alias(c) for c in by]
+    return sums.select(*labels, pl.all())
 
 
 def _scenarios(_: argparse.Namespace) -> int:
@@ -597,8 +763,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--currency", default="EUR", help="currency of every amount (default EUR)")
     comp.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    comp.add_argument(
+        "--mixed-rules",
+        action="store_true",
+        help="compare scenarios whose rules years differ, as they are (refused otherwise)",
+    )
     comp.add_argument("--year", type=years, help="keep only these import years, comma-separated")
     comp.add_argument("--top", type=count, default=0, help="print only the N largest groups")
+    comp.add_argument(
+        "--on-error",
+        choices=["raise", "flag"],
+        default="raise",
+        help="raise on bad rows (default) or leave them out of the fees and count them",
+    )
     comp.set_defaults(handler=_compare)
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios and regimes")
     scenarios.set_defaults(handler=_scenarios)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -74,3 +76,125 @@ def test_bad_scenarios_name_the_file_and_key(tmp_path: Path) -> None:
         cbam.load_scenario(path)
     with pytest.raises(cbam.ScenarioError, match="unknown scenario 'nope'"):
         cbam.load_scenario("nope")
+
+
+# --- one dotted override on any regime (issue 18) ---------------------------------------------
+
+# 100 t of CN 7207 11 11 from Turkiye under the UK CBAM: the EU base default value without the
+# mark-up (IR 2025/2621: 2.31 t CO2e/t, direct and precursor emissions) and a free-allocation
+# share of 0 give 231 t CO2e charged; rows carry no importer, so the GBP 50,000 threshold is not
+# applied.
+UK_ROWS = pl.DataFrame(
+    {
+        "year": [2029, 2030, 2031],
+        "origin": ["TUR"] * 3,
+        "cn_code": ["72071111"] * 3,
+        "quantity_t": [100.0] * 3,
+    }
+)
+
+
+def test_a_dotted_design_override_sets_one_dated_value_and_keeps_the_earlier() -> None:
+    scenario = cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": 100})
+    design = scenario.resolved_design()
+    assert design is not None and design.charge.price is not None
+    values = [(v.start, v.value) for v in design.charge.price.values]
+    assert values == [(dt.date(2027, 1, 1), 54.40), (dt.date(2030, 1, 1), 100.0)]
+    added = design.charge.price.values[1]
+    assert added.reference.title.startswith("scenario override: charge.price.2030 = 100")
+    assert not added.assumption
+    fees = cbam.compute(UK_ROWS, scenario)
+    # 231 t CO2e x GBP 54.40 before 2030 (the cited price, kept); x GBP 100 from 2030.
+    assert fees["certificates"].to_list() == pytest.approx([231.0] * 3)
+    assert fees["fee_local"].to_list() == pytest.approx([231 * 54.40, 231 * 100.0, 231 * 100.0])
+
+
+def test_a_dated_override_keeps_the_values_listed_after_it() -> None:
+    # The CCA's price path is listed year by year (USD 60 in 2026, +6 % a year): 2028 changes
+    # alone, 2027 and 2029 keep their cited values.
+    base = cbam.load_scenario("us-cca-2025").resolved_design()
+    changed = cbam.load_scenario(
+        "us-cca-2025", overrides={"design.charge.price.2028": 70}
+    ).resolved_design()
+    assert base is not None and changed is not None
+    assert base.charge.price is not None and changed.charge.price is not None
+    before = {v.start.year: v.value for v in base.charge.price.values}  # type: ignore[union-attr]
+    after = {v.start.year: v.value for v in changed.charge.price.values}  # type: ignore[union-attr]
+    assert after == {**before, 2028: 70.0}
+
+
+def test_a_dated_override_by_day_and_in_a_sector_list(tmp_path: Path) -> None:
+    path = tmp_path / "uk-half-free.yaml"
+    path.write_text(
+        "name: uk-half-free\nregime: UK-CBAM\noverrides:\n"
+        "  charge.free_allocation_share.sectors.iron_steel.2030-07-01: 0.5\n",
+        encoding="utf-8",
+    )
+    scenario = cbam.load_scenario(path)
+    assert scenario.regime == "uk-cbam"  # matched whatever the case
+    design = scenario.resolved_design()
+    assert design is not None and design.charge.free_allocation_share is not None
+    steel = design.charge.free_allocation_share.sectors["iron_steel"]
+    assert [(v.start, v.value) for v in steel] == [
+        (dt.date(2027, 1, 1), 0.0),
+        (dt.date(2030, 7, 1), 0.5),
+    ]
+    assert steel[1].reference.href == path.resolve().as_uri()
+    # The other sectors keep their list.
+    assert len(design.charge.free_allocation_share.sectors["cement"]) == 1
+
+
+def test_the_eu_schedule_takes_one_year_and_keeps_a_single_price_before_it() -> None:
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 70, "certificate_price_eur.2030": 100}
+    )
+    assert scenario.certificate_price_eur == {2026: 70.0, 2030: 100.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "message"),
+    [
+        (
+            "uk-cbam",
+            {"charge.prise.2030": 1},
+            "no key 'prise' in charge (valid: kind, price, free_allocation_share",
+        ),
+        ("uk-cbam", {"charge.price.20x0": 1}, "'20x0' is not a year or date such as 2030"),
+        ("uk-cbam", {"charge.price.2030-02-30": 1}, "is not a year or date"),
+        ("uk-cbam", {"charge.price.2030.1": 1}, "a dated value is set whole"),
+        ("uk-cbam", {"chrage.price": 1}, "no such parameter (valid: name, description"),
+        ("eu-cbam", {"charge.price.2030": 1}, "no such parameter (valid: name"),
+        ("eu-cbam", {"certificate_price_eur.2030-01-01": 1}, "is not a year (write"),
+        ("eu-cbam", {"certificate_price_eur.2030.5": 1}, "quarter '5' is not 1-4"),
+        ("eu-cbam", {"cbam_factor.2030.1": 1}, "cbam_factor is set by year"),
+        ("uk-cbam", {"charge.price.2030": -1}, "charge.price.values.1.value"),
+    ],
+)
+def test_bad_dotted_overrides_say_what_is_valid(
+    name: str, overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
+        cbam.load_scenario(name, overrides=overrides)
+
+
+def test_names_match_whatever_the_case_and_unknown_ones_list_the_choices() -> None:
+    assert cbam.load_scenario("EU-CBAM-Rules-2026").name == "eu-cbam-rules-2026"
+    scenario = cbam.load_scenario("eu-cbam", overrides={"exemptions": [{"group": "LDC"}]})
+    assert scenario.exemptions[0].group == "ldc"
+    known = r"unknown country group 'nope' \(known: ldc, sids"
+    with pytest.raises(cbam.ScenarioError, match=known):
+        cbam.load_scenario("eu-cbam", overrides={"exemptions": [{"group": "nope"}]})
+    with pytest.raises(cbam.ScenarioError, match=r"unknown regime 'uk' \(known: eu-cbam, uk-cbam"):
+        cbam.load_scenario("eu-cbam", overrides={"regime": "uk"})
+    with pytest.raises(cbam.ScenarioError, match=r"bundled: eu-cbam, .*us-fpf-2025"):
+        cbam.load_scenario("eu-cbma")
+    # A design's currency is an ISO code: any case.
+    usd = cbam.load_scenario("uk-cbam", overrides={"currency": "usd"}).resolved_design()
+    assert usd is not None and usd.currency == "USD"
+
+
+def test_unknown_scenario_keys_list_the_valid_ones(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text("name: typo\nrules_yaer: 2030\n", encoding="utf-8")
+    with pytest.raises(cbam.ScenarioError, match=r"rules_yaer: .*scenario keys: name, description"):
+        cbam.load_scenario(path)
