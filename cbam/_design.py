@@ -25,20 +25,12 @@ from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.reference import SECTORS
-from cbam._parameters import DatedParameter, DatedValue, Reference
+from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
 from cbam._resources import bundled_or_path, data_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-
-
-def _dated_at(values: list[DatedValue[Any]], year: int) -> DatedValue[Any] | None:
-    current = None
-    for item in sorted(values, key=lambda v: v.start_year):
-        if item.start_year <= year:
-            current = item
-    return current
 
 
 class SectorParameter(BaseModel):
@@ -50,8 +42,8 @@ class SectorParameter(BaseModel):
     sectors: dict[str, list[DatedValue[float]]]
 
     def at(self, sector: str, year: int) -> DatedValue[float] | None:
-        """The value in force for ``sector`` in ``year`` (``None``: none listed yet)."""
-        return _dated_at(self.sectors.get(sector, []), year)
+        """The value in force for ``sector`` on 1 January of ``year`` (``None``: none yet)."""
+        return value_on(self.sectors.get(sector, []), year)
 
 
 class Tier(BaseModel):

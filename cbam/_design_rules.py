@@ -18,7 +18,6 @@ import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from statistics import fmean
-from typing import Any
 
 import polars as pl
 
@@ -44,7 +43,7 @@ from cbam._eu.rules import (
     with_threshold_and_relief,
 )
 from cbam._exemptions import excluded_origins, relief_table
-from cbam._parameters import DatedParameter, DatedValue
+from cbam._parameters import DatedParameter
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
@@ -63,18 +62,6 @@ EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 
 
-def _start(item: DatedValue[Any]) -> dt.date:
-    return item.start if isinstance(item.start, dt.date) else dt.date(item.start, 1, 1)
-
-
-def _on(param: DatedParameter[Any], day: dt.date) -> DatedValue[Any] | None:
-    current = None
-    for item in sorted(param.values, key=_start):
-        if _start(item) <= day:
-            current = item
-    return current
-
-
 def _price_rows(param: DatedParameter[float], year: int) -> list[dict[str, object]]:
     """Price and label per quarter key of ``year``.
 
@@ -82,7 +69,7 @@ def _price_rows(param: DatedParameter[float], year: int) -> list[dict[str, objec
     row) the mean of the four.
     """
     rows: list[dict[str, object]] = []
-    quarters = {q: _on(param, dt.date(year, m, 1)) for q, m in _QUARTER_START.items()}
+    quarters = {q: param.on(dt.date(year, m, 1)) for q, m in _QUARTER_START.items()}
     for q, item in quarters.items():
         label = None if item is None else f"{year}-Q{q}" + (" (assumed)" if item.assumption else "")
         rows.append({"q": q, "price": None if item is None else item.value, "period": label})
@@ -110,10 +97,10 @@ def year_table(design: Design) -> pl.DataFrame:
     for year in years:
         day = dt.date(year, 1, 1)
         pct = (
-            None if charge.applicable_percentage is None else _on(charge.applicable_percentage, day)
+            None if charge.applicable_percentage is None else charge.applicable_percentage.on(day)
         )
-        markup = _on(design.emissions.defaults_markup, day)
-        limit = None if design.threshold is None else _on(design.threshold.amount, day)
+        markup = design.emissions.defaults_markup.on(day)
+        limit = None if design.threshold is None else design.threshold.amount.on(day)
         prices = (
             _price_rows(charge.price, year)
             if charge.price is not None
@@ -151,7 +138,7 @@ def sector_table(design: Design) -> pl.DataFrame:
     rows = []
     for year in range(design.first_rules_year, design.last_rules_year + 1):
         day = dt.date(year, 1, 1)
-        indirect = _on(design.emissions.indirect_sectors, day)
+        indirect = design.emissions.indirect_sectors.on(day)
         shares = design.charge.free_allocation_share
         for sector in SECTORS:
             share = None if shares is None else shares.at(sector, year)

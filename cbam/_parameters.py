@@ -2,12 +2,16 @@
 
 A parameter is a step function of time: each value applies from its date until the next one
 (the OpenFisca convention). Files are validated with pydantic on load.
+
+One time model serves every lookup (``in_force``): a value is looked up as in force on an
+instant, a day; a start or instant given as a year means 1 January of that year, so the
+year-keyed EU schedules and the dated values of designs are read alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -19,6 +23,32 @@ from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
 T = TypeVar("T")
+K = TypeVar("K")
+
+
+def first_day(when: dt.date | int) -> dt.date:
+    """A start or instant as a day: a year is 1 January of it."""
+    return when if isinstance(when, dt.date) else dt.date(when, 1, 1)
+
+
+def in_force(
+    items: Iterable[K], on: dt.date | int, start: Callable[[K], dt.date | int]
+) -> K | None:
+    """The item in force on ``on``: the latest ``start`` not after it (of equal starts, the last).
+
+    Example:
+        >>> in_force([2026, 2030], dt.date(2029, 12, 31), int), in_force([2026], 2025, int)
+        (2026, None)
+
+    """
+    day = first_day(on)
+    current: K | None = None
+    latest: dt.date | None = None
+    for item in items:
+        begins = first_day(start(item))
+        if begins <= day and (latest is None or begins >= latest):
+            current, latest = item, begins
+    return current
 
 
 class Reference(BaseModel):
@@ -43,6 +73,16 @@ class DatedValue(BaseModel, Generic[T]):
         """The first calendar year in which the value applies."""
         return self.start if isinstance(self.start, int) else self.start.year
 
+    @property
+    def start_day(self) -> dt.date:
+        """The first day on which the value applies."""
+        return first_day(self.start)
+
+
+def value_on(values: Iterable[DatedValue[T]], on: dt.date | int) -> DatedValue[T] | None:
+    """The value in force on ``on`` (a year: its 1 January); ``None`` before the first."""
+    return in_force(values, on, lambda v: v.start)
+
 
 class DatedParameter(BaseModel, Generic[T]):
     """A rule parameter as a list of dated values."""
@@ -52,17 +92,18 @@ class DatedParameter(BaseModel, Generic[T]):
     unit: str
     values: list[DatedValue[T]] = Field(min_length=1)
 
+    def on(self, day: dt.date | int) -> DatedValue[T] | None:
+        """The value in force on ``day`` (a year: its 1 January); ``None`` before the first."""
+        return value_on(self.values, day)
+
     def at_year(self, year: int) -> DatedValue[T]:
-        """Return the value in force in ``year``.
+        """Return the value in force on 1 January of ``year``.
 
         Raises:
             KeyError: if ``year`` is before the first value.
 
         """
-        current: DatedValue[T] | None = None
-        for item in sorted(self.values, key=lambda v: v.start_year):
-            if item.start_year <= year:
-                current = item
+        current = self.on(year)
         if current is None:
             raise KeyError(year)
         return current
@@ -72,15 +113,29 @@ def key_in_force(schedule: Mapping[int, object], year: int) -> int | None:
     """The year key of ``schedule`` in force in ``year``: the latest not after it.
 
     Year-keyed scenario parameters (prices, factors, phase-ins, price paths) are step
-    functions, like the dated values of ``rates/``.
+    functions, like the dated values of ``rates/``: each year key is in force from its
+    1 January.
 
     Example:
         >>> key_in_force({2026: 80, 2030: 120}, 2029), key_in_force({2026: 80}, 2025)
         (2026, None)
 
     """
-    keys = [k for k in schedule if k <= year]
-    return max(keys) if keys else None
+    return in_force(schedule, year, int)
+
+
+def scheduled(schedule: float | Mapping[int, float], year: int) -> float | None:
+    """A constant, or the value of a year-keyed step schedule in force in ``year``.
+
+    Example:
+        >>> scheduled({2026: 0.975, 2030: 0.5}, 2031), scheduled(0.9, 2026)
+        (0.5, 0.9)
+
+    """
+    if not isinstance(schedule, Mapping):
+        return schedule
+    key = key_in_force(schedule, year)
+    return None if key is None else schedule[key]
 
 
 def validate_file(model: type[BaseModel], path: Path) -> Any:

@@ -33,7 +33,7 @@ from cbam._eu.lookup import (
 )
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import excluded_origins, relief_table
-from cbam._parameters import key_in_force, text_parameter
+from cbam._parameters import key_in_force, scheduled, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
@@ -127,14 +127,6 @@ def price_rows(
     return rows
 
 
-def _in_force(schedule: float | Mapping[int, float], year: int) -> float | None:
-    """A constant, or the value of a year-keyed step schedule in force in ``year``."""
-    if not isinstance(schedule, Mapping):
-        return schedule
-    key = key_in_force(schedule, year)
-    return None if key is None else schedule[key]
-
-
 def year_table(scenario: Scenario) -> pl.DataFrame:
     """Parameters per (rules year, quarter key 0-4; 0 = no quarter given)."""
     regime = config.regime()
@@ -162,8 +154,8 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         params.append(
             {
                 "year": year,
-                "cbam_factor": _in_force(factors, year),
-                "cscf": _in_force(cscfs, year),
+                "cbam_factor": scheduled(factors, year),
+                "cscf": scheduled(cscfs, year),
                 "markup_idx": _MARKUP_COLUMNS.index(markup_param.at_year(year).value),
                 "period_idx": _PERIODS.index(period_param.at_year(year).value),
                 "de_minimis_t": config.de_minimis().at_year(year).value,

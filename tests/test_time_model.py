@@ -1,0 +1,53 @@
+"""One time model: every dated or year-keyed value is looked up as in force on a day.
+
+A year key or a year start means 1 January of that year (the EU's year-keyed schedules, e.g.
+the CBAM factor path of Dir. 2023/959 Art. 10a(1a) in ``rates/eu/cbam_factor.yaml``); a dated
+value applies from its day until the next one (the OpenFisca convention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cbam._design import SectorParameter
+from cbam._eu import config
+from cbam._parameters import DatedParameter, in_force, key_in_force, scheduled
+
+REF = {"title": "test", "href": ""}
+
+
+def _param(*starts: object) -> DatedParameter[float]:
+    values = [{"from": s, "value": float(i), "reference": REF} for i, s in enumerate(starts)]
+    return DatedParameter[float].model_validate({"description": "d", "unit": "u", "values": values})
+
+
+def test_a_value_from_mid_year_is_not_in_force_on_1_january() -> None:
+    param = _param(2026, dt.date(2027, 7, 1))
+    assert param.on(dt.date(2027, 6, 30)).value == 0.0  # type: ignore[union-attr]
+    assert param.on(dt.date(2027, 7, 1)).value == 1.0  # type: ignore[union-attr]
+    # A year is its 1 January, for every reader: at_year, on(year), sector parameters.
+    assert param.at_year(2027).value == 0.0
+    assert param.on(2028).value == 1.0  # type: ignore[union-attr]
+    sectors = SectorParameter.model_validate(
+        {"description": "d", "unit": "u", "sectors": {"steel": _param(2026, "2027-07-01").values}}
+    )
+    assert sectors.at("steel", 2027).value == 0.0  # type: ignore[union-attr]
+    assert sectors.at("cement", 2027) is None
+    assert param.on(2025) is None
+
+
+def test_values_listed_out_of_order_and_equal_starts() -> None:
+    param = _param(2030, 2026, 2030)
+    assert param.at_year(2029).value == 1.0
+    assert param.at_year(2031).value == 2.0  # of equal starts, the last listed
+
+
+def test_year_keyed_schedules_read_the_same_way() -> None:
+    # cbam_factor.yaml: 0.975 in 2026, 0.95 from 2027 ... 0.0 from 2034.
+    factors = config.parameter_defaults()["cbam_factor"]
+    assert scheduled(factors, 2026) == 0.975
+    assert scheduled(factors, 2040) == 0.0
+    assert scheduled(factors, 2025) is None
+    assert key_in_force({2026: 1, 2030: 2}, 2030) == 2030
+    assert in_force({2026: 1}, dt.date(2026, 1, 1), int) == 2026
+    assert in_force({2026: 1}, dt.date(2025, 12, 31), int) is None
