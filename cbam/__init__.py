@@ -39,7 +39,8 @@ from cbam._indicators import (
 )
 from cbam._pipeline import compute
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
-from cbam._scenario import Scenario, list_scenarios, load_scenario
+from cbam._resolve import Resolved, load_scenario, resolve
+from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, OUTPUT_SCHEMA, REQUIRED_COLUMNS
 from cbam._summary import summarise
 from cbam._sweep import SweepResult, sweep
@@ -57,6 +58,7 @@ __all__ = [
     "InputProblem",
     "Recycling",
     "RecyclingPlan",
+    "Resolved",
     "Scenario",
     "ScenarioError",
     "SweepResult",
@@ -75,6 +77,7 @@ __all__ = [
     "phase_in",
     "read_trade",
     "recycle",
+    "resolve",
     "summarise",
     "sweep",
     "trade_response",

@@ -14,7 +14,8 @@ import polars as pl
 from cbam import _recycling
 from cbam._errors import ScenarioError
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario
+from cbam._scenario import Scenario
 
 
 def recycle(

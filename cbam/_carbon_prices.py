@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError
 from cbam._eu.reference import SECTORS
 from cbam._parameters import key_in_force
@@ -37,10 +36,7 @@ class PricePath(BaseModel):
 
     @field_validator("currency")
     @classmethod
-    def _known_currency(cls, value: str) -> str:
-        known = set(fx_table()["currency"].to_list())
-        if value.upper() not in known:
-            raise ValueError(f"no exchange rates for {value!r} (known: {sorted(known)})")
+    def _upper_currency(cls, value: str) -> str:
         return value.upper()
 
     @field_validator("sectors")
@@ -70,12 +66,8 @@ class CarbonPriceAbroad(BaseModel):
 
     @field_validator("path")
     @classmethod
-    def _known_origins(cls, value: dict[str, PricePath]) -> dict[str, PricePath]:
-        upper = {k.strip().upper(): v for k, v in value.items()}
-        unknown = sorted(set(upper) - iso3_codes())
-        if unknown:
-            raise ValueError(f"unknown ISO 3166-1 alpha-3 origins {unknown}")
-        return upper
+    def _upper_origins(cls, value: dict[str, PricePath]) -> dict[str, PricePath]:
+        return {k.strip().upper(): v for k, v in value.items()}
 
 
 def _read(name: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:

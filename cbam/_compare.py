@@ -12,7 +12,8 @@ from cbam._carbon_prices import fx_by_year, fx_table
 from cbam._errors import CbamInputError, ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._pipeline import OnError, compute
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario
+from cbam._scenario import Scenario
 from cbam._schema import result_columns
 from cbam._summary import grouping
 

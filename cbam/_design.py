@@ -196,12 +196,6 @@ class Design(BaseModel):
                 for s in self.threshold.excluded_sectors
                 if s not in SECTORS
             ]
-        known = iso3_codes()
-        problems += [
-            f"unknown ISO3 '{c}' in home_origins" for c in self.home_origins if c not in known
-        ]
-        if self.currency not in set(fx_table()["currency"].to_list()):
-            problems.append(f"no exchange rate for currency '{self.currency}' in fx.csv")
         if self.first_rules_year > self.last_rules_year:
             problems.append("first_rules_year is after last_rules_year")
         if problems:
@@ -253,7 +247,15 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     """
     raw = deep_merge(_read_design(path.resolve()), changes or {})
     try:
-        return Design.model_validate(raw)
+        design = Design.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(exc)
         raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc
+    # Names checked against the data files, which the model itself does not read.
+    known = iso3_codes()
+    unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]
+    if design.currency not in set(fx_table()["currency"].to_list()):
+        unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
+    if unknown:
+        raise ScenarioError(f"{path}: invalid regime design: {'; '.join(unknown)}")
+    return design

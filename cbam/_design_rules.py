@@ -44,6 +44,7 @@ from cbam._eu.rules import (
 )
 from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import DatedParameter
+from cbam._resolve import resolve
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
@@ -176,7 +177,7 @@ def origin_table(design: Design, scenario: Scenario) -> pl.DataFrame:
             seen.add(iso3)
         if year < design.first_rules_year:
             continue
-        for iso3, reason in excluded_origins(scenario.origin_groups, reasons, year, seen):
+        for iso3, reason in excluded_origins(resolve(scenario).origin_groups, reasons, year, seen):
             rows.append({"origin": iso3, "year": year, "excluded": reason})
     excluded = pl.DataFrame(
         rows, schema={"origin": pl.String, "year": pl.Int32, "excluded": pl.String}
@@ -190,7 +191,7 @@ def origin_table(design: Design, scenario: Scenario) -> pl.DataFrame:
 
 
 def _design(scenario: Scenario) -> Design:
-    design = scenario.resolved_design()
+    design = resolve(scenario).design
     if design is None:  # pragma: no cover - compute dispatches EU scenarios elsewhere
         raise ValueError(f"scenario '{scenario.name}' has no design regime")
     return design

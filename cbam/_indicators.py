@@ -29,7 +29,8 @@ from cbam._eu import config
 from cbam._eu.rules import CARBON_SOURCE_FIXED
 from cbam._interop import like, to_polars
 from cbam._pipeline import compute
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario, resolve
+from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
 from cbam._summary import grouping, summarise
 
@@ -435,7 +436,7 @@ def phase_in_years(scenario: Scenario) -> list[int]:
     first = min(schedule)
     zero = [year for year, factor in sorted(schedule.items()) if factor == 0]
     last = zero[0] if zero else max(schedule)
-    regime_first, regime_last = scenario.rules_years
+    regime_first, regime_last = resolve(scenario).rules_years
     return list(range(max(first, regime_first), min(last, regime_last) + 1))
 
 

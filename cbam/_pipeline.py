@@ -14,7 +14,8 @@ from cbam._design import EU_ENGINE
 from cbam._errors import CbamInputError, shorten
 from cbam._eu import rules as eu_rules
 from cbam._interop import through_polars
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario
+from cbam._scenario import Scenario
 from cbam._schema import (
     OUTPUT_COLUMNS,
     check_columns,

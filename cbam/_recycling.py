@@ -227,7 +227,7 @@ class RecyclingPlan(BaseModel):
             (group files, index tables) are read from its folder.
 
     Example:
-        >>> plan = RecyclingPlan.model_validate("eu-own-resources")
+        >>> plan = load_plan("eu-own-resources")
         >>> [(a.pool, a.share) for a in plan.allocations], plan.status
         ([('EU budget', 0.75), ("Member States' budgets", 1.0)], 'proposal')
 
@@ -240,13 +240,6 @@ class RecyclingPlan(BaseModel):
     sources: list[str] = Field(default_factory=list)
     allocations: list[Allocation] = Field(min_length=1)
     source: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_file(cls, value: Any) -> Any:
-        if isinstance(value, str | Path):
-            return _read_plan(value)
-        return value
 
     @model_validator(mode="after")
     def _balanced(self) -> RecyclingPlan:
@@ -291,7 +284,8 @@ class RecyclingPlan(BaseModel):
         return Path(self.source).parent if self.source else None
 
 
-def _read_plan(name_or_path: str | Path) -> dict[str, Any]:
+def read_plan(name_or_path: str | Path) -> dict[str, Any]:
+    """A bundled plan (by name) or a plan file, as a raw mapping with its ``source``."""
     text = str(name_or_path)
     if _is_path(text):
         path = Path(text)
@@ -335,7 +329,11 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
     if isinstance(plan, RecyclingPlan):
         return plan
     try:
-        return RecyclingPlan.model_validate(plan)
+        raw = read_plan(plan) if isinstance(plan, str | Path) else plan
+    except ValueError as exc:
+        raise ScenarioError(f"invalid recycling plan: (plan): {shorten(exc, 400)}") from exc
+    try:
+        return RecyclingPlan.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{shorten('.'.join(str(p) for p in err['loc']) or '(plan)')}: "

@@ -6,13 +6,15 @@ another scenario (bundled name or path); the child's keys are merged into the pa
 as ``certificate_price_eur.2030: 120`` (one year of the EU price path) or, on a design regime,
 ``charge.price.2030: 100`` (a dated value in force from that day, the others kept). Parameters
 left unset (null) take the cited defaults in ``rates/``.
+
+The model checks shapes and ranges and reads no file; ``read_scenario`` (loading) matches names
+to the data, and ``cbam._resolve`` checks the rest against it once per distinct scenario.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 import types
 from collections.abc import Mapping
@@ -20,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._design import (
@@ -28,13 +30,12 @@ from cbam._design import (
     Design,
     is_design_file,
     list_regimes,
-    load_design,
     regime_path,
 )
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._recycling import RecyclingPlan
+from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
@@ -120,42 +121,6 @@ class Scenario(BaseModel):
     extends: str | None = None
     source: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _known_names(cls, raw: Any) -> Any:
-        """Regime and exemption-group names matched case-insensitively, else listed."""
-        if not isinstance(raw, dict):
-            return raw
-        raw = dict(raw)
-        regime = raw.get("regime")
-        if isinstance(regime, str) and not _is_path(regime):
-            raw["regime"] = _canonical(regime, _regime_names(), "regime")
-        design = raw.get("design")
-        if isinstance(design, dict) and isinstance(design.get("currency"), str):
-            raw["design"] = {**design, "currency": design["currency"].strip().upper()}
-        rules = raw.get("exemptions")
-        if isinstance(rules, list):
-            fixed = []
-            for rule in rules:
-                group = rule.get("group") if isinstance(rule, dict) else None
-                if isinstance(group, str) and not _is_path(group):
-                    rule = {**rule, "group": _canonical(group, country_groups(), "country group")}
-                fixed.append(rule)
-            raw["exemptions"] = fixed
-        return raw
-
-    @field_validator("clinker_share")
-    @classmethod
-    def _clinker_headings(cls, value: dict[str, float]) -> dict[str, float]:
-        known = eu_config.clinker_shares().headings
-        bad = [k for k in value if k not in known]
-        if bad:
-            raise ValueError(
-                f"clinker_share applies to the clinker-based cement headings {sorted(known)}; "
-                f"not to {bad}"
-            )
-        return value
-
     @field_validator("certificate_price_eur")
     @classmethod
     def _whole_quarters(cls, value: Any) -> Any:
@@ -168,76 +133,46 @@ class Scenario(BaseModel):
                     )
         return value
 
-    @model_validator(mode="after")
-    def _fits_regime(self) -> Scenario:
-        if self.regime == EU_ENGINE:
-            if self.design:
-                raise ValueError("'design' changes apply to design regimes, not to eu-cbam")
-            eu = eu_config.regime()
-            first, last = eu.first_rules_year, eu.last_rules_year
-        else:
-            try:
-                design = self.resolved_design()
-            except ScenarioError as exc:
-                raise ValueError(str(exc)) from exc
-            assert design is not None
-            eu_only = {
-                "certificate_price_eur": self.certificate_price_eur,
-                "cbam_factor": self.cbam_factor,
-                "cross_sectoral_correction_factor": self.cross_sectoral_correction_factor,
-            }
-            set_here = [k for k, v in eu_only.items() if v is not None]
-            if self.actual_values_benchmark != "A":
-                set_here.append("actual_values_benchmark")
-            if self.actual_values_route_from_default:
-                set_here.append("actual_values_route_from_default")
-            if set_here:
-                raise ValueError(
-                    f"{', '.join(set_here)} apply to the eu-cbam engine only; change a "
-                    f"design's values under 'design:' (e.g. design.charge.price)"
-                )
-            first, last = design.first_rules_year, design.last_rules_year
-        if self.rules_year is not None and not first <= self.rules_year <= last:
-            raise ValueError(
-                f"rules_year must be between {first} and {last}, not {self.rules_year}"
-            )
-        return self
-
-    def resolved_design(self) -> Design | None:
-        """The regime design with the scenario's changes (``None`` for the EU engine)."""
-        if self.regime == EU_ENGINE:
-            return None
-        base = Path(self.source).parent if self.source else None
-        path = regime_path(self.regime, base)
-        key = (str(path.resolve()), json.dumps(self.design, sort_keys=True, default=str))
-        if key not in _DESIGNS:
-            _DESIGNS[key] = load_design(path, self.design)
-        return _DESIGNS[key]
-
-    @property
-    def rules_years(self) -> tuple[int, int]:
-        """The first and last years the scenario's regime has rules for."""
-        design = self.resolved_design()
-        if design is not None:
-            return design.first_rules_year, design.last_rules_year
-        return eu_config.regime().first_rules_year, eu_config.regime().last_rules_year
-
-    @property
-    def origin_groups(self) -> list[str]:
-        """The excluded origin groups in force: the scenario's, else the regime's."""
-        if self.excluded_origin_groups is not None:
-            return list(self.excluded_origin_groups)
-        design = self.resolved_design()
-        if design is not None:
-            return list(design.excluded_origin_groups)
-        return list(eu_config.regime().excluded_origin_groups)
-
-
-_DESIGNS: dict[tuple[str, str], Design] = {}
-
 
 def _is_path(text: str) -> bool:
     return text.endswith((".yaml", ".yml", ".csv")) or "/" in text or "\\" in text
+
+
+def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """A raw scenario with its regime, currency and group names as the data spell them.
+
+    Names match case-insensitively; a recycling plan given by name or path is read here.
+    """
+    raw = dict(raw)
+    try:
+        regime = raw.get("regime")
+        if isinstance(regime, str) and not _is_path(regime):
+            raw["regime"] = _canonical(regime, _regime_names(), "regime")
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: invalid scenario: regime: {exc}") from None
+    design = raw.get("design")
+    if isinstance(design, dict) and isinstance(design.get("currency"), str):
+        raw["design"] = {**design, "currency": design["currency"].strip().upper()}
+    rules = raw.get("exemptions")
+    if isinstance(rules, list):
+        fixed = []
+        for number, rule in enumerate(rules):
+            group = rule.get("group") if isinstance(rule, dict) else None
+            if isinstance(group, str) and not _is_path(group):
+                try:
+                    rule = {**rule, "group": _canonical(group, country_groups(), "country group")}
+                except ValueError as exc:
+                    raise ScenarioError(
+                        f"{where}: invalid scenario: exemptions.{number}.group: {exc}"
+                    ) from None
+            fixed.append(rule)
+        raw["exemptions"] = fixed
+    if isinstance(raw.get("recycling"), str | Path):
+        try:
+            raw["recycling"] = read_plan(raw["recycling"])
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: invalid scenario: recycling: {exc}") from None
+    return raw
 
 
 def _canonical(name: str, known: list[str], kind: str) -> str:
@@ -325,7 +260,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
     regime = tree.get("regime") or EU_ENGINE
-    is_design = isinstance(regime, str) and _regime_name(regime) != EU_ENGINE
+    is_design = isinstance(regime, str) and regime_name(regime) != EU_ENGINE
     head = parts[0]
     if head not in Scenario.model_fields:
         if is_design and head in Design.model_fields:
@@ -371,7 +306,7 @@ def _regime_names() -> list[str]:
     return list(list_regimes())
 
 
-def _regime_name(regime: str) -> str:
+def regime_name(regime: str) -> str:
     """The regime's bundled name ignoring case, ``regime`` itself for a path."""
     if _is_path(regime):
         return regime
@@ -443,7 +378,7 @@ def _set_design(
     """
     source = tree.get("source")
     try:
-        regime = _regime_name(str(tree["regime"]))
+        regime = regime_name(str(tree["regime"]))
         path = regime_path(regime, Path(source).parent if source else None)
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}': {exc}") from None
@@ -585,27 +520,14 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return raw
 
 
-def load_scenario(
+def read_scenario(
     name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
 ) -> Scenario:
-    """Load a bundled scenario by name, or a scenario YAML file by path.
-
-    Args:
-        name_or_path: A bundled name (``cbam scenarios`` lists them) or a path to a YAML file.
-        overrides: Dotted parameter paths and their values, applied last, e.g.
-            ``{"certificate_price_eur": 80}``, ``{"clinker_share.25232900": 0.8}`` or, on a
-            design regime, ``{"charge.price.2030": 100}`` (see ``_set_dotted``).
+    """Read and validate a scenario (``cbam.load_scenario`` then resolves it).
 
     Raises:
         ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,
             naming the file and the offending key.
-
-    Example:
-        >>> load_scenario("eu-cbam", overrides={"rules_year": 2030}).rules_year
-        2030
-        >>> uk = load_scenario("uk-cbam", overrides={"charge.price.2030": 100}).resolved_design()
-        >>> [(v.start.isoformat(), v.value) for v in uk.charge.price.values]
-        [('2027-01-01', 54.4), ('2030-01-01', 100.0)]
 
     """
     if overrides is not None and not isinstance(overrides, Mapping):
@@ -617,6 +539,7 @@ def load_scenario(
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
         set_dotted(raw, str(dotted), value, "overrides")
+    raw = _known_names(raw, str(path))
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -27,7 +27,8 @@ from cbam._eu.rules import PriceSchedule, price_rows
 from cbam._interop import to_polars
 from cbam._pipeline import compute
 from cbam._progress import progress
-from cbam._scenario import Scenario, load_scenario, set_dotted
+from cbam._resolve import load_scenario, resolve
+from cbam._scenario import Scenario, set_dotted
 from cbam._schema import result_columns
 from cbam._summary import grouping
 
@@ -60,11 +61,16 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     for dotted, value in values.items():
         set_dotted(raw, dotted, value, "vary")
     try:
-        return Scenario.model_validate(raw)
+        varied = Scenario.model_validate(raw)
+        resolve(varied)
     except ValidationError as exc:
         raise ScenarioError(
             f"sweep: invalid value in vary {shorten(dict(values))}: {validation_problems(exc)}"
         ) from None
+    except ScenarioError as exc:
+        where = shorten(dict(values))
+        raise ScenarioError(f"sweep: invalid value in vary {where}: {exc}") from None
+    return varied
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:

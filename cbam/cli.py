@@ -28,8 +28,9 @@ from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import Stages
 from cbam._recycling import RecyclingPlan, load_plan
+from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
-from cbam._scenario import Scenario, list_scenarios, load_scenario
+from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
 from cbam._summary import grouping, summarise
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
@@ -217,7 +218,7 @@ def _load(name: str, rules_year: int | None) -> Scenario:
     scenario = load_scenario(name)
     if rules_year is None:
         return scenario
-    first, last = scenario.rules_years
+    first, last = resolve(scenario).rules_years
     if not first <= rules_year <= last:
         raise ScenarioError(
             f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for "
@@ -338,7 +339,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.imports and scenario.rules_year is None:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).
-        first = scenario.rules_years[0]
+        first = resolve(scenario).rules_years[0]
         scenario = load_scenario(args.scenario, overrides={"rules_year": first})
         print(
             f"note: the bundled imports predate the rules; applying the {first} rules "
@@ -382,7 +383,7 @@ def _run(args: argparse.Namespace) -> int:
         else f"imports: {path.name}, no rows"
     )
     print(f"rules: {rules}")
-    design = scenario.resolved_design()
+    design = resolve(scenario).design
     if design is not None:
         print(f"regime: {design.name} ({design.reference.title}), charged in {design.currency}")
         for note in design.notes:
@@ -620,8 +621,8 @@ def _same_rules(
     open_ended = [s for s in scenarios if s.rules_year is None]
     if not args.imports and open_ended:
         fixed = sorted({s.rules_year for s in scenarios if s.rules_year is not None})
-        first = max(s.rules_years[0] for s in open_ended)
-        last = min(s.rules_years[1] for s in open_ended)
+        first = max(resolve(s).rules_years[0] for s in open_ended)
+        last = min(resolve(s).rules_years[1] for s in open_ended)
         if first > last:
             raise ScenarioError(
                 "the scenarios have no rules year in common (pass --rules-year, or "
@@ -667,7 +668,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
     for s in scenarios:
         print(f"  {s.name}: {s.description} [{_rules_label(s)}]")
-        design = s.resolved_design()
+        design = resolve(s).design
         for note in design.notes if design is not None else []:
             print(f"    assumed: {note}")
     if len({s.rules_year for s in scenarios}) > 1:

@@ -42,7 +42,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "cbam._recycling",
         "cbam._scenario",
     ),
-    "resolve": ("cbam._eu.lookup",),
+    "resolve": ("cbam._eu.lookup", "cbam._resolve"),
     "engine": ("cbam._eu.rules", "cbam._design_rules", "cbam._pipeline"),
     "analysis": (
         "cbam._summary",

@@ -24,7 +24,7 @@ def test_extends_inherits_and_records_parent() -> None:
     scenario = cbam.load_scenario("eu-cbam-rules-2034")
     assert scenario.rules_year == 2034
     assert scenario.extends == "eu-cbam"
-    assert scenario.origin_groups == ["eu27", "eu_cbam_annex_iii"]
+    assert cbam.resolve(scenario).origin_groups == ("eu27", "eu_cbam_annex_iii")
 
 
 def test_user_file_extends_a_bundled_scenario_with_dotted_overrides(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ UK_ROWS = pl.DataFrame(
 
 def test_a_dotted_design_override_sets_one_dated_value_and_keeps_the_earlier() -> None:
     scenario = cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": 100})
-    design = scenario.resolved_design()
+    design = cbam.resolve(scenario).design
     assert design is not None and design.charge.price is not None
     values = [(v.start, v.value) for v in design.charge.price.values]
     assert values == [(dt.date(2027, 1, 1), 54.40), (dt.date(2030, 1, 1), 100.0)]
@@ -112,10 +112,10 @@ def test_a_dotted_design_override_sets_one_dated_value_and_keeps_the_earlier() -
 def test_a_dated_override_keeps_the_values_listed_after_it() -> None:
     # The CCA's price path is listed year by year (USD 60 in 2026, +6 % a year): 2028 changes
     # alone, 2027 and 2029 keep their cited values.
-    base = cbam.load_scenario("us-cca-2025").resolved_design()
-    changed = cbam.load_scenario(
-        "us-cca-2025", overrides={"design.charge.price.2028": 70}
-    ).resolved_design()
+    base = cbam.resolve(cbam.load_scenario("us-cca-2025")).design
+    changed = cbam.resolve(
+        cbam.load_scenario("us-cca-2025", overrides={"design.charge.price.2028": 70})
+    ).design
     assert base is not None and changed is not None
     assert base.charge.price is not None and changed.charge.price is not None
     before = {v.start.year: v.value for v in base.charge.price.values}  # type: ignore[union-attr]
@@ -132,7 +132,7 @@ def test_a_dated_override_by_day_and_in_a_sector_list(tmp_path: Path) -> None:
     )
     scenario = cbam.load_scenario(path)
     assert scenario.regime == "uk-cbam"  # matched whatever the case
-    design = scenario.resolved_design()
+    design = cbam.resolve(scenario).design
     assert design is not None and design.charge.free_allocation_share is not None
     steel = design.charge.free_allocation_share.sectors["iron_steel"]
     assert [(v.start, v.value) for v in steel] == [
@@ -189,7 +189,7 @@ def test_names_match_whatever_the_case_and_unknown_ones_list_the_choices() -> No
     with pytest.raises(cbam.ScenarioError, match=r"bundled: eu-cbam, .*us-fpf-2025"):
         cbam.load_scenario("eu-cbma")
     # A design's currency is an ISO code: any case.
-    usd = cbam.load_scenario("uk-cbam", overrides={"currency": "usd"}).resolved_design()
+    usd = cbam.resolve(cbam.load_scenario("uk-cbam", overrides={"currency": "usd"})).design
     assert usd is not None and usd.currency == "USD"
 
 

@@ -34,6 +34,7 @@ from cbam._eu.lookup import (
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import key_in_force, scheduled, text_parameter
+from cbam._resolve import resolve
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
@@ -178,7 +179,7 @@ def exemption_table(scenario: Scenario) -> pl.DataFrame:
     rows = [
         {"origin": iso3, "year": year, "reason": reason}
         for year in range(regime.first_rules_year, regime.last_rules_year + 1)
-        for iso3, reason in excluded_origins(scenario.origin_groups, reasons, year, set())
+        for iso3, reason in excluded_origins(resolve(scenario).origin_groups, reasons, year, set())
     ]
     return pl.DataFrame(rows, schema={"origin": pl.String, "year": pl.Int32, "reason": pl.String})
 

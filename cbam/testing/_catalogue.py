@@ -17,7 +17,8 @@ from cbam._carbon_prices import fx_by_year
 from cbam._eu.config import de_minimis, exact_sums
 from cbam._eu.reference import default_values
 from cbam._pipeline import compute
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario, resolve
+from cbam._scenario import Scenario
 from cbam._summary import summarise
 from cbam.testing.strategies import code_sectors, routes_of
 
@@ -59,7 +60,7 @@ def _with_price(scenario: Scenario, prices: dict[int, float]) -> Scenario | None
     Whatever the regime: the EU certificate price, or a design's charge price in its own
     currency. ``None`` where the regime charges no price (ad valorem designs).
     """
-    design = scenario.resolved_design()
+    design = resolve(scenario).design
     if design is None:
         return _override(scenario, certificate_price_eur=prices)
     if design.charge.price is None:
@@ -120,7 +121,7 @@ def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"],
     """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
     if not scenario.de_minimis:
         return None
-    design = scenario.resolved_design()
+    design = resolve(scenario).design
     try:
         if design is None:
             return "mass", de_minimis().at_year(year).value
@@ -158,7 +159,7 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     sums = exact_sums()
     decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
     one = 10.0**decimals
-    design = scenario.resolved_design()
+    design = resolve(scenario).design
     eur_per_unit = 1.0
     if design is not None and basis == "value":
         fx = fx_by_year(range(rules_year, rules_year + 1))
@@ -259,7 +260,7 @@ def _monotone_in_intensity(panel: pl.DataFrame, scenario: Scenario) -> bool:
 
 
 def _monotone_in_certificate_price(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    first = scenario.rules_years[0]
+    first = resolve(scenario).rules_years[0]
     cheap, dear = _with_price(scenario, {first: 50.0}), _with_price(scenario, {first: 100.0})
     if cheap is None or dear is None:
         return True  # an ad valorem design charges no carbon price
@@ -328,7 +329,7 @@ def _extension_is_identical(panel: pl.DataFrame, scenario: Scenario) -> bool:
 
 def _year_parameter_is_local(panel: pl.DataFrame, scenario: Scenario) -> bool:
     # Raise the price from 2030 on: rows under earlier rules years must not move.
-    first = scenario.rules_years[0]
+    first = resolve(scenario).rules_years[0]
     flat = _with_price(scenario, {first: 80.0, first + 4: 80.0})
     raised = _with_price(scenario, {first: 80.0, first + 4: 120.0})
     if flat is None or raised is None:

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis.errors import NoSuchExample
 
 from cbam._errors import CbamInputError, ScenarioError
-from cbam._scenario import Scenario, load_scenario
+from cbam._resolve import load_scenario, resolve
+from cbam._scenario import Scenario
 from cbam.testing._catalogue import CATALOGUE, Property
 from cbam.testing.strategies import import_panels
 
@@ -88,10 +89,10 @@ def check_scenario(
     if unknown:
         raise ValueError(f"unknown properties {sorted(unknown)}")
     # Panels start in the regime's first rules year; ad valorem designs need customs values.
-    design = chosen.resolved_design()
+    design = resolve(chosen).design
     panels = import_panels(
         max_rows=max_rows,
-        first_year=chosen.rules_years[0],
+        first_year=resolve(chosen).rules_years[0],
         with_values=design is not None and design.charge.kind == "ad_valorem_tiers",
     )
     results: list[PropertyResult] = []

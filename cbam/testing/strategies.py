@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from polars.testing.parametric import column, dataframes
 
 from cbam._eu import config as eu_config
+from cbam._resolve import load_scenario
 from cbam._resources import data_dir
-from cbam._scenario import load_scenario
 
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,

@@ -1,0 +1,171 @@
+"""The resolve step: a validated scenario becomes the regime it runs, checked against the data.
+
+The pydantic models (``Scenario``, ``Design``, ``CarbonPriceAbroad``) check shapes and ranges
+and read no file. Here, once per distinct scenario, the names a scenario holds are checked
+against ``rates/`` and ``country_lists/`` (clinker headings, currencies, origins), its regime
+design is read with the scenario's changes (every value of it dated and referenced), and the
+rules years and excluded origin groups in force are settled. The engines and the reports read a
+scenario's regime from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cbam._carbon_prices import fx_table
+from cbam._countries import iso3_codes
+from cbam._design import EU_ENGINE, Design, load_design, regime_path
+from cbam._errors import ScenarioError
+from cbam._eu import config as eu_config
+from cbam._scenario import Scenario, read_scenario, regime_name
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A scenario's regime, resolved.
+
+    Attributes:
+        scenario: The scenario, as validated.
+        design: Its regime design with the scenario's ``design:`` changes (``None`` for the EU
+            engine, whose dated values are read from ``rates/eu/``).
+        rules_years: The first and last years the regime has rules for.
+        origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
+
+    """
+
+    scenario: Scenario
+    design: Design | None
+    rules_years: tuple[int, int]
+    origin_groups: tuple[str, ...]
+
+
+_RESOLVED: dict[str, Resolved] = {}
+
+
+def resolve(scenario: Scenario) -> Resolved:
+    """Resolve ``scenario`` against the data (once per distinct scenario, then kept).
+
+    Raises:
+        ScenarioError: a regime or design that cannot be read, a parameter the regime does not
+            have, a rules year outside its rules, or a name the data do not know (clinker
+            heading, currency, origin), naming the scenario's file and the key.
+
+    Example:
+        >>> import cbam
+        >>> uk = resolve(cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": 100}))
+        >>> [(v.start.isoformat(), v.value) for v in uk.design.charge.price.values]
+        [('2027-01-01', 54.4), ('2030-01-01', 100.0)]
+        >>> uk.rules_years, uk.origin_groups
+        ((2027, 2100), ())
+
+    """
+    key = scenario.model_dump_json()
+    found = _RESOLVED.get(key)
+    if found is None:
+        if len(_RESOLVED) > 512:  # a sweep's variants: keep the memory bounded
+            _RESOLVED.clear()
+        found = _RESOLVED[key] = _resolved(scenario)
+    return found
+
+
+def _resolved(scenario: Scenario) -> Resolved:
+    where = scenario.source or f"scenario '{scenario.name}'"
+    problems = _data_problems(scenario)
+    design: Design | None = None
+    if scenario.regime == EU_ENGINE:
+        if scenario.design:
+            problems.append("'design' changes apply to design regimes, not to eu-cbam")
+        regime = eu_config.regime()
+        first, last = regime.first_rules_year, regime.last_rules_year
+        groups = list(regime.excluded_origin_groups)
+    else:
+        base = Path(scenario.source).parent if scenario.source else None
+        try:
+            design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: invalid scenario: {exc}") from None
+        problems += _eu_only(scenario)
+        first, last = design.first_rules_year, design.last_rules_year
+        groups = list(design.excluded_origin_groups)
+    year = scenario.rules_year
+    if year is not None and not first <= year <= last:
+        problems.append(f"rules_year must be between {first} and {last}, not {year}")
+    if problems:
+        raise ScenarioError(f"{where}: invalid scenario: {'; '.join(problems)}")
+    if scenario.excluded_origin_groups is not None:
+        groups = list(scenario.excluded_origin_groups)
+    return Resolved(scenario, design, (first, last), tuple(groups))
+
+
+def _eu_only(scenario: Scenario) -> list[str]:
+    """The EU engine's own parameters a design scenario sets, as a problem."""
+    eu_only: Mapping[str, Any] = {
+        "certificate_price_eur": scenario.certificate_price_eur,
+        "cbam_factor": scenario.cbam_factor,
+        "cross_sectoral_correction_factor": scenario.cross_sectoral_correction_factor,
+    }
+    set_here = [k for k, v in eu_only.items() if v is not None]
+    if scenario.actual_values_benchmark != "A":
+        set_here.append("actual_values_benchmark")
+    if scenario.actual_values_route_from_default:
+        set_here.append("actual_values_route_from_default")
+    if not set_here:
+        return []
+    return [
+        f"{', '.join(set_here)} apply to the eu-cbam engine only; change a design's values "
+        "under 'design:' (e.g. design.charge.price)"
+    ]
+
+
+def _data_problems(scenario: Scenario) -> list[str]:
+    """Names in the scenario that the bundled data do not know."""
+    problems = []
+    known = eu_config.clinker_shares().headings
+    bad = [k for k in scenario.clinker_share if k not in known]
+    if bad:
+        problems.append(
+            f"clinker_share applies to the clinker-based cement headings {sorted(known)}; "
+            f"not to {bad}"
+        )
+    paths = scenario.carbon_price_abroad.path
+    unknown = sorted(set(paths) - iso3_codes())
+    if unknown:
+        problems.append(
+            f"carbon_price_abroad.path: unknown ISO 3166-1 alpha-3 origins {unknown}"
+        )
+    currencies = set(fx_table()["currency"].to_list())
+    for origin, path in paths.items():
+        if path.currency not in currencies:
+            problems.append(
+                f"carbon_price_abroad.path.{origin}.currency: no exchange rates for "
+                f"{path.currency!r} (known: {sorted(currencies)})"
+            )
+    return problems
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Load a bundled scenario by name, or a scenario YAML file by path, and resolve it.
+
+    Args:
+        name_or_path: A bundled name (``cbam scenarios`` lists them) or a path to a YAML file.
+        overrides: Dotted parameter paths and their values, applied last, e.g.
+            ``{"certificate_price_eur": 80}``, ``{"clinker_share.25232900": 0.8}`` or, on a
+            design regime, ``{"charge.price.2030": 100}`` (see ``set_dotted``).
+
+    Raises:
+        ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,
+            naming the file and the offending key.
+
+    Example:
+        >>> load_scenario("eu-cbam", overrides={"rules_year": 2030}).rules_year
+        2030
+
+    """
+    scenario = read_scenario(name_or_path, overrides)
+    resolve(scenario)
+    return scenario
