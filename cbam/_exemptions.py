@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import read_csv
-from cbam._parameters import key_in_force
+from cbam._parameters import scheduled
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -184,11 +184,6 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
     return status
 
 
-def _share_in(schedule: dict[int, float] | None, year: int) -> float:
-    key = None if schedule is None else key_in_force(schedule, year)
-    return 0.0 if schedule is None or key is None else schedule[key]
-
-
 def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) -> pl.DataFrame:
     """(origin, rules year) -> reason, share of the fee charged and import-share limit.
 
@@ -200,7 +195,7 @@ def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) ->
         seen: set[str] = set()
         for rule, members, group_label in loaded:
             label = rule.label or group_label
-            share = _share_in(rule.fee_share_charged, year)
+            share = scheduled(rule.fee_share_charged or {}, year) or 0.0
             for iso3, state in sorted(_status(members, year, rule).items()):
                 if iso3 in seen:
                     continue

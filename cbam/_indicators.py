@@ -21,15 +21,14 @@ from numbers import Integral
 from typing import Any, TypeVar
 
 import polars as pl
-from pydantic import ValidationError
 
 from cbam._design import EU_ENGINE
-from cbam._errors import CbamInputError, ScenarioError, shorten, validation_problems
+from cbam._errors import CbamInputError, ScenarioError, shorten
 from cbam._eu import config
 from cbam._eu.rules import CARBON_SOURCE_FIXED
 from cbam._interop import like, to_polars
 from cbam._pipeline import compute
-from cbam._resolve import load_scenario, resolve
+from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
 from cbam._summary import grouping, summarise
@@ -509,13 +508,8 @@ def phase_in(
     settings = chosen.model_dump()
     for year in chosen_years:
         # Validated again, so a year outside the regime's rules raises as a scenario would.
-        try:
-            yearly = Scenario.model_validate({**settings, "rules_year": year})
-        except ValidationError as exc:
-            raise ScenarioError(
-                f"phase_in: years: {year} under scenario '{chosen.name}': "
-                f"{validation_problems(exc)}"
-            ) from None
+        where = f"phase_in: years: {year} under scenario '{chosen.name}'"
+        yearly = rebuilt({**settings, "rules_year": year}, where)
         try:
             fees = compute(panel, yearly)
         except CbamInputError as exc:

@@ -73,11 +73,6 @@ class DatedValue(BaseModel, Generic[T]):
         """The first calendar year in which the value applies."""
         return self.start if isinstance(self.start, int) else self.start.year
 
-    @property
-    def start_day(self) -> dt.date:
-        """The first day on which the value applies."""
-        return first_day(self.start)
-
 
 def value_on(values: Iterable[DatedValue[T]], on: dt.date | int) -> DatedValue[T] | None:
     """The value in force on ``on`` (a year: its 1 January); ``None`` before the first."""

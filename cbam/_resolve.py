@@ -1,11 +1,9 @@
 """The resolve step: a validated scenario becomes the regime it runs, checked against the data.
 
-The pydantic models (``Scenario``, ``Design``, ``CarbonPriceAbroad``) check shapes and ranges
-and read no file. Here, once per distinct scenario, the names a scenario holds are checked
-against ``rates/`` and ``country_lists/`` (clinker headings, currencies, origins), its regime
-design is read with the scenario's changes (every value of it dated and referenced), and the
-rules years and excluded origin groups in force are settled. The engines and the reports read a
-scenario's regime from here.
+The pydantic models check shapes and ranges and read no file. Here, once per distinct scenario,
+its names are checked against ``rates/`` (clinker headings, currencies, origins), its design is
+read with its changes (every value dated and referenced), and its rules years and excluded
+origin groups are settled: the engines and reports read a scenario's regime from here.
 """
 
 from __future__ import annotations
@@ -15,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
 from cbam._design import EU_ENGINE, Design, load_design, regime_path
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._scenario import Scenario, read_scenario, regime_name
 
@@ -87,7 +87,12 @@ def _resolved(scenario: Scenario) -> Resolved:
             design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
         except ScenarioError as exc:
             raise ScenarioError(f"{where}: invalid scenario: {exc}") from None
-        problems += _eu_only(scenario)
+        eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
+        if eu_only:
+            problems.append(
+                f"{', '.join(eu_only)} apply to the eu-cbam engine only; change a design's "
+                "values under 'design:' (e.g. design.charge.price)"
+            )
         first, last = design.first_rules_year, design.last_rules_year
         groups = list(design.excluded_origin_groups)
     year = scenario.rules_year
@@ -100,24 +105,14 @@ def _resolved(scenario: Scenario) -> Resolved:
     return Resolved(scenario, design, (first, last), tuple(groups))
 
 
-def _eu_only(scenario: Scenario) -> list[str]:
-    """The EU engine's own parameters a design scenario sets, as a problem."""
-    eu_only: Mapping[str, Any] = {
-        "certificate_price_eur": scenario.certificate_price_eur,
-        "cbam_factor": scenario.cbam_factor,
-        "cross_sectoral_correction_factor": scenario.cross_sectoral_correction_factor,
-    }
-    set_here = [k for k, v in eu_only.items() if v is not None]
-    if scenario.actual_values_benchmark != "A":
-        set_here.append("actual_values_benchmark")
-    if scenario.actual_values_route_from_default:
-        set_here.append("actual_values_route_from_default")
-    if not set_here:
-        return []
-    return [
-        f"{', '.join(set_here)} apply to the eu-cbam engine only; change a design's values "
-        "under 'design:' (e.g. design.charge.price)"
-    ]
+# The EU engine's own parameters, which a design scenario leaves at their defaults.
+_EU_ONLY = (
+    "certificate_price_eur",
+    "cbam_factor",
+    "cross_sectoral_correction_factor",
+    "actual_values_benchmark",
+    "actual_values_route_from_default",
+)
 
 
 def _data_problems(scenario: Scenario) -> list[str]:
@@ -133,17 +128,32 @@ def _data_problems(scenario: Scenario) -> list[str]:
     paths = scenario.carbon_price_abroad.path
     unknown = sorted(set(paths) - iso3_codes())
     if unknown:
-        problems.append(
-            f"carbon_price_abroad.path: unknown ISO 3166-1 alpha-3 origins {unknown}"
-        )
+        problems.append(f"carbon_price_abroad.path: unknown ISO 3166-1 alpha-3 origins {unknown}")
     currencies = set(fx_table()["currency"].to_list())
-    for origin, path in paths.items():
-        if path.currency not in currencies:
-            problems.append(
-                f"carbon_price_abroad.path.{origin}.currency: no exchange rates for "
-                f"{path.currency!r} (known: {sorted(currencies)})"
-            )
+    problems += [
+        f"carbon_price_abroad.path.{origin}.currency: no exchange rates for "
+        f"{path.currency!r} (known: {sorted(currencies)})"
+        for origin, path in paths.items()
+        if path.currency not in currencies
+    ]
     return problems
+
+
+def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
+    """A scenario validated and resolved from ``raw`` (a changed ``model_dump``).
+
+    Raises:
+        ScenarioError: an invalid value, the message starting with ``where``.
+
+    """
+    try:
+        scenario = Scenario.model_validate(raw)
+        resolve(scenario)
+    except ValidationError as exc:
+        raise ScenarioError(f"{where}: {validation_problems(exc)}") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return scenario
 
 
 def load_scenario(

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import polars as pl
-from pydantic import ValidationError
 
-from cbam._errors import CbamInputError, ScenarioError, shorten, validation_problems
+from cbam._errors import CbamInputError, ScenarioError, shorten
 from cbam._eu import config
 from cbam._eu.rules import PriceSchedule, price_rows
 from cbam._interop import to_polars
 from cbam._pipeline import compute
 from cbam._progress import progress
-from cbam._resolve import load_scenario, resolve
+from cbam._resolve import load_scenario, rebuilt
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import result_columns
 from cbam._summary import grouping
@@ -60,17 +59,7 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     raw = scenario.model_dump()
     for dotted, value in values.items():
         set_dotted(raw, dotted, value, "vary")
-    try:
-        varied = Scenario.model_validate(raw)
-        resolve(varied)
-    except ValidationError as exc:
-        raise ScenarioError(
-            f"sweep: invalid value in vary {shorten(dict(values))}: {validation_problems(exc)}"
-        ) from None
-    except ScenarioError as exc:
-        where = shorten(dict(values))
-        raise ScenarioError(f"sweep: invalid value in vary {where}: {exc}") from None
-    return varied
+    return rebuilt(raw, f"sweep: invalid value in vary {shorten(dict(values))}")
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from cbam._carbon_prices import fx_by_year
 from cbam._eu.config import de_minimis, exact_sums
 from cbam._eu.reference import default_values
 from cbam._pipeline import compute
-from cbam._resolve import load_scenario, resolve
+from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._summary import summarise
 from cbam.testing.strategies import code_sectors, routes_of
@@ -51,7 +51,7 @@ def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
 
 
 def _override(scenario: Scenario, **changes: object) -> Scenario:
-    return Scenario.model_validate({**scenario.model_dump(), **changes})
+    return rebuilt({**scenario.model_dump(), **changes}, f"scenario '{scenario.name}'")
 
 
 def _with_price(scenario: Scenario, prices: dict[int, float]) -> Scenario | None:
