@@ -49,6 +49,7 @@ from cbam._exemptions import relief_table
 from cbam._parameters import DatedParameter, DatedValue
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown
+from cbam._territory import outside
 
 THRESHOLD_LABELS = (
     "exempt (importer at or below threshold)",
@@ -253,6 +254,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         ),
         ["_c_origin", "rules_year"],
     )
+    if design.territory is not None and "destination" in schema:
+        # A row imported into another country is outside the design (cbam/_territory.py).
+        elsewhere = outside(design.territory, design.first_rules_year, design.last_rules_year)
+        frame = frame.with_columns(
+            pl.when(elsewhere)
+            .then(pl.lit(design.territory.reason))
+            .otherwise(pl.col("_c_excluded"))
+            .alias("_c_excluded")
+        )
     status_year = "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
     frame = _join(
         frame,

@@ -39,6 +39,7 @@ from cbam._exemptions import relief_table
 from cbam._parameters import key_in_force, text_parameter
 from cbam._scenario import Scenario
 from cbam._schema import Check, _shown, normalise
+from cbam._territory import UNION, outside
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
@@ -866,6 +867,19 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         frame = _joined(frame, schema, scenario, lookups, origins, years)
     else:
         frame = keyed.frame
+    # A row imported into another country is outside the regime, on both paths alike. Only
+    # then do the reasons gain that one (a frame without destinations is typed as before).
+    if regime.territory is not None and "destination" in schema:
+        elsewhere = outside(regime.territory, regime.first_rules_year, regime.last_rules_year)
+        known = reasons.categories.to_list() if isinstance(reasons, pl.Enum) else []
+        reasons = pl.Enum([*known, regime.territory.reason])
+        frame = frame.with_columns(
+            pl.when(elsewhere)
+            .then(pl.lit(regime.territory.reason, reasons))
+            .otherwise(pl.col("_c_excluded").cast(reasons))
+            .alias("_c_excluded"),
+            pl.col("_c_relief").cast(reasons),
+        )
 
     actual = pl.col("_c_see_d").is_not_null()
     counts_indirect = pl.col("_c_counts_indirect").fill_null(False)
@@ -1075,6 +1089,12 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             (pl.col("_c_origin").fill_null("") != "")
             & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
             _shown("origin", schema),
+        ),
+        Check(
+            "destination",
+            f"unknown ISO 3166-1 alpha-3 code ({UNION}: the EU as one importer)",
+            (pl.col("_c_dest") != "") & ~pl.col("_c_dest").is_in(sorted(iso3_codes() | {UNION})),
+            _shown("destination", schema),
         ),
         Check("cn_code", "missing", cn.fill_null("") == "", _shown("cn_code", schema)),
         Check(
