@@ -27,6 +27,7 @@ from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.reference import SECTORS
 from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
 from cbam._resources import bundled_or_path, data_dir
+from cbam._territory import Territory
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
@@ -152,6 +153,8 @@ class Design(BaseModel):
         home_origins: ISO3 codes of the importing jurisdiction itself (its goods are not
             imports).
         excluded_origin_groups: Country groups (``country_lists/``) outside the design.
+        territory: The importing countries it charges (rows with a ``destination`` elsewhere
+            owe nothing; ``cbam/_territory.py``); none: every row, as before.
         emissions: The emission scope and the use of default values.
         charge: The charge and its parameters.
         carbon_price_relief: Whether a carbon price paid abroad is deducted (as in EU Art. 9).
@@ -171,6 +174,7 @@ class Design(BaseModel):
     sectors: list[str] = Field(min_length=1)
     home_origins: list[str] = Field(default_factory=list)
     excluded_origin_groups: dict[str, ExcludedGroup] = Field(default_factory=dict)
+    territory: Territory | None = None
     emissions: Emissions
     charge: Charge
     carbon_price_relief: bool = False

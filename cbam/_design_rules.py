@@ -58,6 +58,7 @@ from cbam._schema import (
     Check,
     value_shown,
 )
+from cbam._territory import outside
 
 EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
@@ -245,6 +246,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         ),
         ["_c_origin", "rules_year"],
     )
+    if design.territory is not None and "destination" in schema:
+        # A row imported into another country is outside the design (cbam/_territory.py).
+        elsewhere = outside(design.territory, design.first_rules_year, design.last_rules_year)
+        frame = frame.with_columns(
+            pl.when(elsewhere)
+            .then(pl.lit(design.territory.reason))
+            .otherwise(pl.col("_c_excluded"))
+            .alias("_c_excluded")
+        )
     status_year = "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
     frame = _join(
         frame,

@@ -25,6 +25,10 @@ REQUIRED_COLUMNS: dict[str, str] = {
 OPTIONAL_COLUMNS: dict[str, str] = {
     "value_eur": "customs value in EUR",
     "importer": "declarant identifier",
+    "destination": (
+        "ISO 3166-1 alpha-3 code of the importing country (EUU: the EU as one importer); a "
+        "regime charges only rows imported into its territory (empty: charged as before)"
+    ),
     "quarter": "quarter of import, 1-4",
     "route": "production route marker (A-L, see rates/eu/sectors.yaml)",
     "see_direct": "verified actual direct emissions, t CO2e per t (cement: per t clinker)",
@@ -49,7 +53,7 @@ NUMERIC_COLUMNS = (
     "carbon_price_paid_eur_per_t",
 )
 INTEGER_COLUMNS = ("year", "quarter")
-TEXT_COLUMNS = ("origin", "cn_code", "importer", "route")
+TEXT_COLUMNS = ("origin", "cn_code", "importer", "route", "destination")
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # The fixed vocabularies of the output's categorical columns, the same for every regime.
@@ -321,6 +325,7 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _number("value_eur", schema).alias("_c_value"),
         _integer("quarter", schema).alias("_c_quarter"),
         _text("route", schema).str.to_uppercase().fill_null("").alias("_c_route"),
+        _text("destination", schema).str.to_uppercase().fill_null("").alias("_c_dest"),
         _number("see_direct", schema).alias("_c_see_d"),
         _number("see_indirect", schema).alias("_c_see_i"),
         _number("clinker_share", schema).alias("_c_clinker"),

@@ -138,7 +138,10 @@ def read_imports(
     through ``cbam.read_trade``.
     """
     if trade_format:
-        return read_trade(path, trade_format, on_error=on_error).collect()
+        try:
+            return read_trade(path, trade_format, on_error=on_error).collect()
+        except CbamInputError as exc:
+            raise exc.relabel(hint=_RUN_HINT) from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":

@@ -332,4 +332,151 @@ def test_cli_reports_a_refused_aggregate(
     assert "0 = aggregate: World" in capsys.readouterr().err
     status = cli.main(["run", "--imports", str(path), "--format", "comtrade", "--on-error", "flag"])
     assert status == 0
-    assert "3 computed, 0 exempt, 1 flagged" in capsys.readouterr().out
+    # The World row is flagged; the USA's import (reporter 842) lies outside the EU.
+    assert "3 computed, 1 exempt, 1 flagged" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------- destination: own imports only
+# One BACI-shaped panel, China's unwrought aluminium (HS6 7601 10) to four importers; the
+# 2027 rules of each regime on every row. Per tonne, by hand:
+# * EU CBAM at EUR 80: SEE 3.600 (Annex I, CHN 7601, 2027 mark-up), benchmark 1.423, CBAM
+#   factor 0.95: 80 x (3.600 - 1.423 x 0.95) = 80 x 2.24815 = EUR 179.852.
+# * UK CBAM: EU base value 3.000 (no mark-up, rates/regimes/uk-cbam.yaml defaults_markup 1.0),
+#   free-allocation share 0, UK ETS GBP 54.40: 3.000 x 54.40 = GBP 163.20.
+# * US CCA: (3.000 - USA's 1.700 x applicable percentage 0.975) x USD 63.60 (2027) =
+#   1.3425 x 63.60 = USD 85.383.
+REGIME_PANEL = """
+t,i,j,k,v,q
+2024,156,251,760110,30,12
+2024,156,826,760110,25,10
+2024,156,842,760110,50,20
+2024,156,392,760110,17.5,7
+"""
+OWN = {"eu-cbam": "FRA", "uk-cbam": "GBR", "us-cca-2025": "USA"}
+OUTSIDE = {
+    "eu-cbam": "destination outside the EU customs territory",
+    "uk-cbam": "destination outside the United Kingdom",
+    "us-cca-2025": "destination outside the United States",
+}
+
+
+def regime_scenarios() -> list[cbam.Scenario]:
+    overrides: dict[str, dict[str, object]] = {
+        "eu-cbam": {"rules_year": 2027, "certificate_price_eur": 80},
+        "uk-cbam": {"rules_year": 2027},
+        "us-cca-2025": {"rules_year": 2027},
+    }
+    return [cbam.load_scenario(name, overrides=o) for name, o in overrides.items()]
+
+
+def test_each_regime_charges_its_own_imports(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci")
+    expected_local = {"eu-cbam": 12 * 179.852, "uk-cbam": 10 * 163.20, "us-cca-2025": 20 * 85.383}
+    for scenario in regime_scenarios():
+        fees = cbam.compute(rows, scenario).collect()
+        own = fees["destination"] == OWN[scenario.name]
+        assert fees.filter(own)["fee_local"].to_list() == [
+            pytest.approx(expected_local[scenario.name])
+        ]
+        others = fees.filter(~own)
+        assert others.height == 3  # kept, not dropped
+        assert others["fee_eur"].to_list() == [0.0, 0.0, 0.0]
+        assert others["exempt"].to_list() == [True, True, True]
+        assert set(others["exemption_reason"].cast(pl.String)) == {OUTSIDE[scenario.name]}
+        # The would-be fee stays visible, as for any exemption.
+        assert (others["fee_before_exemptions_eur"] > 0).all()
+
+
+def test_compare_by_destination_gives_each_regime_its_own_imports(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci")
+    table = cbam.compare(rows, regime_scenarios(), by=["destination"]).sort("destination")
+    assert table["destination"].to_list() == ["FRA", "GBR", "JPN", "USA"]
+    eu, uk, us = (table[f"fee_eur:{n}"].to_list() for n in OWN)
+    assert eu == [pytest.approx(12 * 179.852), 0.0, 0.0, 0.0]  # EUR, as above
+    assert [v > 0 for v in uk] == [False, True, False, False]
+    assert [v > 0 for v in us] == [False, False, False, True]
+    # Japan imports into no regime's territory: nothing is owed there under any of them.
+    assert (eu[2], uk[2], us[2]) == (0.0, 0.0, 0.0)
+
+
+def test_rows_without_a_destination_are_charged_as_before(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci").collect()
+    for scenario in regime_scenarios():
+        with_destination = cbam.compute(rows, scenario)
+        without = cbam.compute(rows.drop("destination"), scenario)
+        # Same figures wherever the destination is inside; an empty cell counts as not given.
+        own = with_destination["destination"] == OWN[scenario.name]
+        assert (
+            with_destination.filter(own)["fee_eur"].to_list()
+            == without.filter(own)["fee_eur"].to_list()
+        )
+        blank = cbam.compute(rows.with_columns(destination=pl.lit("")), scenario)
+        assert blank["fee_eur"].to_list() == without["fee_eur"].to_list()
+
+
+def test_eu_as_one_destination_and_member_states_are_inside(tmp_path: Path) -> None:
+    rows = cbam.read_trade(write(tmp_path, "comext.csv", COMEXT), "comext")
+    fees = eu_fees(rows)  # destinations FRA, GRC and EUU: all inside the EU
+    assert fees["exemption_reason"].null_count() == 3
+    assert fees["fee_eur"][0] == pytest.approx(9_688.80)
+
+
+def test_unknown_destination_is_refused() -> None:
+    frame = pl.DataFrame(
+        {
+            "year": [2026],
+            "origin": ["TUR"],
+            "cn_code": ["72071111"],
+            "quantity_t": [1.0],
+            "destination": ["XYZ"],
+        }
+    )
+    with pytest.raises(cbam.CbamInputError, match="destination"):
+        cbam.compute(frame, "eu-cbam")
+
+
+def test_destination_rule_same_on_keyed_and_joined_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polars.testing import assert_frame_equal
+
+    from cbam._eu import rules
+
+    rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci").collect()
+    scenario = cbam.load_scenario("eu-cbam", overrides={"rules_year": 2027})
+    assert rules._keyed_path_applies(rows.schema, scenario)
+    keyed = cbam.compute(rows, scenario)
+    with monkeypatch.context() as m:
+        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        joined = cbam.compute(rows, scenario)
+    assert_frame_equal(keyed, joined, check_exact=True)
+
+
+def test_cli_compare_reads_a_trade_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "panel.csv", REGIME_PANEL)
+    argv = ["compare", "eu-cbam", "uk-cbam", "us-cca-2025", "--imports", str(path)]
+    status = cli.main([*argv, "--format", "baci", "--rules-year", "2027", "--by", "destination"])
+    out = capsys.readouterr().out
+    assert status == 0 and "panel.csv, 4 rows" in out
+    # Japan is no regime's territory: 0.00 under each of the three.
+    japan = next(line for line in out.splitlines() if line.startswith("| JPN"))
+    assert [cell.strip() for cell in japan.split("|")[2:5]] == ["0.00", "0.00", "0.00"]
+
+
+def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    section = readme.split("### Bring your own trade data")[1]
+    block = section.split("```python")[1].split("```")[0]
+    monkeypatch.chdir(root)
+    namespace: dict[str, object] = {}
+    exec(block, namespace)  # the README's own code, as printed
+    fees = namespace["fees"]
+    assert isinstance(fees, pl.LazyFrame)
+    out = fees.collect()
+    # The sample's 621 rows: the UK charges its own imports (BACI 826) and no other.
+    assert out.height == 621
+    charged = out.filter(pl.col("fee_eur") > 0)["destination"].unique().to_list()
+    assert charged == ["GBR"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cbam._errors import ScenarioError
 from cbam._parameters import DatedParameter, Reference, float_parameter, validate_file
 from cbam._resources import data_dir
+from cbam._territory import Territory
 
 SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
 
@@ -122,6 +123,7 @@ class RegimeFile(BaseModel):
     last_rules_year: int
     reference: Reference
     excluded_origin_groups: dict[str, ExcludedGroup]
+    territory: Territory | None = None  # the importers it charges (cbam/_territory.py)
 
 
 class AggregationFile(BaseModel):

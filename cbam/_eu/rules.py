@@ -49,6 +49,7 @@ from cbam._schema import (
     overflow_culprit,
     value_shown,
 )
+from cbam._territory import UNION, outside
 
 _MARKUP_COLUMNS = ("markup_2026", "markup_2027", "markup_2028")
 NOT_COVERED = "not a CBAM good"
@@ -843,6 +844,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         frame = _joined(frame, schema, scenario, lookups, origins, years)
     else:
         frame = keyed.frame
+    # A row imported into another country is outside the regime, on both paths alike.
+    if regime.territory is not None and "destination" in schema:
+        elsewhere = outside(regime.territory, regime.first_rules_year, regime.last_rules_year)
+        frame = frame.with_columns(
+            pl.when(elsewhere)
+            .then(pl.lit(regime.territory.reason, LABEL))
+            .otherwise(pl.col("_c_excluded"))
+            .alias("_c_excluded")
+        )
 
     actual = pl.col("_c_see_d").is_not_null()
     counts_indirect = pl.col("_c_counts_indirect").fill_null(False)
@@ -1053,6 +1063,12 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             (pl.col("_c_origin").fill_null("") != "")
             & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
             value_shown("origin", schema),
+        ),
+        Check(
+            "destination",
+            f"unknown ISO 3166-1 alpha-3 code ({UNION}: the EU as one importer)",
+            (pl.col("_c_dest") != "") & ~pl.col("_c_dest").is_in(sorted(iso3_codes() | {UNION})),
+            value_shown("destination", schema),
         ),
         Check("cn_code", "missing", cn.fill_null("") == "", value_shown("cn_code", schema)),
         Check(

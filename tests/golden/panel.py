@@ -112,6 +112,11 @@ def panel(rows: int = ROWS) -> pl.DataFrame:
         carbon_price_paid_eur_per_t=pl.when(_share(21, 100)).then(
             (pl.col("_i").hash(SEED + 22) % 9000) / 100
         ),
+        # Importing countries: EU members and the EU as one reporter (EUU), the UK, the US and
+        # Japan (outside every bundled regime); most rows name none, as EU-only data do.
+        destination=pl.when(_share(27, 300)).then(
+            _pick(["FRA", "DEU", "EUU", "GBR", "USA", "JPN"], 28)
+        ),
     )
     # Spaced codes ('7207 11 11') on a share of rows, as declarations write them.
     spaced = pl.concat_str(
