@@ -85,6 +85,10 @@ class Scenario(BaseModel):
             deducted (Art. 9): the table in ``rates/carbon_prices/``, none, or own price paths.
         recycling: Where the revenue goes (``cbam.recycle``): a plan inline, or a bundled plan's
             name (``rates/recycling/``) or a plan file's path; ``None``: no plan.
+        aggregation_weights: CN8 trade weights for aggregate codes (HS2, CN4, CN6): a bundled
+            name (``rates/eu/aggregation_weights/``) or a CSV/Parquet file of ``cn_code``,
+            ``weight`` and optionally ``origin``, relative to the scenario file (see
+            ``cbam._eu.weights``); ``None``: the simple mean over the CN8 codes.
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -115,6 +119,7 @@ class Scenario(BaseModel):
     de_minimis: bool = True
     carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
     recycling: RecyclingPlan | None = None
+    aggregation_weights: str | None = None
     extends: str | None = None
     source: str | None = None
 
@@ -214,6 +219,15 @@ class Scenario(BaseModel):
         if key not in _DESIGNS:
             _DESIGNS[key] = load_design(path, self.design)
         return _DESIGNS[key]
+
+    def aggregation_weights_path(self) -> Path | None:
+        """The weights file of ``aggregation_weights`` (``None``: no weights)."""
+        if self.aggregation_weights is None:
+            return None
+        from cbam._eu.weights import weights_path
+
+        base = Path(self.source).parent if self.source else None
+        return weights_path(self.aggregation_weights, base)
 
     @property
     def rules_years(self) -> tuple[int, int]:
