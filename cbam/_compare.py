@@ -16,6 +16,7 @@ from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import result_columns
 from cbam._summary import grouping
+from cbam._territory import imported_elsewhere
 
 _TOTAL = "total"
 
@@ -43,7 +44,9 @@ def compare(
     Each scenario's fees are those of ``compute`` summed by ``by``; amounts are converted from
     EUR at each row's rules-year rate (``rates/carbon_prices/fx.csv``). Rows are sorted by the
     first scenario's fee, largest first (a ``by`` holding ``year`` or ``rules_year``: by year
-    first); every group any scenario has appears, with 0 where a scenario has none.
+    first); every group any scenario has appears, with 0 where a scenario has none. Rows
+    imported outside a scenario's territory (``destination``) are not its imports and stay
+    out of its sums and groups.
 
     Scenarios are compared as given: whether their rules years agree is the caller's to judge
     (``Scenario.rules_year``; ``cbam compare`` refuses to mix them unless told to).
@@ -77,7 +80,7 @@ def compare(
         ['origin', 'fee_usd:us-cca-2025', 'fee_usd:us-fpf-2025', 'us-fpf-2025 - us-cca-2025']
 
     """
-    table, _ = compare_counted(imports, scenarios, by=by, currency=currency, on_error=on_error)
+    table, _, _ = compare_counted(imports, scenarios, by=by, currency=currency, on_error=on_error)
     return table
 
 
@@ -88,10 +91,11 @@ def compare_counted(
     by: Sequence[str] = ("origin",),
     currency: str = "EUR",
     on_error: OnError = "raise",
-) -> tuple[pl.DataFrame, dict[str, int]]:
-    """``compare``'s table, and each scenario's count of flagged rows left out of it.
+) -> tuple[pl.DataFrame, dict[str, int], dict[str, int]]:
+    """``compare``'s table, and each scenario's counts of rows left out of it.
 
-    The counts are all 0 with ``on_error="raise"`` (a bad row raises instead).
+    The counts are of flagged rows (all 0 with ``on_error="raise"``: a bad row raises
+    instead) and of rows imported outside the scenario's territory.
     """
     if isinstance(scenarios, str | Path | Scenario):
         raise ScenarioError("compare needs a list of two or more scenarios, not one")
@@ -121,6 +125,7 @@ def compare_counted(
     columns = [f"fee_{label}:{name}" for name in names]
     table: pl.DataFrame | None = None
     flagged: dict[str, int] = {}
+    outside: dict[str, int] = {}
     for scenario, column in zip(chosen, columns, strict=True):
         try:
             fees = compute(frame, scenario, on_error=on_error)
@@ -137,6 +142,10 @@ def compare_counted(
             fees = fees.filter(~bad)
         else:
             flagged[scenario.name] = 0
+        # Rows imported outside the scenario's territory are not its imports (no groups).
+        elsewhere = fees.select(imported_elsewhere(fees.columns)).to_series()
+        outside[scenario.name] = int(elsewhere.sum())
+        fees = fees.filter(~elsewhere)
         years = fees["rules_year"].drop_nulls().unique().to_list()
         amount = (
             pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
@@ -168,4 +177,4 @@ def compare_counted(
         descending=[False] * len(years) + [True] + [False] * len(others),
         nulls_last=True,
     )
-    return table, flagged
+    return table, flagged, outside

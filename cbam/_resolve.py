@@ -20,6 +20,7 @@ from cbam._countries import iso3_codes
 from cbam._design import EU_ENGINE, Design, load_design, regime_path
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
+from cbam._eu.weights import weights_path
 from cbam._scenario import Scenario, read_scenario, regime_name
 
 
@@ -33,6 +34,8 @@ class Resolved:
             engine, whose dated values are read from ``rates/eu/``).
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
+        aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
+            simple mean).
 
     """
 
@@ -40,6 +43,7 @@ class Resolved:
     design: Design | None
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
+    aggregation_weights: Path | None = None
 
 
 _RESOLVED: dict[str, Resolved] = {}
@@ -102,7 +106,11 @@ def _resolved(scenario: Scenario) -> Resolved:
         raise ScenarioError(f"{where}: invalid scenario: {'; '.join(problems)}")
     if scenario.excluded_origin_groups is not None:
         groups = list(scenario.excluded_origin_groups)
-    return Resolved(scenario, design, (first, last), tuple(groups))
+    weights = None
+    if scenario.aggregation_weights is not None:
+        base = Path(scenario.source).parent if scenario.source else None
+        weights = weights_path(scenario.aggregation_weights, base)
+    return Resolved(scenario, design, (first, last), tuple(groups), weights)
 
 
 # The EU engine's own parameters, which a design scenario leaves at their defaults.

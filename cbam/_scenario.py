@@ -88,6 +88,10 @@ class Scenario(BaseModel):
             deducted (Art. 9): the table in ``rates/carbon_prices/``, none, or own price paths.
         recycling: Where the revenue goes (``cbam.recycle``): a plan inline, or a bundled plan's
             name (``rates/recycling/``) or a plan file's path; ``None``: no plan.
+        aggregation_weights: CN8 trade weights for aggregate codes (HS2, CN4, CN6): a bundled
+            name (``rates/eu/aggregation_weights/``) or a CSV/Parquet file of ``cn_code``,
+            ``weight`` and optionally ``origin``, relative to the scenario file (see
+            ``cbam._eu.weights``); ``None``: the simple mean over the CN8 codes.
         extends: The scenario this one was built on, for the record.
         source: The file it was read from, for the record.
 
@@ -118,6 +122,7 @@ class Scenario(BaseModel):
     de_minimis: bool = True
     carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
     recycling: RecyclingPlan | None = None
+    aggregation_weights: str | None = None
     extends: str | None = None
     source: str | None = None
 

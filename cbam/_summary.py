@@ -9,6 +9,7 @@ import polars as pl
 
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import like, to_polars
+from cbam._territory import imported_elsewhere
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -69,10 +70,12 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     """Sum a ``compute`` result by the given columns, largest fee first.
 
     Sums skip no rows silently: rows flagged in lenient mode are counted in ``flagged_rows``
-    (their results are null), exempt rows in ``exempt_rows``. ``ave`` is total fee over total
-    customs value of the rows that have one (a ratio), ``ave_pct`` the same in percent. Groups
-    come largest fee first; a grouping by ``year`` (or ``rules_year``) lists the years in order
-    first, then the fees within each year.
+    (their results are null), exempt rows in ``exempt_rows``. Where the rows carry a
+    ``destination``, those imported outside the regime's territory are not its imports: they
+    stay out of every sum and of ``ave`` and are counted in ``outside_rows``. ``ave`` is total
+    fee over total customs value of the rows that have one (a ratio), ``ave_pct`` the same in
+    percent. Groups come largest fee first; a grouping by ``year`` (or ``rules_year``) lists
+    the years in order first, then the fees within each year.
 
     Args:
         fees: A frame returned by ``cbam.compute``.
@@ -91,7 +94,7 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         # pandas and the like: summed in Polars, returned in their own library.
         summary: pl.DataFrame = summarise(to_polars(fees, "fees").lazy(), by).collect()
         return like(fees, summary)
-    names = fees.lazy().collect_schema().names()
+    names: list[str] = fees.lazy().collect_schema().names()
     groups: list[str] = grouping(by, names)
     has_value = "value_eur" in names
     value = (
@@ -99,22 +102,29 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         if has_value
         else pl.lit(None, pl.Float64)
     )
-    fee_with_value = pl.when(value > 0).then(pl.col("fee_eur"))
-    valued = pl.when(value > 0).then(value)
+    # Rows imported outside the regime's territory are not its imports: counted apart.
+    elsewhere: pl.Expr = imported_elsewhere(names)
+    inside: pl.Expr = ~elsewhere
+    fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
+    valued = pl.when((value > 0) & inside).then(value)
     aggregations = [
         pl.len().alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
-            pl.when(pl.col("input_error").is_null())
+            pl.when(pl.col("input_error").is_null() & inside)
             .then(pl.col(c).cast(pl.Float64, strict=False))
             .sum()
             .alias(c)
             for c in SUMMED
         ],
         # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
-        (pl.col("deduction_t") * pl.col("certificate_price_eur")).sum().alias("deduction_eur"),
-        pl.col("exempt").fill_null(False).sum().alias("exempt_rows"),
+        pl.when(inside)
+        .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
+        .sum()
+        .alias("deduction_eur"),
+        (pl.col("exempt").fill_null(False) & inside).sum().alias("exempt_rows"),
         pl.col("input_error").is_not_null().sum().alias("flagged_rows"),
+        *([elsewhere.sum().alias("outside_rows")] if "destination" in names else []),
         # Null, not NaN, for a group without any positive customs value.
         pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
     ]

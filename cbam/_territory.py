@@ -10,6 +10,8 @@ a row without a destination (no column, or an empty cell) is charged as before.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +19,8 @@ from cbam._countries import country_group, iso3_codes, members_in_year
 from cbam._parameters import Reference
 
 UNION = "EUU"  # the EU reporting as one importer (Eurostat's EU27_2020); a destination only
+# Every territory's reason starts so: one predicate then finds such rows in any regime's output.
+OUTSIDE_REASON_PREFIX = "destination outside"
 
 
 class Territory(BaseModel):
@@ -53,6 +57,11 @@ class Territory(BaseModel):
             country_group(group)  # raises ScenarioError naming a missing or bad file
         if not self.groups and not self.codes:
             raise ValueError("territory: give groups or codes")
+        if not self.reason.startswith(OUTSIDE_REASON_PREFIX):
+            raise ValueError(
+                f"territory: reason must start with '{OUTSIDE_REASON_PREFIX}' (it marks rows "
+                f"imported elsewhere in every report), not {self.reason[:80]!r}"
+            )
         return self
 
     def members_by_year(self, first: int, last: int) -> dict[tuple[int, int], frozenset[str]]:
@@ -86,3 +95,24 @@ def outside(territory: Territory | None, first: int, last: int) -> pl.Expr:
         in_span = pl.col("rules_year").is_between(start, end)
         inside = pl.when(in_span).then(destination.is_in(sorted(members))).otherwise(inside)
     return ((destination.fill_null("") != "") & ~inside).fill_null(False)
+
+
+def imported_elsewhere(columns: Collection[str]) -> pl.Expr:
+    """True for an output row imported outside its regime's territory (``compute``'s result).
+
+    Such a row is not the regime's import: reports (``summarise``, ``compare``, ``cbam run``)
+    leave it out of their totals and count it apart, and it is no revenue forgone by an
+    exemption. False everywhere when the output has no ``destination`` column.
+
+    Example:
+        >>> import polars as pl
+        >>> fees = pl.DataFrame({"destination": ["DEU", "USA"],
+        ...     "exemption_reason": [None, "destination outside the EU customs territory"]})
+        >>> fees.select(imported_elsewhere(fees.columns))["exemption_reason"].to_list()
+        [False, True]
+
+    """
+    if "destination" not in columns or "exemption_reason" not in columns:
+        return pl.lit(False)
+    reason = pl.col("exemption_reason").cast(pl.String)
+    return reason.str.starts_with(OUTSIDE_REASON_PREFIX).fill_null(False)

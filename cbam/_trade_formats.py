@@ -647,7 +647,10 @@ def read_trade(
         if any(numbered.select(failed).collect(engine="streaming").row(0)):
             problems = []
             for reader in readers:
-                problems += collect_problems(numbered, reader.checks)
+                # A wide file's readers (one per year) share the code checks: each fault once.
+                problems += [
+                    p for p in collect_problems(numbered, reader.checks) if p not in problems
+                ]
             raise CbamInputError(problems, source=name, row_offset=first, row_label=label)
     parts = [
         _assemble(numbered, reader, carried, first, flag=on_error == "flag") for reader in readers

@@ -33,6 +33,7 @@ from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
 from cbam._summary import grouping, summarise
+from cbam._territory import imported_elsewhere
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
 _YEAR_SUFFIX = re.compile(r"_(19|20)\d\d$")  # tonnes_2022: a wide panel's column
@@ -130,16 +131,29 @@ def out_file(text: str) -> Path:
 
 
 def read_imports(
-    path: Path, trade_format: TradeFormat | None = None, on_error: OnError = "raise"
+    path: Path,
+    trade_format: TradeFormat | None = None,
+    on_error: OnError = "raise",
+    origin: str | None = None,
+    destination: str | None = None,
 ) -> pl.DataFrame:
     """Read an import file; CN codes and other identifiers stay text (no lost leading zeros).
 
     ``trade_format`` (``--format baci|comtrade|comext|wide``) reads a publisher's layout
-    through ``cbam.read_trade``.
+    through ``cbam.read_trade``; ``origin`` and ``destination`` (``--origin``,
+    ``--destination``) fill a wide panel's, which has no such columns.
     """
+    given = [f"--{n}" for n, v in (("origin", origin), ("destination", destination)) if v]
+    if given and trade_format != "wide":
+        raise ScenarioError(
+            f"{' and '.join(given)}: for --format wide only (the other layouts carry "
+            "their own origin and destination columns)"
+        )
     if trade_format:
         try:
-            return read_trade(path, trade_format, on_error=on_error).collect()
+            return read_trade(
+                path, trade_format, on_error=on_error, origin=origin, destination=destination
+            ).collect()
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
     suffix = path.suffix.lower()
@@ -216,9 +230,20 @@ def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
     return imports.rename({c: f"source_{c}" for c in clash})
 
 
-def _load(name: str, rules_year: int | None) -> Scenario:
-    """The scenario, with ``--rules-year`` checked against the years its regime has rules for."""
-    scenario = load_scenario(name)
+def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scenario:
+    """The scenario, with ``--rules-year`` checked against the years its regime has rules for.
+
+    ``weights`` (``--weights``): a bundled weights name or a file, relative to the current
+    folder, as the scenario's ``aggregation_weights``.
+    """
+    overrides: dict[str, object] = {}
+    if weights is not None:
+        text = weights.strip()
+        is_file = text.lower().endswith((".csv", ".parquet")) or "/" in text or "\\" in text
+        overrides["aggregation_weights"] = str(Path(text).resolve()) if is_file else text
+    scenario = load_scenario(name, overrides=overrides or None)
+    if overrides:
+        resolve(scenario)  # an unknown weights name is told now, not mid-run
     if rules_year is None:
         return scenario
     first, last = resolve(scenario).rules_years
@@ -227,7 +252,7 @@ def _load(name: str, rules_year: int | None) -> Scenario:
             f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for "
             f"{first}-{last}"
         )
-    return load_scenario(name, overrides={"rules_year": rules_year})
+    return load_scenario(name, overrides={**overrides, "rules_year": rules_year})
 
 
 def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | None]:
@@ -237,7 +262,9 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
     rather than drop them.
     """
     path = Path(args.imports) if args.imports else bundled_imports()
-    imports = _source_names(read_imports(path, args.format, args.on_error), path)
+    imports = _source_names(
+        read_imports(path, args.format, args.on_error, args.origin, args.destination), path
+    )
     # Missing or unusable columns first: they decide whether --year and --by make sense.
     try:
         check_columns(imports.schema)
@@ -250,13 +277,16 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
                 f"(cbam.read_trade(..., format='wide'))\n{exc}"
             ) from None
         raise exc.relabel(source=str(path)) from None
+    # A trade panel's rows say their own file line (a wide row gives one row per year).
+    lines = imports["source_line"] if args.format and "source_line" in imports.columns else None
     if not args.year:
-        return path, imports, None
+        return path, imports, None if lines is None else lines.to_list()
     if "year" not in imports.columns:
         raise ScenarioError(f"--year: {path} has no 'year' column to select rows by")
     given = imports["year"].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
     keep = given.is_in([float(y) for y in args.year]) | given.is_null()
-    positions: list[int] = pl.Series(range(imports.height)).filter(keep).to_list()
+    every = pl.Series(range(imports.height)) if lines is None else lines
+    positions: list[int] = every.filter(keep).to_list()
     if imports.height and not positions:
         found = given.drop_nulls().unique().sort().cast(pl.Int64).to_list()
         span = f"{found[0]}-{found[-1]}" if found else "none"
@@ -272,12 +302,17 @@ def _in_file(
     trade_format: str | None,
     hint: str,
 ) -> CbamInputError:
-    """An input error told in the file's terms: CSV lines (line 1 is the header), else rows."""
+    """An input error told in the file's terms: CSV lines (line 1 is the header), else rows.
+
+    After a trade reader, ``positions`` are the rows' own ``source_line`` (file lines, or
+    Parquet rows), so no offset is added.
+    """
+    text = path.suffix.lower() != ".parquet"
     lines = path.suffix.lower() in (".csv", ".txt") and not trade_format
     return exc.relabel(
         source=str(path),
-        row_offset=2 if lines else 1,
-        row_label="line" if lines else "row",
+        row_offset=0 if trade_format else 2 if lines else 1,
+        row_label="line" if lines or (trade_format and text) else "row",
         hint=hint,
         rows=positions,
     )
@@ -327,7 +362,7 @@ def _print_table(frame: pl.DataFrame) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    scenario: Scenario = _load(args.scenario, args.rules_year)
+    scenario: Scenario = _load(args.scenario, args.rules_year, args.weights)
     plan: RecyclingPlan | None = None
     if args.recycling is not None:  # checked before the run, not after it has printed
         try:
@@ -427,6 +462,11 @@ def _run(args: argparse.Namespace) -> int:
         f"Rows: {computed.height:,} computed, "
         f"{total['exempt_rows']:,} exempt, {flagged:,} flagged (left out of totals)"
     )
+    if total.get("outside_rows"):
+        print(
+            f"{total['outside_rows']:,} rows imported outside the territory, left out of "
+            "totals (exemption_reason says so on each row)"
+        )
     if flagged:
         _print_flagged(fees)
     sources = (
@@ -447,7 +487,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     )
     reasons = (
-        fees.filter(pl.col("exempt"))
+        fees.filter(pl.col("exempt") & ~imported_elsewhere(fees.columns))
         .group_by("exemption_reason")
         .len()
         .sort("len", descending=True)
@@ -558,8 +598,11 @@ def _print_recycling(
 
 def _print_forgone(fees: pl.DataFrame) -> None:
     """Revenue forgone by each exemption rule: the would-be fee less the fee charged."""
+    # A row imported elsewhere is not this regime's import: no revenue forgone by a rule.
     forgone = (
-        fees.filter(pl.col("exemption_reason").is_not_null())
+        fees.filter(
+            pl.col("exemption_reason").is_not_null() & ~imported_elsewhere(fees.columns)
+        )
         .group_by("exemption_reason")
         .agg(
             pl.len().alias("rows"),
@@ -658,12 +701,12 @@ def _same_rules(
 def _compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs two or more scenarios")
-    scenarios = [_load(name, args.rules_year) for name in args.scenarios]
+    scenarios = [_load(name, args.rules_year, args.weights) for name in args.scenarios]
     scenarios = _same_rules(scenarios, args.scenarios, args)
     path, imports, positions = _read(args)
     by = grouping(args.by, result_columns(imports.columns), what="--by")
     try:
-        table, flagged = compare_counted(
+        table, flagged, outside = compare_counted(
             imports, scenarios, by=by, currency=args.currency, on_error=args.on_error
         )
     except CbamInputError as exc:
@@ -691,6 +734,9 @@ def _compare(args: argparse.Namespace) -> int:
             f"Flagged rows, left out of the fees above: {counts} "
             "(cbam run --on-error flag --out FILE says why on each row)"
         )
+    if any(outside.values()):
+        counts = ", ".join(f"{name} {n:,}" for name, n in outside.items())
+        print(f"Rows imported outside each scenario's territory, left out of its fees: {counts}")
     return 0
 
 
@@ -725,6 +771,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", default="eu-cbam", help="bundled name or YAML path")
     run.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
     run.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
+    run.add_argument("--origin", help="--format wide: ISO3 origin of every row")
+    run.add_argument(
+        "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
+    )
     run.add_argument(
         "--out",
         type=out_file,
@@ -735,6 +785,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--by", type=columns, default="origin,sector", help="grouping columns, comma-separated"
     )
     run.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    run.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="CN8 trade weights for aggregate codes (HS2/CN4/CN6): a CSV/Parquet file of "
+        "cn_code, weight[, origin] or a bundled name (the scenario's aggregation_weights)",
+    )
     run.add_argument("--year", type=years, help="keep only these import years, comma-separated")
     run.add_argument("--top", type=count, default=0, help="print only the N largest groups")
     run.add_argument(
@@ -762,11 +818,20 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("scenarios", nargs="+", help="two or more bundled names or YAML paths")
     comp.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
     comp.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
+    comp.add_argument("--origin", help="--format wide: ISO3 origin of every row")
+    comp.add_argument(
+        "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
+    )
     comp.add_argument(
         "--by", type=columns, default="origin", help="grouping columns, comma-separated"
     )
     comp.add_argument("--currency", default="EUR", help="currency of every amount (default EUR)")
     comp.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    comp.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="CN8 trade weights for aggregate codes, for every scenario (see cbam run --weights)",
+    )
     comp.add_argument(
         "--mixed-rules",
         action="store_true",

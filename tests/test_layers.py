@@ -31,6 +31,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "cbam._eu",
         "cbam._eu.reference",
         "cbam._eu.config",
+        "cbam._eu.weights",
         "cbam._carbon_prices",
         "cbam._exemptions",
         "cbam._territory",

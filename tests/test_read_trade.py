@@ -20,6 +20,7 @@ import pytest
 
 import cbam
 from cbam import cli
+from cbam._compare import compare_counted
 
 EUR_PER_USD = {2026: 0.9, 2027: 0.9}
 PRICE = {"certificate_price_eur": 80}
@@ -332,8 +333,11 @@ def test_cli_reports_a_refused_aggregate(
     assert "0 = aggregate: World" in capsys.readouterr().err
     status = cli.main(["run", "--imports", str(path), "--format", "comtrade", "--on-error", "flag"])
     assert status == 0
-    # The World row is flagged; the USA's import (reporter 842) lies outside the EU.
-    assert "3 computed, 1 exempt, 1 flagged" in capsys.readouterr().out
+    # The World row is flagged; the USA's import (reporter 842) lies outside the EU: not an
+    # exempt import of the EU but no EU import at all, counted apart.
+    out = capsys.readouterr().out
+    assert "3 computed, 0 exempt, 1 flagged" in out
+    assert "1 rows imported outside the territory, left out of totals" in out
 
 
 # ---------------------------------------------------------- destination: own imports only
@@ -390,13 +394,53 @@ def test_each_regime_charges_its_own_imports(tmp_path: Path) -> None:
 def test_compare_by_destination_gives_each_regime_its_own_imports(tmp_path: Path) -> None:
     rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci")
     table = cbam.compare(rows, regime_scenarios(), by=["destination"]).sort("destination")
-    assert table["destination"].to_list() == ["FRA", "GBR", "JPN", "USA"]
+    # Japan imports into no regime's territory: no regime's import, so no group of any.
+    assert table["destination"].to_list() == ["FRA", "GBR", "USA"]
     eu, uk, us = (table[f"fee_eur:{n}"].to_list() for n in OWN)
-    assert eu == [pytest.approx(12 * 179.852), 0.0, 0.0, 0.0]  # EUR, as above
-    assert [v > 0 for v in uk] == [False, True, False, False]
-    assert [v > 0 for v in us] == [False, False, False, True]
-    # Japan imports into no regime's territory: nothing is owed there under any of them.
-    assert (eu[2], uk[2], us[2]) == (0.0, 0.0, 0.0)
+    assert eu == [pytest.approx(12 * 179.852), 0.0, 0.0]  # EUR, as above
+    assert [v > 0 for v in uk] == [False, True, False]
+    assert [v > 0 for v in us] == [False, False, True]
+    # Each regime leaves the other three importers' rows out, and counts them.
+    _, flagged, outside = compare_counted(rows, regime_scenarios(), by=["destination"])
+    assert outside == {"eu-cbam": 3, "uk-cbam": 3, "us-cca-2025": 3}
+    assert flagged == {"eu-cbam": 0, "uk-cbam": 0, "us-cca-2025": 0}
+
+
+def test_rows_imported_elsewhere_stay_out_of_summaries(tmp_path: Path) -> None:
+    # EU CBAM on the panel above: only the 12 t into France (value 30 thousand USD at the
+    # 2024 rate of fx.csv) are the EU's import; the 37 t into GBR, USA and JPN are counted apart.
+    rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci")
+    fees = cbam.compute(rows, regime_scenarios()[0]).collect()
+    total = cbam.summarise(fees, by=[]).row(0, named=True)
+    fra = fees.filter(pl.col("destination") == "FRA").row(0, named=True)
+    assert total["quantity_t"] == 12.0
+    assert total["fee_eur"] == pytest.approx(12 * 179.852)
+    assert total["fee_before_exemptions_eur"] == pytest.approx(12 * 179.852)
+    assert (total["rows"], total["exempt_rows"], total["outside_rows"]) == (4, 0, 3)
+    assert total["ave"] == pytest.approx(12 * 179.852 / fra["value_eur"])
+    by_dest = cbam.summarise(fees, by=["destination"]).sort("destination")
+    assert by_dest["quantity_t"].to_list() == [12.0, 0.0, 0.0, 0.0]
+    assert by_dest["outside_rows"].to_list() == [0, 1, 1, 1]
+    # Without a destination column the summary keeps its columns as before.
+    plain = cbam.summarise(cbam.compute(rows.drop("destination"), regime_scenarios()[0]), by=[])
+    assert "outside_rows" not in plain.collect().columns
+    assert plain.collect()["quantity_t"].to_list() == [49.0]
+
+
+def test_cli_leaves_rows_imported_elsewhere_out_of_totals_and_forgone_revenue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "panel.csv", REGIME_PANEL)
+    argv = ["run", "--imports", str(path), "--format", "baci", "--rules-year", "2027"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "on 12 t" in out  # the French import only, not the 49 t of the panel
+    assert "Rows: 4 computed, 0 exempt, 0 flagged" in out
+    assert "3 rows imported outside the territory, left out of totals" in out
+    assert "Revenue forgone" not in out
+    assert "destination outside" not in out
+    assert cli.main(["compare", "eu-cbam", "uk-cbam", *argv[1:]]) == 0
+    assert "left out of its fees: eu-cbam 3, uk-cbam 3" in capsys.readouterr().out
 
 
 def test_rows_without_a_destination_are_charged_as_before(tmp_path: Path) -> None:
@@ -460,9 +504,10 @@ def test_cli_compare_reads_a_trade_format(
     status = cli.main([*argv, "--format", "baci", "--rules-year", "2027", "--by", "destination"])
     out = capsys.readouterr().out
     assert status == 0 and "panel.csv, 4 rows" in out
-    # Japan is no regime's territory: 0.00 under each of the three.
-    japan = next(line for line in out.splitlines() if line.startswith("| JPN"))
-    assert [cell.strip() for cell in japan.split("|")[2:5]] == ["0.00", "0.00", "0.00"]
+    # Japan is no regime's territory: no group of any, and each regime counts the three
+    # rows imported outside its own.
+    assert not any(line.startswith("| JPN") for line in out.splitlines())
+    assert "left out of its fees: eu-cbam 3, uk-cbam 3, us-cca-2025 3" in out
 
 
 def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -480,3 +525,69 @@ def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.height == 621
     charged = out.filter(pl.col("fee_eur") > 0)["destination"].unique().to_list()
     assert charged == ["GBR"]
+
+
+# ---------------------------------------------------------- cbam run --format wide from the CLI
+# The first rows of /work/shared/data/trade/eu27_imports_from_us_cbam_by_cn8_2022_2025.csv
+# (EU27 imports from the US by CN8; Eurostat Comext, CC BY 4.0, "Source: Eurostat"), cut to
+# two years: no origin or destination column, so the CLI gives them.
+US_WIDE = """cn_code,sector,tonnes_2024,eur_2024,tonnes_2025,eur_2025,avg_tonnes,avg_eur
+25070080,Cement,6487.241,4410229.0,3074.059,2171004.0,11525.35875,5610549.5
+25231000,Cement,5.4399999999999995,15597.0,102.675,44715.0,48.58275,32268.25
+"""
+
+
+def test_cli_runs_the_shared_wide_file_with_origin_and_destination(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "us.csv", US_WIDE)
+    argv = ["run", "--imports", str(path), "--format", "wide", "--origin", "USA"]
+    assert cli.main([*argv, "--destination", "EUU", "--rules-year", "2027"]) == 0
+    out = capsys.readouterr().out
+    # Two codes x two years; the mass is the four tonnes cells (the avg_ columns are no year).
+    assert "us.csv, 4 rows, years 2024-2025" in out
+    assert f"on {6487.241 + 3074.059 + 5.44 + 102.675:,.0f} t" in out
+    assert "outside the territory" not in out  # EUU, the EU as one importer, is inside
+    # Imported into the US itself: outside the EU, left out of the EU's totals.
+    assert cli.main([*argv, "--destination", "USA", "--rules-year", "2027"]) == 0
+    out = capsys.readouterr().out
+    assert "on 0 t" in out and "4 rows imported outside the territory" in out
+
+
+def test_cli_origin_and_destination_are_for_wide_files_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "panel.csv", REGIME_PANEL)
+    assert cli.main(["run", "--imports", str(path), "--format", "baci", "--origin", "USA"]) == 2
+    assert "--origin: for --format wide only" in capsys.readouterr().err
+    plain = ["compare", "eu-cbam", "uk-cbam", "--imports", str(path), "--destination", "EUU"]
+    assert cli.main(plain) == 2
+    assert "--destination: for --format wide only" in capsys.readouterr().err
+
+
+def test_cli_errors_after_a_trade_reader_name_the_file_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each row of a wide file gives one row per year; a 2024 row has no rules of its own year,
+    # and the error names the file lines it came from (2 and 3), not positions in the reshape.
+    path = write(tmp_path, "us.csv", US_WIDE)
+    argv = ["run", "--imports", str(path), "--format", "wide", "--origin", "USA"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no rules for this year" in err and "line 2 (2024), line 3 (2024)" in err
+    # With --year the kept rows still map back to their lines.
+    assert cli.main([*argv, "--year", "2024"]) == 2
+    assert "line 2 (2024), line 3 (2024)" in capsys.readouterr().err
+    # A Parquet panel's rows are numbered as rows (1-based), not lines.
+    parquet = tmp_path / "us.parquet"
+    pl.read_csv(path, schema_overrides={"cn_code": pl.String}).write_parquet(parquet)
+    assert cli.main(["run", "--imports", str(parquet), "--format", "wide", "--origin", "USA"]) == 2
+    assert "row 1 (2024), row 2 (2024)" in capsys.readouterr().err
+
+
+def test_a_wide_row_fault_is_told_once_not_once_per_year(tmp_path: Path) -> None:
+    path = write(tmp_path, "us.csv", US_WIDE + "720711111,Iron,1,100,1,100,1,100\n")
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(path, "wide", origin="USA")
+    assert [p.column for p in caught.value.problems] == ["cn_code"]
+    assert "line 4 (720711111)" in str(caught.value)

@@ -34,9 +34,10 @@ from cbam._eu.reference import (
     OTHER,
     benchmarks,
     cn_successors,
+    covered_cn8,
     default_values,
-    goods,
 )
+from cbam._eu.weights import AggregationWeights
 from cbam._schema import INTENSITY_SOURCE_ENUM, ROUTE_ENUM, ROUTE_SOURCE_ENUM, SECTOR_ENUM
 
 VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
@@ -70,27 +71,6 @@ class Lookups:
     route_benchmarks: pl.DataFrame
     aggregate_route_benchmarks: pl.DataFrame
     dv_origins: frozenset[str]
-
-
-def _covered_cn8() -> pl.DataFrame:
-    """Annex I CN8 codes, plus default-value CN8 codes that split an Annex I CN8 (3102 10 1x)."""
-    annex = goods().select(pl.col("cn_code").alias("cn8"), "sector")
-    by_cn6 = (
-        annex.with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
-        .unique("cn6", keep="first", maintain_order=True)
-        .select("cn6", "sector")
-    )
-    extra = (
-        default_values()
-        .filter(pl.col("cn_code").str.len_chars() == 8)
-        .select(pl.col("cn_code").alias("cn8"))
-        .unique()
-        .join(annex, on="cn8", how="anti")
-        .with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
-        .join(by_cn6, on="cn6", how="inner")
-        .select("cn8", "sector")
-    )
-    return pl.concat([annex, extra]).sort("cn8")
 
 
 def _with_variants(covered: pl.DataFrame) -> pl.DataFrame:
@@ -136,9 +116,15 @@ def _best_default_rows(base: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _resolve_defaults(covered: pl.DataFrame) -> pl.DataFrame:
-    """Default values for every (dv origin, covered CN8, variant), with the 'Other' fallback."""
-    dv_origins = default_values().select("origin").unique().sort("origin")
+def _resolve_defaults(covered: pl.DataFrame, extra_origins: list[str]) -> pl.DataFrame:
+    """Default values for every (dv origin, covered CN8, variant), with the 'Other' fallback.
+
+    ``extra_origins`` (origins with their own aggregation weights but no rows in the table)
+    get rows too, with the 'Other countries' values, so that their aggregates can differ.
+    """
+    listed = default_values().select("origin").unique()
+    extra = pl.DataFrame({"origin": extra_origins}, schema={"origin": pl.String})
+    dv_origins = pl.concat([listed, extra.join(listed, on="origin", how="anti")]).sort("origin")
     keep = ["cn8", "variant", *VALUE_COLUMNS, "dv_route", "heading"]
     other = (
         _best_default_rows(covered.with_columns(pl.lit(OTHER).alias("origin")))
@@ -342,7 +328,10 @@ def _indirect_keys(covered: pl.DataFrame, successors: pl.DataFrame) -> pl.DataFr
 
 
 def _aggregate_route_benchmarks(
-    expanded: pl.DataFrame, by_route_scaled: pl.DataFrame, marker_rows: pl.DataFrame
+    expanded: pl.DataFrame,
+    by_route_scaled: pl.DataFrame,
+    marker_rows: pl.DataFrame,
+    weighted: bool,
 ) -> pl.DataFrame:
     """Aggregate benchmarks with default values and a row route, per default-value origin.
 
@@ -364,7 +353,7 @@ def _aggregate_route_benchmarks(
     return (
         rows.group_by([*keys, "req_route"])
         .agg(
-            pl.when(named).then(pl.col(c)).otherwise(pl.col(f"{c}_r")).mean().alias(c)
+            _mean(pl.when(named).then(pl.col(c)).otherwise(pl.col(f"{c}_r")), weighted).alias(c)
             for c in BENCHMARK_COLUMNS
         )
         .select(
@@ -402,20 +391,70 @@ def _route_choices(route_benchmarks: pl.DataFrame) -> pl.DataFrame:
     return route_benchmarks.group_by("cn_key").agg(*aggs)
 
 
-def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, str]) -> Lookups:
+def _weighted(expanded: pl.DataFrame, weights: AggregationWeights) -> pl.DataFrame:
+    """Each CN8 row of an aggregate with its weight ``_w`` and whether weights apply.
+
+    Per (origin, prefix, variant): the origin's own weights if any is positive, else the
+    every-origin weights if any is positive (codes without one then count 0), else none
+    (``_weighted`` false, ``_w`` 1: the simple mean).
+    """
+    keys = ["origin", "cn_key", "variant_key"]
+    table = weights.table
+    own = table.filter(pl.col("origin") != "").rename({"weight": "_w_own"})
+    every = table.filter(pl.col("origin") == "").drop("origin").rename({"weight": "_w_all"})
+    with_w = expanded.join(own, on=["origin", "cn8"], how="left").join(every, on="cn8", how="left")
+    has_own = (pl.col("_w_own").fill_null(0.0).sum().over(keys) > 0).alias("_has_own")
+    has_all = (pl.col("_w_all").fill_null(0.0).sum().over(keys) > 0).alias("_has_all")
+    return (
+        with_w.with_columns(has_own, has_all)
+        .with_columns(
+            pl.when(pl.col("_has_own"))
+            .then(pl.col("_w_own").fill_null(0.0))
+            .when(pl.col("_has_all"))
+            .then(pl.col("_w_all").fill_null(0.0))
+            .otherwise(1.0)
+            .alias("_w"),
+            (pl.col("_has_own") | pl.col("_has_all")).alias("_weighted"),
+        )
+        .drop("_w_own", "_w_all", "_has_own", "_has_all")
+    )
+
+
+def _mean(column: str | pl.Expr, weighted: bool) -> pl.Expr:
+    """Mean of ``column`` in a group: by ``_w`` where weights were given, else the simple mean.
+
+    Codes without a value (null) take no weight; where the weighted codes have none, the
+    simple mean of those that have one.
+    """
+    value = pl.col(column) if isinstance(column, str) else column
+    if not weighted:
+        return value.mean()
+    total = pl.col("_w").filter(value.is_not_null()).sum()
+    return pl.when(total > 0).then((value * pl.col("_w")).sum() / total).otherwise(value.mean())
+
+
+def build_lookups(
+    clinker_shares: dict[str, float],
+    default_variants: dict[str, str],
+    weights: AggregationWeights | None = None,
+) -> Lookups:
     """Resolve the EU reference tables into the three lookup tables the pipeline joins.
 
     Args:
         clinker_shares: CN8 -> default clinker share of the clinker-based cement headings.
         default_variants: CN8 -> variant used when a row names none (grey clinker ``A``).
+        weights: CN8 trade weights for aggregate codes (``None``: the simple mean).
 
     """
     sectors = config.sectors()
     successors = cn_successors()
     # A retired code is resolved through its successors, never on its own (it has no rows).
-    covered = _covered_cn8().join(successors, left_on="cn8", right_on="retired", how="anti")
+    covered = covered_cn8().join(successors, left_on="cn8", right_on="retired", how="anti")
     covered_v = _with_variants(covered)
-    defaults = _resolve_defaults(covered_v)
+    weight_origins = (
+        sorted(set(weights.table["origin"].to_list()) - {""}) if weights is not None else []
+    )
+    defaults = _resolve_defaults(covered_v, weight_origins)
 
     # Benchmarks at the default value's route, for both columns.
     requests = defaults.select(
@@ -453,17 +492,35 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
         ],
         how="diagonal",
     )
+    is_weighted = weights is not None
+    if weights is not None:
+        expanded = _weighted(expanded, weights)
     # An aggregate keeps its heading's source only where it is that heading's value unchanged:
-    # every code resolves to one heading and no clinker scaling applies.
+    # every code resolves to one heading and no clinker scaling applies (weights cannot move
+    # such a value; the heading names the default value, as without weights).
     one_heading = (pl.col("heading_id").drop_nulls().n_unique() == 1) & (
         pl.col("scale") == 1.0
     ).all()
+    label = pl.format("mean of {} CN8 codes", pl.col("cn8").n_unique())
+    if weights is not None:
+        positive = pl.col("cn8").filter(pl.col("_w") > 0).n_unique().cast(pl.String)
+        label = (
+            pl.when(pl.col("_weighted").first())
+            .then(
+                pl.concat_str(
+                    pl.lit("weighted mean of "),
+                    positive,
+                    pl.lit(f" CN8 codes (weights: {weights.name})"),
+                )
+            )
+            .otherwise(label)
+        )
     has_value = pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any()
     aggregates = (
         expanded.with_columns(_heading_id())
         .group_by(["origin", "cn_key", "variant_key"])
         .agg(
-            *[pl.col(c).mean() for c in SCALED_COLUMNS],
+            *[_mean(c, is_weighted).alias(c) for c in SCALED_COLUMNS],
             pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
             .when(has_value)
@@ -472,7 +529,7 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
             pl.when(one_heading)
             .then(pl.col("heading_id").drop_nulls().first())
             .when(has_value)
-            .then(pl.format("mean of {} CN8 codes", pl.col("cn8").n_unique()))
+            .then(label)
             .alias("heading_id"),
         )
         .with_columns(
@@ -603,7 +660,9 @@ def build_lookups(clinker_shares: dict[str, float], default_variants: dict[str, 
     goods_table = goods_table.join(choices, on="cn_key", how="left").with_columns(
         pl.col("routes_differ_a", "routes_differ_b").fill_null(False)
     )
-    aggregate_routes = _aggregate_route_benchmarks(expanded, by_route_scaled, marker_rows)
+    aggregate_routes = _aggregate_route_benchmarks(
+        expanded, by_route_scaled, marker_rows, is_weighted
+    )
     # Categorical columns travel through the joins as small integers, not strings.
     routes = ROUTE_ENUM
     categorical: dict[str, pl.DataType] = {

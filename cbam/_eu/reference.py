@@ -108,3 +108,28 @@ def cn_successors() -> pl.DataFrame:
     frame = _read(path, {"retired": pl.String, "successor": pl.String, "reference": pl.String})
     _require_unique(frame, ["retired", "successor"], path)
     return frame.select("retired", "successor")
+
+
+@cache
+def covered_cn8() -> pl.DataFrame:
+    """The CN8 codes an aggregate averages over (``cn8``, ``sector``).
+
+    Annex I CN8 codes, plus default-value CN8 codes that split an Annex I CN8 (3102 10 1x).
+    """
+    annex = goods().select(pl.col("cn_code").alias("cn8"), "sector")
+    by_cn6 = (
+        annex.with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
+        .unique("cn6", keep="first", maintain_order=True)
+        .select("cn6", "sector")
+    )
+    extra = (
+        default_values()
+        .filter(pl.col("cn_code").str.len_chars() == 8)
+        .select(pl.col("cn_code").alias("cn8"))
+        .unique()
+        .join(annex, on="cn8", how="anti")
+        .with_columns(pl.col("cn8").str.slice(0, 6).alias("cn6"))
+        .join(by_cn6, on="cn6", how="inner")
+        .select("cn8", "sector")
+    )
+    return pl.concat([annex, extra]).sort("cn8")

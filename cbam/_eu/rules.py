@@ -32,6 +32,7 @@ from cbam._eu.lookup import (
     build_lookups,
 )
 from cbam._eu.reference import OTHER, SECTORS
+from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import key_in_force, scheduled, text_parameter
 from cbam._resolve import resolve
@@ -410,16 +411,21 @@ def with_threshold_and_relief(
 
 
 @cache
-def _lookups(clinker: tuple[tuple[str, float], ...]) -> Lookups:
+def _lookups(clinker: tuple[tuple[str, float], ...], weights_file: str | None) -> Lookups:
     variants = {k: v.value for k, v in config.clinker_shares().default_variant.items()}
-    return build_lookups(dict(clinker), variants)
+    weights = load_weights(weights_file) if weights_file is not None else None
+    return build_lookups(dict(clinker), variants, weights)
 
 
 def lookups_for(scenario: Scenario) -> Lookups:
-    """The pre-resolved tables for the scenario's clinker defaults (cached per distinct set)."""
+    """The pre-resolved tables for the scenario's clinker defaults and aggregation weights.
+
+    Cached per distinct set of clinker shares and weights file.
+    """
     shares = {k: v.value for k, v in config.clinker_shares().headings.items()}
     shares.update(scenario.clinker_share)
-    return _lookups(tuple(sorted(shares.items())))
+    weights = resolve(scenario).aggregation_weights
+    return _lookups(tuple(sorted(shares.items())), str(weights.resolve()) if weights else None)
 
 
 def internal(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:

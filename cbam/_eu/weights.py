@@ -1,0 +1,148 @@
+"""CN8 trade weights for aggregate codes (HS2, CN4, CN6): the scenario's ``aggregation_weights``.
+
+Without weights an aggregate code takes the simple mean over the Annex I CN8 codes below it
+(``rates/eu/aggregation.yaml``). A weights file (CSV or Parquet) has the columns ``cn_code``
+(CN8) and ``weight``, optionally ``origin`` (ISO3; empty: every origin). For an aggregate of an
+origin, the origin's own weights under the prefix win over the every-origin weights; a CN8
+below the prefix without a weight then counts 0; weights are normalised per prefix (they need
+not sum to 1). A prefix whose weights sum to 0 keeps the simple mean. Bundled weights live in
+``rates/eu/aggregation_weights/`` (their README gives each file's source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from cbam._countries import iso3_codes
+from cbam._errors import ScenarioError, shorten
+from cbam._eu.reference import covered_cn8
+from cbam._resources import data_dir
+
+_SHOWN = 5  # faulty lines named in one message
+
+
+@dataclass(frozen=True)
+class AggregationWeights:
+    """Validated CN8 weights.
+
+    Attributes:
+        name: What the output names them by (the file's stem).
+        table: ``origin`` ('' for every origin), ``cn8``, ``weight`` (finite, >= 0).
+
+    """
+
+    name: str
+    table: pl.DataFrame
+
+
+def weights_dir() -> Path:
+    """The folder of bundled weights, ``rates/eu/aggregation_weights/``."""
+    return data_dir("rates") / "eu" / "aggregation_weights"
+
+
+def bundled_weights() -> list[str]:
+    """Names of the bundled weights files (usable as ``aggregation_weights: NAME``)."""
+    return sorted(p.stem for p in weights_dir().glob("*.csv"))
+
+
+def weights_path(text: str, relative_to: Path | None) -> Path:
+    """A bundled weights name, or a CSV/Parquet path taken relative to ``relative_to``.
+
+    Raises:
+        ScenarioError: an unknown bundled name, listing the known ones.
+
+    """
+    if text.lower().endswith((".csv", ".parquet")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        return path
+    bundled = weights_dir() / f"{text}.csv"
+    if not bundled.is_file():
+        raise ScenarioError(
+            f"aggregation_weights: unknown bundled weights {shorten(text, 60)!r} "
+            f"(bundled: {', '.join(bundled_weights()) or 'none'}; or give a .csv/.parquet path)"
+        )
+    return bundled
+
+
+def _lines(frame: pl.DataFrame, bad: pl.Expr, column: str, first: int, label: str) -> str:
+    rows = frame.with_row_index("_r").filter(bad.fill_null(True))
+    shown = ", ".join(
+        f"{label} {r + first} ({shorten(str(v), 30)!r})"
+        for r, v in rows.head(_SHOWN).select("_r", column).iter_rows()
+    )
+    more = f" and {rows.height - _SHOWN} more" if rows.height > _SHOWN else ""
+    return shown + more
+
+
+@cache
+def load_weights(path_text: str) -> AggregationWeights:
+    """Read and validate a weights file (cached per path).
+
+    Raises:
+        ScenarioError: an unreadable file, a missing column, or a bad code, origin or weight,
+            naming the file, its lines and the values.
+
+    """
+    path = Path(path_text)
+    where = f"aggregation_weights {path}"
+    if not path.is_file():
+        raise ScenarioError(f"{where}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            raw = pl.read_parquet(path)
+            raw = raw.select(pl.all().cast(pl.String))
+            first, label = 1, "row"
+        else:
+            raw = pl.read_csv(path, infer_schema=False)
+            first, label = 2, "line"
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ScenarioError(f"{where}: cannot read: {shorten(message, 200)}") from None
+    names = {c.strip().lower(): c for c in raw.columns}
+    missing = [c for c in ("cn_code", "weight") if c not in names]
+    if missing:
+        raise ScenarioError(
+            f"{where}: no column {' or '.join(missing)} (columns found: "
+            f"{shorten(', '.join(raw.columns), 200)}; give cn_code, weight and optionally origin)"
+        )
+    origin = (
+        pl.col(names["origin"]).fill_null("").str.strip_chars().str.to_uppercase()
+        if "origin" in names
+        else pl.lit("")
+    )
+    frame = raw.select(
+        pl.col(names["cn_code"]).fill_null("").str.replace_all(" ", "").alias("cn8"),
+        origin.alias("origin"),
+        pl.col(names["weight"]).alias("weight_text"),
+    ).with_columns(
+        pl.col("weight_text").str.strip_chars().cast(pl.Float64, strict=False).alias("weight")
+    )
+    annex = set(covered_cn8()["cn8"].to_list())
+    checks = [
+        ("cn8", ~pl.col("cn8").is_in(sorted(annex)), "cn_code is not an Annex I CN8 code"),
+        (
+            "origin",
+            (pl.col("origin") != "") & ~pl.col("origin").is_in(sorted(iso3_codes())),
+            "origin is not an ISO3 code (leave it empty for every origin)",
+        ),
+        (
+            "weight_text",
+            pl.col("weight").is_null() | ~pl.col("weight").is_finite() | (pl.col("weight") < 0),
+            "weight is not a finite number >= 0",
+        ),
+        (
+            "cn8",
+            pl.struct("origin", "cn8").is_duplicated(),
+            "the same cn_code and origin given twice",
+        ),
+    ]
+    for column, bad, message in checks:
+        if frame.select(bad.fill_null(True).any()).item():
+            raise ScenarioError(f"{where}: {message}: {_lines(frame, bad, column, first, label)}")
+    return AggregationWeights(path.stem, frame.select("origin", "cn8", "weight"))
