@@ -84,10 +84,7 @@ def _resolved(scenario: Scenario) -> Resolved:
         groups = list(regime.excluded_origin_groups)
     else:
         base = Path(scenario.source).parent if scenario.source else None
-        try:
-            design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
-        except ScenarioError as exc:
-            raise ScenarioError(str(exc)) from None
+        design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
         eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
         if eu_only:
             problems.append(
@@ -107,13 +104,8 @@ def _resolved(scenario: Scenario) -> Resolved:
 
 
 # The EU engine's own parameters, which a design scenario leaves at their defaults.
-_EU_ONLY = (
-    "certificate_price_eur",
-    "cbam_factor",
-    "cross_sectoral_correction_factor",
-    "actual_values_benchmark",
-    "actual_values_route_from_default",
-)
+_EU_ONLY = ("certificate_price_eur", "cbam_factor", "cross_sectoral_correction_factor",
+            "actual_values_benchmark", "actual_values_route_from_default")
 
 
 def _data_problems(scenario: Scenario) -> list[str]:
