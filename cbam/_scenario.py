@@ -35,6 +35,7 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
+from cbam._parameters import first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -333,7 +334,7 @@ def _day(key: str) -> dt.date | None:
     """A dotted key as the first day it names: ``2030`` is 1 January 2030."""
     try:
         if _YEAR.match(key):
-            return dt.date(int(key), 1, 1)
+            return first_day(int(key))
         if _DAY.match(key):
             return dt.date.fromisoformat(key)
     except ValueError:
@@ -352,7 +353,7 @@ def _dated(node: Any) -> list[Any] | None:
 
 def _starts(item: dict[str, Any]) -> dt.date:
     start = item["from"]
-    return start if isinstance(start, dt.date) else dt.date(int(start), 1, 1)
+    return first_day(start if isinstance(start, dt.date) else int(start))
 
 
 def _model_of(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None:
