@@ -21,7 +21,7 @@ from cbam._design import EU_ENGINE, Design, load_design, regime_path
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
-from cbam._scenario import Scenario, read_scenario, regime_name
+from cbam._scenario import Scenario, read_raw, regime_name
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,6 @@ class Resolved:
     """A scenario's regime, resolved.
 
     Attributes:
-        scenario: The scenario, as validated.
         design: Its regime design with the scenario's ``design:`` changes (``None`` for the EU
             engine, whose dated values are read from ``rates/eu/``).
         rules_years: The first and last years the regime has rules for.
@@ -39,7 +38,6 @@ class Resolved:
 
     """
 
-    scenario: Scenario
     design: Design | None
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
@@ -49,13 +47,13 @@ class Resolved:
 _RESOLVED: dict[str, Resolved] = {}
 
 
-def resolve(scenario: Scenario) -> Resolved:
+def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
     """Resolve ``scenario`` against the data (once per distinct scenario, then kept).
 
     Raises:
         ScenarioError: a regime or design that cannot be read, a parameter the regime does not
             have, a rules year outside its rules, or a name the data do not know (clinker
-            heading, currency, origin), naming the scenario's file and the key.
+            heading, currency, origin), after ``where`` (default: the scenario's file).
 
     Example:
         >>> import cbam
@@ -71,12 +69,15 @@ def resolve(scenario: Scenario) -> Resolved:
     if found is None:
         if len(_RESOLVED) > 512:  # a sweep's variants: keep the memory bounded
             _RESOLVED.clear()
-        found = _RESOLVED[key] = _resolved(scenario)
+        try:
+            found = _RESOLVED[key] = _resolved(scenario)
+        except ScenarioError as exc:
+            where = where or f"{scenario.source or f'scenario {scenario.name!r}'}: invalid scenario"
+            raise ScenarioError(f"{where}: {exc}") from None
     return found
 
 
 def _resolved(scenario: Scenario) -> Resolved:
-    where = scenario.source or f"scenario '{scenario.name}'"
     problems = _data_problems(scenario)
     design: Design | None = None
     if scenario.regime == EU_ENGINE:
@@ -87,10 +88,7 @@ def _resolved(scenario: Scenario) -> Resolved:
         groups = list(regime.excluded_origin_groups)
     else:
         base = Path(scenario.source).parent if scenario.source else None
-        try:
-            design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
-        except ScenarioError as exc:
-            raise ScenarioError(f"{where}: invalid scenario: {exc}") from None
+        design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
         eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
         if eu_only:
             problems.append(
@@ -103,24 +101,19 @@ def _resolved(scenario: Scenario) -> Resolved:
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
     if problems:
-        raise ScenarioError(f"{where}: invalid scenario: {'; '.join(problems)}")
+        raise ScenarioError("; ".join(problems))
     if scenario.excluded_origin_groups is not None:
         groups = list(scenario.excluded_origin_groups)
     weights = None
     if scenario.aggregation_weights is not None:
         base = Path(scenario.source).parent if scenario.source else None
         weights = weights_path(scenario.aggregation_weights, base)
-    return Resolved(scenario, design, (first, last), tuple(groups), weights)
+    return Resolved(design, (first, last), tuple(groups), weights)
 
 
 # The EU engine's own parameters, which a design scenario leaves at their defaults.
-_EU_ONLY = (
-    "certificate_price_eur",
-    "cbam_factor",
-    "cross_sectoral_correction_factor",
-    "actual_values_benchmark",
-    "actual_values_route_from_default",
-)
+_EU_ONLY = ("certificate_price_eur", "cbam_factor", "cross_sectoral_correction_factor",
+            "actual_values_benchmark", "actual_values_route_from_default")
 
 
 def _data_problems(scenario: Scenario) -> list[str]:
@@ -156,11 +149,13 @@ def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
     """
     try:
         scenario = Scenario.model_validate(raw)
-        resolve(scenario)
     except ValidationError as exc:
-        raise ScenarioError(f"{where}: {validation_problems(exc)}") from None
-    except ScenarioError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
+        problems = validation_problems(exc)
+        if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
+            valid = [f for f in Scenario.model_fields if f != "source"]
+            problems += f" (scenario keys: {', '.join(valid)}, overrides)"
+        raise ScenarioError(f"{where}: {problems}") from exc
+    resolve(scenario, where)
     return scenario
 
 
@@ -184,6 +179,5 @@ def load_scenario(
         2030
 
     """
-    scenario = read_scenario(name_or_path, overrides)
-    resolve(scenario)
-    return scenario
+    path, raw = read_raw(name_or_path, overrides)
+    return rebuilt(raw, f"{path}: invalid scenario")

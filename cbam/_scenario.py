@@ -7,7 +7,7 @@ as ``certificate_price_eur.2030: 120`` (one year of the EU price path) or, on a 
 ``charge.price.2030: 100`` (a dated value in force from that day, the others kept). Parameters
 left unset (null) take the cited defaults in ``rates/``.
 
-The model checks shapes and ranges and reads no file; ``read_scenario`` (loading) matches names
+The model checks shapes and ranges and reads no file; ``read_raw`` (loading) matches names
 to the data, and ``cbam._resolve`` checks the rest against it once per distinct scenario.
 """
 
@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._design import (
@@ -32,9 +32,10 @@ from cbam._design import (
     list_regimes,
     regime_path,
 )
-from cbam._errors import ScenarioError, shorten, validation_problems
+from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
+from cbam._parameters import first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -338,7 +339,7 @@ def _day(key: str) -> dt.date | None:
     """A dotted key as the first day it names: ``2030`` is 1 January 2030."""
     try:
         if _YEAR.match(key):
-            return dt.date(int(key), 1, 1)
+            return first_day(int(key))
         if _DAY.match(key):
             return dt.date.fromisoformat(key)
     except ValueError:
@@ -357,7 +358,7 @@ def _dated(node: Any) -> list[Any] | None:
 
 def _starts(item: dict[str, Any]) -> dt.date:
     start = item["from"]
-    return start if isinstance(start, dt.date) else dt.date(int(start), 1, 1)
+    return first_day(start if isinstance(start, dt.date) else int(start))
 
 
 def _model_of(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None:
@@ -525,16 +526,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return raw
 
 
-def read_scenario(
+def read_raw(
     name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
-) -> Scenario:
-    """Read and validate a scenario (``cbam.load_scenario`` then resolves it).
-
-    Raises:
-        ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,
-            naming the file and the offending key.
-
-    """
+) -> tuple[Path, dict[str, Any]]:
+    """A scenario's file and its raw mapping, parents and overrides applied, names matched."""
     if overrides is not None and not isinstance(overrides, Mapping):
         raise TypeError(
             "overrides must be a mapping of dotted parameter paths to values, e.g. "
@@ -544,12 +539,4 @@ def read_scenario(
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
         set_dotted(raw, str(dotted), value, "overrides")
-    raw = _known_names(raw, str(path))
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        problems = validation_problems(exc)
-        if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
-            valid = [f for f in Scenario.model_fields if f != "source"]
-            problems += f" (scenario keys: {', '.join(valid)}, overrides)"
-        raise ScenarioError(f"{path}: invalid scenario: {problems}") from exc
+    return path, _known_names(raw, str(path))
