@@ -27,7 +27,7 @@ from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.reference import SECTORS
 from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
 from cbam._resources import bundled_or_path, data_dir
-from cbam._territory import Territory
+from cbam._territory import Territory, territory_problems
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
@@ -258,6 +258,8 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
     unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]
+    if design.territory is not None:
+        unknown += territory_problems(design.territory)
     if design.currency not in set(fx_table()["currency"].to_list()):
         unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
     if unknown:

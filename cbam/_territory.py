@@ -49,12 +49,7 @@ class Territory(BaseModel):
     reference: Reference
 
     @model_validator(mode="after")
-    def _known(self) -> Territory:
-        unknown = [c for c in self.codes if c not in iso3_codes() | {UNION}]
-        if unknown:
-            raise ValueError(f"territory: unknown ISO3 codes {unknown}")
-        for group in self.groups:
-            country_group(group)  # raises ScenarioError naming a missing or bad file
+    def _complete(self) -> Territory:
         if not self.groups and not self.codes:
             raise ValueError("territory: give groups or codes")
         if not self.reason.startswith(OUTSIDE_REASON_PREFIX):
@@ -116,3 +111,16 @@ def imported_elsewhere(columns: Collection[str]) -> pl.Expr:
         return pl.lit(False)
     reason = pl.col("exemption_reason").cast(pl.String)
     return reason.str.starts_with(OUTSIDE_REASON_PREFIX).fill_null(False)
+
+
+def territory_problems(territory: Territory) -> list[str]:
+    """Names in ``territory`` that the country lists do not know (the model reads no file).
+
+    Raises:
+        ScenarioError: a group file that is missing or malformed, naming it.
+
+    """
+    for group in territory.groups:
+        country_group(group)
+    unknown = [c for c in territory.codes if c not in iso3_codes() | {UNION}]
+    return [f"territory: unknown ISO3 codes {unknown}"] if unknown else []

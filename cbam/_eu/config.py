@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cbam._errors import ScenarioError
 from cbam._parameters import DatedParameter, Reference, float_parameter, validate_file
 from cbam._resources import data_dir
-from cbam._territory import Territory
+from cbam._territory import Territory, territory_problems
 
 SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
 
@@ -187,7 +187,11 @@ def sectors() -> SectorsFile:
 @cache
 def regime() -> RegimeFile:
     """First rules year and excluded origin groups."""
-    result: RegimeFile = validate_file(RegimeFile, data_dir("rates") / "eu" / "regime.yaml")
+    path = data_dir("rates") / "eu" / "regime.yaml"
+    result: RegimeFile = validate_file(RegimeFile, path)
+    problems = territory_problems(result.territory) if result.territory is not None else []
+    if problems:
+        raise ScenarioError(f"{path}: {'; '.join(problems)}")
     return result
 
 
