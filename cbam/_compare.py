@@ -9,9 +9,9 @@ from typing import Any
 import polars as pl
 
 from cbam._carbon_prices import fx_by_year, fx_table
-from cbam._errors import CbamInputError, ScenarioError, shorten
+from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
-from cbam._pipeline import OnError, compute
+from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import result_columns
@@ -127,14 +127,13 @@ def compare_counted(
     flagged: dict[str, int] = {}
     outside: dict[str, int] = {}
     for scenario, column in zip(chosen, columns, strict=True):
-        try:
-            fees = compute(frame, scenario, on_error=on_error)
-        except CbamInputError as exc:
-            raise exc.relabel(
-                hint="compare computes strictly: find the rows with "
-                "cbam.compute(imports, scenario, on_error='flag'), or leave them out of the "
-                "sums with compare(..., on_error='flag')"
-            ) from None
+        fees = compute_strictly(
+            frame,
+            scenario,
+            "compare",
+            on_error=on_error,
+            also=", or leave them out of the sums with compare(..., on_error='flag')",
+        )
         # Flagged rows have no fee: counted apart, not summed as 0 nor shown as groups.
         if "input_error" in fees.columns:
             bad = fees["input_error"].is_not_null()

@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 import polars as pl
 
 from cbam._design import EU_ENGINE
-from cbam._errors import CbamInputError, ScenarioError, shorten
+from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._eu.rules import CARBON_SOURCE_FIXED
 from cbam._interop import like, to_polars
-from cbam._pipeline import compute
+from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
@@ -510,13 +510,7 @@ def phase_in(
         # Validated again, so a year outside the regime's rules raises as a scenario would.
         where = f"phase_in: years: {year} under scenario '{chosen.name}'"
         yearly = rebuilt({**settings, "rules_year": year}, where)
-        try:
-            fees = compute(panel, yearly)
-        except CbamInputError as exc:
-            raise exc.relabel(
-                hint="phase_in computes strictly: find the rows with "
-                "cbam.compute(imports, scenario, on_error='flag')"
-            ) from None
+        fees = compute_strictly(panel, yearly, "phase_in")
         factor = fees.group_by(groups).agg(pl.col("cbam_factor").drop_nulls().max())
         parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
     out = pl.concat(parts, how="vertical").sort(groups)

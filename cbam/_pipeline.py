@@ -210,3 +210,25 @@ def compute(
     if renamed.select(any_failed.any()).collect(engine=run_engine).item():
         raise CbamInputError(collect_problems(renamed, checks))
     return conform(renamed.select(final))
+
+
+def compute_strictly(
+    imports: FrameT,
+    scenario: Scenario,
+    caller: str,
+    *,
+    on_error: OnError = "raise",
+    also: str = "",
+) -> FrameT:
+    """``compute`` for a caller that computes strictly, its error hint saying where to look.
+
+    A bad row raises ``CbamInputError`` whose hint points to ``compute(..., on_error='flag')``
+    (``caller`` names the function; ``also`` adds its own way round, if it has one).
+    """
+    try:
+        return compute(imports, scenario, on_error=on_error)
+    except CbamInputError as exc:
+        raise exc.relabel(
+            hint=f"{caller} computes strictly: find the rows with "
+            f"cbam.compute(imports, scenario, on_error='flag'){also}"
+        ) from None

@@ -20,11 +20,11 @@ from typing import Any, cast
 
 import polars as pl
 
-from cbam._errors import CbamInputError, ScenarioError, shorten
+from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._eu.rules import PriceSchedule, price_rows
 from cbam._interop import to_polars
-from cbam._pipeline import compute
+from cbam._pipeline import compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt
 from cbam._scenario import Scenario, set_dotted
@@ -64,13 +64,7 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
     """One partition's rows under one design, reduced to price-independent sums."""
-    try:
-        fees = compute(rows, scenario)
-    except CbamInputError as exc:
-        raise exc.relabel(
-            hint="sweep computes strictly: find the rows with "
-            "cbam.compute(imports, scenario, on_error='flag')"
-        ) from None
+    fees = compute_strictly(rows, scenario, "sweep")
     quarter = (
         pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
         if "quarter" in fees.columns
