@@ -762,6 +762,28 @@ def _scenarios(_: argparse.Namespace) -> int:
     return 0
 
 
+def _add_panel_options(parser: argparse.ArgumentParser, on_error: str) -> None:
+    """The options of ``run`` and ``compare`` that say which rows, read how, under which rules."""
+    parser.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
+    parser.add_argument(
+        "--format", choices=FORMATS, help="--imports is a trade panel in this layout"
+    )
+    parser.add_argument("--origin", help="--format wide: ISO3 origin of every row")
+    parser.add_argument(
+        "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
+    )
+    parser.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="CN8 trade weights for aggregate codes (HS2/CN4/CN6): a CSV/Parquet file of "
+        "cn_code, weight[, origin] or a bundled name (the scenario's aggregation_weights)",
+    )
+    parser.add_argument("--year", type=years, help="keep only these import years, comma-separated")
+    parser.add_argument("--top", type=count, default=0, help="print only the N largest groups")
+    parser.add_argument("--on-error", choices=["raise", "flag"], default="raise", help=on_error)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cbam`` command."""
     parser = _Parser(prog="cbam", description=__doc__.splitlines()[0])
@@ -769,12 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="compute fees for an import file and print totals")
     run.add_argument("--scenario", default="eu-cbam", help="bundled name or YAML path")
-    run.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
-    run.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
-    run.add_argument("--origin", help="--format wide: ISO3 origin of every row")
-    run.add_argument(
-        "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
-    )
+    _add_panel_options(run, on_error="raise on bad rows (default) or keep and flag them")
     run.add_argument(
         "--out",
         type=out_file,
@@ -783,21 +800,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--by", type=columns, default="origin,sector", help="grouping columns, comma-separated"
-    )
-    run.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
-    run.add_argument(
-        "--weights",
-        metavar="FILE",
-        help="CN8 trade weights for aggregate codes (HS2/CN4/CN6): a CSV/Parquet file of "
-        "cn_code, weight[, origin] or a bundled name (the scenario's aggregation_weights)",
-    )
-    run.add_argument("--year", type=years, help="keep only these import years, comma-separated")
-    run.add_argument("--top", type=count, default=0, help="print only the N largest groups")
-    run.add_argument(
-        "--on-error",
-        choices=["raise", "flag"],
-        default="raise",
-        help="raise on bad rows (default) or keep and flag them",
     )
     run.add_argument(
         "--recycling",
@@ -816,34 +818,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check)
     comp = sub.add_parser("compare", help="several scenarios side by side in one currency")
     comp.add_argument("scenarios", nargs="+", help="two or more bundled names or YAML paths")
-    comp.add_argument("--imports", help="CSV or Parquet file (default: bundled EU imports)")
-    comp.add_argument("--format", choices=FORMATS, help="--imports is a trade panel in this layout")
-    comp.add_argument("--origin", help="--format wide: ISO3 origin of every row")
-    comp.add_argument(
-        "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
+    _add_panel_options(
+        comp,
+        on_error="raise on bad rows (default) or leave them out of the fees and count them",
     )
     comp.add_argument(
         "--by", type=columns, default="origin", help="grouping columns, comma-separated"
     )
     comp.add_argument("--currency", default="EUR", help="currency of every amount (default EUR)")
-    comp.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
-    comp.add_argument(
-        "--weights",
-        metavar="FILE",
-        help="CN8 trade weights for aggregate codes, for every scenario (see cbam run --weights)",
-    )
     comp.add_argument(
         "--mixed-rules",
         action="store_true",
         help="compare scenarios whose rules years differ, as they are (refused otherwise)",
-    )
-    comp.add_argument("--year", type=years, help="keep only these import years, comma-separated")
-    comp.add_argument("--top", type=count, default=0, help="print only the N largest groups")
-    comp.add_argument(
-        "--on-error",
-        choices=["raise", "flag"],
-        default="raise",
-        help="raise on bad rows (default) or leave them out of the fees and count them",
     )
     comp.set_defaults(handler=_compare)
     scenarios = sub.add_parser("scenarios", help="list the bundled scenarios and regimes")
