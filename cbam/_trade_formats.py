@@ -254,6 +254,31 @@ class _Reader:
     checks: list[Check]
 
 
+def _contract(
+    year: pl.Expr,
+    origin: pl.Expr,
+    destination: pl.Expr,
+    cn_code: pl.Expr,
+    quantity_t: pl.Expr,
+    value_eur: pl.Expr | None,
+    *,
+    rate: pl.Expr | None = None,
+    quarter: pl.Expr | None = None,
+) -> dict[str, pl.Expr]:
+    """The contract columns a reader fills, less those its format does not carry."""
+    columns = {
+        "year": year,
+        "quarter": quarter,
+        "origin": origin,
+        "destination": destination,
+        "cn_code": cn_code,
+        "quantity_t": quantity_t,
+        "value_eur": value_eur,
+        "eur_per_usd": rate,
+    }
+    return {name: expr for name, expr in columns.items() if expr is not None}
+
+
 def _pick(found: Sequence[str], *names: str, required: bool = True) -> str | None:
     """The first of ``names`` among the file's columns (case-insensitive)."""
     by_lower = {c.lower(): c for c in found}
@@ -280,15 +305,7 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
     assert rate is not None
     return _Reader(
-        {
-            "year": year,
-            "origin": origin.iso3,
-            "destination": destination.iso3,
-            "cn_code": cn,
-            "quantity_t": quantity,
-            "value_eur": value,
-            "eur_per_usd": rate,
-        },
+        _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),
         [
             _year_check(t, year),
             *origin.checks,
@@ -356,18 +373,10 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         *q_checks,
         *v_checks,
     ]
-    columns = {
-        "year": year,
-        "origin": origin.iso3,
-        "destination": destination.iso3,
-        "cn_code": cn,
-        "quantity_t": quantity,
-        "value_eur": value,
-        "eur_per_usd": rate,
-    }
-    if quarter is not None:
-        columns["quarter"] = quarter
-    return _Reader({k: v for k, v in columns.items() if v is not None}, checks)
+    columns = _contract(
+        year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate, quarter=quarter
+    )
+    return _Reader(columns, checks)
 
 
 def _breakdown_checks(found: Sequence[str]) -> list[Check]:
@@ -412,15 +421,7 @@ def _comext(found: Sequence[str]) -> _Reader:
     value, _, v_checks = _value(value_col, 1.0, False, year, None)
     flow_text = _text(flow).str.to_uppercase()
     return _Reader(
-        {
-            "year": year,
-            "quarter": quarter,
-            "origin": origin.iso3,
-            "destination": destination.iso3,
-            "cn_code": cn,
-            "quantity_t": quantity,
-            "value_eur": value,
-        },
+        _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
             Check(
                 period,
