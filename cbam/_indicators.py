@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from numbers import Integral
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
@@ -26,14 +26,12 @@ from cbam._design import EU_ENGINE
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._eu.rules import CARBON_SOURCE_FIXED
-from cbam._interop import like, to_polars
+from cbam._interop import FrameT, like, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
 from cbam._summary import grouping, summarise
-
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).

@@ -17,12 +17,15 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import narwhals as nw
 import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
+
+# A frame kind kept from input to output: DataFrame in, DataFrame out; LazyFrame, LazyFrame.
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
 def _native(frame: Any, what: str) -> Any:

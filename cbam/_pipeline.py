@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping
-from typing import Literal, TypeVar, overload
+from typing import Literal, overload
 
 import polars as pl
 from narwhals.typing import IntoDataFrame, IntoDataFrameT
@@ -13,7 +13,7 @@ from cbam import _design_rules as design_rules
 from cbam._design import EU_ENGINE
 from cbam._errors import CbamInputError, shorten
 from cbam._eu import rules as eu_rules
-from cbam._interop import through_polars
+from cbam._interop import FrameT, through_polars
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -26,7 +26,6 @@ from cbam._schema import (
     number_checks,
 )
 
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # Outputs the rules compute under another name (an input column may carry the public one).
 _COMPUTED_AS = {"carbon_price_paid_eur_per_t": "_c_cp_out"}
 OnError = Literal["raise", "flag"]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem, shorten
 from cbam._eu import config as eu_config
 from cbam._eu.reference import SECTORS
+from cbam._interop import FrameT
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "year": "integer calendar year",
@@ -54,7 +54,6 @@ NUMERIC_COLUMNS = (
 )
 INTEGER_COLUMNS = ("year", "quarter")
 TEXT_COLUMNS = ("origin", "cn_code", "importer", "route", "destination")
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # The fixed vocabularies of the output's categorical columns, the same for every regime.
 INTENSITY_SOURCES = (

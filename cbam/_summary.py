@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
 from cbam._errors import ScenarioError, shorten
-from cbam._interop import like, to_polars
+from cbam._interop import FrameT, like, to_polars
 from cbam._territory import imported_elsewhere
-
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 SUMMED = (
     "quantity_t",

@@ -25,15 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypeVar
 
 import polars as pl
 
 from cbam._errors import shorten
-from cbam._interop import like, to_polars
+from cbam._interop import FrameT, like, to_polars
 from cbam._summary import grouping
-
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 RESPONSE_COLUMNS = {
     "wedge": "fee as an ad valorem wedge on the customs value (fee_eur / value_eur)",
