@@ -729,3 +729,28 @@ def columns_page() -> str:
     for name in ("CbamInputError", "InputProblem", "ScenarioError"):
         lines += [f"::: cbam.{name}", ""]
     return "\n".join(lines)
+
+
+def assumption_list(rule_files_: Iterable[str], page: str, root: Path = REPO) -> str:
+    """Every value marked ``assumption: true`` in YAML rule files, as a Markdown list.
+
+    ``page`` is the path (under docs/) of the page the list goes on, for relative links.
+    """
+    up = "../" * (len(Path(page).parts) - 1)
+    lines = []
+    for rule_file in rule_files_:
+        document = yaml.safe_load((root / rule_file).read_text("utf-8"))
+        target = up + page_path(rule_file)
+        for sec in parse_yaml(document).values():
+            for r in sec.rows:
+                if not r.assumption:
+                    continue
+                where = " › ".join((*sec.path, r.key) if r.key else sec.path) or "value"
+                when = f" from {r.start}" if r.start else ""
+                source = cell(r.reference.get("title", "")) if r.reference else ""
+                lines.append(
+                    f"- [`{Path(rule_file).name}`]({target}) `{cell(where)}`{when}: "
+                    f"**{cell(r.value)}** {cell(sec.unit) if r.number is not None else ''}"
+                    f"{' (' + source + ')' if source else ''}"
+                )
+    return "\n".join(lines) + "\n" if lines else "(none)\n"

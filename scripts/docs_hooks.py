@@ -1,0 +1,28 @@
+"""MkDocs hook (see mkdocs.yml): lists generated from rates/ inside hand-written pages.
+
+A line ``<!-- assumptions: FILE [FILE ...] -->`` in a page becomes the list of every value
+those rule files mark ``assumption: true``, with its dates and source, so a regime's page
+cannot drift from its data.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import docs_pages  # noqa: E402  (a sibling script, not an installed module)
+
+_MARKER = re.compile(r"^<!-- assumptions: (.+?) -->$", re.MULTILINE)
+
+
+def on_page_markdown(markdown: str, *, page: Any, **kwargs: Any) -> str:
+    """Replace each assumptions marker with the generated list."""
+
+    def expand(match: re.Match[str]) -> str:
+        files = match.group(1).split()
+        return docs_pages.assumption_list(files, page.file.src_uri)
+
+    return _MARKER.sub(expand, markdown)
