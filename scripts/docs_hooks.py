@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import docs_pages  # noqa: E402  (a sibling script, not an installed module)
+import docs_pages  # a sibling script, not an installed module
 
 _MARKER = re.compile(r"^<!-- assumptions: (.+?) -->$", re.MULTILINE)
 

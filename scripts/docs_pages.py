@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -278,13 +279,12 @@ _RECORD_META = {"from", "value", "reference", "assumption"}
 
 
 def _is_record(node: object) -> bool:
-    return isinstance(node, dict) and (
-        "value" in node or isinstance(node.get("reference"), dict)
-    )
+    return isinstance(node, dict) and ("value" in node or isinstance(node.get("reference"), dict))
 
 
 def _date_split(path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     """Year (and quarter) keys at the end of a path are a date, not a name."""
+
     def is_year(s: str) -> bool:
         return s.isdigit() and 1900 <= int(s) <= 2200
 
@@ -318,6 +318,8 @@ def parse_yaml(document: dict[str, Any]) -> dict[tuple[str, ...], Section]:
             base, key = path[:-1], path[-1]
         elif not in_list and not date:
             base = path
+        if base and base[-1] == "values":  # a dated list belongs to the rule that holds it
+            base = base[:-1]
         extra = {k: v for k, v in node.items() if k not in _RECORD_META}
         nested = {k: v for k, v in extra.items() if _is_record(v) or isinstance(v, list)}
         for k, v in nested.items():
@@ -329,13 +331,18 @@ def parse_yaml(document: dict[str, Any]) -> dict[tuple[str, ...], Section]:
         else:
             value, notes = extra, ""
         number = (
-            float(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else None
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
         )
         section(base, unit).rows.append(
-            Row(key, start, fmt(value), number, node.get("assumption") is True,
-                node.get("reference"), notes)
+            Row(
+                key,
+                start,
+                fmt(value),
+                number,
+                node.get("assumption") is True,
+                node.get("reference"),
+                notes,
+            )
         )
 
     def walk(node: object, path: tuple[str, ...], unit: str) -> None:
@@ -366,7 +373,7 @@ def parse_yaml(document: dict[str, Any]) -> dict[tuple[str, ...], Section]:
     walk(document, (), "")
     for sec in sections.values():
         dated = [r for r in sec.rows if r.start and not r.key]
-        for row, nxt in zip(dated, dated[1:], strict=False):
+        for row, nxt in pairwise(dated):
             row.end = nxt.start
     return sections
 
@@ -403,7 +410,7 @@ def _section_markdown(sec: Section) -> Iterator[str]:
         yield "| " + " | ".join(head) + " |"
         yield "|" + "---|" * len(head)
         for r in sec.rows:
-            cells = ([f"`{cell(r.key)}`"] if keyed else [])
+            cells = [f"`{cell(r.key)}`"] if keyed else []
             cells += [r.start, r.end] if dated else []
             cells += [f"**{cell(r.value)}**", BADGE if r.assumption else "", link(r.reference)]
             cells += [cell(r.notes)] if noted else []
@@ -429,9 +436,10 @@ def yaml_page(rule_file: str, root: Path = REPO) -> tuple[str, dict[str, Any]]:
     if top.reference:
         lines += [f"**Source:** {link(top.reference)}", ""]
     assumed = sum(r.assumption for r in rows)
+    marked = f"{assumed} of them marked {BADGE}" if assumed else "none marked as an assumption"
     lines += [
-        f"{len(rows)} cited values, {assumed} of them marked {BADGE}. "
-        "Each holds from its date until the next one's; generated from the file at build time.",
+        f"{len(rows)} cited values, {marked}. A dated value holds from its date until the next "
+        "one's (`until` empty: still in force). Generated from the file at build time.",
         "",
     ]
     for sec in sections.values():
@@ -480,8 +488,13 @@ def _membership(rows: list[dict[str, str]]) -> list[str]:
         "",
     ]
     if len(set(counts)) > 1:
-        lines += [step_chart([(float(y), float(c)) for y, c in zip(years, counts, strict=True)],
-                             "members on 1 January"), ""]
+        lines += [
+            step_chart(
+                [(float(y), float(c)) for y, c in zip(years, counts, strict=True)],
+                "members on 1 January",
+            ),
+            "",
+        ]
     changes = [r for r in rows if r.get("member_to") or r.get("member_from", "") >= "2019"]
     lines += ["| year | members |", "|---|---|"]
     lines += [f"| {y} | {c} |" for y, c in zip(years, counts, strict=True)]
@@ -626,7 +639,7 @@ def notes_page(readme: str, root: Path = REPO) -> str:
         normal = os.path.normpath(folder / path) if path else readme
         if normal in local:
             here = len(Path(page_path(readme)).parent.parts)
-            rel = "../" * (here - 1) + page_path(normal)[len("parameters/"):]
+            rel = "../" * (here - 1) + page_path(normal)[len("parameters/") :]
             return f"[{label}]({rel})"
         return f"{label} (`{normal}{'#' + anchor if anchor else ''}`)"
 
@@ -676,13 +689,14 @@ def build_pages(root: Path = REPO) -> dict[str, str]:
     for folder, group in _folders(files).items():
         index += [f"## `{folder}/`", ""]
         if folder in readmes:
-            index += [f"Provenance and data decisions: [{folder}/README.md]({folder}/README.md).", ""]
+            readme = f"{folder}/README.md"
+            index += [f"Provenance and data decisions: [{readme}]({readme}).", ""]
         index += ["| file | what | values | assumptions |", "|---|---|---|---|"]
         nav.append(f"* {folder}/")
         if folder in readmes:
             nav.append(f"    * [README]({folder}/README.md)")
         for f in group:
-            rel = page_path(f)[len("parameters/"):]
+            rel = page_path(f)[len("parameters/") :]
             what = cell(facts[f]["description"])
             what = what if len(what) <= 160 else what[:157].rsplit(" ", 1)[0] + " ..."
             n, a = facts[f]["values"], facts[f]["assumptions"]

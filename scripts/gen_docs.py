@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import docs_pages  # noqa: E402  (a sibling script, not an installed module)
+import docs_pages  # a sibling script, not an installed module
 
 for path, text in docs_pages.build_pages().items():
     with mkdocs_gen_files.open(path, "w") as handle:

@@ -1,8 +1,9 @@
-"""Regenerate the README's figure and table from notebook 01, as the code runs today.
+"""Regenerate the docs' figure and table from notebook 01, as the code runs today.
 
 Runs ``notebooks/01_eu_cbam_who_pays.ipynb`` top to bottom (figures to a temporary folder),
 copies its fees-by-origin chart to ``docs/notebook01_fees_by_origin.png`` and prints the
-by-sector table the notebook prints, for pasting into README.md ("Analysis and notebooks").
+by-sector table the notebook prints, for pasting into docs/notebooks/index.md ("From notebook 1";
+the site's home page shows the figure too).
 
     .venv/bin/python scripts/make_readme_figure.py
 """

@@ -233,11 +233,12 @@ def test_compare_on_error_flag_counts_flagged_rows_apart(
     assert "Flagged rows, left out of the fees above: priced 1, uk-cbam 1" in out
 
 
-def test_the_readme_shows_what_make_run_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    """The README's `make run` excerpt is the output, line for line (``...`` skips lines)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    start = readme.index("The first lines of its output today:\n\n```\n")
-    block = readme[start:].split("```\n", 2)[1]
+def test_the_docs_show_what_make_run_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    """Getting started's `make run` excerpt is the output, line for line (``...`` skips lines)."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "getting-started.md"
+    text = page.read_text(encoding="utf-8")
+    start = text.index("The first lines of its output today:\n\n```\n")
+    block = text[start:].split("```\n", 2)[1]
     # The command of the Makefile's `run` target.
     args = ["run", "--scenario", "eu-cbam-rules-2026", "--year", "2025", "--by", "origin,sector"]
     assert main([*args, "--top", "25"]) == 0

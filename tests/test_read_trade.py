@@ -510,14 +510,14 @@ def test_cli_compare_reads_a_trade_format(
     assert "left out of its fees: eu-cbam 3, uk-cbam 3, us-cca-2025 3" in out
 
 
-def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_docs_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text("utf-8")
-    section = readme.split("### Bring your own trade data")[1]
+    page = (root / "docs" / "guide" / "data-formats.md").read_text("utf-8")
+    section = page.split("## Bring your own trade data")[1]
     block = section.split("```python")[1].split("```")[0]
     monkeypatch.chdir(root)
     namespace: dict[str, object] = {}
-    exec(block, namespace)  # the README's own code, as printed
+    exec(block, namespace)  # the page's own code, as printed
     fees = namespace["fees"]
     assert isinstance(fees, pl.LazyFrame)
     out = fees.collect()

@@ -400,11 +400,12 @@ def test_cbam_compare_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "assumed: A bill, not law." in out
 
 
-def test_the_readme_design_example_runs(tmp_path: Path) -> None:
-    # The README shows a user's one-file design; it must run as printed.
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    start = readme.index("# my-border-fee.yaml")
-    block = readme[start : readme.index("```", start)]
+def test_the_docs_design_example_runs(tmp_path: Path) -> None:
+    # The docs show a user's one-file design (docs/regimes/your-own.md); it must run as printed.
+    page = Path(__file__).resolve().parents[1] / "docs" / "regimes" / "your-own.md"
+    text = page.read_text("utf-8")
+    start = text.index("# my-border-fee.yaml")
+    block = text[start : text.index("```", start)]
     path = tmp_path / "my-border-fee.yaml"
     path.write_text(block, "utf-8")
     panel = rows(
