@@ -118,6 +118,21 @@ CSV_NOTES: dict[str, tuple[str, str, tuple[str, tuple[Any, ...]] | None]] = {
         None,
     ),
     "country_lists/iso3166_1.csv": ("ISO 3166-1 country codes (from pycountry).", "", None),
+    "country_lists/trade_codes_baci.csv": (
+        "CEPII BACI's country codes that are not ISO 3166-1 numeric codes, and what they mean.",
+        "",
+        None,
+    ),
+    "country_lists/trade_codes_comtrade.csv": (
+        "UN Comtrade's reporter and partner codes that are not ISO 3166-1 countries.",
+        "",
+        None,
+    ),
+    "country_lists/trade_codes_comext.csv": (
+        "Eurostat Comext's partner codes that differ from ISO 3166-1 alpha-2.",
+        "",
+        None,
+    ),
     "country_lists/eu_cbam_country_names.csv": (
         "The country names the regulation's tables use, mapped to ISO3.",
         "",
@@ -233,10 +248,12 @@ def year_fraction(start: str) -> float | None:
     return None
 
 
-def step_chart(points: list[tuple[float, float]], unit: str, title: str = "") -> str:
+def step_chart(
+    points: list[tuple[float, float]], unit: str, title: str = "", width: int = 560
+) -> str:
     """An inline SVG step chart of a value over time (each value holds until the next)."""
     points = sorted(points)
-    width, height, left, right, top, bottom = 560, 170, 64, 16, 22, 28
+    height, left, right, top, bottom = 170, 64, 16, 22, 28
     x0, x1 = points[0][0], max(points[-1][0] + 1, points[0][0] + 1)
     lo = min(0.0, min(v for _, v in points))
     hi = max(v for _, v in points)
@@ -253,7 +270,7 @@ def step_chart(points: list[tuple[float, float]], unit: str, title: str = "") ->
         nxt = points[i + 1][0] if i + 1 < len(points) else x1
         path.append(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f} H{sx(nxt):.1f}")
     years = sorted({int(x) for x, _ in points} | {int(x1)})
-    step = max(1, len(years) // 8)
+    step = max(1, len(years) // (8 if width >= 500 else 4))
     ticks = "".join(
         f'<text x="{sx(y):.1f}" y="{height - 8}" text-anchor="middle">{y}</text>'
         for y in years[::step]
@@ -266,8 +283,8 @@ def step_chart(points: list[tuple[float, float]], unit: str, title: str = "") ->
         f'<text x="{left}" y="14" class="cbam-chart-title">{label}</text>'
         f'<line x1="{left}" y1="{sy(lo):.1f}" x2="{width - right}" y2="{sy(lo):.1f}" '
         f'class="cbam-axis"/>'
-        f'<text x="{left - 6}" y="{sy(hi) + 4:.1f}" text-anchor="end">{hi:g}</text>'
-        f'<text x="{left - 6}" y="{sy(lo) + 4:.1f}" text-anchor="end">{lo:g}</text>'
+        f'<text x="{left - 6}" y="{sy(hi) + 4:.1f}" text-anchor="end">{hi:.4g}</text>'
+        f'<text x="{left - 6}" y="{sy(lo) + 4:.1f}" text-anchor="end">{lo:.4g}</text>'
         f'<path d="{" ".join(path)}" class="cbam-line"/>{dots}{ticks}</svg>'
     )
 
@@ -420,7 +437,8 @@ def _section_markdown(sec: Section) -> Iterator[str]:
         yield "| setting | value |"
         yield "|---|---|"
         for key, value in sec.settings:
-            yield f"| `{cell(key)}` | {cell(value)} |"
+            linked = URL.sub(lambda m: f"<{m.group(0)}>", cell(value))
+            yield f"| `{cell(key)}` | {linked} |"
         yield ""
 
 
@@ -437,11 +455,16 @@ def yaml_page(rule_file: str, root: Path = REPO) -> tuple[str, dict[str, Any]]:
         lines += [f"**Source:** {link(top.reference)}", ""]
     assumed = sum(r.assumption for r in rows)
     marked = f"{assumed} of them marked {BADGE}" if assumed else "none marked as an assumption"
-    lines += [
-        f"{len(rows)} cited values, {marked}. A dated value holds from its date until the next "
-        "one's (`until` empty: still in force). Generated from the file at build time.",
-        "",
-    ]
+    if rows:
+        lines += [
+            f"{len(rows)} cited values, {marked}. A dated value holds from its date until the "
+            "next one's (`until` empty: still in force). Generated from the file at build time.",
+            "",
+        ]
+    else:
+        lines += ["The file's settings as written (no dated values). Generated at build time.", ""]
+    if rule_file == "country_lists/groups.yaml":
+        lines += _groups_membership(document, root)
     for sec in sections.values():
         if sec.rows or sec.settings:
             lines += list(_section_markdown(sec))
@@ -474,13 +497,7 @@ def _membership(rows: list[dict[str, str]]) -> list[str]:
     counts = []
     for year in years:
         day = f"{year}-01-01"
-        counts.append(
-            sum(
-                (not r.get("member_from") or r["member_from"] <= day)
-                and (not r.get("member_to") or r["member_to"] > day)
-                for r in rows
-            )
-        )
+        counts.append(_members_on(rows, day))
     lines = ["## Membership over time", ""]
     lines += [
         "Members on 1 January of each year (a row is a member from `member_from`, inclusive, "
@@ -511,6 +528,56 @@ def _membership(rows: list[dict[str, str]]) -> list[str]:
     return lines
 
 
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _members_on(rows: list[dict[str, str]], day: str) -> int:
+    return sum(
+        (not r.get("member_from") or r["member_from"] <= day)
+        and (not r.get("member_to") or r["member_to"] > day)
+        for r in rows
+    )
+
+
+def _group_labels(root: Path) -> dict[str, str]:
+    """Each group file's label, from ``country_lists/groups.yaml``."""
+    groups = yaml.safe_load((root / "country_lists" / "groups.yaml").read_text("utf-8"))
+    labels: dict[str, str] = {}
+    for name, group in groups.items():
+        for stem in group.get("files", []):
+            labels.setdefault(f"country_lists/{stem}.csv", f"{group['label']} (`{name}`)")
+    return labels
+
+
+def _groups_membership(document: dict[str, Any], root: Path) -> list[str]:
+    """The groups' member counts on 1 January, year by year, from their dated files."""
+    years = list(range(2024, 2031))
+    lines = [
+        "## Members on 1 January",
+        "",
+        "Counted from each group's files (membership dates `member_from`, `member_to`).",
+        "",
+        "| group | label | files | " + " | ".join(map(str, years)) + " |",
+        "|---|---|---|" + "---|" * len(years),
+    ]
+    for name, group in document.items():
+        rows: list[dict[str, str]] = []
+        links = []
+        for stem in group.get("files", []):
+            rows += _read_csv(root / "country_lists" / f"{stem}.csv")[1]
+            links.append(f"[{stem}]({stem}.csv.md)")
+        counts = [str(_members_on(rows, f"{y}-01-01")) for y in years]
+        lines.append(
+            f"| `{name}` | {cell(group.get('label', ''))} | {', '.join(links)} | "
+            + " | ".join(counts)
+            + " |"
+        )
+    return [*lines, ""]
+
+
 def _series_charts(header: list[str], rows: list[dict[str, str]], unit: str) -> list[str]:
     """One chart per id (first column) where a table has a ``year`` and a numeric column."""
     if "year" not in header or header[0] == "year":
@@ -528,7 +595,7 @@ def _series_charts(header: list[str], rows: list[dict[str, str]], unit: str) -> 
             series.setdefault(r[header[0]], []).append((float(r["year"]), v))
             currency[r[header[0]]] = r.get("currency", "")
     charts = [
-        step_chart(points, f"{currency[key] or unit} {value_col}".strip(), title=key)
+        step_chart(points, f"{currency[key] or unit} {value_col}".strip(), title=key, width=340)
         for key, points in series.items()
         if len(points) >= 2 and len({v for _, v in points}) > 1
     ]
@@ -560,7 +627,11 @@ def csv_page(rule_file: str, root: Path = REPO) -> tuple[str, dict[str, Any]]:
         rows = list(reader)
     description, unit, spec = CSV_NOTES.get(rule_file, ("", "", None))
     if not description and {"iso3", "member_from"} <= set(header):
-        description = "A dated country group: each row a member from `member_from` to `member_to`."
+        label = _group_labels(root).get(rule_file, "")
+        description = (
+            f"{label + ': a' if label else 'A'} dated country group, each row a member from "
+            "`member_from` to `member_to`."
+        )
     reference = _resolve_reference(spec, root)
     assumed = sum(
         r.get("assumption", "").lower() == "true" or r.get("source", "").startswith("ASSUMPTION")
@@ -660,7 +731,7 @@ def _folders(files: Iterable[str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for f in files:
         grouped.setdefault(str(Path(f).parent), []).append(f)
-    return grouped
+    return dict(sorted(grouped.items(), key=lambda kv: (not kv[0].startswith("rates"), kv[0])))
 
 
 def build_pages(root: Path = REPO) -> dict[str, str]:
@@ -691,7 +762,7 @@ def build_pages(root: Path = REPO) -> dict[str, str]:
         if folder in readmes:
             readme = f"{folder}/README.md"
             index += [f"Provenance and data decisions: [{readme}]({readme}).", ""]
-        index += ["| file | what | values | assumptions |", "|---|---|---|---|"]
+        index += ["| file | what | values or rows | assumptions |", "|---|---|---|---|"]
         nav.append(f"* {folder}/")
         if folder in readmes:
             nav.append(f"    * [README]({folder}/README.md)")
