@@ -3,7 +3,8 @@
 A line ``<!-- assumptions: FILE [FILE ...] -->`` in a page becomes the list of every value
 those rule files mark ``assumption: true``, with its dates and source, so a regime's page
 cannot drift from its data. ``<!-- notes: FILE -->`` becomes the regime file's ``notes:``
-(what every run prints about its assumptions).
+(what every run prints about its assumptions). A code span naming a rule file
+(`` `rates/eu/cbam_factor.yaml` ``) outside code blocks links to its explorer page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,23 @@ import docs_pages  # a sibling script, not an installed module
 
 _MARKER = re.compile(r"^<!-- assumptions: (.+?) -->$", re.MULTILINE)
 _NOTES = re.compile(r"^<!-- notes: (\S+) -->$", re.MULTILINE)
+_RULE_FILES = set(docs_pages.rule_files())
+_CODE_SPAN = re.compile(r"(?<![\[`])`((?:rates|country_lists)/[\w./-]+\.(?:yaml|csv))`(?![\]`])")
+_FENCE = re.compile(r"(^```.*?^```)", re.MULTILINE | re.DOTALL)
+
+
+def _link_rule_files(markdown: str, page_uri: str) -> str:
+    """Link each code span that names a rule file to its page (not inside fenced code)."""
+    up = "../" * (len(Path(page_uri).parts) - 1)
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in _RULE_FILES:
+            return match.group(0)
+        return f"[`{name}`]({up}{docs_pages.page_path(name)})"
+
+    parts = _FENCE.split(markdown)
+    return "".join(p if i % 2 else _CODE_SPAN.sub(link, p) for i, p in enumerate(parts))
 
 
 def on_page_markdown(markdown: str, *, page: Any, **kwargs: Any) -> str:
@@ -33,4 +51,7 @@ def on_page_markdown(markdown: str, *, page: Any, **kwargs: Any) -> str:
         document = yaml.safe_load((docs_pages.REPO / match.group(1)).read_text("utf-8"))
         return "".join(f"- {docs_pages.cell(note)}\n" for note in document.get("notes", []))
 
-    return _NOTES.sub(notes, _MARKER.sub(expand, markdown))
+    markdown = _NOTES.sub(notes, _MARKER.sub(expand, markdown))
+    if page.file.src_uri.startswith("parameters/"):
+        return markdown  # the explorer's own pages name their file in their header
+    return _link_rule_files(markdown, page.file.src_uri)
