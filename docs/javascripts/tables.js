@@ -25,11 +25,11 @@
     var bar = document.createElement("div"); bar.className = "cbam-bar";
     [box, prev, next, info].forEach(function (e) { bar.appendChild(e); });
     var table = document.createElement("table");
+    table.className = "cbam-grid";
     var head = table.createTHead().insertRow();
     data.columns.forEach(function (c) { var th = document.createElement("th"); th.textContent = c; head.appendChild(th); });
     var body = table.createTBody();
-    var wrap = document.createElement("div"); wrap.className = "md-typeset__table"; wrap.appendChild(table);
-    div.appendChild(bar); div.appendChild(wrap);
+    div.appendChild(bar); div.appendChild(table);
     var page = 0, rows = data.rows;
     function draw() {
       var last = Math.max(0, Math.ceil(rows.length / PAGE) - 1);
