@@ -55,3 +55,18 @@ def on_page_markdown(markdown: str, *, page: Any, **kwargs: Any) -> str:
     if page.file.src_uri.startswith("parameters/"):
         return markdown  # the explorer's own pages name their file in their header
     return _link_rule_files(markdown, page.file.src_uri)
+
+
+# nbconvert's notebook template adds a Mermaid loader that imports from a CDN when a page has a
+# diagram (ours have none) and an empty MathJax script tag; the site loads nothing remote.
+_MERMAID = re.compile(
+    r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*</script>', re.S
+)
+_EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
+
+
+def on_post_page(output: str, *, page: Any, **kwargs: Any) -> str:
+    """Strip the remote Mermaid loader and the empty MathJax tag from notebook pages."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        return output
+    return _EMPTY_SCRIPT.sub("", _MERMAID.sub("", output))

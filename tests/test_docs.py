@@ -188,6 +188,9 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
         rendered = (site / "notebooks" / notebook.stem / "index.html").read_text("utf-8")
         assert "data:image/png;base64," in rendered, notebook.name
         assert "Traceback" not in rendered, notebook.name
-    # Nothing the site loads comes from the network (fonts, scripts, styles).
-    home = (site / "index.html").read_text("utf-8")
-    assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', home)
+    # Nothing the site loads comes from the network (fonts, scripts, styles, modules).
+    for page in site.rglob("*.html"):
+        text = page.read_text("utf-8")
+        assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', text), page
+        assert not re.search(r'import\("https?://', text), page
+        assert "fonts.googleapis.com" not in text, page
