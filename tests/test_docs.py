@@ -194,3 +194,24 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
         assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', text), page
         assert not re.search(r'import\("https?://', text), page
         assert "fonts.googleapis.com" not in text, page
+
+
+def _python_block(page: str, after: str) -> str:
+    text = (ROOT / "docs" / page).read_text("utf-8")
+    return text.split(after, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "after"),
+    [("getting-started.md", "## A first Python call"), ("guide/concepts.md", "## The chain")],
+)
+def test_the_worked_example_on_the_page_runs_as_printed(page: str, after: str) -> None:
+    # The regulation's worked example (tests/test_eu_golden.py): 254.100 t embedded, 132.990 t
+    # free-allocation adjustment, 121.110 certificates, EUR 9,688.80 at EUR 80.
+    namespace: dict[str, Any] = {}
+    block = _python_block(page, after)
+    code = [line for line in block.strip().splitlines() if not line.startswith("#")]
+    *body, last = code
+    exec("\n".join(body), namespace)  # the page's own code, as printed
+    shown = eval(last.split("#")[0], namespace)  # its last line is the expression it shows
+    assert shown.row(0) == pytest.approx((254.1, 132.99, 121.11, 9688.8))
