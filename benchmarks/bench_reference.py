@@ -16,7 +16,7 @@ import polars as pl
 from bench_compute import panel
 
 import cbam
-from cbam._eu import rules
+from cbam import _engine as rules
 from cbam._eu.lookup import BENCHMARK_COLUMNS
 
 MARKUPS = ("markup_2026", "markup_2027", "markup_2028")

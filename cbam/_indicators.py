@@ -23,9 +23,9 @@ from typing import Any
 import polars as pl
 
 from cbam._design import EU_ENGINE
+from cbam._engine import CARBON_SOURCE_FIXED
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
-from cbam._eu.rules import CARBON_SOURCE_FIXED
 from cbam._interop import FrameT, like, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve

@@ -29,8 +29,10 @@ class Resolved:
     """A scenario's regime, resolved.
 
     Attributes:
-        design: Its regime design with the scenario's ``design:`` changes (``None`` for the EU
-            engine, whose dated values are read from ``rates/eu/``).
+        regime: The design the engine runs (``rates/regimes/``), with the scenario's changes.
+        design: The same where the scenario changes it under ``design:`` (``None`` for
+            eu-cbam, whose values a scenario changes by its own keys: certificate price,
+            factors).
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
         aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
@@ -38,6 +40,7 @@ class Resolved:
 
     """
 
+    regime: Design
     design: Design | None
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
@@ -79,24 +82,21 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
 
 def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
-    design: Design | None = None
-    if scenario.regime == EU_ENGINE:
-        if scenario.design:
-            problems.append("'design' changes apply to design regimes, not to eu-cbam")
-        regime = eu_config.regime()
-        first, last = regime.first_rules_year, regime.last_rules_year
-        groups = list(regime.excluded_origin_groups)
-    else:
-        base = Path(scenario.source).parent if scenario.source else None
-        design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
-        eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
-        if eu_only:
-            problems.append(
-                f"{', '.join(eu_only)} apply to the eu-cbam engine only; change a design's "
-                "values under 'design:' (e.g. design.charge.price)"
-            )
-        first, last = design.first_rules_year, design.last_rules_year
-        groups = list(design.excluded_origin_groups)
+    base = Path(scenario.source).parent if scenario.source else None
+    eu = scenario.regime == EU_ENGINE
+    if eu and scenario.design:
+        problems.append("'design' changes apply to design regimes, not to eu-cbam")
+    regime = load_design(
+        regime_path(regime_name(scenario.regime), base), None if eu else scenario.design
+    )
+    eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
+    if eu_only and regime.charge.kind != "benchmark":
+        problems.append(
+            f"{', '.join(eu_only)} apply to the eu-cbam engine only; change a design's "
+            "values under 'design:' (e.g. design.charge.price)"
+        )
+    first, last = regime.first_rules_year, regime.last_rules_year
+    groups = list(regime.excluded_origin_groups)
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
@@ -108,7 +108,7 @@ def _resolved(scenario: Scenario) -> Resolved:
     if scenario.aggregation_weights is not None:
         base = Path(scenario.source).parent if scenario.source else None
         weights = weights_path(scenario.aggregation_weights, base)
-    return Resolved(design, (first, last), tuple(groups), weights)
+    return Resolved(regime, None if eu else regime, (first, last), tuple(groups), weights)
 
 
 # The EU engine's own parameters, which a design scenario leaves at their defaults.

@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
-from cbam._eu import rules
+from cbam import _engine
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def panel() -> pl.DataFrame:
 
 def joined(monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str) -> pl.DataFrame:
     with monkeypatch.context() as m:
-        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
         return cbam.compute(panel, scenario)
 
 
@@ -52,7 +52,7 @@ def joined(monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str) 
 def test_keyed_lookups_equal_row_joins(
     monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str
 ) -> None:
-    assert rules._keyed_path_applies(panel.schema, cbam.load_scenario(scenario))
+    assert _engine.keyed_path_applies(panel.schema, cbam.load_scenario(scenario))
     keyed = cbam.compute(panel, scenario)
     assert_frame_equal(keyed, joined(monkeypatch, panel, scenario), check_exact=True)
     assert keyed.filter(pl.col("cn_code") == "8471")["exemption_reason"].unique().to_list() == [
@@ -63,9 +63,9 @@ def test_keyed_lookups_equal_row_joins(
 
 def test_per_row_inputs_take_the_joined_path(panel: pl.DataFrame) -> None:
     with_route = panel.with_columns(route=pl.lit(None, pl.String))
-    assert not rules._keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
+    assert not _engine.keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
     with_importer = panel.with_columns(importer=pl.lit("A"))
-    assert not rules._keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
+    assert not _engine.keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
     assert_frame_equal(
         cbam.compute(with_route, "eu-cbam").drop("route"), cbam.compute(panel, "eu-cbam")
     )

@@ -60,6 +60,13 @@ class CertificatePriceFile(BaseModel):
             schedule[year] = {int(q): v.value for q, v in quarters.items()}
         return schedule
 
+    def assumed(self) -> dict[tuple[int, int], float]:
+        """Prices that are assumptions, by (year, quarter); quarter 0 for annual values."""
+        found = {(a.start, 0): a.value for a in self.annual if a.assumption}
+        for year, quarters in self.quarterly.items():
+            found |= {(year, int(q)): v.value for q, v in quarters.items() if v.assumption}
+        return found
+
 
 class ClinkerShareFile(BaseModel):
     """``rates/eu/clinker_share.yaml``: default clinker content per cement heading."""
@@ -157,15 +164,6 @@ def certificate_prices() -> CertificatePriceFile:
     if result.annual_from_quarters.value != "mean":
         raise ScenarioError("rates/eu/certificate_price.yaml: annual_from_quarters must be 'mean'")
     return result
-
-
-def assumed_prices() -> dict[tuple[int, int], float]:
-    """Default prices that are assumptions, by (year, quarter); quarter 0 for annual values."""
-    prices = certificate_prices()
-    assumed = {(a.start, 0): a.value for a in prices.annual if a.assumption}
-    for year, quarters in prices.quarterly.items():
-        assumed |= {(year, int(q)): v.value for q, v in quarters.items() if v.assumption}
-    return assumed
 
 
 @cache
