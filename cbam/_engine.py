@@ -646,8 +646,22 @@ class _Keyed:
 
 
 def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
-    """Every column of ``table`` at the row's position ``index`` (null where it is null)."""
-    return [pl.lit(table[c]).gather(index).alias(c) for c in table.columns]
+    """Every column of ``table`` at the row's position ``index`` (null where it is null).
+
+    A column with one value throughout (a regime's unused parameters, a constant factor) is
+    that value on every row in range, without a gather.
+    """
+    out = []
+    for c in table.columns:
+        column = table[c]
+        if column.null_count() == 0 and column.n_unique() == 1:
+            value = pl.lit(column[0], column.dtype)
+            out.append(pl.when(index.is_not_null()).then(value).alias(c))
+        elif column.null_count() == column.len():
+            out.append(pl.lit(None, column.dtype).alias(c))
+        else:
+            out.append(pl.lit(column).gather(index).alias(c))
+    return out
 
 
 def _grid(**axes: pl.Series) -> pl.DataFrame:

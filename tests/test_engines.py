@@ -61,6 +61,21 @@ def test_keyed_lookups_equal_row_joins(
     assert keyed["fee_eur"].sum() > 0
 
 
+@pytest.mark.parametrize("scenario", ["uk-cbam", "us-cca-2025", "us-fpf-2025"])
+def test_designs_take_the_keyed_path_too(
+    monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str
+) -> None:
+    # One engine: a design's rows are gathered per key as the EU's are, with the same results.
+    rows = panel.filter(pl.col("year") >= 2027)
+    assert _engine.keyed_path_applies(rows.schema, cbam.load_scenario(scenario))
+    keyed = cbam.compute(rows, scenario)
+    assert_frame_equal(keyed, joined(monkeypatch, rows, scenario), check_exact=True)
+    home = {"uk-cbam": "GBR"}.get(scenario, "USA")
+    reasons = keyed.filter(pl.col("origin") == home, pl.col("cn_code") != "8471")
+    assert reasons["exemption_reason"].unique().to_list() == [f"domestic ({scenario})"]
+    assert keyed["fee_eur"].sum() > 0
+
+
 def test_per_row_inputs_take_the_joined_path(panel: pl.DataFrame) -> None:
     with_route = panel.with_columns(route=pl.lit(None, pl.String))
     assert not _engine.keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
