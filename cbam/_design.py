@@ -18,6 +18,7 @@ its values under ``design:``. A design file is itself a runnable scenario.
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -293,6 +294,11 @@ def _read_design(path: Path) -> dict[str, Any]:
     return raw
 
 
+def read_design(path: Path) -> dict[str, Any]:
+    """A design file as a mapping, the rule files it points at read in (a copy to change)."""
+    return copy.deepcopy(_read_design(path.resolve()))
+
+
 def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     """Read a design file, apply a scenario's ``design:`` changes, and validate it.
 
@@ -301,7 +307,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
             the offending key.
 
     """
-    raw = deep_merge(_read_design(path.resolve()), changes or {})
+    raw = deep_merge(_read_design(path.resolve()), _included(changes or {}, path))
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:

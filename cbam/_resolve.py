@@ -30,9 +30,8 @@ class Resolved:
 
     Attributes:
         regime: The design the engine runs (``rates/regimes/``), with the scenario's changes.
-        design: The same where the scenario changes it under ``design:`` (``None`` for
-            eu-cbam, whose values a scenario changes by its own keys: certificate price,
-            factors).
+        design: The same, but ``None`` for eu-cbam, whose certificate price a scenario
+            changes by its own key (``certificate_price_eur``), not under ``design:``.
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
         aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
@@ -84,11 +83,7 @@ def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
     base = Path(scenario.source).parent if scenario.source else None
     eu = scenario.regime == EU_ENGINE
-    if eu and scenario.design:
-        problems.append("'design' changes apply to design regimes, not to eu-cbam")
-    regime = load_design(
-        regime_path(regime_name(scenario.regime), base), None if eu else scenario.design
-    )
+    regime = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
     eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
     if eu_only and regime.charge.kind != "benchmark":
         problems.append(

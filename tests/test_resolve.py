@@ -83,5 +83,6 @@ def test_resolve_refuses_what_the_regime_does_not_have() -> None:
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", rules_year=2026))
     with pytest.raises(cbam.ScenarioError, match="cbam_factor apply to the eu-cbam engine only"):
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", cbam_factor={2027: 0.5}))
-    with pytest.raises(cbam.ScenarioError, match="'design' changes apply to design regimes"):
-        cbam.resolve(Scenario(name="eu", design={"currency": "USD"}))
+    # The EU CBAM is a design too: its changes are checked as any design's.
+    with pytest.raises(cbam.ScenarioError, match="no exchange rate for currency 'XXX'"):
+        cbam.resolve(Scenario(name="eu", design={"currency": "XXX"}))
