@@ -32,13 +32,16 @@ from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
 from cbam._countries import iso3_codes
 from cbam._design import Design
+from cbam._errors import ScenarioError
 from cbam._eu import config
 from cbam._eu.lookup import (
     ASSUMED_ROUTE_FOR_ACTUAL,
-    BENCHMARK_COLUMNS,
     ROW_ROUTE_FOR_DEFAULT,
     Lookups,
+    benchmark_columns,
+    benchmark_periods,
     build_lookups,
+    value_columns,
 )
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.weights import load_weights
@@ -196,7 +199,14 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     design = regime(scenario)
     charge, emissions = design.charge, design.emissions
     years = range(design.first_rules_year, design.last_rules_year + 1)
-    markups, periods = _distinct(emissions.published_defaults), _distinct(charge.benchmark_period)
+    markups, periods = _distinct(emissions.published_defaults), list(benchmark_periods())
+    unknown = [c for c in markups if c not in value_columns()]
+    unknown += [p for p in _distinct(charge.benchmark_period) if p not in periods]
+    if unknown:
+        raise ScenarioError(
+            f"{design.name}: {unknown} name no column of default_values.csv and no period of "
+            f"benchmarks.csv (periods: {', '.join(periods)})"
+        )
 
     def value_of(parameter: DatedParameter[float] | None, year: int) -> float | None:
         item = None if parameter is None else parameter.on(year)
@@ -400,7 +410,7 @@ def _intensity(lookups: Lookups, design: Design) -> pl.DataFrame:
         else [c for c in lookups.intensity.columns if c.startswith("markup_")]
     )
     if design.charge.kind != "benchmark":
-        drop += [*BENCHMARK_COLUMNS, *_ROUTE_COLUMNS, "dv_names_route"]
+        drop += [*benchmark_columns(), *_ROUTE_COLUMNS, "dv_names_route"]
     return lookups.intensity.drop(drop)
 
 
@@ -546,7 +556,7 @@ def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
     none: for a CN8 its route's benchmark, for an aggregate code the mean over the CN8 codes
     below, each at its default value's route or, where that names none, at the row's.
     """
-    columns = [*BENCHMARK_COLUMNS, *_ROUTE_COLUMNS]
+    columns = [*benchmark_columns(), *_ROUTE_COLUMNS]
     by_route = internal(
         lookups.route_benchmarks.rename({c: f"{c}_r" for c in columns}),
         {"cn_key": "_c_cn", "route_key": "_c_route"},
@@ -893,7 +903,7 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.La
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
     column_a = actual & pl.lit(scenario.actual_values_benchmark == "A")
-    n_periods = len(_distinct(design.charge.benchmark_period))
+    n_periods = len(benchmark_periods())
 
     def in_period(tag: str) -> pl.Expr:
         return _pick(
