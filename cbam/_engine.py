@@ -483,6 +483,34 @@ def _status_year(scenario: Scenario) -> str:
     return "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
 
 
+def _tables(scenario: Scenario, design: Design) -> list[tuple[pl.DataFrame, dict[str, str]]]:
+    """The scenario's parameter tables, each with the row columns its keys match.
+
+    The regime's exclusions follow the rules year; group membership the year the scenario
+    says (the import year by default).
+    """
+    origins = scenario_table("origins", scenario)
+    by_year = {"year": "rules_year"}
+    tables = [
+        (scenario_table("years", scenario), {**by_year, "q": "_c_q"}),
+        (
+            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
+            {"origin": "_c_origin", **by_year},
+        ),
+        (
+            origins.drop("excluded").drop_nulls("relief"),
+            {"origin": "_c_origin", "year": _status_year(scenario)},
+        ),
+        (
+            scenario_table("carbon_prices", scenario),
+            {"origin": "_c_origin", "sector": "_c_sector", **by_year},
+        ),
+    ]
+    if _sectors_joined(design):
+        tables.append((scenario_table("sectors", scenario), {"sector": "_c_sector", **by_year}))
+    return tables
+
+
 def _joined(
     frame: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
@@ -490,33 +518,11 @@ def _joined(
     lookups: Lookups,
     design: Design,
 ) -> pl.LazyFrame:
-    """The general path: join every row to the lookups (any per-row rule inputs)."""
-    origins = scenario_table("origins", scenario)
+    """The general path: join every row to the lookups (any per-row rule inputs).
+
+    Lookup columns join under reserved '_c_' names, so no input column can shadow them.
+    """
     frame = frame.with_columns(dv_origin(lookups))
-    # Lookup columns join under reserved '_c_' names, so no input column can shadow them.
-    frame = _join(
-        frame,
-        internal(scenario_table("years", scenario), {"year": "rules_year", "q": "_c_q"}),
-        ["rules_year", "_c_q"],
-    )
-    # The regime's exclusions follow the rules year; group membership the year the scenario
-    # says (the import year by default).
-    frame = _join(
-        frame,
-        internal(
-            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
-            {"origin": "_c_origin", "year": "rules_year"},
-        ),
-        ["_c_origin", "rules_year"],
-    )
-    status = _status_year(scenario)
-    frame = _join(
-        frame,
-        internal(
-            origins.drop("excluded").drop_nulls("relief"), {"origin": "_c_origin", "year": status}
-        ),
-        ["_c_origin", status],
-    )
     frame = _join(frame, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
     frame = frame.with_columns(variant())
     frame = _join(
@@ -527,22 +533,8 @@ def _joined(
     reference = _reference(lookups, design)
     if reference is not None:
         frame = _join(frame, reference.lazy(), ["_c_cn", "_c_variant"])
-    if _sectors_joined(design):
-        frame = _join(
-            frame,
-            internal(
-                scenario_table("sectors", scenario), {"sector": "_c_sector", "year": "rules_year"}
-            ),
-            ["_c_sector", "rules_year"],
-        )
-    frame = _join(
-        frame,
-        internal(
-            scenario_table("carbon_prices", scenario),
-            {"origin": "_c_origin", "sector": "_c_sector", "year": "rules_year"},
-        ),
-        ["_c_origin", "_c_sector", "rules_year"],
-    )
+    for table, keys in _tables(scenario, design):
+        frame = _join(frame, internal(table, keys), list(keys.values()))
     if "route" in schema and design.charge.kind == "benchmark":
         frame = _with_row_routes(frame, lookups)
     return frame
@@ -700,7 +692,9 @@ def _keyed(
     """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
 
     One pass reads the distinct origins and codes as written; they are normalised and
-    resolved here (a few hundred rows), and each row finds its values by position.
+    resolved here (a few hundred rows), and each row finds its values by position: every
+    table is laid out densely over its keys' domains (origins, codes, years, quarters,
+    sectors), and a row's position is its keys' offsets in mixed radix.
     """
     distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
     raw_origins, raw_codes = (d.to_series() for d in distinct)
@@ -709,20 +703,20 @@ def _keyed(
     if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
         return None
     first, last = design.first_rules_year, design.last_rules_year
-    rules_span = pl.Series("year", range(first, last + 1), pl.Int32)
     constants = [e.alias(name) for name, e in _ABSENT_INPUTS.items()]
 
-    def normalised(column: str, values: pl.Series) -> pl.DataFrame:
+    def normalised(column: str, values: pl.Series) -> pl.LazyFrame:
         keys = pl.DataFrame({column: values})
-        return normalise(keys.lazy(), keys.schema).collect()
+        return normalise(keys.lazy(), keys.schema)
 
-    origin_keys = normalised("origin", raw_origins).select(
-        pl.col("_c_origin"), dv_origin(lookups), *constants
+    origin_keys = (
+        normalised("origin", raw_origins)
+        .select(pl.col("_c_origin"), dv_origin(lookups), *constants)
+        .collect()
     )
     code_frame = (
         normalised("cn_code", raw_codes)
         .select("_c_cn")
-        .lazy()
         .pipe(_join, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
         .with_columns(*constants)
         .with_columns(variant())
@@ -731,10 +725,9 @@ def _keyed(
     if reference is not None:
         code_frame = _join(code_frame, reference.lazy(), ["_c_cn", "_c_variant"])
     code_keys = code_frame.collect()
-    n_codes = code_keys.height
-    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
-    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
-    pair_grid = _grid(_c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(n_codes)))
+    pair_grid = _grid(
+        _c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(code_keys.height))
+    )
     pairs = (
         pair_grid.with_columns(
             origin_keys["_c_dv_origin"].gather(pair_grid["_c_o"]),
@@ -748,60 +741,38 @@ def _keyed(
             list(_INTENSITY_KEYS.values()),
         )
     )
-    origins = scenario_table("origins", scenario)
-    by_year = _dense(
-        _grid(year=rules_span, q=pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32)),
-        internal(scenario_table("years", scenario), {"year": "year", "q": "q"}),
-        ["year", "q"],
+    # Each row key: its domain, and the row's offset in it (null outside: nothing found).
+    years = pl.Series(range(first, last + 1), dtype=pl.Int32)
+    axes: dict[str, tuple[pl.Series, pl.Expr]] = {
+        "_c_origin": (origin_keys["_c_origin"], pl.col("_c_o")),
+        "rules_year": (years, _offset(pl.col("rules_year"), first, last)),
+        "_c_year": (
+            pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
+            _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last),
+        ),
+        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q")),
+        "_c_sector": (
+            pl.Series(SECTOR_ENUM.categories).cast(SECTOR_ENUM),
+            pl.col("_c_sector").to_physical().cast(pl.Int64),
+        ),
+    }
+    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
+    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
+    frame = frame.with_columns(o.alias("_c_o"), c.alias("_c_k")).with_columns(
+        *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
+        # Read only by the check of actual values without a route, which keyed rows lack.
+        *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
+        *_gather(pairs, pl.col("_c_o") * code_keys.height + pl.col("_c_k")),
     )
-    origin_codes = origin_keys["_c_origin"]
-    same = {"origin": "origin", "year": "year", "sector": "sector"}
-    excluded = _dense(
-        _grid(origin=origin_codes, year=rules_span),
-        internal(origins.select("origin", "year", "excluded").drop_nulls("excluded"), same),
-        ["origin", "year"],
-    )
-    relief_span = pl.Series("year", range(FIRST_GROUP_YEAR, last + 1), pl.Int32)
-    relief = _dense(
-        _grid(origin=origin_codes, year=relief_span),
-        internal(origins.drop("excluded").drop_nulls("relief"), same),
-        ["origin", "year"],
-    )
-    sector_names = pl.Series("sector", SECTOR_ENUM.categories).cast(SECTOR_ENUM)
-    prices = _dense(
-        _grid(origin=origin_codes, sector=sector_names, year=rules_span),
-        internal(scenario_table("carbon_prices", scenario), same),
-        ["origin", "sector", "year"],
-    )
-    n_years, n_sectors = rules_span.len(), sector_names.len()
-    sector = pl.col("_c_sector").to_physical().cast(pl.Int64)
-    frame = (
-        frame.with_columns(
-            o.alias("_c_o"),
-            c.alias("_c_k"),
-            _offset(pl.col("rules_year"), first, last).alias("_c_ry"),
-            _offset(pl.col(_status_year(scenario)), FIRST_GROUP_YEAR, last).alias("_c_sy"),
+    for table, keys in _tables(scenario, design):
+        grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
+        position: pl.Expr = pl.lit(0, pl.Int64)
+        for row in keys.values():
+            domain, offset = axes[row]
+            position = position * domain.len() + offset
+        frame = frame.with_columns(
+            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), position)
         )
-        .with_columns(
-            *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
-            # Read only by the check of actual values without a route, which keyed rows lack.
-            *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
-            *_gather(pairs, pl.col("_c_o") * n_codes + pl.col("_c_k")),
-            *_gather(by_year, pl.col("_c_ry") * _QUARTER_KEYS + pl.col("_c_q")),
-            *_gather(excluded, pl.col("_c_o") * n_years + pl.col("_c_ry")),
-            *_gather(relief, pl.col("_c_o") * relief_span.len() + pl.col("_c_sy")),
-        )
-        .with_columns(
-            _gather(prices, (pl.col("_c_o") * n_sectors + sector) * n_years + pl.col("_c_ry"))
-        )
-    )
-    if _sectors_joined(design):
-        by_sector = _dense(
-            _grid(sector=sector_names, year=rules_span),
-            internal(scenario_table("sectors", scenario), same),
-            ["sector", "year"],
-        )
-        frame = frame.with_columns(_gather(by_sector, sector * n_years + pl.col("_c_ry")))
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
 
 
