@@ -863,7 +863,7 @@ def _routes_differ(scenario: Scenario) -> pl.Expr:
     return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
 
 
-def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
+def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
     """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
 
     Column A (the good's own process) with actual values, as IR 2025/2620 sets; precursors'
@@ -926,55 +926,92 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.La
         .alias("benchmark_route_source"),
         pl.when(covered).then(pl.col("_c_period_label")).alias("benchmark_period"),
     )
-    return frame.with_columns(
-        blocks.free_allocation_adjustment(
-            pl.col("_c_qty_scaled"),
-            pl.col("benchmark_t_per_t"),
-            pl.col("_c_cbam_factor"),
-            pl.col("_c_cscf"),
-        ).alias("free_allocation_t")
+    allowance = blocks.free_allocation_adjustment(
+        pl.col("_c_qty_scaled"),
+        pl.col("benchmark_t_per_t"),
+        pl.col("_c_cbam_factor"),
+        pl.col("_c_cscf"),
     )
+    return _tonnes(frame, design, allowance, pl.col("benchmark_t_per_t"))
 
 
-def _reference_charge(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
-    """A design's free allocation: a share, a declining baseline, or none (ad valorem)."""
-    charge = design.charge
+def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+    """The reference intensity a design compares imports with, and where it comes from."""
+    reference = design.charge.reference_intensity
+    if reference is None:
+        return frame.with_columns(pl.lit(None, pl.String).alias("reference_source"))
     covered = _covered(design)
-    reference = charge.reference_intensity
-    ref_see: pl.Expr = pl.lit(None, pl.Float64)
-    ref_label: pl.Expr = pl.lit(None, pl.String)
-    if reference is not None:
-        ref_see = blocks.scoped_intensity(
-            pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
-        )
-        assumed = " (assumption)" if reference.assumption else ""
-        ref_label = pl.concat_str(
-            [
-                pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
-                pl.col("_c_ref_layer"),
-                pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
-            ]
-        )
-    frame = frame.with_columns(
+    ref_see = blocks.scoped_intensity(
+        pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
+    )
+    assumed = " (assumption)" if reference.assumption else ""
+    ref_label = pl.concat_str(
+        [
+            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
+            pl.col("_c_ref_layer"),
+            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
+        ]
+    )
+    return frame.with_columns(
         pl.when(covered).then(ref_see).alias("_c_ref_see"),
         pl.when(covered).then(ref_label).alias("reference_source"),
     )
-    ref = pl.col("_c_ref_see")
-    if charge.kind == "per_tonne":
-        share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
-        allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
-        benchmark: pl.Expr = pl.lit(None, pl.Float64)
-    elif charge.kind == "baseline_intensity":
-        benchmark = ref * pl.col("_c_applicable_pct")
-        allowance = blocks.baseline_allowance(
-            pl.col("_c_qty_scaled"), ref, pl.col("_c_applicable_pct")
-        )
-    else:
-        allowance, benchmark = pl.lit(None, pl.Float64), ref
-    return frame.with_columns(
+
+
+# A charge: the rows with its allowance (``free_allocation_t``, ``benchmark_t_per_t``), the
+# tonnes charged before exemptions (None: not charged by the tonne) and the amount charged in
+# the regime's currency.
+Charged = tuple[pl.LazyFrame, pl.Expr | None, pl.Expr]
+
+
+def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: pl.Expr) -> Charged:
+    """Embedded emissions less the allowance and the relief, never below 0, at the price."""
+    covered = _covered(design)
+    frame = frame.with_columns(
         pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
         pl.when(covered).then(allowance).alias("free_allocation_t"),
     )
+    tonnes = blocks.net_charge(
+        pl.col("embedded_t"), pl.col("free_allocation_t"), pl.col("deduction_t")
+    )
+    return frame, tonnes, tonnes * pl.col("_c_price")
+
+
+def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
+    share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
+    allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
+    return _tonnes(frame, design, allowance, pl.lit(None, pl.Float64))
+
+
+def _baseline_intensity(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """Only the intensity above the reference times a declining percentage (US CCA)."""
+    ref, pct = pl.col("_c_ref_see"), pl.col("_c_applicable_pct")
+    allowance = blocks.baseline_allowance(pl.col("_c_qty_scaled"), ref, pct)
+    return _tonnes(frame, design, allowance, ref * pct)
+
+
+def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """A tier rate of customs value set by the intensity ratio to the reference (US FPF)."""
+    covered = _covered(design)
+    tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
+    see = pl.col("see_t_per_t")
+    ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
+    value_lcu = pl.col("_c_value") / pl.col("_c_fx")
+    frame = frame.with_columns(
+        pl.when(covered).then(pl.col("_c_ref_see")).alias("benchmark_t_per_t"),
+        pl.lit(None, pl.Float64).alias("free_allocation_t"),
+        pl.lit(None, pl.Float64).alias("deduction_t"),  # no tonnes to deduct from
+    )
+    return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * value_lcu
+
+
+CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
+    "benchmark": _benchmark,
+    "per_tonne": _per_tonne,
+    "baseline_intensity": _baseline_intensity,
+    "ad_valorem_tiers": _ad_valorem_tiers,
+}
 
 
 def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
@@ -1004,8 +1041,6 @@ def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) 
             .then(pl.lit("row", LABEL))
             .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL)))
         )
-    if design.charge.kind == "ad_valorem_tiers":
-        deduction = pl.lit(None, pl.Float64)
     kept = pl.coalesce(pl.col("_c_cp_row"), paid) if gross_fee and relief else paid
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
@@ -1144,7 +1179,9 @@ def _relief(
     )
 
 
-def _fees(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+def _fees(
+    frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None, gross_lcu: pl.Expr
+) -> pl.LazyFrame:
     """Exemption reason and share charged, then certificates and fees in both currencies."""
     covered = _covered(design)
     threshold = design.threshold
@@ -1173,20 +1210,8 @@ def _fees(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
         .otherwise(1.0)
         .alias("fee_share_charged"),
     )
-    if design.charge.kind == "ad_valorem_tiers":
-        tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
-        see = pl.col("see_t_per_t")
-        ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
-        gross_t: pl.Expr = pl.lit(None, pl.Float64)
-        value_lcu = pl.col("_c_value") / pl.col("_c_fx")
-        gross_lcu = blocks.ad_valorem_tier_rate(ratio, tiers) * value_lcu
-        none_charged: pl.Expr = pl.when(covered).then(None).otherwise(0.0)
-    else:
-        gross_t = blocks.net_charge(
-            pl.col("embedded_t"), pl.col("free_allocation_t"), pl.col("deduction_t")
-        )
-        gross_lcu = gross_t * pl.col("_c_price")
-        none_charged = pl.lit(0.0)
+    none_charged = pl.lit(0.0) if tonnes is not None else pl.when(covered).then(None).otherwise(0.0)
+    gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
     share = pl.col("fee_share_charged")
     frame = frame.with_columns(
         pl.when(covered).then(gross_t).alias("_c_gross_t"),
@@ -1215,7 +1240,7 @@ def _fees(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
     )
 
 
-_NO_BENCHMARK = {
+_BENCHMARK_LABELS = {
     "benchmark_period": LABEL,
     "benchmark_column": COLUMN_ENUM,
     "benchmark_route": ROUTE_ENUM,
@@ -1252,17 +1277,12 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame = _emissions(frame, design).with_columns(
         pl.when(covered).then(pl.col("_c_price") * pl.col("_c_fx")).alias("certificate_price_eur"),
         pl.when(covered).then(pl.col("_c_period")).alias("certificate_price_period"),
+        # Set by a benchmark charge only.
+        *(pl.lit(None, dtype).alias(name) for name, dtype in _BENCHMARK_LABELS.items()),
     )
-    if design.charge.kind == "benchmark":
-        frame = _benchmark(frame, scenario, design).with_columns(
-            pl.lit(None, pl.String).alias("reference_source")
-        )
-    else:
-        frame = _reference_charge(frame, design).with_columns(
-            pl.lit(None, dtype).alias(name) for name, dtype in _NO_BENCHMARK.items()
-        )
-    frame = _carbon_price_paid(frame, scenario, design)
-    frame = _fees(_threshold(frame, schema, scenario, design), design)
+    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design)
+    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design)
+    frame = _fees(_threshold(frame, schema, scenario, design), design, tonnes, gross_lcu)
     checks = _checks(schema, scenario, design)
     if keyed is None:
         return Plan(frame, checks)
