@@ -87,7 +87,7 @@ class Plan:
 
 def regime(scenario: Scenario) -> Design:
     """The design the scenario runs, with its changes (``cbam.resolve``)."""
-    return resolve(scenario).regime
+    return resolve(scenario).design
 
 
 # --- Per-scenario tables: prices and parameters by year, origins, prices paid abroad --------
@@ -173,11 +173,13 @@ def _price_schedule(
 ) -> tuple[PriceSchedule | None, set[tuple[int, int]]]:
     """The price schedule (the scenario's, else the regime's) and the entries assumed."""
     charge = design.charge
-    if charge.certificate_price is not None:
+    # The EU's file form, unless a scenario gives the design a dated price instead.
+    given = scenario.certificate_price_eur is not None
+    if charge.certificate_price is not None and (given or charge.price is None):
         default = charge.certificate_price
         schedule: PriceSchedule = (
             default.as_schedule()
-            if scenario.certificate_price_eur is None
+            if not given
             else cast(PriceSchedule, scenario.certificate_price_eur)
         )
         # A price is labelled assumed where the schedule still holds a default marked as one.

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
-from cbam._design import EU_ENGINE, Design, load_design, regime_path
+from cbam._design import Design, load_design, regime_path
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
@@ -29,9 +29,8 @@ class Resolved:
     """A scenario's regime, resolved.
 
     Attributes:
-        regime: The design the engine runs (``rates/regimes/``), with the scenario's changes.
-        design: The same, but ``None`` for eu-cbam, whose certificate price a scenario
-            changes by its own key (``certificate_price_eur``), not under ``design:``.
+        design: The regime's design (``rates/regimes/``, the EU CBAM's included) with the
+            scenario's ``design:`` changes: what the engine runs.
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
         aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
@@ -39,8 +38,7 @@ class Resolved:
 
     """
 
-    regime: Design
-    design: Design | None
+    design: Design
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
     aggregation_weights: Path | None = None
@@ -82,7 +80,6 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
 def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
     base = Path(scenario.source).parent if scenario.source else None
-    eu = scenario.regime == EU_ENGINE
     regime = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
     eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
     if eu_only and regime.charge.kind != "benchmark":
@@ -103,7 +100,7 @@ def _resolved(scenario: Scenario) -> Resolved:
     if scenario.aggregation_weights is not None:
         base = Path(scenario.source).parent if scenario.source else None
         weights = weights_path(scenario.aggregation_weights, base)
-    return Resolved(regime, None if eu else regime, (first, last), tuple(groups), weights)
+    return Resolved(regime, (first, last), tuple(groups), weights)
 
 
 # The EU engine's own parameters, which a design scenario leaves at their defaults.
