@@ -269,20 +269,17 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
     # Every regime is a design: a path that is not a scenario key goes into it.
-    is_design = isinstance(tree.get("regime") or EU_ENGINE, str)
     head = parts[0]
     if head not in Scenario.model_fields:
-        if is_design and head in Design.model_fields:
-            parts = ["design", *parts]
-        else:
+        if head not in Design.model_fields:
             valid = [f for f in Scenario.model_fields if f not in ("source", "extends")]
-            if is_design:
-                valid += [f"design keys: {', '.join(Design.model_fields)}"]
             raise ScenarioError(
                 f"{where}: '{shorten(dotted, 80)}': {shorten(head, 80)}: Extra inputs are not "
-                f"permitted: no such parameter (valid: {', '.join(valid)})"
+                f"permitted: no such parameter (valid: {', '.join(valid)}, design keys: "
+                f"{', '.join(Design.model_fields)})"
             )
-    if parts[0] == "design" and len(parts) > 1 and is_design:
+        parts = ["design", *parts]
+    if parts[0] == "design" and len(parts) > 1:
         if isinstance(value, Mapping) and value and all(_day(str(k)) for k in value):
             # The reform shape {path: {date: value}}: one dated value per date, the others kept.
             for day, item in value.items():
