@@ -81,11 +81,18 @@ def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
     base = Path(scenario.source).parent if scenario.source else None
     regime = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
-    eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
-    if eu_only and regime.charge.kind != "benchmark":
+    charge = regime.charge
+    unused = [
+        key
+        for key in (*_BENCHMARK_KEYS, "certificate_price_eur")
+        if getattr(scenario, key) != Scenario.model_fields[key].default
+        and (charge.kind != "benchmark" if key in _BENCHMARK_KEYS else not charge.certificate_price)
+    ]
+    if unused:
         problems.append(
-            f"{', '.join(eu_only)} apply to the eu-cbam engine only; change a design's "
-            "values under 'design:' (e.g. design.charge.price)"
+            f"{', '.join(unused)} apply to the EU CBAM's charge only (kind: benchmark, with a "
+            "certificate_price file); change a design's values under 'design:' "
+            "(e.g. design.charge.price)"
         )
     first, last = regime.first_rules_year, regime.last_rules_year
     groups = list(regime.excluded_origin_groups)
@@ -103,9 +110,13 @@ def _resolved(scenario: Scenario) -> Resolved:
     return Resolved(regime, (first, last), tuple(groups), weights)
 
 
-# The EU engine's own parameters, which a design scenario leaves at their defaults.
-_EU_ONLY = ("certificate_price_eur", "cbam_factor", "cross_sectoral_correction_factor",
-            "actual_values_benchmark", "actual_values_route_from_default")
+# Scenario keys of a benchmark charge, which other charges leave at their defaults.
+_BENCHMARK_KEYS = (
+    "cbam_factor",
+    "cross_sectoral_correction_factor",
+    "actual_values_benchmark",
+    "actual_values_route_from_default",
+)
 
 
 def _data_problems(scenario: Scenario) -> list[str]:

@@ -315,7 +315,7 @@ def test_invalid_designs_are_named(change: dict[str, object], message: str) -> N
 
 
 def test_eu_only_parameters_are_refused_for_designs() -> None:
-    with pytest.raises(cbam.ScenarioError, match="certificate_price_eur apply to the eu-cbam"):
+    with pytest.raises(cbam.ScenarioError, match="certificate_price_eur apply to the EU CBAM's"):
         cbam.load_scenario("uk-cbam", overrides={"certificate_price_eur": 80})
     with pytest.raises(cbam.ScenarioError, match="unknown regime 'mars-cbam'"):
         cbam.load_scenario("eu-cbam", overrides={"regime": "mars-cbam"})

@@ -81,7 +81,7 @@ def test_resolve_gives_the_regime() -> None:
 def test_resolve_refuses_what_the_regime_does_not_have() -> None:
     with pytest.raises(cbam.ScenarioError, match="rules_year must be between 2027 and"):
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", rules_year=2026))
-    with pytest.raises(cbam.ScenarioError, match="cbam_factor apply to the eu-cbam engine only"):
+    with pytest.raises(cbam.ScenarioError, match="cbam_factor apply to the EU CBAM's charge only"):
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", cbam_factor={2027: 0.5}))
     # The EU CBAM is a design too: its changes are checked as any design's.
     with pytest.raises(cbam.ScenarioError, match="no exchange rate for currency 'XXX'"):

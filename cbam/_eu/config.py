@@ -53,6 +53,13 @@ class CertificatePriceFile(BaseModel):
     quarterly: dict[int, dict[Literal[1, 2, 3, 4], SourcedValue]]
     annual: list[AnnualPrice]
 
+    @model_validator(mode="after")
+    def _mean_of_quarters(self) -> CertificatePriceFile:
+        # The engine prices a year without quarters at the mean of its quarters (price_rows).
+        if self.annual_from_quarters.value != "mean":
+            raise ValueError("annual_from_quarters must be 'mean'")
+        return self
+
     def as_schedule(self) -> dict[int, float | dict[int, float]]:
         """The default price schedule in the scenario's form (year -> price or quarter map)."""
         schedule: dict[int, float | dict[int, float]] = {a.start: a.value for a in self.annual}
@@ -161,8 +168,6 @@ def certificate_prices() -> CertificatePriceFile:
     result: CertificatePriceFile = validate_file(
         CertificatePriceFile, data_dir("rates") / "eu" / "certificate_price.yaml"
     )
-    if result.annual_from_quarters.value != "mean":
-        raise ScenarioError("rates/eu/certificate_price.yaml: annual_from_quarters must be 'mean'")
     return result
 
 
