@@ -87,7 +87,7 @@ class Plan:
 
 def regime(scenario: Scenario) -> Design:
     """The design the scenario runs, with its changes (``cbam.resolve``)."""
-    return resolve(scenario).design
+    return resolve(scenario).regime
 
 
 # --- Per-scenario tables: prices and parameters by year, origins, prices paid abroad --------

@@ -69,7 +69,8 @@ def test_resolve_gives_the_regime() -> None:
     assert uk.design is not None and uk.design.name == "uk-cbam"
     assert uk.rules_years[0] == 2027
     eu = cbam.resolve(Scenario(name="eu"))
-    assert eu.design.name == "eu-cbam" and eu.rules_years[0] == 2026
+    assert eu.design is None and eu.rules_years[0] == 2026
+    assert eu.regime.name == "eu-cbam" and eu.regime.charge.kind == "benchmark"
     assert eu.origin_groups == ("eu27", "eu_cbam_annex_iii")
     mine = cbam.resolve(Scenario(name="uk", regime="uk-cbam", excluded_origin_groups=["eu27"]))
     assert mine.origin_groups == ("eu27",)
