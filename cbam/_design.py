@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
-from cbam._eu.config import CertificatePriceFile
+from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
 from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
 from cbam._resources import bundled_or_path, data_dir
@@ -164,14 +164,6 @@ class Threshold(BaseModel):
     not_counted: Literal[
         "not covered (sector outside threshold)", "not covered (electricity, hydrogen)"
     ] = "not covered (sector outside threshold)"
-
-
-class ExcludedGroup(BaseModel):
-    """An origin group outside the design, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    reason: str
-    reference: Reference
 
 
 class Design(BaseModel):
