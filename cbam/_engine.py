@@ -1318,77 +1318,69 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     Origins, CN codes, production routes, actual values given by halves and clinker shares
     where none applies.
     """
-    cn = pl.col("_c_cn")
-    covered = pl.col("_c_sector").is_not_null()
-    actual = pl.col("_c_see_d").is_not_null()
+
+    def shown(column: str) -> pl.Expr:
+        return value_shown(column, schema)
+
+    cn, origin, route = pl.col("_c_cn"), pl.col("_c_origin"), pl.col("_c_route")
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
     well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
-    markers = config.sectors().route_markers
-    valid_route = pl.lit(False)
+    markers = list(config.sectors().route_markers)
+    of_sector = pl.lit(False)
     for sector, rules in config.sectors().sectors.items():
-        valid_route = valid_route | (
-            (pl.col("_c_sector") == sector) & pl.col("_c_route").is_in(rules.routes)
-        )
+        of_sector = of_sector | ((pl.col("_c_sector") == sector) & route.is_in(rules.routes))
+    iso3 = sorted(iso3_codes())
+    clinker = ", ".join(sorted(config.clinker_shares().headings))
     return [
-        Check(
-            "origin",
-            "missing",
-            pl.col("_c_origin").fill_null("") == "",
-            value_shown("origin", schema),
-        ),
+        Check("origin", "missing", origin.fill_null("") == "", shown("origin")),
         Check(
             "origin",
             "unknown ISO 3166-1 alpha-3 code",
-            (pl.col("_c_origin").fill_null("") != "")
-            & ~pl.col("_c_origin").is_in(sorted(iso3_codes())),
-            value_shown("origin", schema),
+            (origin.fill_null("") != "") & ~origin.is_in(iso3),
+            shown("origin"),
         ),
         Check(
             "destination",
             f"unknown ISO 3166-1 alpha-3 code ({UNION}: the EU as one importer)",
-            (pl.col("_c_dest") != "") & ~pl.col("_c_dest").is_in(sorted(iso3_codes() | {UNION})),
-            value_shown("destination", schema),
+            (pl.col("_c_dest") != "") & ~pl.col("_c_dest").is_in([*iso3, UNION]),
+            shown("destination"),
         ),
-        Check("cn_code", "missing", cn.fill_null("") == "", value_shown("cn_code", schema)),
+        Check("cn_code", "missing", cn.fill_null("") == "", shown("cn_code")),
         Check(
             "cn_code",
             "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
             (cn.fill_null("") != "") & ~well_formed,
-            value_shown("cn_code", schema),
+            shown("cn_code"),
         ),
         Check(
             "cn_code",
             "code spans several CBAM sectors; give a more specific code",
             pl.col("_c_sector").is_null() & pl.col("_c_sectors").is_not_null(),
-            value_shown("cn_code", schema),
+            shown("cn_code"),
         ),
         Check(
             "route",
             f"unknown production route marker (known: {', '.join(markers)})",
-            (pl.col("_c_route") != "") & ~pl.col("_c_route").is_in(list(markers)),
-            value_shown("route", schema),
+            (route != "") & ~route.is_in(markers),
+            shown("route"),
         ),
         Check(
             "route",
             "not a production route of this good's sector",
-            covered
-            & (pl.col("_c_route") != "")
-            & pl.col("_c_route").is_in(list(markers))
-            & ~valid_route,
-            value_shown("route", schema),
+            pl.col("_c_sector").is_not_null() & route.is_in(markers) & ~of_sector,
+            shown("route"),
         ),
         Check(
             "see_indirect",
             "given without see_direct",
-            pl.col("_c_see_i").is_not_null() & ~actual,
-            value_shown("see_indirect", schema),
+            pl.col("_c_see_i").is_not_null() & pl.col("_c_see_d").is_null(),
+            shown("see_indirect"),
         ),
         Check(
             "clinker_share",
-            "applies only to the clinker-based cement CN8 headings "
-            f"({', '.join(sorted(config.clinker_shares().headings))})",
+            f"applies only to the clinker-based cement CN8 headings ({clinker})",
             pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
-            value_shown("cn_code", schema),
+            shown("cn_code"),
         ),
     ]
 
@@ -1426,127 +1418,103 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
 
     The order is the order of the messages on a row that fails several.
     """
+
+    def shown(column: str) -> pl.Expr:
+        return value_shown(column, schema)
+
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
     liable = covered & pl.col("_c_excluded").is_null()
     first, last = design.first_rules_year, design.last_rules_year
     in_rules = pl.col("rules_year").is_between(first, last)
-    charge = design.charge
-    benchmark = charge.kind == "benchmark"
-    defaults_in_force = pl.col(
-        "_c_markup" if design.emissions.published_defaults is None else "_c_markup_idx"
-    ).is_not_null()
-    if design.emissions.indirect_sectors is None:
-        indirect = (
-            "missing: this good counts indirect emissions (cement, fertilisers, and 2601 12 00, "
-            "which Annex II of Reg. 2023/956 does not list): give both actual values"
-        )
-    else:
-        indirect = (
-            f"missing: {design.name} counts indirect emissions of this sector in this year, "
-            "give both actual values"
-        )
+    no_price = in_rules & pl.col("_c_price").is_null()
     year = pl.col("rules_year").cast(pl.String)
+    charge, emissions = design.charge, design.emissions
+    benchmark = charge.kind == "benchmark"
+    defaults = pl.col("_c_markup" if emissions.published_defaults is None else "_c_markup_idx")
+    indirect = (
+        "this good counts indirect emissions (cement, fertilisers, and 2601 12 00, which Annex "
+        "II of Reg. 2023/956 does not list): give both actual values"
+        if emissions.indirect_sectors is None
+        else f"{design.name} counts indirect emissions of this sector in this year, give both "
+        "actual values"
+    )
     checks = [
         Check(
             "year",
             f"no rules for this year ({design.name} applies from {first}; set the scenario's "
             "rules_year (or pass --rules-year) to apply one year's rules to every row)",
             pl.col("_c_year").is_not_null() & ~in_rules,
-            value_shown("year", schema),
+            shown("year"),
         )
     ]
     if benchmark:
-        checks.append(
-            Check(
-                "cbam_factor",
-                "the scenario gives no CBAM factor (or CSCF) for this rules year",
-                in_rules & (pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()),
-                year,
-            )
-        )
+        factors = pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()
+        message = "the scenario gives no CBAM factor (or CSCF) for this rules year"
+        checks.append(Check("cbam_factor", message, in_rules & factors, year))
     if scenario.certificate_price_eur is not None:
-        checks.append(
-            Check(
-                "certificate_price_eur",
-                "the scenario gives no certificate price for this rules year",
-                pl.col("_c_price").is_null() & in_rules,
-                year,
-            )
-        )
+        message = "the scenario gives no certificate price for this rules year"
+        checks.append(Check("certificate_price_eur", message, no_price, year))
     elif charge.price is not None or charge.certificate_price is not None:
         checks.append(
-            Check(
-                "year",
-                f"{design.name} gives no price for this rules year",
-                in_rules & pl.col("_c_price").is_null(),
-                year,
-            )
+            Check("year", f"{design.name} gives no price for this rules year", no_price, year)
         )
     checks += [
         *key_checks(schema),
         *(_route_missing(schema, scenario) if benchmark else []),
         Check(
             "see_indirect",
-            indirect,
+            f"missing: {indirect}",
             covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
-            value_shown("cn_code", schema),
+            shown("cn_code"),
         ),
         Check(
             "see_direct",
             "no default value for this CN code and origin: give verified actual values",
-            liable & ~actual & pl.col("see_t_per_t").is_null() & defaults_in_force,
+            liable & ~actual & pl.col("see_t_per_t").is_null() & defaults.is_not_null(),
             pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
         ),
     ]
     precursor = pl.col("_c_precursor_bm").is_not_null()
     if benchmark:
+        no_benchmark = pl.col("benchmark_t_per_t").is_null() & pl.col("_c_period_idx").is_not_null()
         checks += [
             Check(
                 "cn_code",
                 "no CBAM benchmark for this CN code",
-                liable
-                & pl.col("benchmark_t_per_t").is_null()
-                & pl.col("_c_period_idx").is_not_null(),
-                value_shown("cn_code", schema),
+                liable & no_benchmark,
+                shown("cn_code"),
             ),
             Check(
                 "precursor_benchmark_t_per_t",
                 "applies only to rows with actual values priced on the column-A benchmark",
                 precursor & (pl.col("benchmark_column") != "A"),
-                value_shown("precursor_benchmark_t_per_t", schema),
+                shown("precursor_benchmark_t_per_t"),
             ),
         ]
     else:
+        message = "applies only to the EU engine's column-A benchmark"
         checks.append(
             Check(
                 "precursor_benchmark_t_per_t",
-                "applies only to the EU engine's column-A benchmark",
+                message,
                 precursor,
-                value_shown("precursor_benchmark_t_per_t", schema),
+                shown("precursor_benchmark_t_per_t"),
             )
         )
-    last_amount = "_c_precursor_bm" if benchmark else "_c_value"
+    amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     checks.append(
-        overflow_check(schema, ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker", last_amount))
+        overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
     )
-    if charge.reference_intensity is not None:
-        checks.append(
-            Check(
-                "cn_code",
-                f"no reference intensity for this CN code in {design.name} "
-                f"({charge.reference_intensity.description})",
-                liable & pl.col("_c_ref_see").is_null() & defaults_in_force,
-                value_shown("cn_code", schema),
-            )
+    reference = charge.reference_intensity
+    if reference is not None:
+        message = (
+            f"no reference intensity for this CN code in {design.name} ({reference.description})"
         )
+        no_reference = pl.col("_c_ref_see").is_null() & defaults.is_not_null()
+        checks.append(Check("cn_code", message, liable & no_reference, shown("cn_code")))
     if charge.kind == "ad_valorem_tiers":
-        checks.append(
-            Check(
-                "value_eur",
-                f"missing: the {design.name} charge is a share of customs value",
-                liable & pl.col("_c_value").is_null() & in_rules,
-                value_shown("value_eur", schema),
-            )
-        )
+        message = f"missing: the {design.name} charge is a share of customs value"
+        no_value = liable & pl.col("_c_value").is_null() & in_rules
+        checks.append(Check("value_eur", message, no_value, shown("value_eur")))
     return checks
