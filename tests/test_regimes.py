@@ -20,11 +20,14 @@ Every expected value is computed by hand from cited parameters:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import polars as pl
 import pytest
 
 import cbam
+from cbam import _engine
+from cbam._design import Charge
 from cbam.cli import main
 
 GBP = 1.17741  # EUR per GBP, fx.csv
@@ -532,3 +535,9 @@ design:
     assert one(out, "certificates") == pytest.approx(101.42)
     assert one(out, "fee_local") == pytest.approx(5_517.248)
     assert one(out, "fee_eur") == pytest.approx(5_517.248 * GBP)
+
+
+def test_every_charge_kind_has_its_rule_in_the_engine() -> None:
+    # A charge kind is named (with its parameters) in cbam/_design.py and computed by one
+    # function of cbam/_engine.py's CHARGES: the two lists stay the same.
+    assert set(_engine.CHARGES) == set(get_args(Charge.model_fields["kind"].annotation))
