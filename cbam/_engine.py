@@ -46,7 +46,7 @@ from cbam._eu.lookup import (
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
-from cbam._parameters import DatedParameter, key_in_force, scheduled
+from cbam._parameters import DatedParameter, key_in_force
 from cbam._resolve import resolve
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -214,11 +214,6 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         item = None if parameter is None else parameter.on(year)
         return None if item is None else item.value
 
-    def factor(
-        given: float | Mapping[int, float] | None, default: DatedParameter[float] | None, year: int
-    ) -> float | None:
-        return value_of(default, year) if given is None else scheduled(given, year)
-
     params = []
     for year in years:
         column = (
@@ -228,12 +223,8 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         params.append(
             {
                 "year": year,
-                "cbam_factor": factor(scenario.cbam_factor, charge.cbam_factor, year),
-                "cscf": factor(
-                    scenario.cross_sectoral_correction_factor,
-                    charge.cross_sectoral_correction_factor,
-                    year,
-                ),
+                "cbam_factor": value_of(charge.cbam_factor, year),
+                "cscf": value_of(charge.cross_sectoral_correction_factor, year),
                 "markup_idx": None if column is None else markups.index(column.value),
                 "markup": value_of(emissions.defaults_markup, year),
                 "period_idx": None if period is None else periods.index(period.value),

@@ -22,6 +22,7 @@ from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._scenario import Scenario, read_raw, regime_name
+from cbam._yaml import deep_merge
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,11 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
 def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
     base = Path(scenario.source).parent if scenario.source else None
-    regime = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
+    path = regime_path(regime_name(scenario.regime), base)
+    regime = load_design(path, scenario.design)
+    if regime.charge.kind == "benchmark" and (factors := _factors(scenario, regime)):
+        # The scenario's factor schedules are the design's dated values: one source for both.
+        regime = load_design(path, deep_merge(scenario.design, {"charge": factors}))
     charge = regime.charge
     unused = [
         key
@@ -121,6 +126,24 @@ _BENCHMARK_KEYS = (
     "actual_values_benchmark",
     "actual_values_route_from_default",
 )
+
+
+def _factors(scenario: Scenario, regime: Design) -> dict[str, Any]:
+    """The scenario's CBAM factor and CSCF schedules as dated values (a year: its 1 January).
+
+    A schedule replaces the regime's values whole; one number holds from the first rules year.
+    """
+    source = Path(scenario.source).resolve().as_uri() if scenario.source else ""
+    reference = {"title": f"scenario {scenario.name}", "href": source}
+    changes: dict[str, Any] = {}
+    for key in ("cbam_factor", "cross_sectoral_correction_factor"):
+        given = getattr(scenario, key)
+        if given is None:
+            continue
+        steps = given if isinstance(given, Mapping) else {regime.first_rules_year: given}
+        values = [{"from": int(y), "value": v, "reference": reference} for y, v in steps.items()]
+        changes[key] = {"values": sorted(values, key=lambda v: v["from"])}
+    return changes
 
 
 def _data_problems(scenario: Scenario) -> list[str]:
