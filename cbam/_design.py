@@ -83,9 +83,8 @@ class Charge(BaseModel):
     """What the design charges, and the parameters that kind of charge needs.
 
     ``certificate_price`` is a price file in the EU's form (quarters of a year, then an annual
-    path: ``rates/eu/certificate_price.yaml``), read instead of ``price``; ``benchmark_period``
-    says which period of the benchmark table applies in a year (its distinct values, in order,
-    are the periods the benchmarks are read for).
+    path: ``rates/eu/certificate_price.yaml``), read where no ``price`` is given;
+    ``benchmark_period`` names the period of ``rates/eu/benchmarks.csv`` in force in a year.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
