@@ -16,8 +16,7 @@ import polars as pl
 from bench_compute import panel
 
 import cbam
-from cbam._eu import rules
-from cbam._eu.lookup import BENCHMARK_COLUMNS
+from cbam import _engine as rules
 
 MARKUPS = ("markup_2026", "markup_2027", "markup_2028")
 
@@ -55,7 +54,7 @@ def reference_fees(lines: list[dict[str, object]], scenario: cbam.Scenario) -> l
         scale = dec(good["default_clinker_share"]) if good["clinker_basis"] else Decimal(1)
         quantity = dec(line["quantity_t"])
         see = dec(values[MARKUPS[params["markup_idx"]]])
-        bm_col = BENCHMARK_COLUMNS[2 + params["period_idx"]]  # column B, period 1 or 2
+        bm_col = f"bm_b_{1 + params['period_idx']}"  # column B, the period of the year
         benchmark = dec(values[bm_col]) if good["sector"] != "electricity" else Decimal(0)
         embedded = quantity * scale * see
         free = quantity * scale * benchmark * dec(params["cbam_factor"]) * dec(params["cscf"])

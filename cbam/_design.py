@@ -1,20 +1,24 @@
 """Regimes as data: a border-adjustment design read from one YAML file and validated by pydantic.
 
-The EU CBAM has its own engine (``cbam._eu``), which follows the regulation to the letter:
-benchmark columns, production routes, mark-ups by year. Every other design (the UK CBAM, the US
-Clean Competition Act, the Foreign Pollution Fee Act, a user's own) is a ``Design``: which goods
-it covers, which emissions count, and one of three charges assembled from ``cbam.blocks``:
+Every regime (the EU CBAM, the UK CBAM, the US Clean Competition Act, the Foreign Pollution Fee
+Act, a user's own) is a ``Design``: which goods it covers, which emissions count, and one of
+four charges assembled from ``cbam.blocks`` by the one engine (``cbam._engine``):
 
+* ``benchmark``: embedded emissions less benchmark x CBAM factor x CSCF (columns A/B, periods
+  and routes of IR 2025/2620), times a certificate price (the EU CBAM);
 * ``per_tonne``: embedded emissions, less a free-allocation share, times a carbon price;
 * ``baseline_intensity``: only the intensity above a declining reference baseline is charged;
 * ``ad_valorem_tiers``: a share of customs value set by the intensity ratio to a reference.
 
-Bundled designs live in ``rates/regimes/``; a scenario names one with ``regime:`` and may
-change any of its values under ``design:``. A design file is itself a runnable scenario.
+Bundled designs live in ``rates/regimes/``; a mapping ``{file: eu/x.yaml}`` (optionally with
+``key:``) in one stands for that rule file of ``rates/`` (or one of its keys), so dated rules
+are pointed at, not copied. A scenario names a design with ``regime:`` and may change any of
+its values under ``design:``. A design file is itself a runnable scenario.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
+from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
 from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
 from cbam._resources import bundled_or_path, data_dir
@@ -75,24 +80,36 @@ class ReferenceIntensity(BaseModel):
 
 
 class Charge(BaseModel):
-    """What the design charges, and the parameters that kind of charge needs."""
+    """What the design charges, and the parameters that kind of charge needs.
+
+    ``certificate_price`` is a price file in the EU's form (quarters of a year, then an annual
+    path: ``rates/eu/certificate_price.yaml``), read where no ``price`` is given;
+    ``benchmark_period`` names the period of ``rates/eu/benchmarks.csv`` in force in a year.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["per_tonne", "baseline_intensity", "ad_valorem_tiers"]
+    kind: Literal["benchmark", "per_tonne", "baseline_intensity", "ad_valorem_tiers"]
     price: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    certificate_price: CertificatePriceFile | None = None
     free_allocation_share: SectorParameter | None = None
     reference_intensity: ReferenceIntensity | None = None
     applicable_percentage: DatedParameter[Share] | None = None
     tiers: list[Tier] | None = None
+    cbam_factor: DatedParameter[Share] | None = None
+    cross_sectoral_correction_factor: DatedParameter[Share] | None = None
+    benchmark_period: DatedParameter[str] | None = None
 
     @model_validator(mode="after")
     def _parameters_of_kind(self) -> Charge:
         needs = {
+            "benchmark": ("cbam_factor", "cross_sectoral_correction_factor", "benchmark_period"),
             "per_tonne": ("price",),
             "baseline_intensity": ("price", "reference_intensity", "applicable_percentage"),
             "ad_valorem_tiers": ("reference_intensity", "tiers"),
         }[self.kind]
         missing = [name for name in needs if getattr(self, name) is None]
+        if self.kind == "benchmark" and self.price is None and self.certificate_price is None:
+            missing.append("price or certificate_price")
         if missing:
             raise ValueError(f"a '{self.kind}' charge needs {', '.join(missing)}")
         if self.tiers is not None:
@@ -110,18 +127,31 @@ class Emissions(BaseModel):
     """Which emissions count, and how the published EU default values are used.
 
     ``indirect_sectors`` is dated: the sectors whose indirect (electricity) emissions count
-    from each date. ``defaults_markup`` multiplies the base default values (1: none).
+    from each date; without it, the goods of Annex II (``rates/eu/sectors.yaml``, by code).
+    Default values are either the base values times ``defaults_markup`` (1: none) or the
+    published marked-up column of IR 2025/2621 that ``published_defaults`` names by year.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    indirect_sectors: DatedParameter[list[str]]
-    defaults_markup: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    indirect_sectors: DatedParameter[list[str]] | None = None
+    defaults_markup: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = (
+        None
+    )
+    published_defaults: DatedParameter[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_default_rule(self) -> Emissions:
+        if (self.defaults_markup is None) == (self.published_defaults is None):
+            raise ValueError("give one of defaults_markup and published_defaults")
+        return self
 
 
 class Threshold(BaseModel):
     """A per-importer annual threshold at or below which nothing is owed.
 
     ``basis``: ``value`` (customs value in the design's currency) or ``mass`` (tonnes).
+    ``reason`` is printed on exempt rows (default: below the design's threshold);
+    ``not_counted`` on rows of the excluded sectors.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -129,14 +159,10 @@ class Threshold(BaseModel):
     basis: Literal["value", "mass"]
     amount: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
     excluded_sectors: list[str] = Field(default_factory=list)
-
-
-class ExcludedGroup(BaseModel):
-    """An origin group outside the design, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    reason: str
-    reference: Reference
+    reason: str | None = None
+    not_counted: Literal[
+        "not covered (sector outside threshold)", "not covered (electricity, hydrogen)"
+    ] = "not covered (sector outside threshold)"
 
 
 class Design(BaseModel):
@@ -184,7 +210,8 @@ class Design(BaseModel):
     @model_validator(mode="after")
     def _known_names(self) -> Design:
         problems = [f"unknown sector '{s}'" for s in self.sectors if s not in SECTORS]
-        for item in self.emissions.indirect_sectors.values:
+        indirect = self.emissions.indirect_sectors
+        for item in indirect.values if indirect is not None else []:
             problems += [
                 f"unknown sector '{s}' in indirect_sectors" for s in item.value if s not in SECTORS
             ]
@@ -213,14 +240,14 @@ def regimes_dir() -> Path:
 
 
 def list_regimes() -> dict[str, str]:
-    """Bundled regimes with their one-line descriptions (``eu-cbam`` is the EU engine).
+    """Bundled regimes with their one-line descriptions.
 
     Example:
         >>> sorted(list_regimes())[:2]
         ['eu-cbam', 'uk-cbam']
 
     """
-    result = {EU_ENGINE: "EU CBAM definitive period, Reg. (EU) 2023/956 (dedicated engine)"}
+    result = {}
     for path in sorted(regimes_dir().glob("*.yaml")):
         result[path.stem] = str(read_yaml_mapping(path).get("description", "")).strip()
     return result
@@ -236,9 +263,31 @@ def regime_path(regime: str, relative_to: Path | None) -> Path:
     return bundled_or_path(regime, regimes_dir(), relative_to, "regime", list_regimes)
 
 
+def _included(node: Any, where: Path) -> Any:
+    """``node`` with every ``{file: ...}`` mapping replaced by that rule file (or its ``key``)."""
+    if isinstance(node, list):
+        return [_included(item, where) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "file" in node and set(node) <= {"file", "key"}:
+        content: Any = read_yaml_mapping(data_dir("rates") / str(node["file"]))
+        if "key" in node:
+            if node["key"] not in content:
+                raise ScenarioError(f"{where}: {node['file']} has no key {node['key']!r}")
+            content = content[node["key"]]
+        return content
+    return {key: _included(value, where) for key, value in node.items()}
+
+
 @cache
 def _read_design(path: Path) -> dict[str, Any]:
-    return read_yaml_mapping(path)
+    raw: dict[str, Any] = _included(read_yaml_mapping(path), path)
+    return raw
+
+
+def read_design(path: Path) -> dict[str, Any]:
+    """A design file as a mapping, the rule files it points at read in (a copy to change)."""
+    return copy.deepcopy(_read_design(path.resolve()))
 
 
 def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
@@ -249,7 +298,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
             the offending key.
 
     """
-    raw = deep_merge(_read_design(path.resolve()), changes or {})
+    raw = deep_merge(_read_design(path.resolve()), _included(changes or {}, path))
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:

@@ -23,9 +23,9 @@ from typing import Any
 import polars as pl
 
 from cbam._design import EU_ENGINE
+from cbam._engine import CARBON_SOURCE_FIXED
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
-from cbam._eu.rules import CARBON_SOURCE_FIXED
 from cbam._interop import FrameT, like, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
@@ -340,7 +340,7 @@ def actual_value_threshold(
 
         x* = SEE_D - (BM_B - BM_A) f / (1 - d)
 
-    (rules in ``cbam/_eu/rules.py``: Reg. (EU) 2023/956 Art. 7, 9, 22; IR 2025/2620 Art. 3 and
+    (rules in ``cbam/_engine.py``: Reg. (EU) 2023/956 Art. 7, 9, 22; IR 2025/2620 Art. 3 and
     Annex; IR 2025/2621 Annex I). For cement and fertilisers x counts direct plus indirect
     emissions. Since column A leaves out the precursors' benchmarks, x* is below the default
     value: a producer must beat the marked-up default by the precursors' free allocation.

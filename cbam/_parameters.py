@@ -149,10 +149,3 @@ def float_parameter(relative: str) -> DatedParameter[float]:
         DatedParameter[float], data_dir("rates") / relative
     )
     return result
-
-
-@cache
-def text_parameter(relative: str) -> DatedParameter[str]:
-    """Load a dated parameter whose values are labels, e.g. ``eu/markup.yaml``."""
-    result: DatedParameter[str] = validate_file(DatedParameter[str], data_dir("rates") / relative)
-    return result

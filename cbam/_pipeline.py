@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Mapping
 from typing import Literal, overload
 
 import polars as pl
 from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
-from cbam import _design_rules as design_rules
-from cbam._design import EU_ENGINE
+from cbam._engine import plan
 from cbam._errors import CbamInputError, shorten
-from cbam._eu import rules as eu_rules
 from cbam._interop import FrameT, through_polars
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
@@ -60,24 +57,6 @@ def polars_engine(
             "pip install 'cbam[gpu]' (Linux, CUDA 12)"
         )
     return engine
-
-
-def _eu_plan(
-    lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
-) -> eu_rules.EuPlan:
-    """The EU engine, with the columns every regime reports (the EU charges in EUR)."""
-    rules = eu_rules.plan(lf, schema, scenario)
-    frame = rules.frame.with_columns(
-        pl.lit("EUR").alias("currency"),
-        pl.col("fee_eur").alias("fee_local"),
-        pl.lit(None, pl.String).alias("reference_source"),
-    )
-    return eu_rules.EuPlan(frame, rules.checks, rules.engine)
-
-
-def _regime_plan(scenario: Scenario) -> Callable[..., eu_rules.EuPlan]:
-    """The rules engine of the scenario's regime: the EU engine, or a design's."""
-    return _eu_plan if scenario.regime == EU_ENGINE else design_rules.plan
 
 
 @overload
@@ -164,7 +143,7 @@ def compute(
     schema = lazy.collect_schema()
     check_columns(schema)
     input_columns: list[str] = list(schema.names())
-    rules = _regime_plan(chosen)(normalise(lazy, schema), schema, chosen)
+    rules = plan(normalise(lazy, schema), schema, chosen)
     run_engine = polars_engine(engine, rules.engine)
     checks = number_checks(schema) + rules.checks
     # An output that is also an optional input (carbon_price_paid_eur_per_t) is computed under

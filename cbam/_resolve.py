@@ -22,6 +22,7 @@ from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._scenario import Scenario, read_raw, regime_name
+from cbam._yaml import deep_merge
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,10 @@ class Resolved:
     """A scenario's regime, resolved.
 
     Attributes:
-        design: Its regime design with the scenario's ``design:`` changes (``None`` for the EU
-            engine, whose dated values are read from ``rates/eu/``).
+        regime: The regime's design (``rates/regimes/``, the EU CBAM's included) with the
+            scenario's ``design:`` changes: what the engine runs.
+        design: The same, but ``None`` for eu-cbam, whose price a scenario sets with
+            ``certificate_price_eur`` and whose reports name it by its scenario alone.
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
         aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
@@ -38,6 +41,7 @@ class Resolved:
 
     """
 
+    regime: Design
     design: Design | None
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
@@ -79,24 +83,27 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
 
 def _resolved(scenario: Scenario) -> Resolved:
     problems = _data_problems(scenario)
-    design: Design | None = None
-    if scenario.regime == EU_ENGINE:
-        if scenario.design:
-            problems.append("'design' changes apply to design regimes, not to eu-cbam")
-        regime = eu_config.regime()
-        first, last = regime.first_rules_year, regime.last_rules_year
-        groups = list(regime.excluded_origin_groups)
-    else:
-        base = Path(scenario.source).parent if scenario.source else None
-        design = load_design(regime_path(regime_name(scenario.regime), base), scenario.design)
-        eu_only = [k for k in _EU_ONLY if getattr(scenario, k) != Scenario.model_fields[k].default]
-        if eu_only:
-            problems.append(
-                f"{', '.join(eu_only)} apply to the eu-cbam engine only; change a design's "
-                "values under 'design:' (e.g. design.charge.price)"
-            )
-        first, last = design.first_rules_year, design.last_rules_year
-        groups = list(design.excluded_origin_groups)
+    base = Path(scenario.source).parent if scenario.source else None
+    path = regime_path(regime_name(scenario.regime), base)
+    regime = load_design(path, scenario.design)
+    if regime.charge.kind == "benchmark" and (factors := _factors(scenario, regime)):
+        # The scenario's factor schedules are the design's dated values: one source for both.
+        regime = load_design(path, deep_merge(scenario.design, {"charge": factors}))
+    charge = regime.charge
+    unused = [
+        key
+        for key in (*_BENCHMARK_KEYS, "certificate_price_eur")
+        if getattr(scenario, key) != Scenario.model_fields[key].default
+        and (charge.kind != "benchmark" if key in _BENCHMARK_KEYS else not charge.certificate_price)
+    ]
+    if unused:
+        problems.append(
+            f"{', '.join(unused)} apply to the EU CBAM's charge only (kind: benchmark, with a "
+            "certificate_price file); change a design's values under 'design:' "
+            "(e.g. design.charge.price)"
+        )
+    first, last = regime.first_rules_year, regime.last_rules_year
+    groups = list(regime.excluded_origin_groups)
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
@@ -108,12 +115,35 @@ def _resolved(scenario: Scenario) -> Resolved:
     if scenario.aggregation_weights is not None:
         base = Path(scenario.source).parent if scenario.source else None
         weights = weights_path(scenario.aggregation_weights, base)
-    return Resolved(design, (first, last), tuple(groups), weights)
+    design = None if scenario.regime == EU_ENGINE else regime
+    return Resolved(regime, design, (first, last), tuple(groups), weights)
 
 
-# The EU engine's own parameters, which a design scenario leaves at their defaults.
-_EU_ONLY = ("certificate_price_eur", "cbam_factor", "cross_sectoral_correction_factor",
-            "actual_values_benchmark", "actual_values_route_from_default")
+# Scenario keys of a benchmark charge, which other charges leave at their defaults.
+_BENCHMARK_KEYS = (
+    "cbam_factor",
+    "cross_sectoral_correction_factor",
+    "actual_values_benchmark",
+    "actual_values_route_from_default",
+)
+
+
+def _factors(scenario: Scenario, regime: Design) -> dict[str, Any]:
+    """The scenario's CBAM factor and CSCF schedules as dated values (a year: its 1 January).
+
+    A schedule replaces the regime's values whole; one number holds from the first rules year.
+    """
+    source = Path(scenario.source).resolve().as_uri() if scenario.source else ""
+    reference = {"title": f"scenario {scenario.name}", "href": source}
+    changes: dict[str, Any] = {}
+    for key in ("cbam_factor", "cross_sectoral_correction_factor"):
+        given = getattr(scenario, key)
+        if given is None:
+            continue
+        steps = given if isinstance(given, Mapping) else {regime.first_rules_year: given}
+        values = [{"from": int(y), "value": v, "reference": reference} for y, v in steps.items()]
+        changes[key] = {"values": sorted(values, key=lambda v: v["from"])}
+    return changes
 
 
 def _data_problems(scenario: Scenario) -> list[str]:

@@ -30,6 +30,7 @@ from cbam._design import (
     Design,
     is_design_file,
     list_regimes,
+    read_design,
     regime_path,
 )
 from cbam._errors import ScenarioError, shorten
@@ -251,9 +252,11 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     """Set one parameter by dotted path in a raw scenario, the same way for every regime.
 
     ``certificate_price_eur.2030`` sets one year of an EU schedule (the cited default path is
-    kept for the other years); on a design regime, a path into the design
-    (``charge.price.2030``, or ``design.charge.price.2030``) whose last key is a year or a date
-    adds a dated value in force from that day, keeping the values listed before and after it.
+    kept for the other years). Any other path goes into the regime's design, the EU CBAM's
+    included (``charge.price.2030``, ``charge.cbam_factor.2030``, or with ``design.`` before
+    it): a last key that is a year or a date adds a dated value in force from that day, keeping
+    the values listed before and after it, and a mapping of dates at a dated parameter (the
+    reform shape ``{"charge.price": {"2030-01-01": 100}}``) adds one such value per date.
 
     Raises:
         ScenarioError: an empty path, a key that does not exist (listing those that do at that
@@ -265,22 +268,24 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         raise ScenarioError(f"{where}: empty override path")
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
-    regime = tree.get("regime") or EU_ENGINE
-    is_design = isinstance(regime, str) and regime_name(regime) != EU_ENGINE
+    # Every regime is a design: a path that is not a scenario key goes into it.
     head = parts[0]
     if head not in Scenario.model_fields:
-        if is_design and head in Design.model_fields:
-            parts = ["design", *parts]
-        else:
+        if head not in Design.model_fields:
             valid = [f for f in Scenario.model_fields if f not in ("source", "extends")]
-            if is_design:
-                valid += [f"design keys: {', '.join(Design.model_fields)}"]
             raise ScenarioError(
                 f"{where}: '{shorten(dotted, 80)}': {shorten(head, 80)}: Extra inputs are not "
-                f"permitted: no such parameter (valid: {', '.join(valid)})"
+                f"permitted: no such parameter (valid: {', '.join(valid)}, design keys: "
+                f"{', '.join(Design.model_fields)})"
             )
-    if parts[0] == "design" and len(parts) > 1 and is_design:
-        _set_design(tree, parts[1:], value, where, str(dotted))
+        parts = ["design", *parts]
+    if parts[0] == "design" and len(parts) > 1:
+        if isinstance(value, Mapping) and value and all(_day(str(k)) for k in value):
+            # The reform shape {path: {date: value}}: one dated value per date, the others kept.
+            for day, item in value.items():
+                _set_design(tree, [*parts[1:], str(day)], item, where, f"{dotted}.{day}")
+        else:
+            _set_design(tree, parts[1:], value, where, str(dotted))
         return
     if parts[0] in _BY_YEAR and len(parts) > 1:
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
@@ -384,12 +389,12 @@ def _set_design(
     """
     source = tree.get("source")
     try:
-        regime = regime_name(str(tree["regime"]))
+        regime = regime_name(str(tree.get("regime") or EU_ENGINE))
         path = regime_path(regime, Path(source).parent if source else None)
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}': {exc}") from None
     changes: dict[str, Any] = tree.get("design") or {}
-    current: Any = deep_merge(read_yaml_mapping(path), changes)
+    current: Any = deep_merge(read_design(path), changes)
     node: Any = current
     model: type[BaseModel] | None = Design
     trail: list[Any] = []  # keys from the design's top to ``node``

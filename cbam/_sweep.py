@@ -20,9 +20,9 @@ from typing import Any, cast
 
 import polars as pl
 
+from cbam._engine import PriceSchedule, price_rows
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
-from cbam._eu.rules import PriceSchedule, price_rows
 from cbam._interop import to_polars
 from cbam._pipeline import compute_strictly
 from cbam._progress import progress

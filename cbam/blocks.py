@@ -2,7 +2,7 @@
 
 Each block takes expressions (columns or literals) and returns an expression, so a design is a
 chain of ``with_columns`` over the import rows, never a loop. The regimes in ``rates/regimes/``
-are built from these blocks (``cbam._design_rules``); a model can also call them directly.
+are built from these blocks (``cbam._engine``); a model can also call them directly.
 
 Example:
     >>> import polars as pl

@@ -9,9 +9,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
-from cbam import cli
+from cbam import _engine, cli
 from cbam._errors import ScenarioError
-from cbam._eu import rules
 
 BUNDLED = "eu_imports_from_usa_cn8_2022_2025"
 
@@ -110,10 +109,10 @@ def test_keyed_path_equals_joined_path_with_weights(
         cn_code=pl.lit(pl.Series(codes)).gather(i.hash(3) % len(codes)),
         quantity_t=(1 + i % 17).cast(pl.Float64),
     )
-    assert rules._keyed_path_applies(panel.schema, scenario)
+    assert _engine.keyed_path_applies(panel.schema, scenario)
     keyed = cbam.compute(panel, scenario)
     with monkeypatch.context() as m:
-        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
         joined = cbam.compute(panel, scenario)
     assert_frame_equal(keyed, joined, check_exact=True)
     assert keyed["default_value_heading"].cast(pl.String).str.starts_with("weighted").any()

@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
-from cbam._eu import rules
+from cbam import _engine
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def panel() -> pl.DataFrame:
 
 def joined(monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str) -> pl.DataFrame:
     with monkeypatch.context() as m:
-        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
         return cbam.compute(panel, scenario)
 
 
@@ -52,7 +52,7 @@ def joined(monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str) 
 def test_keyed_lookups_equal_row_joins(
     monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str
 ) -> None:
-    assert rules._keyed_path_applies(panel.schema, cbam.load_scenario(scenario))
+    assert _engine.keyed_path_applies(panel.schema, cbam.load_scenario(scenario))
     keyed = cbam.compute(panel, scenario)
     assert_frame_equal(keyed, joined(monkeypatch, panel, scenario), check_exact=True)
     assert keyed.filter(pl.col("cn_code") == "8471")["exemption_reason"].unique().to_list() == [
@@ -61,11 +61,26 @@ def test_keyed_lookups_equal_row_joins(
     assert keyed["fee_eur"].sum() > 0
 
 
+@pytest.mark.parametrize("scenario", ["uk-cbam", "us-cca-2025", "us-fpf-2025"])
+def test_designs_take_the_keyed_path_too(
+    monkeypatch: pytest.MonkeyPatch, panel: pl.DataFrame, scenario: str
+) -> None:
+    # One engine: a design's rows are gathered per key as the EU's are, with the same results.
+    rows = panel.filter(pl.col("year") >= 2027)
+    assert _engine.keyed_path_applies(rows.schema, cbam.load_scenario(scenario))
+    keyed = cbam.compute(rows, scenario)
+    assert_frame_equal(keyed, joined(monkeypatch, rows, scenario), check_exact=True)
+    home = {"uk-cbam": "GBR"}.get(scenario, "USA")
+    reasons = keyed.filter(pl.col("origin") == home, pl.col("cn_code") != "8471")
+    assert reasons["exemption_reason"].unique().to_list() == [f"domestic ({scenario})"]
+    assert keyed["fee_eur"].sum() > 0
+
+
 def test_per_row_inputs_take_the_joined_path(panel: pl.DataFrame) -> None:
     with_route = panel.with_columns(route=pl.lit(None, pl.String))
-    assert not rules._keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
+    assert not _engine.keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
     with_importer = panel.with_columns(importer=pl.lit("A"))
-    assert not rules._keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
+    assert not _engine.keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
     assert_frame_equal(
         cbam.compute(with_route, "eu-cbam").drop("route"), cbam.compute(panel, "eu-cbam")
     )

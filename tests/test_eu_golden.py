@@ -522,7 +522,7 @@ def test_scenario_option_assumes_the_default_value_route_for_actual_values() -> 
     assert (out["benchmark_route"], out["benchmark_t_per_t"]) == ("C", 0.188)
     assert out["benchmark_route_source"] == "assumed (default-value route for actual values)"
     assert out["certificates"] == pytest.approx(150 - 18.8 * 0.975)
-    with pytest.raises(ValueError, match="actual_values_route_from_default apply to the eu-cbam"):
+    with pytest.raises(ValueError, match="actual_values_route_from_default apply to the EU CBAM's"):
         cbam.load_scenario("uk-cbam", overrides={"actual_values_route_from_default": True})
 
 

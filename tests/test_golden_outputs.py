@@ -1,9 +1,12 @@
 """Every bundled scenario reproduces its recorded outputs on the generated golden panel.
 
 The golden files (``tests/golden/``) were recorded by ``tests/golden/record.py`` from the engines
-as they stood before the one-engine redesign; a refactor must reproduce them (numbers to 1e-9
-relative, text exactly). A deliberate change of behaviour re-records them and lists the rows it
-changes.
+as they stood before the one-engine redesign, and re-recorded once by the one engine for two
+consistency fixes that change no fee (a certificate price shown only on covered rows: 31 rows
+of each eu-cbam scenario; 'aggregate (heading defaults)' as the clinker source of aggregate
+cement codes under designs too: 13-14 rows of uk-cbam, us-cca-2025, us-fpf-2025). A refactor
+must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
+behaviour re-records them and lists the rows it changes.
 """
 
 from __future__ import annotations

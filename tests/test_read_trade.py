@@ -484,14 +484,14 @@ def test_destination_rule_same_on_keyed_and_joined_paths(
 ) -> None:
     from polars.testing import assert_frame_equal
 
-    from cbam._eu import rules
+    from cbam import _engine
 
     rows = cbam.read_trade(write(tmp_path, "panel.csv", REGIME_PANEL), "baci").collect()
     scenario = cbam.load_scenario("eu-cbam", overrides={"rules_year": 2027})
-    assert rules._keyed_path_applies(rows.schema, scenario)
+    assert _engine.keyed_path_applies(rows.schema, scenario)
     keyed = cbam.compute(rows, scenario)
     with monkeypatch.context() as m:
-        m.setattr(rules, "_keyed_path_applies", lambda *_: False)
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
         joined = cbam.compute(rows, scenario)
     assert_frame_equal(keyed, joined, check_exact=True)
 

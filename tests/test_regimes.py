@@ -20,11 +20,14 @@ Every expected value is computed by hand from cited parameters:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import polars as pl
 import pytest
 
 import cbam
+from cbam import _engine
+from cbam._design import Charge
 from cbam.cli import main
 
 GBP = 1.17741  # EUR per GBP, fx.csv
@@ -315,7 +318,7 @@ def test_invalid_designs_are_named(change: dict[str, object], message: str) -> N
 
 
 def test_eu_only_parameters_are_refused_for_designs() -> None:
-    with pytest.raises(cbam.ScenarioError, match="certificate_price_eur apply to the eu-cbam"):
+    with pytest.raises(cbam.ScenarioError, match="certificate_price_eur apply to the EU CBAM's"):
         cbam.load_scenario("uk-cbam", overrides={"certificate_price_eur": 80})
     with pytest.raises(cbam.ScenarioError, match="unknown regime 'mars-cbam'"):
         cbam.load_scenario("eu-cbam", overrides={"regime": "mars-cbam"})
@@ -457,3 +460,85 @@ def test_uk_threshold_at_exactly_gbp_50000_is_exempt_in_any_order(reverse: bool)
     )
     liable = cbam.compute(more, "uk-cbam")
     assert set(liable["de_minimis"].cast(pl.String)) == {"liable (importer above threshold)"}
+
+
+# --- Regimes mixed in YAML: every regime is a design, the EU CBAM's mechanics are blocks ------
+
+
+def test_eu_cbam_with_the_uk_value_threshold(tmp_path: Path) -> None:
+    scenario = tmp_path / "eu-value-threshold.yaml"
+    scenario.write_text(
+        """
+name: eu-value-threshold
+regime: eu-cbam
+design:
+  threshold:
+    description: EUR 50,000 of CBAM goods a year per importer
+    basis: value
+    reason: below EUR 50,000 a year
+    not_counted: not covered (sector outside threshold)
+    excluded_sectors: []
+    amount:
+      description: the UK's registration threshold, in EUR
+      unit: EUR per importer per year
+      values:
+        - {from: 2026-01-01, value: 50000, reference: {title: test, href: https://example.org}}
+""",
+        encoding="utf-8",
+    )
+    imports = rows(
+        year=[2027, 2027, 2027],
+        origin=["TUR"] * 3,
+        cn_code=["7207 11 11"] * 3,
+        quantity_t=[100.0, 100.0, 100.0],
+        value_eur=[20_000.0, 20_000.0, 60_000.0],
+        importer=["A", "A", "B"],
+    )
+    out = cbam.compute(imports, cbam.load_scenario(str(scenario)))
+    # Importer A: EUR 40,000 <= 50,000, exempt although its 200 t exceed the EU's 50 t.
+    assert out["de_minimis"].to_list()[:2] == ["exempt (importer at or below threshold)"] * 2
+    assert out["exemption_reason"].to_list()[:2] == ["below EUR 50,000 a year"] * 2
+    assert out["fee_eur"].to_list()[:2] == [0.0, 0.0]
+    # Importer B (EUR 60,000) pays what the EU CBAM charges the row without a threshold.
+    plain = cbam.compute(imports.drop("importer"), "eu-cbam")
+    assert one(out, "de_minimis", 2) == "liable (importer above threshold)"
+    assert one(out, "fee_eur", 2) == pytest.approx(one(plain, "fee_eur", 2))
+    assert one(out, "fee_eur", 2) > 0
+    # Under the EU's own mass threshold, A (200 t > 50 t) is liable.
+    eu = cbam.compute(imports, "eu-cbam")
+    assert eu["de_minimis"].to_list()[:2] == ["liable (importer above threshold)"] * 2
+
+
+def test_uk_cbam_with_eu_benchmarks(tmp_path: Path) -> None:
+    scenario = tmp_path / "uk-eu-benchmarks.yaml"
+    scenario.write_text(
+        """
+name: uk-eu-benchmarks
+regime: uk-cbam
+design:
+  charge:
+    kind: benchmark
+    cbam_factor: {file: eu/cbam_factor.yaml}
+    cross_sectoral_correction_factor: {file: eu/cross_sectoral_correction_factor.yaml}
+    benchmark_period: {file: eu/benchmark_period.yaml}
+""",
+        encoding="utf-8",
+    )
+    imports = rows(year=[2027], origin=["TUR"], cn_code=["7207 11 11"], quantity_t=[100.0])
+    out = cbam.compute(imports, cbam.load_scenario(str(scenario)))
+    # UK emissions: 100 t x 2.310 (base default, direct only) = 231 t. EU free allocation:
+    # 100 t x 1.364 (IR 2025/2620 column B, route C, 2026-2027) x 0.95 (CBAM factor 2027)
+    # x 1.0 (CSCF) = 129.58 t; 101.42 t x GBP 54.40 = GBP 5,517.248.
+    assert one(out, "embedded_t") == pytest.approx(231.0)
+    assert one(out, "benchmark_t_per_t") == pytest.approx(1.364)
+    assert (one(out, "benchmark_column"), one(out, "benchmark_route")) == ("B", "C")
+    assert one(out, "free_allocation_t") == pytest.approx(129.58)
+    assert one(out, "certificates") == pytest.approx(101.42)
+    assert one(out, "fee_local") == pytest.approx(5_517.248)
+    assert one(out, "fee_eur") == pytest.approx(5_517.248 * GBP)
+
+
+def test_every_charge_kind_has_its_rule_in_the_engine() -> None:
+    # A charge kind is named (with its parameters) in cbam/_design.py and computed by one
+    # function of cbam/_engine.py's CHARGES: the two lists stay the same.
+    assert set(_engine.CHARGES) == set(get_args(Charge.model_fields["kind"].annotation))

@@ -70,6 +70,7 @@ def test_resolve_gives_the_regime() -> None:
     assert uk.rules_years[0] == 2027
     eu = cbam.resolve(Scenario(name="eu"))
     assert eu.design is None and eu.rules_years[0] == 2026
+    assert eu.regime.name == "eu-cbam" and eu.regime.charge.kind == "benchmark"
     assert eu.origin_groups == ("eu27", "eu_cbam_annex_iii")
     mine = cbam.resolve(Scenario(name="uk", regime="uk-cbam", excluded_origin_groups=["eu27"]))
     assert mine.origin_groups == ("eu27",)
@@ -81,7 +82,8 @@ def test_resolve_gives_the_regime() -> None:
 def test_resolve_refuses_what_the_regime_does_not_have() -> None:
     with pytest.raises(cbam.ScenarioError, match="rules_year must be between 2027 and"):
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", rules_year=2026))
-    with pytest.raises(cbam.ScenarioError, match="cbam_factor apply to the eu-cbam engine only"):
+    with pytest.raises(cbam.ScenarioError, match="cbam_factor apply to the EU CBAM's charge only"):
         cbam.resolve(Scenario(name="uk", regime="uk-cbam", cbam_factor={2027: 0.5}))
-    with pytest.raises(cbam.ScenarioError, match="'design' changes apply to design regimes"):
-        cbam.resolve(Scenario(name="eu", design={"currency": "USD"}))
+    # The EU CBAM is a design too: its changes are checked as any design's.
+    with pytest.raises(cbam.ScenarioError, match="no exchange rate for currency 'XXX'"):
+        cbam.resolve(Scenario(name="eu", design={"currency": "XXX"}))

@@ -53,12 +53,26 @@ class CertificatePriceFile(BaseModel):
     quarterly: dict[int, dict[Literal[1, 2, 3, 4], SourcedValue]]
     annual: list[AnnualPrice]
 
+    @model_validator(mode="after")
+    def _mean_of_quarters(self) -> CertificatePriceFile:
+        # The engine prices a year without quarters at the mean of its quarters (price_rows).
+        if self.annual_from_quarters.value != "mean":
+            raise ValueError("annual_from_quarters must be 'mean'")
+        return self
+
     def as_schedule(self) -> dict[int, float | dict[int, float]]:
         """The default price schedule in the scenario's form (year -> price or quarter map)."""
         schedule: dict[int, float | dict[int, float]] = {a.start: a.value for a in self.annual}
         for year, quarters in self.quarterly.items():
             schedule[year] = {int(q): v.value for q, v in quarters.items()}
         return schedule
+
+    def assumed(self) -> dict[tuple[int, int], float]:
+        """Prices that are assumptions, by (year, quarter); quarter 0 for annual values."""
+        found = {(a.start, 0): a.value for a in self.annual if a.assumption}
+        for year, quarters in self.quarterly.items():
+            found |= {(year, int(q)): v.value for q, v in quarters.items() if v.assumption}
+        return found
 
 
 class ClinkerShareFile(BaseModel):
@@ -154,18 +168,7 @@ def certificate_prices() -> CertificatePriceFile:
     result: CertificatePriceFile = validate_file(
         CertificatePriceFile, data_dir("rates") / "eu" / "certificate_price.yaml"
     )
-    if result.annual_from_quarters.value != "mean":
-        raise ScenarioError("rates/eu/certificate_price.yaml: annual_from_quarters must be 'mean'")
     return result
-
-
-def assumed_prices() -> dict[tuple[int, int], float]:
-    """Default prices that are assumptions, by (year, quarter); quarter 0 for annual values."""
-    prices = certificate_prices()
-    assumed = {(a.start, 0): a.value for a in prices.annual if a.assumption}
-    for year, quarters in prices.quarterly.items():
-        assumed |= {(year, int(q)): v.value for q, v in quarters.items() if v.assumption}
-    return assumed
 
 
 @cache

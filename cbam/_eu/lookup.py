@@ -25,6 +25,7 @@ Resolution rules (each output row says which applied):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 
@@ -40,9 +41,24 @@ from cbam._eu.reference import (
 from cbam._eu.weights import AggregationWeights
 from cbam._schema import INTENSITY_SOURCE_ENUM, ROUTE_ENUM, ROUTE_SOURCE_ENUM, SECTOR_ENUM
 
-VALUE_COLUMNS = ("direct", "indirect", "total", "markup_2026", "markup_2027", "markup_2028")
-BENCHMARK_COLUMNS = ("bm_a_1", "bm_a_2", "bm_b_1", "bm_b_2")
-SCALED_COLUMNS = (*VALUE_COLUMNS, *BENCHMARK_COLUMNS)
+
+@cache
+def benchmark_periods() -> tuple[str, ...]:
+    """The benchmark periods ``rates/eu/benchmarks.csv`` lists, in order (its data, no literal)."""
+    return tuple(sorted(set(benchmarks()["period"].to_list()) - {""}))
+
+
+def benchmark_columns() -> tuple[str, ...]:
+    """One lookup column per benchmark column (A, B) and period: ``bm_a_1``, ..., ``bm_b_2``."""
+    n = len(benchmark_periods())
+    return tuple(f"bm_{tag}_{i + 1}" for tag in ("a", "b") for i in range(n))
+
+
+def value_columns() -> tuple[str, ...]:
+    """The default values: base direct, indirect, total, and each published marked-up column."""
+    markups = [c for c in default_values().columns if c.startswith("markup_")]
+    return ("direct", "indirect", "total", *markups)
+
 
 ROW_ROUTE_FOR_DEFAULT = "row (default value names no route)"
 ASSUMED_ROUTE_FOR_ACTUAL = "assumed (default-value route for actual values)"
@@ -125,7 +141,7 @@ def _resolve_defaults(covered: pl.DataFrame, extra_origins: list[str]) -> pl.Dat
     listed = default_values().select("origin").unique()
     extra = pl.DataFrame({"origin": extra_origins}, schema={"origin": pl.String})
     dv_origins = pl.concat([listed, extra.join(listed, on="origin", how="anti")]).sort("origin")
-    keep = ["cn8", "variant", *VALUE_COLUMNS, "dv_route", "heading"]
+    keep = ["cn8", "variant", *value_columns(), "dv_route", "heading"]
     other = (
         _best_default_rows(covered.with_columns(pl.lit(OTHER).alias("origin")))
         .filter(pl.col("status") == "value")
@@ -161,25 +177,22 @@ def _resolve_defaults(covered: pl.DataFrame, extra_origins: list[str]) -> pl.Dat
         "sector",
         *[
             pl.when(has_own).then(pl.col(c)).otherwise(pl.col(f"{c}_other")).alias(c)
-            for c in (*VALUE_COLUMNS, "dv_route", "heading", "heading_origin", "intensity_source")
+            for c in (*value_columns(), "dv_route", "heading", "heading_origin", "intensity_source")
         ],
     )
 
 
 def _benchmark_wide() -> pl.DataFrame:
-    """Benchmarks as (cn8, column, route) -> value in period 1 (2026-27) and 2 (2028-30)."""
-    bm = benchmarks()
+    """Benchmarks as (cn8, column, route) -> value in each period (``p1``, ``p2``, ...).
+
+    A benchmark without a period applies in every period.
+    """
     return (
-        bm.group_by(["cn_code", "column", "route"], maintain_order=True)
+        benchmarks()
+        .group_by(["cn_code", "column", "route"], maintain_order=True)
         .agg(
-            pl.col("benchmark")
-            .filter(pl.col("period").is_in(["", "2026-2027"]))
-            .first()
-            .alias("p1"),
-            pl.col("benchmark")
-            .filter(pl.col("period").is_in(["", "2028-2030"]))
-            .first()
-            .alias("p2"),
+            pl.col("benchmark").filter(pl.col("period").is_in(["", period])).first().alias(f"p{i}")
+            for i, period in enumerate(benchmark_periods(), 1)
         )
         .rename({"cn_code": "cn8"})
     )
@@ -237,7 +250,8 @@ def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -
                 pl.lit(3).alias("rank"),
             )
         )
-        cols = ["cn8", "req_route", "p1", "p2", "route_used", "route_source", "rank"]
+        periods = [f"p{i}" for i in range(1, len(benchmark_periods()) + 1)]
+        cols = ["cn8", "req_route", *periods, "route_used", "route_source", "rank"]
         best = (
             pl.concat([f.select(cols) for f in (exact, twin, free, preferred)])
             .sort("rank")
@@ -249,8 +263,7 @@ def _resolve_routes(requests: pl.DataFrame, exact_label: str, twin_label: str) -
             best.select(
                 "cn8",
                 "req_route",
-                pl.col("p1").alias(f"bm_{tag}_1"),
-                pl.col("p2").alias(f"bm_{tag}_2"),
+                *[pl.col(p).alias(f"bm_{tag}_{p[1:]}") for p in periods],
                 pl.col("route_used").alias(f"route_{tag}"),
                 pl.col("route_source").alias(f"route_source_{tag}"),
             ),
@@ -343,7 +356,7 @@ def _aggregate_route_benchmarks(
     named = pl.col("dv_names_route").fill_null(True)
     mixed = expanded.filter(~named).select(keys).unique()
     at_route = by_route_scaled.select(
-        "cn8", "req_route", *[pl.col(c).alias(f"{c}_r") for c in BENCHMARK_COLUMNS]
+        "cn8", "req_route", *[pl.col(c).alias(f"{c}_r") for c in benchmark_columns()]
     )
     rows = (
         expanded.join(mixed, on=keys, how="semi")
@@ -354,14 +367,14 @@ def _aggregate_route_benchmarks(
         rows.group_by([*keys, "req_route"])
         .agg(
             _mean(pl.when(named).then(pl.col(c)).otherwise(pl.col(f"{c}_r")), weighted).alias(c)
-            for c in BENCHMARK_COLUMNS
+            for c in benchmark_columns()
         )
         .select(
             pl.col("origin").alias("dv_origin"),
             "cn_key",
             "variant_key",
             pl.col("req_route").alias("route_key"),
-            *BENCHMARK_COLUMNS,
+            *benchmark_columns(),
             pl.lit("").alias("route_a"),
             pl.lit("").alias("route_b"),
             pl.lit("aggregate").alias("route_source_a"),
@@ -382,7 +395,10 @@ def _route_choices(route_benchmarks: pl.DataFrame) -> pl.DataFrame:
         listed = pl.col(f"route_source_{tag}").is_in(["row", "aggregate"])
         routes = pl.col("route_key").sort()
         aggs += [
-            (pl.struct(f"bm_{tag}_1", f"bm_{tag}_2").n_unique() > 1).alias(f"routes_differ_{tag}"),
+            (
+                pl.struct(c for c in benchmark_columns() if c.startswith(f"bm_{tag}_")).n_unique()
+                > 1
+            ).alias(f"routes_differ_{tag}"),
             pl.when(listed.any())
             .then(routes.filter(listed).str.join(", "))
             .otherwise(routes.str.join(", "))
@@ -472,7 +488,8 @@ def build_lookups(
 
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
     variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
-    agg_input = _per_tonne_of_good(cn8_rows, SCALED_COLUMNS, clinker_shares)
+    scaled = (*value_columns(), *benchmark_columns())
+    agg_input = _per_tonne_of_good(cn8_rows, scaled, clinker_shares)
     prefixed = _under_keys(agg_input, successors)
     prefix_variants = (
         _under_keys(variant_keys, successors)
@@ -520,7 +537,7 @@ def build_lookups(
         expanded.with_columns(_heading_id())
         .group_by(["origin", "cn_key", "variant_key"])
         .agg(
-            *[_mean(c, is_weighted).alias(c) for c in SCALED_COLUMNS],
+            *[_mean(c, is_weighted).alias(c) for c in scaled],
             pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
             .when(has_value)
@@ -543,7 +560,7 @@ def build_lookups(
     )
     cn8_rows = cn8_rows.with_columns(_heading_id())
     intensity_cols = [
-        *SCALED_COLUMNS,
+        *scaled,
         "dv_route",
         "dv_names_route",
         "intensity_source",
@@ -635,11 +652,11 @@ def build_lookups(
     )
     route_requests = covered.join(marker_rows, on="sector", how="inner")
     by_route = _resolve_routes(route_requests, "row", "equivalent of row route")
-    by_route_scaled = _per_tonne_of_good(by_route, BENCHMARK_COLUMNS, clinker_shares)
+    by_route_scaled = _per_tonne_of_good(by_route, benchmark_columns(), clinker_shares)
     route_agg = (
         _under_keys(by_route_scaled, successors)
         .group_by(["cn_key", "req_route"])
-        .agg(*[pl.col(c).mean() for c in BENCHMARK_COLUMNS])
+        .agg(*[pl.col(c).mean() for c in benchmark_columns()])
         .with_columns(
             pl.lit("").alias("route_a"),
             pl.lit("").alias("route_b"),
@@ -647,7 +664,7 @@ def build_lookups(
             pl.lit("aggregate").alias("route_source_b"),
         )
     )
-    route_cols = [*BENCHMARK_COLUMNS, "route_a", "route_b", "route_source_a", "route_source_b"]
+    route_cols = [*benchmark_columns(), "route_a", "route_b", "route_source_a", "route_source_b"]
     route_benchmarks = pl.concat(
         [
             by_route.select(

@@ -1,0 +1,1511 @@
+"""The one engine: every regime (``cbam._design.Design``, the EU CBAM included) as a Polars plan.
+
+normalise -> attach the regime's tables (gathered per distinct key, or joined for per-row
+inputs) -> emissions -> charge -> carbon price relief -> thresholds and exemptions -> checks.
+Per row, in the regime's currency and then in EUR:
+
+* embedded_t = quantity x clinker share x SEE: the verified actual value on the row (direct,
+  plus indirect where the regime counts it), else the default value of IR 2025/2621 (the
+  published marked-up column of the year, or the base values times the regime's mark-up);
+* the charge of the regime's kind (``cbam._design.Charge``): ``benchmark`` takes off
+  quantity x benchmark x CBAM factor x CSCF (column A with actual values, B with defaults),
+  ``per_tonne`` a free-allocation share, ``baseline_intensity`` a declining baseline, and
+  ``ad_valorem_tiers`` charges a share of customs value;
+* certificates = max(0, embedded - free allocation - carbon price paid abroad), fee =
+  certificates x price (quarterly, where the price is), then thresholds, exclusions by origin
+  group, and the scenario's exemptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from statistics import fmean
+from typing import Literal, cast
+
+import polars as pl
+
+from cbam import blocks
+from cbam._carbon_prices import fx_by_year, price_table
+from cbam._countries import iso3_codes
+from cbam._design import Design
+from cbam._errors import ScenarioError
+from cbam._eu import config
+from cbam._eu.lookup import (
+    ASSUMED_ROUTE_FOR_ACTUAL,
+    ROW_ROUTE_FOR_DEFAULT,
+    Lookups,
+    benchmark_columns,
+    benchmark_periods,
+    build_lookups,
+    value_columns,
+)
+from cbam._eu.reference import OTHER, SECTORS
+from cbam._eu.weights import load_weights
+from cbam._exemptions import excluded_origins, relief_table
+from cbam._parameters import DatedParameter, key_in_force
+from cbam._resolve import resolve
+from cbam._scenario import Scenario
+from cbam._schema import (
+    CLINKER_SOURCE_ENUM,
+    COLUMN_ENUM,
+    INTENSITY_SOURCE_ENUM,
+    LABEL,
+    ROUTE_ENUM,
+    ROUTE_SOURCE_ENUM,
+    SECTOR_ENUM,
+    THRESHOLD_ENUM,
+    Check,
+    normalise,
+    overflow_culprit,
+    value_shown,
+)
+from cbam._territory import UNION, outside
+
+NOT_COVERED = "not a CBAM good"
+FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
+CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
+EXEMPT = "exempt (importer at or below threshold)"
+_QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rules applied to one frame: the lazy plan and the row checks it carries.
+
+    ``engine`` is the Polars engine that runs the plan fastest (``benchmarks/``).
+    """
+
+    frame: pl.LazyFrame
+    checks: list[Check]
+    # Gathers by position stream well; joins against small tables run faster in memory.
+    engine: Literal["in-memory", "streaming"] = "in-memory"
+
+
+def regime(scenario: Scenario) -> Design:
+    """The design the scenario runs, with its changes (``cbam.resolve``)."""
+    return resolve(scenario).regime
+
+
+# --- Per-scenario tables: prices and parameters by year, origins, prices paid abroad --------
+
+PriceSchedule = float | Mapping[int, float | Mapping[int, float]]
+
+
+def _schedule_value(schedule: PriceSchedule, key: tuple[int, int]) -> float | None:
+    """The price ``schedule`` lists itself for (year, quarter), quarter 0 for a whole year."""
+    if isinstance(schedule, int | float):
+        return None
+    year, quarter = key
+    entry = schedule.get(year)
+    if isinstance(entry, Mapping):
+        return float(entry[quarter]) if quarter in entry else None
+    return float(entry) if entry is not None and quarter == 0 else None
+
+
+def price_rows(
+    schedule: PriceSchedule, years: range, assumed: set[tuple[int, int]]
+) -> list[dict[str, object]]:
+    """Price and period label per (year, quarter key), quarter key 0 meaning 'no quarter'.
+
+    ``assumed`` holds the (year, quarter) entries of ``schedule`` that are assumptions, whose
+    labels then say so. A year between entries takes the latest earlier entry; a year given by
+    quarters prices a row without quarter at the mean of the quarters
+    (``rates/eu/certificate_price.yaml``, ``annual_from_quarters``), none while a quarter
+    has no price yet.
+    """
+    rows: list[dict[str, object]] = []
+
+    def add(year: int, q: int, price: float | None, label: str | None, flagged: bool) -> None:
+        text = f"{label} (assumed)" if label is not None and flagged else label
+        rows.append({"year": year, "q": q, "price": price, "period": text})
+
+    for year in years:
+        if isinstance(schedule, int | float):
+            for q in range(5):
+                add(year, q, float(schedule), "scenario", False)
+            continue
+        key = key_in_force(schedule, year)
+        entry = schedule[key] if key is not None else None
+        if key is None or entry is None:
+            for q in range(5):
+                add(year, q, None, None, False)
+        elif isinstance(entry, Mapping):
+            whole = len(entry) == 4
+            mean = fmean(float(v) for v in entry.values()) if whole else None
+            carried = "" if key == year else f", carried forward to {year}"
+            mean_label = f"{key} mean of quarters{carried}" if whole else None
+            add(year, 0, mean, mean_label, any((key, int(q)) in assumed for q in entry))
+            for q in range(1, 5):
+                if key != year:
+                    add(year, q, mean, mean_label, any((key, int(k)) in assumed for k in entry))
+                elif q in entry:
+                    add(year, q, float(entry[q]), f"{year}-Q{q}", (key, q) in assumed)
+                else:
+                    add(year, q, None, None, False)
+        else:
+            label = str(year) if key == year else f"{key} path, in force from {key}"
+            for q in range(5):
+                add(year, q, float(entry), label, (key, 0) in assumed)
+    return rows
+
+
+def _by_quarter(
+    price: DatedParameter[float], years: range
+) -> tuple[dict[int, float | Mapping[int, float]], set[tuple[int, int]]]:
+    """A dated price as a schedule of quarters: each the value in force on its first day."""
+    schedule: dict[int, float | Mapping[int, float]] = {}
+    assumed: set[tuple[int, int]] = set()
+    for year in years:
+        known = {q: price.on(dt.date(year, m, 1)) for q, m in _QUARTER_START.items()}
+        values = {q: item.value for q, item in known.items() if item is not None}
+        if values:
+            schedule[year] = values
+        assumed |= {(year, q) for q, item in known.items() if item is not None and item.assumption}
+    return schedule, assumed
+
+
+def _price_schedule(
+    design: Design, scenario: Scenario, years: range
+) -> tuple[PriceSchedule | None, set[tuple[int, int]]]:
+    """The price schedule (the scenario's, else the regime's) and the entries assumed."""
+    charge = design.charge
+    # The EU's file form, unless a scenario gives the design a dated price instead.
+    given = scenario.certificate_price_eur is not None
+    if charge.certificate_price is not None and (given or charge.price is None):
+        default = charge.certificate_price
+        schedule: PriceSchedule = (
+            default.as_schedule()
+            if not given
+            else cast(PriceSchedule, scenario.certificate_price_eur)
+        )
+        # A price is labelled assumed where the schedule still holds a default marked as one.
+        marked = default.assumed()
+        return schedule, {k for k, v in marked.items() if _schedule_value(schedule, k) == v}
+    if charge.price is not None:
+        return _by_quarter(charge.price, years)
+    return None, set()
+
+
+def _distinct(parameter: DatedParameter[str] | None) -> list[str]:
+    """The distinct values of a label parameter, in order (columns or periods it names)."""
+    values = [] if parameter is None else [v.value for v in parameter.values]
+    return list(dict.fromkeys(values))
+
+
+def year_table(scenario: Scenario) -> pl.DataFrame:
+    """(rules year, quarter key 0-4; 0 = no quarter given) -> price, FX and the year's rules."""
+    design = regime(scenario)
+    charge, emissions = design.charge, design.emissions
+    years = range(design.first_rules_year, design.last_rules_year + 1)
+    markups, periods = _distinct(emissions.published_defaults), list(benchmark_periods())
+    unknown = [c for c in markups if c not in value_columns()]
+    unknown += [p for p in _distinct(charge.benchmark_period) if p not in periods]
+    if unknown:
+        raise ScenarioError(
+            f"{design.name}: {unknown} name no column of default_values.csv and no period of "
+            f"benchmarks.csv (periods: {', '.join(periods)})"
+        )
+
+    def value_of(parameter: DatedParameter[float] | None, year: int) -> float | None:
+        item = None if parameter is None else parameter.on(year)
+        return None if item is None else item.value
+
+    params = []
+    for year in years:
+        column = (
+            None if emissions.published_defaults is None else emissions.published_defaults.on(year)
+        )
+        period = None if charge.benchmark_period is None else charge.benchmark_period.on(year)
+        params.append(
+            {
+                "year": year,
+                "cbam_factor": value_of(charge.cbam_factor, year),
+                "cscf": value_of(charge.cross_sectoral_correction_factor, year),
+                "markup_idx": None if column is None else markups.index(column.value),
+                "markup": value_of(emissions.defaults_markup, year),
+                "period_idx": None if period is None else periods.index(period.value),
+                "period_label": None
+                if period is None
+                else period.value + (" (assumed)" if period.assumption else ""),
+                "applicable_pct": value_of(charge.applicable_percentage, year),
+                "threshold": None
+                if design.threshold is None
+                else value_of(design.threshold.amount, year),
+            }
+        )
+    schedule, assumed = _price_schedule(design, scenario, years)
+    prices = pl.DataFrame(
+        price_rows(schedule, years, assumed)
+        if schedule is not None
+        else [{"year": y, "q": q, "price": None, "period": None} for y in years for q in range(5)],
+        schema={"year": pl.Int32, "q": pl.Int32, "price": pl.Float64, "period": pl.String},
+        orient="row",
+    )
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "year": pl.Int32,
+        "cbam_factor": pl.Float64,
+        "cscf": pl.Float64,
+        "markup_idx": pl.Int64,
+        "markup": pl.Float64,
+        "period_idx": pl.Int64,
+        "period_label": pl.String,
+        "applicable_pct": pl.Float64,
+        "threshold": pl.Float64,
+    }
+    fx = fx_by_year(years).filter(pl.col("currency") == design.currency)
+    return (
+        pl.DataFrame(params, schema=schema)
+        .join(prices, on="year")
+        .join(
+            fx.select(pl.col("year").cast(pl.Int32), pl.col("eur_per_unit").alias("fx")),
+            on="year",
+            how="left",
+        )
+        .with_columns(pl.col("period", "period_label").cast(LABEL))
+    )
+
+
+def origin_table(scenario: Scenario) -> pl.DataFrame:
+    """(origin, year) -> exclusion reason (home origin or excluded group) and the relief.
+
+    The excluded groups are the scenario's ``excluded_origin_groups``, else the regime's.
+    Relief covers import years back to 1971 (the first UN LDC list), since membership may be
+    judged in the import year of historical trade.
+    """
+    design = regime(scenario)
+    reasons = {group: spec.reason for group, spec in design.excluded_origin_groups.items()}
+    groups = resolve(scenario).origin_groups
+    years = range(FIRST_GROUP_YEAR, design.last_rules_year + 1)
+    rows = []
+    for year in years:
+        seen = set(design.home_origins)
+        rows += [
+            {"origin": iso3, "year": year, "excluded": f"domestic ({design.name})"}
+            for iso3 in design.home_origins
+        ]
+        if year >= design.first_rules_year:
+            rows += [
+                {"origin": iso3, "year": year, "excluded": reason}
+                for iso3, reason in excluded_origins(groups, reasons, year, seen)
+            ]
+    excluded = pl.DataFrame(
+        rows, schema={"origin": pl.String, "year": pl.Int32, "excluded": pl.String}
+    )
+    base_dir = Path(scenario.source).parent if scenario.source else None
+    relief = relief_table(list(scenario.exemptions), years, base_dir).rename(
+        {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
+    )
+    table = excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
+    # Reasons travel as the output's categorical type, so rows never carry strings.
+    return table.with_columns(pl.col("excluded", "relief").cast(LABEL))
+
+
+def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
+    """(origin, sector, rules year) -> price paid abroad in EUR, under the scenario's options."""
+    design = regime(scenario)
+    years = range(design.first_rules_year, design.last_rules_year + 1)
+    table = price_table(scenario.carbon_price_abroad, list(SECTORS), years)
+    return table.with_columns(pl.col("sector").cast(SECTOR_ENUM), pl.col("source").cast(LABEL))
+
+
+def sector_table(scenario: Scenario) -> pl.DataFrame:
+    """(sector, rules year) -> whether indirect emissions count, free-allocation share."""
+    design = regime(scenario)
+    indirect_sectors = design.emissions.indirect_sectors
+    shares = design.charge.free_allocation_share
+    rows = []
+    for year in range(design.first_rules_year, design.last_rules_year + 1):
+        indirect = None if indirect_sectors is None else indirect_sectors.on(year)
+        for sector in SECTORS:
+            share = None if shares is None else shares.at(sector, year)
+            rows.append(
+                {
+                    "sector": sector,
+                    "year": year,
+                    "design_indirect": indirect is not None and sector in indirect.value,
+                    "fa_share": 0.0 if share is None else share.value,
+                }
+            )
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "sector": SECTOR_ENUM,
+        "year": pl.Int32,
+        "design_indirect": pl.Boolean,
+        "fa_share": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {
+    "years": year_table,
+    "origins": origin_table,
+    "carbon_prices": carbon_price_table,
+    "sectors": sector_table,
+}
+_BUILT: dict[tuple[str, str], pl.DataFrame] = {}
+_KEEP = 256
+
+
+def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
+    """A per-scenario parameter table, built once per distinct scenario (by content) and kept."""
+    key = (kind, scenario.model_dump_json())
+    if key not in _BUILT:
+        if len(_BUILT) >= _KEEP:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = SCENARIO_TABLES[kind](scenario)
+    return _BUILT[key]
+
+
+@cache
+def _lookups(clinker: tuple[tuple[str, float], ...], weights_file: str | None) -> Lookups:
+    variants = {k: v.value for k, v in config.clinker_shares().default_variant.items()}
+    weights = load_weights(weights_file) if weights_file is not None else None
+    return build_lookups(dict(clinker), variants, weights)
+
+
+def lookups_for(scenario: Scenario) -> Lookups:
+    """The pre-resolved tables for the scenario's clinker defaults and aggregation weights.
+
+    Cached per distinct set of clinker shares and weights file.
+    """
+    shares = {k: v.value for k, v in config.clinker_shares().headings.items()}
+    shares.update(scenario.clinker_share)
+    weights = resolve(scenario).aggregation_weights
+    return _lookups(tuple(sorted(shares.items())), str(weights.resolve()) if weights else None)
+
+
+# --- Attaching the tables to the rows: joined row by row, or gathered per distinct key -------
+
+
+def internal(table: pl.DataFrame, keys: Mapping[str, str]) -> pl.LazyFrame:
+    """Rename a lookup table's keys to the frame's and its other columns to '_c_' names."""
+    return table.lazy().rename({c: keys.get(c, f"_c_{c}") for c in table.columns})
+
+
+def _join(frame: pl.LazyFrame, table: pl.LazyFrame, on: list[str]) -> pl.LazyFrame:
+    return frame.join(table, on=on, how="left", maintain_order="left", validate="m:1")
+
+
+_INTENSITY_KEYS = {"dv_origin": "_c_dv_origin", "cn_key": "_c_cn", "variant_key": "_c_variant"}
+_ROUTE_COLUMNS = ("route_a", "route_b", "route_source_a", "route_source_b")
+
+
+def _intensity(lookups: Lookups, design: Design) -> pl.DataFrame:
+    """The intensity lookup's columns the regime reads (defaults and benchmarks of each key)."""
+    published = design.emissions.published_defaults is not None
+    drop = ["total", "dv_route"]
+    drop += (
+        ["direct", "indirect"]
+        if published
+        else [c for c in lookups.intensity.columns if c.startswith("markup_")]
+    )
+    if design.charge.kind != "benchmark":
+        drop += [*benchmark_columns(), *_ROUTE_COLUMNS, "dv_names_route"]
+    return lookups.intensity.drop(drop)
+
+
+def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
+    """(code, variant) -> the reference intensity a design compares imports with."""
+    reference = design.charge.reference_intensity
+    if reference is None:
+        return None
+    stand_in = reference.origin if reference.origin in lookups.dv_origins else OTHER
+    return lookups.intensity.filter(pl.col("dv_origin") == stand_in).select(
+        pl.col("cn_key").alias("_c_cn"),
+        pl.col("variant_key").alias("_c_variant"),
+        pl.col("direct").alias("_c_ref_direct"),
+        pl.col("indirect").alias("_c_ref_indirect"),
+        pl.col("intensity_source").cast(pl.String).alias("_c_ref_layer"),
+    )
+
+
+def _sectors_joined(design: Design) -> bool:
+    """Whether the regime reads the sector table (indirect scope or free-allocation shares)."""
+    return (
+        design.emissions.indirect_sectors is not None
+        or design.charge.free_allocation_share is not None
+    )
+
+
+def dv_origin(lookups: Lookups) -> pl.Expr:
+    """The default-value origin a row reads: its own, else 'Other countries'."""
+    return (
+        pl.when(pl.col("_c_origin").is_in(list(lookups.dv_origins)))
+        .then(pl.col("_c_origin"))
+        .otherwise(pl.lit(OTHER))
+        .alias("_c_dv_origin")
+    )
+
+
+def period_keys(scenario: Scenario) -> list[pl.Expr]:
+    """The rules year of each row (the scenario's, else the import year) and its quarter key."""
+    rules_year = (
+        pl.lit(scenario.rules_year, pl.Int32)
+        if scenario.rules_year is not None
+        else pl.col("_c_year")
+    )
+    return [
+        rules_year.alias("rules_year"),
+        # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
+        pl.when(pl.col("_c_quarter").is_between(1, 4))
+        .then(pl.col("_c_quarter"))
+        .otherwise(0)
+        .alias("_c_q"),
+    ]
+
+
+def variant() -> pl.Expr:
+    """The default-value variant a row reads: its route, else the code's default variant."""
+    return (
+        pl.when(pl.col("_c_has_variants").fill_null(False))
+        .then(
+            pl.when(pl.col("_c_route") != "")
+            .then(pl.col("_c_route"))
+            .otherwise(pl.col("_c_default_variant"))
+        )
+        .otherwise(pl.lit(""))
+        .alias("_c_variant")
+    )
+
+
+def _status_year(scenario: Scenario) -> str:
+    """The year group membership is judged in (the import year by default)."""
+    return "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
+
+
+def _tables(scenario: Scenario, design: Design) -> list[tuple[pl.DataFrame, dict[str, str]]]:
+    """The scenario's parameter tables, each with the row columns its keys match.
+
+    The regime's exclusions follow the rules year; group membership the year the scenario
+    says (the import year by default).
+    """
+    origins = scenario_table("origins", scenario)
+    by_year = {"year": "rules_year"}
+    tables = [
+        (scenario_table("years", scenario), {**by_year, "q": "_c_q"}),
+        (
+            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
+            {"origin": "_c_origin", **by_year},
+        ),
+        (
+            origins.drop("excluded").drop_nulls("relief"),
+            {"origin": "_c_origin", "year": _status_year(scenario)},
+        ),
+        (
+            scenario_table("carbon_prices", scenario),
+            {"origin": "_c_origin", "sector": "_c_sector", **by_year},
+        ),
+    ]
+    if _sectors_joined(design):
+        tables.append((scenario_table("sectors", scenario), {"sector": "_c_sector", **by_year}))
+    return tables
+
+
+def _joined(
+    frame: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    lookups: Lookups,
+    design: Design,
+) -> pl.LazyFrame:
+    """The general path: join every row to the lookups (any per-row rule inputs).
+
+    Lookup columns join under reserved '_c_' names, so no input column can shadow them.
+    """
+    frame = frame.with_columns(dv_origin(lookups))
+    frame = _join(frame, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
+    frame = frame.with_columns(variant())
+    frame = _join(
+        frame,
+        internal(_intensity(lookups, design), _INTENSITY_KEYS),
+        list(_INTENSITY_KEYS.values()),
+    )
+    reference = _reference(lookups, design)
+    if reference is not None:
+        frame = _join(frame, reference.lazy(), ["_c_cn", "_c_variant"])
+    for table, keys in _tables(scenario, design):
+        frame = _join(frame, internal(table, keys), list(keys.values()))
+    if "route" in schema and design.charge.kind == "benchmark":
+        frame = _with_row_routes(frame, lookups)
+    return frame
+
+
+def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
+    """The benchmarks of rows that name a route: the route rule of IR 2025/2621 and 2025/2620.
+
+    With actual values the row's route decides. With default values the route the default
+    value names decides (already on the row), and the row's only where the default value names
+    none: for a CN8 its route's benchmark, for an aggregate code the mean over the CN8 codes
+    below, each at its default value's route or, where that names none, at the row's.
+    """
+    columns = [*benchmark_columns(), *_ROUTE_COLUMNS]
+    by_route = internal(
+        lookups.route_benchmarks.rename({c: f"{c}_r" for c in columns}),
+        {"cn_key": "_c_cn", "route_key": "_c_route"},
+    )
+    frame = _join(frame, by_route, ["_c_cn", "_c_route"])
+    by_origin = internal(
+        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in columns}),
+        {**_INTENSITY_KEYS, "route_key": "_c_route"},
+    )
+    frame = _join(frame, by_origin, ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"])
+    actual = pl.col("_c_see_d").is_not_null()
+    row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
+    names_none = ~pl.col("_c_dv_names_route").fill_null(True)
+    use_mixed = ~actual & pl.col("_c_bm_b_1_m").is_not_null()
+    use_row = row_route & (actual | names_none)
+    # A default value that names no route gives the row's route, and its source says so.
+    row_label = pl.lit(ROW_ROUTE_FOR_DEFAULT, ROUTE_SOURCE_ENUM)
+
+    def chosen(c: str) -> pl.Expr:
+        row = pl.col(f"_c_{c}_r")
+        if c.startswith("route_source"):
+            row = pl.when(~actual & (row == "row")).then(row_label).otherwise(row)
+        return (
+            pl.when(use_mixed)
+            .then(pl.col(f"_c_{c}_m"))
+            .when(use_row)
+            .then(row)
+            .otherwise(pl.col(f"_c_{c}"))
+            .alias(f"_c_{c}")
+        )
+
+    return frame.with_columns([chosen(c) for c in columns])
+
+
+# Optional inputs that change a row's rules: with any of them the rows take the joined path.
+_PER_ROW_INPUTS = (
+    "route",
+    "see_direct",
+    "see_indirect",
+    "clinker_share",
+    "precursor_benchmark_t_per_t",
+    "carbon_price_paid_eur_per_t",
+)
+# What the normalised per-row inputs are when their columns are absent (see _schema.normalise).
+_ABSENT_INPUTS: dict[str, pl.Expr] = {
+    "_c_route": pl.lit("", pl.String),
+    **{
+        c: pl.lit(None, pl.Float64)
+        for c in ("_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm", "_c_cp_row")
+    },
+}
+_NOT_GATHERED = ("_c_route_choices_a", "_c_route_choices_b")
+_MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
+_QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
+
+
+def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
+    """Whether every rule input of a row is its (origin, code, year, quarter) key and mass.
+
+    Then the lookups are resolved once per distinct origin and code and gathered by position,
+    not joined row by row. Frame-level rules (thresholds per importer, import-share
+    thresholds) and per-row inputs (actual values, routes, clinker shares, prices paid) take
+    the joined path.
+    """
+    threshold = regime(scenario).threshold is not None and scenario.de_minimis
+    return (
+        not any(c in schema for c in _PER_ROW_INPUTS)
+        and not (threshold and "importer" in schema)
+        and all(rule.max_import_share is None for rule in scenario.exemptions)
+        and schema.get("origin") == pl.String
+        and schema.get("cn_code") == pl.String
+    )
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """Rows with their lookups gathered from per-key tables, and those tables."""
+
+    frame: pl.LazyFrame
+    # (table, the row's position in it): key-level checks are evaluated on the table.
+    tables: tuple[tuple[pl.DataFrame, pl.Expr], ...]
+
+    def localise(self, checks: list[Check]) -> list[Check]:
+        """Evaluate checks that read only one table's columns once per key, not per row."""
+        out = []
+        for check in checks:
+            roots = set(check.failed.meta.root_names())
+            for table, index in self.tables:
+                if roots <= set(table.columns):
+                    failed = table.select(check.failed.fill_null(False)).to_series()
+                    # No key fails (the usual case): the rows need not look at all.
+                    row_failed = pl.lit(failed).gather(index) if failed.any() else pl.lit(False)
+                    check = Check(check.column, check.message, row_failed, check.shown)
+                    break
+            out.append(check)
+        return out
+
+
+def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
+    """Every column of ``table`` at the row's position ``index`` (null where it is null).
+
+    A column with one value throughout (a regime's unused parameters, a constant factor) is
+    that value on every row in range, without a gather.
+    """
+    out = []
+    for c in table.columns:
+        column = table[c]
+        if column.null_count() == 0 and column.n_unique() == 1:
+            value = pl.lit(column[0], column.dtype)
+            out.append(pl.when(index.is_not_null()).then(value).alias(c))
+        elif column.null_count() == column.len():
+            out.append(pl.lit(None, column.dtype).alias(c))
+        else:
+            out.append(pl.lit(column).gather(index).alias(c))
+    return out
+
+
+def _grid(**axes: pl.Series) -> pl.DataFrame:
+    """Every combination of ``axes``, the last varying fastest, with its position ``_c_pos``."""
+    names = list(axes)
+    grid = pl.DataFrame({names[0]: axes[names[0]]})
+    for name in names[1:]:
+        grid = grid.join(pl.DataFrame({name: axes[name]}), how="cross", maintain_order="left_right")
+    return grid.with_row_index("_c_pos")
+
+
+def _dense(grid: pl.DataFrame, table: pl.LazyFrame, on: list[str]) -> pl.DataFrame:
+    """``table``'s non-key columns for each grid cell, in grid order (null where none)."""
+    joined = grid.lazy().join(table, on=on, how="left", maintain_order="left", validate="m:1")
+    return joined.drop([*on, "_c_pos"]).collect()
+
+
+def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
+    """``value - first`` where ``value`` lies in [first, last], else null."""
+    return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
+
+
+def _keyed(
+    lf: pl.LazyFrame, frame: pl.LazyFrame, scenario: Scenario, lookups: Lookups, design: Design
+) -> _Keyed | None:
+    """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
+
+    One pass reads the distinct origins and codes as written; they are normalised and
+    resolved here (a few hundred rows), and each row finds its values by position: every
+    table is laid out densely over its keys' domains (origins, codes, years, quarters,
+    sectors), and a row's position is its keys' offsets in mixed radix.
+    """
+    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
+    raw_origins, raw_codes = (d.to_series() for d in distinct)
+    if raw_origins.null_count() or raw_codes.null_count():
+        return None  # missing keys are reported row by row on the joined path
+    if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
+        return None
+    first, last = design.first_rules_year, design.last_rules_year
+    constants = [e.alias(name) for name, e in _ABSENT_INPUTS.items()]
+
+    def normalised(column: str, values: pl.Series) -> pl.LazyFrame:
+        keys = pl.DataFrame({column: values})
+        return normalise(keys.lazy(), keys.schema)
+
+    origin_keys = (
+        normalised("origin", raw_origins)
+        .select(pl.col("_c_origin"), dv_origin(lookups), *constants)
+        .collect()
+    )
+    code_frame = (
+        normalised("cn_code", raw_codes)
+        .select("_c_cn")
+        .pipe(_join, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
+        .with_columns(*constants)
+        .with_columns(variant())
+    )
+    reference = _reference(lookups, design)
+    if reference is not None:
+        code_frame = _join(code_frame, reference.lazy(), ["_c_cn", "_c_variant"])
+    code_keys = code_frame.collect()
+    pair_grid = _grid(
+        _c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(code_keys.height))
+    )
+    pairs = (
+        pair_grid.with_columns(
+            origin_keys["_c_dv_origin"].gather(pair_grid["_c_o"]),
+            code_keys["_c_cn"].gather(pair_grid["_c_k"]),
+            code_keys["_c_variant"].gather(pair_grid["_c_k"]),
+        )
+        .drop("_c_o", "_c_k")
+        .pipe(
+            _dense,
+            internal(_intensity(lookups, design), _INTENSITY_KEYS),
+            list(_INTENSITY_KEYS.values()),
+        )
+    )
+    # Each row key: its domain, and the row's offset in it (null outside: nothing found).
+    years = pl.Series(range(first, last + 1), dtype=pl.Int32)
+    axes: dict[str, tuple[pl.Series, pl.Expr]] = {
+        "_c_origin": (origin_keys["_c_origin"], pl.col("_c_o")),
+        "rules_year": (years, _offset(pl.col("rules_year"), first, last)),
+        "_c_year": (
+            pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
+            _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last),
+        ),
+        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q")),
+        "_c_sector": (
+            pl.Series(SECTOR_ENUM.categories).cast(SECTOR_ENUM),
+            pl.col("_c_sector").to_physical().cast(pl.Int64),
+        ),
+    }
+    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
+    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
+    frame = frame.with_columns(o.alias("_c_o"), c.alias("_c_k")).with_columns(
+        *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
+        # Read only by the check of actual values without a route, which keyed rows lack.
+        *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
+        *_gather(pairs, pl.col("_c_o") * code_keys.height + pl.col("_c_k")),
+    )
+    for table, keys in _tables(scenario, design):
+        grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
+        position: pl.Expr = pl.lit(0, pl.Int64)
+        for row in keys.values():
+            domain, offset = axes[row]
+            position = position * domain.len() + offset
+        frame = frame.with_columns(
+            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), position)
+        )
+    return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
+
+
+# --- The rules: emissions, charge, relief, thresholds, fees ---------------------------------
+
+
+def _pick(index: pl.Expr, options: list[pl.Expr]) -> pl.Expr:
+    expr = options[-1]
+    for i in range(len(options) - 2, -1, -1):
+        expr = pl.when(index == i).then(options[i]).otherwise(expr)
+    return expr
+
+
+def _covered(design: Design) -> pl.Expr:
+    """A CBAM good of a sector the regime covers."""
+    if set(design.sectors) >= set(SECTORS):
+        return pl.col("_c_sector").is_not_null()
+    return pl.col("_c_sector").is_not_null() & pl.col("_c_sector").is_in(design.sectors)
+
+
+def _counts_indirect(design: Design) -> pl.Expr:
+    """Whether indirect emissions count: by the regime's sectors and year, else by Annex II."""
+    if design.emissions.indirect_sectors is not None:
+        return pl.col("_c_design_indirect").fill_null(False)
+    return pl.col("_c_counts_indirect").fill_null(False)
+
+
+def _emissions(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+    """Intensity in the regime's scope, its source, clinker share and embedded emissions."""
+    covered = _covered(design)
+    actual = pl.col("_c_see_d").is_not_null()
+    counts = _counts_indirect(design)
+    published = _distinct(design.emissions.published_defaults)
+    default_see = (
+        _pick(pl.col("_c_markup_idx"), [pl.col(f"_c_{c}") for c in published])
+        if published
+        else blocks.scoped_intensity(pl.col("_c_direct"), pl.col("_c_indirect"), counts)
+        * pl.col("_c_markup")
+    )
+    see = (
+        pl.when(actual)
+        .then(blocks.scoped_intensity(pl.col("_c_see_d"), pl.col("_c_see_i"), counts))
+        .otherwise(default_see)
+    )
+    clinker_basis = pl.col("_c_clinker_basis").fill_null(False)
+    clinker = pl.when(covered & clinker_basis).then(
+        pl.coalesce(pl.col("_c_clinker"), pl.col("_c_default_clinker_share"))
+    )
+    frame = frame.with_columns(
+        pl.col("_c_sector").alias("sector"),
+        pl.when(covered)
+        .then(
+            pl.when(actual)
+            .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
+            .otherwise(pl.col("_c_intensity_source"))
+        )
+        .alias("intensity_source"),
+        pl.when(covered).then(see).alias("see_t_per_t"),
+        clinker.alias("clinker_share_applied"),
+        pl.when(covered)
+        .then(
+            pl.when(clinker_basis)
+            .then(
+                pl.when(pl.col("_c_clinker").is_not_null())
+                .then(pl.lit("row", CLINKER_SOURCE_ENUM))
+                .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
+            )
+            .when(pl.col("_c_is_aggregate").fill_null(False) & (pl.col("_c_sector") == "cement"))
+            .then(pl.lit("aggregate (heading defaults)", CLINKER_SOURCE_ENUM))
+        )
+        .alias("clinker_share_source"),
+        pl.when(covered & ~actual).then(pl.col("_c_heading_id")).alias("default_value_heading"),
+        pl.col("_c_cbam_factor").alias("cbam_factor"),
+        pl.col("_c_cscf").alias("cross_sectoral_correction_factor"),
+        pl.lit(design.currency).alias("currency"),
+    )
+    scale = pl.coalesce(pl.col("clinker_share_applied"), pl.lit(1.0))
+    return frame.with_columns(
+        blocks.embedded_emissions(pl.col("_c_qty") * scale, pl.col("see_t_per_t")).alias(
+            "embedded_t"
+        ),
+        (pl.col("_c_qty") * scale).alias("_c_qty_scaled"),
+    )
+
+
+def _routes_differ(scenario: Scenario) -> pl.Expr:
+    """Whether the benchmarks of the column that prices actual values differ by route."""
+    return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
+
+
+def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
+
+    Column A (the good's own process) with actual values, as IR 2025/2620 sets; precursors'
+    benchmarks come from the row. A scenario may instead read actual values as cumulative and
+    use column B, when precursor data are missing. The benchmark period of the year is an
+    index into the periods the benchmark table lists (``charge.benchmark_period``).
+    """
+    covered = _covered(design)
+    actual = pl.col("_c_see_d").is_not_null()
+    column_a = actual & pl.lit(scenario.actual_values_benchmark == "A")
+    n_periods = len(benchmark_periods())
+
+    def in_period(tag: str) -> pl.Expr:
+        return _pick(
+            pl.col("_c_period_idx"), [pl.col(f"_c_bm_{tag}_{i + 1}") for i in range(n_periods)]
+        )
+
+    benchmark = (
+        pl.when(column_a)
+        .then(in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0))
+        .otherwise(in_period("b"))
+    )
+    no_free_allocation = [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
+    benchmark = (
+        pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
+    )
+    route_source = (
+        pl.when(column_a).then(pl.col("_c_route_source_a")).otherwise(pl.col("_c_route_source_b"))
+    )
+    assumed_variant = (
+        pl.col("_c_has_variants").fill_null(False)
+        & ~pl.col("_c_is_aggregate").fill_null(False)
+        & (pl.col("_c_route") == "")
+    )
+    # Actual values without a route, where the benchmark depends on it: an input error, or
+    # under the scenario's option the default value's route, labelled as an assumption.
+    assumed_route = (
+        pl.lit(scenario.actual_values_route_from_default)
+        & actual
+        & (pl.col("_c_route") == "")
+        & _routes_differ(scenario).fill_null(False)
+        & route_source.is_in(["default value", "equivalent of default-value route"])
+    )
+    frame = frame.with_columns(
+        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
+        pl.when(covered)
+        .then(pl.when(column_a).then(pl.lit("A", COLUMN_ENUM)).otherwise(pl.lit("B", COLUMN_ENUM)))
+        .alias("benchmark_column"),
+        pl.when(covered)
+        .then(pl.when(column_a).then(pl.col("_c_route_a")).otherwise(pl.col("_c_route_b")))
+        .alias("benchmark_route"),
+        pl.when(covered)
+        .then(
+            pl.when(assumed_route)
+            .then(pl.lit(ASSUMED_ROUTE_FOR_ACTUAL, ROUTE_SOURCE_ENUM))
+            .when(assumed_variant)
+            .then(pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM))
+            .otherwise(route_source)
+        )
+        .alias("benchmark_route_source"),
+        pl.when(covered).then(pl.col("_c_period_label")).alias("benchmark_period"),
+    )
+    allowance = blocks.free_allocation_adjustment(
+        pl.col("_c_qty_scaled"),
+        pl.col("benchmark_t_per_t"),
+        pl.col("_c_cbam_factor"),
+        pl.col("_c_cscf"),
+    )
+    return _tonnes(frame, design, allowance, pl.col("benchmark_t_per_t"))
+
+
+def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+    """The reference intensity a design compares imports with, and where it comes from."""
+    reference = design.charge.reference_intensity
+    if reference is None:
+        return frame.with_columns(pl.lit(None, pl.String).alias("reference_source"))
+    covered = _covered(design)
+    ref_see = blocks.scoped_intensity(
+        pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
+    )
+    assumed = " (assumption)" if reference.assumption else ""
+    ref_label = pl.concat_str(
+        [
+            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
+            pl.col("_c_ref_layer"),
+            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
+        ]
+    )
+    return frame.with_columns(
+        pl.when(covered).then(ref_see).alias("_c_ref_see"),
+        pl.when(covered).then(ref_label).alias("reference_source"),
+    )
+
+
+# A charge: the rows with its allowance (``free_allocation_t``, ``benchmark_t_per_t``), the
+# tonnes charged before exemptions (None: not charged by the tonne) and the amount charged in
+# the regime's currency.
+Charged = tuple[pl.LazyFrame, pl.Expr | None, pl.Expr]
+
+
+def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: pl.Expr) -> Charged:
+    """Embedded emissions less the allowance and the relief, never below 0, at the price."""
+    covered = _covered(design)
+    frame = frame.with_columns(
+        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
+        pl.when(covered).then(allowance).alias("free_allocation_t"),
+    )
+    tonnes = blocks.net_charge(
+        pl.col("embedded_t"), pl.col("free_allocation_t"), pl.col("deduction_t")
+    )
+    return frame, tonnes, tonnes * pl.col("_c_price")
+
+
+def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
+    share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
+    allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
+    return _tonnes(frame, design, allowance, pl.lit(None, pl.Float64))
+
+
+def _baseline_intensity(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """Only the intensity above the reference times a declining percentage (US CCA)."""
+    ref, pct = pl.col("_c_ref_see"), pl.col("_c_applicable_pct")
+    allowance = blocks.baseline_allowance(pl.col("_c_qty_scaled"), ref, pct)
+    return _tonnes(frame, design, allowance, ref * pct)
+
+
+def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+    """A tier rate of customs value set by the intensity ratio to the reference (US FPF)."""
+    covered = _covered(design)
+    tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
+    see = pl.col("see_t_per_t")
+    ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
+    value_lcu = pl.col("_c_value") / pl.col("_c_fx")
+    frame = frame.with_columns(
+        pl.when(covered).then(pl.col("_c_ref_see")).alias("benchmark_t_per_t"),
+        pl.lit(None, pl.Float64).alias("free_allocation_t"),
+        pl.lit(None, pl.Float64).alias("deduction_t"),  # no tonnes to deduct from
+    )
+    return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * value_lcu
+
+
+CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
+    "benchmark": _benchmark,
+    "per_tonne": _per_tonne,
+    "baseline_intensity": _baseline_intensity,
+    "ad_valorem_tiers": _ad_valorem_tiers,
+}
+
+
+def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
+    """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
+
+    The row's certified price wins over the scenario's table or path; the deduction never
+    exceeds the embedded emissions. In the gross-fee option a row's own price is kept for the
+    record but not deducted; a regime without relief deducts nothing.
+    """
+    covered = _covered(design)
+    options = scenario.carbon_price_abroad
+    gross_fee = options.source == "none" and not options.path
+    relief = design.carbon_price_relief
+    row_price = pl.lit(None, pl.Float64) if gross_fee and relief else pl.col("_c_cp_row")
+    paid = pl.coalesce(row_price, pl.col("_c_price_eur"), pl.lit(0.0))
+    if not relief:
+        deduction: pl.Expr = pl.lit(0.0)
+        source: pl.Expr = pl.lit(f"none (no relief in {design.name})", LABEL)
+    else:
+        deduction = blocks.carbon_price_deduction(
+            pl.col("embedded_t"), paid, pl.col("certificate_price_eur")
+        )
+        source = (
+            pl.when(pl.lit(gross_fee))
+            .then(pl.lit("none (scenario: gross fee)", LABEL))
+            .when(row_price.is_not_null())
+            .then(pl.lit("row", LABEL))
+            .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL)))
+        )
+    kept = pl.coalesce(pl.col("_c_cp_row"), paid) if gross_fee and relief else paid
+    return frame.with_columns(
+        # The input column of the same name stays untouched until the final selection.
+        pl.when(covered).then(kept).alias("_c_cp_out"),
+        pl.when(covered).then(source).alias("carbon_price_source"),
+        pl.when(covered).then(deduction).alias("deduction_t"),
+    )
+
+
+Basis = Literal["mass", "value"]
+
+
+def _decimals(basis: Basis) -> int:
+    sums = config.exact_sums()
+    return sums.mass_decimals if basis == "mass" else sums.value_decimals
+
+
+def exact_sum_and_limit(
+    amount: pl.Expr, importer: pl.Expr, year: pl.Expr, threshold: pl.Expr, basis: Basis
+) -> tuple[pl.Expr, pl.Expr]:
+    """An importer's annual total and its threshold, both in whole units, to compare exactly.
+
+    Units are grams of mass or cents of value (``rates/eu/exact_sums.yaml``), so the decision
+    does not depend on row order, engine or batching.
+    """
+    decimals, cap = _decimals(basis), config.exact_sums().row_cap
+    total = blocks.importer_total(blocks.exact_units(amount, decimals, cap), importer, year)
+    return total, blocks.exact_units(threshold, decimals, cap)
+
+
+def exact_total(
+    units: pl.Expr, amount: pl.Expr, importer: pl.Expr, year: pl.Expr, basis: Basis
+) -> pl.Expr:
+    """The annual total shown on the rows: the exact sum, or the plain sum where a row is capped.
+
+    Only a row above ``row_cap`` (10^12 t or currency units) makes the exact sum an undercount;
+    those totals are far above any threshold, and are shown as the floating-point sum.
+    """
+    capped = blocks.importer_total(
+        (amount.fill_nan(0.0) > config.exact_sums().row_cap).cast(pl.Int32), importer, year
+    )
+    return (
+        pl.when(capped > 0)
+        .then(blocks.importer_total(amount, importer, year))
+        .otherwise(blocks.from_units(units, _decimals(basis)))
+    )
+
+
+def _threshold(
+    frame: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario, design: Design
+) -> pl.LazyFrame:
+    """Per-importer annual threshold status (mass or customs value), exact in any row order."""
+    labels = THRESHOLD_ENUM
+    threshold = design.threshold
+    covered = _covered(design)
+    total: pl.Expr = pl.lit(None, pl.Float64)
+    status: pl.Expr
+    if threshold is None:
+        status = pl.when(covered).then(pl.lit("none (regime has no threshold)", labels))
+    elif not scenario.de_minimis:
+        status = pl.when(covered).then(pl.lit("off (scenario)", labels))
+    elif "importer" not in schema:
+        status = pl.when(covered).then(pl.lit("not applied (no importer)", labels))
+    else:
+        importer = pl.col("importer").cast(pl.String)
+        # Only valid tonnage of goods inside the regime counts (flagged rows and excluded
+        # origins do not).
+        valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
+        in_scope = covered & pl.col("_c_excluded").is_null()
+        counted = in_scope & valid_mass & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)
+        year, limit_of = pl.col("_c_year"), pl.col("_c_threshold")
+        mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
+        grams, mass_limit = exact_sum_and_limit(mass, importer, year, limit_of, "mass")
+        total = pl.when(covered & importer.is_not_null()).then(
+            exact_total(grams, mass, importer, year, "mass")
+        )
+        missing: pl.Expr = pl.lit(False)
+        basis, limit = grams, mass_limit
+        if threshold.basis == "value":
+            value_lcu = pl.col("_c_value") / pl.col("_c_fx")
+            value = pl.when(counted).then(value_lcu).otherwise(0.0).fill_null(0.0)
+            basis, limit = exact_sum_and_limit(value, importer, year, limit_of, "value")
+            no_value = (counted & pl.col("_c_value").is_null()).cast(pl.Int32)
+            missing = blocks.importer_total(no_value, importer, year) > 0
+        status = (
+            pl.when(~covered)
+            .then(pl.lit(None, labels))
+            .when(~counted)
+            .then(pl.lit(threshold.not_counted, labels))
+            .when(importer.is_null())
+            .then(pl.lit("not applied (no importer)", labels))
+            .when(missing)
+            .then(pl.lit("not applied (customs value missing)", labels))
+            .when(basis <= limit)
+            .then(pl.lit(EXEMPT, labels))
+            .otherwise(pl.lit("liable (importer above threshold)", labels))
+        )
+    return _relief(frame, scenario, status, total)
+
+
+def _relief(
+    frame: pl.LazyFrame, scenario: Scenario, status: pl.Expr, total: pl.Expr
+) -> pl.LazyFrame:
+    """Add the threshold status and importer total, and whether the scenario's relief applies.
+
+    The origin's share of a code's imports is computed where a relief rule has an import-share
+    threshold, from masses summed in whole grams and compared with the threshold exactly
+    (origin x 10^6 < share in millionths x market; ``rates/eu/exact_sums.yaml``).
+    """
+    sums = config.exact_sums()
+    import_share: pl.Expr = pl.lit(None, pl.Float64)
+    below_share: pl.Expr = pl.lit(True)
+    if any(rule.max_import_share is not None for rule in scenario.exemptions):
+        valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
+        by_code = [pl.col("_c_year"), pl.col("_c_cn")]
+        mass = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
+        grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
+        market = grams.sum().over(by_code)
+        own = grams.sum().over([*by_code, pl.col("_c_origin")])
+        import_share = pl.when(market > 0).then(own.cast(pl.Float64) / market.cast(pl.Float64))
+        limit = blocks.exact_units(pl.col("_c_relief_max_share"), sums.share_decimals, 1.0)
+        scale = pl.lit(10**sums.share_decimals, pl.Int128)
+        # With no imports of the code in the year the share is 0: below any positive limit.
+        below_share = pl.when(market > 0).then(own * scale < limit * market).otherwise(limit > 0)
+    frame = frame.with_columns(
+        status.alias("de_minimis"),
+        total.alias("importer_annual_t"),
+        import_share.alias("origin_import_share"),
+        below_share.alias("_c_below_share"),
+    )
+    return frame.with_columns(
+        (
+            pl.col("_c_relief").is_not_null()
+            & (pl.col("_c_relief_max_share").is_null() | pl.col("_c_below_share"))
+        ).alias("_c_relief_applies")
+    )
+
+
+def _fees(
+    frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None, gross_lcu: pl.Expr
+) -> pl.LazyFrame:
+    """Exemption reason and share charged, then certificates and fees in both currencies."""
+    covered = _covered(design)
+    threshold = design.threshold
+    below = (
+        ""
+        if threshold is None
+        else (threshold.reason or f"below the {design.name} threshold ({threshold.description})")
+    )
+    exempt_below = pl.col("de_minimis") == EXEMPT
+    frame = frame.with_columns(
+        pl.when(pl.col("_c_sector").is_null())
+        .then(pl.lit(NOT_COVERED, LABEL))
+        .when(~covered)
+        .then(pl.lit(f"sector not covered by {design.name}", LABEL))
+        .when(pl.col("_c_excluded").is_not_null())
+        .then(pl.col("_c_excluded"))
+        .when(exempt_below)
+        .then(pl.lit(below, LABEL))
+        .when(pl.col("_c_relief_applies"))
+        .then(pl.col("_c_relief"))
+        .alias("exemption_reason"),
+        pl.when(~covered | pl.col("_c_excluded").is_not_null() | exempt_below)
+        .then(0.0)
+        .when(pl.col("_c_relief_applies"))
+        .then(pl.col("_c_relief_share"))
+        .otherwise(1.0)
+        .alias("fee_share_charged"),
+    )
+    none_charged = pl.lit(0.0) if tonnes is not None else pl.when(covered).then(None).otherwise(0.0)
+    gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
+    share = pl.col("fee_share_charged")
+    frame = frame.with_columns(
+        pl.when(covered).then(gross_t).alias("_c_gross_t"),
+        pl.when(covered).then(gross_lcu).otherwise(0.0).alias("_c_gross_lcu"),
+    ).with_columns(
+        (share == 0.0).alias("exempt"),
+        pl.when(share == 0.0)
+        .then(none_charged)
+        .otherwise(pl.col("_c_gross_t") * share)
+        .alias("certificates"),
+        (pl.col("_c_gross_lcu") * pl.col("_c_fx").fill_null(1.0)).alias(
+            "fee_before_exemptions_eur"
+        ),
+        pl.when(share == 0.0)
+        .then(0.0)
+        .otherwise(pl.col("_c_gross_lcu") * share)
+        .alias("fee_local"),
+    )
+    return frame.with_columns(
+        pl.when(share == 0.0)
+        .then(0.0)
+        .otherwise(pl.col("fee_before_exemptions_eur") * share)
+        .alias("fee_eur"),
+    ).with_columns(
+        pl.when(pl.col("_c_value") > 0).then(pl.col("fee_eur") / pl.col("_c_value")).alias("ave"),
+    )
+
+
+_BENCHMARK_LABELS = {
+    "benchmark_period": LABEL,
+    "benchmark_column": COLUMN_ENUM,
+    "benchmark_route": ROUTE_ENUM,
+    "benchmark_route_source": ROUTE_SOURCE_ENUM,
+}
+
+
+def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario) -> Plan:
+    """Attach the regime's tables to the normalised rows and compute every output column.
+
+    Rows whose only rule inputs are their key (origin, code, year, quarter) read lookups
+    resolved once per distinct key; others are joined to the lookups row by row. Both give
+    the same values.
+    """
+    design = regime(scenario)
+    lookups = lookups_for(scenario)
+    frame = lf.with_columns(*period_keys(scenario))
+    keyed = (
+        _keyed(lf, frame, scenario, lookups, design)
+        if keyed_path_applies(schema, scenario)
+        else None
+    )
+    frame = _joined(frame, schema, scenario, lookups, design) if keyed is None else keyed.frame
+    if design.territory is not None and "destination" in schema:
+        # A row imported into another country is outside the regime (cbam/_territory.py).
+        elsewhere = outside(design.territory, design.first_rules_year, design.last_rules_year)
+        frame = frame.with_columns(
+            pl.when(elsewhere)
+            .then(pl.lit(design.territory.reason, LABEL))
+            .otherwise(pl.col("_c_excluded"))
+            .alias("_c_excluded")
+        )
+    covered = _covered(design)
+    frame = _emissions(frame, design).with_columns(
+        pl.when(covered).then(pl.col("_c_price") * pl.col("_c_fx")).alias("certificate_price_eur"),
+        pl.when(covered).then(pl.col("_c_period")).alias("certificate_price_period"),
+        # Set by a benchmark charge only.
+        *(pl.lit(None, dtype).alias(name) for name, dtype in _BENCHMARK_LABELS.items()),
+    )
+    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design)
+    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design)
+    frame = _fees(_threshold(frame, schema, scenario, design), design, tonnes, gross_lcu)
+    checks = _checks(schema, scenario, design)
+    if keyed is None:
+        return Plan(frame, checks)
+    return Plan(frame, keyed.localise(checks), engine="streaming")
+
+
+# --- Checks --------------------------------------------------------------------------------
+
+
+def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> Check:
+    """A fee that overflows to infinity, naming the amount at fault (every regime).
+
+    Only where every numeric input is finite: bad inputs have their own checks. The column
+    named is the largest of the amounts the fee multiplies (``cbam._schema.overflow_culprit``):
+    ``see_direct`` for an intensity of 1e308, ``certificate_price_eur`` for such a price.
+    """
+    column, shown = overflow_culprit(schema, inputs)
+    return Check(
+        "quantity_t",
+        "too large: the fee is not a finite number",
+        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in inputs)
+        & ~pl.col("fee_before_exemptions_eur").is_finite(),
+        shown,
+        column_of=column,
+    )
+
+
+def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
+    """Row checks of the goods layer every regime shares.
+
+    Origins, CN codes, production routes, actual values given by halves and clinker shares
+    where none applies.
+    """
+
+    def shown(column: str) -> pl.Expr:
+        return value_shown(column, schema)
+
+    cn, origin, route = pl.col("_c_cn"), pl.col("_c_origin"), pl.col("_c_route")
+    chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
+    well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
+    markers = list(config.sectors().route_markers)
+    of_sector = pl.lit(False)
+    for sector, rules in config.sectors().sectors.items():
+        of_sector = of_sector | ((pl.col("_c_sector") == sector) & route.is_in(rules.routes))
+    iso3 = sorted(iso3_codes())
+    clinker = ", ".join(sorted(config.clinker_shares().headings))
+    return [
+        Check("origin", "missing", origin.fill_null("") == "", shown("origin")),
+        Check(
+            "origin",
+            "unknown ISO 3166-1 alpha-3 code",
+            (origin.fill_null("") != "") & ~origin.is_in(iso3),
+            shown("origin"),
+        ),
+        Check(
+            "destination",
+            f"unknown ISO 3166-1 alpha-3 code ({UNION}: the EU as one importer)",
+            (pl.col("_c_dest") != "") & ~pl.col("_c_dest").is_in([*iso3, UNION]),
+            shown("destination"),
+        ),
+        Check("cn_code", "missing", cn.fill_null("") == "", shown("cn_code")),
+        Check(
+            "cn_code",
+            "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
+            (cn.fill_null("") != "") & ~well_formed,
+            shown("cn_code"),
+        ),
+        Check(
+            "cn_code",
+            "code spans several CBAM sectors; give a more specific code",
+            pl.col("_c_sector").is_null() & pl.col("_c_sectors").is_not_null(),
+            shown("cn_code"),
+        ),
+        Check(
+            "route",
+            f"unknown production route marker (known: {', '.join(markers)})",
+            (route != "") & ~route.is_in(markers),
+            shown("route"),
+        ),
+        Check(
+            "route",
+            "not a production route of this good's sector",
+            pl.col("_c_sector").is_not_null() & route.is_in(markers) & ~of_sector,
+            shown("route"),
+        ),
+        Check(
+            "see_indirect",
+            "given without see_direct",
+            pl.col("_c_see_i").is_not_null() & pl.col("_c_see_d").is_null(),
+            shown("see_indirect"),
+        ),
+        Check(
+            "clinker_share",
+            f"applies only to the clinker-based cement CN8 headings ({clinker})",
+            pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
+            shown("cn_code"),
+        ),
+    ]
+
+
+def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> list[Check]:
+    """Actual values without a route where the benchmark depends on it (none under the option).
+
+    IR 2025/2620 sets the column-A benchmark per production route; the row's route is the
+    only one that applies to verified actual values, so without it there is no benchmark.
+    """
+    if scenario.actual_values_route_from_default:
+        return []
+    tag = scenario.actual_values_benchmark.lower()
+    return [
+        Check(
+            "route",
+            "missing: with actual values this code's benchmark depends on the production "
+            "route; give the row's route (or set the scenario's "
+            "actual_values_route_from_default to assume the default value's)",
+            pl.col("_c_sector").is_not_null()
+            & pl.col("_c_see_d").is_not_null()
+            & (pl.col("_c_route") == "")
+            & _routes_differ(scenario).fill_null(False),
+            pl.format(
+                "{} (routes: {})",
+                value_shown("cn_code", schema),
+                pl.col(f"_c_route_choices_{tag}").fill_null("?"),
+            ),
+        )
+    ]
+
+
+def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Design) -> list[Check]:
+    """Row checks under a regime: years, prices, the reference data its charge needs.
+
+    The order is the order of the messages on a row that fails several.
+    """
+
+    def shown(column: str) -> pl.Expr:
+        return value_shown(column, schema)
+
+    covered = _covered(design)
+    actual = pl.col("_c_see_d").is_not_null()
+    liable = covered & pl.col("_c_excluded").is_null()
+    first, last = design.first_rules_year, design.last_rules_year
+    in_rules = pl.col("rules_year").is_between(first, last)
+    no_price = in_rules & pl.col("_c_price").is_null()
+    year = pl.col("rules_year").cast(pl.String)
+    charge, emissions = design.charge, design.emissions
+    benchmark = charge.kind == "benchmark"
+    defaults = pl.col("_c_markup" if emissions.published_defaults is None else "_c_markup_idx")
+    indirect = (
+        "this good counts indirect emissions (cement, fertilisers, and 2601 12 00, which Annex "
+        "II of Reg. 2023/956 does not list): give both actual values"
+        if emissions.indirect_sectors is None
+        else f"{design.name} counts indirect emissions of this sector in this year, give both "
+        "actual values"
+    )
+    checks = [
+        Check(
+            "year",
+            f"no rules for this year ({design.name} applies from {first}; set the scenario's "
+            "rules_year (or pass --rules-year) to apply one year's rules to every row)",
+            pl.col("_c_year").is_not_null() & ~in_rules,
+            shown("year"),
+        )
+    ]
+    if benchmark:
+        factors = pl.col("_c_cbam_factor").is_null() | pl.col("_c_cscf").is_null()
+        message = "the scenario gives no CBAM factor (or CSCF) for this rules year"
+        checks.append(Check("cbam_factor", message, in_rules & factors, year))
+    if scenario.certificate_price_eur is not None:
+        message = "the scenario gives no certificate price for this rules year"
+        checks.append(Check("certificate_price_eur", message, no_price, year))
+    elif charge.price is not None or charge.certificate_price is not None:
+        checks.append(
+            Check("year", f"{design.name} gives no price for this rules year", no_price, year)
+        )
+    checks += [
+        *key_checks(schema),
+        *(_route_missing(schema, scenario) if benchmark else []),
+        Check(
+            "see_indirect",
+            f"missing: {indirect}",
+            covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
+            shown("cn_code"),
+        ),
+        Check(
+            "see_direct",
+            "no default value for this CN code and origin: give verified actual values",
+            liable & ~actual & pl.col("see_t_per_t").is_null() & defaults.is_not_null(),
+            pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
+        ),
+    ]
+    precursor = pl.col("_c_precursor_bm").is_not_null()
+    if benchmark:
+        no_benchmark = pl.col("benchmark_t_per_t").is_null() & pl.col("_c_period_idx").is_not_null()
+        checks += [
+            Check(
+                "cn_code",
+                "no CBAM benchmark for this CN code",
+                liable & no_benchmark,
+                shown("cn_code"),
+            ),
+            Check(
+                "precursor_benchmark_t_per_t",
+                "applies only to rows with actual values priced on the column-A benchmark",
+                precursor & (pl.col("benchmark_column") != "A"),
+                shown("precursor_benchmark_t_per_t"),
+            ),
+        ]
+    else:
+        message = "applies only to the EU engine's column-A benchmark"
+        checks.append(
+            Check(
+                "precursor_benchmark_t_per_t",
+                message,
+                precursor,
+                shown("precursor_benchmark_t_per_t"),
+            )
+        )
+    amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
+    checks.append(
+        overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
+    )
+    reference = charge.reference_intensity
+    if reference is not None:
+        message = (
+            f"no reference intensity for this CN code in {design.name} ({reference.description})"
+        )
+        no_reference = pl.col("_c_ref_see").is_null() & defaults.is_not_null()
+        checks.append(Check("cn_code", message, liable & no_reference, shown("cn_code")))
+    if charge.kind == "ad_valorem_tiers":
+        message = f"missing: the {design.name} charge is a share of customs value"
+        no_value = liable & pl.col("_c_value").is_null() & in_rules
+        checks.append(Check("value_eur", message, no_value, shown("value_eur")))
+    return checks
