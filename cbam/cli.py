@@ -38,12 +38,7 @@ from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
 _YEAR_SUFFIX = re.compile(r"_(19|20)\d\d$")  # tonnes_2022: a wide panel's column
 _BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
-_TEXT_COLUMNS = {
-    "origin": pl.String,
-    "cn_code": pl.String,
-    "importer": pl.String,
-    "route": pl.String,
-}
+_TEXT_COLUMNS = dict.fromkeys(("origin", "cn_code", "importer", "route"), pl.String)
 OUT_TYPES = (".csv", ".parquet", ".xlsx")
 _EXCEL_ROWS = 1_048_575  # data rows on one Excel sheet (1,048,576 less the header)
 _RUN_HINT = "pass --on-error flag to keep and flag such rows instead"
@@ -209,10 +204,7 @@ def header_hint(header: list[str]) -> str | None:
 
 
 def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
-    """Input columns that cbam computes (``sector``, ...) kept as ``source_<name>``, said once.
-
-    A file that already has ``source_<name>`` keeps the clash, for ``check_columns`` to refuse.
-    """
+    """Input columns that cbam computes (``sector``, ...) kept as ``source_<name>``, said once."""
     clash = [
         c
         for c in imports.columns
@@ -231,11 +223,7 @@ def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
 
 
 def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scenario:
-    """The scenario, with ``--rules-year`` checked against the years its regime has rules for.
-
-    ``weights`` (``--weights``): a bundled weights name or a file, relative to the current
-    folder, as the scenario's ``aggregation_weights``.
-    """
+    """The scenario with ``--weights`` (a bundled name or a file) and a checked ``--rules-year``."""
     overrides: dict[str, object] = {}
     if weights is not None:
         text = weights.strip()
@@ -256,11 +244,7 @@ def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scen
 
 
 def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | None]:
-    """The import file, the rows of ``--year``, and each kept row's position in the file.
-
-    Rows whose year is not a number are kept, so that the run reports them (with their line)
-    rather than drop them.
-    """
+    """The import file, the rows of ``--year`` (and unreadable years), each one's file position."""
     path = Path(args.imports) if args.imports else bundled_imports()
     imports = _source_names(
         read_imports(path, args.format, args.on_error, args.origin, args.destination), path
@@ -302,11 +286,8 @@ def _in_file(
     trade_format: str | None,
     hint: str,
 ) -> CbamInputError:
-    """An input error told in the file's terms: CSV lines (line 1 is the header), else rows.
-
-    After a trade reader, ``positions`` are the rows' own ``source_line`` (file lines, or
-    Parquet rows), so no offset is added.
-    """
+    """An input error told in the file's lines (a CSV's line 1 is the header) or rows."""
+    # After a trade reader, positions are the rows' own source_line: no offset.
     text = path.suffix.lower() != ".parquet"
     lines = path.suffix.lower() in (".csv", ".txt") and not trade_format
     return exc.relabel(
@@ -404,7 +385,8 @@ def _run(args: argparse.Namespace) -> int:
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
 
-    computed = _computed(fees)
+    # Flagged rows (--on-error flag) have no results: counted apart, left out of the totals.
+    computed = fees.filter(pl.col("input_error").is_null())
     years = computed["year"].drop_nulls().unique().sort().to_list()
     several = len(years) > 1
     rules = (
@@ -438,14 +420,11 @@ def _run(args: argparse.Namespace) -> int:
     summed = f"; {len(years)} import years {span} summed" if several and "year" not in by else ""
     # Groups by year come in year order: the first N are then not the N largest.
     cut = "first" if {"year", "rules_year"} & set(by) else "top"
-    if args.top and summary.height > args.top:
+    scope = f": {cut} {args.top} of {summary.height}" if shown.height < summary.height else ""
+    if by:  # without groups (one row) nothing is cut
         print(
-            f"\nFees by {', '.join(by)}: {cut} {args.top} of {summary.height} "
+            f"\nFees by {', '.join(by)}{scope} "
             f"(EUR, t CO2e, ave_pct: fee / customs value x 100{summed})"
-        )
-    elif by:
-        print(
-            f"\nFees by {', '.join(by)} (EUR, t CO2e, ave_pct: fee / customs value x 100{summed})"
         )
     _print_table(shown.select(columns))
     if several and "year" not in by:
@@ -479,13 +458,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Intensity from: {layers}")
     _print_forgone(fees)
     de_minimis = fees.filter(pl.col("de_minimis").is_not_null()).group_by("de_minimis").len()
-    print(
-        "De minimis: "
-        + (
-            ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
-            or "none"
-        )
-    )
+    said = ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
+    print(f"De minimis: {said or 'none'}")
     reasons = (
         fees.filter(pl.col("exempt") & ~imported_elsewhere(fees.columns))
         .group_by("exemption_reason")
@@ -495,7 +469,7 @@ def _run(args: argparse.Namespace) -> int:
     if reasons.height:
         print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
     if plan is not None:
-        _print_recycling(fees, scenario, plan, args.top)
+        _print_recycling(computed, fees.height - computed.height, scenario, plan, args.top)
     if args.out:
         _write(fees, _totals_table(computed, summary, by, columns), args.out)
         sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
@@ -516,13 +490,6 @@ _RUN_COLUMNS = [
 ]
 
 
-def _computed(fees: pl.DataFrame) -> pl.DataFrame:
-    """The rows that have results: all but those flagged by ``--on-error flag``."""
-    if "input_error" not in fees.columns:
-        return fees
-    return fees.filter(pl.col("input_error").is_null())
-
-
 def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
     """The commonest reasons rows were flagged, with their counts (``input_error``)."""
     reasons = (
@@ -539,11 +506,7 @@ def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
 def _totals_table(
     fees: pl.DataFrame, summary: pl.DataFrame, by: list[str], columns: list[str]
 ) -> pl.DataFrame:
-    """Every group's totals as printed (all groups, not only ``--top``), then the grand total.
-
-    The grand total's first ``by`` cell reads ``total`` where it holds text; the others are
-    empty.
-    """
+    """Every group's totals (not only ``--top``), then the grand total, labelled ``total``."""
     groups = summary.select(columns)
     if not by:
         return groups
@@ -559,12 +522,9 @@ def _totals_table(
 
 
 def _print_recycling(
-    fees: pl.DataFrame, scenario: Scenario, plan: RecyclingPlan, top: int
+    computed: pl.DataFrame, flagged: int, scenario: Scenario, plan: RecyclingPlan, top: int
 ) -> None:
-    """Where the revenue goes under the scenario's (or the named) recycling plan."""
-    # Rows flagged by --on-error flag have no fee: they stay out of the revenue, as out of
-    # the totals.
-    computed = fees.filter(pl.col("input_error").is_null())
+    """Where the revenue of the computed rows goes under the scenario's (or the named) plan."""
     result = recycle(computed, scenario, plan=plan)
     p = result.plan
     print(
@@ -572,11 +532,7 @@ def _print_recycling(
         + (f": {p.description}" if p.description else "")
         + "\n"
         f"Revenue: EUR {result.total_eur:,.2f}, allocated to the cent"
-        + (
-            f" ({fees.height - computed.height:,} flagged rows left out)"
-            if computed.height < fees.height
-            else ""
-        )
+        + (f" ({flagged:,} flagged rows left out)" if flagged else "")
     )
     _print_table(result.pools.select("allocation", "pool", "rule", "recipients", "amount_eur"))
     for title, frame, columns in (
@@ -659,10 +615,8 @@ def _same_rules(
 ) -> list[Scenario]:
     """The scenarios under one rules year, or as they are where ``--mixed-rules`` says so.
 
-    Without ``--imports`` (the bundled 2019-2025 trade predates every rule) scenarios without
-    a rules year take the first year all of them have rules for. Scenarios whose rules years
-    still differ (2026 next to 2027, or one year next to each row's own) are refused unless
-    ``--rules-year`` or ``--mixed-rules`` is given.
+    The bundled 2019-2025 trade predates every rule: without ``--imports``, scenarios without a
+    rules year take the first year all of them have rules for.
     """
     open_ended = [s for s in scenarios if s.rules_year is None]
     if not args.imports and open_ended:
@@ -726,7 +680,9 @@ def _compare(args: argparse.Namespace) -> int:
     grouped = f"by {', '.join(by)}" if by else "in total"
     print(f"\nFees {grouped} ({currency}; {scope}; differences from {base}; total last)")
     if by:  # without groups the table is the total already
-        shown = pl.concat([_as_text(shown, by), _total_row(table, by)], how="vertical")
+        shown = pl.concat(
+            [shown.with_columns(pl.col(by).cast(pl.String)), _total_row(table, by)], how="vertical"
+        )
     _print_table(shown)
     if any(flagged.values()):
         counts = ", ".join(f"{name} {n:,}" for name, n in flagged.items())
@@ -738,10 +694,6 @@ def _compare(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{name} {n:,}" for name, n in outside.items())
         print(f"Rows imported outside each scenario's territory, left out of its fees: {counts}")
     return 0
-
-
-def _as_text(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    return table.with_columns(pl.col(by).cast(pl.String))
 
 
 def _total_row(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
