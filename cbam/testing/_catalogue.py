@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from cbam._api import recycle
 from cbam._carbon_prices import fx_by_year
-from cbam._eu.config import de_minimis, exact_sums
+from cbam._eu.config import exact_sums
 from cbam._eu.reference import default_values
 from cbam._pipeline import compute
 from cbam._resolve import load_scenario, rebuilt, resolve
@@ -119,25 +119,17 @@ _COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
 
 def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"], float] | None:
     """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
-    if not scenario.de_minimis:
+    threshold = resolve(scenario).regime.threshold
+    if not scenario.de_minimis or threshold is None:
         return None
-    design = resolve(scenario).design
     try:
-        if design is None:
-            return "mass", de_minimis().at_year(year).value
-        if design.threshold is None:
-            return None
-        return design.threshold.basis, design.threshold.amount.at_year(year).value
+        return threshold.basis, threshold.amount.at_year(year).value
     except KeyError:
         return None  # no threshold yet in that year
 
 
 def _apportion(total: int, weights: list[float], step: int) -> list[int]:
-    """Split ``total`` units into parts roughly proportional to ``weights``, in ``step``s.
-
-    Parts of a thousandth (kilograms, or tenths of a currency unit) are decimal amounts such
-    as 8.124 t, whose floating-point sums miss the threshold in some orders.
-    """
+    """Split ``total`` units into parts roughly proportional to ``weights``, in ``step``s."""
     scale = sum(weights) or 1.0
     parts = [int(total * w / scale) // step * step for w in weights]
     parts[-1] += total - sum(parts)
@@ -159,11 +151,11 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     sums = exact_sums()
     decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
     one = 10.0**decimals
-    design = resolve(scenario).design
     eur_per_unit = 1.0
-    if design is not None and basis == "value":
+    if basis == "value":
+        currency = resolve(scenario).regime.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
-        eur_per_unit = float(fx.filter(pl.col("currency") == design.currency)["eur_per_unit"][0])
+        eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
     rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
     if basis == "value":
         rows = rows.with_columns(

@@ -89,11 +89,11 @@ def check_scenario(
     if unknown:
         raise ValueError(f"unknown properties {sorted(unknown)}")
     # Panels start in the regime's first rules year; ad valorem designs need customs values.
-    design = resolve(chosen).design
+    resolved = resolve(chosen)
     panels = import_panels(
         max_rows=max_rows,
-        first_year=resolve(chosen).rules_years[0],
-        with_values=design is not None and design.charge.kind == "ad_valorem_tiers",
+        first_year=resolved.rules_years[0],
+        with_values=resolved.regime.charge.kind == "ad_valorem_tiers",
     )
     results: list[PropertyResult] = []
     for prop in chosen_props:
