@@ -8,10 +8,8 @@ actual values make them computable. Columns are generated with ``polars.testing.
 
 from __future__ import annotations
 
-import csv
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,6 +17,7 @@ from hypothesis import strategies as st
 from polars.testing.parametric import column, dataframes
 
 from cbam._eu import config as eu_config
+from cbam._eu.reference import goods
 from cbam._resolve import load_scenario
 from cbam._resources import data_dir
 
@@ -26,27 +25,14 @@ from cbam._resources import data_dir
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
 # CHE) and an EU origin (DEU).
 FEATURED_ORIGINS = (
-    "CHN",
-    "TUR",
-    "IND",
-    "UKR",
-    "MOZ",
-    "NOR",
-    "CHE",
-    "DEU",
-    "USA",
+    *("CHN", "TUR", "IND", "UKR", "MOZ", "NOR", "CHE", "DEU", "USA"),
     # LDC, graduated LDC, graduating in 2026, SIDS: the exemption scenarios bite on these.
-    "BGD",
-    "BTN",
-    "LAO",
-    "TTO",
-    "FJI",
+    *("BGD", "BTN", "LAO", "TTO", "FJI"),
 )
 EXEMPT_ORIGINS = ("NOR", "CHE", "DEU")
 
 # No default value: such rows need see_direct (electricity).
 NEEDS_ACTUAL_VALUES = frozenset({"27", "2716", "271600", "27160000"})
-NO_BENCHMARK: frozenset[str] = frozenset()
 # Prefixes that span two CBAM sectors (hydrogen and fertilisers under chapter 28).
 SPANS_SECTORS = frozenset({"28"})
 # Codes outside CBAM Annex I: computed, exempt with 'not a CBAM good'.
@@ -56,21 +42,16 @@ CLINKER_HEADINGS = ("25231000", "25232100", "25232900", "25239000")
 INDIRECT_SECTORS = frozenset({"cement", "fertilisers"})
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @cache
 def iso3_codes() -> tuple[str, ...]:
     """Every ISO 3166-1 alpha-3 code of ``country_lists/iso3166_1.csv``."""
-    return tuple(row["iso3"] for row in _read(data_dir("country_lists") / "iso3166_1.csv"))
+    return tuple(pl.read_csv(data_dir("country_lists") / "iso3166_1.csv", columns=["iso3"])["iso3"])
 
 
 @cache
 def cn8_sectors() -> dict[str, str]:
     """Annex I CN8 code -> sector, from ``rates/eu/goods.csv``."""
-    return {row["cn_code"]: row["sector"] for row in _read(data_dir("rates") / "eu" / "goods.csv")}
+    return dict(goods().select("cn_code", "sector").iter_rows())
 
 
 @cache
@@ -92,7 +73,7 @@ def default_value_codes() -> tuple[str, ...]:
 @cache
 def actual_value_codes() -> tuple[str, ...]:
     """CBAM codes that compute once the row gives verified actual values."""
-    return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS | NO_BENCHMARK))
+    return tuple(sorted(c for c in code_sectors() if c not in SPANS_SECTORS))
 
 
 @cache
@@ -252,17 +233,14 @@ def import_panels(
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:
         chosen = [c for name, c in extra.items() if optional and draw(st.booleans())]
-        frame: Any = draw(
-            dataframes(
-                cols=[*required, *chosen],
-                min_size=min_rows,
-                max_size=max_rows,
-                allow_chunks=False,
-                allow_masked_out=False,
-            )
+        frame = dataframes(
+            cols=[*required, *chosen],
+            min_size=min_rows,
+            max_size=max_rows,
+            allow_chunks=False,
+            allow_masked_out=False,
         )
-        result: pl.DataFrame = frame
-        return result
+        return draw(frame)
 
     return build()
 
@@ -312,17 +290,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
                 "route": draw(st.sampled_from(routes)) if routes else None,
             }
         )
-    columns = [
-        "year",
-        "origin",
-        "cn_code",
-        "quantity_t",
-        "see_direct",
-        "see_indirect",
-        "clinker_share",
-        "route",
-    ]
-    return to_frame(rows, columns)
+    return to_frame(rows, [c for c in _SCHEMA if c not in ("value_eur", "quarter", "importer")])
 
 
 def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
