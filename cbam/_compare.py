@@ -135,12 +135,9 @@ def compare_counted(
             also=", or leave them out of the sums with compare(..., on_error='flag')",
         )
         # Flagged rows have no fee: counted apart, not summed as 0 nor shown as groups.
-        if "input_error" in fees.columns:
-            bad = fees["input_error"].is_not_null()
-            flagged[scenario.name] = int(bad.sum())
-            fees = fees.filter(~bad)
-        else:
-            flagged[scenario.name] = 0
+        bad = fees["input_error"].is_not_null()
+        flagged[scenario.name] = int(bad.sum())
+        fees = fees.filter(~bad)
         # Rows imported outside the scenario's territory are not its imports (no groups).
         elsewhere = fees.select(imported_elsewhere(fees.columns)).to_series()
         outside[scenario.name] = int(elsewhere.sum())
