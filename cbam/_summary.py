@@ -94,10 +94,9 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         return like(fees, summary)
     names: list[str] = fees.lazy().collect_schema().names()
     groups: list[str] = grouping(by, names)
-    has_value = "value_eur" in names
     value = (
         pl.col("value_eur").cast(pl.Float64, strict=False)
-        if has_value
+        if "value_eur" in names
         else pl.lit(None, pl.Float64)
     )
     # Rows imported outside the regime's territory are not its imports: counted apart.
