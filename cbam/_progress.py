@@ -17,9 +17,7 @@ def showing(enabled: bool | None = None) -> bool:
         False
 
     """
-    if enabled is not None:
-        return enabled
-    return sys.stderr.isatty()
+    return sys.stderr.isatty() if enabled is None else enabled
 
 
 def progress(
@@ -48,11 +46,11 @@ def progress(
 
 
 class Stages:
-    """A bar over named stages of one job (read, compute, summarise), advanced by ``next``.
+    """A bar over named stages of one job, naming the first (``cbam run``'s compute).
 
     Example:
-        >>> with Stages(["read", "compute"], enabled=False) as bar:
-        ...     bar.next("compute")
+        >>> with Stages(["compute"], enabled=False) as bar:
+        ...     pass
 
     """
 
@@ -63,12 +61,6 @@ class Stages:
 
             self._bar = tqdm(total=len(names), desc=desc, file=sys.stderr, leave=False)
             self._bar.set_postfix_str(names[0] if names else "")
-
-    def next(self, name: str = "") -> None:
-        """Mark the current stage done and name the next one."""
-        if self._bar is not None:
-            self._bar.update(1)
-            self._bar.set_postfix_str(name)
 
     def __enter__(self) -> Stages:
         return self
