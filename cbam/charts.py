@@ -348,9 +348,7 @@ def save_all(figures: Mapping[str, Figure], folder: str | Path) -> Sequence[Path
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, figure in figures.items():
-        out = target / f"{name}.png"
+    written = [target / f"{name}.png" for name in figures]
+    for out, figure in zip(written, figures.values(), strict=True):
         figure.savefig(out, dpi=120)
-        written.append(out)
     return written
