@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from statistics import fmean
 from typing import Literal, cast
@@ -70,6 +70,8 @@ FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
 CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
+_VALUE_LCU = pl.col("_c_value") / pl.col("_c_fx")  # customs value in the regime's currency
+_VALID_MASS = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,13 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         item = None if parameter is None else parameter.on(year)
         return None if item is None else item.value
 
+    floats = {
+        "cbam_factor": charge.cbam_factor,
+        "cscf": charge.cross_sectoral_correction_factor,
+        "markup": emissions.defaults_markup,
+        "applicable_pct": charge.applicable_percentage,
+        "threshold": None if design.threshold is None else design.threshold.amount,
+    }
     params = []
     for year in years:
         column = (
@@ -223,18 +232,12 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         params.append(
             {
                 "year": year,
-                "cbam_factor": value_of(charge.cbam_factor, year),
-                "cscf": value_of(charge.cross_sectoral_correction_factor, year),
+                **{name: value_of(parameter, year) for name, parameter in floats.items()},
                 "markup_idx": None if column is None else markups.index(column.value),
-                "markup": value_of(emissions.defaults_markup, year),
                 "period_idx": None if period is None else periods.index(period.value),
                 "period_label": None
                 if period is None
                 else period.value + (" (assumed)" if period.assumption else ""),
-                "applicable_pct": value_of(charge.applicable_percentage, year),
-                "threshold": None
-                if design.threshold is None
-                else value_of(design.threshold.amount, year),
             }
         )
     schedule, assumed = _price_schedule(design, scenario, years)
@@ -247,14 +250,10 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     )
     schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "year": pl.Int32,
-        "cbam_factor": pl.Float64,
-        "cscf": pl.Float64,
+        **dict.fromkeys(floats, pl.Float64),
         "markup_idx": pl.Int64,
-        "markup": pl.Float64,
         "period_idx": pl.Int64,
         "period_label": pl.String,
-        "applicable_pct": pl.Float64,
-        "threshold": pl.Float64,
     }
     fx = fx_by_year(years).filter(pl.col("currency") == design.currency)
     return (
@@ -367,10 +366,7 @@ def _lookups(clinker: tuple[tuple[str, float], ...], weights_file: str | None) -
 
 
 def lookups_for(scenario: Scenario) -> Lookups:
-    """The pre-resolved tables for the scenario's clinker defaults and aggregation weights.
-
-    Cached per distinct set of clinker shares and weights file.
-    """
+    """The pre-resolved tables for the scenario's clinker defaults and weights (cached)."""
     shares = {k: v.value for k, v in config.clinker_shares().headings.items()}
     shares.update(scenario.clinker_share)
     weights = resolve(scenario).aggregation_weights
@@ -420,6 +416,14 @@ def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
         pl.col("indirect").alias("_c_ref_indirect"),
         pl.col("intensity_source").cast(pl.String).alias("_c_ref_layer"),
     )
+
+
+def _codes(frame: pl.LazyFrame, lookups: Lookups, design: Design) -> pl.LazyFrame:
+    """The goods facts of each row's code, its variant, and the reference intensity if any."""
+    frame = _join(frame, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
+    frame = frame.with_columns(variant())
+    reference = _reference(lookups, design)
+    return frame if reference is None else _join(frame, reference.lazy(), ["_c_cn", "_c_variant"])
 
 
 def _sectors_joined(design: Design) -> bool:
@@ -479,8 +483,7 @@ def _status_year(scenario: Scenario) -> str:
 def _tables(scenario: Scenario, design: Design) -> list[tuple[pl.DataFrame, dict[str, str]]]:
     """The scenario's parameter tables, each with the row columns its keys match.
 
-    The regime's exclusions follow the rules year; group membership the year the scenario
-    says (the import year by default).
+    Exclusions follow the rules year; relief the year the scenario judges membership in.
     """
     origins = scenario_table("origins", scenario)
     by_year = {"year": "rules_year"}
@@ -511,21 +514,13 @@ def _joined(
     lookups: Lookups,
     design: Design,
 ) -> pl.LazyFrame:
-    """The general path: join every row to the lookups (any per-row rule inputs).
-
-    Lookup columns join under reserved '_c_' names, so no input column can shadow them.
-    """
-    frame = frame.with_columns(dv_origin(lookups))
-    frame = _join(frame, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
-    frame = frame.with_columns(variant())
+    """The general path: join every row to the lookups under reserved '_c_' names."""
+    frame = _codes(frame.with_columns(dv_origin(lookups)), lookups, design)
     frame = _join(
         frame,
         internal(_intensity(lookups, design), _INTENSITY_KEYS),
         list(_INTENSITY_KEYS.values()),
     )
-    reference = _reference(lookups, design)
-    if reference is not None:
-        frame = _join(frame, reference.lazy(), ["_c_cn", "_c_variant"])
     for table, keys in _tables(scenario, design):
         frame = _join(frame, internal(table, keys), list(keys.values()))
     if "route" in schema and design.charge.kind == "benchmark":
@@ -534,12 +529,10 @@ def _joined(
 
 
 def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
-    """The benchmarks of rows that name a route: the route rule of IR 2025/2621 and 2025/2620.
+    """The benchmarks of rows that name a route (IR 2025/2621 and 2025/2620).
 
-    With actual values the row's route decides. With default values the route the default
-    value names decides (already on the row), and the row's only where the default value names
-    none: for a CN8 its route's benchmark, for an aggregate code the mean over the CN8 codes
-    below, each at its default value's route or, where that names none, at the row's.
+    Actual values take the row's route; default values the route the default value names,
+    the row's only where it names none (an aggregate: per CN8 below, then the mean).
     """
     columns = [*benchmark_columns(), *_ROUTE_COLUMNS]
     by_route = internal(
@@ -601,10 +594,8 @@ _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
     """Whether every rule input of a row is its (origin, code, year, quarter) key and mass.
 
-    Then the lookups are resolved once per distinct origin and code and gathered by position,
-    not joined row by row. Frame-level rules (thresholds per importer, import-share
-    thresholds) and per-row inputs (actual values, routes, clinker shares, prices paid) take
-    the joined path.
+    Then lookups are resolved per distinct key and gathered by position; per-row inputs and
+    frame-level rules (importer and import-share thresholds) take the joined path.
     """
     threshold = regime(scenario).threshold is not None and scenario.de_minimis
     return (
@@ -641,11 +632,7 @@ class _Keyed:
 
 
 def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
-    """Every column of ``table`` at the row's position ``index`` (null where it is null).
-
-    A column with one value throughout (a regime's unused parameters, a constant factor) is
-    that value on every row in range, without a gather.
-    """
+    """Every column of ``table`` at the row's position ``index``; a constant one ungathered."""
     out = []
     for c in table.columns:
         column = table[c]
@@ -684,10 +671,8 @@ def _keyed(
 ) -> _Keyed | None:
     """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
 
-    One pass reads the distinct origins and codes as written; they are normalised and
-    resolved here (a few hundred rows), and each row finds its values by position: every
-    table is laid out densely over its keys' domains (origins, codes, years, quarters,
-    sectors), and a row's position is its keys' offsets in mixed radix.
+    Every table is laid out densely over its keys' domains (origins, codes, years, quarters,
+    sectors); a row's position in it is its keys' offsets in mixed radix.
     """
     distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
     raw_origins, raw_codes = (d.to_series() for d in distinct)
@@ -707,17 +692,8 @@ def _keyed(
         .select(pl.col("_c_origin"), dv_origin(lookups), *constants)
         .collect()
     )
-    code_frame = (
-        normalised("cn_code", raw_codes)
-        .select("_c_cn")
-        .pipe(_join, internal(lookups.goods, {"cn_key": "_c_cn"}), ["_c_cn"])
-        .with_columns(*constants)
-        .with_columns(variant())
-    )
-    reference = _reference(lookups, design)
-    if reference is not None:
-        code_frame = _join(code_frame, reference.lazy(), ["_c_cn", "_c_variant"])
-    code_keys = code_frame.collect()
+    codes = normalised("cn_code", raw_codes).select("_c_cn").with_columns(*constants)
+    code_keys = _codes(codes, lookups, design).collect()
     pair_grid = _grid(
         _c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(code_keys.height))
     )
@@ -859,10 +835,8 @@ def _routes_differ(scenario: Scenario) -> pl.Expr:
 def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
     """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
 
-    Column A (the good's own process) with actual values, as IR 2025/2620 sets; precursors'
-    benchmarks come from the row. A scenario may instead read actual values as cumulative and
-    use column B, when precursor data are missing. The benchmark period of the year is an
-    index into the periods the benchmark table lists (``charge.benchmark_period``).
+    Column A plus the row's precursor benchmarks with actual values (B under the scenario's
+    option), B with defaults; the year's period indexes the benchmark table's periods.
     """
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
@@ -990,13 +964,12 @@ def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -
     tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
     see = pl.col("see_t_per_t")
     ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
-    value_lcu = pl.col("_c_value") / pl.col("_c_fx")
     frame = frame.with_columns(
         pl.when(covered).then(pl.col("_c_ref_see")).alias("benchmark_t_per_t"),
         pl.lit(None, pl.Float64).alias("free_allocation_t"),
         pl.lit(None, pl.Float64).alias("deduction_t"),  # no tonnes to deduct from
     )
-    return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * value_lcu
+    return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * _VALUE_LCU
 
 
 CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
@@ -1010,9 +983,8 @@ CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
 def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
     """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
 
-    The row's certified price wins over the scenario's table or path; the deduction never
-    exceeds the embedded emissions. In the gross-fee option a row's own price is kept for the
-    record but not deducted; a regime without relief deducts nothing.
+    The row's certified price wins over the table or path; under the gross-fee option it is
+    kept for the record but not deducted.
     """
     covered = _covered(design)
     options = scenario.carbon_price_abroad
@@ -1069,8 +1041,8 @@ def exact_total(
 ) -> pl.Expr:
     """The annual total shown on the rows: the exact sum, or the plain sum where a row is capped.
 
-    Only a row above ``row_cap`` (10^12 t or currency units) makes the exact sum an undercount;
-    those totals are far above any threshold, and are shown as the floating-point sum.
+    Only a row above ``row_cap`` undercounts the exact sum; such totals are far above any
+    threshold.
     """
     capped = blocks.importer_total(
         (amount.fill_nan(0.0) > config.exact_sums().row_cap).cast(pl.Int32), importer, year
@@ -1099,11 +1071,9 @@ def _threshold(
         status = pl.when(covered).then(pl.lit("not applied (no importer)", labels))
     else:
         importer = pl.col("importer").cast(pl.String)
-        # Only valid tonnage of goods inside the regime counts (flagged rows and excluded
-        # origins do not).
-        valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
+        # Only valid tonnage of goods inside the regime counts (not flagged rows, excluded origins).
         in_scope = covered & pl.col("_c_excluded").is_null()
-        counted = in_scope & valid_mass & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)
+        counted = in_scope & _VALID_MASS & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)
         year, limit_of = pl.col("_c_year"), pl.col("_c_threshold")
         mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
         grams, mass_limit = exact_sum_and_limit(mass, importer, year, limit_of, "mass")
@@ -1113,8 +1083,7 @@ def _threshold(
         missing: pl.Expr = pl.lit(False)
         basis, limit = grams, mass_limit
         if threshold.basis == "value":
-            value_lcu = pl.col("_c_value") / pl.col("_c_fx")
-            value = pl.when(counted).then(value_lcu).otherwise(0.0).fill_null(0.0)
+            value = pl.when(counted).then(_VALUE_LCU).otherwise(0.0).fill_null(0.0)
             basis, limit = exact_sum_and_limit(value, importer, year, limit_of, "value")
             no_value = (counted & pl.col("_c_value").is_null()).cast(pl.Int32)
             missing = blocks.importer_total(no_value, importer, year) > 0
@@ -1147,9 +1116,8 @@ def _relief(
     import_share: pl.Expr = pl.lit(None, pl.Float64)
     below_share: pl.Expr = pl.lit(True)
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
-        valid_mass = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
-        mass = pl.when(valid_mass).then(pl.col("_c_qty")).otherwise(0.0)
+        mass = pl.when(_VALID_MASS).then(pl.col("_c_qty")).otherwise(0.0)
         grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
         market = grams.sum().over(by_code)
         own = grams.sum().over([*by_code, pl.col("_c_origin")])
@@ -1244,9 +1212,7 @@ _BENCHMARK_LABELS = {
 def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario) -> Plan:
     """Attach the regime's tables to the normalised rows and compute every output column.
 
-    Rows whose only rule inputs are their key (origin, code, year, quarter) read lookups
-    resolved once per distinct key; others are joined to the lookups row by row. Both give
-    the same values.
+    Keyed rows gather lookups resolved per distinct key, others join them; both agree.
     """
     design = regime(scenario)
     lookups = lookups_for(scenario)
@@ -1286,11 +1252,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
 
 
 def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> Check:
-    """A fee that overflows to infinity, naming the amount at fault (every regime).
+    """A fee that overflows to infinity, naming the largest amount it multiplies.
 
-    Only where every numeric input is finite: bad inputs have their own checks. The column
-    named is the largest of the amounts the fee multiplies (``cbam._schema.overflow_culprit``):
-    ``see_direct`` for an intensity of 1e308, ``certificate_price_eur`` for such a price.
+    Only where every numeric input is finite: bad inputs have their own checks.
     """
     column, shown = overflow_culprit(schema, inputs)
     return Check(
@@ -1304,15 +1268,8 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
 
 
 def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
-    """Row checks of the goods layer every regime shares.
-
-    Origins, CN codes, production routes, actual values given by halves and clinker shares
-    where none applies.
-    """
-
-    def shown(column: str) -> pl.Expr:
-        return value_shown(column, schema)
-
+    """Row checks of the goods layer every regime shares (origins, codes, routes, halves)."""
+    shown = partial(value_shown, schema=schema)
     cn, origin, route = pl.col("_c_cn"), pl.col("_c_origin"), pl.col("_c_route")
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
     well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
@@ -1377,10 +1334,9 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
 
 
 def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> list[Check]:
-    """Actual values without a route where the benchmark depends on it (none under the option).
+    """Actual values without a route where the benchmark depends on it (IR 2025/2620).
 
-    IR 2025/2620 sets the column-A benchmark per production route; the row's route is the
-    only one that applies to verified actual values, so without it there is no benchmark.
+    Only the row's route applies to verified actual values; the scenario's option waives it.
     """
     if scenario.actual_values_route_from_default:
         return []
@@ -1405,14 +1361,8 @@ def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> lis
 
 
 def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Design) -> list[Check]:
-    """Row checks under a regime: years, prices, the reference data its charge needs.
-
-    The order is the order of the messages on a row that fails several.
-    """
-
-    def shown(column: str) -> pl.Expr:
-        return value_shown(column, schema)
-
+    """Row checks under a regime, in the order of the messages of a row failing several."""
+    shown = partial(value_shown, schema=schema)
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
     liable = covered & pl.col("_c_excluded").is_null()
@@ -1485,14 +1435,8 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         ]
     else:
         message = "applies only to the EU engine's column-A benchmark"
-        checks.append(
-            Check(
-                "precursor_benchmark_t_per_t",
-                message,
-                precursor,
-                shown("precursor_benchmark_t_per_t"),
-            )
-        )
+        shown_bm = shown("precursor_benchmark_t_per_t")
+        checks.append(Check("precursor_benchmark_t_per_t", message, precursor, shown_bm))
     amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     checks.append(
         overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
