@@ -1,39 +1,10 @@
 """Revenue recycling: where the fee revenue goes, with every cent accounted for.
 
-A recycling plan is an ordered list of allocations. Each allocation takes a share of the total
-revenue, a share of what remains after the allocations before it, a share of what its own
-recipients' exporters paid, or a fixed amount, and sends it to a named pool; the pool's rule
-splits it among recipients:
-
-* ``domestic``: one recipient keeps the pool whole (the EU budget, the Member States' budgets,
-  an industry fund);
-* ``proportional_to_paid``: each country in proportion to what its exporters paid (``fee_eur``,
-  or ``fee_before_exemptions_eur`` so that exempt countries count too), optionally only the
-  countries of a group (``ldc``, ``sids``, a user's group file) or a list;
-* ``proportional_to_index``: in proportion to a table by ISO3 (population, GDP, any index; a
-  CSV with ``iso3`` and ``value`` columns or an inline mapping);
-* ``equal_per_country``: the same amount to each country of a group or list.
-
-**Rounding rule.** Money is counted in integer cents. Each origin's payment is the sum of its
-``fee_eur``; total revenue is the sum of these, rounded to the cent (half to even). Every split
-is then made by the largest-remainder (Hamilton) method on exact rational numbers: each part
-gets its exact share rounded down to the cent, and the cents left over go one each to the parts
-with the largest fractional cent (ties: the earlier part; countries in ISO3 order). It is used
-three times: the total among the paying origins (``paid_eur``), the total among the plan's
-allocations (shares are read as the decimals written: 0.75 is exactly 3/4), and each pool among
-its recipients. So every level sums exactly to the level above, and every amount is within one
-cent of its exact share.
-
-**No eligible recipient.** A pool with money in it and no eligible recipient (for example
-``proportional_to_paid`` restricted to LDCs when no LDC paid anything) is an error, unless the
-allocation says ``if_no_recipient: carry``: then it takes nothing and its money stays in the
-remainder for a later allocation (a later ``share: 1`` of the remainder must exist). A pool
-whose amount is zero needs no recipient.
-
-**Unallocated money.** A plan must allocate all revenue for any revenue figure: shares of the
-total that add up to 100 %, or an allocation of ``share: 1, of: remainder`` after any fixed
-amount or return of what recipients paid. Otherwise loading the plan fails, naming the last
-allocation.
+A plan is an ordered list of allocations, each sending a share of the total, of the remainder,
+of what its recipients paid, or a fixed amount to a pool that its rule splits among recipients.
+Money is counted in integer cents and every split is made by the largest-remainder method on
+exact fractions (``apportion``), so each level sums exactly to the one above. The rules, the
+errors and the "no eligible recipient" case are described in ``docs/guide/recycling.md``.
 """
 
 from __future__ import annotations
@@ -145,8 +116,8 @@ def _is_path(spec: str) -> bool:
     return spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec or "\\" in spec
 
 
-def _label(number: int, entry: Allocation) -> str:
-    return f"allocation {number} ('{entry.pool}')"
+def _where(plan: str, number: int, entry: Allocation) -> str:
+    return f"recycling plan '{plan}', allocation {number} ('{entry.pool}')"
 
 
 def _pct(value: Fraction) -> str:
@@ -155,7 +126,7 @@ def _pct(value: Fraction) -> str:
 
 def _check_entry(plan: str, number: int, entry: Allocation) -> None:
     """Static checks of one allocation; raise ValueError naming it."""
-    where = f"recycling plan '{plan}', {_label(number, entry)}"
+    where = _where(plan, number, entry)
     if (entry.share is None) == (entry.amount_eur is None):
         raise ValueError(f"{where}: give either 'share' or 'amount_eur'")
     try:
@@ -194,14 +165,9 @@ def _check_entry(plan: str, number: int, entry: Allocation) -> None:
                 group_members(spec, None)
             except ScenarioError as exc:
                 raise ValueError(f"{where}: unknown recipient group: {exc}") from exc
-    if isinstance(entry.index, dict):
-        try:
-            _index_from_mapping(entry.index)
-        except ScenarioError as exc:
-            raise ValueError(f"{where}: {exc}") from exc
-    elif isinstance(entry.index, str) and not _is_path(entry.index):
-        try:
-            _bundled_index(entry.index)
+    if isinstance(entry.index, dict) or (entry.index is not None and not _is_path(entry.index)):
+        try:  # an inline or bundled table is checked now; a file, when the plan is applied
+            _index(entry.index, None)
         except ScenarioError as exc:
             raise ValueError(f"{where}: {exc}") from exc
 
@@ -249,7 +215,7 @@ class RecyclingPlan(BaseModel):
         count = len(self.allocations)
         for number, entry in enumerate(self.allocations, start=1):
             _check_entry(self.name, number, entry)
-            where = f"recycling plan '{self.name}', {_label(number, entry)}"
+            where = _where(self.name, number, entry)
             share = entry.share_fraction
             if entry.if_no_recipient == "carry" and not any(
                 _takes_remainder(later) for later in self.allocations[number:]
@@ -360,9 +326,7 @@ def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
 def _index_from_csv(path: Path) -> dict[str, Fraction]:
     if not path.is_file():
         raise ScenarioError(f"index table not found: {path}")
-    frame = read_csv(
-        path, "index table", schema_overrides={"iso3": pl.String, "value": pl.Float64}
-    )
+    frame = read_csv(path, "index table", schema_overrides={"iso3": pl.String, "value": pl.Float64})
     missing = [c for c in ("iso3", "value") if c not in frame.columns]
     if missing:
         raise ScenarioError(f"{path}: an index table needs columns iso3 and value; lacks {missing}")
@@ -527,16 +491,8 @@ def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
     exact = [Fraction(v) for v in by_origin[column].to_list()]
     total = _to_cents(sum(exact, Fraction(0)))
     if total > _MAX_CENTS:
-        raise CbamInputError(
-            [
-                InputProblem(
-                    column,
-                    f"the total, EUR {total / 100:,.0f}, is too large to count in 64-bit cents",
-                    0,
-                )
-            ],
-            hint=None,
-        )
+        message = f"the total, EUR {total / 100:,.0f}, is too large to count in 64-bit cents"
+        raise CbamInputError([InputProblem(column, message, 0)], hint=None)
     return total, dict(zip(origins, apportion(total, exact), strict=True))
 
 
@@ -598,13 +554,8 @@ def recycle(
         needed.add("fee_before_exemptions_eur")
     missing = sorted(needed - set(frame.columns))
     if missing:
-        raise CbamInputError(
-            [
-                InputProblem(column=c, message="missing column (recycle needs it)", count=0)
-                for c in missing
-            ],
-            hint=None,
-        )
+        problem = "missing column (recycle needs it)"
+        raise CbamInputError([InputProblem(c, problem, 0) for c in missing], hint=None)
     problems = [p for c in sorted(needed - {"origin"}) for p in _fee_problems(frame, c)]
     if frame["origin"].null_count():
         nulls = frame.with_row_index("_row").filter(pl.col("origin").is_null())["_row"]
@@ -669,7 +620,7 @@ def recycle(
     carried: list[bool] = []
     remaining = Fraction(total)
     for number, entry in enumerate(applied.allocations, start=1):
-        where = f"recycling plan '{applied.name}', {_label(number, entry)}"
+        where = _where(applied.name, number, entry)
         try:
             weights = recipients(where, entry)
         except ScenarioError as exc:
@@ -703,10 +654,6 @@ def recycle(
         exact.append(amount)
         eligible.append(weights)
         carried.append(skip)
-    if remaining != 0:  # guarded by the plan's validation; kept as a last check
-        raise ScenarioError(
-            f"recycling plan '{applied.name}' leaves EUR {float(remaining) / 100:,.2f} unallocated"
-        )
 
     pool_cents = apportion(total, exact) if total else [0] * len(exact)
     pool_rows: list[dict[str, object]] = []
@@ -744,22 +691,19 @@ def recycle(
                 received[name] = received.get(name, 0) + part
 
     countries = sorted(set(paid) | set(received))
-    balance = pl.DataFrame(
+    by_country = pl.DataFrame(
         {
             "origin": countries,
-            "paid_cents": [paid.get(c, 0) for c in countries],
-            "received_cents": [received.get(c, 0) for c in countries],
+            "paid": [paid.get(c, 0) for c in countries],
+            "received": [received.get(c, 0) for c in countries],
         },
-        schema={"origin": pl.String, "paid_cents": pl.Int64, "received_cents": pl.Int64},
-    ).with_columns((pl.col("received_cents") - pl.col("paid_cents")).alias("net_cents"))
-    balance = balance.select(
+        schema={"origin": pl.String, "paid": pl.Int64, "received": pl.Int64},
+    ).with_columns(net=pl.col("received") - pl.col("paid"))
+    amounts = ("paid", "received", "net")
+    balance = by_country.select(
         "origin",
-        (pl.col("paid_cents") / 100).alias("paid_eur"),
-        (pl.col("received_cents") / 100).alias("received_eur"),
-        (pl.col("net_cents") / 100).alias("net_eur"),
-        "paid_cents",
-        "received_cents",
-        "net_cents",
+        *[(pl.col(a) / 100).alias(f"{a}_eur") for a in amounts],
+        *[pl.col(a).alias(f"{a}_cents") for a in amounts],
     ).sort(["paid_cents", "received_cents", "origin"], descending=[True, True, False])
     return Recycling(
         plan=applied,

@@ -257,7 +257,7 @@ class _Reader:
 def _contract(
     year: pl.Expr,
     origin: pl.Expr,
-    destination: pl.Expr,
+    destination: pl.Expr | None,
     cn_code: pl.Expr,
     quantity_t: pl.Expr,
     value_eur: pl.Expr | None,
@@ -265,15 +265,15 @@ def _contract(
     rate: pl.Expr | None = None,
     quarter: pl.Expr | None = None,
 ) -> dict[str, pl.Expr]:
-    """The contract columns a reader fills, less those its format does not carry."""
+    """The contract columns a reader fills, in output order, less those its format lacks."""
     columns = {
         "year": year,
-        "quarter": quarter,
         "origin": origin,
         "destination": destination,
         "cn_code": cn_code,
         "quantity_t": quantity_t,
         "value_eur": value_eur,
+        "quarter": quarter,
         "eur_per_usd": rate,
     }
     return {name: expr for name, expr in columns.items() if expr is not None}
@@ -483,30 +483,21 @@ def _wide(
     cn, cn_checks = _cn(cn_col)
     readers = []
     for y, measure in sorted(measures.items()):
-        quantity_col = next((measure[m] for m in _TONNES_PER if m in measure), None)
-        if quantity_col is None:
+        unit = next((m for m in _TONNES_PER if m in measure), None)
+        if unit is None:
             raise ScenarioError(f"wide file: {y} has no tonnes_{y} or kg_{y} column")
-        unit = next(m for m in _TONNES_PER if m in measure)
-        quantity, q_checks = _quantity(quantity_col, _TONNES_PER[unit])
-        columns: dict[str, pl.Expr] = {
-            "year": pl.lit(y, pl.Int32),
-            "origin": given_origin.iso3,
-            "cn_code": cn,
-            "quantity_t": quantity,
-        }
+        quantity, q_checks = _quantity(measure[unit], _TONNES_PER[unit])
         checks = [*given_origin.checks, *cn_checks, *q_checks]
         if given_dest is not None:
-            columns["destination"] = given_dest.iso3
             checks += given_dest.checks
+        the_year, value, rate = pl.lit(y, pl.Int32), None, None
         eur = measure.get("eur") or measure.get("value_eur")
         if eur is not None or "usd" in measure:
-            value, rate, v_checks = _value(
-                eur or measure["usd"], 1.0, eur is None, pl.lit(y, pl.Int32), eur_per_usd
-            )
-            columns["value_eur"] = value
-            if rate is not None:
-                columns["eur_per_usd"] = rate
+            usd = eur is None
+            value, rate, v_checks = _value(eur or measure["usd"], 1.0, usd, the_year, eur_per_usd)
             checks += v_checks
+        to = given_dest.iso3 if given_dest is not None else None
+        columns = _contract(the_year, given_origin.iso3, to, cn, quantity, value, rate=rate)
         readers.append(_Reader(columns, checks))
     return readers
 
@@ -666,17 +657,7 @@ def _failed(checks: list[Check]) -> list[pl.Expr]:
 def _assemble(
     lf: pl.LazyFrame, reader: _Reader, carried: list[pl.Expr], first: int, *, flag: bool
 ) -> pl.LazyFrame:
-    order = [
-        "year",
-        "origin",
-        "destination",
-        "cn_code",
-        "quantity_t",
-        "value_eur",
-        "quarter",
-        "eur_per_usd",
-    ]
-    columns = [reader.columns[c].alias(c) for c in order if c in reader.columns]
+    columns = [expr.alias(c) for c, expr in reader.columns.items()]
     tail = [*carried, (pl.col("_c_row") + first).cast(pl.Int64).alias("source_line")]
     if not flag:  # validated: no row failed
         return lf.select(*columns, *tail, pl.lit(None, pl.String).alias("trade_error"))
@@ -694,8 +675,8 @@ def _assemble(
     error = pl.when(failed).then(pl.concat_str(parts, separator="; ", ignore_nulls=True))
     # The converted columns go under reserved names, so the error text and the carried
     # columns still read the source's own (a wide file's cn_code, say).
-    names = [c for c in order if c in reader.columns]
-    converted = [reader.columns[c].alias(f"_c_out_{c}") for c in names]
+    names = list(reader.columns)
+    converted = [expr.alias(f"_c_out_{c}") for c, expr in reader.columns.items()]
     out = [
         (
             pl.when(~failed).then(pl.col(f"_c_out_{c}"))

@@ -32,14 +32,6 @@ from cbam._errors import shorten
 from cbam._interop import FrameT, like, to_polars
 from cbam._summary import grouping
 
-RESPONSE_COLUMNS = {
-    "wedge": "fee as an ad valorem wedge on the customs value (fee_eur / value_eur)",
-    "elasticity": "import demand elasticity applied (<= 0)",
-    "quantity_after_t": "imports after the response, t: quantity_t x (1 + wedge) ** elasticity",
-    "value_after_eur": "customs value after the response, EUR (exporter's prices unchanged)",
-    "fee_after_response_eur": "fee after the response, EUR: fee_eur x (1 + wedge) ** elasticity",
-}
-
 
 def _check_elasticity(values: pl.Series) -> None:
     bad = values.filter(values.is_null() | ~values.is_finite() | (values > 0))
@@ -175,7 +167,7 @@ def trade_response(
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
     groups = grouping(by, names)
-    out = (valid.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs))
+    out = valid.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")
     )
