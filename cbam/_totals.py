@@ -27,7 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Literal, overload
+
 import polars as pl
+from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
 from cbam._errors import shorten
 from cbam._eu import config
@@ -44,8 +47,7 @@ from cbam._territory import imported_elsewhere
 ADDITIVE = ("quantity_t", "value_eur")
 RULE_INPUTS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c not in ADDITIVE)
 _ROWS = "_t_rows"  # rows summed into a key
-_BAD = "_t_bad"  # a summed row whose amount fails a check
-_INEXACT = "_t_inexact"  # a key whose rounded sum is not the sum of its rounded rows
+_BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its rounded rows
 _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
 _LEN_TYPE = pl.select(pl.len()).dtypes[0]
 # The compute outputs a summary reads.
@@ -55,6 +57,8 @@ _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_
 def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """An input amount as ``compute`` reads it (text stripped, anything else null)."""
     raw = pl.col(column)
+    if schema[column] == pl.Float64:
+        return raw
     if schema[column] == pl.String:
         raw = raw.str.strip_chars()
     return raw.cast(pl.Float64, strict=False)
@@ -69,6 +73,8 @@ def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
 
 def _whole(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """A year or quarter as ``compute`` reads it: a whole number, else null."""
+    if schema[column].is_integer():
+        return pl.col(column).cast(pl.Int32, strict=False)
     number = _number(column, schema)
     return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
 
@@ -85,26 +91,11 @@ def _bad_amount(schema: Mapping[str, pl.DataType]) -> pl.Expr:
 
 
 def _units(amount: pl.Expr, decimals: int) -> pl.Expr:
-    """An amount in whole units of 10^-decimals, as the threshold sums round it."""
+    """An amount in whole units of 10^-decimals (a float), as the threshold sums round it."""
     cap = config.exact_sums().row_cap
     valid = amount.is_finite() & (amount > 0)
-    return (
-        pl.when(valid)
-        .then((amount.clip(upper_bound=cap) * float(10**decimals)).round())
-        .otherwise(0.0)
-    )
-
-
-def _inexact(schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    """Per key: whether a rounded key sum differs from the sum of its rounded rows."""
-    sums = config.exact_sums()
-    differs: pl.Expr = pl.lit(False)
-    for column, decimals in (("quantity_t", sums.mass_decimals), ("value_eur", sums.value_decimals)):
-        if column in schema:
-            amount = _number(column, schema)
-            whole = _units(amount.sum(), decimals)
-            differs = differs | (_units(amount, decimals).sum() != whole)
-    return differs.alias(_INEXACT)
+    scaled = (amount.clip(upper_bound=cap) * float(10**decimals)).round()
+    return pl.when(valid).then(scaled).otherwise(0.0)
 
 
 @cache
@@ -175,38 +166,59 @@ def _keys(
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
     groups: Sequence[str],
-    run_engine: str,
+    run_engine: Literal["in-memory", "streaming", "gpu"],
 ) -> pl.DataFrame:
-    """The rows summed per distinct rule key, with their row count and the checks' flags."""
+    """The rows summed per distinct rule key, with their row count.
+
+    A row whose amount fails a check sums as NaN into its key's ``quantity_t``, so one
+    non-finite key sum says that something failed (an overflowing sum too) at the cost of no
+    aggregation but the sums themselves.
+    """
     names = list(schema)
     keys = [c for c in names if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
-    columns: list[pl.Expr] = [pl.col(c) for c in keys]
+    rows: list[pl.Expr] = [pl.col(c) for c in keys]
     if "quarter" in schema and "quarter" not in groups:
         years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect()
         quarterly = quarterly_years(scenario, years.to_series().to_list())
         quarter = _whole("quarter", schema)
         # A whole quarter of a year priced by the year is summed with the year's other rows.
         collapse = quarter.is_between(1, 4) & ~_whole("year", schema).is_in(sorted(quarterly))
-        columns[keys.index("quarter")] = (
+        rows[keys.index("quarter")] = (
             pl.when(collapse.fill_null(False)).then(None).otherwise(pl.col("quarter"))
         ).alias("quarter")
-    sums: list[pl.Expr] = [pl.len().alias(_ROWS), _bad_amount(schema).any().alias(_BAD)]
-    sums.append(_number("quantity_t", schema).sum().alias("quantity_t"))
+    qty = _number("quantity_t", schema)
+    rows.append(pl.when(_bad_amount(schema)).then(float("nan")).otherwise(qty).alias("quantity_t"))
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
+    group_keys = [*keys]
     if "value_eur" in schema:
         value = _number("value_eur", schema)
-        columns.append(
+        rows.append(value.alias("value_eur"))
+        rows.append(
             pl.when(value.is_null()).then(0).when(value > 0).then(2).otherwise(1).alias(_VALUED)
         )
-        sums.append(
-            pl.when(value.count() > 0).then(value.sum()).alias("value_eur")
-        )
-    thresholds = "importer" in schema or any(
-        rule.max_import_share is not None for rule in scenario.exemptions
-    )
-    if thresholds:
-        sums.append(_inexact(schema))
-    engine = "streaming" if run_engine == "streaming" else "in-memory"
-    return lazy.group_by(columns).agg(sums).collect(engine=engine)  # type: ignore[arg-type]
+        group_keys.append(_VALUED)
+        sums.append(pl.col("value_eur").sum())
+    # Threshold sums round each row; a key whose rounded sum differs is priced row by row.
+    exact = config.exact_sums()
+    rounded: list[tuple[str, int]] = []
+    if "importer" in schema or any(r.max_import_share is not None for r in scenario.exemptions):
+        rounded = [("quantity_t", exact.mass_decimals)]
+        if "value_eur" in schema:
+            rounded.append(("value_eur", exact.value_decimals))
+    for column, decimals in rounded:
+        rows.append(_units(pl.col(column), decimals).alias(f"_t_units_{column}"))
+        sums.append(pl.col(f"_t_units_{column}").sum())
+    summed = lazy.select(rows).group_by(group_keys).agg(sums).collect(engine=run_engine)
+    flags = [~pl.col("quantity_t").is_finite()]
+    flags += [
+        _units(pl.col(column), decimals) != pl.col(f"_t_units_{column}")
+        for column, decimals in rounded
+    ]
+    tidy = [pl.any_horizontal(flags).alias(_BAD)]
+    if "value_eur" in schema:
+        # A key of rows without a customs value has none (a sum of nulls would be 0).
+        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
 
 
 def _summed(priced: pl.LazyFrame, names: Sequence[str], groups: Sequence[str]) -> pl.LazyFrame:
@@ -252,14 +264,34 @@ def _summed(priced: pl.LazyFrame, names: Sequence[str], groups: Sequence[str]) -
     )
 
 
+@overload
 def totals(
-    imports: pl.DataFrame | pl.LazyFrame | object,
+    imports: pl.DataFrame | pl.LazyFrame,
+    scenario: Scenario | str = ...,
+    by: Sequence[str] = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
+) -> pl.DataFrame: ...
+@overload
+def totals(
+    imports: IntoDataFrameT,
+    scenario: Scenario | str = ...,
+    by: Sequence[str] = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
+) -> IntoDataFrameT: ...
+
+
+def totals(
+    imports: pl.DataFrame | pl.LazyFrame | IntoDataFrame,
     scenario: Scenario | str = "eu-cbam",
     by: Sequence[str] = ("origin", "sector"),
     *,
     on_error: OnError = "raise",
     engine: Engine = "auto",
-) -> pl.DataFrame | object:
+) -> pl.DataFrame | IntoDataFrame:
     """``summarise(compute(imports, scenario), by)``, summed per rule key before pricing.
 
     Equal to ``cbam.summarise(cbam.compute(imports, scenario, on_error=on_error), by=by)`` to
@@ -295,10 +327,13 @@ def totals(
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {shorten(repr(on_error))}")
     if not isinstance(imports, pl.DataFrame | pl.LazyFrame):
-        result = totals(to_polars(imports, "imports"), scenario, by, on_error=on_error)
-        return like(imports, result)
+        polars_rows = to_polars(imports, "imports")
+        result = totals(polars_rows, scenario, by, on_error=on_error, engine=engine)
+        native: IntoDataFrame = like(imports, result)
+        return native
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    run_engine = polars_engine(engine)
+    # The group-by and the keyed rules stream faster than they run in memory (benchmarks/).
+    run_engine = polars_engine(engine, "streaming")
     lazy = imports.lazy()
     schema = lazy.collect_schema()
     check_columns(schema)
@@ -309,7 +344,7 @@ def totals(
         return summarise(fees.lazy(), groups).collect()
 
     keys = _keys(lazy, schema, chosen, groups, run_engine)
-    if keys[_BAD].any() or (_INEXACT in keys.columns and keys[_INEXACT].any()):
+    if keys[_BAD].any():
         return detailed()
     fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)
     names = fees.collect_schema().names()
@@ -318,7 +353,7 @@ def totals(
         wanted.append("value_eur")
     if "destination" in names:
         wanted.append("destination")
-    priced = fees.select(wanted).collect(engine=polars_engine(engine, "in-memory"))
+    priced = fees.select(wanted).collect(engine=run_engine)
     if priced["input_error"].is_not_null().any():
         return detailed()
     return _summed(priced.lazy(), names, groups).collect()
