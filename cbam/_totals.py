@@ -145,10 +145,14 @@ def _probe_quarters(scenario: Scenario, years: tuple[int, ...]) -> frozenset[int
         pl.DataFrame({"year": list(years)}, schema={"year": pl.Int32})
         .join(goods, how="cross")
         .join(quarters, how="cross")
-        .with_columns(pl.lit("CHN").alias("origin"), pl.lit(1.0).alias("quantity_t"))
+        .with_columns(
+            pl.lit("CHN").alias("origin"),
+            pl.lit(1.0).alias("quantity_t"),
+            pl.lit(1000.0).alias("value_eur"),  # ad valorem charges price the value
+        )
     )
     priced = compute(probe, scenario, on_error="flag").filter(
-        pl.col("input_error").is_null() & pl.col("certificate_price_eur").is_not_null()
+        pl.col("input_error").is_null() & pl.col("sector").is_not_null()
     )
     per_good = priced.group_by("year", "cn_code").agg(
         pl.col("quarter").count().alias("quarters"),
@@ -321,7 +325,7 @@ def totals(
         ...     "cn_code": ["72071111"] * 3, "quantity_t": [100.0, 50.0, 10.0]})
         >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
         >>> cbam.totals(rows, s, by=["year"])["fee_eur"].round(2).to_list()
-        [14533.2, 1105.52]
+        [14533.2, 1180.96]
 
     """
     if on_error not in ("raise", "flag"):

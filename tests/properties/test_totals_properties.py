@@ -21,9 +21,7 @@ from tests.properties.strategies import actual_value_panels, import_panels, quan
 REGIMES = ["eu-cbam", "uk-cbam", "us-cca-2025", "us-fpf-2025"]
 BY: list[list[str]] = [["origin", "sector"], ["origin", "sector", "year"], [], ["exempt"]]
 COUNTS = ("rows", "exempt_rows", "flagged_rows", "outside_rows")
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def first_year(name: str) -> int:
@@ -98,7 +96,9 @@ def test_totals_equal_summarise_of_compute(name: str, data: st.DataObject) -> No
 @given(data=st.data())
 def test_panels_with_importers_quarters_and_missing_values(name: str, data: st.DataObject) -> None:
     panel = data.draw(repeated(import_panels(max_rows=12, first_year=first_year(name))))
-    check(panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"])))
+    check(
+        panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"]))
+    )
 
 
 @pytest.mark.parametrize("name", ["eu-cbam", "us-cca-2025"])
@@ -108,4 +108,6 @@ def test_panels_with_routes_and_actual_values(name: str, data: st.DataObject) ->
     panel = data.draw(repeated(actual_value_panels(max_rows=12)))
     if name != "eu-cbam":
         panel = panel.with_columns(pl.col("year").clip(lower_bound=first_year(name)))
-    check(panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"])))
+    check(
+        panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"]))
+    )
