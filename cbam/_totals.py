@@ -182,7 +182,7 @@ def _keys(
     keys = [c for c in names if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
     rows: list[pl.Expr] = [pl.col(c) for c in keys]
     if "quarter" in schema and "quarter" not in groups:
-        years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect()
+        years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect(engine=run_engine)
         quarterly = quarterly_years(scenario, years.to_series().to_list())
         quarter = _whole("quarter", schema)
         # A whole quarter of a year priced by the year is summed with the year's other rows.
