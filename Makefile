@@ -29,6 +29,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute.py
+	$(BIN)/python benchmarks/bench_totals.py
 	$(BIN)/python benchmarks/bench_reference.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	nice $(BIN)/python benchmarks/bench_scale.py

@@ -5,6 +5,8 @@ Public API:
 * ``load_scenario(name_or_path, overrides=None)``, ``list_scenarios()``, ``Scenario``
 * ``compute(imports, scenario="eu-cbam", on_error="raise")``
 * ``summarise(fees, by=("origin", "sector"))``
+* ``totals(imports, scenario, by=("origin", "sector"))``: ``summarise(compute(...))`` over
+  whole panels, summed per rule key before pricing (``cbam._totals``).
 * ``sweep(imports, scenario, vary={...})``, ``SweepResult``: many price paths and designs on
   one panel, with percentiles; on Dask with ``scheduler=`` (``pip install 'cbam[dask]'``).
 * ``compare(imports, scenarios, by=("origin",), currency="EUR")``: scenarios (regimes) side by
@@ -44,6 +46,7 @@ from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, OUTPUT_SCHEMA, REQUIRED_COLUMNS
 from cbam._summary import summarise
 from cbam._sweep import SweepResult, sweep
+from cbam._totals import totals
 from cbam._trade_formats import read_trade
 from cbam._trade_response import trade_response
 
@@ -80,6 +83,7 @@ __all__ = [
     "resolve",
     "summarise",
     "sweep",
+    "totals",
     "trade_response",
 ]
 __version__ = "0.1.0"

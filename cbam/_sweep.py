@@ -1,37 +1,50 @@
 """``sweep``: many parameter sets over one import panel, without copying the panel per set.
 
-Fees are piecewise linear in the certificate price P. For a row with embedded emissions b,
-free-allocation adjustment f, effective price paid abroad p (0 when none is deducted) and fee
-share s (exemptions), ``compute`` charges s x max(0, (b - f) P - b min(p, P)), which is
+Fees are piecewise linear in the carbon price P (in EUR: the EU certificate price, or a
+design's charge price times the year's EUR rate). For a row with embedded emissions b,
+free-allocation adjustment or baseline allowance f, effective price paid abroad p (0 when none
+is deducted) and fee share s (exemptions), every regime charging per tonne
+(``cbam.blocks.net_charge``) charges s x max(0, (b - f) P - b min(p, P)), which is
 s (a P - b p) when P exceeds the row's threshold theta = b p / a (a = b - f > 0), and 0
-otherwise. So each non-price design is computed once; its rows are reduced to sums of s a and
-s b p per (group, rules year, quarter, p, theta), and every price path is evaluated on those
-sums. With a Dask scheduler each task is one Polars computation over a partition of the rows
-(or of the price paths).
+otherwise; a charge that does not scale with a price (ad valorem) is a fixed amount. So each
+non-price design is computed once; its rows are reduced to sums of s a, s b p and fixed fees
+per (group, rules year, quarter, p, theta), and every price path is evaluated on those sums.
+With a Dask scheduler each task is one Polars computation over a partition of the rows (or of
+the price paths).
+
+Price paths vary ``certificate_price_eur`` on the EU engine and ``charge.price`` (in the
+design's currency) on a design; a path is a number for every year or a mapping of years (and
+quarters) to prices, which replaces the schedule as ``certificate_price_eur`` does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import polars as pl
 
+from cbam._carbon_prices import fx_by_year
+from cbam._design import EU_ENGINE, Design
 from cbam._engine import PriceSchedule, price_rows
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._interop import to_polars
 from cbam._pipeline import compute_strictly
 from cbam._progress import progress
-from cbam._resolve import load_scenario, rebuilt
+from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import result_columns
 from cbam._summary import grouping
 
 PRICE = "certificate_price_eur"
+DESIGN_PRICE = "charge.price"
+_QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 _BUCKET = ("rules_year", "_s_q", "_s_paid", "_s_theta")
 
 
@@ -77,15 +90,28 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
         .then(pl.col("carbon_price_paid_eur_per_t"))
         .otherwise(0.0)
     )
+    # A fee that no price scales (an ad valorem charge) is the same on every path.
+    fixed = pl.col("certificate_price_eur").is_null() & (pl.col("fee_eur") > 0)
+    priced = ~fixed & (a > 0) & (share > 0)
     return (
         fees.lazy()
-        .filter((a > 0) & (share > 0))
+        .filter(priced | fixed)
         .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
-        .with_columns((pl.col("embedded_t") * pl.col("_s_paid") / a).alias("_s_theta"))
+        .with_columns(
+            pl.when(fixed)
+            .then(float("-inf"))
+            .otherwise(pl.col("embedded_t") * pl.col("_s_paid") / a)
+            .alias("_s_theta")
+        )
         .group_by([*by, *_bucket(by)])
         .agg(
-            (share * a).sum().alias("_s_a"),
-            (share * pl.col("embedded_t") * pl.col("_s_paid")).sum().alias("_s_bp"),
+            pl.when(priced).then(share * a).otherwise(0.0).sum().alias("_s_a"),
+            pl.when(priced)
+            .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
+            .otherwise(0.0)
+            .sum()
+            .alias("_s_bp"),
+            pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0).sum().alias("_s_fixed"),
         )
         .collect()
     )
@@ -101,38 +127,107 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
     return (
         pl.concat(list(parts))
         .group_by([*by, *_bucket(by)])
-        .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum())
+        .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum(), pl.col("_s_fixed").sum())
         .sort([*by, *_bucket(by)])
     )
 
 
 def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Total fee per (path, group): sum of s a P - s b p over buckets priced above theta."""
+    """Total fee per (path, group): s a P - s b p over buckets priced above theta, and fixed."""
     return (
         compact.lazy()
         .join(prices.lazy(), on=["rules_year", "_s_q"], how="inner")
         .filter(pl.col("_s_theta") < pl.col("price"))
         .group_by(["path", *by])
-        .agg((pl.col("_s_a") * pl.col("price") - pl.col("_s_bp")).sum().alias("fee_eur"))
+        .agg(
+            (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
+            .sum()
+            .alias("fee_eur")
+        )
         .collect()
     )
 
 
+def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:
+    """The design's own charge price per year and quarter (its dated values)."""
+    if design.charge.price is None:
+        return {}
+    schedule: dict[int, dict[int, float]] = {}
+    for year in years:
+        quarters = {
+            q: design.charge.price.on(dt.date(year, m, 1)) for q, m in _QUARTER_START.items()
+        }
+        if all(v is not None for v in quarters.values()):
+            schedule[year] = {q: float(v.value) for q, v in quarters.items() if v is not None}
+    return schedule
+
+
+def _checked_path(path: Any, name: str) -> PriceSchedule:
+    """A design's price path: a number, or years (and quarters) to numbers, none negative."""
+
+    def number(value: Any) -> float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value < 0:
+            raise ScenarioError(
+                f"sweep: {name} path {shorten(path)}: {shorten(value)} is not a price >= 0"
+            )
+        return float(value)
+
+    if not isinstance(path, Mapping):
+        return number(path)
+    checked: dict[int, float | dict[int, float]] = {}
+    for year, entry in path.items():
+        if isinstance(year, bool) or not str(year).isdigit():
+            raise ScenarioError(f"sweep: {name} path {shorten(path)}: {year!r} is not a year")
+        if isinstance(entry, Mapping):
+            if any(str(q) not in ("1", "2", "3", "4") for q in entry):
+                raise ScenarioError(f"sweep: {name} path {shorten(path)}: quarters are 1-4")
+            checked[int(year)] = {int(q): number(v) for q, v in entry.items()}
+        else:
+            checked[int(year)] = number(entry)
+    return checked
+
+
 def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
-    """(path, rules_year, quarter key, price) for each certificate price path."""
+    """(path, rules_year, quarter key, price in EUR) for each price path.
+
+    The EU engine's paths are certificate prices in EUR; a design's are its charge price in
+    its currency, converted at the year's EUR rate (``rates/carbon_prices/fx.csv``), as the
+    design's rules convert it.
+    """
+    span = range(min(years), max(years) + 1)
+    design = resolve(scenario).design
+    eur_per_unit = {y: 1.0 for y in span}
+    if design is not None and design.currency != "EUR":
+        fx = fx_by_year(span).filter(pl.col("currency") == design.currency)
+        eur_per_unit = dict(zip(fx["year"].to_list(), fx["eur_per_unit"].to_list(), strict=True))
     rows: list[dict[str, Any]] = []
     for i, path in enumerate(paths):
-        given = None if path is None else _with(scenario, {PRICE: path}).certificate_price_eur
-        schedule = cast(
-            PriceSchedule, config.certificate_prices().as_schedule() if given is None else given
-        )
-        for row in price_rows(schedule, range(min(years), max(years) + 1), set()):
+        schedule: PriceSchedule
+        if design is None:
+            given = None if path is None else _with(scenario, {PRICE: path}).certificate_price_eur
+            schedule = cast(
+                PriceSchedule,
+                config.certificate_prices().as_schedule() if given is None else given,
+            )
+        else:
+            schedule = (
+                _design_schedule(design, span)
+                if path is None
+                else _checked_path(path, DESIGN_PRICE)
+            )
+        for row in price_rows(schedule, span, set()):
             if row["year"] in years:
-                rows.append({"path": i, "rules_year": row["year"], "_s_q": row["q"], **row})
+                price = row["price"]
+                rate = eur_per_unit.get(row["year"])
+                in_eur = None if price is None or rate is None else cast(float, price) * rate
+                rows.append(
+                    {"path": i, "rules_year": row["year"], "_s_q": row["q"], "price": in_eur}
+                )
     return pl.DataFrame(
         rows,
-        schema_overrides={"rules_year": pl.Int32, "_s_q": pl.Int32, "price": pl.Float64},
-    ).select("path", "rules_year", "_s_q", pl.col("price").fill_null(0.0))
+        schema={"path": pl.Int64, "rules_year": pl.Int32, "_s_q": pl.Int32, "price": pl.Float64},
+    ).with_columns(pl.col("price").fill_null(0.0))
 
 
 def _client(scheduler: Any) -> Any:
@@ -162,16 +257,19 @@ def sweep(
 ) -> SweepResult:
     """Evaluate every combination of ``vary``'s values on one panel and report percentiles.
 
-    Each combination of the non-price parameters (a design) is computed once; certificate
-    price paths (``vary["certificate_price_eur"]``: numbers or year -> price mappings) are then
-    priced on sums that do not depend on the price, so 1,000 paths cost about one pass.
+    Each combination of the non-price parameters (a design) is computed once; price paths
+    (numbers or year -> price mappings) are then priced on sums that do not depend on the
+    price, so 1,000 paths cost about one pass. On the EU engine the paths are
+    ``vary["certificate_price_eur"]`` (EUR); on a design regime ``vary["charge.price"]``, in
+    the design's currency, converted at each year's EUR rate as the design's rules convert it.
 
     Args:
         imports: The import panel (as for ``cbam.compute``; strict validation).
         scenario: The base scenario or its name.
         vary: Dotted scenario parameters and the values to try, e.g.
             ``{"certificate_price_eur": [60, 80, {2026: 75, 2030: 120}],
-            "exemptions": [[], [{"group": "ldc"}]]}``.
+            "exemptions": [[], [{"group": "ldc"}]]}``, or for ``uk-cbam``
+            ``{"charge.price": [50, {2027: 54.4, 2030: 90}]}`` (GBP).
         by: Columns of the ``compute`` output to total by (e.g. ``["origin"]``); none for the
             grand total.
         percentiles: Percentiles (0-100) of the total fee over the price paths.
@@ -208,7 +306,15 @@ def sweep(
         varied[name] = list(values)
         if not varied[name]:
             raise ScenarioError(f"sweep: vary[{shorten(name)!r}] is empty: give values to try")
-    price_paths: list[Any] = list(varied.pop(PRICE, [base.certificate_price_eur]))
+    price_key = PRICE if base.regime == EU_ENGINE else DESIGN_PRICE
+    default_path = base.certificate_price_eur if base.regime == EU_ENGINE else None
+    price_paths: list[Any] = list(varied.pop(price_key, [default_path]))
+    base_design = resolve(base).design
+    if base_design is not None and base_design.charge.price is None and price_paths != [None]:
+        raise ScenarioError(
+            f"sweep: {base_design.name} charges no price ({base_design.charge.kind}): "
+            f"vary its other parameters, not {DESIGN_PRICE}"
+        )
     bad = [
         q
         for q in percentiles
@@ -251,9 +357,10 @@ def sweep(
             client.close()  # a client this call opened (a given Client stays open)
 
     merged = {d: _merge(parts, keys) for d, parts in compacts.items()}
+    design = base_design
     years = sorted(
         {y for m in merged.values() for y in m["rules_year"].drop_nulls().to_list()}
-    ) or [config.regime().first_rules_year]
+    ) or [config.regime().first_rules_year if design is None else design.first_rules_year]
     prices = _price_paths(price_paths, base, years)
     totals = []
     for d, compact in merged.items():
@@ -288,7 +395,7 @@ def sweep(
     path_table = pl.DataFrame(
         {
             "path": list(range(len(price_paths))),
-            PRICE: [json.dumps(p, default=str) for p in price_paths],
+            price_key: [json.dumps(p, default=str) for p in price_paths],
         }
     )
     return SweepResult(design_table, path_table, total, stats)

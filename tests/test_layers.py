@@ -49,6 +49,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "cbam._summary",
         "cbam._compare",
         "cbam._sweep",
+        "cbam._totals",
         "cbam._indicators",
         "cbam._trade_response",
         "cbam.charts",

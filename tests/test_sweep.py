@@ -123,3 +123,91 @@ def test_progress_is_quiet_when_not_a_terminal(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().err == ""
     assert list(progress(range(2), desc="x", enabled=True)) == [0, 1]
     assert "x" in capsys.readouterr().err
+
+
+# Design regimes: paths of the design's charge price in its own currency (GBP, USD), priced on
+# the same shared sums; each compared with compute under the design whose price is the path.
+DESIGN_PATHS: list[Any] = [None, 40, {0: 75.5, 2: 130}, 0]  # years from the first rules year
+
+
+def design_paths(first_year: int) -> list[Any]:
+    return [
+        {first_year + k: v for k, v in p.items()} if isinstance(p, dict) else p
+        for p in DESIGN_PATHS
+    ]
+
+
+REFERENCE = {"title": "test price path", "href": ""}
+
+
+def design_reference(
+    panel: pl.DataFrame, name: str, path: Any, exemptions: Any, first_year: int
+) -> pl.DataFrame:
+    overrides: dict[str, Any] = {"exemptions": exemptions}
+    if path is not None:
+        steps = path if isinstance(path, dict) else {first_year: path}
+        overrides["charge.price.values"] = [
+            {"from": f"{year}-01-01", "value": float(price), "reference": REFERENCE}
+            for year, price in steps.items()
+        ]
+    scenario = cbam.load_scenario(name, overrides=overrides)
+    return cbam.summarise(cbam.compute(panel, scenario), by=["origin"]).select("origin", "fee_eur")
+
+
+@pytest.mark.parametrize("name", ["uk-cbam", "us-cca-2025", "us-fpf-2025"])
+def test_design_sweeps_equal_compute_per_scenario_to_the_cent(
+    panel: pl.DataFrame, name: str
+) -> None:
+    design = cbam.resolve(cbam.load_scenario(name)).design
+    assert design is not None
+    first = design.first_rules_year
+    rows = panel.with_columns(pl.col("year") + (first - 2026), value_eur=pl.lit(5_000.0))
+    exemptions = EXEMPTIONS[:2]
+    paths = design_paths(first) if design.charge.price is not None else [None]
+    result = cbam.sweep(
+        rows, name, vary={"charge.price": paths, "exemptions": exemptions}, by=["origin"]
+    )
+    assert result.paths.columns == ["path", "charge.price"]
+    charged = 0.0
+    for d, exempt in enumerate(exemptions):
+        for p, path in enumerate(paths):
+            expected = design_reference(rows, name, path, exempt, first)
+            got = result.totals.filter(design=d, path=p).join(
+                expected, on="origin", how="full", suffix="_ref"
+            )
+            gap = (got["fee_eur"].fill_null(0.0) - got["fee_eur_ref"].fill_null(0.0)).abs()
+            assert gap.max() < 0.005, (name, d, path)
+            charged += float(expected["fee_eur"].sum())
+    assert charged > 0
+    if design.charge.price is None:  # ad valorem (us-fpf-2025): no price to vary
+        with pytest.raises(cbam.ScenarioError, match="charges no price"):
+            cbam.sweep(rows, name, vary={"charge.price": [40]})
+
+
+def test_design_price_paths_are_checked(panel: pl.DataFrame) -> None:
+    rows = panel.with_columns(pl.col("year") + 1)
+    with pytest.raises(cbam.ScenarioError, match="not a price"):
+        cbam.sweep(rows, "uk-cbam", vary={"charge.price": [-5]})
+    with pytest.raises(cbam.ScenarioError, match="not a year"):
+        cbam.sweep(rows, "uk-cbam", vary={"charge.price": [{"soon": 5}]})
+
+
+def test_dask_design_sweep_equals_single_process(panel: pl.DataFrame) -> None:
+    distributed = pytest.importorskip("distributed")
+    rows = panel.with_columns(pl.col("year") + 1)
+    vary = {"charge.price": design_paths(2027), "exemptions": EXEMPTIONS[:2]}
+    local = cbam.sweep(rows, "uk-cbam", vary=vary, by=["origin"])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = cbam.sweep(
+            rows,
+            "uk-cbam",
+            vary=vary,
+            by=["origin"],
+            partitions=3,
+            scheduler=cluster.scheduler_address,
+        )
+    joined = local.totals.join(remote.totals, on=["design", "path", "origin"], suffix="_dask")
+    assert joined.height == local.totals.height == remote.totals.height
+    assert (joined["fee_eur"].round(2) == joined["fee_eur_dask"].round(2)).all()

@@ -1,0 +1,363 @@
+"""``totals``: ``summarise(compute(...))`` over whole panels, priced once per rule key.
+
+Every rule input of a row is a column of its key (origin, code, year, quarter, importer,
+route, actual values, ...), and the fee is linear in the row's amount for a given key:
+quantity for charges per tonne, customs value for ad valorem charges. So the rows are summed
+per distinct key first (one group-by, the floor of any total), each key is priced once by
+``compute`` as one row carrying the key's sums, and the priced keys are summed again by ``by``.
+
+Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
+imports are sums over rows whose importer, year, origin and code are in the key, so the key
+sums add up to the same totals. They are decided on amounts rounded per row to the gram or
+cent (``rates/eu/exact_sums.yaml``); where a key's rounded sum differs from the sum of its
+rounded rows, the rows are priced one by one instead.
+
+The quarter matters only where the price is quarterly: a probe prices one covered good per
+sector in each year of the panel, quarter by quarter, and keys of the years whose results do
+not differ by quarter are summed over the quarters.
+
+Checks cost no second pass: null, negative, NaN and non-finite amounts are aggregates of the
+same group-by, and the key checks run on the keys (``compute``'s own). Whenever anything
+fails, ``totals`` runs the detailed path (``summarise(compute(rows))``), so a strict run's
+error names the rows exactly as ``compute`` does and a lenient run accounts flagged rows as
+``summarise`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Literal, overload
+
+import polars as pl
+from narwhals.typing import IntoDataFrame, IntoDataFrameT
+
+from cbam._errors import shorten
+from cbam._eu import config
+from cbam._interop import like, to_polars
+from cbam._pipeline import Engine, OnError, compute, polars_engine
+from cbam._resolve import load_scenario
+from cbam._resources import data_dir
+from cbam._scenario import Scenario
+from cbam._schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, check_columns, result_columns
+from cbam._summary import SUMMED, grouping, summarise
+from cbam._territory import imported_elsewhere
+
+# Amounts summed per key; every other rule input is part of the key.
+ADDITIVE = ("quantity_t", "value_eur")
+RULE_INPUTS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c not in ADDITIVE)
+_ROWS = "_t_rows"  # rows summed into a key
+_BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its rounded rows
+_VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
+_LEN_TYPE = pl.select(pl.len()).dtypes[0]
+# The compute outputs a summary reads.
+_READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
+
+
+def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """An input amount as ``compute`` reads it (text stripped, anything else null)."""
+    raw = pl.col(column)
+    if schema[column] == pl.Float64:
+        return raw
+    if schema[column] == pl.String:
+        raw = raw.str.strip_chars()
+    return raw.cast(pl.Float64, strict=False)
+
+
+def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    raw = pl.col(column)
+    if schema[column] == pl.String:
+        return raw.str.strip_chars().str.len_chars() > 0
+    return raw.is_not_null()
+
+
+def _whole(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """A year or quarter as ``compute`` reads it: a whole number, else null."""
+    if schema[column].is_integer():
+        return pl.col(column).cast(pl.Int32, strict=False)
+    number = _number(column, schema)
+    return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
+
+
+def _bad_amount(schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """True where a summed amount fails one of ``compute``'s number checks."""
+    qty = _number("quantity_t", schema)
+    bad = qty.is_null() | ~qty.is_finite() | (qty < 0)
+    if "value_eur" in schema:
+        value = _number("value_eur", schema)
+        bad = bad | (_present("value_eur", schema) & value.is_null())
+        bad = bad | ~value.is_finite().fill_null(True) | (value < 0).fill_null(False)
+    return bad
+
+
+def _units(amount: pl.Expr, decimals: int) -> pl.Expr:
+    """An amount in whole units of 10^-decimals (a float), as the threshold sums round it."""
+    cap = config.exact_sums().row_cap
+    valid = amount.is_finite() & (amount > 0)
+    scaled = (amount.clip(upper_bound=cap) * float(10**decimals)).round()
+    return pl.when(valid).then(scaled).otherwise(0.0)
+
+
+@cache
+def _probe_goods() -> pl.DataFrame:
+    """One CN8 code of each sector: the goods a quarter probe prices."""
+    goods = pl.read_csv(
+        data_dir("rates") / "eu" / "goods.csv", schema_overrides={"cn_code": pl.String}
+    )
+    return (
+        goods.filter(pl.col("cn_code").str.len_chars() == 8)
+        .sort("cn_code")
+        .group_by("sector", maintain_order=True)
+        .first()
+        .select("cn_code")
+    )
+
+
+_QUARTERLY: dict[tuple[str, tuple[int, ...]], frozenset[int]] = {}
+_KEEP = 64
+
+
+def quarterly_years(scenario: Scenario, years: Sequence[int]) -> frozenset[int]:
+    """The years among ``years`` whose results differ by quarter under the scenario.
+
+    One covered good per sector is priced in each year with each quarter and without one;
+    a year where no good is priced (no rules for it) counts as quarterly, which is safe.
+    Kept per distinct scenario (by content) and years.
+
+    Example:
+        >>> import cbam
+        >>> sorted(quarterly_years(cbam.load_scenario("eu-cbam"), [2026, 2027]))
+        [2026]
+
+    """
+    key = (scenario.model_dump_json(), tuple(sorted(set(years))))
+    if key not in _QUARTERLY:
+        if len(_QUARTERLY) >= _KEEP:
+            _QUARTERLY.pop(next(iter(_QUARTERLY)))
+        _QUARTERLY[key] = _probe_quarters(scenario, key[1])
+    return _QUARTERLY[key]
+
+
+def _probe_quarters(scenario: Scenario, years: tuple[int, ...]) -> frozenset[int]:
+    goods = _probe_goods()
+    quarters = pl.DataFrame({"quarter": [None, 1, 2, 3, 4]}, schema={"quarter": pl.Int8})
+    probe = (
+        pl.DataFrame({"year": list(years)}, schema={"year": pl.Int32})
+        .join(goods, how="cross")
+        .join(quarters, how="cross")
+        .with_columns(
+            pl.lit("CHN").alias("origin"),
+            pl.lit(1.0).alias("quantity_t"),
+            pl.lit(1000.0).alias("value_eur"),  # ad valorem charges price the value
+        )
+    )
+    priced = compute(probe, scenario, on_error="flag").filter(
+        pl.col("input_error").is_null() & pl.col("sector").is_not_null()
+    )
+    per_good = priced.group_by("year", "cn_code").agg(
+        pl.col("quarter").count().alias("quarters"),
+        pl.struct("certificate_price_eur", "fee_eur").n_unique().alias("results"),
+    )
+    steady = per_good.group_by("year").agg(
+        ((pl.col("quarters") == 4) & (pl.col("results") == 1)).all().alias("steady")
+    )
+    annual = set(steady.filter("steady")["year"].to_list())
+    return frozenset(y for y in years if y not in annual)
+
+
+def _keys(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    groups: Sequence[str],
+    run_engine: Literal["in-memory", "streaming", "gpu"],
+) -> pl.DataFrame:
+    """The rows summed per distinct rule key, with their row count.
+
+    A row whose amount fails a check sums as NaN into its key's ``quantity_t``, so one
+    non-finite key sum says that something failed (an overflowing sum too) at the cost of no
+    aggregation but the sums themselves.
+    """
+    names = list(schema)
+    keys = [c for c in names if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
+    rows: list[pl.Expr] = [pl.col(c) for c in keys]
+    if "quarter" in schema and "quarter" not in groups:
+        years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect(engine=run_engine)
+        quarterly = quarterly_years(scenario, years.to_series().to_list())
+        quarter = _whole("quarter", schema)
+        # A whole quarter of a year priced by the year is summed with the year's other rows.
+        collapse = quarter.is_between(1, 4) & ~_whole("year", schema).is_in(sorted(quarterly))
+        rows[keys.index("quarter")] = (
+            pl.when(collapse.fill_null(False)).then(None).otherwise(pl.col("quarter"))
+        ).alias("quarter")
+    qty = _number("quantity_t", schema)
+    rows.append(pl.when(_bad_amount(schema)).then(float("nan")).otherwise(qty).alias("quantity_t"))
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
+    group_keys = [*keys]
+    if "value_eur" in schema:
+        value = _number("value_eur", schema)
+        rows.append(value.alias("value_eur"))
+        rows.append(
+            pl.when(value.is_null()).then(0).when(value > 0).then(2).otherwise(1).alias(_VALUED)
+        )
+        group_keys.append(_VALUED)
+        sums.append(pl.col("value_eur").sum())
+    # Threshold sums round each row; a key whose rounded sum differs is priced row by row.
+    exact = config.exact_sums()
+    rounded: list[tuple[str, int]] = []
+    if "importer" in schema or any(r.max_import_share is not None for r in scenario.exemptions):
+        rounded = [("quantity_t", exact.mass_decimals)]
+        if "value_eur" in schema:
+            rounded.append(("value_eur", exact.value_decimals))
+    for column, decimals in rounded:
+        rows.append(_units(pl.col(column), decimals).alias(f"_t_units_{column}"))
+        sums.append(pl.col(f"_t_units_{column}").sum())
+    summed = lazy.select(rows).group_by(group_keys).agg(sums).collect(engine=run_engine)
+    flags = [~pl.col("quantity_t").is_finite()]
+    flags += [
+        _units(pl.col(column), decimals) != pl.col(f"_t_units_{column}")
+        for column, decimals in rounded
+    ]
+    tidy = [pl.any_horizontal(flags).alias(_BAD)]
+    if "value_eur" in schema:
+        # A key of rows without a customs value has none (a sum of nulls would be 0).
+        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
+
+
+def _summed(priced: pl.LazyFrame, names: Sequence[str], groups: Sequence[str]) -> pl.LazyFrame:
+    """Priced keys summed by ``groups``, row counts weighted: ``summarise``'s result."""
+    rows = pl.col(_ROWS)
+    has_value = "value_eur" in names
+    value = pl.col("value_eur").cast(pl.Float64) if has_value else pl.lit(None, pl.Float64)
+    elsewhere = imported_elsewhere(names)
+    inside = ~elsewhere
+    fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
+    valued = pl.when((value > 0) & inside).then(value)
+
+    def counted(condition: pl.Expr, name: str) -> pl.Expr:
+        return pl.when(condition).then(rows).otherwise(0).sum().cast(_LEN_TYPE).alias(name)
+
+    aggregations = [
+        rows.sum().cast(_LEN_TYPE).alias("rows"),
+        *[
+            pl.when(pl.col("input_error").is_null() & inside)
+            .then(pl.col(c).cast(pl.Float64, strict=False))
+            .sum()
+            .alias(c)
+            for c in SUMMED
+        ],
+        pl.when(inside)
+        .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
+        .sum()
+        .alias("deduction_eur"),
+        counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
+        counted(pl.col("input_error").is_not_null(), "flagged_rows"),
+        *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
+        pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
+    ]
+    result = (
+        priced.group_by(groups).agg(aggregations) if groups else priced.select(aggregations)
+    ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
+    years = [g for g in ("year", "rules_year") if g in groups]
+    others = [g for g in groups if g not in years]
+    return result.sort(
+        [*years, "fee_eur", *others],
+        descending=[False] * len(years) + [True] + [False] * len(others),
+        nulls_last=True,
+    )
+
+
+@overload
+def totals(
+    imports: pl.DataFrame | pl.LazyFrame,
+    scenario: Scenario | str = ...,
+    by: Sequence[str] = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
+) -> pl.DataFrame: ...
+@overload
+def totals(
+    imports: IntoDataFrameT,
+    scenario: Scenario | str = ...,
+    by: Sequence[str] = ...,
+    *,
+    on_error: OnError = ...,
+    engine: Engine = ...,
+) -> IntoDataFrameT: ...
+
+
+def totals(
+    imports: pl.DataFrame | pl.LazyFrame | IntoDataFrame,
+    scenario: Scenario | str = "eu-cbam",
+    by: Sequence[str] = ("origin", "sector"),
+    *,
+    on_error: OnError = "raise",
+    engine: Engine = "auto",
+) -> pl.DataFrame | IntoDataFrame:
+    """``summarise(compute(imports, scenario), by)``, summed per rule key before pricing.
+
+    Equal to ``cbam.summarise(cbam.compute(imports, scenario, on_error=on_error), by=by)`` to
+    the cent, and many times faster on large panels, where many rows share a key (origin,
+    code, year and every other rule input but the amounts).
+
+    Args:
+        imports: Import rows as for ``cbam.compute``: a DataFrame, a LazyFrame (for example
+            ``pl.scan_parquet(...)``, read once) or any frame narwhals supports.
+        scenario: A ``Scenario`` or the name or path of one.
+        by: Columns of ``compute``'s result to total by; empty for a grand total.
+        on_error: ``"raise"`` raises ``CbamInputError`` naming the rows at fault, as
+            ``compute`` does; ``"flag"`` counts such rows in ``flagged_rows``, as
+            ``summarise`` does.
+        engine: Polars engine, as for ``compute``.
+
+    Returns:
+        ``summarise``'s frame, collected (a Polars DataFrame, or the input's own kind for
+        pandas and the like).
+
+    Raises:
+        CbamInputError: bad input, when ``on_error="raise"``.
+
+    Example:
+        >>> import polars as pl, cbam
+        >>> rows = pl.DataFrame({"year": [2026, 2026, 2027], "origin": ["TUR", "TUR", "TUR"],
+        ...     "cn_code": ["72071111"] * 3, "quantity_t": [100.0, 50.0, 10.0]})
+        >>> s = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        >>> cbam.totals(rows, s, by=["year"])["fee_eur"].round(2).to_list()
+        [14533.2, 1180.96]
+
+    """
+    if on_error not in ("raise", "flag"):
+        raise ValueError(f"on_error must be 'raise' or 'flag', not {shorten(repr(on_error))}")
+    if not isinstance(imports, pl.DataFrame | pl.LazyFrame):
+        polars_rows = to_polars(imports, "imports")
+        result = totals(polars_rows, scenario, by, on_error=on_error, engine=engine)
+        native: IntoDataFrame = like(imports, result)
+        return native
+    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    # The group-by and the keyed rules stream faster than they run in memory (benchmarks/).
+    run_engine = polars_engine(engine, "streaming")
+    lazy = imports.lazy()
+    schema = lazy.collect_schema()
+    check_columns(schema)
+    groups = grouping(by, result_columns(schema.names()))
+
+    def detailed() -> pl.DataFrame:
+        fees = compute(imports, chosen, on_error=on_error, engine=engine)
+        return summarise(fees.lazy(), groups).collect()
+
+    keys = _keys(lazy, schema, chosen, groups, run_engine)
+    if keys[_BAD].any():
+        return detailed()
+    fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)
+    names = fees.collect_schema().names()
+    wanted = [*dict.fromkeys([*groups, *(c for c in _READ if c in names), _ROWS])]
+    if "value_eur" in names:
+        wanted.append("value_eur")
+    if "destination" in names:
+        wanted.append("destination")
+    priced = fees.select(wanted).collect(engine=run_engine)
+    if priced["input_error"].is_not_null().any():
+        return detailed()
+    return _summed(priced.lazy(), names, groups).collect()

@@ -1,0 +1,227 @@
+"""cbam.totals: the same totals as summarise(compute(...)), summed per rule key first.
+
+Expected values are ``summarise(compute(rows))`` of the same rows (the detailed path, itself
+tested against the regulations' worked values in tests/test_eu_golden.py and
+tests/test_regimes.py), except where a figure is worked out here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import polars as pl
+import pytest
+
+import cbam
+from cbam._totals import quarterly_years
+from tests.properties.test_totals_properties import assert_same_totals
+
+EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+STEEL = "72071111"  # TUR default 2.541 t/t in 2026 (tests/test_eu_golden.py)
+
+
+def panel(n: int = 4_000, first_year: int = 2026) -> pl.DataFrame:
+    """Rows sharing keys: 6 origins x 5 codes x 3 years x quarters, importers, values."""
+    i = pl.int_range(n)
+    origins = ["TUR", "CHN", "IND", "UKR", "BGD", "NOR"]
+    codes = [STEEL, "76011000", "25232900", "31021012", "7208"]
+    return pl.select(
+        year=(first_year + i % 3).cast(pl.Int32),
+        origin=pl.lit(pl.Series(origins)).gather(i.hash(1) % len(origins)),
+        cn_code=pl.lit(pl.Series(codes)).gather(i.hash(2) % len(codes)),
+        quantity_t=(i.hash(3) % 10_000).cast(pl.Float64) / 1_000,
+        value_eur=pl.when(i.hash(6) % 400 == 5)
+        .then(None)
+        .otherwise((i.hash(4) % 100_000).cast(pl.Float64)),
+        quarter=(1 + i.hash(5) % 4).cast(pl.Int8),
+        # Half the rows spread over many small importers (exempt), half over four large ones.
+        importer=pl.format("imp-{}", pl.when(i % 2 == 0).then(i.hash(6) % 400).otherwise(i % 4)),
+    )
+
+
+def detailed(rows: pl.DataFrame, scenario: object, by: list[str], **kw: object) -> pl.DataFrame:
+    return cbam.summarise(cbam.compute(rows, scenario, **kw), by=by)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam", "us-cca-2025", "us-fpf-2025"])
+@pytest.mark.parametrize("by", [["origin", "sector"], ["origin", "sector", "year"], []])
+def test_equal_to_summarise_of_compute_on_every_regime(name: str, by: list[str]) -> None:
+    scenario = cbam.load_scenario(name)
+    design = cbam.resolve(scenario).design
+    rows = panel(first_year=2026 if design is None else design.first_rules_year)
+    if name == "us-fpf-2025":  # an ad valorem charge needs every customs value
+        rows = rows.with_columns(pl.col("value_eur").fill_null(10.0))
+    got = cbam.totals(rows, scenario, by=by)
+    expected = detailed(rows, scenario, by)
+    assert_same_totals(got, expected, by)
+    # Thresholds decided on the key sums: some importers exempt, others liable, as row by row.
+    fees = cbam.compute(rows, scenario)
+    if name in ("eu-cbam", "uk-cbam"):
+        statuses = {s.split(" ")[0] for s in fees["de_minimis"].drop_nulls().cast(pl.String)}
+        assert statuses >= {"exempt", "liable"}
+    assert got["rows"].sum() == rows.height
+
+
+def test_a_lazyframe_and_parquet_give_the_same_totals(tmp_path: object) -> None:
+    rows = panel()
+    path = f"{tmp_path}/rows.parquet"
+    rows.write_parquet(path)
+    expected = detailed(rows, EU, ["origin", "sector"])
+    assert_same_totals(cbam.totals(rows.lazy(), EU), expected, ["origin", "sector"])
+    assert_same_totals(cbam.totals(pl.scan_parquet(path), EU), expected, ["origin", "sector"])
+    for engine in ("in-memory", "streaming"):
+        got = cbam.totals(rows, EU, engine=engine)  # type: ignore[arg-type]
+        assert_same_totals(got, expected, ["origin", "sector"])
+
+
+def test_pandas_in_pandas_out() -> None:
+    rows = panel(200)
+    got = cbam.totals(rows.to_pandas(), EU, by=["origin"])
+    assert isinstance(got, pd.DataFrame)
+    expected = detailed(rows, EU, ["origin"])
+    assert_same_totals(pl.from_pandas(got), expected.with_columns(), ["origin"])
+
+
+def test_worked_total_of_one_key() -> None:
+    # 100 t + 50 t of TUR 7207 11 11 in 2026 at EUR 80: 150 x (2.541 - 1.3299) x 80 (the
+    # summarise doctest: EUR 14,533.20), priced once for the key.
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "TUR"],
+            "cn_code": [STEEL, STEEL],
+            "quantity_t": [100.0, 50.0],
+        }
+    )
+    got = cbam.totals(rows, EU, by=["origin"])
+    assert got["fee_eur"].round(2).to_list() == [14533.2]
+    assert got["rows"].to_list() == [2]
+
+
+def test_a_bad_row_in_a_shared_key_is_named_as_compute_names_it() -> None:
+    # -5 t and 10 t of one key sum to 5 t: the negative row must still be refused, by row.
+    rows = panel(300).with_columns(
+        pl.when(pl.int_range(pl.len()) == 17)
+        .then(-5.0)
+        .otherwise(pl.col("quantity_t"))
+        .alias("quantity_t")
+    )
+    with pytest.raises(cbam.CbamInputError) as expected:
+        cbam.compute(rows, EU)
+    with pytest.raises(cbam.CbamInputError) as got:
+        cbam.totals(rows, EU)
+    assert str(got.value) == str(expected.value)
+    assert "negative" in str(got.value) and "quantity_t" in str(got.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pl.lit(float("nan")).alias("quantity_t"),
+        pl.lit(None, pl.Float64).alias("quantity_t"),
+        pl.lit(-1.0).alias("value_eur"),
+        pl.lit("XXX").alias("origin"),
+        pl.lit(9).cast(pl.Int8).alias("quarter"),
+    ],
+)
+def test_lenient_mode_counts_flagged_rows_as_summarise_does(change: pl.Expr) -> None:
+    rows = panel(300)
+    bad = pl.int_range(pl.len()).is_in([3, 150])
+    column = change.meta.output_name()
+    rows = rows.with_columns(pl.when(bad).then(change).otherwise(pl.col(column)).alias(column))
+    by = ["origin", "sector"]
+    got = cbam.totals(rows, EU, by=by, on_error="flag")
+    expected = detailed(rows, EU, by, on_error="flag")
+    assert_same_totals(got, expected, by)
+    assert got["flagged_rows"].sum() == 2
+    with pytest.raises(cbam.CbamInputError) as refused:
+        cbam.totals(rows, EU, by=by)
+    with pytest.raises(cbam.CbamInputError) as named:
+        cbam.compute(rows, EU)
+    assert str(refused.value) == str(named.value)
+
+
+def test_an_importer_at_exactly_the_de_minimis_threshold_stays_exempt() -> None:
+    # Five shipments of one key, 50,000,000 g in all: at the 50 t threshold, exempt (not
+    # exceeded, Reg. (EU) 2025/2083). As floats they sum to 50.00000000000001 t.
+    parts = [1.218, 6.326, 8.124, 2.578, 31.754]
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 5,
+            "origin": ["TUR"] * 5,
+            "cn_code": [STEEL] * 5,
+            "quantity_t": parts,
+            "importer": ["a"] * 5,
+        }
+    )
+    got = cbam.totals(rows, EU, by=["importer"])
+    assert got["exempt_rows"].to_list() == [5] and got["fee_eur"].to_list() == [0.0]
+    one_gram_more = rows.with_columns(pl.col("quantity_t") + pl.Series([1e-6, 0, 0, 0, 0]))
+    liable = cbam.totals(one_gram_more, EU, by=["importer"])
+    assert liable["exempt_rows"].to_list() == [0] and liable["fee_eur"].item() > 0
+
+
+def test_rows_below_a_gram_are_rounded_row_by_row() -> None:
+    # 0.4 g counts 0 g row by row, while 3 x 0.4 g = 1.2 g would round to 1 g: such a key is
+    # priced row by row, so the importer's total is the one compute shows.
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 4,
+            "origin": ["TUR"] * 4,
+            "cn_code": [STEEL] * 4,
+            "quantity_t": [4e-7, 4e-7, 4e-7, 50.0],
+            "importer": ["a"] * 4,
+        }
+    )
+    got = cbam.totals(rows, EU, by=["importer"])
+    assert_same_totals(got, detailed(rows, EU, ["importer"]), ["importer"])
+    assert got["exempt_rows"].to_list() == [4]
+
+
+def test_quarters_matter_only_where_the_price_is_quarterly() -> None:
+    # The EU prices 2026 by quarter (rates/eu/certificate_price.yaml) and later years by year.
+    assert sorted(quarterly_years(cbam.load_scenario("eu-cbam"), range(2026, 2031))) == [2026]
+    # A scenario price per year prices no quarter apart.
+    flat = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+    assert sorted(quarterly_years(flat, range(2026, 2031))) == []
+    # Totals by quarter keep the quarters apart.
+    rows = panel(500)
+    by = ["year", "quarter"]
+    assert_same_totals(cbam.totals(rows, "eu-cbam", by=by), detailed(rows, "eu-cbam", by), by)
+
+
+def test_destinations_outside_the_territory_are_counted_apart() -> None:
+    rows = panel(400).with_columns(
+        destination=pl.when(pl.int_range(pl.len()) % 5 == 0)
+        .then(pl.lit("USA"))
+        .otherwise(pl.lit("DEU"))
+    )
+    got = cbam.totals(rows, EU, by=["origin"])
+    expected = detailed(rows, EU, ["origin"])
+    assert_same_totals(got, expected, ["origin"])
+    # Rows to the USA are outside the EU, except those no regime covers in any case.
+    assert 0 < got["outside_rows"].sum() == expected["outside_rows"].sum() <= 80
+
+
+def test_a_sum_that_overflows_is_left_to_the_rows() -> None:
+    # Each row is finite, their key sum is not: the rows are priced one by one.
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 2,
+            "origin": ["TUR"] * 2,
+            "cn_code": [STEEL] * 2,
+            "quantity_t": [1e308, 1e308],
+        }
+    )
+    with pytest.raises(cbam.CbamInputError) as expected:
+        cbam.compute(rows, EU)
+    with pytest.raises(cbam.CbamInputError) as got:
+        cbam.totals(rows, EU)
+    assert str(got.value) == str(expected.value)
+
+
+def test_unknown_grouping_and_on_error_are_refused() -> None:
+    rows = panel(10)
+    with pytest.raises(cbam.ScenarioError, match="unknown columns"):
+        cbam.totals(rows, EU, by=["nope"])
+    with pytest.raises(ValueError, match="on_error"):
+        cbam.totals(rows, EU, on_error="skip")  # type: ignore[call-overload]
