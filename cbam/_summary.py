@@ -11,6 +11,7 @@ from cbam._errors import ScenarioError, shorten
 from cbam._interop import FrameT, like, to_polars
 from cbam._territory import imported_elsewhere
 
+_LEN = pl.select(pl.len()).dtypes[0]  # the dtype of a row count
 SUMMED = (
     "quantity_t",
     "embedded_t",
@@ -94,6 +95,18 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         return like(fees, summary)
     names: list[str] = fees.lazy().collect_schema().names()
     groups: list[str] = grouping(by, names)
+    result = summed(fees.lazy(), names, groups)
+    return result.collect() if isinstance(fees, pl.DataFrame) else result
+
+
+def summed(
+    rows: pl.LazyFrame, names: Sequence[str], groups: Sequence[str], weight: str | None = None
+) -> pl.LazyFrame:
+    """``summarise``'s totals of computed ``rows`` by ``groups``, sorted as it sorts them.
+
+    ``weight`` names a column of row counts when each row stands for several (``cbam.totals``
+    prices keys whose rows were summed first); without it each row counts once.
+    """
     value = (
         pl.col("value_eur").cast(pl.Float64, strict=False)
         if "value_eur" in names
@@ -104,8 +117,14 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     inside: pl.Expr = ~elsewhere
     fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
     valued = pl.when((value > 0) & inside).then(value)
+
+    def counted(condition: pl.Expr, name: str) -> pl.Expr:
+        if weight is None:
+            return condition.sum().alias(name)
+        return pl.when(condition).then(pl.col(weight)).otherwise(0).sum().cast(_LEN).alias(name)
+
     aggregations = [
-        pl.len().alias("rows"),
+        (pl.len() if weight is None else pl.col(weight).sum().cast(_LEN)).alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
             pl.when(pl.col("input_error").is_null() & inside)
@@ -119,21 +138,19 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
         .sum()
         .alias("deduction_eur"),
-        (pl.col("exempt").fill_null(False) & inside).sum().alias("exempt_rows"),
-        pl.col("input_error").is_not_null().sum().alias("flagged_rows"),
-        *([elsewhere.sum().alias("outside_rows")] if "destination" in names else []),
+        counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
+        counted(pl.col("input_error").is_not_null(), "flagged_rows"),
+        *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN, for a group without any positive customs value.
         pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
     ]
-    lazy = fees.lazy()
     result = (
-        lazy.group_by(groups).agg(aggregations) if groups else lazy.select(aggregations)
+        rows.group_by(groups).agg(aggregations) if groups else rows.select(aggregations)
     ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
     years: list[str] = [g for g in ("year", "rules_year") if g in groups]
     others: list[str] = [g for g in groups if g not in years]
-    result = result.sort(
+    return result.sort(
         [*years, "fee_eur", *others],
         descending=[False] * len(years) + [True] + [False] * len(others),
         nulls_last=True,
     )
-    return result.collect() if isinstance(fees, pl.DataFrame) else result

@@ -40,8 +40,7 @@ from cbam._resolve import load_scenario
 from cbam._resources import data_dir
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, check_columns, result_columns
-from cbam._summary import SUMMED, grouping, summarise
-from cbam._territory import imported_elsewhere
+from cbam._summary import SUMMED, grouping, summarise, summed
 
 # Amounts summed per key; every other rule input is part of the key.
 ADDITIVE = ("quantity_t", "value_eur")
@@ -49,7 +48,6 @@ RULE_INPUTS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c not i
 _ROWS = "_t_rows"  # rows summed into a key
 _BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its rounded rows
 _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
-_LEN_TYPE = pl.select(pl.len()).dtypes[0]
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
@@ -225,49 +223,6 @@ def _keys(
     return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
 
 
-def _summed(priced: pl.LazyFrame, names: Sequence[str], groups: Sequence[str]) -> pl.LazyFrame:
-    """Priced keys summed by ``groups``, row counts weighted: ``summarise``'s result."""
-    rows = pl.col(_ROWS)
-    has_value = "value_eur" in names
-    value = pl.col("value_eur").cast(pl.Float64) if has_value else pl.lit(None, pl.Float64)
-    elsewhere = imported_elsewhere(names)
-    inside = ~elsewhere
-    fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
-    valued = pl.when((value > 0) & inside).then(value)
-
-    def counted(condition: pl.Expr, name: str) -> pl.Expr:
-        return pl.when(condition).then(rows).otherwise(0).sum().cast(_LEN_TYPE).alias(name)
-
-    aggregations = [
-        rows.sum().cast(_LEN_TYPE).alias("rows"),
-        *[
-            pl.when(pl.col("input_error").is_null() & inside)
-            .then(pl.col(c).cast(pl.Float64, strict=False))
-            .sum()
-            .alias(c)
-            for c in SUMMED
-        ],
-        pl.when(inside)
-        .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
-        .sum()
-        .alias("deduction_eur"),
-        counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
-        counted(pl.col("input_error").is_not_null(), "flagged_rows"),
-        *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
-        pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
-    ]
-    result = (
-        priced.group_by(groups).agg(aggregations) if groups else priced.select(aggregations)
-    ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
-    years = [g for g in ("year", "rules_year") if g in groups]
-    others = [g for g in groups if g not in years]
-    return result.sort(
-        [*years, "fee_eur", *others],
-        descending=[False] * len(years) + [True] + [False] * len(others),
-        nulls_last=True,
-    )
-
-
 @overload
 def totals(
     imports: pl.DataFrame | pl.LazyFrame,
@@ -360,4 +315,4 @@ def totals(
     priced = fees.select(wanted).collect(engine=run_engine)
     if priced["input_error"].is_not_null().any():
         return detailed()
-    return _summed(priced.lazy(), names, groups).collect()
+    return summed(priced.lazy(), names, groups, weight=_ROWS).collect()
