@@ -92,16 +92,17 @@ def test_partitions_give_the_same_totals(panel: pl.DataFrame) -> None:
     assert (gap["fee_eur"] - gap["fee_eur_4"]).abs().max() < 0.005
 
 
-def test_dask_local_cluster_equals_single_process(panel: pl.DataFrame) -> None:
-    distributed = pytest.importorskip("distributed")
-    vary = {"certificate_price_eur": PATHS, "exemptions": EXEMPTIONS[:2]}
-    local = cbam.sweep(panel, "eu-cbam", vary=vary, by=["origin"])
+def _local_and_dask(
+    distributed: Any, rows: pl.DataFrame, scenario: str, vary: dict[str, Any]
+) -> pl.DataFrame:
+    """A sweep's totals by origin in one process beside those of a local Dask cluster."""
+    local = cbam.sweep(rows, scenario, vary=vary, by=["origin"])
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
         remote = cbam.sweep(
-            panel,
-            "eu-cbam",
+            rows,
+            scenario,
             vary=vary,
             by=["origin"],
             partitions=3,
@@ -109,6 +110,13 @@ def test_dask_local_cluster_equals_single_process(panel: pl.DataFrame) -> None:
         )
     joined = local.totals.join(remote.totals, on=["design", "path", "origin"], suffix="_dask")
     assert joined.height == local.totals.height == remote.totals.height
+    return joined
+
+
+def test_dask_local_cluster_equals_single_process(panel: pl.DataFrame) -> None:
+    distributed = pytest.importorskip("distributed")
+    vary = {"certificate_price_eur": PATHS, "exemptions": EXEMPTIONS[:2]}
+    joined = _local_and_dask(distributed, panel, "eu-cbam", vary)
     assert (joined["fee_eur"] - joined["fee_eur_dask"]).abs().max() < 0.005
     assert (joined["fee_eur"].round(2) == joined["fee_eur_dask"].round(2)).all()
 
@@ -196,18 +204,5 @@ def test_dask_design_sweep_equals_single_process(panel: pl.DataFrame) -> None:
     distributed = pytest.importorskip("distributed")
     rows = panel.with_columns(pl.col("year") + 1)
     vary = {"charge.price": design_paths(2027), "exemptions": EXEMPTIONS[:2]}
-    local = cbam.sweep(rows, "uk-cbam", vary=vary, by=["origin"])
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
-        remote = cbam.sweep(
-            rows,
-            "uk-cbam",
-            vary=vary,
-            by=["origin"],
-            partitions=3,
-            scheduler=cluster.scheduler_address,
-        )
-    joined = local.totals.join(remote.totals, on=["design", "path", "origin"], suffix="_dask")
-    assert joined.height == local.totals.height == remote.totals.height
+    joined = _local_and_dask(distributed, rows, "uk-cbam", vary)
     assert (joined["fee_eur"].round(2) == joined["fee_eur_dask"].round(2)).all()
