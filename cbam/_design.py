@@ -37,6 +37,7 @@ from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class SectorParameter(BaseModel):
@@ -59,8 +60,8 @@ class Tier(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    ratio_above: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    ratio_above: NonNegative
+    rate: NonNegative
     assumption: bool = False
     reference: Reference
 
@@ -89,7 +90,7 @@ class Charge(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["benchmark", "per_tonne", "baseline_intensity", "ad_valorem_tiers"]
-    price: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    price: DatedParameter[NonNegative] | None = None
     certificate_price: CertificatePriceFile | None = None
     free_allocation_share: SectorParameter | None = None
     reference_intensity: ReferenceIntensity | None = None
@@ -134,9 +135,7 @@ class Emissions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     indirect_sectors: DatedParameter[list[str]] | None = None
-    defaults_markup: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = (
-        None
-    )
+    defaults_markup: DatedParameter[NonNegative] | None = None
     published_defaults: DatedParameter[str] | None = None
 
     @model_validator(mode="after")
@@ -157,7 +156,7 @@ class Threshold(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     basis: Literal["value", "mass"]
-    amount: DatedParameter[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    amount: DatedParameter[NonNegative]
     excluded_sectors: list[str] = Field(default_factory=list)
     reason: str | None = None
     not_counted: Literal[
@@ -209,24 +208,19 @@ class Design(BaseModel):
 
     @model_validator(mode="after")
     def _known_names(self) -> Design:
-        problems = [f"unknown sector '{s}'" for s in self.sectors if s not in SECTORS]
-        indirect = self.emissions.indirect_sectors
-        for item in indirect.values if indirect is not None else []:
-            problems += [
-                f"unknown sector '{s}' in indirect_sectors" for s in item.value if s not in SECTORS
-            ]
-        if self.charge.free_allocation_share is not None:
-            problems += [
-                f"unknown sector '{s}' in free_allocation_share"
-                for s in self.charge.free_allocation_share.sectors
-                if s not in SECTORS
-            ]
+        named: dict[str, list[str]] = {"": self.sectors}
+        if (indirect := self.emissions.indirect_sectors) is not None:
+            named[" in indirect_sectors"] = [s for v in indirect.values for s in v.value]
+        if (shares := self.charge.free_allocation_share) is not None:
+            named[" in free_allocation_share"] = list(shares.sectors)
         if self.threshold is not None:
-            problems += [
-                f"unknown sector '{s}' in threshold.excluded_sectors"
-                for s in self.threshold.excluded_sectors
-                if s not in SECTORS
-            ]
+            named[" in threshold.excluded_sectors"] = self.threshold.excluded_sectors
+        problems = [
+            f"unknown sector '{s}'{where}"
+            for where, names in named.items()
+            for s in names
+            if s not in SECTORS
+        ]
         if self.first_rules_year > self.last_rules_year:
             problems.append("first_rules_year is after last_rules_year")
         if problems:
@@ -247,10 +241,10 @@ def list_regimes() -> dict[str, str]:
         ['eu-cbam', 'uk-cbam']
 
     """
-    result = {}
-    for path in sorted(regimes_dir().glob("*.yaml")):
-        result[path.stem] = str(read_yaml_mapping(path).get("description", "")).strip()
-    return result
+    return {
+        path.stem: str(read_yaml_mapping(path).get("description", "")).strip()
+        for path in sorted(regimes_dir().glob("*.yaml"))
+    }
 
 
 def is_design_file(raw: dict[str, Any]) -> bool:
@@ -302,8 +296,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(exc)
-        raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc
+        raise ScenarioError(f"{path}: invalid regime design: {validation_problems(exc)}") from exc
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
     unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]

@@ -184,45 +184,34 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
     return status
 
 
+_RELIEF_SCHEMA = {
+    "origin": pl.String,
+    "year": pl.Int32,
+    "reason": pl.String,
+    "share": pl.Float64,
+    "max_import_share": pl.Float64,
+}
+
+
 def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) -> pl.DataFrame:
     """(origin, rules year) -> reason, share of the fee charged and import-share limit.
 
     The first rule whose group holds the origin in that year decides.
     """
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[str, int, str, float, float | None]] = []
     loaded = [(rule, *group_members(rule.group, base_dir)) for rule in rules]
     for year in years:
         seen: set[str] = set()
         for rule, members, group_label in loaded:
             label = rule.label or group_label
+            graduated = f"{label} (graduated; within {rule.grace_years}-year grace period)"
             share = scheduled(rule.fee_share_charged or {}, year) or 0.0
             for iso3, state in sorted(_status(members, year, rule).items()):
                 if iso3 in seen:
                     continue
                 seen.add(iso3)
-                reason = (
-                    label
-                    if state == "member"
-                    else (f"{label} (graduated; within {rule.grace_years}-year grace period)")
-                )
+                reason = label if state == "member" else graduated
                 if share > 0:
                     reason += f", {share:.0%} of fee charged (phase-in)"
-                rows.append(
-                    {
-                        "origin": iso3,
-                        "year": year,
-                        "reason": reason,
-                        "share": share,
-                        "max_import_share": rule.max_import_share,
-                    }
-                )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "origin": pl.String,
-            "year": pl.Int32,
-            "reason": pl.String,
-            "share": pl.Float64,
-            "max_import_share": pl.Float64,
-        },
-    )
+                rows.append((iso3, year, reason, share, rule.max_import_share))
+    return pl.DataFrame(rows, schema=_RELIEF_SCHEMA, orient="row")

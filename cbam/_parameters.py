@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +24,7 @@ from cbam._yaml import read_yaml_mapping
 
 T = TypeVar("T")
 K = TypeVar("K")
+M = TypeVar("M", bound=BaseModel)
 
 
 def first_day(when: dt.date | int) -> dt.date:
@@ -133,7 +134,7 @@ def scheduled(schedule: float | Mapping[int, float], year: int) -> float | None:
     return None if key is None else schedule[key]
 
 
-def validate_file(model: type[BaseModel], path: Path) -> Any:
+def validate_file(model: type[M], path: Path) -> M:
     """Read ``path`` and validate it as ``model``, turning errors into ``ScenarioError``."""
     raw = read_yaml_mapping(path)
     try:
@@ -145,7 +146,4 @@ def validate_file(model: type[BaseModel], path: Path) -> Any:
 @cache
 def float_parameter(relative: str) -> DatedParameter[float]:
     """Load a numeric dated parameter, e.g. ``eu/cbam_factor.yaml``."""
-    result: DatedParameter[float] = validate_file(
-        DatedParameter[float], data_dir("rates") / relative
-    )
-    return result
+    return validate_file(DatedParameter[float], data_dir("rates") / relative)

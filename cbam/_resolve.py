@@ -103,20 +103,18 @@ def _resolved(scenario: Scenario) -> Resolved:
             "(e.g. design.charge.price)"
         )
     first, last = regime.first_rules_year, regime.last_rules_year
-    groups = list(regime.excluded_origin_groups)
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
     if problems:
         raise ScenarioError("; ".join(problems))
-    if scenario.excluded_origin_groups is not None:
-        groups = list(scenario.excluded_origin_groups)
-    weights = None
-    if scenario.aggregation_weights is not None:
-        base = Path(scenario.source).parent if scenario.source else None
-        weights = weights_path(scenario.aggregation_weights, base)
+    groups = scenario.excluded_origin_groups
+    if groups is None:
+        groups = list(regime.excluded_origin_groups)
+    weights = scenario.aggregation_weights
+    weights_file = None if weights is None else weights_path(weights, base)
     design = None if scenario.regime == EU_ENGINE else regime
-    return Resolved(regime, design, (first, last), tuple(groups), weights)
+    return Resolved(regime, design, (first, last), tuple(groups), weights_file)
 
 
 # Scenario keys of a benchmark charge, which other charges leave at their defaults.
@@ -189,9 +187,7 @@ def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
     return scenario
 
 
-def load_scenario(
-    name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
-) -> Scenario:
+def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load a bundled scenario by name, or a scenario YAML file by path, and resolve it.
 
     Args:

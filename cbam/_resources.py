@@ -49,9 +49,7 @@ def bundled_or_path(
     """
     if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
         path = Path(text)
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        return path
+        return path if path.is_absolute() or relative_to is None else relative_to / path
     bundled = folder / f"{text}.yaml"
     if not bundled.is_file():
         names = ", ".join(sorted(known()))

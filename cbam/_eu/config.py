@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,23 +13,15 @@ from cbam._parameters import DatedParameter, Reference, float_parameter, validat
 from cbam._resources import data_dir
 from cbam._territory import Territory, territory_problems
 
+T = TypeVar("T")
 SectorName = Literal["cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity"]
 
 
-class SourcedValue(BaseModel):
-    """A value with its source, possibly marked as an assumption."""
+class Sourced(BaseModel, Generic[T]):
+    """A value (a number, a label such as a route marker) with its source, maybe an assumption."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    value: float
-    assumption: bool = False
-    reference: Reference
-
-
-class SourcedLabel(BaseModel):
-    """A label (route marker, column name) with its source."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    value: str
+    value: T
     assumption: bool = False
     reference: Reference
 
@@ -49,8 +42,8 @@ class CertificatePriceFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
-    annual_from_quarters: SourcedLabel
-    quarterly: dict[int, dict[Literal[1, 2, 3, 4], SourcedValue]]
+    annual_from_quarters: Sourced[str]
+    quarterly: dict[int, dict[Literal[1, 2, 3, 4], Sourced[float]]]
     annual: list[AnnualPrice]
 
     @model_validator(mode="after")
@@ -81,8 +74,8 @@ class ClinkerShareFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
-    headings: dict[str, SourcedValue]
-    default_variant: dict[str, SourcedLabel]
+    headings: dict[str, Sourced[float]]
+    default_variant: dict[str, Sourced[str]]
 
 
 class CodeList(BaseModel):
@@ -146,15 +139,17 @@ class AggregationFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
-    method: SourcedLabel
+    method: Sourced[str]
+
+
+def _eu_file(name: str) -> Path:
+    return data_dir("rates") / "eu" / name
 
 
 @cache
 def aggregation() -> AggregationFile:
     """The aggregation method for codes shorter than the tables' CN8 codes."""
-    result: AggregationFile = validate_file(
-        AggregationFile, data_dir("rates") / "eu" / "aggregation.yaml"
-    )
+    result = validate_file(AggregationFile, _eu_file("aggregation.yaml"))
     if result.method.value != "simple_mean":
         raise ScenarioError(
             f"rates/eu/aggregation.yaml: unsupported method {result.method.value!r}"
@@ -165,33 +160,26 @@ def aggregation() -> AggregationFile:
 @cache
 def certificate_prices() -> CertificatePriceFile:
     """The default certificate-price schedule with its sources."""
-    result: CertificatePriceFile = validate_file(
-        CertificatePriceFile, data_dir("rates") / "eu" / "certificate_price.yaml"
-    )
-    return result
+    return validate_file(CertificatePriceFile, _eu_file("certificate_price.yaml"))
 
 
 @cache
 def clinker_shares() -> ClinkerShareFile:
     """Default clinker shares per cement heading."""
-    result: ClinkerShareFile = validate_file(
-        ClinkerShareFile, data_dir("rates") / "eu" / "clinker_share.yaml"
-    )
-    return result
+    return validate_file(ClinkerShareFile, _eu_file("clinker_share.yaml"))
 
 
 @cache
 def sectors() -> SectorsFile:
     """Per-sector emission scope and route rules."""
-    result: SectorsFile = validate_file(SectorsFile, data_dir("rates") / "eu" / "sectors.yaml")
-    return result
+    return validate_file(SectorsFile, _eu_file("sectors.yaml"))
 
 
 @cache
 def regime() -> RegimeFile:
     """First rules year and excluded origin groups."""
-    path = data_dir("rates") / "eu" / "regime.yaml"
-    result: RegimeFile = validate_file(RegimeFile, path)
+    path = _eu_file("regime.yaml")
+    result = validate_file(RegimeFile, path)
     problems = territory_problems(result.territory) if result.territory is not None else []
     if problems:
         raise ScenarioError(f"{path}: {'; '.join(problems)}")
@@ -204,16 +192,11 @@ def parameter_defaults() -> dict[str, dict[int, Any]]:
     ``certificate_price_eur.2030: 120`` then changes 2030 on the default path instead of
     replacing the whole path.
     """
-    return {
-        "certificate_price_eur": dict(certificate_prices().as_schedule()),
-        "cbam_factor": {
-            v.start_year: v.value for v in float_parameter("eu/cbam_factor.yaml").values
-        },
-        "cross_sectoral_correction_factor": {
-            v.start_year: v.value
-            for v in float_parameter("eu/cross_sectoral_correction_factor.yaml").values
-        },
-    }
+    prices: dict[int, Any] = certificate_prices().as_schedule()
+    defaults = {"certificate_price_eur": prices}
+    for key in ("cbam_factor", "cross_sectoral_correction_factor"):
+        defaults[key] = {v.start_year: v.value for v in float_parameter(f"eu/{key}.yaml").values}
+    return defaults
 
 
 class DeMinimisFile(DatedParameter[float]):
@@ -225,10 +208,7 @@ class DeMinimisFile(DatedParameter[float]):
 @cache
 def de_minimis() -> DeMinimisFile:
     """The de minimis threshold by year and the sectors it never exempts."""
-    result: DeMinimisFile = validate_file(
-        DeMinimisFile, data_dir("rates") / "eu" / "de_minimis.yaml"
-    )
-    return result
+    return validate_file(DeMinimisFile, _eu_file("de_minimis.yaml"))
 
 
 class ExactSumsFile(BaseModel):
@@ -255,7 +235,4 @@ class ExactSumsFile(BaseModel):
 @cache
 def exact_sums() -> ExactSumsFile:
     """Decimals of mass, value and share in the sums that decide thresholds."""
-    result: ExactSumsFile = validate_file(
-        ExactSumsFile, data_dir("rates") / "eu" / "exact_sums.yaml"
-    )
-    return result
+    return validate_file(ExactSumsFile, _eu_file("exact_sums.yaml"))

@@ -19,59 +19,40 @@ OTHER = "OTHER"
 """Origin code of the 'Other countries and territories' rows of the default-value table."""
 
 _DEFAULT_VALUES_SCHEMA = {
-    "origin": pl.String,
-    "cn_code": pl.String,
-    "variant": pl.String,
-    "route": pl.String,
-    "description": pl.String,
-    "status": pl.String,
-    "direct": pl.Float64,
-    "indirect": pl.Float64,
-    "total": pl.Float64,
-    "markup_2026": pl.Float64,
-    "markup_2027": pl.Float64,
-    "markup_2028": pl.Float64,
+    **dict.fromkeys(["origin", "cn_code", "variant", "route", "description", "status"], pl.String),
+    **dict.fromkeys(["direct", "indirect", "total"], pl.Float64),
+    **dict.fromkeys(["markup_2026", "markup_2027", "markup_2028"], pl.Float64),
 }
 _BENCHMARK_SCHEMA = {
-    "cn_code": pl.String,
-    "column": pl.String,
-    "route": pl.String,
-    "period": pl.String,
+    **dict.fromkeys(["cn_code", "column", "route", "period"], pl.String),
     "benchmark": pl.Float64,
     "description": pl.String,
 }
-_GOODS_SCHEMA = {
-    "cn_code": pl.String,
-    "sector": pl.String,
-    "category": pl.String,
-    "ghg": pl.String,
-    "description": pl.String,
-}
+_GOODS_SCHEMA = dict.fromkeys(["cn_code", "sector", "category", "ghg", "description"], pl.String)
 SECTORS = ("cement", "fertilisers", "iron_steel", "aluminium", "hydrogen", "electricity")
-BENCHMARK_PERIODS = ("2026-2027", "2028-2030")
 
 
-def _read(path: Path, schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def _read(
+    path: Path, schema: Mapping[str, pl.DataType | type[pl.DataType]], keys: list[str]
+) -> pl.DataFrame:
+    """A table read with ``schema``, a blank variant, route or period as '', unique on ``keys``."""
     try:
-        return pl.read_csv(path, schema=dict(schema))
+        frame = pl.read_csv(path, schema=dict(schema))
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{path}: cannot read reference table: {exc}") from exc
-
-
-def _require_unique(frame: pl.DataFrame, keys: list[str], path: Path) -> None:
+    blank = [c for c in ("variant", "route", "period") if c in schema]
+    frame = frame.with_columns(pl.col(blank).fill_null(""))
     dupes = frame.filter(pl.struct(keys).is_duplicated())
     if dupes.height:
         raise ScenarioError(f"{path}: duplicate keys {keys}: {dupes.select(keys).head(5).rows()}")
+    return frame
 
 
 @cache
 def default_values() -> pl.DataFrame:
     """Default values by origin and CN heading, with the published marked-up columns."""
     path = data_dir("rates") / "eu" / "default_values.csv"
-    frame = _read(path, _DEFAULT_VALUES_SCHEMA).with_columns(
-        pl.col("variant").fill_null(""), pl.col("route").fill_null("")
-    )
-    _require_unique(frame, ["origin", "cn_code", "variant"], path)
+    frame = _read(path, _DEFAULT_VALUES_SCHEMA, ["origin", "cn_code", "variant"])
     bad_status = frame.filter(~pl.col("status").is_in(["value", "dash"]))
     if bad_status.height:
         raise ScenarioError(f"{path}: status must be 'value' or 'dash': {bad_status.row(0)}")
@@ -82,19 +63,14 @@ def default_values() -> pl.DataFrame:
 def benchmarks() -> pl.DataFrame:
     """CBAM benchmarks by CN8, column (A actual, B default), route and period."""
     path = data_dir("rates") / "eu" / "benchmarks.csv"
-    frame = _read(path, _BENCHMARK_SCHEMA).with_columns(
-        pl.col("route").fill_null(""), pl.col("period").fill_null("")
-    )
-    _require_unique(frame, ["cn_code", "column", "route", "period"], path)
-    return frame
+    return _read(path, _BENCHMARK_SCHEMA, ["cn_code", "column", "route", "period"])
 
 
 @cache
 def goods() -> pl.DataFrame:
     """Annex I of Reg. (EU) 2023/956: the covered CN8 codes and their sector."""
     path = data_dir("rates") / "eu" / "goods.csv"
-    frame = _read(path, _GOODS_SCHEMA)
-    _require_unique(frame, ["cn_code"], path)
+    frame = _read(path, _GOODS_SCHEMA, ["cn_code"])
     unknown = set(frame["sector"].unique().to_list()) - set(SECTORS)
     if unknown:
         raise ScenarioError(f"{path}: unknown sectors {sorted(unknown)}")
@@ -105,9 +81,8 @@ def goods() -> pl.DataFrame:
 def cn_successors() -> pl.DataFrame:
     """Annex I CN8 codes retired by a later CN, with the codes that replace them."""
     path = data_dir("rates") / "eu" / "cn_successors.csv"
-    frame = _read(path, {"retired": pl.String, "successor": pl.String, "reference": pl.String})
-    _require_unique(frame, ["retired", "successor"], path)
-    return frame.select("retired", "successor")
+    schema = dict.fromkeys(["retired", "successor", "reference"], pl.String)
+    return _read(path, schema, ["retired", "successor"]).select("retired", "successor")
 
 
 @cache

@@ -58,9 +58,7 @@ def weights_path(text: str, relative_to: Path | None) -> Path:
     """
     if text.lower().endswith((".csv", ".parquet")) or "/" in text or "\\" in text:
         path = Path(text)
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        return path
+        return path if path.is_absolute() or relative_to is None else relative_to / path
     bundled = weights_dir() / f"{text}.csv"
     if not bundled.is_file():
         raise ScenarioError(
@@ -95,8 +93,7 @@ def load_weights(path_text: str) -> AggregationWeights:
         raise ScenarioError(f"{where}: no such file")
     try:
         if path.suffix.lower() == ".parquet":
-            raw = pl.read_parquet(path)
-            raw = raw.select(pl.all().cast(pl.String))
+            raw = pl.read_parquet(path).select(pl.all().cast(pl.String))
             first, label = 1, "row"
         else:
             raw = pl.read_csv(path, infer_schema=False)
