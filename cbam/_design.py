@@ -30,13 +30,12 @@ from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
-from cbam._parameters import DatedParameter, DatedValue, Reference, value_on
+from cbam._parameters import DatedParameter, DatedValue, Reference, Share, in_force
 from cbam._resources import bundled_or_path, data_dir
 from cbam._territory import Territory, territory_problems
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -50,7 +49,7 @@ class SectorParameter(BaseModel):
 
     def at(self, sector: str, year: int) -> DatedValue[float] | None:
         """The value in force for ``sector`` on 1 January of ``year`` (``None``: none yet)."""
-        return value_on(self.sectors.get(sector, []), year)
+        return in_force(self.sectors.get(sector, []), year, lambda v: v.start)
 
 
 class Tier(BaseModel):

@@ -22,11 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import read_csv
-from cbam._parameters import scheduled
+from cbam._parameters import Share, scheduled
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 StatusOn = Literal["start_of_year", "end_of_year", "any_day_of_year"] | dt.date
 
 
@@ -96,9 +95,7 @@ def _user_group(path: Path) -> pl.DataFrame:
         rows = [{"iso3": r} if isinstance(r, str) else r for r in raw]
         odd = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
         if odd:
-            raise ScenarioError(
-                f"{path}: members entry {odd[0] + 1} is neither an ISO3 code nor a mapping"
-            )
+            raise ScenarioError(f"{path}: {entry(odd[0])} is neither an ISO3 code nor a mapping")
         rows = [{k: None if v is None else str(v) for k, v in r.items()} for r in rows]
         try:
             frame = pl.DataFrame(rows, schema_overrides=as_text)

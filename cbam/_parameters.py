@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,6 +25,7 @@ from cbam._yaml import read_yaml_mapping
 T = TypeVar("T")
 K = TypeVar("K")
 M = TypeVar("M", bound=BaseModel)
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 def first_day(when: dt.date | int) -> dt.date:
@@ -75,11 +76,6 @@ class DatedValue(BaseModel, Generic[T]):
         return self.start if isinstance(self.start, int) else self.start.year
 
 
-def value_on(values: Iterable[DatedValue[T]], on: dt.date | int) -> DatedValue[T] | None:
-    """The value in force on ``on`` (a year: its 1 January); ``None`` before the first."""
-    return in_force(values, on, lambda v: v.start)
-
-
 class DatedParameter(BaseModel, Generic[T]):
     """A rule parameter as a list of dated values."""
 
@@ -90,7 +86,7 @@ class DatedParameter(BaseModel, Generic[T]):
 
     def on(self, day: dt.date | int) -> DatedValue[T] | None:
         """The value in force on ``day`` (a year: its 1 January); ``None`` before the first."""
-        return value_on(self.values, day)
+        return in_force(self.values, day, lambda v: v.start)
 
     def at_year(self, year: int) -> DatedValue[T]:
         """Return the value in force on 1 January of ``year``.
