@@ -69,8 +69,7 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
 
     """
     key = scenario.model_dump_json()
-    found = _RESOLVED.get(key)
-    if found is None:
+    if (found := _RESOLVED.get(key)) is None:
         if len(_RESOLVED) > 512:  # a sweep's variants: keep the memory bounded
             _RESOLVED.clear()
         try:
