@@ -316,23 +316,18 @@ def _binned(
     quartered, valued = "quarter" in schema, "value_eur" in schema
     value = pl.col("value_eur").cast(pl.Float64) if valued else pl.lit(1.0)
     odd_quarter = ~pl.col("quarter").is_between(1, 4) if quartered else pl.lit(False)
-    stats, origins, codes = pl.collect_all(
-        [
-            lazy.select(
-                pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null())
-                .any()
-                .alias("null_key"),
-                _bad_amount(schema).any().alias("bad_amount"),
-                odd_quarter.any().alias("odd_quarter"),
-                ((value <= 0) | value.is_null()).any().alias("unvalued"),
-                pl.col("year").min().alias("first"),
-                pl.col("year").max().alias("last"),
-            ),
-            lazy.select(pl.col("origin").unique().sort()),
-            lazy.select(pl.col("cn_code").unique().sort()),
-        ],
-        engine=run_engine,
-    )
+    # One scan: a Parquet file's text columns are decoded once.
+    stats = lazy.select(
+        pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null()).any().alias("null_key"),
+        _bad_amount(schema).any().alias("bad_amount"),
+        odd_quarter.any().alias("odd_quarter"),
+        ((value <= 0) | value.is_null()).any().alias("unvalued"),
+        pl.col("year").min().alias("first"),
+        pl.col("year").max().alias("last"),
+        pl.col("origin").unique().sort().implode().alias("origins"),
+        pl.col("cn_code").unique().sort().implode().alias("codes"),
+    ).collect(engine=run_engine)
+    origins, codes = stats["origins"].explode(), stats["codes"].explode()
     failed = stats.select("null_key", "bad_amount", "odd_quarter").row(0)
     first, last = stats["first"][0], stats["last"][0]
     if any(failed) or first is None or last - first >= _MAX_YEARS:
@@ -345,10 +340,10 @@ def _binned(
         whole = "quarter" in groups
         by_quarter = frozenset(years) if whole else quarterly_years(scenario, years)
     widths = [5 if y in by_quarter else 1 for y in years]
-    shape = [origins.height, codes.height, sum(widths), 3 if valued and stats["unvalued"][0] else 1]
+    shape = [origins.len(), codes.len(), sum(widths), 3 if valued and stats["unvalued"][0] else 1]
     bins = int(np.prod(shape))
-    o = _index_of("origin", origins.to_series())
-    c = _index_of("cn_code", codes.to_series())
+    o = _index_of("origin", origins)
+    c = _index_of("cn_code", codes)
     if bins > _MAX_BINS:
         return None
     y = pl.col("year").cast(pl.Int64) - first
@@ -375,8 +370,8 @@ def _binned(
     at = pl.col(_BIN) // shape[3]
     quarter = pl.lit(slot_quarter).gather(at % shape[2])
     key_of = {
-        "origin": pl.lit(origins.to_series()).gather(at // (shape[2] * shape[1])),
-        "cn_code": pl.lit(codes.to_series()).gather(at // shape[2] % shape[1]),
+        "origin": pl.lit(origins).gather(at // (shape[2] * shape[1])),
+        "cn_code": pl.lit(codes).gather(at // shape[2] % shape[1]),
         "year": pl.lit(slot_year).gather(at % shape[2]),
         "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
     }
