@@ -3,8 +3,14 @@
 Every rule input of a row is a column of its key (origin, code, year, quarter, importer,
 route, actual values, ...), and the fee is linear in the row's amount for a given key:
 quantity for charges per tonne, customs value for ad valorem charges. So the rows are summed
-per distinct key first (one group-by, the floor of any total), each key is priced once by
-``compute`` as one row carrying the key's sums, and the priced keys are summed again by ``by``.
+per distinct key first, each key is priced once by ``compute`` as one row carrying the key's
+sums, and the priced keys are summed again by ``by``.
+
+Where the key is origin, code, year and quarter (no importers, routes or actual values), the
+rows are binned rather than grouped: each row's key is a position in a dense array over the
+distinct origins and codes, the years and quarters, and ``numpy.bincount`` sums counts and
+amounts into it, batch by batch on the streaming engine, so memory is bounded by the keys, not
+by the rows (``benchmarks/bench_scale.py``). Other keys are grouped by Polars.
 
 Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
