@@ -3,8 +3,14 @@
 Every rule input of a row is a column of its key (origin, code, year, quarter, importer,
 route, actual values, ...), and the fee is linear in the row's amount for a given key:
 quantity for charges per tonne, customs value for ad valorem charges. So the rows are summed
-per distinct key first (one group-by, the floor of any total), each key is priced once by
-``compute`` as one row carrying the key's sums, and the priced keys are summed again by ``by``.
+per distinct key first, each key is priced once by ``compute`` as one row carrying the key's
+sums, and the priced keys are summed again by ``by``.
+
+Where the key is origin, code, year and quarter (no importers, routes or actual values), the
+rows are binned rather than grouped: each row's key is a position in a dense array over the
+distinct origins and codes, the years and quarters, and ``numpy.bincount`` sums counts and
+amounts into it, batch by batch on the streaming engine, so memory is bounded by the keys, not
+by the rows (``benchmarks/bench_scale.py``). Other keys are grouped by Polars.
 
 Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
@@ -25,10 +31,12 @@ error names the rows exactly as ``compute`` does and a lenient run accounts flag
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Literal, overload
 
+import numpy as np
 import polars as pl
 from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
@@ -48,6 +56,13 @@ RULE_INPUTS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c not i
 _ROWS = "_t_rows"  # rows summed into a key
 _BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its rounded rows
 _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
+_BIN = "_t_bin"  # a row's position in the dense key layout
+# Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
+_DENSE_KEYS = ("origin", "cn_code", "year", "quarter")
+_MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
+_MAX_YEARS = 100
+_MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
+_BATCH_ROWS = 2_000_000
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
@@ -163,6 +178,11 @@ def _probe_quarters(scenario: Scenario, years: tuple[int, ...]) -> frozenset[int
     return frozenset(y for y in years if y not in annual)
 
 
+def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> list[str]:
+    """The input columns a row's key is made of: its rule inputs and the input columns of ``by``."""
+    return [c for c in schema if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
+
+
 def _keys(
     lazy: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
@@ -176,8 +196,7 @@ def _keys(
     non-finite key sum says that something failed (an overflowing sum too) at the cost of no
     aggregation but the sums themselves.
     """
-    names = list(schema)
-    keys = [c for c in names if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
+    keys = _key_columns(schema, groups)
     rows: list[pl.Expr] = [pl.col(c) for c in keys]
     if "quarter" in schema and "quarter" not in groups:
         years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect(engine=run_engine)
@@ -223,6 +242,158 @@ def _keys(
     return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
 
 
+def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
+    """The rows in batches: a frame at once, a lazy query streamed in bounded memory."""
+    if is_frame or run_engine != "streaming":
+        yield lazy.collect(engine=run_engine)  # type: ignore[call-overload]
+        return
+    yield from lazy.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=False)
+
+
+def _index_of(column: str, values: pl.Series) -> pl.Expr:
+    """A row's position in ``values`` (its column's distinct values); null for any other value.
+
+    Through a table of the values' hashes where a small one separates them: a seed is sought
+    under which they fall into distinct slots of a table twice their count squared (birthday
+    odds), so a row costs one hash and two gathers; else by an Enum cast (a string lookup).
+    """
+    size = 1 << max(10, (2 * values.len() ** 2).bit_length())
+    for seed in range(64 if size <= _MAX_SLOTS else 0):
+        hashes = values.hash(seed)
+        slots = hashes & (size - 1)
+        if slots.n_unique() < values.len():
+            continue
+        index = np.full(size, values.len(), dtype=np.int64)
+        index[slots.to_numpy()] = np.arange(values.len())
+        expected = np.zeros(size, dtype=np.uint64)
+        expected[slots.to_numpy()] = hashes.to_numpy()
+        hashed = pl.col(column).hash(seed)
+        slot = hashed & (size - 1)
+        found = pl.lit(pl.Series(expected)).gather(slot) == hashed
+        return pl.when(found).then(pl.lit(pl.Series(index)).gather(slot))
+    enum = pl.col(column).cast(pl.Enum(values), strict=False)
+    return enum.to_physical().cast(pl.Int64)
+
+
+def _add_bincounts(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
+    """Add rows' count, then each weight's sum, per bin into ``totals`` (halves on two threads).
+
+    numpy releases the GIL while it counts; one measure at a time keeps two partial arrays
+    alive, not one per measure and thread.
+    """
+    half = len(where) // 2
+    halves = (where[:half], where[half:])
+    bins = len(totals[0])
+    with ThreadPoolExecutor(2) as pool, np.errstate(over="ignore"):  # inf: the key is bad
+        for total, weight in zip(totals, [None, *weights], strict=True):
+            parts = (None, None) if weight is None else (weight[:half], weight[half:])
+            for counted in pool.map(lambda w, x: np.bincount(w, x, bins), halves, parts):
+                total += counted
+
+
+def _binned(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    groups: Sequence[str],
+    run_engine: Literal["in-memory", "streaming", "gpu"],
+    is_frame: bool,
+) -> pl.DataFrame | None:
+    """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
+
+    Origins and codes are laid out by their distinct values, years by their span, quarters
+    only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
+    positive: a row's key is then one position in a dense array, and its count and amounts
+    are summed into it by ``numpy.bincount`` (which Polars lacks), batch by batch, in memory
+    bounded by the layout rather than by the rows. Keys with a null, amounts failing a check
+    and odd quarters return None: ``_keys`` groups them and the detailed path reports them.
+    """
+    keys = _key_columns(schema, groups)
+    integer = {k: schema[k].is_integer() for k in ("year", "quarter") if k in schema}
+    amounts = [c for c in ADDITIVE if c in schema]
+    if (
+        not set(keys) <= set(_DENSE_KEYS)
+        or schema["origin"] != pl.String
+        or schema["cn_code"] != pl.String
+        or not all(integer.values())
+        or not all(schema[c].is_numeric() for c in amounts)
+    ):
+        return None
+    quartered, valued = "quarter" in schema, "value_eur" in schema
+    value = pl.col("value_eur").cast(pl.Float64) if valued else pl.lit(1.0)
+    odd_quarter = ~pl.col("quarter").is_between(1, 4) if quartered else pl.lit(False)
+    # One scan: a Parquet file's text columns are decoded once.
+    stats = lazy.select(
+        pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null()).any().alias("null_key"),
+        _bad_amount(schema).any().alias("bad_amount"),
+        odd_quarter.any().alias("odd_quarter"),
+        ((value <= 0) | value.is_null()).any().alias("unvalued"),
+        pl.col("year").min().alias("first"),
+        pl.col("year").max().alias("last"),
+        pl.col("origin").unique().sort().implode().alias("origins"),
+        pl.col("cn_code").unique().sort().implode().alias("codes"),
+    ).collect(engine=run_engine)
+    origins, codes = stats["origins"].explode(), stats["codes"].explode()
+    failed = stats.select("null_key", "bad_amount", "odd_quarter").row(0)
+    first, last = stats["first"][0], stats["last"][0]
+    if any(failed) or first is None or last - first >= _MAX_YEARS:
+        return None  # faults are reported by the detailed path; far-apart years are sparse
+    # Bins: origin x code x slot x customs value kind, where a year has one slot, or five
+    # where it is priced by quarter or ``by`` asks for quarters (none given, then 1-4).
+    years = list(range(first, last + 1))
+    by_quarter: frozenset[int] = frozenset()
+    if quartered:
+        whole = "quarter" in groups
+        by_quarter = frozenset(years) if whole else quarterly_years(scenario, years)
+    widths = [5 if y in by_quarter else 1 for y in years]
+    shape = [origins.len(), codes.len(), sum(widths), 3 if valued and stats["unvalued"][0] else 1]
+    bins = int(np.prod(shape))
+    o = _index_of("origin", origins)
+    c = _index_of("cn_code", codes)
+    if bins > _MAX_BINS:
+        return None
+    y = pl.col("year").cast(pl.Int64) - first
+    slot = pl.lit(pl.Series(np.cumsum([0, *widths[:-1]]), dtype=pl.Int64)).gather(y)
+    if by_quarter:
+        in_quarters = pl.lit(pl.Series([w == 5 for w in widths])).gather(y)
+        slot = slot + pl.when(in_quarters).then(pl.col("quarter").fill_null(0)).otherwise(0)
+    position = (o * shape[1] + c) * shape[2] + slot
+    if shape[3] == 3:
+        v = pl.col("value_eur").cast(pl.Float64)
+        position = position * 3 + pl.when(v.is_null()).then(0).when(v > 0).then(2).otherwise(1)
+    columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
+    if valued:
+        columns.append(pl.col("value_eur").cast(pl.Float64).fill_null(0.0).alias("value_eur"))
+    totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in amounts)]
+    for batch in _batches(lazy.select(columns), run_engine, is_frame):
+        if batch[_BIN].null_count():
+            return None  # a value that was not among the distinct ones: the input changed
+        _add_bincounts(batch[_BIN].to_numpy(), [batch[a].to_numpy() for a in amounts], totals)
+    filled = np.flatnonzero(totals[0])
+    # Each filled bin back to its key: the layout's mixed radix, read from the right.
+    slot_year = pl.Series(np.repeat(years, widths), dtype=schema["year"])
+    slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
+    at = pl.col(_BIN) // shape[3]
+    quarter = pl.lit(slot_quarter).gather(at % shape[2])
+    key_of = {
+        "origin": pl.lit(origins).gather(at // (shape[2] * shape[1])),
+        "cn_code": pl.lit(codes).gather(at // shape[2] % shape[1]),
+        "year": pl.lit(slot_year).gather(at % shape[2]),
+        "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
+    }
+    sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
+    sums.update({a: pl.Series(t[filled]) for a, t in zip(amounts, totals[1:], strict=True)})
+    frame = pl.DataFrame({_BIN: filled}).with_columns(*(key_of[k].alias(k) for k in keys), **sums)
+    tidy = [(~pl.col("quantity_t").is_finite()).alias(_BAD)]
+    if valued:
+        kind = (pl.col(_BIN) % 3) if shape[3] == 3 else pl.lit(2)
+        tidy += [
+            kind.cast(pl.Int32).alias(_VALUED),
+            pl.when(kind > 0).then(pl.col("value_eur")).alias("value_eur"),
+        ]
+    return frame.with_columns(tidy).drop(_BIN)
+
+
 @overload
 def totals(
     imports: pl.DataFrame | pl.LazyFrame,
@@ -259,7 +430,8 @@ def totals(
 
     Args:
         imports: Import rows as for ``cbam.compute``: a DataFrame, a LazyFrame (for example
-            ``pl.scan_parquet(...)``, read once) or any frame narwhals supports.
+            ``pl.scan_parquet(...)``, read twice: for its distinct keys, then to sum them) or
+            any frame narwhals supports.
         scenario: A ``Scenario`` or the name or path of one.
         by: Columns of ``compute``'s result to total by; empty for a grand total.
         on_error: ``"raise"`` raises ``CbamInputError`` naming the rows at fault, as
@@ -302,7 +474,13 @@ def totals(
         fees = compute(imports, chosen, on_error=on_error, engine=engine)
         return summarise(fees.lazy(), groups).collect()
 
-    keys = _keys(lazy, schema, chosen, groups, run_engine)
+    keys = None
+    if not any(rule.max_import_share is not None for rule in chosen.exemptions):
+        # Import shares are decided on rounded sums, which only ``_keys`` keeps.
+        is_frame = isinstance(imports, pl.DataFrame)
+        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
+    if keys is None:
+        keys = _keys(lazy, schema, chosen, groups, run_engine)
     if keys[_BAD].any():
         return detailed()
     fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import cbam
-from cbam._totals import quarterly_years
+from cbam._totals import _binned, _index_of, _keys, quarterly_years
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -225,3 +225,97 @@ def test_unknown_grouping_and_on_error_are_refused() -> None:
         cbam.totals(rows, EU, by=["nope"])
     with pytest.raises(ValueError, match="on_error"):
         cbam.totals(rows, EU, on_error="skip")  # type: ignore[call-overload]
+
+
+# --- Rows binned by a dense key index (panels whose rule keys are origin, code, year, quarter)
+
+
+def plain(n: int = 4_000, first_year: int = 2026) -> pl.DataFrame:
+    """``panel`` without importers: every rule input is the dense key."""
+    return panel(n, first_year).drop("importer")
+
+
+def keys_of(rows: pl.DataFrame | pl.LazyFrame, by: list[str], binned: bool) -> pl.DataFrame:
+    """The key sums ``totals`` prices, from the binned or the grouped path, in key order."""
+    lazy = rows.lazy()
+    schema = lazy.collect_schema()
+    if binned:
+        frame = _binned(lazy, schema, EU, by, "streaming", isinstance(rows, pl.DataFrame))
+        assert frame is not None
+    else:
+        frame = _keys(lazy, schema, EU, by, "streaming")
+    keys = [c for c in frame.columns if c in schema and c not in ("quantity_t", "value_eur")]
+    keys += [c for c in frame.columns if c == "_t_valued"]
+    return frame.select(sorted(frame.columns)).sort(keys, nulls_last=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "by"),
+    [
+        (pl.lit(None), ["origin", "sector"]),  # the bench panel's shape, quarters collapsed
+        (pl.lit(None), ["cn_code", "quarter"]),  # quarters asked for: none collapse
+        (pl.col("year").replace(2027, 2031), ["year"]),  # years far apart: empty slots between
+        (pl.col("value_eur").fill_null(0.0), ["origin"]),  # zero customs values apart
+        (pl.col("quarter").replace(3, None), ["origin"]),  # rows without a quarter
+    ],
+)
+def test_binned_key_sums_equal_grouped_ones(change: pl.Expr, by: list[str]) -> None:
+    rows = plain()
+    name = change.meta.output_name(raise_if_undetermined=False)
+    if name:
+        rows = rows.with_columns(change.alias(name))
+    binned, grouped = keys_of(rows, by, binned=True), keys_of(rows, by, binned=False)
+    assert binned.schema == grouped.schema
+    assert binned.drop("quantity_t", "value_eur").equals(grouped.drop("quantity_t", "value_eur"))
+    for amount in ("quantity_t", "value_eur"):
+        gap = (binned[amount] - grouped[amount]).abs() - 1e-9 * grouped[amount].abs()
+        assert (gap.fill_null(0.0) <= 1e-9).all()
+        assert (binned[amount].is_null() == grouped[amount].is_null()).all()
+
+
+def test_plain_panels_are_binned_and_equal_summarise_of_compute(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import cbam._totals as module
+
+    def no_grouping(*args: object) -> pl.DataFrame:
+        raise AssertionError("grouped: the binned path should apply")
+
+    monkeypatch.setattr(module, "_keys", no_grouping)
+    monkeypatch.setattr(module, "_BATCH_ROWS", 700)  # a Parquet scan in several batches
+    rows = plain()
+    path = f"{tmp_path}/rows.parquet"
+    rows.write_parquet(path)
+    for by in (["origin", "sector"], ["origin", "sector", "year"], []):
+        expected = detailed(rows, EU, by)
+        assert_same_totals(cbam.totals(rows, EU, by=by), expected, by)
+        assert_same_totals(cbam.totals(pl.scan_parquet(path), EU, by=by), expected, by)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pl.col("origin").replace("TUR", None),  # a key without a value
+        pl.col("quantity_t").replace(1.0, -1.0),  # an amount that fails a check
+        pl.col("quarter").replace(2, 7),  # a quarter that is none
+        pl.col("origin").replace("CHN", "C H N"),  # a key compute refuses
+    ],
+)
+def test_faults_in_a_plain_panel_are_named_as_compute_names_them(change: pl.Expr) -> None:
+    rows = plain(400).with_columns(pl.col("quantity_t").round(0))
+    rows = rows.with_columns(change.alias(change.meta.output_name()))
+    with pytest.raises(cbam.CbamInputError) as expected:
+        cbam.compute(rows, EU)
+    with pytest.raises(cbam.CbamInputError) as got:
+        cbam.totals(rows, EU)
+    assert str(got.value) == str(expected.value)
+
+
+def test_a_column_of_many_codes_is_indexed_by_an_enum() -> None:
+    # 3,000 distinct values need a hash table over 2^24 slots: the Enum cast serves instead.
+    for count in (40, 3_000):
+        values = pl.Series([f"{i:08d}" for i in range(count)])
+        rows = pl.DataFrame({"c": values.sample(fraction=2.0, with_replacement=True, seed=1)})
+        got = rows.select(_index_of("c", values)).to_series()
+        assert got.to_list() == rows["c"].cast(pl.Int64).to_list()
+        assert rows.select(_index_of("c", values.head(count - 1))).to_series().null_count() > 0

@@ -358,8 +358,11 @@ def _aggregate_route_benchmarks(
     at_route = by_route_scaled.select(
         "cn8", "req_route", *[pl.col(c).alias(f"{c}_r") for c in benchmark_columns()]
     )
+    # Only the columns the means read travel through the joins (they multiply the rows).
+    read = [*keys, "cn8", "sector", "dv_names_route", *benchmark_columns()]
     rows = (
-        expanded.join(mixed, on=keys, how="semi")
+        expanded.select(*read, *(["_w"] if weighted else []))
+        .join(mixed, on=keys, how="semi")
         .join(marker_rows, on="sector", how="inner")
         .join(at_route, on=["cn8", "req_route"], how="left")
     )
