@@ -26,7 +26,7 @@ from cbam._design import list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
 from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
-from cbam._progress import Stages
+from cbam._progress import stage
 from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
@@ -380,7 +380,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         # A progress bar on a terminal for large files; nothing when output is piped.
         show = None if imports.height >= _BIG else False
-        with Stages(["compute"], desc="cbam run", enabled=show):
+        with stage("compute", desc="cbam run", enabled=show):
             fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
