@@ -519,21 +519,13 @@ def recycle(
     ``cbam.recycle`` finds the plan of a scenario (``cbam._api``); this takes the plan itself.
 
     Args:
-        fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
-            when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
-            for ``basis: fee_before_exemptions_eur``).
+        fees: As for ``cbam.recycle``.
         plan: The plan (bundled name, YAML path, mapping or RecyclingPlan).
         base_dir: Where relative paths in a plan without a file of its own are read from (a
             plan inline in a scenario: the scenario's folder).
 
     Returns:
-        A ``Recycling`` with the pools, the flows and the balance per country.
-
-    Raises:
-        ScenarioError: a plan that cannot be applied to these fees (a pool with money and no
-            eligible recipient, a fixed amount above what remains, an unknown group or index
-            table), naming the allocation.
-        CbamInputError: missing columns, or a null, negative or non-finite fee.
+        A ``Recycling``, as ``cbam.recycle`` does; it raises the same errors.
 
     Example:
         >>> fees = pl.DataFrame({"origin": ["TUR", "CHN"], "fee_eur": [600.0, 400.0]})
@@ -673,10 +665,8 @@ def recycle(
                 "carried": skip,
             }
         )
-        if not weights:
-            continue
-        names = list(weights)
-        for name, part in zip(names, apportion(cents, list(weights.values())), strict=True):
+        # A pool without recipients holds 0 cents: apportion(0, []) gives no flow.
+        for name, part in zip(weights, apportion(cents, list(weights.values())), strict=True):
             flow_rows.append(
                 {
                     "allocation": number,
