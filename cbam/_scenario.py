@@ -218,11 +218,10 @@ def list_scenarios() -> dict[str, str]:
         True
 
     """
-    result: dict[str, str] = {}
-    for path in sorted(scenarios_dir().glob("*.yaml")):
-        raw = read_yaml_mapping(path)
-        result[path.stem] = str(raw.get("description", "")).strip()
-    return result
+    return {
+        path.stem: str(read_yaml_mapping(path).get("description", "")).strip()
+        for path in sorted(scenarios_dir().glob("*.yaml"))
+    }
 
 
 def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
