@@ -27,6 +27,7 @@ from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
 from cbam._resources import data_dir
+from cbam._schema import Check, collect_problems
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
@@ -440,35 +441,24 @@ class Recycling:
     balance: pl.DataFrame
 
 
-def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
+def _fee_checks(column: str) -> list[Check]:
     value = pl.col(column).cast(pl.Float64, strict=False)
-    checks = [
-        (
-            value.is_null(),
+    return [
+        Check(
+            column,
             "null or not a number (a row flagged by on_error='flag': fix or drop it first)",
+            value.is_null(),
+            pl.col(column),
         ),
-        ((value.is_nan() | value.is_infinite()).fill_null(False), "not a finite number"),
-        ((value < 0).fill_null(False), "negative"),
-        (
-            (value.is_finite() & (value.abs() > _MAX_EUR)).fill_null(False),
+        Check(column, "not a finite number", value.is_nan() | value.is_infinite(), pl.col(column)),
+        Check(column, "negative", value < 0, pl.col(column)),
+        Check(
+            column,
             "too large to count in 64-bit cents",
+            value.is_finite() & (value.abs() > _MAX_EUR),
+            pl.col(column),
         ),
     ]
-    indexed = frame.with_row_index("_row")
-    problems: list[InputProblem] = []
-    for mask, message in checks:
-        bad = indexed.filter(mask)
-        if bad.height:
-            problems.append(
-                InputProblem(
-                    column=column,
-                    message=message,
-                    count=bad.height,
-                    rows=tuple(bad["_row"].head(5).to_list()),
-                    values=tuple(str(v) for v in bad[column].head(5).to_list()),
-                )
-            )
-    return problems
 
 
 # Amounts are held in Int64 cents; a total must stay below 2**63 cents.
@@ -548,14 +538,9 @@ def recycle(
     if missing:
         problem = "missing column (recycle needs it)"
         raise CbamInputError([InputProblem(c, problem, 0) for c in missing], hint=None)
-    problems = [p for c in sorted(needed - {"origin"}) for p in _fee_problems(frame, c)]
-    if frame["origin"].null_count():
-        nulls = frame.with_row_index("_row").filter(pl.col("origin").is_null())["_row"]
-        problems.append(
-            InputProblem(
-                "origin", "null", nulls.len(), tuple(nulls.head(5)), ("null",) * min(5, nulls.len())
-            )
-        )
+    checks = [check for c in sorted(needed - {"origin"}) for check in _fee_checks(c)]
+    checks.append(Check("origin", "null", pl.col("origin").is_null(), pl.lit("null")))
+    problems = collect_problems(frame.with_row_index("_c_row"), checks)
     if problems:
         # recycle has no lenient mode: the rows must be fixed or dropped first.
         raise CbamInputError(problems, hint=None)
