@@ -378,8 +378,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     try:
         # A progress bar on a terminal for large files; nothing when output is piped.
-        show = None if imports.height >= _BIG else False
-        with stage("compute", desc="cbam run", enabled=show):
+        with stage("compute", desc="cbam run", enabled=None if imports.height >= _BIG else False):
             fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
