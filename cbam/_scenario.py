@@ -375,10 +375,7 @@ def _model_of(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None
     annotation = model.model_fields[key].annotation
     union = get_origin(annotation) in (Union, types.UnionType)
     candidates = get_args(annotation) if union else (annotation,)
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    return next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
 
 
 def _set_design(
