@@ -18,8 +18,6 @@ from cbam._schema import result_columns
 from cbam._summary import grouping
 from cbam._territory import imported_elsewhere
 
-_TOTAL = "total"
-
 
 def _fx(currency: str, years: list[int]) -> pl.DataFrame:
     if not years:
@@ -121,9 +119,9 @@ def compare_counted(
     polars_frame = to_polars(imports)
     frame = polars_frame.collect() if isinstance(polars_frame, pl.LazyFrame) else polars_frame
     by = grouping(by, result_columns(frame.columns))
-    label = currency.lower()
-    columns = [f"fee_{label}:{name}" for name in names]
-    table: pl.DataFrame | None = None
+    columns = [f"fee_{currency.lower()}:{name}" for name in names]
+    fee = pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
+    parts: list[pl.DataFrame] = []
     flagged: dict[str, int] = {}
     outside: dict[str, int] = {}
     for scenario, column in zip(chosen, columns, strict=True):
@@ -142,25 +140,17 @@ def compare_counted(
         elsewhere = fees.select(imported_elsewhere(fees.columns)).to_series()
         outside[scenario.name] = int(elsewhere.sum())
         fees = fees.filter(~elsewhere)
-        years = fees["rules_year"].drop_nulls().unique().to_list()
-        amount = (
-            pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
-        )
         if currency != "EUR":
+            years = fees["rules_year"].drop_nulls().unique().to_list()
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
-        if not by:
-            # One row of grand totals: each scenario's is a column of it.
-            part = fees.select(amount.sum().alias(column))
-            table = part if table is None else pl.concat([table, part], how="horizontal")
-            continue
-        # Every regime types its columns alike (OUTPUT_SCHEMA): the groups join as they are.
-        part = fees.group_by(by).agg(amount.sum().alias(column))
-        table = (
-            part
-            if table is None
-            else table.join(part, on=list(by), how="full", coalesce=True, nulls_equal=True)
-        )
-    assert table is not None
+        total = fee.sum().alias(column)
+        parts.append(fees.group_by(by).agg(total) if by else fees.select(total))
+    table = parts[0]
+    for part in parts[1:]:
+        if by:  # every regime types its columns alike (OUTPUT_SCHEMA): they join as they are
+            table = table.join(part, on=by, how="full", coalesce=True, nulls_equal=True)
+        else:  # one row of grand totals: each scenario's is a column of it
+            table = pl.concat([table, part], how="horizontal")
     base = columns[0]
     table = table.with_columns(pl.col(columns).fill_null(0.0)).with_columns(
         (pl.col(column) - pl.col(base)).alias(f"{name} - {names[0]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -45,26 +46,19 @@ def progress(
     yield from tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
 
 
-class Stages:
-    """A bar over named stages of one job, naming the first (``cbam run``'s compute).
+@contextmanager
+def stage(name: str, *, desc: str = "cbam", enabled: bool | None = None) -> Iterator[None]:
+    """A bar naming the one stage of a job that runs inside it (``cbam run``'s compute).
 
     Example:
-        >>> with Stages(["compute"], enabled=False) as bar:
+        >>> with stage("compute", enabled=False):
         ...     pass
 
     """
+    if not showing(enabled):
+        yield
+        return
+    from tqdm import tqdm
 
-    def __init__(self, names: list[str], *, desc: str = "cbam", enabled: bool | None = None):
-        self._bar = None
-        if showing(enabled):
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=len(names), desc=desc, file=sys.stderr, leave=False)
-            self._bar.set_postfix_str(names[0] if names else "")
-
-    def __enter__(self) -> Stages:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()
+    with tqdm(total=1, desc=desc, file=sys.stderr, leave=False, postfix=name):
+        yield

@@ -27,6 +27,7 @@ from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
 from cbam._resources import data_dir
+from cbam._schema import Check, collect_problems
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
@@ -440,35 +441,24 @@ class Recycling:
     balance: pl.DataFrame
 
 
-def _fee_problems(frame: pl.DataFrame, column: str) -> list[InputProblem]:
+def _fee_checks(column: str) -> list[Check]:
     value = pl.col(column).cast(pl.Float64, strict=False)
-    checks = [
-        (
-            value.is_null(),
+    return [
+        Check(
+            column,
             "null or not a number (a row flagged by on_error='flag': fix or drop it first)",
+            value.is_null(),
+            pl.col(column),
         ),
-        ((value.is_nan() | value.is_infinite()).fill_null(False), "not a finite number"),
-        ((value < 0).fill_null(False), "negative"),
-        (
-            (value.is_finite() & (value.abs() > _MAX_EUR)).fill_null(False),
+        Check(column, "not a finite number", value.is_nan() | value.is_infinite(), pl.col(column)),
+        Check(column, "negative", value < 0, pl.col(column)),
+        Check(
+            column,
             "too large to count in 64-bit cents",
+            value.is_finite() & (value.abs() > _MAX_EUR),
+            pl.col(column),
         ),
     ]
-    indexed = frame.with_row_index("_row")
-    problems: list[InputProblem] = []
-    for mask, message in checks:
-        bad = indexed.filter(mask)
-        if bad.height:
-            problems.append(
-                InputProblem(
-                    column=column,
-                    message=message,
-                    count=bad.height,
-                    rows=tuple(bad["_row"].head(5).to_list()),
-                    values=tuple(str(v) for v in bad[column].head(5).to_list()),
-                )
-            )
-    return problems
 
 
 # Amounts are held in Int64 cents; a total must stay below 2**63 cents.
@@ -519,21 +509,13 @@ def recycle(
     ``cbam.recycle`` finds the plan of a scenario (``cbam._api``); this takes the plan itself.
 
     Args:
-        fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
-            when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
-            for ``basis: fee_before_exemptions_eur``).
+        fees: As for ``cbam.recycle``.
         plan: The plan (bundled name, YAML path, mapping or RecyclingPlan).
         base_dir: Where relative paths in a plan without a file of its own are read from (a
             plan inline in a scenario: the scenario's folder).
 
     Returns:
-        A ``Recycling`` with the pools, the flows and the balance per country.
-
-    Raises:
-        ScenarioError: a plan that cannot be applied to these fees (a pool with money and no
-            eligible recipient, a fixed amount above what remains, an unknown group or index
-            table), naming the allocation.
-        CbamInputError: missing columns, or a null, negative or non-finite fee.
+        A ``Recycling``, as ``cbam.recycle`` does; it raises the same errors.
 
     Example:
         >>> fees = pl.DataFrame({"origin": ["TUR", "CHN"], "fee_eur": [600.0, 400.0]})
@@ -556,14 +538,9 @@ def recycle(
     if missing:
         problem = "missing column (recycle needs it)"
         raise CbamInputError([InputProblem(c, problem, 0) for c in missing], hint=None)
-    problems = [p for c in sorted(needed - {"origin"}) for p in _fee_problems(frame, c)]
-    if frame["origin"].null_count():
-        nulls = frame.with_row_index("_row").filter(pl.col("origin").is_null())["_row"]
-        problems.append(
-            InputProblem(
-                "origin", "null", nulls.len(), tuple(nulls.head(5)), ("null",) * min(5, nulls.len())
-            )
-        )
+    checks = [check for c in sorted(needed - {"origin"}) for check in _fee_checks(c)]
+    checks.append(Check("origin", "null", pl.col("origin").is_null(), pl.lit("null")))
+    problems = collect_problems(frame.with_row_index("_c_row"), checks)
     if problems:
         # recycle has no lenient mode: the rows must be fixed or dropped first.
         raise CbamInputError(problems, hint=None)
@@ -673,10 +650,8 @@ def recycle(
                 "carried": skip,
             }
         )
-        if not weights:
-            continue
-        names = list(weights)
-        for name, part in zip(names, apportion(cents, list(weights.values())), strict=True):
+        # A pool without recipients holds 0 cents: apportion(0, []) gives no flow.
+        for name, part in zip(weights, apportion(cents, list(weights.values())), strict=True):
             flow_rows.append(
                 {
                     "allocation": number,

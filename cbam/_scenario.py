@@ -218,11 +218,10 @@ def list_scenarios() -> dict[str, str]:
         True
 
     """
-    result: dict[str, str] = {}
-    for path in sorted(scenarios_dir().glob("*.yaml")):
-        raw = read_yaml_mapping(path)
-        result[path.stem] = str(raw.get("description", "")).strip()
-    return result
+    return {
+        path.stem: str(read_yaml_mapping(path).get("description", "")).strip()
+        for path in sorted(scenarios_dir().glob("*.yaml"))
+    }
 
 
 def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
@@ -298,17 +297,20 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         # One number for every year: it stays in force until the year set here.
         tree[parts[0]] = {eu_config.regime().first_rules_year: tree[parts[0]]}
     node: dict[Any, Any] = tree
-    for depth, part in enumerate(parts):
-        # YAML keys may be ints (years, quarters): match a segment to an existing key by text.
-        key: Any = next((k for k in node if str(k) == str(part)), part)
-        if depth == len(parts) - 1:
-            node[key] = value
-            return
-        child = node.get(key)
-        if child is None or not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
+    for part in parts[:-1]:
+        key = _key(node, part)
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[_key(node, parts[-1])] = value
+
+
+def _key(node: dict[Any, Any], part: Any) -> Any:
+    """The key of ``node`` that path segment ``part`` names, matched by text.
+
+    YAML keys may be ints (years, quarters) where a dotted path has text.
+    """
+    return next((k for k in node if str(k) == str(part)), part)
 
 
 @cache
@@ -373,10 +375,7 @@ def _model_of(model: type[BaseModel] | None, key: str) -> type[BaseModel] | None
     annotation = model.model_fields[key].annotation
     union = get_origin(annotation) in (Union, types.UnionType)
     candidates = get_args(annotation) if union else (annotation,)
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    return next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
 
 
 def _set_design(
@@ -397,7 +396,7 @@ def _set_design(
     current: Any = deep_merge(read_design(path), changes)
     node: Any = current
     model: type[BaseModel] | None = Design
-    trail: list[Any] = []  # keys from the design's top to ``node``
+    trail: list[Any] = []  # keys from the design's top to ``node``, then to the value set
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         here = ".".join(map(str, trail)) or "the design"
@@ -421,48 +420,43 @@ def _set_design(
             }
             kept = [dict(v) for v in dated if _starts(v) != day]
             added = {"from": day, "value": value, "reference": reference}
-            values = sorted([*kept, added], key=_starts)
-            at = [*trail, "values"] if isinstance(node, dict) else trail
-            _put(changes, current, at, values)
-            tree["design"] = changes
-            return
+            value = sorted([*kept, added], key=_starts)
+            trail = [*trail, "values"] if isinstance(node, dict) else trail
+            break
         if isinstance(node, dict):
             known = [str(k) for k in node]
             if model is not None:
                 known += [k for k in model.model_fields if k not in known]
-            key: Any = next((k for k in node if str(k) == part), part)
+            key = _key(node, part)
             free = trail[-1:] in (["sectors"], ["excluded_origin_groups"])  # named entries
             if part not in known and not free:
                 raise ScenarioError(
                     f"{where}: '{shorten(dotted, 80)}': no key '{shorten(part, 40)}' in {here} "
                     f"(valid: {', '.join(known)})"
                 )
-            if last:
-                _put(changes, current, [*trail, key], value)
-                tree["design"] = changes
-                return
-            model = _model_of(model, part)
-            node.setdefault(key, {})
-            node = node[key]
             trail.append(key)
+            if last:
+                break
+            model = _model_of(model, part)
+            node = node.setdefault(key, {})
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(
                     f"{where}: '{shorten(dotted, 80)}': {here} is a list of {len(node)}; "
                     f"'{shorten(part, 40)}' is not a position in it (0-{len(node) - 1})"
                 )
-            if last:
-                _put(changes, current, [*trail, int(part)], value)
-                tree["design"] = changes
-                return
-            node = node[int(part)]
             trail.append(int(part))
+            if last:
+                break
+            node = node[int(part)]
             model = None
         else:
             raise ScenarioError(
                 f"{where}: '{shorten(dotted, 80)}': {here} is a value "
                 f"({shorten(node, 40)}), not a mapping with key '{shorten(part, 40)}'"
             )
+    _put(changes, current, trail, value)
+    tree["design"] = changes
 
 
 def _put(changes: dict[Any, Any], current: Any, at: list[Any], value: Any) -> None:
@@ -471,9 +465,7 @@ def _put(changes: dict[Any, Any], current: Any, at: list[Any], value: Any) -> No
     Changes merge into the design mapping by mapping; a list is replaced whole, so a path
     through a list records the whole list (from ``current``) with the one item changed.
     """
-    first_list = next(
-        (i for i in range(len(at)) if isinstance(_get(current, at[:i]), list)), None
-    )
+    first_list = next((i for i in range(len(at)) if isinstance(_get(current, at[:i]), list)), None)
     if first_list is None:
         node = changes
         for key in at[:-1]:

@@ -19,16 +19,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     # Keys written in this mapping must be unique; keys brought in by a merge (<<: *anchor)
     # may be overridden by written ones, as YAML's merge-key convention says.
-    written = [k for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"]
     seen: set[Any] = set()
-    for key_node in written:
+    for key_node in [k for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"]:
         key = loader.construct_object(key_node)
+        mark = key_node.start_mark
         if not isinstance(key, str | int | float | bool | dt.date | None):
-            mark = key_node.start_mark
             msg = f"a key must be a plain value, not {type(key).__name__}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
         if key in seen:
-            mark = key_node.start_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}"
             msg = f"duplicate key {shorten(repr(key), 80)} at {where}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)

@@ -26,7 +26,7 @@ from cbam._design import list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
 from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
-from cbam._progress import Stages
+from cbam._progress import stage
 from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
@@ -237,8 +237,7 @@ def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scen
     first, last = resolve(scenario).rules_years
     if not first <= rules_year <= last:
         raise ScenarioError(
-            f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for "
-            f"{first}-{last}"
+            f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for {first}-{last}"
         )
     return load_scenario(name, overrides={**overrides, "rules_year": rules_year})
 
@@ -379,13 +378,13 @@ def _run(args: argparse.Namespace) -> int:
         )
     try:
         # A progress bar on a terminal for large files; nothing when output is piped.
-        show = None if imports.height >= _BIG else False
-        with Stages(["compute"], desc="cbam run", enabled=show):
+        with stage("compute", desc="cbam run", enabled=None if imports.height >= _BIG else False):
             fees = compute(imports, scenario, on_error=args.on_error)
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _RUN_HINT) from None
 
-    # Flagged rows (--on-error flag) have no results: counted apart, left out of the totals.
+    # Flagged rows (--on-error flag) have no results: counted apart, left out of the totals
+    # (not shown as groups of zeros).
     computed = fees.filter(pl.col("input_error").is_null())
     years = computed["year"].drop_nulls().unique().sort().to_list()
     several = len(years) > 1
@@ -412,7 +411,6 @@ def _run(args: argparse.Namespace) -> int:
     for period, price, n in prices.iter_rows():
         if price is not None:
             print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
-    # Flagged rows have no results: counted below, not shown as groups of zeros.
     summary = summarise(computed, by=by)
     shown = summary.head(args.top) if args.top and summary.height > args.top else summary
     columns = [*by, *_RUN_COLUMNS]
@@ -469,7 +467,7 @@ def _run(args: argparse.Namespace) -> int:
     if reasons.height:
         print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
     if plan is not None:
-        _print_recycling(computed, fees.height - computed.height, scenario, plan, args.top)
+        _print_recycling(computed, flagged, scenario, plan, args.top)
     if args.out:
         _write(fees, _totals_table(computed, summary, by, columns), args.out)
         sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
@@ -515,9 +513,7 @@ def _totals_table(
         text = column == by[0] and groups.schema[column] == pl.String
         return pl.lit("total" if text else None).cast(groups.schema[column]).alias(column)
 
-    total = summarise(fees, by=[]).select(
-        label(c) if c in by else pl.col(c) for c in columns
-    )
+    total = summarise(fees, by=[]).select(label(c) if c in by else pl.col(c) for c in columns)
     return pl.concat([groups, total], how="vertical_relaxed")
 
 
@@ -556,9 +552,7 @@ def _print_forgone(fees: pl.DataFrame) -> None:
     """Revenue forgone by each exemption rule: the would-be fee less the fee charged."""
     # A row imported elsewhere is not this regime's import: no revenue forgone by a rule.
     forgone = (
-        fees.filter(
-            pl.col("exemption_reason").is_not_null() & ~imported_elsewhere(fees.columns)
-        )
+        fees.filter(pl.col("exemption_reason").is_not_null() & ~imported_elsewhere(fees.columns))
         .group_by("exemption_reason")
         .agg(
             pl.len().alias("rows"),
