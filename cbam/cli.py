@@ -315,6 +315,8 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
                 raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
         else:
             fees.write_csv(path)
+    except ScenarioError:
+        raise  # already says which file (a ValueError, not to be wrapped twice)
     except OSError as exc:
         raise ScenarioError(f"--out {path}: cannot write: {exc.strerror or exc}") from exc
     except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
@@ -358,7 +360,7 @@ def _run(args: argparse.Namespace) -> int:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).
         first = resolve(scenario).rules_years[0]
-        scenario = load_scenario(args.scenario, overrides={"rules_year": first})
+        scenario = _load(args.scenario, first, args.weights)
         print(
             f"note: the bundled imports predate the rules; applying the {first} rules "
             "(pass --rules-year to choose another year)"
@@ -627,7 +629,7 @@ def _same_rules(
         else:
             chosen, why = first, "the first year all of them have rules for"
         scenarios = [
-            s if s.rules_year is not None else load_scenario(n, overrides={"rules_year": chosen})
+            s if s.rules_year is not None else _load(n, chosen, args.weights)
             for n, s in zip(names, scenarios, strict=True)
         ]
         print(

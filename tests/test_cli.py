@@ -157,3 +157,47 @@ def test_shell_users_get_the_flag_spelling_in_errors(
     imports.write_text("year,origin,cn_code,quantity_t\n2026,TUR,72071111,-1\n", "utf-8")
     assert main(["run", "--imports", str(imports)]) == 2
     assert "pass --on-error flag to keep and flag such rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_weights_survive_the_first_rules_year_on_bundled_data(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bundled imports predate the rules, so the scenario is reloaded under the first rules
+    # year; --weights must come with it (it once was dropped there).
+    import cbam.cli as cli
+
+    seen: list[object] = []
+    compute, compare = cli.compute, cli.compare_counted
+
+    def spy_compute(imports: pl.DataFrame, scenario: object, **kw: object) -> pl.DataFrame:
+        seen.append(scenario)
+        return compute(imports, scenario, **kw)  # type: ignore[arg-type]
+
+    def spy_compare(imports: pl.DataFrame, scenarios: list[object], **kw: object) -> object:
+        seen.extend(scenarios)
+        return compare(imports, scenarios, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "compute", spy_compute)
+    monkeypatch.setattr(cli, "compare_counted", spy_compare)
+    weights = "eu_imports_from_usa_cn8_2022_2025"  # rates/eu/aggregation_weights/
+    names = ["eu-cbam"] if command == "run" else ["eu-cbam", "eu-cbam-ldc-exempt"]
+    argv = [command, *(["--scenario", *names] if command == "run" else names), "--top", "1"]
+    assert main([*argv, "--weights", weights]) == 0
+    assert seen and all(s.aggregation_weights == weights for s in seen)  # type: ignore[attr-defined]
+    assert all(s.rules_year == 2026 for s in seen)  # type: ignore[attr-defined]
+
+
+def test_an_excel_writer_failure_is_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise xlsxwriter.exceptions.XlsxWriterException("sheet too wide")
+
+    monkeypatch.setattr(pl.DataFrame, "write_excel", fail)
+    out = tmp_path / "fees.xlsx"
+    assert main(["run", "--top", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("cannot write") == 1 and "sheet too wide" in err
