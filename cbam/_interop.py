@@ -158,6 +158,15 @@ def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
     return nw.to_native(back)
 
 
+def same_kind(frame: FrameT, result: pl.LazyFrame, *, keep_index: bool = False) -> FrameT:
+    """``result`` in the kind of ``frame``: lazy, eager, or the library of a pandas frame."""
+    if isinstance(frame, pl.LazyFrame):
+        return result
+    if isinstance(frame, pl.DataFrame):
+        return result.collect()
+    return like(frame, result.collect(), keep_index=keep_index)
+
+
 _DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
 
 
