@@ -3,15 +3,6 @@
 Every function takes the frame ``compute`` returned (DataFrame or LazyFrame) and gives the same
 kind back. Rows flagged in lenient mode (``input_error`` set) have no results and are left out
 of every sum, as ``summarise`` leaves them out.
-
-* ``ad_valorem_equivalents``: fee over customs value, by origin x sector x year.
-* ``fee_per_tonne``: fee per tonne of good and per tonne of embedded emissions.
-* ``exposure``: fee as a share of the origin's exports of the goods to the importer, and of
-  its total exports or GDP where the caller gives them.
-* ``break_even_carbon_price``: the carbon price paid at home that brings the fee to zero.
-* ``actual_value_threshold``: the actual intensity below which verified actual values give a
-  lower fee than the default values.
-* ``phase_in``: one year's trade under each year's rules, 2026 to the end of free allocation.
 """
 
 from __future__ import annotations

@@ -190,25 +190,13 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"{path}: cannot read {what}: {shorten(first, 400)}") from exc
-    check_header(frame.columns, path, what)
-    return frame
-
-
-def check_header(columns: list[str], path: Path | str, what: str) -> None:
-    """Refuse a CSV header that names a column twice (Polars renames the copy ``x_duplicated_0``).
-
-    For readers of their own (``scan_csv``): pass the scanned schema's names.
-
-    Raises:
-        ScenarioError: naming the file and the column(s).
-
-    """
-    names = set(columns)
+    names = set(frame.columns)
     twice = sorted(
-        {m["name"] for c in columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
+        {m["name"] for c in frame.columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
     )
     if twice:
         raise ScenarioError(
             f"{path}: the header of the {what} names column(s) {shorten(twice)} more than "
             "once; remove or rename the copies"
         )
+    return frame
