@@ -48,18 +48,14 @@ class _Codes:
 def _codes(system: str) -> _Codes:
     folder = data_dir("country_lists")
     iso = pl.read_csv(folder / "iso3166_1.csv", infer_schema=False)
-    if system == "comext":
-        standard = dict(zip(iso["iso2"].to_list(), iso["iso3"].to_list(), strict=True))
-    else:
-        numbered = iso.filter(pl.col("numeric").is_not_null())
-        keys = [str(int(n)) for n in numbered["numeric"].to_list()]
-        standard = dict(zip(keys, numbered["iso3"].to_list(), strict=True))
+    # Comext's GEO codes are ISO alpha-2; the others, ISO numeric without leading zeros.
+    key = pl.col("iso2") if system == "comext" else pl.col("numeric").cast(pl.Int64).cast(pl.String)
+    mapped = dict(iso.filter(key.is_not_null()).select(key, "iso3").iter_rows())
     path = folder / f"trade_codes_{system}.csv"
     try:
         table = pl.read_csv(path, infer_schema=False).fill_null("")
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{path}: cannot read trade-code table: {exc}") from exc
-    mapped = dict(standard)
     refused: dict[str, str] = {}
     union: set[str] = set()
     for code, iso3, kind, name in table.select("code", "iso3", "kind", "name").iter_rows():

@@ -23,7 +23,6 @@ general-equilibrium answer, feed ``cbam.ad_valorem_equivalents(...)`` to a CGE m
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import polars as pl
@@ -76,8 +75,7 @@ def _elasticity_expr(
         raise TypeError(
             f"elasticity must be a number or a DataFrame, not {shorten(type(elasticity).__name__)}"
         )
-    if not math.isfinite(elasticity) or elasticity > 0:
-        _check_elasticity(pl.Series([float(elasticity)]))
+    _check_elasticity(pl.Series([float(elasticity)]))
     return lazy, pl.lit(float(elasticity))
 
 

@@ -154,12 +154,11 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
     one = 10.0**decimals
     eur_per_unit = 1.0
+    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
     if basis == "value":
         currency = resolve(scenario).regime.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
         eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
-    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
-    if basis == "value":
         rows = rows.with_columns(
             pl.col("value_eur").fill_null(1.0)
             if "value_eur" in rows.columns
