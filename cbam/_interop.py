@@ -114,16 +114,15 @@ def to_polars(frame: Any, what: str = "imports") -> pl.DataFrame | pl.LazyFrame:
     return result
 
 
-def through_polars(
-    frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame], *, keep_index: bool = True
-) -> Any:
+def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> Any:
     """Convert an eager non-Polars frame to Polars, ``run`` it, and convert the result back.
+
+    A pandas input's index is put on the result: ``run`` keeps one output row per input row,
+    in order.
 
     Args:
         frame: A pandas DataFrame, PyArrow Table or other eager frame narwhals supports.
         run: The Polars computation.
-        keep_index: Put a pandas input's index on the result (``run`` keeps one output row per
-            input row, in order).
 
     Returns:
         The result in ``frame``'s library.
@@ -142,8 +141,7 @@ def through_polars(
     """
     converted = to_polars(frame)
     assert isinstance(converted, pl.DataFrame)
-    result = run(converted)
-    return like(frame, result, keep_index=keep_index)
+    return like(frame, run(converted), keep_index=True)
 
 
 def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:

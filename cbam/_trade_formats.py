@@ -38,7 +38,6 @@ _TONNES_PER = {"tonnes": 1.0, "t": 1.0, "kg": 0.001}
 class _Codes:
     """One publisher's country codes: code -> ISO3, and the codes it refuses, with their names."""
 
-    system: str
     iso3: dict[str, str]
     refused: dict[str, str]  # code -> "aggregate: World" / "not_a_country: Ceuta"
     union: frozenset[str]  # codes that stand for the EU as one importer
@@ -66,7 +65,7 @@ def _codes(system: str) -> _Codes:
             union.add(code)
         else:
             refused[code] = f"{kind.replace('_', ' ')}: {name}"
-    return _Codes(system, mapped, refused, frozenset(union))
+    return _Codes(mapped, refused, frozenset(union))
 
 
 # ------------------------------------------------------------------------- expressions
