@@ -300,9 +300,9 @@ def recycling_flows(
     chosen = (
         recycling.balance.filter(pl.col("origin").is_in(list(countries)))
         if countries is not None
-        else recycling.balance.with_columns(pl.col("net_eur").abs().alias("_size"))
-        .sort(["_size", "origin"], descending=[True, False])
-        .head(top)
+        else recycling.balance.sort(
+            pl.col("net_eur").abs(), "origin", descending=[True, False]
+        ).head(top)
     )
     balance = chosen.sort(["net_eur", "origin"])
     nets = balance["net_eur"].to_list()
