@@ -436,10 +436,8 @@ def _wide(
     measures: dict[int, dict[str, str]] = {}
     for column in found:
         match = _WIDE.match(column)
-        if match:
+        if match and year in (None, int(match[2])):
             measures.setdefault(int(match[2]), {})[match[1].lower()] = column
-    if year is not None:
-        measures = {y: m for y, m in measures.items() if y == year}
     if not measures:
         raise ScenarioError(
             "a wide file needs year-suffixed quantity columns such as tonnes_2022 or kg_2022 "
