@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cbam._errors import ScenarioError
 from cbam._eu.reference import SECTORS
@@ -30,14 +30,9 @@ class PricePath(BaseModel):
     """A user's own carbon price for one origin: currency and year -> price (step function)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    currency: str = "EUR"
+    currency: Annotated[str, StringConstraints(to_upper=True)] = "EUR"
     values: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
     sectors: list[str] | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _upper_currency(cls, value: str) -> str:
-        return value.upper()
 
     @field_validator("sectors")
     @classmethod
@@ -62,12 +57,9 @@ class CarbonPriceAbroad(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: Literal["table", "none"] = "table"
-    path: dict[str, PricePath] = Field(default_factory=dict)
-
-    @field_validator("path")
-    @classmethod
-    def _upper_origins(cls, value: dict[str, PricePath]) -> dict[str, PricePath]:
-        return {k.strip().upper(): v for k, v in value.items()}
+    path: dict[
+        Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)], PricePath
+    ] = Field(default_factory=dict)
 
 
 def _read(name: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
@@ -193,7 +185,7 @@ def table_prices(years: range) -> pl.DataFrame:
 def path_prices(paths: dict[str, PricePath], sectors: list[str], years: range) -> pl.DataFrame:
     """(origin, sector, year) -> EUR price from a scenario's own price paths."""
     fx = fx_by_year(years)
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[str, str, int, float, str]] = []
     for origin, path in paths.items():
         for year in years:
             start = key_in_force(path.values, year)
@@ -206,16 +198,8 @@ def path_prices(paths: dict[str, PricePath], sectors: list[str], years: range) -
                     f"in {year} (rates/carbon_prices/fx.csv)"
                 )
             eur = path.values[start] * float(rate["eur_per_unit"][0])
-            for sector in path.sectors or sectors:
-                rows.append(
-                    {
-                        "origin": origin,
-                        "sector": sector,
-                        "year": year,
-                        "price_eur": eur,
-                        "source": f"scenario path ({path.currency}, from {start})",
-                    }
-                )
+            source = f"scenario path ({path.currency}, from {start})"
+            rows += [(origin, sector, year, eur, source) for sector in path.sectors or sectors]
     return pl.DataFrame(
         rows,
         schema={
@@ -225,6 +209,7 @@ def path_prices(paths: dict[str, PricePath], sectors: list[str], years: range) -
             "price_eur": pl.Float64,
             "source": pl.String,
         },
+        orient="row",
     )
 
 

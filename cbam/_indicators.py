@@ -3,15 +3,6 @@
 Every function takes the frame ``compute`` returned (DataFrame or LazyFrame) and gives the same
 kind back. Rows flagged in lenient mode (``input_error`` set) have no results and are left out
 of every sum, as ``summarise`` leaves them out.
-
-* ``ad_valorem_equivalents``: fee over customs value, by origin x sector x year.
-* ``fee_per_tonne``: fee per tonne of good and per tonne of embedded emissions.
-* ``exposure``: fee as a share of the origin's exports of the goods to the importer, and of
-  its total exports or GDP where the caller gives them.
-* ``break_even_carbon_price``: the carbon price paid at home that brings the fee to zero.
-* ``actual_value_threshold``: the actual intensity below which verified actual values give a
-  lower fee than the default values.
-* ``phase_in``: one year's trade under each year's rules, 2026 to the end of free allocation.
 """
 
 from __future__ import annotations
@@ -26,7 +17,7 @@ from cbam._design import EU_ENGINE
 from cbam._engine import CARBON_SOURCE_FIXED
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
-from cbam._interop import FrameT, like, to_polars
+from cbam._interop import FrameT, same_kind, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
@@ -61,15 +52,6 @@ def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.La
 def _lazy(fees: Any) -> pl.LazyFrame:
     """A fee table as a LazyFrame (pandas and other eager frames converted)."""
     return to_polars(fees, "fees").lazy()
-
-
-def _same_kind(fees: FrameT, result: pl.LazyFrame) -> FrameT:
-    """``result`` in the kind of ``fees``: lazy, eager, or the library of a pandas frame."""
-    if isinstance(fees, pl.LazyFrame):
-        return result
-    if isinstance(fees, pl.DataFrame):
-        return result.collect()
-    return like(fees, result.collect())
 
 
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
@@ -121,7 +103,7 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
             "ave_before_exemptions"
         ),
     ]
-    return _same_kind(fees, _group(lazy, by, aggs))
+    return same_kind(fees, _group(lazy, by, aggs))
 
 
 def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
@@ -164,7 +146,7 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
         _ratio(pl.col("embedded_t"), pl.col("quantity_t")).alias("embedded_t_per_t"),
         _ratio(pl.col("fee_eur"), pl.col("embedded_t")).alias("fee_per_t_co2e"),
     )
-    return _same_kind(fees, out)
+    return same_kind(fees, out)
 
 
 def exposure(
@@ -221,7 +203,8 @@ def exposure(
     ]
     out = _group(lazy, by, aggs)
     if economy is not None:
-        columns = to_polars(economy, "economy").lazy().collect_schema().names()
+        given = to_polars(economy, "economy").lazy()
+        columns = given.collect_schema().names()
         keys = [c for c in by if c in columns]
         denominators = [c for c in ("total_exports_eur", "gdp_eur") if c in columns]
         if not keys or not denominators:
@@ -230,29 +213,23 @@ def exposure(
                 f"gdp_eur; it has {shorten(columns)}"
             )
         try:
-            table = (
-                to_polars(economy, "economy")
-                .lazy()
-                .select(
-                    *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
-                    *[pl.col(d).cast(pl.Float64) for d in denominators],
-                )
-                .collect()
-                .lazy()
-            )
+            table = given.select(
+                *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
+                *[pl.col(d).cast(pl.Float64) for d in denominators],
+            ).collect()
         except pl.exceptions.PolarsError as exc:
             first = (str(exc).strip().splitlines() or [""])[0]
             raise ValueError(
                 f"economy: its columns {keys + denominators} cannot be read as the fee "
                 f"table's keys and as numbers: {shorten(first)}"
             ) from None
-        out = out.join(table, on=keys, how="left", maintain_order="left").with_columns(
+        out = out.join(table.lazy(), on=keys, how="left", maintain_order="left").with_columns(
             _ratio(pl.col("fee_eur"), pl.col(d)).alias(
                 "share_of_total_exports" if d == "total_exports_eur" else "share_of_gdp"
             )
             for d in denominators
         )
-    return _same_kind(fees, out)
+    return same_kind(fees, out)
 
 
 def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> FrameT:
@@ -306,7 +283,7 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         .alias("price_gap_eur_per_t")
     )
     if by is None:
-        return _same_kind(fees, rows)
+        return same_kind(fees, rows)
     weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
     aggs = [
         pl.col("embedded_t").sum().alias("embedded_t"),
@@ -315,18 +292,10 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
             "break_even_price_weighted_eur_per_t"
         ),
     ]
-    return _same_kind(fees, _group(_valid(rows), by, aggs))
+    return same_kind(fees, _group(_valid(rows), by, aggs))
 
 
-def _inputs(fees: pl.LazyFrame) -> list[str]:
-    """The fee table's input columns: those that are not outputs (or are also inputs)."""
-    names = fees.collect_schema().names()
-    return [c for c in names if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS]
-
-
-def actual_value_threshold(
-    fees: FrameT, scenario: Scenario | str = "eu-cbam"
-) -> FrameT:
+def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -> FrameT:
     """The actual intensity below which verified actual values beat the default values.
 
     With default values a row owes, per tonne of good (of clinker for the clinker-based cement
@@ -372,12 +341,12 @@ def actual_value_threshold(
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     lazy = _lazy(fees)
-    inputs = _inputs(lazy)
-    base = lazy.select(inputs)
-    # Default values: the row's own actual values (and its precursors, which need them) go.
-    defaults_in = base.drop(
-        [*_ACTUAL_INPUTS, "precursor_benchmark_t_per_t"], strict=False
+    # The input columns: those that are not outputs (or are also inputs).
+    base = lazy.select(
+        c for c in lazy.collect_schema().names() if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS
     )
+    # Default values: the row's own actual values (and its precursors, which need them) go.
+    defaults_in = base.drop([*_ACTUAL_INPUTS, "precursor_benchmark_t_per_t"], strict=False)
     defaults = compute(defaults_in, chosen, on_error="flag")
     d = _ratio(pl.col("deduction_t"), pl.col("embedded_t"))
     factor = pl.col("cbam_factor") * pl.col("cross_sectoral_correction_factor")
@@ -389,15 +358,19 @@ def actual_value_threshold(
         (pl.col("embedded_t") > 0).alias("_has_embedded"),
     )
     # Actual values equal to the defaults, to read each row's actual-value benchmark (BM_A).
-    seeded = pl.concat(
-        [base.drop(_ACTUAL_INPUTS, strict=False), default_cols.select("default_see_t_per_t")],
-        how="horizontal",
-    ).with_columns(
-        pl.col("default_see_t_per_t").alias("see_direct"),
-        pl.when(pl.col("default_see_t_per_t").is_not_null())
-        .then(pl.lit(0.0))
-        .alias("see_indirect"),
-    ).drop("default_see_t_per_t")
+    seeded = (
+        pl.concat(
+            [base.drop(_ACTUAL_INPUTS, strict=False), default_cols.select("default_see_t_per_t")],
+            how="horizontal",
+        )
+        .with_columns(
+            pl.col("default_see_t_per_t").alias("see_direct"),
+            pl.when(pl.col("default_see_t_per_t").is_not_null())
+            .then(pl.lit(0.0))
+            .alias("see_indirect"),
+        )
+        .drop("default_see_t_per_t")
+    )
     # A row without a route reads the benchmark of its default value's route (the regulation
     # asks actual values for a route; the threshold is the producer's on that route).
     seeded_scenario = (
@@ -421,7 +394,7 @@ def actual_value_threshold(
         .alias("actual_see_threshold_t_per_t")
     )
     out = joined.with_columns(threshold).drop("_f", "_d", "_has_embedded")
-    return _same_kind(fees, out)
+    return same_kind(fees, out)
 
 
 def phase_in_years(scenario: Scenario) -> list[int]:
@@ -444,12 +417,10 @@ def _years(years: Any) -> list[int]:
         values = list(given)
     except TypeError:
         raise TypeError(f"years must be a list of years, not {type(years).__name__}") from None
-    out: list[int] = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise ScenarioError(f"phase_in: years must be whole years, not {shorten(repr(value))}")
-        out.append(int(value))
-    return out
+    return [int(value) for value in values]
 
 
 def phase_in(
@@ -512,5 +483,4 @@ def phase_in(
         factor = fees.group_by(groups).agg(pl.col("cbam_factor").drop_nulls().max())
         parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
     out = pl.concat(parts, how="vertical").sort(groups)
-    return _same_kind(imports, out)
-
+    return same_kind(imports, out)

@@ -114,16 +114,15 @@ def to_polars(frame: Any, what: str = "imports") -> pl.DataFrame | pl.LazyFrame:
     return result
 
 
-def through_polars(
-    frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame], *, keep_index: bool = True
-) -> Any:
+def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> Any:
     """Convert an eager non-Polars frame to Polars, ``run`` it, and convert the result back.
+
+    A pandas input's index is put on the result: ``run`` keeps one output row per input row,
+    in order.
 
     Args:
         frame: A pandas DataFrame, PyArrow Table or other eager frame narwhals supports.
         run: The Polars computation.
-        keep_index: Put a pandas input's index on the result (``run`` keeps one output row per
-            input row, in order).
 
     Returns:
         The result in ``frame``'s library.
@@ -142,8 +141,7 @@ def through_polars(
     """
     converted = to_polars(frame)
     assert isinstance(converted, pl.DataFrame)
-    result = run(converted)
-    return like(frame, result, keep_index=keep_index)
+    return like(frame, run(converted), keep_index=True)
 
 
 def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
@@ -156,6 +154,15 @@ def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
     if index is not None:
         back = nw.maybe_set_index(back, index=[index])
     return nw.to_native(back)
+
+
+def same_kind(frame: FrameT, result: pl.LazyFrame, *, keep_index: bool = False) -> FrameT:
+    """``result`` in the kind of ``frame``: lazy, eager, or the library of a pandas frame."""
+    if isinstance(frame, pl.LazyFrame):
+        return result
+    if isinstance(frame, pl.DataFrame):
+        return result.collect()
+    return like(frame, result.collect(), keep_index=keep_index)
 
 
 _DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
@@ -181,25 +188,13 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"{path}: cannot read {what}: {shorten(first, 400)}") from exc
-    check_header(frame.columns, path, what)
-    return frame
-
-
-def check_header(columns: list[str], path: Path | str, what: str) -> None:
-    """Refuse a CSV header that names a column twice (Polars renames the copy ``x_duplicated_0``).
-
-    For readers of their own (``scan_csv``): pass the scanned schema's names.
-
-    Raises:
-        ScenarioError: naming the file and the column(s).
-
-    """
-    names = set(columns)
+    names = set(frame.columns)
     twice = sorted(
-        {m["name"] for c in columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
+        {m["name"] for c in frame.columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
     )
     if twice:
         raise ScenarioError(
             f"{path}: the header of the {what} names column(s) {shorten(twice)} more than "
             "once; remove or rename the copies"
         )
+    return frame

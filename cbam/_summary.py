@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from cbam._errors import ScenarioError, shorten
-from cbam._interop import FrameT, like, to_polars
+from cbam._interop import FrameT, same_kind, to_polars
 from cbam._territory import imported_elsewhere
 
 _LEN = pl.select(pl.len()).dtypes[0]  # the dtype of a row count
@@ -89,14 +89,9 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         [14533.2]
 
     """
-    if not isinstance(fees, pl.DataFrame | pl.LazyFrame):
-        # pandas and the like: summed in Polars, returned in their own library.
-        summary: pl.DataFrame = summarise(to_polars(fees, "fees").lazy(), by).collect()
-        return like(fees, summary)
-    names: list[str] = fees.lazy().collect_schema().names()
-    groups: list[str] = grouping(by, names)
-    result = summed(fees.lazy(), names, groups)
-    return result.collect() if isinstance(fees, pl.DataFrame) else result
+    rows = to_polars(fees, "fees").lazy()  # pandas and the like: summed in Polars
+    names = rows.collect_schema().names()
+    return same_kind(fees, summed(rows, names, grouping(by, names)))
 
 
 def summed(

@@ -11,6 +11,7 @@ a row without a destination (no column, or an empty cell) is charged as before.
 from __future__ import annotations
 
 from collections.abc import Collection
+from itertools import groupby
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -61,18 +62,14 @@ class Territory(BaseModel):
 
     def members_by_year(self, first: int, last: int) -> dict[tuple[int, int], frozenset[str]]:
         """The members in each span of rules years with the same membership (first..last)."""
+
+        def members(year: int) -> frozenset[str]:
+            return frozenset(self.codes).union(*(members_in_year(g, year) for g in self.groups))
+
         spans: dict[tuple[int, int], frozenset[str]] = {}
-        start, current = first, None
-        for year in range(first, last + 2):
-            members = (
-                frozenset(self.codes).union(*(members_in_year(g, year) for g in self.groups))
-                if year <= last
-                else None
-            )
-            if current is not None and members != current:
-                spans[(start, year - 1)] = current
-                start = year
-            current = members
+        for group, run in groupby(range(first, last + 1), key=members):
+            years = list(run)
+            spans[(years[0], years[-1])] = group
         return spans
 
 

@@ -38,7 +38,6 @@ _TONNES_PER = {"tonnes": 1.0, "t": 1.0, "kg": 0.001}
 class _Codes:
     """One publisher's country codes: code -> ISO3, and the codes it refuses, with their names."""
 
-    system: str
     iso3: dict[str, str]
     refused: dict[str, str]  # code -> "aggregate: World" / "not_a_country: Ceuta"
     union: frozenset[str]  # codes that stand for the EU as one importer
@@ -48,18 +47,14 @@ class _Codes:
 def _codes(system: str) -> _Codes:
     folder = data_dir("country_lists")
     iso = pl.read_csv(folder / "iso3166_1.csv", infer_schema=False)
-    if system == "comext":
-        standard = dict(zip(iso["iso2"].to_list(), iso["iso3"].to_list(), strict=True))
-    else:
-        numbered = iso.filter(pl.col("numeric").is_not_null())
-        keys = [str(int(n)) for n in numbered["numeric"].to_list()]
-        standard = dict(zip(keys, numbered["iso3"].to_list(), strict=True))
+    # Comext's GEO codes are ISO alpha-2; the others, ISO numeric without leading zeros.
+    key = pl.col("iso2") if system == "comext" else pl.col("numeric").cast(pl.Int64).cast(pl.String)
+    mapped = dict(iso.filter(key.is_not_null()).select(key, "iso3").iter_rows())
     path = folder / f"trade_codes_{system}.csv"
     try:
         table = pl.read_csv(path, infer_schema=False).fill_null("")
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{path}: cannot read trade-code table: {exc}") from exc
-    mapped = dict(standard)
     refused: dict[str, str] = {}
     union: set[str] = set()
     for code, iso3, kind, name in table.select("code", "iso3", "kind", "name").iter_rows():
@@ -70,7 +65,7 @@ def _codes(system: str) -> _Codes:
             union.add(code)
         else:
             refused[code] = f"{kind.replace('_', ' ')}: {name}"
-    return _Codes(system, mapped, refused, frozenset(union))
+    return _Codes(mapped, refused, frozenset(union))
 
 
 # ------------------------------------------------------------------------- expressions
@@ -84,6 +79,11 @@ def _number(column: str) -> pl.Expr:
 
 def _shown(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).fill_null("empty").str.slice(0, _SHOWN)
+
+
+def _fault(column: str, message: str, failed: pl.Expr) -> Check:
+    """A check of a source column, showing the column's value."""
+    return Check(column, message, failed, _shown(_text(column)))
 
 
 def _code_key(column: str, system: str) -> pl.Expr:
@@ -112,8 +112,9 @@ def _country(column: str, system: str, role: Literal["origin", "destination"]) -
         iso3 = pl.when(union).then(pl.lit(UNION)).otherwise(iso3)
     shown = _shown(_text(column))
     label = f"{column} ({role})"
+    given = _text(column).fill_null("") != ""
     checks = [
-        Check(label, "missing", _text(column).fill_null("") == "", shown),
+        Check(label, "missing", ~given, shown),
         Check(
             label,
             "is an aggregate or not a country; refused so that nothing is counted twice "
@@ -124,7 +125,7 @@ def _country(column: str, system: str, role: Literal["origin", "destination"]) -
         Check(
             label,
             f"unknown {system} country code",
-            (_text(column).fill_null("") != "") & refused.is_null() & iso3.is_null() & ~union,
+            given & refused.is_null() & iso3.is_null() & ~union,
             shown,
         ),
     ]
@@ -147,17 +148,12 @@ def _iso3_given(value: str | None, column: str | None, role: str) -> _Country | 
     if column is None:
         return None
     iso3 = _text(column).str.to_uppercase()
-    shown = _shown(_text(column))
+    given = iso3.fill_null("") != ""
     return _Country(
         iso3,
         [
-            Check(column, "missing", iso3.fill_null("") == "", shown),
-            Check(
-                column,
-                "unknown ISO 3166-1 alpha-3 code",
-                (iso3.fill_null("") != "") & ~iso3.is_in(known),
-                shown,
-            ),
+            _fault(column, "missing", ~given),
+            _fault(column, "unknown ISO 3166-1 alpha-3 code", given & ~iso3.is_in(known)),
         ],
     )
 
@@ -171,34 +167,28 @@ def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
         code = pl.when(code.str.len_chars() == 10).then(code.str.slice(0, 8)).otherwise(code)
     lengths = "10, 8, 6, 4 or 2" if taric else "8, 6, 4 or 2"
     pattern = r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$" if taric else r"^(\d{2}|\d{4}|\d{6}|\d{8})$"
-    shown = _shown(_text(column))
-    upper = raw.str.to_uppercase()
+    total = raw.str.to_uppercase().is_in(["TOTAL", "ALL"])
     return code, [
-        Check(column, "missing", raw.fill_null("") == "", shown),
-        Check(
+        _fault(column, "missing", raw.fill_null("") == ""),
+        _fault(
             column,
             "is a total over all products (TOTAL); refused so that nothing is counted twice",
-            upper.is_in(["TOTAL", "ALL"]),
-            shown,
+            total,
         ),
-        Check(
+        _fault(
             column,
             f"malformed product code ({lengths} digits)",
-            (raw.fill_null("") != "")
-            & ~upper.is_in(["TOTAL", "ALL"])
-            & ~code.str.contains(pattern),
-            shown,
+            (raw.fill_null("") != "") & ~total & ~code.str.contains(pattern),
         ),
     ]
 
 
 def _quantity(column: str, tonnes_per_unit: float) -> tuple[pl.Expr, list[Check]]:
     number = _number(column)
-    shown = _shown(_text(column))
     return number * tonnes_per_unit, [
-        Check(column, "missing or not a number", number.is_null(), shown),
-        Check(column, "not a finite number", ~number.is_finite(), shown),
-        Check(column, "negative", number < 0, shown),
+        _fault(column, "missing or not a number", number.is_null()),
+        _fault(column, "not a finite number", ~number.is_finite()),
+        _fault(column, "negative", number < 0),
     ]
 
 
@@ -207,12 +197,9 @@ def _value(
 ) -> tuple[pl.Expr, pl.Expr | None, list[Check]]:
     """Value in EUR, the rate applied (USD values) and the checks."""
     number = _number(column) * scale
-    shown = _shown(_text(column))
     checks = [
-        Check(
-            column, "not a number", (_text(column).fill_null("") != "") & number.is_null(), shown
-        ),
-        Check(column, "negative", number < 0, shown),
+        _fault(column, "not a number", (_text(column).fill_null("") != "") & number.is_null()),
+        _fault(column, "negative", number < 0),
     ]
     if not usd:
         return number, None, checks
@@ -303,22 +290,23 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     cn, cn_checks = _cn(k)
     quantity, q_checks = _quantity(q, 1.0)  # metric tonnes
     value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
-    assert rate is not None
+    checks = [*origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),
-        [
-            _year_check(t, year),
-            *origin.checks,
-            *destination.checks,
-            *cn_checks,
-            *q_checks,
-            *v_checks,
-        ],
+        [_year_check(t, year), *checks],
     )
 
 
 def _year_check(column: str, year: pl.Expr) -> Check:
-    return Check(column, "missing or not a whole year", year.is_null(), _shown(_text(column)))
+    return _fault(column, "missing or not a whole year", year.is_null())
+
+
+def _flow_check(column: str, keep: str) -> Check:
+    return _fault(
+        column,
+        f"not an import flow (keep {keep}, imports: the reporter is the destination)",
+        ~_text(column).str.to_uppercase().is_in(["1", "M", "IMPORT"]),
+    )
 
 
 def _period(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -347,25 +335,19 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     cmd = str(_pick(found, "cmdCode", "Commodity Code"))
     weight = str(_pick(found, "netWgt", "Netweight (kg)", "NetWeight (kg)"))
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
+    year_source = str(period_col or year_col)
     if period_col is not None:
         year, quarter, _ = _period(period_col)
-        year_source = period_col
     else:
-        year, quarter, year_source = _whole(_text(str(year_col))), None, str(year_col)
+        year, quarter = _whole(_text(year_source)), None
     origin = _country(partner, "comtrade", "origin")
     destination = _country(reporter, "comtrade", "destination")
     cn, cn_checks = _cn(cmd)
     quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
-    flow_text = _text(flow).str.to_uppercase()
     checks = [
         _year_check(year_source, year),
-        Check(
-            flow,
-            "not an import flow (keep flowCode M, imports: the reporter is the destination)",
-            ~flow_text.is_in(["M", "1", "IMPORT"]),
-            _shown(_text(flow)),
-        ),
+        _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
         *origin.checks,
         *destination.checks,
@@ -385,17 +367,16 @@ def _breakdown_checks(found: Sequence[str]) -> list[Check]:
     The breakdowns are by customs procedure, transport mode and second partner.
     """
     checks = []
-    for names, total in ((("customsCode",), "C00"), (("motCode",), "0"), (("partner2Code",), "0")):
-        column = _pick(found, *names, required=False)
+    for name, total in (("customsCode", "C00"), ("motCode", "0"), ("partner2Code", "0")):
+        column = _pick(found, name, required=False)
         if column is not None:
             text = _text(column).fill_null(total)
             checks.append(
-                Check(
+                _fault(
                     column,
                     f"a breakdown of the total ({column} {total}); refused so that nothing is "
                     f"counted twice (keep only {column} {total})",
                     (text != total) & (text != ""),
-                    _shown(_text(column)),
                 )
             )
     return checks
@@ -414,34 +395,20 @@ def _comext(found: Sequence[str]) -> _Reader:
     origin = _country(partner, "comext", "origin")
     destination = _country(reporter, "comext", "destination")
     cn, cn_checks = _cn(product, taric=True)
-    if kg is not None:
-        quantity, q_checks = _quantity(kg, 0.001)
-    else:
-        quantity, q_checks = _quantity(str(quintals), 0.1)  # 100 kg
+    # QUANTITY_IN_100KG counts quintals of 100 kg.
+    quantity, q_checks = _quantity(kg, 0.001) if kg else _quantity(str(quintals), 0.1)
     value, _, v_checks = _value(value_col, 1.0, False, year, None)
-    flow_text = _text(flow).str.to_uppercase()
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
-            Check(
-                period,
-                "not a period (YYYY, YYYYMM or YYYY52)",
-                year.is_null(),
-                _shown(_text(period)),
-            ),
-            Check(
+            _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
+            _fault(
                 period,
                 "a month in a file that also holds the year's total (YYYY52); refused so that "
                 "nothing is counted twice",
                 monthly & (_text(period).str.slice(4, 2) == "52").any(),
-                _shown(_text(period)),
             ),
-            Check(
-                flow,
-                "not an import flow (keep FLOW 1, imports: the reporter is the destination)",
-                ~flow_text.is_in(["1", "M", "IMPORT"]),
-                _shown(_text(flow)),
-            ),
+            _flow_check(flow, "FLOW 1"),
             *origin.checks,
             *destination.checks,
             *cn_checks,
@@ -469,10 +436,8 @@ def _wide(
     measures: dict[int, dict[str, str]] = {}
     for column in found:
         match = _WIDE.match(column)
-        if match:
+        if match and year in (None, int(match[2])):
             measures.setdefault(int(match[2]), {})[match[1].lower()] = column
-    if year is not None:
-        measures = {y: m for y, m in measures.items() if y == year}
     if not measures:
         raise ScenarioError(
             "a wide file needs year-suffixed quantity columns such as tonnes_2022 or kg_2022 "
@@ -675,16 +640,9 @@ def _assemble(
     error = pl.when(failed).then(pl.concat_str(parts, separator="; ", ignore_nulls=True))
     # The converted columns go under reserved names, so the error text and the carried
     # columns still read the source's own (a wide file's cn_code, say).
-    names = list(reader.columns)
     converted = [expr.alias(f"_c_out_{c}") for c, expr in reader.columns.items()]
-    out = [
-        (
-            pl.when(~failed).then(pl.col(f"_c_out_{c}"))
-            if c == "quantity_t"
-            else pl.col(f"_c_out_{c}")
-        ).alias(c)
-        for c in names
-    ]
+    out = {c: pl.col(f"_c_out_{c}") for c in reader.columns}
+    out["quantity_t"] = pl.when(~failed).then(out["quantity_t"])
     return lf.with_columns(*converted, *flags).select(
-        *out, *tail, error.cast(pl.String).alias("trade_error")
+        *(e.alias(c) for c, e in out.items()), *tail, error.cast(pl.String).alias("trade_error")
     )

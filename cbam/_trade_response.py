@@ -23,13 +23,12 @@ general-equilibrium answer, feed ``cbam.ad_valorem_equivalents(...)`` to a CGE m
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import polars as pl
 
 from cbam._errors import shorten
-from cbam._interop import FrameT, like, to_polars
+from cbam._interop import FrameT, same_kind, to_polars
 from cbam._summary import grouping
 
 
@@ -76,8 +75,7 @@ def _elasticity_expr(
         raise TypeError(
             f"elasticity must be a number or a DataFrame, not {shorten(type(elasticity).__name__)}"
         )
-    if not math.isfinite(elasticity) or elasticity > 0:
-        _check_elasticity(pl.Series([float(elasticity)]))
+    _check_elasticity(pl.Series([float(elasticity)]))
     return lazy, pl.lit(float(elasticity))
 
 
@@ -137,26 +135,23 @@ def trade_response(
     if "value_eur" not in names:
         raise ValueError("trade_response needs value_eur (the customs value) for the wedge")
     value = pl.col("value_eur").cast(pl.Float64, strict=False)
+    quantity = pl.col("quantity_t").cast(pl.Float64, strict=False)
     wedge = pl.when(value > 0).then(pl.col("fee_eur") / value)
     factor = (1.0 + pl.col("wedge")).pow(pl.col("elasticity"))
     rows = (
-        lazy.with_columns(wedge.alias("wedge"), e.alias("elasticity"))
-        .with_columns(
-            pl.when(pl.col("wedge").is_not_null()).then(pl.col("elasticity")).alias("elasticity")
+        lazy.with_columns(
+            wedge.alias("wedge"), pl.when(wedge.is_not_null()).then(e).alias("elasticity")
         )
         .with_columns(
-            (pl.col("quantity_t").cast(pl.Float64, strict=False) * factor).alias(
-                "quantity_after_t"
-            ),
+            (quantity * factor).alias("quantity_after_t"),
             (value * factor).alias("value_after_eur"),
             (pl.col("fee_eur") * factor).alias("fee_after_response_eur"),
         )
+        .drop("_c_elasticity", strict=False)
     )
-    rows = rows.drop("_c_elasticity", strict=False)
     if by is None:
-        return _same_kind(fees, rows, keep_index=True)
+        return same_kind(fees, rows, keep_index=True)
     valid = rows.filter(pl.col("input_error").is_null())
-    quantity = pl.col("quantity_t").cast(pl.Float64, strict=False)
     aggs = [
         quantity.sum().alias("quantity_t"),
         pl.coalesce("quantity_after_t", quantity).sum().alias("quantity_after_t"),
@@ -171,13 +166,4 @@ def trade_response(
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")
     )
-    return _same_kind(fees, out)
-
-
-def _same_kind(fees: FrameT, result: pl.LazyFrame, keep_index: bool = False) -> FrameT:
-    """``result`` in the kind of ``fees``: lazy, eager, or the library of a pandas frame."""
-    if isinstance(fees, pl.LazyFrame):
-        return result
-    if isinstance(fees, pl.DataFrame):
-        return result.collect()
-    return like(fees, result.collect(), keep_index=keep_index)
+    return same_kind(fees, out)

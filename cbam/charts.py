@@ -14,9 +14,9 @@ is imported only when a chart is drawn, so ``import cbam`` does not need it:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -61,11 +61,31 @@ def _largest_first(frame: pl.DataFrame, column: str) -> list[str]:
     return totals.sort(["fee_eur", column], descending=[True, False])[column].to_list()
 
 
-def _millions(ax: Axes, axis: str = "x") -> None:
+def _stacks(
+    frame: pl.DataFrame, stack_by: str, at: str, places: Sequence[object]
+) -> Iterator[tuple[str, list[float], list[float]]]:
+    """Per ``stack_by`` label, largest first: its fee at each ``at`` of ``places``, and its base.
+
+    A label's bars start where the labels before it end.
+    """
+    labelled = frame.with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
+    base = [0.0] * len(places)
+    for label in _largest_first(labelled, stack_by):
+        part = labelled.filter(pl.col(stack_by) == label).group_by(at).agg(pl.col("fee_eur").sum())
+        fees = dict(part.iter_rows())
+        sizes = [float(fees.get(p, 0.0)) for p in places]
+        yield label, sizes, base
+        base = [a + b for a, b in zip(base, sizes, strict=True)]
+
+
+def _millions(ax: Axes, label: str, axis: Literal["x", "y"] = "x") -> None:
+    """Mark ``axis`` in millions, with its label and a light grid."""
     from matplotlib.ticker import FuncFormatter
 
     formatter = FuncFormatter(lambda v, _: f"{v / MILLION:,.0f}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+    ax.grid(axis=axis, alpha=0.3)
 
 
 def fees_by_origin(
@@ -100,38 +120,21 @@ def fees_by_origin(
 
     """
     frame = _eager(fees).filter(pl.col("input_error").is_null())
-    keys = ["origin"] if stack_by is None else ["origin", stack_by]
-    sums = frame.group_by(keys).agg(pl.col("fee_eur").sum())
-    order = (
-        sums.group_by("origin")
-        .agg(pl.col("fee_eur").sum())
-        .sort(["fee_eur", "origin"], descending=[True, False])
-        .head(top)
-    )
+    totals = frame.group_by("origin").agg(pl.col("fee_eur").sum())
+    order = totals.sort(["fee_eur", "origin"], descending=[True, False]).head(top)
     origins = order["origin"].to_list()
     figure, (ax,) = _figure(height=0.35 * max(len(origins), 4) + 1.2)
     positions = list(range(len(origins)))[::-1]  # largest at the top
-    left = [0.0] * len(origins)
     if stack_by is None:
         ax.barh(positions, order["fee_eur"].to_list(), color="tab:blue")
     else:
-        groups = (
-            sums.filter(pl.col("origin").is_in(origins))
-            .with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
-        )
-        for label in _largest_first(groups, stack_by):
-            part = dict(
-                groups.filter(pl.col(stack_by) == label).select("origin", "fee_eur").iter_rows()
-            )
-            widths = [float(part.get(o, 0.0)) for o in origins]
+        shown = frame.filter(pl.col("origin").is_in(origins))
+        for label, widths, left in _stacks(shown, stack_by, "origin", origins):
             ax.barh(positions, widths, left=left, label=label)
-            left = [a + b for a, b in zip(left, widths, strict=True)]
         ax.legend(fontsize=8, loc="lower right", frameon=False)
     ax.set_yticks(positions, origins)
-    _millions(ax, "x")
-    ax.set_xlabel("fee, EUR million")
+    _millions(ax, "fee, EUR million")
     ax.set_title(title or f"Fee by origin, top {len(origins)}")
-    ax.grid(axis="x", alpha=0.3)
     return _finish(figure, path, source)
 
 
@@ -168,26 +171,14 @@ def phase_in_trajectory(
     frame = _eager(trajectory)
     years = sorted(frame["rules_year"].unique().to_list())
     figure, (ax,) = _figure(height=4.5)
-    bottom = [0.0] * len(years)
     if stack_by is None:
         totals = frame.group_by("rules_year").agg(pl.col("fee_eur").sum()).sort("rules_year")
         ax.bar(years, totals["fee_eur"].to_list(), color="tab:blue", label="fee")
     else:
-        labelled = frame.with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
-        for label in _largest_first(labelled, stack_by):
-            part = dict(
-                labelled.filter(pl.col(stack_by) == label)
-                .group_by("rules_year")
-                .agg(pl.col("fee_eur").sum())
-                .iter_rows()
-            )
-            heights = [float(part.get(y, 0.0)) for y in years]
+        for label, heights, bottom in _stacks(frame, stack_by, "rules_year", years):
             ax.bar(years, heights, bottom=bottom, label=label)
-            bottom = [a + b for a, b in zip(bottom, heights, strict=True)]
-    _millions(ax, "y")
-    ax.set_ylabel("fee, EUR million")
+    _millions(ax, "fee, EUR million", "y")
     ax.set_xticks(years, [str(y) for y in years])
-    ax.grid(axis="y", alpha=0.3)
     factor = frame.group_by("rules_year").agg(pl.col("cbam_factor").max()).sort("rules_year")
     twin = ax.twinx()
     twin.plot(
@@ -260,10 +251,8 @@ def scenario_comparison(
         positions = [p + (len(names) - 1 - i) * height - 0.4 + height / 2 for p in base]
         ax.barh(positions, [float(sums[name].get(g, 0.0)) for g in groups], height, label=name)
     ax.set_yticks(base, [str(g) for g in groups])
-    _millions(ax, "x")
-    ax.set_xlabel(f"{column.replace('_eur', '')}, EUR million")
+    _millions(ax, f"{column.replace('_eur', '')}, EUR million")
     ax.legend(fontsize=8, loc="lower right", frameon=False)
-    ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or f"{column} by {by} under each scenario")
     return _finish(figure, path, source)
 
@@ -306,16 +295,14 @@ def recycling_flows(
     positions = list(range(len(labels)))[::-1]
     left.barh(positions, pools["amount_eur"].to_list(), color="tab:green")
     left.set_yticks(positions, labels)
-    _millions(left, "x")
-    left.set_xlabel("EUR million")
+    _millions(left, "EUR million")
     left.set_title("Where the revenue goes")
-    left.grid(axis="x", alpha=0.3)
     chosen = (
         recycling.balance.filter(pl.col("origin").is_in(list(countries)))
         if countries is not None
-        else recycling.balance.with_columns(pl.col("net_eur").abs().alias("_size"))
-        .sort(["_size", "origin"], descending=[True, False])
-        .head(top)
+        else recycling.balance.sort(
+            pl.col("net_eur").abs(), "origin", descending=[True, False]
+        ).head(top)
     )
     balance = chosen.sort(["net_eur", "origin"])
     nets = balance["net_eur"].to_list()
@@ -323,12 +310,10 @@ def recycling_flows(
     right.barh(list(range(len(nets))), nets, color=colours)
     right.set_yticks(list(range(len(nets))), balance["origin"].to_list())
     right.axvline(0, color="black", linewidth=0.8)
-    _millions(right, "x")
-    right.set_xlabel("net balance (received - paid), EUR million")
+    _millions(right, "net balance (received - paid), EUR million")
     right.set_title(
         f"Net balance, top {len(nets)} countries" if countries is None else "Net balance"
     )
-    right.grid(axis="x", alpha=0.3)
     figure.suptitle(title or f"Revenue recycling: {recycling.plan.name}")
     return _finish(figure, path, source)
 

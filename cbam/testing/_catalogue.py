@@ -100,16 +100,18 @@ def _zero_intensity_pays_nothing(panel: pl.DataFrame, scenario: Scenario) -> boo
     return bool((fee == 0.0).all())
 
 
+def _route(index: int) -> pl.Expr:
+    """The ``index``-th route of each row's sector (null for goods without routes)."""
+    routes = {code: found[index] for code in code_sectors() if (found := routes_of(code))}
+    return pl.col("cn_code").str.replace_all(" ", "").replace_strict(routes, default=None)
+
+
 def _with_actuals(panel: pl.DataFrame, direct: float) -> pl.DataFrame:
     # Actual values need the row's route where the benchmark depends on it: its sector's first.
     out = panel.with_columns(
         pl.lit(direct).alias("see_direct"), pl.lit(0.1 * direct).alias("see_indirect")
     )
-    if "route" in panel.columns:
-        return out
-    first = {code: routes[0] for code in code_sectors() if (routes := routes_of(code))}
-    digits = pl.col("cn_code").str.replace_all(" ", "")
-    return out.with_columns(digits.replace_strict(first, default=None).alias("route"))
+    return out if "route" in panel.columns else out.with_columns(_route(0).alias("route"))
 
 
 _EXEMPT = "exempt (importer at or below threshold)"
@@ -152,12 +154,11 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
     one = 10.0**decimals
     eur_per_unit = 1.0
+    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
     if basis == "value":
         currency = resolve(scenario).regime.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
         eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
-    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
-    if basis == "value":
         rows = rows.with_columns(
             pl.col("value_eur").fill_null(1.0)
             if "value_eur" in rows.columns
@@ -214,14 +215,7 @@ def _route_keeps_default_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
     plain = panel.drop("route", "see_direct", "see_indirect", strict=False)
     base = compute(plain, scenario)
     # Another route of the row's sector than the one its benchmark used (last, else first).
-    last = {code: routes[-1] for code in code_sectors() if (routes := routes_of(code))}
-    first = {code: routes[0] for code in code_sectors() if (routes := routes_of(code))}
-    digits = pl.col("cn_code").str.replace_all(" ", "")
-    other = (
-        pl.when(pl.col("_used") == digits.replace_strict(last, default=None))
-        .then(digits.replace_strict(first, default=None))
-        .otherwise(digits.replace_strict(last, default=None))
-    )
+    other = pl.when(pl.col("_used") == _route(-1)).then(_route(0)).otherwise(_route(-1))
     routed = (
         plain.with_columns(base["benchmark_route"].cast(pl.String).alias("_used"))
         .with_columns(other.alias("route"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -41,7 +41,9 @@ class CheckReport:
         return all(r.holds for r in self.results)
 
 
-def _fails(prop: Property, scenario: Scenario, errors: dict[str, str]) -> object:
+def _fails(
+    prop: Property, scenario: Scenario, errors: dict[str, str]
+) -> Callable[[pl.DataFrame], bool]:
     def predicate(panel: pl.DataFrame) -> bool:
         try:
             return not prop.check(panel, scenario)
@@ -99,11 +101,7 @@ def check_scenario(
     for prop in chosen_props:
         errors: dict[str, str] = {}
         try:
-            example = find(
-                panels,
-                _fails(prop, chosen, errors),  # type: ignore[arg-type]
-                settings=config,
-            )
+            example = find(panels, _fails(prop, chosen, errors), settings=config)
         except NoSuchExample:
             results.append(PropertyResult(prop.name, prop.why, True, max_examples))
             continue

@@ -16,10 +16,10 @@ import polars as pl
 from hypothesis import strategies as st
 from polars.testing.parametric import column, dataframes
 
+from cbam._countries import iso3_codes as known_iso3_codes
 from cbam._eu import config as eu_config
 from cbam._eu.reference import goods
 from cbam._resolve import load_scenario
-from cbam._resources import data_dir
 
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
@@ -44,8 +44,8 @@ INDIRECT_SECTORS = frozenset({"cement", "fertilisers"})
 
 @cache
 def iso3_codes() -> tuple[str, ...]:
-    """Every ISO 3166-1 alpha-3 code of ``country_lists/iso3166_1.csv``."""
-    return tuple(pl.read_csv(data_dir("country_lists") / "iso3166_1.csv", columns=["iso3"])["iso3"])
+    """Every ISO 3166-1 alpha-3 code of ``country_lists/iso3166_1.csv``, in order."""
+    return tuple(sorted(known_iso3_codes()))
 
 
 @cache
@@ -213,34 +213,29 @@ def import_panels(
         column("cn_code", dtype=pl.String, strategy=cn_codes(), allow_null=False),
         column("quantity_t", dtype=pl.Float64, strategy=quantities(), allow_null=False),
     ]
-    extra = {
-        "value_eur": column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=True),
-        "quarter": column("quarter", dtype=pl.Int64, strategy=quarters(), allow_null=True),
-        "importer": column(
-            "importer",
-            dtype=pl.String,
-            strategy=st.sampled_from(["imp-1", "imp-2", "imp-3"]),
-            allow_null=False,
-        ),
-    }
-
+    value = column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=not with_values)
+    importers = st.sampled_from(["imp-1", "imp-2", "imp-3"])
+    extra = [
+        column("quarter", dtype=pl.Int64, strategy=quarters(), allow_null=True),
+        column("importer", dtype=pl.String, strategy=importers, allow_null=False),
+    ]
     if with_values:
-        required.append(
-            column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=False)
-        )
-        del extra["value_eur"]
+        required.append(value)
+    else:
+        extra.insert(0, value)
 
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:
-        chosen = [c for name, c in extra.items() if optional and draw(st.booleans())]
-        frame = dataframes(
-            cols=[*required, *chosen],
-            min_size=min_rows,
-            max_size=max_rows,
-            allow_chunks=False,
-            allow_masked_out=False,
+        chosen = [c for c in extra if optional and draw(st.booleans())]
+        return draw(
+            dataframes(
+                cols=[*required, *chosen],
+                min_size=min_rows,
+                max_size=max_rows,
+                allow_chunks=False,
+                allow_masked_out=False,
+            )
         )
-        return draw(frame)
 
     return build()
 
