@@ -26,7 +26,7 @@ from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
-from cbam._resources import data_dir
+from cbam._resources import data_dir, is_path
 from cbam._schema import Check, collect_problems
 from cbam._yaml import read_yaml_mapping
 
@@ -113,10 +113,6 @@ class Allocation(BaseModel):
         return int(cents)
 
 
-def _is_path(spec: str) -> bool:
-    return spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec or "\\" in spec
-
-
 def _where(plan: str, number: int, entry: Allocation) -> str:
     return f"recycling plan '{plan}', allocation {number} ('{entry.pool}')"
 
@@ -161,12 +157,12 @@ def _check_entry(plan: str, number: int, entry: Allocation) -> None:
     if unknown:
         raise ValueError(f"{where}: unknown recipient country codes {unknown}")
     for spec in entry.groups:
-        if not _is_path(spec):
+        if not is_path(spec):
             try:
                 group_members(spec, None)
             except ScenarioError as exc:
                 raise ValueError(f"{where}: unknown recipient group: {exc}") from exc
-    if isinstance(entry.index, dict) or (entry.index is not None and not _is_path(entry.index)):
+    if isinstance(entry.index, dict) or (entry.index is not None and not is_path(entry.index)):
         try:  # an inline or bundled table is checked now; a file, when the plan is applied
             _index(entry.index, None)
         except ScenarioError as exc:
@@ -254,7 +250,7 @@ class RecyclingPlan(BaseModel):
 def read_plan(name_or_path: str | Path) -> dict[str, Any]:
     """A bundled plan (by name) or a plan file, as a raw mapping with its ``source``."""
     text = str(name_or_path)
-    if _is_path(text):
+    if is_path(text):
         path = Path(text)
     else:
         path = plans_dir() / f"{text}.yaml"
@@ -363,7 +359,7 @@ def _bundled_index(name: str) -> dict[str, Fraction]:
 def _index(spec: str | dict[str, float], base_dir: Path | None) -> dict[str, Fraction]:
     if isinstance(spec, dict):
         return _index_from_mapping(spec)
-    if not _is_path(spec):
+    if not is_path(spec):
         return _bundled_index(spec)
     path = Path(spec)
     if not path.is_absolute() and base_dir is not None and (base_dir / path).is_file():

@@ -36,6 +36,11 @@ def bundled_imports() -> Path:
     return data_dir("data") / "eu27_comext_cbam_imports_2019_2025.csv"
 
 
+def is_path(text: str) -> bool:
+    """Whether a name is a file path (a .yaml/.yml/.csv ending or a slash), not a bundled name."""
+    return text.endswith((".yaml", ".yml", ".csv")) or "/" in text or "\\" in text
+
+
 def bundled_or_path(
     text: str, folder: Path, relative_to: Path | None, kind: str, known: Callable[[], Iterable[str]]
 ) -> Path:

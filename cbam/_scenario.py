@@ -38,7 +38,7 @@ from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
 from cbam._parameters import first_day
 from cbam._recycling import RecyclingPlan, read_plan
-from cbam._resources import bundled_or_path, data_dir, scenarios_dir
+from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -141,10 +141,6 @@ class Scenario(BaseModel):
         return value
 
 
-def _is_path(text: str) -> bool:
-    return text.endswith((".yaml", ".yml", ".csv")) or "/" in text or "\\" in text
-
-
 def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """A raw scenario with its regime, currency and group names as the data spell them.
 
@@ -153,7 +149,7 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
     raw = dict(raw)
     try:
         regime = raw.get("regime")
-        if isinstance(regime, str) and not _is_path(regime):
+        if isinstance(regime, str) and not is_path(regime):
             raw["regime"] = _canonical(regime, _regime_names(), "regime")
     except ValueError as exc:
         raise ScenarioError(f"{where}: invalid scenario: regime: {exc}") from None
@@ -165,7 +161,7 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
         fixed = []
         for number, rule in enumerate(rules):
             group = rule.get("group") if isinstance(rule, dict) else None
-            if isinstance(group, str) and not _is_path(group):
+            if isinstance(group, str) and not is_path(group):
                 try:
                     rule = {**rule, "group": _canonical(group, country_groups(), "country group")}
                 except ValueError as exc:
@@ -231,7 +227,7 @@ def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
             f"{type(name_or_path).__name__}"
         )
     text = str(name_or_path)
-    if not _is_path(text):
+    if not is_path(text):
         # A bundled name in any case: 'EU-CBAM' is eu-cbam.
         folded = {p.stem.lower(): p.stem for p in scenarios_dir().glob("*.yaml")}
         text = folded.get(text.strip().lower(), text)
@@ -321,7 +317,7 @@ def _regime_names() -> list[str]:
 
 def regime_name(regime: str) -> str:
     """The regime's bundled name ignoring case, ``regime`` itself for a path."""
-    if _is_path(regime):
+    if is_path(regime):
         return regime
     return {k.lower(): k for k in _regime_names()}.get(regime.strip().lower(), regime)
 
@@ -416,7 +412,7 @@ def _set_design(
                 )
             reference = {
                 "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
-                "href": Path(where).resolve().as_uri() if _is_path(where) else "",
+                "href": Path(where).resolve().as_uri() if is_path(where) else "",
             }
             kept = [dict(v) for v in dated if _starts(v) != day]
             added = {"from": day, "value": value, "reference": reference}
