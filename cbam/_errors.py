@@ -15,6 +15,11 @@ MAX_ECHO = 200  # characters of one echoed value (a cell, a column name, an argu
 MAX_MESSAGE = 4000  # characters of a whole message
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (Polars appends pages of advice), or its type where it is empty."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def shorten(value: object, limit: int = MAX_ECHO) -> str:
     """``value`` as text of at most about ``limit`` characters, saying how long it was.
 

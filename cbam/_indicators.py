@@ -15,7 +15,7 @@ import polars as pl
 
 from cbam._design import EU_ENGINE
 from cbam._engine import CARBON_SOURCE_FIXED
-from cbam._errors import ScenarioError, shorten
+from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu import config
 from cbam._interop import FrameT, same_kind, to_polars
 from cbam._pipeline import compute, compute_strictly
@@ -218,10 +218,9 @@ def exposure(
                 *[pl.col(d).cast(pl.Float64) for d in denominators],
             ).collect()
         except pl.exceptions.PolarsError as exc:
-            first = (str(exc).strip().splitlines() or [""])[0]
             raise ValueError(
                 f"economy: its columns {keys + denominators} cannot be read as the fee "
-                f"table's keys and as numbers: {shorten(first)}"
+                f"table's keys and as numbers: {shorten(first_line(exc))}"
             ) from None
         out = out.join(table.lazy(), on=keys, how="left", maintain_order="left").with_columns(
             _ratio(pl.col("fee_eur"), pl.col(d)).alias(

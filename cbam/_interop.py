@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 import polars as pl
 
-from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, first_line, shorten
 
 # A frame kind kept from input to output: DataFrame in, DataFrame out; LazyFrame, LazyFrame.
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -186,8 +186,7 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
         frame = pl.read_csv(path, **options)
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScenarioError(f"{path}: cannot read {what}: {shorten(first, 400)}") from exc
+        raise ScenarioError(f"{path}: cannot read {what}: {shorten(first_line(exc), 400)}") from exc
     names = set(frame.columns)
     twice = sorted(
         {m["name"] for c in frame.columns if (m := _DUPLICATED.match(c)) and m["name"] in names}

@@ -23,7 +23,7 @@ from cbam import __version__
 from cbam._api import recycle
 from cbam._compare import compare_counted
 from cbam._design import list_regimes
-from cbam._errors import CbamInputError, ScenarioError, cap_message, shorten
+from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
 from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
@@ -156,8 +156,8 @@ def read_imports(
         if suffix == ".parquet":
             return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ScenarioError(f"{path}: cannot read import file: {shorten(first, 400)}") from exc
+        message = shorten(first_line(exc), 400)
+        raise ScenarioError(f"{path}: cannot read import file: {message}") from exc
     if suffix in (".csv", ".txt"):
         try:
             frame = read_csv(

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from cbam._countries import iso3_codes
-from cbam._errors import ScenarioError, shorten
+from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu.reference import covered_cn8
 from cbam._resources import data_dir
 
@@ -99,8 +99,7 @@ def load_weights(path_text: str) -> AggregationWeights:
             raw = pl.read_csv(path, infer_schema=False)
             first, label = 2, "line"
     except (OSError, pl.exceptions.PolarsError) as exc:
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ScenarioError(f"{where}: cannot read: {shorten(message, 200)}") from None
+        raise ScenarioError(f"{where}: cannot read: {shorten(first_line(exc), 200)}") from None
     names = {c.strip().lower(): c for c in raw.columns}
     missing = [c for c in ("cn_code", "weight") if c not in names]
     if missing:
