@@ -8,7 +8,9 @@ is deducted) and fee share s (exemptions), every regime charging per tonne
 s (a P - b p) when P exceeds the row's threshold theta = b p / a (a = b - f > 0), and 0
 otherwise; a charge that does not scale with a price (ad valorem) is a fixed amount. So each
 non-price design is computed once; its rows are reduced to sums of s a, s b p and fixed fees
-per (group, rules year, quarter, p, theta), and every price path is evaluated on those sums.
+per (group, rules year, quarter, p, theta), and every price path is evaluated on those sums:
+added up in order of theta within each (group, rules year, quarter), they give a path's fee
+at its price from the last threshold below it (an as-of join), whatever the number of paths.
 With a Dask scheduler each task is one Polars computation over a partition of the rows (or of
 the price paths).
 
@@ -46,6 +48,8 @@ PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 _BUCKET = ("rules_year", "_s_q", "_s_paid", "_s_theta")
+_CELL = ["rules_year", "_s_q"]
+_SUMS = ["_s_a", "_s_bp", "_s_fixed"]
 
 
 @dataclass(frozen=True)
@@ -133,19 +137,67 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
 
 
 def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Total fee per (path, group): s a P - s b p over buckets priced above theta, and fixed."""
-    return (
+    """Total fee per (path, group): s a P - s b p over buckets priced above theta, and fixed.
+
+    Buckets are summed per cell (rules year, quarter key, group) and threshold; a year that
+    every path prices alike in each quarter is one cell. Thresholds of 0 and below (no price
+    paid abroad, fixed fees) are at most two per cell and are joined to the paths directly.
+    Above 0, each cell's sums are added up in order of threshold and each path takes the sums
+    below its price (an as-of join), so no cell is joined to every path once per threshold.
+    """
+    cells = list(dict.fromkeys([*_CELL, *by]))  # ``by`` may hold rules_year
+    yearly = (
+        prices.group_by("path", "rules_year")
+        .agg(pl.col("price").n_unique() == 1)
+        .group_by("rules_year")
+        .agg(pl.col("price").all())
+        .filter("price")["rules_year"]
+    )
+    quarter = (
+        pl.when(pl.col("rules_year").is_in(yearly.implode()))
+        .then(0)
+        .otherwise(pl.col("_s_q"))
+        .cast(pl.Int32)
+        .alias("_s_q")
+    )
+    paths = prices.lazy().with_columns(quarter).unique(["path", *_CELL])
+    steps = (
         compact.lazy()
-        .join(prices.lazy(), on=["rules_year", "_s_q"], how="inner")
+        .filter(pl.col("_s_theta").is_not_null())
+        .with_columns(quarter)
+        .group_by([*cells, "_s_theta"])
+        .agg(pl.col(_SUMS).sum())
+    )
+    fee = (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed")).sum()
+    flat = (
+        steps.filter(pl.col("_s_theta") <= 0)
+        .join(paths, on=_CELL)
         .filter(pl.col("_s_theta") < pl.col("price"))
         .group_by(["path", *by])
-        .agg(
-            (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
-            .sum()
-            .alias("fee_eur")
-        )
-        .collect()
+        .agg(fee.alias("fee_eur"))
     )
+    rising = (
+        steps.filter(pl.col("_s_theta") > 0)
+        .with_columns(pl.struct(cells).rank("dense").alias("_s_cell"))
+        .sort("_s_cell", "_s_theta")
+        .with_columns(pl.col(_SUMS).cum_sum().over("_s_cell"))
+    )
+    stepped = (
+        paths.join(rising.select(*cells, "_s_cell").unique(), on=_CELL)
+        .sort("price")
+        .join_asof(
+            rising.select("_s_cell", "_s_theta", *_SUMS).sort("_s_theta"),
+            left_on="price",
+            right_on="_s_theta",
+            by="_s_cell",
+            strategy="backward",
+            allow_exact_matches=False,  # a bucket is charged above its threshold only
+            check_sortedness=False,  # sorted by the key over all cells, so within each
+        )
+        .group_by(["path", *by])
+        .agg(fee.alias("fee_eur"))
+    )
+    return pl.concat([flat, stepped]).group_by(["path", *by]).agg(pl.col("fee_eur").sum()).collect()
 
 
 def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:
