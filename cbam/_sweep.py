@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import polars as pl
+from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_by_year
 from cbam._design import EU_ENGINE, Design
@@ -240,6 +241,33 @@ def _checked_path(path: Any, name: str) -> PriceSchedule:
     return checked
 
 
+def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedule]:
+    """The EU engine's price paths as schedules, each validated as ``_with`` validates it.
+
+    Resolving a scenario (reading its regime) is the slow part of ``_with``, and what it checks
+    depends on a path only through whether a price is given: the first path given is resolved,
+    the others are validated alone. A path that fails goes through ``_with`` for its message.
+    """
+    default = cast(PriceSchedule, config.certificate_prices().as_schedule())
+    raw = scenario.model_dump()
+    schedules: list[PriceSchedule] = []
+    resolved = False
+    for path in paths:
+        given: Any = None
+        if path is not None and not resolved:
+            given = _with(scenario, {PRICE: path}).certificate_price_eur
+            resolved = True
+        elif path is not None:
+            changed = dict(raw)
+            set_dotted(changed, PRICE, path, "vary")
+            try:
+                given = Scenario.model_validate(changed).certificate_price_eur
+            except ValidationError:
+                given = _with(scenario, {PRICE: path}).certificate_price_eur
+        schedules.append(default if given is None else cast(PriceSchedule, given))
+    return schedules
+
+
 def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
     """(path, rules_year, quarter key, price in EUR) for each price path.
 
@@ -253,21 +281,16 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     if design is not None and design.currency != "EUR":
         fx = fx_by_year(span).filter(pl.col("currency") == design.currency)
         eur_per_unit = dict(zip(fx["year"].to_list(), fx["eur_per_unit"].to_list(), strict=True))
+    schedules = (
+        _eu_schedules(paths, scenario)
+        if design is None
+        else [
+            _design_schedule(design, span) if path is None else _checked_path(path, DESIGN_PRICE)
+            for path in paths
+        ]
+    )
     rows: list[dict[str, Any]] = []
-    for i, path in enumerate(paths):
-        schedule: PriceSchedule
-        if design is None:
-            given = None if path is None else _with(scenario, {PRICE: path}).certificate_price_eur
-            schedule = cast(
-                PriceSchedule,
-                config.certificate_prices().as_schedule() if given is None else given,
-            )
-        else:
-            schedule = (
-                _design_schedule(design, span)
-                if path is None
-                else _checked_path(path, DESIGN_PRICE)
-            )
+    for i, schedule in enumerate(schedules):
         for row in price_rows(schedule, span, set()):
             if row["year"] in years:
                 price = row["price"]

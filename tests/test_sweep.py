@@ -267,3 +267,10 @@ def test_paths_across_many_thresholds_equal_totals_per_scenario(
     fees = flat.group_by("path").agg(pl.col("fee_eur").sum()).sort("path")["fee_eur"].to_list()
     assert fees == sorted(fees) and fees[0] > 0
     assert fees[3] / fees[2] != pytest.approx(150 / 62.5)
+
+
+def test_an_invalid_price_path_after_valid_ones_is_refused(panel: pl.DataFrame) -> None:
+    with pytest.raises(cbam.ScenarioError, match="invalid value in vary"):
+        cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, 90, -5]})
+    with pytest.raises(cbam.ScenarioError, match="give all four quarters"):
+        cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, {2026: {1: 5}}]})
