@@ -38,7 +38,7 @@ from cbam._engine import PriceSchedule, price_rows
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._interop import to_polars
-from cbam._pipeline import compute_strictly
+from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
@@ -81,11 +81,23 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
-    """One partition's rows under one design, reduced to price-independent sums."""
-    fees = compute_strictly(rows, scenario, "sweep")
+    """One partition's rows under one design, reduced to price-independent sums.
+
+    The rules run as one lazy plan, lenient and streaming, for the columns summed only
+    (faster than computing every column strictly, then summing); a row that fails a check
+    sends the partition through ``compute`` strictly, whose error names the rows.
+    """
+    sums = _sums(compute(rows.lazy(), scenario, on_error="flag"), by)
+    if sums["_s_bad"].sum() > 0:
+        sums = _sums(compute_strictly(rows, scenario, "sweep").lazy(), by)
+    return sums.drop("_s_bad")
+
+
+def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
+    """``compute``'s rows summed per bucket, with the count of rows that failed a check."""
     quarter = (
         pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
-        if "quarter" in fees.columns
+        if "quarter" in fees.collect_schema().names()
         else pl.lit(0)
     )
     a = pl.col("embedded_t") - pl.col("free_allocation_t")
@@ -98,9 +110,9 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
     # A fee that no price scales (an ad valorem charge) is the same on every path.
     fixed = pl.col("certificate_price_eur").is_null() & (pl.col("fee_eur") > 0)
     priced = ~fixed & (a > 0) & (share > 0)
+    bad = pl.col("input_error").is_not_null()
     return (
-        fees.lazy()
-        .filter(priced | fixed)
+        fees.filter(priced | fixed | bad)
         .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
         .with_columns(
             pl.when(fixed)
@@ -117,8 +129,9 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
             .sum()
             .alias("_s_bp"),
             pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0).sum().alias("_s_fixed"),
+            bad.sum().alias("_s_bad"),
         )
-        .collect()
+        .collect(engine="streaming")
     )
 
 
