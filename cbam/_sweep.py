@@ -8,7 +8,9 @@ is deducted) and fee share s (exemptions), every regime charging per tonne
 s (a P - b p) when P exceeds the row's threshold theta = b p / a (a = b - f > 0), and 0
 otherwise; a charge that does not scale with a price (ad valorem) is a fixed amount. So each
 non-price design is computed once; its rows are reduced to sums of s a, s b p and fixed fees
-per (group, rules year, quarter, p, theta), and every price path is evaluated on those sums.
+per (group, rules year, quarter, p, theta), and every price path is evaluated on those sums:
+added up in order of theta within each (group, rules year, quarter), they give a path's fee
+at its price from the last threshold below it (an as-of join), whatever the number of paths.
 With a Dask scheduler each task is one Polars computation over a partition of the rows (or of
 the price paths).
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import polars as pl
+from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_by_year
 from cbam._design import EU_ENGINE, Design
@@ -35,7 +38,7 @@ from cbam._engine import PriceSchedule, price_rows
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._interop import to_polars
-from cbam._pipeline import compute_strictly
+from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
@@ -46,6 +49,8 @@ PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 _BUCKET = ("rules_year", "_s_q", "_s_paid", "_s_theta")
+_CELL = ["rules_year", "_s_q"]
+_SUMS = ["_s_a", "_s_bp", "_s_fixed"]
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,23 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
-    """One partition's rows under one design, reduced to price-independent sums."""
-    fees = compute_strictly(rows, scenario, "sweep")
+    """One partition's rows under one design, reduced to price-independent sums.
+
+    The rules run as one lazy plan, lenient and streaming, for the columns summed only
+    (faster than computing every column strictly, then summing); a row that fails a check
+    sends the partition through ``compute`` strictly, whose error names the rows.
+    """
+    sums = _sums(compute(rows.lazy(), scenario, on_error="flag"), by)
+    if sums["_s_bad"].sum() > 0:
+        sums = _sums(compute_strictly(rows, scenario, "sweep").lazy(), by)
+    return sums.drop("_s_bad")
+
+
+def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
+    """``compute``'s rows summed per bucket, with the count of rows that failed a check."""
     quarter = (
         pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
-        if "quarter" in fees.columns
+        if "quarter" in fees.collect_schema().names()
         else pl.lit(0)
     )
     a = pl.col("embedded_t") - pl.col("free_allocation_t")
@@ -93,9 +110,9 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
     # A fee that no price scales (an ad valorem charge) is the same on every path.
     fixed = pl.col("certificate_price_eur").is_null() & (pl.col("fee_eur") > 0)
     priced = ~fixed & (a > 0) & (share > 0)
+    bad = pl.col("input_error").is_not_null()
     return (
-        fees.lazy()
-        .filter(priced | fixed)
+        fees.filter(priced | fixed | bad)
         .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
         .with_columns(
             pl.when(fixed)
@@ -112,8 +129,9 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
             .sum()
             .alias("_s_bp"),
             pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0).sum().alias("_s_fixed"),
+            bad.sum().alias("_s_bad"),
         )
-        .collect()
+        .collect(engine="streaming")
     )
 
 
@@ -133,19 +151,67 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
 
 
 def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Total fee per (path, group): s a P - s b p over buckets priced above theta, and fixed."""
-    return (
+    """Total fee per (path, group): s a P - s b p over buckets priced above theta, and fixed.
+
+    Buckets are summed per cell (rules year, quarter key, group) and threshold; a year that
+    every path prices alike in each quarter is one cell. Thresholds of 0 and below (no price
+    paid abroad, fixed fees) are at most two per cell and are joined to the paths directly.
+    Above 0, each cell's sums are added up in order of threshold and each path takes the sums
+    below its price (an as-of join), so no cell is joined to every path once per threshold.
+    """
+    cells = list(dict.fromkeys([*_CELL, *by]))  # ``by`` may hold rules_year
+    yearly = (
+        prices.group_by("path", "rules_year")
+        .agg(pl.col("price").n_unique() == 1)
+        .group_by("rules_year")
+        .agg(pl.col("price").all())
+        .filter("price")["rules_year"]
+    )
+    quarter = (
+        pl.when(pl.col("rules_year").is_in(yearly.implode()))
+        .then(0)
+        .otherwise(pl.col("_s_q"))
+        .cast(pl.Int32)
+        .alias("_s_q")
+    )
+    paths = prices.lazy().with_columns(quarter).unique(["path", *_CELL])
+    steps = (
         compact.lazy()
-        .join(prices.lazy(), on=["rules_year", "_s_q"], how="inner")
+        .filter(pl.col("_s_theta").is_not_null())
+        .with_columns(quarter)
+        .group_by([*cells, "_s_theta"])
+        .agg(pl.col(_SUMS).sum())
+    )
+    fee = (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed")).sum()
+    flat = (
+        steps.filter(pl.col("_s_theta") <= 0)
+        .join(paths, on=_CELL)
         .filter(pl.col("_s_theta") < pl.col("price"))
         .group_by(["path", *by])
-        .agg(
-            (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
-            .sum()
-            .alias("fee_eur")
-        )
-        .collect()
+        .agg(fee.alias("fee_eur"))
     )
+    rising = (
+        steps.filter(pl.col("_s_theta") > 0)
+        .with_columns(pl.struct(cells).rank("dense").alias("_s_cell"))
+        .sort("_s_cell", "_s_theta")
+        .with_columns(pl.col(_SUMS).cum_sum().over("_s_cell"))
+    )
+    stepped = (
+        paths.join(rising.select(*cells, "_s_cell").unique(), on=_CELL)
+        .sort("price")
+        .join_asof(
+            rising.select("_s_cell", "_s_theta", *_SUMS).sort("_s_theta"),
+            left_on="price",
+            right_on="_s_theta",
+            by="_s_cell",
+            strategy="backward",
+            allow_exact_matches=False,  # a bucket is charged above its threshold only
+            check_sortedness=False,  # sorted by the key over all cells, so within each
+        )
+        .group_by(["path", *by])
+        .agg(fee.alias("fee_eur"))
+    )
+    return pl.concat([flat, stepped]).group_by(["path", *by]).agg(pl.col("fee_eur").sum()).collect()
 
 
 def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:
@@ -188,6 +254,33 @@ def _checked_path(path: Any, name: str) -> PriceSchedule:
     return checked
 
 
+def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedule]:
+    """The EU engine's price paths as schedules, each validated as ``_with`` validates it.
+
+    Resolving a scenario (reading its regime) is the slow part of ``_with``, and what it checks
+    depends on a path only through whether a price is given: the first path given is resolved,
+    the others are validated alone. A path that fails goes through ``_with`` for its message.
+    """
+    default = cast(PriceSchedule, config.certificate_prices().as_schedule())
+    raw = scenario.model_dump()
+    schedules: list[PriceSchedule] = []
+    resolved = False
+    for path in paths:
+        given: Any = None
+        if path is not None and not resolved:
+            given = _with(scenario, {PRICE: path}).certificate_price_eur
+            resolved = True
+        elif path is not None:
+            changed = dict(raw)
+            set_dotted(changed, PRICE, path, "vary")
+            try:
+                given = Scenario.model_validate(changed).certificate_price_eur
+            except ValidationError:
+                given = _with(scenario, {PRICE: path}).certificate_price_eur
+        schedules.append(default if given is None else cast(PriceSchedule, given))
+    return schedules
+
+
 def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
     """(path, rules_year, quarter key, price in EUR) for each price path.
 
@@ -201,21 +294,16 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     if design is not None and design.currency != "EUR":
         fx = fx_by_year(span).filter(pl.col("currency") == design.currency)
         eur_per_unit = dict(zip(fx["year"].to_list(), fx["eur_per_unit"].to_list(), strict=True))
+    schedules = (
+        _eu_schedules(paths, scenario)
+        if design is None
+        else [
+            _design_schedule(design, span) if path is None else _checked_path(path, DESIGN_PRICE)
+            for path in paths
+        ]
+    )
     rows: list[dict[str, Any]] = []
-    for i, path in enumerate(paths):
-        schedule: PriceSchedule
-        if design is None:
-            given = None if path is None else _with(scenario, {PRICE: path}).certificate_price_eur
-            schedule = cast(
-                PriceSchedule,
-                config.certificate_prices().as_schedule() if given is None else given,
-            )
-        else:
-            schedule = (
-                _design_schedule(design, span)
-                if path is None
-                else _checked_path(path, DESIGN_PRICE)
-            )
+    for i, schedule in enumerate(schedules):
         for row in price_rows(schedule, span, set()):
             if row["year"] in years:
                 price = row["price"]

@@ -206,3 +206,71 @@ def test_dask_design_sweep_equals_single_process(panel: pl.DataFrame) -> None:
     vary = {"charge.price": design_paths(2027), "exemptions": EXEMPTIONS[:2]}
     joined = _local_and_dask(distributed, rows, "uk-cbam", vary)
     assert (joined["fee_eur"].round(2) == joined["fee_eur_dask"].round(2)).all()
+
+
+# Prices paid abroad of 0 to 100 per row: many thresholds in each cell (rules year, quarter,
+# origin), with paths priced below, between and above them, by quarter in some years only.
+STEPPED_PATHS: list[Any] = [
+    0,
+    12.5,
+    30,
+    62.5,
+    150,
+    {0: {1: 20, 2: 50, 3: 70, 4: 100}, 1: 40, 3: {1: 10, 2: 10, 3: 90, 4: 90}},
+    {0: 75, 2: 130},
+]
+
+
+def _dated(path: Any, first_year: int) -> list[dict[str, Any]]:
+    """A design price path (years from ``first_year``) as the dated values of ``charge.price``."""
+    steps = path if isinstance(path, dict) else {0: path}
+    values = []
+    for k, entry in steps.items():
+        quarters = entry if isinstance(entry, dict) else {1: entry}
+        for q, price in quarters.items():
+            start = f"{first_year + k}-{3 * q - 2:02d}-01"
+            values.append({"from": start, "value": float(price), "reference": REFERENCE})
+    return values
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam"])
+def test_paths_across_many_thresholds_equal_totals_per_scenario(
+    panel: pl.DataFrame, name: str
+) -> None:
+    first = cbam.resolve(cbam.load_scenario(name)).rules_years[0]
+    rows = panel.with_columns(
+        pl.col("year") + (first - 2026),
+        carbon_price_paid_eur_per_t=(pl.int_range(pl.len()).hash(5) % 9).cast(pl.Float64) * 12.5,
+    )
+    paths = [
+        {first + k: v for k, v in p.items()} if isinstance(p, dict) else p for p in STEPPED_PATHS
+    ]
+    key = "certificate_price_eur" if name == "eu-cbam" else "charge.price"
+    exemptions = EXEMPTIONS[1:]
+    result = cbam.sweep(rows, name, vary={key: paths, "exemptions": exemptions}, by=["origin"])
+    for d, exempt in enumerate(exemptions):
+        for p, path in enumerate(STEPPED_PATHS):
+            overrides: dict[str, Any] = {"exemptions": exempt}
+            if name == "eu-cbam":
+                overrides[key] = paths[p]
+            else:
+                overrides["charge.price.values"] = _dated(path, first)
+            scenario = cbam.load_scenario(name, overrides=overrides)
+            expected = cbam.totals(rows, scenario, by=["origin"]).select("origin", "fee_eur")
+            got = result.totals.filter(design=d, path=p).join(
+                expected, on="origin", how="full", suffix="_ref"
+            )
+            gap = (got["fee_eur"].fill_null(0.0) - got["fee_eur_ref"].fill_null(0.0)).abs()
+            assert gap.max() < 0.005, (name, d, path)
+    # The thresholds bite: the fee rises with the price, and not in proportion to it.
+    flat = result.totals.filter(pl.col("path").is_in([1, 2, 3, 4]), design=0)
+    fees = flat.group_by("path").agg(pl.col("fee_eur").sum()).sort("path")["fee_eur"].to_list()
+    assert fees == sorted(fees) and fees[0] > 0
+    assert fees[3] / fees[2] != pytest.approx(150 / 62.5)
+
+
+def test_an_invalid_price_path_after_valid_ones_is_refused(panel: pl.DataFrame) -> None:
+    with pytest.raises(cbam.ScenarioError, match="invalid value in vary"):
+        cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, 90, -5]})
+    with pytest.raises(cbam.ScenarioError, match="give all four quarters"):
+        cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, {2026: {1: 5}}]})
