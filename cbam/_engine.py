@@ -54,6 +54,8 @@ from cbam._schema import (
     COLUMN_ENUM,
     INTENSITY_SOURCE_ENUM,
     LABEL,
+    PUBLIC_NAMES,
+    REQUIRED_COLUMNS,
     ROUTE_ENUM,
     ROUTE_SOURCE_ENUM,
     SECTOR_ENUM,
@@ -85,6 +87,32 @@ class Plan:
     checks: list[Check]
     # Gathers by position stream well; joins against small tables run faster in memory.
     engine: Literal["in-memory", "streaming"] = "in-memory"
+
+
+@dataclass(frozen=True)
+class Given:
+    """Which optional per-row inputs a frame has: the rules leave out the branches of absent ones.
+
+    An absent input is a constant (null, or '' for a route; ``cbam._schema.normalise``), so a
+    branch that reads it is decided before any row is read.
+    """
+
+    actual: bool  # see_direct: verified actual values
+    clinker: bool
+    precursor: bool
+    price_paid: bool
+    route: bool
+
+    @classmethod
+    def of(cls, schema: Mapping[str, pl.DataType]) -> Given:
+        """The inputs ``schema`` holds."""
+        return cls(
+            actual="see_direct" in schema,
+            clinker="clinker_share" in schema,
+            precursor="precursor_benchmark_t_per_t" in schema,
+            price_paid="carbon_price_paid_eur_per_t" in schema,
+            route="route" in schema,
+        )
 
 
 def regime(scenario: Scenario) -> Design:
@@ -769,7 +797,7 @@ def _counts_indirect(design: Design) -> pl.Expr:
     return pl.col("_c_counts_indirect").fill_null(False)
 
 
-def _emissions(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+def _emissions(frame: pl.LazyFrame, design: Design, given: Given) -> pl.LazyFrame:
     """Intensity in the regime's scope, its source, clinker share and embedded emissions."""
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
@@ -785,35 +813,44 @@ def _emissions(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
         pl.when(actual)
         .then(blocks.scoped_intensity(pl.col("_c_see_d"), pl.col("_c_see_i"), counts))
         .otherwise(default_see)
+        if given.actual
+        else default_see
+    )
+    source = (
+        pl.when(actual)
+        .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
+        .otherwise(pl.col("_c_intensity_source"))
+        if given.actual
+        else pl.col("_c_intensity_source")
     )
     clinker_basis = pl.col("_c_clinker_basis").fill_null(False)
+    default_share = pl.col("_c_default_clinker_share")
     clinker = pl.when(covered & clinker_basis).then(
-        pl.coalesce(pl.col("_c_clinker"), pl.col("_c_default_clinker_share"))
+        pl.coalesce(pl.col("_c_clinker"), default_share) if given.clinker else default_share
+    )
+    clinker_label = (
+        pl.when(pl.col("_c_clinker").is_not_null())
+        .then(pl.lit("row", CLINKER_SOURCE_ENUM))
+        .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
+        if given.clinker
+        else pl.lit("scenario default", CLINKER_SOURCE_ENUM)
     )
     frame = frame.with_columns(
         pl.col("_c_sector").alias("sector"),
-        pl.when(covered)
-        .then(
-            pl.when(actual)
-            .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
-            .otherwise(pl.col("_c_intensity_source"))
-        )
-        .alias("intensity_source"),
+        pl.when(covered).then(source).alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
         clinker.alias("clinker_share_applied"),
         pl.when(covered)
         .then(
             pl.when(clinker_basis)
-            .then(
-                pl.when(pl.col("_c_clinker").is_not_null())
-                .then(pl.lit("row", CLINKER_SOURCE_ENUM))
-                .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
-            )
+            .then(clinker_label)
             .when(pl.col("_c_is_aggregate").fill_null(False) & (pl.col("_c_sector") == "cement"))
             .then(pl.lit("aggregate (heading defaults)", CLINKER_SOURCE_ENUM))
         )
         .alias("clinker_share_source"),
-        pl.when(covered & ~actual).then(pl.col("_c_heading_id")).alias("default_value_heading"),
+        pl.when(covered & ~actual if given.actual else covered)
+        .then(pl.col("_c_heading_id"))
+        .alias("default_value_heading"),
         pl.col("_c_cbam_factor").alias("cbam_factor"),
         pl.col("_c_cscf").alias("cross_sectoral_correction_factor"),
         pl.lit(design.currency).alias("currency"),
@@ -832,7 +869,9 @@ def _routes_differ(scenario: Scenario) -> pl.Expr:
     return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
 
 
-def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _benchmark(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
 
     Column A plus the row's precursor benchmarks with actual values (B under the scenario's
@@ -841,6 +880,8 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charg
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
     column_a = actual & pl.lit(scenario.actual_values_benchmark == "A")
+    # Without actual values (or with them priced on B) every row takes column B.
+    a_used = given.actual and scenario.actual_values_benchmark == "A"
     n_periods = len(benchmark_periods())
 
     def in_period(tag: str) -> pl.Expr:
@@ -848,49 +889,50 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charg
             pl.col("_c_period_idx"), [pl.col(f"_c_bm_{tag}_{i + 1}") for i in range(n_periods)]
         )
 
-    benchmark = (
-        pl.when(column_a)
-        .then(in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0))
-        .otherwise(in_period("b"))
+    def by_column(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return pl.when(column_a).then(a).otherwise(b) if a_used else b
+
+    benchmark = by_column(
+        in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0), in_period("b")
     )
     no_free_allocation = [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
     benchmark = (
         pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
     )
-    route_source = (
-        pl.when(column_a).then(pl.col("_c_route_source_a")).otherwise(pl.col("_c_route_source_b"))
-    )
+    route_source = by_column(pl.col("_c_route_source_a"), pl.col("_c_route_source_b"))
+    no_route = pl.col("_c_route") == "" if given.route else pl.lit(True)
     assumed_variant = (
         pl.col("_c_has_variants").fill_null(False)
         & ~pl.col("_c_is_aggregate").fill_null(False)
-        & (pl.col("_c_route") == "")
+        & no_route
     )
-    # Actual values without a route, where the benchmark depends on it: an input error, or
-    # under the scenario's option the default value's route, labelled as an assumption.
-    assumed_route = (
-        pl.lit(scenario.actual_values_route_from_default)
-        & actual
-        & (pl.col("_c_route") == "")
-        & _routes_differ(scenario).fill_null(False)
-        & route_source.is_in(["default value", "equivalent of default-value route"])
-    )
-    frame = frame.with_columns(
-        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
-        pl.when(covered)
-        .then(pl.when(column_a).then(pl.lit("A", COLUMN_ENUM)).otherwise(pl.lit("B", COLUMN_ENUM)))
-        .alias("benchmark_column"),
-        pl.when(covered)
-        .then(pl.when(column_a).then(pl.col("_c_route_a")).otherwise(pl.col("_c_route_b")))
-        .alias("benchmark_route"),
-        pl.when(covered)
-        .then(
+    variant_label = pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM)
+    labelled = pl.when(assumed_variant).then(variant_label).otherwise(route_source)
+    if given.actual and scenario.actual_values_route_from_default:
+        # Actual values without a route, where the benchmark depends on it: an input error,
+        # or under the scenario's option the default value's route, labelled as an assumption.
+        assumed_route = (
+            actual
+            & no_route
+            & _routes_differ(scenario).fill_null(False)
+            & route_source.is_in(["default value", "equivalent of default-value route"])
+        )
+        labelled = (
             pl.when(assumed_route)
             .then(pl.lit(ASSUMED_ROUTE_FOR_ACTUAL, ROUTE_SOURCE_ENUM))
             .when(assumed_variant)
-            .then(pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM))
+            .then(variant_label)
             .otherwise(route_source)
         )
-        .alias("benchmark_route_source"),
+    frame = frame.with_columns(
+        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
+        pl.when(covered)
+        .then(by_column(pl.lit("A", COLUMN_ENUM), pl.lit("B", COLUMN_ENUM)))
+        .alias("benchmark_column"),
+        pl.when(covered)
+        .then(by_column(pl.col("_c_route_a"), pl.col("_c_route_b")))
+        .alias("benchmark_route"),
+        pl.when(covered).then(labelled).alias("benchmark_route_source"),
         pl.when(covered).then(pl.col("_c_period_label")).alias("benchmark_period"),
     )
     allowance = blocks.free_allocation_adjustment(
@@ -944,21 +986,27 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
     return frame, tonnes, tonnes * pl.col("_c_price")
 
 
-def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _per_tonne(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
     share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
     allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
     return _tonnes(frame, design, allowance, pl.lit(None, pl.Float64))
 
 
-def _baseline_intensity(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _baseline_intensity(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Only the intensity above the reference times a declining percentage (US CCA)."""
     ref, pct = pl.col("_c_ref_see"), pl.col("_c_applicable_pct")
     allowance = blocks.baseline_allowance(pl.col("_c_qty_scaled"), ref, pct)
     return _tonnes(frame, design, allowance, ref * pct)
 
 
-def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _ad_valorem_tiers(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """A tier rate of customs value set by the intensity ratio to the reference (US FPF)."""
     covered = _covered(design)
     tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
@@ -972,7 +1020,7 @@ def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -
     return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * _VALUE_LCU
 
 
-CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
+CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design, Given], Charged]] = {
     "benchmark": _benchmark,
     "per_tonne": _per_tonne,
     "baseline_intensity": _baseline_intensity,
@@ -980,7 +1028,9 @@ CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
 }
 
 
-def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
+def _carbon_price_paid(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> pl.LazyFrame:
     """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
 
     The row's certified price wins over the table or path; under the gross-fee option it is
@@ -990,8 +1040,12 @@ def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) 
     options = scenario.carbon_price_abroad
     gross_fee = options.source == "none" and not options.path
     relief = design.carbon_price_relief
-    row_price = pl.lit(None, pl.Float64) if gross_fee and relief else pl.col("_c_cp_row")
-    paid = pl.coalesce(row_price, pl.col("_c_price_eur"), pl.lit(0.0))
+    # Without the input column no row gives its own price.
+    by_row = given.price_paid and not (gross_fee and relief)
+    row_price = pl.col("_c_cp_row") if by_row else pl.lit(None, pl.Float64)
+    paid = pl.coalesce(
+        *([row_price] if by_row else []), pl.col("_c_price_eur"), pl.lit(0.0)
+    )
     if not relief:
         deduction: pl.Expr = pl.lit(0.0)
         source: pl.Expr = pl.lit(f"none (no relief in {design.name})", LABEL)
@@ -999,14 +1053,17 @@ def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) 
         deduction = blocks.carbon_price_deduction(
             pl.col("embedded_t"), paid, pl.col("certificate_price_eur")
         )
+        table = pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL))
         source = (
-            pl.when(pl.lit(gross_fee))
-            .then(pl.lit("none (scenario: gross fee)", LABEL))
-            .when(row_price.is_not_null())
-            .then(pl.lit("row", LABEL))
-            .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL)))
+            pl.lit("none (scenario: gross fee)", LABEL)
+            if gross_fee
+            else pl.when(row_price.is_not_null()).then(pl.lit("row", LABEL)).otherwise(table)
+            if by_row
+            else table
         )
-    kept = pl.coalesce(pl.col("_c_cp_row"), paid) if gross_fee and relief else paid
+    kept = paid
+    if gross_fee and relief and given.price_paid:
+        kept = pl.coalesce(pl.col("_c_cp_row"), paid)
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
         pl.when(covered).then(kept).alias("_c_cp_out"),
@@ -1233,14 +1290,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             .alias("_c_excluded")
         )
     covered = _covered(design)
-    frame = _emissions(frame, design).with_columns(
+    given = Given.of(schema)
+    frame = _emissions(frame, design, given).with_columns(
         pl.when(covered).then(pl.col("_c_price") * pl.col("_c_fx")).alias("certificate_price_eur"),
         pl.when(covered).then(pl.col("_c_period")).alias("certificate_price_period"),
         # Set by a benchmark charge only.
         *(pl.lit(None, dtype).alias(name) for name, dtype in _BENCHMARK_LABELS.items()),
     )
-    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design)
-    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design)
+    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design, given)
+    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design, given)
     frame = _fees(_threshold(frame, schema, scenario, design), design, tonnes, gross_lcu)
     checks = _checks(schema, scenario, design)
     if keyed is None:
@@ -1257,10 +1315,12 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     Only where every numeric input is finite: bad inputs have their own checks.
     """
     column, shown = overflow_culprit(schema, inputs)
+    # An absent input is null: finite as far as this check goes.
+    present = [c for c in inputs if PUBLIC_NAMES.get(c, c) in schema]
     return Check(
         "quantity_t",
         "too large: the fee is not a finite number",
-        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in inputs)
+        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
         & ~pl.col("fee_before_exemptions_eur").is_finite(),
         shown,
         column_of=column,
@@ -1279,7 +1339,7 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         of_sector = of_sector | ((pl.col("_c_sector") == sector) & route.is_in(rules.routes))
     iso3 = sorted(iso3_codes())
     clinker = ", ".join(sorted(config.clinker_shares().headings))
-    return [
+    checks = [
         Check("origin", "missing", origin.fill_null("") == "", shown("origin")),
         Check(
             "origin",
@@ -1331,6 +1391,8 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             shown("cn_code"),
         ),
     ]
+    # An absent optional input is a constant ('' or null) its checks cannot fail on.
+    return [c for c in checks if c.column in REQUIRED_COLUMNS or c.column in schema]
 
 
 def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> list[Check]:
@@ -1338,7 +1400,7 @@ def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> lis
 
     Only the row's route applies to verified actual values; the scenario's option waives it.
     """
-    if scenario.actual_values_route_from_default:
+    if scenario.actual_values_route_from_default or "see_direct" not in schema:
         return []
     tag = scenario.actual_values_benchmark.lower()
     return [
@@ -1403,16 +1465,24 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
     checks += [
         *key_checks(schema),
         *(_route_missing(schema, scenario) if benchmark else []),
-        Check(
-            "see_indirect",
-            f"missing: {indirect}",
-            covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
-            shown("cn_code"),
+        *(
+            [
+                Check(
+                    "see_indirect",
+                    f"missing: {indirect}",
+                    covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
+                    shown("cn_code"),
+                )
+            ]
+            if "see_direct" in schema
+            else []
         ),
         Check(
             "see_direct",
             "no default value for this CN code and origin: give verified actual values",
-            liable & ~actual & pl.col("see_t_per_t").is_null() & defaults.is_not_null(),
+            (liable & ~actual if "see_direct" in schema else liable)
+            & pl.col("see_t_per_t").is_null()
+            & defaults.is_not_null(),
             pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
         ),
     ]
@@ -1437,6 +1507,9 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         message = "applies only to the EU engine's column-A benchmark"
         shown_bm = shown("precursor_benchmark_t_per_t")
         checks.append(Check("precursor_benchmark_t_per_t", message, precursor, shown_bm))
+    if "precursor_benchmark_t_per_t" not in schema:
+        # Without the column no row has a precursor benchmark to misplace.
+        checks = [c for c in checks if c.column != "precursor_benchmark_t_per_t"]
     amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     checks.append(
         overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
