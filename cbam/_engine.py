@@ -660,10 +660,13 @@ class _Keyed:
 
 
 def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
-    """Every column of ``table`` at the row's position ``index``; a constant one ungathered."""
+    """Every column of ``table`` at the row's position ``index``; a constant one ungathered.
+
+    Columns are gathered from one contiguous chunk: a chunked one gathers several times slower.
+    """
     out = []
     for c in table.columns:
-        column = table[c]
+        column = table[c].rechunk()
         if column.null_count() == 0 and column.n_unique() == 1:
             value = pl.lit(column[0], column.dtype)
             out.append(pl.when(index.is_not_null()).then(value).alias(c))
