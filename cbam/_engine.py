@@ -597,39 +597,33 @@ def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
     return frame.with_columns([chosen(c) for c in columns])
 
 
-# Optional inputs that change a row's rules: with any of them the rows take the joined path.
-_PER_ROW_INPUTS = (
-    "route",
-    "see_direct",
-    "see_indirect",
-    "clinker_share",
-    "precursor_benchmark_t_per_t",
-    "carbon_price_paid_eur_per_t",
-)
-# What the normalised per-row inputs are when their columns are absent (see _schema.normalise).
-_ABSENT_INPUTS: dict[str, pl.Expr] = {
-    "_c_route": pl.lit("", pl.String),
+# Optional inputs that change the lookups a row reads (its variant and route benchmarks):
+# with any of them the rows take the joined path.
+_LOOKUP_INPUTS = ("route",)
+# What the normalised per-row inputs are when their columns are absent (see _schema.normalise),
+# by input column.
+_ABSENT_INPUTS: dict[str, tuple[str, pl.Expr]] = {
+    "route": ("_c_route", pl.lit("", pl.String)),
     **{
-        c: pl.lit(None, pl.Float64)
-        for c in ("_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm", "_c_cp_row")
+        column: (internal, pl.lit(None, pl.Float64))
+        for internal, column in PUBLIC_NAMES.items()
+        if column not in REQUIRED_COLUMNS and column != "value_eur"
     },
 }
-_NOT_GATHERED = ("_c_route_choices_a", "_c_route_choices_b")
 _MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 
 
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
-    """Whether every rule input of a row is its (origin, code, year, quarter) key and mass.
+    """Whether every lookup a row reads is fixed by its (origin, code, year, quarter) key.
 
-    Then lookups are resolved per distinct key and gathered by position; per-row inputs and
-    frame-level rules (importer and import-share thresholds) take the joined path.
+    Then lookups are resolved per distinct key and gathered by position; rows that name a
+    route (which picks their variant and benchmarks) take the joined path. Other per-row
+    inputs (actual values, clinker shares, prices paid) and frame-level rules (importer and
+    import-share thresholds) read the rows' own columns on either path.
     """
-    threshold = regime(scenario).threshold is not None and scenario.de_minimis
     return (
-        not any(c in schema for c in _PER_ROW_INPUTS)
-        and not (threshold and "importer" in schema)
-        and all(rule.max_import_share is None for rule in scenario.exemptions)
+        not any(c in schema for c in _LOOKUP_INPUTS)
         and schema.get("origin") == pl.String
         and schema.get("cn_code") == pl.String
     )
@@ -698,7 +692,12 @@ def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
 
 
 def _keyed(
-    lf: pl.LazyFrame, frame: pl.LazyFrame, scenario: Scenario, lookups: Lookups, design: Design
+    lf: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    lookups: Lookups,
+    design: Design,
 ) -> _Keyed | None:
     """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
 
@@ -712,7 +711,10 @@ def _keyed(
     if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
         return None
     first, last = design.first_rules_year, design.last_rules_year
-    constants = [e.alias(name) for name, e in _ABSENT_INPUTS.items()]
+    # Absent inputs are constants of the key tables, so checks that read them run per key;
+    # a given input is the row's own, never a table's.
+    absent = {name: e for column, (name, e) in _ABSENT_INPUTS.items() if column not in schema}
+    constants = [e.alias(name) for name, e in absent.items()]
 
     def normalised(column: str, values: pl.Series) -> pl.LazyFrame:
         keys = pl.DataFrame({column: values})
@@ -759,9 +761,7 @@ def _keyed(
     o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
     c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
     frame = frame.with_columns(o.alias("_c_o"), c.alias("_c_k")).with_columns(
-        *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
-        # Read only by the check of actual values without a route, which keyed rows lack.
-        *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
+        *_gather(code_keys.drop("_c_cn", *absent), pl.col("_c_k")),
         *_gather(pairs, pl.col("_c_o") * code_keys.height + pl.col("_c_k")),
     )
     for table, keys in _tables(scenario, design):
@@ -1278,7 +1278,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     lookups = lookups_for(scenario)
     frame = lf.with_columns(*period_keys(scenario))
     keyed = (
-        _keyed(lf, frame, scenario, lookups, design)
+        _keyed(lf, frame, schema, scenario, lookups, design)
         if keyed_path_applies(schema, scenario)
         else None
     )
