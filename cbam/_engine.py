@@ -551,28 +551,44 @@ def _joined(
     )
     for table, keys in _tables(scenario, design):
         frame = _join(frame, internal(table, keys), list(keys.values()))
-    if "route" in schema and design.charge.kind == "benchmark":
-        frame = _with_row_routes(frame, lookups)
+    if _reads_row_routes(schema, design):
+        by_route, by_origin = _route_tables(lookups)
+        frame = _join(frame, by_route, _BY_ROUTE_KEYS)
+        frame = _join(frame, by_origin, _BY_ORIGIN_ROUTE_KEYS)
+        frame = _with_row_routes(frame)
     return frame
 
 
-def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
+_ROUTED = [*benchmark_columns(), *_ROUTE_COLUMNS]
+_BY_ROUTE_KEYS = ["_c_cn", "_c_route"]
+_BY_ORIGIN_ROUTE_KEYS = ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"]
+
+
+def _reads_row_routes(schema: Mapping[str, pl.DataType], design: Design) -> bool:
+    """Whether rows read benchmarks at their own route (a benchmark charge, a route column)."""
+    return "route" in schema and design.charge.kind == "benchmark"
+
+
+def _route_tables(lookups: Lookups) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Benchmarks at a row's route (``_r``) and an aggregate's at it per origin (``_m``)."""
+    by_route = internal(
+        lookups.route_benchmarks.rename({c: f"{c}_r" for c in _ROUTED}),
+        {"cn_key": "_c_cn", "route_key": "_c_route"},
+    )
+    by_origin = internal(
+        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in _ROUTED}),
+        {**_INTENSITY_KEYS, "route_key": "_c_route"},
+    )
+    return by_route, by_origin
+
+
+def _with_row_routes(frame: pl.LazyFrame) -> pl.LazyFrame:
     """The benchmarks of rows that name a route (IR 2025/2621 and 2025/2620).
 
     Actual values take the row's route; default values the route the default value names,
-    the row's only where it names none (an aggregate: per CN8 below, then the mean).
+    the row's only where it names none (an aggregate: per CN8 below, then the mean). The
+    frame holds ``_route_tables``' columns.
     """
-    columns = [*benchmark_columns(), *_ROUTE_COLUMNS]
-    by_route = internal(
-        lookups.route_benchmarks.rename({c: f"{c}_r" for c in columns}),
-        {"cn_key": "_c_cn", "route_key": "_c_route"},
-    )
-    frame = _join(frame, by_route, ["_c_cn", "_c_route"])
-    by_origin = internal(
-        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in columns}),
-        {**_INTENSITY_KEYS, "route_key": "_c_route"},
-    )
-    frame = _join(frame, by_origin, ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"])
     actual = pl.col("_c_see_d").is_not_null()
     row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
     names_none = ~pl.col("_c_dv_names_route").fill_null(True)
@@ -594,12 +610,9 @@ def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
             .alias(f"_c_{c}")
         )
 
-    return frame.with_columns([chosen(c) for c in columns])
+    return frame.with_columns([chosen(c) for c in _ROUTED])
 
 
-# Optional inputs that change the lookups a row reads (its variant and route benchmarks):
-# with any of them the rows take the joined path.
-_LOOKUP_INPUTS = ("route",)
 # What the normalised per-row inputs are when their columns are absent (see _schema.normalise),
 # by input column.
 _ABSENT_INPUTS: dict[str, tuple[str, pl.Expr]] = {
@@ -615,17 +628,16 @@ _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 
 
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
-    """Whether every lookup a row reads is fixed by its (origin, code, year, quarter) key.
+    """Whether every lookup a row reads is fixed by its (origin, code, route) and period keys.
 
-    Then lookups are resolved per distinct key and gathered by position; rows that name a
-    route (which picks their variant and benchmarks) take the joined path. Other per-row
+    Then lookups are resolved per distinct key and gathered by position. Other per-row
     inputs (actual values, clinker shares, prices paid) and frame-level rules (importer and
     import-share thresholds) read the rows' own columns on either path.
     """
     return (
-        not any(c in schema for c in _LOOKUP_INPUTS)
-        and schema.get("origin") == pl.String
+        schema.get("origin") == pl.String
         and schema.get("cn_code") == pl.String
+        and schema.get("route", pl.String) == pl.String
     )
 
 
@@ -686,6 +698,33 @@ def _dense(grid: pl.DataFrame, table: pl.LazyFrame, on: list[str]) -> pl.DataFra
     return joined.drop([*on, "_c_pos"]).collect()
 
 
+def _numbered(
+    table: pl.DataFrame, keys: list[str], name: str, where: pl.Expr | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``table`` with the position ``name`` of each row's ``keys`` among their distinct values.
+
+    Returns the table and those distinct values, in order; rows outside ``where`` get none.
+    """
+    chosen = table if where is None else table.filter(where)
+    distinct = chosen.select(keys).unique(maintain_order=True).with_row_index(name)
+    numbered = table.join(distinct, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    if where is not None:
+        numbered = numbered.with_columns(pl.when(where).then(pl.col(name)).alias(name))
+    return numbered.with_columns(pl.col(name).cast(pl.Int64)), distinct.drop(name)
+
+
+def _by_origin(
+    origin_keys: pl.DataFrame, keys: pl.DataFrame, table: pl.LazyFrame, on: list[str]
+) -> pl.DataFrame:
+    """``table``'s columns for each default-value origin x row of ``keys``, origins outermost."""
+    grid = _grid(_c_o=pl.Series(range(origin_keys.height)), _c_x=pl.Series(range(keys.height)))
+    cells = grid.with_columns(
+        origin_keys["_c_dv_origin"].gather(grid["_c_o"]),
+        *(keys[c].gather(grid["_c_x"]) for c in keys.columns),
+    ).drop("_c_o", "_c_x")
+    return _dense(cells, table, on)
+
+
 def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
     """``value - first`` where ``value`` lies in [first, last], else null."""
     return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
@@ -704,11 +743,16 @@ def _keyed(
     Every table is laid out densely over its keys' domains (origins, codes, years, quarters,
     sectors); a row's position in it is its keys' offsets in mixed radix.
     """
-    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
-    raw_origins, raw_codes = (d.to_series() for d in distinct)
+    key_columns = ["origin", "cn_code", *(["route"] if "route" in schema else [])]
+    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in key_columns])
+    raw_origins, raw_codes, *given_routes = (d.to_series() for d in distinct)
     if raw_origins.null_count() or raw_codes.null_count():
         return None  # missing keys are reported row by row on the joined path
-    if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
+    # A code's key is the code with the row's route (null, the last, where none is given).
+    routes = pl.concat([pl.Series([], dtype=pl.String), *given_routes]).drop_nulls()
+    raw_routes = pl.concat([routes, pl.Series([None], dtype=pl.String)])
+    cells = raw_codes.len() * raw_routes.len()
+    if max(raw_origins.len() * raw_codes.len(), cells) > _MAX_KEYED_CELLS:
         return None
     first, last = design.first_rules_year, design.last_rules_year
     # Absent inputs are constants of the key tables, so checks that read them run per key;
@@ -725,24 +769,32 @@ def _keyed(
         .select(pl.col("_c_origin"), dv_origin(lookups), *constants)
         .collect()
     )
-    codes = normalised("cn_code", raw_codes).select("_c_cn").with_columns(*constants)
-    code_keys = _codes(codes, lookups, design).collect()
-    pair_grid = _grid(
-        _c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(code_keys.height))
+    code_grid = _grid(cn_code=raw_codes, route=raw_routes).drop("_c_pos")
+    codes = (
+        normalise(code_grid.lazy(), code_grid.schema)
+        .select("_c_cn", "_c_route")
+        .with_columns(*constants)
     )
-    pairs = (
-        pair_grid.with_columns(
-            origin_keys["_c_dv_origin"].gather(pair_grid["_c_o"]),
-            code_keys["_c_cn"].gather(pair_grid["_c_k"]),
-            code_keys["_c_variant"].gather(pair_grid["_c_k"]),
-        )
-        .drop("_c_o", "_c_k")
-        .pipe(
-            _dense,
-            internal(_intensity(lookups, design), _INTENSITY_KEYS),
-            list(_INTENSITY_KEYS.values()),
-        )
-    )
+    facts = _codes(codes, lookups, design)
+    if _reads_row_routes(schema, design):
+        facts = _join(facts, _route_tables(lookups)[0], _BY_ROUTE_KEYS)
+    # The intensity lookup is per (origin, code, variant): several routes share a variant.
+    variants = ["_c_cn", "_c_variant"]
+    code_keys, cv_keys = _numbered(facts.collect(), variants, "_c_cv")
+    intensity = internal(_intensity(lookups, design), _INTENSITY_KEYS)
+    pairs = _by_origin(origin_keys, cv_keys, intensity, list(_INTENSITY_KEYS.values()))
+    mixed = slot_keys = None
+    if _reads_row_routes(schema, design):
+        # Aggregates whose benchmarks at a row's route differ by origin: few codes, if any.
+        by_origin = _route_tables(lookups)[1]
+        listed = by_origin.select(
+            pl.col("_c_cn", "_c_variant", "_c_route"), pl.lit(True).alias("_c_listed")
+        ).unique()
+        slots = ["_c_cn", "_c_variant", "_c_route"]
+        code_keys = _join(code_keys.lazy(), listed, slots).collect()
+        code_keys, slot_keys = _numbered(code_keys, slots, "_c_slot", pl.col("_c_listed"))
+        code_keys = code_keys.drop("_c_listed")
+        mixed = _by_origin(origin_keys, slot_keys, by_origin, _BY_ORIGIN_ROUTE_KEYS)
     # Each row key: its domain, and the row's offset in it (null outside: nothing found).
     years = pl.Series(range(first, last + 1), dtype=pl.Int32)
     axes: dict[str, tuple[pl.Series, pl.Expr]] = {
@@ -760,10 +812,21 @@ def _keyed(
     }
     o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
     c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
-    frame = frame.with_columns(o.alias("_c_o"), c.alias("_c_k")).with_columns(
-        *_gather(code_keys.drop("_c_cn", *absent), pl.col("_c_k")),
-        *_gather(pairs, pl.col("_c_o") * code_keys.height + pl.col("_c_k")),
+    code_key = c * raw_routes.len()
+    if "route" in schema:
+        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(pl.Int64)
+        code_key = code_key + route.fill_null(routes.len())
+    # The row's route is normalised per row where it is read (as are codes and origins).
+    per_row = ["_c_cn", "_c_route", *absent]
+    frame = frame.with_columns(o.alias("_c_o"), code_key.alias("_c_k")).with_columns(
+        *_gather(code_keys.drop(per_row, strict=False), pl.col("_c_k"))
     )
+    frame = frame.with_columns(*_gather(pairs, pl.col("_c_o") * cv_keys.height + pl.col("_c_cv")))
+    if mixed is not None and slot_keys is not None:
+        frame = frame.with_columns(
+            *_gather(mixed, pl.col("_c_o") * slot_keys.height + pl.col("_c_slot"))
+        )
+        frame = _with_row_routes(frame)
     for table, keys in _tables(scenario, design):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
         position: pl.Expr = pl.lit(0, pl.Int64)
