@@ -821,20 +821,25 @@ def _keyed(
     frame = frame.with_columns(o.alias("_c_o"), code_key.alias("_c_k")).with_columns(
         *_gather(code_keys.drop(per_row, strict=False), pl.col("_c_k"))
     )
-    frame = frame.with_columns(*_gather(pairs, pl.col("_c_o") * cv_keys.height + pl.col("_c_cv")))
+    pair = pl.col("_c_o") * cv_keys.height + pl.col("_c_cv")
+    frame = frame.with_columns(pair.alias("_c_pair")).with_columns(
+        *_gather(pairs, pl.col("_c_pair"))
+    )
     if mixed is not None and slot_keys is not None:
         frame = frame.with_columns(
             *_gather(mixed, pl.col("_c_o") * slot_keys.height + pl.col("_c_slot"))
         )
         frame = _with_row_routes(frame)
-    for table, keys in _tables(scenario, design):
+    for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
         position: pl.Expr = pl.lit(0, pl.Int64)
         for row in keys.values():
             domain, offset = axes[row]
             position = position * domain.len() + offset
-        frame = frame.with_columns(
-            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), position)
+        # The position is computed once per row, not once per column gathered.
+        at = f"_c_at_{i}"
+        frame = frame.with_columns(position.alias(at)).with_columns(
+            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), pl.col(at))
         )
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
 

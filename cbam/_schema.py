@@ -303,6 +303,8 @@ def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
 
 
 def _integer(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    if column in schema and schema[column].is_integer():
+        return pl.col(column).cast(pl.Int32, strict=False)  # whole already; out of range: null
     number = _number(column, schema)
     # Only whole numbers count: 2026.5 is not a year.
     return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
