@@ -623,7 +623,9 @@ _ABSENT_INPUTS: dict[str, tuple[str, pl.Expr]] = {
         if column not in REQUIRED_COLUMNS and column != "value_eur"
     },
 }
-_MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
+_MAX_KEYED_CELLS = 4_000_000  # key-table cells (origins x codes, codes x routes): beyond, join
+# Distinct route spellings beyond which rows are joined (there are a dozen markers).
+_MAX_KEYED_ROUTES = 256
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 
 
@@ -754,6 +756,8 @@ def _keyed(
     cells = raw_codes.len() * raw_routes.len()
     if max(raw_origins.len() * raw_codes.len(), cells) > _MAX_KEYED_CELLS:
         return None
+    if routes.len() > _MAX_KEYED_ROUTES:
+        return None
     first, last = design.first_rules_year, design.last_rules_year
     # Absent inputs are constants of the key tables, so checks that read them run per key;
     # a given input is the row's own, never a table's.
@@ -781,6 +785,8 @@ def _keyed(
     # The intensity lookup is per (origin, code, variant): several routes share a variant.
     variants = ["_c_cn", "_c_variant"]
     code_keys, cv_keys = _numbered(facts.collect(), variants, "_c_cv")
+    if origin_keys.height * cv_keys.height > _MAX_KEYED_CELLS:
+        return None  # routes naming many variants: join the rows instead
     intensity = internal(_intensity(lookups, design), _INTENSITY_KEYS)
     pairs = _by_origin(origin_keys, cv_keys, intensity, list(_INTENSITY_KEYS.values()))
     mixed = slot_keys = None
