@@ -742,8 +742,10 @@ def _keyed(
 ) -> _Keyed | None:
     """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
 
-    Every table is laid out densely over its keys' domains (origins, codes, years, quarters,
-    sectors); a row's position in it is its keys' offsets in mixed radix.
+    Every table is laid out densely over its keys' domains (origins, codes with the routes
+    rows give, years, quarters, sectors); a row's position in it is its keys' offsets in mixed
+    radix. The intensity lookup is laid out per (origin, code, variant), since several routes
+    share a variant.
     """
     key_columns = ["origin", "cn_code", *(["route"] if "route" in schema else [])]
     distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in key_columns])
