@@ -54,6 +54,8 @@ from cbam._schema import (
     COLUMN_ENUM,
     INTENSITY_SOURCE_ENUM,
     LABEL,
+    PUBLIC_NAMES,
+    REQUIRED_COLUMNS,
     ROUTE_ENUM,
     ROUTE_SOURCE_ENUM,
     SECTOR_ENUM,
@@ -85,6 +87,32 @@ class Plan:
     checks: list[Check]
     # Gathers by position stream well; joins against small tables run faster in memory.
     engine: Literal["in-memory", "streaming"] = "in-memory"
+
+
+@dataclass(frozen=True)
+class Given:
+    """Which optional per-row inputs a frame has: the rules leave out the branches of absent ones.
+
+    An absent input is a constant (null, or '' for a route; ``cbam._schema.normalise``), so a
+    branch that reads it is decided before any row is read.
+    """
+
+    actual: bool  # see_direct: verified actual values
+    clinker: bool
+    precursor: bool
+    price_paid: bool
+    route: bool
+
+    @classmethod
+    def of(cls, schema: Mapping[str, pl.DataType]) -> Given:
+        """The inputs ``schema`` holds."""
+        return cls(
+            actual="see_direct" in schema,
+            clinker="clinker_share" in schema,
+            precursor="precursor_benchmark_t_per_t" in schema,
+            price_paid="carbon_price_paid_eur_per_t" in schema,
+            route="route" in schema,
+        )
 
 
 def regime(scenario: Scenario) -> Design:
@@ -523,28 +551,44 @@ def _joined(
     )
     for table, keys in _tables(scenario, design):
         frame = _join(frame, internal(table, keys), list(keys.values()))
-    if "route" in schema and design.charge.kind == "benchmark":
-        frame = _with_row_routes(frame, lookups)
+    if _reads_row_routes(schema, design):
+        by_route, by_origin = _route_tables(lookups)
+        frame = _join(frame, by_route, _BY_ROUTE_KEYS)
+        frame = _join(frame, by_origin, _BY_ORIGIN_ROUTE_KEYS)
+        frame = _with_row_routes(frame)
     return frame
 
 
-def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
+_ROUTED = [*benchmark_columns(), *_ROUTE_COLUMNS]
+_BY_ROUTE_KEYS = ["_c_cn", "_c_route"]
+_BY_ORIGIN_ROUTE_KEYS = ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"]
+
+
+def _reads_row_routes(schema: Mapping[str, pl.DataType], design: Design) -> bool:
+    """Whether rows read benchmarks at their own route (a benchmark charge, a route column)."""
+    return "route" in schema and design.charge.kind == "benchmark"
+
+
+def _route_tables(lookups: Lookups) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Benchmarks at a row's route (``_r``) and an aggregate's at it per origin (``_m``)."""
+    by_route = internal(
+        lookups.route_benchmarks.rename({c: f"{c}_r" for c in _ROUTED}),
+        {"cn_key": "_c_cn", "route_key": "_c_route"},
+    )
+    by_origin = internal(
+        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in _ROUTED}),
+        {**_INTENSITY_KEYS, "route_key": "_c_route"},
+    )
+    return by_route, by_origin
+
+
+def _with_row_routes(frame: pl.LazyFrame) -> pl.LazyFrame:
     """The benchmarks of rows that name a route (IR 2025/2621 and 2025/2620).
 
     Actual values take the row's route; default values the route the default value names,
-    the row's only where it names none (an aggregate: per CN8 below, then the mean).
+    the row's only where it names none (an aggregate: per CN8 below, then the mean). The
+    frame holds ``_route_tables``' columns.
     """
-    columns = [*benchmark_columns(), *_ROUTE_COLUMNS]
-    by_route = internal(
-        lookups.route_benchmarks.rename({c: f"{c}_r" for c in columns}),
-        {"cn_key": "_c_cn", "route_key": "_c_route"},
-    )
-    frame = _join(frame, by_route, ["_c_cn", "_c_route"])
-    by_origin = internal(
-        lookups.aggregate_route_benchmarks.rename({c: f"{c}_m" for c in columns}),
-        {**_INTENSITY_KEYS, "route_key": "_c_route"},
-    )
-    frame = _join(frame, by_origin, ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"])
     actual = pl.col("_c_see_d").is_not_null()
     row_route = (pl.col("_c_route") != "") & pl.col("_c_bm_b_1_r").is_not_null()
     names_none = ~pl.col("_c_dv_names_route").fill_null(True)
@@ -566,44 +610,36 @@ def _with_row_routes(frame: pl.LazyFrame, lookups: Lookups) -> pl.LazyFrame:
             .alias(f"_c_{c}")
         )
 
-    return frame.with_columns([chosen(c) for c in columns])
+    return frame.with_columns([chosen(c) for c in _ROUTED])
 
 
-# Optional inputs that change a row's rules: with any of them the rows take the joined path.
-_PER_ROW_INPUTS = (
-    "route",
-    "see_direct",
-    "see_indirect",
-    "clinker_share",
-    "precursor_benchmark_t_per_t",
-    "carbon_price_paid_eur_per_t",
-)
-# What the normalised per-row inputs are when their columns are absent (see _schema.normalise).
-_ABSENT_INPUTS: dict[str, pl.Expr] = {
-    "_c_route": pl.lit("", pl.String),
+# What the normalised per-row inputs are when their columns are absent (see _schema.normalise),
+# by input column.
+_ABSENT_INPUTS: dict[str, tuple[str, pl.Expr]] = {
+    "route": ("_c_route", pl.lit("", pl.String)),
     **{
-        c: pl.lit(None, pl.Float64)
-        for c in ("_c_see_d", "_c_see_i", "_c_clinker", "_c_precursor_bm", "_c_cp_row")
+        column: (internal, pl.lit(None, pl.Float64))
+        for internal, column in PUBLIC_NAMES.items()
+        if column not in REQUIRED_COLUMNS and column != "value_eur"
     },
 }
-_NOT_GATHERED = ("_c_route_choices_a", "_c_route_choices_b")
-_MAX_KEYED_CELLS = 4_000_000  # distinct origins x distinct codes beyond which rows are joined
+_MAX_KEYED_CELLS = 4_000_000  # key-table cells (origins x codes, codes x routes): beyond, join
+# Distinct route spellings beyond which rows are joined (there are a dozen markers).
+_MAX_KEYED_ROUTES = 256
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
 
 
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
-    """Whether every rule input of a row is its (origin, code, year, quarter) key and mass.
+    """Whether every lookup a row reads is fixed by its (origin, code, route) and period keys.
 
-    Then lookups are resolved per distinct key and gathered by position; per-row inputs and
-    frame-level rules (importer and import-share thresholds) take the joined path.
+    Then lookups are resolved per distinct key and gathered by position. Other per-row
+    inputs (actual values, clinker shares, prices paid) and frame-level rules (importer and
+    import-share thresholds) read the rows' own columns on either path.
     """
-    threshold = regime(scenario).threshold is not None and scenario.de_minimis
     return (
-        not any(c in schema for c in _PER_ROW_INPUTS)
-        and not (threshold and "importer" in schema)
-        and all(rule.max_import_share is None for rule in scenario.exemptions)
-        and schema.get("origin") == pl.String
+        schema.get("origin") == pl.String
         and schema.get("cn_code") == pl.String
+        and schema.get("route", pl.String) == pl.String
     )
 
 
@@ -632,10 +668,13 @@ class _Keyed:
 
 
 def _gather(table: pl.DataFrame, index: pl.Expr) -> list[pl.Expr]:
-    """Every column of ``table`` at the row's position ``index``; a constant one ungathered."""
+    """Every column of ``table`` at the row's position ``index``; a constant one ungathered.
+
+    Columns are gathered from one contiguous chunk: a chunked one gathers several times slower.
+    """
     out = []
     for c in table.columns:
-        column = table[c]
+        column = table[c].rechunk()
         if column.null_count() == 0 and column.n_unique() == 1:
             value = pl.lit(column[0], column.dtype)
             out.append(pl.when(index.is_not_null()).then(value).alias(c))
@@ -661,27 +700,71 @@ def _dense(grid: pl.DataFrame, table: pl.LazyFrame, on: list[str]) -> pl.DataFra
     return joined.drop([*on, "_c_pos"]).collect()
 
 
+def _numbered(
+    table: pl.DataFrame, keys: list[str], name: str, where: pl.Expr | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``table`` with the position ``name`` of each row's ``keys`` among their distinct values.
+
+    Returns the table and those distinct values, in order; rows outside ``where`` get none.
+    """
+    chosen = table if where is None else table.filter(where)
+    distinct = chosen.select(keys).unique(maintain_order=True).with_row_index(name)
+    numbered = table.join(distinct, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    if where is not None:
+        numbered = numbered.with_columns(pl.when(where).then(pl.col(name)).alias(name))
+    return numbered.with_columns(pl.col(name).cast(pl.Int64)), distinct.drop(name)
+
+
+def _by_origin(
+    origin_keys: pl.DataFrame, keys: pl.DataFrame, table: pl.LazyFrame, on: list[str]
+) -> pl.DataFrame:
+    """``table``'s columns for each default-value origin x row of ``keys``, origins outermost."""
+    grid = _grid(_c_o=pl.Series(range(origin_keys.height)), _c_x=pl.Series(range(keys.height)))
+    cells = grid.with_columns(
+        origin_keys["_c_dv_origin"].gather(grid["_c_o"]),
+        *(keys[c].gather(grid["_c_x"]) for c in keys.columns),
+    ).drop("_c_o", "_c_x")
+    return _dense(cells, table, on)
+
+
 def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
     """``value - first`` where ``value`` lies in [first, last], else null."""
     return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
 
 
 def _keyed(
-    lf: pl.LazyFrame, frame: pl.LazyFrame, scenario: Scenario, lookups: Lookups, design: Design
+    lf: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    lookups: Lookups,
+    design: Design,
 ) -> _Keyed | None:
     """The keyed path: lookups resolved per distinct key and gathered, or None to join rows.
 
-    Every table is laid out densely over its keys' domains (origins, codes, years, quarters,
-    sectors); a row's position in it is its keys' offsets in mixed radix.
+    Every table is laid out densely over its keys' domains (origins, codes with the routes
+    rows give, years, quarters, sectors); a row's position in it is its keys' offsets in mixed
+    radix. The intensity lookup is laid out per (origin, code, variant), since several routes
+    share a variant.
     """
-    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in ("origin", "cn_code")])
-    raw_origins, raw_codes = (d.to_series() for d in distinct)
+    key_columns = ["origin", "cn_code", *(["route"] if "route" in schema else [])]
+    distinct = pl.collect_all([lf.select(pl.col(c).unique().sort()) for c in key_columns])
+    raw_origins, raw_codes, *given_routes = (d.to_series() for d in distinct)
     if raw_origins.null_count() or raw_codes.null_count():
         return None  # missing keys are reported row by row on the joined path
-    if raw_origins.len() * raw_codes.len() > _MAX_KEYED_CELLS:
+    # A code's key is the code with the row's route (null, the last, where none is given).
+    routes = pl.concat([pl.Series([], dtype=pl.String), *given_routes]).drop_nulls()
+    raw_routes = pl.concat([routes, pl.Series([None], dtype=pl.String)])
+    cells = raw_codes.len() * raw_routes.len()
+    if max(raw_origins.len() * raw_codes.len(), cells) > _MAX_KEYED_CELLS:
+        return None
+    if routes.len() > _MAX_KEYED_ROUTES:
         return None
     first, last = design.first_rules_year, design.last_rules_year
-    constants = [e.alias(name) for name, e in _ABSENT_INPUTS.items()]
+    # Absent inputs are constants of the key tables, so checks that read them run per key;
+    # a given input is the row's own, never a table's.
+    absent = {name: e for column, (name, e) in _ABSENT_INPUTS.items() if column not in schema}
+    constants = [e.alias(name) for name, e in absent.items()]
 
     def normalised(column: str, values: pl.Series) -> pl.LazyFrame:
         keys = pl.DataFrame({column: values})
@@ -692,24 +775,34 @@ def _keyed(
         .select(pl.col("_c_origin"), dv_origin(lookups), *constants)
         .collect()
     )
-    codes = normalised("cn_code", raw_codes).select("_c_cn").with_columns(*constants)
-    code_keys = _codes(codes, lookups, design).collect()
-    pair_grid = _grid(
-        _c_o=pl.Series(range(origin_keys.height)), _c_k=pl.Series(range(code_keys.height))
+    code_grid = _grid(cn_code=raw_codes, route=raw_routes).drop("_c_pos")
+    codes = (
+        normalise(code_grid.lazy(), code_grid.schema)
+        .select("_c_cn", "_c_route")
+        .with_columns(*constants)
     )
-    pairs = (
-        pair_grid.with_columns(
-            origin_keys["_c_dv_origin"].gather(pair_grid["_c_o"]),
-            code_keys["_c_cn"].gather(pair_grid["_c_k"]),
-            code_keys["_c_variant"].gather(pair_grid["_c_k"]),
-        )
-        .drop("_c_o", "_c_k")
-        .pipe(
-            _dense,
-            internal(_intensity(lookups, design), _INTENSITY_KEYS),
-            list(_INTENSITY_KEYS.values()),
-        )
-    )
+    facts = _codes(codes, lookups, design)
+    if _reads_row_routes(schema, design):
+        facts = _join(facts, _route_tables(lookups)[0], _BY_ROUTE_KEYS)
+    # The intensity lookup is per (origin, code, variant): several routes share a variant.
+    variants = ["_c_cn", "_c_variant"]
+    code_keys, cv_keys = _numbered(facts.collect(), variants, "_c_cv")
+    if origin_keys.height * cv_keys.height > _MAX_KEYED_CELLS:
+        return None  # routes naming many variants: join the rows instead
+    intensity = internal(_intensity(lookups, design), _INTENSITY_KEYS)
+    pairs = _by_origin(origin_keys, cv_keys, intensity, list(_INTENSITY_KEYS.values()))
+    mixed = slot_keys = None
+    if _reads_row_routes(schema, design):
+        # Aggregates whose benchmarks at a row's route differ by origin: few codes, if any.
+        by_origin = _route_tables(lookups)[1]
+        listed = by_origin.select(
+            pl.col("_c_cn", "_c_variant", "_c_route"), pl.lit(True).alias("_c_listed")
+        ).unique()
+        slots = ["_c_cn", "_c_variant", "_c_route"]
+        code_keys = _join(code_keys.lazy(), listed, slots).collect()
+        code_keys, slot_keys = _numbered(code_keys, slots, "_c_slot", pl.col("_c_listed"))
+        code_keys = code_keys.drop("_c_listed")
+        mixed = _by_origin(origin_keys, slot_keys, by_origin, _BY_ORIGIN_ROUTE_KEYS)
     # Each row key: its domain, and the row's offset in it (null outside: nothing found).
     years = pl.Series(range(first, last + 1), dtype=pl.Int32)
     axes: dict[str, tuple[pl.Series, pl.Expr]] = {
@@ -727,20 +820,34 @@ def _keyed(
     }
     o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
     c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
-    frame = frame.with_columns(o.alias("_c_o"), c.alias("_c_k")).with_columns(
-        *_gather(code_keys.drop("_c_cn", *_ABSENT_INPUTS, *_NOT_GATHERED), pl.col("_c_k")),
-        # Read only by the check of actual values without a route, which keyed rows lack.
-        *(pl.lit(None, pl.String).alias(c) for c in _NOT_GATHERED),
-        *_gather(pairs, pl.col("_c_o") * code_keys.height + pl.col("_c_k")),
+    code_key = c * raw_routes.len()
+    if "route" in schema:
+        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(pl.Int64)
+        code_key = code_key + route.fill_null(routes.len())
+    # The row's route is normalised per row where it is read (as are codes and origins).
+    per_row = ["_c_cn", "_c_route", *absent]
+    frame = frame.with_columns(o.alias("_c_o"), code_key.alias("_c_k")).with_columns(
+        *_gather(code_keys.drop(per_row, strict=False), pl.col("_c_k"))
     )
-    for table, keys in _tables(scenario, design):
+    pair = pl.col("_c_o") * cv_keys.height + pl.col("_c_cv")
+    frame = frame.with_columns(pair.alias("_c_pair")).with_columns(
+        *_gather(pairs, pl.col("_c_pair"))
+    )
+    if mixed is not None and slot_keys is not None:
+        frame = frame.with_columns(
+            *_gather(mixed, pl.col("_c_o") * slot_keys.height + pl.col("_c_slot"))
+        )
+        frame = _with_row_routes(frame)
+    for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
         position: pl.Expr = pl.lit(0, pl.Int64)
         for row in keys.values():
             domain, offset = axes[row]
             position = position * domain.len() + offset
-        frame = frame.with_columns(
-            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), position)
+        # The position is computed once per row, not once per column gathered.
+        at = f"_c_at_{i}"
+        frame = frame.with_columns(position.alias(at)).with_columns(
+            _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), pl.col(at))
         )
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
 
@@ -769,7 +876,7 @@ def _counts_indirect(design: Design) -> pl.Expr:
     return pl.col("_c_counts_indirect").fill_null(False)
 
 
-def _emissions(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
+def _emissions(frame: pl.LazyFrame, design: Design, given: Given) -> pl.LazyFrame:
     """Intensity in the regime's scope, its source, clinker share and embedded emissions."""
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
@@ -785,35 +892,44 @@ def _emissions(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
         pl.when(actual)
         .then(blocks.scoped_intensity(pl.col("_c_see_d"), pl.col("_c_see_i"), counts))
         .otherwise(default_see)
+        if given.actual
+        else default_see
+    )
+    source = (
+        pl.when(actual)
+        .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
+        .otherwise(pl.col("_c_intensity_source"))
+        if given.actual
+        else pl.col("_c_intensity_source")
     )
     clinker_basis = pl.col("_c_clinker_basis").fill_null(False)
+    default_share = pl.col("_c_default_clinker_share")
     clinker = pl.when(covered & clinker_basis).then(
-        pl.coalesce(pl.col("_c_clinker"), pl.col("_c_default_clinker_share"))
+        pl.coalesce(pl.col("_c_clinker"), default_share) if given.clinker else default_share
+    )
+    clinker_label = (
+        pl.when(pl.col("_c_clinker").is_not_null())
+        .then(pl.lit("row", CLINKER_SOURCE_ENUM))
+        .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
+        if given.clinker
+        else pl.lit("scenario default", CLINKER_SOURCE_ENUM)
     )
     frame = frame.with_columns(
         pl.col("_c_sector").alias("sector"),
-        pl.when(covered)
-        .then(
-            pl.when(actual)
-            .then(pl.lit("actual", INTENSITY_SOURCE_ENUM))
-            .otherwise(pl.col("_c_intensity_source"))
-        )
-        .alias("intensity_source"),
+        pl.when(covered).then(source).alias("intensity_source"),
         pl.when(covered).then(see).alias("see_t_per_t"),
         clinker.alias("clinker_share_applied"),
         pl.when(covered)
         .then(
             pl.when(clinker_basis)
-            .then(
-                pl.when(pl.col("_c_clinker").is_not_null())
-                .then(pl.lit("row", CLINKER_SOURCE_ENUM))
-                .otherwise(pl.lit("scenario default", CLINKER_SOURCE_ENUM))
-            )
+            .then(clinker_label)
             .when(pl.col("_c_is_aggregate").fill_null(False) & (pl.col("_c_sector") == "cement"))
             .then(pl.lit("aggregate (heading defaults)", CLINKER_SOURCE_ENUM))
         )
         .alias("clinker_share_source"),
-        pl.when(covered & ~actual).then(pl.col("_c_heading_id")).alias("default_value_heading"),
+        pl.when(covered & ~actual if given.actual else covered)
+        .then(pl.col("_c_heading_id"))
+        .alias("default_value_heading"),
         pl.col("_c_cbam_factor").alias("cbam_factor"),
         pl.col("_c_cscf").alias("cross_sectoral_correction_factor"),
         pl.lit(design.currency).alias("currency"),
@@ -832,7 +948,9 @@ def _routes_differ(scenario: Scenario) -> pl.Expr:
     return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
 
 
-def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _benchmark(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
 
     Column A plus the row's precursor benchmarks with actual values (B under the scenario's
@@ -841,6 +959,8 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charg
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
     column_a = actual & pl.lit(scenario.actual_values_benchmark == "A")
+    # Without actual values (or with them priced on B) every row takes column B.
+    a_used = given.actual and scenario.actual_values_benchmark == "A"
     n_periods = len(benchmark_periods())
 
     def in_period(tag: str) -> pl.Expr:
@@ -848,49 +968,50 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charg
             pl.col("_c_period_idx"), [pl.col(f"_c_bm_{tag}_{i + 1}") for i in range(n_periods)]
         )
 
-    benchmark = (
-        pl.when(column_a)
-        .then(in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0))
-        .otherwise(in_period("b"))
+    def by_column(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return pl.when(column_a).then(a).otherwise(b) if a_used else b
+
+    benchmark = by_column(
+        in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0), in_period("b")
     )
     no_free_allocation = [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
     benchmark = (
         pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
     )
-    route_source = (
-        pl.when(column_a).then(pl.col("_c_route_source_a")).otherwise(pl.col("_c_route_source_b"))
-    )
+    route_source = by_column(pl.col("_c_route_source_a"), pl.col("_c_route_source_b"))
+    no_route = pl.col("_c_route") == "" if given.route else pl.lit(True)
     assumed_variant = (
         pl.col("_c_has_variants").fill_null(False)
         & ~pl.col("_c_is_aggregate").fill_null(False)
-        & (pl.col("_c_route") == "")
+        & no_route
     )
-    # Actual values without a route, where the benchmark depends on it: an input error, or
-    # under the scenario's option the default value's route, labelled as an assumption.
-    assumed_route = (
-        pl.lit(scenario.actual_values_route_from_default)
-        & actual
-        & (pl.col("_c_route") == "")
-        & _routes_differ(scenario).fill_null(False)
-        & route_source.is_in(["default value", "equivalent of default-value route"])
-    )
-    frame = frame.with_columns(
-        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
-        pl.when(covered)
-        .then(pl.when(column_a).then(pl.lit("A", COLUMN_ENUM)).otherwise(pl.lit("B", COLUMN_ENUM)))
-        .alias("benchmark_column"),
-        pl.when(covered)
-        .then(pl.when(column_a).then(pl.col("_c_route_a")).otherwise(pl.col("_c_route_b")))
-        .alias("benchmark_route"),
-        pl.when(covered)
-        .then(
+    variant_label = pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM)
+    labelled = pl.when(assumed_variant).then(variant_label).otherwise(route_source)
+    if given.actual and scenario.actual_values_route_from_default:
+        # Actual values without a route, where the benchmark depends on it: an input error,
+        # or under the scenario's option the default value's route, labelled as an assumption.
+        assumed_route = (
+            actual
+            & no_route
+            & _routes_differ(scenario).fill_null(False)
+            & route_source.is_in(["default value", "equivalent of default-value route"])
+        )
+        labelled = (
             pl.when(assumed_route)
             .then(pl.lit(ASSUMED_ROUTE_FOR_ACTUAL, ROUTE_SOURCE_ENUM))
             .when(assumed_variant)
-            .then(pl.lit("assumed (default variant)", ROUTE_SOURCE_ENUM))
+            .then(variant_label)
             .otherwise(route_source)
         )
-        .alias("benchmark_route_source"),
+    frame = frame.with_columns(
+        pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
+        pl.when(covered)
+        .then(by_column(pl.lit("A", COLUMN_ENUM), pl.lit("B", COLUMN_ENUM)))
+        .alias("benchmark_column"),
+        pl.when(covered)
+        .then(by_column(pl.col("_c_route_a"), pl.col("_c_route_b")))
+        .alias("benchmark_route"),
+        pl.when(covered).then(labelled).alias("benchmark_route_source"),
         pl.when(covered).then(pl.col("_c_period_label")).alias("benchmark_period"),
     )
     allowance = blocks.free_allocation_adjustment(
@@ -944,21 +1065,27 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
     return frame, tonnes, tonnes * pl.col("_c_price")
 
 
-def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _per_tonne(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
     share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
     allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
     return _tonnes(frame, design, allowance, pl.lit(None, pl.Float64))
 
 
-def _baseline_intensity(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _baseline_intensity(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """Only the intensity above the reference times a declining percentage (US CCA)."""
     ref, pct = pl.col("_c_ref_see"), pl.col("_c_applicable_pct")
     allowance = blocks.baseline_allowance(pl.col("_c_qty_scaled"), ref, pct)
     return _tonnes(frame, design, allowance, ref * pct)
 
 
-def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> Charged:
+def _ad_valorem_tiers(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> Charged:
     """A tier rate of customs value set by the intensity ratio to the reference (US FPF)."""
     covered = _covered(design)
     tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
@@ -972,7 +1099,7 @@ def _ad_valorem_tiers(frame: pl.LazyFrame, scenario: Scenario, design: Design) -
     return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * _VALUE_LCU
 
 
-CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
+CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design, Given], Charged]] = {
     "benchmark": _benchmark,
     "per_tonne": _per_tonne,
     "baseline_intensity": _baseline_intensity,
@@ -980,7 +1107,9 @@ CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design], Charged]] = {
 }
 
 
-def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) -> pl.LazyFrame:
+def _carbon_price_paid(
+    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
+) -> pl.LazyFrame:
     """Art. 9: certificates deducted = embedded x price paid abroad / certificate price.
 
     The row's certified price wins over the table or path; under the gross-fee option it is
@@ -990,8 +1119,12 @@ def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) 
     options = scenario.carbon_price_abroad
     gross_fee = options.source == "none" and not options.path
     relief = design.carbon_price_relief
-    row_price = pl.lit(None, pl.Float64) if gross_fee and relief else pl.col("_c_cp_row")
-    paid = pl.coalesce(row_price, pl.col("_c_price_eur"), pl.lit(0.0))
+    # Without the input column no row gives its own price.
+    by_row = given.price_paid and not (gross_fee and relief)
+    row_price = pl.col("_c_cp_row") if by_row else pl.lit(None, pl.Float64)
+    paid = pl.coalesce(
+        *([row_price] if by_row else []), pl.col("_c_price_eur"), pl.lit(0.0)
+    )
     if not relief:
         deduction: pl.Expr = pl.lit(0.0)
         source: pl.Expr = pl.lit(f"none (no relief in {design.name})", LABEL)
@@ -999,14 +1132,17 @@ def _carbon_price_paid(frame: pl.LazyFrame, scenario: Scenario, design: Design) 
         deduction = blocks.carbon_price_deduction(
             pl.col("embedded_t"), paid, pl.col("certificate_price_eur")
         )
+        table = pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL))
         source = (
-            pl.when(pl.lit(gross_fee))
-            .then(pl.lit("none (scenario: gross fee)", LABEL))
-            .when(row_price.is_not_null())
-            .then(pl.lit("row", LABEL))
-            .otherwise(pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL)))
+            pl.lit("none (scenario: gross fee)", LABEL)
+            if gross_fee
+            else pl.when(row_price.is_not_null()).then(pl.lit("row", LABEL)).otherwise(table)
+            if by_row
+            else table
         )
-    kept = pl.coalesce(pl.col("_c_cp_row"), paid) if gross_fee and relief else paid
+    kept = paid
+    if gross_fee and relief and given.price_paid:
+        kept = pl.coalesce(pl.col("_c_cp_row"), paid)
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
         pl.when(covered).then(kept).alias("_c_cp_out"),
@@ -1218,7 +1354,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     lookups = lookups_for(scenario)
     frame = lf.with_columns(*period_keys(scenario))
     keyed = (
-        _keyed(lf, frame, scenario, lookups, design)
+        _keyed(lf, frame, schema, scenario, lookups, design)
         if keyed_path_applies(schema, scenario)
         else None
     )
@@ -1233,14 +1369,15 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             .alias("_c_excluded")
         )
     covered = _covered(design)
-    frame = _emissions(frame, design).with_columns(
+    given = Given.of(schema)
+    frame = _emissions(frame, design, given).with_columns(
         pl.when(covered).then(pl.col("_c_price") * pl.col("_c_fx")).alias("certificate_price_eur"),
         pl.when(covered).then(pl.col("_c_period")).alias("certificate_price_period"),
         # Set by a benchmark charge only.
         *(pl.lit(None, dtype).alias(name) for name, dtype in _BENCHMARK_LABELS.items()),
     )
-    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design)
-    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design)
+    frame = _carbon_price_paid(_with_reference(frame, design), scenario, design, given)
+    frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design, given)
     frame = _fees(_threshold(frame, schema, scenario, design), design, tonnes, gross_lcu)
     checks = _checks(schema, scenario, design)
     if keyed is None:
@@ -1257,10 +1394,12 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     Only where every numeric input is finite: bad inputs have their own checks.
     """
     column, shown = overflow_culprit(schema, inputs)
+    # An absent input is null: finite as far as this check goes.
+    present = [c for c in inputs if PUBLIC_NAMES.get(c, c) in schema]
     return Check(
         "quantity_t",
         "too large: the fee is not a finite number",
-        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in inputs)
+        pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
         & ~pl.col("fee_before_exemptions_eur").is_finite(),
         shown,
         column_of=column,
@@ -1279,7 +1418,7 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         of_sector = of_sector | ((pl.col("_c_sector") == sector) & route.is_in(rules.routes))
     iso3 = sorted(iso3_codes())
     clinker = ", ".join(sorted(config.clinker_shares().headings))
-    return [
+    checks = [
         Check("origin", "missing", origin.fill_null("") == "", shown("origin")),
         Check(
             "origin",
@@ -1331,6 +1470,8 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             shown("cn_code"),
         ),
     ]
+    # An absent optional input is a constant ('' or null) its checks cannot fail on.
+    return [c for c in checks if c.column in REQUIRED_COLUMNS or c.column in schema]
 
 
 def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> list[Check]:
@@ -1338,7 +1479,7 @@ def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> lis
 
     Only the row's route applies to verified actual values; the scenario's option waives it.
     """
-    if scenario.actual_values_route_from_default:
+    if scenario.actual_values_route_from_default or "see_direct" not in schema:
         return []
     tag = scenario.actual_values_benchmark.lower()
     return [
@@ -1403,16 +1544,24 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
     checks += [
         *key_checks(schema),
         *(_route_missing(schema, scenario) if benchmark else []),
-        Check(
-            "see_indirect",
-            f"missing: {indirect}",
-            covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
-            shown("cn_code"),
+        *(
+            [
+                Check(
+                    "see_indirect",
+                    f"missing: {indirect}",
+                    covered & actual & _counts_indirect(design) & pl.col("_c_see_i").is_null(),
+                    shown("cn_code"),
+                )
+            ]
+            if "see_direct" in schema
+            else []
         ),
         Check(
             "see_direct",
             "no default value for this CN code and origin: give verified actual values",
-            liable & ~actual & pl.col("see_t_per_t").is_null() & defaults.is_not_null(),
+            (liable & ~actual if "see_direct" in schema else liable)
+            & pl.col("see_t_per_t").is_null()
+            & defaults.is_not_null(),
             pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
         ),
     ]
@@ -1437,6 +1586,9 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         message = "applies only to the EU engine's column-A benchmark"
         shown_bm = shown("precursor_benchmark_t_per_t")
         checks.append(Check("precursor_benchmark_t_per_t", message, precursor, shown_bm))
+    if "precursor_benchmark_t_per_t" not in schema:
+        # Without the column no row has a precursor benchmark to misplace.
+        checks = [c for c in checks if c.column != "precursor_benchmark_t_per_t"]
     amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     checks.append(
         overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))

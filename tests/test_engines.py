@@ -76,14 +76,72 @@ def test_designs_take_the_keyed_path_too(
     assert keyed["fee_eur"].sum() > 0
 
 
-def test_per_row_inputs_take_the_joined_path(panel: pl.DataFrame) -> None:
+def test_an_empty_route_column_changes_nothing(panel: pl.DataFrame) -> None:
     with_route = panel.with_columns(route=pl.lit(None, pl.String))
-    assert not _engine.keyed_path_applies(with_route.schema, cbam.load_scenario("eu-cbam"))
-    with_importer = panel.with_columns(importer=pl.lit("A"))
-    assert not _engine.keyed_path_applies(with_importer.schema, cbam.load_scenario("eu-cbam"))
     assert_frame_equal(
         cbam.compute(with_route, "eu-cbam").drop("route"), cbam.compute(panel, "eu-cbam")
     )
+
+
+_ROUTES = [None, "", " c ", "C", "D", "F", "A", "B", "K", "L", "Z"]
+
+
+def _with_row_inputs(panel: pl.DataFrame) -> pl.DataFrame:
+    """The panel with importers, routes (some unknown), actual values, clinker shares and
+    prices paid on some rows."""
+    i = pl.int_range(pl.len())
+    actual = i % 5 == 0
+    # Aggregates whose benchmarks at a row's route differ by origin, cement with variants.
+    code = pl.col("cn_code")
+    return panel.with_columns(
+        cn_code=pl.when(i % 13 == 0).then(pl.lit("2523")).when(i % 17 == 0).then(pl.lit("7208"))
+        .otherwise(code),
+        importer=pl.format("IMP{}", i.hash(21) % 7),
+        route=pl.lit(pl.Series(_ROUTES, dtype=pl.String)).gather(i.hash(22) % len(_ROUTES)),
+        see_direct=pl.when(actual).then(1.0 + (i % 3).cast(pl.Float64) * 0.5),
+        see_indirect=pl.when(actual & (i % 2 == 0)).then(0.2),
+        clinker_share=pl.when(pl.col("cn_code") == "2523 29 00").then(0.7),
+        carbon_price_paid_eur_per_t=pl.when(i % 11 == 0).then(12.5),
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "overrides"),
+    [
+        ("eu-cbam", {}),
+        ("eu-cbam", {"exemptions": [{"group": "ldc", "max_import_share": 0.1}]}),
+        ("eu-cbam", {"actual_values_route_from_default": True}),
+        ("uk-cbam", {}),
+        ("us-cca-2025", {}),
+        ("us-fpf-2025", {}),
+    ],
+)
+def test_row_inputs_and_thresholds_take_the_keyed_path_too(
+    monkeypatch: pytest.MonkeyPatch,
+    panel: pl.DataFrame,
+    scenario: str,
+    overrides: dict[str, object],
+) -> None:
+    # Actual values, clinker shares, prices paid and importers are the rows' own columns on
+    # either path; only the lookups are gathered per key (a code's key includes the route).
+    chosen = cbam.load_scenario(scenario, overrides=overrides)
+    rows = _with_row_inputs(panel.filter(pl.col("year") >= 2027))
+    assert _engine.keyed_path_applies(rows.schema, chosen)
+    keyed = cbam.compute(rows, chosen, on_error="flag")
+    with monkeypatch.context() as m:
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
+        joined_rows = cbam.compute(rows, chosen, on_error="flag")
+    assert_frame_equal(keyed, joined_rows, check_exact=True)
+    assert keyed["input_error"].is_not_null().any()  # actual values the rules refuse
+    assert keyed["fee_eur"].sum() > 0
+    # The strict report names the same columns, values and rows on either path.
+    with pytest.raises(cbam.CbamInputError) as on_keys:
+        cbam.compute(rows, chosen)
+    with monkeypatch.context() as m:
+        m.setattr(_engine, "keyed_path_applies", lambda *_: False)
+        with pytest.raises(cbam.CbamInputError) as on_rows:
+            cbam.compute(rows, chosen)
+    assert str(on_keys.value) == str(on_rows.value)
 
 
 def test_in_memory_streaming_lazy_and_batched_agree(panel: pl.DataFrame) -> None:

@@ -10,8 +10,9 @@ from cbam._schema import conform
 
 SCENARIOS = sorted(cbam.list_scenarios())
 CONTRACT = {name: dtype for name, (dtype, _) in cbam.OUTPUT_SCHEMA.items()}
-# Rows whose only rule inputs are their keys (the EU's keyed path), and rows with per-row
-# inputs and an importer (every engine's joined path, thresholds per importer).
+# Rows whose only rule inputs are their keys, rows with per-row inputs and an importer
+# (thresholds per importer), both gathering lookups per key, and the per-row rows with
+# categorical origins, which join them row by row.
 KEYS_ONLY = pl.DataFrame(
     {
         "year": [2026, 2027, 2030, 2027],
@@ -27,6 +28,7 @@ PER_ROW = KEYS_ONLY.with_columns(
     pl.Series("see_direct", [None, 8.0, None, None]),
     pl.Series("see_indirect", [None, 1.5, None, None]),
 )
+JOINED = PER_ROW.with_columns(pl.col("origin").cast(pl.Categorical))
 
 
 def test_output_columns_are_the_contract_s_names_with_their_lines() -> None:
@@ -58,7 +60,9 @@ def test_categorical_columns_have_a_fixed_list_or_are_labels_from_data() -> None
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-@pytest.mark.parametrize("rows", [KEYS_ONLY, PER_ROW], ids=["keys-only", "per-row"])
+@pytest.mark.parametrize(
+    "rows", [KEYS_ONLY, PER_ROW, JOINED], ids=["keys-only", "per-row", "joined"]
+)
 def test_every_bundled_scenario_returns_exactly_the_output_schema(
     name: str, rows: pl.DataFrame
 ) -> None:
