@@ -322,18 +322,26 @@ def _binned(
     quartered, valued = "quarter" in schema, "value_eur" in schema
     value = pl.col("value_eur").cast(pl.Float64) if valued else pl.lit(1.0)
     odd_quarter = ~pl.col("quarter").is_between(1, 4) if quartered else pl.lit(False)
-    # One scan: a Parquet file's text columns are decoded once.
-    stats = lazy.select(
-        pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null()).any().alias("null_key"),
-        _bad_amount(schema).any().alias("bad_amount"),
-        odd_quarter.any().alias("odd_quarter"),
-        ((value <= 0) | value.is_null()).any().alias("unvalued"),
-        pl.col("year").min().alias("first"),
-        pl.col("year").max().alias("last"),
-        pl.col("origin").unique().sort().implode().alias("origins"),
-        pl.col("cn_code").unique().sort().implode().alias("codes"),
-    ).collect(engine=run_engine)
-    origins, codes = stats["origins"].explode(), stats["codes"].explode()
+    # Three queries, each streamed: distinct values in a query of their own stay bounded in
+    # memory, where ``unique().implode()`` beside the checks holds the whole column.
+    stats, origins_frame, codes_frame = pl.collect_all(
+        [
+            lazy.select(
+                pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null())
+                .any()
+                .alias("null_key"),
+                _bad_amount(schema).any().alias("bad_amount"),
+                odd_quarter.any().alias("odd_quarter"),
+                ((value <= 0) | value.is_null()).any().alias("unvalued"),
+                pl.col("year").min().alias("first"),
+                pl.col("year").max().alias("last"),
+            ),
+            lazy.select(pl.col("origin").unique().sort()),
+            lazy.select(pl.col("cn_code").unique().sort()),
+        ],
+        engine=run_engine,
+    )
+    origins, codes = origins_frame.to_series(), codes_frame.to_series()
     failed = stats.select("null_key", "bad_amount", "odd_quarter").row(0)
     first, last = stats["first"][0], stats["last"][0]
     if any(failed) or first is None or last - first >= _MAX_YEARS:
