@@ -62,7 +62,7 @@ _DENSE_KEYS = ("origin", "cn_code", "year", "quarter")
 _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
-_BATCH_ROWS = 2_000_000
+_BATCH_ROWS = 1_000_000  # per batch on the streaming engine: smaller holds less, larger runs faster
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
