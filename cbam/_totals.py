@@ -178,6 +178,17 @@ def _probe_quarters(scenario: Scenario, years: tuple[int, ...]) -> frozenset[int
     return frozenset(y for y in years if y not in annual)
 
 
+def _valued(value: pl.Expr) -> pl.Expr:
+    """A row's ``_VALUED`` kind: 0 without a customs value, 2 positive, 1 zero or less."""
+    return pl.when(value.is_null()).then(0).when(value > 0).then(2).otherwise(1)
+
+
+def _rounds_sums(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
+    """Whether thresholds need each key's rounded sums: importers, or import-share relief."""
+    shares = any(rule.max_import_share is not None for rule in scenario.exemptions)
+    return "importer" in schema or shares
+
+
 def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> list[str]:
     """The input columns a row's key is made of: its rule inputs and the input columns of ``by``."""
     return [c for c in schema if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
@@ -214,15 +225,13 @@ def _keys(
     if "value_eur" in schema:
         value = _number("value_eur", schema)
         rows.append(value.alias("value_eur"))
-        rows.append(
-            pl.when(value.is_null()).then(0).when(value > 0).then(2).otherwise(1).alias(_VALUED)
-        )
+        rows.append(_valued(value).alias(_VALUED))
         group_keys.append(_VALUED)
         sums.append(pl.col("value_eur").sum())
     # Threshold sums round each row; a key whose rounded sum differs is priced row by row.
     exact = config.exact_sums()
     rounded: list[tuple[str, int]] = []
-    if "importer" in schema or any(r.max_import_share is not None for r in scenario.exemptions):
+    if _rounds_sums(schema, scenario):
         rounded = [("quantity_t", exact.mass_decimals)]
         if "value_eur" in schema:
             rounded.append(("value_eur", exact.value_decimals))
@@ -312,7 +321,8 @@ def _binned(
     integer = {k: schema[k].is_integer() for k in ("year", "quarter") if k in schema}
     amounts = [c for c in ADDITIVE if c in schema]
     if (
-        not set(keys) <= set(_DENSE_KEYS)
+        _rounds_sums(schema, scenario)  # rounded sums are kept by ``_keys`` alone
+        or not set(keys) <= set(_DENSE_KEYS)
         or schema["origin"] != pl.String
         or schema["cn_code"] != pl.String
         or not all(integer.values())
@@ -356,10 +366,9 @@ def _binned(
     widths = [5 if y in by_quarter else 1 for y in years]
     shape = [origins.len(), codes.len(), sum(widths), 3 if valued and stats["unvalued"][0] else 1]
     bins = int(np.prod(shape))
-    o = _index_of("origin", origins)
-    c = _index_of("cn_code", codes)
     if bins > _MAX_BINS:
         return None
+    o, c = _index_of("origin", origins), _index_of("cn_code", codes)
     y = pl.col("year").cast(pl.Int64) - first
     slot = pl.lit(pl.Series(np.cumsum([0, *widths[:-1]]), dtype=pl.Int64)).gather(y)
     if by_quarter:
@@ -367,11 +376,10 @@ def _binned(
         slot = slot + pl.when(in_quarters).then(pl.col("quarter").fill_null(0)).otherwise(0)
     position = (o * shape[1] + c) * shape[2] + slot
     if shape[3] == 3:
-        v = pl.col("value_eur").cast(pl.Float64)
-        position = position * 3 + pl.when(v.is_null()).then(0).when(v > 0).then(2).otherwise(1)
+        position = position * 3 + _valued(value)  # ``value`` is the customs value here
     columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
     if valued:
-        columns.append(pl.col("value_eur").cast(pl.Float64).fill_null(0.0).alias("value_eur"))
+        columns.append(value.fill_null(0.0).alias("value_eur"))
     totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in amounts)]
     for batch in _batches(lazy.select(columns), run_engine, is_frame):
         if batch[_BIN].null_count():
@@ -482,11 +490,8 @@ def totals(
         fees = compute(imports, chosen, on_error=on_error, engine=engine)
         return summarise(fees.lazy(), groups).collect()
 
-    keys = None
-    if not any(rule.max_import_share is not None for rule in chosen.exemptions):
-        # Import shares are decided on rounded sums, which only ``_keys`` keeps.
-        is_frame = isinstance(imports, pl.DataFrame)
-        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
+    is_frame = isinstance(imports, pl.DataFrame)
+    keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
     if keys is None:
         keys = _keys(lazy, schema, chosen, groups, run_engine)
     if keys[_BAD].any():
