@@ -60,6 +60,7 @@ _BIN = "_t_bin"  # a row's position in the dense key layout
 # Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
 _DENSE_KEYS = ("origin", "cn_code", "year", "quarter")
 _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
+_ASIDE_ROWS = 1_000_000  # rows without a positive customs value grouped aside, at most
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
 _BATCH_ROWS = 1_000_000  # per batch on the streaming engine: smaller holds less, larger runs faster
@@ -285,14 +286,23 @@ def _index_of(column: str, values: pl.Series) -> pl.Expr:
 
 
 def _add_bincounts(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
-    """Add rows' count, then each weight's sum, per bin into ``totals`` (halves on two threads).
+    """Add rows' count, then each weight's sum, per bin into ``totals``.
 
-    numpy releases the GIL while it counts; one measure at a time keeps two partial arrays
-    alive, not one per measure and thread.
+    ``bincount`` returns an array as long as the layout, allocated and zeroed each call: for
+    a batch of fewer rows than twice the bins that costs more than the rows, which are then
+    added in place (``np.add.at``). Otherwise halves are counted on two threads (numpy
+    releases the GIL while it counts); one measure at a time keeps two partial arrays alive,
+    not one per measure and thread.
     """
+    bins = len(totals[0])
+    if len(where) < 2 * bins:
+        with np.errstate(over="ignore"):  # inf: the key is bad
+            np.add.at(totals[0], where, 1)
+            for summed, amount in zip(totals[1:], weights, strict=True):
+                np.add.at(summed, where, amount)
+        return
     half = len(where) // 2
     halves = (where[:half], where[half:])
-    bins = len(totals[0])
     with ThreadPoolExecutor(2) as pool, np.errstate(over="ignore"):  # inf: the key is bad
         for total, weight in zip(totals, [None, *weights], strict=True):
             parts = (None, None) if weight is None else (weight[:half], weight[half:])
@@ -342,7 +352,7 @@ def _binned(
                 .alias("null_key"),
                 _bad_amount(schema).any().alias("bad_amount"),
                 odd_quarter.any().alias("odd_quarter"),
-                ((value <= 0) | value.is_null()).any().alias("unvalued"),
+                ((value <= 0) | value.is_null()).sum().alias("unvalued"),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
             ),
@@ -364,7 +374,11 @@ def _binned(
         whole = "quarter" in groups
         by_quarter = frozenset(years) if whole else quarterly_years(scenario, years)
     widths = [5 if y in by_quarter else 1 for y in years]
-    shape = [origins.len(), codes.len(), sum(widths), 3 if valued and stats["unvalued"][0] else 1]
+    # Rows without a positive customs value are keys of their own (``_VALUED``): a few are
+    # grouped aside, many make a layout axis of three kinds (three times the bins).
+    unvalued = stats["unvalued"][0] if valued else 0
+    shape = [origins.len(), codes.len(), sum(widths), 3 if unvalued > _ASIDE_ROWS else 1]
+    aside_kinds = 0 < unvalued <= _ASIDE_ROWS
     bins = int(np.prod(shape))
     if bins > _MAX_BINS:
         return None
@@ -380,16 +394,36 @@ def _binned(
     columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
+    if aside_kinds:
+        columns.append(_valued(value).alias(_VALUED))
     totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in amounts)]
+    aside: list[pl.DataFrame] = []
     for batch in _batches(lazy.select(columns), run_engine, is_frame):
         if batch[_BIN].null_count():
             return None  # a value that was not among the distinct ones: the input changed
+        if aside_kinds and (odd := batch[_VALUED] != 2).any():
+            aside.append(batch.filter(odd))
+            batch = batch.filter(~odd)
         _add_bincounts(batch[_BIN].to_numpy(), [batch[a].to_numpy() for a in amounts], totals)
     filled = np.flatnonzero(totals[0])
-    # Each filled bin back to its key: the layout's mixed radix, read from the right.
+    sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
+    sums.update({a: pl.Series(t[filled]) for a, t in zip(amounts, totals[1:], strict=True)})
+    frame = pl.DataFrame({_BIN: filled}).with_columns(**sums)
+    if valued:
+        # The kind of a bin's rows: the layout's last axis, else positive (2) but those aside.
+        kind = (pl.col(_BIN) % 3) if shape[3] == 3 else pl.lit(2)
+        frame = frame.with_columns(kind.cast(pl.Int32).alias(_VALUED), pl.col(_BIN) // shape[3])
+    if aside:
+        grouped = (
+            pl.concat(aside)
+            .group_by(_BIN, _VALUED)
+            .agg(pl.len().alias(_ROWS), *(pl.col(a).sum() for a in amounts))
+        )
+        frame = pl.concat([frame, grouped.select(frame.columns)])
+    # Each key back from its position: the layout's mixed radix, read from the right.
     slot_year = pl.Series(np.repeat(years, widths), dtype=schema["year"])
     slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
-    at = pl.col(_BIN) // shape[3]
+    at = pl.col(_BIN)
     quarter = pl.lit(slot_quarter).gather(at % shape[2])
     key_of = {
         "origin": pl.lit(origins).gather(at // (shape[2] * shape[1])),
@@ -397,17 +431,11 @@ def _binned(
         "year": pl.lit(slot_year).gather(at % shape[2]),
         "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
     }
-    sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
-    sums.update({a: pl.Series(t[filled]) for a, t in zip(amounts, totals[1:], strict=True)})
-    frame = pl.DataFrame({_BIN: filled}).with_columns(*(key_of[k].alias(k) for k in keys), **sums)
-    tidy = [(~pl.col("quantity_t").is_finite()).alias(_BAD)]
+    tidy = [*(key_of[k].alias(k) for k in keys), (~pl.col("quantity_t").is_finite()).alias(_BAD)]
     if valued:
-        kind = (pl.col(_BIN) % 3) if shape[3] == 3 else pl.lit(2)
-        tidy += [
-            kind.cast(pl.Int32).alias(_VALUED),
-            pl.when(kind > 0).then(pl.col("value_eur")).alias("value_eur"),
-        ]
-    return frame.with_columns(tidy).drop(_BIN)
+        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    order = [*keys, *([_VALUED] if valued else []), _ROWS, *amounts, _BAD]  # as ``_keys``'
+    return frame.with_columns(tidy).select(order)
 
 
 @overload

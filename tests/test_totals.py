@@ -7,12 +7,13 @@ tests/test_regimes.py), except where a figure is worked out here.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 
 import cbam
-from cbam._totals import _binned, _index_of, _keys, quarterly_years
+from cbam._totals import _add_bincounts, _binned, _index_of, _keys, quarterly_years
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -273,6 +274,44 @@ def test_binned_key_sums_equal_grouped_ones(change: pl.Expr, by: list[str]) -> N
         gap = (binned[amount] - grouped[amount]).abs() - 1e-9 * grouped[amount].abs()
         assert (gap.fill_null(0.0) <= 1e-9).all()
         assert (binned[amount].is_null() == grouped[amount].is_null()).all()
+
+
+@pytest.mark.parametrize("aside_rows", [0, 1_000_000])  # a layout axis of kinds; grouped aside
+def test_rows_without_a_positive_value_are_keys_of_their_own(
+    monkeypatch: pytest.MonkeyPatch, aside_rows: int
+) -> None:
+    import cbam._totals as module
+
+    monkeypatch.setattr(module, "_ASIDE_ROWS", aside_rows)
+    monkeypatch.setattr(module, "_BATCH_ROWS", 500)
+    i = pl.int_range(pl.len())
+    rows = plain().with_columns(  # zero and missing customs values among positive ones
+        pl.when(i % 7 == 0)
+        .then(0.0)
+        .when(i % 11 == 0)
+        .then(None)
+        .otherwise("value_eur")
+        .alias("value_eur")
+    )
+    for lazy in (False, True):  # one batch; several batches on the streaming engine
+        frame = rows.lazy() if lazy else rows
+        binned, grouped = keys_of(frame, ["origin"], True), keys_of(frame, ["origin"], False)
+        assert binned.height == grouped.height > rows["origin"].n_unique()
+        amounts = ["quantity_t", "value_eur"]
+        assert binned.drop(amounts).equals(grouped.drop(amounts))
+        assert (binned["value_eur"].is_null() == grouped["value_eur"].is_null()).all()
+        gap = (binned["value_eur"] - grouped["value_eur"]).abs().fill_null(0.0)
+        assert (gap <= 1e-6).all()
+
+
+@pytest.mark.parametrize("rows", [10, 1_000])  # fewer rows than bins (in place), more (counted)
+def test_bincounts_add_every_row_once(rows: int) -> None:
+    where = np.arange(rows) * 7 % 50
+    weight = np.arange(rows, dtype=float)
+    totals = [np.ones(50, dtype=np.int64), np.full(50, 0.5)]
+    _add_bincounts(where, [weight], totals)
+    assert totals[0].tolist() == (1 + np.bincount(where, minlength=50)).tolist()
+    assert totals[1].tolist() == (0.5 + np.bincount(where, weight, 50)).tolist()
 
 
 def test_plain_panels_are_binned_and_equal_summarise_of_compute(
