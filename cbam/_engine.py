@@ -117,7 +117,7 @@ class Given:
 
 def regime(scenario: Scenario) -> Design:
     """The design the scenario runs, with its changes (``cbam.resolve``)."""
-    return resolve(scenario).regime
+    return resolve(scenario).design
 
 
 # --- Per-scenario tables: prices and parameters by year, origins, prices paid abroad --------
