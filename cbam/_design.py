@@ -2,7 +2,8 @@
 
 Every regime (the EU CBAM, the UK CBAM, the US Clean Competition Act, the Foreign Pollution Fee
 Act, a user's own) is a ``Design``: which goods it covers, which emissions count, and one of
-four charges assembled from ``cbam.blocks`` by the one engine (``cbam._engine``):
+four charges assembled from ``cbam.blocks`` by the one engine (``cbam._engine``, where each
+kind is declared once, on its rule, with ``charge_kind``):
 
 * ``benchmark``: embedded emissions less benchmark x CBAM factor x CSCF (columns A/B, periods
   and routes of IR 2025/2620), times a certificate price (the EU CBAM);
@@ -24,14 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
