@@ -46,10 +46,10 @@ def regime_sweep(
     """Time one regime's sweep (best of ``repeat``); print the figure, the target and verdict."""
     scenario = cbam.load_scenario(name)
     design = cbam.resolve(scenario).design
-    first = 2026 if design is None else design.first_rules_year
+    first = design.first_rules_year
     rows = frame.with_columns(pl.col("year") + (first - 2026)) if first > 2026 else frame
     vary: dict[str, object] = {"exemptions": DESIGNS}
-    if design is None:
+    if design.charge.certificate_price is not None:  # the EU CBAM's price path
         vary["certificate_price_eur"] = price_paths
     elif design.charge.price is not None:
         vary["charge.price"] = [

@@ -165,8 +165,7 @@ def main() -> None:
     print("-- every bundled regime (the same rows; ratio to eu-cbam)")
     for name in REGIMES[1:]:
         scenario = cbam.load_scenario(name)
-        design = cbam.resolve(scenario).design
-        shift = 0 if design is None else max(0, design.first_rules_year - 2026)
+        shift = max(0, cbam.resolve(scenario).design.first_rules_year - 2026)
         rows = frame.with_columns(pl.col("year") + shift) if shift else frame
         cbam.totals(rows.head(1000), scenario)
         seconds = best(lambda: cbam.totals(rows, scenario), repeat)  # noqa: B023

@@ -2,7 +2,8 @@
 
 Every regime (the EU CBAM, the UK CBAM, the US Clean Competition Act, the Foreign Pollution Fee
 Act, a user's own) is a ``Design``: which goods it covers, which emissions count, and one of
-four charges assembled from ``cbam.blocks`` by the one engine (``cbam._engine``):
+four charges assembled from ``cbam.blocks`` by the one engine (``cbam._engine``, where each
+kind is declared once, on its rule, with ``charge_kind``):
 
 * ``benchmark``: embedded emissions less benchmark x CBAM factor x CSCF (columns A/B, periods
   and routes of IR 2025/2620), times a certificate price (the EU CBAM);
@@ -19,11 +20,12 @@ its values under ``design:``. A design file is itself a runnable scenario.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
@@ -79,16 +81,23 @@ class ReferenceIntensity(BaseModel):
     reference: Reference
 
 
+# The charge kinds and the ``Charge`` parameters each needs (a tuple: any one of them), in the
+# order declared. Each kind is declared once, with its rule, by ``cbam._engine.charge_kind``,
+# which fills this in as the package is imported; ``Charge`` checks a design against it.
+CHARGE_KINDS: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+
 class Charge(BaseModel):
     """What the design charges, and the parameters that kind of charge needs.
 
-    ``certificate_price`` is a price file in the EU's form (quarters of a year, then an annual
-    path: ``rates/eu/certificate_price.yaml``), read where no ``price`` is given;
+    ``kind`` is one of ``CHARGE_KINDS`` (the engine declares them). ``certificate_price`` is a
+    price file in the EU's form (quarters of a year, then an annual path:
+    ``rates/eu/certificate_price.yaml``), read where no ``price`` is given;
     ``benchmark_period`` names the period of ``rates/eu/benchmarks.csv`` in force in a year.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["benchmark", "per_tonne", "baseline_intensity", "ad_valorem_tiers"]
+    kind: str
     price: DatedParameter[NonNegative] | None = None
     certificate_price: CertificatePriceFile | None = None
     free_allocation_share: SectorParameter | None = None
@@ -99,17 +108,20 @@ class Charge(BaseModel):
     cross_sectoral_correction_factor: DatedParameter[Share] | None = None
     benchmark_period: DatedParameter[str] | None = None
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in CHARGE_KINDS:
+            raise ValueError(f"unknown charge kind '{kind}' (known: {', '.join(CHARGE_KINDS)})")
+        return kind
+
     @model_validator(mode="after")
     def _parameters_of_kind(self) -> Charge:
-        needs = {
-            "benchmark": ("cbam_factor", "cross_sectoral_correction_factor", "benchmark_period"),
-            "per_tonne": ("price",),
-            "baseline_intensity": ("price", "reference_intensity", "applicable_percentage"),
-            "ad_valorem_tiers": ("reference_intensity", "tiers"),
-        }[self.kind]
-        missing = [name for name in needs if getattr(self, name) is None]
-        if self.kind == "benchmark" and self.price is None and self.certificate_price is None:
-            missing.append("price or certificate_price")
+        missing = [
+            " or ".join(need)
+            for need in CHARGE_KINDS[self.kind]
+            if all(getattr(self, name) is None for name in need)
+        ]
         if missing:
             raise ValueError(f"a '{self.kind}' charge needs {', '.join(missing)}")
         if self.tiers is not None:
@@ -121,6 +133,28 @@ class Charge(BaseModel):
                 if any(not 0 <= v.value <= 1 for v in values):
                     raise ValueError(f"free_allocation_share of {sector} must be within 0..1")
         return self
+
+
+def declare_charge_kind(kind: str, needs: Sequence[str | tuple[str, ...]]) -> None:
+    """Add ``kind`` to the charge kinds a design may name, with the parameters it needs.
+
+    Args:
+        kind: The name a design gives as ``charge.kind``.
+        needs: Parameters of ``Charge`` a design of this kind must give; a tuple of names is
+            one need that any of them meets (``("price", "certificate_price")``).
+
+    Raises:
+        ValueError: a kind declared twice, or a need that is no parameter of ``Charge``.
+
+    """
+    if kind in CHARGE_KINDS:
+        raise ValueError(f"charge kind '{kind}' is declared twice")
+    grouped = tuple((need,) if isinstance(need, str) else tuple(need) for need in needs)
+    parameters = set(Charge.model_fields) - {"kind"}
+    unknown = [name for need in grouped for name in need if name not in parameters]
+    if unknown:
+        raise ValueError(f"charge kind '{kind}' needs {unknown}: not parameters of Charge")
+    CHARGE_KINDS[kind] = grouped
 
 
 class Emissions(BaseModel):

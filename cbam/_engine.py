@@ -31,7 +31,7 @@ import polars as pl
 from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
 from cbam._countries import iso3_codes
-from cbam._design import Design
+from cbam._design import Design, declare_charge_kind
 from cbam._errors import ScenarioError
 from cbam._eu import config
 from cbam._eu.lookup import (
@@ -117,7 +117,7 @@ class Given:
 
 def regime(scenario: Scenario) -> Design:
     """The design the scenario runs, with its changes (``cbam.resolve``)."""
-    return resolve(scenario).regime
+    return resolve(scenario).design
 
 
 # --- Per-scenario tables: prices and parameters by year, origins, prices paid abroad --------
@@ -948,6 +948,37 @@ def _routes_differ(scenario: Scenario) -> pl.Expr:
     return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
 
 
+# A charge: the rows with its allowance (``free_allocation_t``, ``benchmark_t_per_t``), the
+# tonnes charged before exemptions (None: not charged by the tonne) and the amount charged in
+# the regime's currency.
+Charged = tuple[pl.LazyFrame, pl.Expr | None, pl.Expr]
+ChargeRule = Callable[[pl.LazyFrame, Scenario, Design, Given], Charged]
+CHARGES: dict[str, ChargeRule] = {}  # each charge kind's rule, filled by ``charge_kind``
+
+
+def charge_kind(kind: str, *needs: str | tuple[str, ...]) -> Callable[[ChargeRule], ChargeRule]:
+    """Declare a charge kind in one place: on its rule, its name and the parameters it needs.
+
+    ``Charge`` (``cbam._design``) then accepts the name in a design file and refuses, when the
+    design is loaded, one without the parameters; a tuple is one need that any of its names
+    meets.
+    """
+
+    def declare(rule: ChargeRule) -> ChargeRule:
+        declare_charge_kind(kind, needs)
+        CHARGES[kind] = rule
+        return rule
+
+    return declare
+
+
+@charge_kind(
+    "benchmark",
+    "cbam_factor",
+    "cross_sectoral_correction_factor",
+    "benchmark_period",
+    ("price", "certificate_price"),
+)
 def _benchmark(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
 ) -> Charged:
@@ -1046,12 +1077,6 @@ def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
     )
 
 
-# A charge: the rows with its allowance (``free_allocation_t``, ``benchmark_t_per_t``), the
-# tonnes charged before exemptions (None: not charged by the tonne) and the amount charged in
-# the regime's currency.
-Charged = tuple[pl.LazyFrame, pl.Expr | None, pl.Expr]
-
-
 def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: pl.Expr) -> Charged:
     """Embedded emissions less the allowance and the relief, never below 0, at the price."""
     covered = _covered(design)
@@ -1065,6 +1090,7 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
     return frame, tonnes, tonnes * pl.col("_c_price")
 
 
+@charge_kind("per_tonne", "price")
 def _per_tonne(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
 ) -> Charged:
@@ -1074,6 +1100,7 @@ def _per_tonne(
     return _tonnes(frame, design, allowance, pl.lit(None, pl.Float64))
 
 
+@charge_kind("baseline_intensity", "price", "reference_intensity", "applicable_percentage")
 def _baseline_intensity(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
 ) -> Charged:
@@ -1083,6 +1110,7 @@ def _baseline_intensity(
     return _tonnes(frame, design, allowance, ref * pct)
 
 
+@charge_kind("ad_valorem_tiers", "reference_intensity", "tiers")
 def _ad_valorem_tiers(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
 ) -> Charged:
@@ -1097,14 +1125,6 @@ def _ad_valorem_tiers(
         pl.lit(None, pl.Float64).alias("deduction_t"),  # no tonnes to deduct from
     )
     return frame, None, blocks.ad_valorem_tier_rate(ratio, tiers) * _VALUE_LCU
-
-
-CHARGES: dict[str, Callable[[pl.LazyFrame, Scenario, Design, Given], Charged]] = {
-    "benchmark": _benchmark,
-    "per_tonne": _per_tonne,
-    "baseline_intensity": _baseline_intensity,
-    "ad_valorem_tiers": _ad_valorem_tiers,
-}
 
 
 def _carbon_price_paid(

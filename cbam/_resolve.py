@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
-from cbam._design import EU_ENGINE, Design, load_design, regime_path
+from cbam._design import Design, load_design, regime_path
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
@@ -30,10 +30,8 @@ class Resolved:
     """A scenario's regime, resolved.
 
     Attributes:
-        regime: The regime's design (``rates/regimes/``, the EU CBAM's included) with the
+        design: The regime's design (``rates/regimes/``, the EU CBAM's included) with the
             scenario's ``design:`` changes: what the engine runs.
-        design: The same, but ``None`` for eu-cbam, whose price a scenario sets with
-            ``certificate_price_eur`` and whose reports name it by its scenario alone.
         rules_years: The first and last years the regime has rules for.
         origin_groups: The excluded origin groups in force: the scenario's, else the regime's.
         aggregation_weights: The CN8 weights file of ``aggregation_weights`` (``None``: the
@@ -41,8 +39,7 @@ class Resolved:
 
     """
 
-    regime: Design
-    design: Design | None
+    design: Design
     rules_years: tuple[int, int]
     origin_groups: tuple[str, ...]
     aggregation_weights: Path | None = None
@@ -112,8 +109,7 @@ def _resolved(scenario: Scenario) -> Resolved:
         groups = list(regime.excluded_origin_groups)
     weights = scenario.aggregation_weights
     weights_file = None if weights is None else weights_path(weights, base)
-    design = None if scenario.regime == EU_ENGINE else regime
-    return Resolved(regime, design, (first, last), tuple(groups), weights_file)
+    return Resolved(regime, (first, last), tuple(groups), weights_file)
 
 
 # Scenario keys of a benchmark charge, which other charges leave at their defaults.

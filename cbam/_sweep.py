@@ -291,12 +291,12 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     span = range(min(years), max(years) + 1)
     design = resolve(scenario).design
     eur_per_unit = {y: 1.0 for y in span}
-    if design is not None and design.currency != "EUR":
+    if design.currency != "EUR":
         fx = fx_by_year(span).filter(pl.col("currency") == design.currency)
         eur_per_unit = dict(zip(fx["year"].to_list(), fx["eur_per_unit"].to_list(), strict=True))
     schedules = (
         _eu_schedules(paths, scenario)
-        if design is None
+        if scenario.regime == EU_ENGINE
         else [
             _design_schedule(design, span) if path is None else _checked_path(path, DESIGN_PRICE)
             for path in paths
@@ -398,7 +398,7 @@ def sweep(
     default_path = base.certificate_price_eur if base.regime == EU_ENGINE else None
     price_paths: list[Any] = list(varied.pop(price_key, [default_path]))
     base_design = resolve(base).design
-    if base_design is not None and base_design.charge.price is None and price_paths != [None]:
+    if price_key == DESIGN_PRICE and base_design.charge.price is None and price_paths != [None]:
         raise ScenarioError(
             f"sweep: {base_design.name} charges no price ({base_design.charge.kind}): "
             f"vary its other parameters, not {DESIGN_PRICE}"
@@ -445,10 +445,9 @@ def sweep(
             client.close()  # a client this call opened (a given Client stays open)
 
     merged = {d: _merge(parts, keys) for d, parts in compacts.items()}
-    design = base_design
     years = sorted(
         {y for m in merged.values() for y in m["rules_year"].drop_nulls().to_list()}
-    ) or [config.regime().first_rules_year if design is None else design.first_rules_year]
+    ) or [base_design.first_rules_year]
     prices = _price_paths(price_paths, base, years)
     totals = []
     for d, compact in merged.items():

@@ -22,7 +22,7 @@ import polars as pl
 from cbam import __version__
 from cbam._api import recycle
 from cbam._compare import compare_counted
-from cbam._design import list_regimes
+from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
 from cbam._interop import read_csv
 from cbam._pipeline import OnError, compute
@@ -405,10 +405,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"rules: {rules}")
     design = resolve(scenario).design
-    if design is not None:
+    if scenario.regime != EU_ENGINE:  # the EU CBAM's runs are named by their scenario alone
         print(f"regime: {design.name} ({design.reference.title}), charged in {design.currency}")
-        for note in design.notes:
-            print(f"assumed: {note}")
+    for note in design.notes:
+        print(f"assumed: {note}")
     prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
     for period, price, n in prices.iter_rows():
         if price is not None:
@@ -664,8 +664,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
     for s in scenarios:
         print(f"  {s.name}: {s.description} [{_rules_label(s)}]")
-        design = resolve(s).design
-        for note in design.notes if design is not None else []:
+        for note in resolve(s).design.notes:
             print(f"    assumed: {note}")
     if len({s.rules_year for s in scenarios}) > 1:
         print("note: the rules years differ (--mixed-rules): differences mix years and designs")

@@ -20,14 +20,14 @@ Every expected value is computed by hand from cited parameters:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
 
 import polars as pl
 import pytest
 
 import cbam
-from cbam import _engine
-from cbam._design import Charge
+from cbam import _design, _engine
+from cbam._design import Design
+from cbam._engine import Charged, Given
 from cbam.cli import main
 
 GBP = 1.17741  # EUR per GBP, fx.csv
@@ -310,6 +310,7 @@ def test_cli_runs_a_user_design_file(tmp_path: Path, capsys: pytest.CaptureFixtu
         ({"currency": "XYZ"}, "no exchange rate for currency 'XYZ'"),
         ({"home_origins": ["XXX"]}, "unknown ISO3 'XXX'"),
         ({"charge": {"colour": "red"}}, "colour"),
+        ({"charge": {"kind": "flat"}}, r"unknown charge kind 'flat' \(known: benchmark, per_tonne"),
     ],
 )
 def test_invalid_designs_are_named(change: dict[str, object], message: str) -> None:
@@ -538,7 +539,39 @@ design:
     assert one(out, "fee_eur") == pytest.approx(5_517.248 * GBP)
 
 
-def test_every_charge_kind_has_its_rule_in_the_engine() -> None:
-    # A charge kind is named (with its parameters) in cbam/_design.py and computed by one
-    # function of cbam/_engine.py's CHARGES: the two lists stay the same.
-    assert set(_engine.CHARGES) == set(get_args(Charge.model_fields["kind"].annotation))
+def test_a_charge_kind_is_declared_once_with_its_name_needs_and_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One declaration per kind (``_engine.charge_kind`` on its rule) fills both the engine's
+    # rules and the kinds ``Charge`` accepts: the four kinds, in the order declared.
+    kinds = ["benchmark", "per_tonne", "baseline_intensity", "ad_valorem_tiers"]
+    assert list(_engine.CHARGES) == list(_design.CHARGE_KINDS) == kinds
+    assert _design.CHARGE_KINDS["benchmark"][-1] == ("price", "certificate_price")
+    # A new kind, declared on its rule alone: a design names it and the engine runs it.
+    monkeypatch.setattr(_engine, "CHARGES", dict(_engine.CHARGES))
+    monkeypatch.setattr(_design, "CHARGE_KINDS", dict(_design.CHARGE_KINDS))
+
+    @_engine.charge_kind("double_per_tonne", "price", ("free_allocation_share", "tiers"))
+    def double(
+        frame: pl.LazyFrame, scenario: cbam.Scenario, design: Design, given: Given
+    ) -> Charged:
+        frame, tonnes, amount = _engine.CHARGES["per_tonne"](frame, scenario, design, given)
+        return frame, tonnes, amount * 2
+
+    imports = rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0])
+    uk = cbam.compute(imports, "uk-cbam")
+    doubled = cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "double_per_tonne"})
+    out = cbam.compute(imports, doubled)
+    assert one(out, "fee_local") == pytest.approx(2 * one(uk, "fee_local"))
+    assert one(out, "fee_local") == pytest.approx(2 * 231 * UK_PRICE)
+    # Its needs are checked as the design is loaded, naming the kind and what is missing.
+    with pytest.raises(cbam.ScenarioError, match=r"a 'double_per_tonne' charge needs price$"):
+        cbam.load_scenario("us-fpf-2025", overrides={"design.charge.kind": "double_per_tonne"})
+    with pytest.raises(cbam.ScenarioError, match=r"known: benchmark, .*, double_per_tonne\)"):
+        cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "flat"})
+    # A kind is declared once, and only with parameters ``Charge`` has.
+    with pytest.raises(ValueError, match="'double_per_tonne' is declared twice"):
+        _engine.charge_kind("double_per_tonne", "price")(double)
+    with pytest.raises(ValueError, match=r"'flat' needs \['colour'\]: not parameters of Charge"):
+        _engine.charge_kind("flat", "price", "colour")(double)
+    assert "flat" not in _engine.CHARGES and "flat" not in _design.CHARGE_KINDS

@@ -66,11 +66,22 @@ def test_resolve_gives_the_regime() -> None:
     # rates/regimes/uk-cbam.yaml: rules from 2027; rates/eu/regime.yaml: from 2026, EU27 and
     # the Annex III countries outside the EU CBAM.
     uk = cbam.resolve(Scenario(name="uk", regime="UK-CBAM"))  # a name in any case
-    assert uk.design is not None and uk.design.name == "uk-cbam"
+    assert uk.design.name == "uk-cbam" and uk.design.charge.kind == "per_tonne"
     assert uk.rules_years[0] == 2027
+    # The EU CBAM is a design like any other (rates/regimes/eu-cbam.yaml): the certificate
+    # price file and no price of its own, rules from 2026, the 50 t de minimis of Art. 2(3a).
     eu = cbam.resolve(Scenario(name="eu"))
-    assert eu.design is None and eu.rules_years[0] == 2026
-    assert eu.regime.name == "eu-cbam" and eu.regime.charge.kind == "benchmark"
+    assert (eu.design.name, eu.design.currency, eu.design.charge.kind) == (
+        "eu-cbam",
+        "EUR",
+        "benchmark",
+    )
+    assert eu.design.charge.price is None and eu.design.charge.certificate_price is not None
+    assert (eu.design.first_rules_year, eu.design.last_rules_year) == eu.rules_years == (2026, 2100)
+    assert eu.design.carbon_price_relief and eu.design.threshold is not None
+    assert eu.design.threshold.basis == "mass"
+    assert eu.design.threshold.amount.values[0].value == 50.0
+    assert list(eu.design.excluded_origin_groups) == ["eu27", "eu_cbam_annex_iii"]
     assert eu.origin_groups == ("eu27", "eu_cbam_annex_iii")
     mine = cbam.resolve(Scenario(name="uk", regime="uk-cbam", excluded_origin_groups=["eu27"]))
     assert mine.origin_groups == ("eu27",)

@@ -97,7 +97,7 @@ UK_ROWS = pl.DataFrame(
 def test_a_dotted_design_override_sets_one_dated_value_and_keeps_the_earlier() -> None:
     scenario = cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": 100})
     design = cbam.resolve(scenario).design
-    assert design is not None and design.charge.price is not None
+    assert design.charge.price is not None
     values = [(v.start, v.value) for v in design.charge.price.values]
     assert values == [(dt.date(2027, 1, 1), 54.40), (dt.date(2030, 1, 1), 100.0)]
     added = design.charge.price.values[1]
@@ -116,7 +116,6 @@ def test_a_dated_override_keeps_the_values_listed_after_it() -> None:
     changed = cbam.resolve(
         cbam.load_scenario("us-cca-2025", overrides={"design.charge.price.2028": 70})
     ).design
-    assert base is not None and changed is not None
     assert base.charge.price is not None and changed.charge.price is not None
     before = {v.start.year: v.value for v in base.charge.price.values}  # type: ignore[union-attr]
     after = {v.start.year: v.value for v in changed.charge.price.values}  # type: ignore[union-attr]
@@ -133,7 +132,7 @@ def test_a_dated_override_by_day_and_in_a_sector_list(tmp_path: Path) -> None:
     scenario = cbam.load_scenario(path)
     assert scenario.regime == "uk-cbam"  # matched whatever the case
     design = cbam.resolve(scenario).design
-    assert design is not None and design.charge.free_allocation_share is not None
+    assert design.charge.free_allocation_share is not None
     steel = design.charge.free_allocation_share.sectors["iron_steel"]
     assert [(v.start, v.value) for v in steel] == [
         (dt.date(2027, 1, 1), 0.0),
@@ -190,7 +189,7 @@ def test_names_match_whatever_the_case_and_unknown_ones_list_the_choices() -> No
         cbam.load_scenario("eu-cbma")
     # A design's currency is an ISO code: any case.
     usd = cbam.resolve(cbam.load_scenario("uk-cbam", overrides={"currency": "usd"})).design
-    assert usd is not None and usd.currency == "USD"
+    assert usd.currency == "USD"
 
 
 def test_unknown_scenario_keys_list_the_valid_ones(tmp_path: Path) -> None:

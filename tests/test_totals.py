@@ -48,7 +48,7 @@ def detailed(rows: pl.DataFrame, scenario: object, by: list[str], **kw: object) 
 def test_equal_to_summarise_of_compute_on_every_regime(name: str, by: list[str]) -> None:
     scenario = cbam.load_scenario(name)
     design = cbam.resolve(scenario).design
-    rows = panel(first_year=2026 if design is None else design.first_rules_year)
+    rows = panel(first_year=design.first_rules_year)
     if name == "us-fpf-2025":  # an ad valorem charge needs every customs value
         rows = rows.with_columns(pl.col("value_eur").fill_null(10.0))
     got = cbam.totals(rows, scenario, by=by)

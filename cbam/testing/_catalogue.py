@@ -61,7 +61,7 @@ def _with_price(scenario: Scenario, prices: dict[int, float]) -> Scenario | None
     currency. ``None`` where the regime charges no price (ad valorem designs).
     """
     design = resolve(scenario).design
-    if design is None:
+    if design.charge.certificate_price is not None:  # the EU CBAM's: certificate_price_eur
         return _override(scenario, certificate_price_eur=prices)
     if design.charge.price is None:
         return None
@@ -121,7 +121,7 @@ _COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
 
 def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"], float] | None:
     """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
-    threshold = resolve(scenario).regime.threshold
+    threshold = resolve(scenario).design.threshold
     if not scenario.de_minimis or threshold is None:
         return None
     try:
@@ -156,7 +156,7 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     eur_per_unit = 1.0
     rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
     if basis == "value":
-        currency = resolve(scenario).regime.currency
+        currency = resolve(scenario).design.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
         eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
         rows = rows.with_columns(

@@ -25,8 +25,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 
 def first_year(name: str) -> int:
-    design = cbam.resolve(cbam.load_scenario(name)).design
-    return 2026 if design is None else design.first_rules_year
+    return cbam.resolve(cbam.load_scenario(name)).design.first_rules_year
 
 
 @st.composite
