@@ -23,7 +23,7 @@ import copy
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -81,10 +81,24 @@ class ReferenceIntensity(BaseModel):
     reference: Reference
 
 
-# The charge kinds and the ``Charge`` parameters each needs (a tuple: any one of them), in the
-# order declared. Each kind is declared once, with its rule, by ``cbam._engine.charge_kind``,
-# which fills this in as the package is imported; ``Charge`` checks a design against it.
-CHARGE_KINDS: dict[str, tuple[tuple[str, ...], ...]] = {}
+class ChargeKind(NamedTuple):
+    """A charge kind as the engine declares it (``cbam._engine.charge_kind``).
+
+    ``needs``: the ``Charge`` parameters it needs (a tuple: any one of them); ``benchmarks``:
+    whether it reads the CBAM benchmarks (free allocation by production route and benchmark
+    period); ``customs_value``: whether it charges a share of the customs value, which rows
+    must then give.
+    """
+
+    needs: tuple[tuple[str, ...], ...]
+    benchmarks: bool
+    customs_value: bool
+
+
+# The charge kinds, in the order declared. Each kind is declared once, with its rule, by
+# ``cbam._engine.charge_kind``, which fills this in as the package is imported; ``Charge``
+# checks a design against it.
+CHARGE_KINDS: dict[str, ChargeKind] = {}
 
 
 class Charge(BaseModel):
@@ -119,7 +133,7 @@ class Charge(BaseModel):
     def _parameters_of_kind(self) -> Charge:
         missing = [
             " or ".join(need)
-            for need in CHARGE_KINDS[self.kind]
+            for need in CHARGE_KINDS[self.kind].needs
             if all(getattr(self, name) is None for name in need)
         ]
         if missing:
@@ -134,14 +148,33 @@ class Charge(BaseModel):
                     raise ValueError(f"free_allocation_share of {sector} must be within 0..1")
         return self
 
+    @property
+    def reads_benchmarks(self) -> bool:
+        """Whether this kind of charge reads the CBAM benchmarks (``ChargeKind.benchmarks``)."""
+        return CHARGE_KINDS[self.kind].benchmarks
 
-def declare_charge_kind(kind: str, needs: Sequence[str | tuple[str, ...]]) -> None:
+    @property
+    def charges_value(self) -> bool:
+        """Whether this kind of charge is a share of customs value (``ChargeKind``)."""
+        return CHARGE_KINDS[self.kind].customs_value
+
+
+def declare_charge_kind(
+    kind: str,
+    needs: Sequence[str | tuple[str, ...]],
+    *,
+    benchmarks: bool = False,
+    customs_value: bool = False,
+) -> None:
     """Add ``kind`` to the charge kinds a design may name, with the parameters it needs.
 
     Args:
         kind: The name a design gives as ``charge.kind``.
         needs: Parameters of ``Charge`` a design of this kind must give; a tuple of names is
             one need that any of them meets (``("price", "certificate_price")``).
+        benchmarks: The kind reads the CBAM benchmarks: rows get benchmark columns, routes
+            and their checks.
+        customs_value: The kind charges a share of customs value: a liable row needs one.
 
     Raises:
         ValueError: a kind declared twice, or a need that is no parameter of ``Charge``.
@@ -154,7 +187,7 @@ def declare_charge_kind(kind: str, needs: Sequence[str | tuple[str, ...]]) -> No
     unknown = [name for need in grouped for name in need if name not in parameters]
     if unknown:
         raise ValueError(f"charge kind '{kind}' needs {unknown}: not parameters of Charge")
-    CHARGE_KINDS[kind] = grouped
+    CHARGE_KINDS[kind] = ChargeKind(grouped, benchmarks, customs_value)
 
 
 class Emissions(BaseModel):

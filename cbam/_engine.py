@@ -426,7 +426,7 @@ def _intensity(lookups: Lookups, design: Design) -> pl.DataFrame:
         if published
         else [c for c in lookups.intensity.columns if c.startswith("markup_")]
     )
-    if design.charge.kind != "benchmark":
+    if not design.charge.reads_benchmarks:
         drop += [*benchmark_columns(), *_ROUTE_COLUMNS, "dv_names_route"]
     return lookups.intensity.drop(drop)
 
@@ -566,7 +566,7 @@ _BY_ORIGIN_ROUTE_KEYS = ["_c_dv_origin", "_c_cn", "_c_variant", "_c_route"]
 
 def _reads_row_routes(schema: Mapping[str, pl.DataType], design: Design) -> bool:
     """Whether rows read benchmarks at their own route (a benchmark charge, a route column)."""
-    return "route" in schema and design.charge.kind == "benchmark"
+    return "route" in schema and design.charge.reads_benchmarks
 
 
 def _route_tables(lookups: Lookups) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -956,16 +956,22 @@ ChargeRule = Callable[[pl.LazyFrame, Scenario, Design, Given], Charged]
 CHARGES: dict[str, ChargeRule] = {}  # each charge kind's rule, filled by ``charge_kind``
 
 
-def charge_kind(kind: str, *needs: str | tuple[str, ...]) -> Callable[[ChargeRule], ChargeRule]:
+def charge_kind(
+    kind: str,
+    *needs: str | tuple[str, ...],
+    benchmarks: bool = False,
+    customs_value: bool = False,
+) -> Callable[[ChargeRule], ChargeRule]:
     """Declare a charge kind in one place: on its rule, its name and the parameters it needs.
 
     ``Charge`` (``cbam._design``) then accepts the name in a design file and refuses, when the
     design is loaded, one without the parameters; a tuple is one need that any of its names
-    meets.
+    meets. ``benchmarks``: the rows read the CBAM benchmarks (with routes and their checks);
+    ``customs_value``: the charge is a share of customs value, which liable rows must give.
     """
 
     def declare(rule: ChargeRule) -> ChargeRule:
-        declare_charge_kind(kind, needs)
+        declare_charge_kind(kind, needs, benchmarks=benchmarks, customs_value=customs_value)
         CHARGES[kind] = rule
         return rule
 
@@ -978,6 +984,7 @@ def charge_kind(kind: str, *needs: str | tuple[str, ...]) -> Callable[[ChargeRul
     "cross_sectoral_correction_factor",
     "benchmark_period",
     ("price", "certificate_price"),
+    benchmarks=True,
 )
 def _benchmark(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
@@ -1110,7 +1117,7 @@ def _baseline_intensity(
     return _tonnes(frame, design, allowance, ref * pct)
 
 
-@charge_kind("ad_valorem_tiers", "reference_intensity", "tiers")
+@charge_kind("ad_valorem_tiers", "reference_intensity", "tiers", customs_value=True)
 def _ad_valorem_tiers(
     frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
 ) -> Charged:
@@ -1532,7 +1539,7 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
     no_price = in_rules & pl.col("_c_price").is_null()
     year = pl.col("rules_year").cast(pl.String)
     charge, emissions = design.charge, design.emissions
-    benchmark = charge.kind == "benchmark"
+    benchmark = charge.reads_benchmarks
     defaults = pl.col("_c_markup" if emissions.published_defaults is None else "_c_markup_idx")
     indirect = (
         "this good counts indirect emissions (cement, fertilisers, and 2601 12 00, which Annex "
@@ -1620,7 +1627,7 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         )
         no_reference = pl.col("_c_ref_see").is_null() & defaults.is_not_null()
         checks.append(Check("cn_code", message, liable & no_reference, shown("cn_code")))
-    if charge.kind == "ad_valorem_tiers":
+    if charge.charges_value:
         message = f"missing: the {design.name} charge is a share of customs value"
         no_value = liable & pl.col("_c_value").is_null() & in_rules
         checks.append(Check("value_eur", message, no_value, shown("value_eur")))

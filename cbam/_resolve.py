@@ -82,7 +82,7 @@ def _resolved(scenario: Scenario) -> Resolved:
     base = Path(scenario.source).parent if scenario.source else None
     path = regime_path(regime_name(scenario.regime), base)
     regime = load_design(path, scenario.design)
-    if regime.charge.kind == "benchmark" and (factors := _factors(scenario, regime)):
+    if regime.charge.reads_benchmarks and (factors := _factors(scenario, regime)):
         # The scenario's factor schedules are the design's dated values: one source for both.
         regime = load_design(path, deep_merge(scenario.design, {"charge": factors}))
     charge = regime.charge
@@ -90,7 +90,7 @@ def _resolved(scenario: Scenario) -> Resolved:
         key
         for key in (*_BENCHMARK_KEYS, "certificate_price_eur")
         if getattr(scenario, key) != Scenario.model_fields[key].default
-        and (charge.kind != "benchmark" if key in _BENCHMARK_KEYS else not charge.certificate_price)
+        and not (charge.reads_benchmarks if key in _BENCHMARK_KEYS else charge.certificate_price)
     ]
     if unused:
         problems.append(

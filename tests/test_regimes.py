@@ -546,7 +546,15 @@ def test_a_charge_kind_is_declared_once_with_its_name_needs_and_rule(
     # rules and the kinds ``Charge`` accepts: the four kinds, in the order declared.
     kinds = ["benchmark", "per_tonne", "baseline_intensity", "ad_valorem_tiers"]
     assert list(_engine.CHARGES) == list(_design.CHARGE_KINDS) == kinds
-    assert _design.CHARGE_KINDS["benchmark"][-1] == ("price", "certificate_price")
+    assert _design.CHARGE_KINDS["benchmark"].needs[-1] == ("price", "certificate_price")
+    # What the engine reads besides the rule: benchmarks (and routes), a customs value.
+    reads = {k: (v.benchmarks, v.customs_value) for k, v in _design.CHARGE_KINDS.items()}
+    assert reads == {
+        "benchmark": (True, False),
+        "per_tonne": (False, False),
+        "baseline_intensity": (False, False),
+        "ad_valorem_tiers": (False, True),
+    }
     # A new kind, declared on its rule alone: a design names it and the engine runs it.
     monkeypatch.setattr(_engine, "CHARGES", dict(_engine.CHARGES))
     monkeypatch.setattr(_design, "CHARGE_KINDS", dict(_design.CHARGE_KINDS))
@@ -569,6 +577,13 @@ def test_a_charge_kind_is_declared_once_with_its_name_needs_and_rule(
         cbam.load_scenario("us-fpf-2025", overrides={"design.charge.kind": "double_per_tonne"})
     with pytest.raises(cbam.ScenarioError, match=r"known: benchmark, .*, double_per_tonne\)"):
         cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "flat"})
+    # A kind that charges a share of customs value: its liable rows must give one.
+    _engine.charge_kind("doubled_by_value", "price", customs_value=True)(double)
+    by_value = cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "doubled_by_value"})
+    with pytest.raises(cbam.CbamInputError, match="share of customs value"):
+        cbam.compute(imports, by_value)
+    valued = cbam.compute(imports.with_columns(value_eur=pl.lit(50_000.0)), by_value)
+    assert one(valued, "fee_local") == pytest.approx(one(out, "fee_local"))
     # A kind is declared once, and only with parameters ``Charge`` has.
     with pytest.raises(ValueError, match="'double_per_tonne' is declared twice"):
         _engine.charge_kind("double_per_tonne", "price")(double)
