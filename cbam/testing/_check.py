@@ -95,7 +95,7 @@ def check_scenario(
     panels = import_panels(
         max_rows=max_rows,
         first_year=resolved.rules_years[0],
-        with_values=resolved.design.charge.kind == "ad_valorem_tiers",
+        with_values=resolved.design.charge.charges_value,
     )
     results: list[PropertyResult] = []
     for prop in chosen_props:
