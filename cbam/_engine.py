@@ -627,6 +627,7 @@ _MAX_KEYED_CELLS = 4_000_000  # key-table cells (origins x codes, codes x routes
 # Distinct route spellings beyond which rows are joined (there are a dozen markers).
 _MAX_KEYED_ROUTES = 256
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
+_IDX = pl.get_index_type()
 
 
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
@@ -712,7 +713,7 @@ def _numbered(
     numbered = table.join(distinct, on=keys, how="left", maintain_order="left", nulls_equal=True)
     if where is not None:
         numbered = numbered.with_columns(pl.when(where).then(pl.col(name)).alias(name))
-    return numbered.with_columns(pl.col(name).cast(pl.Int64)), distinct.drop(name)
+    return numbered.with_columns(pl.col(name).cast(_IDX)), distinct.drop(name)
 
 
 def _by_origin(
@@ -818,11 +819,12 @@ def _keyed(
             pl.col("_c_sector").to_physical().cast(pl.Int64),
         ),
     }
-    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
-    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
+    # Positions are of Polars' index type: a gather by any other converts its index each time.
+    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(_IDX)
+    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(_IDX)
     code_key = c * raw_routes.len()
     if "route" in schema:
-        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(pl.Int64)
+        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(_IDX)
         code_key = code_key + route.fill_null(routes.len())
     # The row's route is normalised per row where it is read (as are codes and origins).
     per_row = ["_c_cn", "_c_route", *absent]
@@ -834,8 +836,9 @@ def _keyed(
         *_gather(pairs, pl.col("_c_pair"))
     )
     if mixed is not None and slot_keys is not None:
-        frame = frame.with_columns(
-            *_gather(mixed, pl.col("_c_o") * slot_keys.height + pl.col("_c_slot"))
+        slot = pl.col("_c_o") * slot_keys.height + pl.col("_c_slot")
+        frame = frame.with_columns(slot.alias("_c_at_slot")).with_columns(
+            *_gather(mixed, pl.col("_c_at_slot"))
         )
         frame = _with_row_routes(frame)
     for i, (table, keys) in enumerate(_tables(scenario, design)):
@@ -846,7 +849,7 @@ def _keyed(
             position = position * domain.len() + offset
         # The position is computed once per row, not once per column gathered.
         at = f"_c_at_{i}"
-        frame = frame.with_columns(position.alias(at)).with_columns(
+        frame = frame.with_columns(position.cast(_IDX).alias(at)).with_columns(
             _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), pl.col(at))
         )
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
