@@ -437,12 +437,21 @@ def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
     if reference is None:
         return None
     stand_in = reference.origin if reference.origin in lookups.dv_origins else OTHER
+    assumed = " (assumption)" if reference.assumption else ""
+    # Labelled once per code here, not once per row.
+    label = pl.concat_str(
+        [
+            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
+            pl.col("intensity_source").cast(pl.String),
+            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
+        ]
+    )
     return lookups.intensity.filter(pl.col("dv_origin") == stand_in).select(
         pl.col("cn_key").alias("_c_cn"),
         pl.col("variant_key").alias("_c_variant"),
         pl.col("direct").alias("_c_ref_direct"),
         pl.col("indirect").alias("_c_ref_indirect"),
-        pl.col("intensity_source").cast(pl.String).alias("_c_ref_layer"),
+        label.alias("_c_ref_label"),
     )
 
 
@@ -1035,17 +1044,9 @@ def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
     ref_see = blocks.scoped_intensity(
         pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
     )
-    assumed = " (assumption)" if reference.assumption else ""
-    ref_label = pl.concat_str(
-        [
-            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
-            pl.col("_c_ref_layer"),
-            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
-        ]
-    )
     return frame.with_columns(
         pl.when(covered).then(ref_see).alias("_c_ref_see"),
-        pl.when(covered).then(ref_label).alias("reference_source"),
+        pl.when(covered).then(pl.col("_c_ref_label")).alias("reference_source"),
     )
 
 
