@@ -738,8 +738,8 @@ def _by_origin(
 
 
 def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
-    """``value - first`` where ``value`` lies in [first, last], else null."""
-    return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
+    """``value - first`` where ``value`` lies in [first, last], else null (a row position)."""
+    return pl.when(value.is_between(first, last)).then((value - first).cast(_IDX, strict=False))
 
 
 def _keyed(
@@ -822,10 +822,10 @@ def _keyed(
             pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
             _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last),
         ),
-        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q")),
+        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q").cast(_IDX)),
         "_c_sector": (
             pl.Series(SECTOR_ENUM.categories).cast(SECTOR_ENUM),
-            pl.col("_c_sector").to_physical().cast(pl.Int64),
+            pl.col("_c_sector").to_physical().cast(_IDX),
         ),
     }
     # Positions are of Polars' index type: a gather by any other converts its index each time.
@@ -835,8 +835,9 @@ def _keyed(
     if "route" in schema:
         route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(_IDX)
         code_key = code_key + route.fill_null(routes.len())
-    # The row's route is normalised per row where it is read (as are codes and origins).
-    per_row = ["_c_cn", "_c_route", *absent]
+    # The code is normalised per row where it is read (as is the origin); the route, read by
+    # the rules, is gathered normalised.
+    per_row = ["_c_cn", *absent]
     frame = frame.with_columns(o.alias("_c_o"), code_key.alias("_c_k")).with_columns(
         *_gather(code_keys.drop(per_row, strict=False), pl.col("_c_k"))
     )
@@ -852,13 +853,13 @@ def _keyed(
         frame = _with_row_routes(frame)
     for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
-        position: pl.Expr = pl.lit(0, pl.Int64)
+        position: pl.Expr | None = None
         for row in keys.values():
             domain, offset = axes[row]
-            position = position * domain.len() + offset
+            position = offset if position is None else position * domain.len() + offset
         # The position is computed once per row, not once per column gathered.
         at = f"_c_at_{i}"
-        frame = frame.with_columns(position.cast(_IDX).alias(at)).with_columns(
+        frame = frame.with_columns(cast(pl.Expr, position).alias(at)).with_columns(
             _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), pl.col(at))
         )
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
