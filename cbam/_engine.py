@@ -817,10 +817,10 @@ def _keyed(
     years = pl.Series(range(first, last + 1), dtype=pl.Int32)
     axes: dict[str, tuple[pl.Series, pl.Expr]] = {
         "_c_origin": (origin_keys["_c_origin"], pl.col("_c_o")),
-        "rules_year": (years, _offset(pl.col("rules_year"), first, last)),
+        "rules_year": (years, pl.col("_c_off_rules_year")),
         "_c_year": (
             pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
-            _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last),
+            pl.col("_c_off_year"),
         ),
         "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q").cast(_IDX)),
         "_c_sector": (
@@ -851,6 +851,11 @@ def _keyed(
             *_gather(mixed, pl.col("_c_at_slot"))
         )
         frame = _with_row_routes(frame)
+    # Year offsets computed once per row, read by every table keyed by them (unread: pruned).
+    frame = frame.with_columns(
+        _offset(pl.col("rules_year"), first, last).alias("_c_off_rules_year"),
+        _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last).alias("_c_off_year"),
+    )
     for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
         position: pl.Expr | None = None
