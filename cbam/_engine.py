@@ -437,12 +437,21 @@ def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
     if reference is None:
         return None
     stand_in = reference.origin if reference.origin in lookups.dv_origins else OTHER
+    assumed = " (assumption)" if reference.assumption else ""
+    # Labelled once per code here, not once per row.
+    label = pl.concat_str(
+        [
+            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
+            pl.col("intensity_source").cast(pl.String),
+            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
+        ]
+    )
     return lookups.intensity.filter(pl.col("dv_origin") == stand_in).select(
         pl.col("cn_key").alias("_c_cn"),
         pl.col("variant_key").alias("_c_variant"),
         pl.col("direct").alias("_c_ref_direct"),
         pl.col("indirect").alias("_c_ref_indirect"),
-        pl.col("intensity_source").cast(pl.String).alias("_c_ref_layer"),
+        label.alias("_c_ref_label"),
     )
 
 
@@ -627,6 +636,7 @@ _MAX_KEYED_CELLS = 4_000_000  # key-table cells (origins x codes, codes x routes
 # Distinct route spellings beyond which rows are joined (there are a dozen markers).
 _MAX_KEYED_ROUTES = 256
 _QUARTER_KEYS = 5  # quarter key 0 (none given) to 4
+_IDX = pl.get_index_type()
 
 
 def keyed_path_applies(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
@@ -712,7 +722,7 @@ def _numbered(
     numbered = table.join(distinct, on=keys, how="left", maintain_order="left", nulls_equal=True)
     if where is not None:
         numbered = numbered.with_columns(pl.when(where).then(pl.col(name)).alias(name))
-    return numbered.with_columns(pl.col(name).cast(pl.Int64)), distinct.drop(name)
+    return numbered.with_columns(pl.col(name).cast(_IDX)), distinct.drop(name)
 
 
 def _by_origin(
@@ -728,8 +738,8 @@ def _by_origin(
 
 
 def _offset(value: pl.Expr, first: int, last: int) -> pl.Expr:
-    """``value - first`` where ``value`` lies in [first, last], else null."""
-    return pl.when(value.is_between(first, last)).then(value.cast(pl.Int64) - first)
+    """``value - first`` where ``value`` lies in [first, last], else null (a row position)."""
+    return pl.when(value.is_between(first, last)).then((value - first).cast(_IDX, strict=False))
 
 
 def _keyed(
@@ -807,25 +817,27 @@ def _keyed(
     years = pl.Series(range(first, last + 1), dtype=pl.Int32)
     axes: dict[str, tuple[pl.Series, pl.Expr]] = {
         "_c_origin": (origin_keys["_c_origin"], pl.col("_c_o")),
-        "rules_year": (years, _offset(pl.col("rules_year"), first, last)),
+        "rules_year": (years, pl.col("_c_off_rules_year")),
         "_c_year": (
             pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
-            _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last),
+            pl.col("_c_off_year"),
         ),
-        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q")),
+        "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q").cast(_IDX)),
         "_c_sector": (
             pl.Series(SECTOR_ENUM.categories).cast(SECTOR_ENUM),
-            pl.col("_c_sector").to_physical().cast(pl.Int64),
+            pl.col("_c_sector").to_physical().cast(_IDX),
         ),
     }
-    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(pl.Int64)
-    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(pl.Int64)
+    # Positions are of Polars' index type: a gather by any other converts its index each time.
+    o = pl.col("origin").cast(pl.Enum(raw_origins)).to_physical().cast(_IDX)
+    c = pl.col("cn_code").cast(pl.Enum(raw_codes)).to_physical().cast(_IDX)
     code_key = c * raw_routes.len()
     if "route" in schema:
-        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(pl.Int64)
+        route = pl.col("route").cast(pl.Enum(routes)).to_physical().cast(_IDX)
         code_key = code_key + route.fill_null(routes.len())
-    # The row's route is normalised per row where it is read (as are codes and origins).
-    per_row = ["_c_cn", "_c_route", *absent]
+    # The code is normalised per row where it is read (as is the origin); the route, read by
+    # the rules, is gathered normalised.
+    per_row = ["_c_cn", *absent]
     frame = frame.with_columns(o.alias("_c_o"), code_key.alias("_c_k")).with_columns(
         *_gather(code_keys.drop(per_row, strict=False), pl.col("_c_k"))
     )
@@ -834,19 +846,25 @@ def _keyed(
         *_gather(pairs, pl.col("_c_pair"))
     )
     if mixed is not None and slot_keys is not None:
-        frame = frame.with_columns(
-            *_gather(mixed, pl.col("_c_o") * slot_keys.height + pl.col("_c_slot"))
+        slot = pl.col("_c_o") * slot_keys.height + pl.col("_c_slot")
+        frame = frame.with_columns(slot.alias("_c_at_slot")).with_columns(
+            *_gather(mixed, pl.col("_c_at_slot"))
         )
         frame = _with_row_routes(frame)
+    # Year offsets computed once per row, read by every table keyed by them (unread: pruned).
+    frame = frame.with_columns(
+        _offset(pl.col("rules_year"), first, last).alias("_c_off_rules_year"),
+        _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last).alias("_c_off_year"),
+    )
     for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})
-        position: pl.Expr = pl.lit(0, pl.Int64)
+        position: pl.Expr | None = None
         for row in keys.values():
             domain, offset = axes[row]
-            position = position * domain.len() + offset
+            position = offset if position is None else position * domain.len() + offset
         # The position is computed once per row, not once per column gathered.
         at = f"_c_at_{i}"
-        frame = frame.with_columns(position.alias(at)).with_columns(
+        frame = frame.with_columns(cast(pl.Expr, position).alias(at)).with_columns(
             _gather(_dense(grid, internal(table, {k: k for k in keys}), list(keys)), pl.col(at))
         )
     return _Keyed(frame, ((origin_keys, pl.col("_c_o")), (code_keys, pl.col("_c_k"))))
@@ -1070,17 +1088,9 @@ def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
     ref_see = blocks.scoped_intensity(
         pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
     )
-    assumed = " (assumption)" if reference.assumption else ""
-    ref_label = pl.concat_str(
-        [
-            pl.lit(f"{reference.description}: EU default values for {reference.origin} ("),
-            pl.col("_c_ref_layer"),
-            pl.lit(f"), IR 2025/2621 without mark-up{assumed}"),
-        ]
-    )
     return frame.with_columns(
         pl.when(covered).then(ref_see).alias("_c_ref_see"),
-        pl.when(covered).then(ref_label).alias("reference_source"),
+        pl.when(covered).then(pl.col("_c_ref_label")).alias("reference_source"),
     )
 
 
