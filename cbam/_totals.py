@@ -31,20 +31,23 @@ error names the rows exactly as ``compute`` does and a lenient run accounts flag
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import polars as pl
 from narwhals.typing import IntoDataFrame, IntoDataFrameT
 
+from cbam._countries import iso3_codes
+from cbam._engine import EXEMPT, year_table
 from cbam._errors import shorten
 from cbam._eu import config
 from cbam._interop import like, to_polars
 from cbam._pipeline import Engine, OnError, compute, polars_engine
-from cbam._resolve import load_scenario
+from cbam._resolve import load_scenario, resolve
 from cbam._resources import data_dir
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, check_columns, result_columns
@@ -250,6 +253,399 @@ def _keys(
         # A key of rows without a customs value has none (a sum of nulls would be 0).
         tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
     return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
+
+
+# --- Importers merged where their threshold status is certain ---------------------------------
+
+_BASIS = "_t_basis"  # a key's threshold basis (mass or customs value) in whole units
+# Statuses of rows whose amounts count towards their importer's annual total.
+_COUNTED = (EXEMPT, "liable (importer above threshold)", "not applied (customs value missing)")
+_SLACK = 1e-9  # relative error allowed the float sums of whole units
+_FEW = 16  # distinct values told apart by comparisons rather than a lookup
+_WORD = 1 << 62  # the largest product of key sizes one Int64 group-by column holds
+
+
+class _FaultyKeyError(Exception):
+    """A key at fault: the detailed path prices the rows and reports them."""
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """The largest per-importer threshold the scenario can apply, as the engine compares it.
+
+    ``column`` is the amount the threshold sums (quantity for a mass threshold, customs value
+    for a value one), rounded per row to whole units of 10^-``decimals`` as the engine rounds
+    it; ``limit`` is the largest threshold of any year in those units; ``divisor`` the largest
+    rate the engine divides a customs value by (the regime's currency, at least 1). ``free``:
+    no threshold applies (none, or de minimis off), so importers never matter.
+    """
+
+    column: str
+    decimals: int
+    limit: float
+    divisor: float
+    free: bool
+
+    def above(self, units: pl.Expr, rows: pl.Expr) -> pl.Expr:
+        """Whether ``rows`` that count ``units`` in all are certainly above ``limit``.
+
+        The engine rounds each row on its own (half a unit either way), a value after its
+        division by the year's rate; a unit per row before and after the division covers both.
+        """
+        return (units - rows) / self.divisor - rows - _SLACK * units > self.limit
+
+
+def _bound(schema: Mapping[str, pl.DataType], scenario: Scenario) -> _Bound | None:
+    """The scenario's ``_Bound``, from its resolved design; None where it cannot be told."""
+    threshold = resolve(scenario).regime.threshold
+    exact = config.exact_sums()
+    if threshold is None or not scenario.de_minimis:
+        return _Bound("quantity_t", exact.mass_decimals, 0.0, 1.0, free=True)
+    table = year_table(scenario)  # each rules year's threshold and rate, as the engine joins them
+    limits = table["threshold"].drop_nulls().to_list()  # a year without one: none applies
+    limit = max([0.0, *limits])
+    if threshold.basis == "mass":
+        scale = float(10**exact.mass_decimals)
+        return _Bound("quantity_t", exact.mass_decimals, limit * scale, 1.0, free=False)
+    rates = table["fx"]
+    if "value_eur" not in schema or rates.null_count() or rates.is_empty():
+        return None
+    scale = float(10**exact.value_decimals)
+    divisor = max([1.0, *rates.to_list()])
+    return _Bound("value_eur", exact.value_decimals, limit * scale, divisor, free=False)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Which rows count towards their importer's annual total, as a probe predicts it.
+
+    A probe prices every ISO origin with one good of each sector, and every code of
+    ``goods.csv`` with an origin that counted: an origin counts in a year where one of its
+    goods does, a code where it does with that origin; a row is predicted to count where
+    both do (text as the probe spells it, years of the rules). It only predicts:
+    ``_Merged.proven`` checks every merged key against the status ``compute`` gives it.
+    """
+
+    origins: pl.Series
+    codes: pl.Series
+    first: int
+    span: int
+    by_origin: pl.Series  # [origin, year] flattened
+    by_code: pl.Series  # [code, year] flattened
+
+    def of(self, origin: pl.Expr, code: pl.Expr, year: pl.Expr) -> pl.Expr:
+        """True where a row of ``origin``, ``code`` and (whole) ``year`` is predicted to count."""
+        y = pl.when(year.is_between(self.first, self.first + self.span - 1)).then(
+            year.cast(pl.Int64) - self.first
+        )
+        o = origin.cast(pl.Enum(self.origins), strict=False).to_physical().cast(pl.Int64)
+        c = code.cast(pl.Enum(self.codes), strict=False).to_physical().cast(pl.Int64)
+        at_origin = pl.lit(self.by_origin).gather(o * self.span + y)
+        at_code = pl.lit(self.by_code).gather(c * self.span + y)
+        return (at_origin & at_code).fill_null(False)
+
+
+_COUNTS: dict[str, _Counts] = {}
+
+
+def _counts(scenario: Scenario) -> _Counts:
+    """``_Counts`` of a scenario, kept per distinct scenario (by content)."""
+    key = scenario.model_dump_json()
+    if key not in _COUNTS:
+        if len(_COUNTS) >= _KEEP:
+            _COUNTS.pop(next(iter(_COUNTS)))
+        _COUNTS[key] = _probe_counts(scenario)
+    return _COUNTS[key]
+
+
+def _probe_counts(scenario: Scenario) -> _Counts:
+    design = resolve(scenario).regime
+    first, last = design.first_rules_year, design.last_rules_year
+    years = pl.DataFrame({"year": range(first, last + 1)}, schema={"year": pl.Int32})
+    origins = pl.Series("origin", sorted(iso3_codes()), pl.String)
+    goods = pl.read_csv(
+        data_dir("rates") / "eu" / "goods.csv", schema_overrides={"cn_code": pl.String}
+    )
+    codes = goods["cn_code"].unique().sort()
+
+    def counted(rows: pl.DataFrame) -> pl.DataFrame:
+        probe = rows.with_columns(
+            pl.lit(1.0).alias("quantity_t"),
+            pl.lit(1000.0).alias("value_eur"),
+            pl.lit("probe").alias("importer"),
+        )
+        fees = compute(probe, scenario, on_error="flag")
+        status = fees["de_minimis"].cast(pl.String).is_in(_COUNTED).fill_null(False)
+        return rows.with_columns(status.alias("counts"))
+
+    every_origin = origins.to_frame().join(years, how="cross").join(_probe_goods(), how="cross")
+    by_origin = (
+        counted(every_origin)
+        .group_by("origin", "year")
+        .agg(pl.col("counts").any())
+        .sort("origin", "year")
+    )
+    # An origin that counts in each year (the first in order) probes the codes.
+    chosen = by_origin.filter("counts").group_by("year").agg(pl.col("origin").min())
+    every_code = chosen.join(codes.to_frame(), how="cross")
+    by_code = (
+        codes.to_frame()
+        .join(years, how="cross")
+        .join(counted(every_code).drop("origin"), on=["cn_code", "year"], how="left")
+        .sort("cn_code", "year")
+    )
+    return _Counts(
+        origins,
+        codes,
+        first,
+        last - first + 1,
+        by_origin["counts"],
+        by_code["counts"].fill_null(False),
+    )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One key column as a dense index: its expression over the rows, and its values by index."""
+
+    name: str
+    index: pl.Expr  # 0 to size - 1; null for a value the first read did not see
+    values: pl.Series  # the value of each index
+
+
+def _part(name: str, values: pl.Series) -> _Part:
+    """A key column indexed by its distinct non-null ``values``, a null last.
+
+    Text by an Enum cast, a few numbers by comparisons (cheapest), more by a search of their
+    sorted values.
+    """
+    size = values.len()
+    column = pl.col(name)
+    found: pl.Expr = pl.lit(None, pl.Int64)
+    if values.dtype == pl.String:
+        found = column.cast(pl.Enum(values), strict=False).to_physical()
+    elif size <= _FEW:
+        chain: Any = pl  # pl.when, then each further .when of the chain
+        for at, value in enumerate(values):
+            chain = chain.when(column == value).then(at)
+        found = chain.otherwise(None) if size else found
+    else:  # found where the value at the sought position is the row's
+        position = pl.lit(values).search_sorted(column).cast(pl.Int64)
+        hit = pl.lit(values).gather(position.clip(upper_bound=size - 1)) == column
+        found = pl.when(hit).then(position)
+    index = pl.when(column.is_null()).then(size).otherwise(found.cast(pl.Int64))
+    return _Part(name, index, values.extend_constant(None, 1))
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """Key sums with importers merged, and what proves the merge kept every status."""
+
+    keys: pl.DataFrame
+    bound: _Bound
+    counts: _Counts
+    label: str  # the importer that stands for the merged ones
+
+    def proven(self, priced: pl.DataFrame) -> bool:
+        """Whether the priced keys prove that each merged importer-year kept its statuses.
+
+        An importer-year merged was above the threshold on the rows predicted to count
+        alone; so it was in fact wherever those rows count, which every merged key predicted
+        to count must show (and no merged key may be exempt). Its rows were then liable
+        wherever they counted, as they are here, and the merged total, no smaller, is above
+        the threshold too.
+        """
+        if self.bound.free:
+            return True
+        schema = priced.schema
+        merged = priced.filter(pl.col("importer") == self.label)
+        status = pl.col("de_minimis").cast(pl.String)
+        predicted = self.counts.of(pl.col("origin"), pl.col("cn_code"), _whole("year", schema))
+        counts = status.is_in(_COUNTED).fill_null(False)
+        wrong = (status == EXEMPT).fill_null(False) | (predicted & ~counts)
+        return not merged.select(wrong.any()).item()
+
+
+def _merged(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    groups: Sequence[str],
+    run_engine: Literal["in-memory", "streaming", "gpu"],
+) -> _Merged | None:
+    """``_keys``'s frame, with the importers certainly above every threshold merged into one.
+
+    An importer matters to a row's fee only through its threshold status in the year, and a
+    summary reads no output that names it. Each importer-year is summed first over the rows
+    predicted to count towards its total (``_Counts``); those above the largest threshold by
+    more than the rounding of their rows are merged into one importer per year (their total
+    is then above too; ``_Merged.proven`` checks the prediction after pricing), and the others
+    keep their own keys, so the importer leaves the key of most rows. Every key column is laid
+    out as a dense index (text by an Enum, numbers by their sorted values) and the indexes
+    are packed into Int64 columns, which Polars groups much faster than text and floats.
+    None where nothing merges or the columns or amounts need the detailed checks: ``_keys``
+    groups them.
+    """
+    bound = _bound(schema, scenario)
+    columns = _key_columns(schema, groups)
+    if (
+        bound is None
+        or any(schema.get(c) != pl.String for c in ("importer", "origin", "cn_code"))
+        or {"importer", "de_minimis", "importer_annual_t"} & set(groups)
+        or not all(
+            schema[c] == pl.String or schema[c].is_integer() or schema[c].is_float()
+            for c in columns
+        )
+        or not schema["year"].is_integer()
+    ):
+        return None
+    quartered, valued = "quarter" in schema, "value_eur" in schema
+    year = _whole("year", schema)
+    quarter = _whole("quarter", schema) if quartered else pl.lit(None, pl.Int32)
+    basis = _units(_number(bound.column, schema), bound.decimals)
+    counts = _counts(scenario)
+    counted = counts.of(pl.col("origin"), pl.col("cn_code"), year)
+    others = [c for c in columns if c not in ("year", "quarter", "importer")]
+    stats, annual, *distinct = pl.collect_all(
+        [
+            lazy.select(
+                (
+                    year.is_null().any()
+                    | _bad_amount(schema).any()
+                    | (quarter.is_not_null() & ~quarter.is_between(1, 4)).any()
+                ).alias("fault"),
+                year.min().alias("first"),
+                year.max().alias("last"),
+            ),
+            lazy.select(
+                "importer",
+                year.alias("year"),
+                pl.when(counted).then(basis).otherwise(0.0).alias(_BASIS),
+            )
+            .group_by("importer", "year")
+            .agg(pl.len().alias(_ROWS), pl.col(_BASIS).sum()),
+            *(lazy.select(pl.col(c).unique().drop_nulls().sort()) for c in others),
+        ],
+        engine=run_engine,
+    )
+    first, last = stats["first"][0], stats["last"][0]
+    if stats["fault"][0] or first is None or last - first >= _MAX_YEARS:
+        return None  # faults are reported by the detailed path
+    span = last - first + 1
+    annual = annual.filter(pl.col("importer").is_not_null())
+    candidate = pl.lit(True) if bound.free else bound.above(pl.col(_BASIS), pl.col(_ROWS))
+    annual = annual.with_columns(candidate.alias("_t_candidate"))
+    importers = annual["importer"].unique().sort()
+    if not annual["_t_candidate"].any() or importers.len() * span > _MAX_BINS:
+        return None
+    own = annual.filter(~pl.col("_t_candidate"))["importer"].unique().sort()
+    label = "(importers above every threshold)"
+    while label in importers:  # it stands for them, so it must be none of them
+        label += "*"
+    # Each importer-year's code: its importer's index among those kept apart, or the merged one.
+    slots = annual.select(
+        pl.col("importer").cast(pl.Enum(importers)).to_physical().cast(pl.Int64) * span
+        + (pl.col("year") - first),
+        pl.when(pl.col("_t_candidate"))
+        .then(own.len())
+        .otherwise(pl.col("importer").cast(pl.Enum(own), strict=False).to_physical())
+        .cast(pl.Int64),
+    ).to_numpy()
+    codes = np.full(importers.len() * span, -1, dtype=np.int64)  # -1: not seen at first
+    codes[slots[:, 0]] = slots[:, 1]
+    y = pl.when(year.is_between(first, last)).then(year.cast(pl.Int64) - first)
+    at = pl.col("importer").cast(pl.Enum(importers), strict=False).to_physical().cast(pl.Int64)
+    code = pl.lit(pl.Series(codes)).gather(at * span + y)
+    parts = [
+        _Part(
+            "importer",
+            pl.when(pl.col("importer").is_null())
+            .then(own.len() + 1)
+            .otherwise(pl.when(code >= 0).then(code)),
+            pl.concat([own, pl.Series([label, None], dtype=pl.String)]),
+        ),
+        _Part("year", y, pl.Series(range(first, last + 1)).cast(schema["year"])),
+    ]
+    if quartered:
+        q = quarter.fill_null(0)
+        if "quarter" not in groups:
+            # A whole quarter of a year priced by the year is summed with the year's other rows.
+            quarterly = quarterly_years(scenario, range(first, last + 1))
+            q = pl.when(year.is_in(sorted(quarterly))).then(q).otherwise(0)
+        quarters = pl.Series([None, 1, 2, 3, 4]).cast(schema["quarter"])
+        parts.append(_Part("quarter", q.cast(pl.Int64), quarters))
+    qty = _number("quantity_t", schema)
+    rows: list[pl.Expr] = [qty.alias("quantity_t")]
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
+    exact = config.exact_sums()
+    rounded = [("quantity_t", exact.mass_decimals, qty)]
+    if valued:
+        value = _number("value_eur", schema)
+        parts.append(
+            _Part(_VALUED, _valued(value).cast(pl.Int64), pl.Series([0, 1, 2], dtype=pl.Int32))
+        )
+        rows.append(value.alias("value_eur"))
+        sums.append(pl.col("value_eur").sum())
+        rounded.append(("value_eur", exact.value_decimals, value))
+    parts += [_part(c, frame.to_series()) for c, frame in zip(others, distinct, strict=True)]
+    for column, decimals, amount in rounded:
+        rows.append(_units(amount, decimals).alias(f"_t_units_{column}"))
+        sums.append(pl.col(f"_t_units_{column}").sum())
+    # The indexes packed into as few Int64 columns as hold them, each a mixed radix.
+    words: list[list[_Part]] = [[]]
+    size = 1
+    for part in parts:
+        if size * part.values.len() >= _WORD:
+            words.append([])
+            size = 1
+        words[-1].append(part)
+        size *= part.values.len()
+    names = [f"_t_word_{i}" for i in range(len(words))]
+    for name, word in zip(names, words, strict=True):
+        packed = word[0].index
+        for part in word[1:]:
+            packed = packed * part.values.len() + part.index
+        rows.append(packed.alias(name))
+    summed = lazy.select(rows).group_by(names).agg(sums).collect(engine=run_engine)
+    if any(summed[name].null_count() for name in names):
+        return None  # a value that was not among the distinct ones: the input changed
+    decoded: list[pl.Expr] = []
+    for name, word in zip(names, words, strict=True):
+        stride = 1
+        for part in reversed(word):
+            at_part = pl.col(name) // stride % part.values.len()
+            decoded.append(pl.lit(part.values).gather(at_part).alias(part.name))
+            stride *= part.values.len()
+    flags = [~pl.col("quantity_t").is_finite()]
+    flags += [
+        _units(pl.col(column), decimals) != pl.col(f"_t_units_{column}")
+        for column, decimals, _ in rounded
+    ]
+    tidy = [pl.any_horizontal(flags).alias(_BAD)]
+    if valued:
+        # A key of rows without a customs value has none (a sum of nulls would be 0).
+        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    order = [*columns, *([_VALUED] if valued else []), _ROWS, "quantity_t"]
+    order += [*(["value_eur"] if valued else []), _BAD]
+    keys = summed.with_columns(decoded).with_columns(tidy).select(order)
+    return _Merged(keys, bound, counts, label)
+
+
+def _merged_prices(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    groups: Sequence[str],
+    run_engine: Literal["in-memory", "streaming", "gpu"],
+    price: Callable[[pl.DataFrame, Sequence[str]], pl.DataFrame],
+) -> pl.DataFrame | None:
+    """The keys of ``_merged`` priced by ``price`` once proven; None: ``_keys`` groups them."""
+    merged = _merged(lazy, schema, scenario, groups, run_engine)
+    if merged is None:
+        return None
+    extra = ["importer", "origin", "cn_code", "year", "de_minimis"]
+    priced = price(merged.keys, extra)
+    return priced if merged.proven(priced) else None
 
 
 def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
@@ -518,20 +914,29 @@ def totals(
         fees = compute(imports, chosen, on_error=on_error, engine=engine)
         return summarise(fees.lazy(), groups).collect()
 
+    def price(keys: pl.DataFrame, extra: Sequence[str] = ()) -> pl.DataFrame:
+        """The keys priced, with the columns a summary reads and ``extra`` ones."""
+        if keys[_BAD].any():
+            raise _FaultyKeyError
+        fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)
+        names = fees.collect_schema().names()
+        wanted = [*dict.fromkeys([*groups, *(c for c in _READ if c in names), _ROWS])]
+        wanted += [c for c in ("value_eur", "destination", *extra) if c in names]
+        priced = fees.select(*dict.fromkeys(wanted)).collect(engine=run_engine)
+        if priced["input_error"].is_not_null().any():
+            raise _FaultyKeyError
+        return priced
+
     is_frame = isinstance(imports, pl.DataFrame)
-    keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
-    if keys is None:
-        keys = _keys(lazy, schema, chosen, groups, run_engine)
-    if keys[_BAD].any():
+    try:
+        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
+        priced = None
+        if keys is None:
+            priced = _merged_prices(lazy, schema, chosen, groups, run_engine, price)
+        if priced is None:
+            priced = price(
+                keys if keys is not None else _keys(lazy, schema, chosen, groups, run_engine)
+            )
+    except _FaultyKeyError:
         return detailed()
-    fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)
-    names = fees.collect_schema().names()
-    wanted = [*dict.fromkeys([*groups, *(c for c in _READ if c in names), _ROWS])]
-    if "value_eur" in names:
-        wanted.append("value_eur")
-    if "destination" in names:
-        wanted.append("destination")
-    priced = fees.select(wanted).collect(engine=run_engine)
-    if priced["input_error"].is_not_null().any():
-        return detailed()
-    return summed(priced.lazy(), names, groups, weight=_ROWS).collect()
+    return summed(priced.lazy(), priced.columns, groups, weight=_ROWS).collect()

@@ -356,3 +356,91 @@ def test_a_column_of_many_codes_is_indexed_by_an_enum() -> None:
         got = rows.select(_index_of("c", values)).to_series()
         assert got.to_list() == rows["c"].cast(pl.Int64).to_list()
         assert rows.select(_index_of("c", values.head(count - 1))).to_series().null_count() > 0
+
+
+# --- Importers above every threshold merged into one (rich panels) ---------------------------
+
+
+def rich(n: int = 4_000, first_year: int = 2026) -> pl.DataFrame:
+    """``panel`` with routes and actual values on some steel rows."""
+    i = pl.int_range(pl.len())
+    actual = (i.hash(7) % 5 == 0) & (pl.col("cn_code") == STEEL)
+    return panel(n, first_year).with_columns(
+        see_direct=pl.when(actual).then(1.0 + (i.hash(8) % 3).cast(pl.Float64) * 0.5),
+        see_indirect=pl.when(actual).then(0.1),
+        route=pl.when(actual).then(pl.lit(cbam.testing.strategies.routes_of(STEEL)[0])),
+    )
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam", "us-cca-2025"])
+def test_importers_above_every_threshold_are_merged_and_totals_unchanged(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cbam._totals as module
+
+    def no_grouping(*args: object) -> pl.DataFrame:
+        raise AssertionError("grouped by importer: the merged path should apply")
+
+    scenario = cbam.load_scenario(name)
+    design = cbam.resolve(scenario).design
+    rows = rich(first_year=2026 if design is None else design.first_rules_year)
+    merged = module._merged(rows.lazy(), rows.schema, scenario, ["origin", "sector"], "streaming")
+    assert merged is not None
+    # The large importers share one key per rule key; the small ones keep their own, except
+    # where no threshold applies (us-cca-2025): then every importer merges.
+    importers = merged.keys["importer"].unique()
+    assert merged.label in importers.to_list()
+    if design is not None and design.threshold is None:
+        assert importers.len() == 1
+    else:
+        assert 100 < importers.len() < 402
+    monkeypatch.setattr(module, "_keys", no_grouping)
+    for by in (["origin", "sector"], ["origin", "sector", "year"], ["exempt"], []):
+        assert_same_totals(cbam.totals(rows, scenario, by=by), detailed(rows, scenario, by), by)
+
+
+def test_an_importer_at_the_threshold_keeps_its_own_key() -> None:
+    # "a" at exactly 50 t (exempt) beside "b" far above: only "b" merges, "a" stays exempt.
+    parts = [1.218, 6.326, 8.124, 2.578, 31.754]
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 6,
+            "origin": ["TUR"] * 6,
+            "cn_code": [STEEL] * 6,
+            "quantity_t": [*parts, 5_000.0],
+            "importer": ["a"] * 5 + ["b"],
+        }
+    )
+    import cbam._totals as module
+
+    merged = module._merged(rows.lazy(), rows.schema, EU, ["origin"], "streaming")
+    assert merged is not None and sorted(merged.keys["importer"].to_list()) == sorted(
+        ["a", merged.label]
+    )
+    got = cbam.totals(rows, EU, by=["origin"])
+    assert got["exempt_rows"].to_list() == [5]
+    assert_same_totals(got, detailed(rows, EU, ["origin"]), ["origin"])
+
+
+def test_a_merge_the_statuses_do_not_prove_is_left_to_the_importers() -> None:
+    # Rows imported outside the territory do not count although origin and code predict it:
+    # the merged keys fail the proof and the rows are keyed by importer again.
+    import cbam._totals as module
+
+    rows = rich(600).with_columns(
+        destination=pl.when(pl.int_range(pl.len()) % 3 == 0).then(pl.lit("USA")).otherwise(None)
+    )
+    merged = module._merged(rows.lazy(), rows.schema, EU, ["origin"], "streaming")
+    assert merged is not None
+    fees = cbam.compute(merged.keys, EU, on_error="flag")
+    assert not merged.proven(fees)
+    assert_same_totals(
+        cbam.totals(rows, EU, by=["origin"]), detailed(rows, EU, ["origin"]), ["origin"]
+    )
+
+
+def test_counted_statuses_are_threshold_statuses() -> None:
+    import cbam._totals as module
+    from cbam._schema import THRESHOLD_STATUSES
+
+    assert set(module._COUNTED) <= set(THRESHOLD_STATUSES)

@@ -110,3 +110,31 @@ def test_panels_with_routes_and_actual_values(name: str, data: st.DataObject) ->
     check(
         panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"]))
     )
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam", "us-cca-2025"])
+@SETTINGS
+@given(data=st.data())
+def test_panels_with_importers_routes_and_actual_values(name: str, data: st.DataObject) -> None:
+    # Importers far above and near the thresholds: the large ones merge into one key.
+    panel = data.draw(repeated(actual_value_panels(max_rows=12)))
+    panel = panel.with_columns(
+        pl.Series(
+            "importer",
+            data.draw(
+                st.lists(
+                    st.sampled_from(["a", "b", "c"]), min_size=panel.height, max_size=panel.height
+                )
+            ),
+        ),
+        pl.Series(
+            "value_eur",
+            data.draw(st.lists(st.floats(0.0, 1e9), min_size=panel.height, max_size=panel.height)),
+            pl.Float64,
+        ),
+    )
+    if name != "eu-cbam":
+        panel = panel.with_columns(pl.col("year").clip(lower_bound=first_year(name)))
+    check(
+        panel, name, data.draw(st.sampled_from(BY)), data.draw(st.sampled_from(["raise", "flag"]))
+    )
