@@ -297,7 +297,7 @@ class _Bound:
 
 def _bound(schema: Mapping[str, pl.DataType], scenario: Scenario) -> _Bound | None:
     """The scenario's ``_Bound``, from its resolved design; None where it cannot be told."""
-    threshold = resolve(scenario).regime.threshold
+    threshold = resolve(scenario).design.threshold
     exact = config.exact_sums()
     if threshold is None or not scenario.de_minimis:
         return _Bound("quantity_t", exact.mass_decimals, 0.0, 1.0, free=True)
@@ -359,7 +359,7 @@ def _counts(scenario: Scenario) -> _Counts:
 
 
 def _probe_counts(scenario: Scenario) -> _Counts:
-    design = resolve(scenario).regime
+    design = resolve(scenario).design
     first, last = design.first_rules_year, design.last_rules_year
     years = pl.DataFrame({"year": range(first, last + 1)}, schema={"year": pl.Int32})
     origins = pl.Series("origin", sorted(iso3_codes()), pl.String)
