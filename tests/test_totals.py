@@ -258,6 +258,10 @@ def keys_of(rows: pl.DataFrame | pl.LazyFrame, by: list[str], binned: bool) -> p
         (pl.lit(None), ["cn_code", "quarter"]),  # quarters asked for: none collapse
         (pl.col("year").replace(2027, 2031), ["year"]),  # years far apart: empty slots between
         (pl.col("value_eur").fill_null(0.0), ["origin"]),  # zero customs values apart
+        # None, zero and positive customs values: each kind has its own place in the layout.
+        ((pl.col("value_eur") - 20_000).clip(lower_bound=0.0), ["origin"]),
+        (pl.col("value_eur").fill_null(5.0), ["origin"]),  # positive values only: one place
+        (pl.col("value_eur").replace_strict({}, default=None, return_dtype=pl.Float64), []),
         (pl.col("quarter").replace(3, None), ["origin"]),  # rows without a quarter
     ],
 )
