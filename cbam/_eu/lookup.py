@@ -494,8 +494,8 @@ def build_lookups(
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
     variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
     scaled = (*value_columns(), *benchmark_columns())
-    # Only the columns the means read are repeated under the aggregate keys (several times
-    # each CN8 row's): the build's peak memory is theirs.
+    # Only the columns the means read are repeated under each CN8 row's aggregate keys: these
+    # copies set the build's peak memory.
     read = ["origin", "cn8", "variant", "sector", *scaled, "dv_names_route"]
     agg_input = _per_tonne_of_good(
         cn8_rows.select(*read, "intensity_source", "heading_id"), scaled, clinker_shares
