@@ -8,7 +8,7 @@ sums, and the priced keys are summed again by ``by``.
 
 Where the key is origin, code, year and quarter (no importers, routes or actual values), the
 rows are binned rather than grouped: each row's key is a position in a dense array over the
-distinct origins and codes, the years and quarters, and ``numpy.bincount`` sums counts and
+distinct origins and codes, the years and quarters, and ``numpy.add.at`` sums counts and
 amounts into it, batch by batch on the streaming engine, so memory is bounded by the keys, not
 by the rows (``benchmarks/bench_scale.py``). Other keys are grouped by Polars.
 
@@ -32,7 +32,6 @@ error names the rows exactly as ``compute`` does and a lenient run accounts flag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, overload
@@ -63,10 +62,9 @@ _BIN = "_t_bin"  # a row's position in the dense key layout
 # Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
 _DENSE_KEYS = ("origin", "cn_code", "year", "quarter")
 _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
-_ASIDE_ROWS = 1_000_000  # rows without a positive customs value grouped aside, at most
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
-_BATCH_ROWS = 1_000_000  # per batch on the streaming engine: smaller holds less, larger runs faster
+_BATCH_ROWS = 500_000  # per batch on the streaming engine: smaller holds less, larger runs faster
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
@@ -681,29 +679,16 @@ def _index_of(column: str, values: pl.Series) -> pl.Expr:
     return enum.to_physical().cast(pl.Int64)
 
 
-def _add_bincounts(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
-    """Add rows' count, then each weight's sum, per bin into ``totals``.
+def _add_sums(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
+    """Add rows' count, then each weight's sum, per bin into ``totals``, in place.
 
-    ``bincount`` returns an array as long as the layout, allocated and zeroed each call: for
-    a batch of fewer rows than twice the bins that costs more than the rows, which are then
-    added in place (``np.add.at``). Otherwise halves are counted on two threads (numpy
-    releases the GIL while it counts); one measure at a time keeps two partial arrays alive,
-    not one per measure and thread.
+    ``numpy.add.at`` costs a batch its rows only, where ``numpy.bincount`` allocates, fills and
+    adds a whole layout per measure: small batches then stream in less memory at no loss.
     """
-    bins = len(totals[0])
-    if len(where) < 2 * bins:
-        with np.errstate(over="ignore"):  # inf: the key is bad
-            np.add.at(totals[0], where, 1)
-            for summed, amount in zip(totals[1:], weights, strict=True):
-                np.add.at(summed, where, amount)
-        return
-    half = len(where) // 2
-    halves = (where[:half], where[half:])
-    with ThreadPoolExecutor(2) as pool, np.errstate(over="ignore"):  # inf: the key is bad
-        for total, weight in zip(totals, [None, *weights], strict=True):
-            parts = (None, None) if weight is None else (weight[:half], weight[half:])
-            for counted in pool.map(lambda w, x: np.bincount(w, x, bins), halves, parts):
-                total += counted
+    with np.errstate(over="ignore"):  # inf: the key is bad
+        np.add.at(totals[0], where, 1)
+        for total, weight in zip(totals[1:], weights, strict=True):
+            np.add.at(total, where, weight)
 
 
 def _binned(
@@ -719,7 +704,7 @@ def _binned(
     Origins and codes are laid out by their distinct values, years by their span, quarters
     only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
     positive: a row's key is then one position in a dense array, and its count and amounts
-    are summed into it by ``numpy.bincount`` (which Polars lacks), batch by batch, in memory
+    are summed into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory
     bounded by the layout rather than by the rows. Keys with a null, amounts failing a check
     and odd quarters return None: ``_keys`` groups them and the detailed path reports them.
     """
@@ -748,7 +733,7 @@ def _binned(
                 .alias("null_key"),
                 _bad_amount(schema).any().alias("bad_amount"),
                 odd_quarter.any().alias("odd_quarter"),
-                ((value <= 0) | value.is_null()).sum().alias("unvalued"),
+                *((_valued(value) == k).any().alias(f"kind{k}") for k in range(3)),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
             ),
@@ -770,11 +755,9 @@ def _binned(
         whole = "quarter" in groups
         by_quarter = frozenset(years) if whole else quarterly_years(scenario, years)
     widths = [5 if y in by_quarter else 1 for y in years]
-    # Rows without a positive customs value are keys of their own (``_VALUED``): a few are
-    # grouped aside, many make a layout axis of three kinds (three times the bins).
-    unvalued = stats["unvalued"][0] if valued else 0
-    shape = [origins.len(), codes.len(), sum(widths), 3 if unvalued > _ASIDE_ROWS else 1]
-    aside_kinds = 0 < unvalued <= _ASIDE_ROWS
+    # Customs value kinds: only those present take a place (most panels: positive values only).
+    kinds = [k for k in range(3) if stats[f"kind{k}"][0]] if valued else [2]
+    shape = [origins.len(), codes.len(), sum(widths), len(kinds)]
     bins = int(np.prod(shape))
     if bins > _MAX_BINS:
         return None
@@ -785,41 +768,25 @@ def _binned(
         in_quarters = pl.lit(pl.Series([w == 5 for w in widths])).gather(y)
         slot = slot + pl.when(in_quarters).then(pl.col("quarter").fill_null(0)).otherwise(0)
     position = (o * shape[1] + c) * shape[2] + slot
-    if shape[3] == 3:
-        position = position * 3 + _valued(value)  # ``value`` is the customs value here
+    if shape[3] > 1:
+        place = pl.Series(np.cumsum([k in kinds for k in range(3)]) - 1, dtype=pl.Int64)
+        position = position * shape[3] + pl.lit(place).gather(_valued(value))
     columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
-    if aside_kinds:
-        columns.append(_valued(value).alias(_VALUED))
     totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in amounts)]
-    aside: list[pl.DataFrame] = []
     for batch in _batches(lazy.select(columns), run_engine, is_frame):
         if batch[_BIN].null_count():
             return None  # a value that was not among the distinct ones: the input changed
-        if aside_kinds and (odd := batch[_VALUED] != 2).any():
-            aside.append(batch.filter(odd))
-            batch = batch.filter(~odd)
-        _add_bincounts(batch[_BIN].to_numpy(), [batch[a].to_numpy() for a in amounts], totals)
+        _add_sums(batch[_BIN].to_numpy(), [batch[a].to_numpy() for a in amounts], totals)
     filled = np.flatnonzero(totals[0])
     sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
     sums.update({a: pl.Series(t[filled]) for a, t in zip(amounts, totals[1:], strict=True)})
-    frame = pl.DataFrame({_BIN: filled}).with_columns(**sums)
-    if valued:
-        # The kind of a bin's rows: the layout's last axis, else positive (2) but those aside.
-        kind = (pl.col(_BIN) % 3) if shape[3] == 3 else pl.lit(2)
-        frame = frame.with_columns(kind.cast(pl.Int32).alias(_VALUED), pl.col(_BIN) // shape[3])
-    if aside:
-        grouped = (
-            pl.concat(aside)
-            .group_by(_BIN, _VALUED)
-            .agg(pl.len().alias(_ROWS), *(pl.col(a).sum() for a in amounts))
-        )
-        frame = pl.concat([frame, grouped.select(frame.columns)])
-    # Each key back from its position: the layout's mixed radix, read from the right.
+    del totals  # the layout's arrays, before the keys' frame is built
+    # Each filled bin back to its key: the layout's mixed radix, read from the right.
     slot_year = pl.Series(np.repeat(years, widths), dtype=schema["year"])
     slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
-    at = pl.col(_BIN)
+    at = pl.col(_BIN) // shape[3]
     quarter = pl.lit(slot_quarter).gather(at % shape[2])
     key_of = {
         "origin": pl.lit(origins).gather(at // (shape[2] * shape[1])),
@@ -827,11 +794,15 @@ def _binned(
         "year": pl.lit(slot_year).gather(at % shape[2]),
         "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
     }
-    tidy = [*(key_of[k].alias(k) for k in keys), (~pl.col("quantity_t").is_finite()).alias(_BAD)]
+    frame = pl.DataFrame({_BIN: filled}).with_columns(*(key_of[k].alias(k) for k in keys), **sums)
+    tidy = [(~pl.col("quantity_t").is_finite()).alias(_BAD)]
     if valued:
-        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
-    order = [*keys, *([_VALUED] if valued else []), _ROWS, *amounts, _BAD]  # as ``_keys``'
-    return frame.with_columns(tidy).select(order)
+        kind = pl.lit(pl.Series(kinds)).gather(pl.col(_BIN) % shape[3])
+        tidy += [
+            kind.cast(pl.Int32).alias(_VALUED),
+            pl.when(kind > 0).then(pl.col("value_eur")).alias("value_eur"),
+        ]
+    return frame.with_columns(tidy).drop(_BIN)
 
 
 @overload

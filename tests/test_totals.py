@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import cbam
-from cbam._totals import _add_bincounts, _binned, _index_of, _keys, quarterly_years
+from cbam._totals import _add_sums, _binned, _index_of, _keys, quarterly_years
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -259,6 +259,10 @@ def keys_of(rows: pl.DataFrame | pl.LazyFrame, by: list[str], binned: bool) -> p
         (pl.lit(None), ["cn_code", "quarter"]),  # quarters asked for: none collapse
         (pl.col("year").replace(2027, 2031), ["year"]),  # years far apart: empty slots between
         (pl.col("value_eur").fill_null(0.0), ["origin"]),  # zero customs values apart
+        # None, zero and positive customs values: each kind has its own place in the layout.
+        ((pl.col("value_eur") - 20_000).clip(lower_bound=0.0), ["origin"]),
+        (pl.col("value_eur").fill_null(5.0), ["origin"]),  # positive values only: one place
+        (pl.col("value_eur").replace_strict({}, default=None, return_dtype=pl.Float64), []),
         (pl.col("quarter").replace(3, None), ["origin"]),  # rows without a quarter
     ],
 )
@@ -276,13 +280,11 @@ def test_binned_key_sums_equal_grouped_ones(change: pl.Expr, by: list[str]) -> N
         assert (binned[amount].is_null() == grouped[amount].is_null()).all()
 
 
-@pytest.mark.parametrize("aside_rows", [0, 1_000_000])  # a layout axis of kinds; grouped aside
 def test_rows_without_a_positive_value_are_keys_of_their_own(
-    monkeypatch: pytest.MonkeyPatch, aside_rows: int
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import cbam._totals as module
 
-    monkeypatch.setattr(module, "_ASIDE_ROWS", aside_rows)
     monkeypatch.setattr(module, "_BATCH_ROWS", 500)
     i = pl.int_range(pl.len())
     rows = plain().with_columns(  # zero and missing customs values among positive ones
@@ -304,12 +306,12 @@ def test_rows_without_a_positive_value_are_keys_of_their_own(
         assert (gap <= 1e-6).all()
 
 
-@pytest.mark.parametrize("rows", [10, 1_000])  # fewer rows than bins (in place), more (counted)
-def test_bincounts_add_every_row_once(rows: int) -> None:
+@pytest.mark.parametrize("rows", [10, 1_000])  # fewer rows than bins, more
+def test_sums_add_every_row_once(rows: int) -> None:
     where = np.arange(rows) * 7 % 50
     weight = np.arange(rows, dtype=float)
     totals = [np.ones(50, dtype=np.int64), np.full(50, 0.5)]
-    _add_bincounts(where, [weight], totals)
+    _add_sums(where, [weight], totals)
     assert totals[0].tolist() == (1 + np.bincount(where, minlength=50)).tolist()
     assert totals[1].tolist() == (0.5 + np.bincount(where, weight, 50)).tolist()
 

@@ -358,31 +358,30 @@ def _aggregate_route_benchmarks(
     at_route = by_route_scaled.select(
         "cn8", "req_route", *[pl.col(c).alias(f"{c}_r") for c in benchmark_columns()]
     )
-    # Only the columns the means read travel through the joins (they multiply the rows).
+    # Only the columns the means read travel through the joins, and one route at a time:
+    # each route repeats every row of its sectors.
     read = [*keys, "cn8", "sector", "dv_names_route", *benchmark_columns()]
-    rows = (
-        expanded.select(*read, *(["_w"] if weighted else []))
-        .join(mixed, on=keys, how="semi")
-        .join(marker_rows, on="sector", how="inner")
+    rows = expanded.select(*read, *(["_w"] if weighted else [])).join(mixed, on=keys, how="semi")
+    means = [
+        rows.join(markers, on="sector", how="inner")
         .join(at_route, on=["cn8", "req_route"], how="left")
-    )
-    return (
-        rows.group_by([*keys, "req_route"])
+        .group_by([*keys, "req_route"])
         .agg(
             _mean(pl.when(named).then(pl.col(c)).otherwise(pl.col(f"{c}_r")), weighted).alias(c)
             for c in benchmark_columns()
         )
-        .select(
-            pl.col("origin").alias("dv_origin"),
-            "cn_key",
-            "variant_key",
-            pl.col("req_route").alias("route_key"),
-            *benchmark_columns(),
-            pl.lit("").alias("route_a"),
-            pl.lit("").alias("route_b"),
-            pl.lit("aggregate").alias("route_source_a"),
-            pl.lit("aggregate").alias("route_source_b"),
-        )
+        for markers in marker_rows.partition_by("req_route")
+    ]
+    return pl.concat(means).select(
+        pl.col("origin").alias("dv_origin"),
+        "cn_key",
+        "variant_key",
+        pl.col("req_route").alias("route_key"),
+        *benchmark_columns(),
+        pl.lit("").alias("route_a"),
+        pl.lit("").alias("route_b"),
+        pl.lit("aggregate").alias("route_source_a"),
+        pl.lit("aggregate").alias("route_source_b"),
     )
 
 
@@ -486,14 +485,23 @@ def build_lookups(
         defaults.with_columns(pl.col("dv_route").fill_null("").alias("req_route"))
         .join(at_default_route.drop("sector"), on=["cn8", "req_route"], how="left")
         .drop("req_route")
-        .with_columns((pl.col("dv_route").fill_null("") != "").alias("dv_names_route"))
+        .with_columns(
+            (pl.col("dv_route").fill_null("") != "").alias("dv_names_route"), _heading_id()
+        )
+        .drop("heading", "heading_origin")
     )
 
     # Aggregates over prefixes; a variant prefix averages its variant row with the plain rows.
     variant_keys = covered_v.filter(pl.col("variant") != "").select("cn8", "variant")
     scaled = (*value_columns(), *benchmark_columns())
-    agg_input = _per_tonne_of_good(cn8_rows, scaled, clinker_shares)
+    # Only the columns the means read are repeated under each CN8 row's aggregate keys: these
+    # copies set the build's peak memory.
+    read = ["origin", "cn8", "variant", "sector", *scaled, "dv_names_route"]
+    agg_input = _per_tonne_of_good(
+        cn8_rows.select(*read, "intensity_source", "heading_id"), scaled, clinker_shares
+    )
     prefixed = _under_keys(agg_input, successors)
+    del agg_input
     prefix_variants = (
         _under_keys(variant_keys, successors)
         .select("cn_key", pl.col("variant").alias("variant_key"))
@@ -512,6 +520,7 @@ def build_lookups(
         ],
         how="diagonal",
     )
+    del prefixed, plain
     is_weighted = weights is not None
     if weights is not None:
         expanded = _weighted(expanded, weights)
@@ -537,8 +546,7 @@ def build_lookups(
         )
     has_value = pl.col("total").is_not_null().any() | pl.col("direct").is_not_null().any()
     aggregates = (
-        expanded.with_columns(_heading_id())
-        .group_by(["origin", "cn_key", "variant_key"])
+        expanded.group_by(["origin", "cn_key", "variant_key"])
         .agg(
             *[_mean(c, is_weighted).alias(c) for c in scaled],
             pl.when(one_heading)
@@ -561,7 +569,6 @@ def build_lookups(
             pl.lit("aggregate").alias("route_source_b"),
         )
     )
-    cn8_rows = cn8_rows.with_columns(_heading_id())
     intensity_cols = [
         *scaled,
         "dv_route",
