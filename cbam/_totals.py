@@ -191,6 +191,28 @@ def _rounds_sums(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
     return "importer" in schema or shares
 
 
+def _threshold_value(
+    value: pl.Expr, schema: Mapping[str, pl.DataType], scenario: Scenario
+) -> pl.Expr:
+    """A customs value as a value threshold sums it, so rounded sums compare as it rounds them.
+
+    In the regime's currency at the rules year's rate, as the engine's ``_VALUE_LCU``.
+    """
+    threshold = resolve(scenario).design.threshold
+    if threshold is None or threshold.basis != "value":
+        return value
+    rates = year_table(scenario).group_by("year").agg(pl.col("fx").first())
+    year = _whole("year", schema) if scenario.rules_year is None else pl.lit(scenario.rules_year)
+    fx = year.replace_strict(rates["year"], rates["fx"], default=None, return_dtype=pl.Float64)
+    return value / fx
+
+
+def _rounded(column: str, schema: Mapping[str, pl.DataType], scenario: Scenario) -> pl.Expr:
+    """A summed key column (an amount) as its threshold rounds it."""
+    amount = pl.col(column)
+    return _threshold_value(amount, schema, scenario) if column == "value_eur" else amount
+
+
 def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> list[str]:
     """The input columns a row's key is made of: its rule inputs and the input columns of ``by``."""
     return [c for c in schema if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
@@ -238,12 +260,13 @@ def _keys(
         if "value_eur" in schema:
             rounded.append(("value_eur", exact.value_decimals))
     for column, decimals in rounded:
-        rows.append(_units(pl.col(column), decimals).alias(f"_t_units_{column}"))
+        units = _units(_rounded(column, schema, scenario), decimals)
+        rows.append(units.alias(f"_t_units_{column}"))
         sums.append(pl.col(f"_t_units_{column}").sum())
     summed = lazy.select(rows).group_by(group_keys).agg(sums).collect(engine=run_engine)
     flags = [~pl.col("quantity_t").is_finite()]
     flags += [
-        _units(pl.col(column), decimals) != pl.col(f"_t_units_{column}")
+        _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
         for column, decimals in rounded
     ]
     tidy = [pl.any_horizontal(flags).alias(_BAD)]
@@ -584,7 +607,8 @@ def _merged(
         )
         rows.append(value.alias("value_eur"))
         sums.append(pl.col("value_eur").sum())
-        rounded.append(("value_eur", exact.value_decimals, value))
+        in_currency = _threshold_value(value, schema, scenario)
+        rounded.append(("value_eur", exact.value_decimals, in_currency))
     parts += [_part(c, frame.to_series()) for c, frame in zip(others, distinct, strict=True)]
     for column, decimals, amount in rounded:
         rows.append(_units(amount, decimals).alias(f"_t_units_{column}"))
@@ -616,7 +640,7 @@ def _merged(
             stride *= part.values.len()
     flags = [~pl.col("quantity_t").is_finite()]
     flags += [
-        _units(pl.col(column), decimals) != pl.col(f"_t_units_{column}")
+        _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
         for column, decimals, _ in rounded
     ]
     tidy = [pl.any_horizontal(flags).alias(_BAD)]

@@ -446,3 +446,26 @@ def test_counted_statuses_are_threshold_statuses() -> None:
     from cbam._schema import THRESHOLD_STATUSES
 
     assert set(module._COUNTED) <= set(THRESHOLD_STATUSES)
+
+
+def test_a_value_threshold_in_another_currency_rounds_rows_as_compute_does() -> None:
+    # uk-cbam's GBP 50,000 threshold (rates/regimes/uk-cbam.yaml) sums each row's customs value
+    # rounded to the penny after conversion at the year's rate: seven rows of EUR 8,410.07
+    # (EUR 58,870.49 in all, GBP 49,999.99 as one sum) round to more than GBP 50,000, so the
+    # importer is liable, as in compute; a key summed before rounding would be exempt.
+    uk = cbam.load_scenario("uk-cbam")
+    total = 58_870.49
+    values = [round(total / 7, 2)] * 6
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * 7,
+            "origin": ["TUR"] * 7,
+            "cn_code": ["72071111"] * 7,
+            "quantity_t": [1.0] * 7,
+            "value_eur": [*values, round(total - sum(values), 2)],
+            "importer": ["A"] * 7,
+        }
+    )
+    expected = detailed(rows, uk, ["origin"])
+    assert expected["fee_eur"][0] > 1_000  # liable: every row charged
+    assert_same_totals(cbam.totals(rows, uk, by=["origin"]), expected, ["origin"])
