@@ -452,6 +452,14 @@ def _set_design(
                         )
                 break
             model = _model_of(model, part)
+            if node.get(key) is None and _date_like(parts[depth + 1]):
+                # Nothing dated to add to: the design does not set this parameter at all.
+                eu = part == "price" and regime == regime_name(EU_ENGINE)
+                hint = " (EU CBAM certificates: certificate_price_eur.2030)" if eu else ""
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': {'.'.join(map(str, trail))} is not set "
+                    f"by regime '{regime}', so it has no dated values to add to{hint}"
+                )
             node = node.setdefault(key, {})
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):

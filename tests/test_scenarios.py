@@ -223,3 +223,14 @@ def test_a_mapping_of_good_dates_still_adds_dated_values() -> None:
     values = {v.start: v.value for v in design.charge.cbam_factor.values}
     assert values[dt.date(2031, 1, 1)] == 0.3
     assert values[dt.date(2032, 1, 1)] == 0.265
+
+
+@pytest.mark.parametrize(("name", "hint"), [("eu-cbam", True), ("us-fpf-2025", False)])
+def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: bool) -> None:
+    # Was "no key '2030' in charge.price (valid: description, unit, values)": as if a price
+    # existed and 2030 were a key of it.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario(name, overrides={"charge.price.2030": 100})
+    message = str(got.value)
+    assert f"charge.price is not set by regime '{name}'" in message
+    assert ("certificate_price_eur.2030" in message) is hint
