@@ -439,7 +439,7 @@ def _set_design(
             trail.append(key)
             if last:
                 target = node.get(key)
-                if isinstance(value, Mapping) and _dated(target) is not None:
+                if isinstance(value, Mapping) and isinstance(target, dict) and _dated(target):
                     # A mapping merged into a dated parameter: only its own keys, else an
                     # unknown key would be kept unread (its model allows extra keys).
                     odd = [str(k) for k in value if k not in target]
