@@ -275,8 +275,9 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             )
         parts = ["design", *parts]
     if parts[0] == "design" and len(parts) > 1:
-        if isinstance(value, Mapping) and value and all(_day(str(k)) for k in value):
-            # The reform shape {path: {date: value}}: one dated value per date, the others kept.
+        if isinstance(value, Mapping) and value and any(_date_like(k) for k in value):
+            # The reform shape {path: {date: value}}: one dated value per date, the others kept;
+            # each key is checked as a date (a bad one is an error, never merged in unread).
             for day, item in value.items():
                 _set_design(tree, [*parts[1:], str(day)], item, where, f"{dotted}.{day}")
         else:
@@ -348,6 +349,11 @@ def _day(key: str) -> dt.date | None:
     except ValueError:
         return None
     return None
+
+
+def _date_like(key: Any) -> bool:
+    """Whether a mapping key is meant as a year or date (a number, a date, digits first)."""
+    return isinstance(key, int | dt.date) or str(key).strip()[:1].isdigit()
 
 
 def _dated(node: Any) -> list[Any] | None:
@@ -432,8 +438,28 @@ def _set_design(
                 )
             trail.append(key)
             if last:
+                target = node.get(key)
+                if isinstance(value, Mapping) and isinstance(target, dict) and _dated(target):
+                    # A mapping merged into a dated parameter: only its own keys, else an
+                    # unknown key would be kept unread (its model allows extra keys).
+                    odd = [str(k) for k in value if k not in target]
+                    if odd:
+                        raise ScenarioError(
+                            f"{where}: '{shorten(dotted, 80)}': no key "
+                            f"'{shorten(odd[0], 40)}' in {'.'.join(map(str, trail))} (valid: "
+                            f"{', '.join(map(str, target))}, or years or dates such as "
+                            f"2030 or 2030-07-01)"
+                        )
                 break
             model = _model_of(model, part)
+            if node.get(key) is None and _date_like(parts[depth + 1]):
+                # Nothing dated to add to: the design does not set this parameter at all.
+                eu = part == "price" and regime == regime_name(EU_ENGINE)
+                hint = " (EU CBAM certificates: certificate_price_eur.2030)" if eu else ""
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}': {'.'.join(map(str, trail))} is not set "
+                    f"by regime '{regime}', so it has no dated values to add to{hint}"
+                )
             node = node.setdefault(key, {})
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):

@@ -197,3 +197,40 @@ def test_unknown_scenario_keys_list_the_valid_ones(tmp_path: Path) -> None:
     path.write_text("name: typo\nrules_yaer: 2030\n", encoding="utf-8")
     with pytest.raises(cbam.ScenarioError, match=r"rules_yaer: .*scenario keys: name, description"):
         cbam.load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("dates", "bad"),
+    [
+        ({"2031-13-01": 0.3}, "'2031-13-01' is not a year or date"),  # no 13th month
+        ({"2031-01-01": 0.3, "2032-02-30": 0.2}, "'2032-02-30' is not a year or date"),
+        ({"31-01-01": 0.3}, "'31-01-01' is not a year or date"),
+        ({"foo": 0.3}, "no key 'foo' in charge.cbam_factor"),
+    ],
+)
+def test_a_bad_date_in_a_mapping_override_is_an_error_not_ignored(
+    dates: dict[str, float], bad: str
+) -> None:
+    # These were merged into the parameter as unread keys: the run kept the cited path.
+    with pytest.raises(cbam.ScenarioError, match=re.escape(bad)):
+        cbam.load_scenario("eu-cbam", overrides={"charge.cbam_factor": dates})
+
+
+def test_a_mapping_of_good_dates_still_adds_dated_values() -> None:
+    scenario = cbam.load_scenario("eu-cbam", overrides={"charge.cbam_factor": {2031: 0.3}})
+    design = cbam.resolve(scenario).design
+    assert design is not None and design.charge.cbam_factor is not None
+    values = {v.start: v.value for v in design.charge.cbam_factor.values}
+    assert values[dt.date(2031, 1, 1)] == 0.3
+    assert values[dt.date(2032, 1, 1)] == 0.265
+
+
+@pytest.mark.parametrize(("name", "hint"), [("eu-cbam", True), ("us-fpf-2025", False)])
+def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: bool) -> None:
+    # Was "no key '2030' in charge.price (valid: description, unit, values)": as if a price
+    # existed and 2030 were a key of it.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario(name, overrides={"charge.price.2030": 100})
+    message = str(got.value)
+    assert f"charge.price is not set by regime '{name}'" in message
+    assert ("certificate_price_eur.2030" in message) is hint
