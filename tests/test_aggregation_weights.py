@@ -216,3 +216,22 @@ def test_cli_weights_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     capsys.readouterr()
     assert cli.main(["run", "--imports", str(imports), "--weights", "nope"]) == 2
     assert "unknown bundled weights 'nope'" in capsys.readouterr().err
+
+
+def test_aggregate_lookups_are_the_same_in_every_build() -> None:
+    # Means over an aggregate's CN8 codes come out of joins in no fixed row order; they are
+    # rounded (lookup._MEAN_DECIMALS) so that every build gives the same tables. CN4 7307
+    # and HS6 7306 30 average column-A benchmarks that are equal for every route (IR
+    # 2025/2620, iron and steel: one value under every route listed), so their routes never
+    # differ in column A; unrounded, the flag flipped between builds.
+    from cbam._eu.config import clinker_shares
+    from cbam._eu.lookup import build_lookups
+
+    variants = {k: v.value for k, v in clinker_shares().default_variant.items()}
+    builds = [build_lookups({}, variants) for _ in range(4)]
+    for built in builds[1:]:
+        for name in ("goods", "route_benchmarks", "aggregate_route_benchmarks"):
+            a, b = getattr(builds[0], name), getattr(built, name)
+            assert_frame_equal(a.sort(a.columns), b.sort(b.columns), check_exact=True)
+    goods = builds[0].goods.filter(pl.col("cn_key").is_in(["7307", "730630"]))
+    assert goods["routes_differ_a"].to_list() == [False, False]

@@ -438,17 +438,24 @@ def _weighted(expanded: pl.DataFrame, weights: AggregationWeights) -> pl.DataFra
     )
 
 
+# A group's rows come out of the joins in no fixed order, so a mean's last bits vary from run
+# to run; rounded far below the tables' published precision, the means (and whether two
+# routes' benchmarks differ) are the same in every run.
+_MEAN_DECIMALS = 12
+
+
 def _mean(column: str | pl.Expr, weighted: bool) -> pl.Expr:
     """Mean of ``column`` in a group: by ``_w`` where weights were given, else the simple mean.
 
     Codes without a value (null) take no weight; where the weighted codes have none, the
-    simple mean of those that have one.
+    simple mean of those that have one. Rounded to ``_MEAN_DECIMALS``.
     """
     value = pl.col(column) if isinstance(column, str) else column
     if not weighted:
-        return value.mean()
+        return value.mean().round(_MEAN_DECIMALS)
     total = pl.col("_w").filter(value.is_not_null()).sum()
-    return pl.when(total > 0).then((value * pl.col("_w")).sum() / total).otherwise(value.mean())
+    mean = pl.when(total > 0).then((value * pl.col("_w")).sum() / total).otherwise(value.mean())
+    return mean.round(_MEAN_DECIMALS)
 
 
 def build_lookups(
@@ -666,7 +673,7 @@ def build_lookups(
     route_agg = (
         _under_keys(by_route_scaled, successors)
         .group_by(["cn_key", "req_route"])
-        .agg(*[pl.col(c).mean() for c in benchmark_columns()])
+        .agg(*[_mean(c, weighted=False) for c in benchmark_columns()])
         .with_columns(
             pl.lit("").alias("route_a"),
             pl.lit("").alias("route_b"),
