@@ -32,13 +32,12 @@ from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
-from cbam._parameters import DatedParameter, DatedValue, Reference, Share, in_force
+from cbam._parameters import DatedParameter, DatedValue, NonNegative, Reference, Share, in_force
 from cbam._resources import bundled_or_path, data_dir
 from cbam._territory import Territory, territory_problems
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class SectorParameter(BaseModel):

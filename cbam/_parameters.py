@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from cbam._errors import ScenarioError, validation_problems
 from cbam._resources import data_dir
@@ -25,7 +25,17 @@ from cbam._yaml import read_yaml_mapping
 T = TypeVar("T")
 K = TypeVar("K")
 M = TypeVar("M", bound=BaseModel)
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+def _not_a_bool(value: object) -> object:
+    """Refuse true/false where a number is asked for (pydantic would read True as 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed, not {str(value).lower()}")
+    return value
+
+
+Share = Annotated[float, BeforeValidator(_not_a_bool), Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, BeforeValidator(_not_a_bool), Field(ge=0, allow_inf_nan=False)]
 
 
 def first_day(when: dt.date | int) -> dt.date:

@@ -234,3 +234,17 @@ def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: 
     message = str(got.value)
     assert f"charge.price is not set by regime '{name}'" in message
     assert ("certificate_price_eur.2030" in message) is hint
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("uk-cbam", {"charge.price.2030": True}),  # a dated design value
+        ("eu-cbam", {"certificate_price_eur": False}),  # a scenario parameter
+        ("eu-cbam", {"cbam_factor.2030": True}),  # a share
+    ],
+)
+def test_true_or_false_is_no_number(name: str, overrides: dict[str, object]) -> None:
+    # pydantic reads True as 1.0 in lax mode; a price or share of "true" is a typo.
+    with pytest.raises(cbam.ScenarioError, match=r"a number is needed, not (true|false)"):
+        cbam.load_scenario(name, overrides=overrides)
