@@ -36,12 +36,12 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import NonNegative, Share, first_day
+from cbam._parameters import Share, first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
-Price = NonNegative  # EUR per certificate
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
 
 

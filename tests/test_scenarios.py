@@ -240,7 +240,6 @@ def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: 
     ("name", "overrides"),
     [
         ("uk-cbam", {"charge.price.2030": True}),  # a dated design value
-        ("eu-cbam", {"certificate_price_eur": False}),  # a scenario parameter
         ("eu-cbam", {"cbam_factor.2030": True}),  # a share
     ],
 )
