@@ -213,6 +213,51 @@ def _rounded(column: str, schema: Mapping[str, pl.DataType], scenario: Scenario)
     return _threshold_value(amount, schema, scenario) if column == "value_eur" else amount
 
 
+def _rounded_amounts(
+    amounts: Mapping[str, pl.Expr], schema: Mapping[str, pl.DataType], scenario: Scenario
+) -> list[tuple[str, int, pl.Expr]]:
+    """Each amount a threshold sums, its decimals and the row amount as the threshold rounds it.
+
+    Threshold sums round each row (``rates/eu/exact_sums.yaml``); a key whose rounded sum
+    differs from the rounding of its sum is priced row by row (``_tidy_keys``).
+    """
+    exact = config.exact_sums()
+    decimals = {"quantity_t": exact.mass_decimals, "value_eur": exact.value_decimals}
+    return [
+        (column, decimals[column], _threshold_value(amount, schema, scenario))
+        if column == "value_eur"
+        else (column, decimals[column], amount)
+        for column, amount in amounts.items()
+    ]
+
+
+def _unit_sums(rounded: Sequence[tuple[str, int, pl.Expr]]) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """The rows' amounts in whole units, and their sums per key."""
+    rows = [_units(amount, decimals).alias(f"_t_units_{c}") for c, decimals, amount in rounded]
+    return rows, [pl.col(f"_t_units_{c}").sum() for c, _, _ in rounded]
+
+
+def _tidy_keys(
+    rounded: Sequence[tuple[str, int, pl.Expr]],
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+) -> list[pl.Expr]:
+    """A key's ``_BAD`` flag and customs value, once its rows are summed.
+
+    ``_BAD``: a failed amount, or a rounded sum unlike its rounded rows. A key of rows
+    without a customs value has none (a sum of nulls would be 0).
+    """
+    flags = [~pl.col("quantity_t").is_finite()]
+    flags += [
+        _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
+        for column, decimals, _ in rounded
+    ]
+    tidy = [pl.any_horizontal(flags).alias(_BAD)]
+    if "value_eur" in schema:
+        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    return tidy
+
+
 def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> list[str]:
     """The input columns a row's key is made of: its rule inputs and the input columns of ``by``."""
     return [c for c in schema if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
@@ -252,28 +297,19 @@ def _keys(
         rows.append(_valued(value).alias(_VALUED))
         group_keys.append(_VALUED)
         sums.append(pl.col("value_eur").sum())
-    # Threshold sums round each row; a key whose rounded sum differs is priced row by row.
-    exact = config.exact_sums()
-    rounded: list[tuple[str, int]] = []
+    rounded = []
     if _rounds_sums(schema, scenario):
-        rounded = [("quantity_t", exact.mass_decimals)]
-        if "value_eur" in schema:
-            rounded.append(("value_eur", exact.value_decimals))
-    for column, decimals in rounded:
-        units = _units(_rounded(column, schema, scenario), decimals)
-        rows.append(units.alias(f"_t_units_{column}"))
-        sums.append(pl.col(f"_t_units_{column}").sum())
-    summed = lazy.select(rows).group_by(group_keys).agg(sums).collect(engine=run_engine)
-    flags = [~pl.col("quantity_t").is_finite()]
-    flags += [
-        _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
-        for column, decimals in rounded
-    ]
-    tidy = [pl.any_horizontal(flags).alias(_BAD)]
-    if "value_eur" in schema:
-        # A key of rows without a customs value has none (a sum of nulls would be 0).
-        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
-    return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _ in rounded])
+        amounts = [c for c in ADDITIVE if c in schema]
+        rounded = _rounded_amounts({c: pl.col(c) for c in amounts}, schema, scenario)
+    unit_rows, unit_sums = _unit_sums(rounded)
+    summed = (
+        lazy.select(*rows, *unit_rows)
+        .group_by(group_keys)
+        .agg(*sums, *unit_sums)
+        .collect(engine=run_engine)
+    )
+    tidy = _tidy_keys(rounded, schema, scenario)
+    return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _, _ in rounded])
 
 
 # --- Importers merged where their threshold status is certain ---------------------------------
@@ -598,8 +634,7 @@ def _merged(
     qty = _number("quantity_t", schema)
     rows: list[pl.Expr] = [qty.alias("quantity_t")]
     sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
-    exact = config.exact_sums()
-    rounded = [("quantity_t", exact.mass_decimals, qty)]
+    amounts = {"quantity_t": qty}
     if valued:
         value = _number("value_eur", schema)
         parts.append(
@@ -607,12 +642,12 @@ def _merged(
         )
         rows.append(value.alias("value_eur"))
         sums.append(pl.col("value_eur").sum())
-        in_currency = _threshold_value(value, schema, scenario)
-        rounded.append(("value_eur", exact.value_decimals, in_currency))
+        amounts["value_eur"] = value
     parts += [_part(c, frame.to_series()) for c, frame in zip(others, distinct, strict=True)]
-    for column, decimals, amount in rounded:
-        rows.append(_units(amount, decimals).alias(f"_t_units_{column}"))
-        sums.append(pl.col(f"_t_units_{column}").sum())
+    rounded = _rounded_amounts(amounts, schema, scenario)
+    unit_rows, unit_sums = _unit_sums(rounded)
+    rows += unit_rows
+    sums += unit_sums
     # The indexes packed into as few Int64 columns as hold them, each a mixed radix.
     words: list[list[_Part]] = [[]]
     size = 1
@@ -638,15 +673,7 @@ def _merged(
             at_part = pl.col(name) // stride % part.values.len()
             decoded.append(pl.lit(part.values).gather(at_part).alias(part.name))
             stride *= part.values.len()
-    flags = [~pl.col("quantity_t").is_finite()]
-    flags += [
-        _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
-        for column, decimals, _ in rounded
-    ]
-    tidy = [pl.any_horizontal(flags).alias(_BAD)]
-    if valued:
-        # A key of rows without a customs value has none (a sum of nulls would be 0).
-        tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
+    tidy = _tidy_keys(rounded, schema, scenario)
     order = [*columns, *([_VALUED] if valued else []), _ROWS, "quantity_t"]
     order += [*(["value_eur"] if valued else []), _BAD]
     keys = summed.with_columns(decoded).with_columns(tidy).select(order)
