@@ -6,11 +6,15 @@ quantity for charges per tonne, customs value for ad valorem charges. So the row
 per distinct key first, each key is priced once by ``compute`` as one row carrying the key's
 sums, and the priced keys are summed again by ``by``.
 
-Where the key is origin, code, year and quarter (no importers, routes or actual values), the
-rows are binned rather than grouped: each row's key is a position in a dense array over the
-distinct origins and codes, the years and quarters, and ``numpy.add.at`` sums counts and
-amounts into it, batch by batch on the streaming engine, so memory is bounded by the keys, not
-by the rows (``benchmarks/bench_scale.py``). Other keys are grouped by Polars.
+A destination matters only through the regime's territory, so destinations priced alike by a
+probe (the 27 EU members of a BACI panel, say) are summed as one.
+
+Where the key is origin, code, year, quarter and destination (no importers, routes or actual
+values), the rows are binned rather than grouped: each row's key is a position in a dense
+array over the distinct origins, codes and destinations, the years and quarters, and
+``numpy.add.at`` sums counts and amounts into it, batch by batch on the streaming engine, so
+memory is bounded by the keys, not by the rows (``benchmarks/bench_scale.py``). Other keys are
+grouped by Polars.
 
 Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
@@ -60,7 +64,7 @@ _BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its round
 _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
 _BIN = "_t_bin"  # a row's position in the dense key layout
 # Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
-_DENSE_KEYS = ("origin", "cn_code", "year", "quarter")
+_DENSE_KEYS = ("origin", "cn_code", "year", "quarter", "destination")
 _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
@@ -697,6 +701,45 @@ def _merged_prices(
     return priced if merged.proven(priced) else None
 
 
+def _same_destinations(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    engine: Literal["in-memory", "streaming", "gpu"],
+) -> pl.DataFrame | None:
+    """Each distinct destination and the first of those priced alike (``_t_first``).
+
+    A destination matters to a row's fee only through the regime's territory (inside or
+    outside it, by rules year) and the code check: a probe prices one good of each sector to
+    each distinct destination in each year of the panel, and destinations whose results agree
+    throughout are one key (a BACI panel's 27 EU importers, or its 200 others). A destination
+    that fails a check fails it in its key too, and the detailed path reports the rows.
+    """
+    distinct = pl.collect_all(
+        [
+            lazy.select(pl.col("destination").unique().drop_nulls()),
+            lazy.select(_whole("year", schema).unique().drop_nulls()),
+        ],
+        engine=engine,
+    )
+    places, years = (d.to_series() for d in distinct)
+    if places.len() < 2 or years.is_empty():
+        return None
+    probe = (
+        pl.DataFrame({"destination": places.sort()})
+        .join(pl.DataFrame({"year": years}, schema={"year": pl.Int32}), how="cross")
+        .join(_probe_goods(), how="cross")
+        .with_columns(origin=pl.lit("CHN"), quantity_t=pl.lit(1.0), value_eur=pl.lit(1000.0))
+    )
+    priced = compute(probe, scenario, on_error="flag").sort("destination", "year", "cn_code")
+    outputs = pl.col("exemption_reason", "input_error", "fee_eur").cast(pl.String).fill_null("")
+    alike = priced.group_by("destination", maintain_order=True).agg(
+        pl.concat_str(outputs, separator="|").str.join("\n").alias("_t_results")
+    )
+    alike = alike.with_columns(pl.col("destination").first().over("_t_results").alias("_t_first"))
+    return alike.select("destination", "_t_first")
+
+
 def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
     """The rows in batches: a frame at once, a lazy query streamed in bounded memory."""
     if is_frame or run_engine != "streaming":
@@ -749,14 +792,16 @@ def _binned(
     groups: Sequence[str],
     run_engine: Literal["in-memory", "streaming", "gpu"],
     is_frame: bool,
+    alike: pl.DataFrame | None = None,
 ) -> pl.DataFrame | None:
     """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
 
-    Origins and codes are laid out by their distinct values, years by their span, quarters
-    only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
-    positive: a row's key is then one position in a dense array, and its count and amounts
-    are summed into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory
-    bounded by the layout rather than by the rows. Keys with a null, amounts failing a check
+    Origins, codes and destinations are laid out by their distinct values (destinations by
+    those priced alike, ``_same_destinations``), years by their span, quarters only in the
+    years priced by quarter, and customs values by ``_VALUED`` where not all are positive:
+    a row's key is then one position in a dense array, and its count and amounts are summed
+    into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory bounded by
+    the layout rather than by the rows. Keys with a null, amounts failing a check
     and odd quarters return None: ``_keys`` groups them and the detailed path reports them.
     """
     keys = _key_columns(schema, groups)
@@ -767,6 +812,7 @@ def _binned(
         or not set(keys) <= set(_DENSE_KEYS)
         or schema["origin"] != pl.String
         or schema["cn_code"] != pl.String
+        or schema.get("destination", pl.String) != pl.String
         or not all(integer.values())
         or not all(schema[c].is_numeric() for c in amounts)
     ):
@@ -776,7 +822,9 @@ def _binned(
     odd_quarter = ~pl.col("quarter").is_between(1, 4) if quartered else pl.lit(False)
     # Three queries, each streamed: distinct values in a query of their own stay bounded in
     # memory, where ``unique().implode()`` beside the checks holds the whole column.
-    stats, origins_frame, codes_frame = pl.collect_all(
+    destined = "destination" in schema
+    seek = destined and alike is None  # destinations not yet known: sought with the origins
+    stats, origins_frame, codes_frame, *destinations = pl.collect_all(
         [
             lazy.select(
                 pl.any_horizontal(pl.col("origin", "cn_code", "year").is_null())
@@ -790,10 +838,15 @@ def _binned(
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
+            *([lazy.select(pl.col("destination").unique().drop_nulls().sort())] if seek else []),
         ],
         engine=run_engine,
     )
     origins, codes = origins_frame.to_series(), codes_frame.to_series()
+    # Destinations (a null last) are an outer dimension of the origins: one index for both.
+    seen = [alike["_t_first"].unique().sort()] if alike is not None else []
+    seen += [d.to_series() for d in destinations]
+    places = pl.concat([*seen, pl.Series([None], dtype=pl.String)])
     failed = stats.select("null_key", "bad_amount", "odd_quarter").row(0)
     first, last = stats["first"][0], stats["last"][0]
     if any(failed) or first is None or last - first >= _MAX_YEARS:
@@ -808,11 +861,19 @@ def _binned(
     widths = [5 if y in by_quarter else 1 for y in years]
     # Customs value kinds: only those present take a place (most panels: positive values only).
     kinds = [k for k in range(3) if stats[f"kind{k}"][0]] if valued else [2]
-    shape = [origins.len(), codes.len(), sum(widths), len(kinds)]
+    shape = [places.len() * origins.len(), codes.len(), sum(widths), len(kinds)]
     bins = int(np.prod(shape))
     if bins > _MAX_BINS:
         return None
     o, c = _index_of("origin", origins), _index_of("cn_code", codes)
+    if destined:
+        at_place = _index_of("destination", places.drop_nulls())
+        if alike is not None:  # each destination's place is that of the first priced alike
+            firsts = alike["_t_first"].cast(pl.Enum(places.drop_nulls())).to_physical()
+            raw = _index_of("destination", alike["destination"])
+            at_place = pl.lit(firsts.cast(pl.Int64)).gather(raw)
+        null_place = pl.col("destination").is_null()
+        o = pl.when(null_place).then(places.len() - 1).otherwise(at_place) * origins.len() + o
     y = pl.col("year").cast(pl.Int64) - first
     slot = pl.lit(pl.Series(np.cumsum([0, *widths[:-1]]), dtype=pl.Int64)).gather(y)
     if by_quarter:
@@ -839,8 +900,10 @@ def _binned(
     slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
     at = pl.col(_BIN) // shape[3]
     quarter = pl.lit(slot_quarter).gather(at % shape[2])
+    at_origin = at // (shape[2] * shape[1])
     key_of = {
-        "origin": pl.lit(origins).gather(at // (shape[2] * shape[1])),
+        "origin": pl.lit(origins).gather(at_origin % origins.len()),
+        "destination": pl.lit(places).gather(at_origin // origins.len()),
         "cn_code": pl.lit(codes).gather(at // shape[2] % shape[1]),
         "year": pl.lit(slot_year).gather(at % shape[2]),
         "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
@@ -950,8 +1013,17 @@ def totals(
         return priced
 
     is_frame = isinstance(imports, pl.DataFrame)
+    alike = None
+    if schema.get("destination") == pl.String and "destination" not in groups:
+        alike = _same_destinations(lazy, schema, chosen, run_engine)
+    binned_rows = lazy
+    if alike is not None:  # the other paths group destinations by the first priced alike
+        first = pl.col("destination").replace_strict(
+            alike["destination"], alike["_t_first"], default=pl.col("destination")
+        )
+        lazy = lazy.with_columns(first.alias("destination"))
     try:
-        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
+        keys = _binned(binned_rows, schema, chosen, groups, run_engine, is_frame, alike)
         priced = None
         if keys is None:
             priced = _merged_prices(lazy, schema, chosen, groups, run_engine, price)

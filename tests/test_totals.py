@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import cbam
-from cbam._totals import _add_sums, _binned, _index_of, _keys, quarterly_years
+from cbam._totals import _add_sums, _binned, _index_of, _keys, _same_destinations, quarterly_years
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -207,6 +207,70 @@ def test_destinations_outside_the_territory_are_counted_apart() -> None:
     assert_same_totals(got, expected, ["origin"])
     # Rows to the USA are outside the EU, except those no regime covers in any case.
     assert 0 < got["outside_rows"].sum() == expected["outside_rows"].sum() <= 80
+
+
+# EU members (as typed, in lower case, padded), the EU as one importer, no destination, and
+# countries outside the EU and the UK; XXX is no ISO code.
+DESTINATIONS = ["DEU", "FRA", "deu", " fra ", "EUU", "", None, "USA", "CHN", "GBR"]
+
+
+def with_destinations(rows: pl.DataFrame, names: list[str | None]) -> pl.DataFrame:
+    at = pl.int_range(pl.len()).hash(9) % len(names)
+    return rows.with_columns(destination=pl.lit(pl.Series(names, dtype=pl.String)).gather(at))
+
+
+def test_destinations_priced_alike_are_one_key() -> None:
+    lazy = with_destinations(plain(400), DESTINATIONS).lazy()
+    alike = _same_destinations(lazy, lazy.collect_schema(), EU, "streaming")
+    assert alike is not None
+    first = dict(zip(alike["destination"], alike["_t_first"], strict=True))
+    # Inside the EU customs territory (Reg. (EU) 2023/956 Art. 2(1)), or no destination given.
+    assert {first[d] for d in ["DEU", "FRA", "deu", " fra ", "EUU", ""]} == {""}  # first in order
+    assert {first[d] for d in ["USA", "CHN", "GBR"]} == {"CHN"}  # outside it
+    uk = cbam.load_scenario("uk-cbam")
+    lazy = with_destinations(plain(400, 2027), DESTINATIONS).lazy()
+    alike = _same_destinations(lazy, lazy.collect_schema(), uk, "streaming")
+    assert alike is not None
+    first = dict(zip(alike["destination"], alike["_t_first"], strict=True))
+    assert first["GBR"] == first[""] != first["DEU"] == first["USA"]  # the UK alone is inside
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam"])
+@pytest.mark.parametrize("importers", [False, True])  # binned; importers merged or grouped
+def test_totals_over_destinations_equal_summarise_of_compute(
+    name: str, importers: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cbam._totals as module
+
+    if not importers:  # a plain panel with destinations is binned, not grouped
+
+        def no_grouping(*args: object) -> pl.DataFrame:
+            raise AssertionError("grouped: the binned path should apply")
+
+        monkeypatch.setattr(module, "_keys", no_grouping)
+    scenario = cbam.load_scenario(name)
+    first_year = cbam.resolve(scenario).design.first_rules_year
+    rows = panel(first_year=first_year) if importers else plain(first_year=first_year)
+    rows = with_destinations(rows, DESTINATIONS)
+    for by in (["origin", "sector"], [], ["destination"]):
+        if by == ["destination"]:
+            monkeypatch.undo()  # grouped by destination: every one is a key of its own
+        got = cbam.totals(rows, scenario, by=by)
+        assert_same_totals(got, detailed(rows, scenario, by), by)
+        assert 0 < got["outside_rows"].sum() < rows.height
+
+
+def test_an_unknown_destination_is_named_as_compute_names_it() -> None:
+    rows = with_destinations(plain(400), [*DESTINATIONS, "XXX"])
+    with pytest.raises(cbam.CbamInputError) as expected:
+        cbam.compute(rows, EU)
+    with pytest.raises(cbam.CbamInputError) as got:
+        cbam.totals(rows, EU)
+    assert str(got.value) == str(expected.value)
+    assert "XXX" in str(got.value)
+    flagged = cbam.totals(rows, EU, by=["origin"], on_error="flag")
+    assert_same_totals(flagged, detailed(rows, EU, ["origin"], on_error="flag"), ["origin"])
+    assert flagged["flagged_rows"].sum() == rows["destination"].eq("XXX").sum()
 
 
 def test_a_sum_that_overflows_is_left_to_the_rows() -> None:
