@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from bench_compute import FLOOR, panel
+from bench_compute import FLOOR, ROOT, panel
 
 import cbam
 from cbam.testing.strategies import routes_of
@@ -88,6 +88,28 @@ def rich_panel(frame: pl.DataFrame) -> pl.DataFrame:
             see_indirect=pl.when(actual).then(0.1 + (i.hash(14) % 2).cast(pl.Float64) * 0.1),
         )
         .with_columns(pl.when(actual).then(pl.col("route")).alias("route"))
+    )
+
+
+def baci_panel(rows: int, seed: int = 7) -> pl.DataFrame:
+    """A panel shaped like a BACI year read by ``cbam.read_trade``: one year, HS6 codes.
+
+    Every ISO origin ships every covered HS6 heading to the 27 EU members (``destination``),
+    so rows share their rule keys as a BACI year's do (about 70,000 origin x code keys).
+    """
+    goods = pl.read_csv(ROOT / "rates/eu/goods.csv", schema_overrides={"cn_code": pl.String})
+    hs6 = goods.filter(pl.col("sector") != "electricity")["cn_code"].str.slice(0, 6).unique()
+    origins = pl.read_csv(ROOT / "country_lists/iso3166_1.csv")["iso3"]
+    eu27 = pl.read_csv(ROOT / "country_lists/eu27.csv")
+    members = eu27.filter(pl.col("member_to").is_null())["iso3"].unique()
+    i = pl.int_range(rows)
+    return pl.select(
+        year=pl.lit(2027, pl.Int32),
+        origin=pl.lit(origins.sort()).gather(i.hash(seed) % origins.len()),
+        destination=pl.lit(members.sort()).gather(i.hash(seed + 1) % members.len()),
+        cn_code=pl.lit(hs6.sort()).gather(i.hash(seed + 2) % hs6.len()),
+        quantity_t=(i.hash(seed + 3) % 100_000).cast(pl.Float64) / 10,
+        value_eur=(i.hash(seed + 4) % 10_000_000).cast(pl.Float64),
     )
 
 
@@ -212,6 +234,14 @@ def main() -> None:
         max_ratio=2,
         target=20,
     )
+    print("-- a BACI-shaped panel: one year, HS6 codes, 27 EU importers (destination)")
+    baci = baci_panel(n)
+    cbam.totals(baci.head(1000), eu)
+    keys = ["origin", "cn_code", "year"]
+    baci_floor = group_floor(baci.lazy, keys)
+    line("floor: group_by(origin, cn_code, year).sum", n, baci_floor)
+    seconds = best(lambda: cbam.totals(baci, eu), repeat)
+    line("totals by origin, sector, BACI-shaped", n, seconds, floor=baci_floor, target=60)
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
