@@ -701,30 +701,15 @@ def _merged_prices(
     return priced if merged.proven(priced) else None
 
 
-def _same_destinations(
-    lazy: pl.LazyFrame,
-    schema: Mapping[str, pl.DataType],
-    scenario: Scenario,
-    engine: Literal["in-memory", "streaming", "gpu"],
-) -> pl.DataFrame | None:
-    """Each distinct destination and the first of those priced alike (``_t_first``).
+def _alike(places: pl.Series, years: Sequence[int], scenario: Scenario) -> pl.DataFrame:
+    """Each of the distinct destinations ``places`` and the first of those priced alike.
 
     A destination matters to a row's fee only through the regime's territory (inside or
     outside it, by rules year) and the code check: a probe prices one good of each sector to
-    each distinct destination in each year of the panel, and destinations whose results agree
-    throughout are one key (a BACI panel's 27 EU importers, or its 200 others). A destination
-    that fails a check fails it in its key too, and the detailed path reports the rows.
+    each destination in each of ``years``, and destinations whose results agree throughout
+    are one key (a BACI panel's 27 EU importers, or its 200 others). A destination that
+    fails a check fails it in its key too, and the detailed path reports the rows.
     """
-    distinct = pl.collect_all(
-        [
-            lazy.select(pl.col("destination").unique().drop_nulls()),
-            lazy.select(_whole("year", schema).unique().drop_nulls()),
-        ],
-        engine=engine,
-    )
-    places, years = (d.to_series() for d in distinct)
-    if places.len() < 2 or years.is_empty():
-        return None
     probe = (
         pl.DataFrame({"destination": places.sort()})
         .join(pl.DataFrame({"year": years}, schema={"year": pl.Int32}), how="cross")
@@ -736,8 +721,32 @@ def _same_destinations(
     alike = priced.group_by("destination", maintain_order=True).agg(
         pl.concat_str(outputs, separator="|").str.join("\n").alias("_t_results")
     )
-    alike = alike.with_columns(pl.col("destination").first().over("_t_results").alias("_t_first"))
-    return alike.select("destination", "_t_first")
+    first = pl.col("destination").first().over("_t_results")
+    return alike.select("destination", first.alias("_t_first"))
+
+
+def _same_destinations(
+    lazy: pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+    engine: Literal["in-memory", "streaming", "gpu"],
+) -> pl.LazyFrame:
+    """``lazy`` with each destination replaced by the first of those priced alike (``_alike``)."""
+    distinct = pl.collect_all(
+        [
+            lazy.select(pl.col("destination").unique().drop_nulls()),
+            lazy.select(_whole("year", schema).unique().drop_nulls()),
+        ],
+        engine=engine,
+    )
+    places, years = (d.to_series() for d in distinct)
+    if places.len() < 2 or years.is_empty():
+        return lazy
+    alike = _alike(places, years.to_list(), scenario)
+    first = pl.col("destination").replace_strict(
+        alike["destination"], alike["_t_first"], default=pl.col("destination")
+    )
+    return lazy.with_columns(first.alias("destination"))
 
 
 def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
@@ -792,7 +801,6 @@ def _binned(
     groups: Sequence[str],
     run_engine: Literal["in-memory", "streaming", "gpu"],
     is_frame: bool,
-    alike: pl.DataFrame | None = None,
 ) -> pl.DataFrame | None:
     """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
 
@@ -823,7 +831,8 @@ def _binned(
     # Three queries, each streamed: distinct values in a query of their own stay bounded in
     # memory, where ``unique().implode()`` beside the checks holds the whole column.
     destined = "destination" in schema
-    seek = destined and alike is None  # destinations not yet known: sought with the origins
+    distinct = pl.col("destination").unique().drop_nulls().sort()
+    places_query = [lazy.select(distinct)] if destined else []
     stats, origins_frame, codes_frame, *destinations = pl.collect_all(
         [
             lazy.select(
@@ -838,15 +847,11 @@ def _binned(
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
-            *([lazy.select(pl.col("destination").unique().drop_nulls().sort())] if seek else []),
+            *places_query,
         ],
         engine=run_engine,
     )
     origins, codes = origins_frame.to_series(), codes_frame.to_series()
-    # Destinations (a null last) are an outer dimension of the origins: one index for both.
-    seen = [alike["_t_first"].unique().sort()] if alike is not None else []
-    seen += [d.to_series() for d in destinations]
-    places = pl.concat([*seen, pl.Series([None], dtype=pl.String)])
     failed = stats.select("null_key", "bad_amount", "odd_quarter").row(0)
     first, last = stats["first"][0], stats["last"][0]
     if any(failed) or first is None or last - first >= _MAX_YEARS:
@@ -861,19 +866,23 @@ def _binned(
     widths = [5 if y in by_quarter else 1 for y in years]
     # Customs value kinds: only those present take a place (most panels: positive values only).
     kinds = [k for k in range(3) if stats[f"kind{k}"][0]] if valued else [2]
+    o, c = _index_of("origin", origins), _index_of("cn_code", codes)
+    places = pl.concat([*(d.to_series() for d in destinations), pl.Series([None], dtype=pl.String)])
+    if destined:  # an outer dimension of the origins (a null last): one index for both
+        seen = places.drop_nulls()
+        at_place = _index_of("destination", seen)
+        if "destination" not in groups and seen.len() > 1:  # by the first priced alike
+            alike = _alike(seen, years, scenario)
+            firsts = seen.replace_strict(alike["destination"], alike["_t_first"])
+            places = pl.concat([firsts.unique().sort(), places.tail(1)])
+            first_at = firsts.cast(pl.Enum(places.drop_nulls())).to_physical().cast(pl.Int64)
+            at_place = pl.lit(first_at).gather(at_place)
+        null_place = pl.col("destination").is_null()
+        o = pl.when(null_place).then(places.len() - 1).otherwise(at_place) * origins.len() + o
     shape = [places.len() * origins.len(), codes.len(), sum(widths), len(kinds)]
     bins = int(np.prod(shape))
     if bins > _MAX_BINS:
         return None
-    o, c = _index_of("origin", origins), _index_of("cn_code", codes)
-    if destined:
-        at_place = _index_of("destination", places.drop_nulls())
-        if alike is not None:  # each destination's place is that of the first priced alike
-            firsts = alike["_t_first"].cast(pl.Enum(places.drop_nulls())).to_physical()
-            raw = _index_of("destination", alike["destination"])
-            at_place = pl.lit(firsts.cast(pl.Int64)).gather(raw)
-        null_place = pl.col("destination").is_null()
-        o = pl.when(null_place).then(places.len() - 1).otherwise(at_place) * origins.len() + o
     y = pl.col("year").cast(pl.Int64) - first
     slot = pl.lit(pl.Series(np.cumsum([0, *widths[:-1]]), dtype=pl.Int64)).gather(y)
     if by_quarter:
@@ -1013,18 +1022,11 @@ def totals(
         return priced
 
     is_frame = isinstance(imports, pl.DataFrame)
-    alike = None
-    if schema.get("destination") == pl.String and "destination" not in groups:
-        alike = _same_destinations(lazy, schema, chosen, run_engine)
-    binned_rows = lazy
-    if alike is not None:  # the other paths group destinations by the first priced alike
-        first = pl.col("destination").replace_strict(
-            alike["destination"], alike["_t_first"], default=pl.col("destination")
-        )
-        lazy = lazy.with_columns(first.alias("destination"))
     try:
-        keys = _binned(binned_rows, schema, chosen, groups, run_engine, is_frame, alike)
+        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
         priced = None
+        if keys is None and schema.get("destination") == pl.String and "destination" not in groups:
+            lazy = _same_destinations(lazy, schema, chosen, run_engine)
         if keys is None:
             priced = _merged_prices(lazy, schema, chosen, groups, run_engine, price)
         if priced is None:

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import cbam
-from cbam._totals import _add_sums, _binned, _index_of, _keys, _same_destinations, quarterly_years
+from cbam._totals import _add_sums, _alike, _binned, _index_of, _keys, quarterly_years
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -220,18 +220,12 @@ def with_destinations(rows: pl.DataFrame, names: list[str | None]) -> pl.DataFra
 
 
 def test_destinations_priced_alike_are_one_key() -> None:
-    lazy = with_destinations(plain(400), DESTINATIONS).lazy()
-    alike = _same_destinations(lazy, lazy.collect_schema(), EU, "streaming")
-    assert alike is not None
-    first = dict(zip(alike["destination"], alike["_t_first"], strict=True))
+    places = pl.Series([d for d in DESTINATIONS if d is not None])
+    first = dict(_alike(places, [2026, 2027], EU).iter_rows())
     # Inside the EU customs territory (Reg. (EU) 2023/956 Art. 2(1)), or no destination given.
     assert {first[d] for d in ["DEU", "FRA", "deu", " fra ", "EUU", ""]} == {""}  # first in order
     assert {first[d] for d in ["USA", "CHN", "GBR"]} == {"CHN"}  # outside it
-    uk = cbam.load_scenario("uk-cbam")
-    lazy = with_destinations(plain(400, 2027), DESTINATIONS).lazy()
-    alike = _same_destinations(lazy, lazy.collect_schema(), uk, "streaming")
-    assert alike is not None
-    first = dict(zip(alike["destination"], alike["_t_first"], strict=True))
+    first = dict(_alike(places, [2027, 2028], cbam.load_scenario("uk-cbam")).iter_rows())
     assert first["GBR"] == first[""] != first["DEU"] == first["USA"]  # the UK alone is inside
 
 
