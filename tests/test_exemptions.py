@@ -229,6 +229,13 @@ def test_de_minimis_counts_only_valid_in_scope_tonnage() -> None:
     out = cbam.compute(panel, scenario("eu-cbam"))
     assert out["importer_annual_t"][1] == 10.0
     assert out["exempt"][1] is True
+    # Norway's steel is outside the regime, not electricity or hydrogen: no threshold status
+    # (it was labelled 'not covered (electricity, hydrogen)').
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        None,
+        "exempt (importer at or below threshold)",
+    ]
+    assert out["exemption_reason"][0] == "Annex III origin (EU ETS or linked ETS applies)"
     # A flagged row (negative mass) does not lower a valid importer's total.
     flagged = rows(
         {"importer": "B", "origin": "TUR", "cn_code": "72071111", "quantity_t": 60.0},
