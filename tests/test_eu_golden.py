@@ -174,6 +174,11 @@ def test_goods_outside_annex_i_are_flagged_not_dropped() -> None:
         ("ISL", "Annex III origin (EU ETS or linked ETS applies)"),
         ("LIE", "Annex III origin (EU ETS or linked ETS applies)"),
         ("DEU", "EU origin (inside the customs union)"),
+        # Union Customs Code Art. 4 (country_lists/eu_customs_territory_other.csv): Réunion
+        # (French Customs Code Art. 1), the Aland Islands (Finnish Customs), Monaco (Art. 4(2)).
+        ("REU", "EU customs territory (part of a member state or Monaco, not a third country)"),
+        ("ALA", "EU customs territory (part of a member state or Monaco, not a third country)"),
+        ("MCO", "EU customs territory (part of a member state or Monaco, not a third country)"),
     ],
 )
 def test_origins_outside_the_regime_are_exempt(origin: str, reason: str) -> None:
