@@ -1260,11 +1260,15 @@ def _threshold(
             basis, limit = exact_sum_and_limit(value, importer, year, limit_of, "value")
             no_value = (counted & pl.col("_c_value").is_null()).cast(pl.Int32)
             missing = blocks.importer_total(no_value, importer, year) > 0
+        # The threshold's own exclusion (electricity, hydrogen) is named; rows outside the
+        # regime (excluded origin or destination) or flagged have no threshold status.
         status = (
             pl.when(~covered)
             .then(pl.lit(None, labels))
-            .when(~counted)
+            .when(pl.col("_c_sector").is_in(threshold.excluded_sectors))
             .then(pl.lit(threshold.not_counted, labels))
+            .when(~counted)
+            .then(pl.lit(None, labels))
             .when(importer.is_null())
             .then(pl.lit("not applied (no importer)", labels))
             .when(missing)

@@ -58,11 +58,16 @@ def test_worked_example_turkiye_semi_finished_steel_2026() -> None:
         (2027, 2.772, 0.95, 277.2 - 136.4 * 0.95),
         # [2621] 2028+ column 3.003, [2620] 2028-30 period (route C has one value), [DIR] 0.90
         (2028, 3.003, 0.90, 300.3 - 136.4 * 0.90),
+        (2026, 2.541, 0.975, 254.1 - 136.4 * 0.975),  # [WE]
+        (2029, 3.003, 0.775, 300.3 - 136.4 * 0.775),
         (2030, 3.003, 0.515, 300.3 - 136.4 * 0.515),
         # 2031-33: the 2028-30 benchmark carried forward (assumption in benchmark_period.yaml)
         (2031, 3.003, 0.39, 300.3 - 136.4 * 0.39),
-        # [DIR] 0 from 2034: no free-allocation adjustment left
+        (2032, 3.003, 0.265, 300.3 - 136.4 * 0.265),
+        (2033, 3.003, 0.14, 300.3 - 136.4 * 0.14),
+        # [DIR] 0 from 2034: no free-allocation adjustment left, in 2034 and every later year
         (2034, 3.003, 0.0, 300.3),
+        (2040, 3.003, 0.0, 300.3),
     ],
 )
 def test_phase_in_by_year(year: int, see: float, factor: float, certificates: float) -> None:
@@ -71,6 +76,40 @@ def test_phase_in_by_year(year: int, see: float, factor: float, certificates: fl
     assert out["cbam_factor"] == pytest.approx(factor)
     assert out["certificates"] == pytest.approx(certificates)
     assert out["fee_eur"] == pytest.approx(certificates * 80)
+
+
+@pytest.mark.parametrize("year", [2026, 2027, 2028, 2031])
+def test_fertiliser_default_values_carry_a_flat_1_percent_markup(year: int) -> None:
+    # [2621] Annex I, Algeria 2814 10 00 (anhydrous ammonia): direct 1.960 + indirect 0.120 =
+    # total 2.080, published with mark-up as 2.101 in 2026, 2027 and 2028+ (total x 1.01 in
+    # every year, not the 10/20/30 % of other goods; policy-facts.md section 1.8). Indirect
+    # emissions count for fertilisers ([956] Art. 7, Annex II). [2620] column B 1.522.
+    out = one(year=year, origin="DZA", cn_code="2814 10 00")
+    assert out["see_t_per_t"] == pytest.approx(2.101)
+    assert out["see_t_per_t"] == pytest.approx(round(2.080 * 1.01, 3))
+    assert out["benchmark_t_per_t"] == pytest.approx(1.522)
+
+
+@pytest.mark.parametrize(
+    ("origin", "base", "marked_up"),
+    [
+        # [2621] Annex I CN 7208 (hot-rolled flat), direct = total, route C; published values
+        # with mark-up 2026 / 2027 / 2028+ (policy-facts.md section 1.8, table of 7208):
+        ("IDN", 8.230, (9.053, 9.876, 10.699)),
+        ("USA", 1.400, (1.540, 1.680, 1.820)),
+        # 'Other countries and territories' (policy-facts: 4.05 -> 4.45 / 4.86 / 5.26)
+        ("FJI", 4.049, (4.454, 4.858, 5.263)),
+    ],
+)
+def test_steel_markup_10_20_30_percent_by_year(
+    origin: str, base: float, marked_up: tuple[float, float, float]
+) -> None:
+    for year, value, factor in zip((2026, 2027, 2028), marked_up, (1.1, 1.2, 1.3), strict=True):
+        out = one(year=year, origin=origin, cn_code="72081000")
+        assert out["see_t_per_t"] == pytest.approx(value)
+        assert out["see_t_per_t"] == pytest.approx(base * factor, abs=1e-3)
+    # The 2028 column applies from 2028 onwards (rates/eu/markup.yaml; policy-facts 1.8).
+    assert one(year=2033, origin=origin, cn_code="72081000")["see_t_per_t"] == marked_up[2]
 
 
 def test_rules_year_applies_one_years_rules_to_every_row() -> None:
@@ -135,6 +174,11 @@ def test_goods_outside_annex_i_are_flagged_not_dropped() -> None:
         ("ISL", "Annex III origin (EU ETS or linked ETS applies)"),
         ("LIE", "Annex III origin (EU ETS or linked ETS applies)"),
         ("DEU", "EU origin (inside the customs union)"),
+        # Union Customs Code Art. 4 (country_lists/eu_customs_territory_other.csv): Réunion
+        # (French Customs Code Art. 1), the Aland Islands (Finnish Customs), Monaco (Art. 4(2)).
+        ("REU", "EU customs territory (part of a member state or Monaco, not a third country)"),
+        ("ALA", "EU customs territory (part of a member state or Monaco, not a third country)"),
+        ("MCO", "EU customs territory (part of a member state or Monaco, not a third country)"),
     ],
 )
 def test_origins_outside_the_regime_are_exempt(origin: str, reason: str) -> None:

@@ -9,6 +9,7 @@ test_eu_golden.py, at EUR 80.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,13 @@ def test_de_minimis_counts_only_valid_in_scope_tonnage() -> None:
     out = cbam.compute(panel, scenario("eu-cbam"))
     assert out["importer_annual_t"][1] == 10.0
     assert out["exempt"][1] is True
+    # Norway's steel is outside the regime, not electricity or hydrogen: no threshold status
+    # (it was labelled 'not covered (electricity, hydrogen)').
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        None,
+        "exempt (importer at or below threshold)",
+    ]
+    assert out["exemption_reason"][0] == "Annex III origin (EU ETS or linked ETS applies)"
     # A flagged row (negative mass) does not lower a valid importer's total.
     flagged = rows(
         {"importer": "B", "origin": "TUR", "cn_code": "72071111", "quantity_t": 60.0},
@@ -311,3 +319,115 @@ def test_import_share_exactly_at_the_threshold_is_not_below_it(reverse: bool) ->
     assert not out["exempt"].any()
     less = rows(*moz[:-1], {**MOZ_ALU, "quantity_t": 0.099999}, *chn)
     assert cbam.compute(less, s).filter(pl.col("origin") == "MOZ")["exempt"].all()
+
+
+def test_de_minimis_never_covers_electricity_or_hydrogen() -> None:
+    # Art. 2(3a) of Reg. 2023/956 (inserted by Reg. 2025/2083; policy-facts.md section 1.3):
+    # electricity and hydrogen are not covered by the exemption. Importer A's 40 t of steel
+    # stay at or below 50 t and are exempt; its electricity (actual 0.4 t/t, no free
+    # allocation) and 20 t of hydrogen neither count towards the 50 t nor are exempt:
+    # [2621] DZA 2804 10 00 = 11.902 (2026), [2620] column B 5.089.
+    panel = rows(
+        {"importer": "A", "origin": "TUR", "cn_code": "72071111", "quantity_t": 40.0},
+        {
+            "importer": "A",
+            "origin": "SRB",
+            "cn_code": "27160000",
+            "quantity_t": 1000.0,
+            "see_direct": 0.4,
+        },
+        {"importer": "A", "origin": "DZA", "cn_code": "28041000", "quantity_t": 20.0},
+    )
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert out["importer_annual_t"].to_list() == [40.0, 40.0, 40.0]
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        "exempt (importer at or below threshold)",
+        "not covered (electricity, hydrogen)",
+        "not covered (electricity, hydrogen)",
+    ]
+    assert out["exempt"].to_list() == [True, False, False]
+    assert out["fee_eur"].to_list() == pytest.approx(
+        [0.0, 400.0 * 80, (20 * 11.902 - 20 * 5.089 * 0.975) * 80]
+    )
+
+
+DATES = {"member_from": pl.Date, "member_to": pl.Date}
+
+
+def codes(text: str) -> set[str]:
+    return set(text.split())
+
+
+def _members(file: str, day: str) -> set[str]:
+    group = pl.read_csv(f"country_lists/{file}.csv", schema_overrides=DATES)
+    d = dt.date.fromisoformat(day)
+    alive = pl.col("member_to").is_null() | (pl.col("member_to") > d)
+    born = pl.col("member_from").is_null() | (pl.col("member_from") <= d)
+    return set(group.filter(alive & born)["iso3"].to_list())
+
+
+# policy-facts.md section 5.1: the 44 LDCs after Sao Tome and Principe's graduation (UN DESA,
+# "There are now 44 countries remaining"), 32 in Africa, 8 in Asia, 3 Pacific, 1 Caribbean.
+LDC_44 = codes(
+    "AGO BEN BFA BDI CAF TCD COM COD DJI ERI ETH GMB GIN GNB LSO LBR MDG MWI MLI MRT MOZ NER RWA "
+    "SEN SLE SOM SSD SDN TGO UGA TZA ZMB AFG BGD KHM LAO MMR NPL TLS YEM KIR SLB TUV HTI"
+)
+
+
+def test_ldc_list_holds_the_44_members_of_2026_and_the_dated_graduations() -> None:
+    assert len(LDC_44) == 44 and _members("un_ldc", "2026-01-01") == LDC_44
+    ldc = pl.read_csv("country_lists/un_ldc.csv", schema_overrides=DATES)
+    ends = {k: str(v) for k, v in ldc.select("iso3", "member_to").drop_nulls().iter_rows()}
+    # Graduated: Bhutan 13 Dec 2023 (Xinhua), Sao Tome and Principe 13 Dec 2024 (UN DESA),
+    # Vanuatu 4 Dec 2020 (UN press GA/12313). Scheduled: Bangladesh, Lao PDR, Nepal
+    # 24 Nov 2026 (GA res. 76/8); Solomon Islands 2027 (3-year extension of 25 Aug 2023);
+    # Cambodia, Senegal 19 Dec 2029 (GA 19 Dec 2024).
+    assert ends["BTN"] == "2023-12-13" and ends["STP"] == "2024-12-13"
+    assert ends["VUT"] == "2020-12-04"
+    assert {ends[c] for c in ("BGD", "LAO", "NPL")} == {"2026-11-24"}
+    assert ends["SLB"].startswith("2027-")
+    assert ends["KHM"] == ends["SEN"] == "2029-12-19"
+    assert _members("un_ldc", "2024-01-01") == LDC_44 | {"STP"}
+    assert _members("un_ldc", "2023-01-01") == LDC_44 | {"STP", "BTN"}
+    assert _members("un_ldc", "2027-01-01") == LDC_44 - {"BGD", "LAO", "NPL"}
+    assert _members("un_ldc", "2028-01-01") == LDC_44 - {"BGD", "LAO", "NPL", "SLB"}
+
+
+@pytest.mark.parametrize(
+    ("origin", "year", "exempt"),
+    [
+        ("STP", 2026, False),  # graduated 13 Dec 2024
+        ("BGD", 2026, True),  # an LDC on 1 January 2026, graduates 24 Nov 2026
+        ("BGD", 2027, False),
+        ("SLB", 2027, True),  # extended to 2027
+        ("SLB", 2028, False),
+    ],
+)
+def test_ldc_option_follows_the_dated_graduations(origin: str, year: int, exempt: bool) -> None:
+    out = one(scenario("eu-cbam-ldc-exempt"), year=year, origin=origin, cn_code="72071111")
+    assert out["exempt"] is exempt
+
+
+def test_sids_lists_and_their_overlap_with_the_ldcs() -> None:
+    # policy-facts.md section 5.2: 38 UN-member SIDS incl. Bahrain (16 Caribbean, 12 Pacific,
+    # 10 AIS) and 20 non-UN members; Cook Islands and Niue are not UN members.
+    members = _members("un_sids_members", "2026-01-01")
+    assert members == codes(
+        "ATG BHS BRB BLZ CUB DMA DOM GRD GUY HTI JAM KNA LCA VCT SUR TTO FJI KIR MHL FSM NRU PLW "
+        "PNG WSM SLB TON TUV VUT BHR CPV COM GNB MDV MUS STP SYC SGP TLS"
+    )
+    others = _members("un_sids_non_members", "2026-01-01")
+    assert others == codes(
+        "ASM AIA ABW BMU VGB CYM MNP COK CUW PYF GLP GUM MTQ MSR NCL NIU PRI SXM TCA VIR"
+    )
+    # LDC and SIDS in 2026: COM, GNB, HTI, KIR, SLB, TLS, TUV (section 5.2).
+    assert members & LDC_44 == {"COM", "GNB", "HTI", "KIR", "SLB", "TLS", "TUV"}
+
+
+def test_eu27_and_annex_iii_lists() -> None:
+    # 27 member states since 1 Feb 2020 (the UK left on 31 Jan 2020); Reg. 2023/956 Annex III
+    # point 1: Iceland, Liechtenstein, Norway, Switzerland (section 1.2).
+    eu = _members("eu27", "2026-01-01")
+    assert len(eu) == 27 and "GBR" not in eu and "HRV" in eu
+    assert _members("eu27", "2013-06-30") == eu - {"HRV"}
+    assert _members("eu_cbam_annex_iii", "2026-01-01") == {"ISL", "LIE", "NOR", "CHE"}

@@ -232,6 +232,19 @@ def test_cca_design_values_can_be_changed_in_a_scenario(tmp_path: Path) -> None:
     assert one(out, "fee_local") == pytest.approx(95.475 * 100.0)
 
 
+@pytest.mark.parametrize("year", [2026, 2030, 2040, 2041, 2045, 2050])
+def test_cca_price_keeps_rising_6_percent_a_year_after_2040(year: int) -> None:
+    # S.3523: USD 60 in 2026, + 6 % a year real (American Action Forum; PolicyBrief S.3523),
+    # listed as 60 x 1.06^n in 2026 dollars. The path once stopped at 2040 (USD 135.65), so
+    # 2041 and later were charged the 2040 price instead of 143.79, 181.54, 242.94.
+    out = cbam.compute(
+        rows(year=[year], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0]),
+        "us-cca-2025",
+    )
+    price = one(out, "fee_local") / one(out, "certificates")  # type: ignore[operator]
+    assert price == pytest.approx(round(60 * 1.06 ** (year - 2026), 2))
+
+
 # --- US Foreign Pollution Fee Act -----------------------------------------------------------
 
 

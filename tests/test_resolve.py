@@ -81,7 +81,11 @@ def test_resolve_gives_the_regime() -> None:
     assert eu.design.carbon_price_relief and eu.design.threshold is not None
     assert eu.design.threshold.basis == "mass"
     assert eu.design.threshold.amount.values[0].value == 50.0
-    assert list(eu.design.excluded_origin_groups) == ["eu27", "eu_cbam_annex_iii"]
+    assert list(eu.design.excluded_origin_groups) == [
+        "eu27",
+        "eu_customs_territory_other",
+        "eu_cbam_annex_iii",
+    ]
     assert eu.origin_groups == ("eu27", "eu_cbam_annex_iii")
     mine = cbam.resolve(Scenario(name="uk", regime="uk-cbam", excluded_origin_groups=["eu27"]))
     assert mine.origin_groups == ("eu27",)
