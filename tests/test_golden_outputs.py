@@ -4,7 +4,15 @@ The golden files (``tests/golden/``) were recorded by ``tests/golden/record.py``
 as they stood before the one-engine redesign, and re-recorded once by the one engine for two
 consistency fixes that change no fee (a certificate price shown only on covered rows: 31 rows
 of each eu-cbam scenario; 'aggregate (heading defaults)' as the clinker source of aggregate
-cement codes under designs too: 13-14 rows of uk-cbam, us-cca-2025, us-fpf-2025). A refactor
+cement codes under designs too: 13-14 rows of uk-cbam, us-cca-2025, us-fpf-2025). Re-recorded
+on 2026-12-02 for two deliberate changes. (1) The EU customs territory includes the outermost
+regions, the Aland Islands and Monaco (Union Customs Code Art. 4;
+``country_lists/eu_customs_territory_other.csv``): in each eu-cbam scenario the 101-104 rows
+from ALA become exempt (EUR 21.7-52.0 m of fees), their importers' annual totals drop (1,920
+rows), and importer SMALL005 falls to 50 t or less in 2027 (18 rows exempt, EUR 15,348). (2)
+``de_minimis`` names 'not covered (...)' only on rows of the threshold's excluded sectors;
+covered rows outside the regime (excluded origins, destinations elsewhere) have none: 5,131
+to 5,261 rows of each eu-cbam scenario, 4,995 of uk-cbam, no fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -24,7 +24,8 @@ def test_extends_inherits_and_records_parent() -> None:
     scenario = cbam.load_scenario("eu-cbam-rules-2034")
     assert scenario.rules_year == 2034
     assert scenario.extends == "eu-cbam"
-    assert cbam.resolve(scenario).origin_groups == ("eu27", "eu_cbam_annex_iii")
+    groups = ("eu27", "eu_customs_territory_other", "eu_cbam_annex_iii")
+    assert cbam.resolve(scenario).origin_groups == groups
 
 
 def test_user_file_extends_a_bundled_scenario_with_dotted_overrides(tmp_path: Path) -> None:
