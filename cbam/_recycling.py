@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -26,12 +26,13 @@ from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
+from cbam._parameters import Number
 from cbam._resources import data_dir, is_path
 from cbam._schema import Check, collect_problems
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Number
 
 
 def plans_dir() -> Path:

@@ -173,7 +173,7 @@ def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(exc)
+        problems = validation_problems(exc, raw)
         if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
             valid = [f for f in Scenario.model_fields if f != "source"]
             problems += f" (scenario keys: {', '.join(valid)}, overrides)"

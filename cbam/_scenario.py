@@ -37,12 +37,12 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import Share, first_day
+from cbam._parameters import NonNegative, Share, Whole, first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Price = NonNegative  # EUR per certificate
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
 
 
@@ -111,11 +111,11 @@ class Scenario(BaseModel):
     description: str = ""
     regime: str = EU_ENGINE
     design: dict[str, Any] = Field(default_factory=dict)
-    rules_year: int | None = None
+    rules_year: Whole | None = None
     certificate_price_eur: PriceSchedule | None = None
     cbam_factor: dict[int, Share] | None = None
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
-    clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    clinker_share: dict[str, Annotated[Share, Field(gt=0)]] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
     actual_values_route_from_default: bool = False
     excluded_origin_groups: list[str] | None = None

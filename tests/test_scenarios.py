@@ -344,13 +344,67 @@ def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: 
 
 
 @pytest.mark.parametrize(
-    ("name", "overrides"),
+    ("name", "overrides", "where"),
     [
-        ("uk-cbam", {"charge.price.2030": True}),  # a dated design value
-        ("eu-cbam", {"cbam_factor.2030": True}),  # a share
+        ("uk-cbam", {"charge.price.2030": True}, "charge.price.values.1.value"),  # a design value
+        ("eu-cbam", {"cbam_factor.2030": True}, "cbam_factor.2030"),  # a share
+        ("eu-cbam", {"certificate_price_eur": False}, "certificate_price_eur"),  # read as EUR 0
+        ("eu-cbam", {"certificate_price_eur.2030": True}, "certificate_price_eur.2030"),
+        ("eu-cbam", {"certificate_price_eur.2026.2": True}, "certificate_price_eur.2026.2"),
+        ("eu-cbam", {"cross_sectoral_correction_factor": False}, "cross_sectoral_correction_"),
+        ("eu-cbam", {"clinker_share.25232900": True}, "clinker_share.25232900"),
+        ("eu-cbam", {"rules_year": True}, "rules_year"),  # was "must be between ..., not 1"
+        ("eu-cbam", {"exemptions": [{"group": "ldc", "grace_years": True}]}, "exemptions.0.grace_"),
+        (
+            "eu-cbam",
+            {"carbon_price_abroad": {"path": {"CHN": {"values": {2026: True}}}}},
+            "carbon_price_abroad.path.CHN.values.2026",
+        ),
     ],
 )
-def test_true_or_false_is_no_number(name: str, overrides: dict[str, object]) -> None:
-    # pydantic reads True as 1.0 in lax mode; a price or share of "true" is a typo.
-    with pytest.raises(cbam.ScenarioError, match=r"a number is needed, not (true|false)"):
+def test_true_or_false_is_no_number(name: str, overrides: dict[str, object], where: str) -> None:
+    # pydantic reads True as 1.0 in lax mode; a price or share of "true" is a typo. The message
+    # names the key alone: inside a union pydantic's own path named each member and its
+    # validator chain ("certificate_price_eur.function-after[forbid_inf_nan_check(), ...").
+    with pytest.raises(cbam.ScenarioError) as got:
         cbam.load_scenario(name, overrides=overrides)
+    value = "false" if False in _leaves(overrides) else "true"
+    tail = str(got.value).rsplit("invalid ", 1)[1]  # after the file(s) named
+    expected = rf"(scenario|regime design): {re.escape(where)}\w*: a number is needed, not {value}"
+    assert re.fullmatch(expected, tail)
+
+
+def _leaves(tree: object) -> list[object]:
+    if isinstance(tree, dict):
+        return [leaf for v in tree.values() for leaf in _leaves(v)]
+    if isinstance(tree, list):
+        return [leaf for v in tree for leaf in _leaves(v)]
+    return [tree]
+
+
+def test_a_yaml_false_price_is_refused_readably(tmp_path: Path) -> None:
+    path = tmp_path / "free.yaml"
+    path.write_text("extends: eu-cbam\nname: free\ncertificate_price_eur: false\n", "utf-8")
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario(path)
+    assert str(got.value) == (
+        f"{path}: invalid scenario: certificate_price_eur: a number is needed, not false"
+    )
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (-1, "certificate_price_eur: Input should be greater than or equal to 0"),
+        ({2030: -1}, "certificate_price_eur.2030: Input should be greater than or equal to 0"),
+        ("x", "certificate_price_eur: Input should be a valid number, unable to parse string"),
+    ],
+)
+def test_union_errors_name_the_key_not_pydantic_members(price: object, message: str) -> None:
+    # Each member of the union failed: the number's message is kept, the mapping's ("Input
+    # should be a valid dictionary") left out, and no member name is in the path.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": price})
+    text = str(got.value)
+    assert text.split("invalid scenario: ", 1)[1].startswith(message)
+    assert "dictionary" not in text and "constrained-float" not in text and ";" not in text
