@@ -42,7 +42,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
-from cbam._schema import result_columns
+from cbam._schema import key_as_read, result_columns
 from cbam._summary import grouping
 
 PRICE = "certificate_price_eur"
@@ -113,7 +113,9 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
     bad = pl.col("input_error").is_not_null()
     return (
         fees.filter(priced | fixed | bad)
-        .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
+        .with_columns(
+            quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"), *map(key_as_read, by)
+        )
         .with_columns(
             pl.when(fixed)
             .then(float("-inf"))
