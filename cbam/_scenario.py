@@ -55,8 +55,9 @@ class Scenario(BaseModel):
         regime: The rule set: ``eu-cbam`` (the EU engine), a bundled design of
             ``rates/regimes/`` (``uk-cbam``, ``us-cca-2025``, ``us-fpf-2025``) or a design
             file's path (see ``cbam._design``).
-        design: Changes to the regime design's values (mappings merge key by key), e.g.
-            ``{"currency": "USD"}``; only for designs.
+        design: Changes to the regime design's values, set as overrides are (mappings key by
+            key, a mapping of dates at a dated value adds values from those dates), e.g.
+            ``{"currency": "USD"}`` or ``{"charge": {"price": {2030: 100}}}``.
         rules_year: Apply this year's rules to every row (``None``: each row's ``year``).
         certificate_price_eur: A number, or year -> price, or year -> quarter -> price; years
             are a step function (a price applies until the next year listed). ``None`` takes
@@ -545,6 +546,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if isinstance(regime, str) and regime.endswith((".yaml", ".yml")):
         raw["regime"] = str((path.parent / regime).resolve())
     parent_name = raw.pop("extends", None)
+    design = raw.pop("design", None)
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, dict):
         raise ScenarioError(
@@ -557,6 +559,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         base.pop("source", None)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
+    if design is not None:  # set as an override is: a mapping of dates adds dated values
+        set_dotted(raw, "design", design, str(path))
     for dotted, value in overrides.items():
         set_dotted(raw, str(dotted), value, str(path))
     raw["source"] = str(path.resolve())

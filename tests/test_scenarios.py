@@ -315,6 +315,24 @@ def test_yaml_overrides_take_the_reform_shape_as_python_does(tmp_path: Path) -> 
     )
 
 
+@pytest.mark.parametrize("key", ["2030-01-01", "2030", "'2030'"])
+def test_a_files_design_takes_the_reform_shape(tmp_path: Path, key: str) -> None:
+    # YAML reads 2030-01-01 as a date and 2030 as a number ("Keys should be strings"); a
+    # quoted '2030' was kept as an unread key of charge.price and the run kept GBP 54.40.
+    path = tmp_path / "uk-100.yaml"
+    path.write_text(
+        f"extends: uk-cbam\nname: uk-100\ndesign:\n  charge:\n    price: {{{key}: 100}}\n",
+        encoding="utf-8",
+    )
+    design = cbam.resolve(cbam.load_scenario(path)).design
+    assert design.charge.price is not None
+    # rates/regimes/uk-cbam.yaml: GBP 54.40 from 2027, kept before 2030.
+    assert [(v.start, v.value) for v in design.charge.price.values] == [
+        (dt.date(2027, 1, 1), 54.4),
+        (dt.date(2030, 1, 1), 100.0),
+    ]
+
+
 def test_a_number_then_dated_values_replace_the_whole_path() -> None:
     # The documented way to give a whole path in overrides: a number, then the years after it.
     scenario = cbam.load_scenario(
