@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from cbam._errors import ScenarioError
 from cbam._eu.reference import SECTORS
-from cbam._parameters import key_in_force
+from cbam._parameters import NonNegative, key_in_force
 from cbam._resources import data_dir
 
 # Instruments whose price the country's exporters pay (national ones in force).
@@ -31,7 +31,7 @@ class PricePath(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     currency: Annotated[str, StringConstraints(to_upper=True)] = "EUR"
-    values: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
+    values: dict[int, NonNegative] = Field(min_length=1)
     sectors: list[str] | None = None
 
     @field_validator("sectors")

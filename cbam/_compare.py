@@ -14,7 +14,7 @@ from cbam._interop import to_polars
 from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
-from cbam._schema import result_columns
+from cbam._schema import key_as_read, result_columns
 from cbam._summary import grouping
 from cbam._territory import imported_elsewhere
 
@@ -144,7 +144,8 @@ def compare_counted(
             years = fees["rules_year"].drop_nulls().unique().to_list()
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
         total = fee.sum().alias(column)
-        parts.append(fees.group_by(by).agg(total) if by else fees.select(total))
+        keyed = fees.with_columns(map(key_as_read, by))  # keys as the rules read them
+        parts.append(keyed.group_by(by).agg(total) if by else fees.select(total))
     table = parts[0]
     for part in parts[1:]:
         if by:  # every regime types its columns alike (OUTPUT_SCHEMA): they join as they are

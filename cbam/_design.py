@@ -361,7 +361,8 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid regime design: {validation_problems(exc)}") from exc
+        problems = validation_problems(exc, raw)
+        raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
     unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]

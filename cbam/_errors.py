@@ -7,6 +7,7 @@ number) never makes a message of its own size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -173,10 +174,65 @@ class ScenarioError(ValueError):
         super().__init__(cap_message(str(message)))
 
 
-def validation_problems(exc: ValidationError) -> str:
-    """Pydantic validation errors as one line: ``key.path: message; ...``, each part capped."""
-    return "; ".join(
-        f"{shorten('.'.join(str(p) for p in err['loc']) or '(top level)')}: "
-        f"{shorten(err['msg'].removeprefix('Value error, '))}"
-        for err in exc.errors()
-    )
+def validation_problems(exc: ValidationError, given: object = None) -> str:
+    """Pydantic validation errors as one line: ``key.path: message; ...``, each part capped.
+
+    With ``given`` (the input validated), paths name only the input's keys: pydantic also names
+    each member of a union it tried (``constrained-float``, ``dict[int,...]``, a validator
+    chain) and says why each failed. Of one union's failures, those that got furthest into the
+    input are kept, and a member of another type (``Input should be a valid dictionary`` for a
+    number) is left out where another member says what is wrong with the value.
+
+    Example:
+        >>> from typing import Annotated
+        >>> from pydantic import BaseModel, Field
+        >>> class M(BaseModel):
+        ...     price: Annotated[float, Field(ge=0)] | dict[int, float]
+        >>> try:
+        ...     M.model_validate({"price": -1})
+        ... except ValidationError as exc:
+        ...     print(validation_problems(exc, {"price": -1}))
+        price: Input should be greater than or equal to 0
+
+    """
+    found = [(e, *_input_path(e["loc"], given, e["type"] == "missing")) for e in exc.errors()]
+    deepest: dict[tuple[object, ...], int] = {}
+    for _, path, site in found:
+        if site is not None:
+            deepest[path[:site]] = max(deepest.get(path[:site], 0), len(path))
+    lines: list[str] = []
+    for err, path, site in found:
+        if site is not None:
+            rivals = [e["type"] for e, p, s in found if s is not None and p == path]
+            if len(path) < deepest[path[:site]] or (
+                err["type"].endswith("_type") and not all(t.endswith("_type") for t in rivals)
+            ):
+                continue
+        line = (
+            f"{shorten('.'.join(map(str, path)) or '(top level)')}: "
+            f"{shorten(err['msg'].removeprefix('Value error, '))}"
+        )
+        lines += [line] if line not in lines else []
+    return "; ".join(lines)
+
+
+def _input_path(
+    loc: tuple[int | str, ...], given: object, missing: bool
+) -> tuple[tuple[int | str, ...], int | None]:
+    """The parts of ``loc`` that are keys in ``given``, and how many came before a union's name.
+
+    Without ``given`` every part is kept.
+    """
+    if given is None:
+        return loc, None
+    path: list[int | str] = []
+    node, site = given, None
+    for n, part in enumerate(loc):
+        listed = isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node)
+        if listed or (isinstance(node, Mapping) and part in node):
+            node = node[part]  # type: ignore[index]
+        elif not (missing and n == len(loc) - 1):  # a missing key is not in the input
+            site = len(path) if site is None else site
+            continue
+        path.append(part)
+    return tuple(path), site

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import read_csv
-from cbam._parameters import Share, scheduled
+from cbam._parameters import Share, Whole, scheduled
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -53,7 +53,7 @@ class Exemption(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     group: str
     status_on: StatusOn = "start_of_year"
-    grace_years: Annotated[int, Field(ge=0, le=100)] = 0
+    grace_years: Annotated[Whole, Field(ge=0, le=100)] = 0
     fee_share_charged: dict[int, Share] | None = None
     max_import_share: Share | None = None
     label: str | None = None

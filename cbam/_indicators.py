@@ -21,7 +21,7 @@ from cbam._interop import FrameT, same_kind, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
-from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
+from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, key_as_read, result_columns
 from cbam._summary import grouping, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
@@ -45,7 +45,8 @@ def _value(frame: pl.LazyFrame) -> pl.Expr:
 
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
     groups = grouping(by, frame.collect_schema().names())
-    out = frame.group_by(groups).agg(aggs) if groups else frame.select(aggs)
+    keyed = frame.with_columns(map(key_as_read, groups))  # keys as the rules read them
+    out = keyed.group_by(groups).agg(aggs) if groups else frame.select(aggs)
     return out.sort(groups) if groups else out
 
 
@@ -479,7 +480,11 @@ def phase_in(
         where = f"phase_in: years: {year} under scenario '{chosen.name}'"
         yearly = rebuilt({**settings, "rules_year": year}, where)
         fees = compute_strictly(panel, yearly, "phase_in")
-        factor = fees.group_by(groups).agg(pl.col("cbam_factor").drop_nulls().max())
+        factor = (
+            fees.with_columns(map(key_as_read, groups))
+            .group_by(groups)
+            .agg(pl.col("cbam_factor").drop_nulls().max())
+        )
         parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
     out = pl.concat(parts, how="vertical").sort(groups)
     return same_kind(imports, out)

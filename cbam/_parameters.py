@@ -34,8 +34,11 @@ def _not_a_bool(value: object) -> object:
     return value
 
 
-Share = Annotated[float, BeforeValidator(_not_a_bool), Field(ge=0, le=1, allow_inf_nan=False)]
-NonNegative = Annotated[float, BeforeValidator(_not_a_bool), Field(ge=0, allow_inf_nan=False)]
+# Numbers of rule files, designs and scenarios: true/false is refused, not read as 1 or 0.
+Number = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=False)]
+Share = Annotated[Number, Field(ge=0, le=1)]
+NonNegative = Annotated[Number, Field(ge=0)]
+Whole = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
 def first_day(when: dt.date | int) -> dt.date:
@@ -146,7 +149,8 @@ def validate_file(model: type[M], path: Path) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid parameter file: {validation_problems(exc)}") from exc
+        problems = validation_problems(exc, raw)
+        raise ScenarioError(f"{path}: invalid parameter file: {problems}") from exc
 
 
 @cache

@@ -17,21 +17,22 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cbam._countries import iso3_codes
-from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import group_members
 from cbam._interop import read_csv, to_polars
+from cbam._parameters import Number
 from cbam._resources import data_dir, is_path
-from cbam._schema import Check, collect_problems
+from cbam._schema import Check, collect_problems, key_as_read
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Number
 
 
 def plans_dir() -> Path:
@@ -298,12 +299,7 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
     try:
         return RecyclingPlan.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{shorten('.'.join(str(p) for p in err['loc']) or '(plan)')}: "
-            f"{shorten(err.get('ctx', {}).get('error', err['msg']), 400)}"
-            for err in exc.errors()
-        )
-        raise ScenarioError(f"invalid recycling plan: {problems}") from exc
+        raise ScenarioError(f"invalid recycling plan: {validation_problems(exc, raw)}") from exc
 
 
 # --- index tables -------------------------------------------------------------------------
@@ -525,8 +521,8 @@ def recycle(
 
     given = to_polars(fees, "fees")
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
-    if "origin" in frame.columns:  # codes as text, whatever the frame typed them as
-        frame = frame.with_columns(pl.col("origin").cast(pl.String))
+    if "origin" in frame.columns:  # codes as text, as the rules read them ('tur' is TUR)
+        frame = frame.with_columns(key_as_read("origin"))
     needed = {"origin", "fee_eur"}
     if any(a.basis == "fee_before_exemptions_eur" for a in applied.allocations):
         needed.add("fee_before_exemptions_eur")

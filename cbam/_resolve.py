@@ -173,7 +173,7 @@ def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(exc)
+        problems = validation_problems(exc, raw)
         if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
             valid = [f for f in Scenario.model_fields if f != "source"]
             problems += f" (scenario keys: {', '.join(valid)}, overrides)"
@@ -189,7 +189,10 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         name_or_path: A bundled name (``cbam scenarios`` lists them) or a path to a YAML file.
         overrides: Dotted parameter paths and their values, applied last, e.g.
             ``{"certificate_price_eur": 80}``, ``{"clinker_share.25232900": 0.8}`` or, on a
-            design regime, ``{"charge.price.2030": 100}`` (see ``set_dotted``).
+            design regime, ``{"charge.price.2030": 100}``; the reform shape
+            ``{"certificate_price_eur": {2030: 100}}`` is the same as
+            ``certificate_price_eur.2030`` (a value from 2030, the other years kept; see
+            ``set_dotted``).
 
     Raises:
         ScenarioError: unknown name, missing or malformed file, unknown key or invalid value,

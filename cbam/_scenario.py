@@ -4,8 +4,9 @@ A scenario names a regime and overrides any of its parameters. ``extends: NAME``
 another scenario (bundled name or path); the child's keys are merged into the parent's
 (mappings merge key by key, other values replace), then ``overrides:`` applies dotted paths such
 as ``certificate_price_eur.2030: 120`` (one year of the EU price path) or, on a design regime,
-``charge.price.2030: 100`` (a dated value in force from that day, the others kept). Parameters
-left unset (null) take the cited defaults in ``rates/``.
+``charge.price.2030: 100`` (a dated value in force from that day, the others kept), or the same
+in the reform shape ``{certificate_price_eur: {2030: 120}}``. Parameters left unset (null) take
+the cited defaults in ``rates/``.
 
 The model checks shapes and ranges and reads no file; ``read_raw`` (loading) matches names
 to the data, and ``cbam._resolve`` checks the rest against it once per distinct scenario.
@@ -36,12 +37,12 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import Share, first_day
+from cbam._parameters import NonNegative, Share, Whole, first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
 
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Price = NonNegative  # EUR per certificate
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
 
 
@@ -54,8 +55,9 @@ class Scenario(BaseModel):
         regime: The rule set: ``eu-cbam`` (the EU engine), a bundled design of
             ``rates/regimes/`` (``uk-cbam``, ``us-cca-2025``, ``us-fpf-2025``) or a design
             file's path (see ``cbam._design``).
-        design: Changes to the regime design's values (mappings merge key by key), e.g.
-            ``{"currency": "USD"}``; only for designs.
+        design: Changes to the regime design's values, set as overrides are (mappings key by
+            key, a mapping of dates at a dated value adds values from those dates), e.g.
+            ``{"currency": "USD"}`` or ``{"charge": {"price": {2030: 100}}}``.
         rules_year: Apply this year's rules to every row (``None``: each row's ``year``).
         certificate_price_eur: A number, or year -> price, or year -> quarter -> price; years
             are a step function (a price applies until the next year listed). ``None`` takes
@@ -110,11 +112,11 @@ class Scenario(BaseModel):
     description: str = ""
     regime: str = EU_ENGINE
     design: dict[str, Any] = Field(default_factory=dict)
-    rules_year: int | None = None
+    rules_year: Whole | None = None
     certificate_price_eur: PriceSchedule | None = None
     cbam_factor: dict[int, Share] | None = None
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
-    clinker_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    clinker_share: dict[str, Annotated[Share, Field(gt=0)]] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
     actual_values_route_from_default: bool = False
     excluded_origin_groups: list[str] | None = None
@@ -249,8 +251,15 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     kept for the other years). Any other path goes into the regime's design, the EU CBAM's
     included (``charge.price.2030``, ``charge.cbam_factor.2030``, or with ``design.`` before
     it): a last key that is a year or a date adds a dated value in force from that day, keeping
-    the values listed before and after it, and a mapping of dates at a dated parameter (the
-    reform shape ``{"charge.price": {"2030-01-01": 100}}``) adds one such value per date.
+    the values listed before and after it.
+
+    A mapping sets its keys one by one, as ``path.key`` would: the reform shape
+    ``{"certificate_price_eur": {2030: 100}}`` or ``{"charge": {"price": {"2030-01-01": 100}}}``
+    equals the dotted ``certificate_price_eur.2030`` or ``charge.price.2030-01-01`` (outside the
+    design and the EU schedules, only a mapping of years or dates onto a mapping already there;
+    other mappings are set whole). A number replaces an EU schedule whole, so
+    ``{"certificate_price_eur": 70, "certificate_price_eur.2030": 120}`` is the whole path
+    EUR 70, then 120 from 2030; a design's ``charge.price.values`` list is replaced whole.
 
     Raises:
         ScenarioError: an empty path, a key that does not exist (listing those that do at that
@@ -273,14 +282,21 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
                 f"{', '.join(Design.model_fields)})"
             )
         parts = ["design", *parts]
+    if parts == ["design"] and isinstance(value, Mapping):
+        for key, item in value.items():
+            set_dotted(tree, f"design.{key}", item, where)
+        return
     if parts[0] == "design" and len(parts) > 1:
-        if isinstance(value, Mapping) and value and any(_date_like(k) for k in value):
-            # The reform shape {path: {date: value}}: one dated value per date, the others kept;
-            # each key is checked as a date (a bad one is an error, never merged in unread).
-            for day, item in value.items():
-                _set_design(tree, [*parts[1:], str(day)], item, where, f"{dotted}.{day}")
-        else:
-            _set_design(tree, parts[1:], value, where, str(dotted))
+        _set_design(tree, parts[1:], value, where, str(dotted))
+        return
+    if isinstance(value, Mapping) and (
+        len(parts) <= _BY_YEAR.get(parts[0], 0)
+        or (value and all(map(_date_like, value)) and isinstance(_node(tree, parts), dict))
+    ):
+        # The reform shape {path: {year: value}}: each year as path.year would set it (the
+        # other years kept), so both spellings of an override give the same scenario.
+        for key, item in value.items():
+            set_dotted(tree, f"{dotted}.{key}", item, where)
         return
     if parts[0] in _BY_YEAR and len(parts) > 1:
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
@@ -299,6 +315,14 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             node[key] = {}
         node = node[key]
     node[_key(node, parts[-1])] = value
+
+
+def _node(tree: dict[Any, Any], parts: list[str]) -> Any:
+    """The value at ``parts`` of a raw scenario (keys matched by text), ``None`` if absent."""
+    node: Any = tree
+    for part in parts:
+        node = node.get(_key(node, part)) if isinstance(node, dict) else None
+    return node
 
 
 def _key(node: dict[Any, Any], part: Any) -> Any:
@@ -437,18 +461,14 @@ def _set_design(
                 )
             trail.append(key)
             if last:
-                target = node.get(key)
-                if isinstance(value, Mapping) and isinstance(target, dict) and _dated(target):
-                    # A mapping merged into a dated parameter: only its own keys, else an
-                    # unknown key would be kept unread (its model allows extra keys).
-                    odd = [str(k) for k in value if k not in target]
-                    if odd:
-                        raise ScenarioError(
-                            f"{where}: '{shorten(dotted, 80)}': no key "
-                            f"'{shorten(odd[0], 40)}' in {'.'.join(map(str, trail))} (valid: "
-                            f"{', '.join(map(str, target))}, or years or dates such as "
-                            f"2030 or 2030-07-01)"
-                        )
+                whole = not isinstance(value, Mapping) or set(value) <= {"file", "key"}
+                if not whole and isinstance(node.get(key), dict):
+                    # A mapping sets its keys one by one, each checked as its own path: a date
+                    # adds a dated value from that day, an unknown key is an error (a model
+                    # that allows extra keys would keep it unread). A {file: ...} is set whole.
+                    for sub, item in value.items():
+                        _set_design(tree, [*parts, str(sub)], item, where, f"{dotted}.{sub}")
+                    return
                 break
             model = _model_of(model, part)
             if node.get(key) is None and _date_like(parts[depth + 1]):
@@ -526,6 +546,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if isinstance(regime, str) and regime.endswith((".yaml", ".yml")):
         raw["regime"] = str((path.parent / regime).resolve())
     parent_name = raw.pop("extends", None)
+    design = raw.pop("design", None)
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, dict):
         raise ScenarioError(
@@ -538,6 +559,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         base.pop("source", None)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
+    if design is not None:  # set as an override is: a mapping of dates adds dated values
+        set_dotted(raw, "design", design, str(path))
     for dotted, value in overrides.items():
         set_dotted(raw, str(dotted), value, str(path))
     raw["source"] = str(path.resolve())

@@ -6,7 +6,7 @@ evaluated with the pipeline, so a bad row is found in the same pass that compute
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -310,23 +310,48 @@ def _integer(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
 
 
+# The text rule keys, as the rules read them: trimmed, then country and route codes in upper
+# case and CN codes without spaces ("tur", " TUR" and "TUR" are one origin).
+_KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "origin": lambda text: text.str.to_uppercase(),
+    "cn_code": lambda text: text.str.replace_all(" ", "", literal=True),
+    "route": lambda text: text.str.to_uppercase(),
+    "destination": lambda text: text.str.to_uppercase(),
+}
+
+
+def key_as_read(column: str) -> pl.Expr:
+    """Input column ``column`` as the rules read it, if it is a text rule key (else as it is).
+
+    ``compute`` keeps its input columns as given; totals by a key group by this form, so the
+    rows the rules price alike are one group.
+
+    Example:
+        >>> frame = pl.DataFrame({"origin": [" tur"], "cn_code": ["7208 10 00"], "year": [2026]})
+        >>> frame.select(key_as_read(c) for c in frame.columns).row(0)
+        ('TUR', '72081000', 2026)
+
+    """
+    form = _KEY_FORMS.get(column)
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.col(column) if form is None else form(text).alias(column)
+
+
 def _text(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    if column not in schema:
-        return pl.lit("")
-    return pl.col(column).cast(pl.String).str.strip_chars()
+    return key_as_read(column) if column in schema else pl.lit("")
 
 
 def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
     """Add the normalised ``_c_*`` columns the rules read; input columns stay untouched."""
     return lf.with_row_index("_c_row").with_columns(
         _integer("year", schema).alias("_c_year"),
-        _text("origin", schema).str.to_uppercase().alias("_c_origin"),
-        _text("cn_code", schema).str.replace_all(" ", "", literal=True).alias("_c_cn"),
+        _text("origin", schema).alias("_c_origin"),
+        _text("cn_code", schema).alias("_c_cn"),
         _number("quantity_t", schema).alias("_c_qty"),
         _number("value_eur", schema).alias("_c_value"),
         _integer("quarter", schema).alias("_c_quarter"),
-        _text("route", schema).str.to_uppercase().fill_null("").alias("_c_route"),
-        _text("destination", schema).str.to_uppercase().fill_null("").alias("_c_dest"),
+        _text("route", schema).fill_null("").alias("_c_route"),
+        _text("destination", schema).fill_null("").alias("_c_dest"),
         _number("see_direct", schema).alias("_c_see_d"),
         _number("see_indirect", schema).alias("_c_see_i"),
         _number("clinker_share", schema).alias("_c_clinker"),

@@ -9,6 +9,7 @@ import polars as pl
 
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import FrameT, same_kind, to_polars
+from cbam._schema import key_as_read
 from cbam._territory import imported_elsewhere
 
 _LEN = pl.select(pl.len()).dtypes[0]  # the dtype of a row count
@@ -74,7 +75,9 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     stay out of every sum and of ``ave`` and are counted in ``outside_rows``. ``ave`` is total
     fee over total customs value of the rows that have one (a ratio), ``ave_pct`` the same in
     percent. Groups come largest fee first; a grouping by ``year`` (or ``rules_year``) lists
-    the years in order first, then the fees within each year.
+    the years in order first, then the fees within each year. Origins, codes, routes and
+    destinations group as the rules read them (``key_as_read``): ``tur`` and `` TUR`` are one
+    origin, ``7208 10 00`` and ``72081000`` one code.
 
     Args:
         fees: A frame returned by ``cbam.compute``.
@@ -139,8 +142,10 @@ def summed(
         # Null, not NaN, for a group without any positive customs value.
         pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
     ]
+    # Keys as the rules read them: 'tur' and ' TUR' are one origin, priced alike.
+    keyed = rows.with_columns(map(key_as_read, groups))
     result = (
-        rows.group_by(groups).agg(aggregations) if groups else rows.select(aggregations)
+        keyed.group_by(groups).agg(aggregations) if groups else rows.select(aggregations)
     ).with_columns((pl.col("ave") * 100).alias("ave_pct"))
     years: list[str] = [g for g in ("year", "rules_year") if g in groups]
     others: list[str] = [g for g in groups if g not in years]

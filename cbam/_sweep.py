@@ -42,7 +42,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
-from cbam._schema import result_columns
+from cbam._schema import key_as_read, result_columns
 from cbam._summary import grouping
 
 PRICE = "certificate_price_eur"
@@ -113,7 +113,9 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
     bad = pl.col("input_error").is_not_null()
     return (
         fees.filter(priced | fixed | bad)
-        .with_columns(quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"))
+        .with_columns(
+            quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"), *map(key_as_read, by)
+        )
         .with_columns(
             pl.when(fixed)
             .then(float("-inf"))
@@ -255,7 +257,7 @@ def _checked_path(path: Any, name: str) -> PriceSchedule:
 
 
 def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedule]:
-    """The EU engine's price paths as schedules, each validated as ``_with`` validates it.
+    """The EU engine's price paths as schedules, each validated as ``load_scenario`` would.
 
     Resolving a scenario (reading its regime) is the slow part of ``_with``, and what it checks
     depends on a path only through whether a price is given: the first path given is resolved,
@@ -267,16 +269,17 @@ def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedul
     resolved = False
     for path in paths:
         given: Any = None
+        # A path is the whole price path: it replaces the scenario's, not one year of it.
+        changed = {**raw, PRICE: path}
+        message = f"sweep: invalid value in vary {shorten({PRICE: path})}"
         if path is not None and not resolved:
-            given = _with(scenario, {PRICE: path}).certificate_price_eur
+            given = rebuilt(changed, message).certificate_price_eur
             resolved = True
         elif path is not None:
-            changed = dict(raw)
-            set_dotted(changed, PRICE, path, "vary")
             try:
                 given = Scenario.model_validate(changed).certificate_price_eur
             except ValidationError:
-                given = _with(scenario, {PRICE: path}).certificate_price_eur
+                given = rebuilt(changed, message).certificate_price_eur
         schedules.append(default if given is None else cast(PriceSchedule, given))
     return schedules
 

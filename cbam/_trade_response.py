@@ -29,6 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
+from cbam._schema import key_as_read
 from cbam._summary import grouping
 
 
@@ -162,7 +163,8 @@ def trade_response(
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
     groups = grouping(by, names)
-    out = valid.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
+    keyed = valid.with_columns(map(key_as_read, groups))  # keys as the rules read them
+    out = keyed.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from cbam._recycling import Recycling
+from cbam._schema import key_as_read
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -68,7 +69,7 @@ def _stacks(
 
     A label's bars start where the labels before it end.
     """
-    labelled = frame.with_columns(pl.col(stack_by).cast(pl.String).fill_null("(none)"))
+    labelled = frame.with_columns(key_as_read(stack_by).cast(pl.String).fill_null("(none)"))
     base = [0.0] * len(places)
     for label in _largest_first(labelled, stack_by):
         part = labelled.filter(pl.col(stack_by) == label).group_by(at).agg(pl.col("fee_eur").sum())
@@ -120,6 +121,7 @@ def fees_by_origin(
 
     """
     frame = _eager(fees).filter(pl.col("input_error").is_null())
+    frame = frame.with_columns(key_as_read("origin"))  # 'tur' is TUR, as the rules read it
     totals = frame.group_by("origin").agg(pl.col("fee_eur").sum())
     order = totals.sort(["fee_eur", "origin"], descending=[True, False]).head(top)
     origins = order["origin"].to_list()
@@ -235,7 +237,7 @@ def scenario_comparison(
         name: dict(
             _eager(frame)
             .filter(pl.col("input_error").is_null())
-            .group_by(pl.col(by).cast(pl.String))
+            .group_by(key_as_read(by).cast(pl.String))
             .agg(pl.col(column).sum())
             .iter_rows()
         )

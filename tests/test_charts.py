@@ -87,3 +87,14 @@ def test_import_cbam_does_not_import_matplotlib() -> None:
     code = "import sys, cbam; assert 'matplotlib' not in sys.modules; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_origins_spelled_loosely_are_one_bar() -> None:
+    # 'tur ' and 'TUR' are one origin to the rules, so one bar (it was a bar each).
+    loose = ROWS.with_columns(origin=pl.Series(["TUR", "tur ", "CHN", " moz"]))
+    shown = charts.fees_by_origin(cbam.compute(loose, S80)).axes[0].get_yticklabels()
+    expected = charts.fees_by_origin(cbam.compute(ROWS, S80)).axes[0].get_yticklabels()
+    labels = [t.get_text() for t in shown]
+    assert labels == [t.get_text() for t in expected] and sorted(labels) == ["CHN", "MOZ", "TUR"]
+    runs = {"a": cbam.compute(loose, S80)}
+    assert len(charts.scenario_comparison(runs, by="origin").axes[0].patches) == 3

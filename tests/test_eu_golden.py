@@ -355,9 +355,11 @@ def test_quarterly_price_2026() -> None:
 
 
 def test_price_path_is_a_step_function_of_years() -> None:
+    # A number replaces the whole path; the dated value then holds from 2030.
     scenario = cbam.load_scenario(
-        "eu-cbam", overrides={"certificate_price_eur": {2026: 70, 2030: 120}}
+        "eu-cbam", overrides={"certificate_price_eur": 70, "certificate_price_eur.2030": 120}
     )
+    assert scenario.certificate_price_eur == {2026: 70, 2030: 120}
     rows = pl.DataFrame(
         {
             "year": [2026, 2029, 2030, 2033],

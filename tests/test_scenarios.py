@@ -206,7 +206,7 @@ def test_unknown_scenario_keys_list_the_valid_ones(tmp_path: Path) -> None:
         ({"2031-13-01": 0.3}, "'2031-13-01' is not a year or date"),  # no 13th month
         ({"2031-01-01": 0.3, "2032-02-30": 0.2}, "'2032-02-30' is not a year or date"),
         ({"31-01-01": 0.3}, "'31-01-01' is not a year or date"),
-        ({"foo": 0.3}, "no key 'foo' in charge.cbam_factor"),
+        ({"foo": 0.3}, "'foo' is not a year or date"),  # nor a key of charge.cbam_factor
     ],
 )
 def test_a_bad_date_in_a_mapping_override_is_an_error_not_ignored(
@@ -215,6 +215,131 @@ def test_a_bad_date_in_a_mapping_override_is_an_error_not_ignored(
     # These were merged into the parameter as unread keys: the run kept the cited path.
     with pytest.raises(cbam.ScenarioError, match=re.escape(bad)):
         cbam.load_scenario("eu-cbam", overrides={"charge.cbam_factor": dates})
+
+
+# The reform shape {path: {date: value}} and the dotted path.date give one scenario, for every
+# dated parameter of every regime: the value holds from that date, the other dated values are
+# kept. The mapping form replaced the EU schedules whole (the 2029 price became no price) and a
+# nested mapping ({"charge": {"price": {...}}}) was dropped unread.
+EU_REFORMS = [
+    ({"certificate_price_eur": {2030: 100}}, {"certificate_price_eur.2030": 100}),
+    ({"certificate_price_eur": {"2030": 100}}, {"certificate_price_eur.2030": 100}),
+    ({"certificate_price_eur": {2026: {1: 80}}}, {"certificate_price_eur.2026.1": 80}),
+    ({"cbam_factor": {2030: 0.5}}, {"cbam_factor.2030": 0.5}),
+    (
+        {"cross_sectoral_correction_factor": {2030: 0.5}},
+        {"cross_sectoral_correction_factor.2030": 0.5},
+    ),
+]
+
+
+@pytest.mark.parametrize(("reform", "dotted"), EU_REFORMS)
+def test_eu_reform_mapping_equals_the_dotted_override(reform: dict, dotted: dict) -> None:
+    assert cbam.load_scenario("eu-cbam", overrides=reform) == cbam.load_scenario(
+        "eu-cbam", overrides=dotted
+    )
+
+
+def test_eu_price_reform_keeps_the_cited_path_before_and_after() -> None:
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2029, 2030, 2031],
+            "quarter": [1, None, None, None],
+            "origin": ["TUR"] * 4,
+            "cn_code": ["72071111"] * 4,
+            "quantity_t": [1.0] * 4,
+        }
+    )
+    for overrides in ({"certificate_price_eur": {2030: 100}}, {"certificate_price_eur.2030": 100}):
+        out = cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides=overrides))
+        # rates/eu/certificate_price.yaml: Q1 2026 EUR 75.36, EUR 110.90 from 2028 (held flat).
+        assert out["certificate_price_eur"].to_list() == [75.36, 110.90, 100.0, 100.0]
+        assert out["cbam_factor"].to_list() == [0.975, 0.775, 0.515, 0.39]
+    factor = cbam.load_scenario("eu-cbam", overrides={"cbam_factor": {2030: 0.5}})
+    # rates/eu/cbam_factor.yaml: 0.775 in 2029, 0.39 from 2031 (kept around the 2030 change).
+    assert cbam.compute(rows, factor)["cbam_factor"].to_list() == [0.975, 0.775, 0.5, 0.39]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"charge.price.2030": 100},
+        {"charge.price": {2030: 100}},
+        {"charge.price": {"2030-01-01": 100}},
+        {"charge": {"price": {2030: 100}}},
+        {"charge": {"price": {"2030": 100}}},
+        {"design": {"charge": {"price": {2030: 100}}}},
+        {"design.charge.price": {dt.date(2030, 1, 1): 100}},
+    ],
+)
+def test_design_reform_in_every_spelling_adds_one_dated_value(overrides: dict) -> None:
+    design = cbam.resolve(cbam.load_scenario("uk-cbam", overrides=overrides)).design
+    assert design.charge.price is not None
+    # rates/regimes/uk-cbam.yaml: GBP 54.40 from 2027, kept before 2030.
+    assert [(v.start, v.value) for v in design.charge.price.values] == [
+        (dt.date(2027, 1, 1), 54.4),
+        (dt.date(2030, 1, 1), 100.0),
+    ]
+
+
+def test_nested_reform_with_an_unknown_key_is_an_error() -> None:
+    with pytest.raises(cbam.ScenarioError, match=r"charge\.price\.foo.*'foo' is not a year"):
+        cbam.load_scenario("uk-cbam", overrides={"charge": {"price": {"2030": 100, "foo": 1}}})
+
+
+def test_yaml_overrides_take_the_reform_shape_as_python_does(tmp_path: Path) -> None:
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        "extends: eu-cbam\nname: parent\ncertificate_price_eur: {2026: 60, 2032: 150}\n",
+        encoding="utf-8",
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: parent.yaml\nname: child\noverrides:\n  certificate_price_eur: {2030: 100}\n",
+        encoding="utf-8",
+    )
+    # The parent's own path (a scenario key: the whole path) keeps its years around 2030.
+    assert cbam.load_scenario(child).certificate_price_eur == {2026: 60, 2030: 100, 2032: 150}
+    bundled = tmp_path / "bundled.yaml"
+    bundled.write_text(
+        "extends: eu-cbam\nname: b\noverrides:\n  certificate_price_eur: {2030: 100}\n"
+        "  cbam_factor: {2030: 0.5}\n",
+        encoding="utf-8",
+    )
+    python = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur.2030": 100, "cbam_factor.2030": 0.5}
+    )
+    got = cbam.load_scenario(bundled)
+    assert (got.certificate_price_eur, got.cbam_factor) == (
+        python.certificate_price_eur,
+        python.cbam_factor,
+    )
+
+
+@pytest.mark.parametrize("key", ["2030-01-01", "2030", "'2030'"])
+def test_a_files_design_takes_the_reform_shape(tmp_path: Path, key: str) -> None:
+    # YAML reads 2030-01-01 as a date and 2030 as a number ("Keys should be strings"); a
+    # quoted '2030' was kept as an unread key of charge.price and the run kept GBP 54.40.
+    path = tmp_path / "uk-100.yaml"
+    path.write_text(
+        f"extends: uk-cbam\nname: uk-100\ndesign:\n  charge:\n    price: {{{key}: 100}}\n",
+        encoding="utf-8",
+    )
+    design = cbam.resolve(cbam.load_scenario(path)).design
+    assert design.charge.price is not None
+    # rates/regimes/uk-cbam.yaml: GBP 54.40 from 2027, kept before 2030.
+    assert [(v.start, v.value) for v in design.charge.price.values] == [
+        (dt.date(2027, 1, 1), 54.4),
+        (dt.date(2030, 1, 1), 100.0),
+    ]
+
+
+def test_a_number_then_dated_values_replace_the_whole_path() -> None:
+    # The documented way to give a whole path in overrides: a number, then the years after it.
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 70, "certificate_price_eur.2030": 120}
+    )
+    assert scenario.certificate_price_eur == {2026: 70.0, 2030: 120.0}
 
 
 def test_a_mapping_of_good_dates_still_adds_dated_values() -> None:
@@ -238,13 +363,67 @@ def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: 
 
 
 @pytest.mark.parametrize(
-    ("name", "overrides"),
+    ("name", "overrides", "where"),
     [
-        ("uk-cbam", {"charge.price.2030": True}),  # a dated design value
-        ("eu-cbam", {"cbam_factor.2030": True}),  # a share
+        ("uk-cbam", {"charge.price.2030": True}, "charge.price.values.1.value"),  # a design value
+        ("eu-cbam", {"cbam_factor.2030": True}, "cbam_factor.2030"),  # a share
+        ("eu-cbam", {"certificate_price_eur": False}, "certificate_price_eur"),  # read as EUR 0
+        ("eu-cbam", {"certificate_price_eur.2030": True}, "certificate_price_eur.2030"),
+        ("eu-cbam", {"certificate_price_eur.2026.2": True}, "certificate_price_eur.2026.2"),
+        ("eu-cbam", {"cross_sectoral_correction_factor": False}, "cross_sectoral_correction_"),
+        ("eu-cbam", {"clinker_share.25232900": True}, "clinker_share.25232900"),
+        ("eu-cbam", {"rules_year": True}, "rules_year"),  # was "must be between ..., not 1"
+        ("eu-cbam", {"exemptions": [{"group": "ldc", "grace_years": True}]}, "exemptions.0.grace_"),
+        (
+            "eu-cbam",
+            {"carbon_price_abroad": {"path": {"CHN": {"values": {2026: True}}}}},
+            "carbon_price_abroad.path.CHN.values.2026",
+        ),
     ],
 )
-def test_true_or_false_is_no_number(name: str, overrides: dict[str, object]) -> None:
-    # pydantic reads True as 1.0 in lax mode; a price or share of "true" is a typo.
-    with pytest.raises(cbam.ScenarioError, match=r"a number is needed, not (true|false)"):
+def test_true_or_false_is_no_number(name: str, overrides: dict[str, object], where: str) -> None:
+    # pydantic reads True as 1.0 in lax mode; a price or share of "true" is a typo. The message
+    # names the key alone: inside a union pydantic's own path named each member and its
+    # validator chain ("certificate_price_eur.function-after[forbid_inf_nan_check(), ...").
+    with pytest.raises(cbam.ScenarioError) as got:
         cbam.load_scenario(name, overrides=overrides)
+    value = "false" if False in _leaves(overrides) else "true"
+    tail = str(got.value).rsplit("invalid ", 1)[1]  # after the file(s) named
+    expected = rf"(scenario|regime design): {re.escape(where)}\w*: a number is needed, not {value}"
+    assert re.fullmatch(expected, tail)
+
+
+def _leaves(tree: object) -> list[object]:
+    if isinstance(tree, dict):
+        return [leaf for v in tree.values() for leaf in _leaves(v)]
+    if isinstance(tree, list):
+        return [leaf for v in tree for leaf in _leaves(v)]
+    return [tree]
+
+
+def test_a_yaml_false_price_is_refused_readably(tmp_path: Path) -> None:
+    path = tmp_path / "free.yaml"
+    path.write_text("extends: eu-cbam\nname: free\ncertificate_price_eur: false\n", "utf-8")
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario(path)
+    assert str(got.value) == (
+        f"{path}: invalid scenario: certificate_price_eur: a number is needed, not false"
+    )
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (-1, "certificate_price_eur: Input should be greater than or equal to 0"),
+        ({2030: -1}, "certificate_price_eur.2030: Input should be greater than or equal to 0"),
+        ("x", "certificate_price_eur: Input should be a valid number, unable to parse string"),
+    ],
+)
+def test_union_errors_name_the_key_not_pydantic_members(price: object, message: str) -> None:
+    # Each member of the union failed: the number's message is kept, the mapping's ("Input
+    # should be a valid dictionary") left out, and no member name is in the path.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": price})
+    text = str(got.value)
+    assert text.split("invalid scenario: ", 1)[1].startswith(message)
+    assert "dictionary" not in text and "constrained-float" not in text and ";" not in text

@@ -34,10 +34,17 @@ def panel() -> pl.DataFrame:
     )
 
 
+def whole_path(scenario: cbam.Scenario, price: Any) -> cbam.Scenario:
+    """``scenario`` with ``price`` as its whole price path, as a sweep's path replaces it.
+
+    (An override ``{"certificate_price_eur": {2028: 130}}`` adds 2028 to the cited path.)
+    """
+    return cbam.Scenario.model_validate({**scenario.model_dump(), "certificate_price_eur": price})
+
+
 def reference(panel: pl.DataFrame, price: Any, exemptions: Any) -> pl.DataFrame:
-    scenario = cbam.load_scenario(
-        "eu-cbam", overrides={"certificate_price_eur": price, "exemptions": exemptions}
-    )
+    base = cbam.load_scenario("eu-cbam", overrides={"exemptions": exemptions})
+    scenario = whole_path(base, price)
     return cbam.summarise(cbam.compute(panel, scenario), by=["origin"]).select("origin", "fee_eur")
 
 
@@ -250,11 +257,11 @@ def test_paths_across_many_thresholds_equal_totals_per_scenario(
     for d, exempt in enumerate(exemptions):
         for p, path in enumerate(STEPPED_PATHS):
             overrides: dict[str, Any] = {"exemptions": exempt}
-            if name == "eu-cbam":
-                overrides[key] = paths[p]
-            else:
+            if name != "eu-cbam":
                 overrides["charge.price.values"] = _dated(path, first)
             scenario = cbam.load_scenario(name, overrides=overrides)
+            if name == "eu-cbam":
+                scenario = whole_path(scenario, paths[p])
             expected = cbam.totals(rows, scenario, by=["origin"]).select("origin", "fee_eur")
             got = result.totals.filter(design=d, path=p).join(
                 expected, on="origin", how="full", suffix="_ref"

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import cbam
 from cbam._totals import _add_sums, _alike, _binned, _index_of, _keys, quarterly_years
@@ -527,3 +528,61 @@ def test_a_value_threshold_in_another_currency_rounds_rows_as_compute_does() -> 
     expected = detailed(rows, uk, ["origin"])
     assert expected["fee_eur"][0] > 1_000  # liable: every row charged
     assert_same_totals(cbam.totals(rows, uk, by=["origin"]), expected, ["origin"])
+
+
+def spelled_loosely(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with origins and codes written as users write them: the rules read them alike."""
+    i = pl.int_range(pl.len())
+    spaced = pl.col("cn_code").str.replace(r"^(\d{4})(\d{2})(\d{2})$", "$1 $2 $3")
+    return rows.with_columns(
+        origin=pl.when(i % 4 == 1)
+        .then(pl.col("origin").str.to_lowercase())
+        .when(i % 4 == 2)
+        .then(pl.format(" {}", pl.col("origin")))
+        .when(i % 4 == 3)
+        .then(pl.format("{} ", pl.col("origin").str.to_titlecase()))
+        .otherwise(pl.col("origin")),
+        cn_code=pl.when(i % 3 == 1).then(spaced).otherwise(pl.col("cn_code")),
+    )
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam"])
+@pytest.mark.parametrize("make", [panel, plain, rich])  # grouped, binned, merged importers
+@pytest.mark.parametrize("by", [["origin"], ["origin", "cn_code"], ["cn_code", "year"]])
+def test_keys_spelled_loosely_are_one_group(name: str, make: object, by: list[str]) -> None:
+    # 'tur', ' TUR', 'Tur ' and 'TUR' are one origin to the rules, '7208 10 00' and '72081000'
+    # one code: the totals are those of the panel written canonically (summarise and totals
+    # split them into groups of their own, priced alike).
+    scenario = cbam.load_scenario(name)
+    clean = make(first_year=cbam.resolve(scenario).design.first_rules_year)  # type: ignore[operator]
+    rows = spelled_loosely(clean)
+    assert rows["origin"].n_unique() > clean["origin"].n_unique()
+    expected = detailed(clean, scenario, by)
+    fees = cbam.compute(rows, scenario)
+    assert fees.height == rows.height  # one output row per input row, the input as given
+    assert fees["origin"].to_list() == rows["origin"].to_list()
+    assert_same_totals(cbam.summarise(fees, by=by), expected, by)
+    assert_same_totals(cbam.totals(rows, scenario, by=by), expected, by)
+
+
+def test_every_grouping_reads_keys_as_the_rules_do() -> None:
+    # compare, sweep, trade indicators and recycle group compute's rows too: 'bgd ' is BGD.
+    clean = plain(400, first_year=2027)  # the UK CBAM starts in 2027
+    rows = spelled_loosely(clean)
+    by = ["origin"]
+    for total in (
+        lambda r: cbam.compare(r, ["eu-cbam", "uk-cbam"], by=by),
+        lambda r: cbam.sweep(r, EU, by=by, progress_bar=False).totals,
+        lambda r: cbam.exposure(cbam.compute(r, EU), by=by),
+    ):
+        # Equal but for the order of summation (a cent is 1e-2).
+        assert_frame_equal(total(rows).sort(by), total(clean).sort(by), rel_tol=1e-12)
+    # rates/recycling/return-to-developing-exporters.yaml: what LDC exporters paid goes back to
+    # them (Tanzania is an LDC), the rest 75 % EU budget, 25 % Member States.
+    fees = pl.DataFrame({"year": 2027, "origin": ["tza", " TZA", "Tur"], "fee_eur": [6.0, 4, 1]})
+    flows = cbam.recycle(fees, plan="return-to-developing-exporters").flows
+    assert flows.select("recipient", "amount_eur").rows() == [
+        ("TZA", 10.0),
+        ("EU budget", 0.75),
+        ("Member States' budgets", 0.25),
+    ]

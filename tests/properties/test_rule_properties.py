@@ -38,7 +38,14 @@ def _close(a: float, b: float, rel: float, abs_tol: float = 1e-9) -> bool:
 
 
 def _priced(price: float | dict[int, float]) -> cbam.Scenario:
-    return cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": price})
+    """EU CBAM with ``price`` as its whole path (a mapping from 2026: a number, then years)."""
+    if not isinstance(price, dict):
+        return cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": price})
+    (first, value), *later = sorted(price.items())
+    assert first == 2026  # the first rules year, from which a number holds
+    overrides = {"certificate_price_eur": value}
+    overrides.update({f"certificate_price_eur.{year}": v for year, v in later})
+    return cbam.load_scenario("eu-cbam", overrides=overrides)
 
 
 @given(panel=import_panels(), scenario=SCENARIOS)
