@@ -151,6 +151,8 @@ def read_imports(
             ).collect()
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
+        except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here
+            raise ScenarioError(f"{path}: cannot read: {shorten(first_line(exc), 400)}") from exc
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
