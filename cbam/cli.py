@@ -493,16 +493,22 @@ _RUN_COLUMNS = [
 
 
 def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
-    """The commonest reasons rows were flagged, with their counts (``input_error``)."""
+    """The commonest reasons rows were flagged, with their counts.
+
+    A trade reader's ``trade_error`` (the file's column and value) comes before ``input_error``
+    (compute's, which only sees the quantity the reader left empty).
+    """
+    columns = [c for c in ("trade_error", "input_error") if c in fees.columns]
+    reason = pl.coalesce(columns).alias("reason")
     reasons = (
         fees.filter(pl.col("input_error").is_not_null())
-        .group_by("input_error")
+        .group_by(reason)
         .len()
-        .sort(["len", "input_error"], descending=[True, False])
+        .sort(["len", "reason"], descending=[True, False])
     )
     shown = ", ".join(f"{shorten(r, 120)} ({n:,} rows)" for r, n in reasons.head(limit).iter_rows())
     more = f", and {reasons.height - limit:,} other reasons" if reasons.height > limit else ""
-    print(f"Flagged: {shown}{more} (each row's reason is in input_error of --out)")
+    print(f"Flagged: {shown}{more} (each row's reason is in {' and '.join(columns)} of --out)")
 
 
 def _totals_table(

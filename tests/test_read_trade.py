@@ -650,3 +650,19 @@ def test_keep_naming_a_column_twice_carries_it_once(tmp_path: Path) -> None:
     rows = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, keep=["t", "t"]).collect()
     assert rows.height == 3
     assert rows["t"].to_list() == ["2026"] * 3
+
+
+def test_cli_flagged_summary_gives_the_readers_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The reader empties a faulty row's quantity so that compute flags it; the reason the
+    # CLI prints is the reader's (the file's column and value), not compute's 'quantity_t:
+    # missing' of every such row.
+    path = write(
+        tmp_path, "neg.csv", "t,i,j,k,v,q\n2026,156,251,760110,1,-5\n2026,999,251,760110,1,1"
+    )
+    args = ["run", "--imports", str(path), "--format", "baci", "--on-error", "flag"]
+    assert cli.main([*args, "--rules-year", "2027"]) == 0
+    out = capsys.readouterr().out
+    assert "Flagged: i (origin): unknown baci country code (999) (1 rows), q: negative (-5)" in out
+    assert "quantity_t: missing" not in out
