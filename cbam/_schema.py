@@ -24,7 +24,7 @@ REQUIRED_COLUMNS: dict[str, str] = {
 }
 OPTIONAL_COLUMNS: dict[str, str] = {
     "value_eur": "customs value in EUR",
-    "importer": "declarant identifier",
+    "importer": "declarant identifier (a blank cell: none; surrounding spaces ignored)",
     "destination": (
         "ISO 3166-1 alpha-3 code of the importing country (EUU: the EU as one importer); a "
         "regime charges only rows imported into its territory (empty: charged as before)"
@@ -321,6 +321,8 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
     return lf.with_row_index("_c_row").with_columns(
         _integer("year", schema).alias("_c_year"),
         _text("origin", schema).str.to_uppercase().alias("_c_origin"),
+        # A blank declarant ('' or spaces) is none, and padding does not make another one.
+        pl.when(_present("importer", schema)).then(_text("importer", schema)).alias("_c_importer"),
         _text("cn_code", schema).str.replace_all(" ", "", literal=True).alias("_c_cn"),
         _number("quantity_t", schema).alias("_c_qty"),
         _number("value_eur", schema).alias("_c_value"),
