@@ -22,7 +22,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
-from cbam._summary import grouping, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -44,7 +44,8 @@ def _value(frame: pl.LazyFrame) -> pl.Expr:
 
 
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
-    groups = grouping(by, frame.collect_schema().names())
+    made = [a.meta.output_name() for a in aggs]
+    groups = grouping(by, frame.collect_schema().names(), results=made)
     out = frame.group_by(groups).agg(aggs) if groups else frame.select(aggs)
     return out.sort(groups) if groups else out
 
@@ -470,7 +471,11 @@ def phase_in(
         raise ScenarioError("phase_in: years is empty: give the rules years to compute")
     panel = _lazy(imports)
     # rules_year is always the first grouping; naming it in `by` again changes nothing.
-    extra: list[str] = grouping(by, result_columns(panel.collect_schema().names()))
+    extra: list[str] = grouping(
+        by,
+        result_columns(panel.collect_schema().names()),
+        results=(*SUMMARY_COLUMNS, "cbam_factor"),
+    )
     groups = ["rules_year", *[c for c in extra if c != "rules_year"]]
     parts = []
     settings = chosen.model_dump()

@@ -21,17 +21,36 @@ SUMMED = (
     "fee_before_exemptions_eur",
     "fee_eur",
 )
+# Every column of summarise's table that is a total, not a group.
+SUMMARY_COLUMNS = (
+    "rows",
+    *SUMMED,
+    "deduction_eur",
+    "exempt_rows",
+    "flagged_rows",
+    "outside_rows",
+    "ave",
+    "ave_pct",
+)
 
 
-def grouping(by: str | Iterable[str], available: Iterable[str], what: str = "by") -> list[str]:
+def grouping(
+    by: str | Iterable[str],
+    available: Iterable[str],
+    what: str = "by",
+    results: Iterable[str] = (),
+) -> list[str]:
     """Validated grouping columns, as every function taking ``by=`` reads them.
 
     ``by`` is a column name or a list of distinct names of ``available`` (empty: one grand
-    total). ``what`` names the argument in messages (``by``, ``--by``).
+    total), none of them one of the ``results`` the table computes per group (``fee_eur``
+    summed per ``fee_eur`` would be two columns of one name). ``what`` names the argument in
+    messages (``by``, ``--by``).
 
     Raises:
         TypeError: ``by`` is neither a name nor a list of names.
-        ScenarioError: a name given twice or not among ``available``, naming it.
+        ScenarioError: a name given twice, not among ``available`` or among ``results``,
+            naming it.
 
     Example:
         >>> grouping("origin", ["origin", "sector"]), grouping([], ["origin"])
@@ -62,6 +81,13 @@ def grouping(by: str | Iterable[str], available: Iterable[str], what: str = "by"
         raise ScenarioError(
             f"{what}: unknown columns {shorten(unknown)} (available: {', '.join(columns)})"
         )
+    totals = set(results)
+    clash = [n for n in names if n in totals]
+    if clash:
+        raise ScenarioError(
+            f"{what}: {shorten(clash)} is a column of the totals (computed per group), not one "
+            "to group by; group by a copy of it under another name"
+        )
     return names
 
 
@@ -91,7 +117,7 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     """
     rows = to_polars(fees, "fees").lazy()  # pandas and the like: summed in Polars
     names = rows.collect_schema().names()
-    return same_kind(fees, summed(rows, names, grouping(by, names)))
+    return same_kind(fees, summed(rows, names, grouping(by, names, results=SUMMARY_COLUMNS)))
 
 
 def summed(

@@ -415,7 +415,7 @@ def sweep(
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
-    keys = grouping(by, result_columns(frame.columns))
+    keys = grouping(by, result_columns(frame.columns), results=("design", "path", "fee_eur"))
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")
     size = max(1, -(-frame.height // partitions))

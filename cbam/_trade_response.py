@@ -161,7 +161,7 @@ def trade_response(
         pl.coalesce("fee_after_response_eur", "fee_eur").sum().alias("fee_after_response_eur"),
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
-    groups = grouping(by, names)
+    groups = grouping(by, names, results=[a.meta.output_name() for a in aggs])
     out = valid.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")

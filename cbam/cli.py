@@ -32,7 +32,7 @@ from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
-from cbam._summary import grouping, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, summarise
 from cbam._territory import imported_elsewhere
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
@@ -368,7 +368,7 @@ def _run(args: argparse.Namespace) -> int:
             "(pass --rules-year to choose another year)"
         )
     path, imports, positions = _read(args)
-    by = grouping(args.by, result_columns(imports.columns), what="--by")
+    by = grouping(args.by, result_columns(imports.columns), "--by", SUMMARY_COLUMNS)
     nested = [c for c, d in imports.schema.items() if d.is_nested()]
     if args.out and args.out.suffix.lower() == ".csv" and nested:
         raise ScenarioError(

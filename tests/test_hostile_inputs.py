@@ -311,6 +311,7 @@ IMPORT_BY_FUNCTIONS = {
     "compare": lambda imports, by: cbam.compare(imports, ["eu-cbam", "us-fpf-2025"], by=by),
     "sweep": lambda imports, by: cbam.sweep(imports, PRICED, by=by).totals,
     "phase_in": lambda imports, by: cbam.phase_in(imports, PRICED, years=[2026], by=by),
+    "totals": lambda imports, by: cbam.totals(imports, PRICED, by=by),
 }
 
 
@@ -347,6 +348,26 @@ class TestGroupingArguments:
         frame = self.FEES if name in BY_FUNCTIONS else self.IMPORTS
         with pytest.raises(cbam.ScenarioError, match=r"unknown columns \['nope'\].*origin"):
             run(frame, ["nope"])
+
+    @pytest.mark.parametrize(
+        ("name", "column"),
+        [
+            *[(name, "fee_eur") for name in BY_FUNCTIONS if name != "break_even_carbon_price"],
+            ("fee_per_tonne", "quantity_t"),
+            ("break_even_carbon_price", "embedded_t"),
+            ("summarise", "ave"),
+            ("sweep", "fee_eur"),
+            ("phase_in", "quantity_t"),
+            ("totals", "quantity_t"),
+        ],
+    )
+    def test_a_column_the_table_totals_is_refused_as_a_group(self, name: str, column: str) -> None:
+        # Grouping by fee_eur and summing fee_eur would name two columns alike (a Polars
+        # DuplicateError traceback before): refused by name, before any work.
+        run = BY_FUNCTIONS.get(name) or IMPORT_BY_FUNCTIONS[name]
+        frame = self.FEES if name in BY_FUNCTIONS else self.IMPORTS
+        with pytest.raises(cbam.ScenarioError, match=rf"by: \['{column}'\] is a column of the"):
+            run(frame, [column])
 
     @pytest.mark.parametrize("name", [*BY_FUNCTIONS, *IMPORT_BY_FUNCTIONS])
     def test_a_single_name_groups_by_that_column(self, name: str) -> None:
@@ -619,6 +640,7 @@ class TestCliArguments:
             (["--rules-year", "2101"], "--rules-year 2101: scenario 'eu-cbam' has rules for"),
             (["--on-error", "maybe"], "argument --on-error: invalid choice: 'maybe'"),
             (["--by", "nope"], "--by: unknown columns ['nope']"),
+            (["--by", "origin,fee_eur"], "--by: ['fee_eur'] is a column of the totals"),
             (["--recycling", "nope"], "--recycling: invalid recycling plan"),
             (["--recycling"], "--recycling: scenario 'eu-cbam' has no recycling plan"),
         ],
@@ -633,6 +655,7 @@ class TestCliArguments:
             "rules-year-beyond",
             "on-error",
             "by-unknown",
+            "by-a-total",
             "recycling-unknown",
             "recycling-none",
         ],
