@@ -22,7 +22,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
-from cbam._summary import SUMMARY_COLUMNS, grouping, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, sorted_sum, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -97,12 +97,12 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
     aggs = [
         pl.len().alias("rows"),
         (~valued).sum().alias("rows_without_value"),
-        value.sum().alias("value_eur"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
-        _ratio(pl.col("fee_eur").filter(valued).sum(), value.sum()).alias("ave"),
-        _ratio(pl.col("fee_before_exemptions_eur").filter(valued).sum(), value.sum()).alias(
-            "ave_before_exemptions"
-        ),
+        sorted_sum(value).alias("value_eur"),
+        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(sorted_sum(pl.col("fee_eur").filter(valued)), sorted_sum(value)).alias("ave"),
+        _ratio(
+            sorted_sum(pl.col("fee_before_exemptions_eur").filter(valued)), sorted_sum(value)
+        ).alias("ave_before_exemptions"),
     ]
     return same_kind(fees, _group(lazy, by, aggs))
 
@@ -138,9 +138,9 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
     """
     lazy = _valid(_lazy(fees))
     aggs = [
-        pl.col("quantity_t").cast(pl.Float64, strict=False).sum().alias("quantity_t"),
-        pl.col("embedded_t").sum().alias("embedded_t"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
+        sorted_sum(pl.col("quantity_t").cast(pl.Float64, strict=False)).alias("quantity_t"),
+        sorted_sum(pl.col("embedded_t")).alias("embedded_t"),
+        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
     ]
     out = _group(lazy, by, aggs).with_columns(
         _ratio(pl.col("fee_eur"), pl.col("quantity_t")).alias("fee_per_t"),
@@ -196,9 +196,9 @@ def exposure(
     by = grouping(by, lazy.collect_schema().names())
     value = _value(lazy)
     aggs = [
-        value.sum().alias("exports_eur"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
-        _ratio(pl.col("fee_eur").filter(value.is_not_null()).sum(), value.sum()).alias(
+        sorted_sum(value).alias("exports_eur"),
+        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(sorted_sum(pl.col("fee_eur").filter(value.is_not_null())), sorted_sum(value)).alias(
             "share_of_exports"
         ),
     ]
@@ -286,9 +286,9 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         return same_kind(fees, rows)
     weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
     aggs = [
-        pl.col("embedded_t").sum().alias("embedded_t"),
+        sorted_sum(pl.col("embedded_t")).alias("embedded_t"),
         pl.col("break_even_price_eur_per_t").max(),
-        _ratio((pl.col("break_even_price_eur_per_t") * weight).sum(), weight.sum()).alias(
+        _ratio(sorted_sum(pl.col("break_even_price_eur_per_t") * weight), sorted_sum(weight)).alias(
             "break_even_price_weighted_eur_per_t"
         ),
     ]

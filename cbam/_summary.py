@@ -34,6 +34,25 @@ SUMMARY_COLUMNS = (
 )
 
 
+def sorted_sum(expr: pl.Expr) -> pl.Expr:
+    """``expr.sum()``, the same in any row order: the values are added in sorted order.
+
+    Floats added in another order can differ in the last bit, and a total that falls on half
+    a cent then prints another cent; sorted first, a sum depends on the values only.
+
+    Example:
+        >>> a = pl.DataFrame({"x": [1e16, 1.0, -1e16, 1.0]})
+        >>> a.select(pl.col("x").sum()).item(), a.reverse().select(pl.col("x").sum()).item()
+        (1.0, 0.0)
+        >>> [f.select(sorted_sum(pl.col("x"))).item() for f in (a, a.reverse())]
+        [0.0, 0.0]
+
+    """
+    # Polars drops a sort before a plain sum (a sum does not depend on order, it assumes), but
+    # not before a list's; + 0.0 turns the empty sum -0.0 into 0.0.
+    return expr.sort().implode().list.sum() + 0.0
+
+
 def grouping(
     by: str | Iterable[str],
     available: Iterable[str],
@@ -148,22 +167,24 @@ def summed(
         (pl.len() if weight is None else pl.col(weight).sum().cast(_LEN)).alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
-            pl.when(pl.col("input_error").is_null() & inside)
-            .then(pl.col(c).cast(pl.Float64, strict=False))
-            .sum()
-            .alias(c)
+            sorted_sum(
+                pl.when(pl.col("input_error").is_null() & inside).then(
+                    pl.col(c).cast(pl.Float64, strict=False)
+                )
+            ).alias(c)
             for c in SUMMED
         ],
         # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
-        pl.when(inside)
-        .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
-        .sum()
-        .alias("deduction_eur"),
+        sorted_sum(
+            pl.when(inside).then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
+        ).alias("deduction_eur"),
         counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
         counted(pl.col("input_error").is_not_null(), "flagged_rows"),
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN, for a group without any positive customs value.
-        pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
+        pl.when(sorted_sum(valued) > 0)
+        .then(sorted_sum(fee_with_value) / sorted_sum(valued))
+        .alias("ave"),
     ]
     result = (
         rows.group_by(groups).agg(aggregations) if groups else rows.select(aggregations)

@@ -43,7 +43,7 @@ from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import result_columns
-from cbam._summary import grouping
+from cbam._summary import grouping, sorted_sum
 
 PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
@@ -122,13 +122,13 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
         )
         .group_by([*by, *_bucket(by)])
         .agg(
-            pl.when(priced).then(share * a).otherwise(0.0).sum().alias("_s_a"),
-            pl.when(priced)
-            .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
-            .otherwise(0.0)
-            .sum()
-            .alias("_s_bp"),
-            pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0).sum().alias("_s_fixed"),
+            sorted_sum(pl.when(priced).then(share * a).otherwise(0.0)).alias("_s_a"),
+            sorted_sum(
+                pl.when(priced)
+                .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
+                .otherwise(0.0)
+            ).alias("_s_bp"),
+            sorted_sum(pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0)).alias("_s_fixed"),
             bad.sum().alias("_s_bad"),
         )
         .collect(engine="streaming")
@@ -145,7 +145,7 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
     return (
         pl.concat(list(parts))
         .group_by([*by, *_bucket(by)])
-        .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum(), pl.col("_s_fixed").sum())
+        .agg(sorted_sum(pl.col("_s_a", "_s_bp", "_s_fixed")))
         .sort([*by, *_bucket(by)])
     )
 
@@ -180,9 +180,9 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .filter(pl.col("_s_theta").is_not_null())
         .with_columns(quarter)
         .group_by([*cells, "_s_theta"])
-        .agg(pl.col(_SUMS).sum())
+        .agg(sorted_sum(pl.col(_SUMS)))
     )
-    fee = (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed")).sum()
+    fee = sorted_sum(pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
     flat = (
         steps.filter(pl.col("_s_theta") <= 0)
         .join(paths, on=_CELL)
@@ -211,7 +211,8 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .group_by(["path", *by])
         .agg(fee.alias("fee_eur"))
     )
-    return pl.concat([flat, stepped]).group_by(["path", *by]).agg(pl.col("fee_eur").sum()).collect()
+    both = pl.concat([flat, stepped])
+    return both.group_by(["path", *by]).agg(sorted_sum(pl.col("fee_eur"))).collect()
 
 
 def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:

@@ -29,7 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._summary import grouping
+from cbam._summary import grouping, sorted_sum
 
 
 def _check_elasticity(values: pl.Series) -> None:
@@ -153,12 +153,14 @@ def trade_response(
         return same_kind(fees, rows, keep_index=True)
     valid = rows.filter(pl.col("input_error").is_null())
     aggs = [
-        quantity.sum().alias("quantity_t"),
-        pl.coalesce("quantity_after_t", quantity).sum().alias("quantity_after_t"),
-        value.sum().alias("value_eur"),
-        pl.coalesce("value_after_eur", value).sum().alias("value_after_eur"),
-        pl.col("fee_eur").sum(),
-        pl.coalesce("fee_after_response_eur", "fee_eur").sum().alias("fee_after_response_eur"),
+        sorted_sum(quantity).alias("quantity_t"),
+        sorted_sum(pl.coalesce("quantity_after_t", quantity)).alias("quantity_after_t"),
+        sorted_sum(value).alias("value_eur"),
+        sorted_sum(pl.coalesce("value_after_eur", value)).alias("value_after_eur"),
+        sorted_sum(pl.col("fee_eur")),
+        sorted_sum(pl.coalesce("fee_after_response_eur", "fee_eur")).alias(
+            "fee_after_response_eur"
+        ),
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
     groups = grouping(by, names, results=[a.meta.output_name() for a in aggs])
