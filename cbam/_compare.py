@@ -15,7 +15,7 @@ from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import result_columns
-from cbam._summary import grouping, sorted_sum
+from cbam._summary import grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
 
@@ -143,7 +143,7 @@ def compare_counted(
         if currency != "EUR":
             years = fees["rules_year"].drop_nulls().unique().to_list()
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
-        summed = sorted_sum(fee).alias(column)
+        summed = order_free_sum(fee).alias(column)
         parts.append(fees.group_by(by).agg(summed) if by else fees.select(summed))
     table = parts[0]
     for part in parts[1:]:

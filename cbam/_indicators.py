@@ -22,7 +22,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, result_columns
-from cbam._summary import SUMMARY_COLUMNS, grouping, sorted_sum, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -97,11 +97,14 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
     aggs = [
         pl.len().alias("rows"),
         (~valued).sum().alias("rows_without_value"),
-        sorted_sum(value).alias("value_eur"),
-        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
-        _ratio(sorted_sum(pl.col("fee_eur").filter(valued)), sorted_sum(value)).alias("ave"),
+        order_free_sum(value).alias("value_eur"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(order_free_sum(pl.col("fee_eur").filter(valued)), order_free_sum(value)).alias(
+            "ave"
+        ),
         _ratio(
-            sorted_sum(pl.col("fee_before_exemptions_eur").filter(valued)), sorted_sum(value)
+            order_free_sum(pl.col("fee_before_exemptions_eur").filter(valued)),
+            order_free_sum(value),
         ).alias("ave_before_exemptions"),
     ]
     return same_kind(fees, _group(lazy, by, aggs))
@@ -138,9 +141,9 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
     """
     lazy = _valid(_lazy(fees))
     aggs = [
-        sorted_sum(pl.col("quantity_t").cast(pl.Float64, strict=False)).alias("quantity_t"),
-        sorted_sum(pl.col("embedded_t")).alias("embedded_t"),
-        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
+        order_free_sum(pl.col("quantity_t").cast(pl.Float64, strict=False)).alias("quantity_t"),
+        order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
     ]
     out = _group(lazy, by, aggs).with_columns(
         _ratio(pl.col("fee_eur"), pl.col("quantity_t")).alias("fee_per_t"),
@@ -196,11 +199,11 @@ def exposure(
     by = grouping(by, lazy.collect_schema().names())
     value = _value(lazy)
     aggs = [
-        sorted_sum(value).alias("exports_eur"),
-        sorted_sum(pl.col("fee_eur")).alias("fee_eur"),
-        _ratio(sorted_sum(pl.col("fee_eur").filter(value.is_not_null())), sorted_sum(value)).alias(
-            "share_of_exports"
-        ),
+        order_free_sum(value).alias("exports_eur"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(
+            order_free_sum(pl.col("fee_eur").filter(value.is_not_null())), order_free_sum(value)
+        ).alias("share_of_exports"),
     ]
     out = _group(lazy, by, aggs)
     if economy is not None:
@@ -286,11 +289,11 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         return same_kind(fees, rows)
     weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
     aggs = [
-        sorted_sum(pl.col("embedded_t")).alias("embedded_t"),
+        order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
         pl.col("break_even_price_eur_per_t").max(),
-        _ratio(sorted_sum(pl.col("break_even_price_eur_per_t") * weight), sorted_sum(weight)).alias(
-            "break_even_price_weighted_eur_per_t"
-        ),
+        _ratio(
+            order_free_sum(pl.col("break_even_price_eur_per_t") * weight), order_free_sum(weight)
+        ).alias("break_even_price_weighted_eur_per_t"),
     ]
     return same_kind(fees, _group(_valid(rows), by, aggs))
 

@@ -34,18 +34,19 @@ SUMMARY_COLUMNS = (
 )
 
 
-def sorted_sum(expr: pl.Expr) -> pl.Expr:
+def order_free_sum(expr: pl.Expr) -> pl.Expr:
     """``expr.sum()``, the same in any row order: the values are added in sorted order.
 
     Floats added in another order can differ in the last bit, and a total that falls on half
-    a cent then prints another cent; sorted first, a sum depends on the values only.
+    a cent then prints another cent; sorted first, a sum depends on the values only (and a
+    group of one row sums to that row's value exactly).
 
     Example:
-        >>> a = pl.DataFrame({"x": [1e16, 1.0, -1e16, 1.0]})
-        >>> a.select(pl.col("x").sum()).item(), a.reverse().select(pl.col("x").sum()).item()
-        (1.0, 0.0)
-        >>> [f.select(sorted_sum(pl.col("x"))).item() for f in (a, a.reverse())]
-        [0.0, 0.0]
+        >>> a = pl.DataFrame({"x": [1e6, 0.1, -1e6, 0.2]})
+        >>> a.select(pl.col("x").sum()).item() == a.reverse().select(pl.col("x").sum()).item()
+        False
+        >>> len({f.select(order_free_sum(pl.col("x"))).item() for f in (a, a.reverse())})
+        1
 
     """
     # Polars drops a sort before a plain sum (a sum does not depend on order, it assumes), but
@@ -167,7 +168,7 @@ def summed(
         (pl.len() if weight is None else pl.col(weight).sum().cast(_LEN)).alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
-            sorted_sum(
+            order_free_sum(
                 pl.when(pl.col("input_error").is_null() & inside).then(
                     pl.col(c).cast(pl.Float64, strict=False)
                 )
@@ -175,15 +176,15 @@ def summed(
             for c in SUMMED
         ],
         # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
-        sorted_sum(
+        order_free_sum(
             pl.when(inside).then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
         ).alias("deduction_eur"),
         counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
         counted(pl.col("input_error").is_not_null(), "flagged_rows"),
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN, for a group without any positive customs value.
-        pl.when(sorted_sum(valued) > 0)
-        .then(sorted_sum(fee_with_value) / sorted_sum(valued))
+        pl.when(order_free_sum(valued) > 0)
+        .then(order_free_sum(fee_with_value) / order_free_sum(valued))
         .alias("ave"),
     ]
     result = (

@@ -43,7 +43,7 @@ from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import result_columns
-from cbam._summary import grouping, sorted_sum
+from cbam._summary import grouping, order_free_sum
 
 PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
@@ -122,13 +122,13 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
         )
         .group_by([*by, *_bucket(by)])
         .agg(
-            sorted_sum(pl.when(priced).then(share * a).otherwise(0.0)).alias("_s_a"),
-            sorted_sum(
+            order_free_sum(pl.when(priced).then(share * a).otherwise(0.0)).alias("_s_a"),
+            order_free_sum(
                 pl.when(priced)
                 .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
                 .otherwise(0.0)
             ).alias("_s_bp"),
-            sorted_sum(pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0)).alias("_s_fixed"),
+            order_free_sum(pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0)).alias("_s_fixed"),
             bad.sum().alias("_s_bad"),
         )
         .collect(engine="streaming")
@@ -145,7 +145,7 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
     return (
         pl.concat(list(parts))
         .group_by([*by, *_bucket(by)])
-        .agg(sorted_sum(pl.col("_s_a", "_s_bp", "_s_fixed")))
+        .agg(order_free_sum(pl.col(c)).alias(c) for c in _SUMS)
         .sort([*by, *_bucket(by)])
     )
 
@@ -180,9 +180,9 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .filter(pl.col("_s_theta").is_not_null())
         .with_columns(quarter)
         .group_by([*cells, "_s_theta"])
-        .agg(sorted_sum(pl.col(_SUMS)))
+        .agg(order_free_sum(pl.col(c)).alias(c) for c in _SUMS)
     )
-    fee = sorted_sum(pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
+    fee = order_free_sum(pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
     flat = (
         steps.filter(pl.col("_s_theta") <= 0)
         .join(paths, on=_CELL)
@@ -212,7 +212,7 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .agg(fee.alias("fee_eur"))
     )
     both = pl.concat([flat, stepped])
-    return both.group_by(["path", *by]).agg(sorted_sum(pl.col("fee_eur"))).collect()
+    return both.group_by(["path", *by]).agg(order_free_sum(pl.col("fee_eur"))).collect()
 
 
 def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:

@@ -29,7 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._summary import grouping, sorted_sum
+from cbam._summary import grouping, order_free_sum
 
 
 def _check_elasticity(values: pl.Series) -> None:
@@ -153,12 +153,12 @@ def trade_response(
         return same_kind(fees, rows, keep_index=True)
     valid = rows.filter(pl.col("input_error").is_null())
     aggs = [
-        sorted_sum(quantity).alias("quantity_t"),
-        sorted_sum(pl.coalesce("quantity_after_t", quantity)).alias("quantity_after_t"),
-        sorted_sum(value).alias("value_eur"),
-        sorted_sum(pl.coalesce("value_after_eur", value)).alias("value_after_eur"),
-        sorted_sum(pl.col("fee_eur")),
-        sorted_sum(pl.coalesce("fee_after_response_eur", "fee_eur")).alias(
+        order_free_sum(quantity).alias("quantity_t"),
+        order_free_sum(pl.coalesce("quantity_after_t", quantity)).alias("quantity_after_t"),
+        order_free_sum(value).alias("value_eur"),
+        order_free_sum(pl.coalesce("value_after_eur", value)).alias("value_after_eur"),
+        order_free_sum(pl.col("fee_eur")),
+        order_free_sum(pl.coalesce("fee_after_response_eur", "fee_eur")).alias(
             "fee_after_response_eur"
         ),
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),

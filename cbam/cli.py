@@ -32,7 +32,7 @@ from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
-from cbam._summary import SUMMARY_COLUMNS, grouping, sorted_sum, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
@@ -566,8 +566,8 @@ def _print_forgone(fees: pl.DataFrame) -> None:
         .group_by("exemption_reason")
         .agg(
             pl.len().alias("rows"),
-            sorted_sum(pl.col("fee_before_exemptions_eur")),
-            sorted_sum(pl.col("fee_eur")),
+            order_free_sum(pl.col("fee_before_exemptions_eur")),
+            order_free_sum(pl.col("fee_eur")),
         )
         .with_columns(
             (pl.col("fee_before_exemptions_eur") - pl.col("fee_eur")).alias("forgone_eur")
