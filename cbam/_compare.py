@@ -15,7 +15,7 @@ from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import key_as_read, result_columns
-from cbam._summary import grouping
+from cbam._summary import grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
 
@@ -143,7 +143,7 @@ def compare_counted(
         if currency != "EUR":
             years = fees["rules_year"].drop_nulls().unique().to_list()
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
-        total = fee.sum().alias(column)
+        total = order_free_sum(fee).alias(column)
         keyed = fees.with_columns(map(key_as_read, by))  # keys as the rules read them
         parts.append(keyed.group_by(by).agg(total) if by else fees.select(total))
     table = parts[0]

@@ -1243,7 +1243,7 @@ def _threshold(
     elif "importer" not in schema:
         status = pl.when(covered).then(pl.lit("not applied (no importer)", labels))
     else:
-        importer = pl.col("importer").cast(pl.String)
+        importer = pl.col("_c_importer")
         # Only valid tonnage of goods inside the regime counts (not flagged rows, excluded origins).
         in_scope = covered & pl.col("_c_excluded").is_null()
         counted = in_scope & _VALID_MASS & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)

@@ -22,7 +22,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, key_as_read, result_columns
-from cbam._summary import grouping, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -44,7 +44,8 @@ def _value(frame: pl.LazyFrame) -> pl.Expr:
 
 
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
-    groups = grouping(by, frame.collect_schema().names())
+    made = [a.meta.output_name() for a in aggs]
+    groups = grouping(by, frame.collect_schema().names(), results=made)
     keyed = frame.with_columns(map(key_as_read, groups))  # keys as the rules read them
     out = keyed.group_by(groups).agg(aggs) if groups else frame.select(aggs)
     return out.sort(groups) if groups else out
@@ -97,12 +98,15 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
     aggs = [
         pl.len().alias("rows"),
         (~valued).sum().alias("rows_without_value"),
-        value.sum().alias("value_eur"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
-        _ratio(pl.col("fee_eur").filter(valued).sum(), value.sum()).alias("ave"),
-        _ratio(pl.col("fee_before_exemptions_eur").filter(valued).sum(), value.sum()).alias(
-            "ave_before_exemptions"
+        order_free_sum(value).alias("value_eur"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(order_free_sum(pl.col("fee_eur").filter(valued)), order_free_sum(value)).alias(
+            "ave"
         ),
+        _ratio(
+            order_free_sum(pl.col("fee_before_exemptions_eur").filter(valued)),
+            order_free_sum(value),
+        ).alias("ave_before_exemptions"),
     ]
     return same_kind(fees, _group(lazy, by, aggs))
 
@@ -138,9 +142,9 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
     """
     lazy = _valid(_lazy(fees))
     aggs = [
-        pl.col("quantity_t").cast(pl.Float64, strict=False).sum().alias("quantity_t"),
-        pl.col("embedded_t").sum().alias("embedded_t"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
+        order_free_sum(pl.col("quantity_t").cast(pl.Float64, strict=False)).alias("quantity_t"),
+        order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
     ]
     out = _group(lazy, by, aggs).with_columns(
         _ratio(pl.col("fee_eur"), pl.col("quantity_t")).alias("fee_per_t"),
@@ -196,11 +200,11 @@ def exposure(
     by = grouping(by, lazy.collect_schema().names())
     value = _value(lazy)
     aggs = [
-        value.sum().alias("exports_eur"),
-        pl.col("fee_eur").sum().alias("fee_eur"),
-        _ratio(pl.col("fee_eur").filter(value.is_not_null()).sum(), value.sum()).alias(
-            "share_of_exports"
-        ),
+        order_free_sum(value).alias("exports_eur"),
+        order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
+        _ratio(
+            order_free_sum(pl.col("fee_eur").filter(value.is_not_null())), order_free_sum(value)
+        ).alias("share_of_exports"),
     ]
     out = _group(lazy, by, aggs)
     if economy is not None:
@@ -286,11 +290,11 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         return same_kind(fees, rows)
     weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
     aggs = [
-        pl.col("embedded_t").sum().alias("embedded_t"),
+        order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
         pl.col("break_even_price_eur_per_t").max(),
-        _ratio((pl.col("break_even_price_eur_per_t") * weight).sum(), weight.sum()).alias(
-            "break_even_price_weighted_eur_per_t"
-        ),
+        _ratio(
+            order_free_sum(pl.col("break_even_price_eur_per_t") * weight), order_free_sum(weight)
+        ).alias("break_even_price_weighted_eur_per_t"),
     ]
     return same_kind(fees, _group(_valid(rows), by, aggs))
 
@@ -471,7 +475,11 @@ def phase_in(
         raise ScenarioError("phase_in: years is empty: give the rules years to compute")
     panel = _lazy(imports)
     # rules_year is always the first grouping; naming it in `by` again changes nothing.
-    extra: list[str] = grouping(by, result_columns(panel.collect_schema().names()))
+    extra: list[str] = grouping(
+        by,
+        result_columns(panel.collect_schema().names()),
+        results=(*SUMMARY_COLUMNS, "cbam_factor"),
+    )
     groups = ["rules_year", *[c for c in extra if c != "rules_year"]]
     parts = []
     settings = chosen.model_dump()

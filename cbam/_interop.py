@@ -168,6 +168,20 @@ def same_kind(frame: FrameT, result: pl.LazyFrame, *, keep_index: bool = False) 
 _DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
 
 
+def duplicated(columns: list[str]) -> list[str]:
+    """The names a CSV header gives twice (Polars renames the copy ``NAME_duplicated_0``).
+
+    Example:
+        >>> duplicated(["q", "t", "q_duplicated_0"])
+        ['q']
+
+    """
+    names = set(columns)
+    return sorted(
+        {m["name"] for c in columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
+    )
+
+
 def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     """Read a CSV file of the user's or of ``rates/``, refusing what Polars would guess at.
 
@@ -187,10 +201,7 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
         raise ScenarioError(f"{path}: cannot read {what}: {shorten(first_line(exc), 400)}") from exc
-    names = set(frame.columns)
-    twice = sorted(
-        {m["name"] for c in frame.columns if (m := _DUPLICATED.match(c)) and m["name"] in names}
-    )
+    twice = duplicated(frame.columns)
     if twice:
         raise ScenarioError(
             f"{path}: the header of the {what} names column(s) {shorten(twice)} more than "

@@ -24,7 +24,7 @@ REQUIRED_COLUMNS: dict[str, str] = {
 }
 OPTIONAL_COLUMNS: dict[str, str] = {
     "value_eur": "customs value in EUR",
-    "importer": "declarant identifier",
+    "importer": "declarant identifier (a blank cell: none; surrounding spaces ignored)",
     "destination": (
         "ISO 3166-1 alpha-3 code of the importing country (EUU: the EU as one importer); a "
         "regime charges only rows imported into its territory (empty: charged as before)"
@@ -317,6 +317,7 @@ _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "cn_code": lambda text: text.str.replace_all(" ", "", literal=True),
     "route": lambda text: text.str.to_uppercase(),
     "destination": lambda text: text.str.to_uppercase(),
+    "importer": lambda text: text,  # trimmed: padding does not make another declarant
 }
 
 
@@ -347,6 +348,8 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _integer("year", schema).alias("_c_year"),
         _text("origin", schema).alias("_c_origin"),
         _text("cn_code", schema).alias("_c_cn"),
+        # A blank declarant ('' or spaces) is none, and padding does not make another one.
+        pl.when(_present("importer", schema)).then(_text("importer", schema)).alias("_c_importer"),
         _number("quantity_t", schema).alias("_c_qty"),
         _number("value_eur", schema).alias("_c_value"),
         _integer("quarter", schema).alias("_c_quarter"),

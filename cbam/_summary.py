@@ -22,17 +22,67 @@ SUMMED = (
     "fee_before_exemptions_eur",
     "fee_eur",
 )
+# Every column of summarise's table that is a total, not a group.
+SUMMARY_COLUMNS = (
+    "rows",
+    *SUMMED,
+    "deduction_eur",
+    "exempt_rows",
+    "flagged_rows",
+    "outside_rows",
+    "ave",
+    "ave_pct",
+)
 
 
-def grouping(by: str | Iterable[str], available: Iterable[str], what: str = "by") -> list[str]:
+# Amounts of at most 2^40 (about 1.1e12) as whole multiples of 2^-60: exact for every float
+# from 2^-8 up, within 2^-61 below, and 2^27 rows of them sum within Int128.
+_UNIT = 2.0**-60
+_EXACT_BELOW = 2.0**40
+
+
+def order_free_sum(expr: pl.Expr) -> pl.Expr:
+    """``expr.sum()``, the same in any row order: amounts are added as exact integers.
+
+    Floats added in another order can differ in the last bit, and a total that falls on half
+    a cent then prints another cent. Each amount is a whole number of 2^-60 units (exact for
+    amounts from 2^-8 up), the integers are summed, and the total is rounded to a float once:
+    the sum depends on the values only, and a group of one row sums to that row's value.
+    Amounts of 2^40 or more, infinite or NaN ones are added as floats.
+
+    Example:
+        >>> a = pl.DataFrame({"x": [1e6, 0.1, -1e6, 0.2]})
+        >>> a.select(pl.col("x").sum()).item() == a.reverse().select(pl.col("x").sum()).item()
+        False
+        >>> [f.select(order_free_sum(pl.col("x"))).item() for f in (a, a.reverse())]
+        [0.30000000000000004, 0.30000000000000004]
+
+    """
+    amount = expr.cast(pl.Float64)
+    exact = amount.abs() < _EXACT_BELOW
+    units = pl.when(exact).then((amount / _UNIT).round().cast(pl.Int128))
+    rest = pl.when(~exact).then(amount)
+    # + 0.0 turns an empty sum's -0.0 into 0.0.
+    return units.sum().cast(pl.Float64) * _UNIT + rest.sum() + 0.0
+
+
+def grouping(
+    by: str | Iterable[str],
+    available: Iterable[str],
+    what: str = "by",
+    results: Iterable[str] = (),
+) -> list[str]:
     """Validated grouping columns, as every function taking ``by=`` reads them.
 
     ``by`` is a column name or a list of distinct names of ``available`` (empty: one grand
-    total). ``what`` names the argument in messages (``by``, ``--by``).
+    total), none of them one of the ``results`` the table computes per group (``fee_eur``
+    summed per ``fee_eur`` would be two columns of one name). ``what`` names the argument in
+    messages (``by``, ``--by``).
 
     Raises:
         TypeError: ``by`` is neither a name nor a list of names.
-        ScenarioError: a name given twice or not among ``available``, naming it.
+        ScenarioError: a name given twice, not among ``available`` or among ``results``,
+            naming it.
 
     Example:
         >>> grouping("origin", ["origin", "sector"]), grouping([], ["origin"])
@@ -62,6 +112,13 @@ def grouping(by: str | Iterable[str], available: Iterable[str], what: str = "by"
     if unknown:
         raise ScenarioError(
             f"{what}: unknown columns {shorten(unknown)} (available: {', '.join(columns)})"
+        )
+    totals = set(results)
+    clash = [n for n in names if n in totals]
+    if clash:
+        raise ScenarioError(
+            f"{what}: {shorten(clash)} is a column of the totals (computed per group), not one "
+            "to group by; group by a copy of it under another name"
         )
     return names
 
@@ -94,7 +151,7 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     """
     rows = to_polars(fees, "fees").lazy()  # pandas and the like: summed in Polars
     names = rows.collect_schema().names()
-    return same_kind(fees, summed(rows, names, grouping(by, names)))
+    return same_kind(fees, summed(rows, names, grouping(by, names, results=SUMMARY_COLUMNS)))
 
 
 def summed(
@@ -125,22 +182,24 @@ def summed(
         (pl.len() if weight is None else pl.col(weight).sum().cast(_LEN)).alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
-            pl.when(pl.col("input_error").is_null() & inside)
-            .then(pl.col(c).cast(pl.Float64, strict=False))
-            .sum()
-            .alias(c)
+            order_free_sum(
+                pl.when(pl.col("input_error").is_null() & inside).then(
+                    pl.col(c).cast(pl.Float64, strict=False)
+                )
+            ).alias(c)
             for c in SUMMED
         ],
         # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
-        pl.when(inside)
-        .then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
-        .sum()
-        .alias("deduction_eur"),
+        order_free_sum(
+            pl.when(inside).then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
+        ).alias("deduction_eur"),
         counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
         counted(pl.col("input_error").is_not_null(), "flagged_rows"),
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN, for a group without any positive customs value.
-        pl.when(valued.sum() > 0).then(fee_with_value.sum() / valued.sum()).alias("ave"),
+        pl.when(order_free_sum(valued) > 0)
+        .then(order_free_sum(fee_with_value) / order_free_sum(valued))
+        .alias("ave"),
     ]
     # Keys as the rules read them: 'tur' and ' TUR' are one origin, priced alike.
     keyed = rows.with_columns(map(key_as_read, groups))

@@ -43,7 +43,7 @@ from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import key_as_read, result_columns
-from cbam._summary import grouping
+from cbam._summary import grouping, order_free_sum
 
 PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
@@ -124,13 +124,13 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
         )
         .group_by([*by, *_bucket(by)])
         .agg(
-            pl.when(priced).then(share * a).otherwise(0.0).sum().alias("_s_a"),
-            pl.when(priced)
-            .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
-            .otherwise(0.0)
-            .sum()
-            .alias("_s_bp"),
-            pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0).sum().alias("_s_fixed"),
+            order_free_sum(pl.when(priced).then(share * a).otherwise(0.0)).alias("_s_a"),
+            order_free_sum(
+                pl.when(priced)
+                .then(share * pl.col("embedded_t") * pl.col("_s_paid"))
+                .otherwise(0.0)
+            ).alias("_s_bp"),
+            order_free_sum(pl.when(fixed).then(pl.col("fee_eur")).otherwise(0.0)).alias("_s_fixed"),
             bad.sum().alias("_s_bad"),
         )
         .collect(engine="streaming")
@@ -147,7 +147,7 @@ def _merge(parts: Iterable[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
     return (
         pl.concat(list(parts))
         .group_by([*by, *_bucket(by)])
-        .agg(pl.col("_s_a").sum(), pl.col("_s_bp").sum(), pl.col("_s_fixed").sum())
+        .agg(order_free_sum(pl.col(c)).alias(c) for c in _SUMS)
         .sort([*by, *_bucket(by)])
     )
 
@@ -182,9 +182,9 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .filter(pl.col("_s_theta").is_not_null())
         .with_columns(quarter)
         .group_by([*cells, "_s_theta"])
-        .agg(pl.col(_SUMS).sum())
+        .agg(order_free_sum(pl.col(c)).alias(c) for c in _SUMS)
     )
-    fee = (pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed")).sum()
+    fee = order_free_sum(pl.col("_s_a") * pl.col("price") - pl.col("_s_bp") + pl.col("_s_fixed"))
     flat = (
         steps.filter(pl.col("_s_theta") <= 0)
         .join(paths, on=_CELL)
@@ -213,7 +213,8 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
         .group_by(["path", *by])
         .agg(fee.alias("fee_eur"))
     )
-    return pl.concat([flat, stepped]).group_by(["path", *by]).agg(pl.col("fee_eur").sum()).collect()
+    both = pl.concat([flat, stepped])
+    return both.group_by(["path", *by]).agg(order_free_sum(pl.col("fee_eur"))).collect()
 
 
 def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:
@@ -418,7 +419,7 @@ def sweep(
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
-    keys = grouping(by, result_columns(frame.columns))
+    keys = grouping(by, result_columns(frame.columns), results=("design", "path", "fee_eur"))
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")
     size = max(1, -(-frame.height // partitions))

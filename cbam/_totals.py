@@ -54,7 +54,7 @@ from cbam._resolve import load_scenario, resolve
 from cbam._resources import data_dir
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, check_columns, result_columns
-from cbam._summary import SUMMED, grouping, summarise, summed
+from cbam._summary import SUMMARY_COLUMNS, SUMMED, grouping, summarise, summed
 
 # Amounts summed per key; every other rule input is part of the key.
 ADDITIVE = ("quantity_t", "value_eur")
@@ -1002,7 +1002,7 @@ def totals(
     lazy = imports.lazy()
     schema = lazy.collect_schema()
     check_columns(schema)
-    groups = grouping(by, result_columns(schema.names()))
+    groups = grouping(by, result_columns(schema.names()), results=SUMMARY_COLUMNS)
 
     def detailed() -> pl.DataFrame:
         fees = compute(imports, chosen, on_error=on_error, engine=engine)

@@ -20,7 +20,8 @@ import polars as pl
 
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
-from cbam._errors import CbamInputError, ScenarioError
+from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
+from cbam._interop import duplicated
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -267,20 +268,22 @@ def _contract(
 
 
 def _pick(found: Sequence[str], *names: str, required: bool = True) -> str | None:
-    """The first of ``names`` among the file's columns (case-insensitive)."""
-    by_lower = {c.lower(): c for c in found}
+    """The first of ``names`` among the file's columns (case-insensitive, and only one)."""
     for name in names:
-        if name.lower() in by_lower:
-            return by_lower[name.lower()]
+        matches = sorted(c for c in found if c.lower() == name.lower())
+        if len(matches) > 1:
+            raise _HeaderError(
+                f"columns {' and '.join(matches)} are the same name ({name}) but for case; keep one"
+            )
+        if matches:
+            return matches[0]
     if required:
-        raise _MissingColumnError(names)
+        raise _HeaderError(f"no column {' or '.join(names)}")
     return None
 
 
-class _MissingColumnError(Exception):
-    def __init__(self, names: Sequence[str]) -> None:
-        super().__init__(" or ".join(names))
-        self.names = names
+class _HeaderError(Exception):
+    """A column a format needs is missing or ambiguous (``read_trade`` adds file and format)."""
 
 
 def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Reader:
@@ -485,7 +488,10 @@ def _scan(
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         sep = "\t" if suffix.startswith(".tsv") else separator
         # All text: codes keep their leading zeros, and a bad number is reported, not guessed.
-        return pl.scan_csv(path, separator=sep, infer_schema=False), str(path), 2, "line"
+        # Bytes that are not UTF-8 (a Latin-1 description column) read as U+FFFD: a column
+        # cbam reads then fails its own check, a carried one the check of read_trade.
+        lazy = pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy")
+        return lazy, str(path), 2, "line"
     raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv, .tsv or .parquet)")
 
 
@@ -550,7 +556,8 @@ def read_trade(
 
     Raises:
         CbamInputError: faulty rows, when ``on_error="raise"``.
-        ScenarioError: an unreadable file, a missing column or an unknown format.
+        ScenarioError: an unreadable file (empty, a ragged line), a missing column, one
+            named twice (or twice but for case), or an unknown format.
 
     Example:
         >>> import polars as pl, cbam
@@ -567,7 +574,13 @@ def read_trade(
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
     lazy, name, first, label = _scan(source, separator)
-    found = lazy.collect_schema().names()
+    try:
+        found = lazy.collect_schema().names()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}") from exc
+    twice = duplicated(found)
+    if twice:
+        raise ScenarioError(f"{name}: the header names column(s) {twice} more than once; keep one")
     if len(found) == 1 and any(c in found[0] for c in ";\t|"):
         raise ScenarioError(
             f"{name}: the header has one column ({found[0][:60]!r}); is the separator "
@@ -582,11 +595,11 @@ def read_trade(
             readers = [_comext(found)]
         else:
             readers = _wide(found, origin, destination, year, eur_per_usd)
-    except _MissingColumnError as exc:
+    except _HeaderError as exc:
         raise ScenarioError(
-            f"{name}: not a {format} file: no column {' or '.join(exc.names)} "
-            f"(columns found: {', '.join(found)[:300]})"
+            f"{name}: not a {format} file: {exc} (columns found: {', '.join(found)[:300]})"
         ) from None
+    keep = list(dict.fromkeys(keep))
     missing_keep = [c for c in keep if c not in found]
     if missing_keep:
         raise ScenarioError(f"{name}: keep={missing_keep}: no such columns (found: {found})")
@@ -594,6 +607,11 @@ def read_trade(
         pl.col(c).alias(f"source_{c}" if c in OUTPUT_COLUMNS or c in readers[0].columns else c)
         for c in keep
     ]
+    for reader in readers:
+        reader.checks += [
+            _fault(c, "not UTF-8 text (save the file as UTF-8)", _text(c).str.contains("\ufffd"))
+            for c in keep
+        ]
     numbered = lazy.with_row_index("_c_row")
     if on_error == "raise":
         # One streaming pass says whether anything failed; the detailed report (lines,
@@ -601,7 +619,11 @@ def read_trade(
         failed = [
             pl.any_horizontal(_failed(r.checks)).any().alias(f"f{i}") for i, r in enumerate(readers)
         ]
-        if any(numbered.select(failed).collect(engine="streaming").row(0)):
+        try:
+            faulty = any(numbered.select(failed).collect(engine="streaming").row(0))
+        except (OSError, pl.exceptions.PolarsError) as exc:  # a ragged line, ...
+            raise ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}") from exc
+        if faulty:
             problems = []
             for reader in readers:
                 # A wide file's readers (one per year) share the code checks: each fault once.

@@ -30,7 +30,7 @@ import polars as pl
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
 from cbam._schema import key_as_read
-from cbam._summary import grouping
+from cbam._summary import grouping, order_free_sum
 
 
 def _check_elasticity(values: pl.Series) -> None:
@@ -154,15 +154,17 @@ def trade_response(
         return same_kind(fees, rows, keep_index=True)
     valid = rows.filter(pl.col("input_error").is_null())
     aggs = [
-        quantity.sum().alias("quantity_t"),
-        pl.coalesce("quantity_after_t", quantity).sum().alias("quantity_after_t"),
-        value.sum().alias("value_eur"),
-        pl.coalesce("value_after_eur", value).sum().alias("value_after_eur"),
-        pl.col("fee_eur").sum(),
-        pl.coalesce("fee_after_response_eur", "fee_eur").sum().alias("fee_after_response_eur"),
+        order_free_sum(quantity).alias("quantity_t"),
+        order_free_sum(pl.coalesce("quantity_after_t", quantity)).alias("quantity_after_t"),
+        order_free_sum(value).alias("value_eur"),
+        order_free_sum(pl.coalesce("value_after_eur", value)).alias("value_after_eur"),
+        order_free_sum(pl.col("fee_eur")),
+        order_free_sum(pl.coalesce("fee_after_response_eur", "fee_eur")).alias(
+            "fee_after_response_eur"
+        ),
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
-    groups = grouping(by, names)
+    groups = grouping(by, names, results=[a.meta.output_name() for a in aggs])
     keyed = valid.with_columns(map(key_as_read, groups))  # keys as the rules read them
     out = keyed.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
     out = out.with_columns(

@@ -32,7 +32,7 @@ from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
-from cbam._summary import grouping, summarise
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
@@ -151,6 +151,8 @@ def read_imports(
             ).collect()
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
+        except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here
+            raise ScenarioError(f"{path}: cannot read: {shorten(first_line(exc), 400)}") from exc
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -366,7 +368,7 @@ def _run(args: argparse.Namespace) -> int:
             "(pass --rules-year to choose another year)"
         )
     path, imports, positions = _read(args)
-    by = grouping(args.by, result_columns(imports.columns), what="--by")
+    by = grouping(args.by, result_columns(imports.columns), "--by", SUMMARY_COLUMNS)
     nested = [c for c, d in imports.schema.items() if d.is_nested()]
     if args.out and args.out.suffix.lower() == ".csv" and nested:
         raise ScenarioError(
@@ -491,16 +493,22 @@ _RUN_COLUMNS = [
 
 
 def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
-    """The commonest reasons rows were flagged, with their counts (``input_error``)."""
+    """The commonest reasons rows were flagged, with their counts.
+
+    A trade reader's ``trade_error`` (the file's column and value) comes before ``input_error``
+    (compute's, which only sees the quantity the reader left empty).
+    """
+    columns = [c for c in ("trade_error", "input_error") if c in fees.columns]
+    reason = pl.coalesce(columns).alias("reason")
     reasons = (
         fees.filter(pl.col("input_error").is_not_null())
-        .group_by("input_error")
+        .group_by(reason)
         .len()
-        .sort(["len", "input_error"], descending=[True, False])
+        .sort(["len", "reason"], descending=[True, False])
     )
     shown = ", ".join(f"{shorten(r, 120)} ({n:,} rows)" for r, n in reasons.head(limit).iter_rows())
     more = f", and {reasons.height - limit:,} other reasons" if reasons.height > limit else ""
-    print(f"Flagged: {shown}{more} (each row's reason is in input_error of --out)")
+    print(f"Flagged: {shown}{more} (each row's reason is in {' and '.join(columns)} of --out)")
 
 
 def _totals_table(
@@ -558,8 +566,8 @@ def _print_forgone(fees: pl.DataFrame) -> None:
         .group_by("exemption_reason")
         .agg(
             pl.len().alias("rows"),
-            pl.col("fee_before_exemptions_eur").sum(),
-            pl.col("fee_eur").sum(),
+            order_free_sum(pl.col("fee_before_exemptions_eur")),
+            order_free_sum(pl.col("fee_eur")),
         )
         .with_columns(
             (pl.col("fee_before_exemptions_eur") - pl.col("fee_eur")).alias("forgone_eur")

@@ -164,6 +164,28 @@ def test_de_minimis_per_importer_and_year() -> None:
     assert off["exempt"].to_list() == [False] * 6
 
 
+def test_a_blank_importer_is_no_importer_and_padding_names_the_same_one() -> None:
+    # Blank cells ('' or spaces, as a spreadsheet or fillna('') leaves them) are no declarant:
+    # they are not pooled into one importer '' whose 20 t would be de minimis exempt. 'B ' and
+    # 'B' are one declarant: 30 t + 21 t = 51 t, above the 50 t of Art. 2(3a), liable.
+    panel = rows(
+        {"importer": "", "origin": "TUR", "cn_code": "72071111", "quantity_t": 10.0},
+        {"importer": "  ", "origin": "TUR", "cn_code": "72071111", "quantity_t": 10.0},
+        {"importer": "B ", "origin": "TUR", "cn_code": "72071111", "quantity_t": 30.0},
+        {"importer": "B", "origin": "CHN", "cn_code": "25232900", "quantity_t": 21.0},
+    )
+    out = cbam.compute(panel, scenario("eu-cbam"))
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        "not applied (no importer)",
+        "not applied (no importer)",
+        "liable (importer above threshold)",
+        "liable (importer above threshold)",
+    ]
+    assert out["importer_annual_t"].to_list() == [None, None, 51.0, 51.0]
+    assert out["exempt"].to_list() == [False] * 4
+    assert out["importer"].to_list() == ["", "  ", "B ", "B"]  # the input as given
+
+
 def test_user_group_file(tmp_path: Path) -> None:
     group = tmp_path / "my-partners.yaml"
     group.write_text("members:\n  - TUR\n  - {iso3: CHN, member_to: 2027-01-01}\n", "utf-8")

@@ -591,3 +591,78 @@ def test_a_wide_row_fault_is_told_once_not_once_per_year(tmp_path: Path) -> None
         cbam.read_trade(path, "wide", origin="USA")
     assert [p.column for p in caught.value.problems] == ["cn_code"]
     assert "line 4 (720711111)" in str(caught.value)
+
+
+# ------------------------------------------------------------- unreadable or odd files
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"", r"empty\.csv: cannot read: empty CSV"),
+        (b"t,i,j,k,v,q\n2026,156,251,760110,1,1,9\n", r"empty\.csv: cannot read: found more"),
+    ],
+)
+def test_an_unreadable_file_is_an_error_naming_it(
+    tmp_path: Path, text: bytes, expected: str
+) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(text)
+    with pytest.raises(cbam.ScenarioError, match=expected):
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD)
+
+
+def test_cli_names_an_empty_or_ragged_trade_file_in_flag_mode_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(b"t,i,j,k,v,q\n2026,156,251,760110,1,1,9\n")
+    for mode in ("raise", "flag"):
+        args = ["run", "--imports", str(path), "--format", "baci", "--on-error", mode]
+        assert cli.main(args) == 2
+        assert "ragged.csv: cannot read" in capsys.readouterr().err
+
+
+def test_bytes_that_are_not_utf8_outside_the_used_columns_do_no_harm(tmp_path: Path) -> None:
+    # A Latin-1 description column (0xFC is 'ü' in Latin-1, no UTF-8): the row reads as usual,
+    # in both modes; the same bytes in a column carried with keep= are a fault of that row.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"t,i,j,k,v,q,note\n2026,156,251,760110,1,12,T\xfcrkiye\n")
+    for mode in ("raise", "flag"):
+        rows = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, on_error=mode).collect()
+        assert rows.select("origin", "quantity_t").row(0) == ("CHN", 12.0)
+    with pytest.raises(cbam.CbamInputError, match=r"column 'note': not UTF-8 text.*: line 2"):
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, keep=["note"])
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    # Polars would read the second q as q_duplicated_0 and the first would be used silently;
+    # the contract reader (cli.read_imports) refuses the same.
+    path = write(tmp_path, "twice.csv", "t,i,j,k,v,q,q\n2026,156,251,760110,1,12,30")
+    twice = r"twice\.csv: the header names column\(s\) \['q'\]"
+    with pytest.raises(cbam.ScenarioError, match=twice):
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD)
+    path = write(tmp_path, "case.csv", "t,i,j,k,v,q,Q\n2026,156,251,760110,1,12,30")
+    with pytest.raises(cbam.ScenarioError, match=r"case\.csv: .*columns Q and q are the same"):
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD)
+
+
+def test_keep_naming_a_column_twice_carries_it_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "b.csv", BACI)
+    rows = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, keep=["t", "t"]).collect()
+    assert rows.height == 3
+    assert rows["t"].to_list() == ["2026"] * 3
+
+
+def test_cli_flagged_summary_gives_the_readers_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The reader empties a faulty row's quantity so that compute flags it; the reason the
+    # CLI prints is the reader's (the file's column and value), not compute's 'quantity_t:
+    # missing' of every such row.
+    path = write(
+        tmp_path, "neg.csv", "t,i,j,k,v,q\n2026,156,251,760110,1,-5\n2026,999,251,760110,1,1"
+    )
+    args = ["run", "--imports", str(path), "--format", "baci", "--on-error", "flag"]
+    assert cli.main([*args, "--rules-year", "2027"]) == 0
+    out = capsys.readouterr().out
+    assert "Flagged: i (origin): unknown baci country code (999) (1 rows), q: negative (-5)" in out
+    assert "quantity_t: missing" not in out
