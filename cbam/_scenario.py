@@ -462,7 +462,9 @@ def _set_design(
             trail.append(key)
             if last:
                 whole = not isinstance(value, Mapping) or set(value) <= {"file", "key"}
-                if not whole and isinstance(node.get(key), dict):
+                # Dates onto a parameter the design leaves unset: refused as path.date is.
+                unset = node.get(key) is None and value and all(map(_date_like, value))
+                if not whole and (isinstance(node.get(key), dict) or unset):
                     # A mapping sets its keys one by one, each checked as its own path: a date
                     # adds a dated value from that day, an unknown key is an error (a model
                     # that allows extra keys would keep it unread). A {file: ...} is set whole.

@@ -317,7 +317,8 @@ _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "cn_code": lambda text: text.str.replace_all(" ", "", literal=True),
     "route": lambda text: text.str.to_uppercase(),
     "destination": lambda text: text.str.to_uppercase(),
-    "importer": lambda text: text,  # trimmed: padding does not make another declarant
+    # Trimmed: padding does not make another declarant, and a blank one is none (null).
+    "importer": lambda text: pl.when(text != "").then(text),
 }
 
 

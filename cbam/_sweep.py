@@ -311,6 +311,12 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
         for row in price_rows(schedule, span, set()):
             if row["year"] in years:
                 price = row["price"]
+                if price is None and paths[i] is not None:  # compute refuses such rows too
+                    key = PRICE if scenario.regime == EU_ENGINE else DESIGN_PRICE
+                    raise ScenarioError(
+                        f"sweep: {key} path {shorten(paths[i])} gives no price for rules year "
+                        f"{row['year']} of the imports (a path is the whole price path)"
+                    )
                 rate = eur_per_unit.get(row["year"])
                 in_eur = None if price is None or rate is None else cast(float, price) * rate
                 rows.append(

@@ -363,6 +363,21 @@ def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: 
 
 
 @pytest.mark.parametrize(
+    "overrides", [{"charge.price": {2030: 100}}, {"design": {"charge": {"price": {2030: 100}}}}]
+)
+def test_the_reform_shape_on_a_parameter_the_regime_does_not_set_says_so(
+    overrides: dict[str, object],
+) -> None:
+    # Was pydantic's "charge.price.description: Field required; ... Keys should be strings":
+    # the mapping was set whole where the dotted charge.price.2030 names the EU price key.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario("eu-cbam", overrides=overrides)
+    message = str(got.value)
+    assert "charge.price is not set by regime 'eu-cbam'" in message
+    assert "certificate_price_eur.2030" in message
+
+
+@pytest.mark.parametrize(
     ("name", "overrides", "where"),
     [
         ("uk-cbam", {"charge.price.2030": True}, "charge.price.values.1.value"),  # a design value

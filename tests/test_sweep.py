@@ -275,6 +275,21 @@ def test_paths_across_many_thresholds_equal_totals_per_scenario(
     assert fees[3] / fees[2] != pytest.approx(150 / 62.5)
 
 
+@pytest.mark.parametrize(
+    ("name", "key", "path"),
+    [("eu-cbam", "certificate_price_eur", {2028: 90}), ("uk-cbam", "charge.price", {2028: 60})],
+)
+def test_a_path_without_a_price_for_a_year_of_the_imports_is_refused(
+    panel: pl.DataFrame, name: str, key: str, path: dict[int, float]
+) -> None:
+    # A path is the whole price path: the first year of the panel has none. compute refuses
+    # such rows ("the scenario gives no certificate price for this rules year"); the sweep
+    # charged them EUR 0.
+    rows = panel.with_columns(pl.col("year").clip(lower_bound=2027))
+    with pytest.raises(cbam.ScenarioError, match=f"no price for rules year {min(path) - 1}"):
+        cbam.sweep(rows, name, vary={key: [path]})
+
+
 def test_an_invalid_price_path_after_valid_ones_is_refused(panel: pl.DataFrame) -> None:
     with pytest.raises(cbam.ScenarioError, match="invalid value in vary"):
         cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, 90, -5]})

@@ -586,3 +586,21 @@ def test_every_grouping_reads_keys_as_the_rules_do() -> None:
         ("EU budget", 0.75),
         ("Member States' budgets", 0.25),
     ]
+
+
+def test_blank_importers_are_one_group_of_no_importer() -> None:
+    # compute reads '', '  ' and null alike as no declarant ("not applied (no importer)"), so a
+    # summary by importer has one such group (was two: '' with '  ', and null), and ' x' is x.
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * 5,
+            "origin": ["TUR"] * 5,
+            "cn_code": [STEEL] * 5,
+            "quantity_t": [60.0] * 5,
+            "importer": ["", "  ", None, "x", " x"],
+        }
+    )
+    expected = detailed(rows, EU, ["importer"])
+    assert sorted(expected["importer"].to_list(), key=str) == [None, "x"]
+    assert expected.sort("importer")["rows"].to_list() == [3, 2]
+    assert_same_totals(cbam.totals(rows, EU, by=["importer"]), expected, ["importer"])
