@@ -1294,7 +1294,9 @@ def _relief(
     below_share: pl.Expr = pl.lit(True)
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
-        mass = pl.when(_VALID_MASS).then(pl.col("_c_qty")).otherwise(0.0)
+        # A code's imports are the regime's: rows imported into another country are none.
+        imported = _VALID_MASS & ~pl.col("_c_elsewhere")
+        mass = pl.when(imported).then(pl.col("_c_qty")).otherwise(0.0)
         grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
         market = grams.sum().over(by_code)
         own = grams.sum().over([*by_code, pl.col("_c_origin")])
@@ -1400,6 +1402,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
         else None
     )
     frame = _joined(frame, schema, scenario, lookups, design) if keyed is None else keyed.frame
+    elsewhere = pl.lit(False)
     if design.territory is not None and "destination" in schema:
         # A row imported into another country is outside the regime (cbam/_territory.py).
         elsewhere = outside(design.territory, design.first_rules_year, design.last_rules_year)
@@ -1409,6 +1412,7 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
             .otherwise(pl.col("_c_excluded"))
             .alias("_c_excluded")
         )
+    frame = frame.with_columns(elsewhere.alias("_c_elsewhere"))
     covered = _covered(design)
     given = Given.of(schema)
     frame = _emissions(frame, design, given).with_columns(

@@ -137,6 +137,20 @@ def test_import_share_threshold() -> None:
     assert out_large["exempt"][0] is False and out_large["exemption_reason"][0] is None
 
 
+def test_import_share_counts_only_imports_into_the_territory() -> None:
+    # Mozambique ships 5 t to Germany, China 100 t to the USA: of the EU's imports of the code,
+    # Mozambique's share is 5/5 (not 5/105), so its relief capped at 10 % does not apply.
+    s = scenario("eu-cbam", exemptions=[{"group": "ldc", "max_import_share": 0.1}])
+    panel = rows(
+        {**MOZ_ALU, "quantity_t": 5.0, "destination": "DEU"},
+        {"origin": "CHN", "cn_code": "76011010", "destination": "USA"},
+    )
+    out = cbam.compute(panel, s)
+    assert out["origin_import_share"][0] == pytest.approx(1.0)
+    assert out["exempt"][0] is False
+    assert out["exemption_reason"][1] == "destination outside the EU customs territory"
+
+
 def test_de_minimis_per_importer_and_year() -> None:
     # Art. 2(3a): 50 t per importer per calendar year across Annex I goods except electricity and
     # hydrogen; crossing the threshold makes the whole year liable.
