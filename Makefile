@@ -17,6 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cbam tests benchmarks scripts
+	$(BIN)/ruff format --check cbam tests benchmarks scripts
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -1004,9 +1004,7 @@ def charge_kind(
     ("price", "certificate_price"),
     benchmarks=True,
 )
-def _benchmark(
-    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
-) -> Charged:
+def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given) -> Charged:
     """Benchmark x CBAM factor x CSCF taken off (Reg. 2023/956 Art. 31, IR 2025/2620).
 
     Column A plus the row's precursor benchmarks with actual values (B under the scenario's
@@ -1027,9 +1025,7 @@ def _benchmark(
     def by_column(a: pl.Expr, b: pl.Expr) -> pl.Expr:
         return pl.when(column_a).then(a).otherwise(b) if a_used else b
 
-    benchmark = by_column(
-        in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0), in_period("b")
-    )
+    benchmark = by_column(in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0), in_period("b"))
     no_free_allocation = [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
     benchmark = (
         pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
@@ -1108,9 +1104,7 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
 
 
 @charge_kind("per_tonne", "price")
-def _per_tonne(
-    frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given
-) -> Charged:
+def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given) -> Charged:
     """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
     share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)
     allowance = blocks.free_allocation_share(pl.col("embedded_t"), share)
@@ -1159,9 +1153,7 @@ def _carbon_price_paid(
     # Without the input column no row gives its own price.
     by_row = given.price_paid and not (gross_fee and relief)
     row_price = pl.col("_c_cp_row") if by_row else pl.lit(None, pl.Float64)
-    paid = pl.coalesce(
-        *([row_price] if by_row else []), pl.col("_c_price_eur"), pl.lit(0.0)
-    )
+    paid = pl.coalesce(*([row_price] if by_row else []), pl.col("_c_price_eur"), pl.lit(0.0))
     if not relief:
         deduction: pl.Expr = pl.lit(0.0)
         source: pl.Expr = pl.lit(f"none (no relief in {design.name})", LABEL)

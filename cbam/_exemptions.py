@@ -78,6 +78,7 @@ _MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Dat
 def _user_group(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise ScenarioError(f"exemption group file not found: {path}")
+
     def entry(i: int) -> str:
         return f"members entry {i + 1}"
 

@@ -240,8 +240,7 @@ def overflow_culprit(
     largest = pl.max_horizontal(list(sizes.values()))
     names = {c: PUBLIC_NAMES.get(c, c) for c in inputs}
     column = pl.coalesce(
-        [pl.when(sizes[c] == largest).then(pl.lit(names[c])) for c in inputs]
-        + [pl.lit(price)]
+        [pl.when(sizes[c] == largest).then(pl.lit(names[c])) for c in inputs] + [pl.lit(price)]
     )
     shown = pl.coalesce(
         [pl.when(sizes[c] == largest).then(value_shown(names[c], schema)) for c in inputs]
@@ -513,9 +512,7 @@ def error_message(checks: list[Check]) -> pl.Expr:
         pl.when(c.failed.fill_null(False)).then(
             pl.lit(f"{c.column}: {c.message}")
             if c.column_of is None
-            else pl.concat_str(
-                [c.column_of.fill_null(c.column), pl.lit(f": {c.message}")]
-            )
+            else pl.concat_str([c.column_of.fill_null(c.column), pl.lit(f": {c.message}")])
         )
         for c in checks
     ]
@@ -553,4 +550,3 @@ def conform(frame: FrameT) -> FrameT:
         if name in schema and schema[name] != dtype
     ]
     return frame.with_columns(casts) if casts else frame
-

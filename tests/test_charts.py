@@ -34,13 +34,14 @@ def test_fees_by_origin_stacks_sectors_and_orders_by_fee(tmp_path: Path) -> None
     fig = charts.fees_by_origin(fees, top=2, path=tmp_path / "sub" / "fees.png", source="test")
     assert _is_png(tmp_path / "sub" / "fees.png")
     ax = fig.axes[0]
-    order = (
-        fees.group_by("origin").agg(pl.col("fee_eur").sum()).sort("fee_eur", descending=True)
-    )
+    order = fees.group_by("origin").agg(pl.col("fee_eur").sum()).sort("fee_eur", descending=True)
     assert [t.get_text() for t in ax.get_yticklabels()] == order["origin"].head(2).to_list()
     # Stacked by the sectors present among the top two: one bar container per sector.
-    assert {t.get_text() for t in ax.get_legend().get_texts()} <= {"aluminium", "cement",
-                                                                    "iron_steel"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} <= {
+        "aluminium",
+        "cement",
+        "iron_steel",
+    }
     widths = sum(p.get_width() for p in ax.patches)
     assert widths == pytest.approx(order["fee_eur"].head(2).sum())
 
@@ -52,8 +53,17 @@ def test_phase_in_trajectory_plots_every_year(tmp_path: Path) -> None:
     ax, twin = fig.axes
     heights = sum(p.get_height() for p in ax.patches)
     assert heights == pytest.approx(path["fee_eur"].sum())
-    assert list(twin.lines[0].get_ydata()) == [0.975, 0.95, 0.9, 0.775, 0.515, 0.39, 0.265,
-                                               0.14, 0.0]
+    assert list(twin.lines[0].get_ydata()) == [
+        0.975,
+        0.95,
+        0.9,
+        0.775,
+        0.515,
+        0.39,
+        0.265,
+        0.14,
+        0.0,
+    ]
 
 
 def test_scenario_comparison(tmp_path: Path) -> None:
@@ -77,8 +87,13 @@ def test_recycling_flows(tmp_path: Path) -> None:
         "Member States' budgets",
     ]
     # Mozambique gets back what it paid: net zero; Turkey and China are net payers.
-    nets = dict(zip([t.get_text() for t in balance.get_yticklabels()],
-                    [p.get_width() for p in balance.patches], strict=True))
+    nets = dict(
+        zip(
+            [t.get_text() for t in balance.get_yticklabels()],
+            [p.get_width() for p in balance.patches],
+            strict=True,
+        )
+    )
     assert nets["MOZ"] == pytest.approx(0.0, abs=0.01)
     assert nets["TUR"] < 0 and nets["CHN"] < 0
 

@@ -94,7 +94,10 @@ def _with_row_inputs(panel: pl.DataFrame) -> pl.DataFrame:
     # Aggregates whose benchmarks at a row's route differ by origin, cement with variants.
     code = pl.col("cn_code")
     return panel.with_columns(
-        cn_code=pl.when(i % 13 == 0).then(pl.lit("2523")).when(i % 17 == 0).then(pl.lit("7208"))
+        cn_code=pl.when(i % 13 == 0)
+        .then(pl.lit("2523"))
+        .when(i % 17 == 0)
+        .then(pl.lit("7208"))
         .otherwise(code),
         importer=pl.format("IMP{}", i.hash(21) % 7),
         route=pl.lit(pl.Series(_ROUTES, dtype=pl.String)).gather(i.hash(22) % len(_ROUTES)),

@@ -759,7 +759,6 @@ class TestCliArguments:
         assert main(["run", "--imports", str(imports), "--rules-year", "0"]) == 2
         assert "each row under its own year's rules" not in capsys.readouterr().out
 
-
     def test_recycling_after_flagging_leaves_the_flagged_rows_out(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

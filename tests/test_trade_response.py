@@ -101,8 +101,9 @@ def test_bad_tables_raise() -> None:
 
 def test_needs_a_customs_value_column() -> None:
     fees = cbam.compute(
-        pl.DataFrame({"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"],
-                      "quantity_t": [1.0]}),
+        pl.DataFrame(
+            {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
+        ),
         S80,
     )
     with pytest.raises(ValueError, match="value_eur"):

@@ -90,8 +90,8 @@ def panel(rows: int = ROWS) -> pl.DataFrame:
     route_options = {s: r for s, r in routes.items() if r}
     own_route = pl.lit(None, pl.String)
     for name, options in route_options.items():
-        own_route = pl.when(sector == name).then(_pick(options, 10 + len(name))).otherwise(
-            own_route
+        own_route = (
+            pl.when(sector == name).then(_pick(options, 10 + len(name))).otherwise(own_route)
         )
     frame = frame.with_columns(
         # A route on most actual-value rows, on some default-value rows, and rarely a wrong one.

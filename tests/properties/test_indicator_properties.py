@@ -40,9 +40,7 @@ def test_below_break_even_a_fee_remains(panel: pl.DataFrame, price: float, cut: 
     s = _scenario(price)
     rows = cbam.break_even_carbon_price(cbam.compute(panel, s))
     known = rows["break_even_price_eur_per_t"]
-    again = cbam.compute(
-        panel.with_columns((known * cut).alias("carbon_price_paid_eur_per_t")), s
-    )
+    again = cbam.compute(panel.with_columns((known * cut).alias("carbon_price_paid_eur_per_t")), s)
     positive = again.filter(known.fill_null(0) > 1e-6)
     assert (positive["fee_before_exemptions_eur"] > 0).all()
 
