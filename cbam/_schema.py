@@ -348,8 +348,10 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _integer("year", schema).alias("_c_year"),
         _text("origin", schema).alias("_c_origin"),
         _text("cn_code", schema).alias("_c_cn"),
-        # A blank declarant ('' or spaces) is none, and padding does not make another one.
-        pl.when(_present("importer", schema)).then(_text("importer", schema)).alias("_c_importer"),
+        # key_as_read: a blank declarant is none, and padding does not make another one.
+        _text("importer", schema).alias("_c_importer")
+        if "importer" in schema
+        else pl.lit(None, pl.String).alias("_c_importer"),
         _number("quantity_t", schema).alias("_c_qty"),
         _number("value_eur", schema).alias("_c_value"),
         _integer("quarter", schema).alias("_c_quarter"),
