@@ -805,11 +805,11 @@ def _binned(
     """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
 
     Origins, codes and destinations are laid out by their distinct values (destinations by
-    those priced alike, ``_same_destinations``), years by their span, quarters only in the
-    years priced by quarter, and customs values by ``_VALUED`` where not all are positive:
-    a row's key is then one position in a dense array, and its count and amounts are summed
-    into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory bounded by
-    the layout rather than by the rows. Keys with a null, amounts failing a check
+    those priced alike, ``_alike``, unless ``by`` names them), years by their span, quarters
+    only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
+    positive: a row's key is then one position in a dense array, and its count and amounts
+    are summed into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory
+    bounded by the layout rather than by the rows. Keys with a null, amounts failing a check
     and odd quarters return None: ``_keys`` groups them and the detailed path reports them.
     """
     keys = _key_columns(schema, groups)
@@ -828,7 +828,7 @@ def _binned(
     quartered, valued = "quarter" in schema, "value_eur" in schema
     value = pl.col("value_eur").cast(pl.Float64) if valued else pl.lit(1.0)
     odd_quarter = ~pl.col("quarter").is_between(1, 4) if quartered else pl.lit(False)
-    # Three queries, each streamed: distinct values in a query of their own stay bounded in
+    # Queries each streamed: distinct values in a query of their own stay bounded in
     # memory, where ``unique().implode()`` beside the checks holds the whole column.
     destined = "destination" in schema
     distinct = pl.col("destination").unique().drop_nulls().sort()
@@ -1025,9 +1025,9 @@ def totals(
     try:
         keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
         priced = None
-        if keys is None and schema.get("destination") == pl.String and "destination" not in groups:
-            lazy = _same_destinations(lazy, schema, chosen, run_engine)
         if keys is None:
+            if schema.get("destination") == pl.String and "destination" not in groups:
+                lazy = _same_destinations(lazy, schema, chosen, run_engine)
             priced = _merged_prices(lazy, schema, chosen, groups, run_engine, price)
         if priced is None:
             priced = price(
