@@ -32,7 +32,15 @@ from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, validation_problems
 from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
-from cbam._parameters import DatedParameter, DatedValue, NonNegative, Reference, Share, in_force
+from cbam._parameters import (
+    DatedParameter,
+    DatedValue,
+    Flag,
+    NonNegative,
+    Reference,
+    Share,
+    in_force,
+)
 from cbam._resources import bundled_or_path, data_dir
 from cbam._territory import Territory, territory_problems
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -62,7 +70,7 @@ class Tier(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     ratio_above: NonNegative
     rate: NonNegative
-    assumption: bool = False
+    assumption: Flag = False
     reference: Reference
 
 
@@ -76,7 +84,7 @@ class ReferenceIntensity(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     origin: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    assumption: bool = True
+    assumption: Flag = True
     reference: Reference
 
 
@@ -267,7 +275,7 @@ class Design(BaseModel):
     territory: Territory | None = None
     emissions: Emissions
     charge: Charge
-    carbon_price_relief: bool = False
+    carbon_price_relief: Flag = False
     threshold: Threshold | None = None
     notes: list[str] = Field(default_factory=list)
 

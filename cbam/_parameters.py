@@ -18,7 +18,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from cbam._errors import ScenarioError, validation_problems
+from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
@@ -39,6 +39,18 @@ Number = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=Fals
 Share = Annotated[Number, Field(ge=0, le=1)]
 NonNegative = Annotated[Number, Field(ge=0)]
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
+def _a_bool(value: object) -> object:
+    """Refuse anything but true/false where a switch is asked for (pydantic reads 1 as true)."""
+    if not isinstance(value, bool):
+        given = "null" if value is None else shorten(repr(value), 40)
+        raise ValueError(f"true or false is needed, not {given}")
+    return value
+
+
+# Switches of rule files, designs and scenarios: only true or false, not 1, 0 or "yes".
+Flag = Annotated[bool, BeforeValidator(_a_bool)]
 
 
 def first_day(when: dt.date | int) -> dt.date:
@@ -80,7 +92,7 @@ class DatedValue(BaseModel, Generic[T]):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
     start: dt.date | int = Field(alias="from")
     value: T
-    assumption: bool = False
+    assumption: Flag = False
     reference: Reference
 
     @property

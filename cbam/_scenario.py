@@ -37,7 +37,7 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import NonNegative, Share, Whole, first_day
+from cbam._parameters import Flag, NonNegative, Share, Whole, first_day
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -118,11 +118,11 @@ class Scenario(BaseModel):
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
     clinker_share: dict[str, Annotated[Share, Field(gt=0)]] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
-    actual_values_route_from_default: bool = False
+    actual_values_route_from_default: Flag = False
     excluded_origin_groups: list[str] | None = None
     exemptions: list[Exemption] = Field(default_factory=list)
     exemption_status_year: Literal["import", "rules"] = "import"
-    de_minimis: bool = True
+    de_minimis: Flag = True
     carbon_price_abroad: CarbonPriceAbroad = Field(default_factory=CarbonPriceAbroad)
     recycling: RecyclingPlan | None = None
     aggregation_weights: str | None = None

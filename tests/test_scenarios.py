@@ -416,6 +416,28 @@ def _leaves(tree: object) -> list[object]:
     return [tree]
 
 
+@pytest.mark.parametrize(
+    ("name", "overrides", "where", "given"),
+    [
+        ("eu-cbam", {"de_minimis": 1}, "de_minimis", "1"),  # was read as true
+        ("eu-cbam", {"de_minimis": 0}, "de_minimis", "0"),  # was read as false
+        ("eu-cbam", {"de_minimis": "no"}, "de_minimis", "'no'"),  # was read as false
+        ("eu-cbam", {"actual_values_route_from_default": 1}, "actual_values_route_from_", "1"),
+        ("uk-cbam", {"carbon_price_relief": "yes"}, "carbon_price_relief", "'yes'"),
+    ],
+)
+def test_a_switch_is_true_or_false_only(
+    name: str, overrides: dict[str, object], where: str, given: str
+) -> None:
+    # pydantic reads 1, 0, "yes" and "no" as booleans in lax mode; a switch given as a number
+    # or a word is a typo as likely as a meaning, so it is refused, as numbers refuse true.
+    with pytest.raises(cbam.ScenarioError) as got:
+        cbam.load_scenario(name, overrides=overrides)
+    tail = str(got.value).rsplit("invalid ", 1)[1]
+    expected = rf"(scenario|regime design): {re.escape(where)}\w*: true or false is needed, not "
+    assert re.fullmatch(expected + re.escape(given), tail), tail
+
+
 def test_a_yaml_false_price_is_refused_readably(tmp_path: Path) -> None:
     path = tmp_path / "free.yaml"
     path.write_text("extends: eu-cbam\nname: free\ncertificate_price_eur: false\n", "utf-8")

@@ -9,7 +9,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cbam._errors import ScenarioError
-from cbam._parameters import DatedParameter, Reference, float_parameter, validate_file
+from cbam._parameters import DatedParameter, Flag, Reference, float_parameter, validate_file
 from cbam._resources import data_dir
 from cbam._territory import Territory, territory_problems
 
@@ -22,7 +22,7 @@ class Sourced(BaseModel, Generic[T]):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     value: T
-    assumption: bool = False
+    assumption: Flag = False
     reference: Reference
 
 
@@ -32,7 +32,7 @@ class AnnualPrice(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
     start: int = Field(alias="from")
     value: float = Field(ge=0)
-    assumption: bool = False
+    assumption: Flag = False
     reference: Reference
 
 
@@ -98,7 +98,7 @@ class SectorRules(BaseModel):
     reference: Reference
     route_preference: list[str]
     routes: list[str] = Field(default_factory=list)
-    free_allocation: bool = True
+    free_allocation: Flag = True
     indirect_also: CodeList | None = None
 
 
@@ -107,7 +107,7 @@ class SectorsFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
-    route_preference_is_assumption: bool
+    route_preference_is_assumption: Flag
     sectors: dict[SectorName, SectorRules]
     route_equivalents: dict[str, str]
     route_markers: dict[str, str]
