@@ -314,9 +314,10 @@ def _integer(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
 _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "origin": lambda text: text.str.to_uppercase(),
     "cn_code": lambda text: text.str.replace_all(" ", "", literal=True),
-    "route": lambda text: text.str.to_uppercase(),
-    "destination": lambda text: text.str.to_uppercase(),
-    # Trimmed: padding does not make another declarant, and a blank one is none (null).
+    # A blank route, destination or declarant is none (null), as the rules read it; padding
+    # does not make another one.
+    "route": lambda text: pl.when(text != "").then(text.str.to_uppercase()),
+    "destination": lambda text: pl.when(text != "").then(text.str.to_uppercase()),
     "importer": lambda text: pl.when(text != "").then(text),
 }
 
@@ -348,7 +349,6 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _integer("year", schema).alias("_c_year"),
         _text("origin", schema).alias("_c_origin"),
         _text("cn_code", schema).alias("_c_cn"),
-        # key_as_read: a blank declarant is none, and padding does not make another one.
         _text("importer", schema).alias("_c_importer")
         if "importer" in schema
         else pl.lit(None, pl.String).alias("_c_importer"),

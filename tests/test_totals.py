@@ -604,3 +604,25 @@ def test_blank_importers_are_one_group_of_no_importer() -> None:
     assert sorted(expected["importer"].to_list(), key=str) == [None, "x"]
     assert expected.sort("importer")["rows"].to_list() == [3, 2]
     assert_same_totals(cbam.totals(rows, EU, by=["importer"]), expected, ["importer"])
+
+
+@pytest.mark.parametrize("column", ["destination", "route"])
+def test_blank_destinations_and_routes_are_one_group_of_none(column: str) -> None:
+    # compute reads '', '  ' and null alike as no destination (the regime's territory) and no
+    # route (the default value's), so a summary by either has one such group (was two: '' with
+    # '  ', and null), and ' deu' is DEU.
+    values = ["", "  ", None, "DEU", " deu"] if column == "destination" else ["", " ", None]
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * len(values),
+            "origin": ["TUR"] * len(values),
+            "cn_code": [STEEL] * len(values),
+            "quantity_t": [60.0] * len(values),
+            column: values,
+        }
+    )
+    expected = detailed(rows, EU, [column])
+    groups = [None, "DEU"] if column == "destination" else [None]
+    assert set(expected[column].to_list()) == set(groups)
+    assert expected.sort(column, nulls_last=False)["rows"].to_list() == [3, 2][: len(groups)]
+    assert_same_totals(cbam.totals(rows, EU, by=[column]), expected, [column])
