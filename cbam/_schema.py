@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -43,25 +44,21 @@ OPTIONAL_COLUMNS: dict[str, str] = {
         "of rows with actual values (IR 2025/2620)"
     ),
 }
-NUMERIC_COLUMNS = (
-    "quantity_t",
-    "value_eur",
-    "see_direct",
-    "see_indirect",
-    "clinker_share",
-    "precursor_benchmark_t_per_t",
-    "carbon_price_paid_eur_per_t",
-)
+# The normalised column each numeric input is read into.
+_AMOUNTS = {
+    "quantity_t": "_c_qty",
+    "value_eur": "_c_value",
+    "see_direct": "_c_see_d",
+    "see_indirect": "_c_see_i",
+    "clinker_share": "_c_clinker",
+    "precursor_benchmark_t_per_t": "_c_precursor_bm",
+    "carbon_price_paid_eur_per_t": "_c_cp_row",
+}
+NUMERIC_COLUMNS = tuple(_AMOUNTS)
 INTEGER_COLUMNS = ("year", "quarter")
-TEXT_COLUMNS = ("origin", "cn_code", "importer", "route", "destination")
 
 # The fixed vocabularies of the output's categorical columns, the same for every regime.
-INTENSITY_SOURCES = (
-    "actual",
-    "default:country",
-    "default:other-countries",
-    "default:aggregate",
-)
+INTENSITY_SOURCES = ("actual", "default:country", "default:other-countries", "default:aggregate")
 CLINKER_SHARE_SOURCES = ("row", "scenario default", "aggregate (heading defaults)")
 ROUTE_SOURCES = (
     "row",  # actual values: the row's route decides
@@ -124,10 +121,7 @@ OUTPUT_SCHEMA: dict[str, tuple[pl.DataType, str]] = {
         "the default-value row used ('TUR 7207 11 11', 'OTHER 7601', or 'mean of N CN8 codes')",
     ),
     "benchmark_t_per_t": (pl.Float64(), "CBAM benchmark applied (IR 2025/2620)"),
-    "benchmark_period": (
-        LABEL,
-        "benchmark period of the rules year ('2026-2027', '2028-2030')",
-    ),
+    "benchmark_period": (LABEL, "benchmark period of the rules year ('2026-2027', '2028-2030')"),
     "benchmark_column": (COLUMN_ENUM, "A (actual values) or B (default values)"),
     "benchmark_route": (ROUTE_ENUM, "route marker of the benchmark ('' route-free)"),
     "benchmark_route_source": (ROUTE_SOURCE_ENUM, "why that route"),
@@ -184,10 +178,7 @@ OUTPUT_SCHEMA: dict[str, tuple[pl.DataType, str]] = {
         pl.String(),
         "where the reference intensity a design compares with came from (null: none used)",
     ),
-    "input_error": (
-        pl.String(),
-        "what is wrong with the row (lenient mode only; null otherwise)",
-    ),
+    "input_error": (pl.String(), "what is wrong with the row (lenient mode only; null otherwise)"),
 }
 """The output contract: each column ``compute`` adds, its Polars type and a line on it.
 
@@ -214,15 +205,7 @@ class Check:
 
 
 # The input each normalised amount is read from.
-PUBLIC_NAMES = {
-    "_c_qty": "quantity_t",
-    "_c_value": "value_eur",
-    "_c_see_d": "see_direct",
-    "_c_see_i": "see_indirect",
-    "_c_clinker": "clinker_share",
-    "_c_precursor_bm": "precursor_benchmark_t_per_t",
-    "_c_cp_row": "carbon_price_paid_eur_per_t",
-}
+PUBLIC_NAMES = {internal: column for column, internal in _AMOUNTS.items()}
 
 
 def overflow_culprit(
@@ -235,8 +218,7 @@ def overflow_culprit(
     1e308, ``certificate_price_eur`` for a scenario price of 1e308).
     """
     price = "certificate_price_eur"
-    sizes = {c: pl.col(c).abs().fill_null(0.0) for c in inputs}
-    sizes[price] = pl.col(price).abs().fill_null(0.0)
+    sizes = {c: pl.col(c).abs().fill_null(0.0) for c in [*inputs, price]}
     largest = pl.max_horizontal(list(sizes.values()))
     names = {c: PUBLIC_NAMES.get(c, c) for c in inputs}
     column = pl.coalesce(
@@ -272,7 +254,7 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
             if not _kind_ok(column, dtype):
                 problems.append(InputProblem(column, f"has dtype {dtype}, which cannot hold it", 0))
-        elif column in OUTPUT_COLUMNS and column not in OPTIONAL_COLUMNS:
+        elif column in OUTPUT_COLUMNS:
             problems.append(
                 InputProblem(
                     column,
@@ -339,29 +321,21 @@ def key_as_read(column: str) -> pl.Expr:
     return pl.col(column) if form is None else form(text).alias(column)
 
 
-def _text(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    return key_as_read(column) if column in schema else pl.lit("")
+def _text(column: str, schema: Mapping[str, pl.DataType], absent: str | None = "") -> pl.Expr:
+    return key_as_read(column) if column in schema else pl.lit(absent, pl.String)
 
 
 def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
     """Add the normalised ``_c_*`` columns the rules read; input columns stay untouched."""
     return lf.with_row_index("_c_row").with_columns(
         _integer("year", schema).alias("_c_year"),
+        _integer("quarter", schema).alias("_c_quarter"),
         _text("origin", schema).alias("_c_origin"),
         _text("cn_code", schema).alias("_c_cn"),
-        _text("importer", schema).alias("_c_importer")
-        if "importer" in schema
-        else pl.lit(None, pl.String).alias("_c_importer"),
-        _number("quantity_t", schema).alias("_c_qty"),
-        _number("value_eur", schema).alias("_c_value"),
-        _integer("quarter", schema).alias("_c_quarter"),
+        _text("importer", schema, None).alias("_c_importer"),
         _text("route", schema).fill_null("").alias("_c_route"),
         _text("destination", schema).fill_null("").alias("_c_dest"),
-        _number("see_direct", schema).alias("_c_see_d"),
-        _number("see_indirect", schema).alias("_c_see_i"),
-        _number("clinker_share", schema).alias("_c_clinker"),
-        _number("precursor_benchmark_t_per_t", schema).alias("_c_precursor_bm"),
-        _number("carbon_price_paid_eur_per_t", schema).alias("_c_cp_row"),
+        *(_number(column, schema).alias(internal) for column, internal in _AMOUNTS.items()),
     )
 
 
@@ -386,65 +360,35 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
 
     An absent optional column is a null constant no check can fail on, so it has none.
     """
-    checks: list[Check] = []
-    normalised = {
-        "quantity_t": "_c_qty",
-        "value_eur": "_c_value",
-        "see_direct": "_c_see_d",
-        "see_indirect": "_c_see_i",
-        "clinker_share": "_c_clinker",
-        "precursor_benchmark_t_per_t": "_c_precursor_bm",
-        "carbon_price_paid_eur_per_t": "_c_cp_row",
-    }
-    for column, internal in normalised.items():
-        if column not in schema:
-            continue
-        value = pl.col(internal)
-        shown = value_shown(column, schema)
-        if column == "quantity_t":
-            checks.append(Check(column, "missing or not a number", value.is_null(), shown))
+
+    def typed(column: str, internal: str) -> list[tuple[str, str, pl.Expr]]:
+        value, whole = pl.col(internal), column in INTEGER_COLUMNS
+        kind = "a whole number" if whole else "a number"
+        if column in REQUIRED_COLUMNS:
+            found = [(column, f"missing or not {kind}", value.is_null())]
         else:
-            checks.append(
-                Check(column, "not a number", _present(column, schema) & value.is_null(), shown)
-            )
-        checks.append(Check(column, "not a finite number", ~value.is_finite(), shown))
-        checks.append(Check(column, "negative", value < 0, shown))
-    if "clinker_share" in schema:
-        checks.append(
-            Check(
-                "clinker_share",
-                "must be above 0 and at most 1 (t clinker per t of good)",
-                (pl.col("_c_clinker") == 0) | (pl.col("_c_clinker") > 1),
-                value_shown("clinker_share", schema),
-            )
-        )
-    for column, internal in (("year", "_c_year"), ("quarter", "_c_quarter")):
-        if column not in schema:
-            continue
-        shown = value_shown(column, schema)
-        if column == "year":
-            checks.append(
-                Check(column, "missing or not a whole number", pl.col(internal).is_null(), shown)
-            )
-        else:
-            checks.append(
-                Check(
-                    column,
-                    "not a whole number",
-                    _present(column, schema) & pl.col(internal).is_null(),
-                    shown,
-                )
-            )
-    if "quarter" in schema:
-        checks.append(
-            Check(
-                "quarter",
-                "must be 1, 2, 3 or 4",
-                ~pl.col("_c_quarter").is_between(1, 4),
-                value_shown("quarter", schema),
-            )
-        )
-    return checks
+            found = [(column, f"not {kind}", _present(column, schema) & value.is_null())]
+        if whole:
+            return found
+        return [
+            *found,
+            (column, "not a finite number", ~value.is_finite()),
+            (column, "negative", value < 0),
+        ]
+
+    clinker, quarter = pl.col("_c_clinker"), pl.col("_c_quarter")
+    specs = [
+        *[spec for column, internal in _AMOUNTS.items() for spec in typed(column, internal)],
+        (
+            "clinker_share",
+            "must be above 0 and at most 1 (t clinker per t of good)",
+            (clinker == 0) | (clinker > 1),
+        ),
+        *typed("year", "_c_year"),
+        *typed("quarter", "_c_quarter"),
+        ("quarter", "must be 1, 2, 3 or 4", ~quarter.is_between(1, 4)),
+    ]
+    return [Check(c, m, failed, value_shown(c, schema)) for c, m, failed in specs if c in schema]
 
 
 def collect_problems(
@@ -459,33 +403,31 @@ def collect_problems(
             pl.col("_c_row").filter(failed).head(limit).implode().alias(f"r{i}"),
             check.shown.filter(failed).head(limit).implode().alias(f"v{i}"),
         ]
-    summary = frame.lazy().select(aggregations).collect().row(0, named=True)
+    summary = frame.lazy().select(aggregations).collect().row(0)
     problems: list[InputProblem] = []
     for i, check in enumerate(checks):
-        if not summary[f"n{i}"]:
-            continue
-        if check.column_of is not None:
+        n, rows, values = summary[3 * i : 3 * i + 3]
+        if n and check.column_of is not None:
             problems += _by_column(frame, check, limit)
-            continue
-        problems.append(
-            InputProblem(
-                check.column,
-                check.message,
-                int(summary[f"n{i}"]),
-                tuple(int(r) for r in summary[f"r{i}"]),
-                tuple(str(v) for v in summary[f"v{i}"]),
-            )
-        )
+        elif n:
+            problems.append(_problem(check.column, check.message, n, rows, values))
     return problems
+
+
+def _problem(
+    column: object, message: str, n: int, rows: list[int], values: list[Any]
+) -> InputProblem:
+    return InputProblem(
+        str(column), message, int(n), tuple(map(int, rows)), tuple(map(str, values))
+    )
 
 
 def _by_column(frame: pl.DataFrame | pl.LazyFrame, check: Check, limit: int) -> list[InputProblem]:
     """The problems of a check whose column varies by row, one per column at fault."""
     assert check.column_of is not None
-    failed = check.failed.fill_null(False)
     groups = (
         frame.lazy()
-        .filter(failed)
+        .filter(check.failed.fill_null(False))
         .select(
             check.column_of.fill_null(check.column).alias("_c_col"),
             "_c_row",
@@ -497,14 +439,7 @@ def _by_column(frame: pl.DataFrame | pl.LazyFrame, check: Check, limit: int) -> 
         .collect()
     )
     return [
-        InputProblem(
-            str(column),
-            check.message,
-            int(n),
-            tuple(int(r) for r in rows),
-            tuple(str(v) for v in values),
-        )
-        for column, n, rows, values in groups.iter_rows()
+        _problem(c, check.message, n, rows, values) for c, n, rows, values in groups.iter_rows()
     ]
 
 
