@@ -8,7 +8,7 @@ number) never makes a message of its own size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import ValidationError
 
@@ -149,14 +149,10 @@ class CbamInputError(ValueError):
                 filtered its input: problem rows are mapped back through it.
 
         """
-        problems = self.problems
-        if rows is not None:
-            problems = [
-                InputProblem(p.column, p.message, p.count, tuple(rows[r] for r in p.rows), p.values)
-                for p in problems
-            ]
         return CbamInputError(
-            problems,
+            self.problems
+            if rows is None
+            else [replace(p, rows=tuple(rows[r] for r in p.rows)) for p in self.problems],
             source=source if source is not None else self.source,
             row_offset=self.row_offset if row_offset is None else row_offset,
             row_label=self.row_label if row_label is None else row_label,

@@ -69,13 +69,9 @@ def in_force(
 
     """
     day = first_day(on)
-    current: K | None = None
-    latest: dt.date | None = None
-    for item in items:
-        begins = first_day(start(item))
-        if begins <= day and (latest is None or begins >= latest):
-            current, latest = item, begins
-    return current
+    begun = [(first_day(start(item)), n, item) for n, item in enumerate(items)]
+    latest = max((b for b in begun if b[0] <= day), key=lambda b: b[:2], default=None)
+    return None if latest is None else latest[2]
 
 
 class Reference(BaseModel):

@@ -147,46 +147,38 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
 
     Names match case-insensitively; a recycling plan given by name or path is read here.
     """
-    raw = dict(raw)
-    try:
-        regime = raw.get("regime")
-        if isinstance(regime, str) and not is_path(regime):
-            raw["regime"] = _canonical(regime, _regime_names(), "regime")
-    except ValueError as exc:
-        raise ScenarioError(f"{where}: invalid scenario: regime: {exc}") from None
+    raw, where = dict(raw), f"{where}: invalid scenario"
+    if "regime" in raw:
+        raw["regime"] = _canonical(raw["regime"], _regime_names(), "regime", f"{where}: regime")
     design = raw.get("design")
     if isinstance(design, dict) and isinstance(design.get("currency"), str):
         raw["design"] = {**design, "currency": design["currency"].strip().upper()}
-    rules = raw.get("exemptions")
-    if isinstance(rules, list):
-        fixed = []
-        for number, rule in enumerate(rules):
-            group = rule.get("group") if isinstance(rule, dict) else None
-            if isinstance(group, str) and not is_path(group):
-                try:
-                    rule = {**rule, "group": _canonical(group, country_groups(), "country group")}
-                except ValueError as exc:
-                    raise ScenarioError(
-                        f"{where}: invalid scenario: exemptions.{number}.group: {exc}"
-                    ) from None
-            fixed.append(rule)
-        raw["exemptions"] = fixed
+    if isinstance(rules := raw.get("exemptions"), list):
+        raw["exemptions"] = [dict(rule) if isinstance(rule, dict) else rule for rule in rules]
+        for n, rule in enumerate(raw["exemptions"]):
+            if isinstance(rule, dict) and "group" in rule:
+                at = f"{where}: exemptions.{n}.group"
+                rule["group"] = _canonical(rule["group"], country_groups(), "country group", at)
     if isinstance(raw.get("recycling"), str | Path):
         try:
             raw["recycling"] = read_plan(raw["recycling"])
         except ValueError as exc:
-            raise ScenarioError(f"{where}: invalid scenario: recycling: {exc}") from None
+            raise ScenarioError(f"{where}: recycling: {exc}") from None
     return raw
 
 
-def _canonical(name: str, known: list[str], kind: str) -> str:
-    """``name`` as one of ``known`` (case and surrounding spaces ignored), else an error."""
-    if name in known:
+def _canonical(name: Any, known: list[str], kind: str, where: str) -> Any:
+    """``name`` as one of ``known`` (case and surrounding spaces ignored), else an error.
+
+    A path, or a value that is not text, is left for the model to judge.
+    """
+    if not isinstance(name, str) or is_path(name) or name in known:
         return name
-    folded = {k.lower(): k for k in known}
-    match = folded.get(name.strip().lower())
+    match = {k.lower(): k for k in known}.get(name.strip().lower())
     if match is None:
-        raise ValueError(f"unknown {kind} '{shorten(name, 80)}' (known: {', '.join(known)})")
+        raise ScenarioError(
+            f"{where}: unknown {kind} '{shorten(name, 80)}' (known: {', '.join(known)})"
+        )
     return match
 
 
@@ -282,21 +274,18 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
                 f"{', '.join(Design.model_fields)})"
             )
         parts = ["design", *parts]
-    if parts == ["design"] and isinstance(value, Mapping):
-        for key, item in value.items():
-            set_dotted(tree, f"design.{key}", item, where)
-        return
     if parts[0] == "design" and len(parts) > 1:
         _set_design(tree, parts[1:], value, where, str(dotted))
         return
     if isinstance(value, Mapping) and (
-        len(parts) <= _BY_YEAR.get(parts[0], 0)
+        parts == ["design"]
+        or len(parts) <= _BY_YEAR.get(parts[0], 0)
         or (value and all(map(_date_like, value)) and isinstance(_node(tree, parts), dict))
     ):
         # The reform shape {path: {year: value}}: each year as path.year would set it (the
         # other years kept), so both spellings of an override give the same scenario.
         for key, item in value.items():
-            set_dotted(tree, f"{dotted}.{key}", item, where)
+            set_dotted(tree, f"{'design' if parts == ['design'] else dotted}.{key}", item, where)
         return
     if parts[0] in _BY_YEAR and len(parts) > 1:
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
@@ -348,17 +337,14 @@ def regime_name(regime: str) -> str:
 
 def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]:
     """The year (and quarter) keys of a year-keyed EU parameter, as ints."""
-    depth = _BY_YEAR[name]
+    depth, at = _BY_YEAR[name], f"{where}: '{shorten(dotted, 80)}'"
     form = f"{name}.2030" + (f" or {name}.2030.3 (a quarter)" if depth == 2 else "")
     if len(keys) > depth or not _YEAR.match(keys[0]):
         raise ScenarioError(
-            f"{where}: '{shorten(dotted, 80)}': {name} is set by year: '{shorten(keys[0], 40)}' "
-            f"is not a year (write {form})"
+            f"{at}: {name} is set by year: '{shorten(keys[0], 40)}' is not a year (write {form})"
         )
     if len(keys) == 2 and keys[1] not in ("1", "2", "3", "4"):
-        raise ScenarioError(
-            f"{where}: '{shorten(dotted, 80)}': quarter '{shorten(keys[1], 40)}' is not 1-4"
-        )
+        raise ScenarioError(f"{at}: quarter '{shorten(keys[1], 40)}' is not 1-4")
     return [int(k) for k in keys]
 
 
@@ -367,11 +353,9 @@ def _day(key: str) -> dt.date | None:
     try:
         if _YEAR.match(key):
             return first_day(int(key))
-        if _DAY.match(key):
-            return dt.date.fromisoformat(key)
+        return dt.date.fromisoformat(key) if _DAY.match(key) else None
     except ValueError:
         return None
-    return None
 
 
 def _date_like(key: Any) -> bool:
@@ -411,12 +395,12 @@ def _set_design(
     The path is checked against the design as the scenario has it (the regime's file with the
     scenario's changes so far); a dated parameter takes a new value from the date given.
     """
-    source = tree.get("source")
+    source, at = tree.get("source"), f"{where}: '{shorten(dotted, 80)}'"
     try:
         regime = regime_name(str(tree.get("regime") or EU_ENGINE))
         path = regime_path(regime, Path(source).parent if source else None)
     except ScenarioError as exc:
-        raise ScenarioError(f"{where}: '{shorten(dotted, 80)}': {exc}") from None
+        raise ScenarioError(f"{at}: {exc}") from None
     changes: dict[str, Any] = tree.get("design") or {}
     current: Any = deep_merge(read_design(path), changes)
     node: Any = current
@@ -431,13 +415,12 @@ def _set_design(
             if day is None:
                 keys = f" (or a key of {here}: {', '.join(node)})" if isinstance(node, dict) else ""
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}': '{shorten(part, 40)}' is not a year or "
+                    f"{at}: '{shorten(part, 40)}' is not a year or "
                     f"date such as 2030 or 2030-07-01{keys}"
                 )
             if not last:
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}': a dated value is set whole; end the "
-                    f"path at the date ('{part}')"
+                    f"{at}: a dated value is set whole; end the path at the date ('{part}')"
                 )
             reference = {
                 "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
@@ -456,8 +439,7 @@ def _set_design(
             free = trail[-1:] in (["sectors"], ["excluded_origin_groups"])  # named entries
             if part not in known and not free:
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}': no key '{shorten(part, 40)}' in {here} "
-                    f"(valid: {', '.join(known)})"
+                    f"{at}: no key '{shorten(part, 40)}' in {here} (valid: {', '.join(known)})"
                 )
             trail.append(key)
             if last:
@@ -478,14 +460,14 @@ def _set_design(
                 eu = part == "price" and regime == regime_name(EU_ENGINE)
                 hint = " (EU CBAM certificates: certificate_price_eur.2030)" if eu else ""
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}': {'.'.join(map(str, trail))} is not set "
+                    f"{at}: {'.'.join(map(str, trail))} is not set "
                     f"by regime '{regime}', so it has no dated values to add to{hint}"
                 )
             node = node.setdefault(key, {})
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}': {here} is a list of {len(node)}; "
+                    f"{at}: {here} is a list of {len(node)}; "
                     f"'{shorten(part, 40)}' is not a position in it (0-{len(node) - 1})"
                 )
             trail.append(int(part))
@@ -495,7 +477,7 @@ def _set_design(
             model = None
         else:
             raise ScenarioError(
-                f"{where}: '{shorten(dotted, 80)}': {here} is a value "
+                f"{at}: {here} is a value "
                 f"({shorten(node, 40)}), not a mapping with key '{shorten(part, 40)}'"
             )
     _put(changes, current, trail, value)
@@ -509,20 +491,16 @@ def _put(changes: dict[Any, Any], current: Any, at: list[Any], value: Any) -> No
     through a list records the whole list (from ``current``) with the one item changed.
     """
     first_list = next((i for i in range(len(at)) if isinstance(_get(current, at[:i]), list)), None)
-    if first_list is None:
-        node = changes
-        for key in at[:-1]:
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
-            node = node[key]
-        node[at[-1]] = value
-        return
-    whole = copy.deepcopy(_get(current, at[:first_list]))
-    target = whole
-    for key in at[first_list:-1]:
-        target = target[key]
-    target[at[-1]] = value
-    _put(changes, current, at[:first_list], whole)
+    if first_list is not None:
+        whole = copy.deepcopy(_get(current, at[:first_list]))
+        _get(whole, at[first_list:-1])[at[-1]] = value
+        at, value = at[:first_list], whole
+    node = changes
+    for key in at[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[at[-1]] = value
 
 
 def _get(tree: Any, at: list[Any]) -> Any:
@@ -542,7 +520,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raw = {
             "name": str(raw.get("name", path.stem)),
             "description": str(raw.get("description", "")),
-            "regime": str(path.resolve()),
+            "regime": str(resolved),
         }
     regime = raw.get("regime")
     if isinstance(regime, str) and regime.endswith((".yaml", ".yml")):
@@ -556,8 +534,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             f"{type(overrides).__name__}"
         )
     if parent_name is not None:
-        parent_path = _resolve_path(str(parent_name), path.parent)
-        base = _load_raw(parent_path, (*chain, resolved))
+        base = _load_raw(_resolve_path(str(parent_name), path.parent), (*chain, resolved))
         base.pop("source", None)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
@@ -565,7 +542,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         set_dotted(raw, "design", design, str(path))
     for dotted, value in overrides.items():
         set_dotted(raw, str(dotted), value, str(path))
-    raw["source"] = str(path.resolve())
+    raw["source"] = str(resolved)
     return raw
 
 
