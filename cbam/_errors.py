@@ -114,13 +114,11 @@ class CbamInputError(ValueError):
         self.row_label = row_label
         self.hint = hint
         where = f"{shorten(source)}: " if source else ""
-        lines = [p.describe(row_offset, row_label) for p in problems]
-        rows_at_fault = any(p.count > 0 for p in problems)
-        note = f"; {hint}" if hint and rows_at_fault else ""
+        note = f"; {hint}" if hint and any(p.count > 0 for p in problems) else ""
+        lines = "\n  ".join(p.describe(row_offset, row_label) for p in problems)
         super().__init__(
             cap_message(
-                f"{where}invalid import data ({len(problems)} problem(s){note}):\n  "
-                + "\n  ".join(lines)
+                f"{where}invalid import data ({len(problems)} problem(s){note}):\n  {lines}"
             )
         )
 
@@ -215,10 +213,7 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
 def _input_path(
     loc: tuple[int | str, ...], given: object, missing: bool
 ) -> tuple[tuple[int | str, ...], int | None]:
-    """The parts of ``loc`` that are keys in ``given``, and how many came before a union's name.
-
-    Without ``given`` every part is kept.
-    """
+    """``loc``'s parts that are keys in ``given`` (all, without it); how many precede a union."""
     if given is None:
         return loc, None
     path: list[int | str] = []

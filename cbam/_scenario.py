@@ -143,10 +143,7 @@ class Scenario(BaseModel):
 
 
 def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
-    """A raw scenario with its regime, currency and group names as the data spell them.
-
-    Names match case-insensitively; a recycling plan given by name or path is read here.
-    """
+    """``raw`` with regime, currency and group names as the data spell them, its plan read."""
     raw, where = dict(raw), f"{where}: invalid scenario"
     if "regime" in raw:
         raw["regime"] = _canonical(raw["regime"], _regime_names(), "regime", f"{where}: regime")
@@ -168,10 +165,7 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _canonical(name: Any, known: list[str], kind: str, where: str) -> Any:
-    """``name`` as one of ``known`` (case and surrounding spaces ignored), else an error.
-
-    A path, or a value that is not text, is left for the model to judge.
-    """
+    """``name`` as one of ``known`` (case and spaces ignored); a path or non-text is kept."""
     if not isinstance(name, str) or is_path(name) or name in known:
         return name
     match = {k.lower(): k for k in known}.get(name.strip().lower())
@@ -315,10 +309,7 @@ def _node(tree: dict[Any, Any], parts: list[str]) -> Any:
 
 
 def _key(node: dict[Any, Any], part: Any) -> Any:
-    """The key of ``node`` that path segment ``part`` names, matched by text.
-
-    YAML keys may be ints (years, quarters) where a dotted path has text.
-    """
+    """The key of ``node`` that ``part`` names, matched by text (YAML years are ints)."""
     return next((k for k in node if str(k) == str(part)), part)
 
 

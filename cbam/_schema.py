@@ -246,32 +246,31 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
         CbamInputError: naming each offending column.
 
     """
-    problems: list[InputProblem] = []
-    for column, meaning in REQUIRED_COLUMNS.items():
-        if column not in schema:
-            problems.append(InputProblem(column, f"required column is missing ({meaning})", 0))
+    problems = [
+        (column, f"required column is missing ({meaning})")
+        for column, meaning in REQUIRED_COLUMNS.items()
+        if column not in schema
+    ]
     for column, dtype in schema.items():
+        short = shorten(column, 40)
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
             if not _kind_ok(column, dtype):
-                problems.append(InputProblem(column, f"has dtype {dtype}, which cannot hold it", 0))
+                problems.append((column, f"has dtype {dtype}, which cannot hold it"))
         elif column in OUTPUT_COLUMNS:
             problems.append(
-                InputProblem(
+                (
                     column,
-                    "is an output column; rename or drop it (cbam computes it; keep yours "
-                    f"with frame.rename({{'{shorten(column, 40)}': "
-                    f"'source_{shorten(column, 40)}'}}), as cbam run does)",
-                    0,
+                    "is an output column; rename or drop it (cbam computes it; keep yours with "
+                    f"frame.rename({{'{short}': 'source_{short}'}}), as cbam run does)",
                 )
             )
         elif column.startswith("_c_"):
-            problems.append(InputProblem(column, "names starting with '_c_' are reserved", 0))
+            problems.append((column, "names starting with '_c_' are reserved"))
     if problems:
         # Say what the frame holds: a header read with the wrong names is then plain to see.
         found = shorten(", ".join(schema), 400) or "none"
-        last = problems[-1]
-        problems[-1] = InputProblem(last.column, f"{last.message} (columns found: {found})", 0)
-        raise CbamInputError(problems)
+        problems[-1] = (problems[-1][0], f"{problems[-1][1]} (columns found: {found})")
+        raise CbamInputError([InputProblem(column, message, 0) for column, message in problems])
 
 
 def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
