@@ -417,9 +417,8 @@ def _set_design(
                 "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
                 "href": Path(where).resolve().as_uri() if is_path(where) else "",
             }
-            kept = [dict(v) for v in dated if _starts(v) != day]
             added = {"from": day, "value": value, "reference": reference}
-            value = sorted([*kept, added], key=_starts)
+            value = sorted([*(dict(v) for v in dated if _starts(v) != day), added], key=_starts)
             trail = [*trail, "values"] if isinstance(node, dict) else trail
             break
         if isinstance(node, dict):
