@@ -23,7 +23,7 @@ import copy
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -348,8 +348,7 @@ def _included(node: Any, where: Path) -> Any:
 
 @cache
 def _read_design(path: Path) -> dict[str, Any]:
-    raw: dict[str, Any] = _included(read_yaml_mapping(path), path)
-    return raw
+    return cast(dict[str, Any], _included(read_yaml_mapping(path), path))
 
 
 def read_design(path: Path) -> dict[str, Any]:
