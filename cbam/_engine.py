@@ -1232,43 +1232,45 @@ def _threshold(
         status = pl.when(covered).then(pl.lit("none (regime has no threshold)", labels))
     elif not scenario.de_minimis:
         status = pl.when(covered).then(pl.lit("off (scenario)", labels))
-    elif "importer" not in schema:
-        status = pl.when(covered).then(pl.lit("not applied (no importer)", labels))
     else:
-        importer = pl.col("_c_importer")
-        # Only valid tonnage of goods inside the regime counts (not flagged rows, excluded origins).
-        in_scope = covered & pl.col("_c_excluded").is_null()
-        counted = in_scope & _VALID_MASS & ~pl.col("_c_sector").is_in(threshold.excluded_sectors)
-        year, limit_of = pl.col("_c_year"), pl.col("_c_threshold")
-        mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
-        grams, mass_limit = exact_sum_and_limit(mass, importer, year, limit_of, "mass")
-        total = pl.when(covered & importer.is_not_null()).then(
-            exact_total(grams, mass, importer, year, "mass")
-        )
-        missing: pl.Expr = pl.lit(False)
-        basis, limit = grams, mass_limit
-        if threshold.basis == "value":
-            value = pl.when(counted).then(_VALUE_LCU).otherwise(0.0).fill_null(0.0)
-            basis, limit = exact_sum_and_limit(value, importer, year, limit_of, "value")
-            no_value = (counted & pl.col("_c_value").is_null()).cast(pl.Int32)
-            missing = blocks.importer_total(no_value, importer, year) > 0
-        # The threshold's own exclusion (electricity, hydrogen) is named; rows outside the
-        # regime (excluded origin or destination) or flagged have no threshold status.
-        status = (
-            pl.when(~covered)
+        # Rows outside the regime (excluded origin or destination) or flagged have no threshold
+        # status; the threshold's own exclusion (electricity, hydrogen) is named.
+        applies = covered & pl.col("_c_excluded").is_null() & _VALID_MASS
+        not_counted = pl.col("_c_sector").is_in(threshold.excluded_sectors)
+        named = (
+            pl.when(~applies)
             .then(pl.lit(None, labels))
-            .when(pl.col("_c_sector").is_in(threshold.excluded_sectors))
+            .when(not_counted)
             .then(pl.lit(threshold.not_counted, labels))
-            .when(~counted)
-            .then(pl.lit(None, labels))
-            .when(importer.is_null())
-            .then(pl.lit("not applied (no importer)", labels))
-            .when(missing)
-            .then(pl.lit("not applied (customs value missing)", labels))
-            .when(basis <= limit)
-            .then(pl.lit(EXEMPT, labels))
-            .otherwise(pl.lit("liable (importer above threshold)", labels))
         )
+        # Only valid tonnage of goods inside the regime counts.
+        counted = applies & ~not_counted
+        if "importer" not in schema:
+            status = named.otherwise(pl.lit("not applied (no importer)", labels))
+        else:
+            importer = pl.col("_c_importer")
+            year, limit_of = pl.col("_c_year"), pl.col("_c_threshold")
+            mass = pl.when(counted & importer.is_not_null()).then(pl.col("_c_qty")).otherwise(0.0)
+            grams, mass_limit = exact_sum_and_limit(mass, importer, year, limit_of, "mass")
+            total = pl.when(covered & importer.is_not_null()).then(
+                exact_total(grams, mass, importer, year, "mass")
+            )
+            missing: pl.Expr = pl.lit(False)
+            basis, limit = grams, mass_limit
+            if threshold.basis == "value":
+                value = pl.when(counted).then(_VALUE_LCU).otherwise(0.0).fill_null(0.0)
+                basis, limit = exact_sum_and_limit(value, importer, year, limit_of, "value")
+                no_value = (counted & pl.col("_c_value").is_null()).cast(pl.Int32)
+                missing = blocks.importer_total(no_value, importer, year) > 0
+            status = (
+                named.when(importer.is_null())
+                .then(pl.lit("not applied (no importer)", labels))
+                .when(missing)
+                .then(pl.lit("not applied (customs value missing)", labels))
+                .when(basis <= limit)
+                .then(pl.lit(EXEMPT, labels))
+                .otherwise(pl.lit("liable (importer above threshold)", labels))
+            )
     return _relief(frame, scenario, status, total)
 
 

@@ -387,6 +387,34 @@ def test_de_minimis_never_covers_electricity_or_hydrogen() -> None:
     )
 
 
+@pytest.mark.parametrize("importer", ["A", None])  # with an importer column, and without
+def test_rows_outside_the_regime_or_flagged_have_no_threshold_status(importer: str | None) -> None:
+    # Norway's electricity is outside the regime (Annex III), as is Serbia's shipped to the
+    # USA (a destination outside the EU customs territory) and a flagged row: none of them has
+    # a threshold status, not even 'not covered (electricity, hydrogen)' (which they carried),
+    # nor 'not applied (no importer)' without an importer column (which they carried too).
+    # Serbia's electricity into Germany is the threshold's own exclusion and says so.
+    electricity = {"cn_code": "27160000", "quantity_t": 100.0, "see_direct": 0.4}
+    panel = rows(
+        {**electricity, "origin": "NOR", "destination": "DEU"},
+        {**electricity, "origin": "SRB", "destination": "USA"},
+        {**electricity, "origin": "SRB", "destination": "DEU", "quantity_t": -1.0},
+        {**electricity, "origin": "SRB", "destination": "DEU"},
+        {"origin": "TUR", "destination": "DEU", "cn_code": "72071111", "quantity_t": 10.0},
+    )
+    if importer is not None:
+        panel = panel.with_columns(importer=pl.lit(importer))
+    out = cbam.compute(panel, scenario("eu-cbam"), on_error="flag")
+    assert out["input_error"].is_not_null().to_list() == [False, False, True, False, False]
+    assert out["de_minimis"].cast(pl.String).to_list() == [
+        None,
+        None,
+        None,
+        "not covered (electricity, hydrogen)",
+        "exempt (importer at or below threshold)" if importer else "not applied (no importer)",
+    ]
+
+
 DATES = {"member_from": pl.Date, "member_to": pl.Date}
 
 

@@ -12,7 +12,10 @@ from ALA become exempt (EUR 21.7-52.0 m of fees), their importers' annual totals
 rows), and importer SMALL005 falls to 50 t or less in 2027 (18 rows exempt, EUR 15,348). (2)
 ``de_minimis`` names 'not covered (...)' only on rows of the threshold's excluded sectors;
 covered rows outside the regime (excluded origins, destinations elsewhere) have none: 5,131
-to 5,261 rows of each eu-cbam scenario, 4,995 of uk-cbam, no fee changed. A refactor
+to 5,261 rows of each eu-cbam scenario, 4,995 of uk-cbam, no fee changed. (3) Electricity
+rows outside the regime (excluded origins, destinations elsewhere) have no ``de_minimis``
+status either: 9 rows of each eu-cbam scenario lose 'not covered (electricity, hydrogen)', no
+fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """
