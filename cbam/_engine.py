@@ -62,6 +62,7 @@ from cbam._schema import (
     THRESHOLD_ENUM,
     Check,
     normalise,
+    number_checks,
     overflow_culprit,
     value_shown,
 )
@@ -73,7 +74,6 @@ CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 _VALUE_LCU = pl.col("_c_value") / pl.col("_c_fx")  # customs value in the regime's currency
-_VALID_MASS = pl.col("_c_qty").is_finite() & (pl.col("_c_qty") >= 0)
 
 
 @dataclass(frozen=True)
@@ -1234,8 +1234,9 @@ def _threshold(
         status = pl.when(covered).then(pl.lit("off (scenario)", labels))
     else:
         # Rows outside the regime (excluded origin or destination) or flagged have no threshold
-        # status; the threshold's own exclusion (electricity, hydrogen) is named.
-        applies = covered & pl.col("_c_excluded").is_null() & _VALID_MASS
+        # status; the threshold's own exclusion (electricity, hydrogen) is named. Flagged rows
+        # include those with an invalid mass: a count of only valid tonnage.
+        applies = covered & pl.col("_c_excluded").is_null() & ~pl.col("_c_flagged")
         not_counted = pl.col("_c_sector").is_in(threshold.excluded_sectors)
         named = (
             pl.when(~applies)
@@ -1289,7 +1290,7 @@ def _relief(
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
         # A code's imports are the regime's: rows imported into another country are none.
-        imported = _VALID_MASS & ~pl.col("_c_elsewhere")
+        imported = ~pl.col("_c_flagged") & ~pl.col("_c_elsewhere")
         mass = pl.when(imported).then(pl.col("_c_qty")).otherwise(0.0)
         grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
         market = grams.sum().over(by_code)
@@ -1344,6 +1345,7 @@ def _fees(
         .otherwise(1.0)
         .alias("fee_share_charged"),
     )
+    ave = pl.col("fee_eur") / pl.col("_c_value")
     none_charged = pl.lit(0.0) if tonnes is not None else pl.when(covered).then(None).otherwise(0.0)
     gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
     share = pl.col("fee_share_charged")
@@ -1370,7 +1372,8 @@ def _fees(
         .otherwise(pl.col("fee_before_exemptions_eur") * share)
         .alias("fee_eur"),
     ).with_columns(
-        pl.when(pl.col("_c_value") > 0).then(pl.col("fee_eur") / pl.col("_c_value")).alias("ave"),
+        # A customs value too small for the ratio (1e-320) has none, as summarise finds none.
+        pl.when((pl.col("_c_value") > 0) & ave.is_finite()).then(ave).alias("ave"),
     )
 
 
@@ -1417,11 +1420,19 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     )
     frame = _carbon_price_paid(_with_reference(frame, design), scenario, design, given)
     frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design, given)
-    frame = _fees(_threshold(frame, schema, scenario, design), design, tonnes, gross_lcu)
-    checks = _checks(schema, scenario, design)
-    if keyed is None:
-        return Plan(frame, checks)
-    return Plan(frame, keyed.localise(checks), engine="streaming")
+    checks = [*number_checks(schema), *_checks(schema, scenario, design)]
+    checks = checks if keyed is None else keyed.localise(checks)
+    # A row flagged in lenient mode counts towards no threshold or import share (as its mass
+    # counts in no summary); a fee that overflows is found once the fees are known.
+    failed = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
+    frame = _threshold(frame.with_columns(failed.alias("_c_flagged")), schema, scenario, design)
+    frame = _fees(frame, design, tonnes, gross_lcu)
+    amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
+    benchmark = design.charge.reads_benchmarks
+    checks.append(
+        overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
+    )
+    return Plan(frame, checks, engine="in-memory" if keyed is None else "streaming")
 
 
 # --- Checks --------------------------------------------------------------------------------
@@ -1541,7 +1552,11 @@ def _route_missing(schema: Mapping[str, pl.DataType], scenario: Scenario) -> lis
 
 
 def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Design) -> list[Check]:
-    """Row checks under a regime, in the order of the messages of a row failing several."""
+    """Row checks under a regime, in the order of the messages of a row failing several.
+
+    All but the overflow check, which reads the fee: these decide which rows are flagged
+    before any amount is summed for a threshold.
+    """
     shown = partial(value_shown, schema=schema)
     covered = _covered(design)
     actual = pl.col("_c_see_d").is_not_null()
@@ -1628,10 +1643,6 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
     if "precursor_benchmark_t_per_t" not in schema:
         # Without the column no row has a precursor benchmark to misplace.
         checks = [c for c in checks if c.column != "precursor_benchmark_t_per_t"]
-    amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
-    checks.append(
-        overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
-    )
     reference = charge.reference_intensity
     if reference is not None:
         message = (

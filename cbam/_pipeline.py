@@ -20,7 +20,6 @@ from cbam._schema import (
     conform,
     error_message,
     normalise,
-    number_checks,
 )
 
 # Outputs the rules compute under another name (an input column may carry the public one).
@@ -145,7 +144,7 @@ def compute(
     input_columns: list[str] = list(schema.names())
     rules = plan(normalise(lazy, schema), schema, chosen)
     run_engine = polars_engine(engine, rules.engine)
-    checks = number_checks(schema) + rules.checks
+    checks = rules.checks
     # An output that is also an optional input (carbon_price_paid_eur_per_t) is computed under
     # an internal name, so the checks read the input, and takes the input column's place.
     outputs: list[str] = [

@@ -415,6 +415,51 @@ def test_rows_outside_the_regime_or_flagged_have_no_threshold_status(importer: s
     ]
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"origin": "XXX"},  # unknown origin
+        {"quarter": 5},
+        {"route": "Z"},  # unknown route marker
+        {"quantity_t": float("nan")},
+        {"cn_code": "72071"},  # malformed (five digits)
+    ],
+)
+def test_a_flagged_row_counts_towards_no_threshold(fault: dict[str, object]) -> None:
+    # Lenient mode flags the bad row alone: its 30 t are in no summary, and in no importer's
+    # annual total either. Importer A's valid 30 t of steel stay at or below the 50 t of
+    # Art. 2(3a) of Reg. 2023/956 (exempt); an unknown origin, a quarter of 5 or an unknown
+    # route counted 60 t and charged the valid row.
+    ok = {"year": 2026, "origin": "TUR", "cn_code": "72071111", "quantity_t": 30.0}
+    ok |= {"importer": "A", "quarter": 1, "route": None}
+    panel = pl.DataFrame([ok, {**ok, **fault}], schema_overrides={"route": pl.String})
+    out = cbam.compute(panel, scenario("eu-cbam"), on_error="flag")
+    assert out["input_error"].is_null().to_list() == [True, False]
+    assert out.select("de_minimis", "importer_annual_t", "fee_eur").row(0) == (
+        "exempt (importer at or below threshold)",
+        30.0,
+        0.0,
+    )
+
+
+def test_a_flagged_row_counts_in_no_import_share(tmp_path: Path) -> None:
+    # LDC relief up to an import share of 0.5: Mozambique's 40 t of 7601 10 10 against China's
+    # 30 t are 0.571 of the code's imports, so Mozambique pays. A flagged Chinese row (a
+    # quarter of 5) is in no market: it made the share 0.4 and exempted Mozambique.
+    s = scenario("eu-cbam", exemptions=[{"group": "ldc", "max_import_share": 0.5}])
+    alu = {"year": 2026, "cn_code": "76011010", "quarter": 1}
+    panel = pl.DataFrame(
+        [
+            {**alu, "origin": "MOZ", "quantity_t": 40.0},
+            {**alu, "origin": "CHN", "quantity_t": 30.0},
+            {**alu, "origin": "CHN", "quantity_t": 30.0, "quarter": 5},
+        ]
+    )
+    out = cbam.compute(panel, s, on_error="flag")
+    assert out["origin_import_share"][0] == pytest.approx(40 / 70)
+    assert out["exempt"][0] is False and out["fee_eur"][0] > 0
+
+
 DATES = {"member_from": pl.Date, "member_to": pl.Date}
 
 

@@ -15,7 +15,11 @@ covered rows outside the regime (excluded origins, destinations elsewhere) have 
 to 5,261 rows of each eu-cbam scenario, 4,995 of uk-cbam, no fee changed. (3) Electricity
 rows outside the regime (excluded origins, destinations elsewhere) have no ``de_minimis``
 status either: 9 rows of each eu-cbam scenario lose 'not covered (electricity, hydrogen)', no
-fee changed. A refactor
+fee changed. (4) Rows flagged in lenient mode count towards no importer's annual total or
+import share, whatever their fault (an unknown origin or route, a quarter of 5 counted; only
+invalid masses did not): in each eu-cbam scenario the annual totals change on 5,831 rows and
+53 rows of three importers fall to 50 t or less (exempt; EUR 30,273-72,022 of fees), and
+uk-cbam's annual totals change on 11,848 rows, no status or fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

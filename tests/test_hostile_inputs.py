@@ -143,6 +143,16 @@ class TestOverflow:
         ]
 
 
+    def test_a_customs_value_too_small_for_the_ratio_has_no_ave(self) -> None:
+        # EUR 9,119.58 over a customs value of 1e-320 is an infinite ratio: no ave, as
+        # summarise and totals (whose exact sums count 1e-320 as 0) have none.
+        frame = rows(quantity_t=[100.0], value_eur=[1e-320])
+        out = cbam.compute(frame, "eu-cbam")
+        assert out["fee_eur"][0] > 0 and out["ave"][0] is None
+        for table in (cbam.summarise(out, by=[]), cbam.totals(frame, "eu-cbam", by=[])):
+            assert table["ave"][0] is None
+
+
 class TestOversizedValues:
     """Every echoed value is cut to MAX_ECHO characters; every message is capped."""
 
