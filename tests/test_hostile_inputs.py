@@ -142,7 +142,6 @@ class TestOverflow:
             ("see_direct", (1,)),
         ]
 
-
     def test_a_customs_value_too_small_for_the_ratio_has_no_ave(self) -> None:
         # EUR 9,119.58 over a customs value of 1e-320 is an infinite ratio: no ave, as
         # summarise and totals (whose exact sums count 1e-320 as 0) have none.
