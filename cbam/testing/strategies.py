@@ -20,6 +20,7 @@ from cbam._countries import iso3_codes as known_iso3_codes
 from cbam._eu import config as eu_config
 from cbam._eu.reference import goods
 from cbam._resolve import load_scenario
+from cbam._schema import INTEGER_COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS
 
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
@@ -79,12 +80,8 @@ def actual_value_codes() -> tuple[str, ...]:
 @cache
 def _indirect_codes() -> frozenset[str]:
     """Annex I codes outside Annex II in a direct-only sector (``rates/eu/sectors.yaml``)."""
-    return frozenset(
-        code
-        for rules in eu_config.sectors().sectors.values()
-        if rules.indirect_also is not None
-        for code in rules.indirect_also.codes
-    )
+    also = [rules.indirect_also for rules in eu_config.sectors().sectors.values()]
+    return frozenset(code for codes in also if codes is not None for code in codes.codes)
 
 
 def counts_indirect(code: str) -> bool:
@@ -154,18 +151,10 @@ def quarters() -> st.SearchStrategy[int]:
     return st.integers(1, 4)
 
 
+_ACTUALS = ("see_direct", "see_indirect", "clinker_share", "route")
 _SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int64(),
-    "origin": pl.String(),
-    "cn_code": pl.String(),
-    "quantity_t": pl.Float64(),
-    "value_eur": pl.Float64(),
-    "quarter": pl.Int64(),
-    "importer": pl.String(),
-    "see_direct": pl.Float64(),
-    "see_indirect": pl.Float64(),
-    "clinker_share": pl.Float64(),
-    "route": pl.String(),
+    c: pl.Int64() if c in INTEGER_COLUMNS else pl.String() if c in TEXT_COLUMNS else pl.Float64()
+    for c in (*REQUIRED_COLUMNS, "value_eur", "quarter", "importer", *_ACTUALS)
 }
 
 
@@ -274,7 +263,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
                 "route": draw(st.sampled_from(routes)) if routes else None,
             }
         )
-    return to_frame(rows, [c for c in _SCHEMA if c not in ("value_eur", "quarter", "importer")])
+    return to_frame(rows, [*REQUIRED_COLUMNS, *_ACTUALS])
 
 
 def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
