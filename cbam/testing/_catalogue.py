@@ -7,7 +7,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 import polars.selectors as cs
@@ -113,7 +112,6 @@ def _rows_in_equal_rows_out(panel: pl.DataFrame, scenario: Scenario) -> bool:
     "(checked without importers: thresholds are not linear)"
 )
 def _fee_linear_in_quantity(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    # A shipment three times as large: three times the mass and the customs value.
     plain = panel.drop("importer", strict=False)
     larger = plain.with_columns(cs.by_name("quantity_t", "value_eur", require_all=False) * 3)
     fees = {"a": compute(larger, scenario)["fee_eur"], "b": compute(plain, scenario)["fee_eur"] * 3}
@@ -244,9 +242,7 @@ def _default_value_route_decides(panel: pl.DataFrame, scenario: Scenario) -> boo
             continue
         origin, _, code = heading.partition(" ")
         # The route may pick another published default value (grey or white clinker).
-        same_default = (
-            a["default_value_heading"] == heading and a["see_t_per_t"] == b["see_t_per_t"]
-        )
+        same_default = (a["default_value_heading"], a["see_t_per_t"]) == (heading, b["see_t_per_t"])
         named_route = named.get((origin, code.replace(" ", "")), False)
         fee_kept = math.isclose(a["fee_eur"], b["fee_eur"], rel_tol=1e-12, abs_tol=1e-9)
         if same_default and named_route and not fee_kept:
@@ -259,25 +255,6 @@ _LIABLE = "liable (importer above threshold)"
 _COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
 
 
-def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"], float] | None:
-    """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
-    threshold = resolve(scenario).design.threshold
-    if not scenario.de_minimis or threshold is None:
-        return None
-    try:
-        return threshold.basis, threshold.amount.at_year(year).value
-    except KeyError:
-        return None  # no threshold yet in that year
-
-
-def _apportion(total: int, weights: list[float], step: int) -> list[int]:
-    """Split ``total`` units into parts roughly proportional to ``weights``, in ``step``s."""
-    scale = sum(weights) or 1.0
-    parts = [int(total * w / scale) // step * step for w in weights]
-    parts[-1] += total - sum(parts)
-    return parts
-
-
 @_invariant(
     "an importer whose year sums exactly to the threshold (de minimis 50 t, a design's value "
     "threshold) is exempt in any row order, split or engine, and liable one gram or cent above: "
@@ -286,18 +263,21 @@ def _apportion(total: int, weights: list[float], step: int) -> list[int]:
 def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool:
     year = int(panel["year"][0])
     rules_year = scenario.rules_year or year
-    found = _threshold(scenario, rules_year)
-    if found is None:
+    design = resolve(scenario).design
+    threshold = design.threshold  # per importer and year
+    if not scenario.de_minimis or threshold is None:
         return True  # no threshold applies
-    basis, amount = found
+    try:
+        basis, amount = threshold.basis, threshold.amount.at_year(rules_year).value
+    except KeyError:
+        return True  # no threshold yet in that year
     sums = exact_sums()
     one = 10.0 ** (sums.mass_decimals if basis == "mass" else sums.value_decimals)
     eur_per_unit = 1.0
     rows = panel.with_columns(year=pl.lit(year), importer=pl.lit("importer-1"))
     if basis == "value":
-        currency = resolve(scenario).design.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
-        eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
+        eur_per_unit = float(fx.filter(pl.col("currency") == design.currency)["eur_per_unit"][0])
         value = pl.col("value_eur").fill_null(1.0) if "value_eur" in rows.columns else pl.lit(1.0)
         rows = rows.with_columns(value_eur=value)
     counted = compute(rows, scenario)["de_minimis"].cast(pl.String).is_in(_COUNTED)
@@ -306,7 +286,9 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     column = "quantity_t" if basis == "mass" else "value_eur"
     weights = [float(q) + 1.0 for q in rows.filter(counted)["quantity_t"]]
     # Amounts that sum to the threshold exactly in whole units, not as floats.
-    parts = _apportion(round(amount * one), weights, max(1, int(one) // 1000))
+    total, step, scale = round(amount * one), max(1, int(one) // 1000), sum(weights) or 1.0
+    parts = [int(total * w / scale) // step * step for w in weights]
+    parts[-1] += total - sum(parts)
 
     def with_parts(frame: pl.DataFrame, mask: pl.Series, units: list[int]) -> pl.DataFrame:
         amounts = iter([u / one * eur_per_unit for u in units])

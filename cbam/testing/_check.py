@@ -78,11 +78,8 @@ def check_scenario(
         raise ValueError(f"unknown properties {sorted(unknown)}")
     # Panels start in the regime's first rules year; ad valorem designs need customs values.
     resolved = resolve(chosen)
-    panels = import_panels(
-        max_rows=max_rows,
-        first_year=resolved.rules_years[0],
-        with_values=resolved.design.charge.charges_value,
-    )
+    first, charges_value = resolved.rules_years[0], resolved.design.charge.charges_value
+    panels = import_panels(max_rows=max_rows, first_year=first, with_values=charges_value)
 
     def result(prop: Property) -> PropertyResult:
         errors: list[str] = []

@@ -9,7 +9,7 @@ actual values make them computable. Columns are generated with ``polars.testing.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import polars as pl
@@ -160,10 +160,11 @@ _SCHEMA: dict[str, pl.DataType] = {
 
 def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
     """Build a DataFrame with the panel schema from row dicts (missing keys are null)."""
-    return pl.DataFrame(
-        {c: [row.get(c) for row in rows] for c in columns},
-        schema={c: _SCHEMA[c] for c in columns},
-    )
+    schema = {c: _SCHEMA[c] for c in columns}
+    return pl.DataFrame({c: [row.get(c) for row in rows] for c in columns}, schema=schema)
+
+
+_frames = partial(dataframes, allow_chunks=False, allow_masked_out=False)
 
 
 def _column(name: str, strategy: st.SearchStrategy[Any], allow_null: bool = False) -> column:
@@ -195,12 +196,8 @@ def import_panels(
         >>> fee_is_never_negative()
 
     """
-    required = [
-        _column("year", years(first_year, first_year + 8)),
-        _column("origin", origins()),
-        _column("cn_code", cn_codes()),
-        _column("quantity_t", quantities()),
-    ]
+    strategies = (years(first_year, first_year + 8), origins(), cn_codes(), quantities())
+    required = [_column(c, s) for c, s in zip(REQUIRED_COLUMNS, strategies, strict=True)]
     value = _column("value_eur", values_eur(), allow_null=not with_values)
     importers = st.sampled_from(["imp-1", "imp-2", "imp-3"])
     extra = [_column("quarter", quarters(), allow_null=True), _column("importer", importers)]
@@ -212,15 +209,7 @@ def import_panels(
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:
         chosen = [c for c in extra if optional and draw(st.booleans())]
-        return draw(
-            dataframes(
-                cols=[*required, *chosen],
-                min_size=min_rows,
-                max_size=max_rows,
-                allow_chunks=False,
-                allow_masked_out=False,
-            )
-        )
+        return draw(_frames([*required, *chosen], min_size=min_rows, max_size=max_rows))
 
     return build()
 
@@ -238,12 +227,11 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
     with actual values the benchmark is the route's (a row without one is an input error where
     the benchmarks differ by route), with default values it is the default value's.
     """
-    n = draw(st.integers(min_rows, max_rows))
     intensity = st.floats(0.0, 25.0, allow_subnormal=False)
     sources = (actual_value_codes(), CLINKER_HEADINGS, NON_CBAM_CODES)
     codes = st.one_of(*map(st.sampled_from, sources))
     rows = []
-    for _ in range(n):
+    for _ in range(draw(st.integers(min_rows, max_rows))):
         code = draw(codes)
         direct = draw(intensity if code in NEEDS_ACTUAL_VALUES else st.none() | intensity)
         counted = direct is not None and (counts_indirect(code) or draw(st.booleans()))
@@ -302,16 +290,15 @@ def recycling_pools(draw: st.DrawFn, final: bool) -> dict[str, Any]:
     recipients = st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True)
     if rule == "domestic":
         entry["recipient"] = draw(st.sampled_from(["EU budget", "Member States", "fund"]))
-    elif rule == "proportional_to_paid":
-        if not final and draw(st.booleans()):
-            entry |= {"group": draw(st.sampled_from(["ldc", "sids", ["ldc", "sids"]]))}
-            entry["if_no_recipient"] = "carry"
+    elif rule == "proportional_to_paid" and not final and draw(st.booleans()):
+        entry |= {"group": draw(st.sampled_from(["ldc", "sids", ["ldc", "sids"]]))}
+        entry["if_no_recipient"] = "carry"
     elif rule == "proportional_to_index":
         keys = draw(recipients)
         values = draw(st.lists(st.floats(0, 1e8), min_size=len(keys), max_size=len(keys)))
         values[0] = max(values[0], 1.0)  # at least one positive value
         entry["index"] = dict(zip(keys, values, strict=True))
-    else:
+    elif rule == "equal_per_country":
         entry["countries"] = draw(recipients)
     return entry
 
@@ -347,11 +334,10 @@ def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
             alpha *= 1 - Fraction(share_pct, 100)
         elif kind == "fixed":
             entry |= {"amount_eur": draw(st.integers(0, 500)) / 100}
-            pending = True
         else:
             entry |= {"share": draw(st.sampled_from([1, 0.5])), "of": "paid_by_recipients"}
             entry |= {"rule": "proportional_to_paid"}
-            pending = True
+        pending |= kind in ("fixed", "paid")
         if "rule" not in entry:
             entry |= draw(recycling_pools(final=last))
         elif not last and draw(st.booleans()):
