@@ -66,13 +66,8 @@ def check_scenario(
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    config = settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    base = settings(deadline=None, database=None, derandomize=True)  # reproducible, no files
+    config = settings(base, max_examples=max_examples, suppress_health_check=list(HealthCheck))
     chosen_props = [p for p in CATALOGUE if properties is None or p.name in properties]
     if unknown := set(properties or ()) - {p.name for p in CATALOGUE}:
         raise ValueError(f"unknown properties {sorted(unknown)}")

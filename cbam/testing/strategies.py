@@ -156,15 +156,13 @@ _SCHEMA: dict[str, pl.DataType] = {
     c: pl.Int64() if c in INTEGER_COLUMNS else pl.String() if c in TEXT_COLUMNS else pl.Float64()
     for c in (*REQUIRED_COLUMNS, "value_eur", "quarter", "importer", *_ACTUALS)
 }
+_frames = partial(dataframes, allow_chunks=False, allow_masked_out=False)
 
 
 def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
     """Build a DataFrame with the panel schema from row dicts (missing keys are null)."""
     schema = {c: _SCHEMA[c] for c in columns}
     return pl.DataFrame({c: [row.get(c) for row in rows] for c in columns}, schema=schema)
-
-
-_frames = partial(dataframes, allow_chunks=False, allow_masked_out=False)
 
 
 def _column(name: str, strategy: st.SearchStrategy[Any], allow_null: bool = False) -> column:
@@ -198,13 +196,10 @@ def import_panels(
     """
     strategies = (years(first_year, first_year + 8), origins(), cn_codes(), quantities())
     required = [_column(c, s) for c, s in zip(REQUIRED_COLUMNS, strategies, strict=True)]
-    value = _column("value_eur", values_eur(), allow_null=not with_values)
+    value = [_column("value_eur", values_eur(), allow_null=not with_values)]
     importers = st.sampled_from(["imp-1", "imp-2", "imp-3"])
     extra = [_column("quarter", quarters(), allow_null=True), _column("importer", importers)]
-    if with_values:
-        required.append(value)
-    else:
-        extra.insert(0, value)
+    required, extra = (required + value, extra) if with_values else (required, value + extra)
 
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:
@@ -238,19 +233,11 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
         indirect = draw(intensity) if counted else None
         own_clinker = code in CLINKER_HEADINGS and draw(st.booleans())
         clinker = draw(st.floats(0.01, 1.0)) if own_clinker else None
+        required = (years(), origins(), st.sampled_from([code, spaced(code)]), quantities())
+        row = dict(zip(REQUIRED_COLUMNS, map(draw, required), strict=True))
         routes = routes_of(code)
-        rows.append(
-            {
-                "year": draw(years()),
-                "origin": draw(origins()),
-                "cn_code": draw(st.sampled_from([code, spaced(code)])),
-                "quantity_t": draw(quantities()),
-                "see_direct": direct,
-                "see_indirect": indirect,
-                "clinker_share": clinker,
-                "route": draw(st.sampled_from(routes)) if routes else None,
-            }
-        )
+        route = draw(st.sampled_from(routes)) if routes else None
+        rows.append(row | dict(zip(_ACTUALS, (direct, indirect, clinker, route), strict=True)))
     return to_frame(rows, [*REQUIRED_COLUMNS, *_ACTUALS])
 
 
@@ -263,6 +250,7 @@ def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
 # LAO in 2026), SIDS (FJI, TTO), an Annex III origin (NOR).
 ORIGINS = ("CHN", "TUR", "IND", "UKR", "USA", "BGD", "MOZ", "BTN", "LAO", "FJI", "TTO", "NOR")
 RECIPIENTS = ("BGD", "MOZ", "KEN", "FJI", "TTO", "HTI", "SEN", "VNM")
+PRICE_PATH_ORIGINS = ("GBR", "CHN", "IND", "KOR", "ZAF", "TUR", "USA")  # own carbon prices
 
 fee_values = st.one_of(
     st.just(0.0),
@@ -344,9 +332,6 @@ def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
             entry |= {"group": "ldc", "if_no_recipient": "carry"}
         allocations.append(entry)
     return {"name": "random", "allocations": allocations}
-
-
-PRICE_PATH_ORIGINS = ("GBR", "CHN", "IND", "KOR", "ZAF", "TUR", "USA")
 
 
 @st.composite
