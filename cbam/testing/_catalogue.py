@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
+import polars.selectors as cs
 from polars.testing import assert_frame_equal
 
 from cbam._api import recycle
@@ -24,6 +24,10 @@ from cbam.testing.strategies import code_sectors, routes_of
 
 Check = Callable[[pl.DataFrame, Scenario], bool]
 _TOL = 1e-9
+_PROPERTIES: list[Property] = []  # CATALOGUE, in the order the checks below are defined
+_EXEMPT = "exempt (importer at or below threshold)"
+_LIABLE = "liable (importer above threshold)"
+_COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,14 @@ class Property:
     check: Check
 
 
-def _close(a: pl.Series, b: pl.Series, rel: float = 1e-9) -> bool:
-    frame = pl.DataFrame({"a": a, "b": b}).fill_null(0.0)
-    scale = pl.max_horizontal(pl.col("a").abs(), pl.col("b").abs()) + 1.0
-    return bool(frame.select(((pl.col("a") - pl.col("b")).abs() <= rel * scale).all()).item())
+def _invariant(why: str) -> Callable[[Check], Check]:
+    """Add the decorated check to ``CATALOGUE``, in order, named as the function less its ``_``."""
+
+    def add(check: Check) -> Check:
+        _PROPERTIES.append(Property(check.__name__.removeprefix("_"), why, check))
+        return check
+
+    return add
 
 
 def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
@@ -55,49 +63,17 @@ def _override(scenario: Scenario, **changes: object) -> Scenario:
 
 
 def _with_price(scenario: Scenario, prices: dict[int, float]) -> Scenario | None:
-    """The scenario with its carbon price set to ``prices`` (year -> price).
-
-    Whatever the regime: the EU certificate price, or a design's charge price in its own
-    currency. ``None`` where the regime charges no price (ad valorem designs).
-    """
+    """The scenario charging ``prices`` (year -> price, in its currency); None if ad valorem."""
     design = resolve(scenario).design
     if design.charge.certificate_price is not None:  # the EU CBAM's: certificate_price_eur
         return _override(scenario, certificate_price_eur=prices)
     if design.charge.price is None:
         return None
     reference = {"title": "property test", "href": "https://example.org"}
-    values = [
-        {"from": year, "value": price, "reference": reference} for year, price in prices.items()
-    ]
+    values = [{"from": y, "value": p, "reference": reference} for y, p in prices.items()]
     price = {"description": "test price", "unit": f"{design.currency} per t", "values": values}
     changes = {**scenario.design, "charge": {**scenario.design.get("charge", {}), "price": price}}
     return _override(scenario, design=changes)
-
-
-def _fee_non_negative(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    fee = compute(panel, scenario)["fee_eur"]
-    return fee.null_count() == 0 and not fee.is_nan().any() and bool((fee >= 0).all())
-
-
-def _rows_kept_in_order(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    out = compute(panel, scenario)
-    return out.height == panel.height and out.select(panel.columns).equals(panel)
-
-
-def _linear_in_quantity(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    # A shipment three times as large: three times the mass and the customs value.
-    plain = panel.drop("importer", strict=False)
-    base = compute(plain, scenario)["fee_eur"]
-    larger = plain.with_columns(pl.col("quantity_t") * 3)
-    if "value_eur" in plain.columns:
-        larger = larger.with_columns(pl.col("value_eur") * 3)
-    tripled = compute(larger, scenario)["fee_eur"]
-    return _close(tripled, base * 3, rel=1e-7)
-
-
-def _zero_intensity_pays_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    fee = compute(_with_actuals(panel, 0.0), scenario)["fee_eur"]
-    return bool((fee == 0.0).all())
 
 
 def _route(index: int) -> pl.Expr:
@@ -108,69 +84,196 @@ def _route(index: int) -> pl.Expr:
 
 def _with_actuals(panel: pl.DataFrame, direct: float) -> pl.DataFrame:
     # Actual values need the row's route where the benchmark depends on it: its sector's first.
-    out = panel.with_columns(
-        pl.lit(direct).alias("see_direct"), pl.lit(0.1 * direct).alias("see_indirect")
-    )
+    out = panel.with_columns(see_direct=pl.lit(direct), see_indirect=pl.lit(0.1 * direct))
     return out if "route" in panel.columns else out.with_columns(_route(0).alias("route"))
 
 
-_EXEMPT = "exempt (importer at or below threshold)"
-_LIABLE = "liable (importer above threshold)"
-_COUNTED = (_EXEMPT, _LIABLE, "not applied (customs value missing)")
+@_invariant("certificates are max(0, ...) times a non-negative price; no null or NaN fee")
+def _fee_non_negative(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    fee = compute(panel, scenario)["fee_eur"]
+    return fee.null_count() == 0 and not fee.is_nan().any() and bool((fee >= 0).all())
 
 
-def _threshold(scenario: Scenario, year: int) -> tuple[Literal["mass", "value"], float] | None:
-    """The per-importer annual threshold in force in ``year`` (basis, amount), if any."""
-    threshold = resolve(scenario).design.threshold
-    if not scenario.de_minimis or threshold is None:
-        return None
-    try:
-        return threshold.basis, threshold.amount.at_year(year).value
-    except KeyError:
-        return None  # no threshold yet in that year
+@_invariant("one output row per input row, in order, input columns unchanged")
+def _rows_in_equal_rows_out(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    return compute(panel, scenario).select(panel.columns).equals(panel)
 
 
-def _apportion(total: int, weights: list[float], step: int) -> list[int]:
-    """Split ``total`` units into parts roughly proportional to ``weights``, in ``step``s."""
-    scale = sum(weights) or 1.0
-    parts = [int(total * w / scale) // step * step for w in weights]
-    parts[-1] += total - sum(parts)
-    return parts
+@_invariant(
+    "embedded emissions, adjustment and deduction are all quantity x a per-tonne value, an ad "
+    "valorem fee is value x a rate: a shipment three times as large pays three times as much "
+    "(checked without importers: thresholds are not linear)"
+)
+def _fee_linear_in_quantity(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    plain = panel.drop("importer", strict=False)
+    larger = plain.with_columns(cs.by_name("quantity_t", "value_eur", require_all=False) * 3)
+    fees = {"a": compute(larger, scenario)["fee_eur"], "b": compute(plain, scenario)["fee_eur"] * 3}
+    scale = pl.max_horizontal(pl.col("a").abs(), pl.col("b").abs()) + 1.0
+    close = (pl.col("a") - pl.col("b")).abs() <= 1e-7 * scale
+    return bool(pl.DataFrame(fees).fill_null(0.0).select(close.all()).item())
 
 
-def _pieces(units: int, n: int) -> list[int]:
-    """``units`` split into ``n`` near-equal whole parts."""
-    return [units // n + (1 if i < units % n else 0) for i in range(n)]
+@_invariant("a good with zero actual embedded emissions owes nothing under any design")
+def _zero_intensity_pays_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    return bool((compute(_with_actuals(panel, 0.0), scenario)["fee_eur"] == 0.0).all())
 
 
+@_invariant("a higher actual intensity raises embedded emissions and never the adjustment")
+def _fee_monotone_in_intensity(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    low, high = (compute(_with_actuals(panel, d), scenario)["fee_eur"] for d in (1.0, 2.0))
+    return bool((high >= low - _TOL * (1 + low.abs())).all())
+
+
+@_invariant(
+    "fee = max(0, embedded - adjustment) x price - embedded x price paid abroad, non-decreasing in "
+    "the price (vacuous for ad valorem designs)"
+)
+def _fee_monotone_in_certificate_price(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    first = resolve(scenario).rules_years[0]
+    cheap, dear = _with_price(scenario, {first: 50.0}), _with_price(scenario, {first: 100.0})
+    if cheap is None or dear is None:
+        return True  # an ad valorem design charges no carbon price
+    low, high = compute(panel, cheap)["fee_eur"], compute(panel, dear)["fee_eur"]
+    return bool((high >= low - _TOL * (1 + low.abs())).all())
+
+
+@_invariant("the Art. 9 deduction only grows with the price paid abroad")
+def _fee_decreasing_in_price_paid_abroad(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    priced = (panel.with_columns(carbon_price_paid_eur_per_t=pl.lit(p)) for p in (0.0, 30.0))
+    low, high = (compute(frame, scenario)["fee_eur"] for frame in priced)
+    return bool((high <= low + _TOL * (1 + low.abs())).all())
+
+
+@_invariant("an exempt row has fee 0 and names its rule")
+def _exempt_rows_pay_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    out = compute(panel, scenario).filter(pl.col("exempt"))
+    free = bool((out["fee_eur"].fill_null(-1.0) == 0).all())
+    return free and out["exemption_reason"].null_count() == 0
+
+
+@_invariant("an exemption waives or scales down the would-be fee, row by row")
+def _exemptions_never_raise_a_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    without = _override(scenario, exemptions=[], de_minimis=False)
+    base, fee = (compute(panel, s)["fee_eur"] for s in (without, scenario))
+    return bool((fee <= base + _TOL * (1 + base.abs())).all())
+
+
+@_invariant("summarise adds rows; nothing is dropped or counted twice")
+def _totals_equal_sum_of_rows(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    out = compute(panel, scenario)
+    total = summarise(out, by=["origin", "sector"])["fee_eur"].sum()
+    return math.isclose(total, out["fee_eur"].sum(), rel_tol=1e-9, abs_tol=1e-6)
+
+
+@_invariant("rules read each row with its origin, code and year (and the importer's year)")
+def _independent_of_row_order(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    ided = panel.with_row_index("_row")
+    return _same(compute(ided, scenario), compute(ided.reverse(), scenario).sort("_row"))
+
+
+@_invariant(
+    "a panel split into batches that keep each importer's year together gives the same rows"
+)
+def _independent_of_batching(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    # Batches keep each importer's year together: the de minimis rule sums over it.
+    ided = panel.with_row_index("_row")
+    key = pl.col("importer") if "importer" in panel.columns else pl.lit("")
+    first = pl.concat_str([key, pl.col("year").cast(pl.String)]).hash(7) % 2 == 0
+    parts = pl.concat([compute(ided.filter(batch), scenario) for batch in (first, ~first)])
+    return _same(compute(ided, scenario), parts.sort("_row"))
+
+
+@_invariant("extends: with nothing changed is the same scenario")
+def _extension_without_overrides_is_identical(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    if scenario.source is None:
+        return True
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "child.yaml"
+        path.write_text(f"extends: {scenario.source}\nname: {scenario.name}\n", "utf-8")
+        child = load_scenario(path)
+    return _same(compute(panel, child), compute(panel, scenario))
+
+
+@_invariant(
+    "a recycling plan allocates every cent of the fees, no more (integer cents, largest-remainder "
+    "rounding)"
+)
+def _revenue_recycled_equals_revenue_raised(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    if scenario.recycling is None:
+        return True
+    out = compute(panel, scenario)
+    result = recycle(out, scenario)
+    raised, cents = round(out["fee_eur"].sum() * 100), result.total_cents
+    return int(result.flows["amount_cents"].sum()) == cents and abs(cents - raised) <= len(out)
+
+
+def _known_default_routes() -> dict[tuple[str, str], bool]:
+    """(origin, heading) -> whether every default-value row of it names a route."""
+    rows = default_values().group_by("origin", "cn_code").agg((pl.col("route") != "").all())
+    return {(o, c): bool(n) for o, c, n in rows.iter_rows()}
+
+
+@_invariant(
+    "with default values the benchmark is the route the default-value table names ('underlying "
+    "production route determining CBAM BM', IR 2025/2621): where it names one, the row's route "
+    "never changes the fee"
+)
+def _default_value_route_decides(panel: pl.DataFrame, scenario: Scenario) -> bool:
+    plain = panel.drop("route", "see_direct", "see_indirect", strict=False)
+    base = compute(plain, scenario)
+    # Another route of the row's sector than the one its benchmark used (last, else first).
+    used = pl.lit(base["benchmark_route"].cast(pl.String))
+    other = pl.when(used == _route(-1)).then(_route(0)).otherwise(_route(-1))
+    after = compute(plain.with_columns(other.alias("route")), scenario)
+    named = _known_default_routes()
+    for b, a in zip(base.iter_rows(named=True), after.iter_rows(named=True), strict=True):
+        heading = b["default_value_heading"]
+        if heading is None or heading.startswith("mean of ") or a["route"] is None:
+            continue
+        origin, _, code = heading.partition(" ")
+        # The route may pick another published default value (grey or white clinker).
+        same_default = (a["default_value_heading"], a["see_t_per_t"]) == (heading, b["see_t_per_t"])
+        named_route = named.get((origin, code.replace(" ", "")), False)
+        fee_kept = math.isclose(a["fee_eur"], b["fee_eur"], rel_tol=1e-12, abs_tol=1e-9)
+        if same_default and named_route and not fee_kept:
+            return False
+    return True
+
+
+@_invariant(
+    "an importer whose year sums exactly to the threshold (de minimis 50 t, a design's value "
+    "threshold) is exempt in any row order, split or engine, and liable one gram or cent above: "
+    "sums are whole units (rates/eu/exact_sums.yaml)"
+)
 def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool:
     year = int(panel["year"][0])
     rules_year = scenario.rules_year or year
-    found = _threshold(scenario, rules_year)
-    if found is None:
+    design = resolve(scenario).design
+    threshold = design.threshold  # per importer and year
+    if not scenario.de_minimis or threshold is None:
         return True  # no threshold applies
-    basis, amount = found
+    try:
+        basis, amount = threshold.basis, threshold.amount.at_year(rules_year).value
+    except KeyError:
+        return True  # no threshold yet in that year
     sums = exact_sums()
-    decimals = sums.mass_decimals if basis == "mass" else sums.value_decimals
-    one = 10.0**decimals
+    one = 10.0 ** (sums.mass_decimals if basis == "mass" else sums.value_decimals)
     eur_per_unit = 1.0
-    rows = panel.with_columns(pl.lit(year).alias("year"), pl.lit("importer-1").alias("importer"))
+    rows = panel.with_columns(year=pl.lit(year), importer=pl.lit("importer-1"))
     if basis == "value":
-        currency = resolve(scenario).design.currency
         fx = fx_by_year(range(rules_year, rules_year + 1))
-        eur_per_unit = float(fx.filter(pl.col("currency") == currency)["eur_per_unit"][0])
-        rows = rows.with_columns(
-            pl.col("value_eur").fill_null(1.0)
-            if "value_eur" in rows.columns
-            else pl.lit(1.0).alias("value_eur")
-        )
+        eur_per_unit = float(fx.filter(pl.col("currency") == design.currency)["eur_per_unit"][0])
+        value = pl.col("value_eur").fill_null(1.0) if "value_eur" in rows.columns else pl.lit(1.0)
+        rows = rows.with_columns(value_eur=value)
     counted = compute(rows, scenario)["de_minimis"].cast(pl.String).is_in(_COUNTED)
     if not counted.any():
         return True
     column = "quantity_t" if basis == "mass" else "value_eur"
     weights = [float(q) + 1.0 for q in rows.filter(counted)["quantity_t"]]
     # Amounts that sum to the threshold exactly in whole units, not as floats.
-    parts = _apportion(round(amount * one), weights, max(1, int(one) // 1000))
+    total, step, scale = round(amount * one), max(1, int(one) // 1000), sum(weights) or 1.0
+    parts = [int(total * w / scale) // step * step for w in weights]
+    parts[-1] += total - sum(parts)
 
     def with_parts(frame: pl.DataFrame, mask: pl.Series, units: list[int]) -> pl.DataFrame:
         amounts = iter([u / one * eur_per_unit for u in units])
@@ -178,15 +281,10 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
         return frame.with_columns(pl.Series(column, values, dtype=pl.Float64))
 
     at = with_parts(rows, counted, parts).with_row_index("_row")
-    # Every shipment split in ten (500 shipments of 0.1 t are 50 t).
-    pieces = [_pieces(p, 10) for p in parts]
-    whole = pl.Series([True] * len(parts))
-    split = pl.concat(
-        [
-            *(with_parts(at.filter(counted), whole, [p[i] for p in pieces]) for i in range(10)),
-            at.filter(~counted),
-        ]
-    )
+    # Every shipment split in ten near-equal whole parts (500 shipments of 0.1 t are 50 t).
+    pieces = [[p // 10 + (1 if i < p % 10 else 0) for p in parts] for i in range(10)]
+    tenths = [with_parts(at.filter(counted), pl.Series([True] * len(u)), u) for u in pieces]
+    split = pl.concat([*tenths, at.filter(~counted)])
     over = with_parts(rows, counted, [parts[0] + 1, *parts[1:]])
 
     def statuses(frame: pl.DataFrame) -> set[str]:
@@ -205,231 +303,18 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     )
 
 
-def _known_default_routes() -> dict[tuple[str, str], bool]:
-    """(origin, heading) -> whether every default-value row of it names a route."""
-    rows = default_values().group_by("origin", "cn_code").agg((pl.col("route") != "").all())
-    return {(o, c): bool(n) for o, c, n in rows.iter_rows()}
-
-
-def _route_keeps_default_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    plain = panel.drop("route", "see_direct", "see_indirect", strict=False)
-    base = compute(plain, scenario)
-    # Another route of the row's sector than the one its benchmark used (last, else first).
-    other = pl.when(pl.col("_used") == _route(-1)).then(_route(0)).otherwise(_route(-1))
-    routed = (
-        plain.with_columns(base["benchmark_route"].cast(pl.String).alias("_used"))
-        .with_columns(other.alias("route"))
-        .drop("_used")
-    )
-    after = compute(routed, scenario)
-    named = _known_default_routes()
-    for b, a in zip(base.iter_rows(named=True), after.iter_rows(named=True), strict=True):
-        heading = b["default_value_heading"]
-        if heading is None or heading.startswith("mean of ") or a["route"] is None:
-            continue
-        origin, _, code = heading.partition(" ")
-        # The route may pick another published default value (grey or white clinker).
-        same_default = (
-            a["default_value_heading"] == heading and a["see_t_per_t"] == b["see_t_per_t"]
-        )
-        named_route = named.get((origin, code.replace(" ", "")), False)
-        fee_kept = math.isclose(a["fee_eur"], b["fee_eur"], rel_tol=1e-12, abs_tol=1e-9)
-        if same_default and named_route and not fee_kept:
-            return False
-    return True
-
-
-def _monotone_in_intensity(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    low = compute(_with_actuals(panel, 1.0), scenario)["fee_eur"]
-    high = compute(_with_actuals(panel, 2.0), scenario)["fee_eur"]
-    return bool((high >= low - _TOL * (1 + low.abs())).all())
-
-
-def _monotone_in_certificate_price(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    first = resolve(scenario).rules_years[0]
-    cheap, dear = _with_price(scenario, {first: 50.0}), _with_price(scenario, {first: 100.0})
-    if cheap is None or dear is None:
-        return True  # an ad valorem design charges no carbon price
-    low = compute(panel, cheap)["fee_eur"]
-    high = compute(panel, dear)["fee_eur"]
-    return bool((high >= low - _TOL * (1 + low.abs())).all())
-
-
-def _decreasing_in_price_abroad(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    def fee(paid: float) -> pl.Series:
-        priced = panel.with_columns(pl.lit(paid).alias("carbon_price_paid_eur_per_t"))
-        return compute(priced, scenario)["fee_eur"]
-
-    low, high = fee(0.0), fee(30.0)
-    return bool((high <= low + _TOL * (1 + low.abs())).all())
-
-
-def _exempt_rows_pay_nothing(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    out = compute(panel, scenario).filter(pl.col("exempt"))
-    return bool((out["fee_eur"].fill_null(-1.0) == 0).all()) and (
-        out["exemption_reason"].null_count() == 0
-    )
-
-
-def _exemptions_never_raise_a_fee(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    without = _override(scenario, exemptions=[], de_minimis=False)
-    base = compute(panel, without)["fee_eur"]
-    fee = compute(panel, scenario)["fee_eur"]
-    return bool((fee <= base + _TOL * (1 + base.abs())).all())
-
-
-def _totals_are_sums_of_rows(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    out = compute(panel, scenario)
-    total = summarise(out, by=["origin", "sector"])["fee_eur"].sum()
-    return math.isclose(total, out["fee_eur"].sum(), rel_tol=1e-9, abs_tol=1e-6)
-
-
-def _independent_of_row_order(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    ided = panel.with_row_index("_row")
-    whole = compute(ided, scenario)
-    shuffled = compute(ided.reverse(), scenario).sort("_row")
-    return _same(whole, shuffled)
-
-
-def _independent_of_batching(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    # Batches keep each importer's year together: the de minimis rule sums over it.
-    ided = panel.with_row_index("_row")
-    key = pl.col("importer") if "importer" in panel.columns else pl.lit("")
-    first = pl.concat_str([key, pl.col("year").cast(pl.String)]).hash(7) % 2 == 0
-    whole = compute(ided, scenario)
-    parts = pl.concat(
-        [compute(ided.filter(first), scenario), compute(ided.filter(~first), scenario)]
-    ).sort("_row")
-    return _same(whole, parts)
-
-
-def _extension_is_identical(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    if scenario.source is None:
-        return True
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "child.yaml"
-        path.write_text(f"extends: {scenario.source}\nname: {scenario.name}\n", "utf-8")
-        child = load_scenario(path)
-    return _same(compute(panel, child), compute(panel, scenario))
-
-
-def _year_parameter_is_local(panel: pl.DataFrame, scenario: Scenario) -> bool:
+@_invariant(
+    "parameters are step functions of the rules year: raising the price four years after the first "
+    "rules year leaves earlier years untouched"
+)
+def _year_parameter_changes_only_its_years(panel: pl.DataFrame, scenario: Scenario) -> bool:
     # Raise the price from 2030 on: rows under earlier rules years must not move.
     first = resolve(scenario).rules_years[0]
-    flat = _with_price(scenario, {first: 80.0, first + 4: 80.0})
-    raised = _with_price(scenario, {first: 80.0, first + 4: 120.0})
+    flat, raised = (_with_price(scenario, {first: 80.0, first + 4: p}) for p in (80.0, 120.0))
     if flat is None or raised is None:
         return True  # an ad valorem design charges no carbon price
-    base = compute(panel, flat)
-    moved = compute(panel, raised)
     early = pl.col("rules_year") < first + 4
-    return _same(base.filter(early), moved.filter(early))
+    return _same(compute(panel, flat).filter(early), compute(panel, raised).filter(early))
 
 
-def _revenue_recycled_is_revenue_raised(panel: pl.DataFrame, scenario: Scenario) -> bool:
-    if scenario.recycling is None:
-        return True
-    out = compute(panel, scenario)
-    result = recycle(out, scenario)
-    raised = round(out["fee_eur"].sum() * 100)
-    return int(result.flows["amount_cents"].sum()) == result.total_cents and abs(
-        result.total_cents - raised
-    ) <= len(out)
-
-
-CATALOGUE: tuple[Property, ...] = (
-    Property(
-        "fee_non_negative",
-        "certificates are max(0, ...) times a non-negative price; no null or NaN fee",
-        _fee_non_negative,
-    ),
-    Property(
-        "rows_in_equal_rows_out",
-        "one output row per input row, in order, input columns unchanged",
-        _rows_kept_in_order,
-    ),
-    Property(
-        "fee_linear_in_quantity",
-        "embedded emissions, adjustment and deduction are all quantity x a per-tonne value, "
-        "an ad valorem fee is value x a rate: a shipment three times as large pays three "
-        "times as much (checked without importers: thresholds are not linear)",
-        _linear_in_quantity,
-    ),
-    Property(
-        "zero_intensity_pays_nothing",
-        "a good with zero actual embedded emissions owes nothing under any design",
-        _zero_intensity_pays_nothing,
-    ),
-    Property(
-        "fee_monotone_in_intensity",
-        "a higher actual intensity raises embedded emissions and never the adjustment",
-        _monotone_in_intensity,
-    ),
-    Property(
-        "fee_monotone_in_certificate_price",
-        "fee = max(0, embedded - adjustment) x price - embedded x price paid abroad, "
-        "non-decreasing in the price (vacuous for ad valorem designs)",
-        _monotone_in_certificate_price,
-    ),
-    Property(
-        "fee_decreasing_in_price_paid_abroad",
-        "the Art. 9 deduction only grows with the price paid abroad",
-        _decreasing_in_price_abroad,
-    ),
-    Property(
-        "exempt_rows_pay_nothing",
-        "an exempt row has fee 0 and names its rule",
-        _exempt_rows_pay_nothing,
-    ),
-    Property(
-        "exemptions_never_raise_a_fee",
-        "an exemption waives or scales down the would-be fee, row by row",
-        _exemptions_never_raise_a_fee,
-    ),
-    Property(
-        "totals_equal_sum_of_rows",
-        "summarise adds rows; nothing is dropped or counted twice",
-        _totals_are_sums_of_rows,
-    ),
-    Property(
-        "independent_of_row_order",
-        "rules read each row with its origin, code and year (and the importer's year)",
-        _independent_of_row_order,
-    ),
-    Property(
-        "independent_of_batching",
-        "a panel split into batches that keep each importer's year together gives the same rows",
-        _independent_of_batching,
-    ),
-    Property(
-        "extension_without_overrides_is_identical",
-        "extends: with nothing changed is the same scenario",
-        _extension_is_identical,
-    ),
-    Property(
-        "revenue_recycled_equals_revenue_raised",
-        "a recycling plan allocates every cent of the fees, no more (integer cents, "
-        "largest-remainder rounding)",
-        _revenue_recycled_is_revenue_raised,
-    ),
-    Property(
-        "default_value_route_decides",
-        "with default values the benchmark is the route the default-value table names "
-        "('underlying production route determining CBAM BM', IR 2025/2621): where it names "
-        "one, the row's route never changes the fee",
-        _route_keeps_default_fee,
-    ),
-    Property(
-        "thresholds_decided_exactly",
-        "an importer whose year sums exactly to the threshold (de minimis 50 t, a design's "
-        "value threshold) is exempt in any row order, split or engine, and liable one gram "
-        "or cent above: sums are whole units (rates/eu/exact_sums.yaml)",
-        _thresholds_decided_exactly,
-    ),
-    Property(
-        "year_parameter_changes_only_its_years",
-        "parameters are step functions of the rules year: raising the price four years "
-        "after the first rules year leaves earlier years untouched",
-        _year_parameter_is_local,
-    ),
-)
+CATALOGUE: tuple[Property, ...] = tuple(_PROPERTIES)

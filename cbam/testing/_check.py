@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -41,19 +41,6 @@ class CheckReport:
         return all(r.holds for r in self.results)
 
 
-def _fails(
-    prop: Property, scenario: Scenario, errors: dict[str, str]
-) -> Callable[[pl.DataFrame], bool]:
-    def predicate(panel: pl.DataFrame) -> bool:
-        try:
-            return not prop.check(panel, scenario)
-        except (CbamInputError, ScenarioError, ArithmeticError, ValueError) as exc:
-            errors[prop.name] = f"{type(exc).__name__}: {exc}"
-            return True
-
-    return predicate
-
-
 def check_scenario(
     scenario: Scenario | str,
     *,
@@ -79,33 +66,31 @@ def check_scenario(
 
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    config = settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    base = settings(deadline=None, database=None, derandomize=True)  # reproducible, no files
+    config = settings(base, max_examples=max_examples, suppress_health_check=list(HealthCheck))
     chosen_props = [p for p in CATALOGUE if properties is None or p.name in properties]
-    unknown = set(properties or ()) - {p.name for p in CATALOGUE}
-    if unknown:
+    if unknown := set(properties or ()) - {p.name for p in CATALOGUE}:
         raise ValueError(f"unknown properties {sorted(unknown)}")
     # Panels start in the regime's first rules year; ad valorem designs need customs values.
     resolved = resolve(chosen)
-    panels = import_panels(
-        max_rows=max_rows,
-        first_year=resolved.rules_years[0],
-        with_values=resolved.design.charge.charges_value,
-    )
-    results: list[PropertyResult] = []
-    for prop in chosen_props:
-        errors: dict[str, str] = {}
+    first, charges_value = resolved.rules_years[0], resolved.design.charge.charges_value
+    panels = import_panels(max_rows=max_rows, first_year=first, with_values=charges_value)
+
+    def result(prop: Property) -> PropertyResult:
+        errors: list[str] = []
+
+        def fails(panel: pl.DataFrame) -> bool:
+            try:
+                return not prop.check(panel, chosen)
+            except (CbamInputError, ScenarioError, ArithmeticError, ValueError) as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                return True
+
         try:
-            example = find(panels, _fails(prop, chosen, errors), settings=config)
+            example = find(panels, fails, settings=config)
         except NoSuchExample:
-            results.append(PropertyResult(prop.name, prop.why, True, max_examples))
-            continue
-        results.append(
-            PropertyResult(prop.name, prop.why, False, max_examples, example, errors.get(prop.name))
-        )
-    return CheckReport(chosen.name, results)
+            return PropertyResult(prop.name, prop.why, True, max_examples)
+        error = errors[-1] if errors else None
+        return PropertyResult(prop.name, prop.why, False, max_examples, example, error)
+
+    return CheckReport(chosen.name, [result(p) for p in chosen_props])

@@ -9,7 +9,7 @@ actual values make them computable. Columns are generated with ``polars.testing.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import polars as pl
@@ -20,6 +20,7 @@ from cbam._countries import iso3_codes as known_iso3_codes
 from cbam._eu import config as eu_config
 from cbam._eu.reference import goods
 from cbam._resolve import load_scenario
+from cbam._schema import INTEGER_COLUMNS, NUMERIC_COLUMNS, REQUIRED_COLUMNS
 
 # Origins every panel should be able to hit: countries with their own default values (CHN, TUR,
 # IND, UKR), a country that falls back to 'Other countries' (MOZ, USA), Annex III origins (NOR,
@@ -79,12 +80,8 @@ def actual_value_codes() -> tuple[str, ...]:
 @cache
 def _indirect_codes() -> frozenset[str]:
     """Annex I codes outside Annex II in a direct-only sector (``rates/eu/sectors.yaml``)."""
-    return frozenset(
-        code
-        for rules in eu_config.sectors().sectors.values()
-        if rules.indirect_also is not None
-        for code in rules.indirect_also.codes
-    )
+    also = [rules.indirect_also for rules in eu_config.sectors().sectors.values()]
+    return frozenset(code for codes in also if codes is not None for code in codes.codes)
 
 
 def counts_indirect(code: str) -> bool:
@@ -119,8 +116,7 @@ def spaced(code: str) -> str:
     """Write a CN code the way customs documents do: '7207 11 11', '7207 11', '7207'."""
     if not code.isdigit():
         return code
-    groups = [code[:4]] + [code[i : i + 2] for i in range(4, len(code), 2)]
-    return " ".join(groups)
+    return " ".join([code[:4]] + [code[i : i + 2] for i in range(4, len(code), 2)])
 
 
 def origins() -> st.SearchStrategy[str]:
@@ -142,15 +138,12 @@ def years(first: int = 2026, last: int = 2034) -> st.SearchStrategy[int]:
 
 def quantities() -> st.SearchStrategy[float]:
     """Net mass in tonnes, 0 to a million (no tiny values that would underflow when scaled)."""
-    return st.one_of(
-        st.sampled_from([0.0, 1.0, 1000.0]),
-        st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False),
-    )
+    return st.one_of(st.sampled_from([0.0, 1.0, 1000.0]), st.floats(1e-6, 1e6))
 
 
 def values_eur() -> st.SearchStrategy[float]:
     """Positive customs values in EUR."""
-    return st.floats(1.0, 1e9, allow_nan=False, allow_infinity=False)
+    return st.floats(1.0, 1e9)
 
 
 def quarters() -> st.SearchStrategy[int]:
@@ -158,27 +151,23 @@ def quarters() -> st.SearchStrategy[int]:
     return st.integers(1, 4)
 
 
+_ACTUALS = ("see_direct", "see_indirect", "clinker_share", "route")
 _SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int64(),
-    "origin": pl.String(),
-    "cn_code": pl.String(),
-    "quantity_t": pl.Float64(),
-    "value_eur": pl.Float64(),
-    "quarter": pl.Int64(),
-    "importer": pl.String(),
-    "see_direct": pl.Float64(),
-    "see_indirect": pl.Float64(),
-    "clinker_share": pl.Float64(),
-    "route": pl.String(),
+    c: pl.Int64() if c in INTEGER_COLUMNS else pl.Float64() if c in NUMERIC_COLUMNS else pl.String()
+    for c in (*REQUIRED_COLUMNS, "value_eur", "quarter", "importer", *_ACTUALS)
 }
+_frames = partial(dataframes, allow_chunks=False, allow_masked_out=False)
 
 
 def to_frame(rows: list[dict[str, object]], columns: list[str]) -> pl.DataFrame:
     """Build a DataFrame with the panel schema from row dicts (missing keys are null)."""
-    return pl.DataFrame(
-        {c: [row.get(c) for row in rows] for c in columns},
-        schema={c: _SCHEMA[c] for c in columns},
-    )
+    schema = {c: _SCHEMA[c] for c in columns}
+    return pl.DataFrame({c: [row.get(c) for row in rows] for c in columns}, schema=schema)
+
+
+def _column(name: str, strategy: st.SearchStrategy[Any], allow_null: bool = False) -> column:
+    """A ``polars.testing.parametric`` column of the panel schema."""
+    return column(name, dtype=_SCHEMA[name], strategy=strategy, allow_null=allow_null)
 
 
 def import_panels(
@@ -205,37 +194,17 @@ def import_panels(
         >>> fee_is_never_negative()
 
     """
-    required = [
-        column(
-            "year", dtype=pl.Int64, strategy=years(first_year, first_year + 8), allow_null=False
-        ),
-        column("origin", dtype=pl.String, strategy=origins(), allow_null=False),
-        column("cn_code", dtype=pl.String, strategy=cn_codes(), allow_null=False),
-        column("quantity_t", dtype=pl.Float64, strategy=quantities(), allow_null=False),
-    ]
-    value = column("value_eur", dtype=pl.Float64, strategy=values_eur(), allow_null=not with_values)
+    strategies = (years(first_year, first_year + 8), origins(), cn_codes(), quantities())
+    required = [_column(c, s) for c, s in zip(REQUIRED_COLUMNS, strategies, strict=True)]
+    value = [_column("value_eur", values_eur(), allow_null=not with_values)]
     importers = st.sampled_from(["imp-1", "imp-2", "imp-3"])
-    extra = [
-        column("quarter", dtype=pl.Int64, strategy=quarters(), allow_null=True),
-        column("importer", dtype=pl.String, strategy=importers, allow_null=False),
-    ]
-    if with_values:
-        required.append(value)
-    else:
-        extra.insert(0, value)
+    extra = [_column("quarter", quarters(), allow_null=True), _column("importer", importers)]
+    required, extra = (required + value, extra) if with_values else (required, value + extra)
 
     @st.composite
     def build(draw: st.DrawFn) -> pl.DataFrame:
         chosen = [c for c in extra if optional and draw(st.booleans())]
-        return draw(
-            dataframes(
-                cols=[*required, *chosen],
-                min_size=min_rows,
-                max_size=max_rows,
-                allow_chunks=False,
-                allow_masked_out=False,
-            )
-        )
+        return draw(_frames([*required, *chosen], min_size=min_rows, max_size=max_rows))
 
     return build()
 
@@ -253,39 +222,23 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
     with actual values the benchmark is the route's (a row without one is an input error where
     the benchmarks differ by route), with default values it is the default value's.
     """
-    n = draw(st.integers(min_rows, max_rows))
-    intensity = st.floats(0.0, 25.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    intensity = st.floats(0.0, 25.0, allow_subnormal=False)
+    sources = (actual_value_codes(), CLINKER_HEADINGS, NON_CBAM_CODES)
+    codes = st.one_of(*map(st.sampled_from, sources))
     rows = []
-    for _ in range(n):
-        code = draw(
-            st.one_of(
-                st.sampled_from(actual_value_codes()),
-                st.sampled_from(CLINKER_HEADINGS),
-                st.sampled_from(NON_CBAM_CODES),
-            )
-        )
-        needs_actual = code in NEEDS_ACTUAL_VALUES
-        direct = draw(intensity) if needs_actual else draw(st.none() | intensity)
-        indirect = None
-        if direct is not None and (counts_indirect(code) or draw(st.booleans())):
-            indirect = draw(intensity)
-        clinker = None
-        if code in CLINKER_HEADINGS and draw(st.booleans()):
-            clinker = draw(st.floats(0.01, 1.0, allow_nan=False))
+    for _ in range(draw(st.integers(min_rows, max_rows))):
+        code = draw(codes)
+        direct = draw(intensity if code in NEEDS_ACTUAL_VALUES else st.none() | intensity)
+        counted = direct is not None and (counts_indirect(code) or draw(st.booleans()))
+        indirect = draw(intensity) if counted else None
+        own_clinker = code in CLINKER_HEADINGS and draw(st.booleans())
+        clinker = draw(st.floats(0.01, 1.0)) if own_clinker else None
+        required = (years(), origins(), st.sampled_from([code, spaced(code)]), quantities())
+        row = dict(zip(REQUIRED_COLUMNS, map(draw, required), strict=True))
         routes = routes_of(code)
-        rows.append(
-            {
-                "year": draw(years()),
-                "origin": draw(origins()),
-                "cn_code": draw(st.sampled_from([code, spaced(code)])),
-                "quantity_t": draw(quantities()),
-                "see_direct": direct,
-                "see_indirect": indirect,
-                "clinker_share": clinker,
-                "route": draw(st.sampled_from(routes)) if routes else None,
-            }
-        )
-    return to_frame(rows, [c for c in _SCHEMA if c not in ("value_eur", "quarter", "importer")])
+        route = draw(st.sampled_from(routes)) if routes else None
+        rows.append(row | dict(zip(_ACTUALS, (direct, indirect, clinker, route), strict=True)))
+    return to_frame(rows, [*REQUIRED_COLUMNS, *_ACTUALS])
 
 
 def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
@@ -297,11 +250,12 @@ def with_row_id(frame: pl.DataFrame) -> pl.DataFrame:
 # LAO in 2026), SIDS (FJI, TTO), an Annex III origin (NOR).
 ORIGINS = ("CHN", "TUR", "IND", "UKR", "USA", "BGD", "MOZ", "BTN", "LAO", "FJI", "TTO", "NOR")
 RECIPIENTS = ("BGD", "MOZ", "KEN", "FJI", "TTO", "HTI", "SEN", "VNM")
+PRICE_PATH_ORIGINS = ("GBR", "CHN", "IND", "KOR", "ZAF", "TUR", "USA")  # own carbon prices
 
 fee_values = st.one_of(
     st.just(0.0),
     st.integers(0, 10**8).map(lambda c: c / 100),  # whole cents
-    st.floats(0, 1e9, allow_nan=False, allow_infinity=False),
+    st.floats(0, 1e9),
     st.sampled_from([0.125, 0.375, 0.005, 0.015, 1e-9]),  # exact half cents and dust
 )
 
@@ -309,44 +263,31 @@ fee_values = st.one_of(
 @st.composite
 def fee_tables(draw: st.DrawFn) -> pl.DataFrame:
     """Synthetic ``compute`` results (origin, year, fee_eur) for fast recycling properties."""
-    rows = draw(
-        st.lists(
-            st.tuples(st.sampled_from(ORIGINS), st.integers(2026, 2030), fee_values),
-            min_size=1,
-            max_size=30,
-        )
-    )
-    return pl.DataFrame(
-        rows, schema={"origin": pl.String, "year": pl.Int32, "fee_eur": pl.Float64}, orient="row"
-    )
+    row = st.tuples(st.sampled_from(ORIGINS), st.integers(2026, 2030), fee_values)
+    rows = draw(st.lists(row, min_size=1, max_size=30))
+    schema = {"origin": pl.String, "year": pl.Int32, "fee_eur": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 @st.composite
 def recycling_pools(draw: st.DrawFn, final: bool) -> dict[str, Any]:
     """A pool's rule and recipients (the last pool never relies on carrying its money on)."""
-    rule = draw(
-        st.sampled_from(
-            ["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
-        )
-    )
+    rules = ["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
+    rule = draw(st.sampled_from(rules))
     entry: dict[str, Any] = {"rule": rule}
+    recipients = st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True)
     if rule == "domestic":
         entry["recipient"] = draw(st.sampled_from(["EU budget", "Member States", "fund"]))
-    elif rule == "proportional_to_paid":
-        if not final and draw(st.booleans()):
-            entry |= {"group": draw(st.sampled_from(["ldc", "sids", ["ldc", "sids"]]))}
-            entry["if_no_recipient"] = "carry"
+    elif rule == "proportional_to_paid" and not final and draw(st.booleans()):
+        entry |= {"group": draw(st.sampled_from(["ldc", "sids", ["ldc", "sids"]]))}
+        entry["if_no_recipient"] = "carry"
     elif rule == "proportional_to_index":
-        keys = draw(st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True))
-        values = draw(
-            st.lists(st.floats(0, 1e8, allow_nan=False), min_size=len(keys), max_size=len(keys))
-        )
+        keys = draw(recipients)
+        values = draw(st.lists(st.floats(0, 1e8), min_size=len(keys), max_size=len(keys)))
         values[0] = max(values[0], 1.0)  # at least one positive value
         entry["index"] = dict(zip(keys, values, strict=True))
-    else:
-        entry["countries"] = draw(
-            st.lists(st.sampled_from(RECIPIENTS), min_size=1, max_size=6, unique=True)
-        )
+    elif rule == "equal_per_country":
+        entry["countries"] = draw(recipients)
     return entry
 
 
@@ -371,7 +312,6 @@ def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
                 entry |= {"share": 1, "of": "remainder"}
             else:
                 entry |= {"share": f"{alpha.numerator}/{alpha.denominator}"}
-            alpha, pending = Fraction(0), False
         elif kind == "total":
             share = alpha * Fraction(draw(st.integers(0, 100)), 100)
             entry |= {"share": f"{share.numerator}/{share.denominator}"}
@@ -382,11 +322,10 @@ def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
             alpha *= 1 - Fraction(share_pct, 100)
         elif kind == "fixed":
             entry |= {"amount_eur": draw(st.integers(0, 500)) / 100}
-            pending = True
         else:
             entry |= {"share": draw(st.sampled_from([1, 0.5])), "of": "paid_by_recipients"}
             entry |= {"rule": "proportional_to_paid"}
-            pending = True
+        pending |= kind in ("fixed", "paid")
         if "rule" not in entry:
             entry |= draw(recycling_pools(final=last))
         elif not last and draw(st.booleans()):
@@ -395,22 +334,13 @@ def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
     return {"name": "random", "allocations": allocations}
 
 
-PRICE_PATH_ORIGINS = ("GBR", "CHN", "IND", "KOR", "ZAF", "TUR", "USA")
-
-
 @st.composite
 def carbon_price_paths(draw: st.DrawFn) -> dict[str, Any]:
     """A scenario's ``carbon_price_abroad`` section: table or none, plus own price paths."""
     origins_drawn = draw(st.lists(st.sampled_from(PRICE_PATH_ORIGINS), max_size=3, unique=True))
-    path = {
-        origin: {
-            "currency": draw(st.sampled_from(["EUR", "USD", "GBP"])),
-            "values": draw(
-                st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1, max_size=3)
-            ),
-        }
-        for origin in origins_drawn
-    }
+    values = st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1, max_size=3)
+    currencies = st.sampled_from(["EUR", "USD", "GBP"])
+    path = {o: {"currency": draw(currencies), "values": draw(values)} for o in origins_drawn}
     return {"source": draw(st.sampled_from(["table", "none"])), "path": path}
 
 
@@ -418,37 +348,31 @@ def carbon_price_paths(draw: st.DrawFn) -> dict[str, Any]:
 def scenario_overrides(draw: st.DrawFn) -> dict[str, Any]:
     """Overrides of ``eu-cbam`` with every parameter within its legal or plausible range."""
     overrides: dict[str, Any] = {}
-    if draw(st.booleans()):
-        overrides["certificate_price_eur"] = draw(
-            st.one_of(
-                st.floats(0, 300),
-                st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1).map(
-                    lambda d: {2026: d.pop(2026, 75.0), **d}
-                ),
-            )
-        )
-    if draw(st.booleans()):
-        overrides["rules_year"] = draw(st.integers(2026, 2034))
-    if draw(st.booleans()):
-        overrides["cross_sectoral_correction_factor"] = draw(st.floats(0.5, 1.0))
+
+    def maybe(key: str, strategy: st.SearchStrategy[Any]) -> None:
+        if draw(st.booleans()):
+            overrides[key] = draw(strategy)
+
+    prices = st.dictionaries(st.integers(2026, 2034), st.floats(0, 300), min_size=1)
+    from_2026 = prices.map(lambda d: {2026: d.pop(2026, 75.0), **d})
+    maybe("certificate_price_eur", st.one_of(st.floats(0, 300), from_2026))
+    maybe("rules_year", st.integers(2026, 2034))
+    maybe("cross_sectoral_correction_factor", st.floats(0.5, 1.0))
     if draw(st.booleans()):
         overrides["clinker_share"] = {
             heading: draw(st.floats(0.3, 1.0)) for heading in CLINKER_HEADINGS[1:]
         }
     if draw(st.booleans()):
+        groups = draw(st.lists(st.sampled_from(["ldc", "sids"]), unique=True))
+        status = st.sampled_from(["start_of_year", "any_day_of_year"])
         overrides["exemptions"] = [
-            {
-                "group": group,
-                "grace_years": draw(st.integers(0, 10)),
-                "status_on": draw(st.sampled_from(["start_of_year", "any_day_of_year"])),
-            }
-            for group in draw(st.lists(st.sampled_from(["ldc", "sids"]), unique=True))
+            {"group": g, "grace_years": draw(st.integers(0, 10)), "status_on": draw(status)}
+            for g in groups
         ]
     overrides["de_minimis"] = draw(st.booleans())
     overrides["actual_values_benchmark"] = draw(st.sampled_from(["A", "B"]))
     overrides["actual_values_route_from_default"] = draw(st.booleans())
-    if draw(st.booleans()):
-        overrides["carbon_price_abroad"] = draw(carbon_price_paths())
+    maybe("carbon_price_abroad", carbon_price_paths())
     return overrides
 
 
@@ -469,20 +393,11 @@ def scenarios() -> st.SearchStrategy[Any]:
 
 # One bad cell per corruption: (column, bad value, dtype the column is cast to for it).
 CORRUPTIONS: tuple[tuple[str, Any, Any], ...] = (
-    ("quantity_t", None, pl.Float64),
-    ("quantity_t", -1.0, pl.Float64),
-    ("quantity_t", float("nan"), pl.Float64),
-    ("quantity_t", float("inf"), pl.Float64),
+    *(("quantity_t", bad, pl.Float64) for bad in (None, -1.0, float("nan"), float("inf"))),
     ("quantity_t", "ten", pl.String),
-    ("origin", "XYZ", pl.String),
-    ("origin", "\u0422UR", pl.String),
-    ("origin", None, pl.String),
-    ("cn_code", "72a8", pl.String),
-    ("cn_code", "720", pl.String),
-    ("cn_code", "7700", pl.String),
-    ("cn_code", None, pl.String),
-    ("year", None, pl.Int64),
-    ("year", 2019, pl.Int64),
+    *(("origin", bad, pl.String) for bad in ("XYZ", "\u0422UR", None)),
+    *(("cn_code", bad, pl.String) for bad in ("72a8", "720", "7700", None)),
+    *(("year", bad, pl.Int64) for bad in (None, 2019)),
     ("year", "2026.5", pl.String),
 )
 
