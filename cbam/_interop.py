@@ -182,6 +182,32 @@ def duplicated(columns: list[str]) -> list[str]:
     )
 
 
+def a_file(path: Path, what: str) -> Path:
+    """The path, if it names a file; read it literally (``glob=False``), never as a pattern.
+
+    Polars would expand ``*``, ``?`` and ``[...]`` in a name: ``g/*.csv`` would merge every file
+    of the folder (and double a fee), ``lit[1].csv`` would find none.
+
+    Example:
+        >>> a_file(Path("/"), "import file")
+        Traceback (most recent call last):
+        cbam._errors.ScenarioError: /: the import file is a folder; name a file in it
+
+    """
+    try:
+        if path.is_file():
+            return path
+        gone = not path.exists()
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise ScenarioError(f"{shorten(path)}: cannot read {what}: {exc.strerror}") from None
+    if gone:
+        literal = (
+            " (cbam reads a name as given, not as a pattern)" if set("*?[") & set(str(path)) else ""
+        )
+        raise ScenarioError(f"{shorten(path)}: no such {what}{literal}")
+    raise ScenarioError(f"{shorten(path)}: the {what} is a folder; name a file in it")
+
+
 def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     """Read a CSV file of the user's or of ``rates/``, refusing what Polars would guess at.
 
@@ -197,7 +223,7 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
 
     """
     try:
-        frame = pl.read_csv(path, **options)
+        frame = pl.read_csv(a_file(path, what), glob=False, **options)
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
         raise ScenarioError(f"{path}: cannot read {what}: {shorten(first_line(exc), 400)}") from exc

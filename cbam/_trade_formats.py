@@ -21,7 +21,7 @@ import polars as pl
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
-from cbam._interop import duplicated
+from cbam._interop import a_file, duplicated
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -478,19 +478,19 @@ def _scan(
     if isinstance(source, pl.DataFrame | pl.LazyFrame):
         lazy = source.lazy()
         return lazy.select(pl.all().cast(pl.String)), "<frame>", 1, "row"
-    path = Path(source)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such file")
+    path = a_file(Path(source), "trade file")
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
     if suffix == ".parquet":
-        lazy = pl.scan_parquet(path)
+        lazy = pl.scan_parquet(path, glob=False)
         return lazy.select(pl.all().cast(pl.String)), str(path), 1, "row"
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         sep = "\t" if suffix.startswith(".tsv") else separator
         # All text: codes keep their leading zeros, and a bad number is reported, not guessed.
         # Bytes that are not UTF-8 (a Latin-1 description column) read as U+FFFD: a column
         # cbam reads then fails its own check, a carried one the check of read_trade.
-        lazy = pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy")
+        lazy = pl.scan_csv(
+            path, separator=sep, infer_schema=False, encoding="utf8-lossy", glob=False
+        )
         return lazy, str(path), 2, "line"
     raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv, .tsv or .parquet)")
 

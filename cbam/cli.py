@@ -24,7 +24,7 @@ from cbam._api import recycle
 from cbam._compare import compare_counted
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
-from cbam._interop import read_csv
+from cbam._interop import a_file, read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import RecyclingPlan, load_plan
@@ -153,10 +153,10 @@ def read_imports(
             raise exc.relabel(hint=_RUN_HINT) from None
         except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here
             raise ScenarioError(f"{path}: cannot read: {shorten(first_line(exc), 400)}") from exc
-    suffix = path.suffix.lower()
+    suffix = a_file(path, "import file").suffix.lower()
     try:
         if suffix == ".parquet":
-            return pl.read_parquet(path)
+            return pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         message = shorten(first_line(exc), 400)
         raise ScenarioError(f"{path}: cannot read import file: {message}") from exc

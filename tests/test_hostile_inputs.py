@@ -736,6 +736,29 @@ class TestCliArguments:
     ) -> None:
         assert message in cli_error(argv, capsys)
 
+    @pytest.mark.parametrize("layout", [[], ["--format", "comext"]], ids=["cbam", "comext"])
+    def test_an_import_name_is_read_as_given_never_as_a_pattern(
+        self, layout: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # Polars expands *, ? and [..]: 'g/*.csv' merged two files (twice the fee) and
+        # 'lit[1].csv' or a folder called 'adir.csv' gave an internal Polars error.
+        (tmp_path / "g").mkdir()
+        for name in ("a.csv", "b.csv"):
+            write(tmp_path / "g", name, GOOD_CSV)
+        (tmp_path / "adir.csv").mkdir()
+        run = ["run", *layout, "--imports"]
+        err = cli_error([*run, str(tmp_path / "g" / "*.csv")], capsys)
+        assert "*.csv: no such " in err and "not as a pattern" in err
+        assert "is a folder; name a file in it" in cli_error(
+            [*run, str(tmp_path / "adir.csv")], capsys
+        )
+        literal = write(tmp_path, "lit[1].csv", GOOD_CSV)
+        if not layout:
+            assert main([*run, str(literal), "--by", "origin"]) == 0
+            assert "Rows: 2 computed" in capsys.readouterr().out
+        else:  # read, then refused for its cbam (not comext) columns: the name was found
+            assert "not a comext file" in cli_error([*run, str(literal)], capsys)
+
     def test_year_on_a_file_without_a_year_column_names_the_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -93,10 +93,10 @@ def load_weights(path_text: str) -> AggregationWeights:
         raise ScenarioError(f"{where}: no such file")
     try:
         if path.suffix.lower() == ".parquet":
-            raw = pl.read_parquet(path).select(pl.all().cast(pl.String))
+            raw = pl.read_parquet(path, glob=False).select(pl.all().cast(pl.String))
             first, label = 1, "row"
         else:
-            raw = pl.read_csv(path, infer_schema=False)
+            raw = pl.read_csv(path, infer_schema=False, glob=False)
             first, label = 2, "line"
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{where}: cannot read: {shorten(first_line(exc), 200)}") from None
