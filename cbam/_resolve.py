@@ -99,6 +99,9 @@ def _resolved(scenario: Scenario) -> Resolved:
             "(e.g. design.charge.price)"
         )
     first, last = regime.first_rules_year, regime.last_rules_year
+    for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
+        if late := years_beyond(getattr(scenario, key), last):
+            problems.append(f"{key}: {late} after the last rules year {last} would never apply")
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
@@ -137,6 +140,18 @@ def _factors(scenario: Scenario, regime: Design) -> dict[str, Any]:
         values = [{"from": int(y), "value": v, "reference": reference} for y, v in steps.items()]
         changes[key] = {"values": sorted(values, key=lambda v: v["from"])}
     return changes
+
+
+def years_beyond(schedule: Any, last: int) -> list[int]:
+    """The years of a year-keyed schedule after ``last`` (a plain number has none).
+
+    Example:
+        >>> years_beyond({2026: 80, 2200: 90}, 2100), years_beyond(80, 2100)
+        ([2200], [])
+
+    """
+    keys = schedule if isinstance(schedule, Mapping) else {}
+    return sorted(int(y) for y in keys if str(y).isdigit() and int(y) > last)
 
 
 def _data_problems(scenario: Scenario) -> list[str]:
@@ -204,4 +219,5 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
 
     """
     path, raw = read_raw(name_or_path, overrides)
-    return rebuilt(raw, f"{path}: invalid scenario")
+    given = " with the overrides given" if overrides else ""
+    return rebuilt(raw, f"{path}{given}: invalid scenario")

@@ -156,6 +156,11 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
             if isinstance(rule, dict) and "group" in rule:
                 at = f"{where}: exemptions.{n}.group"
                 rule["group"] = _canonical(rule["group"], country_groups(), "country group", at)
+    if isinstance(groups := raw.get("excluded_origin_groups"), list):
+        raw["excluded_origin_groups"] = [
+            _canonical(g, country_groups(), "country group", f"{where}: excluded_origin_groups.{n}")
+            for n, g in enumerate(groups)
+        ]
     if isinstance(raw.get("recycling"), str | Path):
         try:
             raw["recycling"] = read_plan(raw["recycling"])
@@ -336,7 +341,18 @@ def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]
         )
     if len(keys) == 2 and keys[1] not in ("1", "2", "3", "4"):
         raise ScenarioError(f"{at}: quarter '{shorten(keys[1], 40)}' is not 1-4")
+    rules = eu_config.regime()
+    _in_rules_years(int(keys[0]), keys[0], rules.first_rules_year, rules.last_rules_year, at)
     return [int(k) for k in keys]
+
+
+def _in_rules_years(year: int, label: str, first: Any, last: Any, at: str) -> None:
+    """Refuse a dated override outside the regime's rules years: it would never apply."""
+    if isinstance(first, int) and isinstance(last, int) and not first <= year <= last:
+        raise ScenarioError(
+            f"{at}: {shorten(label, 40)} is outside the years the regime has rules for "
+            f"({first}-{last}): a value from then would never apply"
+        )
 
 
 def _day(key: str) -> dt.date | None:
@@ -413,6 +429,8 @@ def _set_design(
                 raise ScenarioError(
                     f"{at}: a dated value is set whole; end the path at the date ('{part}')"
                 )
+            years = (current.get("first_rules_year"), current.get("last_rules_year"))
+            _in_rules_years(day.year, part, *years, at)
             reference = {
                 "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
                 "href": Path(where).resolve().as_uri() if is_path(where) else "",
@@ -499,6 +517,26 @@ def _get(tree: Any, at: list[Any]) -> Any:
     return tree
 
 
+def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
+    """Apply one entry of ``overrides``: ``set_dotted``, refusing what would change nothing.
+
+    ``extends`` and ``source`` are records of how the scenario was read (a parent is named by
+    ``extends:`` at the top of a file), and a null would quietly stand for the default.
+    """
+    head, at = str(dotted).split(".")[0].strip(), "" if where == "overrides" else f"{where}: "
+    if head in ("extends", "source"):
+        raise ScenarioError(
+            f"{at}overrides: '{shorten(dotted, 80)}' cannot be overridden: it records how the scenario "
+            "was read (name a parent with 'extends:' at the top of a scenario file)"
+        )
+    if value is None:
+        raise ScenarioError(
+            f"{at}overrides: '{shorten(dotted, 80)}': null is not a value; give one, or leave the "
+            "override out to keep the scenario's own"
+        )
+    set_dotted(tree, dotted, value, where)
+
+
 def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
@@ -524,14 +562,17 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             f"{type(overrides).__name__}"
         )
     if parent_name is not None:
-        base = _load_raw(_resolve_path(str(parent_name), path.parent), (*chain, resolved))
+        try:
+            base = _load_raw(_resolve_path(str(parent_name), path.parent), (*chain, resolved))
+        except ScenarioError as exc:  # say which file names the parent
+            raise ScenarioError(f"{path}: extends: {exc}") from None
         base.pop("source", None)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
     if design is not None:  # set as an override is: a mapping of dates adds dated values
         set_dotted(raw, "design", design, str(path))
     for dotted, value in overrides.items():
-        set_dotted(raw, str(dotted), value, str(path))
+        _override(raw, str(dotted), value, str(path))
     raw["source"] = str(resolved)
     return raw
 
@@ -548,5 +589,5 @@ def read_raw(
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
-        set_dotted(raw, str(dotted), value, "overrides")
+        _override(raw, str(dotted), value, "overrides")
     return path, _known_names(raw, str(path))

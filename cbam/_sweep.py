@@ -40,7 +40,7 @@ from cbam._eu import config
 from cbam._interop import to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
-from cbam._resolve import load_scenario, rebuilt, resolve
+from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
 from cbam._scenario import Scenario, set_dotted
 from cbam._schema import key_as_read, result_columns
 from cbam._summary import grouping, order_free_sum
@@ -306,6 +306,12 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
             for path in paths
         ]
     )
+    for path, schedule in zip(paths, schedules, strict=True):
+        if late := years_beyond(schedule, design.last_rules_year):
+            raise ScenarioError(
+                f"sweep: price path {shorten(path)}: {late} after the last rules year "
+                f"{design.last_rules_year} would never apply"
+            )
     rows: list[dict[str, Any]] = []
     for i, schedule in enumerate(schedules):
         for row in price_rows(schedule, span, set()):

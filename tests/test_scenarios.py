@@ -464,3 +464,91 @@ def test_union_errors_name_the_key_not_pydantic_members(price: object, message: 
     text = str(got.value)
     assert text.split("invalid scenario: ", 1)[1].startswith(message)
     assert "dictionary" not in text and "constrained-float" not in text and ";" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "message"),
+    [
+        ("eu-cbam", {"certificate_price_eur.1990": 50}, "1990 is outside the years"),
+        ("eu-cbam", {"certificate_price_eur.2200": 50}, "2200 is outside the years"),
+        ("eu-cbam", {"certificate_price_eur": {3000: 90}}, "3000 is outside the years"),
+        ("eu-cbam", {"charge.cbam_factor.2101": 0.5}, "2101 is outside the years"),
+        ("uk-cbam", {"charge.price.2026": 5}, "2026 is outside the years"),
+        ("uk-cbam", {"charge.price": {"2201-07-01": 5}}, "2201-07-01 is outside the years"),
+    ],
+)
+def test_a_dated_override_outside_the_rules_years_is_refused(
+    name: str, overrides: dict[str, object], message: str
+) -> None:
+    # A value from before the first rules year is shadowed by the regime's own first value and
+    # one after the last never applies: both were accepted and changed nothing.
+    first = cbam.resolve(cbam.load_scenario(name)).rules_years[0]
+    with pytest.raises(cbam.ScenarioError, match=re.escape(message)) as error:
+        cbam.load_scenario(name, overrides=overrides)
+    assert f"rules for ({first}-2100): a value from then would never apply" in str(error.value)
+
+
+def test_a_whole_schedule_or_sweep_path_after_the_last_rules_year_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "name: late\nextends: eu-cbam\ncertificate_price_eur: {2026: 80, 2200: 90}\n",
+        encoding="utf-8",
+    )
+    late = "certificate_price_eur: [2200] after the last rules year 2100 would never apply"
+    with pytest.raises(cbam.ScenarioError, match=re.escape(late)):
+        cbam.load_scenario(path)
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+    )
+    with pytest.raises(cbam.ScenarioError, match=re.escape("[3000] after the last rules year")):
+        cbam.sweep(rows, "uk-cbam", vary={"charge.price": [50, {2027: 50, 3000: 1}]})
+    # A path's first year may come before the rules (a step function): it holds from the first.
+    early = cbam.sweep(rows, "eu-cbam", vary={"certificate_price_eur": [{2020: 100}, 100]})
+    fees = early.totals.sort("path")["fee_eur"].to_list()
+    assert fees[0] == fees[1] > 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"extends": "uk-cbam"}, "'extends' cannot be overridden"),
+        ({"source": "elsewhere.yaml"}, "'source' cannot be overridden"),
+        ({"certificate_price_eur": None}, "'certificate_price_eur': null is not a value"),
+        ({"rules_year": None}, "'rules_year': null is not a value"),
+    ],
+)
+def test_an_override_that_would_change_nothing_is_refused(
+    overrides: dict[str, object], message: str, tmp_path: Path
+) -> None:
+    # 'extends' in overrides was kept as a record and the parent never read; a null took the
+    # regime's default without a word.
+    with pytest.raises(cbam.ScenarioError, match=re.escape(f"overrides: {message}")):
+        cbam.load_scenario("eu-cbam", overrides=overrides)
+    (key, value), path = next(iter(overrides.items())), tmp_path / "child.yaml"
+    yaml_value = "null" if value is None else value
+    path.write_text(
+        f"name: child\nextends: eu-cbam\noverrides:\n  {key}: {yaml_value}\n", encoding="utf-8"
+    )
+    with pytest.raises(cbam.ScenarioError, match=re.escape(f"child.yaml: overrides: {message}")):
+        cbam.load_scenario(path)
+
+
+def test_errors_name_the_file_that_made_them(tmp_path: Path) -> None:
+    # The parent's error did not say which file named it; an unknown excluded group was found
+    # only mid-run, without file or key; an override's error blamed the bundled file alone.
+    orphan = tmp_path / "orphan.yaml"
+    orphan.write_text("name: orphan\nextends: nothere.yaml\n", encoding="utf-8")
+    with pytest.raises(cbam.ScenarioError, match=r"orphan\.yaml: extends: .*nothere\.yaml"):
+        cbam.load_scenario(orphan)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: typo\nextends: uk-cbam\nexcluded_origin_groups: [eu_27]\n", "utf-8")
+    message = r"typo\.yaml: invalid scenario: excluded_origin_groups\.0: unknown country group"
+    with pytest.raises(cbam.ScenarioError, match=message):
+        cbam.load_scenario(typo)
+    assert cbam.load_scenario(
+        "uk-cbam", overrides={"excluded_origin_groups": ["EU27"]}
+    ).excluded_origin_groups == ["eu27"]
+    with pytest.raises(cbam.ScenarioError, match="eu-cbam.yaml with the overrides given: invalid"):
+        cbam.load_scenario("eu-cbam", overrides={"de_minimis": 3})
