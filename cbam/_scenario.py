@@ -526,8 +526,8 @@ def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None
     head, at = str(dotted).split(".")[0].strip(), "" if where == "overrides" else f"{where}: "
     if head in ("extends", "source"):
         raise ScenarioError(
-            f"{at}overrides: '{shorten(dotted, 80)}' cannot be overridden: it records how the scenario "
-            "was read (name a parent with 'extends:' at the top of a scenario file)"
+            f"{at}overrides: '{shorten(dotted, 80)}' cannot be overridden: it records how the "
+            "scenario was read (name a parent with 'extends:' at the top of a scenario file)"
         )
     if value is None:
         raise ScenarioError(

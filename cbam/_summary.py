@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
 
-from cbam._errors import ScenarioError, shorten
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._interop import FrameT, same_kind, to_polars
 from cbam._schema import key_as_read
 from cbam._territory import imported_elsewhere
@@ -172,6 +173,7 @@ def summed(
     inside: pl.Expr = ~elsewhere
     fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
     valued = pl.when((value > 0) & inside).then(value)
+    ave = order_free_sum(fee_with_value) / order_free_sum(valued)
 
     def counted(condition: pl.Expr, name: str) -> pl.Expr:
         if weight is None:
@@ -196,10 +198,9 @@ def summed(
         counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
         counted(pl.col("input_error").is_not_null(), "flagged_rows"),
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
-        # Null, not NaN, for a group without any positive customs value.
-        pl.when(order_free_sum(valued) > 0)
-        .then(order_free_sum(fee_with_value) / order_free_sum(valued))
-        .alias("ave"),
+        # Null, not NaN or inf, for a group without any positive customs value (or with one
+        # too small for the ratio), as compute has it row by row.
+        pl.when((order_free_sum(valued) > 0) & ave.is_finite()).then(ave).alias("ave"),
     ]
     # Keys as the rules read them: 'tur' and ' TUR' are one origin, priced alike.
     keyed = rows.with_columns(map(key_as_read, groups))
@@ -212,4 +213,25 @@ def summed(
         [*years, "fee_eur", *others],
         descending=[False] * len(years) + [True] + [False] * len(others),
         nulls_last=True,
+    ).map_batches(lambda totals: _finite(totals, groups))
+
+
+def _finite(totals: pl.DataFrame, groups: Sequence[str]) -> pl.DataFrame:
+    """``totals``, if every sum is a number: finite rows can sum past what a float holds."""
+    sums = [c for c in (*SUMMED, "deduction_eur") if c in totals.columns]
+    bad = totals.filter(pl.any_horizontal(~pl.col(sums).is_finite()))
+    if bad.is_empty():
+        return totals
+    first = bad.row(0, named=True)
+    column = next(c for c in sums if first[c] is not None and not math.isfinite(first[c]))
+    group = ", ".join(f"{g} {shorten(first[g], 40)}" for g in groups) or "all rows"
+    raise CbamInputError(
+        [
+            InputProblem(
+                "quantity_t",
+                f"the {column} of {len(bad)} group(s) sums past the largest number a 64-bit "
+                f"float holds (about 1.8e308), first {group}: are the quantities in tonnes?",
+                0,
+            )
+        ]
     )

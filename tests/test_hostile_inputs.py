@@ -151,6 +151,25 @@ class TestOverflow:
         for table in (cbam.summarise(out, by=[]), cbam.totals(frame, "eu-cbam", by=[])):
             assert table["ave"][0] is None
 
+    @pytest.mark.parametrize("by", [[], ["origin"], ["origin", "sector"]])
+    def test_rows_that_sum_past_a_float_are_an_error_not_an_infinite_total(
+        self, by: list[str]
+    ) -> None:
+        # Each row's fee (EUR 1.6e308) is finite; three of them summed to inf in the totals.
+        frame = rows(**{k: v * 3 for k, v in TUR.items()}).with_columns(quantity_t=pl.lit(1e306))
+        fees = cbam.compute(frame, "eu-cbam")
+        assert fees["fee_eur"].is_finite().all()
+        for total in (
+            lambda: cbam.summarise(fees, by=by),
+            lambda: cbam.summarise(fees.lazy(), by=by).collect(),
+            lambda: cbam.totals(frame, "eu-cbam", by=by),
+        ):
+            with pytest.raises(cbam.CbamInputError, match="sums past the largest number") as exc:
+                total()
+            group = ", ".join(f"{g} {fees[g][0]}" for g in by) or "all rows"
+            assert f"first {group}: are the quantities in tonnes?" in str(exc.value)
+        assert cbam.summarise(fees.head(1), by=by)["fee_eur"].is_finite().all()
+
 
 class TestOversizedValues:
     """Every echoed value is cut to MAX_ECHO characters; every message is capped."""

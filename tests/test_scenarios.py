@@ -550,5 +550,7 @@ def test_errors_name_the_file_that_made_them(tmp_path: Path) -> None:
     assert cbam.load_scenario(
         "uk-cbam", overrides={"excluded_origin_groups": ["EU27"]}
     ).excluded_origin_groups == ["eu27"]
-    with pytest.raises(cbam.ScenarioError, match="eu-cbam.yaml with the overrides given: invalid"):
+    with pytest.raises(
+        cbam.ScenarioError, match=r"eu-cbam\.yaml with the overrides given: invalid"
+    ):
         cbam.load_scenario("eu-cbam", overrides={"de_minimis": 3})
