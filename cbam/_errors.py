@@ -202,10 +202,10 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
                 err["type"].endswith("_type") and not all(t.endswith("_type") for t in rivals)
             ):
                 continue
-        line = (
-            f"{shorten('.'.join(map(str, path)) or '(top level)')}: "
-            f"{shorten(err['msg'].removeprefix('Value error, '))}"
-        )
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "model_type":  # not "... instance of DatedParameter[Annotated[...": keys
+            message = f"Input should be a mapping of keys, not {shorten(err['input'], 40)}"
+        line = f"{shorten('.'.join(map(str, path)) or '(top level)')}: {shorten(message)}"
         lines += [line] if line not in lines else []
     return "; ".join(lines)
 

@@ -431,11 +431,7 @@ def _set_design(
                 )
             years = (current.get("first_rules_year"), current.get("last_rules_year"))
             _in_rules_years(day.year, part, *years, at)
-            reference = {
-                "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
-                "href": Path(where).resolve().as_uri() if is_path(where) else "",
-            }
-            added = {"from": day, "value": value, "reference": reference}
+            added = _override_value(day, value, dotted, where)
             value = sorted([*(dict(v) for v in dated if _starts(v) != day), added], key=_starts)
             trail = [*trail, "values"] if isinstance(node, dict) else trail
             break
@@ -452,8 +448,18 @@ def _set_design(
             trail.append(key)
             if last:
                 whole = not isinstance(value, Mapping) or set(value) <= {"file", "key"}
+                dated_field = "values" in getattr(_model_of(model, part), "model_fields", {})
+                if dated_field and node.get(key) is None and not isinstance(value, Mapping):
+                    _unset(part, trail, regime, at)
+                if _dated(node.get(key)) is not None and not isinstance(value, Mapping | list):
+                    # A number for a dated parameter: its whole path, in force from the first
+                    # rules year, as a number replaces an EU schedule (sweep paths read alike).
+                    first = first_day(int(current["first_rules_year"]))
+                    value = [_override_value(first, value, dotted, where)]
+                    trail.append("values")
+                    break
                 # Dates onto a parameter the design leaves unset: refused as path.date is.
-                unset = node.get(key) is None and value and all(map(_date_like, value))
+                unset = not whole and node.get(key) is None and all(map(_date_like, value))
                 if not whole and (isinstance(node.get(key), dict) or unset):
                     # A mapping sets its keys one by one, each checked as its own path: a date
                     # adds a dated value from that day, an unknown key is an error (a model
@@ -464,13 +470,7 @@ def _set_design(
                 break
             model = _model_of(model, part)
             if node.get(key) is None and _date_like(parts[depth + 1]):
-                # Nothing dated to add to: the design does not set this parameter at all.
-                eu = part == "price" and regime == regime_name(EU_ENGINE)
-                hint = " (EU CBAM certificates: certificate_price_eur.2030)" if eu else ""
-                raise ScenarioError(
-                    f"{at}: {'.'.join(map(str, trail))} is not set "
-                    f"by regime '{regime}', so it has no dated values to add to{hint}"
-                )
+                _unset(part, trail, regime, at)
             node = node.setdefault(key, {})
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
@@ -490,6 +490,25 @@ def _set_design(
             )
     _put(changes, current, trail, value)
     tree["design"] = changes
+
+
+def _unset(part: str, trail: list[Any], regime: str, at: str) -> None:
+    """Refuse dated values for a parameter that the design does not set at all."""
+    eu = part == "price" and regime == regime_name(EU_ENGINE)
+    hint = " (EU CBAM certificates: certificate_price_eur.2030)" if eu else ""
+    raise ScenarioError(
+        f"{at}: {'.'.join(map(str, trail))} is not set "
+        f"by regime '{regime}', so it has no dated values to add to{hint}"
+    )
+
+
+def _override_value(start: Any, value: Any, dotted: str, where: str) -> dict[str, Any]:
+    """A dated value set by an override, citing the override as its reference."""
+    reference = {
+        "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
+        "href": Path(where).resolve().as_uri() if is_path(where) else "",
+    }
+    return {"from": start, "value": value, "reference": reference}
 
 
 def _put(changes: dict[Any, Any], current: Any, at: list[Any], value: Any) -> None:

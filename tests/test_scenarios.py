@@ -554,3 +554,23 @@ def test_errors_name_the_file_that_made_them(tmp_path: Path) -> None:
         cbam.ScenarioError, match=r"eu-cbam\.yaml with the overrides given: invalid"
     ):
         cbam.load_scenario("eu-cbam", overrides={"de_minimis": 3})
+
+
+def test_a_number_for_a_dated_design_parameter_is_its_whole_path() -> None:
+    # charge.price: 100 gave a pydantic message naming DatedParameter[Annotated[...]] on a
+    # design and a Python TypeError on the EU CBAM (whose design sets no charge.price).
+    uk = cbam.resolve(cbam.load_scenario("uk-cbam", overrides={"charge.price": 100})).design
+    assert [(v.start, v.value) for v in uk.charge.price.values] == [(dt.date(2027, 1, 1), 100.0)]
+    assert uk.charge.price.values[0].reference.title.startswith("scenario override: charge.price")
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+    )
+    swept = cbam.sweep(rows, "uk-cbam", vary={"charge.price": [100]}).totals["fee_eur"][0]
+    fixed = cbam.compute(rows, cbam.load_scenario("uk-cbam", overrides={"charge.price": 100}))
+    assert swept == pytest.approx(fixed["fee_eur"].sum(), rel=1e-12)
+    unset = "charge.price is not set by regime 'eu-cbam'"
+    for overrides in ({"charge.price": 60}, {"design": {"charge": {"price": 60}}}):
+        with pytest.raises(cbam.ScenarioError, match=re.escape(unset)):
+            cbam.load_scenario("eu-cbam", overrides=overrides)
+    with pytest.raises(cbam.ScenarioError, match="threshold: Input should be a mapping of keys"):
+        cbam.load_scenario("us-cca-2025", overrides={"design": {"threshold": 5}})
