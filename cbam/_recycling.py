@@ -13,7 +13,6 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -110,8 +109,8 @@ class Allocation(BaseModel):
         """The fixed amount in cents, rounded half to even."""
         if self.amount_eur is None:
             return None
-        cents = (Decimal(repr(self.amount_eur)) * 100).quantize(Decimal(1), ROUND_HALF_EVEN)
-        return int(cents)
+        # Exact at any size (a Decimal quantize fails past 28 digits): round() is half to even.
+        return round(Fraction(repr(self.amount_eur)) * 100)
 
 
 def _where(plan: str, number: int, entry: Allocation) -> str:
@@ -397,8 +396,7 @@ def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
 
 
 def _to_cents(value: Fraction) -> int:
-    cents = Decimal(value.numerator) * 100 / Decimal(value.denominator)
-    return int(cents.quantize(Decimal(1), ROUND_HALF_EVEN))
+    return round(value * 100)  # exact, half to even
 
 
 # --- recycle ------------------------------------------------------------------------------

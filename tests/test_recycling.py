@@ -135,6 +135,17 @@ def test_total_revenue_is_the_sum_rounded_half_to_even(fee: float, cents: int) -
     assert r.total_cents == cents
 
 
+@pytest.mark.parametrize("amount", [1e20, 1e30, 1e300])
+def test_a_fixed_amount_of_any_size_is_told_against_the_revenue(amount: float) -> None:
+    # Past 28 digits the Decimal rounding of the amount raised decimal.InvalidOperation.
+    fixed = plan(
+        {"pool": "fixed", "amount_eur": amount, "rule": "domestic"},
+        {"pool": "rest", "share": 1, "of": "remainder", "rule": "domestic"},
+    )
+    with pytest.raises(cbam.ScenarioError, match=r"allocation 1 \('fixed'\): takes EUR 1.*,000"):
+        cbam.recycle(fees(TUR=1e6), "eu-cbam", plan=fixed)
+
+
 def test_paid_by_origin_sums_to_the_rounded_total() -> None:
     # Three origins paid 0.4 cent each: 1.2 cents in all round to 1 cent, which goes to the
     # first origin in ISO3 order (equal fractional parts).
