@@ -1327,7 +1327,11 @@ def _fees(
     )
     exempt_below = pl.col("de_minimis") == EXEMPT
     frame = frame.with_columns(
-        pl.when(pl.col("_c_sector").is_null())
+        # Imported elsewhere first: such a row is no import of the regime's, whatever its good
+        # (reports leave it out of every total by this reason).
+        pl.when(pl.col("_c_elsewhere"))
+        .then(pl.col("_c_excluded"))
+        .when(pl.col("_c_sector").is_null())
         .then(pl.lit(NOT_COVERED, LABEL))
         .when(~covered)
         .then(pl.lit(f"sector not covered by {design.name}", LABEL))

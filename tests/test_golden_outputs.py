@@ -19,7 +19,10 @@ fee changed. (4) Rows flagged in lenient mode count towards no importer's annual
 import share, whatever their fault (an unknown origin or route, a quarter of 5 counted; only
 invalid masses did not): in each eu-cbam scenario the annual totals change on 5,831 rows and
 53 rows of three importers fall to 50 t or less (exempt; EUR 30,273-72,022 of fees), and
-uk-cbam's annual totals change on 11,848 rows, no status or fee changed. A refactor
+uk-cbam's annual totals change on 11,848 rows, no status or fee changed. (5) A row imported
+outside the territory says so in ``exemption_reason`` before 'not a CBAM good' or 'sector not
+covered', so that reports leave its tonnes out of every total: 6 rows of each eu-cbam scenario,
+12 of uk-cbam, 11 of us-cca-2025 and of us-fpf-2025 change reason, no fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -427,6 +427,35 @@ def test_rows_imported_elsewhere_stay_out_of_summaries(tmp_path: Path) -> None:
     assert plain.collect()["quantity_t"].to_list() == [49.0]
 
 
+@pytest.mark.parametrize(
+    ("scenario", "first_reason"),
+    [("eu-cbam", "not a CBAM good"), ("uk-cbam", "sector not covered by uk-cbam")],
+)
+def test_a_row_imported_elsewhere_says_so_whatever_its_good(
+    scenario: str, first_reason: str
+) -> None:
+    # 'not a CBAM good' or 'sector not covered' came first, so reports counted the tonnes of
+    # polyethylene sent to the USA (or, under a UK design of cement alone, steel sent to DEU).
+    design = {"design": {"sectors": ["cement"]}} if scenario == "uk-cbam" else None
+    chosen = cbam.load_scenario(scenario, overrides=design)
+    home = "DEU" if scenario == "eu-cbam" else "GBR"
+    good = "39011010" if scenario == "eu-cbam" else "72083900"
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * 3,
+            "origin": ["CHN"] * 3,
+            "cn_code": [good, good, "25232900"],
+            "quantity_t": [100.0, 200.0, 10.0],
+            "destination": ["USA", home, home],
+        }
+    )
+    fees = cbam.compute(rows, chosen)
+    reasons = fees["exemption_reason"].cast(pl.String).to_list()
+    assert reasons[0].startswith("destination outside") and reasons[1] == first_reason
+    for total in (cbam.summarise(fees, by=[]), cbam.totals(rows, chosen, by=[])):
+        assert total.select("quantity_t", "outside_rows").row(0) == (210.0, 1)
+
+
 def test_cli_leaves_rows_imported_elsewhere_out_of_totals_and_forgone_revenue(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
