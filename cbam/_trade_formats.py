@@ -312,6 +312,12 @@ def _flow_check(column: str, keep: str) -> Check:
     )
 
 
+def _annual(column: str) -> pl.Expr:
+    """Whether a period is a year's total: YYYY, or Comext's YYYY52."""
+    raw = _text(column)
+    return (raw.str.len_chars() == 4) | ((raw.str.len_chars() == 6) & raw.str.ends_with("52"))
+
+
 def _period(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Year, quarter (monthly periods) and whether the period is a month, from YYYY/YYYYMM.
 
@@ -407,9 +413,9 @@ def _comext(found: Sequence[str]) -> _Reader:
             _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
             _fault(
                 period,
-                "a month in a file that also holds the year's total (YYYY52); refused so that "
-                "nothing is counted twice",
-                monthly & (_text(period).str.slice(4, 2) == "52").any(),
+                "a month of a year whose total (YYYY or YYYY52) the file also holds; refused "
+                "so that nothing is counted twice",
+                monthly & (_annual(period).any().over(year)),
             ),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,

@@ -263,6 +263,22 @@ def test_comext_months_next_to_the_year_total_are_refused(tmp_path: Path) -> Non
         cbam.read_trade(write(tmp_path, "mix.csv", text), "comext")
 
 
+def test_comext_months_next_to_a_plain_yyyy_total_are_refused_in_that_year_only(
+    tmp_path: Path,
+) -> None:
+    # A plain YYYY period is a year's total too: 202701 + 202702 + 2027 summed 15 t for 10.
+    head = "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG"
+    rows = ["DE,CN,72083900,1,202701,1000,5000", "DE,CN,72083900,1,202702,1000,5000"]
+    text = "\n".join(
+        [head, *rows, "DE,CN,72083900,1,2027,1000,10000", "DE,CN,72083900,1,202601,1,1"]
+    )
+    with pytest.raises(cbam.CbamInputError, match=r"counted twice: line 2 \(202701\), line 3 "):
+        cbam.read_trade(write(tmp_path, "mix.csv", text), "comext").collect()
+    flagged = cbam.read_trade(write(tmp_path, "mix.csv", text), "comext", on_error="flag")
+    errors = flagged.collect()["trade_error"].to_list()
+    assert [e is not None for e in errors] == [True, True, False, False]  # 2026's month is kept
+
+
 # --------------------------------------------------------------------------------- wide
 WIDE = """
 cn_code,sector,tonnes_2026,eur_2026,tonnes_2027,eur_2027
