@@ -31,7 +31,13 @@ from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
-from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, check_columns, result_columns
+from cbam._schema import (
+    NUMERIC_COLUMNS,
+    OPTIONAL_COLUMNS,
+    OUTPUT_COLUMNS,
+    check_columns,
+    result_columns,
+)
 from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
 from cbam._trade_formats import FORMATS, TradeFormat, read_trade
@@ -162,9 +168,7 @@ def read_imports(
         raise ScenarioError(f"{path}: cannot read import file: {message}") from exc
     if suffix in (".csv", ".txt"):
         try:
-            frame = read_csv(
-                path, "import file", schema_overrides=_TEXT_COLUMNS, infer_schema_length=10_000
-            )
+            frame = _read_import_csv(path)
         except ScenarioError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                 raise
@@ -178,6 +182,30 @@ def read_imports(
     raise ScenarioError(
         f"{path}: unsupported file type '{shorten(suffix, 20)}' (use .csv or .parquet)"
     )
+
+
+def _read_import_csv(path: Path) -> pl.DataFrame:
+    """The import CSV, its types inferred from the first 10,000 lines.
+
+    A whole-file pass would cost about 16x. Where a later line does not parse so, amounts read
+    as decimals, then as text, which ``compute`` checks line by line (a decimal on line 10,002
+    was an error, and 'n/a' there named no line).
+    """
+    wider: dict[str, type[pl.DataType]] = {}
+    for kind in (pl.Float64, pl.String, None):
+        try:
+            return read_csv(
+                path,
+                "import file",
+                schema_overrides={**wider, **_TEXT_COLUMNS},
+                infer_schema_length=10_000,
+            )
+        except ScenarioError as exc:
+            if kind is None or "could not parse" not in str(exc):
+                raise
+            header = read_csv(path, "import file", infer_schema=False, n_rows=1).columns
+            wider = dict.fromkeys([c for c in header if c in NUMERIC_COLUMNS], kind)
+    raise AssertionError("unreachable")
 
 
 def header_hint(header: list[str]) -> str | None:

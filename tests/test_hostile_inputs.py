@@ -778,6 +778,26 @@ class TestCliArguments:
         else:  # read, then refused for its cbam (not comext) columns: the name was found
             assert "not a comext file" in cli_error([*run, str(literal)], capsys)
 
+    def test_a_csv_whose_first_decimal_comes_after_line_10001_reads_whole(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # Types are inferred from 10,000 lines: '1.5' on line 10,003 was "could not parse `1.5`
+        # as dtype `i64`", and 'n/a' there named no line.
+        lines = [
+            "year,origin,cn_code,quantity_t,value_eur",
+            *["2026,TUR,72071111,100,5000"] * 10_001,
+        ]
+        late = write(tmp_path, "late.csv", "\n".join([*lines, "2026,TUR,72071111,1.5,5000.25\n"]))
+        out = tmp_path / "fees.parquet"
+        assert main(["run", "--imports", str(late), "--out", str(out)]) == 0
+        fees = pl.read_parquet(out)
+        assert fees.schema["quantity_t"] == pl.Float64 and fees["quantity_t"][-1] == 1.5
+        assert fees["quantity_t"].sum() == 1_000_101.5
+        capsys.readouterr()
+        bad = write(tmp_path, "bad.csv", "\n".join([*lines, "2026,TUR,72071111,n/a,5000\n"]))
+        err = cli_error(["run", "--imports", str(bad)], capsys)
+        assert "column 'quantity_t': missing or not a number: line 10003 (n/a)" in err
+
     def test_year_on_a_file_without_a_year_column_names_the_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
