@@ -556,6 +556,20 @@ def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None
     set_dotted(tree, dotted, value, where)
 
 
+def _same_regime_for_design(base: dict[str, Any], raw: dict[str, Any], path: Path) -> None:
+    """Refuse a child that changes regime under a parent's design changes, made for another.
+
+    They would be merged into the new regime's design unseen (a UK price list read as USD).
+    """
+    before, after = (regime_name(str(r.get("regime") or EU_ENGINE)) for r in (base, raw))
+    if "regime" in raw and before != after and base.get("design"):
+        raise ScenarioError(
+            f"{path}: regime: '{shorten(after, 80)}' replaces '{shorten(before, 80)}' of the "
+            f"scenario it extends, whose design changes ({shorten(', '.join(base['design']))}) "
+            f"are for '{shorten(before, 80)}': extend a scenario of the new regime instead"
+        )
+
+
 def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
@@ -586,6 +600,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         except ScenarioError as exc:  # say which file names the parent
             raise ScenarioError(f"{path}: extends: {exc}") from None
         base.pop("source", None)
+        _same_regime_for_design(base, raw, path)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
     if design is not None:  # set as an override is: a mapping of dates adds dated values

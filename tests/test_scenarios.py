@@ -574,3 +574,20 @@ def test_a_number_for_a_dated_design_parameter_is_its_whole_path() -> None:
             cbam.load_scenario("eu-cbam", overrides=overrides)
     with pytest.raises(cbam.ScenarioError, match="threshold: Input should be a mapping of keys"):
         cbam.load_scenario("us-cca-2025", overrides={"design": {"threshold": 5}})
+
+
+def test_a_new_regime_under_a_parents_design_changes_is_refused(tmp_path: Path) -> None:
+    # The UK price list (GBP) of the parent was merged into us-cca-2025's design and read as
+    # USD: EUR 40,683 for 27,429, without a word.
+    (tmp_path / "uk-dearer.yaml").write_text(
+        "name: uk-dearer\nextends: uk-cbam\ndesign: {charge: {price: {2028: 100}}}\n", "utf-8"
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: uk-dearer.yaml\nregime: us-cca-2025\n", "utf-8")
+    message = "child.yaml: regime: 'us-cca-2025' replaces 'uk-cbam' of the scenario it extends"
+    with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
+        cbam.load_scenario(child)
+    child.write_text("name: child\nextends: uk-dearer.yaml\nregime: UK-CBAM\n", "utf-8")
+    assert cbam.load_scenario(child).regime == "uk-cbam"  # the same regime, however spelt
+    child.write_text("name: child\nextends: uk-cbam\nregime: us-cca-2025\n", "utf-8")
+    assert cbam.load_scenario(child).regime == "us-cca-2025"  # no design changes to carry
