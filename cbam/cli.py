@@ -386,6 +386,8 @@ def _run(args: argparse.Namespace) -> int:
                 f"--recycling: scenario '{scenario.name}' has no recycling plan; name one "
                 "(cbam.list_recycling_plans() lists the bundled plans)"
             )
+    if args.out and args.imports and args.out.resolve() == Path(args.imports).resolve():
+        raise ScenarioError(f"--out {args.out}: is the import file; name another file")
     if not args.imports and scenario.rules_year is None:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).

@@ -798,6 +798,15 @@ class TestCliArguments:
         err = cli_error(["run", "--imports", str(bad)], capsys)
         assert "column 'quantity_t': missing or not a number: line 10003 (n/a)" in err
 
+    def test_out_never_overwrites_the_import_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        imports = write(tmp_path, "imports.csv", GOOD_CSV)
+        same = str(tmp_path / "." / "imports.csv")
+        err = cli_error(["run", "--imports", str(imports), "--out", same], capsys)
+        assert "is the import file; name another file" in err
+        assert imports.read_text(encoding="utf-8") == GOOD_CSV
+
     def test_year_on_a_file_without_a_year_column_names_the_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
