@@ -200,6 +200,7 @@ def _value(
     number = _number(column) * scale
     checks = [
         _fault(column, "not a number", (_text(column).fill_null("") != "") & number.is_null()),
+        _fault(column, "not a finite number", ~number.is_finite()),
         _fault(column, "negative", number < 0),
     ]
     if not usd:

@@ -108,6 +108,14 @@ def test_unmapped_code_strict_names_file_line_and_value(tmp_path: Path) -> None:
     assert "column 'i (origin)': unknown baci country code: line 3 (999)" in message
 
 
+def test_a_value_that_is_not_finite_names_the_source_column(tmp_path: Path) -> None:
+    # 1e400 thousand USD was told as "column 'value_eur': not a finite number (inf)" by compute.
+    text = "t,i,j,k,v,q\n2026,156,251,760110,1e400,1\n2026,156,251,760110,nan,1\n"
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(write(tmp_path, "v.csv", text), "baci", eur_per_usd=EUR_PER_USD)
+    assert "column 'v': not a finite number: line 2 (1e400), line 3 (nan)" in str(caught.value)
+
+
 def test_unmapped_code_flag_mode_keeps_and_flags_the_row(tmp_path: Path) -> None:
     path = write(
         tmp_path, "bad.csv", "t,i,j,k,v,q\n2026,156,251,760110,1,1\n2026,999,251,760110,1,1"
