@@ -292,6 +292,14 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
         raise exc.relabel(source=str(path)) from None
     # A trade panel's rows say their own file line (a wide row gives one row per year).
     lines = imports["source_line"] if args.format and "source_line" in imports.columns else None
+    text = lines is None and path.suffix.lower() in (".csv", ".txt") and imports.width
+    blank = imports.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if text and blank.any():
+        # A blank line (one at the end of a hand-edited file) holds no row: skipped, said.
+        lines = pl.Series(range(imports.height)).filter(~blank)
+        shown = ", ".join(str(n + 2) for n in blank.arg_true().head(5).to_list())
+        print(f"note: {blank.sum()} blank line(s) of {path.name} skipped (line {shown})")
+        imports = imports.filter(~blank)
     if not args.year:
         return path, imports, None if lines is None else lines.to_list()
     if "year" not in imports.columns:

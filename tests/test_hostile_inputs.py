@@ -798,6 +798,21 @@ class TestCliArguments:
         err = cli_error(["run", "--imports", str(bad)], capsys)
         assert "column 'quantity_t': missing or not a number: line 10003 (n/a)" in err
 
+    def test_blank_lines_of_a_csv_are_skipped_and_said(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # A blank line was a row of nulls: four errors for a file that ends in an empty line.
+        text = "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n\n2026,XYZ,72071111,1\n\n"
+        imports = write(tmp_path, "blank.csv", text)
+        err = cli_error(["run", "--imports", str(imports)], capsys)
+        assert "column 'origin': unknown ISO 3166-1 alpha-3 code: line 4 (XYZ)" in err
+        assert "missing" not in err
+        fixed = write(tmp_path, "blank.csv", text.replace("XYZ", "CHN"))
+        assert main(["run", "--imports", str(fixed), "--year", "2026"]) == 0
+        out = capsys.readouterr().out
+        assert "note: 2 blank line(s) of blank.csv skipped (line 3, 5)" in out
+        assert "Rows: 2 computed" in out
+
     def test_out_never_overwrites_the_import_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
