@@ -282,7 +282,8 @@ def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     return raw.cast(pl.Float64, strict=False)
 
 
-def _integer(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+def whole_as_read(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """A whole-number input column (``year``, ``quarter``) as the rules read it, else null."""
     if column in schema and schema[column].is_integer():
         return pl.col(column).cast(pl.Int32, strict=False)  # whole already; out of range: null
     number = _number(column, schema)
@@ -327,8 +328,8 @@ def _text(column: str, schema: Mapping[str, pl.DataType], absent: str | None = "
 def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFrame:
     """Add the normalised ``_c_*`` columns the rules read; input columns stay untouched."""
     return lf.with_row_index("_c_row").with_columns(
-        _integer("year", schema).alias("_c_year"),
-        _integer("quarter", schema).alias("_c_quarter"),
+        whole_as_read("year", schema).alias("_c_year"),
+        whole_as_read("quarter", schema).alias("_c_quarter"),
         _text("origin", schema).alias("_c_origin"),
         _text("cn_code", schema).alias("_c_cn"),
         _text("importer", schema, None).alias("_c_importer"),

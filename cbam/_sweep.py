@@ -42,7 +42,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
 from cbam._scenario import Scenario, set_dotted
-from cbam._schema import key_as_read, result_columns
+from cbam._schema import key_as_read, result_columns, whole_as_read
 from cbam._summary import grouping, order_free_sum
 
 PRICE = "certificate_price_eur"
@@ -78,6 +78,29 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     for dotted, value in values.items():
         set_dotted(raw, dotted, value, "vary")
     return rebuilt(raw, f"sweep: invalid value in vary {shorten(dict(values))}")
+
+
+def _whole_years(frame: pl.DataFrame, partitions: int) -> list[pl.DataFrame]:
+    """The rows in at most ``partitions`` parts, each of whole import years, near equal in rows.
+
+    A threshold sums an importer's year and an import share a code's year, over every row: a
+    part of a year's rows would judge them on the part (three 30 t rows of one importer, in
+    three parts, were three importers under the 50 t de minimis).
+    """
+    if partitions == 1 or "year" not in frame.columns:
+        return [frame]
+    year = whole_as_read("year", frame.schema).fill_null(-1).alias("_s_year")  # -1: no year
+    sizes = frame.group_by(year).len().sort("len", "_s_year", descending=True)
+    parts: list[list[Any]] = [[] for _ in range(min(partitions, sizes.height))]
+    load = [0] * len(parts)
+    for value, rows in sizes.iter_rows():  # the largest year to the least loaded part
+        emptiest = load.index(min(load))
+        parts[emptiest].append(value)
+        load[emptiest] += rows
+    with_year = frame.with_columns(year)
+    return [with_year.filter(pl.col("_s_year").is_in(part)).drop("_s_year") for part in parts] or [
+        frame
+    ]
 
 
 def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.DataFrame:
@@ -377,7 +400,9 @@ def sweep(
         by: Columns of the ``compute`` output to total by (e.g. ``["origin"]``); none for the
             grand total.
         percentiles: Percentiles (0-100) of the total fee over the price paths.
-        partitions: Row partitions; each (partition, design) is one task.
+        partitions: Parts of the rows, each of whole import years (a threshold or import
+            share sums a year's rows; at most one part a year); each (part, design) is one
+            task.
         scheduler: None to run here; ``"local"`` for a local Dask cluster; a scheduler address
             (``"tcp://host:8786"``) or a ``distributed.Client``.
         progress_bar: Force the progress bar on or off (default: on a terminal only).
@@ -434,8 +459,7 @@ def sweep(
     keys = grouping(by, result_columns(frame.columns), results=("design", "path", "fee_eur"))
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")
-    size = max(1, -(-frame.height // partitions))
-    slices = [frame.slice(i, size) for i in range(0, max(frame.height, 1), size)]
+    slices = _whole_years(frame, partitions)
     tasks = [(d, s) for d in range(len(designs)) for s in range(len(slices))]
 
     compacts: dict[int, list[pl.DataFrame]] = {d: [] for d in range(len(designs))}

@@ -99,6 +99,35 @@ def test_partitions_give_the_same_totals(panel: pl.DataFrame) -> None:
     assert (gap["fee_eur"] - gap["fee_eur_4"]).abs().max() < 0.005
 
 
+@pytest.mark.parametrize(
+    ("scenario", "exemptions"),
+    [("eu-cbam", []), ("uk-cbam", []), ("eu-cbam", [{"group": "ldc", "max_import_share": 0.2}])],
+    ids=["eu-de-minimis", "uk-value-threshold", "import-share"],
+)
+def test_partitions_keep_each_years_thresholds_whole(
+    scenario: str, exemptions: list[dict[str, Any]]
+) -> None:
+    # Parts were slices of rows: an importer's three 30 t rows in three parts were three
+    # importers under the EU's 50 t (EUR 8,720 became 0), the UK's GBP 50,000 was judged per
+    # part, and an LDC's share of a code's imports was measured against part of the market.
+    n = 48
+    i = pl.int_range(n)
+    rows = pl.select(
+        year=(2027 + i % 3).cast(pl.Int32),
+        origin=pl.lit(pl.Series(["TUR", "MOZ", "CHN", "BGD"])).gather(i % 4),
+        cn_code=pl.lit("76011010"),
+        quantity_t=pl.lit(30.0),
+        value_eur=pl.lit(10_000.0),
+        importer=pl.lit(pl.Series(["ACME", "SMALL"])).gather(i // 24),
+    )
+    chosen = cbam.load_scenario(scenario, overrides={"exemptions": exemptions})
+    expected = cbam.summarise(cbam.compute(rows, chosen), by=["year"]).sort("year")
+    for parts in (1, 2, 3, 5):
+        swept = cbam.sweep(rows, chosen, by=["year"], partitions=parts).totals.sort("year")
+        assert swept["fee_eur"].to_list() == pytest.approx(expected["fee_eur"].to_list(), abs=0.005)
+    assert expected["fee_eur"].sum() > 0
+
+
 def _local_and_dask(
     distributed: Any, rows: pl.DataFrame, scenario: str, vary: dict[str, Any]
 ) -> pl.DataFrame:
