@@ -65,13 +65,19 @@ def _elasticity_expr(
                 f"{shorten(elasticity['elasticity'].head(5).to_list())}"
             ) from None
         _check_elasticity(values)
-        if elasticity.select(keys).is_duplicated().any():
-            raise ValueError(f"the elasticity table has duplicate keys in {keys}")
+        # Keys as the rules read them on both sides: 'tur' and '7207 11 11' match TUR and
+        # 72071111, as they are one origin and one code in the fees and in every total.
+        read = [key_as_read(k).alias(f"_c_key_{k}") for k in keys]
         table = elasticity.select(
             *[pl.col(k).cast(names[k]) for k in keys], values.alias("_c_elasticity")
+        ).select(*read, "_c_elasticity")
+        if table.drop("_c_elasticity").is_duplicated().any():
+            raise ValueError(f"the elasticity table has duplicate keys in {keys}")
+        on = [f"_c_key_{k}" for k in keys]
+        joined = lazy.with_columns(read).join(
+            table.lazy(), on=on, how="left", maintain_order="left"
         )
-        joined = lazy.join(table.lazy(), on=keys, how="left", maintain_order="left")
-        return joined, pl.col("_c_elasticity")
+        return joined.drop(on), pl.col("_c_elasticity")
     if not isinstance(elasticity, int | float) or isinstance(elasticity, bool):
         raise TypeError(
             f"elasticity must be a number or a DataFrame, not {shorten(type(elasticity).__name__)}"

@@ -114,3 +114,30 @@ def test_lazy_in_lazy_out() -> None:
     out = cbam.trade_response(_fees().lazy(), elasticity=-1.0)
     assert isinstance(out, pl.LazyFrame)
     assert out.collect().height == 2  # TUR and NOR groups
+
+
+def test_table_keys_match_as_the_rules_read_them() -> None:
+    # Keys were joined as written: 'tur' or '7207 11 11' in the table or the fees matched
+    # nothing, and the row silently kept its static fee ("no response").
+    rows = pl.DataFrame(
+        {
+            "year": [2027, 2027],
+            "origin": ["TUR", " tur"],
+            "cn_code": ["72071111", "7207 11 11"],
+            "quantity_t": [100.0, 100.0],
+            "value_eur": [55_000.0, 55_000.0],
+        }
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    for table in (
+        pl.DataFrame({"origin": ["tur"], "elasticity": [-1.0]}),
+        pl.DataFrame({"origin": ["TUR"], "cn_code": ["7207 11 11"], "elasticity": [-1.0]}),
+    ):
+        out = cbam.trade_response(fees, table, by=None)
+        assert out["elasticity"].to_list() == [-1.0, -1.0]
+        fee = out["fee_eur"][0]
+        assert out["fee_after_response_eur"].to_list() == pytest.approx(
+            [fee / (1 + fee / 55_000)] * 2
+        )
+    with pytest.raises(ValueError, match="duplicate keys"):
+        cbam.trade_response(fees, pl.DataFrame({"origin": ["TUR", "tur"], "elasticity": [-1, -2]}))
