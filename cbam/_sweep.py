@@ -134,15 +134,17 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
     fixed = pl.col("certificate_price_eur").is_null() & (pl.col("fee_eur") > 0)
     priced = ~fixed & (a > 0) & (share > 0)
     bad = pl.col("input_error").is_not_null()
+    # Rows that no path charges stay as buckets without a threshold (theta null): their groups
+    # are listed with a fee of 0, as summarise lists them.
     return (
-        fees.filter(priced | fixed | bad)
-        .with_columns(
+        fees.with_columns(
             quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"), *map(key_as_read, by)
         )
         .with_columns(
             pl.when(fixed)
             .then(float("-inf"))
-            .otherwise(pl.col("embedded_t") * pl.col("_s_paid") / a)
+            .when(priced)
+            .then(pl.col("embedded_t") * pl.col("_s_paid") / a)
             .alias("_s_theta")
         )
         .group_by([*by, *_bucket(by)])
@@ -485,9 +487,10 @@ def sweep(
             client.close()  # a client this call opened (a given Client stays open)
 
     merged = {d: _merge(parts, keys) for d, parts in compacts.items()}
-    years = sorted(
-        {y for m in merged.values() for y in m["rules_year"].drop_nulls().to_list()}
-    ) or [base_design.first_rules_year]
+    charged = [m.filter(pl.col("_s_theta").is_not_null())["rules_year"] for m in merged.values()]
+    years = sorted({y for c in charged for y in c.drop_nulls().to_list()}) or [
+        base_design.first_rules_year
+    ]
     prices = _price_paths(price_paths, base, years)
     totals = []
     for d, compact in merged.items():

@@ -324,3 +324,23 @@ def test_an_invalid_price_path_after_valid_ones_is_refused(panel: pl.DataFrame) 
         cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, 90, -5]})
     with pytest.raises(cbam.ScenarioError, match="give all four quarters"):
         cbam.sweep(panel, "eu-cbam", vary={"certificate_price_eur": [80, {2026: {1: 5}}]})
+
+
+def test_groups_that_no_path_charges_are_listed_with_zero() -> None:
+    # An Annex III origin and an exempt LDC were missing from the sweep's totals, which
+    # summarise and compare list with 0: the group set depended on the design.
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * 3,
+            "origin": ["TUR", "NOR", "MOZ"],
+            "cn_code": ["72071111"] * 3,
+            "quantity_t": [100.0] * 3,
+        }
+    )
+    scenario = "eu-cbam-ldc-exempt"
+    result = cbam.sweep(rows, scenario, vary={"certificate_price_eur": [80, 90]}, by=["origin"])
+    fees = result.totals.filter(pl.col("origin") != "TUR")
+    assert sorted(fees["origin"].unique()) == ["MOZ", "NOR"] and fees["fee_eur"].sum() == 0
+    assert result.percentiles["origin"].sort().to_list() == ["MOZ", "NOR", "TUR"]
+    summary = cbam.summarise(cbam.compute(rows, scenario), by=["origin"])
+    assert sorted(summary["origin"]) == sorted(result.totals["origin"].unique())
