@@ -267,6 +267,11 @@ def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> li
     return [c for c in schema if c in RULE_INPUTS or (c in groups and c not in ADDITIVE)]
 
 
+def _by_quarter(groups: Sequence[str]) -> bool:
+    """Whether the totals keep quarters apart: by quarter, or by the price period it names."""
+    return "quarter" in groups or "certificate_price_period" in groups
+
+
 def _keys(
     lazy: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
@@ -282,7 +287,7 @@ def _keys(
     """
     keys = _key_columns(schema, groups)
     rows: list[pl.Expr] = [pl.col(c) for c in keys]
-    if "quarter" in schema and "quarter" not in groups:
+    if "quarter" in schema and not _by_quarter(groups):
         years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect(engine=run_engine)
         quarterly = quarterly_years(scenario, years.to_series().to_list())
         quarter = _whole("quarter", schema)
@@ -629,7 +634,7 @@ def _merged(
     ]
     if quartered:
         q = quarter.fill_null(0)
-        if "quarter" not in groups:
+        if not _by_quarter(groups):
             # A whole quarter of a year priced by the year is summed with the year's other rows.
             quarterly = quarterly_years(scenario, range(first, last + 1))
             q = pl.when(year.is_in(sorted(quarterly))).then(q).otherwise(0)
@@ -861,7 +866,7 @@ def _binned(
     years = list(range(first, last + 1))
     by_quarter: frozenset[int] = frozenset()
     if quartered:
-        whole = "quarter" in groups
+        whole = _by_quarter(groups)
         by_quarter = frozenset(years) if whole else quarterly_years(scenario, years)
     widths = [5 if y in by_quarter else 1 for y in years]
     # Customs value kinds: only those present take a place (most panels: positive values only).
