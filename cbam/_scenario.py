@@ -37,7 +37,7 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import Flag, NonNegative, Share, Whole, first_day
+from cbam._parameters import Flag, NonNegative, Share, Whole, first_day, key_in_force
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping
@@ -296,6 +296,8 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if parts[0] in _BY_YEAR and len(parts) > 1 and not isinstance(tree.get(parts[0]), dict):
         # One number for every year: it stays in force until the year set here.
         tree[parts[0]] = {eu_config.regime().first_rules_year: tree[parts[0]]}
+    if len(parts) == 3 and isinstance(tree.get(parts[0]), dict):
+        _one_quarter(tree[parts[0]], parts[1])
     node: dict[Any, Any] = tree
     for part in parts[:-1]:
         key = _key(node, part)
@@ -303,6 +305,28 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             node[key] = {}
         node = node[key]
     node[_key(node, parts[-1])] = value
+
+
+def _one_quarter(schedule: dict[Any, Any], year: Any) -> None:
+    """Ready ``schedule`` for one quarter of ``year`` to be set, the rest of the path kept.
+
+    The year's other quarters take the price in force (a number, or a quarterly year's mean as
+    it is carried forward), and the next year keeps it, so only the quarter set changes.
+    """
+    key = next((k for k in schedule if str(k) == str(year)), year)
+    if isinstance(schedule.get(key), dict):
+        return
+    known = {int(k): v for k, v in schedule.items() if str(k).isdigit()}
+    before = known.get(int(year)) if key in schedule else None
+    if before is None and (earlier := key_in_force(known, int(year))) is not None:
+        before = known[earlier]
+    if isinstance(before, dict) and len(before) == 4:
+        before = sum(before.values()) / 4
+    if not isinstance(before, int | float) or isinstance(before, bool):
+        return  # no price in force: the quarter model asks for all four
+    if int(year) + 1 not in known and int(year) < eu_config.regime().last_rules_year:
+        schedule[int(year) + 1] = before
+    schedule[key] = dict.fromkeys((1, 2, 3, 4), before)
 
 
 def _node(tree: dict[Any, Any], parts: list[str]) -> Any:

@@ -591,3 +591,29 @@ def test_a_new_regime_under_a_parents_design_changes_is_refused(tmp_path: Path) 
     assert cbam.load_scenario(child).regime == "uk-cbam"  # the same regime, however spelt
     child.write_text("name: child\nextends: uk-cbam\nregime: us-cca-2025\n", "utf-8")
     assert cbam.load_scenario(child).regime == "us-cca-2025"  # no design changes to carry
+
+
+def test_one_quarter_of_a_price_path_changes_that_quarter_only() -> None:
+    # 'certificate_price_eur.2026.2' after a number (or in a year the path gives by the year)
+    # was refused: "give all four quarters".
+    flat = {"certificate_price_eur": 70, "certificate_price_eur.2026.2": 80}
+    assert cbam.load_scenario("eu-cbam", overrides=flat).certificate_price_eur == {
+        2026: {1: 70.0, 2: 80.0, 3: 70.0, 4: 70.0},
+        2027: 70.0,  # the later years keep the number, not the quarters' mean
+    }
+    path = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur.2029.3": 120})
+    # EUR 110.9 from 2028 is the cited path's last step (rates/eu/certificate_price.yaml).
+    assert isinstance(path.certificate_price_eur, dict)
+    assert path.certificate_price_eur[2029] == {1: 110.9, 2: 110.9, 3: 120.0, 4: 110.9}
+    assert path.certificate_price_eur[2030] == 110.9
+    rows = pl.DataFrame(
+        {
+            "year": [2029] * 4 + [2031],
+            "origin": ["TUR"] * 5,
+            "cn_code": ["72071111"] * 5,
+            "quantity_t": [1.0] * 5,
+            "quarter": [1, 2, 3, 4, 1],
+        }
+    )
+    prices = cbam.compute(rows, path)["certificate_price_eur"].to_list()
+    assert prices == [110.9, 110.9, 120.0, 110.9, 110.9]
