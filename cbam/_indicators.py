@@ -22,7 +22,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, key_as_read, result_columns
-from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
+from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, summarise
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -32,6 +32,7 @@ _ACTUAL_INPUTS = ("see_direct", "see_indirect")
 
 def _valid(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Rows with results: those not flagged in lenient mode."""
+    computed(frame.collect_schema().names(), ("fee_eur", "input_error"))
     return frame.filter(pl.col("input_error").is_null())
 
 

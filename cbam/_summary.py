@@ -155,6 +155,21 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     return same_kind(fees, summed(rows, names, grouping(by, names, results=SUMMARY_COLUMNS)))
 
 
+def computed(names: Sequence[str], needed: Sequence[str]) -> None:
+    """Refuse a frame without the ``compute`` columns ``needed`` (raw imports, say).
+
+    Raises:
+        ScenarioError: naming the columns missing and those found.
+
+    """
+    missing = [c for c in needed if c not in names]
+    if missing:
+        raise ScenarioError(
+            f"not a cbam.compute result: no column(s) {shorten(missing)} (columns found: "
+            f"{shorten(list(names))}); pass compute's output, or the imports to cbam.totals"
+        )
+
+
 def summed(
     rows: pl.LazyFrame, names: Sequence[str], groups: Sequence[str], weight: str | None = None
 ) -> pl.LazyFrame:
@@ -163,6 +178,7 @@ def summed(
     ``weight`` names a column of row counts when each row stands for several (``cbam.totals``
     prices keys whose rows were summed first); without it each row counts once.
     """
+    computed(names, (*SUMMED, "certificate_price_eur", "exempt", "input_error"))
     value = (
         pl.col("value_eur").cast(pl.Float64, strict=False)
         if "value_eur" in names

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -562,6 +563,26 @@ class TestScenarioFiles:
 
 class TestApiArguments:
     """Hostile arguments to the Python API: clear errors, or the right answer."""
+
+    @pytest.mark.parametrize(
+        "report",
+        [
+            lambda f: cbam.summarise(f, by=["origin"]),
+            lambda f: cbam.summarise(f.lazy(), by=[]).collect(),
+            cbam.ad_valorem_equivalents,
+            cbam.fee_per_tonne,
+        ],
+        ids=["summarise", "summarise-lazy", "ave", "fee-per-tonne"],
+    )
+    def test_a_report_of_raw_imports_says_it_needs_a_compute_result(
+        self, report: Callable[[pl.DataFrame], object]
+    ) -> None:
+        # It was a Polars ColumnNotFoundError with the query plan.
+        with pytest.raises(cbam.ScenarioError, match=r"not a cbam\.compute result: no column") as e:
+            report(rows(value_eur=[1000.0]))
+        assert "columns found: ['year', 'origin', 'cn_code', 'quantity_t', 'value_eur']" in str(
+            e.value
+        )
 
     def test_recycle_refuses_a_fee_too_large_to_count_in_cents(self) -> None:
         fees = pl.DataFrame({"origin": ["TUR"], "fee_eur": [1e20]})
