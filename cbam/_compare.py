@@ -106,7 +106,10 @@ def compare_counted(
         raise ScenarioError("compare needs two or more scenarios")
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
-        raise ScenarioError(f"compare needs distinct scenario names, not {shorten(names)}")
+        raise ScenarioError(
+            f"compare needs distinct scenario names, not {shorten(names)} (name a variant: "
+            "load_scenario(..., overrides={'name': 'eu-cbam-100'}))"
+        )
     if not isinstance(currency, str):
         raise TypeError(f"currency must be a code such as 'USD', not {type(currency).__name__}")
     currency = currency.strip().upper()
