@@ -62,13 +62,15 @@ def _mixed_kinds(data: Any, column: str) -> InputProblem | None:
     kinds = Counter(type(v).__name__ for _, v in present)
     if len(kinds) < 2:
         return None
-    # Text is the usual intent (codes read as numbers): show the rows that are not text.
-    usual = "str" if "str" in kinds else kinds.most_common(1)[0][0]
+    # The rows of the rarer kinds are the odd ones out (a "100" among floats, a number among
+    # codes written as text).
+    usual = kinds.most_common(1)[0][0]
     odd = [(i, v) for i, v in present if type(v).__name__ != usual]
+    name = shorten(column)
     return InputProblem(
         column,
-        f"mixes {', '.join(sorted(kinds))} values in one column (convert it first, e.g. "
-        f"df[{shorten(column)!r}].astype(str))",
+        f"mixes {', '.join(sorted(kinds))} values in one column (convert it first: "
+        f"df[{name!r}].astype(str) for codes, pd.to_numeric(df[{name!r}]) for amounts)",
         len(odd),
         tuple(i for i, _ in odd[:5]),
         tuple(repr(v) for _, v in odd[:5]),

@@ -250,15 +250,13 @@ class TestFrameShapes:
         assert "on_error" not in str(exc)  # flagging cannot help: the frame cannot be read
 
     def test_pandas_numbers_mixed_with_text_name_the_numeric_column(self) -> None:
-        frame = pd.DataFrame(
-            {
-                "year": [2026, 2026],
-                "origin": ["TUR", "TUR"],
-                "cn_code": ["72071111"] * 2,
-                "quantity_t": pd.Series([1.5, "2"], dtype=object),
-            }
+        frame = pd.DataFrame({k: [v[0]] * 3 for k, v in TUR.items()}).assign(
+            quantity_t=pd.Series([1.5, "2", 3.0], dtype=object)
         )
-        assert [p.column for p in input_error(frame).problems] == ["quantity_t"]
+        # The odd row is the text among numbers (row 2), not the numbers; the advice fits both.
+        exc = input_error(frame)
+        assert [(p.column, p.rows) for p in exc.problems] == [("quantity_t", (1,))]
+        assert "pd.to_numeric(df['quantity_t']) for amounts" in str(exc)
 
     def test_pandas_duplicate_column_names_are_refused_by_name(self) -> None:
         frame = pd.DataFrame(
