@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
 from cbam._design import Design, load_design, regime_path
-from cbam._errors import ScenarioError, validation_problems
+from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
-from cbam._scenario import Scenario, read_raw, regime_name
+from cbam._scenario import Scenario, group_files, read_raw, regime_name
 from cbam._yaml import deep_merge
 
 
@@ -110,6 +110,12 @@ def _resolved(scenario: Scenario) -> Resolved:
     groups = scenario.excluded_origin_groups
     if groups is None:
         groups = list(regime.excluded_origin_groups)
+    unknown = [g for g in regime.excluded_origin_groups if g not in group_files()]
+    if unknown:  # a design's own names, told at load rather than mid-run
+        raise ScenarioError(
+            f"{path}: excluded_origin_groups: unknown country group(s) {shorten(unknown)} "
+            f"(known: {', '.join(group_files())})"
+        )
     weights = scenario.aggregation_weights
     weights_file = None if weights is None else weights_path(weights, base)
     return Resolved(regime, (first, last), tuple(groups), weights_file)

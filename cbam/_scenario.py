@@ -158,7 +158,7 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
                 rule["group"] = _canonical(rule["group"], country_groups(), "country group", at)
     if isinstance(groups := raw.get("excluded_origin_groups"), list):
         raw["excluded_origin_groups"] = [
-            _canonical(g, country_groups(), "country group", f"{where}: excluded_origin_groups.{n}")
+            _canonical(g, group_files(), "country group", f"{where}: excluded_origin_groups.{n}")
             for n, g in enumerate(groups)
         ]
     if isinstance(raw.get("recycling"), str | Path):
@@ -190,12 +190,23 @@ def country_groups() -> list[str]:
         True
 
     """
-    files = [
+    return list(dict.fromkeys([*group_aliases(), *group_files()]))
+
+
+@cache
+def group_files() -> list[str]:
+    """The dated group files of ``country_lists/`` by stem: what an excluded origin group names.
+
+    Example:
+        >>> "eu_cbam_annex_iii" in group_files(), "ldc" in group_files()
+        (True, False)
+
+    """
+    return [
         p.stem
         for p in sorted(data_dir("country_lists").glob("*.csv"))
         if "member_from" in p.open(encoding="utf-8").readline()
     ]
-    return list(dict.fromkeys([*group_aliases(), *files]))
 
 
 def list_scenarios() -> dict[str, str]:
@@ -648,4 +659,4 @@ def read_raw(
     raw = _load_raw(path, ())
     for dotted, value in (overrides or {}).items():
         _override(raw, str(dotted), value, "overrides")
-    return path, _known_names(raw, str(path))
+    return path, _known_names(raw, f"{path} with the overrides given" if overrides else str(path))

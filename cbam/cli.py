@@ -55,11 +55,14 @@ _COMPARE_HINT = "pass --on-error flag to leave such rows out of the fees and cou
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, saying ``cbam: error: ...`` (exit status 2) with the echoed value capped."""
+    """argparse, saying ``cbam: error: ...`` in one line (exit status 2), the value capped.
+
+    The usage block argparse prints first is left to ``--help``, which the line names.
+    """
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"cbam: error: {cap_message(message, 600)}\n")
+        hint = f" (see: {self.prog} --help)"
+        self.exit(2, f"cbam: error: {cap_message(message, 600)}{hint}\n")
 
 
 def _whole(text: str) -> int:
@@ -246,7 +249,7 @@ def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
         return imports
     renamed = ", ".join(f"'{shorten(c, 40)}' as 'source_{shorten(c, 40)}'" for c in clash)
     print(
-        f"note: {path.name} has column(s) that cbam computes itself; kept yours as {renamed} "
+        f"note: {path.name} has column(s) that cbam computes itself; kept yours, {renamed} "
         "(cbam's own, from the CN code, take the plain names)"
     )
     return imports.rename({c: f"source_{c}" for c in clash})

@@ -131,7 +131,7 @@ def test_an_input_column_that_cbam_computes_is_kept_under_another_name(
     args = ["run", "--scenario", str(priced), "--imports", str(rows), "--out", str(out_file)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    note = "note: rows.csv has column(s) that cbam computes itself; kept yours as 'sector' as "
+    note = "note: rows.csv has column(s) that cbam computes itself; kept yours, 'sector' as "
     assert note + "'source_sector'" in out
     fees = pl.read_parquet(out_file)
     assert fees["source_sector"].to_list() == ["Steel"]
@@ -260,7 +260,7 @@ def test_a_wide_panel_without_format_is_pointed_to_the_wide_reader(
     )
     assert main(["run", "--imports", str(rows)]) == 2
     captured = capsys.readouterr()
-    assert "kept yours as 'sector' as 'source_sector'" in captured.out
+    assert "kept yours, 'sector' as 'source_sector'" in captured.out
     assert "year-suffixed ones (tonnes_2022, eur_2022): a wide panel" in captured.err
     assert "--format wide" in captured.err
     assert "columns found: cn_code, source_sector, tonnes_2022, eur_2022" in captured.err

@@ -774,6 +774,15 @@ class TestCliArguments:
     ) -> None:
         assert message in cli_error(argv, capsys)
 
+    @pytest.mark.parametrize("argv", [["run", "--top", "-1"], ["run", "--nope"], ["nope"], []])
+    def test_an_option_error_is_one_line(
+        self, argv: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # argparse printed its six-line usage block first.
+        err = cli_error(argv, capsys)
+        assert err.count("\n") == 1 and err.startswith("cbam: error: ")
+        assert err.rstrip().endswith("--help)")
+
     @pytest.mark.parametrize("layout", [[], ["--format", "comext"]], ids=["cbam", "comext"])
     def test_an_import_name_is_read_as_given_never_as_a_pattern(
         self, layout: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -617,3 +617,22 @@ def test_one_quarter_of_a_price_path_changes_that_quarter_only() -> None:
     )
     prices = cbam.compute(rows, path)["certificate_price_eur"].to_list()
     assert prices == [110.9, 110.9, 120.0, 110.9, 110.9]
+
+
+def test_an_excluded_origin_group_names_a_group_file(tmp_path: Path) -> None:
+    # 'ldc' (an exemption's short name) passed load_scenario and failed mid-run with "no file
+    # country_lists/ldc.csv"; a design's misspelt group loaded and failed the same way.
+    with pytest.raises(
+        cbam.ScenarioError, match=r"excluded_origin_groups\.0: unknown country group"
+    ):
+        cbam.load_scenario("eu-cbam", overrides={"excluded_origin_groups": ["ldc"]})
+    uk = (Path(cbam.__file__).parents[1] / "rates/regimes/uk-cbam.yaml").read_text("utf-8")
+    design = tmp_path / "mine.yaml"
+    design.write_text(
+        uk + "excluded_origin_groups:\n  eu_27:\n    reason: EU origin\n"
+        "    reference: {title: t, href: ''}\n",
+        "utf-8",
+    )
+    message = r"mine\.yaml: excluded_origin_groups: unknown country group\(s\) \['eu_27'\]"
+    with pytest.raises(cbam.ScenarioError, match=message):
+        cbam.load_scenario(design)
