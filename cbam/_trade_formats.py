@@ -305,6 +305,47 @@ def _year_check(column: str, year: pl.Expr) -> Check:
     return _fault(column, "missing or not a whole year", year.is_null())
 
 
+def _months_beside_total(period: str, year: pl.Expr, monthly: pl.Expr, *within: str) -> Check:
+    """Months of a year whose total the file also holds for the same reporter and partner."""
+    total = _annual(period).any().over([year, *map(_text, within)])
+    return _fault(
+        period,
+        "a month of a year whose total (YYYY or YYYY52) the file also holds; refused so that "
+        "nothing is counted twice",
+        monthly & total,
+    )
+
+
+def _levels_check(column: str, code: pl.Expr) -> Check:
+    """Codes whose subcodes the file also holds (a chapter beside its headings): refused.
+
+    Publishers' extracts can hold every level of the nomenclature at once (Comtrade's
+    ``aggrLevel``, Comext's CN2/CN4/CN8); summed, each tonne would count two or three times.
+    """
+    distinct = code.unique()
+    parents = pl.concat(
+        [distinct.filter(distinct.str.len_chars() > n).str.slice(0, n) for n in (2, 4, 6)]
+    )
+    return _fault(
+        column,
+        "a product code whose subcodes the file also holds (a chapter or heading beside its "
+        "lines); refused so that nothing is counted twice (keep one level)",
+        code.is_in(parents.implode()),
+    )
+
+
+def _union_beside_members(destination: pl.Expr, year: pl.Expr, partner: str, column: str) -> Check:
+    """The EU as one reporter beside its member states, for the same partner and year."""
+    union = destination == UNION
+    members = (destination.is_not_null() & ~union).any().over([year, _text(partner)])
+    return _fault(
+        column,
+        "the EU as a whole beside its member states for the same partner and year; refused so "
+        "that nothing is counted twice (keep one or the other)",
+        union & members,
+    )
+
+
 def _flow_check(column: str, keep: str) -> Check:
     return _fault(
         column,
@@ -346,8 +387,10 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     weight = str(_pick(found, "netWgt", "Netweight (kg)", "NetWeight (kg)"))
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
     year_source = str(period_col or year_col)
+    months: list[Check] = []
     if period_col is not None:
-        year, quarter, _ = _period(period_col)
+        year, quarter, monthly = _period(period_col)
+        months.append(_months_beside_total(period_col, year, monthly, reporter, partner))
     else:
         year, quarter = _whole(_text(year_source)), None
     origin = _country(partner, "comtrade", "origin")
@@ -357,6 +400,8 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
     checks = [
         _year_check(year_source, year),
+        *months,
+        _levels_check(cmd, cn),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
         *origin.checks,
@@ -412,12 +457,9 @@ def _comext(found: Sequence[str]) -> _Reader:
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
             _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
-            _fault(
-                period,
-                "a month of a year whose total (YYYY or YYYY52) the file also holds; refused "
-                "so that nothing is counted twice",
-                monthly & (_annual(period).any().over(year)),
-            ),
+            _months_beside_total(period, year, monthly, reporter, partner),
+            _levels_check(product, cn),
+            _union_beside_members(destination.iso3, year, partner, reporter),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
             *destination.checks,

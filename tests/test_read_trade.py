@@ -13,6 +13,7 @@ expected figures by hand in comments. Fees use the README's worked example rows:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -285,6 +286,59 @@ def test_comext_months_next_to_a_plain_yyyy_total_are_refused_in_that_year_only(
     flagged = cbam.read_trade(write(tmp_path, "mix.csv", text), "comext", on_error="flag")
     errors = flagged.collect()["trade_error"].to_list()
     assert [e is not None for e in errors] == [True, True, False, False]  # 2026's month is kept
+
+
+@pytest.mark.parametrize(
+    ("layout", "text", "refused"),
+    [
+        (  # a chapter and a heading beside their line: 9,000 t charged for 5,000
+            "comtrade",
+            "period,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+            "2022,842,M,156,72,5000000,4000000\n2022,842,M,156,7208,3000000,2500000\n"
+            "2022,842,M,156,720851,1000000,900000\n",
+            "column 'cmdCode': a product code whose subcodes the file also holds",
+        ),
+        (  # months beside the year's total for the same reporter and partner: 1,400 t for 1,200
+            "comtrade",
+            "period,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+            "2022,842,M,156,720851,1200000,900000\n202201,842,M,156,720851,100000,75000\n",
+            "column 'period': a month of a year whose total",
+        ),
+        (  # the EU as one declarant beside a member state: each tonne counted twice
+            "comext",
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            "DE,CN,72083900,1,202752,1000,1000000\nEU27_2020,CN,72083900,1,202752,1000,1000000\n",
+            "column 'DECLARANT_ISO': the EU as a whole beside its member states",
+        ),
+        (
+            "comext",
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            "DE,CN,7208,1,202752,1000,1000000\nDE,CN,72083900,1,202752,1000,1000000\n",
+            "column 'PRODUCT_NC': a product code whose subcodes the file also holds",
+        ),
+    ],
+    ids=["comtrade-levels", "comtrade-months", "comext-eu-and-member", "comext-levels"],
+)
+def test_an_extract_that_would_count_a_flow_twice_is_refused(
+    layout: str, text: str, refused: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "extract.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=re.escape(refused)) as caught:
+        cbam.read_trade(path, layout, eur_per_usd=EUR_PER_USD).collect()
+    assert re.search(r": line [23] \(", str(caught.value))  # the file's line
+    flagged = cbam.read_trade(path, layout, eur_per_usd=EUR_PER_USD, on_error="flag").collect()
+    assert flagged.height == text.count("\n") - 1  # kept, flagged, not dropped
+
+
+def test_totals_for_different_partners_or_reporters_are_not_refused(tmp_path: Path) -> None:
+    # Months of JPN beside CHN's year total, EU rows for a partner no member state reports.
+    text = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+        "DE,CN,72083900,1,202752,1000,1000\nDE,JP,72083900,1,202701,1000,1000\n"
+        "EU27_2020,US,72083900,1,202752,1000,1000\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "ok.csv", text), "comext").collect()
+    assert rows["destination"].to_list() == ["DEU", "DEU", "EUU"]
 
 
 # --------------------------------------------------------------------------------- wide
