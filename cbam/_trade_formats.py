@@ -322,9 +322,10 @@ def _levels_check(column: str, code: pl.Expr) -> Check:
     Publishers' extracts can hold every level of the nomenclature at once (Comtrade's
     ``aggrLevel``, Comext's CN2/CN4/CN8); summed, each tonne would count two or three times.
     """
-    distinct = code.unique()
+    # Each prefix from one reference to the codes: two evaluations of an unordered unique()
+    # need not align, and a mask of one applied to the other picks codes at random.
     parents = pl.concat(
-        [distinct.filter(distinct.str.len_chars() > n).str.slice(0, n) for n in (2, 4, 6)]
+        [code.filter(code.str.len_chars() > n).str.slice(0, n).unique() for n in (2, 4, 6)]
     )
     return _fault(
         column,
@@ -479,6 +480,13 @@ def _wide(
 ) -> list[_Reader]:
     """One reader per year of a file with year-suffixed columns (tonnes_2022, eur_2022)."""
     cn_col = str(_pick(found, "cn_code", "cn8", "product", "hs6"))
+    for role, given in (("origin", origin), ("destination", destination)):
+        own = _pick(found, role, required=False)
+        if given is not None and own is not None:
+            raise ScenarioError(
+                f"the wide file has its own '{own}' column: {role}={shorten(given)!r} "
+                f"(--{role}) would replace it on every row; leave {role} out"
+            )
     given_origin = _iso3_given(origin, _pick(found, "origin", required=origin is None), "origin")
     given_dest = _iso3_given(
         destination,
@@ -528,7 +536,8 @@ def _scan(
         lazy = source.lazy()
         return lazy.select(pl.all().cast(pl.String)), "<frame>", 1, "row"
     path = a_file(Path(source), "trade file")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    gzip = path.suffix.lower() == ".gz"
+    suffix = ("".join(path.suffixes[-2:]) if gzip else path.suffix).lower()
     if suffix == ".parquet":
         lazy = pl.scan_parquet(path, glob=False)
         return lazy.select(pl.all().cast(pl.String)), str(path), 1, "row"
@@ -648,6 +657,8 @@ def read_trade(
         raise ScenarioError(
             f"{name}: not a {format} file: {exc} (columns found: {', '.join(found)[:300]})"
         ) from None
+    except ScenarioError as exc:  # the reader's own, about the header: name the file
+        raise ScenarioError(f"{name}: {exc}") from None
     keep = list(dict.fromkeys(keep))
     missing_keep = [c for c in keep if c not in found]
     if missing_keep:

@@ -13,6 +13,7 @@ expected figures by hand in comments. Fees use the README's worked example rows:
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -342,6 +343,26 @@ def test_totals_for_different_partners_or_reporters_are_not_refused(tmp_path: Pa
 
 
 # --------------------------------------------------------------------------------- wide
+
+
+@pytest.mark.parametrize("role", ["origin", "destination"])
+def test_a_wide_files_own_country_column_is_not_replaced(role: str, tmp_path: Path) -> None:
+    # origin='USA' turned the file's CHN, IND, TUR rows into USA (EUR 275,996 for 498,736),
+    # destination='DEU' its GBR row into an EU import.
+    text = "cn_code,origin,destination,tonnes_2022\n72085120,CHN,GBR,100\n72085120,IND,FRA,100\n"
+    path = write(tmp_path, "wide.csv", text)
+    with pytest.raises(cbam.ScenarioError, match=rf"wide\.csv: the wide file has its own '{role}'"):
+        cbam.read_trade(path, "wide", **{role: "DEU"})
+    rows = cbam.read_trade(path, "wide").collect()
+    assert rows.select("origin", "destination").rows() == [("CHN", "GBR"), ("IND", "FRA")]
+
+
+def test_a_gzip_name_in_capitals_reads(tmp_path: Path) -> None:
+    path = tmp_path / "BACI.CSV.GZ"
+    path.write_bytes(gzip.compress(BACI.strip().encode()))
+    assert cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD).collect().height == 3
+
+
 WIDE = """
 cn_code,sector,tonnes_2026,eur_2026,tonnes_2027,eur_2027
 72071111,Iron and steel,100,55000,50,30000
