@@ -342,6 +342,10 @@ def _included(node: Any, where: Path) -> Any:
             if node["key"] not in content:
                 raise ScenarioError(f"{where}: {node['file']} has no key {node['key']!r}")
             content = content[node["key"]]
+        elif isinstance(content.get("values"), list):
+            # A rule file read whole is its dated parameter; its other keys (de_minimis.yaml's
+            # excluded_sectors) are read by references of their own, {file, key}.
+            content = {k: content[k] for k in ("description", "unit", "values") if k in content}
         return content
     return {key: _included(value, where) for key, value in node.items()}
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._resources import data_dir
@@ -83,13 +83,14 @@ class Reference(BaseModel):
 
 
 class DatedValue(BaseModel, Generic[T]):
-    """One value of a parameter, in force from ``start``."""
+    """One value of a parameter, in force from ``start``; any other key is a typo, refused."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     start: dt.date | int = Field(alias="from")
     value: T
     assumption: Flag = False
     reference: Reference
+    note: str | None = None  # for the record only: the engine reads none
 
     @property
     def start_year(self) -> int:
@@ -100,10 +101,19 @@ class DatedValue(BaseModel, Generic[T]):
 class DatedParameter(BaseModel, Generic[T]):
     """A rule parameter as a list of dated values."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
     values: list[DatedValue[T]] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _one_value_a_day(cls, values: list[DatedValue[T]]) -> list[DatedValue[T]]:
+        starts = [first_day(v.start) for v in values]
+        twice = sorted({d.isoformat() for d in starts if starts.count(d) > 1})
+        if twice:  # the later one silently won
+            raise ValueError(f"two values from the same day: {', '.join(twice)}; keep one")
+        return values
 
     def on(self, day: dt.date | int) -> DatedValue[T] | None:
         """The value in force on ``day`` (a year: its 1 January); ``None`` before the first."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+import yaml
 
 import cbam
+
+REGIMES = Path(cbam.__file__).resolve().parents[1] / "rates" / "regimes"
 
 
 def test_bundled_scenarios_load_and_describe_themselves() -> None:
@@ -636,3 +640,36 @@ def test_an_excluded_origin_group_names_a_group_file(tmp_path: Path) -> None:
     message = r"mine\.yaml: excluded_origin_groups: unknown country group\(s\) \['eu_27'\]"
     with pytest.raises(cbam.ScenarioError, match=message):
         cbam.load_scenario(design)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A misspelt key of a dated value (or an end date, which dated values do not have) was
+        # kept unread: the fee stayed as without it.
+        (
+            lambda price: price["values"][0].update(assumtion=True),
+            "charge.price.values.0.assumtion: Extra inputs are not permitted",
+        ),
+        (
+            lambda price: price["values"][0].update(until="2030-12-31"),
+            "charge.price.values.0.until: Extra inputs are not permitted",
+        ),
+        (lambda price: price.update(growth_rate=0.06), "charge.price.growth_rate: Extra inputs"),
+        # Two values from one day: the later silently won.
+        (
+            lambda price: price["values"].append(dict(price["values"][0], value=500)),
+            "charge.price.values: two values from the same day: 2027-01-01; keep one",
+        ),
+    ],
+    ids=["typo", "end-date", "parameter-key", "same-day"],
+)
+def test_a_dated_parameter_refuses_what_it_would_not_read(
+    change: Any, message: str, tmp_path: Path
+) -> None:
+    design = yaml.safe_load((REGIMES / "uk-cbam.yaml").read_text("utf-8"))
+    change(design["charge"]["price"])
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(design), "utf-8")
+    with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
+        cbam.load_scenario(path)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from pydantic import ValidationError
+
 from cbam._design import SectorParameter
 from cbam._eu import config
 from cbam._parameters import DatedParameter, in_force, key_in_force, scheduled
@@ -37,9 +40,12 @@ def test_a_value_from_mid_year_is_not_in_force_on_1_january() -> None:
 
 
 def test_values_listed_out_of_order_and_equal_starts() -> None:
-    param = _param(2030, 2026, 2030)
+    param = _param(2030, 2026)
     assert param.at_year(2029).value == 1.0
-    assert param.at_year(2031).value == 2.0  # of equal starts, the last listed
+    assert param.at_year(2031).value == 0.0
+    # Two values from one day (a year is its 1 January) are refused: the last listed won unseen.
+    with pytest.raises(ValidationError, match="two values from the same day: 2030-01-01"):
+        _param(2030, 2026, dt.date(2030, 1, 1))
 
 
 def test_year_keyed_schedules_read_the_same_way() -> None:
