@@ -91,13 +91,15 @@ class ReferenceIntensity(BaseModel):
 class ChargeKind(NamedTuple):
     """A charge kind as the engine declares it (``cbam._engine.charge_kind``).
 
-    ``needs``: the ``Charge`` parameters it needs (a tuple: any one of them); ``benchmarks``:
+    ``needs``: the ``Charge`` parameters it needs (a tuple: any one of them); ``reads``: those
+    it reads where given (any other is refused, as it would change nothing); ``benchmarks``:
     whether it reads the CBAM benchmarks (free allocation by production route and benchmark
     period); ``customs_value``: whether it charges a share of the customs value, which rows
     must then give.
     """
 
     needs: tuple[tuple[str, ...], ...]
+    reads: tuple[str, ...]
     benchmarks: bool
     customs_value: bool
 
@@ -145,6 +147,18 @@ class Charge(BaseModel):
         ]
         if missing:
             raise ValueError(f"a '{self.kind}' charge needs {', '.join(missing)}")
+        kind = CHARGE_KINDS[self.kind]
+        read = {name for need in kind.needs for name in need} | set(kind.reads)
+        unread = [
+            name
+            for name in type(self).model_fields
+            if name != "kind" and getattr(self, name) is not None and name not in read
+        ]
+        if unread:  # set by the design, never read by its kind: a fee that ignores it
+            raise ValueError(
+                f"a '{self.kind}' charge does not read {', '.join(unread)} (it reads "
+                f"{', '.join(name for name in type(self).model_fields if name in read)})"
+            )
         if self.tiers is not None:
             bounds = [t.ratio_above for t in self.tiers]
             if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
@@ -170,6 +184,7 @@ def declare_charge_kind(
     kind: str,
     needs: Sequence[str | tuple[str, ...]],
     *,
+    reads: Sequence[str] = (),
     benchmarks: bool = False,
     customs_value: bool = False,
 ) -> None:
@@ -179,6 +194,8 @@ def declare_charge_kind(
         kind: The name a design gives as ``charge.kind``.
         needs: Parameters of ``Charge`` a design of this kind must give; a tuple of names is
             one need that any of them meets (``("price", "certificate_price")``).
+        reads: Parameters the kind reads where a design gives them (``free_allocation_share``
+            of a per-tonne charge); a design setting any other is refused.
         benchmarks: The kind reads the CBAM benchmarks: rows get benchmark columns, routes
             and their checks.
         customs_value: The kind charges a share of customs value: a liable row needs one.
@@ -191,10 +208,10 @@ def declare_charge_kind(
         raise ValueError(f"charge kind '{kind}' is declared twice")
     grouped = tuple((need,) if isinstance(need, str) else tuple(need) for need in needs)
     parameters = set(Charge.model_fields) - {"kind"}
-    unknown = [name for need in grouped for name in need if name not in parameters]
+    unknown = [name for need in (*grouped, reads) for name in need if name not in parameters]
     if unknown:
-        raise ValueError(f"charge kind '{kind}' needs {unknown}: not parameters of Charge")
-    CHARGE_KINDS[kind] = ChargeKind(grouped, benchmarks, customs_value)
+        raise ValueError(f"charge kind '{kind}' reads {unknown}: not parameters of Charge")
+    CHARGE_KINDS[kind] = ChargeKind(grouped, tuple(reads), benchmarks, customs_value)
 
 
 class Emissions(BaseModel):
@@ -296,6 +313,11 @@ class Design(BaseModel):
         ]
         if self.first_rules_year > self.last_rules_year:
             problems.append("first_rules_year is after last_rules_year")
+        if self.carbon_price_relief and CHARGE_KINDS[self.charge.kind].customs_value:
+            problems.append(
+                f"carbon_price_relief: a '{self.charge.kind}' charge is a share of customs "
+                "value, with no certificates to deduct a price paid abroad from; set it false"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -360,6 +382,21 @@ def read_design(path: Path) -> dict[str, Any]:
     return copy.deepcopy(_read_design(path.resolve()))
 
 
+def _for_kind(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with only the charge parameters that a new ``charge.kind`` of ``changes`` reads.
+
+    A scenario that changes the kind (UK CBAM with EU benchmarks) replaces the charge: the old
+    kind's parameters are not carried into one that would refuse them as unread.
+    """
+    kind = (changes.get("charge") or {}).get("kind")
+    charge = base.get("charge") or {}
+    if kind is None or kind == charge.get("kind") or kind not in CHARGE_KINDS:
+        return base
+    declared = CHARGE_KINDS[kind]
+    kept = {"kind", *declared.reads, *(name for need in declared.needs for name in need)}
+    return {**base, "charge": {k: v for k, v in charge.items() if k in kept}}
+
+
 def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     """Read a design file, apply a scenario's ``design:`` changes, and validate it.
 
@@ -368,7 +405,8 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
             the offending key.
 
     """
-    raw = deep_merge(_read_design(path.resolve()), _included(changes or {}, path))
+    base, changed = _read_design(path.resolve()), _included(changes or {}, path)
+    raw = deep_merge(_for_kind(base, changed), changed)
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:

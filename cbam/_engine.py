@@ -977,19 +977,23 @@ CHARGES: dict[str, ChargeRule] = {}  # each charge kind's rule, filled by ``char
 def charge_kind(
     kind: str,
     *needs: str | tuple[str, ...],
+    reads: tuple[str, ...] = (),
     benchmarks: bool = False,
     customs_value: bool = False,
 ) -> Callable[[ChargeRule], ChargeRule]:
     """Declare a charge kind in one place: on its rule, its name and the parameters it needs.
 
     ``Charge`` (``cbam._design``) then accepts the name in a design file and refuses, when the
-    design is loaded, one without the parameters; a tuple is one need that any of its names
-    meets. ``benchmarks``: the rows read the CBAM benchmarks (with routes and their checks);
-    ``customs_value``: the charge is a share of customs value, which liable rows must give.
+    design is loaded, one without the parameters, or with one the kind neither needs nor
+    ``reads``; a tuple is one need that any of its names meets. ``benchmarks``: the rows read
+    the CBAM benchmarks (with routes and their checks); ``customs_value``: the charge is a
+    share of customs value, which liable rows must give.
     """
 
     def declare(rule: ChargeRule) -> ChargeRule:
-        declare_charge_kind(kind, needs, benchmarks=benchmarks, customs_value=customs_value)
+        declare_charge_kind(
+            kind, needs, reads=reads, benchmarks=benchmarks, customs_value=customs_value
+        )
         CHARGES[kind] = rule
         return rule
 
@@ -1103,7 +1107,7 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
     return frame, tonnes, tonnes * pl.col("_c_price")
 
 
-@charge_kind("per_tonne", "price")
+@charge_kind("per_tonne", "price", reads=("free_allocation_share",))
 def _per_tonne(frame: pl.LazyFrame, scenario: Scenario, design: Design, given: Given) -> Charged:
     """Embedded emissions less a free-allocation share of the sector (UK Finance Act s.149)."""
     share = pl.col("_c_fa_share") if _sectors_joined(design) else pl.lit(0.0)

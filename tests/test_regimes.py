@@ -19,6 +19,7 @@ Every expected value is computed by hand from cited parameters:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -592,7 +593,13 @@ def test_a_charge_kind_is_declared_once_with_its_name_needs_and_rule(
         cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "flat"})
     # A kind that charges a share of customs value: its liable rows must give one.
     _engine.charge_kind("doubled_by_value", "price", customs_value=True)(double)
-    by_value = cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "doubled_by_value"})
+    # (The UK's relief deducts certificates, which a share of customs value does not have.)
+    with pytest.raises(cbam.ScenarioError, match="no certificates to deduct"):
+        cbam.load_scenario("uk-cbam", overrides={"design.charge.kind": "doubled_by_value"})
+    by_value = cbam.load_scenario(
+        "uk-cbam",
+        overrides={"design.charge.kind": "doubled_by_value", "carbon_price_relief": False},
+    )
     with pytest.raises(cbam.CbamInputError, match="share of customs value"):
         cbam.compute(imports, by_value)
     valued = cbam.compute(imports.with_columns(value_eur=pl.lit(50_000.0)), by_value)
@@ -600,6 +607,31 @@ def test_a_charge_kind_is_declared_once_with_its_name_needs_and_rule(
     # A kind is declared once, and only with parameters ``Charge`` has.
     with pytest.raises(ValueError, match="'double_per_tonne' is declared twice"):
         _engine.charge_kind("double_per_tonne", "price")(double)
-    with pytest.raises(ValueError, match=r"'flat' needs \['colour'\]: not parameters of Charge"):
+    with pytest.raises(ValueError, match=r"'flat' reads \['colour'\]: not parameters of Charge"):
         _engine.charge_kind("flat", "price", "colour")(double)
     assert "flat" not in _engine.CHARGES and "flat" not in _design.CHARGE_KINDS
+
+
+@pytest.mark.parametrize(
+    ("regime", "overrides", "message"),
+    [
+        # Each was accepted and changed no fee.
+        (
+            "us-cca-2025",
+            {"charge.free_allocation_share": {"description": "d", "unit": "u", "sectors": {}}},
+            "a 'baseline_intensity' charge does not read free_allocation_share (it reads price, "
+            "reference_intensity, applicable_percentage)",
+        ),
+        (
+            "us-fpf-2025",
+            {"carbon_price_relief": True},
+            "carbon_price_relief: a 'ad_valorem_tiers' charge is a share of customs value",
+        ),
+    ],
+    ids=["unread-parameter", "relief-without-certificates"],
+)
+def test_a_design_value_its_charge_never_reads_is_refused(
+    regime: str, overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
+        cbam.load_scenario(regime, overrides=overrides)
