@@ -8,10 +8,13 @@ value applies from its day until the next one (the OpenFisca convention).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import polars as pl
 import pytest
 from pydantic import ValidationError
 
+import cbam
 from cbam._design import SectorParameter
 from cbam._eu import config
 from cbam._parameters import DatedParameter, in_force, key_in_force, scheduled
@@ -57,3 +60,31 @@ def test_year_keyed_schedules_read_the_same_way() -> None:
     assert key_in_force({2026: 1, 2030: 2}, 2030) == 2030
     assert in_force({2026: 1}, dt.date(2026, 1, 1), int) == 2026
     assert in_force({2026: 1}, dt.date(2025, 12, 31), int) is None
+
+
+def test_a_dated_value_from_a_day_the_engine_never_reads_is_refused() -> None:
+    # A 2028-07-01 mark-up left 2028's rows at the old one, and a price from 15 February took
+    # effect on 1 April, unsaid.
+    rows = pl.DataFrame(
+        {"year": [2028], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
+    )
+    for overrides, message in (
+        (
+            {"design.emissions.defaults_markup.2028-07-01": 2.0},
+            "emissions.defaults_markup: a value from 2028-07-01 would take effect only on the "
+            "next 1 January",
+        ),
+        (
+            {"charge.price.2030-02-15": 100},
+            "charge.price: a value from 2030-02-15 would take effect only on the next first day "
+            "of a quarter",
+        ),
+    ):
+        with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
+            cbam.compute(rows, cbam.load_scenario("uk-cbam", overrides=overrides))
+    quarterly = cbam.load_scenario("uk-cbam", overrides={"charge.price.2028-07-01": 100})
+    prices = cbam.compute(rows.with_columns(quarter=pl.lit(3)), quarterly)["certificate_price_eur"]
+    assert (
+        prices[0]
+        > cbam.compute(rows.with_columns(quarter=pl.lit(2)), quarterly)["certificate_price_eur"][0]
+    )
