@@ -23,6 +23,7 @@ from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
 from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, key_as_read, result_columns
 from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, summarise
+from cbam._territory import imported_elsewhere
 
 DEFAULT_BY = ("origin", "sector", "year")
 # The carbon-price source of a scenario that deducts nothing (no break-even price exists).
@@ -31,9 +32,14 @@ _ACTUAL_INPUTS = ("see_direct", "see_indirect")
 
 
 def _valid(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows with results: those not flagged in lenient mode."""
-    computed(frame.collect_schema().names(), ("fee_eur", "input_error"))
-    return frame.filter(pl.col("input_error").is_null())
+    """Rows with results that are the regime's imports: not flagged, not imported elsewhere.
+
+    A row sent outside the territory owes nothing and is no import of the regime's: like
+    ``summarise``, the indicators leave its tonnes, value and would-be fee out.
+    """
+    names = frame.collect_schema().names()
+    computed(names, ("fee_eur", "input_error"))
+    return frame.filter(pl.col("input_error").is_null() & ~imported_elsewhere(names))
 
 
 def _value(frame: pl.LazyFrame) -> pl.Expr:
@@ -219,15 +225,27 @@ def exposure(
                 f"gdp_eur; it has {shorten(columns)}"
             )
         try:
-            table = given.select(
-                *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
-                *[pl.col(d).cast(pl.Float64) for d in denominators],
-            ).collect()
+            # Keys as the rules read them, as the totals group them ('tur' is TUR).
+            table = (
+                given.select(
+                    *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
+                    *[pl.col(d).cast(pl.Float64) for d in denominators],
+                )
+                .with_columns(map(key_as_read, keys))
+                .collect()
+            )
         except pl.exceptions.PolarsError as exc:
             raise ValueError(
                 f"economy: its columns {keys + denominators} cannot be read as the fee "
                 f"table's keys and as numbers: {shorten(first_line(exc))}"
             ) from None
+        if table.select(keys).is_duplicated().any():  # a group joined twice would count twice
+            raise ValueError(f"economy has duplicate keys in {keys}")
+        numbers = pl.col(denominators)
+        if table.filter(pl.any_horizontal(~numbers.is_finite() | (numbers < 0))).height:
+            raise ValueError(
+                f"economy: {', '.join(denominators)} must be finite numbers >= 0 (or empty)"
+            )
         out = out.join(table.lazy(), on=keys, how="left", maintain_order="left").with_columns(
             _ratio(pl.col("fee_eur"), pl.col(d)).alias(
                 "share_of_total_exports" if d == "total_exports_eur" else "share_of_gdp"

@@ -28,6 +28,7 @@ from cbam._interop import read_csv, to_polars
 from cbam._parameters import Number
 from cbam._resources import data_dir, is_path
 from cbam._schema import Check, collect_problems, key_as_read
+from cbam._territory import imported_elsewhere
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
@@ -538,7 +539,16 @@ def recycle(
     total, paid = _paid_cents(frame, "fee_eur")
     paid_basis = {"fee_eur": paid}
     if "fee_before_exemptions_eur" in needed:
-        paid_basis["fee_before_exemptions_eur"] = _paid_cents(frame, "fee_before_exemptions_eur")[1]
+        # What a row would have paid the regime: nothing where it was imported elsewhere.
+        before = frame.with_columns(
+            pl.when(imported_elsewhere(frame.columns))
+            .then(0.0)
+            .otherwise(pl.col("fee_before_exemptions_eur"))
+            .alias("fee_before_exemptions_eur")
+        )
+        paid_basis["fee_before_exemptions_eur"] = _paid_cents(before, "fee_before_exemptions_eur")[
+            1
+        ]
 
     def membership_day(where: str, entry: Allocation) -> dt.date:
         if entry.status_on is not None:

@@ -31,6 +31,7 @@ from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
 from cbam._schema import key_as_read
 from cbam._summary import grouping, order_free_sum
+from cbam._territory import imported_elsewhere
 
 
 def _check_elasticity(values: pl.Series) -> None:
@@ -158,7 +159,8 @@ def trade_response(
     )
     if by is None:
         return same_kind(fees, rows, keep_index=True)
-    valid = rows.filter(pl.col("input_error").is_null())
+    # The regime's imports, as summarise counts them: not flagged, not imported elsewhere.
+    valid = rows.filter(pl.col("input_error").is_null() & ~imported_elsewhere(names))
     aggs = [
         order_free_sum(quantity).alias("quantity_t"),
         order_free_sum(pl.coalesce("quantity_after_t", quantity)).alias("quantity_after_t"),

@@ -281,3 +281,57 @@ def test_flagged_rows_stay_out_of_the_indicators() -> None:
     fees = cbam.compute(rows, S80, on_error="flag")
     out = cbam.ad_valorem_equivalents(fees, by=[])
     assert out["rows"].item() == 1 and out["ave"].item() == pytest.approx(FEE / 55_000.0)
+
+
+def test_rows_imported_elsewhere_are_left_out_as_summarise_leaves_them() -> None:
+    # The USA-bound row (no EU import) doubled the tonnes and halved the EU's ave; recycling
+    # on fees before exemptions paid CHN back for a fee it never owed the EU.
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "CHN"],
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [100.0, 100.0],
+            "value_eur": [55_000.0, 55_000.0],
+            "destination": ["EUU", "USA"],
+        }
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    total = cbam.summarise(fees, by=[]).row(0, named=True)
+    assert total["quantity_t"] == 100.0
+    ave = cbam.ad_valorem_equivalents(fees, by=[]).row(0, named=True)
+    assert ave["ave"] == ave["ave_before_exemptions"] == pytest.approx(total["ave"])
+    assert cbam.fee_per_tonne(fees, by=[])["quantity_t"].item() == 100.0
+    assert cbam.exposure(fees, by=[])["exports_eur"].item() == 55_000.0
+    assert cbam.trade_response(fees, -1.0, by=[])["quantity_t"].item() == 100.0
+    assert cbam.break_even_carbon_price(fees, by=[])["embedded_t"].item() == pytest.approx(254.1)
+    plan = {
+        "name": "back",
+        "allocations": [
+            {"pool": "back", "rule": "proportional_to_paid", "share": 1},
+        ],
+    }
+    plan["allocations"][0]["basis"] = "fee_before_exemptions_eur"
+    flows = cbam.recycle(fees, "eu-cbam", plan=plan).flows
+    assert flows["recipient"].to_list() == ["TUR"]
+
+
+def test_an_economy_table_is_keyed_as_the_rules_read_keys_and_once_each() -> None:
+    rows = pl.DataFrame(
+        {
+            "year": [2026],
+            "origin": ["TUR"],
+            "cn_code": ["72071111"],
+            "quantity_t": [100.0],
+            "value_eur": [55_000.0],
+        }
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    economy = pl.DataFrame({"origin": [" tur"], "gdp_eur": [1e12]})
+    out = cbam.exposure(fees, by=["origin"], economy=economy)
+    assert out["share_of_gdp"].item() == pytest.approx(fees["fee_eur"].sum() / 1e12)
+    twice = pl.DataFrame({"origin": ["TUR", "TUR"], "gdp_eur": [1e12, 2e12]})
+    with pytest.raises(ValueError, match="duplicate keys"):
+        cbam.exposure(fees, by=["origin"], economy=twice)
+    with pytest.raises(ValueError, match="finite numbers >= 0"):
+        cbam.exposure(fees, by=["origin"], economy=economy.with_columns(gdp_eur=pl.lit(-1.0)))
