@@ -340,22 +340,29 @@ def _in_file(
 
 
 def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
-    """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed)."""
+    """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed).
+
+    Written to a file beside ``path``, then moved onto it: a write that fails half way leaves
+    no broken file, nor overwrites a good one.
+    """
     suffix = path.suffix.lower()
+    partial = path.with_name(f".{path.name}.partial")
     try:
         if suffix == ".parquet":
-            fees.write_parquet(path)
+            fees.write_parquet(partial)
         elif suffix == ".xlsx":
             import xlsxwriter  # type: ignore[import-untyped]
 
             try:
-                with xlsxwriter.Workbook(path) as workbook:
+                # A NaN or inf (kept on a flagged row) becomes Excel's #NUM!, not a failure.
+                with xlsxwriter.Workbook(partial, {"nan_inf_to_errors": True}) as workbook:
                     fees.write_excel(workbook, worksheet="rows", float_precision=6)
                     totals.write_excel(workbook, worksheet="totals", float_precision=2)
             except xlsxwriter.exceptions.XlsxWriterException as exc:
                 raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
         else:
-            fees.write_csv(path)
+            fees.write_csv(partial)
+        os.replace(partial, path)
     except ScenarioError:
         raise  # already says which file (a ValueError, not to be wrapped twice)
     except OSError as exc:
@@ -363,6 +370,8 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
     except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
         # A column the format cannot hold (nested values in a CSV, say).
         raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _print_table(frame: pl.DataFrame) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -903,6 +904,35 @@ class TestCliArguments:
 
 class TestOutputPaths:
     """``--out``: a known type, in a folder that exists, checked before the run."""
+
+    def test_a_failed_write_leaves_the_earlier_file_and_no_partial_one(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # A binary column cannot go into a CSV: the write failed after the header, over a
+        # good file of the same name.
+        imports = tmp_path / "bin.parquet"
+        pl.DataFrame({**TUR, "blob": [b"xx"]}).write_parquet(imports)
+        out = write(tmp_path, "keep.csv", "an earlier result\n")
+        err = cli_error(["run", "--imports", str(imports), "--out", str(out)], capsys)
+        assert "cannot write: datatype binary cannot be written to CSV" in err
+        assert out.read_text(encoding="utf-8") == "an earlier result\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.parquet", "keep.csv"]
+
+    def test_a_nan_kept_on_a_flagged_row_goes_into_excel(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # xlsxwriter refused NaN and inf after every table was printed, leaving half a workbook.
+        imports = tmp_path / "nan.parquet"
+        rows(**{k: v * 2 for k, v in TUR.items()}).with_columns(
+            value_eur=pl.Series([float("nan"), 5.0])
+        ).write_parquet(imports)
+        out = tmp_path / "nan.xlsx"
+        argv = ["run", "--imports", str(imports), "--on-error", "flag", "--out", str(out)]
+        assert main(argv) == 0
+        sheet = openpyxl.load_workbook(out)["rows"]
+        header = [c.value for c in sheet[1]]
+        values = [r[header.index("value_eur")].value for r in sheet.iter_rows(min_row=2)]
+        assert values == ["=#NUM!", 5]
 
     @pytest.mark.parametrize(
         ("name", "message"),
