@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import key_as_read
 
@@ -52,8 +53,10 @@ def _finish(figure: Figure, path: str | Path | None, source: str | None) -> Figu
     return figure
 
 
-def _eager(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+def _eager(frame: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
+    """A Polars frame of ``frame``: pandas and the like too, as the reports return them."""
+    given = to_polars(frame, "frame")
+    return given.collect() if isinstance(given, pl.LazyFrame) else given
 
 
 def _largest_first(frame: pl.DataFrame, column: str) -> list[str]:

@@ -98,6 +98,19 @@ def test_recycling_flows(tmp_path: Path) -> None:
     assert nets["TUR"] < 0 and nets["CHN"] < 0
 
 
+def test_charts_take_the_pandas_frames_the_reports_return() -> None:
+    # fees_by_origin(pandas) raised a TypeError; phase_in of pandas returns pandas, which
+    # phase_in_trajectory could not read.
+    fees = cbam.compute(ROWS, S80)
+    fig = charts.fees_by_origin(fees.to_pandas(), top=2)
+    order = fees.group_by("origin").agg(pl.col("fee_eur").sum()).sort("fee_eur", descending=True)
+    assert sum(p.get_width() for p in fig.axes[0].patches) == pytest.approx(
+        order["fee_eur"].head(2).sum()
+    )
+    trajectory = cbam.phase_in(ROWS.with_columns(pl.lit(2025).alias("year")).to_pandas(), S80)
+    assert len(charts.phase_in_trajectory(trajectory).axes[0].patches) == 9  # 2026-2034
+
+
 def test_import_cbam_does_not_import_matplotlib() -> None:
     code = "import sys, cbam; assert 'matplotlib' not in sys.modules; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
