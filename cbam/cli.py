@@ -568,9 +568,11 @@ def _totals_table(
     groups = summary.select(columns)
     if not by:
         return groups
+    # The first key as text, so the total row says 'total' whatever its type (a year, say).
+    groups = groups.with_columns(pl.col(by[0]).cast(pl.String))
 
     def label(column: str) -> pl.Expr:
-        text = column == by[0] and groups.schema[column] == pl.String
+        text = column == by[0]
         return pl.lit("total" if text else None).cast(groups.schema[column]).alias(column)
 
     total = summarise(fees, by=[]).select(label(c) if c in by else pl.col(c) for c in columns)

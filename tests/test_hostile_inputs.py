@@ -971,6 +971,12 @@ class TestOutputPaths:
         assert totals["origin"].to_list()[-1] == "total"
         assert totals["fee_eur"][-1] == pytest.approx(expected["fee_eur"].sum())
         assert totals["fee_eur"][:-1].sum() == pytest.approx(expected["fee_eur"].sum())
+        # A first key that is not text (a year) still labels the total row, so a sum over the
+        # sheet can leave it out.
+        argv = ["run", "--imports", str(imports), "--out", str(out), "--by", "year,origin"]
+        assert main(argv) == 0
+        by_year = pl.read_excel(out, sheet_name="totals", engine="openpyxl")
+        assert by_year["year"].cast(pl.String).to_list() == ["2026", "2027", "total"]
 
     def test_csv_refuses_nested_columns_before_the_run(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
