@@ -730,7 +730,8 @@ def _compare(args: argparse.Namespace) -> int:
         print("note: the rules years differ (--mixed-rules): differences mix years and designs")
     shown = table.head(args.top) if args.top and table.height > args.top else table
     currency = args.currency.strip().upper()
-    scope = f"top {args.top} of {table.height}" if shown.height < table.height else "all"
+    cut = "first" if {"year", "rules_year"} & set(by) else "top"  # years list in order
+    scope = f"{cut} {args.top} of {table.height}" if shown.height < table.height else "all"
     base = scenarios[0].name
     grouped = f"by {', '.join(by)}" if by else "in total"
     print(f"\nFees {grouped} ({currency}; {scope}; differences from {base}; total last)")
