@@ -600,7 +600,8 @@ def _print_recycling(
             ["pool", "recipient", "amount_eur"],
         ),
         (
-            "Balance by country (net = received - paid)",
+            "Balance by country (net = received - paid; paid is the revenue's cents shared "
+            "by fee, so it can differ by a cent from the fee table)",
             result.balance,
             ["origin", "paid_eur", "received_eur", "net_eur"],
         ),
