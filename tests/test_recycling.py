@@ -453,7 +453,10 @@ def test_cli_prints_pools_flows_and_balance(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Revenue recycling: plan 'ldc-return' (option)" in out
-    assert "| Return to LDCs " in out and "Balance by country (net = received - paid; paid is the revenue" in out
+    assert (
+        "| Return to LDCs " in out
+        and "Balance by country (net = received - paid; paid is the revenue" in out
+    )
     assert main(["run", "--imports", str(imports), "--recycling", "eu-decarbonisation-fund"]) == 0
     assert "Temporary Decarbonisation Fund" in capsys.readouterr().out
     assert main(["run", "--imports", str(imports), "--recycling"]) == 2
