@@ -307,7 +307,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if parts[0] in _BY_YEAR and len(parts) > 1 and not isinstance(tree.get(parts[0]), dict):
         # One number for every year: it stays in force until the year set here.
         tree[parts[0]] = {eu_config.regime().first_rules_year: tree[parts[0]]}
-    if len(parts) == 3 and isinstance(tree.get(parts[0]), dict):
+    if parts[0] == "certificate_price_eur" and len(parts) == 3:
         _one_quarter(tree[parts[0]], parts[1])
     node: dict[Any, Any] = tree
     for part in parts[:-1]:
@@ -578,12 +578,17 @@ def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None
     ``extends:`` at the top of a file), and a null would quietly stand for the default.
     """
     head, at = str(dotted).split(".")[0].strip(), "" if where == "overrides" else f"{where}: "
+    if head == "regime" and "." not in str(dotted):  # as a child file's regime: is checked
+        _same_regime_for_design(tree, {"regime": value}, Path(f"{at}overrides"))
     if head in ("extends", "source"):
         raise ScenarioError(
             f"{at}overrides: '{shorten(dotted, 80)}' cannot be overridden: it records how the "
             "scenario was read (name a parent with 'extends:' at the top of a scenario file)"
         )
-    if value is None:
+    nullable = head == dotted and Scenario.model_fields.get(head, Field()).default is None
+    if value is None and not (nullable and tree.get(head) is not None):
+        # A null stands for the default: it changes something only where a value is set
+        # (rules_year: null undoes a parent's rules year).
         raise ScenarioError(
             f"{at}overrides: '{shorten(dotted, 80)}': null is not a value; give one, or leave the "
             "override out to keep the scenario's own"

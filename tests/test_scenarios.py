@@ -673,3 +673,20 @@ def test_a_dated_parameter_refuses_what_it_would_not_read(
     path.write_text(yaml.safe_dump(design), "utf-8")
     with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
         cbam.load_scenario(path)
+
+
+def test_a_null_override_undoes_a_value_and_a_regime_override_is_checked(tmp_path: Path) -> None:
+    # rules_year: null is how a child goes back to each row's own year: it was refused.
+    assert (
+        cbam.load_scenario("eu-cbam-rules-2026", overrides={"rules_year": None}).rules_year is None
+    )
+    # A regime set by override skipped the check a child file's regime: gets (GBP read as USD).
+    parent = tmp_path / "p.yaml"
+    parent.write_text("name: p\nextends: uk-cbam\ndesign: {currency: GBP}\n", "utf-8")
+    with pytest.raises(cbam.ScenarioError, match="overrides: regime: 'us-cca-2025' replaces"):
+        cbam.load_scenario(parent, overrides={"regime": "us-cca-2025"})
+    # A three-part override of another parameter is no quarter of the price path.
+    price_abroad = {"carbon_price_abroad": {"source": "table"}}
+    assert cbam.load_scenario("eu-cbam", overrides=price_abroad).carbon_price_abroad.source == (
+        "table"
+    )
