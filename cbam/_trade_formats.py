@@ -305,9 +305,9 @@ def _year_check(column: str, year: pl.Expr) -> Check:
     return _fault(column, "missing or not a whole year", year.is_null())
 
 
-def _months_beside_total(period: str, year: pl.Expr, monthly: pl.Expr, *within: str) -> Check:
-    """Months of a year whose total the file also holds for the same reporter and partner."""
-    total = _annual(period).any().over([year, *map(_text, within)])
+def _months_beside_total(period: str, year: pl.Expr, monthly: pl.Expr, *within: pl.Expr) -> Check:
+    """Months of a year whose total the file also holds, for the same reporter, partner, code."""
+    total = _annual(period).any().over([year, *within])
     return _fault(
         period,
         "a month of a year whose total (YYYY or YYYY52) the file also holds; refused so that "
@@ -335,13 +335,16 @@ def _levels_check(column: str, code: pl.Expr) -> Check:
     )
 
 
-def _union_beside_members(destination: pl.Expr, year: pl.Expr, partner: str, column: str) -> Check:
-    """The EU as one reporter beside its member states, for the same partner and year."""
+def _union_beside_members(
+    destination: pl.Expr, year: pl.Expr, partner: str, code: pl.Expr, column: str
+) -> Check:
+    """The EU as one reporter beside its member states, for the same partner, code and year."""
     union = destination == UNION
-    members = (destination.is_not_null() & ~union).any().over([year, _text(partner)])
+    members = (destination.is_not_null() & ~union).any().over([year, _text(partner), code])
     return _fault(
         column,
-        "the EU as a whole beside its member states for the same partner and year; refused so "
+        "the EU as a whole beside its member states for the same partner, code and year; "
+        "refused so "
         "that nothing is counted twice (keep one or the other)",
         union & members,
     )
@@ -391,7 +394,8 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     months: list[Check] = []
     if period_col is not None:
         year, quarter, monthly = _period(period_col)
-        months.append(_months_beside_total(period_col, year, monthly, reporter, partner))
+        within = (_text(reporter), _text(partner), _cn(cmd)[0])
+        months.append(_months_beside_total(period_col, year, monthly, *within))
     else:
         year, quarter = _whole(_text(year_source)), None
     origin = _country(partner, "comtrade", "origin")
@@ -458,9 +462,9 @@ def _comext(found: Sequence[str]) -> _Reader:
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
             _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
-            _months_beside_total(period, year, monthly, reporter, partner),
+            _months_beside_total(period, year, monthly, _text(reporter), _text(partner), cn),
             _levels_check(product, cn),
-            _union_beside_members(destination.iso3, year, partner, reporter),
+            _union_beside_members(destination.iso3, year, partner, cn, reporter),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
             *destination.checks,

@@ -332,14 +332,16 @@ def test_an_extract_that_would_count_a_flow_twice_is_refused(
 
 
 def test_totals_for_different_partners_or_reporters_are_not_refused(tmp_path: Path) -> None:
-    # Months of JPN beside CHN's year total, EU rows for a partner no member state reports.
+    # Months of JPN beside CHN's year total, EU rows for a partner no member state reports,
+    # and months or EU rows of another code than the total or the member state's.
     text = (
         "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
         "DE,CN,72083900,1,202752,1000,1000\nDE,JP,72083900,1,202701,1000,1000\n"
-        "EU27_2020,US,72083900,1,202752,1000,1000\n"
+        "EU27_2020,US,72083900,1,202752,1000,1000\nDE,CN,76011090,1,202701,1000,1000\n"
+        "EU27_2020,CN,72071111,1,202752,1000,1000\n"
     )
     rows = cbam.read_trade(write(tmp_path, "ok.csv", text), "comext").collect()
-    assert rows["destination"].to_list() == ["DEU", "DEU", "EUU"]
+    assert rows["destination"].to_list() == ["DEU", "DEU", "EUU", "DEU", "EUU"]
 
 
 # --------------------------------------------------------------------------------- wide
