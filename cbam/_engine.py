@@ -46,7 +46,7 @@ from cbam._eu.lookup import (
 from cbam._eu.reference import OTHER, SECTORS
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
-from cbam._parameters import DatedParameter, key_in_force
+from cbam._parameters import DatedParameter, first_day, key_in_force
 from cbam._resolve import resolve
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -252,12 +252,14 @@ def _days_not_read(design: Design) -> list[str]:
     if charge.price is not None:
         dated.append(("charge.price", charge.price.values, "first day of a quarter"))
     starts = {"1 January": {1}, "first day of a quarter": set(_QUARTER_START.values())}
+    first = first_day(design.first_rules_year)  # a value from before it is in force then
     return [
         f"{name}: a value from {value.start} would take effect only on the next {when}, when "
         "the engine reads it; start it on one"
         for name, values, when in dated
         for value in values
         if isinstance(value.start, dt.date)
+        and value.start > first
         and (value.start.day != 1 or value.start.month not in starts[when])
     ]
 

@@ -207,7 +207,11 @@ def a_file(path: Path, what: str) -> Path:
             " (cbam reads a name as given, not as a pattern)" if set("*?[") & set(str(path)) else ""
         )
         raise ScenarioError(f"{shorten(path)}: no such {what}{literal}")
-    raise ScenarioError(f"{shorten(path)}: the {what} is a folder; name a file in it")
+    if path.is_dir():
+        raise ScenarioError(f"{shorten(path)}: the {what} is a folder; name a file in it")
+    raise ScenarioError(
+        f"{shorten(path)}: the {what} is not a regular file (a pipe?); save it first"
+    )
 
 
 def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:

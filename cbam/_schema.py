@@ -304,6 +304,9 @@ _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 }
 
 
+TEXT_KEYS = tuple(_KEY_FORMS)  # the rule keys read as text, whatever their input type
+
+
 def key_as_read(column: str) -> pl.Expr:
     """Input column ``column`` as the rules read it, if it is a text rule key (else as it is).
 

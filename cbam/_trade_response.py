@@ -29,7 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import key_as_read
+from cbam._schema import TEXT_KEYS, key_as_read
 from cbam._summary import grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
@@ -69,9 +69,17 @@ def _elasticity_expr(
         # Keys as the rules read them on both sides: 'tur' and '7207 11 11' match TUR and
         # 72071111, as they are one origin and one code in the fees and in every total.
         read = [key_as_read(k).alias(f"_c_key_{k}") for k in keys]
-        table = elasticity.select(
-            *[pl.col(k).cast(names[k]) for k in keys], values.alias("_c_elasticity")
-        ).select(*read, "_c_elasticity")
+        try:
+            # A text rule key is compared as text, whatever the fees' type (an Enum origin,
+            # an integer cn_code); another key in the fees' type.
+            table = elasticity.select(
+                *[pl.col(k).cast(pl.String if k in TEXT_KEYS else names[k]) for k in keys],
+                values.alias("_c_elasticity"),
+            ).select(*read, "_c_elasticity")
+        except pl.exceptions.PolarsError:
+            raise ValueError(
+                f"the elasticity table's keys {keys} cannot be read as the fee table's"
+            ) from None
         if table.drop("_c_elasticity").is_duplicated().any():
             raise ValueError(f"the elasticity table has duplicate keys in {keys}")
         on = [f"_c_key_{k}" for k in keys]

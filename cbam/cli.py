@@ -32,6 +32,7 @@ from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import (
+    INTEGER_COLUMNS,
     NUMERIC_COLUMNS,
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
@@ -194,8 +195,14 @@ def _read_import_csv(path: Path) -> pl.DataFrame:
     as decimals, then as text, which ``compute`` checks line by line (a decimal on line 10,002
     was an error, and 'n/a' there named no line).
     """
-    wider: dict[str, type[pl.DataType]] = {}
-    for kind in (pl.Float64, pl.String, None):
+    header: list[str] = []
+    for attempt in range(4):
+        # Then the numbers as decimals (a year of 2027.0), the other columns as text (a
+        # carried column of codes), and every column as text (an 'n/a' amount).
+        numbers = [c for c in header if c in (*NUMERIC_COLUMNS, *INTEGER_COLUMNS)]
+        text: dict[str, type[pl.DataType]] = dict.fromkeys(header, pl.String)
+        decimals: dict[str, type[pl.DataType]] = dict.fromkeys(numbers, pl.Float64)
+        wider = [{}, decimals, {**text, **decimals}, text][attempt]
         try:
             return read_csv(
                 path,
@@ -204,10 +211,9 @@ def _read_import_csv(path: Path) -> pl.DataFrame:
                 infer_schema_length=10_000,
             )
         except ScenarioError as exc:
-            if kind is None or "could not parse" not in str(exc):
+            if attempt == 3 or "could not parse" not in str(exc):
                 raise
-            header = read_csv(path, "import file", infer_schema=False, n_rows=1).columns
-            wider = dict.fromkeys([c for c in header if c in NUMERIC_COLUMNS], kind)
+            header = header or read_csv(path, "import file", infer_schema=False, n_rows=1).columns
     raise AssertionError("unreachable")
 
 
@@ -298,10 +304,11 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
     text = lines is None and path.suffix.lower() in (".csv", ".txt") and imports.width
     blank = imports.select(pl.all_horizontal(pl.all().is_null())).to_series()
     if text and blank.any():
-        # A blank line (one at the end of a hand-edited file) holds no row: skipped, said.
+        # A blank line or one of empty fields (one at the end of a hand-edited file) holds no
+        # row: skipped, said.
         lines = pl.Series(range(imports.height)).filter(~blank)
         shown = ", ".join(str(n + 2) for n in blank.arg_true().head(5).to_list())
-        print(f"note: {blank.sum()} blank line(s) of {path.name} skipped (line {shown})")
+        print(f"note: {blank.sum()} empty line(s) of {path.name} skipped (line {shown})")
         imports = imports.filter(~blank)
     if not args.year:
         return path, imports, None if lines is None else lines.to_list()
@@ -346,7 +353,8 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
     no broken file, nor overwrites a good one.
     """
     suffix = path.suffix.lower()
-    partial = path.with_name(f".{path.name}.partial")
+    target = path.resolve()  # through a link, onto the file it names
+    partial = target.with_name(f".{target.name}.partial")
     try:
         if suffix == ".parquet":
             fees.write_parquet(partial)
@@ -362,7 +370,7 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
                 raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
         else:
             fees.write_csv(partial)
-        os.replace(partial, path)
+        os.replace(partial, target)
     except ScenarioError:
         raise  # already says which file (a ValueError, not to be wrapped twice)
     except OSError as exc:

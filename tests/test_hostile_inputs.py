@@ -22,6 +22,7 @@ examples the issue lists, since each kind is fixed at its shared mechanism:
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -800,6 +801,8 @@ class TestCliArguments:
         assert "is a folder; name a file in it" in cli_error(
             [*run, str(tmp_path / "adir.csv")], capsys
         )
+        os.mkfifo(tmp_path / "pipe.csv")  # '<(cat x.csv)' was called a folder
+        assert "is not a regular file" in cli_error([*run, str(tmp_path / "pipe.csv")], capsys)
         literal = write(tmp_path, "lit[1].csv", GOOD_CSV)
         if not layout:
             assert main([*run, str(literal), "--by", "origin"]) == 0
@@ -826,6 +829,13 @@ class TestCliArguments:
         bad = write(tmp_path, "bad.csv", "\n".join([*lines, "2026,TUR,72071111,n/a,5000\n"]))
         err = cli_error(["run", "--imports", str(bad)], capsys)
         assert "column 'quantity_t': missing or not a number: line 10003 (n/a)" in err
+        # A year written 2026.0 there, beside a carried column whose code turns to text: one year.
+        carried = [f"{line},12" for line in lines[1:]]
+        text = "\n".join([lines[0] + ",firm", *carried, "2026.0,TUR,72071111,1.5,5000,A1\n"])
+        odd = write(tmp_path, "odd.csv", text)
+        assert main(["run", "--imports", str(odd), "--by", "origin"]) == 0
+        out = capsys.readouterr().out
+        assert "Total fee" in out and "import years" not in out  # one year, not 2026 and 2026.0
 
     def test_blank_lines_of_a_csv_are_skipped_and_said(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -839,7 +849,7 @@ class TestCliArguments:
         fixed = write(tmp_path, "blank.csv", text.replace("XYZ", "CHN"))
         assert main(["run", "--imports", str(fixed), "--year", "2026"]) == 0
         out = capsys.readouterr().out
-        assert "note: 2 blank line(s) of blank.csv skipped (line 3, 5)" in out
+        assert "note: 2 empty line(s) of blank.csv skipped (line 3, 5)" in out
         assert "Rows: 2 computed" in out
 
     def test_out_never_overwrites_the_import_file(
@@ -1100,3 +1110,14 @@ class TestHints:
         )
         err = cli_error(["run", "--imports", str(imports), "--year", "2027"], capsys)
         assert "column 'year': missing or not a whole number: line 3 (twenty)" in err
+
+
+def test_out_through_a_link_writes_the_file_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imports = write(tmp_path, "imports.csv", GOOD_CSV)
+    target = write(tmp_path, "target.csv", "old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(["run", "--imports", str(imports), "--out", str(link)]) == 0
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("year,origin")

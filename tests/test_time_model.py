@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -88,3 +89,14 @@ def test_a_dated_value_from_a_day_the_engine_never_reads_is_refused() -> None:
         prices[0]
         > cbam.compute(rows.with_columns(quarter=pl.lit(2)), quarterly)["certificate_price_eur"][0]
     )
+
+
+def test_a_value_from_before_the_first_rules_year_may_start_on_any_day(tmp_path: Path) -> None:
+    # A threshold from 2025-11-26 is in force on every day the UK engine reads (from 2027).
+    design = (Path(cbam.__file__).parents[1] / "rates/regimes/uk-cbam.yaml").read_text("utf-8")
+    path = tmp_path / "uk.yaml"
+    path.write_text(design.replace("from: 2027-01-01", "from: 2025-11-26", 1), "utf-8")
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
+    )
+    assert cbam.compute(rows, cbam.load_scenario(path))["fee_eur"][0] >= 0

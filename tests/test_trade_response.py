@@ -141,3 +141,26 @@ def test_table_keys_match_as_the_rules_read_them() -> None:
         )
     with pytest.raises(ValueError, match="duplicate keys"):
         cbam.trade_response(fees, pl.DataFrame({"origin": ["TUR", "tur"], "elasticity": [-1, -2]}))
+
+
+def test_table_keys_match_an_enum_or_integer_key_of_the_fees() -> None:
+    # The table was cast to the fees' type first: 'tur' into an Enum, '7207 11 11' into Int64.
+    rows = pl.DataFrame(
+        {
+            "year": [2027],
+            "origin": ["TUR"],
+            "cn_code": ["72071111"],
+            "quantity_t": [100.0],
+            "value_eur": [55_000.0],
+        }
+    )
+    enum = rows.with_columns(pl.col("origin").cast(pl.Enum(["TUR", "CHN"])))
+    integer = rows.with_columns(pl.col("cn_code").cast(pl.Int64))
+    for fees, table in (
+        (cbam.compute(enum, "eu-cbam"), pl.DataFrame({"origin": ["tur"], "elasticity": [-1.0]})),
+        (
+            cbam.compute(integer, "eu-cbam"),
+            pl.DataFrame({"cn_code": ["7207 11 11"], "elasticity": [-1.0]}),
+        ),
+    ):
+        assert cbam.trade_response(fees, table)["rows_without_response"].to_list() == [0]
