@@ -575,11 +575,12 @@ def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None
     """Apply one entry of ``overrides``: ``set_dotted``, refusing what would change nothing.
 
     ``extends`` and ``source`` are records of how the scenario was read (a parent is named by
-    ``extends:`` at the top of a file), and a null would quietly stand for the default.
+    ``extends:`` at the top of a file), a null where nothing is set would quietly stand for the
+    default, and a new ``regime`` is checked as a child file's is.
     """
     head, at = str(dotted).split(".")[0].strip(), "" if where == "overrides" else f"{where}: "
-    if head == "regime" and "." not in str(dotted):  # as a child file's regime: is checked
-        _same_regime_for_design(tree, {"regime": value}, Path(f"{at}overrides"))
+    if head == dotted == "regime":
+        _same_regime_for_design(tree, {"regime": value}, f"{at}overrides")
     if head in ("extends", "source"):
         raise ScenarioError(
             f"{at}overrides: '{shorten(dotted, 80)}' cannot be overridden: it records how the "
@@ -596,7 +597,7 @@ def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None
     set_dotted(tree, dotted, value, where)
 
 
-def _same_regime_for_design(base: dict[str, Any], raw: dict[str, Any], path: Path) -> None:
+def _same_regime_for_design(base: dict[str, Any], raw: dict[str, Any], where: str | Path) -> None:
     """Refuse a child that changes regime under a parent's design changes, made for another.
 
     They would be merged into the new regime's design unseen (a UK price list read as USD).
@@ -604,7 +605,7 @@ def _same_regime_for_design(base: dict[str, Any], raw: dict[str, Any], path: Pat
     before, after = (regime_name(str(r.get("regime") or EU_ENGINE)) for r in (base, raw))
     if "regime" in raw and before != after and base.get("design"):
         raise ScenarioError(
-            f"{path}: regime: '{shorten(after, 80)}' replaces '{shorten(before, 80)}' of the "
+            f"{where}: regime: '{shorten(after, 80)}' replaces '{shorten(before, 80)}' of the "
             f"scenario it extends, whose design changes ({shorten(', '.join(base['design']))}) "
             f"are for '{shorten(before, 80)}': extend a scenario of the new regime instead"
         )
