@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
-from cbam._errors import ScenarioError, validation_problems
+from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
 from cbam._parameters import (
@@ -359,15 +359,24 @@ def _included(node: Any, where: Path) -> Any:
     if not isinstance(node, dict):
         return node
     if "file" in node and set(node) <= {"file", "key"}:
-        content: Any = read_yaml_mapping(data_dir("rates") / str(node["file"]))
+        path = data_dir("rates") / str(node["file"])
+        content: Any = read_yaml_mapping(path)
         if "key" in node:
             if node["key"] not in content:
                 raise ScenarioError(f"{where}: {node['file']} has no key {node['key']!r}")
             content = content[node["key"]]
         elif isinstance(content.get("values"), list):
-            # A rule file read whole is its dated parameter; its other keys (de_minimis.yaml's
-            # excluded_sectors) are read by references of their own, {file, key}.
-            content = {k: content[k] for k in ("description", "unit", "values") if k in content}
+            # A rule file read whole is its dated parameter. A bundled one's other keys
+            # (de_minimis.yaml's excluded_sectors) are read by references of their own,
+            # {file, key}; a user's file holds the parameter alone, so a typo is not dropped.
+            parameter = ("description", "unit", "values")
+            others = [k for k in content if k not in parameter]
+            if others and not path.resolve().is_relative_to(data_dir("rates").resolve()):
+                raise ScenarioError(
+                    f"{where}: {node['file']}: keys {shorten(others)} are no part of a dated "
+                    "parameter (description, unit, values)"
+                )
+            content = {k: content[k] for k in parameter if k in content}
         return content
     return {key: _included(value, where) for key, value in node.items()}
 

@@ -690,3 +690,17 @@ def test_a_null_override_undoes_a_value_and_a_regime_override_is_checked(tmp_pat
     assert cbam.load_scenario("eu-cbam", overrides=price_abroad).carbon_price_abroad.source == (
         "table"
     )
+
+
+def test_a_users_rule_file_read_whole_refuses_keys_of_no_dated_parameter(tmp_path: Path) -> None:
+    # Keys of an included file beside its values were dropped unread (the same key inline is
+    # refused); bundled rule files keep sibling keys for {file, key} references.
+    design = yaml.safe_load((REGIMES / "uk-cbam.yaml").read_text("utf-8"))
+    price = dict(design["charge"]["price"], until="2030-01-01")
+    (tmp_path / "price.yaml").write_text(yaml.safe_dump(price), "utf-8")
+    design["charge"]["price"] = {"file": str(tmp_path / "price.yaml")}
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(design), "utf-8")
+    with pytest.raises(cbam.ScenarioError, match=r"price\.yaml: keys \['until'\] are no part"):
+        cbam.load_scenario(path)
+    assert cbam.load_scenario("eu-cbam").regime == "eu-cbam"  # de_minimis.yaml's siblings
