@@ -317,16 +317,7 @@ def test_rows_imported_elsewhere_are_left_out_as_summarise_leaves_them() -> None
 
 
 def test_an_economy_table_is_keyed_as_the_rules_read_keys_and_once_each() -> None:
-    rows = pl.DataFrame(
-        {
-            "year": [2026],
-            "origin": ["TUR"],
-            "cn_code": ["72071111"],
-            "quantity_t": [100.0],
-            "value_eur": [55_000.0],
-        }
-    )
-    fees = cbam.compute(rows, "eu-cbam")
+    fees = cbam.compute(_rows(value_eur=[55_000.0]), "eu-cbam")
     economy = pl.DataFrame({"origin": [" tur"], "gdp_eur": [1e12]})
     out = cbam.exposure(fees, by=["origin"], economy=economy)
     assert out["share_of_gdp"].item() == pytest.approx(fees["fee_eur"].sum() / 1e12)
