@@ -43,7 +43,7 @@ from cbam._eu.lookup import (
     build_lookups,
     value_columns,
 )
-from cbam._eu.reference import OTHER, SECTORS
+from cbam._eu.reference import OTHER, SECTORS, annex_i_entries
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import DatedParameter, first_day, key_in_force
@@ -73,7 +73,9 @@ FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
 CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
 EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
-_VALUE_LCU = pl.col("_c_value") / pl.col("_c_fx")  # customs value in the regime's currency
+# Customs value in the regime's currency, times the rate's reciprocal: Polars divides by a
+# constant so, and a row must not depend on whether the rate is one (other rows, engine).
+_VALUE_LCU = pl.col("_c_value") * (1.0 / pl.col("_c_fx"))
 
 
 @dataclass(frozen=True)
@@ -337,11 +339,9 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
 
 
 def origin_table(scenario: Scenario) -> pl.DataFrame:
-    """(origin, year) -> exclusion reason (home origin or excluded group) and the relief.
+    """(origin, rules year) -> exclusion reason: a home origin or an excluded group's.
 
     The excluded groups are the scenario's ``excluded_origin_groups``, else the regime's.
-    Relief covers import years back to 1971 (the first UN LDC list), since membership may be
-    judged in the import year of historical trade.
     """
     design = regime(scenario)
     reasons = {group: spec.reason for group, spec in design.excluded_origin_groups.items()}
@@ -362,13 +362,35 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
     excluded = pl.DataFrame(
         rows, schema={"origin": pl.String, "year": pl.Int32, "excluded": pl.String}
     )
-    base_dir = Path(scenario.source).parent if scenario.source else None
-    relief = relief_table(list(scenario.exemptions), years, base_dir).rename(
-        {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
-    )
-    table = excluded.join(relief, on=["origin", "year"], how="full", coalesce=True)
     # Reasons travel as the output's categorical type, so rows never carry strings.
-    return table.with_columns(pl.col("excluded", "relief").cast(LABEL))
+    return excluded.with_columns(pl.col("excluded").cast(LABEL))
+
+
+def _phase_in_by_rules_year(scenario: Scenario) -> bool:
+    """Whether relief is keyed by the rules year too: a phase-in, membership in another year."""
+    return scenario.exemption_status_year == "import" and any(
+        rule.fee_share_charged for rule in scenario.exemptions
+    )
+
+
+def relief_of(scenario: Scenario) -> pl.DataFrame:
+    """(origin, membership year[, rules year]) -> relief reason, share charged, share limit.
+
+    Relief covers import years back to 1971 (the first UN LDC list), since membership may be
+    judged in the import year of historical trade; a phase-in's share follows the rules year.
+    """
+    design = regime(scenario)
+    years = range(FIRST_GROUP_YEAR, design.last_rules_year + 1)
+    rules_years = range(design.first_rules_year, design.last_rules_year + 1)
+    base_dir = Path(scenario.source).parent if scenario.source else None
+    relief = relief_table(
+        list(scenario.exemptions),
+        years,
+        base_dir,
+        rules_years if _phase_in_by_rules_year(scenario) else None,
+    )
+    renamed = {"reason": "relief", "share": "relief_share", "max_import_share": "relief_max_share"}
+    return relief.rename(renamed).with_columns(pl.col("relief").cast(LABEL))
 
 
 def carbon_price_table(scenario: Scenario) -> pl.DataFrame:
@@ -409,6 +431,7 @@ def sector_table(scenario: Scenario) -> pl.DataFrame:
 SCENARIO_TABLES: dict[str, Callable[[Scenario], pl.DataFrame]] = {
     "years": year_table,
     "origins": origin_table,
+    "relief": relief_of,
     "carbon_prices": carbon_price_table,
     "sectors": sector_table,
 }
@@ -562,18 +585,14 @@ def _tables(scenario: Scenario, design: Design) -> list[tuple[pl.DataFrame, dict
 
     Exclusions follow the rules year; relief the year the scenario judges membership in.
     """
-    origins = scenario_table("origins", scenario)
     by_year = {"year": "rules_year"}
+    relief_keys = {"origin": "_c_origin", "year": _status_year(scenario)}
+    if _phase_in_by_rules_year(scenario):
+        relief_keys["rules_year"] = "rules_year"
     tables = [
         (scenario_table("years", scenario), {**by_year, "q": "_c_q"}),
-        (
-            origins.select("origin", "year", "excluded").drop_nulls("excluded"),
-            {"origin": "_c_origin", **by_year},
-        ),
-        (
-            origins.drop("excluded").drop_nulls("relief"),
-            {"origin": "_c_origin", "year": _status_year(scenario)},
-        ),
+        (scenario_table("origins", scenario), {"origin": "_c_origin", **by_year}),
+        (scenario_table("relief", scenario), relief_keys),
         (
             scenario_table("carbon_prices", scenario),
             {"origin": "_c_origin", "sector": "_c_sector", **by_year},
@@ -1173,6 +1192,7 @@ def _ad_valorem_tiers(
     covered = _covered(design)
     tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
     see = pl.col("see_t_per_t")
+    # A true quotient (both are columns): a ratio of exactly 2 stays on its tier's edge.
     ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
     frame = frame.with_columns(
         pl.when(covered).then(pl.col("_c_ref_see")).alias("benchmark_t_per_t"),
@@ -1496,12 +1516,33 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     present = [c for c in inputs if PUBLIC_NAMES.get(c, c) in schema]
     return Check(
         "quantity_t",
-        "too large: the fee is not a finite number",
+        "too large: the fee or its emissions are not a finite number",
         pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
-        & ~pl.col("fee_before_exemptions_eur").is_finite(),
+        & ~(
+            pl.col("fee_before_exemptions_eur").is_finite()
+            # An ad valorem fee is finite where its emissions are not (US FPF): flagged too.
+            & pl.all_horizontal(pl.col("embedded_t", "certificates").is_finite().fill_null(True))
+        ),
         shown,
         column_of=column,
     )
+
+
+def _under_whole_entry(cn: pl.Expr) -> pl.Expr:
+    """A code under an Annex I entry that covers every code under it (``annex_i_entries``).
+
+    The longest entry the code falls under decides; a code holding a narrower entry that
+    covers less (HS6 3105 60 holds the exception 3105 60 00) is not wholly covered.
+    """
+    entries = annex_i_entries()
+    partial = {e[:n] for e, c in entries.items() if c != "all" for n in range(2, len(e), 2)}
+    by_length = [
+        cn.str.slice(0, n).replace_strict(
+            {e: c for e, c in entries.items() if len(e) == n}, default=None, return_dtype=pl.String
+        )
+        for n in (8, 6, 4, 2)
+    ]
+    return (pl.coalesce(by_length) == "all") & ~cn.is_in(sorted(partial))
 
 
 def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
@@ -1535,6 +1576,16 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             "cn_code",
             "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
             (cn.fill_null("") != "") & ~well_formed,
+            shown("cn_code"),
+        ),
+        Check(
+            "cn_code",
+            "not a current CN code, though under a wholly covered Annex I entry (retired, "
+            "of another HS or CN edition, or a typo)",
+            well_formed
+            & pl.col("_c_sector").is_null()
+            & pl.col("_c_sectors").is_null()
+            & _under_whole_entry(cn),
             shown("cn_code"),
         ),
         Check(

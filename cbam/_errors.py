@@ -205,7 +205,8 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "model_type":  # not "... instance of DatedParameter[Annotated[...": keys
             message = f"Input should be a mapping of keys, not {shorten(err['input'], 40)}"
-        line = f"{shorten('.'.join(map(str, path)) or '(top level)')}: {shorten(message)}"
+        # Messages of our own validators carry their advice at the end: room for it.
+        line = f"{shorten('.'.join(map(str, path)) or '(top level)')}: {shorten(message, 300)}"
         lines += [line] if line not in lines else []
     return "; ".join(lines)
 

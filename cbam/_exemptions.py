@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
 from cbam._errors import ScenarioError, shorten
@@ -26,7 +26,22 @@ from cbam._parameters import Share, Whole, scheduled
 from cbam._resources import data_dir
 from cbam._yaml import read_yaml_mapping
 
-StatusOn = Literal["start_of_year", "end_of_year", "any_day_of_year"] | dt.date
+
+def _not_a_number(value: Any) -> Any:
+    """A day is a date, never a number (pydantic would read 0 as 1970-01-01, a timestamp)."""
+    if isinstance(value, int | float):
+        raise ValueError(
+            "a date (YYYY-MM-DD) or start_of_year, end_of_year or any_day_of_year, not the "
+            f"number {value!r}"
+        )
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_not_a_number)]
+StatusOn = Annotated[
+    Literal["start_of_year", "end_of_year", "any_day_of_year"] | dt.date,
+    BeforeValidator(_not_a_number),
+]
 
 
 class Exemption(BaseModel):
@@ -37,9 +52,10 @@ class Exemption(BaseModel):
             stem in ``country_lists/``, or a path to a CSV (``iso3`` and optional
             ``member_from``, ``member_to``) or YAML (a list of ISO3 codes, or ``members:`` with
             those keys) of the user's own.
-        status_on: When membership is judged: ``start_of_year`` (1 January of the rules year),
-            ``end_of_year`` (31 December), ``any_day_of_year`` (a member on any day of it), or
-            a fixed date.
+        status_on: When membership is judged: ``start_of_year`` (1 January of the year
+            judged: the import year, or the rules year under the scenario's
+            ``exemption_status_year: rules``), ``end_of_year`` (31 December),
+            ``any_day_of_year`` (a member on any day of it), or a fixed date.
         grace_years: Years a country stays exempt after leaving the group (graduating).
         fee_share_charged: Phase-in: rules year -> share of the fee still charged (a step
             function); ``None`` exempts fully.
@@ -77,7 +93,7 @@ _MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Dat
 
 def _user_group(path: Path) -> pl.DataFrame:
     if not path.is_file():
-        raise ScenarioError(f"exemption group file not found: {path}")
+        raise ScenarioError(f"country group file not found: {path}")
 
     def entry(i: int) -> str:
         return f"members entry {i + 1}"
@@ -182,34 +198,63 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
     return status
 
 
-_RELIEF_SCHEMA = {
-    "origin": pl.String,
-    "year": pl.Int32,
-    "reason": pl.String,
-    "share": pl.Float64,
-    "max_import_share": pl.Float64,
-}
+def _phase_in_reason(label: str, share: float) -> str:
+    """The reason a row's fee is reduced: the share charged as given (0.5 %, 12.5 %, 99.9 %)."""
+    return label if share == 0 else f"{label}, {share * 100:.6g}% of fee charged (phase-in)"
 
 
-def relief_table(rules: list[Exemption], years: range, base_dir: Path | None) -> pl.DataFrame:
-    """(origin, rules year) -> reason, share of the fee charged and import-share limit.
+def relief_table(
+    rules: list[Exemption], years: range, base_dir: Path | None, rules_years: range | None = None
+) -> pl.DataFrame:
+    """(origin, year) -> reason, share of the fee charged and import-share limit.
 
-    The first rule whose group holds the origin in that year decides.
+    ``year`` is the year membership is judged in; the first rule whose group holds the origin
+    then decides. A phase-in's share follows the rules year: given ``rules_years`` (membership
+    judged in another year, the import year), the table is keyed by ``rules_year`` too, else
+    ``year`` is the rules year. A year whose share charged is 1 (or more) relieves nothing.
     """
-    rows: list[tuple[str, int, str, float, float | None]] = []
+    members: list[tuple[str, int, int, str]] = []
     loaded = [(rule, *group_members(rule.group, base_dir)) for rule in rules]
     for year in years:
         seen: set[str] = set()
-        for rule, members, group_label in loaded:
-            label = rule.label or group_label
-            graduated = f"{label} (graduated; within {rule.grace_years}-year grace period)"
+        for index, (rule, group, _) in enumerate(loaded):
+            for iso3, state in sorted(_status(group, year, rule).items()):
+                if iso3 not in seen:
+                    seen.add(iso3)
+                    members.append((iso3, year, index, state))
+    phases: list[tuple[int, str, int, str, float, float | None]] = []
+    for index, (rule, _, group_label) in enumerate(loaded):
+        label = rule.label or group_label
+        states = {
+            "member": label,
+            "grace": f"{label} (graduated; within {rule.grace_years}-year grace period)",
+        }
+        for year in rules_years or years:
             share = scheduled(rule.fee_share_charged or {}, year) or 0.0
-            for iso3, state in sorted(_status(members, year, rule).items()):
-                if iso3 in seen:
-                    continue
-                seen.add(iso3)
-                reason = label if state == "member" else graduated
-                if share > 0:
-                    reason += f", {share:.0%} of fee charged (phase-in)"
-                rows.append((iso3, year, reason, share, rule.max_import_share))
-    return pl.DataFrame(rows, schema=_RELIEF_SCHEMA, orient="row")
+            if share < 1:
+                for state, text in states.items():
+                    reason = _phase_in_reason(text, share)
+                    phases.append((index, state, year, reason, share, rule.max_import_share))
+    by = ["_rule", "_state", "rules_year" if rules_years else "year"]
+    member_frame = pl.DataFrame(
+        members,
+        schema={"origin": pl.String, "year": pl.Int32, "_rule": pl.Int32, "_state": pl.String},
+        orient="row",
+    )
+    phase_frame = pl.DataFrame(
+        phases,
+        schema={
+            "_rule": pl.Int32,
+            "_state": pl.String,
+            by[2]: pl.Int32,
+            "reason": pl.String,
+            "share": pl.Float64,
+            "max_import_share": pl.Float64,
+        },
+        orient="row",
+    )
+    joined = member_frame.join(
+        phase_frame, on=by[:2] if rules_years else by, how="inner", maintain_order="left"
+    )
+    keys = ["origin", "year", *(["rules_year"] if rules_years else [])]
+    return joined.select(*keys, "reason", "share", "max_import_share")

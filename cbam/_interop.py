@@ -12,6 +12,8 @@ an object column mixing kinds of values (text and numbers), which Arrow cannot t
 
 from __future__ import annotations
 
+import csv
+import gzip
 import math
 import re
 from collections import Counter
@@ -214,6 +216,35 @@ def a_file(path: Path, what: str) -> Path:
     )
 
 
+def misread_line(path: Path, separator: str = ",") -> str:
+    r"""Where a CSV stops parsing as its header says: '' when no line is found at fault.
+
+    Read again, line by line, only after Polars failed on a line with another number of
+    fields than the header (a ragged line, or ';' with decimal commas), which it names not.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        ...     _ = f.write("a,b\n1,2\n3,4,5\n")
+        >>> misread_line(Path(f.name))
+        '; line 3 has 3 fields, the header 2'
+
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
+            rows = csv.reader(f, delimiter=separator)
+            header = next(rows, [])
+            for number, row in enumerate(rows, start=2):
+                if row and len(row) != len(header):
+                    semi = len(header) == 1 and ";" in header[0]
+                    hint = " (the file looks separated by ';': save it with commas)" if semi else ""
+                    return f"; line {number} has {len(row)} fields, the header {len(header)}{hint}"
+    except (OSError, csv.Error, UnicodeError):
+        return ""
+    return ""
+
+
 def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     """Read a CSV file of the user's or of ``rates/``, refusing what Polars would guess at.
 
@@ -232,7 +263,9 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
         frame = pl.read_csv(a_file(path, what), glob=False, **options)
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
-        raise ScenarioError(f"{path}: cannot read {what}: {shorten(first_line(exc), 400)}") from exc
+        where = misread_line(path, options.get("separator", ",")) if "fields" in str(exc) else ""
+        cause = shorten(first_line(exc), 400)
+        raise ScenarioError(f"{path}: cannot read {what}: {cause}{where}") from exc
     twice = duplicated(frame.columns)
     if twice:
         raise ScenarioError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
-from cbam._exemptions import group_members
+from cbam._exemptions import Day, group_members
 from cbam._interop import read_csv, to_polars
 from cbam._parameters import Number
 from cbam._resources import data_dir, is_path
@@ -80,7 +80,7 @@ class Allocation(BaseModel):
     countries: list[str] | None = None
     index: str | dict[str, Finite] | None = None
     basis: Literal["fee_eur", "fee_before_exemptions_eur"] = "fee_eur"
-    status_on: dt.date | None = None
+    status_on: Day | None = None
     if_no_recipient: Literal["error", "carry"] = "error"
     note: str | None = None
 
@@ -299,7 +299,10 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
     try:
         return RecyclingPlan.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"invalid recycling plan: {validation_problems(exc, raw)}") from exc
+        source = raw.get("source") if isinstance(raw, Mapping) else None
+        where = f"{source}: " if source else ""
+        problems = validation_problems(exc, raw)
+        raise ScenarioError(f"{where}invalid recycling plan: {problems}") from exc
 
 
 # --- index tables -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from cbam._design import Design, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
+from cbam._exemptions import group_members
 from cbam._scenario import Scenario, group_files, read_raw, regime_name
 from cbam._yaml import deep_merge
 
@@ -102,6 +103,11 @@ def _resolved(scenario: Scenario) -> Resolved:
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
             problems.append(f"{key}: {late} after the last rules year {last} would never apply")
+    for n, rule in enumerate(scenario.exemptions):
+        try:  # a group file that is missing or broken is told at load, not mid-run
+            group_members(rule.group, base)
+        except ScenarioError as exc:
+            problems.append(f"exemptions.{n}.group: {exc}")
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")

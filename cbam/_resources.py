@@ -60,3 +60,27 @@ def bundled_or_path(
         names = ", ".join(sorted(known()))
         raise ScenarioError(f"unknown {kind} '{text}' (bundled: {names}; or give a YAML path)")
     return bundled
+
+
+def installed_copy(text: str) -> Path | None:
+    """The copy shipped with cbam of a relative ``rates/``, ``country_lists/`` or ``data/`` path.
+
+    None where ``text`` names a file here, or none that cbam ships: a command of the docs
+    (``--imports data/samples/baci_sample.csv``) then runs outside a checkout too.
+    """
+    path = Path(text)
+    if path.is_absolute() or path.exists() or not path.parts:
+        return None
+    kinds: dict[str, DataKind] = {
+        "rates": "rates",
+        "country_lists": "country_lists",
+        "data": "data",
+    }
+    kind = kinds.get(path.parts[0])
+    if kind is None:
+        return None
+    try:
+        copy = data_dir(kind).joinpath(*path.parts[1:])
+    except FileNotFoundError:
+        return None
+    return copy if copy.is_file() else None

@@ -309,13 +309,37 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         tree[parts[0]] = {eu_config.regime().first_rules_year: tree[parts[0]]}
     if parts[0] == "certificate_price_eur" and len(parts) == 3:
         _one_quarter(tree[parts[0]], parts[1])
-    node: dict[Any, Any] = tree
+    if parts[0] == "recycling" and len(parts) > 1 and isinstance(tree.get("recycling"), str):
+        # One key of a plan named by name or path: the plan's own keys, that one changed.
+        try:
+            tree["recycling"] = read_plan(tree["recycling"])
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: recycling: {exc}") from None
+    node: Any = tree
     for part in parts[:-1]:
+        if isinstance(node, list):  # exemptions.0.grace_years: a list entry by its position
+            node = node[_position(node, part, where, str(dotted))]
+            continue
         key = _key(node, part)
-        if not isinstance(node.get(key), dict):
+        if not isinstance(node.get(key), dict | list):
             node[key] = {}
         node = node[key]
-    node[_key(node, parts[-1])] = value
+    if isinstance(node, list):
+        node[_position(node, parts[-1], where, str(dotted))] = value
+    else:
+        node[_key(node, parts[-1])] = value
+
+
+def _position(items: list[Any], part: str, where: str, dotted: str) -> int:
+    """The list entry ``part`` names (0 the first), or an error saying which there are."""
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    raise ScenarioError(
+        f"{where}: '{shorten(dotted, 80)}': {shorten(part, 20)}: a list entry is named by its "
+        f"position, 0 to {len(items) - 1}"
+        if items
+        else f"{where}: '{shorten(dotted, 80)}': the list is empty (set it whole)"
+    )
 
 
 def _one_quarter(schedule: dict[Any, Any], year: Any) -> None:
@@ -611,12 +635,53 @@ def _same_regime_for_design(base: dict[str, Any], raw: dict[str, Any], where: st
         )
 
 
+def _anchored(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``raw`` with the relative file paths it names taken from ``folder``, where they lie.
+
+    A parent's group, weights, plan and index files are its own folder's, not those of the
+    file extending it; a path that is not there is kept as given (and read as before).
+    """
+
+    def anchor(value: Any) -> Any:
+        if isinstance(value, list):
+            return [anchor(v) for v in value]
+        relative = isinstance(value, str) and is_path(value) and not Path(value).is_absolute()
+        if relative and (folder / value).exists():
+            return str((folder / value).resolve())
+        return value
+
+    def each(items: Any, *keys: str) -> Any:
+        if not isinstance(items, list):
+            return items
+        return [
+            {k: anchor(v) if k in keys else v for k, v in item.items()}
+            if isinstance(item, dict)
+            else item
+            for item in items
+        ]
+
+    out = dict(raw)
+    out["exemptions"] = each(raw.get("exemptions"), "group")
+    if "exemptions" not in raw:
+        del out["exemptions"]
+    if "aggregation_weights" in raw:
+        out["aggregation_weights"] = anchor(raw["aggregation_weights"])
+    plan = raw.get("recycling")
+    if isinstance(plan, dict):
+        out["recycling"] = {**plan, "allocations": each(plan.get("allocations"), "group", "index")}
+        if "allocations" not in plan:
+            del out["recycling"]["allocations"]
+    elif plan is not None:
+        out["recycling"] = anchor(plan)
+    return out
+
+
 def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ScenarioError(f"scenario extends itself: {cycle}")
-    raw = read_yaml_mapping(path)
+    raw = _anchored(read_yaml_mapping(path), path.parent)
     if is_design_file(raw):
         # A design file runs as a scenario of its own regime, with nothing changed.
         raw = {
@@ -648,6 +713,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         set_dotted(raw, "design", design, str(path))
     for dotted, value in overrides.items():
         _override(raw, str(dotted), value, str(path))
+    raw = _anchored(raw, path.parent)  # the paths this file's overrides name
     raw["source"] = str(resolved)
     return raw
 

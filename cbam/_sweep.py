@@ -405,7 +405,8 @@ def sweep(
         partitions: Parts of the rows, each of whole import years (a threshold or import
             share sums a year's rows; at most one part a year); each (part, design) is one
             task.
-        scheduler: None to run here; ``"local"`` for a local Dask cluster; a scheduler address
+        scheduler: None to run here; ``"local"`` for a local Dask cluster (worker processes:
+            in a script, call under ``if __name__ == "__main__":``); a scheduler address
             (``"tcp://host:8786"``) or a ``distributed.Client``.
         progress_bar: Force the progress bar on or off (default: on a terminal only).
 

@@ -21,7 +21,7 @@ import polars as pl
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
-from cbam._interop import a_file, duplicated
+from cbam._interop import a_file, duplicated, misread_line
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -159,6 +159,20 @@ def _iso3_given(value: str | None, column: str | None, role: str) -> _Country | 
     )
 
 
+# The last heading of each HS chapter 01-09 (HS 2022 nomenclature: 0106, 0210, ... 0910).
+_LAST_HEADING = {
+    "01": 6,
+    "02": 10,
+    "03": 9,
+    "04": 10,
+    "05": 11,
+    "06": 4,
+    "07": 14,
+    "08": 14,
+    "09": 10,
+}
+
+
 def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     """CN/HS code as text; 10-digit TARIC codes cut to their CN8 (the first eight digits)."""
     raw = _text(column).str.replace_all(" ", "", literal=True)
@@ -169,8 +183,24 @@ def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     lengths = "10, 8, 6, 4 or 2" if taric else "8, 6, 4 or 2"
     pattern = r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$" if taric else r"^(\d{2}|\d{4}|\d{6}|\d{8})$"
     total = raw.str.to_uppercase().is_in(["TOTAL", "ALL"])
+    # A restored zero makes a code of chapters 01-09, whose headings stop early (0714, 0814):
+    # '2523290' is no '0252 32 90' but a CN8 that lost its last digit.
+    heading = code.str.slice(2, 2).cast(pl.Int32, strict=False)
+    last = code.str.slice(0, 2).replace_strict(_LAST_HEADING, default=None, return_dtype=pl.Int32)
+    no_such_heading = (
+        (raw.str.len_chars() % 2 == 1)
+        & (code.str.len_chars() >= 4)
+        & code.str.contains(pattern)
+        & ~heading.is_between(1, last).fill_null(False)
+    )
     return code, [
         _fault(column, "missing", raw.fill_null("") == ""),
+        _fault(
+            column,
+            "an odd number of digits, and with the leading zero a numeric read drops restored, "
+            "a heading no HS chapter 01-09 has (a digit lost at the end?)",
+            no_such_heading,
+        ),
         _fault(
             column,
             "is a total over all products (TOTAL); refused so that nothing is counted twice",
@@ -305,9 +335,14 @@ def _year_check(column: str, year: pl.Expr) -> Check:
     return _fault(column, "missing or not a whole year", year.is_null())
 
 
-def _months_beside_total(period: str, year: pl.Expr, monthly: pl.Expr, *within: pl.Expr) -> Check:
-    """Months of a year whose total the file also holds, for the same reporter, partner, code."""
-    total = _annual(period).any().over([year, *within])
+def _months_beside_total(
+    period: str, raw: pl.Expr, year: pl.Expr, monthly: pl.Expr, *within: pl.Expr
+) -> Check:
+    """Months of a year whose total the file also holds, for the same reporter, partner, code.
+
+    ``raw`` is the period as text (YYYY, YYYYMM or YYYY52), told against column ``period``.
+    """
+    total = _annual(raw).any().over([year, *within])
     return _fault(
         period,
         "a month of a year whose total (YYYY or YYYY52) the file also holds; refused so that "
@@ -316,22 +351,30 @@ def _months_beside_total(period: str, year: pl.Expr, monthly: pl.Expr, *within: 
     )
 
 
-def _levels_check(column: str, code: pl.Expr) -> Check:
-    """Codes whose subcodes the file also holds (a chapter beside its headings): refused.
+def _levels_check(column: str, code: pl.Expr, *within: pl.Expr) -> Check:
+    """Codes whose subcodes the file also holds for the same ``within`` keys: refused.
 
     Publishers' extracts can hold every level of the nomenclature at once (Comtrade's
     ``aggrLevel``, Comext's CN2/CN4/CN8); summed, each tonne would count two or three times.
+    ``within`` (period, reporter, partner) keeps apart flows that cannot overlap: a chapter
+    from one partner beside another partner's CN8 lines counts nothing twice.
     """
+    keys = [w.cast(pl.String).fill_null("").alias(f"_k{i}") for i, w in enumerate(within)]
+
+    def keyed(of: pl.Expr) -> pl.Expr:
+        return pl.concat_str([*keys, of.fill_null("")], separator="\x1f")
+
     # Each prefix from one reference to the codes: two evaluations of an unordered unique()
     # need not align, and a mask of one applied to the other picks codes at random.
     parents = pl.concat(
-        [code.filter(code.str.len_chars() > n).str.slice(0, n).unique() for n in (2, 4, 6)]
+        [keyed(code.str.slice(0, n)).filter(code.str.len_chars() > n).unique() for n in (2, 4, 6)]
     )
     return _fault(
         column,
-        "a product code whose subcodes the file also holds (a chapter or heading beside its "
-        "lines); refused so that nothing is counted twice (keep one level)",
-        code.is_in(parents.implode()),
+        "a product code whose subcodes the file also holds for the same period, reporter "
+        "and partner (a chapter or heading beside its lines); refused so that nothing is "
+        "counted twice (keep one level)",
+        keyed(code).is_in(parents.implode()),
     )
 
 
@@ -358,18 +401,16 @@ def _flow_check(column: str, keep: str) -> Check:
     )
 
 
-def _annual(column: str) -> pl.Expr:
-    """Whether a period is a year's total: YYYY, or Comext's YYYY52."""
-    raw = _text(column)
+def _annual(raw: pl.Expr) -> pl.Expr:
+    """Whether a period (text) is a year's total: YYYY, or Comext's YYYY52."""
     return (raw.str.len_chars() == 4) | ((raw.str.len_chars() == 6) & raw.str.ends_with("52"))
 
 
-def _period(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Year, quarter (monthly periods) and whether the period is a month, from YYYY/YYYYMM.
+def _period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Year, quarter (monthly periods) and whether the period is a month, from YYYY/YYYYMM text.
 
     Comext writes a year's total as YYYY52.
     """
-    raw = _text(column)
     year = _whole(raw.str.slice(0, 4))
     month = raw.str.slice(4, 2).cast(pl.Int32, strict=False)
     monthly = (raw.str.len_chars() == 6) & month.is_between(1, 12)
@@ -382,8 +423,10 @@ def _period(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Reader:
-    period_col = _pick(found, "period", "refPeriodId", "Period", required=False)
+    # refPeriodId (YYYYMMDD) is not read: a year's total and its January share 20260101.
+    period_col = _pick(found, "period", "Period", required=False)
     year_col = _pick(found, "refYear", "Year", required=period_col is None)
+    month_col = _pick(found, "refMonth", required=False) if period_col is None else None
     reporter = str(_pick(found, "reporterCode", "Reporter Code"))
     partner = str(_pick(found, "partnerCode", "Partner Code"))
     flow = str(_pick(found, "flowCode", "Trade Flow Code"))
@@ -392,12 +435,23 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
     year_source = str(period_col or year_col)
     months: list[Check] = []
-    if period_col is not None:
-        year, quarter, monthly = _period(period_col)
+    if period_col is not None or month_col is not None:
+        if period_col is not None:
+            raw, told = _text(period_col), period_col
+        else:  # refYear with refMonth: 1-12 a month, 52 the year's total
+            month = _text(str(month_col)).cast(pl.Int32, strict=False)
+            in_year = month.is_between(1, 12)
+            padded = month.cast(pl.String).str.zfill(2)
+            year_text = _text(str(year_col))
+            raw = pl.when(in_year).then(year_text + padded).otherwise(year_text)
+            told = str(month_col)
+        year, quarter, monthly = _period(raw)
         within = (_text(reporter), _text(partner), _cn(cmd)[0])
-        months.append(_months_beside_total(period_col, year, monthly, *within))
+        months.append(_months_beside_total(told, raw, year, monthly, *within))
+        period_key = pl.when(monthly).then(raw).otherwise(year.cast(pl.String))
     else:
         year, quarter = _whole(_text(year_source)), None
+        period_key = year.cast(pl.String)
     origin = _country(partner, "comtrade", "origin")
     destination = _country(reporter, "comtrade", "destination")
     cn, cn_checks = _cn(cmd)
@@ -406,7 +460,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     checks = [
         _year_check(year_source, year),
         *months,
-        _levels_check(cmd, cn),
+        _levels_check(cmd, cn, period_key, _text(reporter), _text(partner)),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
         *origin.checks,
@@ -451,7 +505,7 @@ def _comext(found: Sequence[str]) -> _Reader:
     value_col = str(_pick(found, "VALUE_IN_EUROS", "VALUE_EUR", "value_eur"))
     kg = _pick(found, "QUANTITY_IN_KG", "QUANTITY_KG", required=False)
     quintals = _pick(found, "QUANTITY_IN_100KG", "quantity_100kg", required=kg is None)
-    year, quarter, monthly = _period(period)
+    year, quarter, monthly = _period(_text(period))
     origin = _country(partner, "comext", "origin")
     destination = _country(reporter, "comext", "destination")
     cn, cn_checks = _cn(product, taric=True)
@@ -462,8 +516,16 @@ def _comext(found: Sequence[str]) -> _Reader:
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
             _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
-            _months_beside_total(period, year, monthly, _text(reporter), _text(partner), cn),
-            _levels_check(product, cn),
+            _months_beside_total(
+                period, _text(period), year, monthly, _text(reporter), _text(partner), cn
+            ),
+            _levels_check(
+                product,
+                cn,
+                pl.when(monthly).then(_text(period)).otherwise(year.cast(pl.String)),
+                _text(reporter),
+                _text(partner),
+            ),
             _union_beside_members(destination.iso3, year, partner, cn, reporter),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
@@ -510,13 +572,15 @@ def _wide(
         )
     assert given_origin is not None
     cn, cn_checks = _cn(cn_col)
+    places = [given_origin.iso3, *([given_dest.iso3] if given_dest is not None else [])]
+    levels = _levels_check(cn_col, cn, *places)
     readers = []
     for y, measure in sorted(measures.items()):
         unit = next((m for m in _TONNES_PER if m in measure), None)
         if unit is None:
             raise ScenarioError(f"wide file: {y} has no tonnes_{y} or kg_{y} column")
         quantity, q_checks = _quantity(measure[unit], _TONNES_PER[unit])
-        checks = [*given_origin.checks, *cn_checks, *q_checks]
+        checks = [*given_origin.checks, *cn_checks, *q_checks, levels]
         if given_dest is not None:
             checks += given_dest.checks
         the_year, value, rate = pl.lit(y, pl.Int32), None, None
@@ -646,7 +710,7 @@ def read_trade(
     if len(found) == 1 and any(c in found[0] for c in ";\t|"):
         raise ScenarioError(
             f"{name}: the header has one column ({found[0][:60]!r}); is the separator "
-            f"{separator!r} right? (pass separator=';' or the like)"
+            f"{separator!r} right? (read_trade(..., separator=';'), or save it with commas)"
         )
     try:
         if format == "baci":
@@ -686,7 +750,10 @@ def read_trade(
         try:
             faulty = any(numbered.select(failed).collect(engine="streaming").row(0))
         except (OSError, pl.exceptions.PolarsError) as exc:  # a ragged line, ...
-            raise ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}") from exc
+            at = misread_line(Path(name), separator) if "fields" in str(exc) else ""
+            raise ScenarioError(
+                f"{name}: cannot read: {shorten(first_line(exc), 400)}{at}"
+            ) from exc
         if faulty:
             problems = []
             for reader in readers:

@@ -161,7 +161,9 @@ def carbon_price_deduction(
         pl.when(price_paid <= 0)
         .then(0.0)
         .when(charge_price > 0)
-        .then(pl.min_horizontal(price_paid / charge_price, pl.lit(1.0)))
+        # Times the reciprocal: Polars divides by a constant so, and a row must not depend on
+        # whether the price is one (the same rows in another frame, on another engine).
+        .then(pl.min_horizontal(price_paid * (1.0 / charge_price), pl.lit(1.0)))
         .otherwise(1.0)
     )
     return embedded * share

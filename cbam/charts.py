@@ -24,6 +24,14 @@ from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import key_as_read
 
+__all__ = [
+    "fees_by_origin",
+    "phase_in_trajectory",
+    "recycling_flows",
+    "save_all",
+    "scenario_comparison",
+]
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure

@@ -24,18 +24,19 @@ from cbam._api import recycle
 from cbam._compare import compare_counted
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
-from cbam._interop import a_file, read_csv
+from cbam._interop import a_file, misread_line, read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
-from cbam._resources import bundled_imports
+from cbam._resources import bundled_imports, installed_copy
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import (
     INTEGER_COLUMNS,
     NUMERIC_COLUMNS,
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
+    REQUIRED_COLUMNS,
     check_columns,
     result_columns,
 )
@@ -45,7 +46,7 @@ from cbam._trade_formats import FORMATS, TradeFormat, read_trade
 
 _YEAR_SUFFIX = re.compile(r"_(19|20)\d\d$")  # tonnes_2022: a wide panel's column
 _BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
-_TEXT_COLUMNS = dict.fromkeys(("origin", "cn_code", "importer", "route"), pl.String)
+_TEXT_COLUMNS = dict.fromkeys(("origin", "cn_code", "importer", "route", "destination"), pl.String)
 OUT_TYPES = (".csv", ".parquet", ".xlsx")
 _EXCEL_ROWS = 1_048_575  # data rows on one Excel sheet (1,048,576 less the header)
 _RUN_HINT = "pass --on-error flag to keep and flag such rows instead"
@@ -162,7 +163,10 @@ def read_imports(
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
         except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here
-            raise ScenarioError(f"{path}: cannot read: {shorten(first_line(exc), 400)}") from exc
+            at = misread_line(path) if "fields" in str(exc) else ""
+            raise ScenarioError(
+                f"{path}: cannot read: {shorten(first_line(exc), 400)}{at}"
+            ) from exc
     suffix = a_file(path, "import file").suffix.lower()
     try:
         if suffix == ".parquet":
@@ -195,7 +199,11 @@ def _read_import_csv(path: Path) -> pl.DataFrame:
     as decimals, then as text, which ``compute`` checks line by line (a decimal on line 10,002
     was an error, and 'n/a' there named no line).
     """
-    header: list[str] = []
+    header = read_csv(path, "import file", infer_schema=False, n_rows=0).columns
+    # Columns cbam does not read are carried as given, as text: an identifier keeps its
+    # leading zeros ('00042', a partner '036'), in --out files too.
+    inputs = {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}
+    carried = dict.fromkeys((c for c in header if c not in inputs), pl.String)
     for attempt in range(4):
         # Then the numbers as decimals (a year of 2027.0), the other columns as text (a
         # carried column of codes), and every column as text (an 'n/a' amount).
@@ -207,13 +215,12 @@ def _read_import_csv(path: Path) -> pl.DataFrame:
             return read_csv(
                 path,
                 "import file",
-                schema_overrides={**wider, **_TEXT_COLUMNS},
+                schema_overrides={**carried, **wider, **_TEXT_COLUMNS},
                 infer_schema_length=10_000,
             )
         except ScenarioError as exc:
             if attempt == 3 or "could not parse" not in str(exc):
                 raise
-            header = header or read_csv(path, "import file", infer_schema=False, n_rows=1).columns
     raise AssertionError("unreachable")
 
 
@@ -459,7 +466,7 @@ def _run(args: argparse.Namespace) -> int:
         rules += f": each import year's trade priced under the {scenario.rules_year} rules"
     print(f"cbam {__version__}: scenario '{scenario.name}': {scenario.description}")
     print(
-        f"imports: {path.name}, {fees.height:,} rows, years {years[0]}-{years[-1]}"
+        f"imports: {path.name}, {_rows(fees.height)}, years {years[0]}-{years[-1]}"
         if years
         else f"imports: {path.name}, no rows"
     )
@@ -472,7 +479,7 @@ def _run(args: argparse.Namespace) -> int:
     prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
     for period, price, n in prices.iter_rows():
         if price is not None:
-            print(f"certificate price: EUR {price:,.2f} ({period}, {n:,} rows)")
+            print(f"certificate price: EUR {price:,.2f} ({period}, {_rows(n)})")
     summary = summarise(computed, by=by)
     shown = summary.head(args.top) if args.top and summary.height > args.top else summary
     columns = [*by, *_RUN_COLUMNS]
@@ -503,7 +510,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     if total.get("outside_rows"):
         print(
-            f"{total['outside_rows']:,} rows imported outside the territory, left out of "
+            f"{_rows(total['outside_rows'])} imported outside the territory, left out of "
             "totals (exemption_reason says so on each row)"
         )
     if flagged:
@@ -514,11 +521,11 @@ def _run(args: argparse.Namespace) -> int:
         .agg(pl.len().alias("rows"), pl.col("embedded_t").sum())
         .sort("intensity_source")
     )
-    layers = ", ".join(f"{s}: {r:,} rows" for s, r, _ in sources.iter_rows()) or "none"
+    layers = ", ".join(f"{s}: {_rows(r)}" for s, r, _ in sources.iter_rows()) or "none"
     print(f"Intensity from: {layers}")
     _print_forgone(fees)
     de_minimis = fees.filter(pl.col("de_minimis").is_not_null()).group_by("de_minimis").len()
-    said = ", ".join(f"{s} ({n:,} rows)" for s, n in de_minimis.sort("de_minimis").iter_rows())
+    said = ", ".join(f"{s} ({_rows(n)})" for s, n in de_minimis.sort("de_minimis").iter_rows())
     print(f"De minimis: {said or 'none'}")
     reasons = (
         fees.filter(pl.col("exempt") & ~imported_elsewhere(fees.columns))
@@ -527,7 +534,7 @@ def _run(args: argparse.Namespace) -> int:
         .sort("len", descending=True)
     )
     if reasons.height:
-        print("Exempt: " + ", ".join(f"{r} ({n:,} rows)" for r, n in reasons.iter_rows()))
+        print("Exempt: " + ", ".join(f"{r} ({_rows(n)})" for r, n in reasons.iter_rows()))
     if plan is not None:
         _print_recycling(computed, flagged, scenario, plan, args.top)
     if args.out:
@@ -564,7 +571,7 @@ def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
         .len()
         .sort(["len", "reason"], descending=[True, False])
     )
-    shown = ", ".join(f"{shorten(r, 120)} ({n:,} rows)" for r, n in reasons.head(limit).iter_rows())
+    shown = ", ".join(f"{shorten(r, 120)} ({_rows(n)})" for r, n in reasons.head(limit).iter_rows())
     more = f", and {reasons.height - limit:,} other reasons" if reasons.height > limit else ""
     print(f"Flagged: {shown}{more} (each row's reason is in {' and '.join(columns)} of --out)")
 
@@ -730,7 +737,7 @@ def _compare(args: argparse.Namespace) -> int:
         )
     except CbamInputError as exc:
         raise _in_file(exc, path, positions, args.format, _COMPARE_HINT) from None
-    print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {imports.height:,} rows")
+    print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {_rows(imports.height)}")
     for s in scenarios:
         print(f"  {s.name}: {s.description} [{_rules_label(s)}]")
         for note in resolve(s).design.notes:
@@ -854,6 +861,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _rows(n: int) -> str:
+    """'1 row', '2 rows'."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def _here_or_installed(text: str) -> str:
+    """``text``, or the installed copy of a shipped file it names that is not here (said so)."""
+    copy = installed_copy(text)
+    if copy is None:
+        return text
+    print(f"note: no {text} here; reading the copy installed with cbam ({copy})", file=sys.stderr)
+    return str(copy)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cbam`` command; returns the exit status.
 
@@ -864,6 +885,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an option argparse refused
         return exc.code if isinstance(exc.code, int) else 2
+    for name in ("imports", "scenario", "scenarios"):
+        given = getattr(args, name, None)
+        if isinstance(given, list):
+            setattr(args, name, [_here_or_installed(g) for g in given])
+        elif isinstance(given, str):
+            setattr(args, name, _here_or_installed(given))
     try:
         status: int = args.handler(args)
     except (CbamInputError, ScenarioError) as exc:

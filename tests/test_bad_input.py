@@ -318,6 +318,35 @@ def test_retired_urea_code_resolves_through_its_successors() -> None:
     assert out["sector"][0] == "fertilisers" and out["fee_eur"][0] > 0
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "730410",  # HS 1992 line pipe: heading 7304 is an Annex I entry, every code of it covered
+        "76011000",  # CN until 2025; the 2026 CN has 7601 10 10 and 7601 10 90
+        "7299",  # no such heading, in chapter 72 (Annex I, less 7202 and 7204)
+        "721000",
+    ],
+)
+def test_a_code_under_a_wholly_covered_annex_i_entry_but_not_in_the_cn_is_refused(
+    code: str,
+) -> None:
+    # Such codes were 'not a CBAM good' and paid nothing (a BACI HS92 panel's steel tubes).
+    exc = input_error(with_bad_row(_row(cn_code=code)))
+    assert [(p.column, p.rows) for p in exc.problems] == [("cn_code", (BAD_AT,))]
+    assert "not a current CN code, though under a wholly covered Annex I entry" in str(exc)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["25070020", "720221", "310560", "31056000", "72042100", "3901", "7615"],
+)
+def test_codes_annex_i_leaves_out_are_no_cbam_goods(code: str) -> None:
+    # Kaolin (2507 00 20), ferro-silicon (7202 21), 3105 60 00 and scrap (7204) are Annex I's
+    # exceptions or lie outside its listed CN8; polyethylene and 7615 are under no entry.
+    out = cbam.compute(frame([_row(cn_code=code)]), PRICED)
+    assert out.select("exemption_reason", "fee_eur").row(0) == ("not a CBAM good", 0.0)
+
+
 def test_urea_with_actual_values_computes() -> None:
     out = cbam.compute(
         frame([_row(cn_code="3102 10 10", see_direct=1.0, see_indirect=0.1)]), PRICED

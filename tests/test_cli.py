@@ -201,3 +201,36 @@ def test_an_excel_writer_failure_is_said_once(
     assert main(["run", "--top", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("cannot write") == 1 and "sheet too wide" in err
+
+
+def test_columns_cbam_does_not_read_are_carried_as_given(tmp_path: Path) -> None:
+    # An identifier column lost its leading zeros ('00042' became 42, partner '036' 36) in
+    # --out files: every column but the contract's had its type guessed.
+    imports = tmp_path / "imports.csv"
+    imports.write_text(
+        "year,origin,cn_code,quantity_t,partner_num,hs6,declarant_id\n"
+        "2026,TUR,72071111,100,036,010121,00042\n"
+    )
+    for suffix in ("csv", "parquet"):
+        out = tmp_path / f"fees.{suffix}"
+        assert main(["run", "--imports", str(imports), "--out", str(out)]) == 0
+        fees = pl.read_csv(out, infer_schema=False) if suffix == "csv" else pl.read_parquet(out)
+        assert fees.select("partner_num", "hs6", "declarant_id").row(0) == (
+            "036",
+            "010121",
+            "00042",
+        )
+
+
+def test_a_shipped_file_named_as_in_the_docs_runs_outside_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # From an empty folder (an installed wheel) the docs' `--imports data/samples/...` said
+    # 'no such trade file': the copy installed with cbam is read, and a note says so.
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--imports", "data/samples/baci_sample.csv", "--format", "baci"]
+    assert main([*args, "--rules-year", "2027", "--by", "origin", "--top", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no data/samples/baci_sample.csv here; reading the copy installed with cbam" in err
+    assert main(["run", "--imports", "data/nothing.csv"]) == 2  # not shipped: as before
+    assert "data/nothing.csv" in capsys.readouterr().err

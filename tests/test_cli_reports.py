@@ -91,7 +91,7 @@ def test_flagged_rows_are_counted_apart_not_shown_as_zero_groups(
     assert "Fees by origin (EUR" in out and "| TUR " in out
     assert "Rows: 1 computed, 0 exempt, 1 flagged (left out of totals)" in out
     flagged = line_with(out, "Flagged: ")
-    assert "unknown ISO 3166-1 alpha-3 code" in flagged and "(1 rows)" in flagged
+    assert "unknown ISO 3166-1 alpha-3 code" in flagged and "(1 row)" in flagged
     assert line_with(out, "Total fee:").startswith("Total fee: EUR 9,688.80 on 100 t")
     assert pl.read_parquet(out_file).height == 2  # nothing lost in the rows written
 

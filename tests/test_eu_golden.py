@@ -524,7 +524,10 @@ def test_overflowing_quantity_is_an_error_not_an_infinite_fee() -> None:
     rows = pl.DataFrame(
         {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1e307]}
     )
-    with pytest.raises(cbam.CbamInputError, match="too large: the fee is not a finite number"):
+    with pytest.raises(
+        cbam.CbamInputError,
+        match="too large: the fee or its emissions are not a finite number",
+    ):
         cbam.compute(rows, PRICE_80)
 
 

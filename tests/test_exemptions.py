@@ -120,9 +120,7 @@ def test_phase_in_charges_a_rising_share() -> None:
     assert out["exempt"].to_list() == [True, False, False]
     assert out["fee_eur"][1] == pytest.approx(0.5 * out["fee_before_exemptions_eur"][1])
     assert out["exemption_reason"][1] == "UN least developed country, 50% of fee charged (phase-in)"
-    assert (
-        out["exemption_reason"][2] == "UN least developed country, 100% of fee charged (phase-in)"
-    )
+    assert out["exemption_reason"][2] is None  # the whole fee: nothing relieved
 
 
 def test_import_share_threshold() -> None:
@@ -225,11 +223,10 @@ def test_user_group_file(tmp_path: Path) -> None:
 def test_unknown_code_in_a_user_group_is_an_error(tmp_path: Path) -> None:
     group = tmp_path / "bad.csv"
     group.write_text("iso3\nTUR\nXYZ\n", "utf-8")
-    s = scenario("eu-cbam", exemptions=[{"group": str(group)}])
     with pytest.raises(
         cbam.ScenarioError, match=r"bad\.csv: unknown or missing ISO3 codes \['XYZ'\]"
     ):
-        cbam.compute(rows({"origin": "TUR", "cn_code": "72071111"}), s)
+        scenario("eu-cbam", exemptions=[{"group": str(group)}])  # told at load
 
 
 def test_cli_prints_revenue_forgone_by_group(capsys: pytest.CaptureFixture[str]) -> None:
@@ -285,9 +282,8 @@ def test_de_minimis_counts_only_valid_in_scope_tonnage() -> None:
 def test_group_yaml_members_must_be_a_list(tmp_path: Path) -> None:
     group = tmp_path / "g.yaml"
     group.write_text("members: TUR\n", "utf-8")
-    s = scenario("eu-cbam", exemptions=[{"group": str(group)}])
     with pytest.raises(cbam.ScenarioError, match="'members:' must be a list"):
-        cbam.compute(rows({"origin": "TUR", "cn_code": "72071111"}), s)
+        scenario("eu-cbam", exemptions=[{"group": str(group)}])  # told at load
 
 
 def test_membership_judged_in_the_import_year_or_the_rules_year() -> None:
@@ -540,3 +536,79 @@ def test_eu27_and_annex_iii_lists() -> None:
     assert len(eu) == 27 and "GBR" not in eu and "HRV" in eu
     assert _members("eu27", "2013-06-30") == eu - {"HRV"}
     assert _members("eu_cbam_annex_iii", "2026-01-01") == {"ISL", "LIE", "NOR", "CHE"}
+
+
+def test_a_phase_in_share_follows_the_rules_year_not_the_import_year(tmp_path: Path) -> None:
+    # Membership is judged in the import year (the default), the share charged in the rules
+    # year: a 2025 import under the 2026 rules pays the 2026 share (it paid nothing: 2025 is
+    # before the schedule, read as 0).
+    path = tmp_path / "half.yaml"
+    path.write_text(
+        "extends: eu-cbam\nname: half\ncertificate_price_eur: 80\nrules_year: 2026\n"
+        "exemptions:\n  - group: ldc\n    fee_share_charged: {2026: 0.5}\n"
+    )
+    out = cbam.compute(rows({"year": 2025, **MOZ_ALU}, MOZ_ALU), cbam.load_scenario(path))
+    assert out["fee_share_charged"].to_list() == [0.5, 0.5]
+    assert out["fee_eur"].to_list() == pytest.approx([MOZ_FEE / 2] * 2)
+
+
+def test_a_phase_in_reason_gives_the_share_as_scheduled_and_none_at_a_full_fee(
+    tmp_path: Path,
+) -> None:
+    # '{share:.0%}' printed 0.5 % as '0%' and 99.9 % as '100%'; a year charging the whole fee
+    # kept a reason though nothing was relieved.
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "extends: eu-cbam\nname: p\ncertificate_price_eur: 80\nexemptions:\n  - group: ldc\n"
+        "    fee_share_charged: {2028: 0.005, 2029: 0.125, 2030: 0.999, 2032: 1.0}\n"
+    )
+    years = [2027, 2028, 2029, 2030, 2032]
+    out = cbam.compute(rows(*({"year": y, **MOZ_ALU} for y in years)), cbam.load_scenario(path))
+    label = "UN least developed country"
+    assert out["exemption_reason"].to_list() == [
+        label,
+        f"{label}, 0.5% of fee charged (phase-in)",
+        f"{label}, 12.5% of fee charged (phase-in)",
+        f"{label}, 99.9% of fee charged (phase-in)",
+        None,
+    ]
+    assert out["fee_share_charged"].to_list() == [0.0, 0.005, 0.125, 0.999, 1.0]
+
+
+def test_a_parents_group_file_is_read_from_the_parents_folder(tmp_path: Path) -> None:
+    # b/child.yaml extends ../a/parent.yaml, whose group partners.csv lies in a/: read from b/
+    # it exempted TZA (b/partners.csv) and charged KEN.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a/partners.csv").write_text("iso3\nKEN\n")
+    (tmp_path / "b/partners.csv").write_text("iso3\nTZA\n")
+    (tmp_path / "a/parent.yaml").write_text(
+        "extends: eu-cbam\nname: parent\nexemptions:\n  - group: partners.csv\n    label: partner\n"
+    )
+    (tmp_path / "b/child.yaml").write_text("extends: ../a/parent.yaml\nname: child\n")
+    child = cbam.load_scenario(tmp_path / "b/child.yaml")
+    out = cbam.compute(
+        rows({"origin": "KEN", "cn_code": "76011010"}, MOZ_ALU | {"origin": "TZA"}), child
+    )
+    assert out["exemption_reason"].to_list() == ["partner", None]
+
+
+def test_a_missing_group_file_is_told_when_the_scenario_loads(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text("extends: eu-cbam\nname: g\nexemptions:\n  - group: nosuch.csv\n")
+    with pytest.raises(
+        cbam.ScenarioError,
+        match=r"g\.yaml: invalid scenario: exemptions\.0\.group: country group file not found",
+    ):
+        cbam.load_scenario(path)
+
+
+@pytest.mark.parametrize("day", [0, 2026])
+def test_a_status_day_given_as_a_number_is_refused(day: int, tmp_path: Path) -> None:
+    # 0 was read as 1970-01-01 (a Unix timestamp): every LDC graduated since was exempt.
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"extends: eu-cbam\nname: s\nexemptions:\n  - group: ldc\n    status_on: {day}\n"
+    )
+    with pytest.raises(cbam.ScenarioError, match=rf"status_on: a date .* not the number {day}"):
+        cbam.load_scenario(path)

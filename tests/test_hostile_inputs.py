@@ -61,7 +61,7 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-GOOD_CSV = "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2027,CHN,76011000,2\n"
+GOOD_CSV = "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2027,CHN,76011090,2\n"
 
 
 def cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -122,8 +122,8 @@ class TestOverflow:
         )
         flagged = cbam.compute(frame, PRICED, on_error="flag")["input_error"].to_list()
         assert flagged == [
-            "quantity_t: too large: the fee is not a finite number",
-            "see_direct: too large: the fee is not a finite number",
+            "quantity_t: too large: the fee or its emissions are not a finite number",
+            "see_direct: too large: the fee or its emissions are not a finite number",
             None,
         ]
 
@@ -353,7 +353,7 @@ class TestGroupingArguments:
             {
                 "year": [2026, 2026],
                 "origin": ["TUR", "CHN"],
-                "cn_code": ["72071111", "76011000"],
+                "cn_code": ["72071111", "76011090"],
                 "quantity_t": [100.0, 5.0],
                 "value_eur": [55_000.0, 10_000.0],
             }
@@ -1121,3 +1121,44 @@ def test_out_through_a_link_writes_the_file_it_names(
     link.symlink_to(target)
     assert main(["run", "--imports", str(imports), "--out", str(link)]) == 0
     assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("year,origin")
+
+
+def test_a_value_in_another_currency_does_not_depend_on_other_rows_or_the_engine() -> None:
+    # EUR 58,870.505887050014 is GBP 50,000.005 at 1.17741: Polars divides by a constant as a
+    # product with its reciprocal, one unit in the last place off a true quotient, so the UK
+    # threshold flipped with an unrelated importer's rows or the engine.
+    uk = cbam.load_scenario("uk-cbam")
+    a = {"year": 2027, "origin": "CHN", "cn_code": "72081000", "quantity_t": 100.0,
+         "value_eur": 58870.505887050014, "importer": "GB1"}  # fmt: skip
+    b = {"year": 2027, "origin": "TUR", "cn_code": "72081000", "quantity_t": 1.0,
+         "value_eur": 10.0, "importer": "GB2"}  # fmt: skip
+    seen = {
+        cbam.compute(pl.DataFrame(rows), uk, engine=engine)["de_minimis"][0]
+        for rows in ([a], [a, b], [a, b, b])
+        for engine in ("in-memory", "streaming")
+    }
+    assert len(seen) == 1
+    fpf = cbam.load_scenario("us-fpf-2025")
+    r = {"year": 2027, "origin": "TCD", "cn_code": "73079210", "quantity_t": 1.0,
+         "value_eur": 506.3395658523691}  # fmt: skip
+    o = {"year": 2027, "origin": "CHN", "cn_code": "72081000", "quantity_t": 1.0,
+         "value_eur": 1000.0}  # fmt: skip
+    fees = {
+        cbam.compute(pl.DataFrame(rows), fpf, engine=engine)["fee_eur"][0]
+        for rows in ([r], [r, o])
+        for engine in ("in-memory", "streaming")
+    }
+    assert len(fees) == 1
+
+
+def test_an_ad_valorem_fee_on_emissions_past_a_float_is_flagged() -> None:
+    # US FPF charges a share of customs value: the fee stayed finite while embedded_t was
+    # inf on an unflagged row, and totals then refused the frame even in flag mode.
+    rows = pl.DataFrame({"year": [2027], "origin": ["CHN"], "cn_code": ["72081000"],
+                         "quantity_t": [1.7e308], "value_eur": [1e6]})  # fmt: skip
+    out = cbam.compute(rows, "us-fpf-2025", on_error="flag")
+    assert out["input_error"][0] == (
+        "quantity_t: too large: the fee or its emissions are not a finite number"
+    )
+    assert out["fee_eur"][0] is None
+    assert cbam.totals(rows, "us-fpf-2025", by=[], on_error="flag")["flagged_rows"][0] == 1

@@ -344,6 +344,52 @@ def test_totals_for_different_partners_or_reporters_are_not_refused(tmp_path: Pa
     assert rows["destination"].to_list() == ["DEU", "DEU", "EUU", "DEU", "EUU"]
 
 
+def test_levels_of_other_partners_periods_or_reporters_are_not_refused(tmp_path: Path) -> None:
+    # Italy's chapter 72 from China (2025) and France's CN8 line from Turkey (2026), or one
+    # partner's chapter beside another partner's line, count no tonne twice: the subcode check
+    # was file-wide and refused them.
+    comext = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+        "IT,CN,72,1,202552,50000,12000\nFR,TR,72071111,1,202652,50000,12000\n"
+        "DE,CN,7208,1,202652,1,1000\nDE,JP,72083900,1,202652,1,1000\n"
+        "DE,IN,7208,1,202601,1,1000\nDE,IN,72083900,1,202602,1,1000\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "cx.csv", comext), "comext").collect()
+    assert rows["cn_code"].to_list() == ["72", "72071111", "7208", "72083900", "7208", "72083900"]
+    comtrade = (
+        "refYear,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+        "2025,381,156,M,72,12000,50000\n2026,251,792,M,720711,12000,50000\n"
+        "2026,251,156,M,72,12000,50000\n"
+    )
+    path = write(tmp_path, "ct.csv", comtrade)
+    rows = cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD).collect()
+    assert rows["quantity_t"].to_list() == [12.0, 12.0, 12.0]
+
+
+def test_a_year_total_given_as_yyyy_and_its_subcodes_as_yyyy52_are_refused(
+    tmp_path: Path,
+) -> None:
+    # Both periods are the year's total: the chapter and its line count the same tonnes.
+    text = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+        "DE,CN,7208,1,2026,1,1000\nDE,CN,72083900,1,202652,1,1000\n"
+    )
+    with pytest.raises(cbam.CbamInputError, match=r"subcodes the file also holds.*: line 2 \("):
+        cbam.read_trade(write(tmp_path, "cx.csv", text), "comext").collect()
+
+
+def test_a_wide_file_with_a_code_beside_its_subcodes_is_refused(tmp_path: Path) -> None:
+    # 72, 7207 and 72071111 from CHN were all charged: 160 t for 100.
+    text = "cn_code,tonnes_2026,eur_2026\n72,100,1000\n7207,50,1000\n72071111,10,100\n"
+    path = write(tmp_path, "wide.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=r"subcodes.*: line 2 \(72\), line 3 \(7207\)"):
+        cbam.read_trade(path, "wide", origin="CHN").collect()
+    # Different origins' levels are apart.
+    text = "cn_code,origin,tonnes_2026\n72,CHN,100\n72071111,TUR,10\n"
+    rows = cbam.read_trade(write(tmp_path, "ok.csv", text), "wide").collect()
+    assert rows["cn_code"].to_list() == ["72", "72071111"]
+
+
 # --------------------------------------------------------------------------------- wide
 
 
@@ -438,7 +484,7 @@ def test_cli_reports_a_refused_aggregate(
     # exempt import of the EU but no EU import at all, counted apart.
     out = capsys.readouterr().out
     assert "3 computed, 0 exempt, 1 flagged" in out
-    assert "1 rows imported outside the territory, left out of totals" in out
+    assert "1 row imported outside the territory, left out of totals" in out
 
 
 # ---------------------------------------------------------- destination: own imports only
@@ -794,5 +840,54 @@ def test_cli_flagged_summary_gives_the_readers_reason(
     args = ["run", "--imports", str(path), "--format", "baci", "--on-error", "flag"]
     assert cli.main([*args, "--rules-year", "2027"]) == 0
     out = capsys.readouterr().out
-    assert "Flagged: i (origin): unknown baci country code (999) (1 rows), q: negative (-5)" in out
+    assert "Flagged: i (origin): unknown baci country code (999) (1 row), q: negative (-5)" in out
     assert "quantity_t: missing" not in out
+
+
+@pytest.mark.parametrize("code", ["2523290", "25232", "720"])
+def test_an_odd_length_code_that_no_leading_zero_can_mend_is_refused(
+    code: str, tmp_path: Path
+) -> None:
+    # '2523290' became '02523290', a chapter-02 code no CN has, and 12,000 t of Portland
+    # cement paid nothing; compute refuses the same code as malformed.
+    text = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+        f"FR,CN,{code},1,202652,50000,12000000\nFR,CN,1012100,1,202652,1,1000\n"
+    )
+    with pytest.raises(
+        cbam.CbamInputError, match=rf"a heading no HS chapter 01-09 has.*line 2 \({code}\)"
+    ):
+        cbam.read_trade(write(tmp_path, "cx.csv", text), "comext").collect()
+    flagged = cbam.read_trade(write(tmp_path, "cx.csv", text), "comext", on_error="flag")
+    kept = flagged.collect()
+    assert kept["trade_error"].is_null().to_list() == [False, True]
+    assert kept["cn_code"][1] == "01012100"  # a horse's code keeps its restored zero
+
+
+def test_comtrade_reads_ref_year_and_month_not_ref_period_id(tmp_path: Path) -> None:
+    # refPeriodId (20260101) was read ahead of refYear and refused as no whole year; refMonth
+    # 52 is the year's total, 1-12 its months (each in its quarter).
+    head = (
+        "refPeriodId,refYear,refMonth,reporterCode,partnerCode,flowCode,cmdCode,netWgt,"
+        "primaryValue\n"
+    )
+    annual = head + "20260101,2026,52,251,156,M,720711,12000,50000\n"
+    rows = cbam.read_trade(write(tmp_path, "a.csv", annual), "comtrade", eur_per_usd=EUR_PER_USD)
+    assert rows.collect().select("year", "quarter").row(0) == (2026, None)
+    monthly = head + "20260401,2026,4,251,156,M,720711,12000,50000\n"
+    rows = cbam.read_trade(write(tmp_path, "m.csv", monthly), "comtrade", eur_per_usd=EUR_PER_USD)
+    assert rows.collect().select("year", "quarter").row(0) == (2026, 2)
+    both = annual + "20260401,2026,4,251,156,M,720711,1000,5000\n"
+    with pytest.raises(
+        cbam.CbamInputError, match=r"column 'refMonth': a month of a year whose total"
+    ):
+        cbam.read_trade(
+            write(tmp_path, "b.csv", both), "comtrade", eur_per_usd=EUR_PER_USD
+        ).collect()
+
+
+def test_a_ragged_line_is_named(tmp_path: Path) -> None:
+    # Polars says only 'found more fields than defined in Schema'.
+    text = "t,i,j,k,v,q\n2026,156,251,720711,1000,12\n2026,156,251,720711,1000,12,7\n"
+    with pytest.raises(cbam.ScenarioError, match="line 3 has 7 fields, the header 6"):
+        cbam.read_trade(write(tmp_path, "r.csv", text), "baci", eur_per_usd=EUR_PER_USD).collect()

@@ -704,3 +704,23 @@ def test_a_users_rule_file_read_whole_refuses_keys_of_no_dated_parameter(tmp_pat
     with pytest.raises(cbam.ScenarioError, match=r"price\.yaml: keys \['until'\] are no part"):
         cbam.load_scenario(path)
     assert cbam.load_scenario("eu-cbam").regime == "eu-cbam"  # de_minimis.yaml's siblings
+
+
+def test_an_override_reaches_into_a_list_entry_by_its_position() -> None:
+    # 'exemptions.0.grace_years' replaced the list by a mapping ("Input should be a valid
+    # list"); 'recycling.name' on a bundled plan threw the plan away.
+    s = cbam.load_scenario("eu-cbam-ldc-exempt", overrides={"exemptions.0.grace_years": 10})
+    assert (s.exemptions[0].group, s.exemptions[0].grace_years) == ("ldc", 10)
+    s = cbam.load_scenario(
+        "eu-cbam-ldc-exempt", overrides={"exemptions.0.fee_share_charged": {2029: 0.5}}
+    )
+    assert s.exemptions[0].fee_share_charged == {2029: 0.5}
+    with pytest.raises(
+        cbam.ScenarioError, match=r"3: a list entry is named by its position, 0 to 0"
+    ):
+        cbam.load_scenario("eu-cbam-ldc-exempt", overrides={"exemptions.3.label": "x"})
+    plan = cbam.load_scenario("eu-cbam-own-resources", overrides={"recycling.name": "mine"})
+    bundled = cbam.load_scenario("eu-cbam-own-resources")
+    assert plan.recycling is not None and bundled.recycling is not None
+    assert plan.recycling.name == "mine"
+    assert plan.recycling.allocations == bundled.recycling.allocations

@@ -22,7 +22,7 @@ EXEMPTIONS: list[Any] = [
 def panel() -> pl.DataFrame:
     # Origins with and without a carbon price paid abroad (GBR, CHN, ZAF), LDCs, Annex III.
     origins = ["GBR", "CHN", "ZAF", "BGD", "TZA", "TUR", "IND", "NOR", "UKR", "USA"]
-    codes = ["72071111", "76011000", "25232900", "31021012", "28041000", "7208", "2523"]
+    codes = ["72071111", "76011090", "25232900", "31021012", "28041000", "7208", "2523"]
     n = 600
     i = pl.int_range(n)
     return pl.select(

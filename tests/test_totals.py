@@ -25,7 +25,7 @@ def panel(n: int = 4_000, first_year: int = 2026) -> pl.DataFrame:
     """Rows sharing keys: 6 origins x 5 codes x 3 years x quarters, importers, values."""
     i = pl.int_range(n)
     origins = ["TUR", "CHN", "IND", "UKR", "BGD", "NOR"]
-    codes = [STEEL, "76011000", "25232900", "31021012", "7208"]
+    codes = [STEEL, "76011090", "25232900", "31021012", "7208"]
     return pl.select(
         year=(first_year + i % 3).cast(pl.Int32),
         origin=pl.lit(pl.Series(origins)).gather(i.hash(1) % len(origins)),
@@ -636,3 +636,26 @@ def test_blank_destinations_and_routes_are_one_group_of_none(column: str) -> Non
     assert set(expected[column].to_list()) == set(groups)
     assert expected.sort(column, nulls_last=False)["rows"].to_list() == [3, 2][: len(groups)]
     assert_same_totals(cbam.totals(rows, EU, by=[column]), expected, [column])
+
+
+@pytest.mark.parametrize("scenario", ["eu-cbam", "uk-cbam"])
+def test_a_padded_importer_is_the_same_importer_in_totals(scenario: str) -> None:
+    # 'ACME' (60 t, above 50 t) and ' ACME' are one importer, as compute reads them: totals
+    # counted ' ACME' as a small importer of its own and exempted its 20 t (EUR 10,373.87 for
+    # 13,831.83).
+    rows = pl.DataFrame(
+        {
+            "year": [2027, 2027],
+            "origin": ["TUR", "TUR"],
+            "cn_code": ["72081000", "72081000"],
+            "quantity_t": [60.0, 20.0],
+            "importer": ["ACME", " ACME"],
+            "value_eur": [60000.0, 30000.0],
+        }
+    )
+    computed = cbam.compute(rows, scenario)
+    assert computed["de_minimis"].to_list() == ["liable (importer above threshold)"] * 2
+    expected = cbam.summarise(computed, by=[])["fee_eur"].item()
+    assert cbam.totals(rows, scenario, by=[])["fee_eur"].item() == pytest.approx(
+        expected, abs=0.005
+    )

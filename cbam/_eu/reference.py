@@ -6,6 +6,7 @@ Each table is read with an explicit schema and checked for the properties the en
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -108,3 +109,50 @@ def covered_cn8() -> pl.DataFrame:
         .select("cn8", "sector")
     )
     return pl.concat([annex, extra]).sort("cn8")
+
+
+_COVERS = ("all", "listed", "none")
+
+
+@cache
+def annex_i_entries() -> dict[str, str]:
+    """Annex I's entries as written (digits) -> what they cover: 'all', 'listed' or 'none'.
+
+    'all': every code under the entry is a CBAM good (a heading or chapter listed whole);
+    'listed': only the CN8 codes of ``goods.csv`` under it; 'none': an exception. The longest
+    entry a code falls under decides. Checked against ``goods.csv``: each of its codes falls
+    under an entry covering it, and each 'listed' entry holds some of them.
+    """
+    path = data_dir("rates") / "eu" / "annex_i_entries.csv"
+    schema = dict.fromkeys(["entry", "covers", "sector", "reference"], pl.String)
+    frame = _read(path, schema, ["entry"])
+    digits = frame["entry"].str.replace_all(" ", "").to_list()
+    entries = dict(zip(digits, frame["covers"].to_list(), strict=True))
+    bad = [e for e, c in entries.items() if c not in _COVERS or not re.fullmatch(r"(\d\d){1,4}", e)]
+    if bad:
+        raise ScenarioError(f"{path}: entries must be 2-8 digits covering {_COVERS}: {bad[:5]}")
+    codes = goods()["cn_code"].to_list()
+    uncovered = [c for c in codes if entry_covering(c, entries) in (None, "none")]
+    if uncovered:
+        raise ScenarioError(f"{path}: goods.csv codes under no covering entry: {uncovered[:5]}")
+    empty = [
+        e for e, c in entries.items() if c == "listed" and not any(g.startswith(e) for g in codes)
+    ]
+    if empty:
+        raise ScenarioError(f"{path}: 'listed' entries without goods.csv codes: {empty[:5]}")
+    return entries
+
+
+def entry_covering(code: str, entries: Mapping[str, str]) -> str | None:
+    """What Annex I's ``entries`` cover of ``code``: 'all', 'listed', 'none' or None (no entry).
+
+    The longest entry ``code`` falls under decides, unless a longer entry under ``code`` covers
+    less than all of it (HS6 3105 60 holds the exception 3105 60 00): then 'listed'.
+    """
+    if any(e.startswith(code) and len(e) > len(code) and c != "all" for e, c in entries.items()):
+        return "listed"
+    for length in (8, 6, 4, 2):
+        covers = entries.get(code[:length]) if len(code) >= length else None
+        if covers is not None:
+            return covers
+    return None

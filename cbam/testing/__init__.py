@@ -8,6 +8,13 @@ Needs hypothesis (``pip install 'cbam[testing]'``).
   the smallest counterexample hypothesis found (``cbam check SCENARIO`` on the command line).
 """
 
+from importlib.util import find_spec
+
+if find_spec("hypothesis") is None:  # said once, here, rather than deep in a submodule
+    raise ModuleNotFoundError(
+        "cbam.testing needs hypothesis: pip install 'cbam[testing]'", name="hypothesis"
+    )
+
 from cbam.testing._catalogue import CATALOGUE, Property
 from cbam.testing._check import CheckReport, PropertyResult, check_scenario
 
