@@ -43,7 +43,7 @@ from cbam._eu.lookup import (
     build_lookups,
     value_columns,
 )
-from cbam._eu.reference import OTHER, SECTORS, annex_i_entries
+from cbam._eu.reference import OTHER, SECTORS, annex_i_entries, entry_covering
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
 from cbam._parameters import DatedParameter, first_day, key_in_force
@@ -1528,23 +1528,6 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     )
 
 
-def _under_whole_entry(cn: pl.Expr) -> pl.Expr:
-    """A code under an Annex I entry that covers every code under it (``annex_i_entries``).
-
-    The longest entry the code falls under decides; a code holding a narrower entry that
-    covers less (HS6 3105 60 holds the exception 3105 60 00) is not wholly covered.
-    """
-    entries = annex_i_entries()
-    partial = {e[:n] for e, c in entries.items() if c != "all" for n in range(2, len(e), 2)}
-    by_length = [
-        cn.str.slice(0, n).replace_strict(
-            {e: c for e, c in entries.items() if len(e) == n}, default=None, return_dtype=pl.String
-        )
-        for n in (8, 6, 4, 2)
-    ]
-    return (pl.coalesce(by_length) == "all") & ~cn.is_in(sorted(partial))
-
-
 def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     """Row checks of the goods layer every regime shares (origins, codes, routes, halves)."""
     shown = partial(value_shown, schema=schema)
@@ -1585,7 +1568,7 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             well_formed
             & pl.col("_c_sector").is_null()
             & pl.col("_c_sectors").is_null()
-            & _under_whole_entry(cn),
+            & (entry_covering(cn, annex_i_entries()) == "all"),
             shown("cn_code"),
         ),
         Check(

@@ -661,17 +661,14 @@ def _anchored(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
         ]
 
     out = dict(raw)
-    out["exemptions"] = each(raw.get("exemptions"), "group")
-    if "exemptions" not in raw:
-        del out["exemptions"]
+    if "exemptions" in raw:
+        out["exemptions"] = each(raw["exemptions"], "group")
     if "aggregation_weights" in raw:
         out["aggregation_weights"] = anchor(raw["aggregation_weights"])
     plan = raw.get("recycling")
-    if isinstance(plan, dict):
-        out["recycling"] = {**plan, "allocations": each(plan.get("allocations"), "group", "index")}
-        if "allocations" not in plan:
-            del out["recycling"]["allocations"]
-    elif plan is not None:
+    if isinstance(plan, dict) and "allocations" in plan:
+        out["recycling"] = {**plan, "allocations": each(plan["allocations"], "group", "index")}
+    elif plan is not None and not isinstance(plan, dict):
         out["recycling"] = anchor(plan)
     return out
 

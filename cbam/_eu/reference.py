@@ -132,7 +132,8 @@ def annex_i_entries() -> dict[str, str]:
     if bad:
         raise ScenarioError(f"{path}: entries must be 2-8 digits covering {_COVERS}: {bad[:5]}")
     codes = goods()["cn_code"].to_list()
-    uncovered = [c for c in codes if entry_covering(c, entries) in (None, "none")]
+    covers = goods().select(entry_covering(pl.col("cn_code"), entries).alias("c"))["c"]
+    uncovered = [c for c, by in zip(codes, covers, strict=True) if by in (None, "none")]
     if uncovered:
         raise ScenarioError(f"{path}: goods.csv codes under no covering entry: {uncovered[:5]}")
     empty = [
@@ -143,16 +144,28 @@ def annex_i_entries() -> dict[str, str]:
     return entries
 
 
-def entry_covering(code: str, entries: Mapping[str, str]) -> str | None:
-    """What Annex I's ``entries`` cover of ``code``: 'all', 'listed', 'none' or None (no entry).
+def entry_covering(code: pl.Expr, entries: Mapping[str, str]) -> pl.Expr:
+    """What Annex I's ``entries`` cover of ``code``: 'all', 'listed', 'none' or null (no entry).
 
     The longest entry ``code`` falls under decides, unless a longer entry under ``code`` covers
     less than all of it (HS6 3105 60 holds the exception 3105 60 00): then 'listed'.
+
+    Example:
+        >>> entries = {"3105": "all", "31056000": "none", "7202": "listed"}
+        >>> codes = pl.Series(["31051000", "310560", "72021120", "3901"])
+        >>> pl.select(entry_covering(pl.lit(codes), entries)).to_series().to_list()
+        ['all', 'listed', 'listed', None]
+
     """
-    if any(e.startswith(code) and len(e) > len(code) and c != "all" for e, c in entries.items()):
-        return "listed"
-    for length in (8, 6, 4, 2):
-        covers = entries.get(code[:length]) if len(code) >= length else None
-        if covers is not None:
-            return covers
-    return None
+    narrower = {e[:n] for e, c in entries.items() if c != "all" for n in range(2, len(e), 2)}
+    by_length = [
+        code.str.slice(0, n).replace_strict(
+            {e: c for e, c in entries.items() if len(e) == n}, default=None, return_dtype=pl.String
+        )
+        for n in (8, 6, 4, 2)
+    ]
+    return (
+        pl.when(code.is_in(sorted(narrower)))
+        .then(pl.lit("listed"))
+        .otherwise(pl.coalesce(by_length))
+    )
