@@ -424,6 +424,12 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
     unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]
+    reference = design.charge.reference_intensity
+    if reference is not None and reference.origin not in known:
+        unknown.append(
+            f"unknown ISO3 '{reference.origin}' in charge.reference_intensity.origin (its "
+            "default values are the reference: an unknown origin reads 'other countries')"
+        )
     if design.territory is not None:
         unknown += territory_problems(design.territory)
     if design.currency not in set(fx_table()["currency"].to_list()):

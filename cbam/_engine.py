@@ -70,7 +70,9 @@ from cbam._territory import UNION, outside
 
 NOT_COVERED = "not a CBAM good"
 FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
-CARBON_SOURCE_FIXED = ("row", "none found", "none (scenario: gross fee)")
+# How the carbon-price sources of rows that no price paid abroad relieves begin: the
+# scenario's gross fee, or a regime without relief ('none (no relief in us-cca-2025)').
+NO_RELIEF_SOURCE = "none ("
 EXEMPT = "exempt (importer at or below threshold)"
 _QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
 # Customs value in the regime's currency, times the rate's reciprocal: Polars divides by a
@@ -1220,14 +1222,14 @@ def _carbon_price_paid(
     paid = pl.coalesce(*([row_price] if by_row else []), pl.col("_c_price_eur"), pl.lit(0.0))
     if not relief:
         deduction: pl.Expr = pl.lit(0.0)
-        source: pl.Expr = pl.lit(f"none (no relief in {design.name})", LABEL)
+        source: pl.Expr = pl.lit(f"{NO_RELIEF_SOURCE}no relief in {design.name})", LABEL)
     else:
         deduction = blocks.carbon_price_deduction(
             pl.col("embedded_t"), paid, pl.col("certificate_price_eur")
         )
         table = pl.coalesce(pl.col("_c_source"), pl.lit("none found", LABEL))
         source = (
-            pl.lit("none (scenario: gross fee)", LABEL)
+            pl.lit(f"{NO_RELIEF_SOURCE}scenario: gross fee)", LABEL)
             if gross_fee
             else pl.when(row_price.is_not_null()).then(pl.lit("row", LABEL)).otherwise(table)
             if by_row
@@ -1387,7 +1389,10 @@ def _fees(
     below = (
         ""
         if threshold is None
-        else (threshold.reason or f"below the {design.name} threshold ({threshold.description})")
+        # Not the description: it may quote an amount that an override has changed.
+        else threshold.reason
+        or f"below the {design.name} threshold (importer's annual "
+        f"{'customs value' if threshold.basis == 'value' else 'mass'} at or below it)"
     )
     exempt_below = pl.col("de_minimis") == EXEMPT
     frame = frame.with_columns(
@@ -1564,7 +1569,8 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         Check(
             "cn_code",
             "not a current CN code, though under a wholly covered Annex I entry (retired, "
-            "of another HS or CN edition, or a typo)",
+            "of another HS or CN edition, a national tariff line such as a US HTS code, or a "
+            "typo; every regime reads EU CN8 or HS6 codes)",
             well_formed
             & pl.col("_c_sector").is_null()
             & pl.col("_c_sectors").is_null()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -199,8 +200,19 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
 
 
 def _phase_in_reason(label: str, share: float) -> str:
-    """The reason a row's fee is reduced: the share charged as given (0.5 %, 12.5 %, 99.9 %)."""
-    return label if share == 0 else f"{label}, {share * 100:.6g}% of fee charged (phase-in)"
+    """The reason a row's fee is reduced: the share charged as given (0.5 %, 12.5 %, 99.9 %).
+
+    In decimal, as the share's shortest form: 0.9999999 is 99.99999 %, never a rounded 100 %.
+
+    Example:
+        >>> _phase_in_reason("LDC", 0.9999999), _phase_in_reason("LDC", 1e-7)
+        ('LDC, 99.99999% of fee charged (phase-in)', 'LDC, 0.00001% of fee charged (phase-in)')
+
+    """
+    if share == 0:
+        return label
+    percent = format((Decimal(repr(share)) * 100).normalize(), "f")
+    return f"{label}, {percent}% of fee charged (phase-in)"
 
 
 def relief_table(

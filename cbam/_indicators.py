@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from cbam._design import EU_ENGINE
-from cbam._engine import CARBON_SOURCE_FIXED
+from cbam._engine import NO_RELIEF_SOURCE
 from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu import config
 from cbam._interop import FrameT, same_kind, to_polars
@@ -26,8 +26,6 @@ from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, s
 from cbam._territory import imported_elsewhere
 
 DEFAULT_BY = ("origin", "sector", "year")
-# The carbon-price source of a scenario that deducts nothing (no break-even price exists).
-GROSS_FEE_SOURCE = next(s for s in CARBON_SOURCE_FIXED if "gross fee" in s)
 _ACTUAL_INPUTS = ("see_direct", "see_indirect")
 
 
@@ -265,8 +263,9 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         p* = P x max(0, 1 - F / E)
 
     ``break_even_price_eur_per_t`` is p* (0 where the free-allocation adjustment already covers
-    the emissions; null where the row has no embedded emissions, or where the scenario ignores
-    prices paid abroad, ``carbon_price_source`` = 'none (scenario: gross fee)');
+    the emissions; null where the row has no embedded emissions, or where no price paid abroad
+    relieves it, ``carbon_price_source`` 'none (scenario: gross fee)' or 'none (no relief in
+    us-cca-2025)');
     ``price_gap_eur_per_t`` = max(0, p* - price paid now) is how much more the home price must
     rise. Exempt rows get p* too: it zeroes their fee before exemptions.
 
@@ -293,9 +292,10 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
     lazy = _lazy(fees)
     embedded = pl.col("embedded_t")
     share_free = pl.min_horizontal(pl.col("free_allocation_t") / embedded, pl.lit(1.0))
-    gross_fee = pl.col("carbon_price_source").cast(pl.String) == GROSS_FEE_SOURCE
+    # No price paid abroad relieves such rows: no break-even price exists.
+    no_relief = pl.col("carbon_price_source").cast(pl.String).str.starts_with(NO_RELIEF_SOURCE)
     price = (
-        pl.when((embedded > 0) & ~gross_fee.fill_null(False))
+        pl.when((embedded > 0) & ~no_relief.fill_null(False))
         .then(pl.col("certificate_price_eur") * (1.0 - share_free))
         .alias("break_even_price_eur_per_t")
     )

@@ -219,8 +219,9 @@ def a_file(path: Path, what: str) -> Path:
 def misread_line(path: Path, separator: str = ",") -> str:
     r"""Where a CSV stops parsing as its header says: '' when no line is found at fault.
 
-    Read again, line by line, only after Polars failed on a line with another number of
-    fields than the header (a ragged line, or ';' with decimal commas), which it names not.
+    Read again, line by line, only after Polars failed on a line with more fields than the
+    header (a ragged line, or ';' with decimal commas), which it names not; shorter lines it
+    reads, their missing fields null.
 
     Example:
         >>> import tempfile
@@ -236,7 +237,7 @@ def misread_line(path: Path, separator: str = ",") -> str:
             rows = csv.reader(f, delimiter=separator)
             header = next(rows, [])
             for number, row in enumerate(rows, start=2):
-                if row and len(row) != len(header):
+                if len(row) > len(header):  # Polars reads short lines, fills nulls
                     semi = len(header) == 1 and ";" in header[0]
                     hint = " (the file looks separated by ';': save it with commas)" if semi else ""
                     return f"; line {number} has {len(row)} fields, the header {len(header)}{hint}"

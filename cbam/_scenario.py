@@ -246,6 +246,24 @@ _YEAR = re.compile(r"^\d{4}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def plain_value(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays as the Python numbers and lists YAML gives.
+
+    Example:
+        >>> import numpy as np
+        >>> plain_value({np.int64(2030): [np.float64(80.5)], "x": np.arange(2)})
+        {2030: [80.5], 'x': [0, 1]}
+
+    """
+    if isinstance(value, Mapping):
+        return {plain_value(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(plain_value(v) for v in value)
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return plain_value(value.tolist())
+    return value
+
+
 def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
     """Set one parameter by dotted path in a raw scenario, the same way for every regime.
 
@@ -268,6 +286,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             level), or a key that should be a year or date and is not.
 
     """
+    value = plain_value(value)  # a NumPy price is a number too
     parts = [p.strip() for p in str(dotted).split(".")]
     if not any(parts):
         raise ScenarioError(f"{where}: empty override path")
@@ -322,12 +341,19 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
             continue
         key = _key(node, part)
         if not isinstance(node.get(key), dict | list):
-            node[key] = {}
+            # A list the scenario leaves empty (exemptions.0.group): no entry to change.
+            listed = node is tree and _is_list(Scenario.model_fields.get(str(key)))
+            node[key] = [] if listed else {}
         node = node[key]
     if isinstance(node, list):
         node[_position(node, parts[-1], where, str(dotted))] = value
     else:
         node[_key(node, parts[-1])] = value
+
+
+def _is_list(field: Any) -> bool:
+    """Whether a model field (or None) holds a list."""
+    return field is not None and get_origin(field.annotation) is list
 
 
 def _position(items: list[Any], part: str, where: str, dotted: str) -> int:
@@ -515,7 +541,8 @@ def _set_design(
                     # rules year, as a number replaces an EU schedule (sweep paths read alike).
                     first = first_day(int(current["first_rules_year"]))
                     value = [_override_value(first, value, dotted, where)]
-                    trail.append("values")
+                    if isinstance(node.get(key), dict):  # {values: [...]}, else the list itself
+                        trail.append("values")
                     break
                 # Dates onto a parameter the design leaves unset: refused as path.date is.
                 unset = not whole and node.get(key) is None and all(map(_date_like, value))

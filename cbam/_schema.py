@@ -391,7 +391,27 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         *typed("quarter", "_c_quarter"),
         ("quarter", "must be 1, 2, 3 or 4", ~quarter.is_between(1, 4)),
     ]
-    return [Check(c, m, failed, value_shown(c, schema)) for c, m, failed in specs if c in schema]
+    checks = [Check(c, m, failed, value_shown(c, schema)) for c, m, failed in specs if c in schema]
+    return [*_flagged_on_reading(schema), *checks]
+
+
+def _flagged_on_reading(schema: Mapping[str, pl.DataType]) -> list[Check]:
+    """Rows ``read_trade(..., on_error="flag")`` kept with a fault: its own words, first.
+
+    Their other columns are null where the fault was, so without this check the rows are
+    named for a missing quantity, say, not for the export flow or the partner 'World' read.
+    """
+    if "trade_error" not in schema:
+        return []
+    error = pl.col("trade_error").cast(pl.String)
+    shown = error.str.slice(0, 100)
+    if "source_line" in schema:
+        shown = pl.format("{} (source_line {})", shown, pl.col("source_line"))
+    message = (
+        "flagged by cbam.read_trade (its fault in trade_error): fix the file, or keep the "
+        "rows read without one (pl.col('trade_error').is_null())"
+    )
+    return [Check("trade_error", message, error.is_not_null(), shown)]
 
 
 def collect_problems(

@@ -131,11 +131,11 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
     (their results are null), exempt rows in ``exempt_rows``. Where the rows carry a
     ``destination``, those imported outside the regime's territory are not its imports: they
     stay out of every sum and of ``ave`` and are counted in ``outside_rows``. ``ave`` is total
-    fee over total customs value of the rows that have one (a ratio), ``ave_pct`` the same in
-    percent. Groups come largest fee first; a grouping by ``year`` (or ``rules_year``) lists
-    the years in order first, then the fees within each year. Origins, codes, routes and
-    destinations group as the rules read them (``key_as_read``): ``tur`` and `` TUR`` are one
-    origin, ``7208 10 00`` and ``72081000`` one code.
+    fee over total customs value of the unflagged rows that have one (a ratio), ``ave_pct``
+    the same in percent. Groups come largest fee first; a grouping by ``year`` (or
+    ``rules_year``) lists the years in order first, then the fees within each year. Origins,
+    codes, routes and destinations group as the rules read them (``key_as_read``): ``tur`` and
+    `` TUR`` are one origin, ``7208 10 00`` and ``72081000`` one code.
 
     Args:
         fees: A frame returned by ``cbam.compute``.
@@ -187,8 +187,10 @@ def summed(
     # Rows imported outside the regime's territory are not its imports: counted apart.
     elsewhere: pl.Expr = imported_elsewhere(names)
     inside: pl.Expr = ~elsewhere
-    fee_with_value = pl.when((value > 0) & inside).then(pl.col("fee_eur"))
-    valued = pl.when((value > 0) & inside).then(value)
+    # Flagged rows have no fee: their customs value stays out of ``ave`` too.
+    priced_value = (value > 0) & inside & pl.col("input_error").is_null()
+    fee_with_value = pl.when(priced_value).then(pl.col("fee_eur"))
+    valued = pl.when(priced_value).then(value)
     ave = order_free_sum(fee_with_value) / order_free_sum(valued)
 
     def counted(condition: pl.Expr, name: str) -> pl.Expr:

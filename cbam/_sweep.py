@@ -41,7 +41,7 @@ from cbam._interop import to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
-from cbam._scenario import Scenario, set_dotted
+from cbam._scenario import Scenario, plain_value, set_dotted
 from cbam._schema import key_as_read, result_columns, whole_as_read
 from cbam._summary import grouping, order_free_sum
 
@@ -310,6 +310,29 @@ def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedul
     return schedules
 
 
+def _price_named(varied: dict[str, Any], price_key: str) -> dict[str, Any]:
+    """``varied`` with the price paths under ``price_key``; a part of the price is refused.
+
+    ``design.charge.price`` is ``charge.price``. The sweep prices every path itself, on sums
+    that do not depend on the price, so a key into the price path
+    (``certificate_price_eur.2030``, ``charge.price.2030``) would be dropped: refused, naming
+    the whole-path form.
+    """
+    out: dict[str, Any] = {}
+    for name, values in varied.items():
+        key = name.strip().removeprefix("design.")
+        if key == price_key and price_key in out:
+            raise ScenarioError(f"sweep: vary names the price paths twice ({price_key})")
+        if key.startswith(f"{price_key}.") or (price_key == PRICE and key.startswith(DESIGN_PRICE)):
+            raise ScenarioError(
+                f"sweep: vary[{shorten(name)!r}] changes part of the price, which the sweep "
+                f"sets per path: give whole paths in vary[{price_key!r}], for example "
+                f"[80, {{2026: 75, 2030: 120}}] (a mapping is the whole path)"
+            )
+        out[price_key if key == price_key else name] = values
+    return out
+
+
 def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
     """(path, rules_year, quarter key, price in EUR) for each price path.
 
@@ -428,7 +451,7 @@ def sweep(
             "vary must be a mapping of dotted parameter paths to lists of values, not "
             f"{type(vary).__name__}"
         )
-    varied = {str(k): v for k, v in (vary or {}).items()}
+    varied = {str(k): plain_value(v) for k, v in (vary or {}).items()}
     for name, values in varied.items():
         if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
             raise TypeError(
@@ -439,6 +462,7 @@ def sweep(
         if not varied[name]:
             raise ScenarioError(f"sweep: vary[{shorten(name)!r}] is empty: give values to try")
     price_key = PRICE if base.regime == EU_ENGINE else DESIGN_PRICE
+    varied = _price_named(varied, price_key)
     default_path = base.certificate_price_eur if base.regime == EU_ENGINE else None
     price_paths: list[Any] = list(varied.pop(price_key, [default_path]))
     base_design = resolve(base).design
@@ -447,6 +471,7 @@ def sweep(
             f"sweep: {base_design.name} charges no price ({base_design.charge.kind}): "
             f"vary its other parameters, not {DESIGN_PRICE}"
         )
+    percentiles = plain_value(list(percentiles))
     bad = [
         q
         for q in percentiles
@@ -454,6 +479,7 @@ def sweep(
     ]
     if bad:
         raise ScenarioError(f"sweep: percentiles must be numbers from 0 to 100, not {shorten(bad)}")
+    percentiles = list(dict.fromkeys(percentiles))  # 50 and 50.0 are one column, p50
     names = list(varied)
     combos = list(itertools.product(*(varied[n] for n in names))) or [()]
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]

@@ -242,7 +242,8 @@ def _value(
             column,
             f"no USD->EUR rate for the year (rates/carbon_prices/fx.csv has {min(rates)}-"
             f"{max(rates)}, the last carried forward; pass eur_per_usd={{year: rate}})",
-            number.is_not_null() & rate.is_null(),
+            # A missing year has its own check (it names the year's column).
+            number.is_not_null() & year.is_not_null() & rate.is_null(),
             _shown(year),
         )
     )
@@ -351,30 +352,51 @@ def _months_beside_total(
     )
 
 
-def _levels_check(column: str, code: pl.Expr, *within: pl.Expr) -> Check:
+def _levels_check(
+    column: str,
+    code: pl.Expr,
+    *within: pl.Expr,
+    year: pl.Expr | None = None,
+    month: pl.Expr | None = None,
+) -> Check:
     """Codes whose subcodes the file also holds for the same ``within`` keys: refused.
 
     Publishers' extracts can hold every level of the nomenclature at once (Comtrade's
     ``aggrLevel``, Comext's CN2/CN4/CN8); summed, each tonne would count two or three times.
-    ``within`` (period, reporter, partner) keeps apart flows that cannot overlap: a chapter
-    from one partner beside another partner's CN8 lines counts nothing twice.
+    ``within`` (reporter, partner) keeps apart flows that cannot overlap: a chapter from one
+    partner beside another partner's CN8 lines counts nothing twice. Periods overlap within
+    a ``year`` where either row is the year's total (``month`` null) or both are one month.
     """
     keys = [w.cast(pl.String).fill_null("").alias(f"_k{i}") for i, w in enumerate(within)]
+    if year is not None:
+        keys.append(year.cast(pl.String).fill_null("").alias("_k_year"))
 
-    def keyed(of: pl.Expr) -> pl.Expr:
-        return pl.concat_str([*keys, of.fill_null("")], separator="\x1f")
+    def keyed(of: pl.Expr, *period: pl.Expr) -> pl.Expr:
+        parts = [*keys, *(p.alias(f"_k_p{i}") for i, p in enumerate(period))]
+        return pl.concat_str([*parts, of.fill_null("")], separator="\x1f")
 
-    # Each prefix from one reference to the codes: two evaluations of an unordered unique()
-    # need not align, and a mask of one applied to the other picks codes at random.
-    parents = pl.concat(
-        [keyed(code.str.slice(0, n)).filter(code.str.len_chars() > n).unique() for n in (2, 4, 6)]
-    )
+    def parents(*period: pl.Expr) -> pl.Expr:
+        # Each prefix from one reference to the codes: two evaluations of an unordered
+        # unique() need not align, and a mask of one applied to the other picks codes at random.
+        prefixes = [
+            keyed(code.str.slice(0, n), *period).filter(code.str.len_chars() > n).unique()
+            for n in (2, 4, 6)
+        ]
+        return pl.concat(prefixes).implode()
+
+    failed = keyed(code).is_in(parents())  # within the year: a total overlaps each month
+    if month is not None:
+        # A month overlaps itself and the year's total (the label "total"), no other month.
+        label = month.cast(pl.String).fill_null("total")
+        by_month = parents(label)
+        beside = keyed(code, label).is_in(by_month) | keyed(code, pl.lit("total")).is_in(by_month)
+        failed = pl.when(month.is_null()).then(failed).otherwise(beside)
     return _fault(
         column,
         "a product code whose subcodes the file also holds for the same period, reporter "
         "and partner (a chapter or heading beside its lines); refused so that nothing is "
         "counted twice (keep one level)",
-        keyed(code).is_in(parents.implode()),
+        failed,
     )
 
 
@@ -438,20 +460,28 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     if period_col is not None or month_col is not None:
         if period_col is not None:
             raw, told = _text(period_col), period_col
-        else:  # refYear with refMonth: 1-12 a month, 52 the year's total
-            month = _text(str(month_col)).cast(pl.Int32, strict=False)
+        else:  # refYear with refMonth: 1-12 a month, 52 (or none) the year's total
+            given = _text(str(month_col))
+            month = _whole(given)
             in_year = month.is_between(1, 12)
+            year_text = _whole(_text(str(year_col))).cast(pl.String)
             padded = month.cast(pl.String).str.zfill(2)
-            year_text = _text(str(year_col))
             raw = pl.when(in_year).then(year_text + padded).otherwise(year_text)
             told = str(month_col)
+            months.append(
+                _fault(
+                    told,
+                    "not a month (1-12, or 52 or empty for the year's total)",
+                    (given.fill_null("") != "") & ~(in_year | (month == 52)).fill_null(False),
+                )
+            )
         year, quarter, monthly = _period(raw)
         within = (_text(reporter), _text(partner), _cn(cmd)[0])
         months.append(_months_beside_total(told, raw, year, monthly, *within))
-        period_key = pl.when(monthly).then(raw).otherwise(year.cast(pl.String))
+        month_of = pl.when(monthly).then(raw.str.slice(4, 2))
     else:
         year, quarter = _whole(_text(year_source)), None
-        period_key = year.cast(pl.String)
+        month_of = None
     origin = _country(partner, "comtrade", "origin")
     destination = _country(reporter, "comtrade", "destination")
     cn, cn_checks = _cn(cmd)
@@ -460,7 +490,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     checks = [
         _year_check(year_source, year),
         *months,
-        _levels_check(cmd, cn, period_key, _text(reporter), _text(partner)),
+        _levels_check(cmd, cn, _text(reporter), _text(partner), year=year, month=month_of),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
         *origin.checks,
@@ -522,9 +552,10 @@ def _comext(found: Sequence[str]) -> _Reader:
             _levels_check(
                 product,
                 cn,
-                pl.when(monthly).then(_text(period)).otherwise(year.cast(pl.String)),
                 _text(reporter),
                 _text(partner),
+                year=year,
+                month=pl.when(monthly).then(_text(period).str.slice(4, 2)),
             ),
             _union_beside_members(destination.iso3, year, partner, cn, reporter),
             _flow_check(flow, "FLOW 1"),

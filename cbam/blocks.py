@@ -160,6 +160,10 @@ def carbon_price_deduction(
     share = (
         pl.when(price_paid <= 0)
         .then(0.0)
+        # A price paid at least the charge price deducts everything, exactly (x * (1 / x)
+        # can fall an ulp short of 1: a fee of 4e-11 where a linked ETS's price is the EU's).
+        .when(price_paid >= charge_price)
+        .then(1.0)
         .when(charge_price > 0)
         # Times the reciprocal: Polars divides by a constant so, and a row must not depend on
         # whether the price is one (the same rows in another frame, on another engine).

@@ -171,3 +171,18 @@ def test_lowercase_path_origin_is_read_as_iso3() -> None:
         },
     )
     assert one(scenario, origin="IND")["carbon_price_paid_eur_per_t"] == 8.0
+
+
+@pytest.mark.parametrize("price", [49.0, 98.0, 103.0, 80.0])
+def test_a_price_paid_equal_to_the_certificate_price_deducts_every_tonne_exactly(
+    price: float,
+) -> None:
+    # Art. 9: the reduction may reach the embedded emissions. Times the reciprocal, 49 * (1/49)
+    # is an ulp short of 1: 4142.999999999999 t deducted and a fee of 4e-11 EUR.
+    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": price})
+    rows = pl.DataFrame(
+        {"year": [2036], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [1000.0]}
+    ).with_columns(carbon_price_paid_eur_per_t=pl.lit(price))
+    out = cbam.compute(rows, scenario).row(0, named=True)
+    assert out["deduction_t"] == out["embedded_t"]
+    assert out["certificates"] == 0.0 and out["fee_eur"] == 0.0

@@ -147,6 +147,19 @@ def test_break_even_price_is_null_when_the_scenario_ignores_prices_paid() -> Non
     assert out["break_even_price_eur_per_t"].item() is None
 
 
+def test_break_even_price_is_null_where_the_regime_gives_no_relief() -> None:
+    # The US CCA deducts no price paid abroad ('none (no relief in us-cca-2025)'): a p* of
+    # 24.57 for Ukrainian steel, paid at home, left the fee as it was.
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["UKR"], "cn_code": ["72081000"], "quantity_t": [100.0]}
+    )
+    fees = cbam.compute(rows, "us-cca-2025")
+    assert fees["fee_eur"].item() > 0
+    out = cbam.break_even_carbon_price(fees)
+    assert out["break_even_price_eur_per_t"].item() is None
+    assert out["price_gap_eur_per_t"].item() is None
+
+
 def test_break_even_price_by_group_takes_the_largest_and_the_weighted_mean() -> None:
     # 2026 row: p* = 38.1299 on 254.1 t; a 2034 row of the same trade: p* = 80 on E(2034).
     rows = pl.DataFrame(

@@ -891,3 +891,113 @@ def test_a_ragged_line_is_named(tmp_path: Path) -> None:
     text = "t,i,j,k,v,q\n2026,156,251,720711,1000,12\n2026,156,251,720711,1000,12,7\n"
     with pytest.raises(cbam.ScenarioError, match="line 3 has 7 fields, the header 6"):
         cbam.read_trade(write(tmp_path, "r.csv", text), "baci", eur_per_usd=EUR_PER_USD).collect()
+
+
+@pytest.mark.parametrize(
+    ("layout", "text", "line"),
+    [
+        (  # a year's chapter total beside the same year's monthly CN8 lines: 24,000 t for 12,000
+            "comext",
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            "FR,CN,72,1,202652,1000,12000000\nFR,CN,72081000,1,202601,500,6000000\n"
+            "FR,CN,72081000,1,202602,500,6000000\n",
+            2,
+        ),
+        (  # a month's heading beside the year's CN8 total: the total holds that month
+            "comext",
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            "FR,CN,72081000,1,202652,1000,12000000\nFR,CN,7208,1,202603,500,6000000\n",
+            3,
+        ),
+        (  # Comtrade's year (refMonth 52) beside a month's HS6 line
+            "comtrade",
+            "refYear,refMonth,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+            "2026,52,251,156,M,72,12000,50000\n2026,1,251,156,M,720810,6000,25000\n",
+            2,
+        ),
+    ],
+    ids=["comext-year-chapter-months", "comext-month-heading-year", "comtrade-52-and-month"],
+)
+def test_a_total_beside_subcodes_of_another_period_of_its_year_is_refused(
+    layout: str, text: str, line: int, tmp_path: Path
+) -> None:
+    # The subcode check keyed rows by their period, so a year's total never met its months.
+    path = write(tmp_path, "x.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=rf"subcodes the file also holds.*line {line} \("):
+        cbam.read_trade(path, layout, eur_per_usd=EUR_PER_USD).collect()
+
+
+def test_a_month_heading_beside_another_months_lines_is_kept(tmp_path: Path) -> None:
+    # Different months of one year hold different tonnes: nothing is counted twice.
+    text = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+        "FR,CN,7208,1,202601,500,6000000\nFR,CN,72081000,1,202602,500,6000000\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "x.csv", text), "comext").collect()
+    assert rows["quantity_t"].to_list() == [6000.0, 6000.0]
+
+
+@pytest.mark.parametrize("month", ["13", "0", "x", "1.5"])
+def test_a_comtrade_month_outside_1_to_12_or_52_is_refused(month: str, tmp_path: Path) -> None:
+    # It was read as the year's total: beside a month of the year, each tonne counted twice.
+    text = (
+        "refYear,refMonth,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+        f"2026,{month},251,156,M,720810,6000,25000\n"
+    )
+    path = write(tmp_path, "m.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=rf"column 'refMonth': not a month.*\({month}\)"):
+        cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD).collect()
+
+
+def test_comtrade_years_and_months_written_as_floats_are_read(tmp_path: Path) -> None:
+    # pandas writes a column with a gap as floats: 2026.0 and 1.0 are 2026 and January.
+    text = (
+        "refYear,refMonth,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+        "2026.0,1.0,251,156,M,720810,6000,25000\n2026.0,,251,792,M,720810,1000,5000\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "f.csv", text), "comtrade", eur_per_usd=EUR_PER_USD)
+    assert rows.collect().select("year", "quarter", "quantity_t").rows() == [
+        (2026, 1, 6.0),
+        (2026, None, 1.0),
+    ]
+
+
+def test_a_missing_year_is_not_reported_as_a_missing_fx_rate(tmp_path: Path) -> None:
+    text = "t,i,j,k,v,q\n,156,251,720711,1000,12\n"
+    path = write(tmp_path, "y.csv", text)
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.read_trade(path, "baci").collect()
+    assert "column 't': missing or not a whole year" in str(caught.value)
+    assert "USD->EUR" not in str(caught.value)
+
+
+def test_a_short_line_is_not_named_as_the_ragged_one(tmp_path: Path) -> None:
+    # Polars reads a short line (its missing fields null); it fails on line 4's extra field.
+    text = "t,i,j,k,v,q\n2026,156,251\n2026,156,251,720711,1000,12\n2026,156,251,720711,1,12,7\n"
+    with pytest.raises(cbam.ScenarioError, match="line 4 has 7 fields, the header 6"):
+        cbam.read_trade(write(tmp_path, "r.csv", text), "baci", eur_per_usd=EUR_PER_USD).collect()
+
+
+def test_compute_names_rows_read_trade_flagged_by_their_fault(tmp_path: Path) -> None:
+    # compute named them only for a missing quantity (rows 2-4: file lines 3-5), not for the
+    # partner 'World', the export flow and the empty netWgt that read_trade had found.
+    text = (
+        "refYear,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+        "2026,251,156,M,720711,12000,50000\n2026,251,0,M,720711,12000,50000\n"
+        "2026,251,156,X,720711,12000,50000\n2026,251,156,M,720711,,50000\n"
+    )
+    path = write(tmp_path, "c.csv", text)
+    rows = cbam.read_trade(path, "comtrade", on_error="flag", eur_per_usd=EUR_PER_USD).collect()
+    with pytest.raises(cbam.CbamInputError) as caught:
+        cbam.compute(rows, "eu-cbam")
+    first = str(caught.value).splitlines()[1]
+    assert first.startswith("  column 'trade_error': flagged by cbam.read_trade")
+    assert "not an import flow (keep flowCode M" in first and "(X) (source_line 4)" in first
+    fees = cbam.compute(rows, "eu-cbam", on_error="flag")
+    assert fees["input_error"].str.starts_with("trade_error: flagged").to_list() == [
+        None,
+        True,
+        True,
+        True,
+    ]
+    assert fees["fee_eur"][0] is not None

@@ -635,3 +635,50 @@ def test_a_design_value_its_charge_never_reads_is_refused(
 ) -> None:
     with pytest.raises(cbam.ScenarioError, match=re.escape(message)):
         cbam.load_scenario(regime, overrides=overrides)
+
+
+def test_the_threshold_reason_quotes_no_amount_an_override_can_change() -> None:
+    # The reason quoted the design's description, 'GBP 50,000 ...', after the amount was
+    # overridden to GBP 100,000 (the decision itself used the new amount).
+    scenario = cbam.load_scenario("uk-cbam", overrides={"threshold.amount.2028": 100_000})
+    rows = pl.DataFrame(
+        {
+            "year": [2028],
+            "origin": ["CHN"],
+            "cn_code": ["72081000"],
+            "quantity_t": [10.0],
+            "value_eur": [80_000 * GBP],
+            "importer": ["a"],
+            "destination": ["GBR"],
+        }
+    )
+    out = cbam.compute(rows, scenario)
+    assert out["exempt"].item() is True
+    reason = str(out["exemption_reason"].item())
+    assert reason == "below the uk-cbam threshold (importer's annual customs value at or below it)"
+
+
+def test_a_number_replaces_a_sectors_whole_free_allocation_path() -> None:
+    # A raw TypeError (list indices must be integers) where the dated form worked.
+    rows = pl.DataFrame(
+        {
+            "year": [2027, 2028],
+            "origin": ["CHN"] * 2,
+            "cn_code": ["25232900"] * 2,
+            "quantity_t": [100.0] * 2,
+        }
+    )
+    for overrides in (
+        {"charge.free_allocation_share.sectors.cement": 0.3},
+        {"charge.free_allocation_share.sectors": {"cement": 0.3}},
+    ):
+        out = cbam.compute(rows, cbam.load_scenario("uk-cbam", overrides=overrides))
+        assert out["free_allocation_t"].to_list() == pytest.approx(
+            [0.3 * e for e in out["embedded_t"].to_list()]
+        )
+
+
+def test_an_unknown_reference_origin_is_refused() -> None:
+    # 'XXX' read the 'other countries' default values as the US reference, silently.
+    with pytest.raises(cbam.ScenarioError, match=r"unknown ISO3 'XXX' in charge\.reference"):
+        cbam.load_scenario("us-cca-2025", overrides={"charge.reference_intensity.origin": "XXX"})

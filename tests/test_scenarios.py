@@ -724,3 +724,18 @@ def test_an_override_reaches_into_a_list_entry_by_its_position() -> None:
     assert plan.recycling is not None and bundled.recycling is not None
     assert plan.recycling.name == "mine"
     assert plan.recycling.allocations == bundled.recycling.allocations
+
+
+def test_numpy_numbers_in_overrides_are_numbers() -> None:
+    # A design's dump raised a raw PydanticSerializationError on np.int64.
+    import numpy as np
+
+    numpy = cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": np.int64(80)})
+    plain = cbam.load_scenario("uk-cbam", overrides={"charge.price.2030": 80})
+    assert numpy.model_dump() == plain.model_dump()
+
+
+def test_an_entry_of_a_list_the_scenario_leaves_empty_is_refused_clearly() -> None:
+    # 'exemptions: Input should be a valid list': the override had made it a mapping.
+    with pytest.raises(cbam.ScenarioError, match=r"'exemptions.0.group': the list is empty"):
+        cbam.load_scenario("eu-cbam", overrides={"exemptions.0.group": "ldc"})

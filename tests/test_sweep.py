@@ -344,3 +344,42 @@ def test_groups_that_no_path_charges_are_listed_with_zero() -> None:
     assert result.percentiles["origin"].sort().to_list() == ["MOZ", "NOR", "TUR"]
     summary = cbam.summarise(cbam.compute(rows, scenario), by=["origin"])
     assert sorted(summary["origin"]) == sorted(result.totals["origin"].unique())
+
+
+@pytest.mark.parametrize(
+    ("regime", "key"),
+    [
+        ("eu-cbam", "certificate_price_eur.2030"),
+        ("eu-cbam", "charge.price"),
+        ("uk-cbam", "charge.price.2030"),
+        ("uk-cbam", "design.charge.price.2030"),
+    ],
+)
+def test_a_key_into_the_price_path_is_refused_not_dropped(regime: str, key: str) -> None:
+    # Each design was priced on the base scenario's path: the varied price was dropped and
+    # two 'designs' gave the same default-path total.
+    rows = pl.DataFrame(
+        {"year": [2030], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [1000.0]}
+    )
+    with pytest.raises(cbam.ScenarioError, match=r"changes part of the price.*whole paths"):
+        cbam.sweep(rows, regime, vary={key: [50, 90]})
+
+
+def test_design_charge_price_and_numpy_values_are_price_paths() -> None:
+    # numpy prices were refused ('50 is not a price >= 0'); percentiles 50 and 50.0 were
+    # two columns of one name (a raw DuplicateError).
+    import numpy as np
+
+    rows = pl.DataFrame(
+        {"year": [2030], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [1000.0]}
+    )
+    prices = list(np.arange(50, 70, 10))
+    result = cbam.sweep(
+        rows, "uk-cbam", vary={"design.charge.price": prices}, percentiles=[50, 50.0]
+    )
+    for path, price in enumerate((50, 60)):
+        scenario = cbam.load_scenario("uk-cbam", overrides={"charge.price": price})
+        expected = cbam.compute(rows, scenario)["fee_eur"].sum()
+        got = result.totals.filter(pl.col("path") == path)["fee_eur"].item()
+        assert got == pytest.approx(expected, rel=1e-12)
+    assert result.percentiles.columns == ["design", "fee_eur_mean", "fee_eur_p50"]

@@ -659,3 +659,25 @@ def test_a_padded_importer_is_the_same_importer_in_totals(scenario: str) -> None
     assert cbam.totals(rows, scenario, by=[])["fee_eur"].item() == pytest.approx(
         expected, abs=0.005
     )
+
+
+def test_the_customs_value_of_flagged_rows_stays_out_of_the_ave() -> None:
+    # 9,688.80 / 55,000 = 17.616 %: the flagged row's EUR 1 m had made it 0.918 %, and a
+    # group of flagged rows alone had an ave of 0 rather than none.
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026, 2026],
+            "origin": ["TUR", "TUR", "CHN"],
+            "cn_code": ["72071111"] * 3,
+            "quantity_t": [100.0, -1.0, -5.0],
+            "value_eur": [55_000.0, 1e6, 2e5],
+        }
+    )
+    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+    for result in (
+        cbam.summarise(cbam.compute(rows, scenario, on_error="flag"), by=["origin"]),
+        cbam.totals(rows, scenario, by=["origin"], on_error="flag"),
+    ):
+        by_origin = {r["origin"]: r for r in result.iter_rows(named=True)}
+        assert by_origin["TUR"]["ave_pct"] == pytest.approx(9688.80 / 55_000 * 100, rel=1e-9)
+        assert by_origin["CHN"]["ave"] is None
