@@ -452,18 +452,26 @@ def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
 
 
 @cache
-def _lookups(clinker: tuple[tuple[str, float], ...], weights_file: str | None) -> Lookups:
+def _lookups(
+    clinker: tuple[tuple[str, float], ...], weights_file: str | None, reference: str | None
+) -> Lookups:
     variants = {k: v.value for k, v in config.clinker_shares().default_variant.items()}
     weights = load_weights(weights_file) if weights_file is not None else None
-    return build_lookups(dict(clinker), variants, weights)
+    return build_lookups(dict(clinker), variants, weights, reference)
 
 
 def lookups_for(scenario: Scenario) -> Lookups:
-    """The pre-resolved tables for the scenario's clinker defaults and weights (cached)."""
+    """The pre-resolved tables for the scenario's clinker defaults, weights and reference."""
     shares = {k: v.value for k, v in config.clinker_shares().headings.items()}
     shares.update(scenario.clinker_share)
-    weights = resolve(scenario).aggregation_weights
-    return _lookups(tuple(sorted(shares.items())), str(weights.resolve()) if weights else None)
+    resolved = resolve(scenario)
+    weights = resolved.aggregation_weights
+    reference = resolved.design.charge.reference_intensity
+    return _lookups(
+        tuple(sorted(shares.items())),
+        str(weights.resolve()) if weights else None,
+        reference.origin if reference is not None else None,
+    )
 
 
 # --- Attaching the tables to the rows: joined row by row, or gathered per distinct key -------
@@ -485,9 +493,9 @@ _ROUTE_COLUMNS = ("route_a", "route_b", "route_source_a", "route_source_b")
 def _intensity(lookups: Lookups, design: Design) -> pl.DataFrame:
     """The intensity lookup's columns the regime reads (defaults and benchmarks of each key)."""
     published = design.emissions.published_defaults is not None
-    drop = ["total", "dv_route"]
+    drop = ["dv_route"]
     drop += (
-        ["direct", "indirect"]
+        ["direct", "indirect", "total"]
         if published
         else [c for c in lookups.intensity.columns if c.startswith("markup_")]
     )
@@ -497,7 +505,11 @@ def _intensity(lookups: Lookups, design: Design) -> pl.DataFrame:
 
 
 def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
-    """(code, variant) -> the reference intensity a design compares imports with."""
+    """(code, variant) -> how the reference intensity a design compares imports with is told.
+
+    The intensities themselves are the intensity table's ``ref_*`` columns, per origin: an
+    aggregate's reference weighs the row origin's product mix (``build_lookups``).
+    """
     reference = design.charge.reference_intensity
     if reference is None:
         return None
@@ -514,8 +526,6 @@ def _reference(lookups: Lookups, design: Design) -> pl.DataFrame | None:
     return lookups.intensity.filter(pl.col("dv_origin") == stand_in).select(
         pl.col("cn_key").alias("_c_cn"),
         pl.col("variant_key").alias("_c_variant"),
-        pl.col("direct").alias("_c_ref_direct"),
-        pl.col("indirect").alias("_c_ref_indirect"),
         label.alias("_c_ref_label"),
     )
 
@@ -964,7 +974,9 @@ def _emissions(frame: pl.LazyFrame, design: Design, given: Given) -> pl.LazyFram
     default_see = (
         _pick(pl.col("_c_markup_idx"), [pl.col(f"_c_{c}") for c in published])
         if published
-        else blocks.scoped_intensity(pl.col("_c_direct"), pl.col("_c_indirect"), counts)
+        else blocks.default_intensity(
+            pl.col("_c_direct"), pl.col("_c_indirect"), pl.col("_c_total"), counts
+        )
         * pl.col("_c_markup")
     )
     see = (
@@ -1146,8 +1158,11 @@ def _with_reference(frame: pl.LazyFrame, design: Design) -> pl.LazyFrame:
     if reference is None:
         return frame.with_columns(pl.lit(None, pl.String).alias("reference_source"))
     covered = _covered(design)
-    ref_see = blocks.scoped_intensity(
-        pl.col("_c_ref_direct"), pl.col("_c_ref_indirect"), _counts_indirect(design)
+    ref_see = blocks.default_intensity(
+        pl.col("_c_ref_direct"),
+        pl.col("_c_ref_indirect"),
+        pl.col("_c_ref_total"),
+        _counts_indirect(design),
     )
     return frame.with_columns(
         pl.when(covered).then(ref_see).alias("_c_ref_see"),

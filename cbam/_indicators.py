@@ -443,7 +443,7 @@ def _years(years: Any) -> list[int]:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise ScenarioError(f"phase_in: years must be whole years, not {shorten(repr(value))}")
-    return [int(value) for value in values]
+    return list(dict.fromkeys(int(value) for value in values))  # a year repeated is one
 
 
 def phase_in(

@@ -557,9 +557,10 @@ def recycle(
         if entry.status_on is not None:
             return entry.status_on
         if "year" not in frame.columns or frame["year"].drop_nulls().is_empty():
+            what = "no 'year' column" if "year" not in frame.columns else "no rows with a year"
             raise ScenarioError(
                 f"{where}: group membership is judged on "
-                "1 January of the fees' latest year, but the fees have no 'year'; set status_on"
+                f"1 January of the fees' latest year, but the fees have {what}; set status_on"
             )
         return dt.date(int(frame["year"].drop_nulls().max()), 1, 1)  # type: ignore[arg-type]
 

@@ -152,7 +152,9 @@ def trade_response(
         raise ValueError("trade_response needs value_eur (the customs value) for the wedge")
     value = pl.col("value_eur").cast(pl.Float64, strict=False)
     quantity = pl.col("quantity_t").cast(pl.Float64, strict=False)
-    wedge = pl.when(value > 0).then(pl.col("fee_eur") / value)
+    # None where the value is too small for the ratio (an infinite wedge), as ``ave`` has it.
+    ratio = pl.col("fee_eur") / value
+    wedge = pl.when((value > 0) & ratio.is_finite()).then(ratio)
     factor = (1.0 + pl.col("wedge")).pow(pl.col("elasticity"))
     rows = (
         lazy.with_columns(

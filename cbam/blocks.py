@@ -55,6 +55,26 @@ def scoped_intensity(direct: pl.Expr, indirect: pl.Expr, counts_indirect: pl.Exp
     return direct + pl.when(counts_indirect).then(indirect.fill_null(0.0)).otherwise(0.0)
 
 
+def default_intensity(
+    direct: pl.Expr, indirect: pl.Expr, total: pl.Expr, counts_indirect: pl.Expr
+) -> pl.Expr:
+    """A default value in a scope: direct, or the published total where indirect count.
+
+    The total is the figure published beside direct and indirect (IR 2025/2621 Annex I),
+    rounded on its own: 1.21 where the rounded direct and indirect add up to 1.22. Without
+    one, the direct and indirect values add up (``scoped_intensity``).
+
+    Example:
+        >>> import polars as pl
+        >>> one = pl.lit(True)
+        >>> pl.select(default_intensity(pl.lit(1.1), pl.lit(0.12), pl.lit(1.21), one)).item()
+        1.21
+
+    """
+    published = pl.when(counts_indirect & total.is_not_null()).then(total)
+    return published.otherwise(scoped_intensity(direct, indirect, counts_indirect))
+
+
 def embedded_emissions(
     quantity: pl.Expr, intensity: pl.Expr, scale: pl.Expr | None = None
 ) -> pl.Expr:

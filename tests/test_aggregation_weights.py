@@ -235,3 +235,24 @@ def test_aggregate_lookups_are_the_same_in_every_build() -> None:
             assert_frame_equal(a.sort(a.columns), b.sort(b.columns), check_exact=True)
     goods = builds[0].goods.filter(pl.col("cn_key").is_in(["7307", "730630"]))
     assert goods["routes_differ_a"].to_list() == [False, False]
+
+
+def test_a_design_reference_weighs_the_rows_own_product_mix(tmp_path: Path) -> None:
+    # us-fpf-2025 compares a row's intensity with the US default values (the published totals,
+    # direct and indirect, of rates/eu/default_values.csv): TUR 3102 21 00 0.68, 3102 30 90
+    # 2.60; USA 1.03 and 2.27. With Turkish weights 3:1 on those two codes a TUR 3102 row is
+    # (3 x 0.68 + 2.60) / 4 = 1.16 and its reference (3 x 1.03 + 2.27) / 4 = 1.34; the
+    # reference was the US aggregate under the US's own mix (or the simple mean) instead.
+    path = write(tmp_path, "tur.csv", "origin,cn_code,weight\nTUR,3102 21 00,3\nTUR,31023090,1\n")
+    scenario = cbam.load_scenario("us-fpf-2025", overrides={"aggregation_weights": str(path)})
+    row = cbam.compute(rows(["TUR"], ["3102"]).with_columns(value_eur=1e4), scenario)
+    assert row["see_t_per_t"].item() == pytest.approx(1.16, abs=1e-12)
+    assert row["benchmark_t_per_t"].item() == pytest.approx(1.34, abs=1e-12)
+    # With US weights (the bundled file), a Turkish row keeps the simple mean of both.
+    bundled = cbam.load_scenario("us-fpf-2025", overrides={"aggregation_weights": BUNDLED})
+    plain = cbam.load_scenario("us-fpf-2025")
+    chapter = rows(["TUR"], ["72"]).with_columns(value_eur=1e3)
+    columns = ["see_t_per_t", "benchmark_t_per_t", "fee_local"]
+    assert_frame_equal(
+        cbam.compute(chapter, bundled).select(columns), cbam.compute(chapter, plain).select(columns)
+    )

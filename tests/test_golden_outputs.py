@@ -22,7 +22,13 @@ invalid masses did not): in each eu-cbam scenario the annual totals change on 5,
 uk-cbam's annual totals change on 11,848 rows, no status or fee changed. (5) A row imported
 outside the territory says so in ``exemption_reason`` before 'not a CBAM good' or 'sector not
 covered', so that reports leave its tonnes out of every total: 6 rows of each eu-cbam scenario,
-12 of uk-cbam, 11 of us-cca-2025 and of us-fpf-2025 change reason, no fee changed. A refactor
+12 of uk-cbam, 11 of us-cca-2025 and of us-fpf-2025 change reason, no fee changed. Re-recorded
+on 2026-12-03 for one more: (6) where a design counts indirect emissions, a default value is the
+published total (IR 2025/2621 Annex I, rounded on its own), not its rounded direct and indirect
+parts added up (0.01 apart on 711 of the table's 10,927 value rows), for the row's intensity and
+the reference alike: uk-cbam 235 rows (2029 on; 174 fees, EUR +17,976 in all), us-cca-2025 697
+rows (355 fees, EUR -1,395), us-fpf-2025 697 rows (2 fees cross a tier, EUR +540,736); the
+eu-cbam scenarios read the published marked-up columns and are unchanged. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -273,6 +273,9 @@ def test_phase_in_by_origin_and_chosen_years() -> None:
         (2034, "TUR"),
     ]
     assert path.filter(pl.col("origin") == "NOR")["fee_eur"].to_list() == [0.0, 0.0]
+    # A year given twice is one year of the path, not two rows of it.
+    again = cbam.phase_in(rows, S80, years=[2026, 2034, 2026], by=["origin"])
+    assert again.select("rules_year", "origin").rows() == path.select("rules_year", "origin").rows()
 
 
 def test_phase_in_rejects_a_year_without_rules() -> None:

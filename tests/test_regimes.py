@@ -199,10 +199,14 @@ def test_cca_cement_per_tonne_of_clinker_with_indirect_emissions() -> None:
         year=[2026], origin=["CHN"], cn_code=["25232900"], quantity_t=[100.0], clinker_share=[0.8]
     )
     out = cbam.compute(panel, "us-cca-2025")
-    # SEE 1.350 + 0.070 = 1.42 (indirect counts), baseline 1.160 + 0.060 = 1.22 at 100 %;
-    # 100 t x 0.8 clinker x 0.20 = 16 t x USD 60 = USD 960.
-    assert one(out, "certificates") == pytest.approx(16.0)
-    assert one(out, "fee_local") == pytest.approx(960.0)
+    # rates/eu/default_values.csv (IR 2025/2621), where indirect emissions count, the published
+    # totals: CHN 1.420 (1.350 + 0.070); the US baseline 1.210 at 100 % (its parts 1.160 +
+    # 0.060 add up to 1.22: the total is rounded on its own, and a sum of parts gave USD 960);
+    # 100 t x 0.8 clinker x 0.21 = 16.8 t x USD 60 = USD 1,008.
+    assert one(out, "see_t_per_t") == pytest.approx(1.42, abs=1e-12)
+    assert one(out, "benchmark_t_per_t") == pytest.approx(1.21, abs=1e-12)
+    assert one(out, "certificates") == pytest.approx(16.8)
+    assert one(out, "fee_local") == pytest.approx(1008.0)
 
 
 def test_cca_cleaner_than_the_us_pays_nothing_and_us_goods_are_domestic() -> None:

@@ -164,3 +164,11 @@ def test_table_keys_match_an_enum_or_integer_key_of_the_fees() -> None:
         ),
     ):
         assert cbam.trade_response(fees, table)["rows_without_response"].to_list() == [0]
+
+
+def test_a_value_too_small_for_the_ratio_has_no_wedge() -> None:
+    # 9,688.80 / 1e-310 overflowed to an infinite wedge (and imports fell to 0).
+    fees = _fees().with_columns(pl.Series("value_eur", [1e-310, None, VALUE]))
+    out = cbam.trade_response(fees, elasticity=-2.0, by=None)
+    assert out["wedge"][0] is None and out["quantity_after_t"][0] is None
+    assert all(math.isfinite(w) for w in out["wedge"].drop_nulls())

@@ -458,10 +458,15 @@ def _mean(column: str | pl.Expr, weighted: bool) -> pl.Expr:
     return mean.round(_MEAN_DECIMALS)
 
 
+# The default values a reference intensity reads (as ``ref_direct`` and so on).
+_REFERENCE_VALUES = ("direct", "indirect", "total")
+
+
 def build_lookups(
     clinker_shares: dict[str, float],
     default_variants: dict[str, str],
     weights: AggregationWeights | None = None,
+    reference: str | None = None,
 ) -> Lookups:
     """Resolve the EU reference tables into the three lookup tables the pipeline joins.
 
@@ -469,6 +474,10 @@ def build_lookups(
         clinker_shares: CN8 -> default clinker share of the clinker-based cement headings.
         default_variants: CN8 -> variant used when a row names none (grey clinker ``A``).
         weights: CN8 trade weights for aggregate codes (``None``: the simple mean).
+        reference: An origin whose default values are a design's reference intensity: the
+            intensity table then holds them for each origin's keys as ``ref_direct``,
+            ``ref_indirect`` and ``ref_total``, an aggregate's averaged over the CN8 codes
+            with that origin's weights, so a row and its reference weigh one product mix.
 
     """
     sectors = config.sectors()
@@ -531,6 +540,23 @@ def build_lookups(
     is_weighted = weights is not None
     if weights is not None:
         expanded = _weighted(expanded, weights)
+    referenced = []
+    if reference is not None:
+        # The reference origin's CN8 values beside each origin's: an origin not in the
+        # table reads the 'other countries' values, as a row from it does.
+        listed = set(default_values()["origin"].unique().to_list())
+        stand_in = reference if reference in listed else OTHER
+        own = cn8_rows.filter(pl.col("origin") == stand_in).select(
+            "cn8", "variant", *(pl.col(c).alias(f"ref_{c}") for c in _REFERENCE_VALUES)
+        )
+        scaled_own = (
+            expanded.filter(pl.col("origin") == stand_in)
+            .select("cn8", "variant", *(pl.col(c).alias(f"ref_{c}") for c in _REFERENCE_VALUES))
+            .unique(["cn8", "variant"])
+        )
+        cn8_rows = cn8_rows.join(own, on=["cn8", "variant"], how="left")
+        expanded = expanded.join(scaled_own, on=["cn8", "variant"], how="left")
+        referenced = [f"ref_{c}" for c in _REFERENCE_VALUES]
     # An aggregate keeps its heading's source only where it is that heading's value unchanged:
     # every code resolves to one heading and no clinker scaling applies (weights cannot move
     # such a value; the heading names the default value, as without weights).
@@ -555,7 +581,7 @@ def build_lookups(
     aggregates = (
         expanded.group_by(["origin", "cn_key", "variant_key"])
         .agg(
-            *[_mean(c, is_weighted).alias(c) for c in scaled],
+            *[_mean(c, is_weighted).alias(c) for c in (*scaled, *referenced)],
             pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
             .when(has_value)
@@ -578,6 +604,7 @@ def build_lookups(
     )
     intensity_cols = [
         *scaled,
+        *referenced,
         "dv_route",
         "dv_names_route",
         "intensity_source",
