@@ -20,7 +20,8 @@ its values under ``design:``. A design file is itself a runnable scenario.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, cast
@@ -39,6 +40,7 @@ from cbam._parameters import (
     NonNegative,
     Reference,
     Share,
+    first_day,
     in_force,
 )
 from cbam._resources import bundled_or_path, data_dir
@@ -406,6 +408,59 @@ def _for_kind(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return {**base, "charge": {k: v for k, v in charge.items() if k in kept}}
 
 
+def _own_threshold_reason(raw: dict[str, Any], base: Mapping[str, Any], changed: Any) -> None:
+    """Drop the regime's threshold reason where a change gives the threshold another basis.
+
+    The EU's reason names a mass ('importer's annual Annex I mass ...'): a value threshold set
+    in its place takes the default reason, which names its own basis.
+    """
+    new = changed.get("threshold") if isinstance(changed, Mapping) else None
+    old = base.get("threshold")
+    merged = raw.get("threshold")
+    if not (isinstance(new, Mapping) and isinstance(old, Mapping) and isinstance(merged, dict)):
+        return
+    if "reason" not in new and new.get("basis", old.get("basis")) != old.get("basis"):
+        raw["threshold"] = {k: v for k, v in merged.items() if k != "reason"}
+
+
+def days_not_read(design: Design) -> list[str]:
+    """Dated values from a day the engine never reads them on: they would apply later, unsaid.
+
+    The price is read on the first day of each quarter; every other dated parameter on
+    1 January of each rules year (``year_table``, ``sector_table``).
+    """
+    charge, emissions = design.charge, design.emissions
+    by_year: dict[str, Any] = {
+        "charge.cbam_factor": charge.cbam_factor,
+        "charge.cross_sectoral_correction_factor": charge.cross_sectoral_correction_factor,
+        "charge.applicable_percentage": charge.applicable_percentage,
+        "charge.benchmark_period": charge.benchmark_period,
+        "emissions.defaults_markup": emissions.defaults_markup,
+        "emissions.published_defaults": emissions.published_defaults,
+        "emissions.indirect_sectors": emissions.indirect_sectors,
+        "threshold.amount": None if design.threshold is None else design.threshold.amount,
+    }
+    dated = [(name, p.values, "1 January") for name, p in by_year.items() if p is not None]
+    if charge.free_allocation_share is not None:
+        dated += [
+            (f"charge.free_allocation_share.{sector}", values, "1 January")
+            for sector, values in charge.free_allocation_share.sectors.items()
+        ]
+    if charge.price is not None:
+        dated.append(("charge.price", charge.price.values, "first day of a quarter"))
+    starts = {"1 January": {1}, "first day of a quarter": {1, 4, 7, 10}}
+    first = first_day(design.first_rules_year)  # a value from before it is in force then
+    return [
+        f"{name}: a value from {value.start} would take effect only on the next {when}, when "
+        "the engine reads it; start it on one"
+        for name, values, when in dated
+        for value in values
+        if isinstance(value.start, dt.date)
+        and value.start > first
+        and (value.start.day != 1 or value.start.month not in starts[when])
+    ]
+
+
 def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     """Read a design file, apply a scenario's ``design:`` changes, and validate it.
 
@@ -416,6 +471,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     """
     base, changed = _read_design(path.resolve()), _included(changes or {}, path)
     raw = deep_merge(_for_kind(base, changed), changed)
+    _own_threshold_reason(raw, base, changed)
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
@@ -434,6 +490,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
         unknown += territory_problems(design.territory)
     if design.currency not in set(fx_table()["currency"].to_list()):
         unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
+    unknown += days_not_read(design)
     if unknown:
         raise ScenarioError(f"{path}: invalid regime design: {'; '.join(unknown)}")
     return design

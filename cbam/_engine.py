@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from statistics import fmean
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import polars as pl
 
@@ -46,7 +46,7 @@ from cbam._eu.lookup import (
 from cbam._eu.reference import OTHER, SECTORS, annex_i_entries, entry_covering
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
-from cbam._parameters import DatedParameter, first_day, key_in_force
+from cbam._parameters import DatedParameter, key_in_force
 from cbam._resolve import resolve
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -230,44 +230,6 @@ def _distinct(parameter: DatedParameter[str] | None) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _days_not_read(design: Design) -> list[str]:
-    """Dated values from a day the engine never reads them on: they would apply later, unsaid.
-
-    The price is read on the first day of each quarter; every other dated parameter on
-    1 January of each rules year (``year_table``, ``sector_table``).
-    """
-    charge, emissions = design.charge, design.emissions
-    by_year: dict[str, Any] = {
-        "charge.cbam_factor": charge.cbam_factor,
-        "charge.cross_sectoral_correction_factor": charge.cross_sectoral_correction_factor,
-        "charge.applicable_percentage": charge.applicable_percentage,
-        "charge.benchmark_period": charge.benchmark_period,
-        "emissions.defaults_markup": emissions.defaults_markup,
-        "emissions.published_defaults": emissions.published_defaults,
-        "emissions.indirect_sectors": emissions.indirect_sectors,
-        "threshold.amount": None if design.threshold is None else design.threshold.amount,
-    }
-    dated = [(name, p.values, "1 January") for name, p in by_year.items() if p is not None]
-    if charge.free_allocation_share is not None:
-        dated += [
-            (f"charge.free_allocation_share.{sector}", values, "1 January")
-            for sector, values in charge.free_allocation_share.sectors.items()
-        ]
-    if charge.price is not None:
-        dated.append(("charge.price", charge.price.values, "first day of a quarter"))
-    starts = {"1 January": {1}, "first day of a quarter": set(_QUARTER_START.values())}
-    first = first_day(design.first_rules_year)  # a value from before it is in force then
-    return [
-        f"{name}: a value from {value.start} would take effect only on the next {when}, when "
-        "the engine reads it; start it on one"
-        for name, values, when in dated
-        for value in values
-        if isinstance(value.start, dt.date)
-        and value.start > first
-        and (value.start.day != 1 or value.start.month not in starts[when])
-    ]
-
-
 def year_table(scenario: Scenario) -> pl.DataFrame:
     """(rules year, quarter key 0-4; 0 = no quarter given) -> price, FX and the year's rules."""
     design = regime(scenario)
@@ -281,8 +243,6 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
             f"{design.name}: {unknown} name no column of default_values.csv and no period of "
             f"benchmarks.csv (periods: {', '.join(periods)})"
         )
-    if unread := _days_not_read(design):
-        raise ScenarioError(f"{design.name}: {'; '.join(unread)}")
 
     def value_of(parameter: DatedParameter[float] | None, year: int) -> float | None:
         item = None if parameter is None else parameter.on(year)

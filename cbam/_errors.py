@@ -7,8 +7,10 @@ number) never makes a message of its own size.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -168,6 +170,19 @@ class ScenarioError(ValueError):
         super().__init__(cap_message(str(message)))
 
 
+def _given(err: Any) -> str:
+    """The value an error is about, shortened, where it is one scalar ('' for none).
+
+    A missing or unknown key says all in its path; a mapping or list is not echoed.
+    """
+    value = err.get("input")
+    if err["type"] in ("missing", "extra_forbidden") or not isinstance(
+        value, str | int | float | dt.date
+    ):
+        return ""
+    return shorten(repr(value), 40)
+
+
 def validation_problems(exc: ValidationError, given: object = None) -> str:
     """Pydantic validation errors as one line: ``key.path: message; ...``, each part capped.
 
@@ -186,7 +201,7 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
         ...     M.model_validate({"price": -1})
         ... except ValidationError as exc:
         ...     print(validation_problems(exc, {"price": -1}))
-        price: Input should be greater than or equal to 0
+        price: Input should be greater than or equal to 0 (given -1)
 
     """
     found = [(e, *_input_path(e["loc"], given, e["type"] == "missing")) for e in exc.errors()]
@@ -205,6 +220,8 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "model_type":  # not "... instance of DatedParameter[Annotated[...": keys
             message = f"Input should be a mapping of keys, not {shorten(err['input'], 40)}"
+        elif (shown := _given(err)) and str(err["input"]).lower() not in message.lower():
+            message = f"{message} (given {shown})"
         # Messages of our own validators carry their advice at the end: room for it.
         line = f"{shorten('.'.join(map(str, path)) or '(top level)')}: {shorten(message, 300)}"
         lines += [line] if line not in lines else []

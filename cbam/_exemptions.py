@@ -90,11 +90,12 @@ def group_aliases() -> dict[str, _Alias]:
 
 
 _MEMBER_SCHEMA = {"iso3": pl.String, "member_from": pl.Date, "member_to": pl.Date}
+_DESCRIPTIVE = ("name", "source", "note")  # columns of a group file that no rule reads
 
 
-def _user_group(path: Path) -> pl.DataFrame:
+def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
     if not path.is_file():
-        raise ScenarioError(f"country group file not found: {path}")
+        raise ScenarioError(f"country group file not found: {path}{looked}")
 
     def entry(i: int) -> str:
         return f"members entry {i + 1}"
@@ -124,6 +125,13 @@ def _user_group(path: Path) -> pl.DataFrame:
         raise ScenarioError(f"{path}: a group file must be .csv or .yaml")
     if "iso3" not in frame.columns:
         raise ScenarioError(f"{path}: a group file needs an 'iso3' column")
+    # A misspelt date column ('membr_to') would leave every member in the group for good.
+    unknown_columns = [c for c in frame.columns if c not in (*_MEMBER_SCHEMA, *_DESCRIPTIVE)]
+    if unknown_columns:
+        raise ScenarioError(
+            f"{path}: unknown column(s) {shorten(unknown_columns)}: a group file has iso3, "
+            f"member_from and member_to, and may describe its rows in {', '.join(_DESCRIPTIVE)}"
+        )
     frame = member_dates(frame, path, place)
     frame = frame.with_columns(pl.col("iso3").str.strip_chars().str.to_uppercase())
     unknown = sorted(set(frame["iso3"].drop_nulls().to_list()) - iso3_codes())
@@ -141,9 +149,11 @@ def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
         return pl.concat(frames), alias.label
     if spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec:
         path = Path(spec)
-        if not path.is_absolute() and base_dir is not None and (base_dir / path).is_file():
-            path = base_dir / path
-        return _user_group(path), path.stem
+        looked = ""
+        if not path.is_absolute() and base_dir is not None:
+            looked = f" (looked beside the scenario, in {base_dir}, then in the current folder)"
+            path = base_dir / path if (base_dir / path).is_file() else path
+        return _user_group(path, looked), path.stem
     return country_group(spec).select(*_MEMBER_SCHEMA), spec
 
 

@@ -22,7 +22,7 @@ from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members
-from cbam._scenario import Scenario, group_files, read_raw, regime_name
+from cbam._scenario import FACTOR_KEYS, Scenario, group_files, read_raw, regime_name
 from cbam._yaml import deep_merge
 
 
@@ -99,6 +99,7 @@ def _resolved(scenario: Scenario) -> Resolved:
             "certificate_price file); change a design's values under 'design:' "
             "(e.g. design.charge.price)"
         )
+    problems += _unread_options(scenario, regime)
     first, last = regime.first_rules_year, regime.last_rules_year
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
@@ -136,6 +137,21 @@ _BENCHMARK_KEYS = (
 )
 
 
+def _unread_options(scenario: Scenario, regime: Design) -> list[str]:
+    """Scenario options the regime never reads: set, they would change nothing, unsaid."""
+    problems = []
+    if scenario.carbon_price_abroad.path and not regime.carbon_price_relief:
+        problems.append(
+            f"carbon_price_abroad.path: {regime.name} gives no relief for a carbon price paid "
+            "abroad (carbon_price_relief: false), so no price path changes a fee"
+        )
+    if scenario.clinker_share and "cement" not in regime.sectors:
+        problems.append(f"clinker_share: {regime.name} does not cover cement")
+    if not scenario.de_minimis and regime.threshold is None:
+        problems.append(f"de_minimis: false: {regime.name} has no threshold to switch off")
+    return problems
+
+
 def _factors(scenario: Scenario, regime: Design) -> dict[str, Any]:
     """The scenario's CBAM factor and CSCF schedules as dated values (a year: its 1 January).
 
@@ -144,11 +160,26 @@ def _factors(scenario: Scenario, regime: Design) -> dict[str, Any]:
     source = Path(scenario.source).resolve().as_uri() if scenario.source else ""
     reference = {"title": f"scenario {scenario.name}", "href": source}
     changes: dict[str, Any] = {}
-    for key in ("cbam_factor", "cross_sectoral_correction_factor"):
+    for key in FACTOR_KEYS:
         given = getattr(scenario, key)
         if given is None:
             continue
+        if ((scenario.design or {}).get("charge") or {}).get(key) is not None:
+            raise ScenarioError(
+                f"{scenario.source or scenario.name}: {key} is given both as the scenario's "
+                f"own schedule and as the design's charge.{key}: the schedule would replace the "
+                "design's values whole; give it one way"
+            )
         steps = given if isinstance(given, Mapping) else {regime.first_rules_year: given}
+        start = min(int(y) for y in steps) if steps else None
+        needed = regime.first_rules_year if scenario.rules_year is None else scenario.rules_year
+        if start is None or start > needed:
+            raise ScenarioError(
+                f"{scenario.source or scenario.name}: {key} {shorten(dict(steps))} starts in "
+                f"{start}, after rules year {needed}: a scenario's own schedule replaces the "
+                f"cited one whole, so give a value from {needed} (or set one year, "
+                f"{key}.{start}: ..., in overrides)"
+            )
         values = [{"from": int(y), "value": v, "reference": reference} for y, v in steps.items()]
         changes[key] = {"values": sorted(values, key=lambda v: v["from"])}
     return changes

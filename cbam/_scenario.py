@@ -40,7 +40,7 @@ from cbam._exemptions import Exemption, group_aliases
 from cbam._parameters import Flag, NonNegative, Share, Whole, first_day, key_in_force
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
-from cbam._yaml import deep_merge, read_yaml_mapping
+from cbam._yaml import deep_merge, read_yaml_mapping, spelled_as
 
 Price = NonNegative  # EUR per certificate
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
@@ -292,6 +292,9 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         raise ScenarioError(f"{where}: empty override path")
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
+    if (spelled := _factor_spelling(tree, parts)) is not None:
+        set_dotted(tree, spelled, value, where)
+        return
     # Every regime is a design: a path that is not a scenario key goes into it.
     head = parts[0]
     if head not in Scenario.model_fields:
@@ -313,6 +316,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     ):
         # The reform shape {path: {year: value}}: each year as path.year would set it (the
         # other years kept), so both spellings of an override give the same scenario.
+        _once_each(value, where, str(dotted))
         for key, item in value.items():
             set_dotted(tree, f"{'design' if parts == ['design'] else dotted}.{key}", item, where)
         return
@@ -349,6 +353,30 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         node[_position(node, parts[-1], where, str(dotted))] = value
     else:
         node[_key(node, parts[-1])] = value
+
+
+# Parameters a scenario may give as its own schedule or as the design's dated values.
+FACTOR_KEYS = ("cbam_factor", "cross_sectoral_correction_factor")
+
+
+def _factor_spelling(tree: dict[Any, Any], parts: list[str]) -> str | None:
+    """The other spelling of a CBAM factor (or CSCF) path, where the scenario uses that one.
+
+    ``cbam_factor.2031`` and ``charge.cbam_factor.2031`` set one value: where the scenario (or
+    a parent) already has its own ``cbam_factor`` schedule, a design path goes into it, and
+    where the design's values were changed, a schedule path goes into them, so neither
+    spelling drops the other's values. None: the path as it is.
+    """
+    charge = (tree.get("design") or {}).get("charge") or {}
+    path = parts[1:] if parts[0] == "design" else parts
+    if len(path) > 2 and path[0] == "charge" and path[1] in FACTOR_KEYS:
+        if tree.get(path[1]) is not None:
+            day = _day(path[2])
+            if day is not None and (day.month, day.day) == (1, 1):
+                return ".".join([path[1], str(day.year), *path[3:]])
+    elif len(parts) > 1 and parts[0] in FACTOR_KEYS and charge.get(parts[0]) is not None:
+        return ".".join(["charge", *parts])
+    return None
 
 
 def _is_list(field: Any) -> bool:
@@ -448,6 +476,23 @@ def _day(key: str) -> dt.date | None:
         return dt.date.fromisoformat(key) if _DAY.match(key) else None
     except ValueError:
         return None
+
+
+def _once_each(mapping: Mapping[Any, Any], where: str, dotted: str) -> None:
+    """Refuse two keys of one mapping that name one value (2030, '2030' and '2030-01-01').
+
+    Set one by one, the last would replace the first, unsaid.
+    """
+    seen: dict[Any, Any] = {}
+    for key in mapping:
+        day = _day(str(key).strip())
+        same = spelled_as(day) if day is not None else spelled_as(key)
+        if same in seen:
+            raise ScenarioError(
+                f"{where}: '{shorten(dotted, 80)}': {seen[same]!r} and {key!r} name the same "
+                "key; give it once"
+            )
+        seen[same] = key
 
 
 def _date_like(key: Any) -> bool:
@@ -550,6 +595,7 @@ def _set_design(
                     # A mapping sets its keys one by one, each checked as its own path: a date
                     # adds a dated value from that day, an unknown key is an error (a model
                     # that allows extra keys would keep it unread). A {file: ...} is set whole.
+                    _once_each(value, where, dotted)
                     for sub, item in value.items():
                         _set_design(tree, [*parts, str(sub)], item, where, f"{dotted}.{sub}")
                     return

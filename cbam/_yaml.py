@@ -16,6 +16,26 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that refuses duplicate mapping keys instead of keeping the last one."""
 
 
+def spelled_as(key: Any) -> Any:
+    """A mapping key as the rules read it: 2030, '2030' and 2030-01-01 are one year's key.
+
+    Example:
+        >>> import datetime as dt
+        >>> spelled_as(2030) == spelled_as(" 2030") == spelled_as(dt.date(2030, 1, 1))
+        True
+        >>> spelled_as(dt.date(2030, 7, 1))
+        '2030-07-01'
+
+    """
+    if isinstance(key, bool) or key is None:
+        return key
+    if isinstance(key, dt.date):
+        return str(key.year) if (key.month, key.day) == (1, 1) else key.isoformat()
+    if isinstance(key, int | str):
+        return str(key).strip()
+    return key
+
+
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     # Keys written in this mapping must be unique; keys brought in by a merge (<<: *anchor)
     # may be overridden by written ones, as YAML's merge-key convention says.
@@ -26,11 +46,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
         if not isinstance(key, str | int | float | bool | dt.date | None):
             msg = f"a key must be a plain value, not {type(key).__name__}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
-        if key in seen:
+        if (same := spelled_as(key)) in seen:
             where = f"line {mark.line + 1}, column {mark.column + 1}"
-            msg = f"duplicate key {shorten(repr(key), 80)} at {where}"
+            shown = key.isoformat() if isinstance(key, dt.date) else repr(key)
+            msg = f"duplicate key {shorten(shown, 80)} at {where} (one key, however spelt)"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
-        seen.add(key)
+        seen.add(same)
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:

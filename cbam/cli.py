@@ -654,7 +654,10 @@ def _check(args: argparse.Namespace) -> int:
         from cbam.testing import check_scenario
     except ImportError:
         raise ScenarioError("cbam check needs hypothesis: pip install 'cbam[testing]'") from None
-    report = check_scenario(args.scenario, max_examples=args.examples)
+    given = [s for s in (args.scenario, args.scenario_option) if s is not None]
+    if len(given) != 1:
+        raise ScenarioError("cbam check: name one scenario (cbam check eu-cbam)")
+    report = check_scenario(given[0], max_examples=args.examples)
     print(
         f"cbam check: scenario '{report.scenario}', {args.examples} generated panels per property"
     )
@@ -835,7 +838,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_run)
     check = sub.add_parser("check", help="run the invariant catalogue against a scenario")
-    check.add_argument("scenario", help="bundled name or YAML path")
+    check.add_argument("scenario", nargs="?", help="bundled name or YAML path")
+    # The option as run and compare spell it (one of the two, not both).
+    check.add_argument("--scenario", dest="scenario_option", help=argparse.SUPPRESS)
     check.add_argument(
         "--examples", type=examples, default=25, help="generated panels per property"
     )

@@ -234,3 +234,11 @@ def test_a_shipped_file_named_as_in_the_docs_runs_outside_a_checkout(
     assert "note: no data/samples/baci_sample.csv here; reading the copy installed with cbam" in err
     assert main(["run", "--imports", "data/nothing.csv"]) == 2  # not shipped: as before
     assert "data/nothing.csv" in capsys.readouterr().err
+
+
+def test_check_takes_the_scenario_as_run_spells_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # 'cbam check --scenario f.yaml' was 'unrecognized arguments'.
+    assert main(["check", "--scenario", "us-fpf-2025", "--examples", "2"]) == 0
+    assert "properties hold" in capsys.readouterr().out
+    assert main(["check"]) == 2
+    assert "name one scenario" in capsys.readouterr().err

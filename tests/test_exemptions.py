@@ -612,3 +612,23 @@ def test_a_status_day_given_as_a_number_is_refused(day: int, tmp_path: Path) -> 
     )
     with pytest.raises(cbam.ScenarioError, match=rf"status_on: a date .* not the number {day}"):
         cbam.load_scenario(path)
+
+
+def test_a_group_file_with_a_misspelt_column_is_refused(tmp_path: Path) -> None:
+    # 'membr_to' was ignored: Türkiye stayed in the group (exempt) for good.
+    (tmp_path / "typo.csv").write_text("iso3,member_from,membr_to\nTUR,2026-01-01,2027-12-31\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: typo.csv}]\n")
+    with pytest.raises(cbam.ScenarioError, match=r"unknown column\(s\) \['membr_to'\]"):
+        cbam.load_scenario(scenario)
+    # Descriptive columns, as the bundled lists have them, are read as before.
+    (tmp_path / "ok.csv").write_text("iso3,name,member_from,member_to,source,note\nTUR,T,,,x,y\n")
+    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: ok.csv}]\n")
+    assert cbam.load_scenario(scenario).exemptions[0].group.endswith("ok.csv")
+
+
+def test_a_missing_group_file_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: none.csv}]\n")
+    with pytest.raises(cbam.ScenarioError, match=r"looked beside the scenario, in .*current"):
+        cbam.load_scenario(scenario)

@@ -686,3 +686,27 @@ def test_an_unknown_reference_origin_is_refused() -> None:
     # 'XXX' read the 'other countries' default values as the US reference, silently.
     with pytest.raises(cbam.ScenarioError, match=r"unknown ISO3 'XXX' in charge\.reference"):
         cbam.load_scenario("us-cca-2025", overrides={"charge.reference_intensity.origin": "XXX"})
+
+
+def test_a_value_threshold_in_place_of_the_eu_mass_one_names_its_own_basis(tmp_path: Path) -> None:
+    # The EU's reason ('... Annex I mass at or below the threshold') was inherited.
+    scenario = tmp_path / "value.yaml"
+    scenario.write_text(
+        "extends: eu-cbam\nname: value\ndesign:\n  threshold:\n    basis: value\n"
+        "    amount:\n      description: d\n      unit: EUR per importer per year\n"
+        "      values: [{from: 2026-01-01, value: 57000, reference: {title: t, href: ''}}]\n"
+    )
+    rows = pl.DataFrame(
+        {
+            "year": [2026],
+            "origin": ["CHN"],
+            "cn_code": ["72081000"],
+            "quantity_t": [100.0],
+            "value_eur": [50_000.0],
+            "importer": ["a"],
+        }
+    )
+    out = cbam.compute(rows, cbam.load_scenario(scenario))
+    assert out["exemption_reason"].cast(pl.String).to_list() == [
+        "below the eu-cbam threshold (importer's annual customs value at or below it)"
+    ]

@@ -131,7 +131,7 @@ def test_a_dated_override_by_day_and_in_a_sector_list(tmp_path: Path) -> None:
     path = tmp_path / "uk-half-free.yaml"
     path.write_text(
         "name: uk-half-free\nregime: UK-CBAM\noverrides:\n"
-        "  charge.free_allocation_share.sectors.iron_steel.2030-07-01: 0.5\n",
+        "  charge.free_allocation_share.sectors.iron_steel.2030-01-01: 0.5\n",
         encoding="utf-8",
     )
     scenario = cbam.load_scenario(path)
@@ -141,11 +141,15 @@ def test_a_dated_override_by_day_and_in_a_sector_list(tmp_path: Path) -> None:
     steel = design.charge.free_allocation_share.sectors["iron_steel"]
     assert [(v.start, v.value) for v in steel] == [
         (dt.date(2027, 1, 1), 0.0),
-        (dt.date(2030, 7, 1), 0.5),
+        (dt.date(2030, 1, 1), 0.5),
     ]
     assert steel[1].reference.href == path.resolve().as_uri()
     # The other sectors keep their list.
     assert len(design.charge.free_allocation_share.sectors["cement"]) == 1
+    # A share is read on 1 January: from 1 July it would apply from the next year, unsaid.
+    path.write_text(path.read_text().replace("2030-01-01", "2030-07-01"), encoding="utf-8")
+    with pytest.raises(cbam.ScenarioError, match="2030-07-01 would take effect only on the next"):
+        cbam.load_scenario(path)
 
 
 def test_the_eu_schedule_takes_one_year_and_keeps_a_single_price_before_it() -> None:
@@ -739,3 +743,85 @@ def test_an_entry_of_a_list_the_scenario_leaves_empty_is_refused_clearly() -> No
     # 'exemptions: Input should be a valid list': the override had made it a mapping.
     with pytest.raises(cbam.ScenarioError, match=r"'exemptions.0.group': the list is empty"):
         cbam.load_scenario("eu-cbam", overrides={"exemptions.0.group": "ldc"})
+
+
+def _factors(scenario: cbam.Scenario, years: list[int]) -> list[float]:
+    from cbam._engine import year_table
+
+    table = year_table(scenario).filter(pl.col("year").is_in(years)).unique("year")
+    return table.sort("year")["cbam_factor"].to_list()
+
+
+def test_both_spellings_of_a_cbam_factor_set_one_schedule(tmp_path: Path) -> None:
+    # charge.cbam_factor.2031 on a scenario with its own cbam_factor schedule was dropped (the
+    # schedule replaced the design's values whole), and cbam_factor.2030 in a child dropped a
+    # parent's charge.cbam_factor.2031. Cited 2030-2032: 0.515, 0.39, 0.265 (rates/eu).
+    phaseout = cbam.load_scenario(
+        "eu-cbam-phaseout-2038", overrides={"charge.cbam_factor.2031": 0.2}
+    )
+    assert _factors(phaseout, [2030, 2031, 2032]) == [0.59, 0.2, 0.375]
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("extends: eu-cbam\nname: p\noverrides: {charge.cbam_factor.2031: 0.3}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: parent.yaml\nname: c\noverrides: {cbam_factor.2030: 0.6}\n")
+    assert _factors(cbam.load_scenario(child), [2030, 2031, 2032]) == [0.6, 0.3, 0.265]
+    both = tmp_path / "both.yaml"
+    both.write_text("extends: parent.yaml\nname: b\ncbam_factor: {2026: 0.975, 2030: 0.5}\n")
+    with pytest.raises(cbam.ScenarioError, match="both as the scenario's own schedule"):
+        cbam.load_scenario(both)
+
+
+def test_a_factor_schedule_that_leaves_early_rules_years_without_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    # It loaded, then every 2026 row failed as invalid import data ('no CBAM factor').
+    late = tmp_path / "late.yaml"
+    late.write_text("extends: eu-cbam\nname: late\ncbam_factor: {2030: 0.3}\n")
+    with pytest.raises(cbam.ScenarioError, match=r"late.yaml: cbam_factor .* starts in 2030"):
+        cbam.load_scenario(late)
+    late.write_text("extends: eu-cbam\nname: late\nrules_year: 2031\ncbam_factor: {2030: 0.3}\n")
+    assert cbam.load_scenario(late).cbam_factor == {2030: 0.3}
+
+
+def test_a_factor_dated_mid_year_is_refused_when_the_scenario_loads() -> None:
+    # Refused only when fees were computed, naming the regime rather than the overrides.
+    with pytest.raises(cbam.ScenarioError, match=r"overrides given.*2030-07-01 would take"):
+        cbam.load_scenario("eu-cbam", overrides={"charge.cbam_factor.2030-07-01": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides"),
+    [
+        ("certificate_price_eur: {2026: 80, 2030: 100, '2030': 120}", None),
+        ("regime: uk-cbam\ndesign: {charge: {price: {2030: 100, 2030-01-01: 120}}}", None),
+        ("", {"certificate_price_eur": {2030: 100, "2030": 120}}),
+        ("regime: uk-cbam", {"charge.price": {2030: 100, "2030-01-01": 120}}),
+    ],
+)
+def test_one_date_spelt_twice_in_a_mapping_is_refused(
+    text: str, overrides: dict[str, object] | None, tmp_path: Path
+) -> None:
+    # The last spelling won (EUR 120 in 2030), unsaid.
+    path = tmp_path / "twice.yaml"
+    path.write_text(f"name: twice\n{text}\n", encoding="utf-8")
+    with pytest.raises(cbam.ScenarioError, match=r"duplicate key|name the same key"):
+        cbam.load_scenario(path, overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "refused"),
+    [
+        (
+            "us-cca-2025",
+            {"carbon_price_abroad": {"path": {"CHN": {"currency": "EUR", "values": {2026: 50}}}}},
+            "gives no relief for a carbon price paid abroad",
+        ),
+        ("us-fpf-2025", {"de_minimis": False}, "has no threshold to switch off"),
+    ],
+)
+def test_an_option_the_regime_never_reads_is_refused(
+    name: str, overrides: dict[str, object], refused: str
+) -> None:
+    # Accepted, and no fee changed: the CCA showed the price paid and deducted nothing.
+    with pytest.raises(cbam.ScenarioError, match=refused):
+        cbam.load_scenario(name, overrides=overrides)
