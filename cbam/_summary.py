@@ -213,7 +213,10 @@ def summed(
         order_free_sum(
             pl.when(inside).then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
         ).alias("deduction_eur"),
-        counted(pl.col("exempt").fill_null(False) & inside, "exempt_rows"),
+        # Boolean whatever came back from pandas (all-None: an object column of text).
+        counted(
+            pl.col("exempt").cast(pl.Boolean, strict=False).fill_null(False) & inside, "exempt_rows"
+        ),
         counted(pl.col("input_error").is_not_null(), "flagged_rows"),
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN or inf, for a group without any positive customs value (or with one

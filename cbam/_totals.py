@@ -75,6 +75,19 @@ _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
 _BATCH_ROWS = 500_000  # per batch on the streaming engine: smaller holds less, larger runs faster
+# Columns that differ from row to row of one key (amounts, and outputs that scale with them):
+# a grouping by one of them cannot be summed per key.
+_PER_ROW = (
+    *ADDITIVE,
+    "embedded_t",
+    "free_allocation_t",
+    "deduction_t",
+    "certificates",
+    "fee_before_exemptions_eur",
+    "fee_eur",
+    "fee_local",
+    "ave",
+)
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
@@ -166,8 +179,9 @@ def quarterly_years(scenario: Scenario, years: Sequence[int]) -> frozenset[int]:
 def _probe_quarters(scenario: Scenario, years: tuple[int, ...]) -> frozenset[int]:
     goods = _probe_goods()
     quarters = pl.DataFrame({"quarter": [None, 1, 2, 3, 4]}, schema={"quarter": pl.Int8})
+    first, last = resolve(scenario).rules_years  # years without rules price no good
     probe = (
-        pl.DataFrame({"year": list(years)}, schema={"year": pl.Int32})
+        pl.DataFrame({"year": [y for y in years if first <= y <= last]}, schema={"year": pl.Int32})
         .join(goods, how="cross")
         .join(quarters, how="cross")
         .with_columns(
@@ -315,7 +329,7 @@ def _keys(
     rounded = []
     if _rounds_sums(schema, scenario):
         amounts = [c for c in ADDITIVE if c in schema]
-        rounded = _rounded_amounts({c: pl.col(c) for c in amounts}, schema, scenario)
+        rounded = _rounded_amounts({c: _number(c, schema) for c in amounts}, schema, scenario)
     unit_rows, unit_sums = _unit_sums(rounded)
     summed = (
         lazy.select(*rows, *unit_rows)
@@ -723,9 +737,13 @@ def _alike(places: pl.Series, years: Sequence[int], scenario: Scenario) -> pl.Da
     are one key (a BACI panel's 27 EU importers, or its 200 others). A destination that
     fails a check fails it in its key too, and the detailed path reports the rows.
     """
+    start, end = resolve(scenario).rules_years  # other years: no rules, no destination
+    ruled = [y for y in years if start <= y <= end]
+    if not ruled:  # each destination its own key; compute flags the rows
+        return pl.DataFrame({"destination": places, "_t_first": places})
     probe = (
         pl.DataFrame({"destination": places.sort()})
-        .join(pl.DataFrame({"year": years}, schema={"year": pl.Int32}), how="cross")
+        .join(pl.DataFrame({"year": ruled}, schema={"year": pl.Int32}), how="cross")
         .join(_probe_goods(), how="cross")
         .with_columns(origin=pl.lit("CHN"), quantity_t=pl.lit(1.0), value_eur=pl.lit(1000.0))
     )
@@ -1042,6 +1060,8 @@ def totals(
             raise _FaultyKeyError
         return priced
 
+    if set(groups) & set(_PER_ROW):  # no key holds one value of them: summed row by row
+        return detailed()
     is_frame = isinstance(imports, pl.DataFrame)
     try:
         keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)

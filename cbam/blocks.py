@@ -259,7 +259,10 @@ def from_units(units: pl.Expr, decimals: int) -> pl.Expr:
         50.0
 
     """
-    return units.cast(pl.Float64) / float(10**decimals)
+    amount = units.cast(pl.Float64)
+    # Divided by a column, not a constant: the in-memory engine multiplies by a constant's
+    # reciprocal (32306378 g is 32.306377999999995 t there, 32.306378 t streamed).
+    return amount / (amount * 0.0 + float(10**decimals))
 
 
 def to_eur(amount: pl.Expr, eur_per_unit: pl.Expr) -> pl.Expr:

@@ -464,7 +464,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     if several and scenario.rules_year:
         rules += f": each import year's trade priced under the {scenario.rules_year} rules"
-    print(f"cbam {__version__}: scenario '{scenario.name}': {scenario.description}")
+    print(
+        f"cbam {__version__}: scenario '{shorten(scenario.name, 120)}': "
+        f"{shorten(scenario.description, 300)}"
+    )
     print(
         f"imports: {path.name}, {_rows(fees.height)}, years {years[0]}-{years[-1]}"
         if years
@@ -718,7 +721,7 @@ def _same_rules(
         )
     kinds = {s.rules_year for s in scenarios}
     if len(kinds) > 1 and not args.mixed_rules:
-        said = "; ".join(f"{s.name}: {_rules_label(s)}" for s in scenarios)
+        said = "; ".join(f"{shorten(s.name, 120)}: {_rules_label(s)}" for s in scenarios)
         raise ScenarioError(
             f"the scenarios apply different rules years ({said}): the differences would "
             "mix years as well as designs. Pass --rules-year YEAR to put all under one year, "
@@ -742,7 +745,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise _in_file(exc, path, positions, args.format, _COMPARE_HINT) from None
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {_rows(imports.height)}")
     for s in scenarios:
-        print(f"  {s.name}: {s.description} [{_rules_label(s)}]")
+        print(f"  {shorten(s.name, 120)}: {shorten(s.description, 300)} [{_rules_label(s)}]")
         for note in resolve(s).design.notes:
             print(f"    assumed: {note}")
     if len({s.rules_year for s in scenarios}) > 1:

@@ -242,3 +242,12 @@ def test_check_takes_the_scenario_as_run_spells_it(capsys: pytest.CaptureFixture
     assert "properties hold" in capsys.readouterr().out
     assert main(["check"]) == 2
     assert "name one scenario" in capsys.readouterr().err
+
+
+def test_a_very_long_scenario_name_is_shortened_where_it_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f"extends: eu-cbam\nname: {'n' * 100_000}\ndescription: {'d' * 100_000}\n")
+    assert main(["run", "--scenario", str(path), "--year", "2025", "--top", "1"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) < 1_000

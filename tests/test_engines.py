@@ -241,3 +241,20 @@ def test_rows_with_routes_on_the_joined_path_keep_default_value_fees(
         "eu-cbam",
     )
     assert_frame_equal(routed.drop("route"), plain, check_exact=True)
+
+
+def test_an_importers_annual_total_is_the_same_on_every_engine() -> None:
+    # 32,306,378 g was 32.306377999999995 t in memory (a constant divisor is multiplied by its
+    # reciprocal there) and 32.306378 t streamed.
+    rows = pl.DataFrame(
+        {
+            "year": [2030, 2030],
+            "origin": ["IND", "TUR"],
+            "cn_code": ["72071111", "76011090"],
+            "quantity_t": [4.073607, 28.232771],
+            "importer": ["imp0", "imp0"],
+        }
+    )
+    for engine in ("in-memory", "streaming"):
+        out = cbam.compute(rows, "eu-cbam", engine=engine)
+        assert out["importer_annual_t"].to_list() == [32.306378, 32.306378]

@@ -681,3 +681,55 @@ def test_the_customs_value_of_flagged_rows_stays_out_of_the_ave() -> None:
         by_origin = {r["origin"]: r for r in result.iter_rows(named=True)}
         assert by_origin["TUR"]["ave_pct"] == pytest.approx(9688.80 / 55_000 * 100, rel=1e-9)
         assert by_origin["CHN"]["ave"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("eu-cbam", {"year": [2026], "quantity_t": ["1"], "importer": ["a"]}),
+        (
+            "uk-cbam",
+            {"year": [2027], "quantity_t": [1.0], "value_eur": ["1000"], "importer": ["a"]},
+        ),
+    ],
+)
+def test_amounts_given_as_text_with_importers_are_read_as_compute_reads_them(
+    name: str, rows: dict[str, list[object]]
+) -> None:
+    # The rounded threshold sums were built from the raw text: InvalidOperationError.
+    frame = pl.DataFrame({"origin": ["TUR"], "cn_code": ["72071111"], **rows})
+    assert_frame_equal(cbam.totals(frame, name, by=[]), detailed(frame, name, []))
+
+
+@pytest.mark.parametrize("by", [["value_eur"], ["fee_local"], ["origin", "value_eur"]])
+def test_a_grouping_by_a_per_row_amount_groups_rows_not_keys(by: list[str]) -> None:
+    # One key of two rows (10 t and 20 t, EUR 5 each) was one group of value_eur 10.0, and
+    # grouped by fee_local one group where the rows make two.
+    rows = pl.DataFrame(
+        {
+            "year": [2026] * 2,
+            "origin": ["TUR"] * 2,
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [10.0, 20.0],
+            "value_eur": [5.0, 5.0],
+        }
+    )
+    assert_frame_equal(cbam.totals(rows, EU, by=by), detailed(rows, EU, by))
+
+
+@pytest.mark.parametrize("extra", [{"quarter": [1, 2]}, {"destination": ["FRA", "DEU"]}])
+def test_a_year_past_32_bits_is_flagged_as_compute_flags_it(extra: dict[str, list[int]]) -> None:
+    # The probes' year column is 32-bit: TypeError building it.
+    rows = pl.DataFrame(
+        {
+            "year": [3_000_000_000] * 2,
+            "origin": ["CHN"] * 2,
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [1.0, 1.0],
+            **extra,
+        }
+    )
+    flagged = cbam.totals(rows, EU, by=["origin"], on_error="flag")
+    assert_frame_equal(flagged, detailed(rows, EU, ["origin"], on_error="flag"))
+    with pytest.raises(cbam.CbamInputError, match="year"):
+        cbam.totals(rows, EU, by=["origin"])
