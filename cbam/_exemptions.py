@@ -106,7 +106,12 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
     if path.suffix.lower() == ".csv":
         frame = read_csv(path, "group file", schema_overrides=as_text)
     elif path.suffix.lower() in (".yaml", ".yml"):
-        raw: Any = read_yaml_mapping(path).get("members")
+        try:
+            raw: Any = read_yaml_mapping(path).get("members")
+        except ScenarioError as exc:  # a bare list, say
+            raise ScenarioError(
+                f"{exc} (a group YAML is a mapping: members: [ISO3, ...])"
+            ) from None
         if raw is None:
             raise ScenarioError(f"{path}: a group YAML needs a 'members:' list")
         if not isinstance(raw, list):

@@ -632,3 +632,13 @@ def test_a_missing_group_file_says_where_it_was_looked_for(tmp_path: Path) -> No
     scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: none.csv}]\n")
     with pytest.raises(cbam.ScenarioError, match=r"looked beside the scenario, in .*current"):
         cbam.load_scenario(scenario)
+
+
+def test_a_group_yaml_that_is_a_bare_list_says_what_it_needs(tmp_path: Path) -> None:
+    (tmp_path / "list.yaml").write_text("- TUR\n- CHN\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: list.yaml}]\n")
+    with pytest.raises(
+        cbam.ScenarioError, match=r"found list \(a group YAML is a mapping: members"
+    ):
+        cbam.load_scenario(scenario)
