@@ -196,6 +196,14 @@ def _by_quarter(
     for year in years:
         known = {q: price.on(dt.date(year, m, 1)) for q, m in _QUARTER_START.items()}
         values = {q: item.value for q, item in known.items() if item is not None}
+        items = {id(item) for item in known.values()}
+        if len(values) == 4 and len(items) == 1:
+            # One value in force all year: the year's price, not a 'mean of quarters'.
+            item = known[1]
+            assert item is not None
+            schedule[year] = item.value
+            assumed |= {(year, 0)} if item.assumption else set()
+            continue
         if values:
             schedule[year] = values
         assumed |= {(year, q) for q, item in known.items() if item is not None and item.assumption}

@@ -8,6 +8,7 @@ number) never makes a message of its own size.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -183,6 +184,12 @@ def _given(err: Any) -> str:
     return shorten(repr(value), 40)
 
 
+def _says(message: str, value: str) -> bool:
+    """Whether ``message`` already names ``value`` as a word of its own (any case)."""
+    pattern = rf"(?<![\w.]){re.escape(value)}(?![\w.])"
+    return re.search(pattern, message, flags=re.IGNORECASE) is not None
+
+
 def validation_problems(exc: ValidationError, given: object = None) -> str:
     """Pydantic validation errors as one line: ``key.path: message; ...``, each part capped.
 
@@ -220,7 +227,7 @@ def validation_problems(exc: ValidationError, given: object = None) -> str:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "model_type":  # not "... instance of DatedParameter[Annotated[...": keys
             message = f"Input should be a mapping of keys, not {shorten(err['input'], 40)}"
-        elif (shown := _given(err)) and str(err["input"]).lower() not in message.lower():
+        elif (shown := _given(err)) and not _says(message, str(err["input"])):
             message = f"{message} (given {shown})"
         # Messages of our own validators carry their advice at the end: room for it.
         line = f"{shorten('.'.join(map(str, path)) or '(top level)')}: {shorten(message, 300)}"

@@ -532,6 +532,9 @@ def _set_design(
     The path is checked against the design as the scenario has it (the regime's file with the
     scenario's changes so far); a dated parameter takes a new value from the date given.
     """
+    if (spelled := _factor_spelling(tree, ["design", *parts])) is not None:
+        set_dotted(tree, spelled, value, where)  # a date of a mapping set one by one
+        return
     source, at = tree.get("source"), f"{where}: '{shorten(dotted, 80)}'"
     try:
         regime = regime_name(str(tree.get("regime") or EU_ENGINE))
@@ -777,6 +780,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             raise ScenarioError(f"{path}: extends: {exc}") from None
         base.pop("source", None)
         _same_regime_for_design(base, raw, path)
+        for key in FACTOR_KEYS:  # a child's own schedule replaces the parent's, however set
+            charge = (base.get("design") or {}).get("charge")
+            if raw.get(key) is not None and isinstance(charge, dict):
+                charge.pop(key, None)
         raw = deep_merge(base, raw)
         raw["extends"] = str(parent_name)
     if design is not None:  # set as an override is: a mapping of dates adds dated values

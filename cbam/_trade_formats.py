@@ -584,7 +584,12 @@ def _wide(
                 f"the wide file has its own '{own}' column: {role}={shorten(given)!r} "
                 f"(--{role}) would replace it on every row; leave {role} out"
             )
-    given_origin = _iso3_given(origin, _pick(found, "origin", required=origin is None), "origin")
+    if origin is None and _pick(found, "origin", required=False) is None:
+        raise ScenarioError(
+            "the wide file has no origin column: give every row's origin (origin='CHN', "
+            "or --origin CHN on the command line)"
+        )
+    given_origin = _iso3_given(origin, _pick(found, "origin", required=False), "origin")
     given_dest = _iso3_given(
         destination,
         _pick(found, "destination", required=False) if destination is None else None,

@@ -33,6 +33,8 @@ def spelled_as(key: Any) -> Any:
         return str(key.year) if (key.month, key.day) == (1, 1) else key.isoformat()
     if isinstance(key, int | str):
         return str(key).strip()
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
     return key
 
 
@@ -46,12 +48,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
         if not isinstance(key, str | int | float | bool | dt.date | None):
             msg = f"a key must be a plain value, not {type(key).__name__}"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
-        if (same := spelled_as(key)) in seen:
+        # Equal keys (2030 and 2030.0, true and 1) or one key spelt two ways ('2030').
+        if key in seen or (same := spelled_as(key)) in seen:
             where = f"line {mark.line + 1}, column {mark.column + 1}"
             shown = key.isoformat() if isinstance(key, dt.date) else repr(key)
             msg = f"duplicate key {shorten(shown, 80)} at {where} (one key, however spelt)"
             raise yaml.constructor.ConstructorError(None, None, msg, mark)
-        seen.add(same)
+        seen.update((key, same))
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:

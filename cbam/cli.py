@@ -816,7 +816,7 @@ def _add_panel_options(parser: argparse.ArgumentParser, on_error: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cbam`` command."""
-    parser = _Parser(prog="cbam", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="cbam", description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("--version", action="version", version=f"cbam {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="compute fees for an import file and print totals")
@@ -893,7 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an option argparse refused
         return exc.code if isinstance(exc.code, int) else 2
-    for name in ("imports", "scenario", "scenarios"):
+    for name in ("imports", "scenario", "scenarios", "weights", "recycling"):
         given = getattr(args, name, None)
         if isinstance(given, list):
             setattr(args, name, [_here_or_installed(g) for g in given])

@@ -251,3 +251,17 @@ def test_a_very_long_scenario_name_is_shortened_where_it_is_printed(
     path.write_text(f"extends: eu-cbam\nname: {'n' * 100_000}\ndescription: {'d' * 100_000}\n")
     assert main(["run", "--scenario", str(path), "--year", "2025", "--top", "1"]) == 0
     assert max(len(line) for line in capsys.readouterr().out.splitlines()) < 1_000
+
+
+def test_shipped_plan_and_weights_named_as_in_the_docs_run_outside_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --recycling and --weights with the docs' checkout paths said 'no such file' from an
+    # installed wheel, where --imports and --scenario read the installed copy.
+    monkeypatch.chdir(tmp_path)
+    plan = "rates/recycling/eu-own-resources.yaml"
+    weights = "rates/eu/aggregation_weights/eu_imports_from_usa_cn8_2022_2025.csv"
+    args = ["run", "--year", "2025", "--top", "1", "--recycling", plan, "--weights", weights]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"note: no {plan} here" in err and f"note: no {weights} here" in err

@@ -28,7 +28,10 @@ published total (IR 2025/2621 Annex I, rounded on its own), not its rounded dire
 parts added up (0.01 apart on 711 of the table's 10,927 value rows), for the row's intensity and
 the reference alike: uk-cbam 235 rows (2029 on; 174 fees, EUR +17,976 in all), us-cca-2025 697
 rows (355 fees, EUR -1,395), us-fpf-2025 697 rows (2 fees cross a tier, EUR +540,736); the
-eu-cbam scenarios read the published marked-up columns and are unchanged. A refactor
+eu-cbam scenarios read the published marked-up columns and are unchanged. (7) A design's price
+in force all year is labelled by its year ('2027 (assumed)'), not as the mean of four equal
+quarters ('2027 mean of quarters (assumed)', '2027-Q2 (assumed)'): certificate_price_period
+text on 19,219 rows of uk-cbam and 21,268 of us-cca-2025, no price or fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

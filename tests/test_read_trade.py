@@ -1001,3 +1001,10 @@ def test_compute_names_rows_read_trade_flagged_by_their_fault(tmp_path: Path) ->
         True,
     ]
     assert fees["fee_eur"][0] is not None
+
+
+def test_a_wide_file_without_origins_says_to_give_one(tmp_path: Path) -> None:
+    # 'not a wide file: no column origin', though it was one.
+    path = write(tmp_path, "wide.csv", "cn_code,tonnes_2026\n72071111,10\n")
+    with pytest.raises(cbam.ScenarioError, match=r"wide.csv: the wide file has no origin column"):
+        cbam.read_trade(path, "wide").collect()

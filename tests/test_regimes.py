@@ -59,7 +59,8 @@ def test_uk_steel_from_turkiye_in_2027() -> None:
     assert one(out, "currency") == "GBP"
     assert one(out, "fee_eur") == pytest.approx(12_566.40 * GBP)
     assert one(out, "certificate_price_eur") == pytest.approx(UK_PRICE * GBP)
-    assert one(out, "certificate_price_period") == "2027 mean of quarters (assumed)"
+    # One price in force all year: the year's price, not a mean of four equal quarters.
+    assert one(out, "certificate_price_period") == "2027 (assumed)"
     assert one(out, "intensity_source") == "default:country"
 
 

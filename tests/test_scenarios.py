@@ -765,10 +765,10 @@ def test_both_spellings_of_a_cbam_factor_set_one_schedule(tmp_path: Path) -> Non
     child = tmp_path / "child.yaml"
     child.write_text("extends: parent.yaml\nname: c\noverrides: {cbam_factor.2030: 0.6}\n")
     assert _factors(cbam.load_scenario(child), [2030, 2031, 2032]) == [0.6, 0.3, 0.265]
-    both = tmp_path / "both.yaml"
-    both.write_text("extends: parent.yaml\nname: b\ncbam_factor: {2026: 0.975, 2030: 0.5}\n")
-    with pytest.raises(cbam.ScenarioError, match="both as the scenario's own schedule"):
-        cbam.load_scenario(both)
+    # A child's own schedule is its whole path: the parent's design values give way to it.
+    whole = tmp_path / "whole.yaml"
+    whole.write_text("extends: parent.yaml\nname: b\ncbam_factor: {2026: 0.975, 2030: 0.5}\n")
+    assert _factors(cbam.load_scenario(whole), [2030, 2031, 2032]) == [0.5, 0.5, 0.5]
 
 
 def test_a_factor_schedule_that_leaves_early_rules_years_without_one_is_refused(
@@ -825,3 +825,33 @@ def test_an_option_the_regime_never_reads_is_refused(
     # Accepted, and no fee changed: the CCA showed the price paid and deducted nothing.
     with pytest.raises(cbam.ScenarioError, match=refused):
         cbam.load_scenario(name, overrides=overrides)
+
+
+def test_a_childs_factor_schedule_or_design_dates_meet_the_parents_other_spelling(
+    tmp_path: Path,
+) -> None:
+    # Refused ('given both ways') though the child cannot unset what its parent set.
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        "extends: eu-cbam\nname: p\ndesign: {charge: {cbam_factor: {2026: 0.975, 2030: 0.5}}}\n"
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: parent.yaml\nname: c\ncbam_factor: {2026: 0.9}\n")
+    assert _factors(cbam.load_scenario(child), [2026, 2030, 2031]) == [0.9, 0.9, 0.9]
+    dates = tmp_path / "dates.yaml"
+    dates.write_text(
+        "extends: eu-cbam-phaseout-2038\nname: d\ndesign: {charge: {cbam_factor: {2030: 0.4}}}\n"
+    )
+    # eu-cbam-phaseout-2038: 2029 0.81, 2031 0.48 kept; 2030 set.
+    assert _factors(cbam.load_scenario(dates), [2029, 2030, 2031]) == [0.81, 0.4, 0.48]
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    ["design: {charge: {price: {2030: 100, 2030.0: 120}}}", "clinker_share: {true: 1, 1: 2}"],
+)
+def test_equal_yaml_keys_of_other_types_are_refused(mapping: str, tmp_path: Path) -> None:
+    path = tmp_path / "eq.yaml"
+    path.write_text(f"extends: uk-cbam\nname: eq\n{mapping}\n")
+    with pytest.raises(cbam.ScenarioError, match="duplicate key"):
+        cbam.load_scenario(path)
