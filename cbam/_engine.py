@@ -1521,7 +1521,10 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     shown = partial(value_shown, schema=schema)
     cn, origin, route = pl.col("_c_cn"), pl.col("_c_origin"), pl.col("_c_route")
     chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
-    well_formed = cn.str.contains(r"^(\d\d){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
+    # ASCII digits: Polars' \d also matches full-width digits ('７２０８１０００'), no CN code.
+    well_formed = (
+        cn.str.contains(r"^([0-9]{2}){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
+    )
     markers = list(config.sectors().route_markers)
     of_sector = pl.lit(False)
     for sector, rules in config.sectors().sectors.items():

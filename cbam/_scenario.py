@@ -671,6 +671,53 @@ def _get(tree: Any, at: list[Any]) -> Any:
     return tree
 
 
+def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
+    """The values an override sets, each as its path spelt one way.
+
+    ``design.`` is dropped, a date is its first day, a CBAM factor sits under ``charge.``;
+    a reform mapping of dates sets each of its dates.
+    """
+    parts = [p.strip() for p in str(dotted).split(".")]
+    parts = parts[1:] if parts[:1] == ["design"] else parts
+    parts = ["charge", *parts] if parts[:1] and parts[0] in FACTOR_KEYS else parts
+    spelt = tuple(str(spelled_as(_day(p) or p)) for p in parts)
+    if isinstance(value, Mapping) and value and all(map(_date_like, value)):
+        return [leaf for k, v in value.items() for leaf in _leaves(f"{dotted}.{k}", v)]
+    return [spelt]
+
+
+def _once_per_leaf(overrides: Mapping[Any, Any], where: str) -> None:
+    """Refuse two overrides that set one value (``price.2030`` and ``price: {2030: ...}``).
+
+    Applied in turn, the later would replace the earlier, unsaid.
+    """
+    seen: dict[tuple[str, ...], str] = {}
+    for dotted, value in overrides.items():
+        for leaf in _leaves(str(dotted), value):
+            if leaf in seen and seen[leaf] != str(dotted):
+                raise ScenarioError(
+                    f"{where}: '{shorten(seen[leaf], 80)}' and '{shorten(dotted, 80)}' both set "
+                    f"{'.'.join(leaf)}; give it once"
+                )
+            seen[leaf] = str(dotted)
+
+
+def _after_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], where: str) -> None:
+    """Refuse an override dated after a fixed ``rules_year``: every row reads that year's rules."""
+    year = tree.get("rules_year")
+    if isinstance(year, bool) or not isinstance(year, int):
+        return
+    for dotted, value in overrides.items():
+        for leaf in _leaves(str(dotted), value):
+            days = [d for d in map(_day, leaf) if d is not None]
+            if days and days[0].year > year:
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}' sets a value from {days[0]}, but "
+                    f"rules_year {year} applies the {year} rules to every row: it would never "
+                    "apply (set rules_year to a later year, or leave it out)"
+                )
+
+
 def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
     """Apply one entry of ``overrides``: ``set_dotted``, refusing what would change nothing.
 
@@ -788,8 +835,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raw["extends"] = str(parent_name)
     if design is not None:  # set as an override is: a mapping of dates adds dated values
         set_dotted(raw, "design", design, str(path))
+    _once_per_leaf(overrides, str(path))
     for dotted, value in overrides.items():
         _override(raw, str(dotted), value, str(path))
+    _after_rules_year(raw, overrides, str(path))
     raw = _anchored(raw, path.parent)  # the paths this file's overrides name
     raw["source"] = str(resolved)
     return raw
@@ -806,6 +855,8 @@ def read_raw(
         )
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
+    _once_per_leaf(overrides or {}, "overrides")
     for dotted, value in (overrides or {}).items():
         _override(raw, str(dotted), value, "overrides")
+    _after_rules_year(raw, overrides or {}, "overrides")
     return path, _known_names(raw, f"{path} with the overrides given" if overrides else str(path))

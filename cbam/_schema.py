@@ -239,8 +239,11 @@ def _kind_ok(column: str, dtype: pl.DataType) -> bool:
     return dtype == pl.String or dtype.is_integer() or isinstance(dtype, pl.Categorical | pl.Enum)
 
 
-def check_columns(schema: Mapping[str, pl.DataType]) -> None:
+def check_columns(schema: Mapping[str, pl.DataType], reserved: tuple[str, ...] = ("_c_",)) -> None:
     """Fail on missing required columns, columns of an unusable type, or output names in input.
+
+    ``reserved``: prefixes of the caller's working columns (compute's ``_c_``; totals adds
+    ``_t_``, sweep ``_s_``), which an input column may not take.
 
     Raises:
         CbamInputError: naming each offending column.
@@ -264,8 +267,9 @@ def check_columns(schema: Mapping[str, pl.DataType]) -> None:
                     f"frame.rename({{'{short}': 'source_{short}'}}), as cbam run does)",
                 )
             )
-        elif column.startswith("_c_"):
-            problems.append((column, "names starting with '_c_' are reserved"))
+        elif column.startswith(reserved):
+            named = ", ".join(map(repr, reserved))
+            problems.append((column, f"names starting with {named} are reserved for cbam's work"))
     if problems:
         # Say what the frame holds: a header read with the wrong names is then plain to see.
         found = shorten(", ".join(schema), 400) or "none"

@@ -42,7 +42,7 @@ from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
 from cbam._scenario import Scenario, plain_value, set_dotted
-from cbam._schema import key_as_read, result_columns, whole_as_read
+from cbam._schema import check_columns, key_as_read, result_columns, whole_as_read
 from cbam._summary import grouping, order_free_sum
 
 PRICE = "certificate_price_eur"
@@ -485,6 +485,7 @@ def sweep(
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
+    check_columns(frame.schema, reserved=("_c_", "_s_"))  # its working columns are _s_
     keys = grouping(by, result_columns(frame.columns), results=("design", "path", "fee_eur"))
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")

@@ -1040,7 +1040,7 @@ def totals(
     run_engine = polars_engine(engine, "streaming")
     lazy = imports.lazy()
     schema = lazy.collect_schema()
-    check_columns(schema)
+    check_columns(schema, reserved=("_c_", "_t_"))
     groups = grouping(by, result_columns(schema.names()), results=SUMMARY_COLUMNS)
 
     def detailed() -> pl.DataFrame:

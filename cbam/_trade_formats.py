@@ -181,7 +181,8 @@ def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     if taric:
         code = pl.when(code.str.len_chars() == 10).then(code.str.slice(0, 8)).otherwise(code)
     lengths = "10, 8, 6, 4 or 2" if taric else "8, 6, 4 or 2"
-    pattern = r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$" if taric else r"^(\d{2}|\d{4}|\d{6}|\d{8})$"
+    # ASCII digits: Polars' \d matches full-width and Arabic-Indic digits too, codes of no good.
+    pattern = r"^([0-9]{2}){1,5}$" if taric else r"^([0-9]{2}){1,4}$"
     total = raw.str.to_uppercase().is_in(["TOTAL", "ALL"])
     # A restored zero makes a code of chapters 01-09, whose headings stop early (0714, 0814):
     # '2523290' is no '0252 32 90' but a CN8 that lost its last digit.

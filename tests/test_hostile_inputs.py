@@ -1162,3 +1162,44 @@ def test_an_ad_valorem_fee_on_emissions_past_a_float_is_flagged() -> None:
     )
     assert out["fee_eur"][0] is None
     assert cbam.totals(rows, "us-fpf-2025", by=[], on_error="flag")["flagged_rows"][0] == 1
+
+
+@pytest.mark.parametrize("code", ["７２０８１０００", "٧٢٠٨١٠٠٠"])
+def test_a_code_of_non_ascii_digits_is_malformed_not_free(code: str) -> None:
+    # Polars' \d took full-width and Arabic-Indic digits: 'not a CBAM good', fee 0, unsaid.
+    frame = pl.DataFrame(
+        {"year": [2027], "origin": ["CHN"], "cn_code": [code], "quantity_t": [100.0]}
+    )
+    with pytest.raises(cbam.CbamInputError, match="malformed CN code"):
+        cbam.compute(frame, "eu-cbam")
+
+
+@pytest.mark.parametrize("name", ["_t_rows", "_t_bad", "_t_valued"])
+def test_columns_named_like_the_working_columns_of_totals_are_refused(name: str) -> None:
+    # totals grouped by '_t_rows' raised a raw DuplicateError.
+    frame = pl.DataFrame(
+        {
+            "year": [2027],
+            "origin": ["CHN"],
+            "cn_code": ["72081000"],
+            "quantity_t": [1.0],
+            name: [99],
+        }
+    )
+    with pytest.raises(cbam.CbamInputError, match="'_t_' are reserved for cbam's work"):
+        cbam.totals(frame, "eu-cbam", by=[name])
+    assert cbam.compute(frame, "eu-cbam")[name].to_list() == [99]  # compute keeps it
+
+
+def test_columns_named_like_the_working_columns_of_sweep_are_refused() -> None:
+    frame = pl.DataFrame(
+        {
+            "year": [2027],
+            "origin": ["CHN"],
+            "cn_code": ["72081000"],
+            "quantity_t": [1.0],
+            "_s_q": [1],
+        }
+    )
+    with pytest.raises(cbam.CbamInputError, match="'_s_' are reserved for cbam's work"):
+        cbam.sweep(frame, "eu-cbam", vary={"certificate_price_eur": [80]})

@@ -1008,3 +1008,10 @@ def test_a_wide_file_without_origins_says_to_give_one(tmp_path: Path) -> None:
     path = write(tmp_path, "wide.csv", "cn_code,tonnes_2026\n72071111,10\n")
     with pytest.raises(cbam.ScenarioError, match=r"wide.csv: the wide file has no origin column"):
         cbam.read_trade(path, "wide").collect()
+
+
+def test_a_code_of_full_width_digits_is_refused_by_the_reader(tmp_path: Path) -> None:
+    text = "t,i,j,k,v,q\n2026,156,251,７２０７１１,1000,12\n"
+    path = write(tmp_path, "fw.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=r"column 'k'"):
+        cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD).collect()

@@ -855,3 +855,42 @@ def test_equal_yaml_keys_of_other_types_are_refused(mapping: str, tmp_path: Path
     path.write_text(f"extends: uk-cbam\nname: eq\n{mapping}\n")
     with pytest.raises(cbam.ScenarioError, match="duplicate key"):
         cbam.load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("eu-cbam", {"certificate_price_eur.2030": 100, "certificate_price_eur": {2030: 120}}),
+        ("eu-cbam", {"cbam_factor.2030": 0.5, "charge.cbam_factor.2030": 0.4}),
+        ("uk-cbam", {"charge.price.2030": 1, "design.charge.price.2030-01-01": 2}),
+    ],
+)
+def test_two_overrides_of_one_value_are_refused(name: str, overrides: dict[str, object]) -> None:
+    # The later replaced the earlier, unsaid (EUR 120 in 2030).
+    with pytest.raises(cbam.ScenarioError, match=r"both set .*give it once"):
+        cbam.load_scenario(name, overrides=overrides)
+
+
+def test_a_whole_path_and_a_later_year_are_two_values() -> None:
+    # The documented form: EUR 70, then 120 from 2030.
+    scenario = cbam.load_scenario(
+        "eu-cbam", overrides={"certificate_price_eur": 70, "certificate_price_eur.2030": 120}
+    )
+    assert scenario.certificate_price_eur == {2026: 70.0, 2030: 120.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("eu-cbam-rules-2026", {"certificate_price_eur.2030": 200}),
+        ("uk-cbam", {"rules_year": 2027, "charge.price.2030": 100}),
+    ],
+)
+def test_an_override_dated_after_a_fixed_rules_year_is_refused(
+    name: str, overrides: dict[str, object]
+) -> None:
+    # It loaded and changed no row: every row reads the fixed year's rules.
+    with pytest.raises(cbam.ScenarioError, match="it would never apply"):
+        cbam.load_scenario(name, overrides=overrides)
+    kept = {**overrides, "rules_year": 2030}
+    assert cbam.load_scenario(name, overrides=kept).rules_year == 2030

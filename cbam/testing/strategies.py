@@ -373,6 +373,10 @@ def scenario_overrides(draw: st.DrawFn) -> dict[str, Any]:
     overrides["actual_values_benchmark"] = draw(st.sampled_from(["A", "B"]))
     overrides["actual_values_route_from_default"] = draw(st.booleans())
     maybe("carbon_price_abroad", carbon_price_paths())
+    year, path = overrides.get("rules_year"), overrides.get("certificate_price_eur")
+    if year is not None and isinstance(path, dict):
+        # Under a fixed rules year a later price would never apply (refused as an override).
+        overrides["certificate_price_eur"] = {y: p for y, p in path.items() if y <= year}
     return overrides
 
 
