@@ -478,6 +478,12 @@ def _day(key: str) -> dt.date | None:
         return None
 
 
+def _spelt(key: Any) -> Any:
+    """A key as one value is spelt: a year or date as its first day's key (``spelled_as``)."""
+    day = _day(str(key).strip())
+    return spelled_as(key if day is None else day)
+
+
 def _once_each(mapping: Mapping[Any, Any], where: str, dotted: str) -> None:
     """Refuse two keys of one mapping that name one value (2030, '2030' and '2030-01-01').
 
@@ -485,9 +491,7 @@ def _once_each(mapping: Mapping[Any, Any], where: str, dotted: str) -> None:
     """
     seen: dict[Any, Any] = {}
     for key in mapping:
-        day = _day(str(key).strip())
-        same = spelled_as(day) if day is not None else spelled_as(key)
-        if same in seen:
+        if (same := _spelt(key)) in seen:
             raise ScenarioError(
                 f"{where}: '{shorten(dotted, 80)}': {seen[same]!r} and {key!r} name the same "
                 "key; give it once"
@@ -680,7 +684,7 @@ def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
     parts = [p.strip() for p in str(dotted).split(".")]
     parts = parts[1:] if parts[:1] == ["design"] else parts
     parts = ["charge", *parts] if parts[:1] and parts[0] in FACTOR_KEYS else parts
-    spelt = tuple(str(spelled_as(_day(p) or p)) for p in parts)
+    spelt = tuple(str(_spelt(p)) for p in parts)
     if isinstance(value, Mapping) and value and all(map(_date_like, value)):
         return [leaf for k, v in value.items() for leaf in _leaves(f"{dotted}.{k}", v)]
     return [spelt]

@@ -77,17 +77,7 @@ _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at m
 _BATCH_ROWS = 500_000  # per batch on the streaming engine: smaller holds less, larger runs faster
 # Columns that differ from row to row of one key (amounts, and outputs that scale with them):
 # a grouping by one of them cannot be summed per key.
-_PER_ROW = (
-    *ADDITIVE,
-    "embedded_t",
-    "free_allocation_t",
-    "deduction_t",
-    "certificates",
-    "fee_before_exemptions_eur",
-    "fee_eur",
-    "fee_local",
-    "ave",
-)
+_PER_ROW = (*ADDITIVE, *SUMMED, "fee_local", "ave")
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
