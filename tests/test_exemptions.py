@@ -614,30 +614,37 @@ def test_a_status_day_given_as_a_number_is_refused(day: int, tmp_path: Path) -> 
         cbam.load_scenario(path)
 
 
+def _exempting(folder: Path, group: str, text: str | None = None) -> Path:
+    """A scenario file beside a group file ``group`` (written from ``text``) that it exempts."""
+    if text is not None:
+        (folder / group).write_text(text)
+    scenario = folder / "s.yaml"
+    scenario.write_text(f"extends: eu-cbam\nname: s\nexemptions: [{{group: {group}}}]\n")
+    return scenario
+
+
 def test_a_group_file_with_a_misspelt_column_is_refused(tmp_path: Path) -> None:
     # 'membr_to' was ignored: Türkiye stayed in the group (exempt) for good.
-    (tmp_path / "typo.csv").write_text("iso3,member_from,membr_to\nTUR,2026-01-01,2027-12-31\n")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: typo.csv}]\n")
+    typo = _exempting(
+        tmp_path, "typo.csv", "iso3,member_from,membr_to\nTUR,2026-01-01,2027-12-31\n"
+    )
     with pytest.raises(cbam.ScenarioError, match=r"unknown column\(s\) \['membr_to'\]"):
-        cbam.load_scenario(scenario)
+        cbam.load_scenario(typo)
     # Descriptive columns, as the bundled lists have them, are read as before.
-    (tmp_path / "ok.csv").write_text("iso3,name,member_from,member_to,source,note\nTUR,T,,,x,y\n")
-    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: ok.csv}]\n")
-    assert cbam.load_scenario(scenario).exemptions[0].group.endswith("ok.csv")
+    ok = _exempting(
+        tmp_path, "ok.csv", "iso3,name,member_from,member_to,source,note\nTUR,T,,,x,y\n"
+    )
+    assert cbam.load_scenario(ok).exemptions[0].group.endswith("ok.csv")
 
 
 def test_a_missing_group_file_says_where_it_was_looked_for(tmp_path: Path) -> None:
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: none.csv}]\n")
+    scenario = _exempting(tmp_path, "none.csv")
     with pytest.raises(cbam.ScenarioError, match=r"looked beside the scenario, in .*current"):
         cbam.load_scenario(scenario)
 
 
 def test_a_group_yaml_that_is_a_bare_list_says_what_it_needs(tmp_path: Path) -> None:
-    (tmp_path / "list.yaml").write_text("- TUR\n- CHN\n")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("extends: eu-cbam\nname: s\nexemptions: [{group: list.yaml}]\n")
+    scenario = _exempting(tmp_path, "list.yaml", "- TUR\n- CHN\n")
     with pytest.raises(
         cbam.ScenarioError, match=r"found list \(a group YAML is a mapping: members"
     ):
