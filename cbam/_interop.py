@@ -246,6 +246,37 @@ def misread_line(path: Path, separator: str = ",") -> str:
     return ""
 
 
+def undecodable_line(path: Path, separator: str = ",") -> str:
+    r"""The first line and column holding bytes that are not UTF-8: '' when none is found.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+        ...     _ = f.write(b"a,note\n1,ok\n2,C\xf4te\n")
+        >>> undecodable_line(Path(f.name)).split(": bytes")[0]
+        "; line 3, column 'note'"
+
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            header: list[str] = []
+            for number, raw in enumerate(f, start=1):
+                text = raw.decode("utf-8", errors="replace")
+                fields = next(csv.reader([text], delimiter=separator), [])
+                if number == 1:
+                    header = fields
+                if "\ufffd" not in text:
+                    continue
+                at = next((i for i, v in enumerate(fields) if "\ufffd" in v), 0)
+                column = header[at] if at < len(header) else f"field {at + 1}"
+                value = shorten(fields[at] if fields else text.strip(), 40)
+                return f"; line {number}, column {column!r}: bytes that are not UTF-8 ({value!r})"
+    except (OSError, csv.Error):
+        return ""
+    return ""
+
+
 def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     """Read a CSV file of the user's or of ``rates/``, refusing what Polars would guess at.
 
@@ -264,7 +295,10 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
         frame = pl.read_csv(a_file(path, what), glob=False, **options)
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
-        where = misread_line(path, options.get("separator", ",")) if "fields" in str(exc) else ""
+        separator = options.get("separator", ",")
+        where = misread_line(path, separator) if "fields" in str(exc) else ""
+        if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+            where = undecodable_line(path, separator)
         cause = shorten(first_line(exc), 400)
         raise ScenarioError(f"{path}: cannot read {what}: {cause}{where}") from exc
     twice = duplicated(frame.columns)

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
+from narwhals.typing import IntoDataFrame
 
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
-from cbam._interop import a_file, duplicated, misread_line
+from cbam._interop import a_file, duplicated, misread_line, to_polars
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -173,11 +174,16 @@ _LAST_HEADING = {
 }
 
 
+def _digits(column: str) -> pl.Expr:
+    """A product code's digits as given, with the leading zero a numeric read drops restored."""
+    raw = _text(column).str.replace_all(" ", "", literal=True)
+    return pl.when(raw.str.len_chars() % 2 == 1).then(pl.lit("0") + raw).otherwise(raw)
+
+
 def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     """CN/HS code as text; 10-digit TARIC codes cut to their CN8 (the first eight digits)."""
     raw = _text(column).str.replace_all(" ", "", literal=True)
-    # A numeric read drops an HS6 code's leading zero: an odd-length code gets it back.
-    code = pl.when(raw.str.len_chars() % 2 == 1).then(pl.lit("0") + raw).otherwise(raw)
+    code = _digits(column)
     if taric:
         code = pl.when(code.str.len_chars() == 10).then(code.str.slice(0, 8)).otherwise(code)
     lengths = "10, 8, 6, 4 or 2" if taric else "8, 6, 4 or 2"
@@ -353,6 +359,17 @@ def _months_beside_total(
     )
 
 
+def _total_twice(period: str, raw: pl.Expr, year: pl.Expr, *within: pl.Expr) -> Check:
+    """A year's total given twice, as YYYY and as YYYY52, for the same reporter, partner, code."""
+    spellings = raw.filter(_annual(raw)).n_unique().over([year, *within])
+    return _fault(
+        period,
+        "the year's total given twice (as YYYY and as YYYY52) for the same reporter, partner "
+        "and code; refused so that nothing is counted twice (keep one)",
+        _annual(raw) & (spellings > 1),
+    )
+
+
 def _levels_check(
     column: str,
     code: pl.Expr,
@@ -381,7 +398,7 @@ def _levels_check(
         # unique() need not align, and a mask of one applied to the other picks codes at random.
         prefixes = [
             keyed(code.str.slice(0, n), *period).filter(code.str.len_chars() > n).unique()
-            for n in (2, 4, 6)
+            for n in (2, 4, 6, 8)  # 8: a CN8 line beside its TARIC subcodes
         ]
         return pl.concat(prefixes).implode()
 
@@ -479,6 +496,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         year, quarter, monthly = _period(raw)
         within = (_text(reporter), _text(partner), _cn(cmd)[0])
         months.append(_months_beside_total(told, raw, year, monthly, *within))
+        months.append(_total_twice(told, raw, year, *within))
         month_of = pl.when(monthly).then(raw.str.slice(4, 2))
     else:
         year, quarter = _whole(_text(year_source)), None
@@ -536,29 +554,33 @@ def _comext(found: Sequence[str]) -> _Reader:
     value_col = str(_pick(found, "VALUE_IN_EUROS", "VALUE_EUR", "value_eur"))
     kg = _pick(found, "QUANTITY_IN_KG", "QUANTITY_KG", required=False)
     quintals = _pick(found, "QUANTITY_IN_100KG", "quantity_100kg", required=kg is None)
-    year, quarter, monthly = _period(_text(period))
+    # SDMX writes a month YYYY-MM (TIME_PERIOD 2025-01), the bulk files YYYYMM.
+    raw = _text(period).str.replace(r"^([0-9]{4})-([0-9]{2})$", "${1}${2}")
+    year, quarter, monthly = _period(raw)
     origin = _country(partner, "comext", "origin")
     destination = _country(reporter, "comext", "destination")
     cn, cn_checks = _cn(product, taric=True)
+    # Overlaps are told on the codes as given: a CN8 line beside its own TARIC lines counts
+    # twice once both are cut to CN8, two TARIC lines of one CN8 do not.
+    full = _digits(product)
+    within = (_text(reporter), _text(partner), full)
     # QUANTITY_IN_100KG counts quintals of 100 kg.
     quantity, q_checks = _quantity(kg, 0.001) if kg else _quantity(str(quintals), 0.1)
     value, _, v_checks = _value(value_col, 1.0, False, year, None)
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
-            _fault(period, "not a period (YYYY, YYYYMM or YYYY52)", year.is_null()),
-            _months_beside_total(
-                period, _text(period), year, monthly, _text(reporter), _text(partner), cn
-            ),
+            _fault(period, "not a period (YYYY, YYYYMM, YYYY-MM or YYYY52)", year.is_null()),
+            _months_beside_total(period, raw, year, monthly, *within),
+            _total_twice(period, raw, year, *within),
             _levels_check(
                 product,
-                cn,
-                _text(reporter),
-                _text(partner),
+                full,
+                *within[:2],
                 year=year,
-                month=pl.when(monthly).then(_text(period).str.slice(4, 2)),
+                month=pl.when(monthly).then(raw.str.slice(4, 2)),
             ),
-            _union_beside_members(destination.iso3, year, partner, cn, reporter),
+            _union_beside_members(destination.iso3, year, partner, full, reporter),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
             *destination.checks,
@@ -601,6 +623,18 @@ def _wide(
         match = _WIDE.match(column)
         if match and year in (None, int(match[2])):
             measures.setdefault(int(match[2]), {})[match[1].lower()] = column
+    for y in measures:  # one quantity and one value a year: which one would count?
+        for kinds in (tuple(_TONNES_PER), ("eur", "value_eur", "usd")):
+            same = [
+                c
+                for c in found
+                if (m := _WIDE.match(c)) and int(m[2]) == y and m[1].lower() in kinds
+            ]
+            if len(same) > 1:
+                raise ScenarioError(
+                    f"the wide file has {' and '.join(same)} for {y}: keep one (or rename "
+                    "the others)"
+                )
     if not measures:
         raise ScenarioError(
             "a wide file needs year-suffixed quantity columns such as tonnes_2022 or kg_2022 "
@@ -633,13 +667,17 @@ def _wide(
 
 
 # ------------------------------------------------------------------------------ entry
-def _scan(
-    source: str | Path | pl.DataFrame | pl.LazyFrame, separator: str
-) -> tuple[pl.LazyFrame, str, int, str]:
+def _scan(source: object, separator: str) -> tuple[pl.LazyFrame, str, int, str]:
     """The source as an all-text LazyFrame, its name, and how its rows are numbered."""
-    if isinstance(source, pl.DataFrame | pl.LazyFrame):
-        lazy = source.lazy()
-        return lazy.select(pl.all().cast(pl.String)), "<frame>", 1, "row"
+    if not isinstance(source, str | Path):  # a frame: Polars, pandas, PyArrow, ...
+        try:
+            frame = to_polars(source, "trade frame")
+        except TypeError:
+            raise ScenarioError(
+                "read_trade reads a file (a path) or a data frame (Polars, pandas, PyArrow), "
+                f"not {shorten(type(source).__name__, 60)}"
+            ) from None
+        return frame.lazy().select(pl.all().cast(pl.String)), "<frame>", 1, "row"
     path = a_file(Path(source), "trade file")
     gzip = path.suffix.lower() == ".gz"
     suffix = ("".join(path.suffixes[-2:]) if gzip else path.suffix).lower()
@@ -659,7 +697,7 @@ def _scan(
 
 
 def read_trade(
-    source: str | Path | pl.DataFrame | pl.LazyFrame,
+    source: str | Path | pl.DataFrame | pl.LazyFrame | IntoDataFrame,
     format: TradeFormat,
     *,
     origin: str | None = None,
@@ -684,7 +722,7 @@ def read_trade(
     * ``"comext"``: Eurostat Comext ``DECLARANT_ISO`` (destination; ``EU27_2020`` gives
       ``EUU``, the EU as a whole), ``PARTNER_ISO`` (origin: GEO codes, EL = Greece, XK =
       Kosovo, XS = Serbia), ``PRODUCT_NC`` (CN8; 10-digit TARIC codes cut to CN8), ``FLOW``
-      (1 = imports only), ``PERIOD`` (YYYY52 = the year, YYYYMM = a month, giving
+      (1 = imports only), ``PERIOD`` (YYYY52 = the year, YYYYMM or YYYY-MM = a month, giving
       ``quarter``), ``VALUE_IN_EUROS``, ``QUANTITY_IN_KG`` (or ``QUANTITY_IN_100KG``).
       EXT_EU27_2020, INT_EU27_2020 and other aggregates are refused by name.
     * ``"wide"``: one row per code with year-suffixed columns (``tonnes_2022`` or
@@ -696,7 +734,10 @@ def read_trade(
     overrides years), and the rate applied is kept in ``eur_per_usd``.
 
     Args:
-        source: A CSV/TSV (optionally gzipped) or Parquet file, or a Polars frame.
+        source: A CSV/TSV (optionally gzipped) or Parquet file, or a frame (Polars, pandas,
+            PyArrow or another that narwhals reads). A CSV's blank lines, and lines of empty
+            fields only, hold no row and are skipped (``blank_lines`` lists them);
+            ``source_line`` keeps the file's numbering.
         format: ``"baci"``, ``"comtrade"``, ``"comext"`` or ``"wide"``.
         origin: ISO3 origin of every row (wide files without an ``origin`` column).
         destination: ISO3 destination of every row (wide files), ``EUU`` for the EU.
@@ -706,7 +747,8 @@ def read_trade(
         eur_per_usd: EUR per USD by year, adding to or overriding the bundled rates.
         on_error: ``"raise"`` (default): one validation pass over the source, and a
             ``CbamInputError`` naming the file, line, column and value of every kind of
-            fault. ``"flag"``: no pass; a faulty row is kept with ``trade_error`` saying what
+            fault. ``"flag"``: no validation pass (a CSV is parsed once, for a line with more
+            fields than the header); a faulty row is kept with ``trade_error`` saying what
             is wrong and the unreadable field left empty, so that ``compute(...,
             on_error="flag")`` flags it too. No row is ever dropped.
         separator: CSV field separator.
@@ -741,6 +783,11 @@ def read_trade(
         found = lazy.collect_schema().names()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}") from exc
+    if any("\x00" in c or "\ufffd" in c for c in found):
+        raise ScenarioError(
+            f"{name}: the header holds NUL bytes or characters that are not UTF-8 text: is the "
+            "file UTF-16 or in another encoding? cbam reads UTF-8: save it as UTF-8 CSV"
+        )
     twice = duplicated(found)
     if twice:
         raise ScenarioError(f"{name}: the header names column(s) {twice} more than once; keep one")
@@ -778,6 +825,15 @@ def read_trade(
             for c in keep
         ]
     numbered = lazy.with_row_index("_c_row")
+    if label == "line":  # a blank line, or one of empty fields, holds no row (blank_lines)
+        numbered = numbered.filter(~pl.all_horizontal(pl.exclude("_c_row").is_null()))
+    if on_error == "flag" and label == "line":
+        # Flag mode makes no validation pass, but a line with more fields than the header
+        # fails the whole read: one parse pass finds it now, not at the caller's collect.
+        try:
+            lazy.select(pl.all().null_count()).collect(engine="streaming")
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _unreadable(name, separator, exc) from exc
     if on_error == "raise":
         # One streaming pass says whether anything failed; the detailed report (lines,
         # values) needs a second one only then. The rows that pass need no error column.
@@ -787,10 +843,7 @@ def read_trade(
         try:
             faulty = any(numbered.select(failed).collect(engine="streaming").row(0))
         except (OSError, pl.exceptions.PolarsError) as exc:  # a ragged line, ...
-            at = misread_line(Path(name), separator) if "fields" in str(exc) else ""
-            raise ScenarioError(
-                f"{name}: cannot read: {shorten(first_line(exc), 400)}{at}"
-            ) from exc
+            raise _unreadable(name, separator, exc) from exc
         if faulty:
             problems = []
             for reader in readers:
@@ -803,6 +856,31 @@ def read_trade(
         _assemble(numbered, reader, carried, first, flag=on_error == "flag") for reader in readers
     ]
     return pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+
+
+def _unreadable(name: str, separator: str, exc: Exception) -> ScenarioError:
+    """The file's read failed: Polars' cause, and the line at fault where one has more fields."""
+    at = misread_line(Path(name), separator) if "fields" in str(exc) else ""
+    return ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}{at}")
+
+
+def blank_lines(source: str | Path, separator: str = ",") -> list[int]:
+    r"""The lines of a CSV trade file that ``read_trade`` skips: blank, or of empty fields only.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        ...     _ = f.write("t,i\n2026,156\n\n,\n")
+        >>> blank_lines(f.name)
+        [3, 4]
+
+    """
+    lazy, _, first, label = _scan(source, separator)
+    if label != "line":
+        return []
+    empty = pl.all_horizontal(pl.all().is_null())
+    rows = lazy.select(pl.int_range(pl.len()).filter(empty) + first).collect()
+    return [int(n) for n in rows.to_series()]
 
 
 def _failed(checks: list[Check]) -> list[pl.Expr]:

@@ -42,7 +42,7 @@ from cbam._schema import (
 )
 from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
-from cbam._trade_formats import FORMATS, TradeFormat, read_trade
+from cbam._trade_formats import FORMATS, TradeFormat, blank_lines, read_trade
 
 _YEAR_SUFFIX = re.compile(r"_(19|20)\d\d$")  # tonnes_2022: a wide panel's column
 _BIG = 1_000_000  # rows from which `cbam run` shows a progress bar on a terminal
@@ -157,9 +157,14 @@ def read_imports(
         )
     if trade_format:
         try:
-            return read_trade(
+            rows = read_trade(
                 path, trade_format, on_error=on_error, origin=origin, destination=destination
             ).collect()
+            skipped = blank_lines(path)
+            if skipped:
+                shown = ", ".join(map(str, skipped[:5]))
+                print(f"note: {len(skipped)} empty line(s) of {path.name} skipped (line {shown})")
+            return rows
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
         except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here

@@ -268,7 +268,9 @@ def test_comext_special_codes_and_eu_as_origin_are_refused(tmp_path: Path) -> No
 
 
 def test_comext_months_next_to_the_year_total_are_refused(tmp_path: Path) -> None:
-    text = COMEXT.strip() + "\nFR,TR,72071111,1,202603,1,1"
+    # The month of the same TARIC line as the year's total (a CN8 month beside it is a code
+    # beside its subcodes: test_a_cn8_line_beside_its_own_taric_lines_is_refused).
+    text = COMEXT.strip() + "\nFR,TR,7207111100,1,202603,1,1"
     with pytest.raises(cbam.CbamInputError, match=r"counted twice: line 5 \(202603\)"):
         cbam.read_trade(write(tmp_path, "mix.csv", text), "comext")
 
@@ -1015,3 +1017,129 @@ def test_a_code_of_full_width_digits_is_refused_by_the_reader(tmp_path: Path) ->
     path = write(tmp_path, "fw.csv", text)
     with pytest.raises(cbam.CbamInputError, match=r"column 'k'"):
         cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD).collect()
+
+
+# ------------------------------------------------------------------ a flow counted twice
+COMEXT_HEAD = "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG"
+
+
+def test_a_cn8_line_beside_its_own_taric_lines_is_refused(tmp_path: Path) -> None:
+    # Both cut to CN8 72071111, they would count the 5 t twice; two TARIC lines of one CN8
+    # are two parts of it and add up.
+    path = write(
+        tmp_path,
+        "e.csv",
+        f"{COMEXT_HEAD}\nFR,CN,72071111,1,2025,1000,5000\nFR,CN,7207111110,1,2025,1000,5000",
+    )
+    beside = r"column 'PRODUCT_NC': a product code whose subcodes.*: line 2 \(72071111\)"
+    with pytest.raises(cbam.CbamInputError, match=beside):
+        cbam.read_trade(path, "comext")
+    path = write(
+        tmp_path,
+        "parts.csv",
+        f"{COMEXT_HEAD}\nFR,CN,7207111110,1,2025,1000,5000\nFR,CN,7207111190,1,2025,1000,3000",
+    )
+    rows = cbam.read_trade(path, "comext").collect()
+    assert rows["cn_code"].to_list() == ["72071111", "72071111"]
+    assert rows["quantity_t"].sum() == 8.0
+
+
+def test_a_year_total_given_as_yyyy_and_as_yyyy52_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        f"{COMEXT_HEAD}\nFR,CN,72071111,1,2025,1000,5000\nFR,CN,72071111,1,202552,1000,5000\n"
+        "FR,TR,72071111,1,202552,1000,5000",
+    )
+    twice = r"column 'PERIOD': the year's total given twice.*: line 2 \(2025\), line 3 \(202552\)"
+    with pytest.raises(cbam.CbamInputError, match=twice) as caught:
+        cbam.read_trade(path, "comext")
+    assert "line 4" not in str(caught.value)  # another partner's total stands alone
+
+
+def test_an_sdmx_month_and_the_northern_ireland_partner(tmp_path: Path) -> None:
+    # TIME_PERIOD 2025-05 (SDMX) is May, quarter 2; partner XI's trade is intra-EU under
+    # the Windsor Framework: refused by name, not charged as the UK's.
+    head = COMEXT_HEAD.replace("PERIOD", "TIME_PERIOD")
+    path = write(tmp_path, "s.csv", f"{head}\nFR,CN,72071111,1,2025-05,1000,5000")
+    assert cbam.read_trade(path, "comext").collect().select("year", "quarter").row(0) == (2025, 2)
+    path = write(tmp_path, "xi.csv", f"{COMEXT_HEAD}\nIE,XI,72071111,1,2025,1000,5000")
+    with pytest.raises(cbam.CbamInputError, match=r"line 2 \(XI = not a country: .*Northern Ire"):
+        cbam.read_trade(path, "comext")
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        ("tonnes_2024,TONNES_2024", "tonnes_2024 and TONNES_2024"),
+        ("tonnes_2024,kg_2024", "tonnes_2024 and kg_2024"),
+        ("tonnes_2024,eur_2024,usd_2024", "eur_2024 and usd_2024"),
+    ],
+)
+def test_a_wide_file_with_two_quantities_or_values_for_a_year_is_refused(
+    tmp_path: Path, header: str, named: str
+) -> None:
+    values = ",".join(["10"] * len(header.split(",")))
+    path = write(tmp_path, "w.csv", f"cn_code,{header}\n72071111,{values}")
+    with pytest.raises(cbam.ScenarioError, match=rf"w\.csv: the wide file has {named} for 2024"):
+        cbam.read_trade(path, "wide", origin="CHN")
+
+
+# ----------------------------------------------------------------- what a file holds
+def test_blank_lines_hold_no_row_and_keep_the_numbering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text("t,i,j,k,v,q\n2026,156,251,760110,1,12\n\n,,,,,\n2026,156,251,720711,1,3\n\n")
+    for mode in ("raise", "flag"):
+        rows = cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, on_error=mode).collect()
+        assert rows.select("source_line", "quantity_t").rows() == [(2, 12.0), (5, 3.0)]
+        assert rows["trade_error"].null_count() == 2
+    assert cbam._trade_formats.blank_lines(path) == [3, 4, 6]
+    assert cli.main(["run", "--imports", str(path), "--format", "baci"]) == 0
+    assert "note: 3 empty line(s) of b.csv skipped (line 3, 4, 6)" in capsys.readouterr().out
+
+
+def test_a_ragged_line_in_flag_mode_is_a_cbam_error_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(b"t,i,j,k,v,q\n2026,156,251,760110,1,1\n2026,156,251,760110,1,1,9\n")
+    ragged = r"ragged\.csv: cannot read: .*line 3 has 7 fields, the header 6"
+    with pytest.raises(cbam.ScenarioError, match=ragged):
+        cbam.read_trade(path, "baci", on_error="flag")
+
+
+def test_pandas_and_arrow_frames_read_and_other_objects_are_named() -> None:
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    given = {"t": [2026], "i": [156], "j": [251], "k": ["720711"], "v": [1.0], "q": [2.0]}
+    for frame in (pd.DataFrame(given), pa.table(given)):
+        rows = cbam.read_trade(frame, "baci", eur_per_usd=EUR_PER_USD).collect()
+        assert rows.select("origin", "destination", "quantity_t", "value_eur").row(0) == (
+            "CHN",
+            "FRA",
+            2.0,
+            900.0,
+        )
+    with pytest.raises(cbam.ScenarioError, match=r"reads a file .* or a data frame .*, not int"):
+        cbam.read_trade(42, "baci")  # type: ignore[arg-type]
+
+
+def test_a_utf16_trade_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "u16.csv"
+    path.write_bytes("t,i,j,k,v,q\n2026,156,251,720711,10,12\n".encode("utf-16"))
+    with pytest.raises(cbam.ScenarioError, match=r"u16\.csv: .*UTF-16 or in another encoding"):
+        cbam.read_trade(path, "baci")
+
+
+def test_bytes_that_are_not_utf8_in_an_import_file_name_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l1.csv"
+    path.write_bytes(
+        b"year,origin,cn_code,quantity_t,desc\n2026,TUR,72071111,10,ok\n"
+        b"2026,TUR,72071111,10,C\xf4te\n"
+    )
+    assert cli.main(["run", "--imports", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "l1.csv: cannot read import file" in err
+    assert "line 3, column 'desc': bytes that are not UTF-8" in err
