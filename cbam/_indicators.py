@@ -512,6 +512,8 @@ def phase_in(
             .group_by(groups)
             .agg(pl.col("cbam_factor").drop_nulls().max())
         )
-        parts.append(summarise(fees, by=groups).join(factor, on=groups, how="left"))
+        parts.append(
+            summarise(fees, by=groups).join(factor, on=groups, how="left", nulls_equal=True)
+        )
     out = pl.concat(parts, how="vertical").sort(groups)
     return same_kind(imports, out)

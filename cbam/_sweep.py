@@ -528,7 +528,7 @@ def sweep(
         if keys:
             grid = grid.join(compact.select(keys).unique(), how="cross")
         totals.append(
-            grid.join(found, on=["path", *keys], how="left")
+            grid.join(found, on=["path", *keys], how="left", nulls_equal=True)
             .with_columns(pl.col("fee_eur").fill_null(0.0), pl.lit(d, pl.Int64).alias("design"))
             .select("design", "path", *keys, "fee_eur")
         )

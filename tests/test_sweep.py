@@ -383,3 +383,38 @@ def test_design_charge_price_and_numpy_values_are_price_paths() -> None:
         got = result.totals.filter(pl.col("path") == path)["fee_eur"].item()
         assert got == pytest.approx(expected, rel=1e-12)
     assert result.percentiles.columns == ["design", "fee_eur_mean", "fee_eur_p50"]
+
+
+@pytest.mark.parametrize("by", [["quarter"], ["exemption_reason"], ["importer"]])
+def test_a_group_whose_key_is_null_keeps_its_fee(by: list[str]) -> None:
+    # A join matches no null key by default: the null group's fee was lost and read as 0.
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "TUR"],
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [100.0, 50.0],
+            "quarter": [1, None],
+            "importer": ["A", None],
+        }
+    )
+    swept = cbam.sweep(rows, "eu-cbam", vary={"certificate_price_eur": [80]}, by=by).totals
+    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+    expected = cbam.summarise(cbam.compute(rows, scenario), by=by).sort(by, nulls_last=True)
+    got = swept.sort(by, nulls_last=True)
+    assert got["fee_eur"].to_list() == pytest.approx(expected["fee_eur"].to_list(), abs=0.005)
+    assert got["fee_eur"].sum() == pytest.approx(14_533.2, abs=0.005)  # 100 t + 50 t at EUR 80
+
+
+def test_phase_in_keeps_the_factor_of_a_null_group() -> None:
+    rows = pl.DataFrame(
+        {
+            "year": [2026, 2026],
+            "origin": ["TUR", "TUR"],
+            "cn_code": ["72071111", "72071111"],
+            "quantity_t": [1.0, 1.0],
+            "importer": ["A", None],
+        }
+    )
+    out = cbam.phase_in(rows, "eu-cbam", years=[2026], by=["importer"])
+    assert out.sort("importer", nulls_last=True)["cbam_factor"].to_list() == [0.975, 0.975]
