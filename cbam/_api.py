@@ -14,7 +14,7 @@ import polars as pl
 from cbam import _recycling
 from cbam._errors import ScenarioError
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
-from cbam._resolve import load_scenario
+from cbam._resolve import load_scenario, resolve
 from cbam._scenario import Scenario
 
 
@@ -58,4 +58,5 @@ def recycle(
         )
     # A plan inline in the scenario reads its relative paths from the scenario's folder.
     base_dir = Path(chosen.source).parent if chosen.source else None
-    return _recycling.recycle(fees, applied, base_dir=base_dir)
+    territory = resolve(chosen).design.territory  # its own parts are no foreign recipient
+    return _recycling.recycle(fees, applied, base_dir=base_dir, territory=territory)

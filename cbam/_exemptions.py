@@ -139,9 +139,18 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
         )
     frame = member_dates(frame, path, place)
     frame = frame.with_columns(pl.col("iso3").str.strip_chars().str.to_uppercase())
-    unknown = sorted(set(frame["iso3"].drop_nulls().to_list()) - iso3_codes())
-    if unknown or frame["iso3"].null_count():
-        raise ScenarioError(f"{path}: unknown or missing ISO3 codes {unknown}")
+    known = iso3_codes()
+    faults = [  # a group file is a short list: each fault by its line
+        f"{place(i)}: iso3 {shorten(repr(code), 40) if code else 'empty'}"
+        for i, code in enumerate(frame["iso3"].fill_null(""))
+        if code not in known
+    ]
+    if faults:
+        more = f" and {len(faults) - 5} more" if len(faults) > 5 else ""
+        raise ScenarioError(
+            f"{path}: unknown or missing ISO3 codes: {', '.join(faults[:5])}{more} (give "
+            "ISO 3166-1 alpha-3 codes, such as KEN)"
+        )
     return frame.select("iso3", "member_from", "member_to")
 
 

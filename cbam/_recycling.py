@@ -28,7 +28,7 @@ from cbam._interop import read_csv, to_polars
 from cbam._parameters import Number
 from cbam._resources import data_dir, is_path
 from cbam._schema import Check, collect_problems, key_as_read
-from cbam._territory import imported_elsewhere
+from cbam._territory import Territory, imported_elsewhere
 from cbam._yaml import read_yaml_mapping
 
 Rule = Literal["domestic", "proportional_to_paid", "proportional_to_index", "equal_per_country"]
@@ -309,6 +309,12 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
 
 
 def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
+    spellings: dict[str, list[str]] = {}
+    for key in mapping:
+        spellings.setdefault(str(key).strip().upper(), []).append(str(key))
+    twice = [" and ".join(map(repr, s)) for s in spellings.values() if len(s) > 1]
+    if twice:  # MOZ: 1 and moz: 3, a country twice: which value holds?
+        raise ScenarioError(f"index table: a country given twice ({'; '.join(twice)}): keep one")
     table = {str(k).strip().upper(): v for k, v in mapping.items()}
     unknown = sorted(set(table) - iso3_codes())
     if unknown:
@@ -497,6 +503,7 @@ def recycle(
     plan: RecyclingPlan | str | Path | dict[str, Any],
     *,
     base_dir: Path | None = None,
+    territory: Territory | None = None,
 ) -> Recycling:
     """Allocate the revenue of a ``compute`` result under a recycling plan.
 
@@ -507,6 +514,9 @@ def recycle(
         plan: The plan (bundled name, YAML path, mapping or RecyclingPlan).
         base_dir: Where relative paths in a plan without a file of its own are read from (a
             plan inline in a scenario: the scenario's folder).
+        territory: The regime's own territory: a group's members inside it on the membership
+            day (Guadeloupe, a SIDS and an outermost region of the EU) receive nothing as a
+            group's member; a country named in ``countries`` still does.
 
     Returns:
         A ``Recycling``, as ``cbam.recycle`` does; it raises the same errors.
@@ -568,11 +578,17 @@ def recycle(
         """Eligible recipients and their weights (> 0), in recipient order."""
         if entry.rule == "domestic":
             return {entry.recipient or entry.pool: Fraction(1)}
+        if frame.is_empty():  # no fees, no revenue: no one to pay, no year to judge members by
+            return {}
         allowed: set[str] | None = None
         if entry.groups or entry.countries:
             allowed = {c.upper() for c in entry.countries or []}
             if entry.groups:
-                allowed |= _members_on(entry.groups, membership_day(where, entry), base_dir)
+                day = membership_day(where, entry)
+                members = _members_on(entry.groups, day, base_dir)
+                if territory is not None:  # the regime's own territory is not abroad
+                    members -= _members_on(territory.groups, day, None) | set(territory.codes)
+                allowed |= members
         if entry.rule == "proportional_to_paid":
             basis = paid_basis[entry.basis]
             weights = {o: Fraction(c) for o, c in basis.items() if c > 0}

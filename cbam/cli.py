@@ -27,7 +27,7 @@ from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line,
 from cbam._interop import a_file, misread_line, read_csv
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
-from cbam._recycling import RecyclingPlan, load_plan
+from cbam._recycling import Recycling, RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
 from cbam._resources import bundled_imports, installed_copy
 from cbam._scenario import Scenario, list_scenarios
@@ -605,15 +605,33 @@ def _totals_table(
 def _print_recycling(
     computed: pl.DataFrame, flagged: int, scenario: Scenario, plan: RecyclingPlan, top: int
 ) -> None:
-    """Where the revenue of the computed rows goes under the scenario's (or the named) plan."""
-    result = recycle(computed, scenario, plan=plan)
+    """Where the revenue of the computed rows goes under the scenario's (or the named) plan.
+
+    A plan whose groups are judged on 1 January of the fees' year allocates each year's
+    revenue on its own: one call over years would judge them all by the latest year (a
+    country that graduated in it would get nothing back for the years it paid as an LDC).
+    """
+    years = computed["year"].drop_nulls().unique().sort().to_list()
+    by_year = len(years) > 1 and any(a.groups and a.status_on is None for a in plan.allocations)
+    if by_year:
+        print(
+            f"\nRevenue recycling year by year ({years[0]}-{years[-1]}): the plan's groups are "
+            "judged on 1 January of each year"
+            + (f" ({flagged:,} flagged rows left out)" if flagged else "")
+        )
+    for year in years if by_year else [None]:
+        rows = computed if year is None else computed.filter(pl.col("year") == year)
+        _print_plan(recycle(rows, scenario, plan=plan), flagged, year, top)
+
+
+def _print_plan(result: Recycling, flagged: int, year: int | None, top: int) -> None:
     p = result.plan
     print(
-        f"\nRevenue recycling: plan '{p.name}' ({p.status})"
+        f"\nRevenue recycling{f', {year}' if year else ''}: plan '{p.name}' ({p.status})"
         + (f": {p.description}" if p.description else "")
         + "\n"
         f"Revenue: EUR {result.total_eur:,.2f}, allocated to the cent"
-        + (f" ({flagged:,} flagged rows left out)" if flagged else "")
+        + (f" ({flagged:,} flagged rows left out)" if flagged and year is None else "")
     )
     _print_table(result.pools.select("allocation", "pool", "rule", "recipients", "amount_eur"))
     for title, frame, columns in (

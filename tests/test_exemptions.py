@@ -222,10 +222,9 @@ def test_user_group_file(tmp_path: Path) -> None:
 
 def test_unknown_code_in_a_user_group_is_an_error(tmp_path: Path) -> None:
     group = tmp_path / "bad.csv"
-    group.write_text("iso3\nTUR\nXYZ\n", "utf-8")
-    with pytest.raises(
-        cbam.ScenarioError, match=r"bad\.csv: unknown or missing ISO3 codes \['XYZ'\]"
-    ):
+    group.write_text("iso3,member_to\nTUR,\nXYZ,\n,2026-01-01\n", "utf-8")
+    told = r"bad\.csv: unknown or missing ISO3 codes: line 3: iso3 'XYZ', line 4: iso3 empty"
+    with pytest.raises(cbam.ScenarioError, match=told):
         scenario("eu-cbam", exemptions=[{"group": str(group)}])  # told at load
 
 

@@ -11,6 +11,7 @@ route K = 1.423; EUR 80).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +462,55 @@ def test_cli_prints_pools_flows_and_balance(
     assert "Temporary Decarbonisation Fund" in capsys.readouterr().out
     assert main(["run", "--imports", str(imports), "--recycling"]) == 2
     assert "has no recycling plan" in capsys.readouterr().err
+
+
+def test_a_groups_members_inside_the_regimes_territory_receive_nothing() -> None:
+    # Guadeloupe and Martinique are SIDS (UN non-members) and outermost regions of France:
+    # EU customs territory, whose rows the EU CBAM exempts, so no EU climate finance goes to
+    # them; Aruba (an overseas country of the Netherlands) is outside it and receives. Under
+    # the UK CBAM they are abroad like any other SIDS.
+    revenue = fees(TUR=1_000.0)
+    eu = amounts(cbam.recycle(revenue, "eu-cbam", plan="climate-finance-ldc-sids"))
+    assert "GLP" not in eu and "MTQ" not in eu
+    assert "ABW" in eu and "MOZ" in eu
+    uk = amounts(cbam.recycle(fees(2027, TUR=1_000.0), "uk-cbam", plan="climate-finance-ldc-sids"))
+    assert "GLP" in uk and "MTQ" in uk
+    named = plan({"pool": "p", "share": 1, "rule": "equal_per_country", "countries": ["GLP"]})
+    assert amounts(cbam.recycle(revenue, "eu-cbam", plan=named)) == {"GLP": 1_000.0}
+
+
+@pytest.mark.parametrize("name", ["return-to-developing-exporters", "climate-finance-ldc-sids"])
+def test_no_fees_allocate_nothing_under_a_group_plan(name: str) -> None:
+    result = cbam.recycle(fees(TUR=1.0).head(0), "eu-cbam", plan=name)
+    assert result.total_cents == 0
+    assert result.pools["amount_cents"].to_list() == [0] * result.pools.height
+    conserved(result)
+
+
+def test_an_inline_index_naming_a_country_twice_is_refused() -> None:
+    twice = plan(
+        {
+            "pool": "p",
+            "share": 1,
+            "rule": "proportional_to_index",
+            "index": {"MOZ": 1, "moz": 3, "BGD": 1},
+        }
+    )
+    with pytest.raises(cbam.ScenarioError, match=r"a country given twice \('MOZ' and 'moz'\)"):
+        cbam.recycle(fees(MOZ=10.0), "eu-cbam", plan=twice)
+
+
+def test_cli_recycles_each_year_under_its_own_membership(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Bangladesh is an LDC until 24 November 2026 (country_lists/un_ldc.csv): its 2026 fee
+    # comes back; a 2027 row elsewhere in the file no longer decides membership for 2026.
+    path = tmp_path / "my.csv"
+    path.write_text("year,origin,cn_code,quantity_t\n2026,BGD,76011010,100\n2027,TUR,72081000,1\n")
+    args = ["run", "--imports", str(path), "--scenario", "eu-cbam-ldc-return", "--recycling"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Revenue recycling year by year (2026-2027)" in out
+    first = out.split("Revenue recycling, 2026")[1].split("Revenue recycling, 2027")[0]
+    paid_back = re.search(r"\| BGD +\| ([0-9,.]+) \| ([0-9,.]+) +\| 0\.00 ", first)
+    assert paid_back is not None and paid_back[1] == paid_back[2] != "0.00"  # all it paid
