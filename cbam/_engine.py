@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from statistics import fmean
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import polars as pl
 
@@ -224,12 +224,58 @@ def _price_schedule(
             if not given
             else cast(PriceSchedule, scenario.certificate_price_eur)
         )
-        # A price is labelled assumed where the schedule still holds a default marked as one.
-        marked = default.assumed()
-        return schedule, {k for k, v in marked.items() if _schedule_value(schedule, k) == v}
+        # A price is labelled assumed where the schedule holds the default in force there
+        # and that default is marked as one (a quarter filled by a one-quarter override too).
+        base = _default_rows(default, years)
+        keys = (
+            [
+                (year, q)
+                for year, entry in cast(Mapping[int, Any], schedule).items()
+                for q in (entry if isinstance(entry, Mapping) else (0,))
+            ]
+            if isinstance(schedule, Mapping)
+            else []
+        )
+        assumed = {
+            k
+            for k in keys
+            if (was := base.get(k)) is not None
+            and was["price"] == _schedule_value(schedule, k)
+            and str(was["period"]).endswith("(assumed)")
+        }
+        return schedule, assumed
     if charge.price is not None:
         return _by_quarter(charge.price, years)
     return None, set()
+
+
+def _as_default(
+    rows: list[dict[str, object]], design: Design, scenario: Scenario, years: range
+) -> list[dict[str, object]]:
+    """Price rows of a scenario's path, a price the override left as the default labelled so.
+
+    An override of one quarter fills the year's other quarters, and the next year, with the
+    price in force: those keep the default's label (``2028 path, in force from 2028
+    (assumed)``), not one of an entry the regime's file does not have.
+    """
+    default = design.charge.certificate_price
+    if default is None or not isinstance(scenario.certificate_price_eur, Mapping):
+        return rows
+    base = _default_rows(default, years)
+    return [
+        {**row, "period": was["period"]}
+        if (was := base[(row["year"], row["q"])])["price"] == row["price"]
+        else row
+        for row in rows
+    ]
+
+
+def _default_rows(
+    default: config.CertificatePriceFile, years: range
+) -> dict[Any, dict[str, object]]:
+    """The regime's own price rows by (year, quarter key), with their labels."""
+    rows = price_rows(default.as_schedule(), years, set(default.assumed()))
+    return {(row["year"], row["q"]): row for row in rows}
 
 
 def _distinct(parameter: DatedParameter[str] | None) -> list[str]:
@@ -282,7 +328,7 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
         )
     schedule, assumed = _price_schedule(design, scenario, years)
     prices = pl.DataFrame(
-        price_rows(schedule, years, assumed)
+        _as_default(price_rows(schedule, years, assumed), design, scenario, years)
         if schedule is not None
         else [{"year": y, "q": q, "price": None, "period": None} for y in years for q in range(5)],
         schema={"year": pl.Int32, "q": pl.Int32, "price": pl.Float64, "period": pl.String},

@@ -100,3 +100,35 @@ def test_a_value_from_before_the_first_rules_year_may_start_on_any_day(tmp_path:
         {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
     )
     assert cbam.compute(rows, cbam.load_scenario(path))["fee_eur"][0] >= 0
+
+
+def test_a_one_quarter_override_keeps_the_labels_of_the_prices_it_left() -> None:
+    # rates/eu/certificate_price.yaml: EUR 110.90 from 2028 is an assumption (an analyst
+    # poll). Setting 2029 Q3 fills the year's other quarters and 2030 with it: they keep its
+    # label, and only Q3 says it is the scenario's own 2029 price.
+    rows = pl.DataFrame(
+        {
+            "year": [2029, 2029, 2029, 2030, 2031],
+            "origin": ["TUR"] * 5,
+            "cn_code": ["72071111"] * 5,
+            "quantity_t": [1.0] * 5,
+            "quarter": [1, 3, None, None, None],
+        }
+    )
+    scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur.2029.3": 120})
+    out = cbam.compute(rows, scenario)
+    default = "2028 path, in force from 2028 (assumed)"
+    assert out["certificate_price_eur"].to_list() == [
+        110.9,
+        120.0,
+        (3 * 110.9 + 120) / 4,
+        110.9,
+        110.9,
+    ]
+    assert out["certificate_price_period"].to_list() == [
+        default,
+        "2029-Q3",
+        "2029 mean of quarters (assumed)",  # three of its four quarters are the assumption
+        default,
+        default,
+    ]
