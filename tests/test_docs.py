@@ -215,3 +215,35 @@ def test_the_worked_example_on_the_page_runs_as_printed(page: str, after: str) -
     exec("\n".join(body), namespace)  # the page's own code, as printed
     shown = eval(last.split("#")[0], namespace)  # its last line is the expression it shows
     assert shown.row(0) == pytest.approx((254.1, 132.99, 121.11, 9688.8))
+
+
+def _shown_runs() -> list[tuple[str, str, list[str]]]:
+    """Each ``$ cbam ...`` block of the docs on bundled data: page, command, lines it shows."""
+    runs = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for block in page.read_text("utf-8").split("```\n$ cbam ")[1:]:
+            command, *lines = block.split("\n```", 1)[0].splitlines()
+            ends = [i for i, line in enumerate(lines) if line.startswith("$ ")]
+            shown = lines[: ends[0]] if ends else lines  # up to the block's next command
+            if "my-" not in command:  # a file the page has the reader write first
+                runs.append((page.name, command, [s for s in shown if s.strip() != "..."]))
+    return runs
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), _shown_runs())
+def test_a_run_shown_in_the_docs_prints_what_it_shows(
+    page: str,
+    command: str,
+    shown: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Figures pasted into a page go stale when the data or rules change: each line is rerun.
+    from cbam.cli import main
+
+    monkeypatch.chdir(ROOT)
+    assert main(command.split()) == 0
+    captured = capsys.readouterr()
+    printed = set((captured.out + captured.err).splitlines())
+    stale = [line for line in shown if line not in printed]
+    assert not stale, f"{page}: `cbam {command}` no longer prints: {stale[:3]}"
