@@ -246,6 +246,51 @@ def misread_line(path: Path, separator: str = ",") -> str:
     return ""
 
 
+def short_line(path: Path, fields: int, separator: str = ",") -> str:
+    r"""The first line with fewer fields than the header's ``fields``: '' when there is none.
+
+    Polars reads such a line with its missing fields null, without a word: an importer or a
+    customs value lost changes thresholds and fees. One pass of Polars counts the separators
+    of each line (a quoted separator only adds to the count); a line counted short is then
+    read again by ``csv``, which joins a quoted field's line breaks, before it is named.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        ...     _ = f.write("a,b,c\n1,2,3\n\n4,5\n")
+        >>> short_line(Path(f.name), 3)
+        '; line 4 has 2 fields, the header 3 (an empty value still needs its separator)'
+
+    """
+    try:
+        lines = pl.read_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            truncate_ragged_lines=True,
+            encoding="utf8-lossy",
+            glob=False,
+        )["line"]
+    except (OSError, pl.exceptions.PolarsError):
+        return ""
+    counts = lines.str.strip_chars("\r").str.count_matches(separator, literal=True)
+    if not (lines.str.strip_chars().fill_null("").ne("") & (counts < fields - 1)).any():
+        return ""
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        rows = csv.reader(f, delimiter=separator)
+        next(rows, None)
+        for row in rows:
+            if row and len(row) < fields:
+                return (
+                    f"; line {rows.line_num} has {len(row)} fields, the header {fields} (an "
+                    "empty value still needs its separator)"
+                )
+    return ""
+
+
 def undecodable_line(path: Path, separator: str = ",") -> str:
     r"""The first line and column holding bytes that are not UTF-8: '' when none is found.
 

@@ -24,7 +24,7 @@ from cbam._api import recycle
 from cbam._compare import compare_counted
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
-from cbam._interop import a_file, misread_line, read_csv
+from cbam._interop import a_file, misread_line, read_csv, short_line
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import Recycling, RecyclingPlan, load_plan
@@ -205,6 +205,10 @@ def _read_import_csv(path: Path) -> pl.DataFrame:
     was an error, and 'n/a' there named no line).
     """
     header = read_csv(path, "import file", infer_schema=False, n_rows=0).columns
+    # A misread header (UTF-16, ';') gets its own hint in read_imports; else a short line.
+    short = "" if header_hint(header) else short_line(path, len(header))
+    if short:
+        raise ScenarioError(f"{path}: cannot read import file{short}")
     # Columns cbam does not read are carried as given, as text: an identifier keeps its
     # leading zeros ('00042', a partner '036'), in --out files too.
     inputs = {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}
@@ -256,21 +260,31 @@ def header_hint(header: list[str]) -> str | None:
 
 def _source_names(imports: pl.DataFrame, path: Path) -> pl.DataFrame:
     """Input columns that cbam computes (``sector``, ...) kept as ``source_<name>``, said once."""
-    clash = [
-        c
-        for c in imports.columns
-        if c in OUTPUT_COLUMNS
-        and c not in OPTIONAL_COLUMNS
-        and f"source_{c}" not in imports.columns
-    ]
-    if not clash:
+    results = [c for c in ("fee_eur", "certificates", "input_error") if c in imports.columns]
+    if len(results) == 3:  # a result file (--out) read back: renaming ~30 columns helps no one
+        inputs = [c for c in imports.columns if c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)]
+        raise ScenarioError(
+            f"{path}: looks like a cbam result file (it has cbam's own columns "
+            f"{', '.join(results)}, ...): run cbam on import rows; keep the input columns "
+            f"({shorten(', '.join(inputs), 200)}) and drop the others"
+        )
+    computed = [c for c in imports.columns if c in OUTPUT_COLUMNS and c not in OPTIONAL_COLUMNS]
+    both = [c for c in computed if f"source_{c}" in imports.columns]
+    if both:
+        c = both[0]
+        raise ScenarioError(
+            f"{path}: has both '{shorten(c, 40)}' and 'source_{shorten(c, 40)}': cbam computes "
+            f"'{shorten(c, 40)}' itself and keeps a file's own as 'source_{shorten(c, 40)}'; "
+            "drop or rename one"
+        )
+    if not computed:
         return imports
-    renamed = ", ".join(f"'{shorten(c, 40)}' as 'source_{shorten(c, 40)}'" for c in clash)
+    renamed = ", ".join(f"'{shorten(c, 40)}' as 'source_{shorten(c, 40)}'" for c in computed)
     print(
         f"note: {path.name} has column(s) that cbam computes itself; kept yours, {renamed} "
         "(cbam's own, from the CN code, take the plain names)"
     )
-    return imports.rename({c: f"source_{c}" for c in clash})
+    return imports.rename({c: f"source_{c}" for c in computed})
 
 
 def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scenario:
@@ -833,7 +847,9 @@ def _add_panel_options(parser: argparse.ArgumentParser, on_error: str) -> None:
         "cn_code, weight[, origin] or a bundled name (the scenario's aggregation_weights)",
     )
     parser.add_argument("--year", type=years, help="keep only these import years, comma-separated")
-    parser.add_argument("--top", type=count, default=0, help="print only the N largest groups")
+    parser.add_argument(
+        "--top", type=count, default=0, help="print only the N largest groups (0: all)"
+    )
     parser.add_argument("--on-error", choices=["raise", "flag"], default="raise", help=on_error)
 
 

@@ -265,3 +265,44 @@ def test_shipped_plan_and_weights_named_as_in_the_docs_run_outside_a_checkout(
     assert main(args) == 0
     err = capsys.readouterr().err
     assert f"note: no {plan} here" in err and f"note: no {weights} here" in err
+
+
+def test_a_line_with_fewer_fields_than_the_header_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read with its last field null, the cut-off line lost its importer: de minimis was not
+    # applied to it and importer A's other 30 t became exempt, without a word.
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "year,origin,cn_code,quantity_t,value_eur,importer\n"
+        "2026,TUR,7207 11 11,30,55000,A\n2026,TUR,7207 11 11,30,55000\n"
+    )
+    for mode in ("raise", "flag"):
+        assert main(["run", "--imports", str(path), "--on-error", mode]) == 2
+        err = capsys.readouterr().err
+        assert "short.csv: cannot read import file; line 3 has 5 fields, the header 6" in err
+    # A quoted separator or line break is no missing field; an empty value with its comma reads.
+    path.write_text(
+        'year,origin,cn_code,quantity_t,note\n2026,TUR,72071111,30,"a,b"\n'
+        '2026,TUR,72071111,30,"two\nlines"\n2026,TUR,72071111,30,\n'
+    )
+    assert main(["run", "--imports", str(path)]) == 0
+    assert "Rows: 3 computed" in capsys.readouterr().out
+
+
+def test_a_result_file_read_back_as_imports_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.parquet"
+    assert main(["run", "--year", "2025", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--imports", str(out), "--year", "2025"]) == 2
+    err = capsys.readouterr().err
+    assert "x.parquet: looks like a cbam result file" in err
+    assert len(err) < 600  # one short paragraph, not every output column
+    both = tmp_path / "both.csv"
+    both.write_text(
+        "year,origin,cn_code,quantity_t,sector,source_sector\n2026,TUR,72071111,1,a,b\n"
+    )
+    assert main(["run", "--imports", str(both)]) == 2
+    assert "has both 'sector' and 'source_sector'" in capsys.readouterr().err
