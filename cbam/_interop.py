@@ -279,7 +279,8 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
     counts = lines.str.strip_chars("\r").str.count_matches(separator, literal=True)
     if not (lines.str.strip_chars().fill_null("").ne("") & (counts < fields - 1)).any():
         return ""
-    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
         rows = csv.reader(f, delimiter=separator)
         next(rows, None)
         for row in rows:

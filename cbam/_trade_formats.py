@@ -22,7 +22,7 @@ from narwhals.typing import IntoDataFrame
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
-from cbam._interop import a_file, duplicated, misread_line, to_polars
+from cbam._interop import a_file, duplicated, misread_line, short_line, to_polars
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -824,6 +824,8 @@ def read_trade(
             _fault(c, "not UTF-8 text (save the file as UTF-8)", _text(c).str.contains("\ufffd"))
             for c in keep
         ]
+    if label == "line" and (short := short_line(Path(name), len(found), separator)):
+        raise ScenarioError(f"{name}: cannot read{short}")  # its missing fields read as null
     numbered = lazy.with_row_index("_c_row")
     if label == "line":  # a blank line, or one of empty fields, holds no row (blank_lines)
         numbered = numbered.filter(~pl.all_horizontal(pl.exclude("_c_row").is_null()))

@@ -973,10 +973,14 @@ def test_a_missing_year_is_not_reported_as_a_missing_fx_rate(tmp_path: Path) -> 
     assert "USD->EUR" not in str(caught.value)
 
 
-def test_a_short_line_is_not_named_as_the_ragged_one(tmp_path: Path) -> None:
-    # Polars reads a short line (its missing fields null); it fails on line 4's extra field.
+def test_a_short_line_and_a_ragged_one_are_each_named(tmp_path: Path) -> None:
+    # Polars reads a short line with its missing fields null, and fails on a line's extra
+    # field: the short line is named first, a ragged one where no line is short.
     text = "t,i,j,k,v,q\n2026,156,251\n2026,156,251,720711,1000,12\n2026,156,251,720711,1,12,7\n"
-    with pytest.raises(cbam.ScenarioError, match="line 4 has 7 fields, the header 6"):
+    with pytest.raises(cbam.ScenarioError, match="line 2 has 3 fields, the header 6"):
+        cbam.read_trade(write(tmp_path, "r.csv", text), "baci", eur_per_usd=EUR_PER_USD).collect()
+    text = "t,i,j,k,v,q\n2026,156,251,720711,1000,12\n2026,156,251,720711,1,12,7\n"
+    with pytest.raises(cbam.ScenarioError, match="line 3 has 7 fields, the header 6"):
         cbam.read_trade(write(tmp_path, "r.csv", text), "baci", eur_per_usd=EUR_PER_USD).collect()
 
 
@@ -1143,3 +1147,13 @@ def test_bytes_that_are_not_utf8_in_an_import_file_name_line_and_column(
     err = capsys.readouterr().err
     assert "l1.csv: cannot read import file" in err
     assert "line 3, column 'desc': bytes that are not UTF-8" in err
+
+
+def test_a_line_with_fewer_fields_than_the_header_is_named_in_every_mode(tmp_path: Path) -> None:
+    # Comtrade's breakdown columns read as null would count a breakdown as the total.
+    path = tmp_path / "short.csv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("t,i,j,k,v,q\n2026,156,251,760110,1,12\n2026,156,251,760110,1\n")
+    for mode in ("raise", "flag"):
+        with pytest.raises(cbam.ScenarioError, match=r"line 3 has 5 fields, the header 6"):
+            cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, on_error=mode)
