@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, cast
 
@@ -33,6 +32,7 @@ from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu.config import CertificatePriceFile, ExcludedGroup
 from cbam._eu.reference import SECTORS
+from cbam._files import FileCache, noted
 from cbam._parameters import (
     DatedParameter,
     DatedValue,
@@ -362,7 +362,7 @@ def _included(node: Any, where: Path) -> Any:
         return node
     if "file" in node and set(node) <= {"file", "key"}:
         path = data_dir("rates") / str(node["file"])
-        content: Any = read_yaml_mapping(path)
+        content: Any = read_yaml_mapping(noted(path))
         if "key" in node:
             if node["key"] not in content:
                 raise ScenarioError(f"{where}: {node['file']} has no key {node['key']!r}")
@@ -383,9 +383,14 @@ def _included(node: Any, where: Path) -> Any:
     return {key: _included(value, where) for key, value in node.items()}
 
 
-@cache
+_DESIGNS: FileCache[dict[str, Any]] = FileCache()
+
+
 def _read_design(path: Path) -> dict[str, Any]:
-    return cast(dict[str, Any], _included(read_yaml_mapping(path), path))
+    """The design file with its rule files read in, kept while none of them changes."""
+    return _DESIGNS.get(
+        path, lambda: cast(dict[str, Any], _included(read_yaml_mapping(noted(path)), path))
+    )
 
 
 def read_design(path: Path) -> dict[str, Any]:

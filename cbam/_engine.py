@@ -46,8 +46,9 @@ from cbam._eu.lookup import (
 from cbam._eu.reference import OTHER, SECTORS, annex_i_entries, entry_covering
 from cbam._eu.weights import load_weights
 from cbam._exemptions import excluded_origins, relief_table
+from cbam._files import digest
 from cbam._parameters import DatedParameter, key_in_force
-from cbam._resolve import resolve
+from cbam._resolve import resolve, scenario_key
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
@@ -457,7 +458,7 @@ _KEEP = 256
 
 def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
     """A per-scenario parameter table, built once per distinct scenario (by content) and kept."""
-    key = (kind, scenario.model_dump_json())
+    key = (kind, scenario_key(scenario))
     if key not in _BUILT:
         if len(_BUILT) >= _KEEP:
             _BUILT.pop(next(iter(_BUILT)))
@@ -467,7 +468,10 @@ def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
 
 @cache
 def _lookups(
-    clinker: tuple[tuple[str, float], ...], weights_file: str | None, reference: str | None
+    clinker: tuple[tuple[str, float], ...],
+    weights_file: str | None,
+    weights_digest: str | None,  # the file as it is: edited, it gives new lookups
+    reference: str | None,
 ) -> Lookups:
     variants = {k: v.value for k, v in config.clinker_shares().default_variant.items()}
     weights = load_weights(weights_file) if weights_file is not None else None
@@ -484,6 +488,7 @@ def lookups_for(scenario: Scenario) -> Lookups:
     return _lookups(
         tuple(sorted(shares.items())),
         str(weights.resolve()) if weights else None,
+        digest(weights) if weights else None,
         reference.origin if reference is not None else None,
     )
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
 from cbam._errors import ScenarioError, shorten
+from cbam._files import noted
 from cbam._interop import read_csv
 from cbam._parameters import Share, Whole, scheduled
 from cbam._resources import data_dir
@@ -94,7 +95,7 @@ _DESCRIPTIVE = ("name", "source", "note")  # columns of a group file that no rul
 
 
 def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
-    if not path.is_file():
+    if not noted(path).is_file():
         raise ScenarioError(f"country group file not found: {path}{looked}")
 
     def entry(i: int) -> str:

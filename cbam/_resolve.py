@@ -8,6 +8,7 @@ origin groups are settled: the engines and reports read a scenario's regime from
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members
+from cbam._files import FileCache, noted
 from cbam._scenario import FACTOR_KEYS, Scenario, group_files, read_raw, regime_name
 from cbam._yaml import deep_merge
 
@@ -46,7 +48,32 @@ class Resolved:
     aggregation_weights: Path | None = None
 
 
-_RESOLVED: dict[str, Resolved] = {}
+# Kept per scenario text and current folder (a relative path reads from it), and made again
+# when a file it reads (a design, a country group, weights) has changed since (cbam/_files.py).
+_RESOLVED: FileCache[Resolved] = FileCache(512)
+
+
+def _key(scenario: Scenario) -> tuple[str, str]:
+    try:
+        folder = os.getcwd()
+    except OSError:  # the current folder was deleted: relative paths read nothing anyway
+        folder = ""
+    return scenario.model_dump_json(), folder
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """A key for tables kept per scenario: its text, the folder, its files as they are now.
+
+    Example:
+        >>> import cbam
+        >>> a, b = cbam.load_scenario("eu-cbam"), cbam.load_scenario("uk-cbam")
+        >>> scenario_key(a) == scenario_key(cbam.load_scenario("eu-cbam")) != scenario_key(b)
+        True
+
+    """
+    key = _key(scenario)
+    resolve(scenario)
+    return repr((key, _RESOLVED.digests(key)))
 
 
 def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
@@ -66,19 +93,15 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
         ((2027, 2100), ())
 
     """
-    key = scenario.model_dump_json()
-    if (found := _RESOLVED.get(key)) is None:
-        if len(_RESOLVED) > 512:  # a sweep's variants: keep the memory bounded
-            _RESOLVED.clear()
-        try:
-            found = _RESOLVED[key] = _resolved(scenario)
-        except ScenarioError as exc:
-            where = where or f"{scenario.source or f'scenario {scenario.name!r}'}: invalid scenario"
-            raise ScenarioError(f"{where}: {exc}") from None
-    return found
+    try:
+        return _RESOLVED.get(_key(scenario), lambda: _resolved(scenario))
+    except ScenarioError as exc:
+        where = where or f"{scenario.source or f'scenario {scenario.name!r}'}: invalid scenario"
+        raise ScenarioError(f"{where}: {exc}") from None
 
 
 def _resolved(scenario: Scenario) -> Resolved:
+    _still_valid(scenario)
     problems = _data_problems(scenario)
     base = Path(scenario.source).parent if scenario.source else None
     path = regime_path(regime_name(scenario.regime), base)
@@ -124,8 +147,24 @@ def _resolved(scenario: Scenario) -> Resolved:
             f"(known: {', '.join(group_files())})"
         )
     weights = scenario.aggregation_weights
-    weights_file = None if weights is None else weights_path(weights, base)
+    weights_file = None if weights is None else noted(weights_path(weights, base))
     return Resolved(regime, (first, last), tuple(groups), weights_file)
+
+
+def _still_valid(scenario: Scenario) -> None:
+    """Validate again: a scenario is frozen, but the mappings it holds can be changed in place.
+
+    Raises:
+        ScenarioError: a value changed so since it was loaded (``clinker_share[...] = -3``).
+
+    """
+    try:
+        Scenario.model_validate(scenario.model_dump())
+    except ValidationError as exc:
+        raise ScenarioError(
+            f"changed since it was loaded, it is no longer valid: "
+            f"{validation_problems(exc, scenario.model_dump())}"
+        ) from None
 
 
 # Scenario keys of a benchmark charge, which other charges leave at their defaults.

@@ -50,7 +50,7 @@ from cbam._errors import shorten
 from cbam._eu import config
 from cbam._interop import like, to_polars
 from cbam._pipeline import Engine, OnError, compute, polars_engine
-from cbam._resolve import load_scenario, resolve
+from cbam._resolve import load_scenario, resolve, scenario_key
 from cbam._resources import data_dir
 from cbam._scenario import Scenario
 from cbam._schema import (
@@ -158,7 +158,7 @@ def quarterly_years(scenario: Scenario, years: Sequence[int]) -> frozenset[int]:
         [2026]
 
     """
-    key = (scenario.model_dump_json(), tuple(sorted(set(years))))
+    key = (scenario_key(scenario), tuple(sorted(set(years))))
     if key not in _QUARTERLY:
         if len(_QUARTERLY) >= _KEEP:
             _QUARTERLY.pop(next(iter(_QUARTERLY)))
@@ -426,7 +426,7 @@ _COUNTS: dict[str, _Counts] = {}
 
 def _counts(scenario: Scenario) -> _Counts:
     """``_Counts`` of a scenario, kept per distinct scenario (by content)."""
-    key = scenario.model_dump_json()
+    key = scenario_key(scenario)
     if key not in _COUNTS:
         if len(_COUNTS) >= _KEEP:
             _COUNTS.pop(next(iter(_COUNTS)))

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cbam"
 LAYERS: dict[str, tuple[str, ...]] = {
     "foundation": (
         "cbam._errors",
+        "cbam._files",
         "cbam._resources",
         "cbam._yaml",
         "cbam._interop",

@@ -12,7 +12,6 @@ not sum to 1). A prefix whose weights sum to 0 keeps the simple mean. Bundled we
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +19,7 @@ import polars as pl
 from cbam._countries import iso3_codes
 from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu.reference import covered_cn8
+from cbam._files import FileCache, noted
 from cbam._resources import data_dir
 
 _SHOWN = 5  # faulty lines named in one message
@@ -78,16 +78,22 @@ def _lines(frame: pl.DataFrame, bad: pl.Expr, column: str, first: int, label: st
     return shown + more
 
 
-@cache
+_WEIGHTS: FileCache[AggregationWeights] = FileCache(64)
+
+
 def load_weights(path_text: str) -> AggregationWeights:
-    """Read and validate a weights file (cached per path).
+    """Read and validate a weights file (kept per path while the file is unchanged).
 
     Raises:
         ScenarioError: an unreadable file, a missing column, or a bad code, origin or weight,
             naming the file, its lines and the values.
 
     """
-    path = Path(path_text)
+    return _WEIGHTS.get(path_text, lambda: _read_weights(Path(path_text)))
+
+
+def _read_weights(path: Path) -> AggregationWeights:
+    noted(path)
     where = f"aggregation_weights {path}"
     if not path.is_file():
         raise ScenarioError(f"{where}: no such file")
