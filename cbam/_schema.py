@@ -371,12 +371,15 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     def typed(column: str, internal: str) -> list[tuple[str, str, pl.Expr]]:
         value, whole = pl.col(internal), column in INTEGER_COLUMNS
         kind = "a whole number" if whole else "a number"
+        # A whole number too large for the rules' 32-bit years and quarters (2^31) is one.
+        raw = _number(column, schema) if whole and column in schema else pl.lit(None)
+        huge = (value.is_null() & (raw == raw.round())).fill_null(False)
         if column in REQUIRED_COLUMNS:
-            found = [(column, f"missing or not {kind}", value.is_null())]
+            found = [(column, f"missing or not {kind}", value.is_null() & ~huge)]
         else:
-            found = [(column, f"not {kind}", _present(column, schema) & value.is_null())]
+            found = [(column, f"not {kind}", _present(column, schema) & value.is_null() & ~huge)]
         if whole:
-            return found
+            return [*found, (column, "a whole number out of range", huge)]
         return [
             *found,
             (column, "not a finite number", ~value.is_finite()),

@@ -39,7 +39,11 @@ SUMMARY_COLUMNS = (
 # Amounts of at most 2^40 (about 1.1e12) as whole multiples of 2^-60: exact for every float
 # from 2^-8 up, within 2^-61 below, and 2^27 rows of them sum within Int128.
 _UNIT = 2.0**-60
-_EXACT_BELOW = 2.0**40
+EXACT_BELOW = 2.0**40
+# Amounts from 2^40 to 2^90 are whole multiples of 2^-12 (their last bit is 2^-12 or more):
+# exact too, and 2^25 rows of them sum within Int128.
+_LARGE_UNIT = 2.0**-12
+_LARGE_BELOW = 2.0**90
 
 
 def order_free_sum(expr: pl.Expr) -> pl.Expr:
@@ -49,7 +53,8 @@ def order_free_sum(expr: pl.Expr) -> pl.Expr:
     a cent then prints another cent. Each amount is a whole number of 2^-60 units (exact for
     amounts from 2^-8 up), the integers are summed, and the total is rounded to a float once:
     the sum depends on the values only, and a group of one row sums to that row's value.
-    Amounts of 2^40 or more, infinite or NaN ones are added as floats.
+    Amounts from 2^40 to 2^90 are whole numbers of 2^-12 units, exact as well; larger,
+    infinite or NaN ones are added as floats.
 
     Example:
         >>> a = pl.DataFrame({"x": [1e6, 0.1, -1e6, 0.2]})
@@ -60,11 +65,32 @@ def order_free_sum(expr: pl.Expr) -> pl.Expr:
 
     """
     amount = expr.cast(pl.Float64)
-    exact = amount.abs() < _EXACT_BELOW
-    units = pl.when(exact).then((amount / _UNIT).round().cast(pl.Int128))
-    rest = pl.when(~exact).then(amount)
+    small = amount.abs() < EXACT_BELOW
+    large = ~small & (amount.abs() < _LARGE_BELOW)
+    # Masked before the cast, which Polars runs on every row, the others' too (1e300 fails).
+    large_units = (pl.when(large).then(amount) / _LARGE_UNIT).round().cast(pl.Int128)
+    rest = pl.when(~small & ~large).then(amount)
     # + 0.0 turns an empty sum's -0.0 into 0.0.
-    return units.sum().cast(pl.Float64) * _UNIT + rest.sum() + 0.0
+    return (
+        exact_total(exact_units(pl.when(small).then(amount)).sum())
+        + large_units.sum().cast(pl.Float64) * _LARGE_UNIT
+        + rest.sum()
+        + 0.0
+    )
+
+
+def exact_units(amount: pl.Expr) -> pl.Expr:
+    """An amount below ``EXACT_BELOW`` as a whole number of 2^-60 units (Int128), exactly.
+
+    Summed (in any order) and read back by ``exact_total``: ``order_free_sum`` where every
+    amount is known to be below ``EXACT_BELOW``, at the cost of one integer column.
+    """
+    return (amount.cast(pl.Float64) / _UNIT).round().cast(pl.Int128)
+
+
+def exact_total(units: pl.Expr) -> pl.Expr:
+    """A sum of ``exact_units`` as a float, rounded once."""
+    return units.cast(pl.Float64) * _UNIT
 
 
 def grouping(

@@ -533,6 +533,13 @@ def sweep(
             .select("design", "path", *keys, "fee_eur")
         )
     total = pl.concat(totals).sort(["design", "path", *keys])
+    if not (overflow := total.filter(~pl.col("fee_eur").is_finite())).is_empty():
+        path, design = overflow.row(0, named=True)["path"], overflow["design"][0]
+        raise ScenarioError(
+            f"{price_key} path {path} ({shorten(json.dumps(price_paths[path], default=str), 80)})"
+            f", design {design}: the fee is not a finite number (a price too large for these "
+            "imports, as compute would say)"
+        )
     stats = (
         total.group_by(["design", *keys])
         .agg(

@@ -10,11 +10,11 @@ A destination matters only through the regime's territory, so destinations price
 probe (the 27 EU members of a BACI panel, say) are summed as one.
 
 Where the key is origin, code, year, quarter and destination (no importers, routes or actual
-values), the rows are binned rather than grouped: each row's key is a position in a dense
-array over the distinct origins, codes and destinations, the years and quarters, and
-``numpy.add.at`` sums counts and amounts into it, batch by batch on the streaming engine, so
-memory is bounded by the keys, not by the rows (``benchmarks/bench_scale.py``). Other keys are
-grouped by Polars.
+values), each row's key is first one integer, its position in a dense layout of the distinct
+origins, codes and destinations, the years and quarters, and the rows are grouped by it on
+the streaming engine, so memory is bounded by the keys, not by the rows
+(``benchmarks/bench_scale.py``). Other keys are grouped by their columns. Either way amounts
+are summed as exact integers (``order_free_sum``): totals are the same in any row order.
 
 Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
@@ -35,7 +35,7 @@ error names the rows exactly as ``compute`` does and a lenient run accounts flag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, overload
@@ -60,7 +60,17 @@ from cbam._schema import (
     key_as_read,
     result_columns,
 )
-from cbam._summary import SUMMARY_COLUMNS, SUMMED, grouping, summarise, summed
+from cbam._summary import (
+    EXACT_BELOW,
+    SUMMARY_COLUMNS,
+    SUMMED,
+    exact_total,
+    exact_units,
+    grouping,
+    order_free_sum,
+    summarise,
+    summed,
+)
 
 # Amounts summed per key; every other rule input is part of the key.
 ADDITIVE = ("quantity_t", "value_eur")
@@ -74,7 +84,6 @@ _DENSE_KEYS = ("origin", "cn_code", "year", "quarter", "destination")
 _MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
-_BATCH_ROWS = 500_000  # per batch on the streaming engine: smaller holds less, larger runs faster
 # Columns that differ from row to row of one key (amounts, and outputs that scale with them):
 # a grouping by one of them cannot be summed per key.
 _PER_ROW = (*ADDITIVE, *SUMMED, "fee_local", "ave")
@@ -308,14 +317,14 @@ def _keys(
         ).alias("quarter")
     qty = _number("quantity_t", schema)
     rows.append(pl.when(_bad_amount(schema)).then(float("nan")).otherwise(qty).alias("quantity_t"))
-    sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS), order_free_sum(pl.col("quantity_t"))]
     group_keys = [*keys]
     if "value_eur" in schema:
         value = _number("value_eur", schema)
         rows.append(value.alias("value_eur"))
         rows.append(_valued(value).alias(_VALUED))
         group_keys.append(_VALUED)
-        sums.append(pl.col("value_eur").sum())
+        sums.append(order_free_sum(pl.col("value_eur")))
     rounded = []
     if _rounds_sums(schema, scenario):
         amounts = [c for c in ADDITIVE if c in schema]
@@ -654,7 +663,7 @@ def _merged(
         parts.append(_Part("quarter", q.cast(pl.Int64), quarters))
     qty = _number("quantity_t", schema)
     rows: list[pl.Expr] = [qty.alias("quantity_t")]
-    sums: list[pl.Expr] = [pl.len().alias(_ROWS), pl.col("quantity_t").sum()]
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS), order_free_sum(pl.col("quantity_t"))]
     amounts = {"quantity_t": qty}
     if valued:
         value = _number("value_eur", schema)
@@ -662,7 +671,7 @@ def _merged(
             _Part(_VALUED, _valued(value).cast(pl.Int64), pl.Series([0, 1, 2], dtype=pl.Int32))
         )
         rows.append(value.alias("value_eur"))
-        sums.append(pl.col("value_eur").sum())
+        sums.append(order_free_sum(pl.col("value_eur")))
         amounts["value_eur"] = value
     parts += [_part(c, frame.to_series()) for c, frame in zip(others, distinct, strict=True)]
     rounded = _rounded_amounts(amounts, schema, scenario)
@@ -770,14 +779,6 @@ def _same_destinations(
     return lazy.with_columns(first.alias("destination"))
 
 
-def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
-    """The rows in batches: a frame at once, a lazy query streamed in bounded memory."""
-    if is_frame or run_engine != "streaming":
-        yield lazy.collect(engine=run_engine)  # type: ignore[call-overload]
-        return
-    yield from lazy.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=False)
-
-
 def _index_of(column: str, values: pl.Series) -> pl.Expr:
     """A row's position in ``values`` (its column's distinct values); null for any other value.
 
@@ -803,43 +804,21 @@ def _index_of(column: str, values: pl.Series) -> pl.Expr:
     return enum.to_physical().cast(pl.Int64)
 
 
-def _add_sums(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
-    """Add rows' count, then each weight's sum, per bin into ``totals``, in place.
-
-    A batch of at least a quarter as many rows as bins is counted by ``numpy.bincount``
-    (several times faster per row); a smaller one by ``numpy.add.at``, which costs a batch its
-    rows only where ``bincount`` allocates, fills and adds a whole layout per measure: small
-    batches then stream in less memory at no loss. Either adds each bin's rows in row order.
-    """
-    bins = totals[0].size
-    with np.errstate(over="ignore"):  # inf: the key is bad
-        if 4 * where.size >= bins:
-            totals[0] += np.bincount(where, minlength=bins)
-            for total, weight in zip(totals[1:], weights, strict=True):
-                total += np.bincount(where, weight, minlength=bins)
-            return
-        np.add.at(totals[0], where, 1)
-        for total, weight in zip(totals[1:], weights, strict=True):
-            np.add.at(total, where, weight)
-
-
 def _binned(
     lazy: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
     groups: Sequence[str],
     run_engine: Literal["in-memory", "streaming", "gpu"],
-    is_frame: bool,
 ) -> pl.DataFrame | None:
     """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
 
     Origins, codes and destinations are laid out by their distinct values (destinations by
     those priced alike, ``_alike``, unless ``by`` names them), years by their span, quarters
     only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
-    positive: a row's key is then one position in a dense array, and its count and amounts
-    are summed into it by ``numpy.add.at`` (which Polars lacks), batch by batch, in memory
-    bounded by the layout rather than by the rows. Keys with a null, amounts failing a check
-    and odd quarters return None: ``_keys`` groups them and the detailed path reports them.
+    positive: a row's key is then one integer, and the rows are grouped by it, their amounts
+    summed exactly. Keys with a null, amounts failing a check and odd quarters return None:
+    ``_keys`` groups them and the detailed path reports them.
     """
     keys = _key_columns(schema, groups)
     integer = {k: schema[k].is_integer() for k in ("year", "quarter") if k in schema}
@@ -873,6 +852,7 @@ def _binned(
                 *((_valued(value) == k).any().alias(f"kind{k}") for k in range(3)),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
+                pl.max_horizontal(_number(a, schema).abs().max() for a in amounts).alias("most"),
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
@@ -924,15 +904,27 @@ def _binned(
     columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
-    totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in amounts)]
-    for batch in _batches(lazy.select(columns), run_engine, is_frame):
-        if batch[_BIN].null_count():
-            return None  # a value that was not among the distinct ones: the input changed
-        _add_sums(batch[_BIN].to_numpy(), [batch[a].to_numpy() for a in amounts], totals)
-    filled = np.flatnonzero(totals[0])
-    sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
-    sums.update({a: pl.Series(t[filled]) for a, t in zip(amounts, totals[1:], strict=True)})
-    del totals  # the layout's arrays, before the keys' frame is built
+    # Summed as exact integers: the totals are the same in any row order. Amounts all below
+    # EXACT_BELOW (every panel but absurd ones) take one integer column each, summed plainly.
+    small = (stats["most"][0] or 0.0) < EXACT_BELOW
+    if small:
+        columns = [columns[0], *(exact_units(c) for c in columns[1:])]
+    summed = (
+        (pl.col(a).sum() for a in amounts) if small else map(order_free_sum, map(pl.col, amounts))
+    )
+    binned = (
+        lazy.select(columns)
+        .group_by(_BIN)
+        .agg(pl.len().alias(_ROWS), *summed)
+        .sort(_BIN)
+        .collect(engine=run_engine)
+    )
+    if binned[_BIN].null_count():
+        return None  # a value that was not among the distinct ones: the input changed
+    if small:
+        binned = binned.with_columns(exact_total(pl.col(a)).alias(a) for a in amounts)
+    filled = binned[_BIN].to_numpy()
+    sums = {c: binned[c] for c in (_ROWS, *amounts)}
     # Each filled bin back to its key: the layout's mixed radix, read from the right.
     slot_year = pl.Series(np.repeat(years, widths), dtype=schema["year"])
     slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
@@ -1052,9 +1044,8 @@ def totals(
 
     if set(groups) & set(_PER_ROW):  # no key holds one value of them: summed row by row
         return detailed()
-    is_frame = isinstance(imports, pl.DataFrame)
     try:
-        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
+        keys = _binned(lazy, schema, chosen, groups, run_engine)
         priced = None
         if keys is None:
             if schema.get("destination") == pl.String and "destination" not in groups:

@@ -1203,3 +1203,59 @@ def test_columns_named_like_the_working_columns_of_sweep_are_refused() -> None:
     )
     with pytest.raises(cbam.CbamInputError, match="'_s_' are reserved for cbam's work"):
         cbam.sweep(frame, "eu-cbam", vary={"certificate_price_eur": [80]})
+
+
+def test_amounts_above_2_to_the_67_sum_without_a_raw_error() -> None:
+    # order_free_sum cast every row to Int128, the rows it then left out too: a fee of 1.6e20
+    # (1e18 t, which compute accepts) raised Polars' InvalidOperationError in the indicators.
+    rows = pl.DataFrame(
+        {
+            "year": [2027, 2027],
+            "origin": ["TUR", "CHN"],
+            "cn_code": ["72071111"] * 2,
+            "quantity_t": [1e18, 1.0],
+            "value_eur": [1.0, 1.0],
+        }
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    ave = cbam.ad_valorem_equivalents(fees, by=["origin"]).sort("origin")
+    assert ave["fee_eur"].to_list() == fees.sort("origin")["fee_eur"].to_list()
+    assert sorted(cbam.compare(rows, ["eu-cbam", "uk-cbam"])["origin"]) == ["CHN", "TUR"]
+
+
+def test_sums_of_large_amounts_are_the_same_in_any_row_order() -> None:
+    # Amounts of 2^40 and more were added as floats, in row order: now whole 2^-12 units.
+    i = pl.int_range(600)
+    rows = pl.select(
+        year=pl.lit(2027),
+        origin=pl.when(i % 3 == 0).then(pl.lit("BRA")).otherwise(pl.lit("IND")),
+        cn_code=pl.lit("72071111"),
+        quantity_t=pl.when(i % 5 == 0).then(1e15 + i.cast(pl.Float64)).otherwise(0.1 * i),
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    one = cbam.summarise(fees, by=["origin"])
+    other = cbam.summarise(fees.reverse(), by=["origin"])
+    assert one.sort("origin").equals(other.sort("origin"))
+
+
+def test_a_price_path_too_large_for_the_imports_is_refused_by_sweep() -> None:
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+    )
+    for name, vary in (
+        ("uk-cbam", {"charge.price": [60.0, 1e308]}),
+        ("eu-cbam", {"certificate_price_eur": [80.0, 1e308]}),
+    ):
+        with pytest.raises(cbam.ScenarioError, match=r"path 1 \(1e\+308\).*not a finite number"):
+            cbam.sweep(rows, name, vary=vary)
+
+
+@pytest.mark.parametrize("column", ["year", "quarter"])
+def test_a_whole_number_beyond_32_bits_is_out_of_range_not_unwhole(column: str) -> None:
+    rows = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
+    ).with_columns(pl.lit(2**31, pl.Int64).alias(column))
+    with pytest.raises(cbam.CbamInputError, match=rf"'{column}': a whole number out of range"):
+        cbam.compute(rows, "eu-cbam")
+    flagged = cbam.compute(rows, "eu-cbam", on_error="flag")
+    assert "out of range" in flagged["input_error"][0]
