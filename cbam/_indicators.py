@@ -290,6 +290,7 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
 
     """
     lazy = _lazy(fees)
+    computed(lazy.collect_schema().names(), ("embedded_t", "free_allocation_t", "fee_eur"))
     embedded = pl.col("embedded_t")
     share_free = pl.min_horizontal(pl.col("free_allocation_t") / embedded, pl.lit(1.0))
     # No price paid abroad relieves such rows: no break-even price exists.
@@ -337,8 +338,12 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
     emissions. Since column A leaves out the precursors' benchmarks, x* is below the default
     value: a producer must beat the marked-up default by the precursors' free allocation.
 
-    The function recomputes the rows twice under ``scenario`` (once on default values, once
-    with actual values, to read BM_A), so pass the scenario that made ``fees``.
+    Every regime is read the same way, off ``compute``: the rows are recomputed under
+    ``scenario`` on default values and with actual values of 1, 1.5 and 2 times the default
+    intensity; where the fee is linear in the intensity (the EU's benchmarks, the UK's
+    free-allocation shares, relief for a price paid abroad), x* is where it meets the fee on
+    default values, which for the EU CBAM is the formula above. Pass the scenario that made
+    ``fees``.
 
     Args:
         fees: A frame returned by ``cbam.compute`` (its input columns are reused).
@@ -346,9 +351,11 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
 
     Returns:
         The fee table with ``default_see_t_per_t`` (SEE_D), ``default_benchmark_t_per_t``
-        (BM_B), ``actual_benchmark_t_per_t`` (BM_A) and ``actual_see_threshold_t_per_t`` (x*,
-        null where the default values already owe nothing, the deduction covers everything,
-        the row has no default value or no embedded emissions, or the row is not a CBAM good).
+        (BM_B), ``actual_benchmark_t_per_t`` (BM_A; null for charges without benchmarks) and
+        ``actual_see_threshold_t_per_t`` (x*, null where the default values already owe
+        nothing, the deduction covers everything, the row has no default value or no embedded
+        emissions, the row is not a CBAM good, the fee does not rise with the intensity, or
+        the charge is not linear in it: tiers).
 
     Example:
         >>> import polars as pl, cbam
@@ -364,6 +371,7 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
     """
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     lazy = _lazy(fees)
+    computed(lazy.collect_schema().names(), ("fee_eur", "input_error"))
     # The input columns: those that are not outputs (or are also inputs).
     base = lazy.select(
         c for c in lazy.collect_schema().names() if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS
@@ -371,28 +379,11 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
     # Default values: the row's own actual values (and its precursors, which need them) go.
     defaults_in = base.drop([*_ACTUAL_INPUTS, "precursor_benchmark_t_per_t"], strict=False)
     defaults = compute(defaults_in, chosen, on_error="flag")
-    d = _ratio(pl.col("deduction_t"), pl.col("embedded_t"))
-    factor = pl.col("cbam_factor") * pl.col("cross_sectoral_correction_factor")
     default_cols = defaults.select(
         pl.col("see_t_per_t").alias("default_see_t_per_t"),
         pl.col("benchmark_t_per_t").alias("default_benchmark_t_per_t"),
-        factor.alias("_f"),
-        d.alias("_d"),
+        pl.col("fee_before_exemptions_eur").alias("_fee_d"),
         (pl.col("embedded_t") > 0).alias("_has_embedded"),
-    )
-    # Actual values equal to the defaults, to read each row's actual-value benchmark (BM_A).
-    seeded = (
-        pl.concat(
-            [base.drop(_ACTUAL_INPUTS, strict=False), default_cols.select("default_see_t_per_t")],
-            how="horizontal",
-        )
-        .with_columns(
-            pl.col("default_see_t_per_t").alias("see_direct"),
-            pl.when(pl.col("default_see_t_per_t").is_not_null())
-            .then(pl.lit(0.0))
-            .alias("see_indirect"),
-        )
-        .drop("default_see_t_per_t")
     )
     # A row without a route reads the benchmark of its default value's route (the regulation
     # asks actual values for a route; the threshold is the producer's on that route).
@@ -401,22 +392,47 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
         if chosen.regime == EU_ENGINE
         else chosen
     )
-    actual = compute(seeded, seeded_scenario, on_error="flag").select(
-        pl.col("benchmark_t_per_t").alias("actual_benchmark_t_per_t")
-    )
-    joined = pl.concat([lazy, default_cols, actual], how="horizontal")
-    see_d, bm_b, bm_a = (
-        pl.col("default_see_t_per_t"),
-        pl.col("default_benchmark_t_per_t"),
-        pl.col("actual_benchmark_t_per_t"),
-    )
-    owes = see_d * (1.0 - pl.col("_d")) - bm_b * pl.col("_f")
+
+    def fee_at(times: float) -> pl.LazyFrame:
+        """The would-be fee with a verified actual intensity of ``times`` the default's."""
+        see = pl.col("default_see_t_per_t") * times
+        seeded = (
+            pl.concat(
+                [
+                    base.drop(_ACTUAL_INPUTS, strict=False),
+                    default_cols.select("default_see_t_per_t"),
+                ],
+                how="horizontal",
+            )
+            .with_columns(
+                see.alias("see_direct"), pl.when(see.is_not_null()).then(0.0).alias("see_indirect")
+            )
+            .drop("default_see_t_per_t")
+        )
+        return compute(seeded, seeded_scenario, on_error="flag").select(
+            pl.col("benchmark_t_per_t").alias("actual_benchmark_t_per_t"),
+            pl.col("fee_before_exemptions_eur").alias(f"_fee_{times:g}"),
+        )
+
+    # Every regime's charge is read off the engine: at one, 1.5 and 2 times the default
+    # intensity the fee lies on one line where the charge is linear in the intensity (each
+    # bundled one: benchmarks or free-allocation shares, Art. 9 relief), and x* is where that
+    # line meets the fee on default values. A charge by tiers is not linear: no threshold.
+    higher: list[pl.LazyFrame] = [fee_at(t).drop("actual_benchmark_t_per_t") for t in (1.5, 2.0)]
+    probes: list[pl.LazyFrame] = [fee_at(1.0), *higher]
+    joined = pl.concat([lazy, default_cols, *probes], how="horizontal")
+    see_d, fee_d = pl.col("default_see_t_per_t"), pl.col("_fee_d")
+    one, half, two = pl.col("_fee_1"), pl.col("_fee_1.5"), pl.col("_fee_2")
+    slope = (two - one) / see_d  # per t CO2e per t of good
+    linear = (half - (one + two) / 2).abs() <= 1e-9 * (one.abs() + two.abs() + 1.0)
     threshold = (
-        pl.when(pl.col("_has_embedded") & (pl.col("_d") < 1.0) & (owes > 0))
-        .then(see_d - (bm_b - bm_a) * pl.col("_f") / (1.0 - pl.col("_d")))
+        pl.when(pl.col("_has_embedded") & (fee_d > 0) & (one > 0) & (slope > 0) & linear)
+        .then(see_d + (fee_d - one) / slope)
         .alias("actual_see_threshold_t_per_t")
     )
-    out = joined.with_columns(threshold).drop("_f", "_d", "_has_embedded")
+    out = joined.with_columns(threshold).drop(
+        "_fee_d", "_has_embedded", "_fee_1", "_fee_1.5", "_fee_2"
+    )
     return same_kind(fees, out)
 
 

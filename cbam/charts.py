@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-MILLION = 1e6
 _WIDTH = 9.0
 
 
@@ -90,13 +89,40 @@ def _stacks(
         base = [a + b for a, b in zip(base, sizes, strict=True)]
 
 
-def _millions(ax: Axes, label: str, axis: Literal["x", "y"] = "x") -> None:
-    """Mark ``axis`` in millions, with its label and a light grid."""
+_SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+
+
+def _unit_of(column: str) -> str:
+    """The unit of a summed output column, as an axis names it.
+
+    Example:
+        >>> [_unit_of(c) for c in ("fee_eur", "quantity_t", "embedded_t", "certificates")]
+        ['EUR', 't', 't CO2e', 'certificates']
+
+    """
+    if column.endswith("_eur"):
+        return "EUR"
+    if column == "quantity_t":
+        return "t"
+    return "t CO2e" if column.endswith("_t") else column
+
+
+def _scaled(ax: Axes, label: str, unit: str, axis: Literal["x", "y"] = "x") -> None:
+    """Mark ``axis`` in the unit's thousands, millions or billions, as its values span.
+
+    Called once the bars are drawn: the scale follows the axis limits, so a fee of EUR 9,000
+    reads 9 (EUR thousand), not 0 (EUR million); ticks of zero never read -0.
+    """
     from matplotlib.ticker import FuncFormatter
 
-    formatter = FuncFormatter(lambda v, _: f"{v / MILLION:,.0f}")
+    largest = max(abs(v) for v in (ax.get_xlim() if axis == "x" else ax.get_ylim()))
+    factor, word = next(((f, w) for f, w in _SCALES if largest >= f), (1.0, ""))
+    decimals = 0 if largest / factor >= 10 else 1
+    formatter = FuncFormatter(lambda v, _: f"{round(v / factor, decimals) + 0.0:,.{decimals}f}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
-    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+    named = " ".join(part for part in (unit, word) if part)
+    text = ", ".join(part for part in (label, named) if part)
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(text)
     ax.grid(axis=axis, alpha=0.3)
 
 
@@ -146,7 +172,7 @@ def fees_by_origin(
             ax.barh(positions, widths, left=left, label=label)
         ax.legend(fontsize=8, loc="lower right", frameon=False)
     ax.set_yticks(positions, origins)
-    _millions(ax, "fee, EUR million")
+    _scaled(ax, "fee", "EUR")
     ax.set_title(title or f"Fee by origin, top {len(origins)}")
     return _finish(figure, path, source)
 
@@ -190,7 +216,7 @@ def phase_in_trajectory(
     else:
         for label, heights, bottom in _stacks(frame, stack_by, "rules_year", years):
             ax.bar(years, heights, bottom=bottom, label=label)
-    _millions(ax, "fee, EUR million", "y")
+    _scaled(ax, "fee", "EUR", "y")
     ax.set_xticks(years, [str(y) for y in years])
     factor = frame.group_by("rules_year").agg(pl.col("cbam_factor").max()).sort("rules_year")
     twin = ax.twinx()
@@ -264,7 +290,8 @@ def scenario_comparison(
         positions = [p + (len(names) - 1 - i) * height - 0.4 + height / 2 for p in base]
         ax.barh(positions, [float(sums[name].get(g, 0.0)) for g in groups], height, label=name)
     ax.set_yticks(base, [str(g) for g in groups])
-    _millions(ax, f"{column.replace('_eur', '')}, EUR million")
+    unit = _unit_of(column)
+    _scaled(ax, column.removesuffix("_eur").removesuffix("_t"), "" if unit == column else unit)
     ax.legend(fontsize=8, loc="lower right", frameon=False)
     ax.set_title(title or f"{column} by {by} under each scenario")
     return _finish(figure, path, source)
@@ -308,7 +335,7 @@ def recycling_flows(
     positions = list(range(len(labels)))[::-1]
     left.barh(positions, pools["amount_eur"].to_list(), color="tab:green")
     left.set_yticks(positions, labels)
-    _millions(left, "EUR million")
+    _scaled(left, "", "EUR")
     left.set_title("Where the revenue goes")
     chosen = (
         recycling.balance.filter(pl.col("origin").is_in(list(countries)))
@@ -323,7 +350,7 @@ def recycling_flows(
     right.barh(list(range(len(nets))), nets, color=colours)
     right.set_yticks(list(range(len(nets))), balance["origin"].to_list())
     right.axvline(0, color="black", linewidth=0.8)
-    _millions(right, "net balance (received - paid), EUR million")
+    _scaled(right, "net balance (received - paid)", "EUR")
     right.set_title(
         f"Net balance, top {len(nets)} countries" if countries is None else "Net balance"
     )

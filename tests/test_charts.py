@@ -126,3 +126,23 @@ def test_origins_spelled_loosely_are_one_bar() -> None:
     assert labels == [t.get_text() for t in expected] and sorted(labels) == ["CHN", "MOZ", "TUR"]
     runs = {"a": cbam.compute(loose, S80)}
     assert len(charts.scenario_comparison(runs, by="origin").axes[0].patches) == 3
+
+
+def test_axes_are_scaled_to_their_values_and_name_the_columns_unit() -> None:
+    # Ticks in millions read 0 on a fee of EUR 9,000; a sum of tonnes is no EUR.
+    rows = pl.DataFrame(
+        {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+    )
+    fees = cbam.compute(rows, "eu-cbam")
+    figure = charts.fees_by_origin(fees)
+    figure.canvas.draw()
+    axis = figure.axes[0]
+    assert axis.get_xlabel() == "fee, EUR thousand"
+    ticks = [t.get_text() for t in axis.get_xticklabels()]
+    assert len(set(ticks)) == len(ticks) and "-0" not in ticks
+    for column, label in (("quantity_t", "quantity, t"), ("certificates", "certificates")):
+        shown = charts.scenario_comparison({"a": fees}, column=column).axes[0].get_xlabel()
+        assert shown == label
+    empty = charts.fees_by_origin(fees.head(0))
+    empty.canvas.draw()
+    assert not any(t.get_text().startswith("-0") for t in empty.axes[0].get_xticklabels())

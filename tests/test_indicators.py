@@ -8,6 +8,8 @@ factor 0.975), 121.11 certificates and a fee of EUR 9,688.80.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -342,3 +344,43 @@ def test_an_economy_table_is_keyed_as_the_rules_read_keys_and_once_each() -> Non
         cbam.exposure(fees, by=["origin"], economy=twice)
     with pytest.raises(ValueError, match="finite numbers >= 0"):
         cbam.exposure(fees, by=["origin"], economy=economy.with_columns(gdp_eur=pl.lit(-1.0)))
+
+
+@pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam", "us-cca-2025"])
+def test_the_actual_value_threshold_holds_for_every_linear_regime(name: str) -> None:
+    # x*: actual values 1 % below it owe less than the default values, 1 % above it more.
+    rows = pl.DataFrame(
+        {
+            "year": [2027],
+            "origin": ["TUR"],
+            "cn_code": ["72071111"],
+            "quantity_t": [100.0],
+            "value_eur": [55_000.0],
+            "route": ["C"],
+        }
+    )
+    fees = cbam.compute(rows, name)
+    x = cbam.actual_value_threshold(fees, name)["actual_see_threshold_t_per_t"].item()
+    assert x is not None
+    default_fee = fees["fee_before_exemptions_eur"].item()
+    for times, lower in ((0.99, True), (1.01, False)):
+        with_actual = rows.with_columns(see_direct=pl.lit(x * times), see_indirect=pl.lit(0.0))
+        fee = cbam.compute(with_actual, name)["fee_before_exemptions_eur"].item()
+        assert (fee < default_fee) is lower, (name, times, fee, default_fee)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rows: cbam.break_even_carbon_price(rows),
+        lambda rows: cbam.trade_response(rows, -1.0, by=None),
+        lambda rows: cbam.trade_response(rows, -1.0),
+        lambda rows: cbam.actual_value_threshold(rows),
+    ],
+)
+def test_indicators_given_imports_instead_of_fees_say_so(call: Any) -> None:
+    rows = pl.DataFrame(
+        {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [1.0]}
+    )
+    with pytest.raises(cbam.ScenarioError, match=r"not a cbam\.compute result"):
+        call(rows)
