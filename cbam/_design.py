@@ -149,6 +149,11 @@ class Charge(BaseModel):
         ]
         if missing:
             raise ValueError(f"a '{self.kind}' charge needs {', '.join(missing)}")
+        if self.price is not None and self.certificate_price is not None:
+            raise ValueError(  # the price would be read, the file not: a change without effect
+                "give price or certificate_price, not both (to put one in the other's place, "
+                "set the other to null: price: null)"
+            )
         kind = CHARGE_KINDS[self.kind]
         read = {name for need in kind.needs for name in need} | set(kind.reads)
         unread = [
@@ -477,11 +482,13 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     base, changed = _read_design(path.resolve()), _included(changes or {}, path)
     raw = deep_merge(_for_kind(base, changed), changed)
     _own_threshold_reason(raw, base, changed)
+    # A fault of the scenario's changes is not one of the regime's file: say which it is.
+    invalid = f"{path} with the scenario's changes ({', '.join(changed)})" if changed else path
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(exc, raw)
-        raise ScenarioError(f"{path}: invalid regime design: {problems}") from exc
+        raise ScenarioError(f"{invalid}: invalid regime design: {problems}") from exc
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
     unknown = [f"unknown ISO3 '{c}' in home_origins" for c in design.home_origins if c not in known]
@@ -495,7 +502,36 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
         unknown += territory_problems(design.territory)
     if design.currency not in set(fx_table()["currency"].to_list()):
         unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
-    unknown += days_not_read(design)
+    unknown += days_not_read(design) + _unit_problems(design)
     if unknown:
-        raise ScenarioError(f"{path}: invalid regime design: {'; '.join(unknown)}")
+        raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
+
+
+def _unit_problems(design: Design) -> list[str]:
+    """Amounts whose unit is not the design's currency (or tonnes, for a mass threshold).
+
+    Nothing converts a price or a threshold: ``unit: USD per t CO2e`` in a ``currency: GBP``
+    design would be charged as pounds, and a mass threshold in EUR read as tonnes.
+    """
+    money: list[tuple[str, str]] = []
+    if design.charge.price is not None:
+        money.append(("charge.price", design.charge.price.unit))
+    if design.charge.certificate_price is not None:
+        money.append(("charge.certificate_price", design.charge.certificate_price.unit))
+    problems = []
+    threshold = design.threshold
+    if threshold is not None and threshold.basis == "value":
+        money.append(("threshold.amount", threshold.amount.unit))
+    elif threshold is not None and threshold.amount.unit.split()[:1] != ["t"]:
+        problems.append(
+            f"threshold.amount: a mass threshold is in tonnes (unit: t ...), not "
+            f"{shorten(repr(threshold.amount.unit), 60)}"
+        )
+    problems += [
+        f"{where}: unit {shorten(repr(unit), 60)} is not in the design's currency "
+        f"{design.currency} (give it in {design.currency}, or set currency)"
+        for where, unit in money
+        if unit.split()[:1] != [design.currency]
+    ]
+    return problems

@@ -11,6 +11,7 @@ year-keyed EU schedules and the dated values of designs are read alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -75,11 +76,28 @@ def in_force(
 
 
 class Reference(BaseModel):
-    """Where a value comes from: a title and a link."""
+    """Where a value comes from: a title and a link.
+
+    The link is a URI (``https://...``, ``file://...``), or empty where there is none (a
+    value set in Python); a note in its place ('see my notes') is refused.
+
+    Example:
+        >>> Reference(title="Finance Act 2026", href="https://www.legislation.gov.uk").title
+        'Finance Act 2026'
+
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    title: str
+    title: str = Field(pattern=r"\S")  # not blank
     href: str
+
+    @field_validator("href")
+    @classmethod
+    def _a_link(cls, href: str) -> str:
+        # Empty where none exists (a value set in Python); else a link, not a note.
+        if href.strip() and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S", href.strip()):
+            raise ValueError(f"a link (https://..., file://...), not {shorten(repr(href), 60)}")
+        return href
 
 
 class DatedValue(BaseModel, Generic[T]):

@@ -586,9 +586,11 @@ def _set_design(
             if last:
                 whole = not isinstance(value, Mapping) or set(value) <= {"file", "key"}
                 dated_field = "values" in getattr(_model_of(model, part), "model_fields", {})
-                if dated_field and node.get(key) is None and not isinstance(value, Mapping):
+                if dated_field and node.get(key) is None and not isinstance(value, Mapping | None):
                     _unset(part, trail, regime, at)
-                if _dated(node.get(key)) is not None and not isinstance(value, Mapping | list):
+                if _dated(node.get(key)) is not None and not isinstance(
+                    value, Mapping | list | None
+                ):
                     # A number for a dated parameter: its whole path, in force from the first
                     # rules year, as a number replaces an EU schedule (sweep paths read alike).
                     first = first_day(int(current["first_rules_year"]))
@@ -598,7 +600,11 @@ def _set_design(
                     break
                 # Dates onto a parameter the design leaves unset: refused as path.date is.
                 unset = not whole and node.get(key) is None and all(map(_date_like, value))
-                if not whole and (isinstance(node.get(key), dict) or unset):
+                # Dates onto a list of dated values (a sector's free-allocation shares) add
+                # to it, as its dotted path does.
+                listed = isinstance(node.get(key), list) and not whole and bool(value)
+                dates = listed and all(map(_date_like, value))
+                if not whole and (isinstance(node.get(key), dict) or unset or dates):
                     # A mapping sets its keys one by one, each checked as its own path: a date
                     # adds a dated value from that day, an unknown key is an error (a model
                     # that allows extra keys would keep it unread). A {file: ...} is set whole.

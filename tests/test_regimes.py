@@ -229,7 +229,7 @@ def test_cca_design_values_can_be_changed_in_a_scenario(tmp_path: Path) -> None:
     path.write_text(
         "extends: us-cca-2025\nname: cca-flat-100\n"
         "design:\n  charge:\n    price:\n      description: flat\n      unit: USD per t\n"
-        "      values:\n        - {from: 2026, value: 100.0, reference: {title: t, href: h}}\n",
+        "      values:\n        - {from: 2026, value: 100.0, reference: {title: t, href: https://example.org}}\n",
         "utf-8",
     )
     out = cbam.compute(
@@ -346,8 +346,8 @@ def test_eu_only_parameters_are_refused_for_designs() -> None:
 
 def test_unsorted_tiers_are_refused() -> None:
     tiers = [
-        {"ratio_above": 2.0, "rate": 0.4, "reference": {"title": "t", "href": "h"}},
-        {"ratio_above": 1.5, "rate": 0.2, "reference": {"title": "t", "href": "h"}},
+        {"ratio_above": 2.0, "rate": 0.4, "reference": {"title": "t", "href": "https://example.org"}},
+        {"ratio_above": 1.5, "rate": 0.2, "reference": {"title": "t", "href": "https://example.org"}},
     ]
     with pytest.raises(cbam.ScenarioError, match="strictly increasing"):
         cbam.load_scenario("us-fpf-2025", overrides={"design": {"charge": {"tiers": tiers}}})
@@ -711,3 +711,75 @@ def test_a_value_threshold_in_place_of_the_eu_mass_one_names_its_own_basis(tmp_p
     assert out["exemption_reason"].cast(pl.String).to_list() == [
         "below the eu-cbam threshold (importer's annual customs value at or below it)"
     ]
+
+
+def _scenario_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ndescription: s\n" + text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        # GBP 54.40 charged as EUR 54.40, a GBP 50,000 threshold read as EUR 50,000.
+        ("regime: uk-cbam\ndesign: {currency: EUR}\n", "unit 'GBP per t CO2e' is not in the"),
+        (
+            "regime: uk-cbam\ndesign:\n  threshold:\n    amount:\n      unit: EUR per importer\n",
+            "threshold.amount: unit 'EUR per importer' is not in the design's currency GBP",
+        ),
+        (
+            "regime: eu-cbam\ndesign:\n  threshold:\n    amount:\n      unit: EUR per importer\n",
+            "a mass threshold is in tonnes",
+        ),
+        # The UK's price would be read and the EU certificate price file not.
+        (
+            "regime: uk-cbam\ndesign:\n  charge:\n    certificate_price: "
+            "{file: eu/certificate_price.yaml}\n",
+            "give price or certificate_price, not both",
+        ),
+    ],
+)
+def test_a_design_change_without_effect_or_in_another_unit_is_refused(
+    tmp_path: Path, text: str, told: str
+) -> None:
+    with pytest.raises(cbam.ScenarioError, match=re.escape(told)) as caught:
+        cbam.load_scenario(str(_scenario_file(tmp_path, text)))
+    assert "with the scenario's changes" in str(caught.value)  # not the bundled file's fault
+
+
+def test_null_removes_a_dated_parameter_and_dates_add_to_a_sectors_list(tmp_path: Path) -> None:
+    # US CCA with the EU's published default values: the mark-up rule swapped by null.
+    swapped = "regime: us-cca-2025\ndesign:\n  emissions:\n    defaults_markup: null\n"
+    swapped += "    published_defaults: {file: eu/markup.yaml}\n"
+    design = cbam.resolve(cbam.load_scenario(str(_scenario_file(tmp_path, swapped)))).design
+    assert design.emissions.defaults_markup is None
+    assert design.emissions.published_defaults is not None
+    # design: {...: {sectors: {iron_steel: {2027: 0.25}}}} reads as its dotted path does.
+    shares = "regime: uk-cbam\ndesign:\n  charge:\n    free_allocation_share:\n"
+    shares += "      sectors:\n        iron_steel: {2027: 0.25}\n"
+    scenario = cbam.load_scenario(str(_scenario_file(tmp_path, shares)))
+    rows = pl.DataFrame(
+        {
+            "year": [2027],
+            "origin": ["TUR"],
+            "cn_code": ["72071111"],
+            "quantity_t": [100.0],
+            "destination": ["GBR"],
+        }
+    )
+    out = cbam.compute(rows, scenario)
+    assert out["free_allocation_t"][0] == pytest.approx(0.25 * out["embedded_t"][0])
+
+
+@pytest.mark.parametrize(
+    "reference", ["{title: '', href: 'https://example.org'}", "{title: x, href: 'see my notes'}"]
+)
+def test_a_value_without_a_title_or_a_link_is_refused(tmp_path: Path, reference: str) -> None:
+    template = (_design.regimes_dir() / "templates/flat-border-fee.yaml").read_text()
+    old = "reference: *template}"
+    assert old in template
+    design = tmp_path / "d.yaml"
+    design.write_text(template.replace(old, f"reference: {reference}}}", 1))
+    with pytest.raises(cbam.ScenarioError, match=r"reference\.(title|href)"):
+        cbam.load_scenario(str(design))

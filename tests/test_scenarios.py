@@ -197,8 +197,8 @@ def test_names_match_whatever_the_case_and_unknown_ones_list_the_choices() -> No
     with pytest.raises(cbam.ScenarioError, match=r"bundled: eu-cbam, .*us-fpf-2025"):
         cbam.load_scenario("eu-cbma")
     # A design's currency is an ISO code: any case.
-    usd = cbam.resolve(cbam.load_scenario("uk-cbam", overrides={"currency": "usd"})).design
-    assert usd.currency == "USD"
+    gbp = cbam.resolve(cbam.load_scenario("uk-cbam", overrides={"currency": "gbp"})).design
+    assert gbp.currency == "GBP"
 
 
 def test_unknown_scenario_keys_list_the_valid_ones(tmp_path: Path) -> None:
