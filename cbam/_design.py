@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, cast
@@ -530,8 +531,23 @@ def _unit_problems(design: Design) -> list[str]:
         )
     problems += [
         f"{where}: unit {shorten(repr(unit), 60)} is not in the design's currency "
-        f"{design.currency} (give it in {design.currency}, or set currency)"
+        f"{design.currency} (a unit such as '{design.currency} per t CO2e'; or set currency)"
         for where, unit in money
-        if unit.split()[:1] != [design.currency]
+        if _currency_of(unit) != design.currency
     ]
     return problems
+
+
+_SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD", "US$": "USD"}
+
+
+def _currency_of(unit: str) -> str:
+    """The currency a unit is written in: its first word, an ISO code or a symbol.
+
+    Example:
+        >>> [_currency_of(u) for u in ("GBP per t CO2e", "eur/t", "US$ per t", "£ per t")]
+        ['GBP', 'EUR', 'USD', 'GBP']
+
+    """
+    first = (re.split(r"[\s/]+", unit.strip(), maxsplit=1) or [""])[0]
+    return _SYMBOLS.get(first, first.upper())

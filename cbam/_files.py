@@ -29,8 +29,8 @@ _DIGESTS: dict[tuple[str, int, int, int], str] = {}
 def noted(path: Path) -> Path:
     """Note that ``path`` is read while a ``FileCache`` value is made; return it."""
     seen = _READING.get()
-    if seen is not None:
-        seen.add(path.resolve())
+    if seen is not None:  # as named, links unresolved: a link pointed elsewhere reads anew
+        seen.add(path.absolute())
     return path
 
 

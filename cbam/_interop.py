@@ -251,8 +251,8 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
 
     Polars reads such a line with its missing fields null, without a word: an importer or a
     customs value lost changes thresholds and fees. One pass of Polars counts the separators
-    of each line (a quoted separator only adds to the count); a line counted short is then
-    read again by ``csv``, which joins a quoted field's line breaks, before it is named.
+    of each line outside quotes; where a line counts short, or leaves a quote open, the file
+    is read again by ``csv``, which joins a quoted field's line breaks, before a line is named.
 
     Example:
         >>> import tempfile
@@ -276,8 +276,12 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
         )["line"]
     except (OSError, pl.exceptions.PolarsError):
         return ""
-    counts = lines.str.strip_chars("\r").str.count_matches(separator, literal=True)
-    if not (lines.str.strip_chars().fill_null("").ne("") & (counts < fields - 1)).any():
+    # Separators inside quotes are no field's: counted without the quoted parts; a line with
+    # a quote left open (a field over two lines) is read again, as a short-looking one is.
+    unquoted = lines.str.strip_chars("\r").str.replace_all(r'"[^"]*"', "")
+    counts = unquoted.str.count_matches(separator, literal=True)
+    doubtful = (counts < fields - 1) | unquoted.str.contains('"', literal=True)
+    if not (lines.str.strip_chars().fill_null("").ne("") & doubtful).any():
         return ""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:

@@ -14,6 +14,7 @@ is imported only when a chart is drawn, so ``import cbam`` does not need it:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -117,7 +118,9 @@ def _scaled(ax: Axes, label: str, unit: str, axis: Literal["x", "y"] = "x") -> N
 
     largest = max(abs(v) for v in (ax.get_xlim() if axis == "x" else ax.get_ylim()))
     factor, word = next(((f, w) for f, w in _SCALES if largest >= f), (1.0, ""))
-    decimals = 0 if largest / factor >= 10 else 1
+    # As many decimals as about five ticks over the span need (0.05 apart: two).
+    step = largest / factor / 5
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
     formatter = FuncFormatter(lambda v, _: f"{round(v / factor, decimals) + 0.0:,.{decimals}f}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
     named = " ".join(part for part in (unit, word) if part)

@@ -146,3 +146,18 @@ def test_axes_are_scaled_to_their_values_and_name_the_columns_unit() -> None:
     empty = charts.fees_by_origin(fees.head(0))
     empty.canvas.draw()
     assert not any(t.get_text().startswith("-0") for t in empty.axes[0].get_xticklabels())
+
+
+@pytest.mark.parametrize("top", [0.3, 0.05, 0.009, 9_000.0])
+def test_tick_labels_of_small_values_are_told_apart(top: float) -> None:
+    from matplotlib.figure import Figure
+
+    from cbam.charts import _scaled
+
+    figure = Figure()
+    axis = figure.subplots()
+    axis.barh([0, 1], [top, top / 3])
+    _scaled(axis, "fee", "EUR")
+    figure.canvas.draw()
+    labels = [t.get_text() for t in axis.get_xticklabels()]
+    assert len(set(labels)) == len(labels), labels

@@ -306,3 +306,16 @@ def test_a_result_file_read_back_as_imports_is_named_as_such(
     )
     assert main(["run", "--imports", str(both)]) == 2
     assert "has both 'sector' and 'source_sector'" in capsys.readouterr().err
+
+
+def test_a_quoted_comma_does_not_hide_a_short_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Counted with the quoted comma, line 3 looked whole and lost its customs value.
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "year,origin,cn_code,quantity_t,importer,value_eur\n"
+        '2026,CHN,72081000,100,"Acme, Inc.",50000\n2026,CHN,72081000,100,"Acme, Inc."\n'
+    )
+    assert main(["run", "--imports", str(path)]) == 2
+    assert "line 3 has 5 fields, the header 6" in capsys.readouterr().err

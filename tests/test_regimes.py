@@ -346,8 +346,16 @@ def test_eu_only_parameters_are_refused_for_designs() -> None:
 
 def test_unsorted_tiers_are_refused() -> None:
     tiers = [
-        {"ratio_above": 2.0, "rate": 0.4, "reference": {"title": "t", "href": "https://example.org"}},
-        {"ratio_above": 1.5, "rate": 0.2, "reference": {"title": "t", "href": "https://example.org"}},
+        {
+            "ratio_above": 2.0,
+            "rate": 0.4,
+            "reference": {"title": "t", "href": "https://example.org"},
+        },
+        {
+            "ratio_above": 1.5,
+            "rate": 0.2,
+            "reference": {"title": "t", "href": "https://example.org"},
+        },
     ]
     with pytest.raises(cbam.ScenarioError, match="strictly increasing"):
         cbam.load_scenario("us-fpf-2025", overrides={"design": {"charge": {"tiers": tiers}}})
@@ -783,3 +791,10 @@ def test_a_value_without_a_title_or_a_link_is_refused(tmp_path: Path, reference:
     design.write_text(template.replace(old, f"reference: {reference}}}", 1))
     with pytest.raises(cbam.ScenarioError, match=r"reference\.(title|href)"):
         cbam.load_scenario(str(design))
+
+
+@pytest.mark.parametrize("unit", ["GBP/t CO2e", "gbp per t CO2e", "£ per t CO2e"])
+def test_a_unit_in_the_designs_currency_reads_however_written(tmp_path: Path, unit: str) -> None:
+    text = f"regime: uk-cbam\ndesign:\n  charge:\n    price:\n      unit: {unit}\n"
+    design = cbam.resolve(cbam.load_scenario(str(_scenario_file(tmp_path, text)))).design
+    assert design.charge.price is not None and design.charge.price.unit == unit

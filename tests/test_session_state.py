@@ -89,3 +89,18 @@ def test_a_scenario_changed_in_place_is_validated_again() -> None:
     scenario.clinker_share["25232100"] = -3.0  # frozen, but its mapping is not
     with pytest.raises(cbam.ScenarioError, match=r"changed since it was loaded.*clinker_share"):
         cbam.compute(IMPORTS, scenario)
+
+
+def test_a_link_pointed_at_another_file_is_read_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.csv").write_text("iso3\nCHN\n")
+    (tmp_path / "b.csv").write_text("iso3\nIND\n")
+    link = tmp_path / "grp.csv"
+    link.symlink_to("a.csv")
+    overrides = {"exemptions": [{"group": "grp.csv"}]}
+    assert reasons(cbam.load_scenario("eu-cbam", overrides=overrides)) == ["grp", None]
+    link.unlink()
+    link.symlink_to("b.csv")  # a.csv itself unchanged
+    assert reasons(cbam.load_scenario("eu-cbam", overrides=overrides)) == [None, "grp"]
