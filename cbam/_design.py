@@ -401,7 +401,7 @@ def _read_design(path: Path) -> dict[str, Any]:
 
 def read_design(path: Path) -> dict[str, Any]:
     """A design file as a mapping, the rule files it points at read in (a copy to change)."""
-    return copy.deepcopy(_read_design(path.resolve()))
+    return copy.deepcopy(_read_design(path.absolute()))
 
 
 def _for_kind(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -480,7 +480,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
             the offending key.
 
     """
-    base, changed = _read_design(path.resolve()), _included(changes or {}, path)
+    base, changed = _read_design(path.absolute()), _included(changes or {}, path)
     raw = deep_merge(_for_kind(base, changed), changed)
     _own_threshold_reason(raw, base, changed)
     # A fault of the scenario's changes is not one of the regime's file: say which it is.

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import lru_cache, partial
 from pathlib import Path
 from statistics import fmean
 from typing import Any, Literal, cast
@@ -466,7 +466,7 @@ def scenario_table(kind: str, scenario: Scenario) -> pl.DataFrame:
     return _BUILT[key]
 
 
-@cache
+@lru_cache(maxsize=4)  # some 20 MB each: a sweep over clinker shares keeps the last few
 def _lookups(
     clinker: tuple[tuple[str, float], ...],
     weights_file: str | None,

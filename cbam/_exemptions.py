@@ -167,7 +167,8 @@ def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
         looked = ""
         if not path.is_absolute() and base_dir is not None:
             looked = f" (looked beside the scenario, in {base_dir}, then in the current folder)"
-            path = base_dir / path if (base_dir / path).is_file() else path
+            # Noted even when missing: one made there later takes precedence.
+            path = base_dir / path if noted(base_dir / path).is_file() else path
         return _user_group(path, looked), path.stem
     return country_group(spec).select(*_MEMBER_SCHEMA), spec
 

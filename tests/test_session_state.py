@@ -104,3 +104,46 @@ def test_a_link_pointed_at_another_file_is_read_anew(
     link.unlink()
     link.symlink_to("b.csv")  # a.csv itself unchanged
     assert reasons(cbam.load_scenario("eu-cbam", overrides=overrides)) == [None, "grp"]
+
+
+def test_a_group_file_made_beside_the_scenario_later_takes_precedence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Looked for beside the scenario, then in the current folder: the one beside it, once
+    # there, is the one read, whatever an earlier call found.
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "grp.csv").write_text("iso3\nIND\n")
+    (folder / "s.yaml").write_text(
+        "extends: eu-cbam\nname: s\ndescription: x\nexemptions:\n  - group: grp.csv\n"
+    )
+    scenario = cbam.load_scenario(str(folder / "s.yaml"))
+    assert reasons(scenario) == [None, "grp"]
+    (folder / "grp.csv").write_text("iso3\nCHN\n")
+    assert reasons(scenario) == ["grp", None]
+
+
+def test_a_design_named_through_a_link_follows_the_link(tmp_path: Path) -> None:
+    template = (ROOT / "rates/regimes/templates/flat-border-fee.yaml").read_text()
+    (tmp_path / "d65.yaml").write_text(template)
+    (tmp_path / "d130.yaml").write_text(template.replace("value: 65", "value: 130"))
+    link = tmp_path / "design.yaml"
+    link.symlink_to("d65.yaml")
+    steel = IMPORTS.head(1)
+    before = cbam.compute(steel, str(link))["fee_eur"][0]
+    link.unlink()
+    link.symlink_to("d130.yaml")
+    assert cbam.compute(steel, str(link))["fee_eur"][0] == pytest.approx(2 * before)
+
+
+def test_lookups_for_many_clinker_shares_are_not_all_kept() -> None:
+    from cbam import _engine
+
+    cement = pl.DataFrame(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["25231000"], "quantity_t": [10.0]}
+    )
+    for i in range(6):
+        share = {"clinker_share.25231000": 0.5 + i / 100}
+        cbam.compute(cement, cbam.load_scenario("eu-cbam", overrides=share))
+    assert _engine._lookups.cache_info().currsize <= 4  # some 20 MB each
