@@ -277,10 +277,17 @@ def check_columns(schema: Mapping[str, pl.DataType], reserved: tuple[str, ...] =
         raise CbamInputError([InputProblem(column, message, 0) for column, message in problems])
 
 
-def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+def number_as_read(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """An amount column as ``compute`` reads it: text stripped, a number as Float64, else null.
+
+    Every reader of an input amount goes through here (``summarise``, ``totals``): ' 100' is
+    100 t wherever it is summed.
+    """
     if column not in schema:
         return pl.lit(None, pl.Float64)
     raw = pl.col(column)
+    if schema[column] == pl.Float64:
+        return raw
     if schema[column] == pl.String:
         raw = raw.str.strip_chars()
     return raw.cast(pl.Float64, strict=False)
@@ -290,7 +297,7 @@ def whole_as_read(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """A whole-number input column (``year``, ``quarter``) as the rules read it, else null."""
     if column in schema and schema[column].is_integer():
         return pl.col(column).cast(pl.Int32, strict=False)  # whole already; out of range: null
-    number = _number(column, schema)
+    number = number_as_read(column, schema)
     # Only whole numbers count: 2026.5 is not a year.
     return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
 
@@ -342,7 +349,7 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _text("importer", schema, None).alias("_c_importer"),
         _text("route", schema).fill_null("").alias("_c_route"),
         _text("destination", schema).fill_null("").alias("_c_dest"),
-        *(_number(column, schema).alias(internal) for column, internal in _AMOUNTS.items()),
+        *(number_as_read(column, schema).alias(internal) for column, internal in _AMOUNTS.items()),
     )
 
 
@@ -372,7 +379,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         value, whole = pl.col(internal), column in INTEGER_COLUMNS
         kind = "a whole number" if whole else "a number"
         # A whole number too large for the rules' 32-bit years and quarters (2^31) is one.
-        raw = _number(column, schema) if whole and column in schema else pl.lit(None)
+        raw = number_as_read(column, schema) if whole and column in schema else pl.lit(None)
         huge = (value.is_null() & (raw == raw.round())).fill_null(False)
         if column in REQUIRED_COLUMNS:
             found = [(column, f"missing or not {kind}", value.is_null() & ~huge)]

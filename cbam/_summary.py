@@ -10,7 +10,7 @@ import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import key_as_read
+from cbam._schema import key_as_read, number_as_read
 from cbam._territory import imported_elsewhere
 
 _LEN = pl.select(pl.len()).dtypes[0]  # the dtype of a row count
@@ -205,11 +205,8 @@ def summed(
     prices keys whose rows were summed first); without it each row counts once.
     """
     computed(names, (*SUMMED, "certificate_price_eur", "exempt", "input_error"))
-    value = (
-        pl.col("value_eur").cast(pl.Float64, strict=False)
-        if "value_eur" in names
-        else pl.lit(None, pl.Float64)
-    )
+    schema = rows.collect_schema()  # amounts read as compute reads them (' 100' is 100)
+    value = number_as_read("value_eur", schema)
     # Rows imported outside the regime's territory are not its imports: counted apart.
     elsewhere: pl.Expr = imported_elsewhere(names)
     inside: pl.Expr = ~elsewhere
@@ -229,9 +226,7 @@ def summed(
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
             order_free_sum(
-                pl.when(pl.col("input_error").is_null() & inside).then(
-                    pl.col(c).cast(pl.Float64, strict=False)
-                )
+                pl.when(pl.col("input_error").is_null() & inside).then(number_as_read(c, schema))
             ).alias(c)
             for c in SUMMED
         ],

@@ -58,6 +58,7 @@ from cbam._schema import (
     REQUIRED_COLUMNS,
     check_columns,
     key_as_read,
+    number_as_read,
     result_columns,
 )
 from cbam._summary import (
@@ -91,16 +92,6 @@ _PER_ROW = (*ADDITIVE, *SUMMED, "fee_local", "ave")
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
 
 
-def _number(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    """An input amount as ``compute`` reads it (text stripped, anything else null)."""
-    raw = pl.col(column)
-    if schema[column] == pl.Float64:
-        return raw
-    if schema[column] == pl.String:
-        raw = raw.str.strip_chars()
-    return raw.cast(pl.Float64, strict=False)
-
-
 def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     raw = pl.col(column)
     if schema[column] == pl.String:
@@ -112,27 +103,31 @@ def _whole(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """A year or quarter as ``compute`` reads it: a whole number, else null."""
     if schema[column].is_integer():
         return pl.col(column).cast(pl.Int32, strict=False)
-    number = _number(column, schema)
+    number = number_as_read(column, schema)
     return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
 
 
 def _bad_amount(schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """True where a summed amount fails one of ``compute``'s number checks."""
-    qty = _number("quantity_t", schema)
+    qty = number_as_read("quantity_t", schema)
     bad = qty.is_null() | ~qty.is_finite() | (qty < 0)
     if "value_eur" in schema:
-        value = _number("value_eur", schema)
+        value = number_as_read("value_eur", schema)
         bad = bad | (_present("value_eur", schema) & value.is_null())
         bad = bad | ~value.is_finite().fill_null(True) | (value < 0).fill_null(False)
     return bad
 
 
 def _units(amount: pl.Expr, decimals: int) -> pl.Expr:
-    """An amount in whole units of 10^-decimals (a float), as the threshold sums round it."""
+    """An amount in whole units of 10^-decimals, as the threshold sums round it.
+
+    As Int128, so that sums of them are exact in any row order: which path prices a key, and
+    so the last bit of its fee, must not depend on the order of its rows.
+    """
     cap = config.exact_sums().row_cap
     valid = amount.is_finite() & (amount > 0)
-    scaled = (amount.clip(upper_bound=cap) * float(10**decimals)).round()
-    return pl.when(valid).then(scaled).otherwise(0.0)
+    scaled = (pl.when(valid).then(amount).clip(upper_bound=cap) * float(10**decimals)).round()
+    return scaled.fill_null(0.0).cast(pl.Int128)
 
 
 @cache
@@ -315,12 +310,12 @@ def _keys(
         rows[keys.index("quarter")] = (
             pl.when(collapse.fill_null(False)).then(None).otherwise(pl.col("quarter"))
         ).alias("quarter")
-    qty = _number("quantity_t", schema)
+    qty = number_as_read("quantity_t", schema)
     rows.append(pl.when(_bad_amount(schema)).then(float("nan")).otherwise(qty).alias("quantity_t"))
     sums: list[pl.Expr] = [pl.len().alias(_ROWS), order_free_sum(pl.col("quantity_t"))]
     group_keys = [*keys]
     if "value_eur" in schema:
-        value = _number("value_eur", schema)
+        value = number_as_read("value_eur", schema)
         rows.append(value.alias("value_eur"))
         rows.append(_valued(value).alias(_VALUED))
         group_keys.append(_VALUED)
@@ -328,7 +323,9 @@ def _keys(
     rounded = []
     if _rounds_sums(schema, scenario):
         amounts = [c for c in ADDITIVE if c in schema]
-        rounded = _rounded_amounts({c: _number(c, schema) for c in amounts}, schema, scenario)
+        rounded = _rounded_amounts(
+            {c: number_as_read(c, schema) for c in amounts}, schema, scenario
+        )
     unit_rows, unit_sums = _unit_sums(rounded)
     summed = (
         lazy.select(*rows, *unit_rows)
@@ -377,7 +374,8 @@ class _Bound:
         The engine rounds each row on its own (half a unit either way), a value after its
         division by the year's rate; a unit per row before and after the division covers both.
         """
-        return (units - rows) / self.divisor - rows - _SLACK * units > self.limit
+        whole = units.cast(pl.Float64)
+        return (whole - rows) / self.divisor - rows - _SLACK * whole > self.limit
 
 
 def _bound(schema: Mapping[str, pl.DataType], scenario: Scenario) -> _Bound | None:
@@ -589,7 +587,7 @@ def _merged(
     quarter = _whole("quarter", schema) if quartered else pl.lit(None, pl.Int32)
     # The importer as the rules read it: ' ACME' and 'ACME' are one importer.
     importer = key_as_read("importer")
-    basis = _units(_number(bound.column, schema), bound.decimals)
+    basis = _units(number_as_read(bound.column, schema), bound.decimals)
     counts = _counts(scenario)
     counted = counts.of(pl.col("origin"), pl.col("cn_code"), year)
     others = [c for c in columns if c not in ("year", "quarter", "importer")]
@@ -607,7 +605,7 @@ def _merged(
             lazy.select(
                 importer,
                 year.alias("year"),
-                pl.when(counted).then(basis).otherwise(0.0).alias(_BASIS),
+                pl.when(counted).then(basis).otherwise(0).alias(_BASIS),
             )
             .group_by("importer", "year")
             .agg(pl.len().alias(_ROWS), pl.col(_BASIS).sum()),
@@ -661,12 +659,12 @@ def _merged(
             q = pl.when(year.is_in(sorted(quarterly))).then(q).otherwise(0)
         quarters = pl.Series([None, 1, 2, 3, 4]).cast(schema["quarter"])
         parts.append(_Part("quarter", q.cast(pl.Int64), quarters))
-    qty = _number("quantity_t", schema)
+    qty = number_as_read("quantity_t", schema)
     rows: list[pl.Expr] = [qty.alias("quantity_t")]
     sums: list[pl.Expr] = [pl.len().alias(_ROWS), order_free_sum(pl.col("quantity_t"))]
     amounts = {"quantity_t": qty}
     if valued:
-        value = _number("value_eur", schema)
+        value = number_as_read("value_eur", schema)
         parts.append(
             _Part(_VALUED, _valued(value).cast(pl.Int64), pl.Series([0, 1, 2], dtype=pl.Int32))
         )
@@ -852,7 +850,9 @@ def _binned(
                 *((_valued(value) == k).any().alias(f"kind{k}") for k in range(3)),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
-                pl.max_horizontal(_number(a, schema).abs().max() for a in amounts).alias("most"),
+                pl.max_horizontal(number_as_read(a, schema).abs().max() for a in amounts).alias(
+                    "most"
+                ),
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
@@ -901,7 +901,7 @@ def _binned(
     if shape[3] > 1:
         place = pl.Series(np.cumsum([k in kinds for k in range(3)]) - 1, dtype=pl.Int64)
         position = position * shape[3] + pl.lit(place).gather(_valued(value))
-    columns = [position.alias(_BIN), _number("quantity_t", schema).alias("quantity_t")]
+    columns = [position.alias(_BIN), number_as_read("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
     # Summed as exact integers: the totals are the same in any row order. Amounts all below

@@ -730,3 +730,35 @@ def test_a_year_past_32_bits_is_flagged_as_compute_flags_it(extra: dict[str, lis
     assert_frame_equal(flagged, detailed(rows, EU, ["origin"], on_error="flag"))
     with pytest.raises(cbam.CbamInputError, match="year"):
         cbam.totals(rows, EU, by=["origin"])
+
+
+def test_padded_text_amounts_are_summed_as_compute_reads_them() -> None:
+    # summarise cast ' 100' to null: 100 t where compute charged 300 t.
+    rows = pl.DataFrame(
+        {
+            "year": [2030] * 3,
+            "origin": ["CHN"] * 3,
+            "cn_code": ["72071111"] * 3,
+            "quantity_t": [" 100", "100 ", "100"],
+            "value_eur": ["1000", " 1000", ""],
+        }
+    )
+    fees = cbam.compute(rows, EU)
+    summary = cbam.summarise(fees, by=[])
+    assert summary["quantity_t"].item() == 300.0
+    assert summary["fee_eur"].item() == pytest.approx(fees["fee_eur"].sum())
+    assert summary.equals(cbam.totals(rows, EU, by=[]))
+
+
+def test_which_path_prices_a_key_does_not_depend_on_row_order() -> None:
+    # Gram sums as floats above 2^53 depend on order: the key went one way or the other, and
+    # the fee differed by a float step.
+    def rows(quantities: list[float]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"year": 2034, "origin": "CHN", "cn_code": "72071111", "quantity_t": quantities}
+        ).with_columns(importer=pl.lit("A"))
+
+    one = cbam.totals(rows([3e11] + [1e-6] * 100), EU, by=[])
+    other = cbam.totals(rows([1e-6] * 100 + [3e11]), EU, by=[])
+    assert one.equals(other)
+    assert one.equals(detailed(rows([3e11] + [1e-6] * 100), EU, []))
