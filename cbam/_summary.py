@@ -37,9 +37,12 @@ SUMMARY_COLUMNS = (
 
 
 # Amounts of at most 2^40 (about 1.1e12) as whole multiples of 2^-60: exact for every float
-# from 2^-8 up, within 2^-61 below, and 2^27 rows of them sum within Int128.
+# from 2^-8 up, within 2^-61 below, and 2^27 rows of them sum within Int128. Below 2^-40 a
+# positive amount would round to nothing (a customs value of 1e-144 priced as none): such
+# amounts are added as floats.
 _UNIT = 2.0**-60
 EXACT_BELOW = 2.0**40
+EXACT_FROM = 2.0**-40
 # Amounts from 2^40 to 2^90 are whole multiples of 2^-12 (their last bit is 2^-12 or more):
 # exact too, and 2^25 rows of them sum within Int128.
 _LARGE_UNIT = 2.0**-12
@@ -53,8 +56,8 @@ def order_free_sum(expr: pl.Expr) -> pl.Expr:
     a cent then prints another cent. Each amount is a whole number of 2^-60 units (exact for
     amounts from 2^-8 up), the integers are summed, and the total is rounded to a float once:
     the sum depends on the values only, and a group of one row sums to that row's value.
-    Amounts from 2^40 to 2^90 are whole numbers of 2^-12 units, exact as well; larger,
-    infinite or NaN ones are added as floats.
+    Amounts from 2^40 to 2^90 are whole numbers of 2^-12 units, exact as well; larger ones,
+    those below 2^-40 (not 0), and infinite or NaN ones are added as floats.
 
     Example:
         >>> a = pl.DataFrame({"x": [1e6, 0.1, -1e6, 0.2]})
@@ -65,8 +68,9 @@ def order_free_sum(expr: pl.Expr) -> pl.Expr:
 
     """
     amount = expr.cast(pl.Float64)
-    small = amount.abs() < EXACT_BELOW
-    large = ~small & (amount.abs() < _LARGE_BELOW)
+    size = amount.abs()
+    small = (size < EXACT_BELOW) & ((size >= EXACT_FROM) | (amount == 0))
+    large = (size >= EXACT_BELOW) & (size < _LARGE_BELOW)
     # Masked before the cast, which Polars runs on every row, the others' too (1e300 fails).
     large_units = (pl.when(large).then(amount) / _LARGE_UNIT).round().cast(pl.Int128)
     rest = pl.when(~small & ~large).then(amount)
@@ -83,7 +87,8 @@ def exact_units(amount: pl.Expr) -> pl.Expr:
     """An amount below ``EXACT_BELOW`` as a whole number of 2^-60 units (Int128), exactly.
 
     Summed (in any order) and read back by ``exact_total``: ``order_free_sum`` where every
-    amount is known to be below ``EXACT_BELOW``, at the cost of one integer column.
+    amount is known to be 0 or between ``EXACT_FROM`` and ``EXACT_BELOW``, at the cost of
+    one integer column.
     """
     return (amount.cast(pl.Float64) / _UNIT).round().cast(pl.Int128)
 

@@ -63,6 +63,7 @@ from cbam._schema import (
 )
 from cbam._summary import (
     EXACT_BELOW,
+    EXACT_FROM,
     SUMMARY_COLUMNS,
     SUMMED,
     exact_total,
@@ -90,6 +91,11 @@ _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at m
 _PER_ROW = (*ADDITIVE, *SUMMED, "fee_local", "ave")
 # The compute outputs a summary reads.
 _READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
+
+
+def _size(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """An amount's magnitude as summed: the customs value of a row without one counts 0."""
+    return number_as_read(column, schema).abs().fill_null(0.0)
 
 
 def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
@@ -850,9 +856,10 @@ def _binned(
                 *((_valued(value) == k).any().alias(f"kind{k}") for k in range(3)),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
-                pl.max_horizontal(number_as_read(a, schema).abs().max() for a in amounts).alias(
-                    "most"
-                ),
+                pl.max_horizontal(_size(a, schema).max() for a in amounts).alias("most"),
+                pl.min_horizontal(
+                    _size(a, schema).filter(_size(a, schema) > 0).min() for a in amounts
+                ).alias("least"),
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
@@ -904,9 +911,11 @@ def _binned(
     columns = [position.alias(_BIN), number_as_read("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
-    # Summed as exact integers: the totals are the same in any row order. Amounts all below
-    # EXACT_BELOW (every panel but absurd ones) take one integer column each, summed plainly.
-    small = (stats["most"][0] or 0.0) < EXACT_BELOW
+    # Summed as exact integers: the totals are the same in any row order. Amounts all 0 or
+    # within EXACT_FROM..EXACT_BELOW (every panel but absurd ones) take one integer column
+    # each, summed plainly.
+    most, least = stats["most"][0] or 0.0, stats["least"][0]
+    small = most < EXACT_BELOW and (least is None or least >= EXACT_FROM)
     if small:
         columns = [columns[0], *(exact_units(c) for c in columns[1:])]
     summed = (

@@ -762,3 +762,19 @@ def test_which_path_prices_a_key_does_not_depend_on_row_order() -> None:
     other = cbam.totals(rows([1e-6] * 100 + [3e11]), EU, by=[])
     assert one.equals(other)
     assert one.equals(detailed(rows([3e11] + [1e-6] * 100), EU, []))
+
+
+def test_a_tiny_positive_customs_value_keeps_its_row_valued() -> None:
+    # Found by the property suite: 4.2e-144 EUR rounded to no 2^-60 unit, and the key's fee
+    # left ave, where summarise kept it. Amounts below 2^-40 are summed as floats.
+    rows = pl.DataFrame(
+        {
+            "year": [2027, 2026, 2026],
+            "origin": ["CHN"] * 3,
+            "cn_code": ["25"] * 3,
+            "quantity_t": [0.0, 1000.0, 0.0],
+            "value_eur": [1.0, 4.187179092655221e-144, 0.0],
+        }
+    )
+    by = ["origin", "sector"]
+    assert_same_totals(cbam.totals(rows, EU, by=by), detailed(rows, EU, by), by)
