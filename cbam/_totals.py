@@ -35,7 +35,7 @@ error names the rows exactly as ``compute`` does and a lenient run accounts flag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, overload
@@ -83,7 +83,11 @@ _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summ
 _BIN = "_t_bin"  # a row's position in the dense key layout
 # Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
 _DENSE_KEYS = ("origin", "cn_code", "year", "quarter", "destination")
-_MAX_BINS = 8_000_000  # 3 float64 arrays of this length: 192 MB
+_MAX_BINS = 4_000_000  # a count and 8 parts of two amounts, float64 arrays: 288 MB
+_BATCH_ROWS = 500_000  # per batch on the streaming engine: smaller holds less, larger runs faster
+_LIMB = 25  # bits of each part of an amount in 2^-60 units (_parts)
+_LIMBS = 4  # 100 bits: every amount below EXACT_BELOW (2^40)
+_MAX_ROWS = 1 << (53 - _LIMB)  # rows whose parts a float64 bin adds exactly: 268 million
 _MAX_YEARS = 100
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
 # Columns that differ from row to row of one key (amounts, and outputs that scale with them):
@@ -808,21 +812,83 @@ def _index_of(column: str, values: pl.Series) -> pl.Expr:
     return enum.to_physical().cast(pl.Int64)
 
 
+def _batches(lazy: pl.LazyFrame, run_engine: str, is_frame: bool) -> Iterator[pl.DataFrame]:
+    """The rows in batches: a frame at once, a lazy query streamed in bounded memory."""
+    if is_frame or run_engine != "streaming":
+        yield lazy.collect(engine=run_engine)  # type: ignore[call-overload]
+        return
+    yield from lazy.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=False)
+
+
+def _parts(amount: pl.Expr, name: str) -> list[pl.Expr]:
+    """An amount as whole 2^-60 units (``exact_units``) in ``_LIMBS`` parts, highest first.
+
+    Each part is a whole number below 2^``_LIMB`` held in a float64, so ``numpy.bincount``
+    adds up to ``_MAX_ROWS`` of them per bin exactly, in any order: summed per bin and put
+    together by ``_whole_sum``, they are ``order_free_sum``'s total, bit for bit.
+
+    Example:
+        >>> rows = pl.DataFrame({"x": [0.1, 2.5]}).select(_parts(pl.col("x"), "x"))
+        >>> parts = [rows[c].to_numpy() for c in rows.columns]
+        >>> _whole_sum(parts).to_list(), _whole_sum([p[:1] + p[1:] for p in parts]).to_list()
+        ([0.1, 2.5], [2.6])
+
+    """
+    rest = (amount * 2.0**60).round()  # 0 or EXACT_FROM..EXACT_BELOW: below 2^100
+    parts = []
+    for k in range(_LIMBS - 1, 0, -1):
+        top = (rest * 2.0 ** (-_LIMB * k)).floor()
+        parts.append(top.alias(f"_t_{name}_{k}"))
+        rest = rest - top * 2.0 ** (_LIMB * k)  # exact: the bits below the top part's
+    return [*parts, rest.alias(f"_t_{name}_0")]
+
+
+def _whole_sum(parts: Sequence[np.ndarray]) -> pl.Series:
+    """Per-bin sums of ``_parts`` put together: the exact total in 2^-60 units, as a float."""
+    frame = pl.DataFrame({f"p{i}": part for i, part in enumerate(parts)})
+    units = pl.col("p0").cast(pl.Int128)
+    for i in range(1, len(parts)):
+        units = units * pl.lit(1 << _LIMB, pl.Int128) + pl.col(f"p{i}").cast(pl.Int128)
+    return frame.select(exact_total(units)).to_series()
+
+
+def _add_sums(where: np.ndarray, weights: list[np.ndarray], totals: list[np.ndarray]) -> None:
+    """Add rows' count, then each weight's sum, per bin into ``totals``, in place.
+
+    A batch of at least a quarter as many rows as bins is counted by ``numpy.bincount``
+    (several times faster per row); a smaller one by ``numpy.add.at``, which costs a batch its
+    rows only where ``bincount`` allocates, fills and adds a whole layout per measure: small
+    batches then stream in less memory at no loss. Whole parts (``_parts``) add exactly.
+    """
+    bins = totals[0].size
+    if 4 * where.size >= bins:
+        totals[0] += np.bincount(where, minlength=bins)
+        for total, weight in zip(totals[1:], weights, strict=True):
+            total += np.bincount(where, weight, minlength=bins)
+        return
+    np.add.at(totals[0], where, 1)
+    for total, weight in zip(totals[1:], weights, strict=True):
+        np.add.at(total, where, weight)
+
+
 def _binned(
     lazy: pl.LazyFrame,
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
     groups: Sequence[str],
     run_engine: Literal["in-memory", "streaming", "gpu"],
+    is_frame: bool,
 ) -> pl.DataFrame | None:
     """``_keys``'s frame, from rows binned by a dense key index; None where that cannot apply.
 
     Origins, codes and destinations are laid out by their distinct values (destinations by
     those priced alike, ``_alike``, unless ``by`` names them), years by their span, quarters
     only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
-    positive: a row's key is then one integer, and the rows are grouped by it, their amounts
-    summed exactly. Keys with a null, amounts failing a check and odd quarters return None:
-    ``_keys`` groups them and the detailed path reports them.
+    positive: a row's key is then one position in a dense array, and its count and amounts
+    are summed into it by ``numpy.bincount`` (which Polars lacks), batch by batch, in memory
+    bounded by the layout rather than by the rows; the amounts as whole parts (``_parts``),
+    exact in any row order. Keys with a null, amounts failing a check and odd quarters return
+    None: ``_keys`` groups them and the detailed path reports them.
     """
     keys = _key_columns(schema, groups)
     integer = {k: schema[k].is_integer() for k in ("year", "quarter") if k in schema}
@@ -854,6 +920,7 @@ def _binned(
                 _bad_amount(schema).any().alias("bad_amount"),
                 odd_quarter.any().alias("odd_quarter"),
                 *((_valued(value) == k).any().alias(f"kind{k}") for k in range(3)),
+                pl.len().alias("rows"),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
                 pl.max_horizontal(_size(a, schema).max() for a in amounts).alias("most"),
@@ -911,29 +978,40 @@ def _binned(
     columns = [position.alias(_BIN), number_as_read("quantity_t", schema).alias("quantity_t")]
     if valued:
         columns.append(value.fill_null(0.0).alias("value_eur"))
-    # Summed as exact integers: the totals are the same in any row order. Amounts all 0 or
-    # within EXACT_FROM..EXACT_BELOW (every panel but absurd ones) take one integer column
-    # each, summed plainly.
+    # Amounts all 0 or within EXACT_FROM..EXACT_BELOW (every panel but absurd ones), and few
+    # enough rows that a bin's parts add exactly (_parts); else the rows are grouped.
     most, least = stats["most"][0] or 0.0, stats["least"][0]
-    small = most < EXACT_BELOW and (least is None or least >= EXACT_FROM)
-    if small:
-        columns = [columns[0], *(exact_units(c) for c in columns[1:])]
-    summed = (
-        (pl.col(a).sum() for a in amounts) if small else map(order_free_sum, map(pl.col, amounts))
-    )
-    binned = (
-        lazy.select(columns)
-        .group_by(_BIN)
-        .agg(pl.len().alias(_ROWS), *summed)
-        .sort(_BIN)
-        .collect(engine=run_engine)
-    )
-    if binned[_BIN].null_count():
-        return None  # a value that was not among the distinct ones: the input changed
-    if small:
-        binned = binned.with_columns(exact_total(pl.col(a)).alias(a) for a in amounts)
-    filled = binned[_BIN].to_numpy()
-    sums = {c: binned[c] for c in (_ROWS, *amounts)}
+    if most >= EXACT_BELOW or (least is not None and least < EXACT_FROM):
+        return None
+    if is_frame or run_engine != "streaming":  # the rows are in memory: grouped, exactly
+        grouped = (
+            lazy.select(columns[0], *(exact_units(c) for c in columns[1:]))
+            .group_by(_BIN)
+            .agg(pl.len().alias(_ROWS), *(pl.col(a).sum() for a in amounts))
+            .sort(_BIN)
+            .collect(engine=run_engine)
+        )
+        if grouped[_BIN].null_count():
+            return None  # a value that was not among the distinct ones: the input changed
+        filled = grouped[_BIN].to_numpy()
+        sums = {_ROWS: grouped[_ROWS]}
+        sums.update({a: grouped.select(exact_total(pl.col(a))).to_series() for a in amounts})
+    else:  # streamed in batches, each binned into the layout: memory bounded by the layout
+        if stats["rows"][0] >= _MAX_ROWS:
+            return None
+        parts = [p for c in columns[1:] for p in _parts(c, c.meta.output_name())]
+        totals = [np.zeros(bins, dtype=np.int64), *(np.zeros(bins) for _ in parts)]
+        for batch in _batches(lazy.select(columns[0], *parts), run_engine, is_frame):
+            if batch[_BIN].null_count():
+                return None  # a value that was not among the distinct ones: the input changed
+            weights = [batch[p.meta.output_name()].to_numpy() for p in parts]
+            _add_sums(batch[_BIN].to_numpy(), weights, totals)
+        filled = np.flatnonzero(totals[0])
+        sums = {_ROWS: pl.Series(totals[0][filled]).cast(pl.get_index_type())}
+        for i, amount in enumerate(amounts):
+            summed = totals[1 + i * _LIMBS : 1 + (i + 1) * _LIMBS]
+            sums[amount] = _whole_sum([t[filled] for t in summed]).alias(amount)
+        del totals  # the layout's arrays, before the keys' frame is built
     # Each filled bin back to its key: the layout's mixed radix, read from the right.
     slot_year = pl.Series(np.repeat(years, widths), dtype=schema["year"])
     slot_quarter = pl.Series(np.concatenate([np.arange(w) for w in widths]))
@@ -1053,8 +1131,9 @@ def totals(
 
     if set(groups) & set(_PER_ROW):  # no key holds one value of them: summed row by row
         return detailed()
+    is_frame = isinstance(imports, pl.DataFrame)
     try:
-        keys = _binned(lazy, schema, chosen, groups, run_engine)
+        keys = _binned(lazy, schema, chosen, groups, run_engine, is_frame)
         priced = None
         if keys is None:
             if schema.get("destination") == pl.String and "destination" not in groups:

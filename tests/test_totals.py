@@ -7,13 +7,24 @@ tests/test_regimes.py), except where a figure is worked out here.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
-from cbam._totals import _alike, _binned, _index_of, _keys, quarterly_years
+from cbam._summary import order_free_sum
+from cbam._totals import (
+    _add_sums,
+    _alike,
+    _binned,
+    _index_of,
+    _keys,
+    _parts,
+    _whole_sum,
+    quarterly_years,
+)
 from tests.properties.test_totals_properties import assert_same_totals
 
 EU = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
@@ -311,7 +322,7 @@ def keys_of(rows: pl.DataFrame | pl.LazyFrame, by: list[str], binned: bool) -> p
     lazy = rows.lazy()
     schema = lazy.collect_schema()
     if binned:
-        frame = _binned(lazy, schema, EU, by, "streaming")
+        frame = _binned(lazy, schema, EU, by, "streaming", isinstance(rows, pl.DataFrame))
         assert frame is not None
     else:
         frame = _keys(lazy, schema, EU, by, "streaming")
@@ -347,6 +358,9 @@ def test_binned_key_sums_equal_grouped_ones(change: pl.Expr, by: list[str]) -> N
 def test_rows_without_a_positive_value_are_keys_of_their_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import cbam._totals as module
+
+    monkeypatch.setattr(module, "_BATCH_ROWS", 500)
     i = pl.int_range(pl.len())
     rows = plain().with_columns(  # zero and missing customs values among positive ones
         pl.when(i % 7 == 0)
@@ -356,7 +370,7 @@ def test_rows_without_a_positive_value_are_keys_of_their_own(
         .otherwise("value_eur")
         .alias("value_eur")
     )
-    for frame in (rows, rows.lazy()):
+    for frame in (rows, rows.lazy()):  # one batch; several batches on the streaming engine
         binned, grouped = keys_of(frame, ["origin"], True), keys_of(frame, ["origin"], False)
         assert binned.height == grouped.height > rows["origin"].n_unique()
         assert binned.equals(grouped)
@@ -392,6 +406,7 @@ def test_plain_panels_are_binned_and_equal_summarise_of_compute(
         raise AssertionError("grouped: the binned path should apply")
 
     monkeypatch.setattr(module, "_keys", no_grouping)
+    monkeypatch.setattr(module, "_BATCH_ROWS", 700)  # a Parquet scan in several batches
     rows = plain()
     path = f"{tmp_path}/rows.parquet"
     rows.write_parquet(path)
@@ -778,3 +793,17 @@ def test_a_tiny_positive_customs_value_keeps_its_row_valued() -> None:
     )
     by = ["origin", "sector"]
     assert_same_totals(cbam.totals(rows, EU, by=by), detailed(rows, EU, by), by)
+
+
+@pytest.mark.parametrize("rows", [10, 1_000])  # fewer rows than bins (add.at), more (bincount)
+def test_sums_add_every_row_once_exactly(rows: int) -> None:
+    where = np.arange(rows) * 7 % 50
+    amount = np.arange(rows, dtype=float) / 10  # 0.1, 0.2, ...: no float sum is exact
+    totals = [np.zeros(50, dtype=np.int64), *(np.zeros(50) for _ in range(4))]
+    parts = pl.DataFrame({"x": amount}).select(_parts(pl.col("x"), "x"))
+    _add_sums(where, [parts[c].to_numpy() for c in parts.columns], totals)
+    assert totals[0].tolist() == np.bincount(where, minlength=50).tolist()
+    frame = pl.DataFrame({"bin": where, "amount": amount})
+    exact = frame.group_by("bin").agg(order_free_sum(pl.col("amount"))).sort("bin")
+    sums = _whole_sum([t[exact["bin"].to_numpy()] for t in totals[1:]])
+    assert sums.to_list() == exact["amount"].to_list()
