@@ -379,8 +379,13 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         value, whole = pl.col(internal), column in INTEGER_COLUMNS
         kind = "a whole number" if whole else "a number"
         # A whole number too large for the rules' 32-bit years and quarters (2^31) is one.
-        raw = number_as_read(column, schema) if whole and column in schema else pl.lit(None)
-        huge = (value.is_null() & (raw == raw.round())).fill_null(False)
+        if not whole or column not in schema:
+            huge = pl.lit(False)
+        elif schema[column].is_integer():  # an integer that is no Int32
+            huge = value.is_null() & pl.col(column).is_not_null()
+        else:
+            raw = number_as_read(column, schema)
+            huge = (value.is_null() & (raw == raw.round())).fill_null(False)
         if column in REQUIRED_COLUMNS:
             found = [(column, f"missing or not {kind}", value.is_null() & ~huge)]
         else:

@@ -90,7 +90,7 @@ def exact_units(amount: pl.Expr) -> pl.Expr:
     amount is known to be 0 or between ``EXACT_FROM`` and ``EXACT_BELOW``, at the cost of
     one integer column.
     """
-    return (amount.cast(pl.Float64) / _UNIT).round().cast(pl.Int128)
+    return (amount.cast(pl.Float64) * (1 / _UNIT)).round().cast(pl.Int128)  # 2^60: exact
 
 
 def exact_total(units: pl.Expr) -> pl.Expr:
