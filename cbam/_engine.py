@@ -1228,8 +1228,10 @@ def _ad_valorem_tiers(
     covered = _covered(design)
     tiers = [(t.ratio_above, t.rate) for t in design.charge.tiers or []]
     see = pl.col("see_t_per_t")
-    # A true quotient (both are columns): a ratio of exactly 2 stays on its tier's edge.
-    ratio = pl.when(see <= 0).then(0.0).otherwise(see / pl.col("_c_ref_see"))
+    # A true quotient (both are columns), to 9 decimals: intensities are decimals, and one
+    # exactly on an edge in decimal (1.7375 / 1.39 = 1.25) stays on it, where the float
+    # quotient (1.2500000000000002) would cross to the next tier.
+    ratio = pl.when(see <= 0).then(0.0).otherwise((see / pl.col("_c_ref_see")).round(9))
     frame = frame.with_columns(
         pl.when(covered).then(pl.col("_c_ref_see")).alias("benchmark_t_per_t"),
         pl.lit(None, pl.Float64).alias("free_allocation_t"),

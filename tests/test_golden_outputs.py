@@ -31,7 +31,11 @@ rows (355 fees, EUR -1,395), us-fpf-2025 697 rows (2 fees cross a tier, EUR +540
 eu-cbam scenarios read the published marked-up columns and are unchanged. (7) A design's price
 in force all year is labelled by its year ('2027 (assumed)'), not as the mean of four equal
 quarters ('2027 mean of quarters (assumed)', '2027-Q2 (assumed)'): certificate_price_period
-text on 19,219 rows of uk-cbam and 21,268 of us-cca-2025, no price or fee changed. A refactor
+text on 19,219 rows of uk-cbam and 21,268 of us-cca-2025, no price or fee changed. Re-recorded
+on 2026-12-04 for one more: (8) an FPF intensity ratio on a tier's edge in decimal stays on it
+(the ratio to 9 decimals; rates/regimes/us-fpf-2025.yaml: a ratio at or below a bound pays the
+lower tier): 8 rows of us-fpf-2025 whose float ratio was 1.5000000000000002 or
+3.0000000000000004 fall a tier (fee EUR -4,119,492 in all). A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -798,3 +798,29 @@ def test_a_unit_in_the_designs_currency_reads_however_written(tmp_path: Path, un
     text = f"regime: uk-cbam\ndesign:\n  charge:\n    price:\n      unit: {unit}\n"
     design = cbam.resolve(cbam.load_scenario(str(_scenario_file(tmp_path, text)))).design
     assert design.charge.price is not None and design.charge.price.unit == unit
+
+
+def test_an_fpf_ratio_on_a_tier_edge_in_decimal_stays_on_it() -> None:
+    # rates/regimes/us-fpf-2025.yaml: a ratio at or below a bound pays the lower tier. The US
+    # reference of CN 7207 11 11 is 1.39 t/t; each intensity is a bound x 1.39 in decimal,
+    # whose float quotient fell just above the bound for 1.25, 1.75, 2.5 and 3.
+    bounds = [1.10, 1.25, 1.75, 2.00, 2.50, 3.00]
+    intensities = [1.529, 1.7375, 2.4325, 2.78, 3.475, 4.17]
+    rows = pl.DataFrame(
+        {
+            "year": [2027] * 6,
+            "origin": ["CHN"] * 6,
+            "cn_code": ["72071111"] * 6,
+            "quantity_t": [10.0] * 6,
+            "value_eur": [1000.0] * 6,
+            "destination": ["USA"] * 6,
+            "see_direct": intensities,
+            "see_indirect": [0.0] * 6,
+        }
+    )
+    scenario = cbam.load_scenario("us-fpf-2025")
+    tiers = cbam.resolve(scenario).design.charge.tiers or []
+    below = [max([t.rate for t in tiers if t.ratio_above < b], default=0.0) for b in bounds]
+    fees = cbam.compute(rows, scenario)
+    charged = (fees["fee_eur"] / fees["value_eur"]).to_list()
+    assert charged == pytest.approx(below)
