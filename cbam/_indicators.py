@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from numbers import Integral
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -307,7 +308,7 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
         .alias("price_gap_eur_per_t")
     )
     if by is None:
-        return same_kind(fees, rows)
+        return same_kind(fees, rows, keep_index=True)  # row by row: a pandas index kept
     weight = pl.when(pl.col("break_even_price_eur_per_t").is_not_null()).then(embedded)
     aggs = [
         order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
@@ -319,7 +320,7 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
     return same_kind(fees, _group(_valid(rows), by, aggs))
 
 
-def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -> FrameT:
+def actual_value_threshold(fees: FrameT, scenario: Scenario | str | Path = "eu-cbam") -> FrameT:
     """The actual intensity below which verified actual values beat the default values.
 
     With default values a row owes, per tonne of good (of clinker for the clinker-based cement
@@ -433,7 +434,7 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str = "eu-cbam") -
     out = joined.with_columns(threshold).drop(
         "_fee_d", "_has_embedded", "_fee_1", "_fee_1.5", "_fee_2"
     )
-    return same_kind(fees, out)
+    return same_kind(fees, out, keep_index=True)  # row by row: a pandas index kept
 
 
 def phase_in_years(scenario: Scenario) -> list[int]:
@@ -464,7 +465,7 @@ def _years(years: Any) -> list[int]:
 
 def phase_in(
     imports: FrameT,
-    scenario: Scenario | str = "eu-cbam",
+    scenario: Scenario | str | Path = "eu-cbam",
     years: Iterable[int] | None = None,
     by: Sequence[str] = (),
 ) -> FrameT:

@@ -149,15 +149,43 @@ def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> A
 
 
 def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
-    """``result`` in the library of the eager frame ``frame`` (a Polars frame: as it is)."""
+    """``result`` in the library of the eager frame ``frame`` (a Polars frame: as it is).
+
+    Through Arrow's oldest layout (plain strings, dictionaries), which every reader of a
+    PyArrow table takes (``string_view`` could not be written to Parquet or joined). With
+    ``keep_index`` (one row out per row in, in order), the frame's own columns come back as
+    they went in: a pandas index, dtypes (a nullable ``Int64`` id stays one, not a float)
+    and column labels (``0``, not ``'0'``).
+    """
     if isinstance(frame, pl.DataFrame | pl.LazyFrame):
         return result
     data = _native(frame, "frame")
-    back = nw.from_arrow(result, backend=nw.get_native_namespace(data))
+    arrow = result.to_arrow(compat_level=pl.CompatLevel.oldest())
+    back = nw.from_arrow(arrow, backend=nw.get_native_namespace(data))
     index = nw.maybe_get_index(data) if keep_index else None
     if index is not None:
         back = nw.maybe_set_index(back, index=[index])
-    return nw.to_native(back)
+    native = nw.to_native(back)
+    return _own_columns(native, frame) if keep_index else native
+
+
+def _own_columns(out: Any, given: Any) -> Any:
+    """``out`` (row for row ``given``'s) with ``given``'s own columns put back unchanged."""
+    if hasattr(given, "column_names") and hasattr(out, "set_column"):  # PyArrow tables
+        for name in given.column_names:
+            at = out.schema.get_field_index(name)
+            if at >= 0:
+                out = out.set_column(at, name, given.column(name))
+        return out
+    columns = getattr(given, "columns", None)
+    if columns is None or not hasattr(out, "rename"):
+        return out
+    labels = {str(label): label for label in columns}  # pandas: labels of any type
+    out = out.rename(columns={s: label for s, label in labels.items() if s in out.columns})
+    for label in columns:
+        if label in out.columns:
+            out[label] = given[label].array  # row for row: by position, dtype and all
+    return out
 
 
 def same_kind(frame: FrameT, result: pl.LazyFrame, *, keep_index: bool = False) -> FrameT:

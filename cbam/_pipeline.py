@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Literal, overload
 
 import polars as pl
@@ -61,7 +62,7 @@ def polars_engine(
 @overload
 def compute(
     imports: pl.DataFrame,
-    scenario: Scenario | str = ...,
+    scenario: Scenario | str | Path = ...,
     *,
     on_error: OnError = ...,
     engine: Engine = ...,
@@ -69,7 +70,7 @@ def compute(
 @overload
 def compute(
     imports: pl.LazyFrame,
-    scenario: Scenario | str = ...,
+    scenario: Scenario | str | Path = ...,
     *,
     on_error: OnError = ...,
     engine: Engine = ...,
@@ -77,7 +78,7 @@ def compute(
 @overload
 def compute(
     imports: IntoDataFrameT,
-    scenario: Scenario | str = ...,
+    scenario: Scenario | str | Path = ...,
     *,
     on_error: OnError = ...,
     engine: Engine = ...,
@@ -86,7 +87,7 @@ def compute(
 
 def compute(
     imports: FrameT | IntoDataFrame,
-    scenario: Scenario | str = "eu-cbam",
+    scenario: Scenario | str | Path = "eu-cbam",
     *,
     on_error: OnError = "raise",
     engine: Engine = "auto",

@@ -93,6 +93,10 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
         ((2027, 2100), ())
 
     """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"resolve takes a Scenario (cbam.load_scenario(...)), not {type(scenario).__name__}"
+        )
     try:
         return _RESOLVED.get(_key(scenario), lambda: _resolved(scenario))
     except ScenarioError as exc:

@@ -224,6 +224,11 @@ def list_scenarios() -> dict[str, str]:
 
 
 def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
+    if isinstance(name_or_path, Scenario):
+        raise TypeError(
+            "load_scenario reads a bundled name or a YAML path; this Scenario is loaded "
+            "already: pass it as it is, or its name with overrides"
+        )
     if not isinstance(name_or_path, str | Path):
         raise TypeError(
             "a scenario is a Scenario, a bundled name or a YAML path, not "

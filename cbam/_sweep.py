@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
@@ -398,7 +399,7 @@ def _client(scheduler: Any) -> Any:
 
 def sweep(
     imports: pl.DataFrame | pl.LazyFrame | Any,
-    scenario: Scenario | str = "eu-cbam",
+    scenario: Scenario | str | Path = "eu-cbam",
     vary: Mapping[str, Sequence[Any]] | None = None,
     *,
     by: Sequence[str] = (),

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -1038,7 +1039,7 @@ def _binned(
 @overload
 def totals(
     imports: pl.DataFrame | pl.LazyFrame,
-    scenario: Scenario | str = ...,
+    scenario: Scenario | str | Path = ...,
     by: Sequence[str] = ...,
     *,
     on_error: OnError = ...,
@@ -1047,7 +1048,7 @@ def totals(
 @overload
 def totals(
     imports: IntoDataFrameT,
-    scenario: Scenario | str = ...,
+    scenario: Scenario | str | Path = ...,
     by: Sequence[str] = ...,
     *,
     on_error: OnError = ...,
@@ -1057,7 +1058,7 @@ def totals(
 
 def totals(
     imports: pl.DataFrame | pl.LazyFrame | IntoDataFrame,
-    scenario: Scenario | str = "eu-cbam",
+    scenario: Scenario | str | Path = "eu-cbam",
     by: Sequence[str] = ("origin", "sector"),
     *,
     on_error: OnError = "raise",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -72,3 +74,33 @@ def test_pandas_result_feeds_the_indicators_after_conversion() -> None:
     ave = cbam.ad_valorem_equivalents(pl.from_pandas(out), by=["origin"])
     tur = ave.filter(pl.col("origin") == "TUR")["ave"].item()
     assert tur == pytest.approx(9_688.80 / 55_000.0)
+
+
+def test_an_arrow_result_can_be_written_and_keeps_the_input_columns(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["7207 11 11"], "quantity_t": [100.0]}
+    )
+    out = cbam.compute(table)
+    pq.write_table(out, tmp_path / "out.parquet")  # string_view could not be written
+    assert out.select(table.column_names).equals(table)
+    assert table.join(out.select(["origin", "fee_eur"]), "origin").num_rows == 1
+
+
+def test_pandas_input_columns_and_index_come_back_as_they_went_in() -> None:
+    frame = pd.DataFrame(
+        {
+            "year": [2027, 2028],
+            "origin": ["TUR", "CHN"],
+            "cn_code": ["7207 11 11", "7601 10 90"],
+            "quantity_t": [100.0, 50.0],
+            "firm_id": pd.array([2**53 + 1, None], dtype="Int64"),  # a float would round it
+        },
+        index=pd.Index([10, 5], name="flow"),
+    )
+    frame[0] = 1  # a column label that is no text
+    out = cbam.compute(frame)
+    assert out["firm_id"].tolist() == [2**53 + 1, pd.NA]
+    assert str(out["firm_id"].dtype) == "Int64" and 0 in out.columns
+    for indicator in (cbam.break_even_carbon_price, cbam.actual_value_threshold):
+        assert indicator(out).index.tolist() == [10, 5]
