@@ -912,6 +912,7 @@ def _binned(
     destined = "destination" in schema
     distinct = pl.col("destination").unique().drop_nulls().sort()
     places_query = [lazy.select(distinct)] if destined else []
+    sizes = [_size(a, schema) for a in amounts]
     stats, origins_frame, codes_frame, *destinations = pl.collect_all(
         [
             lazy.select(
@@ -924,10 +925,10 @@ def _binned(
                 pl.len().alias("rows"),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
-                pl.max_horizontal(_size(a, schema).max() for a in amounts).alias("most"),
-                pl.min_horizontal(
-                    _size(a, schema).filter(_size(a, schema) > 0).min() for a in amounts
-                ).alias("least"),
+                pl.max_horizontal(size.max() for size in sizes).alias("most"),
+                pl.min_horizontal(pl.when(size > 0).then(size).min() for size in sizes).alias(
+                    "least"
+                ),
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
