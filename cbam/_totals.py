@@ -885,10 +885,11 @@ def _binned(
     Origins, codes and destinations are laid out by their distinct values (destinations by
     those priced alike, ``_alike``, unless ``by`` names them), years by their span, quarters
     only in the years priced by quarter, and customs values by ``_VALUED`` where not all are
-    positive: a row's key is then one position in a dense array, and its count and amounts
-    are summed into it by ``numpy.bincount`` (which Polars lacks), batch by batch, in memory
-    bounded by the layout rather than by the rows; the amounts as whole parts (``_parts``),
-    exact in any row order. Keys with a null, amounts failing a check and odd quarters return
+    positive: a row's key is then one position in a dense array. Rows in memory are grouped
+    by it, their amounts summed as Int128 units; streamed rows are added into the array by
+    ``numpy.bincount`` (which Polars lacks), batch by batch, in memory bounded by the layout
+    rather than by the rows, their amounts as whole parts (``_parts``). Both are exact, the
+    same in any row order. Keys with a null, amounts failing a check and odd quarters return
     None: ``_keys`` groups them and the detailed path reports them.
     """
     keys = _key_columns(schema, groups)
