@@ -274,6 +274,22 @@ def misread_line(path: Path, separator: str = ",") -> str:
     return ""
 
 
+def encoding_hint(header: list[str]) -> str | None:
+    r"""Why a header reads as no text: NUL bytes or characters that are not UTF-8; else None.
+
+    Example:
+        >>> encoding_hint(["\x00y\x00e\x00a\x00r"]).split(":")[0]
+        'the header holds NUL bytes or characters that are not UTF-8 text'
+
+    """
+    if not any("\x00" in c or "\ufffd" in c for c in header):
+        return None
+    return (
+        "the header holds NUL bytes or characters that are not UTF-8 text: is the file "
+        "UTF-16 or in another encoding? cbam reads UTF-8: save it as UTF-8 CSV"
+    )
+
+
 def short_line(path: Path, fields: int, separator: str = ",") -> str:
     r"""The first line with fewer fields than the header's ``fields``: '' when there is none.
 

@@ -22,7 +22,14 @@ from narwhals.typing import IntoDataFrame
 from cbam._carbon_prices import fx_by_year
 from cbam._countries import iso3_codes
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
-from cbam._interop import a_file, duplicated, misread_line, short_line, to_polars
+from cbam._interop import (
+    a_file,
+    duplicated,
+    encoding_hint,
+    misread_line,
+    short_line,
+    to_polars,
+)
 from cbam._resources import data_dir
 from cbam._schema import OUTPUT_COLUMNS, Check, collect_problems
 from cbam._territory import UNION
@@ -783,11 +790,8 @@ def read_trade(
         found = lazy.collect_schema().names()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}") from exc
-    if any("\x00" in c or "\ufffd" in c for c in found):
-        raise ScenarioError(
-            f"{name}: the header holds NUL bytes or characters that are not UTF-8 text: is the "
-            "file UTF-16 or in another encoding? cbam reads UTF-8: save it as UTF-8 CSV"
-        )
+    if hint := encoding_hint(found):
+        raise ScenarioError(f"{name}: {hint}")
     twice = duplicated(found)
     if twice:
         raise ScenarioError(f"{name}: the header names column(s) {twice} more than once; keep one")

@@ -24,7 +24,7 @@ from cbam._api import recycle
 from cbam._compare import compare_counted
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
-from cbam._interop import a_file, misread_line, read_csv, short_line
+from cbam._interop import a_file, encoding_hint, misread_line, read_csv, short_line
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import Recycling, RecyclingPlan, load_plan
@@ -241,12 +241,8 @@ def header_hint(header: list[str]) -> str | None:
         "cbam reads comma-separated files; this one looks separated by ';' (save it with commas)"
 
     """
-    odd = [c for c in header if "\x00" in c or "\ufffd" in c]
-    if odd:
-        return (
-            "the header holds NUL bytes or characters that are not UTF-8 text: is the file "
-            "UTF-16 or in another encoding? cbam reads UTF-8: save it as UTF-8 CSV"
-        )
+    if (misread := encoding_hint(header)) is not None:
+        return misread
     if len(header) != 1:
         return None
     marks = [m for m in (";", "\t", "|") if m in header[0]]
