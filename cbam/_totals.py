@@ -11,10 +11,11 @@ probe (the 27 EU members of a BACI panel, say) are summed as one.
 
 Where the key is origin, code, year, quarter and destination (no importers, routes or actual
 values), each row's key is first one integer, its position in a dense layout of the distinct
-origins, codes and destinations, the years and quarters, and the rows are grouped by it on
-the streaming engine, so memory is bounded by the keys, not by the rows
-(``benchmarks/bench_scale.py``). Other keys are grouped by their columns. Either way amounts
-are summed as exact integers (``order_free_sum``): totals are the same in any row order.
+origins, codes and destinations, the years and quarters. Rows in memory are grouped by it;
+streamed rows are added into an array of the layout by ``numpy.bincount``, batch by batch,
+so memory is bounded by the keys, not by the rows (``benchmarks/bench_scale.py``). Other keys
+are grouped by their columns. Every way sums amounts exactly (as ``order_free_sum``): totals
+are the same in any row order.
 
 Thresholds still hold: an importer's annual mass or value and an origin's share of a code's
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
@@ -61,6 +62,7 @@ from cbam._schema import (
     key_as_read,
     number_as_read,
     result_columns,
+    whole_as_read,
 )
 from cbam._summary import (
     EXACT_BELOW,
@@ -108,14 +110,6 @@ def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     if schema[column] == pl.String:
         return raw.str.strip_chars().str.len_chars() > 0
     return raw.is_not_null()
-
-
-def _whole(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    """A year or quarter as ``compute`` reads it: a whole number, else null."""
-    if schema[column].is_integer():
-        return pl.col(column).cast(pl.Int32, strict=False)
-    number = number_as_read(column, schema)
-    return pl.when(number == number.round()).then(number).cast(pl.Int32, strict=False)
 
 
 def _bad_amount(schema: Mapping[str, pl.DataType]) -> pl.Expr:
@@ -231,7 +225,11 @@ def _threshold_value(
     if threshold is None or threshold.basis != "value":
         return value
     rates = year_table(scenario).group_by("year").agg(pl.col("fx").first())
-    year = _whole("year", schema) if scenario.rules_year is None else pl.lit(scenario.rules_year)
+    year = (
+        whole_as_read("year", schema)
+        if scenario.rules_year is None
+        else pl.lit(scenario.rules_year)
+    )
     fx = year.replace_strict(rates["year"], rates["fx"], default=None, return_dtype=pl.Float64)
     return value / fx
 
@@ -313,11 +311,15 @@ def _keys(
     keys = _key_columns(schema, groups)
     rows: list[pl.Expr] = [pl.col(c) for c in keys]
     if "quarter" in schema and not _by_quarter(groups):
-        years = lazy.select(_whole("year", schema).unique().drop_nulls()).collect(engine=run_engine)
+        years = lazy.select(whole_as_read("year", schema).unique().drop_nulls()).collect(
+            engine=run_engine
+        )
         quarterly = quarterly_years(scenario, years.to_series().to_list())
-        quarter = _whole("quarter", schema)
+        quarter = whole_as_read("quarter", schema)
         # A whole quarter of a year priced by the year is summed with the year's other rows.
-        collapse = quarter.is_between(1, 4) & ~_whole("year", schema).is_in(sorted(quarterly))
+        collapse = quarter.is_between(1, 4) & ~whole_as_read("year", schema).is_in(
+            sorted(quarterly)
+        )
         rows[keys.index("quarter")] = (
             pl.when(collapse.fill_null(False)).then(None).otherwise(pl.col("quarter"))
         ).alias("quarter")
@@ -554,7 +556,9 @@ class _Merged:
         schema = priced.schema
         merged = priced.filter(pl.col("importer") == self.label)
         status = pl.col("de_minimis").cast(pl.String)
-        predicted = self.counts.of(pl.col("origin"), pl.col("cn_code"), _whole("year", schema))
+        predicted = self.counts.of(
+            pl.col("origin"), pl.col("cn_code"), whole_as_read("year", schema)
+        )
         counts = status.is_in(_COUNTED).fill_null(False)
         wrong = (status == EXEMPT).fill_null(False) | (predicted & ~counts)
         return not merged.select(wrong.any()).item()
@@ -594,8 +598,8 @@ def _merged(
     ):
         return None
     quartered, valued = "quarter" in schema, "value_eur" in schema
-    year = _whole("year", schema)
-    quarter = _whole("quarter", schema) if quartered else pl.lit(None, pl.Int32)
+    year = whole_as_read("year", schema)
+    quarter = whole_as_read("quarter", schema) if quartered else pl.lit(None, pl.Int32)
     # The importer as the rules read it: ' ACME' and 'ACME' are one importer.
     importer = key_as_read("importer")
     basis = _units(number_as_read(bound.column, schema), bound.decimals)
@@ -774,7 +778,7 @@ def _same_destinations(
     distinct = pl.collect_all(
         [
             lazy.select(pl.col("destination").unique().drop_nulls()),
-            lazy.select(_whole("year", schema).unique().drop_nulls()),
+            lazy.select(whole_as_read("year", schema).unique().drop_nulls()),
         ],
         engine=engine,
     )
