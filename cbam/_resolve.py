@@ -72,7 +72,7 @@ def scenario_key(scenario: Scenario) -> str:
 
     """
     key = _key(scenario)
-    resolve(scenario)
+    _kept(scenario, key)
     return repr((key, _RESOLVED.digests(key)))
 
 
@@ -97,8 +97,13 @@ def resolve(scenario: Scenario, where: str | None = None) -> Resolved:
         raise TypeError(
             f"resolve takes a Scenario (cbam.load_scenario(...)), not {type(scenario).__name__}"
         )
+    return _kept(scenario, _key(scenario), where)
+
+
+def _kept(scenario: Scenario, key: tuple[str, str], where: str | None = None) -> Resolved:
+    """``resolve`` under a key already made (the scenario's text is dumped once a call)."""
     try:
-        return _RESOLVED.get(_key(scenario), lambda: _resolved(scenario))
+        return _RESOLVED.get(key, lambda: _resolved(scenario))
     except ScenarioError as exc:
         where = where or f"{scenario.source or f'scenario {scenario.name!r}'}: invalid scenario"
         raise ScenarioError(f"{where}: {exc}") from None
