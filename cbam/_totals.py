@@ -129,10 +129,14 @@ def _units(amount: pl.Expr, decimals: int) -> pl.Expr:
     As Int128, so that sums of them are exact in any row order: which path prices a key, and
     so the last bit of its fee, must not depend on the order of its rows.
     """
+    return _scaled(amount, decimals).round().fill_null(0.0).cast(pl.Int128)
+
+
+def _scaled(amount: pl.Expr, decimals: int) -> pl.Expr:
+    """A valid amount (finite, above 0, capped) in units of 10^-decimals, unrounded; else null."""
     cap = config.exact_sums().row_cap
     valid = amount.is_finite() & (amount > 0)
-    scaled = (pl.when(valid).then(amount).clip(upper_bound=cap) * float(10**decimals)).round()
-    return scaled.fill_null(0.0).cast(pl.Int128)
+    return pl.when(valid).then(amount).clip(upper_bound=cap) * float(10**decimals)
 
 
 @cache
@@ -264,6 +268,39 @@ def _unit_sums(rounded: Sequence[tuple[str, int, pl.Expr]]) -> tuple[list[pl.Exp
     return rows, [pl.col(f"_t_units_{c}").sum() for c, _, _ in rounded]
 
 
+def _off_units(rounded: Sequence[tuple[str, int, pl.Expr]]) -> list[pl.Expr]:
+    """Per rounded amount, the furthest any row's scaled amount lies from whole units."""
+    scaled = [(c, _scaled(amount, decimals)) for c, decimals, amount in rounded]
+    return [(s - s.round()).abs().max().fill_null(0.0).alias(f"_t_off_{c}") for c, s in scaled]
+
+
+def _rounds_alike(
+    rounded: Sequence[tuple[str, int, pl.Expr]],
+    off: Mapping[str, float],
+    schema: Mapping[str, pl.DataType],
+    scenario: Scenario,
+) -> pl.Expr:
+    """True for keys whose rounded sum is certainly the sum of their rounded rows.
+
+    Shown without summing each row's whole units (``_unit_sums``). A key of n rows whose
+    scaled amounts u_i (``_scaled``) are at most ``off`` from their whole units k_i is priced
+    on its sum, rounded to a float once (each row first a whole number of 2^-60 units, off by
+    2^-61 at most), which the threshold reads as T (divided by the year's rate, for a value)
+    and rounds as fl(T 10^d). That differs from the sum of the k_i by at most n (off + 2^-30)
+    plus a few float roundings of T 10^d, each within 2^-53 of it, bounded here by 2^-48 T
+    10^d; below 1/2 in all, fl(T 10^d) rounds to the sum of the k_i. The bound also implies
+    that no row reaches ``row_cap``.
+    """
+    rows = pl.col(_ROWS).cast(pl.Float64)
+    alike = [
+        rows * (off[column] + 2.0**-30)
+        + 2.0**-48 * float(10**decimals) * _rounded(column, schema, scenario).fill_null(0.0).abs()
+        < 0.5
+        for column, decimals, _ in rounded
+    ]
+    return pl.all_horizontal(alike) if alike else pl.lit(True)
+
+
 def _tidy_keys(
     rounded: Sequence[tuple[str, int, pl.Expr]],
     schema: Mapping[str, pl.DataType],
@@ -356,6 +393,7 @@ _BASIS = "_t_basis"  # a key's threshold basis (mass or customs value) in whole 
 # Statuses of rows whose amounts count towards their importer's annual total.
 _COUNTED = (EXEMPT, "liable (importer above threshold)", "not applied (customs value missing)")
 _SLACK = 1e-9  # relative error allowed the float sums of whole units
+_OFF = 1e-3  # the furthest from whole units rows' amounts may be for keys to skip _unit_sums
 _FEW = 16  # distinct values told apart by comparisons rather than a lookup
 _WORD = 1 << 62  # the largest product of key sizes one Int64 group-by column holds
 
@@ -600,12 +638,15 @@ def _merged(
     quartered, valued = "quarter" in schema, "value_eur" in schema
     year = whole_as_read("year", schema)
     quarter = whole_as_read("quarter", schema) if quartered else pl.lit(None, pl.Int32)
-    # The importer as the rules read it: ' ACME' and 'ACME' are one importer.
-    importer = key_as_read("importer")
     basis = _units(number_as_read(bound.column, schema), bound.decimals)
     counts = _counts(scenario)
     counted = counts.of(pl.col("origin"), pl.col("cn_code"), year)
     others = [c for c in columns if c not in ("year", "quarter", "importer")]
+    amounts = {"quantity_t": number_as_read("quantity_t", schema)}
+    if valued:
+        amounts["value_eur"] = number_as_read("value_eur", schema)
+    rounded = _rounded_amounts(amounts, schema, scenario)
+    sizes = [_size(a, schema) for a in amounts]
     stats, annual, *distinct = pl.collect_all(
         [
             lazy.select(
@@ -616,9 +657,15 @@ def _merged(
                 ).alias("fault"),
                 year.min().alias("first"),
                 year.max().alias("last"),
+                pl.max_horizontal(size.max() for size in sizes).alias("most"),
+                pl.min_horizontal(pl.when(size > 0).then(size).min() for size in sizes).alias(
+                    "least"
+                ),
+                *_off_units(rounded),
             ),
+            # Importers as given, made the rules' form (' ACME' is 'ACME') once each below.
             lazy.select(
-                importer,
+                pl.col("importer"),
                 year.alias("year"),
                 pl.when(counted).then(basis).otherwise(0).alias(_BASIS),
             )
@@ -632,7 +679,13 @@ def _merged(
     if stats["fault"][0] or first is None or last - first >= _MAX_YEARS:
         return None  # faults are reported by the detailed path
     span = last - first + 1
-    annual = annual.filter(pl.col("importer").is_not_null())
+    given = annual["importer"].unique().drop_nulls().sort()
+    annual = (
+        annual.with_columns(key_as_read("importer"))
+        .filter(pl.col("importer").is_not_null())
+        .group_by("importer", "year")
+        .agg(pl.col(_ROWS).sum(), pl.col(_BASIS).sum())
+    )
     candidate = pl.lit(True) if bound.free else bound.above(pl.col(_BASIS), pl.col(_ROWS))
     annual = annual.with_columns(candidate.alias("_t_candidate"))
     importers = annual["importer"].unique().sort()
@@ -653,13 +706,19 @@ def _merged(
     ).to_numpy()
     codes = np.full(importers.len() * span, -1, dtype=np.int64)  # -1: not seen at first
     codes[slots[:, 0]] = slots[:, 1]
+    # Each importer as given: the index of its rules' form among ``importers``, -1 for none.
+    forms = given.to_frame().select(
+        key_as_read("importer").cast(pl.Enum(importers), strict=False).to_physical()
+    )
+    form = pl.lit(forms.to_series().cast(pl.Int64).fill_null(-1)).gather(
+        _index_of("importer", given)
+    )
     y = pl.when(year.is_between(first, last)).then(year.cast(pl.Int64) - first)
-    at = importer.cast(pl.Enum(importers), strict=False).to_physical().cast(pl.Int64)
-    code = pl.lit(pl.Series(codes)).gather(at * span + y)
+    code = pl.lit(pl.Series(codes)).gather(pl.when(form >= 0).then(form) * span + y)
     parts = [
         _Part(
             "importer",
-            pl.when(importer.is_null())
+            pl.when(pl.col("importer").is_null() | (form < 0))
             .then(own.len() + 1)
             .otherwise(pl.when(code >= 0).then(code)),
             pl.concat([own, pl.Series([label, None], dtype=pl.String)]),
@@ -674,23 +733,10 @@ def _merged(
             q = pl.when(year.is_in(sorted(quarterly))).then(q).otherwise(0)
         quarters = pl.Series([None, 1, 2, 3, 4]).cast(schema["quarter"])
         parts.append(_Part("quarter", q.cast(pl.Int64), quarters))
-    qty = number_as_read("quantity_t", schema)
-    rows: list[pl.Expr] = [qty.alias("quantity_t")]
-    sums: list[pl.Expr] = [pl.len().alias(_ROWS), order_free_sum(pl.col("quantity_t"))]
-    amounts = {"quantity_t": qty}
     if valued:
-        value = number_as_read("value_eur", schema)
-        parts.append(
-            _Part(_VALUED, _valued(value).cast(pl.Int64), pl.Series([0, 1, 2], dtype=pl.Int32))
-        )
-        rows.append(value.alias("value_eur"))
-        sums.append(order_free_sum(pl.col("value_eur")))
-        amounts["value_eur"] = value
+        kind = _valued(amounts["value_eur"]).cast(pl.Int64)
+        parts.append(_Part(_VALUED, kind, pl.Series([0, 1, 2], dtype=pl.Int32)))
     parts += [_part(c, frame.to_series()) for c, frame in zip(others, distinct, strict=True)]
-    rounded = _rounded_amounts(amounts, schema, scenario)
-    unit_rows, unit_sums = _unit_sums(rounded)
-    rows += unit_rows
-    sums += unit_sums
     # The indexes packed into as few Int64 columns as hold them, each a mixed radix.
     words: list[list[_Part]] = [[]]
     size = 1
@@ -701,14 +747,22 @@ def _merged(
         words[-1].append(part)
         size *= part.values.len()
     names = [f"_t_word_{i}" for i in range(len(words))]
+    packed_words = []
     for name, word in zip(names, words, strict=True):
         packed = word[0].index
         for part in word[1:]:
             packed = packed * part.values.len() + part.index
-        rows.append(packed.alias(name))
-    summed = lazy.select(rows).group_by(names).agg(sums).collect(engine=run_engine)
-    if any(summed[name].null_count() for name in names):
-        return None  # a value that was not among the distinct ones: the input changed
+        packed_words.append(packed.alias(name))
+    # Amounts all 0 or within EXACT_FROM..EXACT_BELOW sum as one Int128 column each.
+    most, least = stats["most"][0] or 0.0, stats["least"][0]
+    plain = most < EXACT_BELOW and (least is None or least >= EXACT_FROM)
+    sums: list[pl.Expr] = [pl.len().alias(_ROWS)]
+    rows = [*packed_words]
+    for column, amount in amounts.items():
+        rows.append((exact_units(amount) if plain else amount).alias(column))
+        summed_amount = pl.col(column).sum()
+        sums.append(exact_total(summed_amount) if plain else order_free_sum(pl.col(column)))
+    off = {c: stats[f"_t_off_{c}"][0] for c, _, _ in rounded}
     decoded: list[pl.Expr] = []
     for name, word in zip(names, words, strict=True):
         stride = 1
@@ -716,10 +770,28 @@ def _merged(
             at_part = pl.col(name) // stride % part.values.len()
             decoded.append(pl.lit(part.values).gather(at_part).alias(part.name))
             stride *= part.values.len()
-    tidy = _tidy_keys(rounded, schema, scenario)
     order = [*columns, *([_VALUED] if valued else []), _ROWS, "quantity_t"]
     order += [*(["value_eur"] if valued else []), _BAD]
-    keys = summed.with_columns(decoded).with_columns(tidy).select(order)
+
+    def grouped(units: Sequence[tuple[str, int, pl.Expr]]) -> pl.DataFrame | None:
+        unit_rows, unit_sums = _unit_sums(units)
+        query = lazy.select(*rows, *unit_rows).group_by(names).agg(*sums, *unit_sums)
+        summed = query.collect(engine=run_engine)
+        if any(summed[name].null_count() for name in names):
+            return None  # a value that was not among the distinct ones: the input changed
+        return summed.with_columns(decoded)
+
+    # Rows a whole number of units (to float error) need not sum their units where the keys'
+    # sums are shown to round alike (_rounds_alike); else the rows are grouped with them.
+    keys = grouped([]) if max(off.values()) <= _OFF else None
+    if keys is not None and keys.select(_rounds_alike(rounded, off, schema, scenario).all()).item():
+        keys = keys.with_columns(_tidy_keys([], schema, scenario))
+    else:
+        keys = grouped(rounded)
+        if keys is None:
+            return None
+        keys = keys.with_columns(_tidy_keys(rounded, schema, scenario))
+    keys = keys.select(order)
     return _Merged(keys, bound, counts, label)
 
 
