@@ -25,6 +25,21 @@ _OPTIONAL = {"note": pl.String}
 DATE_COLUMNS = ("member_from", "member_to")
 
 
+def upper_ascii(text: pl.Expr) -> pl.Expr:
+    """Text in upper case where it is ASCII; other text as it is (a code then unknown).
+
+    Unicode upper-cases some other letters to ASCII ones ('ſ' to 'S', 'ı' to 'I'), which would
+    turn look-alike text into a valid country or route code.
+
+    Example:
+        >>> pl.select(upper_ascii(pl.lit(pl.Series(["tur", "\u017fen"])))).to_series().to_list()
+        ['TUR', 'ſen']
+
+    """
+    ascii_only = text.str.len_bytes() == text.str.len_chars()
+    return pl.when(ascii_only).then(text.str.to_uppercase()).otherwise(text)
+
+
 def csv_line(index: int) -> str:
     """The line of a CSV file holding data row ``index`` (0-based; line 1 is the header)."""
     return f"line {index + 2}"

@@ -39,6 +39,7 @@ from cbam._parameters import (
     DatedValue,
     Flag,
     NonNegative,
+    Price,
     Reference,
     Share,
     first_day,
@@ -124,7 +125,7 @@ class Charge(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: str
-    price: DatedParameter[NonNegative] | None = None
+    price: DatedParameter[Price] | None = None
     certificate_price: CertificatePriceFile | None = None
     free_allocation_share: SectorParameter | None = None
     reference_intensity: ReferenceIntensity | None = None
@@ -489,6 +490,8 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
         design = Design.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(exc, raw)
+        for at, dotted in _set_by_overrides(raw):  # named as the user wrote them
+            problems = problems.replace(f"{at}.value: ", f"{dotted}: ")
         raise ScenarioError(f"{invalid}: invalid regime design: {problems}") from exc
     # Names checked against the data files, which the model itself does not read.
     known = iso3_codes()
@@ -507,6 +510,32 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     if unknown:
         raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
+
+
+OVERRIDE_TITLE = "scenario override: "  # how the reference of a dated value a scenario set begins
+
+
+def _set_by_overrides(tree: Any, at: str = "") -> list[tuple[str, str]]:
+    """Each dated value of ``tree`` set by a scenario: its path in the design, and the path given.
+
+    Such a value cites ``scenario override: PATH = VALUE (FILE)`` as its reference.
+    """
+    found: list[tuple[str, str]] = []
+    items = (
+        tree.items()
+        if isinstance(tree, dict)
+        else enumerate(tree)
+        if isinstance(tree, list)
+        else ()
+    )
+    for key, item in items:
+        here = f"{at}.{key}" if at else str(key)
+        title = item.get("reference", {}).get("title") if isinstance(item, dict) else None
+        if isinstance(title, str) and title.startswith(OVERRIDE_TITLE) and " = " in title:
+            found.append((here, title.removeprefix(OVERRIDE_TITLE).split(" = ")[0]))
+        else:
+            found += _set_by_overrides(item, here)
+    return found
 
 
 def _unit_problems(design: Design) -> list[str]:

@@ -363,6 +363,7 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
     design = regime(scenario)
     reasons = {group: spec.reason for group, spec in design.excluded_origin_groups.items()}
     groups = resolve(scenario).origin_groups
+    base = Path(scenario.source).parent if scenario.source else None
     years = range(FIRST_GROUP_YEAR, design.last_rules_year + 1)
     rows = []
     for year in years:
@@ -374,7 +375,7 @@ def origin_table(scenario: Scenario) -> pl.DataFrame:
         if year >= design.first_rules_year:
             rows += [
                 {"origin": iso3, "year": year, "excluded": reason}
-                for iso3, reason in excluded_origins(groups, reasons, year, seen)
+                for iso3, reason in excluded_origins(groups, reasons, year, seen, base)
             ]
     excluded = pl.DataFrame(
         rows, schema={"origin": pl.String, "year": pl.Int32, "excluded": pl.String}
@@ -1391,13 +1392,17 @@ def _relief(
     below_share: pl.Expr = pl.lit(True)
     if any(rule.max_import_share is not None for rule in scenario.exemptions):
         by_code = [pl.col("_c_year"), pl.col("_c_cn")]
-        # A code's imports are the regime's: rows imported into another country are none.
-        imported = ~pl.col("_c_flagged") & ~pl.col("_c_elsewhere")
+        # A code's imports are the regime's: rows imported into another country, and rows of
+        # a home origin or an excluded one (EU goods within the EU), are none.
+        imported = ~pl.col("_c_flagged") & ~pl.col("_c_elsewhere") & pl.col("_c_excluded").is_null()
         mass = pl.when(imported).then(pl.col("_c_qty")).otherwise(0.0)
         grams = blocks.exact_units(mass, sums.mass_decimals, sums.row_cap)
         market = grams.sum().over(by_code)
         own = grams.sum().over([*by_code, pl.col("_c_origin")])
-        import_share = pl.when(market > 0).then(own.cast(pl.Float64) / market.cast(pl.Float64))
+        # A row that is no import of the regime's has no share of its imports.
+        import_share = pl.when(imported & (market > 0)).then(
+            own.cast(pl.Float64) / market.cast(pl.Float64)
+        )
         limit = blocks.exact_units(pl.col("_c_relief_max_share"), sums.share_decimals, 1.0)
         scale = pl.lit(10**sums.share_decimals, pl.Int128)
         # With no imports of the code in the year the share is 0: below any positive limit.
@@ -1416,9 +1421,19 @@ def _relief(
     )
 
 
-def _fees(
+def _gross(
     frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None, gross_lcu: pl.Expr
 ) -> pl.LazyFrame:
+    """The certificates and fee (in the regime's currency) of a row charged in full."""
+    covered = _covered(design)
+    gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
+    return frame.with_columns(
+        pl.when(covered).then(gross_t).alias("_c_gross_t"),
+        pl.when(covered).then(gross_lcu).otherwise(0.0).alias("_c_gross_lcu"),
+    )
+
+
+def _fees(frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None) -> pl.LazyFrame:
     """Exemption reason and share charged, then certificates and fees in both currencies."""
     covered = _covered(design)
     threshold = design.threshold
@@ -1456,12 +1471,8 @@ def _fees(
     )
     ave = pl.col("fee_eur") / pl.col("_c_value")
     none_charged = pl.lit(0.0) if tonnes is not None else pl.when(covered).then(None).otherwise(0.0)
-    gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
     share = pl.col("fee_share_charged")
     frame = frame.with_columns(
-        pl.when(covered).then(gross_t).alias("_c_gross_t"),
-        pl.when(covered).then(gross_lcu).otherwise(0.0).alias("_c_gross_lcu"),
-    ).with_columns(
         (share == 0.0).alias("exempt"),
         pl.when(share == 0.0)
         .then(none_charged)
@@ -1531,16 +1542,18 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame, tonnes, gross_lcu = CHARGES[design.charge.kind](frame, scenario, design, given)
     checks = [*number_checks(schema), *_checks(schema, scenario, design)]
     checks = checks if keyed is None else keyed.localise(checks)
-    # A row flagged in lenient mode counts towards no threshold or import share (as its mass
-    # counts in no summary); a fee that overflows is found once the fees are known.
-    failed = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
-    frame = _threshold(frame.with_columns(failed.alias("_c_flagged")), schema, scenario, design)
-    frame = _fees(frame, design, tonnes, gross_lcu)
+    # The gross fee, before any share is charged, tells an overflow before the thresholds.
+    frame = _gross(frame, design, tonnes, gross_lcu)
     amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     benchmark = design.charge.reads_benchmarks
     checks.append(
         overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
     )
+    # A row flagged in lenient mode counts towards no threshold or import share (as its mass
+    # counts in no summary).
+    failed = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
+    frame = _threshold(frame.with_columns(failed.alias("_c_flagged")), schema, scenario, design)
+    frame = _fees(frame, design, tonnes)
     return Plan(frame, checks, engine="in-memory" if keyed is None else "streaming")
 
 
@@ -1555,14 +1568,16 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     column, shown = overflow_culprit(schema, inputs)
     # An absent input is null: finite as far as this check goes.
     present = [c for c in inputs if PUBLIC_NAMES.get(c, c) in schema]
+    # Read before any threshold or share (``_gross``), so that such a row counts in none.
+    fee = pl.col("_c_gross_lcu") * pl.col("_c_fx").fill_null(1.0)
     return Check(
         "quantity_t",
         "too large: the fee or its emissions are not a finite number",
         pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
         & ~(
-            pl.col("fee_before_exemptions_eur").is_finite()
+            fee.is_finite()
             # An ad valorem fee is finite where its emissions are not (US FPF): flagged too.
-            & pl.all_horizontal(pl.col("embedded_t", "certificates").is_finite().fill_null(True))
+            & pl.all_horizontal(pl.col("embedded_t", "_c_gross_t").is_finite().fill_null(True))
         ),
         shown,
         column_of=column,

@@ -20,12 +20,19 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from cbam._countries import country_group, csv_line, iso3_codes, member_dates, members_in_year
+from cbam._countries import (
+    country_group,
+    csv_line,
+    iso3_codes,
+    member_dates,
+    members_in_year,
+    upper_ascii,
+)
 from cbam._errors import ScenarioError, shorten
 from cbam._files import noted
 from cbam._interop import read_csv
 from cbam._parameters import Share, Whole, scheduled
-from cbam._resources import data_dir
+from cbam._resources import data_dir, installed_copy
 from cbam._yaml import read_yaml_mapping
 
 
@@ -139,7 +146,7 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
             f"member_from and member_to, and may describe its rows in {', '.join(_DESCRIPTIVE)}"
         )
     frame = member_dates(frame, path, place)
-    frame = frame.with_columns(pl.col("iso3").str.strip_chars().str.to_uppercase())
+    frame = frame.with_columns(upper_ascii(pl.col("iso3").str.strip_chars()))
     known = iso3_codes()
     faults = [  # a group file is a short list: each fault by its line
         f"{place(i)}: iso3 {shorten(repr(code), 40) if code else 'empty'}"
@@ -155,6 +162,11 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
     return frame.select("iso3", "member_from", "member_to")
 
 
+def _is_group_file(spec: str) -> bool:
+    """Whether a group is named by a file of the user's, not by a name of ``country_lists/``."""
+    return spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec
+
+
 def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
     """Members (``iso3, member_from, member_to``) and label of an exemption's group."""
     aliases = group_aliases()
@@ -162,26 +174,33 @@ def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
         alias = aliases[spec]
         frames = [country_group(f).select(*_MEMBER_SCHEMA) for f in alias.files]
         return pl.concat(frames), alias.label
-    if spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec:
+    if _is_group_file(spec):
         path = Path(spec)
         looked = ""
         if not path.is_absolute() and base_dir is not None:
             looked = f" (looked beside the scenario, in {base_dir}, then in the current folder)"
             # Noted even when missing: one made there later takes precedence.
             path = base_dir / path if noted(base_dir / path).is_file() else path
+        if not noted(path).is_file() and (copy := installed_copy(spec)) is not None:
+            path = copy  # country_lists/... outside a checkout: the copy installed with cbam
         return _user_group(path, looked), path.stem
     return country_group(spec).select(*_MEMBER_SCHEMA), spec
 
 
 def excluded_origins(
-    groups: Sequence[str], reasons: Mapping[str, str], year: int, seen: set[str]
+    groups: Sequence[str],
+    reasons: Mapping[str, str],
+    year: int,
+    seen: set[str],
+    base_dir: Path | None = None,
 ) -> list[tuple[str, str]]:
     """(ISO3, reason) of the origins outside a regime in ``year``, every regime's way.
 
     The first of ``groups`` an origin belongs to (on 1 January) decides; ``reasons`` holds the
     regime's own reason for each group it lists, and another group (a scenario's
-    ``excluded_origin_groups``) is named as such. Origins in ``seen`` (home origins, earlier
-    groups) are skipped; those found are added to it.
+    ``excluded_origin_groups``, a group file of the user's too, found as an exemption's is
+    from ``base_dir``) is named as such. Origins in ``seen`` (home origins, earlier groups) are
+    skipped; those found are added to it.
 
     Example:
         >>> excluded_origins(["eu27"], {}, 2027, set())[:2]
@@ -189,9 +208,17 @@ def excluded_origins(
 
     """
     found: list[tuple[str, str]] = []
+    day = dt.date(year, 1, 1)
     for group in groups:
-        reason = reasons.get(group, f"excluded origin group '{group}'")
-        for iso3 in sorted(members_in_year(group, year) - seen):
+        if not _is_group_file(group):
+            members, name = members_in_year(group, year), group
+        else:
+            frame, name = group_members(group, base_dir)
+            in_force = pl.col("member_from").fill_null(day) <= day
+            in_force &= pl.col("member_to").is_null() | (pl.col("member_to") > day)
+            members = frozenset(frame.filter(in_force)["iso3"].to_list())
+        reason = reasons.get(group, f"excluded origin group '{name}'")
+        for iso3 in sorted(members - seen):
             found.append((iso3, reason))
             seen.add(iso3)
     return found

@@ -25,6 +25,7 @@ import narwhals as nw
 import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, first_line, shorten
+from cbam._resources import installed_copy
 
 # A frame kind kept from input to output: DataFrame in, DataFrame out; LazyFrame, LazyFrame.
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -217,6 +218,9 @@ def duplicated(columns: list[str]) -> list[str]:
 def a_file(path: Path, what: str) -> Path:
     """The path, if it names a file; read it literally (``glob=False``), never as a pattern.
 
+    A relative ``data/``, ``rates/`` or ``country_lists/`` path that is not here names the copy
+    installed with cbam (as the command line reads it), so the docs' examples run anywhere.
+
     Polars would expand ``*``, ``?`` and ``[...]`` in a name: ``g/*.csv`` would merge every file
     of the folder (and double a fee), ``lit[1].csv`` would find none.
 
@@ -232,6 +236,8 @@ def a_file(path: Path, what: str) -> Path:
         gone = not path.exists()
     except OSError as exc:  # a name the file system refuses (too long, ...)
         raise ScenarioError(f"{shorten(path)}: cannot read {what}: {exc.strerror}") from None
+    if gone and (copy := installed_copy(str(path))) is not None:
+        return copy  # a shipped file named as in a checkout (data/samples/...): the same file
     if gone:
         literal = (
             " (cbam reads a name as given, not as a pattern)" if set("*?[") & set(str(path)) else ""

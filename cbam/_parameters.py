@@ -39,6 +39,9 @@ def _not_a_bool(value: object) -> object:
 Number = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=False)]
 Share = Annotated[Number, Field(ge=0, le=1)]
 NonNegative = Annotated[Number, Field(ge=0)]
+# A carbon price per tonne: a trillion is far above any price path, and a larger one only makes
+# fees overflow (blamed on the import rows, which are not at fault).
+Price = Annotated[NonNegative, Field(le=1e12)]
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]
 
 

@@ -21,6 +21,7 @@ from cbam._schema import (
     conform,
     error_message,
     normalise,
+    number_as_read,
 )
 
 # Outputs the rules compute under another name (an input column may carry the public one).
@@ -163,7 +164,10 @@ def compute(
         ok = pl.col("input_error").is_null()
         result = flagged.select(
             *[
-                pl.when(ok).then(output(c)).otherwise(pl.col(c)).alias(c) if c in shared else c
+                # A flagged row keeps its input as read: its text may be no number at all.
+                pl.when(ok).then(output(c)).otherwise(number_as_read(c, schema)).alias(c)
+                if c in shared
+                else c
                 for c in input_columns
             ],
             *[pl.when(ok).then(output(c)).alias(c) for c in outputs],

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._countries import iso3_codes
+from cbam._countries import iso3_codes, upper_ascii
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._interop import read_csv, to_polars
@@ -334,7 +334,7 @@ def _index_from_csv(path: Path) -> dict[str, Fraction]:
         raise ScenarioError(f"{path}: an index table needs columns iso3 and value; lacks {missing}")
     if frame["iso3"].null_count() or frame["value"].null_count():
         raise ScenarioError(f"{path}: empty iso3 or value cells")
-    codes = frame["iso3"].str.strip_chars().str.to_uppercase()
+    codes = frame.select(upper_ascii(pl.col("iso3").str.strip_chars())).to_series()
     if codes.is_duplicated().any():
         raise ScenarioError(
             f"{path}: duplicate ISO3 codes {sorted(set(codes.filter(codes.is_duplicated())))}"

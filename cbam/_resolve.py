@@ -24,7 +24,14 @@ from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members
 from cbam._files import FileCache, noted
-from cbam._scenario import FACTOR_KEYS, Scenario, group_files, read_raw, regime_name
+from cbam._scenario import (
+    FACTOR_KEYS,
+    Scenario,
+    group_files,
+    parent_path,
+    read_raw,
+    regime_name,
+)
 from cbam._yaml import deep_merge
 
 
@@ -136,11 +143,16 @@ def _resolved(scenario: Scenario) -> Resolved:
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
             problems.append(f"{key}: {late} after the last rules year {last} would never apply")
-    for n, rule in enumerate(scenario.exemptions):
+    named = [(f"exemptions.{n}.group", rule.group) for n, rule in enumerate(scenario.exemptions)]
+    named += [
+        (f"excluded_origin_groups.{n}", group)
+        for n, group in enumerate(scenario.excluded_origin_groups or ())
+    ]
+    for key, group in named:
         try:  # a group file that is missing or broken is told at load, not mid-run
-            group_members(rule.group, base)
+            group_members(group, base)
         except ScenarioError as exc:
-            problems.append(f"exemptions.{n}.group: {exc}")
+            problems.append(f"{key}: {exc}")
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")
@@ -310,5 +322,22 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
 
     """
     path, raw = read_raw(name_or_path, overrides)
-    given = " with the overrides given" if overrides else ""
-    return rebuilt(raw, f"{path}{given}: invalid scenario")
+    where = f"{path}{' with the overrides given' if overrides else ''}: invalid scenario"
+    try:
+        return rebuilt(raw, where)
+    except ScenarioError as exc:
+        raise _blamed(exc, where, path, raw) from None
+
+
+def _blamed(exc: ScenarioError, where: str, path: Path, raw: Mapping[str, Any]) -> ScenarioError:
+    """``exc``, or the same fault named in the parent file, where that file alone has it."""
+    parent = parent_path(raw)
+    if parent is None:
+        return exc
+    problem = str(exc).removeprefix(f"{where}: ")
+    try:
+        load_scenario(parent)
+    except ScenarioError as own:
+        if str(own).endswith(problem):
+            return ScenarioError(f"{path}: extends: {own}")
+    return exc

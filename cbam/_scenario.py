@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cbam._carbon_prices import CarbonPriceAbroad
 from cbam._design import (
     EU_ENGINE,
+    OVERRIDE_TITLE,
     Design,
     is_design_file,
     list_regimes,
@@ -37,12 +38,11 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import Flag, NonNegative, Share, Whole, first_day, key_in_force
+from cbam._parameters import Flag, Price, Share, Whole, first_day, key_in_force
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, read_yaml_mapping, spelled_as
 
-Price = NonNegative  # EUR per certificate
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
 
 
@@ -145,6 +145,10 @@ class Scenario(BaseModel):
 def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """``raw`` with regime, currency and group names as the data spell them, its plan read."""
     raw, where = dict(raw), f"{where}: invalid scenario"
+    for key in FACTOR_KEYS:
+        if isinstance(raw.get(key), int | float) and not isinstance(raw[key], bool):
+            # One number for every year, as with certificate_price_eur.
+            raw[key] = {eu_config.regime().first_rules_year: raw[key]}
     if "regime" in raw:
         raw["regime"] = _canonical(raw["regime"], _regime_names(), "regime", f"{where}: regime")
     design = raw.get("design")
@@ -243,6 +247,17 @@ def _resolve_path(name_or_path: str | Path, relative_to: Path | None) -> Path:
         return bundled_or_path(text, scenarios_dir(), relative_to, "scenario", list_scenarios)
     except OSError as exc:  # a name the file system refuses (too long, ...)
         raise ScenarioError(f"unknown scenario '{shorten(text)}': {exc.strerror}") from None
+
+
+def parent_path(raw: Mapping[str, Any]) -> Path | None:
+    """The file a scenario read by ``read_raw`` extends, if it extends one."""
+    parent, source = raw.get("extends"), raw.get("source")
+    if parent is None or source is None:
+        return None
+    try:
+        return _resolve_path(str(parent), Path(source).parent)
+    except ScenarioError:
+        return None
 
 
 # Scenario parameters keyed by year (a step function), and how deep their keys go.
@@ -655,7 +670,7 @@ def _unset(part: str, trail: list[Any], regime: str, at: str) -> None:
 def _override_value(start: Any, value: Any, dotted: str, where: str) -> dict[str, Any]:
     """A dated value set by an override, citing the override as its reference."""
     reference = {
-        "title": f"scenario override: {dotted} = {shorten(value, 80)} ({where})",
+        "title": f"{OVERRIDE_TITLE}{dotted} = {shorten(value, 80)} ({where})",
         "href": Path(where).resolve().as_uri() if is_path(where) else "",
     }
     return {"from": start, "value": value, "reference": reference}
@@ -715,6 +730,19 @@ def _once_per_leaf(overrides: Mapping[Any, Any], where: str) -> None:
                     f"{'.'.join(leaf)}; give it once"
                 )
             seen[leaf] = str(dotted)
+
+
+def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
+    """The overrides, each path before those below it, so that key order changes nothing.
+
+    A whole path is set before the dated values under it (``certificate_price_eur: 70`` and
+    ``certificate_price_eur.2030: 120`` are EUR 70, then 120 from 2030, in either order).
+    """
+
+    def depth(item: tuple[Any, Any]) -> int:
+        return min((len(leaf) for leaf in _leaves(str(item[0]), item[1])), default=0)
+
+    return sorted(overrides.items(), key=depth)
 
 
 def _after_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], where: str) -> None:
@@ -799,6 +827,8 @@ def _anchored(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
         ]
 
     out = dict(raw)
+    if "excluded_origin_groups" in raw:
+        out["excluded_origin_groups"] = anchor(raw["excluded_origin_groups"])
     if "exemptions" in raw:
         out["exemptions"] = each(raw["exemptions"], "group")
     if "aggregation_weights" in raw:
@@ -851,7 +881,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if design is not None:  # set as an override is: a mapping of dates adds dated values
         set_dotted(raw, "design", design, str(path))
     _once_per_leaf(overrides, str(path))
-    for dotted, value in overrides.items():
+    for dotted, value in _in_order(overrides):
         _override(raw, str(dotted), value, str(path))
     _after_rules_year(raw, overrides, str(path))
     raw = _anchored(raw, path.parent)  # the paths this file's overrides name
@@ -871,7 +901,7 @@ def read_raw(
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
     _once_per_leaf(overrides or {}, "overrides")
-    for dotted, value in (overrides or {}).items():
+    for dotted, value in _in_order(overrides or {}):
         _override(raw, str(dotted), value, "overrides")
     _after_rules_year(raw, overrides or {}, "overrides")
     return path, _known_names(raw, f"{path} with the overrides given" if overrides else str(path))

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from cbam._countries import upper_ascii
 from cbam._errors import CbamInputError, InputProblem, shorten
 from cbam._eu import config as eu_config
 from cbam._eu.reference import SECTORS
@@ -305,12 +306,12 @@ def whole_as_read(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
 # The text rule keys, as the rules read them: trimmed, then country and route codes in upper
 # case and CN codes without spaces ("tur", " TUR" and "TUR" are one origin).
 _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-    "origin": lambda text: text.str.to_uppercase(),
+    "origin": upper_ascii,
     "cn_code": lambda text: text.str.replace_all(" ", "", literal=True),
     # A blank route, destination or declarant is none (null), as the rules read it; padding
     # does not make another one.
-    "route": lambda text: pl.when(text != "").then(text.str.to_uppercase()),
-    "destination": lambda text: pl.when(text != "").then(text.str.to_uppercase()),
+    "route": lambda text: pl.when(text != "").then(upper_ascii(text)),
+    "destination": lambda text: pl.when(text != "").then(upper_ascii(text)),
     "importer": lambda text: pl.when(text != "").then(text),
 }
 

@@ -20,7 +20,7 @@ import polars as pl
 from narwhals.typing import IntoDataFrame
 
 from cbam._carbon_prices import fx_by_year
-from cbam._countries import iso3_codes
+from cbam._countries import iso3_codes, upper_ascii
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
 from cbam._interop import (
     a_file,
@@ -99,7 +99,7 @@ def _code_key(column: str, system: str) -> pl.Expr:
     """The code as the tables hold it: numeric codes without leading zeros, GEO codes upper."""
     raw = _text(column)
     if system == "comext":
-        return raw.str.to_uppercase()
+        return upper_ascii(raw)
     return raw.cast(pl.Int64, strict=False).cast(pl.String)
 
 
@@ -156,7 +156,7 @@ def _iso3_given(value: str | None, column: str | None, role: str) -> _Country | 
         return _Country(pl.lit(code), [])
     if column is None:
         return None
-    iso3 = _text(column).str.to_uppercase()
+    iso3 = upper_ascii(_text(column))
     given = iso3.fill_null("") != ""
     return _Country(
         iso3,

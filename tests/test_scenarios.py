@@ -175,7 +175,11 @@ def test_the_eu_schedule_takes_one_year_and_keeps_a_single_price_before_it() -> 
         ("eu-cbam", {"certificate_price_eur.2030-01-01": 1}, "is not a year (write"),
         ("eu-cbam", {"certificate_price_eur.2030.5": 1}, "quarter '5' is not 1-4"),
         ("eu-cbam", {"cbam_factor.2030.1": 1}, "cbam_factor is set by year"),
-        ("uk-cbam", {"charge.price.2030": -1}, "charge.price.values.1.value"),
+        (
+            "uk-cbam",
+            {"charge.price.2030": -1},
+            "charge.price.2030: Input should be greater than or equal to 0",
+        ),
     ],
 )
 def test_bad_dotted_overrides_say_what_is_valid(
@@ -388,7 +392,7 @@ def test_the_reform_shape_on_a_parameter_the_regime_does_not_set_says_so(
 @pytest.mark.parametrize(
     ("name", "overrides", "where"),
     [
-        ("uk-cbam", {"charge.price.2030": True}, "charge.price.values.1.value"),  # a design value
+        ("uk-cbam", {"charge.price.2030": True}, "charge.price.2030"),  # a design value
         ("eu-cbam", {"cbam_factor.2030": True}, "cbam_factor.2030"),  # a share
         ("eu-cbam", {"certificate_price_eur": False}, "certificate_price_eur"),  # read as EUR 0
         ("eu-cbam", {"certificate_price_eur.2030": True}, "certificate_price_eur.2030"),

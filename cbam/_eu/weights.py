@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cbam._countries import iso3_codes
+from cbam._countries import iso3_codes, upper_ascii
 from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu.reference import covered_cn8
 from cbam._files import FileCache, noted
@@ -114,7 +114,7 @@ def _read_weights(path: Path) -> AggregationWeights:
             f"{shorten(', '.join(raw.columns), 200)}; give cn_code, weight and optionally origin)"
         )
     origin = (
-        pl.col(names["origin"]).fill_null("").str.strip_chars().str.to_uppercase()
+        upper_ascii(pl.col(names["origin"]).fill_null("").str.strip_chars())
         if "origin" in names
         else pl.lit("")
     )

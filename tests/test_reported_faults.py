@@ -1,0 +1,305 @@
+"""Faults found by review (2026-12-04), each tested at the mechanism that had it.
+
+* lenient mode: a flagged row keeps its shared input column as a number or null
+  (``cbam._pipeline``), and a row whose fee overflows is flagged before any threshold sums it
+  (``cbam._engine.overflow_check`` reads ``_gross``);
+* import shares count the regime's imports only (``cbam._engine._relief``);
+* codes are upper-cased only where ASCII (``cbam._countries.upper_ascii``);
+* overrides apply in an order of their own (``cbam._scenario._in_order``); prices are capped
+  (``cbam._parameters.Price``); a design fault names the override as written, a parent's fault
+  the parent file (``cbam._resolve._blamed``);
+* group files of the user's in ``excluded_origin_groups``; shipped ``data/`` and
+  ``country_lists/`` paths read anywhere (``cbam._interop.a_file``, ``group_members``);
+* ``totals`` over importers whose amounts are not whole units, or whose key sums are huge,
+  still equals ``summarise(compute(...))`` (``cbam._totals._rounds_alike``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import cbam
+from cbam._errors import CbamInputError, ScenarioError
+
+
+def _rows(**columns: Sequence[object]) -> pl.DataFrame:
+    return pl.DataFrame({k: list(v) for k, v in columns.items()}, strict=False)
+
+
+class TestLenientMode:
+    def test_text_in_the_price_paid_column_is_a_flagged_row_not_a_traceback(self) -> None:
+        frame = _rows(
+            year=[2026, 2026, 2026],
+            origin=["TUR", "XYZ", "CHN"],
+            cn_code=["72071111", "72071111", "72081000"],
+            quantity_t=[100.0, 10.0, 60.0],
+            carbon_price_paid_eur_per_t=[None, "abc", "5"],
+        )
+        out = cbam.compute(frame, "eu-cbam", on_error="flag")
+        assert out.height == 3
+        assert out["carbon_price_paid_eur_per_t"].to_list() == [0.0, None, 5.0]
+        assert "carbon_price_paid_eur_per_t: not a number" in out["input_error"][1]
+        good = cbam.compute(frame.filter(pl.col("origin") != "XYZ"), "eu-cbam")
+        assert out["fee_eur"].drop_nulls().to_list() == good["fee_eur"].to_list()
+
+    def test_a_flagged_row_keeps_a_padded_price_paid_as_its_number(self) -> None:
+        frame = _rows(
+            year=[2026, 2026],
+            origin=["TUR", "XYZ"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[10.0, 10.0],
+            carbon_price_paid_eur_per_t=[" 12 ", " 12 "],
+        )
+        for out in (
+            cbam.compute(frame, "eu-cbam", on_error="flag"),
+            cbam.compute(frame.lazy(), "eu-cbam", on_error="flag").collect(engine="streaming"),
+        ):
+            assert out["carbon_price_paid_eur_per_t"].to_list() == [12.0, 12.0]
+            assert out["input_error"][1].startswith("origin: unknown")
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            {"quantity_t": 1e308},
+            {"quantity_t": 100.0, "route": "C", "see_direct": 1e307, "see_indirect": 0.0},
+        ],
+    )
+    def test_a_row_whose_fee_overflows_counts_towards_no_importer(
+        self, bad: dict[str, object]
+    ) -> None:
+        # Reg. 2023/956 Art. 2(3a): 20 + 10 t is under the 50 t de minimis, so both good rows
+        # owe nothing once the flagged row counts nowhere (docs/guide/exemptions.md).
+        row = {"route": None, "see_direct": None, "see_indirect": None, **bad}
+        frame = pl.DataFrame(
+            [
+                {"quantity_t": 20.0, "route": None, "see_direct": None, "see_indirect": None},
+                row,
+                {"quantity_t": 10.0, "route": None, "see_direct": None, "see_indirect": None},
+            ]
+        ).with_columns(
+            year=2026, origin=pl.lit("TUR"), cn_code=pl.lit("72071111"), importer=pl.lit("A")
+        )
+        out = cbam.compute(frame, "eu-cbam", on_error="flag")
+        assert "too large" in out["input_error"][1]
+        assert out["importer_annual_t"].to_list() == [30.0, None, 30.0]
+        assert out["fee_eur"].to_list() == [0.0, None, 0.0]
+        assert cbam.totals(frame, "eu-cbam", by=[], on_error="flag")["fee_eur"].to_list() == [0.0]
+
+
+class TestImportShare:
+    def test_rows_from_inside_the_regime_are_no_share_of_its_imports(self, tmp_path: Path) -> None:
+        # Reg. 2023/956 Art. 2(1): goods originating in a third country. Mozambique supplies
+        # all the third-country imports of this code, above a 60 % cap: charged.
+        path = tmp_path / "share.yaml"
+        path.write_text(
+            "extends: eu-cbam\nname: share\nexemptions: [{group: ldc, max_import_share: 0.6}]\n"
+        )
+        frame = _rows(
+            year=[2027] * 3,
+            origin=["MOZ", "FRA", "NOR"],
+            cn_code=["76011010"] * 3,
+            quantity_t=[10.0, 10.0, 10.0],
+            destination=["DEU"] * 3,
+        )
+        out = cbam.compute(frame, cbam.load_scenario(path))
+        assert out["origin_import_share"].to_list() == [1.0, None, None]
+        assert out["exemption_reason"][0] is None
+        assert out["fee_eur"][0] > 0
+
+
+class TestCodes:
+    @pytest.mark.parametrize("origin", ["\u017fEN", "\u0131TA", "\u017fen"])
+    def test_letters_upper_cased_to_ascii_are_unknown_codes(self, origin: str) -> None:
+        frame = _rows(year=[2026], origin=[origin], cn_code=["76011010"], quantity_t=[100.0])
+        with pytest.raises(CbamInputError, match="unknown ISO 3166-1 alpha-3"):
+            cbam.compute(frame, "eu-cbam-ldc-exempt")
+        out = cbam.compute(frame, "eu-cbam-ldc-exempt", on_error="flag")
+        assert out["exemption_reason"][0] is None and out["fee_eur"][0] is None
+
+    def test_ascii_codes_are_still_read_in_any_case(self) -> None:
+        frame = _rows(year=[2026], origin=[" sen "], cn_code=["76011010"], quantity_t=[100.0])
+        out = cbam.compute(frame, "eu-cbam-ldc-exempt")
+        assert out["exemption_reason"][0] == "UN least developed country"
+
+
+class TestOverrides:
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"certificate_price_eur": 70, "certificate_price_eur.2030": 120},
+            {"certificate_price_eur.2030": 120, "certificate_price_eur": 70},
+        ],
+    )
+    def test_a_whole_path_and_a_year_give_one_scenario_in_either_order(
+        self, overrides: dict[str, object]
+    ) -> None:
+        # docs/guide/scenarios.md: EUR 70, then 120 from 2030, whichever key comes first.
+        frame = _rows(
+            year=[2028, 2030, 2031],
+            origin=["TUR"] * 3,
+            cn_code=["72071111"] * 3,
+            quantity_t=[1.0] * 3,
+        )
+        prices = cbam.compute(frame, cbam.load_scenario("eu-cbam", overrides=overrides))
+        assert prices["certificate_price_eur"].to_list() == [70.0, 120.0, 120.0]
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"charge.price": 80, "charge.price.2029": 100},
+            {"charge.price.2029": 100, "charge.price": 80},
+        ],
+    )
+    def test_a_design_path_and_a_date_give_one_design_in_either_order(
+        self, overrides: dict[str, object]
+    ) -> None:
+        frame = _rows(
+            year=[2027, 2029], origin=["TUR"] * 2, cn_code=["72071111"] * 2, quantity_t=[1.0] * 2
+        )
+        out = cbam.compute(frame, cbam.load_scenario("uk-cbam", overrides=overrides))
+        # GBP 80, then GBP 100 from 2029: the fee in pounds per certificate.
+        assert (out["fee_local"] / out["certificates"]).round(9).to_list() == [80.0, 100.0]
+
+    def test_a_quarter_and_its_year_give_one_schedule_in_either_order(self) -> None:
+        frame = _rows(
+            year=[2030, 2030, 2031],
+            quarter=[1, 3, 1],
+            origin=["TUR"] * 3,
+            cn_code=["72071111"] * 3,
+            quantity_t=[1.0] * 3,
+        )
+        got = set()
+        for overrides in (
+            {"certificate_price_eur.2030.3": 200, "certificate_price_eur": {2030: 120}},
+            {"certificate_price_eur": {2030: 120}, "certificate_price_eur.2030.3": 200},
+        ):
+            out = cbam.compute(frame, cbam.load_scenario("eu-cbam", overrides=overrides))
+            got.add(tuple(out["certificate_price_eur"].to_list()))
+        assert got == {(120.0, 200.0, 120.0)}
+
+    def test_one_cbam_factor_is_that_factor_in_every_year(self) -> None:
+        frame = _rows(
+            year=[2026, 2030], origin=["TUR"] * 2, cn_code=["72071111"] * 2, quantity_t=[1.0] * 2
+        )
+        alone = cbam.compute(frame, cbam.load_scenario("eu-cbam", overrides={"cbam_factor": 0.5}))
+        # Not the reform shape {2026: 0.5}, which changes 2026 and keeps the cited 2030 factor.
+        assert alone["cbam_factor"].to_list() == [0.5, 0.5]
+        assert alone["free_allocation_t"][0] == alone["free_allocation_t"][1]
+
+    @pytest.mark.parametrize(
+        ("name", "overrides", "key"),
+        [
+            ("eu-cbam", {"certificate_price_eur.2030": 1e307}, "certificate_price_eur.2030"),
+            ("uk-cbam", {"charge.price.2029": 1e308}, "charge.price.2029"),
+        ],
+    )
+    def test_a_price_that_only_overflows_fees_is_refused_at_load(
+        self, name: str, overrides: dict[str, object], key: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match=rf"{key}: Input should be less than or equal"):
+            cbam.load_scenario(name, overrides=overrides)
+
+    def test_a_bad_design_value_names_the_key_the_user_wrote(self, tmp_path: Path) -> None:
+        path = tmp_path / "neg.yaml"
+        path.write_text("extends: uk-cbam\nname: n\noverrides: {threshold.amount.2028: -5}\n")
+        with pytest.raises(ScenarioError) as caught:
+            cbam.load_scenario(path)
+        assert "threshold.amount.2028: Input should be greater than or equal to 0" in str(
+            caught.value
+        )
+        assert "values.1" not in str(caught.value)
+
+
+class TestParentFaults:
+    @pytest.mark.parametrize(
+        "parent",
+        [
+            "extends: eu-cbam\nname: p\nfoo: 1\n",
+            "extends: uk-cbam\nname: p\noverrides: {charge.price.2029: -1}\n",
+        ],
+    )
+    def test_a_fault_of_a_parent_is_named_in_the_parent(self, tmp_path: Path, parent: str) -> None:
+        (tmp_path / "bad").mkdir()
+        (tmp_path / "bad" / "parent.yaml").write_text(parent)
+        (tmp_path / "child.yaml").write_text("extends: bad/parent.yaml\nname: c\n")
+        with pytest.raises(ScenarioError) as caught:
+            cbam.load_scenario(tmp_path / "child.yaml")
+        message = str(caught.value)
+        assert message.startswith(f"{tmp_path / 'child.yaml'}: extends: ")
+        assert f"{tmp_path / 'bad' / 'parent.yaml'}: invalid scenario: " in message
+
+    def test_a_fault_of_the_child_is_named_in_the_child(self, tmp_path: Path) -> None:
+        (tmp_path / "parent.yaml").write_text("extends: eu-cbam\nname: p\n")
+        (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: c\nfoo: 2\n")
+        with pytest.raises(ScenarioError) as caught:
+            cbam.load_scenario(tmp_path / "child.yaml")
+        assert str(caught.value).startswith(f"{tmp_path / 'child.yaml'}: invalid scenario: foo")
+
+
+class TestGroupFiles:
+    def test_an_excluded_origin_group_may_be_a_file_of_ones_own(self, tmp_path: Path) -> None:
+        (tmp_path / "partners.csv").write_text("iso3\nTUR\n")
+        path = tmp_path / "own.yaml"
+        path.write_text("extends: uk-cbam\nname: g\nexcluded_origin_groups: [partners.csv, eu27]\n")
+        frame = _rows(
+            year=[2027] * 3,
+            origin=["TUR", "FRA", "IND"],
+            cn_code=["72071111"] * 3,
+            quantity_t=[1000.0] * 3,
+            value_eur=[1e6] * 3,
+        )
+        out = cbam.compute(frame, cbam.load_scenario(path))
+        assert out["exemption_reason"].to_list() == [
+            "excluded origin group 'partners'",
+            "excluded origin group 'eu27'",
+            None,
+        ]
+        assert out["fee_eur"][2] > 0
+
+    def test_a_missing_excluded_group_file_is_told_at_load(self, tmp_path: Path) -> None:
+        path = tmp_path / "own.yaml"
+        path.write_text("extends: uk-cbam\nname: g\nexcluded_origin_groups: [nothere.csv]\n")
+        with pytest.raises(ScenarioError, match=r"excluded_origin_groups\.0: country group file"):
+            cbam.load_scenario(path)
+
+    def test_shipped_paths_read_from_any_folder(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # docs/guide/data-formats.md: the sample's 621 rows; an exemption of a shipped group.
+        monkeypatch.chdir(tmp_path)
+        rows = cbam.read_trade("data/samples/baci_sample.csv", format="baci").collect()
+        assert rows.height == 621
+        path = tmp_path / "sids.yaml"
+        path.write_text(
+            "extends: eu-cbam\nname: s\nexemptions:\n  - group: country_lists/un_sids_members.csv\n"
+        )
+        frame = _rows(year=[2026], origin=["FJI"], cn_code=["72071111"], quantity_t=[10.0])
+        out = cbam.compute(frame, cbam.load_scenario(path))
+        assert out["exempt"].to_list() == [True]
+
+
+class TestTotalsOverImporters:
+    @pytest.mark.parametrize(
+        "quantities",
+        [
+            [0.1234567, 20.7654321, 40.0000001, 0.3333333],  # finer than the gram
+            [3e8, 2e8, 30.0, 25.0],  # key sums too large to show they round alike
+        ],
+    )
+    def test_totals_equal_the_rows_priced_one_by_one(self, quantities: list[float]) -> None:
+        frame = _rows(
+            year=[2026] * 4,
+            origin=["TUR"] * 4,
+            cn_code=["72071111"] * 4,
+            quantity_t=quantities,
+            value_eur=[1000.0] * 4,
+            importer=["A", "A", "B", "B"],
+        )
+        for by in (["origin", "sector"], ["importer"], []):
+            expected = cbam.summarise(cbam.compute(frame, "eu-cbam"), by=by)
+            assert_frame_equal(cbam.totals(frame, "eu-cbam", by=by), expected)
