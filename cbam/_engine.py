@@ -1196,6 +1196,17 @@ def _tonnes(frame: pl.LazyFrame, design: Design, allowance: pl.Expr, benchmark: 
     frame = frame.with_columns(
         pl.when(covered).then(benchmark).alias("benchmark_t_per_t"),
         pl.when(covered).then(allowance).alias("free_allocation_t"),
+    ).with_columns(
+        # The relief reduces the certificates due after the free allocation, no further
+        # (Reg. 2023/956 Art. 9(1)): it is what the price paid abroad takes off the fee.
+        pl.when(pl.col("deduction_t").is_not_null())
+        .then(
+            pl.min_horizontal(
+                pl.col("deduction_t"),
+                (pl.col("embedded_t") - pl.col("free_allocation_t")).clip(lower_bound=0.0),
+            )
+        )
+        .alias("deduction_t")
     )
     tonnes = blocks.net_charge(
         pl.col("embedded_t"), pl.col("free_allocation_t"), pl.col("deduction_t")

@@ -140,7 +140,7 @@ OUTPUT_SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "deduction_t": (
         pl.Float64(),
         "deduction for carbon price paid abroad, t CO2e: embedded x price paid / certificate "
-        "price, at most the embedded emissions",
+        "price, at most the embedded emissions less the free allocation",
     ),
     "certificates": (pl.Float64(), "CBAM certificates due"),
     "certificate_price_eur": (pl.Float64(), "certificate price applied, EUR per certificate"),

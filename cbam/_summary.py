@@ -220,6 +220,8 @@ def summed(
     fee_with_value = pl.when(priced_value).then(pl.col("fee_eur"))
     valued = pl.when(priced_value).then(value)
     ave = order_free_sum(fee_with_value) / order_free_sum(valued)
+    share = "fee_share_charged"
+    charged_share = pl.col(share).cast(pl.Float64) if share in names else pl.lit(1.0)
 
     def counted(condition: pl.Expr, name: str) -> pl.Expr:
         if weight is None:
@@ -235,9 +237,12 @@ def summed(
             ).alias(c)
             for c in SUMMED
         ],
-        # The deducted certificates valued at the certificate price (Art. 9 relief, EUR).
+        # The deducted certificates valued at the certificate price, on the share of the fee
+        # charged (Art. 9 relief, EUR): an exempt row is relieved of nothing.
         order_free_sum(
-            pl.when(inside).then(pl.col("deduction_t") * pl.col("certificate_price_eur"))
+            pl.when(inside).then(
+                pl.col("deduction_t") * pl.col("certificate_price_eur") * charged_share
+            )
         ).alias("deduction_eur"),
         # Boolean whatever came back from pandas (all-None: an object column of text).
         counted(

@@ -383,6 +383,38 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     ).with_columns(pl.col("price").fill_null(0.0))
 
 
+def _priced_alike(
+    base: Scenario,
+    designs: Sequence[Scenario],
+    names: Sequence[str],
+    combos: Sequence[tuple[Any, ...]],
+    price_key: str,
+) -> None:
+    """Refuse a design of another regime or price: every design is priced on the same paths.
+
+    A wider key (``design.charge: {price: 10}``, ``regime: ...``) would change what the sweep
+    prices per path itself, and be dropped.
+    """
+    charge = resolve(base).design.charge
+    for design, combo in zip(designs, combos, strict=True):
+        own = resolve(design).design.charge
+        alike = design.regime == base.regime and (
+            design.certificate_price_eur,
+            own.price,
+            own.certificate_price,
+        ) == (base.certificate_price_eur, charge.price, charge.certificate_price)
+        if not alike:
+            which = ", ".join(
+                f"{n}={shorten(json.dumps(v, default=str), 60)}"
+                for n, v in zip(names, combo, strict=True)
+            )
+            raise ScenarioError(
+                f"sweep: the design {which} changes the regime or its price, which the sweep "
+                f"sets per path for every design: vary whole price paths in vary[{price_key!r}], "
+                "and compare regimes with cbam.compare"
+            )
+
+
 def _client(scheduler: Any) -> Any:
     """A Dask client: ``"local"`` starts a local cluster; a text is a scheduler address."""
     try:
@@ -394,6 +426,11 @@ def _client(scheduler: Any) -> Any:
         return Client(cluster)  # type: ignore[no-untyped-call]
     if isinstance(scheduler, str):
         return Client(scheduler)  # type: ignore[no-untyped-call]
+    if not callable(getattr(scheduler, "submit", None)):
+        raise ScenarioError(
+            "sweep: scheduler must be None, 'local', a scheduler address such as "
+            f"'tcp://host:8786' or a distributed.Client, not {shorten(repr(scheduler), 60)}"
+        )
     return scheduler  # a distributed.Client already
 
 
@@ -472,6 +509,11 @@ def sweep(
             f"sweep: {base_design.name} charges no price ({base_design.charge.kind}): "
             f"vary its other parameters, not {DESIGN_PRICE}"
         )
+    if isinstance(percentiles, str | bytes | Mapping) or not isinstance(percentiles, Iterable):
+        raise ScenarioError(
+            "sweep: percentiles must be a list of numbers from 0 to 100, not "
+            f"{shorten(repr(percentiles), 60)}"
+        )
     percentiles = plain_value(list(percentiles))
     bad = [
         q
@@ -484,6 +526,7 @@ def sweep(
     names = list(varied)
     combos = list(itertools.product(*(varied[n] for n in names))) or [()]
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
+    _priced_alike(base, designs, names, combos, price_key)
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
     check_columns(frame.schema, reserved=("_c_", "_s_"))  # its working columns are _s_

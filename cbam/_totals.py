@@ -97,7 +97,14 @@ _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at m
 # a grouping by one of them cannot be summed per key.
 _PER_ROW = (*ADDITIVE, *SUMMED, "fee_local", "ave")
 # The compute outputs a summary reads.
-_READ = (*SUMMED, "certificate_price_eur", "exempt", "exemption_reason", "input_error")
+_READ = (
+    *SUMMED,
+    "certificate_price_eur",
+    "fee_share_charged",
+    "exempt",
+    "exemption_reason",
+    "input_error",
+)
 
 
 def _size(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:

@@ -35,7 +35,12 @@ text on 19,219 rows of uk-cbam and 21,268 of us-cca-2025, no price or fee change
 on 2026-12-04 for one more: (8) an FPF intensity ratio on a tier's edge in decimal stays on it
 (the ratio to 9 decimals; rates/regimes/us-fpf-2025.yaml: a ratio at or below a bound pays the
 lower tier): 8 rows of us-fpf-2025 whose float ratio was 1.5000000000000002 or
-3.0000000000000004 fall a tier (fee EUR -4,119,492 in all). A refactor
+3.0000000000000004 fall a tier (fee EUR -4,119,492 in all). Re-recorded on 2026-12-04 for
+(9): the Art. 9 deduction is at most the embedded emissions less the free allocation (Reg.
+2023/956 Art. 9(1) reduces the certificates to be surrendered, no further), where it was at
+most the embedded emissions: deduction_t on 216 rows of eu-cbam and of each LDC/SIDS
+scenario, 228 of eu-cbam-phaseout-2038 and 990 of eu-cbam-rules-2026, no fee changed (those
+rows owed no certificates either way). A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

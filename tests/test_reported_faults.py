@@ -303,3 +303,66 @@ class TestTotalsOverImporters:
         for by in (["origin", "sector"], ["importer"], []):
             expected = cbam.summarise(cbam.compute(frame, "eu-cbam"), by=by)
             assert_frame_equal(cbam.totals(frame, "eu-cbam", by=by), expected)
+
+
+class TestArticle9:
+    def test_the_deduction_is_at_most_the_certificates_due(self) -> None:
+        # Reg. 2023/956 Art. 9(1) reduces the certificates to be surrendered: 2028 grey clinker
+        # from China, 180.7 t embedded less 59.94 t of free allocation leaves 120.76 t, all of it
+        # relieved by a price of EUR 200 paid abroad (above the EUR 110.90 certificate price).
+        frame = _rows(
+            year=[2028, 2026],
+            origin=["CHN", "GBR"],
+            cn_code=["25231000", "72081000"],
+            route=["A", None],
+            quantity_t=[100.0, 10.0],
+            carbon_price_paid_eur_per_t=[200.0, None],
+            importer=["I1", "I2"],
+        )
+        out = cbam.compute(frame, "eu-cbam")
+        china = out.row(0, named=True)
+        assert china["deduction_t"] == pytest.approx(180.7 - 59.94)
+        assert china["embedded_t"] - china["free_allocation_t"] - china["deduction_t"] == (
+            pytest.approx(china["certificates"], abs=1e-9)
+        )
+        # The British importer's 10 t are under the 50 t de minimis: exempt, relieved of nothing.
+        summary = cbam.summarise(out, by=["origin"])
+        assert summary["deduction_eur"].to_list() == pytest.approx([120.76 * 110.9, 0.0])
+        assert_frame_equal(cbam.totals(frame, "eu-cbam", by=["origin"]), summary)
+
+
+class TestSweepDesigns:
+    rows = _rows(year=[2027], origin=["TUR"], cn_code=["7601"], quantity_t=[100.0], value_eur=[3e5])
+
+    @pytest.mark.parametrize(
+        ("base", "vary"),
+        [
+            ("uk-cbam", {"design.charge": [{"price": 10}, {"price": 100}]}),
+            ("uk-cbam", {"charge": [{"price": 10}]}),
+            ("uk-cbam", {"regime": ["uk-cbam", "us-cca-2025"]}),
+            ("eu-cbam", {"regime": ["eu-cbam", "uk-cbam"]}),
+        ],
+    )
+    def test_a_design_of_another_price_or_regime_is_refused(
+        self, base: str, vary: dict[str, list[object]]
+    ) -> None:
+        # Each was priced at the base scenario's price, unsaid (GBP 54.40 for both prices).
+        with pytest.raises(ScenarioError, match="changes the regime or its price"):
+            cbam.sweep(self.rows, base, vary=vary)
+
+    @pytest.mark.parametrize(
+        ("argument", "message"),
+        [
+            ({"percentiles": 50}, "percentiles must be a list of numbers from 0 to 100, not 50"),
+            (
+                {"percentiles": "50"},
+                "percentiles must be a list of numbers from 0 to 100, not '50'",
+            ),
+            ({"scheduler": 123}, "scheduler must be None, 'local', a scheduler address"),
+        ],
+    )
+    def test_a_bad_argument_is_one_clear_error(
+        self, argument: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match=message):
+            cbam.sweep(self.rows, "eu-cbam", **argument)  # type: ignore[arg-type]
