@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from cbam._carbon_prices import fx_by_year, fx_table
+from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._pipeline import OnError, compute_strictly
@@ -112,7 +113,7 @@ def compare_counted(
         )
     if not isinstance(currency, str):
         raise TypeError(f"currency must be a code such as 'USD', not {type(currency).__name__}")
-    currency = currency.strip().upper()
+    currency = upper_ascii_text(currency.strip())
     known = sorted(set(fx_table()["currency"].to_list()))
     if currency not in known:
         raise ScenarioError(

@@ -40,6 +40,17 @@ def upper_ascii(text: pl.Expr) -> pl.Expr:
     return pl.when(ascii_only).then(text.str.to_uppercase()).otherwise(text)
 
 
+def upper_ascii_text(text: str) -> str:
+    """``upper_ascii`` of one text: upper case where it is ASCII, else as it is.
+
+    Example:
+        >>> upper_ascii_text(" kor"), upper_ascii_text("\u0131ta")
+        (' KOR', 'ıta')
+
+    """
+    return text.upper() if text.isascii() else text
+
+
 def csv_line(index: int) -> str:
     """The line of a CSV file holding data row ``index`` (0-based; line 1 is the header)."""
     return f"line {index + 2}"

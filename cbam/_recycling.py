@@ -21,7 +21,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._countries import iso3_codes, upper_ascii
+from cbam._countries import iso3_codes, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._interop import read_csv, to_polars
@@ -154,7 +154,7 @@ def _check_entry(plan: str, number: int, entry: Allocation) -> None:
         raise ValueError(f"{where}: 'index' applies to rule proportional_to_index only")
     if entry.rule == "equal_per_country" and not entry.groups and not entry.countries:
         raise ValueError(f"{where}: rule equal_per_country needs a 'group' or 'countries'")
-    unknown = sorted({c.upper() for c in entry.countries or []} - iso3_codes())
+    unknown = sorted({upper_ascii_text(c) for c in entry.countries or []} - iso3_codes())
     if unknown:
         raise ValueError(f"{where}: unknown recipient country codes {unknown}")
     for spec in entry.groups:
@@ -311,11 +311,11 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
 def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
     spellings: dict[str, list[str]] = {}
     for key in mapping:
-        spellings.setdefault(str(key).strip().upper(), []).append(str(key))
+        spellings.setdefault(upper_ascii_text(str(key).strip()), []).append(str(key))
     twice = [" and ".join(map(repr, s)) for s in spellings.values() if len(s) > 1]
     if twice:  # MOZ: 1 and moz: 3, a country twice: which value holds?
         raise ScenarioError(f"index table: a country given twice ({'; '.join(twice)}): keep one")
-    table = {str(k).strip().upper(): v for k, v in mapping.items()}
+    table = {upper_ascii_text(str(k).strip()): v for k, v in mapping.items()}
     unknown = sorted(set(table) - iso3_codes())
     if unknown:
         raise ScenarioError(f"index table: unknown ISO3 codes {unknown}")
@@ -582,7 +582,7 @@ def recycle(
             return {}
         allowed: set[str] | None = None
         if entry.groups or entry.countries:
-            allowed = {c.upper() for c in entry.countries or []}
+            allowed = {upper_ascii_text(c) for c in entry.countries or []}
             if entry.groups:
                 day = membership_day(where, entry)
                 members = _members_on(entry.groups, day, base_dir)

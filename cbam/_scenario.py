@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cbam._carbon_prices import CarbonPriceAbroad
+from cbam._countries import upper_ascii_text
 from cbam._design import (
     EU_ENGINE,
     OVERRIDE_TITLE,
@@ -142,18 +143,24 @@ class Scenario(BaseModel):
         return value
 
 
+def _every_year(factor: Any) -> Any:
+    """A CBAM factor (or CSCF) given as one number: that number in every year, as a price is."""
+    if isinstance(factor, int | float) and not isinstance(factor, bool):
+        return {eu_config.regime().first_rules_year: factor}
+    return factor
+
+
 def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """``raw`` with regime, currency and group names as the data spell them, its plan read."""
     raw, where = dict(raw), f"{where}: invalid scenario"
     for key in FACTOR_KEYS:
-        if isinstance(raw.get(key), int | float) and not isinstance(raw[key], bool):
-            # One number for every year, as with certificate_price_eur.
-            raw[key] = {eu_config.regime().first_rules_year: raw[key]}
+        if key in raw:
+            raw[key] = _every_year(raw[key])
     if "regime" in raw:
         raw["regime"] = _canonical(raw["regime"], _regime_names(), "regime", f"{where}: regime")
     design = raw.get("design")
     if isinstance(design, dict) and isinstance(design.get("currency"), str):
-        raw["design"] = {**design, "currency": design["currency"].strip().upper()}
+        raw["design"] = {**design, "currency": upper_ascii_text(design["currency"].strip())}
     if isinstance(rules := raw.get("exemptions"), list):
         raw["exemptions"] = [dict(rule) if isinstance(rule, dict) else rule for rule in rules]
         for n, rule in enumerate(raw["exemptions"]):
@@ -340,6 +347,8 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         for key, item in value.items():
             set_dotted(tree, f"{'design' if parts == ['design'] else dotted}.{key}", item, where)
         return
+    if parts in ([key] for key in FACTOR_KEYS):
+        value = _every_year(value)  # a sweep's vary is set so too
     if parts[0] in _BY_YEAR and len(parts) > 1:
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
     if len(parts) > 1 and tree.get(parts[0]) is None:

@@ -242,7 +242,7 @@ def _threshold_value(
         else pl.lit(scenario.rules_year)
     )
     fx = year.replace_strict(rates["year"], rates["fx"], default=None, return_dtype=pl.Float64)
-    return value / fx
+    return value * (1.0 / fx)  # as the engine's _VALUE_LCU: the last bit decides a rounding
 
 
 def _rounded(column: str, schema: Mapping[str, pl.DataType], scenario: Scenario) -> pl.Expr:
@@ -479,8 +479,8 @@ class _Counts:
         y = pl.when(year.is_between(self.first, self.first + self.span - 1)).then(
             year.cast(pl.Int64) - self.first
         )
-        o = origin.cast(pl.Enum(self.origins), strict=False).to_physical().cast(pl.Int64)
-        c = code.cast(pl.Enum(self.codes), strict=False).to_physical().cast(pl.Int64)
+        o = _index_of(origin, self.origins)
+        c = _index_of(code, self.codes)
         at_origin = pl.lit(self.by_origin).gather(o * self.span + y)
         at_code = pl.lit(self.by_code).gather(c * self.span + y)
         return (at_origin & at_code).fill_null(False)
@@ -564,7 +564,7 @@ def _part(name: str, values: pl.Series) -> _Part:
     column = pl.col(name)
     found: pl.Expr = pl.lit(None, pl.Int64)
     if values.dtype == pl.String:
-        found = column.cast(pl.Enum(values), strict=False).to_physical()
+        found = _index_of(name, values)
     elif size <= _FEW:
         chain: Any = pl  # pl.when, then each further .when of the chain
         for at, value in enumerate(values):
@@ -871,13 +871,14 @@ def _same_destinations(
     return lazy.with_columns(first.alias("destination"))
 
 
-def _index_of(column: str, values: pl.Series) -> pl.Expr:
+def _index_of(column: str | pl.Expr, values: pl.Series) -> pl.Expr:
     """A row's position in ``values`` (its column's distinct values); null for any other value.
 
     Through a table of the values' hashes where a small one separates them: a seed is sought
     under which they fall into distinct slots of a table twice their count squared (birthday
     odds), so a row costs one hash and two gathers; else by an Enum cast (a string lookup).
     """
+    text = pl.col(column) if isinstance(column, str) else column
     size = 1 << max(10, (2 * values.len() ** 2).bit_length())
     for seed in range(64 if size <= _MAX_SLOTS else 0):
         hashes = values.hash(seed)
@@ -888,11 +889,11 @@ def _index_of(column: str, values: pl.Series) -> pl.Expr:
         index[slots.to_numpy()] = np.arange(values.len())
         expected = np.zeros(size, dtype=np.uint64)
         expected[slots.to_numpy()] = hashes.to_numpy()
-        hashed = pl.col(column).hash(seed)
+        hashed = text.hash(seed)
         slot = hashed & (size - 1)
         found = pl.lit(pl.Series(expected)).gather(slot) == hashed
         return pl.when(found).then(pl.lit(pl.Series(index)).gather(slot))
-    enum = pl.col(column).cast(pl.Enum(values), strict=False)
+    enum = text.cast(pl.Enum(values), strict=False)
     return enum.to_physical().cast(pl.Int64)
 
 

@@ -20,7 +20,7 @@ import polars as pl
 from narwhals.typing import IntoDataFrame
 
 from cbam._carbon_prices import fx_by_year
-from cbam._countries import iso3_codes, upper_ascii
+from cbam._countries import iso3_codes, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
 from cbam._interop import (
     a_file,
@@ -149,7 +149,7 @@ def _iso3_given(value: str | None, column: str | None, role: str) -> _Country | 
     """An ISO3 origin or destination given as an argument or an ISO3 column (wide files)."""
     known = sorted(iso3_codes() | ({UNION} if role == "destination" else set()))
     if value is not None:
-        code = value.strip().upper()
+        code = upper_ascii_text(value.strip())
         if code not in known:
             extra = f", or {UNION} for the EU as a whole" if role == "destination" else ""
             raise ScenarioError(f"{role}={value!r}: not an ISO 3166-1 alpha-3 code{extra}")

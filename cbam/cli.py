@@ -22,6 +22,7 @@ import polars as pl
 from cbam import __version__
 from cbam._api import recycle
 from cbam._compare import compare_counted
+from cbam._countries import upper_ascii_text
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
 from cbam._interop import a_file, encoding_hint, misread_line, read_csv, short_line
@@ -784,7 +785,7 @@ def _compare(args: argparse.Namespace) -> int:
     if len({s.rules_year for s in scenarios}) > 1:
         print("note: the rules years differ (--mixed-rules): differences mix years and designs")
     shown = table.head(args.top) if args.top and table.height > args.top else table
-    currency = args.currency.strip().upper()
+    currency = upper_ascii_text(args.currency.strip())
     cut = "first" if {"year", "rules_year"} & set(by) else "top"  # years list in order
     scope = f"{cut} {args.top} of {table.height}" if shown.height < table.height else "all"
     base = scenarios[0].name

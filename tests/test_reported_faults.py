@@ -25,6 +25,7 @@ from polars.testing import assert_frame_equal
 
 import cbam
 from cbam._errors import CbamInputError, ScenarioError
+from cbam._recycling import load_plan
 
 
 def _rows(**columns: Sequence[object]) -> pl.DataFrame:
@@ -366,3 +367,45 @@ class TestSweepDesigns:
     ) -> None:
         with pytest.raises(ScenarioError, match=message):
             cbam.sweep(self.rows, "eu-cbam", **argument)  # type: ignore[arg-type]
+
+
+class TestLookAlikeCodesEverywhere:
+    def test_a_recycling_plan_refuses_look_alike_countries(self) -> None:
+        plan = {
+            "name": "test",
+            "allocations": [
+                {"pool": "A", "share": 1, "rule": "equal_per_country", "countries": ["\u017fen"]}
+            ],
+        }
+        with pytest.raises(ScenarioError, match="unknown recipient country codes"):
+            load_plan(plan)
+
+    def test_read_trade_refuses_a_look_alike_origin(self, tmp_path: Path) -> None:
+        path = tmp_path / "wide.csv"
+        path.write_text("cn_code,tonnes_2026\n72071111,10\n")
+        with pytest.raises(ScenarioError, match="not an ISO 3166-1 alpha-3 code"):
+            cbam.read_trade(path, format="wide", origin="\u017fen", destination="EUU")
+
+
+def test_a_value_threshold_rounds_each_row_as_the_engine_does() -> None:
+    # The UK's GBP 50,000 importer threshold (rates/regimes/uk-cbam.yaml), met exactly in whole
+    # pence only if each customs value is converted as the engine converts it (a row on half a
+    # penny): exempt in both.
+    rows = _rows(
+        year=[2027] * 3,
+        origin=["TUR", "TUR", "CHN"],
+        cn_code=["72071111"] * 3,
+        quantity_t=[1.0] * 3,
+        value_eur=[2.63151135, 100.0, 58767.8769444],
+        importer=["a"] * 3,
+    )
+    detailed = cbam.summarise(cbam.compute(rows, "uk-cbam"), by=[])
+    assert detailed["fee_eur"].to_list() == [0.0]
+    assert_frame_equal(cbam.totals(rows, "uk-cbam", by=[]), detailed)
+
+
+def test_a_sweep_reads_one_cbam_factor_as_every_year() -> None:
+    rows = _rows(year=[2026], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0])
+    swept = cbam.sweep(rows, "eu-cbam", vary={"cbam_factor": [0.5]}).totals["fee_eur"]
+    computed = cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides={"cbam_factor": 0.5}))
+    assert swept.to_list() == pytest.approx(computed["fee_eur"].to_list())
