@@ -1153,8 +1153,9 @@ def totals(
     """``summarise(compute(imports, scenario), by)``, summed per rule key before pricing.
 
     Equal to ``cbam.summarise(cbam.compute(imports, scenario, on_error=on_error), by=by)`` to
-    the cent, and many times faster on large panels, where many rows share a key (origin,
-    code, year and every other rule input but the amounts).
+    the cent (a key is priced on its summed amount, so a total above about EUR 10^13 may
+    differ in its last float bit), and many times faster on large panels, where many rows
+    share a key (origin, code, year and every other rule input but the amounts).
 
     Args:
         imports: Import rows as for ``cbam.compute``: a DataFrame, a LazyFrame (for example
