@@ -599,14 +599,21 @@ class _Merged:
         if self.bound.free:
             return True
         schema = priced.schema
-        merged = priced.filter(pl.col("importer") == self.label)
-        status = pl.col("de_minimis").cast(pl.String)
         predicted = self.counts.of(
             pl.col("origin"), pl.col("cn_code"), whole_as_read("year", schema)
         )
-        counts = status.is_in(_COUNTED).fill_null(False)
-        wrong = (status == EXEMPT).fill_null(False) | (predicted & ~counts)
-        return not merged.select(wrong.any()).item()
+        # Each (status, prediction) once: the statuses as text only for the few distinct ones.
+        seen = (
+            priced.lazy()
+            .filter(pl.col("importer") == self.label)
+            .group_by(pl.col("de_minimis"), predicted.alias("predicted"))
+            .agg()
+            .with_columns(pl.col("de_minimis").cast(pl.String))
+            .collect()
+        )
+        counts = pl.col("de_minimis").is_in(_COUNTED).fill_null(False)
+        wrong = (pl.col("de_minimis") == EXEMPT).fill_null(False) | (pl.col("predicted") & ~counts)
+        return not seen.select(wrong.any()).item()
 
 
 def _merged(
