@@ -365,6 +365,17 @@ COMEXT_ROWS = [
         COMEXT,
     ),
     Row(
+        "XI",
+        "",
+        "not_a_country",
+        "United Kingdom (Northern Ireland), whose trade with the EU is intra-EU under the Windsor "
+        "Framework: no import into the EU customs territory",
+        "Comext partner code from 2021; assumption: refused rather than counted as GBR (goods "
+        "from Northern Ireland pay no EU CBAM)",
+        "Eurostat GEO nomenclature (XI, United Kingdom (Northern Ireland), from 2021); Windsor "
+        "Framework, Art. 5 and Annex 2 (EU customs legislation applies in Northern Ireland) [S]",
+    ),
+    Row(
         "XU",
         "GBR",
         "country",
