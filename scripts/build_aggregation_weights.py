@@ -3,9 +3,10 @@
 Source: ``trade/eu27_imports_from_us_cbam_by_cn8_2022_2025.csv`` of the shared material, EU27
 imports from the United States by CN8, 2022-2025, from Eurostat Comext (CC BY 4.0, "Source:
 Eurostat") as extracted by the Niskanen Center's ``deeper747/US_CBAM_Exposure-dashboard``
-(commit 9d437445c22869701c76a123a5eea66cc5f2f092, CC BY-NC 4.0). The weight of a CN8 code is its tonnage summed over the four years (the
-``tonnes_YYYY`` columns; the file's ``avg_`` columns are not read). Every row says origin USA:
-they are the mix of US trade into the EU, weights for US rows only.
+(commit 9d437445c22869701c76a123a5eea66cc5f2f092, CC BY-NC 4.0). The weight of a CN8 code is
+its tonnage summed over the four years (the ``tonnes_YYYY`` columns; the file's ``avg_``
+columns are not read). Every row says origin USA: they are the mix of US trade into the EU,
+weights for US rows only.
 
 The file gives a heading at the level Annex I lists it: CN8 for chapters 25-31, often CN4 or
 CN6 in chapters 72, 73 and 76 (``7601``). A CN8 row is its code's weight; a heading row's
