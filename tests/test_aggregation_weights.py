@@ -54,9 +54,9 @@ def test_cn4_row_takes_the_weighted_mean_of_its_two_weighted_cn8_codes(tmp_path:
     assert row["benchmark_t_per_t"] == pytest.approx(0.50225, abs=1e-12)
     assert row["intensity_source"] == "default:aggregate"
     assert row["default_value_heading"] == "weighted mean of 2 CN8 codes (weights: nitrogen)"
-    # Without weights: the simple mean over the 14 CN8 codes, as before.
+    # Without weights: the simple mean over the 12 Annex I CN8 codes (3102 10 10 counts once).
     plain = cbam.compute(rows(["USA"], ["3102"]), "eu-cbam").row(0, named=True)
-    assert plain["default_value_heading"] == "mean of 14 CN8 codes"
+    assert plain["default_value_heading"] == "mean of 12 CN8 codes"
     assert plain["see_t_per_t"] != pytest.approx(row["see_t_per_t"])
     # The output's types stay those of the schema.
     assert fees.schema == cbam.compute(rows(["USA"], ["3102"]), "eu-cbam").schema

@@ -40,7 +40,12 @@ lower tier): 8 rows of us-fpf-2025 whose float ratio was 1.5000000000000002 or
 2023/956 Art. 9(1) reduces the certificates to be surrendered, no further), where it was at
 most the embedded emissions: deduction_t on 216 rows of eu-cbam and of each LDC/SIDS
 scenario, 228 of eu-cbam-phaseout-2038 and 990 of eu-cbam-rules-2026, no fee changed (those
-rows owed no certificates either way). A refactor
+rows owed no certificates either way). (10) An aggregate's simple mean counts each Annex I
+code once (rates/eu/aggregation.yaml): 3102 10 10, which the current CN splits into 3102 10 12,
+15 and 19, is the mean of those three, not three codes of its own. The panel's 310210 rows
+change (default value, benchmark, heading 'mean of 2 CN8 codes' for 'mean of 4'): 21 rows of
+each eu-cbam scenario (fees EUR +100,597 to +242,410 in all), 19 of uk-cbam (EUR +150,307), 21
+of us-cca-2025 (EUR +36,248) and of us-fpf-2025 (no fee changed). A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

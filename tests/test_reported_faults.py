@@ -409,3 +409,22 @@ def test_a_sweep_reads_one_cbam_factor_as_every_year() -> None:
     swept = cbam.sweep(rows, "eu-cbam", vary={"cbam_factor": [0.5]}).totals["fee_eur"]
     computed = cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides={"cbam_factor": 0.5}))
     assert swept.to_list() == pytest.approx(computed["fee_eur"].to_list())
+
+
+def test_an_aggregate_counts_each_annex_i_code_once() -> None:
+    # rates/eu/aggregation.yaml: the simple mean over the Annex I CN8 codes below the prefix.
+    # Annex I lists 3102 10 10 once; the CN in force from 2026 splits it into 12, 15 and 19
+    # (rates/eu/cn_successors.csv), whose mean is its value: 310210 is the mean of two codes.
+    rows = _rows(
+        year=[2026] * 3,
+        origin=["CHN"] * 3,
+        cn_code=["310210", "31021010", "31021090"],
+        quantity_t=[1.0] * 3,
+    )
+    out = cbam.compute(rows, "eu-cbam")
+    heading, split, other = out["see_t_per_t"].to_list()
+    assert heading == pytest.approx((split + other) / 2, abs=1e-12)
+    assert out["default_value_heading"].to_list()[:2] == [
+        "mean of 2 CN8 codes",
+        "mean of 3 CN8 codes",
+    ]

@@ -458,6 +458,13 @@ def _mean(column: str | pl.Expr, weighted: bool) -> pl.Expr:
     return mean.round(_MEAN_DECIMALS)
 
 
+def _code_mean(column: str) -> pl.Expr:
+    """Mean of ``column`` over a group's codes, each row weighing its share ``_s_`` of its code."""
+    share = pl.col(f"_s_{column}").filter(pl.col(column).is_not_null()).sum()
+    mean = (pl.col(column) * pl.col(f"_s_{column}")).sum() / share
+    return pl.when(share > 0).then(mean).round(_MEAN_DECIMALS)
+
+
 # The default values a reference intensity reads (as ``ref_direct`` and so on).
 _REFERENCE_VALUES = ("direct", "indirect", "total")
 
@@ -563,7 +570,20 @@ def build_lookups(
     one_heading = (pl.col("heading_id").drop_nulls().n_unique() == 1) & (
         pl.col("scale") == 1.0
     ).all()
-    label = pl.format("mean of {} CN8 codes", pl.col("cn8").n_unique())
+    # An Annex I code the current CN splits (3102 10 10 into 12, 15, 19) is one code of the
+    # mean, its value the mean of its successors': each code weighs one (aggregation.yaml).
+    annex = pl.col("cn8").replace(successors["successor"], successors["retired"])
+    means = [*scaled, *referenced]
+    if not is_weighted:
+        by_code = ["origin", "cn_key", "variant_key", annex]
+        expanded = expanded.with_columns(
+            (1.0 / pl.col(c).count().over(by_code)).alias(f"_s_{c}") for c in means
+        )
+    # A retired code alone is the mean of its successors: those are the codes counted.
+    codes = (
+        pl.when(annex.n_unique() == 1).then(pl.col("cn8").n_unique()).otherwise(annex.n_unique())
+    )
+    label = pl.format("mean of {} CN8 codes", codes)
     if weights is not None:
         positive = pl.col("cn8").filter(pl.col("_w") > 0).n_unique().cast(pl.String)
         label = (
@@ -581,7 +601,7 @@ def build_lookups(
     aggregates = (
         expanded.group_by(["origin", "cn_key", "variant_key"])
         .agg(
-            *[_mean(c, is_weighted).alias(c) for c in (*scaled, *referenced)],
+            *[(_mean(c, True) if is_weighted else _code_mean(c)).alias(c) for c in means],
             pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
             .when(has_value)
