@@ -307,7 +307,7 @@ class Design(BaseModel):
 
     @model_validator(mode="after")
     def _known_names(self) -> Design:
-        named: dict[str, list[str]] = {"": self.sectors}
+        named: dict[str, list[str]] = {" in sectors": self.sectors}
         if (indirect := self.emissions.indirect_sectors) is not None:
             named[" in indirect_sectors"] = [s for v in indirect.values for s in v.value]
         if (shares := self.charge.free_allocation_share) is not None:
@@ -482,7 +482,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
 
     """
     base, changed = _read_design(path.absolute()), _included(changes or {}, path)
-    raw = deep_merge(_for_kind(base, changed), changed)
+    raw = _without_nulls(deep_merge(_for_kind(base, changed), changed))
     _own_threshold_reason(raw, base, changed)
     # A fault of the scenario's changes is not one of the regime's file: say which it is.
     invalid = f"{path} with the scenario's changes ({', '.join(changed)})" if changed else path
@@ -510,6 +510,16 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     if unknown:
         raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
+
+
+def _without_nulls(tree: dict[str, Any]) -> dict[str, Any]:
+    """``tree`` without its null keys: a null removes a design key, which then takes its default.
+
+    (``home_origins: null`` is no home origin, as ``territory: null`` is no territory.)
+    """
+    return {
+        k: _without_nulls(v) if isinstance(v, dict) else v for k, v in tree.items() if v is not None
+    }
 
 
 OVERRIDE_TITLE = "scenario override: "  # how the reference of a dated value a scenario set begins

@@ -161,10 +161,18 @@ def _resolved(scenario: Scenario) -> Resolved:
     groups = scenario.excluded_origin_groups
     if groups is None:
         groups = list(regime.excluded_origin_groups)
-    unknown = [g for g in regime.excluded_origin_groups if g not in group_files()]
+    own = [g for g in regime.excluded_origin_groups if g.endswith((".csv", ".yaml", ".yml"))]
+    unknown = [g for g in regime.excluded_origin_groups if g not in (*group_files(), *own)]
+    changed = "excluded_origin_groups" in (scenario.design or {})
+    where = f"{path} with the scenario's changes (excluded_origin_groups)" if changed else path
+    for group in own:  # a group file of the user's, read as a scenario's own group is
+        try:
+            group_members(group, base)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: excluded_origin_groups: {exc}") from None
     if unknown:  # a design's own names, told at load rather than mid-run
         raise ScenarioError(
-            f"{path}: excluded_origin_groups: unknown country group(s) {shorten(unknown)} "
+            f"{where}: excluded_origin_groups: unknown country group(s) {shorten(unknown)} "
             f"(known: {', '.join(group_files())})"
         )
     weights = scenario.aggregation_weights

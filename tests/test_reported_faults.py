@@ -428,3 +428,51 @@ def test_an_aggregate_counts_each_annex_i_code_once() -> None:
         "mean of 2 CN8 codes",
         "mean of 3 CN8 codes",
     ]
+
+
+class TestDesignChanges:
+    def _load(self, tmp_path: Path, text: str) -> cbam.Scenario:
+        path = tmp_path / "s.yaml"
+        path.write_text(text)
+        return cbam.load_scenario(path)
+
+    def test_an_unknown_excluded_group_of_a_change_names_the_change(self, tmp_path: Path) -> None:
+        text = (
+            "regime: uk-cbam\nname: x\ndesign:\n  excluded_origin_groups:\n"
+            '    eu28: {reason: r, reference: {title: t, href: "https://e.org"}}\n'
+        )
+        with pytest.raises(ScenarioError, match=r"with the scenario's changes \(excluded_origin"):
+            self._load(tmp_path, text)
+
+    def test_a_design_may_exclude_a_group_file_of_ones_own(self, tmp_path: Path) -> None:
+        (tmp_path / "mine.csv").write_text("iso3\nFRA\n")
+        text = (
+            "regime: uk-cbam\nname: x\ndesign:\n  excluded_origin_groups:\n"
+            '    mine.csv: {reason: mine, reference: {title: t, href: "https://e.org"}}\n'
+        )
+        frame = _rows(
+            year=[2027], origin=["FRA"], cn_code=["72071111"], quantity_t=[10.0], value_eur=[1e6]
+        )
+        out = cbam.compute(frame, self._load(tmp_path, text))
+        assert out.select("exemption_reason", "fee_eur").row(0) == ("mine", 0.0)
+
+    @pytest.mark.parametrize(
+        ("text", "empty"),
+        [
+            ("regime: uk-cbam\nname: x\ndesign:\n  home_origins: null\n", "home_origins"),
+            ("extends: eu-cbam\nname: x\ndesign:\n  threshold: {excluded_sectors: null}\n", "x"),
+        ],
+    )
+    def test_a_null_removes_a_design_key_to_its_default(
+        self, tmp_path: Path, text: str, empty: str
+    ) -> None:
+        # docs/guide/scenarios.md: a null removes a design key.
+        design = cbam.resolve(self._load(tmp_path, text)).design
+        if empty == "home_origins":
+            assert design.home_origins == []
+        else:
+            assert design.threshold is not None and design.threshold.excluded_sectors == []
+
+    def test_an_unknown_sector_names_its_key(self, tmp_path: Path) -> None:
+        with pytest.raises(ScenarioError, match="unknown sector 'steel' in sectors"):
+            self._load(tmp_path, "regime: uk-cbam\nname: x\ndesign:\n  sectors: [steel]\n")
