@@ -1435,12 +1435,14 @@ def _relief(
 def _gross(
     frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None, gross_lcu: pl.Expr
 ) -> pl.LazyFrame:
-    """The certificates and fee (in the regime's currency) of a row charged in full."""
+    """The certificates and fee (in the regime's currency and in EUR) of a row charged in full."""
     covered = _covered(design)
     gross_t = pl.lit(None, pl.Float64) if tonnes is None else tonnes
     return frame.with_columns(
         pl.when(covered).then(gross_t).alias("_c_gross_t"),
         pl.when(covered).then(gross_lcu).otherwise(0.0).alias("_c_gross_lcu"),
+    ).with_columns(
+        (pl.col("_c_gross_lcu") * pl.col("_c_fx").fill_null(1.0)).alias("fee_before_exemptions_eur")
     )
 
 
@@ -1489,9 +1491,6 @@ def _fees(frame: pl.LazyFrame, design: Design, tonnes: pl.Expr | None) -> pl.Laz
         .then(none_charged)
         .otherwise(pl.col("_c_gross_t") * share)
         .alias("certificates"),
-        (pl.col("_c_gross_lcu") * pl.col("_c_fx").fill_null(1.0)).alias(
-            "fee_before_exemptions_eur"
-        ),
         pl.when(share == 0.0)
         .then(0.0)
         .otherwise(pl.col("_c_gross_lcu") * share)
@@ -1580,13 +1579,12 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
     # An absent input is null: finite as far as this check goes.
     present = [c for c in inputs if PUBLIC_NAMES.get(c, c) in schema]
     # Read before any threshold or share (``_gross``), so that such a row counts in none.
-    fee = pl.col("_c_gross_lcu") * pl.col("_c_fx").fill_null(1.0)
     return Check(
         "quantity_t",
         "too large: the fee or its emissions are not a finite number",
         pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
         & ~(
-            fee.is_finite()
+            pl.col("fee_before_exemptions_eur").is_finite()
             # An ad valorem fee is finite where its emissions are not (US FPF): flagged too.
             & pl.all_horizontal(pl.col("embedded_t", "_c_gross_t").is_finite().fill_null(True))
         ),
