@@ -137,8 +137,12 @@ def country_group(name: str) -> pl.DataFrame:
 @cache
 def members_in_year(name: str, year: int) -> frozenset[str]:
     """ISO3 codes that belong to group ``name`` on 1 January of ``year``."""
-    day = dt.date(year, 1, 1)
-    frame = country_group(name).filter(
+    return members_on(country_group(name), dt.date(year, 1, 1))
+
+
+def members_on(group: pl.DataFrame, day: dt.date) -> frozenset[str]:
+    """ISO3 codes of a group (``iso3, member_from, member_to``) that are members on ``day``."""
+    frame = group.filter(
         (pl.col("member_from").is_null() | (pl.col("member_from") <= day))
         & (pl.col("member_to").is_null() | (pl.col("member_to") > day))
     )

@@ -26,6 +26,7 @@ from cbam._countries import (
     iso3_codes,
     member_dates,
     members_in_year,
+    members_on,
     upper_ascii,
 )
 from cbam._errors import ScenarioError, shorten
@@ -162,7 +163,7 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
     return frame.select("iso3", "member_from", "member_to")
 
 
-def _is_group_file(spec: str) -> bool:
+def is_group_file(spec: str) -> bool:
     """Whether a group is named by a file of the user's, not by a name of ``country_lists/``."""
     return spec.endswith((".csv", ".yaml", ".yml")) or "/" in spec
 
@@ -174,7 +175,7 @@ def group_members(spec: str, base_dir: Path | None) -> tuple[pl.DataFrame, str]:
         alias = aliases[spec]
         frames = [country_group(f).select(*_MEMBER_SCHEMA) for f in alias.files]
         return pl.concat(frames), alias.label
-    if _is_group_file(spec):
+    if is_group_file(spec):
         path = Path(spec)
         looked = ""
         if not path.is_absolute() and base_dir is not None:
@@ -210,13 +211,11 @@ def excluded_origins(
     found: list[tuple[str, str]] = []
     day = dt.date(year, 1, 1)
     for group in groups:
-        if not _is_group_file(group):
+        if not is_group_file(group):
             members, name = members_in_year(group, year), group
         else:
             frame, name = group_members(group, base_dir)
-            in_force = pl.col("member_from").fill_null(day) <= day
-            in_force &= pl.col("member_to").is_null() | (pl.col("member_to") > day)
-            members = frozenset(frame.filter(in_force)["iso3"].to_list())
+            members = members_on(frame, day)
         reason = reasons.get(group, f"excluded origin group '{name}'")
         for iso3 in sorted(members - seen):
             found.append((iso3, reason))

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._countries import iso3_codes, upper_ascii, upper_ascii_text
+from cbam._countries import iso3_codes, members_on, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._interop import read_csv, to_polars
@@ -490,11 +490,7 @@ def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[st
     found: set[str] = set()
     for spec in specs:
         members, _ = group_members(spec, base_dir)
-        on_day = members.filter(
-            (pl.col("member_from").is_null() | (pl.col("member_from") <= day))
-            & (pl.col("member_to").is_null() | (pl.col("member_to") > day))
-        )
-        found |= set(on_day["iso3"].to_list())
+        found |= members_on(members, day)
     return found
 
 

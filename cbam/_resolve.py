@@ -22,7 +22,7 @@ from cbam._design import Design, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
-from cbam._exemptions import group_members
+from cbam._exemptions import group_members, is_group_file
 from cbam._files import FileCache, noted
 from cbam._scenario import (
     FACTOR_KEYS,
@@ -161,7 +161,7 @@ def _resolved(scenario: Scenario) -> Resolved:
     groups = scenario.excluded_origin_groups
     if groups is None:
         groups = list(regime.excluded_origin_groups)
-    own = [g for g in regime.excluded_origin_groups if g.endswith((".csv", ".yaml", ".yml"))]
+    own = [g for g in regime.excluded_origin_groups if is_group_file(g)]
     unknown = [g for g in regime.excluded_origin_groups if g not in (*group_files(), *own)]
     changed = "excluded_origin_groups" in (scenario.design or {})
     where = f"{path} with the scenario's changes (excluded_origin_groups)" if changed else path
