@@ -25,7 +25,7 @@ from cbam._countries import iso3_codes, members_on, upper_ascii, upper_ascii_tex
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._interop import read_csv, to_polars
-from cbam._parameters import Number
+from cbam._parameters import Number, Whole
 from cbam._resources import data_dir, is_path
 from cbam._schema import Check, collect_problems, key_as_read
 from cbam._territory import Territory, imported_elsewhere
@@ -65,6 +65,9 @@ class Allocation(BaseModel):
             ``year`` in the fees).
         if_no_recipient: ``error`` (default) or ``carry``: leave the money to a later
             ``share: 1`` of the remainder.
+        years: The first and last year of the revenue the allocation takes (a fund of limited
+            life); none for every year. Fees of other years pass it by: its money stays in the
+            remainder.
         note: Free text, e.g. the source of the share.
 
     """
@@ -82,6 +85,7 @@ class Allocation(BaseModel):
     basis: Literal["fee_eur", "fee_before_exemptions_eur"] = "fee_eur"
     status_on: Day | None = None
     if_no_recipient: Literal["error", "carry"] = "error"
+    years: tuple[Whole, Whole] | None = None
     note: str | None = None
 
     @property
@@ -215,6 +219,15 @@ class RecyclingPlan(BaseModel):
             _check_entry(self.name, number, entry)
             where = _where(self.name, number, entry)
             share = entry.share_fraction
+            if entry.years is not None and entry.years[0] > entry.years[1]:
+                raise ValueError(f"{where}: years {list(entry.years)}: the first is after the last")
+            if entry.years is not None and not any(
+                _takes_remainder(later) for later in self.allocations[number:]
+            ):
+                raise ValueError(
+                    f"{where}: an allocation of some years only needs a later allocation of "
+                    "'share: 1, of: remainder' to take its money in the other years"
+                )
             if entry.if_no_recipient == "carry" and not any(
                 _takes_remainder(later) for later in self.allocations[number:]
             ):
@@ -494,6 +507,41 @@ def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[st
     return found
 
 
+def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
+    """``plan`` without the allocations whose ``years`` the fees' years all fall outside.
+
+    Raises:
+        ScenarioError: fees of years both inside and outside an allocation's years, or with
+            no year, which could be split only by year (``cbam run --recycling`` does so).
+
+    """
+    dated = [a for a in plan.allocations if a.years is not None]
+    if not dated:
+        return plan
+    years = sorted(fees["year"].drop_nulls().unique().to_list()) if "year" in fees.columns else []
+    kept = []
+    for entry in plan.allocations:
+        if entry.years is None:
+            kept.append(entry)
+            continue
+        first, last = entry.years
+        inside = [first <= int(y) <= last for y in years]
+        if (
+            not years
+            or len(set(inside)) > 1
+            or ("year" in fees.columns and fees["year"].null_count())
+        ):
+            raise ScenarioError(
+                f"recycling plan '{plan.name}', allocation '{entry.pool}': it takes the revenue "
+                f"of {first}-{last} only, and the fees' years are "
+                f"{shorten(years) if years else 'not given'}: recycle each year's fees on their "
+                "own (cbam run --recycling does), or give a 'year' column"
+            )
+        if inside[0]:
+            kept.append(entry)
+    return plan.model_copy(update={"allocations": kept})
+
+
 def recycle(
     fees: pl.DataFrame | pl.LazyFrame,
     plan: RecyclingPlan | str | Path | dict[str, Any],
@@ -545,6 +593,7 @@ def recycle(
         # recycle has no lenient mode: the rows must be fixed or dropped first.
         raise CbamInputError(problems, hint=None)
 
+    applied = _in_years(applied, frame)
     total, paid = _paid_cents(frame, "fee_eur")
     paid_basis = {"fee_eur": paid}
     if "fee_before_exemptions_eur" in needed:

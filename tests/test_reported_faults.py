@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -476,3 +477,44 @@ class TestDesignChanges:
     def test_an_unknown_sector_names_its_key(self, tmp_path: Path) -> None:
         with pytest.raises(ScenarioError, match="unknown sector 'steel' in sectors"):
             self._load(tmp_path, "regime: uk-cbam\nname: x\ndesign:\n  sectors: [steel]\n")
+
+
+class TestRecyclingYears:
+    @staticmethod
+    def _fees(*years: int) -> pl.DataFrame:
+        return _rows(origin=["TUR"] * len(years), year=list(years), fee_eur=[1000.0] * len(years))
+
+    def test_the_decarbonisation_fund_takes_2026_2027_revenue_only(self) -> None:
+        # policy-facts.md 1.12: the fund supports EU producers' 2026-2027 production, from 25 %
+        # of the Member States' revenue (rates/recycling/eu-decarbonisation-fund.yaml).
+        in_life = cbam.recycle(self._fees(2026), "eu-cbam", plan="eu-decarbonisation-fund")
+        later = cbam.recycle(self._fees(2031), "eu-cbam", plan="eu-decarbonisation-fund")
+        assert in_life.pools["amount_cents"].to_list() == [25_000, 75_000]
+        assert later.pools["amount_cents"].to_list() == [100_000]
+        assert later.balance["paid_cents"].sum() == later.total_cents
+
+    def test_fees_of_years_inside_and_outside_are_refused(self) -> None:
+        with pytest.raises(ScenarioError, match="takes the revenue of 2026-2027 only"):
+            cbam.recycle(self._fees(2027, 2028), "eu-cbam", plan="eu-decarbonisation-fund")
+
+    @pytest.mark.parametrize(
+        ("allocations", "message"),
+        [
+            (
+                [
+                    {"pool": "A", "share": 0.5, "years": [2030, 2026]},
+                    {"pool": "B", "share": 1, "of": "remainder"},
+                ],
+                "the first is after the last",
+            ),
+            (
+                [{"pool": "A", "share": 0.5, "years": [2026, 2027]}, {"pool": "B", "share": 0.5}],
+                "needs a later allocation of 'share: 1, of: remainder'",
+            ),
+        ],
+    )
+    def test_a_dated_allocation_is_checked_when_the_plan_loads(
+        self, allocations: list[dict[str, object]], message: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match=re.escape(message)):
+            load_plan({"name": "test", "allocations": allocations})
