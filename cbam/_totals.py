@@ -112,6 +112,24 @@ def _size(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     return number_as_read(column, schema).abs().fill_null(0.0)
 
 
+def _size_range(amounts: Sequence[str], schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
+    """The largest and the smallest positive magnitude of the amounts (``most``, ``least``)."""
+    sizes = [_size(a, schema) for a in amounts]
+    return [
+        pl.max_horizontal(size.max() for size in sizes).alias("most"),
+        pl.min_horizontal(pl.when(size > 0).then(size).min() for size in sizes).alias("least"),
+    ]
+
+
+def _exact_in_one_column(stats: pl.DataFrame) -> bool:
+    """Whether every amount is 0 or within EXACT_FROM..EXACT_BELOW (``_size_range``'s figures).
+
+    Such amounts sum exactly as one Int128 column of ``exact_units`` each.
+    """
+    most, least = stats["most"][0] or 0.0, stats["least"][0]
+    return bool(most < EXACT_BELOW and (least is None or least >= EXACT_FROM))
+
+
 def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     raw = pl.col(column)
     if schema[column] == pl.String:
@@ -660,7 +678,6 @@ def _merged(
     if valued:
         amounts["value_eur"] = number_as_read("value_eur", schema)
     rounded = _rounded_amounts(amounts, schema, scenario)
-    sizes = [_size(a, schema) for a in amounts]
     stats, annual, *distinct = pl.collect_all(
         [
             lazy.select(
@@ -671,10 +688,7 @@ def _merged(
                 ).alias("fault"),
                 year.min().alias("first"),
                 year.max().alias("last"),
-                pl.max_horizontal(size.max() for size in sizes).alias("most"),
-                pl.min_horizontal(pl.when(size > 0).then(size).min() for size in sizes).alias(
-                    "least"
-                ),
+                *_size_range(list(amounts), schema),
                 *_off_units(rounded),
             ),
             # Importers as given, made the rules' form (' ACME' is 'ACME') once each below.
@@ -767,15 +781,12 @@ def _merged(
         for part in word[1:]:
             packed = packed * part.values.len() + part.index
         packed_words.append(packed.alias(name))
-    # Amounts all 0 or within EXACT_FROM..EXACT_BELOW sum as one Int128 column each.
-    most, least = stats["most"][0] or 0.0, stats["least"][0]
-    plain = most < EXACT_BELOW and (least is None or least >= EXACT_FROM)
+    plain = _exact_in_one_column(stats)
     sums: list[pl.Expr] = [pl.len().alias(_ROWS)]
     rows = [*packed_words]
     for column, amount in amounts.items():
         rows.append((exact_units(amount) if plain else amount).alias(column))
-        summed_amount = pl.col(column).sum()
-        sums.append(exact_total(summed_amount) if plain else order_free_sum(pl.col(column)))
+        sums.append(exact_total(pl.col(column).sum()) if plain else order_free_sum(pl.col(column)))
     off = {c: stats[f"_t_off_{c}"][0] for c, _, _ in rounded}
     decoded: list[pl.Expr] = []
     for name, word in zip(names, words, strict=True):
@@ -1004,7 +1015,6 @@ def _binned(
     destined = "destination" in schema
     distinct = pl.col("destination").unique().drop_nulls().sort()
     places_query = [lazy.select(distinct)] if destined else []
-    sizes = [_size(a, schema) for a in amounts]
     stats, origins_frame, codes_frame, *destinations = pl.collect_all(
         [
             lazy.select(
@@ -1017,10 +1027,7 @@ def _binned(
                 pl.len().alias("rows"),
                 pl.col("year").min().alias("first"),
                 pl.col("year").max().alias("last"),
-                pl.max_horizontal(size.max() for size in sizes).alias("most"),
-                pl.min_horizontal(pl.when(size > 0).then(size).min() for size in sizes).alias(
-                    "least"
-                ),
+                *_size_range(amounts, schema),
             ),
             lazy.select(pl.col("origin").unique().sort()),
             lazy.select(pl.col("cn_code").unique().sort()),
@@ -1074,8 +1081,7 @@ def _binned(
         columns.append(value.fill_null(0.0).alias("value_eur"))
     # Amounts all 0 or within EXACT_FROM..EXACT_BELOW (every panel but absurd ones), and few
     # enough rows that a bin's parts add exactly (_parts); else the rows are grouped.
-    most, least = stats["most"][0] or 0.0, stats["least"][0]
-    if most >= EXACT_BELOW or (least is not None and least < EXACT_FROM):
+    if not _exact_in_one_column(stats):
         return None
     if is_frame or run_engine != "streaming":  # the rows are in memory: grouped, exactly
         grouped = (
