@@ -515,10 +515,10 @@ def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
             no year, which could be split only by year (``cbam run --recycling`` does so).
 
     """
-    dated = [a for a in plan.allocations if a.years is not None]
-    if not dated:
+    if all(a.years is None for a in plan.allocations):
         return plan
-    years = sorted(fees["year"].drop_nulls().unique().to_list()) if "year" in fees.columns else []
+    given = fees["year"] if "year" in fees.columns else pl.Series([None])
+    years = sorted(given.drop_nulls().unique().to_list())
     kept = []
     for entry in plan.allocations:
         if entry.years is None:
@@ -526,11 +526,7 @@ def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
             continue
         first, last = entry.years
         inside = [first <= int(y) <= last for y in years]
-        if (
-            not years
-            or len(set(inside)) > 1
-            or ("year" in fees.columns and fees["year"].null_count())
-        ):
+        if given.null_count() or len(set(inside)) != 1:  # no year, or some in and some out
             raise ScenarioError(
                 f"recycling plan '{plan.name}', allocation '{entry.pool}': it takes the revenue "
                 f"of {first}-{last} only, and the fees' years are "

@@ -383,6 +383,11 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     ).with_columns(pl.col("price").fill_null(0.0))
 
 
+def _a_list(value: Any) -> bool:
+    """Whether ``value`` is a list of values (no text or mapping, which iterate too)."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
 def _priced_alike(
     base: Scenario,
     designs: Sequence[Scenario],
@@ -491,7 +496,7 @@ def sweep(
         )
     varied = {str(k): plain_value(v) for k, v in (vary or {}).items()}
     for name, values in varied.items():
-        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        if not _a_list(values):
             raise TypeError(
                 f"vary[{shorten(name)!r}] must be a list of values to try, not "
                 f"{type(values).__name__}"
@@ -509,7 +514,7 @@ def sweep(
             f"sweep: {base_design.name} charges no price ({base_design.charge.kind}): "
             f"vary its other parameters, not {DESIGN_PRICE}"
         )
-    if isinstance(percentiles, str | bytes | Mapping) or not isinstance(percentiles, Iterable):
+    if not _a_list(percentiles):
         raise ScenarioError(
             "sweep: percentiles must be a list of numbers from 0 to 100, not "
             f"{shorten(repr(percentiles), 60)}"
