@@ -22,7 +22,7 @@ REQUIRED_COLUMNS: dict[str, str] = {
     "year": "integer calendar year",
     "origin": "ISO 3166-1 alpha-3 code of the country of origin",
     "cn_code": "CN/HS code: 2, 4, 6 or 8 digits, spaces allowed",
-    "quantity_t": "net mass in tonnes",
+    "quantity_t": "net mass in tonnes (electricity: MWh)",
 }
 OPTIONAL_COLUMNS: dict[str, str] = {
     "value_eur": "customs value in EUR",
@@ -33,7 +33,10 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     ),
     "quarter": "quarter of import, 1-4",
     "route": "production route marker (A-L, see rates/eu/sectors.yaml)",
-    "see_direct": "verified actual direct emissions, t CO2e per t (cement: per t clinker)",
+    "see_direct": (
+        "verified actual direct emissions, t CO2e per t (cement: per t clinker; electricity: "
+        "per MWh)"
+    ),
     "see_indirect": "verified actual indirect emissions, t CO2e per t (cement: per t clinker)",
     "clinker_share": "t clinker per t of good, for clinker-based cement headings",
     "carbon_price_paid_eur_per_t": (

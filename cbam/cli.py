@@ -518,8 +518,14 @@ def _run(args: argparse.Namespace) -> int:
         _print_table(summarise(computed, by=["year"]).select("year", *_RUN_COLUMNS))
     total = summarise(computed, by=[]).row(0, named=True)
     flagged = fees.height - computed.height
+    # Electricity is declared in MWh, other goods in tonnes (Reg. 2023/956 Art. 6(2)(a)).
+    electric = computed.filter(pl.col("sector") == "electricity")
+    mwh = summarise(electric, by=[])["quantity_t"][0] if electric.height else 0.0
+    quantity = f"{total['quantity_t'] - mwh:,.0f} t" + (
+        f" and {mwh:,.0f} MWh of electricity" if electric.height else ""
+    )
     print(
-        f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {total['quantity_t']:,.0f} t "
+        f"\nTotal fee: EUR {total['fee_eur']:,.2f} on {quantity} "
         f"({total['embedded_t']:,.0f} t CO2e embedded, {total['certificates']:,.0f} certificates)"
         + (f"; the {len(years)} import years {span} summed (each year above)" if several else "")
     )

@@ -67,6 +67,19 @@ def test_run_over_several_years_prints_a_total_per_year(
     assert total.endswith("the 2 import years 2026-2027 summed (each year above)")
 
 
+def test_electricity_is_totalled_in_mwh_apart_from_the_tonnes(
+    tmp_path: Path, priced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reg. 2023/956 Art. 6(2)(a): electricity is declared in MWh, other goods in tonnes. 5,000
+    # MWh at an actual 0.7 t CO2e/MWh, no free allocation: 3,500 x EUR 80 = EUR 280,000.
+    header = "year,origin,cn_code,quantity_t,value_eur,see_direct\n"
+    text = header + "2026,TUR,72071111,100,55000,\n2026,SRB,27160000,5000,400000,0.7\n"
+    rows = write(tmp_path, "rows.csv", text)
+    assert main(["run", "--scenario", str(priced), "--imports", str(rows)]) == 0
+    total = line_with(capsys.readouterr().out, "Total fee:")
+    assert total.startswith("Total fee: EUR 289,688.80 on 100 t and 5,000 MWh of electricity")
+
+
 def test_one_year_prints_no_year_table(
     tmp_path: Path, priced: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
