@@ -25,17 +25,28 @@ def first_line(exc: BaseException) -> str:
 
 
 def shorten(value: object, limit: int = MAX_ECHO) -> str:
-    """``value`` as text of at most about ``limit`` characters, saying how long it was.
+    r"""``value`` as text of at most about ``limit`` characters, saying how long it was.
+
+    Control characters are shown escaped: a line break or a terminal escape sequence in a
+    file's cell echoes as ``\n`` or ``\x1b``, never breaks the message or reaches the terminal.
 
     Example:
-        >>> shorten("TUR"), shorten("X" * 1000, 5)
-        ('TUR', 'XXXXX... (1,000 characters)')
+        >>> shorten("TUR"), shorten("X" * 1000, 5), shorten("CH\nN")
+        ('TUR', 'XXXXX... (1,000 characters)', 'CH\\nN')
 
     """
     text = str(value)
     if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} characters)"
+        return _visible(text)
+    return f"{_visible(text[:limit])}... ({len(text):,} characters)"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with each control character as its escape (``repr``'s, without the quotes)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def cap_message(text: str, limit: int = MAX_MESSAGE) -> str:

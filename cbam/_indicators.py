@@ -124,6 +124,8 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
     ``embedded_t_per_t = sum(embedded_t) / sum(quantity_t)``; ``fee_per_t_co2e =
     sum(fee_eur) / sum(embedded_t)``, the effective carbon price on the embedded emissions
     after free allocation, deduction and exemptions (at most the certificate price).
+    Electricity's ``quantity_t`` is in MWh: its ratios are per MWh, so group by sector to
+    keep it apart (the default ``by`` does).
 
     Source: Reg. (EU) 2023/956 Art. 7 and 22 (embedded emissions, certificates), as computed
     by ``cbam.compute``.

@@ -17,7 +17,7 @@ import gzip
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -265,19 +265,87 @@ def misread_line(path: Path, separator: str = ",") -> str:
         '; line 3 has 3 fields, the header 2'
 
     """
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
-            rows = csv.reader(f, delimiter=separator)
-            header = next(rows, [])
-            for number, row in enumerate(rows, start=2):
-                if len(row) > len(header):  # Polars reads short lines, fills nulls
-                    semi = len(header) == 1 and ";" in header[0]
-                    hint = " (the file looks separated by ';': save it with commas)" if semi else ""
-                    return f"; line {number} has {len(row)} fields, the header {len(header)}{hint}"
+        records = _records(path, separator)
+        header = next(records, (1, []))[1]
+        for number, row in records:
+            if len(row) > len(header):  # Polars reads short lines, fills nulls
+                semi = len(header) == 1 and ";" in header[0]
+                hint = " (the file looks separated by ';': save it with commas)" if semi else ""
+                return f"; line {number} has {len(row)} fields, the header {len(header)}{hint}"
     except (OSError, csv.Error, UnicodeError):
         return ""
     return ""
+
+
+def _records(path: Path, separator: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Each record of a CSV file (the header first) with the file line it starts on.
+
+    A quoted field may hold line breaks: its record spans several lines (``csv`` joins them).
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
+        rows = csv.reader(f, delimiter=separator)
+        start = 1
+        for row in rows:
+            yield start, row
+            start = rows.line_num + 1
+
+
+def _holds_quote(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (read in blocks, never whole)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as f:
+        while block := f.read(1 << 24):
+            if b'"' in block:
+                return True
+    return False
+
+
+def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -> list[int] | None:
+    r"""The file line each data record of a CSV starts on; None where record i is on line i + 2.
+
+    Records and lines differ only where a quoted field holds a line break. A file without a
+    double quote costs one read of its bytes; else one Polars read of its lines finds where
+    each record starts (after an even count of quotes), checked against the count of records
+    Polars parses (``records()``), and ``csv`` reads the file where they disagree.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+        ...     _ = f.write('a,note\n1,"two\nlines"\n2,x\n')
+        >>> record_lines(Path(f.name), lambda: 2)
+        [2, 4]
+
+    """
+    try:
+        if not _holds_quote(path):
+            return None
+        lines = pl.read_csv(
+            path,
+            has_header=False,
+            separator="",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            truncate_ragged_lines=True,
+            encoding="utf8-lossy",
+            glob=False,
+        )["line"]
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    quotes = lines.str.count_matches('"', literal=True).fill_null(0)
+    if not (quotes % 2 == 1).any():
+        return None  # no quoted field spans lines
+    before = quotes.cum_sum() - quotes
+    count = records()
+    starts = pl.int_range(1, lines.len() + 1, eager=True).filter(before % 2 == 0).to_list()[1:]
+    if len(starts) != count:  # a quote Polars reads otherwise: as ``csv`` reads the file
+        try:
+            starts = [line for line, _ in _records(path, separator)][1:]
+        except (OSError, csv.Error, UnicodeError):
+            return None
+    return starts if len(starts) == count else None
 
 
 def encoding_hint(header: list[str]) -> str | None:
@@ -333,16 +401,14 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
     doubtful = (counts < fields - 1) | unquoted.str.contains('"', literal=True)
     if not (lines.str.strip_chars().fill_null("").ne("") & doubtful).any():
         return ""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
-        rows = csv.reader(f, delimiter=separator)
-        next(rows, None)
-        for row in rows:
-            if row and len(row) < fields:
-                return (
-                    f"; line {rows.line_num} has {len(row)} fields, the header {fields} (an "
-                    "empty value still needs its separator)"
-                )
+    records = _records(path, separator)
+    next(records, None)
+    for number, row in records:
+        if row and len(row) < fields:
+            return (
+                f"; line {number} has {len(row)} fields, the header {fields} (an "
+                "empty value still needs its separator)"
+            )
     return ""
 
 

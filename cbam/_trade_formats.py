@@ -27,6 +27,7 @@ from cbam._interop import (
     duplicated,
     encoding_hint,
     misread_line,
+    record_lines,
     short_line,
     to_polars,
 )
@@ -674,8 +675,8 @@ def _wide(
 
 
 # ------------------------------------------------------------------------------ entry
-def _scan(source: object, separator: str) -> tuple[pl.LazyFrame, str, int, str]:
-    """The source as an all-text LazyFrame, its name, and how its rows are numbered."""
+def _scan(source: object, separator: str) -> tuple[pl.LazyFrame, str, int, str, str]:
+    """The source as an all-text LazyFrame, its name, how its rows are numbered, its separator."""
     if not isinstance(source, str | Path):  # a frame: Polars, pandas, PyArrow, ...
         try:
             frame = to_polars(source, "trade frame")
@@ -684,13 +685,13 @@ def _scan(source: object, separator: str) -> tuple[pl.LazyFrame, str, int, str]:
                 "read_trade reads a file (a path) or a data frame (Polars, pandas, PyArrow), "
                 f"not {shorten(type(source).__name__, 60)}"
             ) from None
-        return frame.lazy().select(pl.all().cast(pl.String)), "<frame>", 1, "row"
+        return frame.lazy().select(pl.all().cast(pl.String)), "<frame>", 1, "row", separator
     path = a_file(Path(source), "trade file")
     gzip = path.suffix.lower() == ".gz"
     suffix = ("".join(path.suffixes[-2:]) if gzip else path.suffix).lower()
     if suffix == ".parquet":
         lazy = pl.scan_parquet(path, glob=False)
-        return lazy.select(pl.all().cast(pl.String)), str(path), 1, "row"
+        return lazy.select(pl.all().cast(pl.String)), str(path), 1, "row", separator
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         sep = "\t" if suffix.startswith(".tsv") else separator
         # All text: codes keep their leading zeros, and a bad number is reported, not guessed.
@@ -699,7 +700,7 @@ def _scan(source: object, separator: str) -> tuple[pl.LazyFrame, str, int, str]:
         lazy = pl.scan_csv(
             path, separator=sep, infer_schema=False, encoding="utf8-lossy", glob=False
         )
-        return lazy, str(path), 2, "line"
+        return lazy, str(path), 2, "line", sep
     raise ScenarioError(f"{path}: unsupported file type '{suffix}' (use .csv, .tsv or .parquet)")
 
 
@@ -785,7 +786,7 @@ def read_trade(
         raise ScenarioError(f"unknown trade format {format!r} (choose from {', '.join(FORMATS)})")
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
-    lazy, name, first, label = _scan(source, separator)
+    lazy, name, first, label, separator = _scan(source, separator)
     try:
         found = lazy.collect_schema().names()
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -830,7 +831,7 @@ def read_trade(
         ]
     if label == "line" and (short := short_line(Path(name), len(found), separator)):
         raise ScenarioError(f"{name}: cannot read{short}")  # its missing fields read as null
-    numbered = lazy.with_row_index("_c_row")
+    numbered = _numbered(lazy, name, label, separator)
     if label == "line":  # a blank line, or one of empty fields, holds no row (blank_lines)
         numbered = numbered.filter(~pl.all_horizontal(pl.exclude("_c_row").is_null()))
     if on_error == "flag" and label == "line":
@@ -881,12 +882,32 @@ def blank_lines(source: str | Path, separator: str = ",") -> list[int]:
         [3, 4]
 
     """
-    lazy, _, first, label = _scan(source, separator)
+    lazy, name, first, label, separator = _scan(source, separator)
     if label != "line":
         return []
-    empty = pl.all_horizontal(pl.all().is_null())
-    rows = lazy.select(pl.int_range(pl.len()).filter(empty) + first).collect()
+    empty = pl.all_horizontal(pl.exclude("_c_row").is_null())
+    numbered = _numbered(lazy, name, label, separator)
+    rows = numbered.filter(empty).select(pl.col("_c_row") + first).collect()
     return [int(n) for n in rows.to_series()]
+
+
+def _numbered(lazy: pl.LazyFrame, name: str, label: str, separator: str) -> pl.LazyFrame:
+    """The rows with ``_c_row``, their position: a CSV line's number less 2, as ``source_line``.
+
+    Rows and lines differ where a quoted field spans lines (``record_lines``).
+    """
+    numbered = lazy.with_row_index("_c_row")
+    if label != "line":
+        return numbered
+    count = lambda: lazy.select(pl.len()).collect(engine="streaming").item()  # noqa: E731
+    try:
+        starts = record_lines(Path(name), count, separator)
+    except (OSError, pl.exceptions.PolarsError):
+        return numbered  # a file Polars cannot parse: its read says why
+    if starts is None:
+        return numbered
+    at = pl.Series([line - 2 for line in starts], dtype=pl.get_index_type())
+    return numbered.with_columns(pl.lit(at).gather("_c_row").alias("_c_row"))
 
 
 def _failed(checks: list[Check]) -> list[pl.Expr]:

@@ -25,7 +25,14 @@ from cbam._compare import compare_counted
 from cbam._countries import upper_ascii_text
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
-from cbam._interop import a_file, encoding_hint, misread_line, read_csv, short_line
+from cbam._interop import (
+    a_file,
+    encoding_hint,
+    misread_line,
+    read_csv,
+    record_lines,
+    short_line,
+)
 from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import Recycling, RecyclingPlan, load_plan
@@ -325,14 +332,19 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
     # A trade panel's rows say their own file line (a wide row gives one row per year).
     lines = imports["source_line"] if args.format and "source_line" in imports.columns else None
     text = lines is None and path.suffix.lower() in (".csv", ".txt") and imports.width
+    # Each row's line less 2 (the header is line 1): a quoted field may span lines.
+    starts = record_lines(path, lambda: imports.height) if text else None
+    every = pl.Series(range(imports.height)) if starts is None else pl.Series(starts) - 2
     blank = imports.select(pl.all_horizontal(pl.all().is_null())).to_series()
     if text and blank.any():
         # A blank line or one of empty fields (one at the end of a hand-edited file) holds no
         # row: skipped, said.
-        lines = pl.Series(range(imports.height)).filter(~blank)
-        shown = ", ".join(str(n + 2) for n in blank.arg_true().head(5).to_list())
+        lines = every.filter(~blank)
+        shown = ", ".join(str(n + 2) for n in every.filter(blank).head(5).to_list())
         print(f"note: {blank.sum()} empty line(s) of {path.name} skipped (line {shown})")
         imports = imports.filter(~blank)
+    elif starts is not None:
+        lines = every
     if not args.year:
         return path, imports, None if lines is None else lines.to_list()
     if "year" not in imports.columns:
@@ -369,6 +381,22 @@ def _in_file(
     )
 
 
+_EXCEL_CELL = 32_767  # characters an Excel cell holds; xlsxwriter cuts longer text silently
+
+
+def _fits_excel(fees: pl.DataFrame, path: Path) -> None:
+    """Refuse rows an Excel cell would cut, naming the column, the row and its length."""
+    text = [c for c, t in fees.schema.items() if t in (pl.String, pl.Categorical)]
+    lengths = fees.select(pl.col(text).cast(pl.String).str.len_chars().max())
+    for column in (c for c in text if (lengths[c][0] or 0) > _EXCEL_CELL):
+        row = fees[column].cast(pl.String).str.len_chars().arg_max() or 0
+        size = fees[column].cast(pl.String).str.len_chars()[row]
+        raise ScenarioError(
+            f"--out {path}: column '{shorten(column, 60)}', row {row + 1:,}, holds {size:,} "
+            f"characters, more than an Excel cell's {_EXCEL_CELL:,}: write .csv or .parquet"
+        )
+
+
 def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
     """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed).
 
@@ -384,6 +412,7 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
         elif suffix == ".xlsx":
             import xlsxwriter  # type: ignore[import-untyped]
 
+            _fits_excel(fees, path)
             try:
                 # A NaN or inf (kept on a flagged row) becomes Excel's #NUM!, not a failure.
                 with xlsxwriter.Workbook(partial, {"nan_inf_to_errors": True}) as workbook:

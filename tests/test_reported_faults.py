@@ -26,7 +26,10 @@ from polars.testing import assert_frame_equal
 
 import cbam
 from cbam._errors import CbamInputError, ScenarioError
+from cbam._interop import misread_line
 from cbam._recycling import load_plan
+from cbam._trade_formats import blank_lines
+from cbam.cli import main
 
 
 def _rows(**columns: Sequence[object]) -> pl.DataFrame:
@@ -518,3 +521,75 @@ class TestRecyclingYears:
     ) -> None:
         with pytest.raises(ScenarioError, match=re.escape(message)):
             load_plan({"name": "test", "allocations": allocations})
+
+
+class TestFileLines:
+    """Review of 2026-12-07: a quoted field over several lines is one record of several lines;
+    messages, ``source_line`` and the blank-line note name the file's own lines (``cat -n``)."""
+
+    QUOTED = (
+        "year,origin,cn_code,quantity_t,note\n"
+        '2026,CHN,72071111,1,"a\nb\nc"\n'  # lines 2-4
+        "\n"  # line 5
+        "2026,XXX,72071111,1,x\n"  # line 6
+        ",,,,\n"  # line 7
+        "2026,CHN,72071111,-1,y\n"  # line 8
+    )
+
+    def test_cli_errors_and_notes_name_the_file_lines(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "q.csv"
+        path.write_text(self.QUOTED, encoding="utf-8")
+        assert main(["run", "--imports", str(path)]) != 0
+        captured = capsys.readouterr()
+        assert "skipped (line 5, 7)" in captured.out
+        assert "negative: line 8 (-1)" in captured.err
+        assert "unknown ISO 3166-1 alpha-3 code: line 6 (XXX)" in captured.err
+
+    def test_read_trade_source_lines_and_blank_lines_follow_the_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "baci.csv"
+        path.write_text(
+            't,i,j,k,v,q,note\n2022,156,251,720711,5,2,"x\ny"\n\n2022,999,251,720711,5,2,z\n',
+            encoding="utf-8",
+        )
+        rows = cbam.read_trade(path, "baci", on_error="flag", keep=["note"]).collect()
+        assert rows["source_line"].to_list() == [2, 5]
+        assert blank_lines(path) == [4]
+        with pytest.raises(CbamInputError, match=r"unknown baci country code: line 5 \(999\)"):
+            cbam.read_trade(path, "baci").collect()
+
+    def test_a_ragged_line_after_a_quoted_break_is_named_by_its_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "rag.csv"
+        path.write_text(
+            'year,origin,cn_code,quantity_t,note\n2026,CHN,72071111,1,"a\nb"\n'
+            "2026,CHN,72071111,1,x,EXTRA\n",
+            encoding="utf-8",
+        )
+        assert misread_line(path) == "; line 4 has 6 fields, the header 5"
+
+    def test_echoed_values_show_control_characters_escaped(self) -> None:
+        frame = _rows(
+            year=[2026, 2026],
+            origin=["CH\nN", "\x1b[31mRED"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[1.0, 1.0],
+        )
+        with pytest.raises(CbamInputError) as caught:
+            cbam.compute(frame)
+        message = str(caught.value)
+        assert r"row 1 (CH\nN), row 2 (\x1b[31mRED)" in message
+        assert "\x1b" not in message and len(message.splitlines()) == 2
+
+    def test_an_excel_output_refuses_a_cell_excel_would_cut(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "big.csv"
+        path.write_text(
+            "year,origin,cn_code,quantity_t,note\n2026,CHN,72071111,1," + "N" * 40_000 + "\n",
+            encoding="utf-8",
+        )
+        out = tmp_path / "big.xlsx"
+        assert main(["run", "--imports", str(path), "--out", str(out)]) != 0
+        assert "column 'note', row 1, holds 40,000 characters" in capsys.readouterr().err
+        assert not out.exists()
