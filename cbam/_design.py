@@ -283,7 +283,9 @@ class Design(BaseModel):
         charge: The charge and its parameters.
         carbon_price_relief: Whether a carbon price paid abroad is deducted (as in EU Art. 9).
         threshold: A per-importer annual threshold, if any.
-        notes: What is assumed, in words, printed with results.
+        notes: What is assumed, in words, printed with results. In the file a note may be
+            ``{note: text, about: [dotted paths]}``: a scenario that changes one of the
+            paths gets the note saying so.
 
     """
 
@@ -304,6 +306,14 @@ class Design(BaseModel):
     carbon_price_relief: Flag = False
     threshold: Threshold | None = None
     notes: list[str] = Field(default_factory=list)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _note_texts(cls, notes: Any) -> Any:
+        """A note given as ``{note: text, about: paths}`` is its text (see ``_note``)."""
+        if not isinstance(notes, list):
+            return notes
+        return [_note(n, []) for n in notes]
 
     @model_validator(mode="after")
     def _known_names(self) -> Design:
@@ -486,6 +496,8 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     _own_threshold_reason(raw, base, changed)
     # A fault of the scenario's changes is not one of the regime's file: say which it is.
     invalid = f"{path} with the scenario's changes ({', '.join(changed)})" if changed else path
+    changed_paths = [at for at, _ in _set_by_overrides(raw)] + _leaves(changed)
+    raw["notes"] = [_note(n, changed_paths) for n in raw.get("notes") or []]
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
@@ -510,6 +522,27 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     if unknown:
         raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
+
+
+def _leaves(tree: Any, at: str = "") -> list[str]:
+    """The dotted path of every value a scenario's ``design:`` changes set."""
+    if not isinstance(tree, dict) or not tree:
+        return [at] if at else []
+    return [p for k, v in tree.items() for p in _leaves(v, f"{at}.{k}" if at else str(k))]
+
+
+def _note(note: Any, changed: list[str]) -> Any:
+    """A design note as text: ``{note: ..., about: [paths]}`` says when a scenario changes them.
+
+    A note on an assumed value then never reads as the run's assumption once it is replaced.
+    """
+    if not isinstance(note, dict) or set(note) != {"note", "about"}:
+        return note  # text, or a mistake the model names
+    about = [note["about"]] if isinstance(note["about"], str) else list(note["about"])
+    hit = [a for a in map(str, about) if any(c == a or c.startswith(f"{a}.") for c in changed)]
+    if not hit:
+        return note["note"]
+    return f"{note['note']} (this scenario changes {', '.join(hit)})"
 
 
 def _without_nulls(tree: dict[str, Any]) -> dict[str, Any]:

@@ -593,3 +593,16 @@ class TestFileLines:
         assert main(["run", "--imports", str(path), "--out", str(out)]) != 0
         assert "column 'note', row 1, holds 40,000 characters" in capsys.readouterr().err
         assert not out.exists()
+
+
+class TestDesignNotes:
+    def test_a_note_says_when_the_scenario_changes_what_it_is_about(self) -> None:
+        def price_note(**kwargs: object) -> str:
+            notes = cbam.resolve(cbam.load_scenario("uk-cbam", **kwargs)).design.notes  # type: ignore[arg-type]
+            return next(n for n in notes if n.startswith("The price is the latest UK ETS"))
+
+        assert price_note().endswith("the quarterly average the law uses.")
+        changed = price_note(overrides={"charge.price": {"2028-01-01": 70}})
+        assert changed.endswith("(this scenario changes charge.price)")
+        other = price_note(overrides={"threshold.amount": {"2027-01-01": 1}})
+        assert other.endswith("the quarterly average the law uses.")
