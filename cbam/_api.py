@@ -15,12 +15,13 @@ from cbam import _recycling
 from cbam._errors import ScenarioError
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
 from cbam._resolve import load_scenario, resolve
-from cbam._scenario import Scenario
+from cbam._scenario import Scenario, list_scenarios
+from cbam._yaml import read_yaml_mapping
 
 
 def recycle(
     fees: pl.DataFrame | pl.LazyFrame,
-    scenario: Scenario | str | Path = "eu-cbam",
+    scenario: Scenario | str | Path | RecyclingPlan | dict[str, Any] = "eu-cbam",
     plan: RecyclingPlan | str | Path | dict[str, Any] | None = None,
 ) -> Recycling:
     """Allocate the revenue of a ``compute`` result under the scenario's recycling plan.
@@ -29,7 +30,9 @@ def recycle(
         fees: A frame returned by ``cbam.compute`` (at least ``origin`` and ``fee_eur``; ``year``
             when a group's membership is judged by the fees' year; ``fee_before_exemptions_eur``
             for ``basis: fee_before_exemptions_eur``).
-        scenario: The scenario whose ``recycling:`` plan applies (name, path or Scenario).
+        scenario: The scenario whose ``recycling:`` plan applies (name, path or Scenario);
+            or the plan itself (``recycle(fees, plan)``: a RecyclingPlan, a mapping, a bundled
+            plan's name or a plan file), applied on the EU CBAM's territory.
         plan: A plan to apply instead (bundled name, YAML path, mapping or RecyclingPlan).
 
     Returns:
@@ -49,6 +52,14 @@ def recycle(
         (1000.0, [('EU budget', 750.0), ("Member States' budgets", 250.0)])
 
     """
+    if _is_plan(scenario):
+        if plan is not None:
+            raise TypeError("recycle: a plan given twice (second argument and plan=)")
+        scenario, plan = "eu-cbam", scenario
+    if isinstance(scenario, RecyclingPlan | dict):  # a plan file's mapping, say: not a scenario
+        raise TypeError(
+            f"recycle: scenario must be a Scenario, a name or a path, not {type(scenario).__name__}"
+        )
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     applied = plan if plan is not None else chosen.recycling
     if applied is None:
@@ -60,3 +71,17 @@ def recycle(
     base_dir = Path(chosen.source).parent if chosen.source else None
     territory = resolve(chosen).design.territory  # its own parts are no foreign recipient
     return _recycling.recycle(fees, applied, base_dir=base_dir, territory=territory)
+
+
+def _is_plan(given: object) -> bool:
+    """Whether ``recycle``'s second argument is a plan, not a scenario."""
+    if isinstance(given, RecyclingPlan | dict):
+        return True
+    if isinstance(given, str) and given in list_recycling_plans():
+        return given not in list_scenarios()
+    if isinstance(given, str | Path) and str(given).lower().endswith((".yaml", ".yml")):
+        try:
+            return "allocations" in read_yaml_mapping(Path(given))
+        except (OSError, ValueError):
+            return False  # not readable: load_scenario says why
+    return False

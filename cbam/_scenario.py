@@ -319,7 +319,9 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         raise ScenarioError(f"{where}: empty override path")
     if not all(parts):
         raise ScenarioError(f"{where}: '{shorten(dotted, 80)}' has an empty part")
-    if (spelled := _factor_spelling(tree, parts)) is not None:
+    if (
+        spelled := _factor_spelling(tree, parts) or _price_spelling(tree, parts, value)
+    ) is not None:
         set_dotted(tree, spelled, value, where)
         return
     # Every regime is a design: a path that is not a scenario key goes into it.
@@ -408,6 +410,30 @@ def _factor_spelling(tree: dict[Any, Any], parts: list[str]) -> str | None:
     return None
 
 
+def _price_spelling(tree: dict[Any, Any], parts: list[str], value: Any) -> str | None:
+    """The EU CBAM's price path for ``charge.price`` or ``charge.certificate_price``; else None.
+
+    Every design's price is ``charge.price``; the EU CBAM's is the certificate price schedule
+    (``certificate_price_eur``, its file ``charge.certificate_price``): so ``charge.price.2030``,
+    ``charge.certificate_price.annual.2030`` and ``charge.certificate_price.quarterly.2026.3``
+    set one year (or quarter) of it, as a sweep or an override does for any regime, and a
+    number or a mapping of years sets it as ``certificate_price_eur`` does.
+    """
+    path = parts[1:] if parts[0] == "design" else parts
+    if path[:1] != ["charge"] or len(path) < 2 or path[1] not in ("price", "certificate_price"):
+        return None
+    try:
+        if regime_name(str(tree.get("regime") or EU_ENGINE)) != regime_name(EU_ENGINE):
+            return None
+    except ScenarioError:
+        return None  # an unknown regime: named where the design is read
+    rest = path[3:] if path[2:3] in (["annual"], ["quarterly"]) else path[2:]
+    whole = isinstance(value, int | float) or (
+        isinstance(value, Mapping) and bool(value) and all(map(_date_like, value))
+    )
+    return ".".join(["certificate_price_eur", *rest]) if rest or whole else None
+
+
 def _is_list(field: Any) -> bool:
     """Whether a model field (or None) holds a list."""
     return field is not None and get_origin(field.annotation) is list
@@ -477,6 +503,9 @@ def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]
     """The year (and quarter) keys of a year-keyed EU parameter, as ints."""
     depth, at = _BY_YEAR[name], f"{where}: '{shorten(dotted, 80)}'"
     form = f"{name}.2030" + (f" or {name}.2030.3 (a quarter)" if depth == 2 else "")
+    day = _day(keys[0])
+    if day is not None and (day.month, day.day) == (1, 1):  # one time model: 2030-01-01 is 2030
+        keys = [str(day.year), *keys[1:]]
     if len(keys) > depth or not _YEAR.match(keys[0]):
         raise ScenarioError(
             f"{at}: {name} is set by year: '{shorten(keys[0], 40)}' is not a year (write {form})"

@@ -314,7 +314,9 @@ def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedul
 def _price_named(varied: dict[str, Any], price_key: str) -> dict[str, Any]:
     """``varied`` with the price paths under ``price_key``; a part of the price is refused.
 
-    ``design.charge.price`` is ``charge.price``. The sweep prices every path itself, on sums
+    ``design.charge.price`` is ``charge.price``, and on the EU engine ``charge.price`` (or
+    ``charge.certificate_price``) is its price, ``certificate_price_eur``: one key varies the
+    price of every regime. The sweep prices every path itself, on sums
     that do not depend on the price, so a key into the price path
     (``certificate_price_eur.2030``, ``charge.price.2030``) would be dropped: refused, naming
     the whole-path form.
@@ -322,6 +324,8 @@ def _price_named(varied: dict[str, Any], price_key: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in varied.items():
         key = name.strip().removeprefix("design.")
+        if price_key == PRICE and key in (DESIGN_PRICE, "charge.certificate_price"):
+            key = PRICE
         if key == price_key and price_key in out:
             raise ScenarioError(f"sweep: vary names the price paths twice ({price_key})")
         if key.startswith(f"{price_key}.") or (price_key == PRICE and key.startswith(DESIGN_PRICE)):

@@ -27,7 +27,7 @@ from polars.testing import assert_frame_equal
 import cbam
 from cbam._errors import CbamInputError, ScenarioError
 from cbam._interop import misread_line
-from cbam._recycling import load_plan
+from cbam._recycling import load_plan, plans_dir
 from cbam._trade_formats import blank_lines
 from cbam.cli import main
 
@@ -606,3 +606,53 @@ class TestDesignNotes:
         assert changed.endswith("(this scenario changes charge.price)")
         other = price_note(overrides={"threshold.amount": {"2027-01-01": 1}})
         assert other.endswith("the quarterly average the law uses.")
+
+
+class TestOnePriceKey:
+    """Issue 16: one override shape for every regime; the EU CBAM's price by its design path."""
+
+    def test_the_eu_price_is_set_by_charge_price_as_every_designs_is(self) -> None:
+        wanted = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur.2030": 100})
+        for overrides in (
+            {"charge.price.2030": 100},
+            {"charge.price": {"2030-01-01": 100}},
+            {"charge.certificate_price.annual.2030": 100},
+            {"charge.certificate_price.annual": {"2030": 100}},
+            {"design.charge.price.2030": 100},
+            {"certificate_price_eur.2030-01-01": 100},
+        ):
+            got = cbam.load_scenario("eu-cbam", overrides=overrides)
+            assert got.certificate_price_eur == wanted.certificate_price_eur, overrides
+        quarter = cbam.load_scenario(
+            "eu-cbam", overrides={"charge.certificate_price.quarterly.2026.3": 90}
+        )
+        assert quarter.certificate_price_eur[2026] == {1: 75.36, 2: 75.28, 3: 90.0, 4: 75.28}  # type: ignore[index]
+        flat = cbam.load_scenario("eu-cbam", overrides={"charge.price": 80})
+        assert flat.certificate_price_eur == 80.0
+
+    def test_a_sweep_varies_charge_price_on_the_eu_as_on_designs(self) -> None:
+        rows = _rows(
+            year=[2027, 2027],
+            origin=["TUR", "CHN"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[100.0, 50.0],
+        )
+        by_design_key = cbam.sweep(rows, "eu-cbam", vary={"charge.price": [80, {2027: 100}]})
+        by_eu_key = cbam.sweep(rows, "eu-cbam", vary={"certificate_price_eur": [80, {2027: 100}]})
+        assert_frame_equal(by_design_key.paths, by_eu_key.paths)
+
+
+def test_recycle_takes_a_plan_as_its_second_argument() -> None:
+    # Issue 16: recycle(fees, plan). COM(2021) 570: 75 % to the EU budget, 25 % to the members.
+    fees = _rows(origin=["TUR", "CHN"], fee_eur=[600.0, 400.0])
+    plan = load_plan("eu-own-resources")
+    wanted = [("EU budget", 750.0), ("Member States' budgets", 250.0)]
+    for given in (
+        plan,
+        "eu-own-resources",
+        plans_dir() / "eu-own-resources.yaml",
+    ):
+        flows = cbam.recycle(fees, given).flows  # type: ignore[arg-type]
+        assert flows.select("recipient", "amount_eur").rows() == wanted
+    with pytest.raises(TypeError, match="a plan given twice"):
+        cbam.recycle(fees, plan, plan=plan)
