@@ -22,7 +22,13 @@ from cbam._interop import FrameT, same_kind, to_polars
 from cbam._pipeline import compute, compute_strictly
 from cbam._resolve import load_scenario, rebuilt, resolve
 from cbam._scenario import Scenario
-from cbam._schema import OPTIONAL_COLUMNS, OUTPUT_COLUMNS, key_as_read, result_columns
+from cbam._schema import (
+    OPTIONAL_COLUMNS,
+    OUTPUT_COLUMNS,
+    fees_as_polars,
+    key_as_read,
+    result_columns,
+)
 from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
 
@@ -59,7 +65,7 @@ def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.La
 
 def _lazy(fees: Any) -> pl.LazyFrame:
     """A fee table as a LazyFrame (pandas and other eager frames converted)."""
-    return to_polars(fees, "fees").lazy()
+    return fees_as_polars(fees)
 
 
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:

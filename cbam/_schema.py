@@ -16,7 +16,7 @@ from cbam._countries import upper_ascii
 from cbam._errors import CbamInputError, InputProblem, shorten
 from cbam._eu import config as eu_config
 from cbam._eu.reference import SECTORS
-from cbam._interop import FrameT
+from cbam._interop import FrameT, to_polars
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "year": "integer calendar year",
@@ -512,6 +512,29 @@ def result_columns(inputs: Sequence[str]) -> list[str]:
 
     """
     return [*inputs, *[c for c in OUTPUT_COLUMNS if c not in inputs]]
+
+
+def fees_as_polars(fees: Any, what: str = "fees") -> pl.LazyFrame:
+    """A ``compute`` result as a LazyFrame; from pandas and the like, typed as Polars typed it.
+
+    A round trip through pandas loses what Polars knew: an Enum column without a value comes
+    back as nulls of no type, an Enum as a categorical of the labels present. Such columns
+    take their ``OUTPUT_SCHEMA`` type again, so totals of the pandas frame are typed as those
+    of the Polars one (and as ``cbam.totals`` types them). A column of other labels is kept.
+    """
+    given = to_polars(fees, what)
+    if isinstance(fees, pl.DataFrame | pl.LazyFrame) or isinstance(given, pl.LazyFrame):
+        return given.lazy()
+    casts = []
+    for name, (dtype, _) in OUTPUT_SCHEMA.items():
+        column = given.get_column(name, default=None)
+        if column is None or column.dtype == dtype:
+            continue
+        labels = column.drop_nulls().cast(pl.String).unique()
+        fits = not isinstance(dtype, pl.Enum) or set(labels) <= set(dtype.categories)
+        if column.dtype == pl.Null or (column.dtype == pl.Categorical and fits):
+            casts.append(pl.col(name).cast(dtype))
+    return given.lazy().with_columns(casts)
 
 
 def conform(frame: FrameT) -> FrameT:

@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
-from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import key_as_read, number_as_read
+from cbam._interop import FrameT, same_kind
+from cbam._schema import fees_as_polars, key_as_read, number_as_read
 from cbam._territory import imported_elsewhere
 
 _LEN = pl.select(pl.len()).dtypes[0]  # the dtype of a row count
@@ -181,7 +181,7 @@ def summarise(fees: FrameT, by: Sequence[str] = ("origin", "sector")) -> FrameT:
         [14533.2]
 
     """
-    rows = to_polars(fees, "fees").lazy()  # pandas and the like: summed in Polars
+    rows = fees_as_polars(fees)  # pandas and the like: summed in Polars
     names = rows.collect_schema().names()
     return same_kind(fees, summed(rows, names, grouping(by, names, results=SUMMARY_COLUMNS)))
 

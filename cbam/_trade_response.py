@@ -29,7 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import TEXT_KEYS, key_as_read
+from cbam._schema import TEXT_KEYS, fees_as_polars, key_as_read
 from cbam._summary import computed, grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
@@ -146,7 +146,7 @@ def trade_response(
         elasticity = to_polars(elasticity, "elasticity")  # a pandas table of elasticities
     if isinstance(elasticity, pl.LazyFrame):
         elasticity = elasticity.collect()
-    given = to_polars(fees, "fees").lazy()
+    given = fees_as_polars(fees)
     computed(given.collect_schema().names(), ("fee_eur", "input_error"))  # before ``by``'s
     lazy, e = _elasticity_expr(given, elasticity)
     names = lazy.collect_schema().names()

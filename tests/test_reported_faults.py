@@ -656,3 +656,17 @@ def test_recycle_takes_a_plan_as_its_second_argument() -> None:
         assert flows.select("recipient", "amount_eur").rows() == wanted
     with pytest.raises(TypeError, match="a plan given twice"):
         cbam.recycle(fees, plan, plan=plan)
+
+
+def test_totals_of_a_pandas_frame_are_typed_as_the_summary_of_its_compute() -> None:
+    pd = pytest.importorskip("pandas")
+    rows = _rows(
+        year=[2027] * 2, origin=["TUR"] * 2, cn_code=["72081000"] * 2, quantity_t=[1e3, 5.0]
+    )
+    frame = rows.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    fees = cbam.compute(frame, "eu-cbam")  # no row exempt: exemption_reason has no value
+    for by in (["exemption_reason"], ["sector", "origin"]):
+        fast, slow = cbam.totals(frame, "eu-cbam", by=by), cbam.summarise(fees, by=by)
+        assert fast.dtypes.to_dict() == slow.dtypes.to_dict(), by
+        assert fast["fee_eur"].round(2).tolist() == slow["fee_eur"].round(2).tolist()
