@@ -16,7 +16,7 @@ from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
 from cbam._schema import key_as_read, result_columns
-from cbam._summary import grouping, order_free_sum
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
 
@@ -122,7 +122,8 @@ def compare_counted(
         )
     polars_frame = to_polars(imports)
     frame = polars_frame.collect() if isinstance(polars_frame, pl.LazyFrame) else polars_frame
-    by = grouping(by, result_columns(frame.columns))
+    # A per-row amount (fee_eur, quantity_t) is what the table sums, not a group.
+    by = grouping(by, result_columns(frame.columns), results=(*SUMMARY_COLUMNS, "fee_local"))
     columns = [f"fee_{currency.lower()}:{name}" for name in names]
     fee = pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
     parts: list[pl.DataFrame] = []

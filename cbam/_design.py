@@ -421,8 +421,10 @@ def _for_kind(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     A scenario that changes the kind (UK CBAM with EU benchmarks) replaces the charge: the old
     kind's parameters are not carried into one that would refuse them as unread.
     """
-    kind = (changes.get("charge") or {}).get("kind")
-    charge = base.get("charge") or {}
+    changed = changes.get("charge")
+    kind = changed.get("kind") if isinstance(changed, Mapping) else None  # else the model says
+    given = base.get("charge")
+    charge: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if kind is None or kind == charge.get("kind") or kind not in CHARGE_KINDS:
         return base
     declared = CHARGE_KINDS[kind]

@@ -299,7 +299,17 @@ def break_even_carbon_price(fees: FrameT, by: Sequence[str] | None = None) -> Fr
 
     """
     lazy = _lazy(fees)
-    computed(lazy.collect_schema().names(), ("embedded_t", "free_allocation_t", "fee_eur"))
+    computed(
+        lazy.collect_schema().names(),
+        (
+            "embedded_t",
+            "free_allocation_t",
+            "fee_eur",
+            "carbon_price_source",
+            "carbon_price_paid_eur_per_t",
+            "certificate_price_eur",
+        ),
+    )
     embedded = pl.col("embedded_t")
     share_free = pl.min_horizontal(pl.col("free_allocation_t") / embedded, pl.lit(1.0))
     # No price paid abroad relieves such rows: no break-even price exists.

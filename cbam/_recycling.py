@@ -315,7 +315,7 @@ def load_plan(plan: RecyclingPlan | str | Path | dict[str, Any]) -> RecyclingPla
         source = raw.get("source") if isinstance(raw, Mapping) else None
         where = f"{source}: " if source else ""
         problems = validation_problems(exc, raw)
-        raise ScenarioError(f"{where}invalid recycling plan: {problems}") from exc
+        raise ScenarioError(f"{where}invalid recycling plan: {problems}") from None
 
 
 # --- index tables -------------------------------------------------------------------------

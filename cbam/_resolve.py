@@ -303,7 +303,7 @@ def rebuilt(raw: Mapping[str, Any], where: str) -> Scenario:
         if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
             valid = [f for f in Scenario.model_fields if f != "source"]
             problems += f" (scenario keys: {', '.join(valid)}, overrides)"
-        raise ScenarioError(f"{where}: {problems}") from exc
+        raise ScenarioError(f"{where}: {problems}") from None  # the message says it all
     resolve(scenario, where)
     return scenario
 

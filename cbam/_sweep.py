@@ -295,14 +295,19 @@ def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedul
     schedules: list[PriceSchedule] = []
     resolved = False
     for path in paths:
+        if path is None:  # as load_scenario refuses a null price: no path to price
+            raise ScenarioError(
+                f"sweep: vary[{PRICE!r}]: None is not a price path (a number, or a mapping of "
+                "years to prices)"
+            )
         given: Any = None
         # A path is the whole price path: it replaces the scenario's, not one year of it.
         changed = {**raw, PRICE: path}
         message = f"sweep: invalid value in vary {shorten({PRICE: path})}"
-        if path is not None and not resolved:
+        if not resolved:
             given = rebuilt(changed, message).certificate_price_eur
             resolved = True
-        elif path is not None:
+        else:
             try:
                 given = Scenario.model_validate(changed).certificate_price_eur
             except ValidationError:

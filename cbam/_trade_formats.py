@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from numbers import Integral
 from pathlib import Path
 from typing import Literal
 
@@ -786,6 +787,19 @@ def read_trade(
         raise ScenarioError(f"unknown trade format {format!r} (choose from {', '.join(FORMATS)})")
     if on_error not in ("raise", "flag"):
         raise ValueError(f"on_error must be 'raise' or 'flag', not {on_error!r}")
+    for argument, given in (("origin", origin), ("destination", destination)):
+        if given is not None and not isinstance(given, str):
+            raise TypeError(
+                f"{argument} must be an ISO3 code such as 'CHN', not {shorten(repr(given), 40)}"
+            )
+    if year is not None and (isinstance(year, bool) or not isinstance(year, Integral)):
+        raise TypeError(f"year must be a whole year such as 2027, not {shorten(repr(year), 40)}")
+    if eur_per_usd is not None and not isinstance(eur_per_usd, Mapping):
+        raise TypeError(
+            "eur_per_usd must map years to rates, e.g. {2024: 0.92}, not "
+            f"{shorten(repr(eur_per_usd), 40)}"
+        )
+    keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
     lazy, name, first, label, separator = _scan(source, separator)
     try:
         found = lazy.collect_schema().names()

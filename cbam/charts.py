@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import key_as_read
@@ -65,6 +66,28 @@ def _eager(frame: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
     """A Polars frame of ``frame``: pandas and the like too, as the reports return them."""
     given = to_polars(frame, "frame")
     return given.collect() if isinstance(given, pl.LazyFrame) else given
+
+
+def _with_columns(frame: pl.DataFrame, needed: Sequence[str | None], what: str) -> pl.DataFrame:
+    """``frame``, if it has the ``needed`` columns (None: none needed); else name those missing.
+
+    Raises:
+        ScenarioError: naming the missing columns, the argument and the columns found.
+
+    """
+    missing = [c for c in needed if c is not None and c not in frame.columns]
+    if missing:
+        raise ScenarioError(
+            f"{what}: no column(s) {shorten(missing)} (columns found: {shorten(frame.columns)})"
+        )
+    return frame
+
+
+def _count(top: object) -> int:
+    """``top`` as a count of bars: a whole number of at least 1."""
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top must be a whole number of at least 1, not {shorten(repr(top), 40)}")
+    return top
 
 
 def _largest_first(frame: pl.DataFrame, column: str) -> list[str]:
@@ -160,8 +183,12 @@ def fees_by_origin(
         ['CHN', 'TUR']
 
     """
-    frame = _eager(fees).filter(pl.col("input_error").is_null())
-    frame = frame.with_columns(key_as_read("origin"))  # 'tur' is TUR, as the rules read it
+    needed = ["origin", "fee_eur", "input_error", stack_by]
+    frame = _with_columns(_eager(fees), needed, "fees_by_origin(fees)")
+    top = _count(top)
+    frame = frame.filter(pl.col("input_error").is_null()).with_columns(
+        key_as_read("origin")
+    )  # 'tur' is TUR, as the rules read it
     totals = frame.group_by("origin").agg(pl.col("fee_eur").sum())
     order = totals.sort(["fee_eur", "origin"], descending=[True, False]).head(top)
     origins = order["origin"].to_list()
@@ -210,7 +237,8 @@ def phase_in_trajectory(
         2
 
     """
-    frame = _eager(trajectory)
+    needed = ["rules_year", "fee_eur", "cbam_factor", stack_by]
+    frame = _with_columns(_eager(trajectory), needed, "phase_in_trajectory(trajectory)")
     years = sorted(frame["rules_year"].unique().to_list())
     figure, (ax,) = _figure(height=4.5)
     if stack_by is None:
@@ -271,11 +299,18 @@ def scenario_comparison(
         2
 
     """
+    if not isinstance(results, Mapping):
+        raise TypeError(
+            "scenario_comparison takes a mapping of labels to compute results, e.g. "
+            f"{{'eu-cbam': fees}}, not {type(results).__name__}"
+        )
     if not results:
         raise ValueError("scenario_comparison needs at least one result")
+    top = _count(top)
+    needed = [by, column, "input_error"]
     sums = {
         name: dict(
-            _eager(frame)
+            _with_columns(_eager(frame), needed, f"scenario_comparison(results[{name!r}])")
             .filter(pl.col("input_error").is_null())
             .group_by(key_as_read(by).cast(pl.String))
             .agg(pl.col(column).sum())
@@ -332,6 +367,16 @@ def recycling_flows(
         ['EU budget', "Member States' budgets"]
 
     """
+    if not isinstance(recycling, Recycling):
+        raise TypeError(
+            f"recycling_flows takes the result of cbam.recycle, not {type(recycling).__name__}"
+        )
+    top = _count(top)
+    if isinstance(countries, str):
+        countries = [countries]  # one country, as by= takes one name
+    unknown = sorted(set(countries or ()) - set(recycling.balance["origin"].to_list()))
+    if unknown:
+        raise ScenarioError(f"recycling_flows: countries {shorten(unknown)} have no balance")
     figure, (left, right) = _figure(height=4.8, columns=2)
     pools = recycling.pools.sort("allocation")
     labels = pools["pool"].to_list()
@@ -374,6 +419,8 @@ def save_all(figures: Mapping[str, Figure], folder: str | Path) -> Sequence[Path
         ['trajectory.png']
 
     """
+    if not isinstance(figures, Mapping) or not all(hasattr(f, "savefig") for f in figures.values()):
+        raise TypeError("save_all takes a mapping of names to figures, e.g. {'fees': figure}")
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written = [target / f"{name}.png" for name in figures]

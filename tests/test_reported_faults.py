@@ -670,3 +670,62 @@ def test_totals_of_a_pandas_frame_are_typed_as_the_summary_of_its_compute() -> N
         fast, slow = cbam.totals(frame, "eu-cbam", by=by), cbam.summarise(fees, by=by)
         assert fast.dtypes.to_dict() == slow.dtypes.to_dict(), by
         assert fast["fee_eur"].round(2).tolist() == slow["fee_eur"].round(2).tolist()
+
+
+class TestApiMisuse:
+    """Review of 2026-12-07: wrong arguments get a short error of cbam's, never a raw one."""
+
+    IMPORTS = _rows(
+        year=[2027] * 3,
+        origin=["TUR", "NOR", "CHN"],
+        cn_code=["72071111", "72071111", "25232900"],
+        quantity_t=[100.0, 50.0, 1000.0],
+    )
+
+    @pytest.mark.parametrize("charge", [5, "x", [1]])
+    def test_a_design_section_that_is_no_mapping_is_named(self, charge: object) -> None:
+        with pytest.raises(ScenarioError, match="charge: Input should be a mapping"):
+            cbam.load_scenario("uk-cbam", overrides={"charge": charge})
+
+    def test_a_sweep_refuses_a_null_price_path_as_load_scenario_does(self) -> None:
+        with pytest.raises(ScenarioError, match="None is not a price path"):
+            cbam.sweep(self.IMPORTS, "eu-cbam", vary={"certificate_price_eur": [None]})
+
+    @pytest.mark.parametrize("by", [["fee_eur"], ["quantity_t"]])
+    def test_compare_refuses_to_group_by_what_it_sums(self, by: list[str]) -> None:
+        with pytest.raises(ScenarioError, match="not one to group by"):
+            cbam.compare(self.IMPORTS, ["eu-cbam", "uk-cbam"], by=by)
+
+    def test_break_even_price_names_the_columns_a_summary_lacks(self) -> None:
+        summary = cbam.summarise(cbam.compute(self.IMPORTS))
+        with pytest.raises(ScenarioError, match=r"not a cbam\.compute result"):
+            cbam.break_even_carbon_price(summary)
+
+    def test_read_trade_checks_its_arguments_types(self) -> None:
+        wide = pl.DataFrame({"cn_code": ["72071111"], "tonnes_2026": [1.0], "usd_2026": [5.0]})
+        with pytest.raises(TypeError, match="origin must be an ISO3 code"):
+            cbam.read_trade(wide, "wide", origin=5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="eur_per_usd must map years to rates"):
+            cbam.read_trade(wide, "wide", origin="TUR", eur_per_usd=[1])  # type: ignore[arg-type]
+        kept = cbam.read_trade(wide, "wide", origin="TUR", keep="cn_code").collect()
+        assert kept["source_cn_code"].to_list() == ["72071111"]
+
+    def test_errors_of_validation_carry_no_pydantic_traceback(self) -> None:
+        with pytest.raises(ScenarioError) as caught:
+            cbam.sweep(self.IMPORTS, "eu-cbam", vary={"certificate_price_eur": [{2026: None}]})
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        with pytest.raises(ScenarioError) as caught:
+            cbam.recycle(cbam.compute(self.IMPORTS), plan={})
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+    def test_charts_name_what_their_input_lacks(self) -> None:
+        charts = pytest.importorskip("cbam.charts")
+        fees = cbam.compute(self.IMPORTS)
+        with pytest.raises(ScenarioError, match=r"no column\(s\) \['input_error'\]"):
+            charts.fees_by_origin(cbam.summarise(fees))
+        with pytest.raises(ValueError, match="top must be a whole number"):
+            charts.fees_by_origin(fees, top=-1)
+        with pytest.raises(TypeError, match="a mapping of labels"):
+            charts.scenario_comparison([fees])
+        with pytest.raises(TypeError, match=r"the result of cbam\.recycle"):
+            charts.recycling_flows(fees)
