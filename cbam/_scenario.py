@@ -594,7 +594,8 @@ def _set_design(
     The path is checked against the design as the scenario has it (the regime's file with the
     scenario's changes so far); a dated parameter takes a new value from the date given.
     """
-    if (spelled := _factor_spelling(tree, ["design", *parts])) is not None:
+    spelled = _factor_spelling(tree, ["design", *parts]) or _price_spelling(tree, parts, value)
+    if spelled is not None:
         set_dotted(tree, spelled, value, where)  # a date of a mapping set one by one
         return
     source, at = tree.get("source"), f"{where}: '{shorten(dotted, 80)}'"

@@ -290,24 +290,23 @@ def _eu_schedules(paths: Sequence[Any], scenario: Scenario) -> list[PriceSchedul
     depends on a path only through whether a price is given: the first path given is resolved,
     the others are validated alone. A path that fails goes through ``_with`` for its message.
     """
-    default = cast(PriceSchedule, config.certificate_prices().as_schedule())
+    # None is the scenario's own price, as on a design regime (the cited path where it has none).
+    own = scenario.certificate_price_eur
+    default = cast(
+        PriceSchedule, own if own is not None else config.certificate_prices().as_schedule()
+    )
     raw = scenario.model_dump()
     schedules: list[PriceSchedule] = []
     resolved = False
     for path in paths:
-        if path is None:  # as load_scenario refuses a null price: no path to price
-            raise ScenarioError(
-                f"sweep: vary[{PRICE!r}]: None is not a price path (a number, or a mapping of "
-                "years to prices)"
-            )
         given: Any = None
         # A path is the whole price path: it replaces the scenario's, not one year of it.
         changed = {**raw, PRICE: path}
         message = f"sweep: invalid value in vary {shorten({PRICE: path})}"
-        if not resolved:
+        if path is not None and not resolved:
             given = rebuilt(changed, message).certificate_price_eur
             resolved = True
-        else:
+        elif path is not None:
             try:
                 given = Scenario.model_validate(changed).certificate_price_eur
             except ValidationError:

@@ -687,9 +687,14 @@ class TestApiMisuse:
         with pytest.raises(ScenarioError, match="charge: Input should be a mapping"):
             cbam.load_scenario("uk-cbam", overrides={"charge": charge})
 
-    def test_a_sweep_refuses_a_null_price_path_as_load_scenario_does(self) -> None:
-        with pytest.raises(ScenarioError, match="None is not a price path"):
-            cbam.sweep(self.IMPORTS, "eu-cbam", vary={"certificate_price_eur": [None]})
+    def test_a_null_price_path_is_the_scenarios_own_price_on_every_regime(self) -> None:
+        own = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        swept = cbam.sweep(self.IMPORTS, own, vary={"certificate_price_eur": [None, 80]})
+        fees = swept.totals.group_by("path").agg(pl.col("fee_eur").sum()).sort("path")
+        assert fees["fee_eur"][0] == pytest.approx(fees["fee_eur"][1])
+        assert fees["fee_eur"][0] == pytest.approx(
+            cbam.totals(self.IMPORTS, own, by=[])["fee_eur"][0]
+        )
 
     @pytest.mark.parametrize("by", [["fee_eur"], ["quantity_t"]])
     def test_compare_refuses_to_group_by_what_it_sums(self, by: list[str]) -> None:

@@ -172,7 +172,7 @@ def test_the_eu_schedule_takes_one_year_and_keeps_a_single_price_before_it() -> 
         ("uk-cbam", {"charge.price.2030.1": 1}, "a dated value is set whole"),
         ("uk-cbam", {"chrage.price": 1}, "no such parameter (valid: name, description"),
         ("eu-cbam", {"chrage.price.2030": 1}, "no such parameter (valid: name"),
-        ("eu-cbam", {"certificate_price_eur.2030-01-01": 1}, "is not a year (write"),
+        ("eu-cbam", {"certificate_price_eur.2030-07-01": 1}, "is not a year (write"),
         ("eu-cbam", {"certificate_price_eur.2030.5": 1}, "quarter '5' is not 1-4"),
         ("eu-cbam", {"cbam_factor.2030.1": 1}, "cbam_factor is set by year"),
         (
@@ -363,30 +363,30 @@ def test_a_mapping_of_good_dates_still_adds_dated_values() -> None:
     assert values[dt.date(2032, 1, 1)] == 0.265
 
 
-@pytest.mark.parametrize(("name", "hint"), [("eu-cbam", True), ("us-fpf-2025", False)])
-def test_a_date_on_a_parameter_the_regime_does_not_set_says_so(name: str, hint: bool) -> None:
+def test_a_date_on_a_parameter_the_regime_does_not_set_says_so() -> None:
     # Was "no key '2030' in charge.price (valid: description, unit, values)": as if a price
-    # existed and 2030 were a key of it.
+    # existed and 2030 were a key of it. (us-fpf-2025 is ad valorem: it has no price.)
     with pytest.raises(cbam.ScenarioError) as got:
-        cbam.load_scenario(name, overrides={"charge.price.2030": 100})
-    message = str(got.value)
-    assert f"charge.price is not set by regime '{name}'" in message
-    assert ("certificate_price_eur.2030" in message) is hint
+        cbam.load_scenario("us-fpf-2025", overrides={"charge.price.2030": 100})
+    assert "charge.price is not set by regime 'us-fpf-2025'" in str(got.value)
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"charge.price": {2030: 100}}, {"design": {"charge": {"price": {2030: 100}}}}]
+    "overrides",
+    [
+        {"charge.price.2030": 100},
+        {"charge.price": {2030: 100}},
+        {"design": {"charge": {"price": {2030: 100}}}},
+    ],
 )
-def test_the_reform_shape_on_a_parameter_the_regime_does_not_set_says_so(
+def test_charge_price_on_the_eu_cbam_is_its_certificate_price(
     overrides: dict[str, object],
 ) -> None:
-    # Was pydantic's "charge.price.description: Field required; ... Keys should be strings":
-    # the mapping was set whole where the dotted charge.price.2030 names the EU price key.
-    with pytest.raises(cbam.ScenarioError) as got:
-        cbam.load_scenario("eu-cbam", overrides=overrides)
-    message = str(got.value)
-    assert "charge.price is not set by regime 'eu-cbam'" in message
-    assert "certificate_price_eur.2030" in message
+    # One price key for every regime (issue 16): on the EU CBAM, whose design prices by its
+    # certificate price file, charge.price sets certificate_price_eur (was refused).
+    wanted = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur.2030": 100})
+    got = cbam.load_scenario("eu-cbam", overrides=overrides)
+    assert got.certificate_price_eur == wanted.certificate_price_eur
 
 
 @pytest.mark.parametrize(
@@ -580,10 +580,9 @@ def test_a_number_for_a_dated_design_parameter_is_its_whole_path() -> None:
     swept = cbam.sweep(rows, "uk-cbam", vary={"charge.price": [100]}).totals["fee_eur"][0]
     fixed = cbam.compute(rows, cbam.load_scenario("uk-cbam", overrides={"charge.price": 100}))
     assert swept == pytest.approx(fixed["fee_eur"].sum(), rel=1e-12)
-    unset = "charge.price is not set by regime 'eu-cbam'"
     for overrides in ({"charge.price": 60}, {"design": {"charge": {"price": 60}}}):
-        with pytest.raises(cbam.ScenarioError, match=re.escape(unset)):
-            cbam.load_scenario("eu-cbam", overrides=overrides)
+        eu = cbam.load_scenario("eu-cbam", overrides=overrides)  # its certificate price
+        assert eu.certificate_price_eur == 60.0
     with pytest.raises(cbam.ScenarioError, match="threshold: Input should be a mapping of keys"):
         cbam.load_scenario("us-cca-2025", overrides={"design": {"threshold": 5}})
 

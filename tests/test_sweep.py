@@ -350,7 +350,7 @@ def test_groups_that_no_path_charges_are_listed_with_zero() -> None:
     ("regime", "key"),
     [
         ("eu-cbam", "certificate_price_eur.2030"),
-        ("eu-cbam", "charge.price"),
+        ("eu-cbam", "charge.price.2030"),
         ("uk-cbam", "charge.price.2030"),
         ("uk-cbam", "design.charge.price.2030"),
     ],
