@@ -71,6 +71,7 @@ from cbam._summary import (
     SUMMED,
     exact_total,
     exact_units,
+    exactly_summed,
     grouping,
     order_free_sum,
     summarise,
@@ -1245,4 +1246,5 @@ def totals(
             )
     except _FaultyKeyError:
         return detailed()
-    return summed(priced.lazy(), priced.columns, groups, weight=_ROWS).collect()
+    exact = exactly_summed(priced)
+    return summed(priced.lazy(), priced.columns, groups, weight=_ROWS, exact=exact).collect()
