@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from cbam._errors import ScenarioError, shorten
-from cbam._interop import read_csv
+from cbam._interop import read_csv, record_lines
 from cbam._resources import data_dir
 
 # Dates are read as text and parsed by ``member_dates``, which names the line of a bad one.
@@ -54,6 +54,15 @@ def upper_ascii_text(text: str) -> str:
 def csv_line(index: int) -> str:
     """The line of a CSV file holding data row ``index`` (0-based; line 1 is the header)."""
     return f"line {index + 2}"
+
+
+def file_lines(path: Path, rows: int) -> Callable[[int], str]:
+    """Where data row i of the CSV file ``path`` (of ``rows`` rows) starts, as ``cat -n`` says.
+
+    ``csv_line``, unless a quoted field spans lines (``record_lines``).
+    """
+    starts = record_lines(path, lambda: rows)
+    return csv_line if starts is None else lambda i: f"line {starts[i]}"
 
 
 def member_dates(
@@ -127,7 +136,7 @@ def country_group(name: str) -> pl.DataFrame:
     missing = [c for c in _GROUP_SCHEMA if c not in frame.columns]
     if missing:
         raise ScenarioError(f"{path}: country group lacks columns {missing}")
-    frame = member_dates(frame.select(*_GROUP_SCHEMA), path)
+    frame = member_dates(frame.select(*_GROUP_SCHEMA), path, file_lines(path, frame.height))
     unknown = sorted(set(frame["iso3"].to_list()) - iso3_codes())
     if unknown:
         raise ScenarioError(f"{path}: unknown ISO3 codes {unknown}")

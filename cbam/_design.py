@@ -499,7 +499,9 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     # A fault of the scenario's changes is not one of the regime's file: say which it is.
     invalid = f"{path} with the scenario's changes ({', '.join(changed)})" if changed else path
     changed_paths = [at for at, _ in _set_by_overrides(raw)] + _leaves(changed)
-    raw["notes"] = [_note(n, changed_paths) for n in raw.get("notes") or []]
+    changed_paths += _dropped(base.get("charge"), raw.get("charge"), "charge")
+    if isinstance(raw.get("notes"), list):
+        raw["notes"] = [_note_or_kept(n, changed_paths) for n in raw["notes"]]
     try:
         design = Design.model_validate(raw)
     except ValidationError as exc:
@@ -533,6 +535,21 @@ def _leaves(tree: Any, at: str = "") -> list[str]:
     return [p for k, v in tree.items() for p in _leaves(v, f"{at}.{k}" if at else str(k))]
 
 
+def _note_or_kept(note: Any, changed: list[str]) -> Any:
+    """``_note``, or the note as given where it is malformed: validation names it then."""
+    try:
+        return _note(note, changed)
+    except ValueError:
+        return note
+
+
+def _dropped(before: Any, after: Any, at: str) -> list[str]:
+    """The keys of mapping ``before`` that ``after`` no longer has, as dotted paths."""
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return []
+    return [f"{at}.{key}" for key in before if key not in after]
+
+
 def _note(note: Any, changed: list[str]) -> Any:
     """A design note as text: ``{note: ..., about: [paths]}`` says when a scenario changes them.
 
@@ -540,8 +557,13 @@ def _note(note: Any, changed: list[str]) -> Any:
     """
     if not isinstance(note, dict) or set(note) != {"note", "about"}:
         return note  # text, or a mistake the model names
-    about = [note["about"]] if isinstance(note["about"], str) else list(note["about"])
-    hit = [a for a in map(str, about) if any(c == a or c.startswith(f"{a}.") for c in changed)]
+    about = [note["about"]] if isinstance(note["about"], str) else note["about"]
+    if not isinstance(about, list) or not all(isinstance(a, str) for a in about):
+        raise ValueError(
+            "a note is text or {note: text, about: dotted paths}; about: "
+            f"{shorten(repr(note['about']), 40)} is no dotted path"
+        )
+    hit = [a for a in about if any(c == a or c.startswith(f"{a}.") for c in changed)]
     if not hit:
         return note["note"]
     return f"{note['note']} (this scenario changes {', '.join(hit)})"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from cbam._countries import (
     country_group,
     csv_line,
+    file_lines,
     iso3_codes,
     member_dates,
     members_in_year,
@@ -114,6 +115,7 @@ def _user_group(path: Path, looked: str = "") -> pl.DataFrame:
     place: Callable[[int], str] = csv_line
     if path.suffix.lower() == ".csv":
         frame = read_csv(path, "group file", schema_overrides=as_text)
+        place = file_lines(path, frame.height)
     elif path.suffix.lower() in (".yaml", ".yml"):
         try:
             raw: Any = read_yaml_mapping(path).get("members")

@@ -278,18 +278,56 @@ def misread_line(path: Path, separator: str = ",") -> str:
     return ""
 
 
+def read_fault(path: Path, exc: Exception, separator: str = ",") -> str:
+    """Where a CSV read that Polars refused went wrong ('' where no line is found at fault).
+
+    A line with more fields than the header (``misread_line``), or a quote that leaves a
+    field open ("CSV malformed"): the first line with an odd count of double quotes.
+    """
+    if "fields" in str(exc):
+        return misread_line(path, separator)
+    if "malformed" not in str(exc).lower():
+        return ""
+    try:
+        lines = pl.read_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            truncate_ragged_lines=True,
+            encoding="utf8-lossy",
+            glob=False,
+        )["line"]
+    except (OSError, pl.exceptions.PolarsError):
+        return ""
+    odd = (lines.str.count_matches('"', literal=True).fill_null(0) % 2 == 1).arg_true()
+    if odd.is_empty():
+        return ""
+    return (
+        f"; line {odd[0] + 1} holds an odd number of double quotes (a quote inside a field "
+        'that is not quoted: quote the whole field, "a""b", or remove the quote)'
+    )
+
+
 def _records(path: Path, separator: str = ",") -> Iterator[tuple[int, list[str]]]:
     """Each record of a CSV file (the header first) with the file line it starts on.
 
     A quoted field may hold line breaks: its record spans several lines (``csv`` joins them).
     """
     opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as f:
-        rows = csv.reader(f, delimiter=separator)
-        start = 1
-        for row in rows:
-            yield start, row
-            start = rows.line_num + 1
+    limit = csv.field_size_limit((1 << 31) - 1)  # a cell as long as Polars reads one
+    try:
+        # Lines end at LF only, as Polars and ``cat -n`` count them (a lone CR is a character).
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as f:
+            rows = csv.reader(f, delimiter=separator)
+            start = 1
+            for row in rows:
+                yield start, row
+                start = rows.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _holds_quote(path: Path) -> bool:
@@ -306,9 +344,14 @@ def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -
     r"""The file line each data record of a CSV starts on; None where record i is on line i + 2.
 
     Records and lines differ only where a quoted field holds a line break. A file without a
-    double quote costs one read of its bytes; else one Polars read of its lines finds where
-    each record starts (after an even count of quotes), checked against the count of records
-    Polars parses (``records()``), and ``csv`` reads the file where they disagree.
+    double quote costs one read of its bytes, one whose every line holds an even count of
+    quotes one Polars read of its lines; else ``csv`` reads the file, and its records are
+    checked against the count Polars parses (``records()``).
+
+    Raises:
+        ScenarioError: Polars reads fewer records than ``csv``: a quote inside an unquoted
+            field (``no"te``) opened a quoted field in Polars' reading and its rows were read
+            as one, naming the first line with an odd count of quotes.
 
     Example:
         >>> import tempfile
@@ -324,7 +367,7 @@ def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -
         lines = pl.read_csv(
             path,
             has_header=False,
-            separator="",
+            separator="\x1f",
             quote_char=None,
             infer_schema=False,
             new_columns=["line"],
@@ -334,18 +377,21 @@ def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -
         )["line"]
     except (OSError, pl.exceptions.PolarsError):
         return None
-    quotes = lines.str.count_matches('"', literal=True).fill_null(0)
-    if not (quotes % 2 == 1).any():
+    odd = (lines.str.count_matches('"', literal=True).fill_null(0) % 2 == 1).arg_true()
+    if odd.is_empty():
         return None  # no quoted field spans lines
-    before = quotes.cum_sum() - quotes
+    try:
+        starts = [line for line, _ in _records(path, separator)][1:]
+    except (OSError, csv.Error, UnicodeError):
+        return None
     count = records()
-    starts = pl.int_range(1, lines.len() + 1, eager=True).filter(before % 2 == 0).to_list()[1:]
-    if len(starts) != count:  # a quote Polars reads otherwise: as ``csv`` reads the file
-        try:
-            starts = [line for line, _ in _records(path, separator)][1:]
-        except (OSError, csv.Error, UnicodeError):
-            return None
-    return starts if len(starts) == count else None
+    if len(starts) > count:
+        raise ScenarioError(
+            f"{path}: line {odd[0] + 1}: a double quote inside a field that is not quoted "
+            f"reads {len(starts) - count:,} line(s) below it into one field; quote the "
+            'whole field ("a""b") or remove the quote'
+        )
+    return starts if len(starts) == count and count else None
 
 
 def encoding_hint(header: list[str]) -> str | None:
@@ -401,14 +447,17 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
     doubtful = (counts < fields - 1) | unquoted.str.contains('"', literal=True)
     if not (lines.str.strip_chars().fill_null("").ne("") & doubtful).any():
         return ""
-    records = _records(path, separator)
-    next(records, None)
-    for number, row in records:
-        if row and len(row) < fields:
-            return (
-                f"; line {number} has {len(row)} fields, the header {fields} (an "
-                "empty value still needs its separator)"
-            )
+    try:
+        records = _records(path, separator)
+        next(records, None)
+        for number, row in records:
+            if row and len(row) < fields:
+                return (
+                    f"; line {number} has {len(row)} fields, the header {fields} (an "
+                    "empty value still needs its separator)"
+                )
+    except (OSError, csv.Error, UnicodeError):  # a field past csv's size limit, say
+        return ""
     return ""
 
 
@@ -462,7 +511,7 @@ def read_csv(path: Path, what: str, **options: Any) -> pl.DataFrame:
     except (OSError, pl.exceptions.PolarsError) as exc:
         # Polars appends a page of advice on schema options to parse errors: keep the cause.
         separator = options.get("separator", ",")
-        where = misread_line(path, separator) if "fields" in str(exc) else ""
+        where = read_fault(path, exc, separator)
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             where = undecodable_line(path, separator)
         cause = shorten(first_line(exc), 400)

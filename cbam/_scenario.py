@@ -322,7 +322,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if (
         spelled := _factor_spelling(tree, parts) or _price_spelling(tree, parts, value)
     ) is not None:
-        set_dotted(tree, spelled, value, where)
+        _set_as_spelled(tree, spelled, value, where, str(dotted))
         return
     # Every regime is a design: a path that is not a scenario key goes into it.
     head = parts[0]
@@ -408,6 +408,16 @@ def _factor_spelling(tree: dict[Any, Any], parts: list[str]) -> str | None:
     elif len(parts) > 1 and parts[0] in FACTOR_KEYS and charge.get(parts[0]) is not None:
         return ".".join(["charge", *parts])
     return None
+
+
+def _set_as_spelled(
+    tree: dict[Any, Any], spelled: str, value: Any, where: str, dotted: str
+) -> None:
+    """``set_dotted`` by the path's other spelling, its errors naming the path as given."""
+    try:
+        set_dotted(tree, spelled, value, where)
+    except ScenarioError as exc:
+        raise ScenarioError(str(exc).replace(f"'{spelled}", f"'{dotted}")) from None
 
 
 def _price_spelling(tree: dict[Any, Any], parts: list[str], value: Any) -> str | None:
@@ -596,7 +606,7 @@ def _set_design(
     """
     spelled = _factor_spelling(tree, ["design", *parts]) or _price_spelling(tree, parts, value)
     if spelled is not None:
-        set_dotted(tree, spelled, value, where)  # a date of a mapping set one by one
+        _set_as_spelled(tree, spelled, value, where, dotted)  # a mapping's dates one by one
         return
     source, at = tree.get("source"), f"{where}: '{shorten(dotted, 80)}'"
     try:
@@ -749,6 +759,10 @@ def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
     parts = [p.strip() for p in str(dotted).split(".")]
     parts = parts[1:] if parts[:1] == ["design"] else parts
     parts = ["charge", *parts] if parts[:1] and parts[0] in FACTOR_KEYS else parts
+    if parts[:2] in (["charge", "price"], ["charge", "certificate_price"]):
+        # The price of every regime: on the EU CBAM it is certificate_price_eur (_price_spelling).
+        rest = parts[3:] if parts[2:3] in (["annual"], ["quarterly"]) else parts[2:]
+        parts = ["certificate_price_eur", *rest]
     spelt = tuple(str(_spelt(p)) for p in parts)
     if isinstance(value, Mapping) and value and all(map(_date_like, value)):
         return [leaf for k, v in value.items() for leaf in _leaves(f"{dotted}.{k}", v)]

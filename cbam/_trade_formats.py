@@ -27,7 +27,7 @@ from cbam._interop import (
     a_file,
     duplicated,
     encoding_hint,
-    misread_line,
+    read_fault,
     record_lines,
     short_line,
     to_polars,
@@ -881,7 +881,7 @@ def read_trade(
 
 def _unreadable(name: str, separator: str, exc: Exception) -> ScenarioError:
     """The file's read failed: Polars' cause, and the line at fault where one has more fields."""
-    at = misread_line(Path(name), separator) if "fields" in str(exc) else ""
+    at = read_fault(Path(name), exc, separator)
     return ScenarioError(f"{name}: cannot read: {shorten(first_line(exc), 400)}{at}")
 
 

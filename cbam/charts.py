@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
@@ -85,9 +87,9 @@ def _with_columns(frame: pl.DataFrame, needed: Sequence[str | None], what: str) 
 
 def _count(top: object) -> int:
     """``top`` as a count of bars: a whole number of at least 1."""
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+    if isinstance(top, bool) or not isinstance(top, Integral) or top < 1:
         raise ValueError(f"top must be a whole number of at least 1, not {shorten(repr(top), 40)}")
-    return top
+    return int(top)
 
 
 def _largest_first(frame: pl.DataFrame, column: str) -> list[str]:
@@ -372,8 +374,9 @@ def recycling_flows(
             f"recycling_flows takes the result of cbam.recycle, not {type(recycling).__name__}"
         )
     top = _count(top)
-    if isinstance(countries, str):
-        countries = [countries]  # one country, as by= takes one name
+    if countries is not None:  # one name as by= takes it; ISO3 codes as the rules read them
+        given = [countries] if isinstance(countries, str) else list(countries)
+        countries = [upper_ascii_text(str(c).strip()) for c in given]
     unknown = sorted(set(countries or ()) - set(recycling.balance["origin"].to_list()))
     if unknown:
         raise ScenarioError(f"recycling_flows: countries {shorten(unknown)} have no balance")

@@ -28,8 +28,8 @@ from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line,
 from cbam._interop import (
     a_file,
     encoding_hint,
-    misread_line,
     read_csv,
+    read_fault,
     record_lines,
     short_line,
 )
@@ -176,7 +176,7 @@ def read_imports(
         except CbamInputError as exc:
             raise exc.relabel(hint=_RUN_HINT) from None
         except pl.exceptions.PolarsError as exc:  # flag mode reads the file only here
-            at = misread_line(path) if "fields" in str(exc) else ""
+            at = read_fault(path, exc)
             raise ScenarioError(
                 f"{path}: cannot read: {shorten(first_line(exc), 400)}{at}"
             ) from exc
@@ -511,7 +511,7 @@ def _run(args: argparse.Namespace) -> int:
         rules += f": each import year's trade priced under the {scenario.rules_year} rules"
     print(
         f"cbam {__version__}: scenario '{shorten(scenario.name, 120)}': "
-        f"{shorten(scenario.description, 300)}"
+        f"{shorten(_one_line(scenario.description), 300)}"
     )
     print(
         f"imports: {path.name}, {_rows(fees.height)}, years {years[0]}-{years[-1]}"
@@ -814,7 +814,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise _in_file(exc, path, positions, args.format, _COMPARE_HINT) from None
     print(f"cbam {__version__}: {len(scenarios)} scenarios on {path.name}, {_rows(imports.height)}")
     for s in scenarios:
-        print(f"  {shorten(s.name, 120)}: {shorten(s.description, 300)} [{_rules_label(s)}]")
+        described = shorten(_one_line(s.description), 300)
+        print(f"  {shorten(s.name, 120)}: {described} [{_rules_label(s)}]")
         for note in resolve(s).design.notes:
             print(f"    assumed: {note}")
     if len({s.rules_year for s in scenarios}) > 1:
@@ -848,6 +849,11 @@ def _total_row(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     sums = table.select(pl.exclude(by).sum())
     labels = [pl.lit("total" if c == by[0] else "", pl.String).alias(c) for c in by]
     return sums.select(*labels, pl.all())
+
+
+def _one_line(text: str) -> str:
+    """A description on one line: a YAML block's line breaks and indents as single spaces."""
+    return " ".join(text.split())
 
 
 def _scenarios(_: argparse.Namespace) -> int:

@@ -734,3 +734,132 @@ class TestApiMisuse:
             charts.scenario_comparison([fees])
         with pytest.raises(TypeError, match=r"the result of cbam\.recycle"):
             charts.recycling_flows(fees)
+
+
+class TestQuotesAndLines:
+    """Review of 2026-12-07: quotes that read two ways are refused, never rows dropped; a CSV's
+    lines are the file's (``cat -n``) in every reader, a lone CR inside a cell no line end."""
+
+    def _run(self, tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+        path = tmp_path / "rows.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        main(["run", "--imports", str(path)])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        return captured.out + captured.err
+
+    def test_a_quote_inside_an_unquoted_header_cell_is_refused_not_rows_dropped(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        row = "2026,TUR,72071111,10,ok\n"
+        text = 'year,origin,cn_code,quantity_t,no"te\n' + row + row.replace("ok", 'a"b') + row
+        out = self._run(tmp_path, text, capsys)
+        assert "line 1: a double quote inside a field that is not quoted reads 2 line(s)" in out
+        assert "Total fee" not in out
+
+    def test_a_header_only_file_with_a_quoted_break_reads_as_no_rows(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = self._run(tmp_path, 'year,origin,cn_code,quantity_t,"no\nte"\n', capsys)
+        assert "no rows" in out or "0 rows" in out
+
+    def test_long_cells_and_lone_carriage_returns_keep_the_lines(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        cell = "\n".join("y" * 50 for _ in range(3000))  # 152,999 characters over 3,000 lines
+        text = f'year,origin,cn_code,quantity_t,note\n2026,TUR,72071111,10,"{cell}"\n'
+        out = self._run(tmp_path, text + "2026,XXX,72071111,10,bad\n", capsys)
+        assert "line 3002 (XXX)" in out
+        text = 'year,origin,cn_code,quantity_t,note\n2026,TUR,72071111,10,"a\rb"\n'
+        out = self._run(tmp_path, text + "2026,TUR,72071111,10\n", capsys)
+        assert "line 3 has 4 fields, the header 5" in out
+
+    def test_an_odd_quote_that_breaks_the_read_names_its_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        header = "year,origin,cn_code,quantity_t,note\n"
+        text = header + '2026,TUR,72071111,10,ok\n2026,TUR,72071111,10,ab"c\n'
+        out = self._run(tmp_path, text, capsys)
+        assert "line 3 holds an odd number of double quotes" in out
+
+    def test_group_and_weights_files_name_the_file_lines(self, tmp_path: Path) -> None:
+        group = tmp_path / "partners.csv"
+        group.write_text(
+            'iso3,name,member_from,member_to,note\nTUR,Türkiye,,,"two\nlines"\n'
+            "IND,India,2020-13-01,,x\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioError, match="line 4: member_from '2020-13-01'"):
+            cbam.load_scenario("eu-cbam", overrides={"exemptions": [{"group": str(group)}]})
+        weights = tmp_path / "weights.csv"
+        weights.write_text(
+            'cn_code,weight,note\n72081000,1,"two\nlines"\n72082500,-1,x\n', encoding="utf-8"
+        )
+        rows = _rows(year=[2026], origin=["TUR"], cn_code=["7208"], quantity_t=[1.0])
+        scenario = cbam.load_scenario("eu-cbam", overrides={"aggregation_weights": str(weights)})
+        with pytest.raises(ScenarioError, match=r"line 4 \('-1'\)"):
+            cbam.compute(rows, scenario)
+
+
+class TestDiffReview:
+    """Review of 2026-12-07 of the day's own changes."""
+
+    def test_price_overrides_in_either_spelling_apply_in_any_key_order(self) -> None:
+        def price(overrides: dict[str, object]) -> object:
+            return cbam.load_scenario("eu-cbam", overrides=overrides).certificate_price_eur
+
+        wanted = {2026: 70.0, 2030: 120.0}
+        assert price({"charge.price": 70, "certificate_price_eur.2030": 120}) == wanted
+        assert price({"certificate_price_eur.2030": 120, "charge.price": 70}) == wanted
+        with pytest.raises(ScenarioError, match=r"both set certificate_price_eur\.2030"):
+            price({"charge.price.2030": 100, "certificate_price_eur.2030": 120})
+        with pytest.raises(ScenarioError, match=r"'charge\.price\.2030-07-01'"):
+            price({"charge.price.2030-07-01": 100})
+
+    def test_a_note_about_no_path_is_named_and_a_dropped_charge_value_noted(
+        self, tmp_path: Path
+    ) -> None:
+        template = Path(cbam.__file__).parents[1] / "rates/regimes/templates/flat-border-fee.yaml"
+        text = template.read_text("utf-8").replace("  - about: charge.price\n", "  - about: null\n")
+        (tmp_path / "mine.yaml").write_text(text, "utf-8")
+        (tmp_path / "s.yaml").write_text("name: s\ndescription: x\nregime: mine.yaml\n", "utf-8")
+        with pytest.raises(ScenarioError, match="notes: a note is text or"):
+            cbam.load_scenario(tmp_path / "s.yaml")
+        benchmarks = {
+            "kind": "benchmark",
+            "cbam_factor": {"file": "eu/cbam_factor.yaml"},
+            "cross_sectoral_correction_factor": {
+                "file": "eu/cross_sectoral_correction_factor.yaml"
+            },
+            "benchmark_period": {"file": "eu/benchmark_period.yaml"},
+        }
+        scenario = cbam.load_scenario("uk-cbam", overrides={"design": {"charge": benchmarks}})
+        notes = cbam.resolve(scenario).design.notes
+        share = next(n for n in notes if n.startswith("Sector free-allocation percentages"))
+        assert share.endswith("(this scenario changes charge.free_allocation_share)")
+
+    def test_a_folded_description_prints_on_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "s.yaml"
+        path.write_text("name: f\ndescription: >\n  Folded over\n  two lines.\nextends: eu-cbam\n")
+        imports = tmp_path / "rows.csv"
+        imports.write_text("year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n")
+        assert main(["run", "--scenario", str(path), "--imports", str(imports)]) == 0
+        assert "scenario 'f': Folded over two lines.\n" in capsys.readouterr().out
+
+    def test_charts_take_numpy_counts_and_any_iterable_of_countries(self) -> None:
+        np = pytest.importorskip("numpy")
+        charts = pytest.importorskip("cbam.charts")
+        rows = _rows(
+            year=[2027] * 2,
+            origin=["CHN", "IND"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[10.0, 20.0],
+        )
+        fees = cbam.compute(rows)
+        charts.fees_by_origin(fees, top=np.int64(2))
+        shown = charts.recycling_flows(
+            cbam.recycle(fees, "eu-cbam-ldc-return"), countries=(c for c in ["chn", "IND"])
+        )
+        assert sorted(t.get_text() for t in shown.axes[1].get_yticklabels()) == ["CHN", "IND"]
