@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -202,24 +202,13 @@ def computed(names: Sequence[str], needed: Sequence[str]) -> None:
 
 
 def summed(
-    rows: pl.LazyFrame,
-    names: Sequence[str],
-    groups: Sequence[str],
-    weight: str | None = None,
-    exact: Collection[str] = (),
+    rows: pl.LazyFrame, names: Sequence[str], groups: Sequence[str], weight: str | None = None
 ) -> pl.LazyFrame:
     """``summarise``'s totals of computed ``rows`` by ``groups``, sorted as it sorts them.
 
     ``weight`` names a column of row counts when each row stands for several (``cbam.totals``
-    prices keys whose rows were summed first); without it each row counts once. ``exact``
-    names the totals whose every row is known to be 0 or within ``EXACT_FROM`` to
-    ``EXACT_BELOW`` (``exactly_summed``): summed as one Int128 column, the same total as
-    ``order_free_sum``'s, bit for bit, in less time.
+    prices keys whose rows were summed first); without it each row counts once.
     """
-
-    def total(amount: pl.Expr, name: str) -> pl.Expr:
-        return exact_total(exact_units(amount).sum()) if name in exact else order_free_sum(amount)
-
     computed(names, (*SUMMED, "certificate_price_eur", "exempt", "input_error"))
     schema = rows.collect_schema()  # amounts read as compute reads them (' 100' is 100)
     value = number_as_read("value_eur", schema)
@@ -230,7 +219,7 @@ def summed(
     priced_value = (value > 0) & inside & pl.col("input_error").is_null()
     fee_with_value = pl.when(priced_value).then(pl.col("fee_eur"))
     valued = pl.when(priced_value).then(value)
-    ave = total(fee_with_value, "fee_eur") / total(valued, "value_eur")
+    ave = order_free_sum(fee_with_value) / order_free_sum(valued)
     share = "fee_share_charged"
     charged_share = pl.col(share).cast(pl.Float64) if share in names else pl.lit(1.0)
 
@@ -243,17 +232,18 @@ def summed(
         (pl.len() if weight is None else pl.col(weight).sum().cast(_LEN)).alias("rows"),
         # Flagged rows (lenient mode) have no results; their mass stays out of the totals too.
         *[
-            total(
-                pl.when(pl.col("input_error").is_null() & inside).then(number_as_read(c, schema)),
-                c,
+            order_free_sum(
+                pl.when(pl.col("input_error").is_null() & inside).then(number_as_read(c, schema))
             ).alias(c)
             for c in SUMMED
         ],
         # The deducted certificates valued at the certificate price, on the share of the fee
         # charged (Art. 9 relief, EUR): an exempt row is relieved of nothing.
-        total(pl.when(inside).then(deduction_eur(charged_share)), "deduction_eur").alias(
-            "deduction_eur"
-        ),
+        order_free_sum(
+            pl.when(inside).then(
+                pl.col("deduction_t") * pl.col("certificate_price_eur") * charged_share
+            )
+        ).alias("deduction_eur"),
         # Boolean whatever came back from pandas (all-None: an object column of text).
         counted(
             pl.col("exempt").cast(pl.Boolean, strict=False).fill_null(False) & inside, "exempt_rows"
@@ -262,7 +252,7 @@ def summed(
         *([counted(elsewhere, "outside_rows")] if "destination" in names else []),
         # Null, not NaN or inf, for a group without any positive customs value (or with one
         # too small for the ratio), as compute has it row by row.
-        pl.when((total(valued, "value_eur") > 0) & ave.is_finite()).then(ave).alias("ave"),
+        pl.when((order_free_sum(valued) > 0) & ave.is_finite()).then(ave).alias("ave"),
     ]
     # Keys as the rules read them: 'tur' and ' TUR' are one origin, priced alike.
     keyed = rows.with_columns(map(key_as_read, groups))
@@ -276,35 +266,6 @@ def summed(
         descending=[False] * len(years) + [True] + [False] * len(others),
         nulls_last=True,
     ).map_batches(lambda totals: _finite(totals, groups))
-
-
-def deduction_eur(charged_share: pl.Expr) -> pl.Expr:
-    """A row's deducted certificates valued at the certificate price, on the charged share."""
-    return pl.col("deduction_t") * pl.col("certificate_price_eur") * charged_share
-
-
-def exactly_summed(rows: pl.DataFrame) -> frozenset[str]:
-    """The totals of computed ``rows`` that ``exact_units`` sums exactly: ``summed``'s ``exact``.
-
-    Those whose every amount is finite and 0 or within ``EXACT_FROM`` to ``EXACT_BELOW``.
-    """
-    share = "fee_share_charged"
-    amounts = {c: pl.col(c) for c in (*SUMMED, "value_eur") if c in rows.columns}
-    if share in rows.columns and {"deduction_t", "certificate_price_eur"} <= set(rows.columns):
-        amounts["deduction_eur"] = deduction_eur(pl.col(share).cast(pl.Float64))
-    checks = [
-        (
-            amount.cast(pl.Float64).is_finite().fill_null(True).all()
-            & (amount.cast(pl.Float64).abs().max().fill_null(0.0) < EXACT_BELOW)
-            & (
-                pl.when(amount != 0).then(amount.cast(pl.Float64).abs()).min().fill_null(1.0)
-                >= EXACT_FROM
-            )
-        ).alias(name)
-        for name, amount in amounts.items()
-    ]
-    row = rows.select(checks).row(0, named=True) if checks else {}
-    return frozenset(name for name, ok in row.items() if ok)
 
 
 def _finite(totals: pl.DataFrame, groups: Sequence[str]) -> pl.DataFrame:

@@ -71,7 +71,6 @@ from cbam._summary import (
     SUMMED,
     exact_total,
     exact_units,
-    exactly_summed,
     grouping,
     order_free_sum,
     summarise,
@@ -1246,5 +1245,4 @@ def totals(
             )
     except _FaultyKeyError:
         return detailed()
-    exact = exactly_summed(priced)
-    return summed(priced.lazy(), priced.columns, groups, weight=_ROWS, exact=exact).collect()
+    return summed(priced.lazy(), priced.columns, groups, weight=_ROWS).collect()

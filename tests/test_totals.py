@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import cbam
-from cbam._summary import exactly_summed, order_free_sum, summed
+from cbam._summary import order_free_sum
 from cbam._totals import (
     _add_sums,
     _alike,
@@ -807,37 +807,3 @@ def test_sums_add_every_row_once_exactly(rows: int) -> None:
     exact = frame.group_by("bin").agg(order_free_sum(pl.col("amount"))).sort("bin")
     sums = _whole_sum([t[exact["bin"].to_numpy()] for t in totals[1:]])
     assert sums.to_list() == exact["amount"].to_list()
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_exact_totals_of_priced_keys_equal_order_free_sums_bit_for_bit(seed: int) -> None:
-    # summed(exact=...) sums the columns exactly_summed finds in range as one Int128 column:
-    # the same floats as order_free_sum's three-part sums, so totals change not a bit.
-    rng = np.random.default_rng(seed)
-    n = 5_000
-    fees = cbam.compute(
-        pl.DataFrame(
-            {
-                "year": rng.integers(2026, 2035, n),
-                "origin": rng.choice(["TUR", "CHN", "IND", "NOR", "EGY"], n),
-                "cn_code": rng.choice(["72071111", "25232900", "76011010", "31021010"], n),
-                "quantity_t": rng.exponential(50.0, n) * (rng.random(n) > 0.05),
-                "value_eur": rng.exponential(1e5, n),
-            }
-        ),
-        "eu-cbam",
-    )
-    exact = exactly_summed(fees)
-    assert {"fee_eur", "quantity_t", "value_eur"} <= exact
-    for by in (["origin", "sector"], ["year"], []):
-        fast = summed(fees.lazy(), fees.columns, by, exact=exact).collect()
-        plain = summed(fees.lazy(), fees.columns, by).collect()
-        assert fast.equals(plain), by
-    first = pl.int_range(pl.len()) == 0
-    tiny = fees.with_columns(pl.when(first).then(1e-300).otherwise("fee_eur").alias("fee_eur"))
-    assert "fee_eur" not in exactly_summed(tiny)  # below 2^-40: summed by order_free_sum
-    assert (
-        summed(tiny.lazy(), tiny.columns, [], exact=exactly_summed(tiny))
-        .collect()
-        .equals(summed(tiny.lazy(), tiny.columns, []).collect())
-    )
