@@ -288,25 +288,11 @@ def read_fault(path: Path, exc: Exception, separator: str = ",") -> str:
         return misread_line(path, separator)
     if "malformed" not in str(exc).lower():
         return ""
-    try:
-        lines = pl.read_csv(
-            path,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            infer_schema=False,
-            new_columns=["line"],
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            glob=False,
-        )["line"]
-    except (OSError, pl.exceptions.PolarsError):
-        return ""
-    odd = (lines.str.count_matches('"', literal=True).fill_null(0) % 2 == 1).arg_true()
-    if odd.is_empty():
+    odd = _first_odd_quote_line(path)
+    if odd is None:
         return ""
     return (
-        f"; line {odd[0] + 1} holds an odd number of double quotes (a quote inside a field "
+        f"; line {odd} holds an odd number of double quotes (a quote inside a field "
         'that is not quoted: quote the whole field, "a""b", or remove the quote)'
     )
 
@@ -328,6 +314,33 @@ def _records(path: Path, separator: str = ",") -> Iterator[tuple[int, list[str]]
                 start = rows.line_num + 1
     finally:
         csv.field_size_limit(limit)
+
+
+def _first_odd_quote_line(path: Path) -> int | None:
+    """The first line of the file (1-based) with an odd count of double quotes, or None.
+
+    Such a line opens or closes a quoted field over line breaks. Read as lines by the
+    streaming engine, in memory bounded whatever the file's size.
+    """
+    lines = pl.scan_csv(
+        path,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        infer_schema=False,
+        new_columns=["line"],
+        truncate_ragged_lines=True,
+        encoding="utf8-lossy",
+        glob=False,
+    )
+    odd = pl.col("line").str.count_matches('"', literal=True).fill_null(0) % 2 == 1
+    try:
+        first = (
+            lines.with_row_index("n").filter(odd).select("n").head(1).collect(engine="streaming")
+        )
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return None if first.is_empty() else int(first.item()) + 1
 
 
 def _holds_quote(path: Path) -> bool:
@@ -361,24 +374,10 @@ def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -
         [2, 4]
 
     """
-    try:
-        if not _holds_quote(path):
-            return None
-        lines = pl.read_csv(
-            path,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            infer_schema=False,
-            new_columns=["line"],
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            glob=False,
-        )["line"]
-    except (OSError, pl.exceptions.PolarsError):
+    if not _holds_quote(path):
         return None
-    odd = (lines.str.count_matches('"', literal=True).fill_null(0) % 2 == 1).arg_true()
-    if odd.is_empty():
+    odd = _first_odd_quote_line(path)
+    if odd is None:
         return None  # no quoted field spans lines
     try:
         starts = [line for line, _ in _records(path, separator)][1:]
@@ -387,7 +386,7 @@ def record_lines(path: Path, records: Callable[[], int], separator: str = ",") -
     count = records()
     if len(starts) > count:
         raise ScenarioError(
-            f"{path}: line {odd[0] + 1}: a double quote inside a field that is not quoted "
+            f"{path}: line {odd}: a double quote inside a field that is not quoted "
             f"reads {len(starts) - count:,} line(s) below it into one field; quote the "
             'whole field ("a""b") or remove the quote'
         )
