@@ -486,17 +486,44 @@ def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
         CbamInputError: a total too large to hold in 64-bit cents.
 
     """
-    # Summed in sorted order, so the float total (and its rounding to cents) does not depend on
-    # the order of the rows.
-    paid = pl.col(column).cast(pl.Float64).sort().sum()
-    by_origin = frame.group_by("origin").agg(paid).sort("origin")
+    # Each origin's fees summed exactly (as summarise sums them: whole 2^-60 units up to 2^40,
+    # 2^-12 units up to 2^90, the rest as fractions), so the total's cents depend neither on
+    # the rows' order nor on which origin a row belongs to.
+    amount = pl.col(column).cast(pl.Float64)
+    size = amount.abs()
+    small = (size < 2.0**40) & ((size >= 2.0**-40) | (amount == 0))
+    large = (size >= 2.0**40) & (size < 2.0**90)
+    by_origin = (
+        frame.group_by("origin")
+        .agg(
+            (pl.when(small).then(amount) * 2.0**60).round().cast(pl.Int128).sum().alias("_s"),
+            (pl.when(large).then(amount) * 2.0**12).round().cast(pl.Int128).sum().alias("_l"),
+            pl.when(~small & ~large).then(amount).drop_nulls().alias("_r"),
+        )
+        .sort("origin")
+    )
     origins: list[str] = by_origin["origin"].to_list()
-    exact = [Fraction(v) for v in by_origin[column].to_list()]
+    exact = [
+        Fraction(int(units), 2**60) + Fraction(int(large_units), 2**12) + sum(map(Fraction, rest))
+        for units, large_units, rest in by_origin.select("_s", "_l", "_r").iter_rows()
+    ]
     total = _to_cents(sum(exact, Fraction(0)))
     if total > _MAX_CENTS:
         message = f"the total, EUR {total / 100:,.0f}, is too large to count in 64-bit cents"
         raise CbamInputError([InputProblem(column, message, 0)], hint=None)
     return total, dict(zip(origins, apportion(total, exact), strict=True))
+
+
+def _from_within(frame: pl.DataFrame, territory: Territory | None) -> pl.Expr:
+    """Rows whose origin lies in the regime's own territory, on 1 January of the row's year."""
+    if territory is None:
+        return pl.lit(False)
+    within = pl.col("origin").is_in(sorted(territory.codes))
+    years = frame["year"].drop_nulls().unique().to_list() if "year" in frame.columns else []
+    for year in years:
+        members = sorted(_members_on(territory.groups, dt.date(int(year), 1, 1), None))
+        within = within | ((pl.col("year") == year) & pl.col("origin").is_in(members))
+    return within
 
 
 def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[str]:
@@ -593,9 +620,10 @@ def recycle(
     total, paid = _paid_cents(frame, "fee_eur")
     paid_basis = {"fee_eur": paid}
     if "fee_before_exemptions_eur" in needed:
-        # What a row would have paid the regime: nothing where it was imported elsewhere.
+        # What a row would have paid the regime: nothing where it was imported elsewhere, nor
+        # where it came from the regime's own territory (an EU origin's goods are no imports).
         before = frame.with_columns(
-            pl.when(imported_elsewhere(frame.columns))
+            pl.when(imported_elsewhere(frame.columns) | _from_within(frame, territory))
             .then(0.0)
             .otherwise(pl.col("fee_before_exemptions_eur"))
             .alias("fee_before_exemptions_eur")

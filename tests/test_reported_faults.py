@@ -863,3 +863,39 @@ class TestDiffReview:
             cbam.recycle(fees, "eu-cbam-ldc-return"), countries=(c for c in ["chn", "IND"])
         )
         assert sorted(t.get_text() for t in shown.axes[1].get_yticklabels()) == ["CHN", "IND"]
+
+
+class TestRecyclingReview:
+    """Review of 2026-12-07: recycling's total and its basis."""
+
+    def test_the_total_is_the_exact_sum_of_the_fees_whatever_their_origins(self) -> None:
+        # 0.335 + 0.1 + 1,000,000 = 1,000,000.435 (exactly 1000000.43500000000000002 as
+        # floats): EUR 1,000,000.44 half to even, as summarise's order_free_sum rounds it;
+        # TUR's float sum 0.335 + 1e6 (1000000.33499999996) lost the half cent.
+        fees = _rows(year=[2026] * 3, origin=["TUR", "CHN", "TUR"], fee_eur=[0.335, 0.1, 1e6])
+        other = fees.with_columns(pl.Series("origin", ["TUR", "CHN", "USA"]))
+        for frame in (fees, other):
+            assert cbam.recycle(frame, "eu-own-resources").total_eur == 1_000_000.44
+
+    def test_origins_inside_the_territory_get_nothing_of_a_before_exemptions_basis(self) -> None:
+        rows = _rows(
+            year=[2026] * 4,
+            origin=["MOZ", "TUR", "FRA", "GLP"],
+            cn_code=["72071111"] * 4,
+            quantity_t=[100.0] * 4,
+        )
+        scenario = cbam.load_scenario("eu-cbam-ldc-exempt", overrides={"certificate_price_eur": 80})
+        plan = {
+            "name": "back",
+            "allocations": [
+                {
+                    "pool": "back",
+                    "share": 0.5,
+                    "rule": "proportional_to_paid",
+                    "basis": "fee_before_exemptions_eur",
+                },
+                {"pool": "rest", "share": 1, "of": "remainder"},
+            ],
+        }
+        flows = cbam.recycle(cbam.compute(rows, scenario), scenario, plan=plan).flows
+        assert sorted(flows.filter(pl.col("pool") == "back")["recipient"]) == ["MOZ", "TUR"]
