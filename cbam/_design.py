@@ -625,9 +625,11 @@ def _unit_problems(design: Design) -> list[str]:
             f"threshold.amount: a mass threshold is in tonnes (unit: t ...), not "
             f"{shorten(repr(threshold.amount.unit), 60)}"
         )
+    per = {"threshold.amount": "per importer per year"}  # the others are prices
     problems += [
         f"{where}: unit {shorten(repr(unit), 60)} is not in the design's currency "
-        f"{design.currency} (a unit such as '{design.currency} per t CO2e'; or set currency)"
+        f"{design.currency} (a unit such as '{design.currency} {per.get(where, 'per t CO2e')}'; "
+        "or set currency)"
         for where, unit in money
         if _currency_of(unit) != design.currency
     ]

@@ -516,6 +516,13 @@ def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]
     day = _day(keys[0])
     if day is not None and (day.month, day.day) == (1, 1):  # one time model: 2030-01-01 is 2030
         keys = [str(day.year), *keys[1:]]
+    elif day is not None:  # a day within a year: the schedule holds years (and quarters)
+        rules = eu_config.regime()
+        _in_rules_years(day.year, keys[0], rules.first_rules_year, rules.last_rules_year, at)
+        raise ScenarioError(
+            f"{at}: {name} changes by year{' or quarter' if depth == 2 else ''}, not on "
+            f"{shorten(keys[0], 40)} (write {form})"
+        )
     if len(keys) > depth or not _YEAR.match(keys[0]):
         raise ScenarioError(
             f"{at}: {name} is set by year: '{shorten(keys[0], 40)}' is not a year (write {form})"

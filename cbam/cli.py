@@ -298,9 +298,18 @@ def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scen
         text = weights.strip()
         is_file = text.lower().endswith((".csv", ".parquet")) or "/" in text or "\\" in text
         overrides["aggregation_weights"] = str(Path(text).resolve()) if is_file else text
-    scenario = load_scenario(name, overrides=overrides or None)
-    if overrides:
-        resolve(scenario)  # an unknown weights name is told now, not mid-run
+    try:
+        scenario = load_scenario(name, overrides=overrides or None)
+        if overrides:
+            resolve(scenario)  # an unknown weights name is told now, not mid-run
+    except ScenarioError as exc:
+        said = str(exc)
+        if not overrides or "aggregation_weights" not in said:
+            raise
+        # Named as the user gave it: --weights, not the scenario file's key.
+        raise ScenarioError(
+            f"--weights: {said.split('aggregation_weights', 1)[1].lstrip(': ')}"
+        ) from None
     if rules_year is None:
         return scenario
     first, last = resolve(scenario).rules_years
@@ -524,7 +533,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"regime: {design.name} ({design.reference.title}), charged in {design.currency}")
     for note in design.notes:
         print(f"assumed: {note}")
-    prices = fees.group_by("certificate_price_period", "certificate_price_eur").len().sort("len")
+    prices = (  # fewest rows first; ties by period and price, the same every run
+        fees.group_by("certificate_price_period", "certificate_price_eur")
+        .len()
+        .sort("len", "certificate_price_period", "certificate_price_eur", nulls_last=True)
+    )
     for period, price, n in prices.iter_rows():
         if price is not None:
             print(f"certificate price: EUR {price:,.2f} ({period}, {_rows(n)})")
@@ -658,11 +671,16 @@ def _print_recycling(
     country that graduated in it would get nothing back for the years it paid as an LDC).
     """
     years = computed["year"].drop_nulls().unique().sort().to_list()
-    by_year = len(years) > 1 and any(a.groups and a.status_on is None for a in plan.allocations)
+    judged = any(a.groups and a.status_on is None for a in plan.allocations)
+    windows = any(a.years is not None for a in plan.allocations)
+    by_year = len(years) > 1 and (judged or windows)
     if by_year:
+        why = [
+            *(["the plan's groups are judged on 1 January of each year"] if judged else []),
+            *(["some of its allocations take some years' revenue only"] if windows else []),
+        ]
         print(
-            f"\nRevenue recycling year by year ({years[0]}-{years[-1]}): the plan's groups are "
-            "judged on 1 January of each year"
+            f"\nRevenue recycling year by year ({years[0]}-{years[-1]}): {'; '.join(why)}"
             + (f" ({flagged:,} flagged rows left out)" if flagged else "")
         )
     for year in years if by_year else [None]:

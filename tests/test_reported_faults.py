@@ -899,3 +899,50 @@ class TestRecyclingReview:
         }
         flows = cbam.recycle(cbam.compute(rows, scenario), scenario, plan=plan).flows
         assert sorted(flows.filter(pl.col("pool") == "back")["recipient"]) == ["MOZ", "TUR"]
+
+
+class TestCliReview:
+    """Review of 2026-12-07: the CLI as an analyst and a wheel's user meet it."""
+
+    def test_run_recycles_year_by_year_a_plan_with_years_windows(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        rows = tmp_path / "rows.csv"
+        rows.write_text(
+            "year,origin,cn_code,quantity_t,value_eur\n2026,TUR,7207 11 11,100,55000\n"
+            "2028,CHN,7208,100,55000\n"
+        )
+        args = ["run", "--imports", str(rows), "--recycling", "eu-decarbonisation-fund"]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "some of its allocations take some years' revenue only" in out
+        assert "Revenue recycling, 2026" in out and "Revenue recycling, 2028" in out
+
+    def test_a_weights_typo_is_named_as_the_option_given(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        rows = tmp_path / "rows.csv"
+        rows.write_text("year,origin,cn_code,quantity_t\n2026,TUR,7208,1\n")
+        assert main(["run", "--imports", str(rows), "--weights", "nope"]) == 2
+        assert "cbam: error: --weights: unknown bundled weights 'nope'" in capsys.readouterr().err
+
+    def test_price_lines_come_in_one_order(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        rows = tmp_path / "rows.csv"
+        rows.write_text(
+            "year,origin,cn_code,quantity_t\n"
+            + "".join(f"{y},TUR,72071111,1\n" for y in (2026, 2027, 2028, 2029))
+        )
+        printed = []
+        for _ in range(3):
+            assert main(["run", "--imports", str(rows)]) == 0
+            out = capsys.readouterr().out
+            printed.append(
+                [line for line in out.splitlines() if line.startswith("certificate price")]
+            )
+        assert printed[0] == printed[1] == printed[2] and len(printed[0]) == 4
+
+    def test_a_threshold_in_another_currency_hints_a_threshold_unit(self) -> None:
+        with pytest.raises(ScenarioError, match="a unit such as 'EUR per importer per year'"):
+            cbam.load_scenario("uk-cbam", overrides={"design": {"currency": "EUR"}})
