@@ -316,13 +316,9 @@ def _records(path: Path, separator: str = ",") -> Iterator[tuple[int, list[str]]
         csv.field_size_limit(limit)
 
 
-def _first_odd_quote_line(path: Path) -> int | None:
-    """The first line of the file (1-based) with an odd count of double quotes, or None.
-
-    Such a line opens or closes a quoted field over line breaks. Read as lines by the
-    streaming engine, in memory bounded whatever the file's size.
-    """
-    lines = pl.scan_csv(
+def _file_lines(path: Path) -> pl.LazyFrame:
+    """The file's lines as they are, one text column ``line`` (no field nor quote read)."""
+    return pl.scan_csv(
         path,
         has_header=False,
         separator="\x1f",
@@ -333,6 +329,15 @@ def _first_odd_quote_line(path: Path) -> int | None:
         encoding="utf8-lossy",
         glob=False,
     )
+
+
+def _first_odd_quote_line(path: Path) -> int | None:
+    """The first line of the file (1-based) with an odd count of double quotes, or None.
+
+    Such a line opens or closes a quoted field over line breaks. Read as lines by the
+    streaming engine, in memory bounded whatever the file's size.
+    """
+    lines = _file_lines(path)
     odd = pl.col("line").str.count_matches('"', literal=True).fill_null(0) % 2 == 1
     try:
         first = (
@@ -426,17 +431,7 @@ def short_line(path: Path, fields: int, separator: str = ",") -> str:
 
     """
     try:
-        lines = pl.read_csv(
-            path,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            infer_schema=False,
-            new_columns=["line"],
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            glob=False,
-        )["line"]
+        lines = _file_lines(path).collect()["line"]
     except (OSError, pl.exceptions.PolarsError):
         return ""
     # Separators inside quotes are no field's: counted without the quoted parts; a line with
