@@ -420,6 +420,17 @@ def _set_as_spelled(
         raise ScenarioError(str(exc).replace(f"'{spelled}", f"'{dotted}")) from None
 
 
+def _under_price(path: list[str]) -> list[str] | None:
+    """The keys below a design's price path; None for another path.
+
+    The price path is ``charge.price``, or the EU file's ``charge.certificate_price`` with its
+    ``annual`` or ``quarterly``.
+    """
+    if path[:2] not in (["charge", "price"], ["charge", "certificate_price"]):
+        return None
+    return path[3:] if path[2:3] in (["annual"], ["quarterly"]) else path[2:]
+
+
 def _price_spelling(tree: dict[Any, Any], parts: list[str], value: Any) -> str | None:
     """The EU CBAM's price path for ``charge.price`` or ``charge.certificate_price``; else None.
 
@@ -429,15 +440,14 @@ def _price_spelling(tree: dict[Any, Any], parts: list[str], value: Any) -> str |
     set one year (or quarter) of it, as a sweep or an override does for any regime, and a
     number or a mapping of years sets it as ``certificate_price_eur`` does.
     """
-    path = parts[1:] if parts[0] == "design" else parts
-    if path[:1] != ["charge"] or len(path) < 2 or path[1] not in ("price", "certificate_price"):
+    rest = _under_price(parts[1:] if parts[0] == "design" else parts)
+    if rest is None:
         return None
     try:
         if regime_name(str(tree.get("regime") or EU_ENGINE)) != regime_name(EU_ENGINE):
             return None
     except ScenarioError:
         return None  # an unknown regime: named where the design is read
-    rest = path[3:] if path[2:3] in (["annual"], ["quarterly"]) else path[2:]
     whole = isinstance(value, int | float) or (
         isinstance(value, Mapping) and bool(value) and all(map(_date_like, value))
     )
@@ -766,9 +776,8 @@ def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
     parts = [p.strip() for p in str(dotted).split(".")]
     parts = parts[1:] if parts[:1] == ["design"] else parts
     parts = ["charge", *parts] if parts[:1] and parts[0] in FACTOR_KEYS else parts
-    if parts[:2] in (["charge", "price"], ["charge", "certificate_price"]):
+    if (rest := _under_price(parts)) is not None:
         # The price of every regime: on the EU CBAM it is certificate_price_eur (_price_spelling).
-        rest = parts[3:] if parts[2:3] in (["annual"], ["quarterly"]) else parts[2:]
         parts = ["certificate_price_eur", *rest]
     spelt = tuple(str(_spelt(p)) for p in parts)
     if isinstance(value, Mapping) and value and all(map(_date_like, value)):
