@@ -498,7 +498,7 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     _own_threshold_reason(raw, base, changed)
     # A fault of the scenario's changes is not one of the regime's file: say which it is.
     invalid = f"{path} with the scenario's changes ({', '.join(changed)})" if changed else path
-    changed_paths = [at for at, _ in _set_by_overrides(raw)] + _leaves(changed)
+    changed_paths = [at for at, _ in _set_by_overrides(raw)] + _paths_set(changed)
     changed_paths += _dropped(base.get("charge"), raw.get("charge"), "charge")
     if isinstance(raw.get("notes"), list):
         raw["notes"] = [_note_or_kept(n, changed_paths) for n in raw["notes"]]
@@ -528,11 +528,11 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     return design
 
 
-def _leaves(tree: Any, at: str = "") -> list[str]:
+def _paths_set(tree: Any, at: str = "") -> list[str]:
     """The dotted path of every value a scenario's ``design:`` changes set."""
     if not isinstance(tree, dict) or not tree:
         return [at] if at else []
-    return [p for k, v in tree.items() for p in _leaves(v, f"{at}.{k}" if at else str(k))]
+    return [p for k, v in tree.items() for p in _paths_set(v, f"{at}.{k}" if at else str(k))]
 
 
 def _note_or_kept(note: Any, changed: list[str]) -> Any:
