@@ -11,16 +11,16 @@ not sum to 1). A prefix whose weights sum to 0 keeps the simple mean. Bundled we
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from cbam._countries import iso3_codes, upper_ascii
+from cbam._countries import file_lines, iso3_codes, upper_ascii
 from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu.reference import covered_cn8
 from cbam._files import FileCache, noted
-from cbam._interop import record_lines
 from cbam._resources import data_dir
 
 _SHOWN = 5  # faulty lines named in one message
@@ -69,13 +69,11 @@ def weights_path(text: str, relative_to: Path | None) -> Path:
     return bundled
 
 
-def _lines(
-    frame: pl.DataFrame, bad: pl.Expr, column: str, first: int, label: str, starts: list[int]
-) -> str:
-    """The first rows failing ``bad``, by their line (``starts``, where records span lines)."""
+def _lines(frame: pl.DataFrame, bad: pl.Expr, column: str, place: Callable[[int], str]) -> str:
+    """The first rows failing ``bad``, each by ``place`` (its file line, or row)."""
     rows = frame.with_row_index("_r").filter(bad.fill_null(True))
     shown = ", ".join(
-        f"{label} {starts[r] if starts else r + first} ({shorten(str(v), 30)!r})"
+        f"{place(r)} ({shorten(str(v), 30)!r})"
         for r, v in rows.head(_SHOWN).select("_r", column).iter_rows()
     )
     more = f" and {rows.height - _SHOWN} more" if rows.height > _SHOWN else ""
@@ -104,11 +102,10 @@ def _read_weights(path: Path) -> AggregationWeights:
     try:
         if path.suffix.lower() == ".parquet":
             raw = pl.read_parquet(path, glob=False).select(pl.all().cast(pl.String))
-            first, label, starts = 1, "row", []
+            place: Callable[[int], str] = lambda r: f"row {r + 1}"  # noqa: E731
         else:
             raw = pl.read_csv(path, infer_schema=False, glob=False)
-            first, label = 2, "line"
-            starts = record_lines(path, lambda: raw.height) or []
+            place = file_lines(path, raw.height)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ScenarioError(f"{where}: cannot read: {shorten(first_line(exc), 200)}") from None
     names = {c.strip().lower(): c for c in raw.columns}
@@ -151,7 +148,5 @@ def _read_weights(path: Path) -> AggregationWeights:
     ]
     for column, bad, message in checks:
         if frame.select(bad.fill_null(True).any()).item():
-            raise ScenarioError(
-                f"{where}: {message}: {_lines(frame, bad, column, first, label, starts)}"
-            )
+            raise ScenarioError(f"{where}: {message}: {_lines(frame, bad, column, place)}")
     return AggregationWeights(path.stem, frame.select("origin", "cn8", "weight"))
