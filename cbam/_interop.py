@@ -146,17 +146,31 @@ def through_polars(frame: Any, run: Callable[[pl.DataFrame], pl.DataFrame]) -> A
     """
     converted = to_polars(frame)
     assert isinstance(converted, pl.DataFrame)
-    return like(frame, run(converted), keep_index=True)
+    result = run(converted)
+    # A column the run filled or changed (``carbon_price_paid_eur_per_t``'s empty cells) comes
+    # back as the run made it, as from a Polars input; an untouched one comes back as given.
+    own = [c for c in converted.columns if c in result.columns and _same(result[c], converted[c])]
+    return like(frame, result, keep_index=True, own=own)
 
 
-def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
+def _same(a: pl.Series, b: pl.Series) -> bool:
+    """Whether two columns hold the same values, row for row (nulls alike; any dtypes)."""
+    try:
+        return a.equals(b, check_dtypes=False, check_names=False, null_equal=True)
+    except pl.exceptions.PolarsError:  # dtypes that do not compare: the run changed it
+        return False
+
+
+def like(
+    frame: Any, result: pl.DataFrame, *, keep_index: bool = False, own: list[str] | None = None
+) -> Any:
     """``result`` in the library of the eager frame ``frame`` (a Polars frame: as it is).
 
     Through Arrow's oldest layout (plain strings, dictionaries), which every reader of a
     PyArrow table takes (``string_view`` could not be written to Parquet or joined). With
     ``keep_index`` (one row out per row in, in order), the frame's own columns come back as
     they went in: a pandas index, dtypes (a nullable ``Int64`` id stays one, not a float)
-    and column labels (``0``, not ``'0'``).
+    and column labels (``0``, not ``'0'``): all of them, or those named in ``own``.
     """
     if isinstance(frame, pl.DataFrame | pl.LazyFrame):
         return result
@@ -167,13 +181,18 @@ def like(frame: Any, result: pl.DataFrame, *, keep_index: bool = False) -> Any:
     if index is not None:
         back = nw.maybe_set_index(back, index=[index])
     native = nw.to_native(back)
-    return _own_columns(native, frame) if keep_index else native
+    return _own_columns(native, frame, own) if keep_index else native
 
 
-def _own_columns(out: Any, given: Any) -> Any:
-    """``out`` (row for row ``given``'s) with ``given``'s own columns put back unchanged."""
+def _own_columns(out: Any, given: Any, own: list[str] | None) -> Any:
+    """``out`` (row for row ``given``'s) with ``given``'s own columns put back unchanged.
+
+    Only those named in ``own``, where it is given (by their names as text).
+    """
     if hasattr(given, "column_names") and hasattr(out, "set_column"):  # PyArrow tables
         for name in given.column_names:
+            if own is not None and str(name) not in own:
+                continue
             at = out.schema.get_field_index(name)
             if at >= 0:
                 out = out.set_column(at, name, given.column(name))
@@ -184,7 +203,7 @@ def _own_columns(out: Any, given: Any) -> Any:
     labels = {str(label): label for label in columns}  # pandas: labels of any type
     out = out.rename(columns={s: label for s, label in labels.items() if s in out.columns})
     for label in columns:
-        if label in out.columns:
+        if label in out.columns and (own is None or str(label) in own):
             out[label] = given[label].array  # row for row: by position, dtype and all
     return out
 

@@ -946,3 +946,29 @@ class TestCliReview:
     def test_a_threshold_in_another_currency_hints_a_threshold_unit(self) -> None:
         with pytest.raises(ScenarioError, match="a unit such as 'EUR per importer per year'"):
             cbam.load_scenario("uk-cbam", overrides={"design": {"currency": "EUR"}})
+
+
+class TestFilledInputColumns:
+    """A pandas or PyArrow input gets the columns compute filled, as a Polars input does."""
+
+    def test_pandas_and_arrow_get_the_table_price_compute_used(self) -> None:
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
+        given = pd.DataFrame(
+            {
+                "year": [2027, 2027],
+                "origin": ["GBR", "KOR"],
+                "cn_code": ["72071111", "72071111"],
+                "quantity_t": [100.0, 100.0],
+                "value_eur": [5e4, 5e4],
+                "carbon_price_paid_eur_per_t": [np.nan, 5.0],
+            }
+        )
+        expected = cbam.compute(pl.from_pandas(given), "eu-cbam")["carbon_price_paid_eur_per_t"]
+        assert expected[0] is not None and expected[0] > 0  # the UK ETS table price
+        from_pandas = cbam.compute(given, "eu-cbam")["carbon_price_paid_eur_per_t"].tolist()
+        table = cbam.compute(pa.Table.from_pandas(given), "eu-cbam")
+        from_arrow = table.column("carbon_price_paid_eur_per_t").to_pylist()
+        assert from_pandas == expected.to_list() == from_arrow
