@@ -1570,6 +1570,10 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
 # --- Checks --------------------------------------------------------------------------------
 
 
+# Every amount a row's fee is built from, each finite for a row that is not flagged.
+_OVERFLOW_AMOUNTS = ("embedded_t", "free_allocation_t", "deduction_t", "_c_gross_t")
+
+
 def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> Check:
     """A fee that overflows to infinity, naming the largest amount it multiplies.
 
@@ -1585,8 +1589,10 @@ def overflow_check(schema: Mapping[str, pl.DataType], inputs: Sequence[str]) -> 
         pl.all_horizontal(pl.col(c).is_finite().fill_null(True) for c in present)
         & ~(
             pl.col("fee_before_exemptions_eur").is_finite()
-            # An ad valorem fee is finite where its emissions are not (US FPF): flagged too.
-            & pl.all_horizontal(pl.col("embedded_t", "_c_gross_t").is_finite().fill_null(True))
+            # An ad valorem fee is finite where its emissions are not (US FPF), and a fee of 0
+            # where an allowance of 1e308 t overflows (free allocation above the emissions):
+            # flagged too.
+            & pl.all_horizontal(pl.col(_OVERFLOW_AMOUNTS).is_finite().fill_null(True))
         ),
         shown,
         column_of=column,

@@ -357,7 +357,8 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
     )
 
 
-def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+def present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """Whether an input column holds a value: not null, and text not blank; absent: False."""
     if column not in schema:
         return pl.lit(False)
     raw = pl.col(column)
@@ -393,7 +394,7 @@ def number_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         if column in REQUIRED_COLUMNS:
             found = [(column, f"missing or not {kind}", value.is_null() & ~huge)]
         else:
-            found = [(column, f"not {kind}", _present(column, schema) & value.is_null() & ~huge)]
+            found = [(column, f"not {kind}", present(column, schema) & value.is_null() & ~huge)]
         if whole:
             return [*found, (column, "a whole number out of range", huge)]
         return [

@@ -61,6 +61,7 @@ from cbam._schema import (
     check_columns,
     key_as_read,
     number_as_read,
+    present,
     result_columns,
     whole_as_read,
 )
@@ -130,20 +131,13 @@ def _exact_in_one_column(stats: pl.DataFrame) -> bool:
     return bool(most < EXACT_BELOW and (least is None or least >= EXACT_FROM))
 
 
-def _present(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    raw = pl.col(column)
-    if schema[column] == pl.String:
-        return raw.str.strip_chars().str.len_chars() > 0
-    return raw.is_not_null()
-
-
 def _bad_amount(schema: Mapping[str, pl.DataType]) -> pl.Expr:
     """True where a summed amount fails one of ``compute``'s number checks."""
     qty = number_as_read("quantity_t", schema)
     bad = qty.is_null() | ~qty.is_finite() | (qty < 0)
     if "value_eur" in schema:
         value = number_as_read("value_eur", schema)
-        bad = bad | (_present("value_eur", schema) & value.is_null())
+        bad = bad | (present("value_eur", schema) & value.is_null())
         bad = bad | ~value.is_finite().fill_null(True) | (value < 0).fill_null(False)
     return bad
 
@@ -684,7 +678,10 @@ def _merged(
                 (
                     year.is_null().any()
                     | _bad_amount(schema).any()
-                    | (quarter.is_not_null() & ~quarter.is_between(1, 4)).any()
+                    # A quarter given but not 1-4 (1.5, 'x', 7) is flagged by the detailed path.
+                    | (
+                        present("quarter", schema) & ~quarter.is_between(1, 4).fill_null(False)
+                    ).any()
                 ).alias("fault"),
                 year.min().alias("first"),
                 year.max().alias("last"),

@@ -230,13 +230,36 @@ def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     ]
 
 
-def _quantity(column: str, tonnes_per_unit: float) -> tuple[pl.Expr, list[Check]]:
+def _quantity(
+    column: str, tonnes_per_unit: float, rows: pl.Expr | None = None
+) -> tuple[pl.Expr, list[Check]]:
+    """A quantity column in tonnes (or MWh), checked on ``rows`` (every row without)."""
     number = _number(column)
+    read = pl.lit(True) if rows is None else rows
     return number * tonnes_per_unit, [
-        _fault(column, "missing or not a number", number.is_null()),
-        _fault(column, "not a finite number", ~number.is_finite()),
-        _fault(column, "negative", number < 0),
+        _fault(column, "missing or not a number", read & number.is_null()),
+        _fault(column, "not a finite number", read & ~number.is_finite()),
+        _fault(column, "negative", read & (number < 0)),
     ]
+
+
+def _electricity(code: pl.Expr) -> pl.Expr:
+    """Rows of electricity (CN 2716 00 00), declared in MWh, not by mass."""
+    return code.str.starts_with("2716").fill_null(False)
+
+
+def _no_energy(column: str, code: pl.Expr) -> Check:
+    """Electricity in a format whose only quantity is a mass: refused, not read as MWh."""
+    return _fault(
+        column,
+        "electricity (CN 2716 00 00) is declared in MWh, and this column is a mass; give "
+        "its MWh as quantity_t in a plain file (refused rather than read as MWh)",
+        _electricity(code),
+    )
+
+
+# Comext's supplementary unit of CN 2716 00 00: 1 000 kWh, one MWh.
+_MWH_UNITS = frozenset({"1000kwh", "mwh"})
 
 
 def _value(
@@ -342,6 +365,7 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     quantity, q_checks = _quantity(q, 1.0)  # metric tonnes
     value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
     checks = [*origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
+    checks.append(_no_energy(q, cn))
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),
         [_year_check(t, year), *checks],
@@ -428,25 +452,77 @@ def _levels_check(
 
 
 def _union_beside_members(
-    destination: pl.Expr, year: pl.Expr, partner: str, code: pl.Expr, column: str
+    destination: pl.Expr,
+    code: pl.Expr,
+    month: pl.Expr,
+    *within: pl.Expr,
+    column: str,
 ) -> Check:
-    """The EU as one reporter beside its member states, for the same partner, code and year."""
+    """The EU as one reporter beside its member states for an overlapping code and period.
+
+    A code overlaps another that it starts, or that starts it (the EU's 7207 holds France's
+    7207 11 11, and the EU's CN8 France's TARIC lines); a month overlaps itself and the year's
+    total (``month`` null), within the keys ``within`` (partner, flow, year).
+    """
     union = destination == UNION
-    members = (destination.is_not_null() & ~union).any().over([year, _text(partner), code])
+    member = destination.is_not_null() & ~union
+    keys = [w.cast(pl.String).fill_null("") for w in within]
+    label = month.cast(pl.String).fill_null("total")
+
+    def keyed(kind: str, of: pl.Expr, period: pl.Expr) -> pl.Expr:
+        return pl.concat_str([pl.lit(kind), *keys, period, of.fill_null("")], separator="\x1f")
+
+    def cuts(of: pl.Expr) -> list[pl.Expr]:  # the code and every shorter code starting it
+        return [
+            of,
+            *(pl.when(of.str.len_chars() > n).then(of.str.slice(0, n)) for n in (2, 4, 6, 8)),
+        ]
+
+    # Each member row's marks: 'a' under every code it starts with (an EU code it falls in),
+    # 'b' under its own code (an EU code that falls in it); each under its period and 'any'.
+    marks = (
+        pl.concat(
+            [
+                keyed(kind, of, period).filter(member & of.is_not_null())
+                for kind, ofs in (("a", cuts(code)), ("b", [code]))
+                for of in ofs
+                for period in (label, pl.lit("any"))
+            ]
+        )
+        .unique()
+        .implode()
+    )
+    # An EU total meets a member's row of any period; an EU month the same month or a total.
+    periods = [label, pl.lit("total")]
+    found = [keyed("a", code, p).is_in(marks) for p in periods] + [
+        keyed("b", of, p).is_in(marks) for of in cuts(code) for p in periods
+    ]
+    any_period = [keyed("a", code, pl.lit("any")).is_in(marks)] + [
+        keyed("b", of, pl.lit("any")).is_in(marks) for of in cuts(code)
+    ]
+    overlaps = (
+        pl.when(month.is_null())
+        .then(pl.any_horizontal(any_period))
+        .otherwise(pl.any_horizontal(found))
+    )
     return _fault(
         column,
-        "the EU as a whole beside its member states for the same partner, code and year; "
-        "refused so "
-        "that nothing is counted twice (keep one or the other)",
-        union & members,
+        "the EU as a whole beside its member states for the same partner, an overlapping "
+        "code and period; refused so that nothing is counted twice (keep one or the other)",
+        union & overlaps.fill_null(False),
     )
+
+
+def _imported(column: str) -> pl.Expr:
+    """Whether a row's flow is an import (Comext FLOW 1, Comtrade flowCode M)."""
+    return _text(column).str.to_uppercase().is_in(["1", "M", "IMPORT"])
 
 
 def _flow_check(column: str, keep: str) -> Check:
     return _fault(
         column,
         f"not an import flow (keep {keep}, imports: the reporter is the destination)",
-        ~_text(column).str.to_uppercase().is_in(["1", "M", "IMPORT"]),
+        ~_imported(column),
     )
 
 
@@ -493,17 +569,25 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
             in_year = month.is_between(1, 12)
             year_text = _whole(_text(str(year_col))).cast(pl.String)
             padded = month.cast(pl.String).str.zfill(2)
-            raw = pl.when(in_year).then(year_text + padded).otherwise(year_text)
+            bad_month = (given.fill_null("") != "") & ~(in_year | (month == 52)).fill_null(False)
+            # A month that is none (13) is flagged, and is neither a month nor the year's total
+            # beside the other rows: 'YYYY??' is no period, so it overlaps none of them.
+            raw = (
+                pl.when(in_year)
+                .then(year_text + padded)
+                .when(bad_month)
+                .then(year_text + "??")
+                .otherwise(year_text)
+            )
             told = str(month_col)
             months.append(
-                _fault(
-                    told,
-                    "not a month (1-12, or 52 or empty for the year's total)",
-                    (given.fill_null("") != "") & ~(in_year | (month == 52)).fill_null(False),
-                )
+                _fault(told, "not a month (1-12, or 52 or empty for the year's total)", bad_month)
             )
         year, quarter, monthly = _period(raw)
-        within = (_text(reporter), _text(partner), _cn(cmd)[0])
+        if month_col is not None:  # the year is refYear's, whatever its month
+            year = _whole(_text(str(year_col)))
+        # Exports count nothing, so they overlap no import (a file may hold both flows).
+        within = (_text(reporter), _text(partner), _cn(cmd)[0], _imported(flow))
         months.append(_months_beside_total(told, raw, year, monthly, *within))
         months.append(_total_twice(told, raw, year, *within))
         month_of = pl.when(monthly).then(raw.str.slice(4, 2))
@@ -514,11 +598,14 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     destination = _country(reporter, "comtrade", "destination")
     cn, cn_checks = _cn(cmd)
     quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
+    q_checks.append(_no_energy(weight, cn))
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
     checks = [
         _year_check(year_source, year),
         *months,
-        _levels_check(cmd, cn, _text(reporter), _text(partner), year=year, month=month_of),
+        _levels_check(
+            cmd, cn, _text(reporter), _text(partner), _imported(flow), year=year, month=month_of
+        ),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
         *origin.checks,
@@ -566,15 +653,37 @@ def _comext(found: Sequence[str]) -> _Reader:
     # SDMX writes a month YYYY-MM (TIME_PERIOD 2025-01), the bulk files YYYYMM.
     raw = _text(period).str.replace(r"^([0-9]{4})-([0-9]{2})$", "${1}${2}")
     year, quarter, monthly = _period(raw)
+    month = pl.when(monthly).then(raw.str.slice(4, 2))
     origin = _country(partner, "comext", "origin")
     destination = _country(reporter, "comext", "destination")
     cn, cn_checks = _cn(product, taric=True)
     # Overlaps are told on the codes as given: a CN8 line beside its own TARIC lines counts
     # twice once both are cut to CN8, two TARIC lines of one CN8 do not.
     full = _digits(product)
-    within = (_text(reporter), _text(partner), full)
-    # QUANTITY_IN_100KG counts quintals of 100 kg.
-    quantity, q_checks = _quantity(kg, 0.001) if kg else _quantity(str(quintals), 0.1)
+    # Exports count nothing, so they overlap no import (a file may hold both flows).
+    within = (_text(reporter), _text(partner), full, _imported(flow))
+    mass_column, tonnes = (kg, 0.001) if kg else (str(quintals), 0.1)  # 100 kg quintals
+    electricity = _electricity(cn)
+    energy = _pick(found, "SUP_QUANTITY", "QUANTITY_IN_SUPPLEMENTARY_UNITS", required=False)
+    if energy is None:
+        quantity, q_checks = _quantity(mass_column, tonnes)
+        q_checks.append(_no_energy(mass_column, cn))
+    else:
+        # Electricity's quantity is its supplementary one, 1 000 kWh (a MWh); no mass.
+        mass, q_checks = _quantity(mass_column, tonnes, ~electricity)
+        mwh, e_checks = _quantity(energy, 1.0, electricity)
+        quantity = pl.when(electricity).then(mwh).otherwise(mass)
+        q_checks += e_checks
+        unit = _pick(found, "SUPP_UNIT", "SUPPLEMENTARY_UNIT", required=False)
+        if unit is not None:
+            spelled = _text(unit).str.to_lowercase().str.replace_all(r"[\s_]", "")
+            q_checks.append(
+                _fault(
+                    unit,
+                    "electricity's supplementary unit is not 1000 kWh (MWh)",
+                    electricity & ~spelled.is_in(sorted(_MWH_UNITS)).fill_null(False),
+                )
+            )
     value, _, v_checks = _value(value_col, 1.0, False, year, None)
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
@@ -582,14 +691,10 @@ def _comext(found: Sequence[str]) -> _Reader:
             _fault(period, "not a period (YYYY, YYYYMM, YYYY-MM or YYYY52)", year.is_null()),
             _months_beside_total(period, raw, year, monthly, *within),
             _total_twice(period, raw, year, *within),
-            _levels_check(
-                product,
-                full,
-                *within[:2],
-                year=year,
-                month=pl.when(monthly).then(raw.str.slice(4, 2)),
+            _levels_check(product, full, *within[:2], within[3], year=year, month=month),
+            _union_beside_members(
+                destination.iso3, full, month, _text(partner), within[3], year, column=reporter
             ),
-            _union_beside_members(destination.iso3, year, partner, full, reporter),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
             *destination.checks,
@@ -660,6 +765,7 @@ def _wide(
         if unit is None:
             raise ScenarioError(f"wide file: {y} has no tonnes_{y} or kg_{y} column")
         quantity, q_checks = _quantity(measure[unit], _TONNES_PER[unit])
+        q_checks.append(_no_energy(measure[unit], cn))
         checks = [*given_origin.checks, *cn_checks, *q_checks, levels]
         if given_dest is not None:
             checks += given_dest.checks

@@ -1157,3 +1157,124 @@ def test_a_line_with_fewer_fields_than_the_header_is_named_in_every_mode(tmp_pat
     for mode in ("raise", "flag"):
         with pytest.raises(cbam.ScenarioError, match=r"line 3 has 5 fields, the header 6"):
             cbam.read_trade(path, "baci", eur_per_usd=EUR_PER_USD, on_error=mode)
+
+
+# ------------------------------------------------- review of 2026-12-07: flows, EU, MWh
+COMEXT_HEADER = "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+
+
+@pytest.mark.parametrize(
+    ("layout", "text"),
+    [
+        (  # import months beside an export's year total
+            "comext",
+            COMEXT_HEADER + "FR,US,72071111,1,202701,1,2000\nFR,US,72071111,1,202702,1,2000\n"
+            "FR,US,72071111,2,202752,9,9000\n",
+        ),
+        (  # an import heading beside an export's CN8 line
+            "comext",
+            COMEXT_HEADER + "FR,US,7207,1,2027,1,2000\nFR,US,72071111,2,2027,9,9000\n",
+        ),
+        (  # the EU's imports beside a member state's exports
+            "comext",
+            COMEXT_HEADER + "EU27_2020,US,72071111,1,2027,1,2000\nFR,US,72071111,2,2027,9,9000\n",
+        ),
+        (  # Comtrade: an import month beside an export's year, a heading beside an export line
+            "comtrade",
+            "period,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+            "202701,251,M,842,720711,2000,1\n2027,251,X,842,720711,9000,9\n"
+            "2027,251,M,842,7208,2000,1\n2027,251,X,842,720851,9000,9\n",
+        ),
+    ],
+    ids=["comext-months", "comext-levels", "comext-eu", "comtrade"],
+)
+def test_exports_in_the_file_refuse_no_import(layout: str, text: str, tmp_path: Path) -> None:
+    # Publishers ship both flows in one file; an export counts nothing, so it overlaps no
+    # import: only the exports are flagged, and the imports keep their 2 t each.
+    path = write(tmp_path, "flows.csv", text)
+    rows = cbam.read_trade(path, layout, eur_per_usd=EUR_PER_USD, on_error="flag").collect()
+    imports = rows.filter(pl.col("trade_error").is_null())
+    assert imports["quantity_t"].to_list() == [2.0] * (rows.height // 2 + rows.height % 2)
+    errors = rows["trade_error"].drop_nulls().to_list()
+    assert errors and all(e.startswith(("FLOW: not an import", "flowCode: not an")) for e in errors)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "EU27_2020,US,72071111,1,2027,1,5000\nFR,US,7207111100,1,2027,1,2000\n",  # TARIC line
+        "EU27_2020,US,7207,1,2027,1,5000\nFR,US,72071111,1,2027,1,2000\n",  # EU heading
+        "EU27_2020,US,72071111,1,2027,1,5000\nFR,US,7207,1,2027,1,2000\n",  # member heading
+        "EU27_2020,US,72071111,1,202701,1,5000\nFR,US,72071111,1,2027,1,2000\n",  # EU month
+        "EU27_2020,US,72071111,1,2027,1,5000\nFR,US,72071111,1,202703,1,2000\n",  # FR month
+    ],
+)
+def test_the_eu_beside_a_member_state_is_refused_at_any_code_level(
+    rows: str, tmp_path: Path
+) -> None:
+    # The EU's 5 t already hold France's 2 t (docs/guide/data-formats.md): summed, France's
+    # tonnes would count twice, whatever the level or period each is given at.
+    path = write(tmp_path, "eu.csv", COMEXT_HEADER + rows)
+    with pytest.raises(cbam.CbamInputError, match="the EU as a whole beside its member states"):
+        cbam.read_trade(path, "comext").collect()
+
+
+def test_the_eu_beside_a_member_state_in_other_months_or_codes_is_kept(tmp_path: Path) -> None:
+    text = COMEXT_HEADER + (
+        "EU27_2020,US,72071111,1,202701,1,5000\nFR,US,72071111,1,202702,1,2000\n"
+        "EU27_2020,CN,7207,1,2027,1,5000\nFR,CN,7208,1,2027,1,2000\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "ok.csv", text), "comext").collect()
+    assert rows["quantity_t"].to_list() == [5.0, 2.0, 5.0, 2.0]
+
+
+def test_comext_electricity_is_read_in_mwh_from_the_supplementary_quantity(
+    tmp_path: Path,
+) -> None:
+    # CN 2716 00 00 is declared in MWh (Reg. 2023/956 Art. 6(2)(a)); Comext gives it as the
+    # supplementary unit, 1 000 kWh, and no net mass. 50,000 MWh x 0.8 t/MWh = 40,000 t CO2e,
+    # no free allocation for electricity, at EUR 80: EUR 3,200,000.
+    text = (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG,"
+        "SUPP_UNIT,SUP_QUANTITY\nDE,RS,27160000,1,202752,5000000,0,1000 kWh,50000\n"
+        "DE,TR,72071111,1,202652,1000,100000,,\n"
+    )
+    rows = cbam.read_trade(write(tmp_path, "el.csv", text), "comext")
+    assert rows.collect()["quantity_t"].to_list() == [50000.0, 100.0]
+    priced = eu_fees(
+        rows.with_columns(see_direct=pl.when(pl.col("cn_code") == "27160000").then(0.8))
+    )
+    assert priced["embedded_t"][0] == pytest.approx(40_000.0)
+    assert priced["fee_eur"][0] == pytest.approx(3_200_000.0)
+
+
+@pytest.mark.parametrize(
+    ("layout", "text", "column"),
+    [
+        ("comext", COMEXT_HEADER + "DE,RS,27160000,1,202752,5000000,0\n", "QUANTITY_IN_KG"),
+        ("baci", "t,i,j,k,v,q\n2026,688,276,271600,1000,12\n", "q"),
+        (
+            "comtrade",
+            "refYear,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+            "2026,276,M,688,271600,0,1000\n",
+            "netWgt",
+        ),
+    ],
+)
+def test_electricity_given_by_mass_is_refused_not_read_as_mwh(
+    layout: str, text: str, column: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "el.csv", text)
+    with pytest.raises(cbam.CbamInputError, match=f"column '{column}': electricity"):
+        cbam.read_trade(path, layout, eur_per_usd=EUR_PER_USD).collect()
+
+
+def test_a_comtrade_month_that_is_none_flags_its_own_row_only(tmp_path: Path) -> None:
+    text = (
+        "refYear,refMonth,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
+        "2027,2,251,M,842,720712,1000,100\n2027,13,251,M,842,720712,1000,100\n"
+    )
+    path = write(tmp_path, "ct.csv", text)
+    rows = cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD, on_error="flag").collect()
+    assert rows["trade_error"][0] is None and rows["quantity_t"][0] == 1.0
+    assert rows["trade_error"][1].startswith("refMonth: not a month")

@@ -972,3 +972,51 @@ class TestFilledInputColumns:
         table = cbam.compute(pa.Table.from_pandas(given), "eu-cbam")
         from_arrow = table.column("carbon_price_paid_eur_per_t").to_pylist()
         assert from_pandas == expected.to_list() == from_arrow
+
+
+class TestReviewOfDecember7:
+    """Lenient-mode faults found by review on 2026-12-07, each at its mechanism."""
+
+    @pytest.mark.parametrize("bad", ["x", 1.5, 7, "2.5"])
+    @pytest.mark.parametrize("scenario", ["eu-cbam", "uk-cbam", "us-cca-2025"])
+    def test_totals_over_importers_flag_a_quarter_compute_flags(
+        self, bad: object, scenario: str
+    ) -> None:
+        # ``_totals._merged`` read a quarter that is no whole 1-4 as 'no quarter' and priced
+        # it; ``compute`` flags it ('quarter: not a whole number' or 'must be 1, 2, 3 or 4').
+        frame = _rows(
+            year=[2027, 2027],
+            origin=["TUR", "TUR"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[100.0, 100.0],
+            quarter=["1", str(bad)] if isinstance(bad, str) else [1, bad],
+            importer=["A", "B"],
+        )
+        rows = cbam.compute(frame, scenario, on_error="flag")
+        assert rows["input_error"][0] is None and "quarter" in rows["input_error"][1]
+        expected = cbam.summarise(rows)
+        assert_frame_equal(cbam.totals(frame, scenario, on_error="flag"), expected)
+        assert expected["quantity_t"].sum() == 100.0  # the flagged row counts in none
+
+    def test_an_allowance_that_overflows_is_flagged_not_a_zero_fee(self) -> None:
+        # A precursor benchmark of 1e308 made free_allocation_t infinite and the fee 0, with
+        # no error; ``overflow_check`` now reads every amount of the fee, the allowance too.
+        frame = _rows(
+            year=[2027, 2027],
+            origin=["CHN", "CHN"],
+            cn_code=["72081000"] * 2,
+            quantity_t=[500.0, 500.0],
+            route=["C", "C"],
+            see_direct=[1.9, 1.9],
+            precursor_benchmark_t_per_t=[None, 1e308],
+        )
+        rows = cbam.compute(frame, "eu-cbam", on_error="flag")
+        assert rows["input_error"].to_list() == [
+            None,
+            "precursor_benchmark_t_per_t: too large: the fee or its emissions are not a finite"
+            " number",
+        ]
+        assert rows["fee_eur"][1] is None and rows["free_allocation_t"][1] is None
+        assert_frame_equal(cbam.totals(frame, "eu-cbam", on_error="flag"), cbam.summarise(rows))
+        with pytest.raises(CbamInputError, match=r"precursor_benchmark_t_per_t.*row 2 \(1e\+308\)"):
+            cbam.compute(frame, "eu-cbam")
