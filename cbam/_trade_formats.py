@@ -460,56 +460,35 @@ def _union_beside_members(
 ) -> Check:
     """The EU as one reporter beside its member states for an overlapping code and period.
 
-    A code overlaps another that it starts, or that starts it (the EU's 7207 holds France's
-    7207 11 11, and the EU's CN8 France's TARIC lines); a month overlaps itself and the year's
-    total (``month`` null), within the keys ``within`` (partner, flow, year).
+    Two codes overlap where the shorter starts the longer (the EU's 7207 holds France's
+    7207 11 11, the EU's CN8 France's TARIC lines): for each code length ``n``, rows whose
+    first ``n`` digits agree overlap where one of them has just ``n``. A month overlaps
+    itself and the year's total (``month`` null), within the keys ``within`` (partner, flow,
+    year). One window per length: the member rows' periods are bits of one mask (bit 0 the
+    year's total, bit m month m), those of codes of just ``n`` digits 13 bits higher.
     """
     union = destination == UNION
-    member = destination.is_not_null() & ~union
-    keys = [w.cast(pl.String).fill_null("") for w in within]
-    label = month.cast(pl.String).fill_null("total")
-
-    def keyed(kind: str, of: pl.Expr, period: pl.Expr) -> pl.Expr:
-        return pl.concat_str([pl.lit(kind), *keys, period, of.fill_null("")], separator="\x1f")
-
-    def cuts(of: pl.Expr) -> list[pl.Expr]:  # the code and every shorter code starting it
-        return [
-            of,
-            *(pl.when(of.str.len_chars() > n).then(of.str.slice(0, n)) for n in (2, 4, 6, 8)),
-        ]
-
-    # Each member row's marks: 'a' under every code it starts with (an EU code it falls in),
-    # 'b' under its own code (an EU code that falls in it); each under its period and 'any'.
-    marks = (
-        pl.concat(
-            [
-                keyed(kind, of, period).filter(member & of.is_not_null())
-                for kind, ofs in (("a", cuts(code)), ("b", [code]))
-                for of in ofs
-                for period in (label, pl.lit("any"))
-            ]
-        )
-        .unique()
-        .implode()
+    member = (destination.is_not_null() & ~union).fill_null(False)
+    length = code.str.len_chars()
+    month_number = month.cast(pl.Int64, strict=False).fill_null(0)  # 0: the year's total
+    period_bit = month_number.replace_strict(
+        {m: 1 << m for m in range(13)}, default=0, return_dtype=pl.Int64
     )
-    # An EU total meets a member's row of any period; an EU month the same month or a total.
-    periods = [label, pl.lit("total")]
-    found = [keyed("a", code, p).is_in(marks) for p in periods] + [
-        keyed("b", of, p).is_in(marks) for of in cuts(code) for p in periods
-    ]
-    any_period = [keyed("a", code, pl.lit("any")).is_in(marks)] + [
-        keyed("b", of, pl.lit("any")).is_in(marks) for of in cuts(code)
-    ]
-    overlaps = (
-        pl.when(month.is_null())
-        .then(pl.any_horizontal(any_period))
-        .otherwise(pl.any_horizontal(found))
-    )
+    # A union month meets a member row of that month or the year's total; a total meets all.
+    meets = pl.when(month.is_null()).then((1 << 13) - 1).otherwise(period_bit | 1)
+    found = []
+    for n in (2, 4, 6, 8, 10):
+        bits = pl.when(member & (length >= n)).then(period_bit).otherwise(0)
+        bits = bits | pl.when(member & (length == n)).then(period_bit * (1 << 13)).otherwise(0)
+        mask = bits.bitwise_or().over([*within, code.str.slice(0, n)])
+        longer = (mask & meets) != 0  # a member code of n digits or more
+        exact = ((mask // (1 << 13)) & meets) != 0  # a member code of just n digits
+        found.append(((length == n) & longer) | ((length > n) & exact))
     return _fault(
         column,
         "the EU as a whole beside its member states for the same partner, an overlapping "
         "code and period; refused so that nothing is counted twice (keep one or the other)",
-        union & overlaps.fill_null(False),
+        union & pl.any_horizontal(found).fill_null(False),
     )
 
 
