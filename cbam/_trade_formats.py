@@ -539,6 +539,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
     year_source = str(period_col or year_col)
     months: list[Check] = []
+    dated = pl.lit(True)  # whether a row's period is one, so that it overlaps others
     if period_col is not None or month_col is not None:
         if period_col is not None:
             raw, told = _text(period_col), period_col
@@ -559,6 +560,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
                 .otherwise(year_text)
             )
             told = str(month_col)
+            dated = ~bad_month
             months.append(
                 _fault(told, "not a month (1-12, or 52 or empty for the year's total)", bad_month)
             )
@@ -583,7 +585,13 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         _year_check(year_source, year),
         *months,
         _levels_check(
-            cmd, cn, _text(reporter), _text(partner), _imported(flow), year=year, month=month_of
+            cmd,
+            pl.when(dated).then(cn),  # a row of no period is no code beside another
+            _text(reporter),
+            _text(partner),
+            _imported(flow),
+            year=year,
+            month=month_of,
         ),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),

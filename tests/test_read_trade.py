@@ -1273,8 +1273,13 @@ def test_a_comtrade_month_that_is_none_flags_its_own_row_only(tmp_path: Path) ->
     text = (
         "refYear,refMonth,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue\n"
         "2027,2,251,M,842,720712,1000,100\n2027,13,251,M,842,720712,1000,100\n"
+        # Nor does it make a code beside chapter 72's month or chapter 76's year total.
+        "2027,1,251,M,842,72,1000,100\n2027,13,251,M,842,7207,1000,100\n"
+        "2027,,251,M,842,76,1000,100\n2027,13,251,M,842,7601,1000,100\n"
     )
     path = write(tmp_path, "ct.csv", text)
     rows = cbam.read_trade(path, "comtrade", eur_per_usd=EUR_PER_USD, on_error="flag").collect()
-    assert rows["trade_error"][0] is None and rows["quantity_t"][0] == 1.0
-    assert rows["trade_error"][1].startswith("refMonth: not a month")
+    assert rows["quantity_t"].to_list() == [1.0, None, 1.0, None, 1.0, None]
+    errors = rows["trade_error"].to_list()
+    assert errors[0::2] == [None] * 3
+    assert all(e.startswith("refMonth: not a month") for e in errors[1::2])
