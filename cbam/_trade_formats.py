@@ -21,7 +21,7 @@ import polars as pl
 from narwhals.typing import IntoDataFrame
 
 from cbam._carbon_prices import fx_by_year
-from cbam._countries import iso3_codes, upper_ascii, upper_ascii_text
+from cbam._countries import country_group, iso3_codes, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
 from cbam._interop import (
     a_file,
@@ -468,7 +468,9 @@ def _union_beside_members(
     year's total, bit m month m), those of codes of just ``n`` digits 13 bits higher.
     """
     union = destination == UNION
-    member = (destination.is_not_null() & ~union).fill_null(False)
+    # EU27_2020 is the 27 members since 2020, back-calculated: the UK or Norway is no part.
+    members = country_group("eu27").filter(pl.col("member_to").is_null())["iso3"]
+    member = destination.is_in(members.sort().to_list()).fill_null(False)
     length = code.str.len_chars()
     month_number = month.cast(pl.Int64, strict=False).fill_null(0)  # 0: the year's total
     period_bit = month_number.replace_strict(

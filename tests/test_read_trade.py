@@ -1223,9 +1223,11 @@ def test_the_eu_beside_a_member_state_in_other_months_or_codes_is_kept(tmp_path:
     text = COMEXT_HEADER + (
         "EU27_2020,US,72071111,1,202701,1,5000\nFR,US,72071111,1,202702,1,2000\n"
         "EU27_2020,CN,7207,1,2027,1,5000\nFR,CN,7208,1,2027,1,2000\n"
+        # EU27_2020 holds the 27 members since 2020 (country_lists/eu27.csv): not the UK's 2019.
+        "EU27_2020,IN,72071111,1,2019,1,5000\nGB,IN,72071111,1,2019,1,2000\n"
     )
     rows = cbam.read_trade(write(tmp_path, "ok.csv", text), "comext").collect()
-    assert rows["quantity_t"].to_list() == [5.0, 2.0, 5.0, 2.0]
+    assert rows["quantity_t"].to_list() == [5.0, 2.0, 5.0, 2.0, 5.0, 2.0]
 
 
 def test_comext_electricity_is_read_in_mwh_from_the_supplementary_quantity(
