@@ -585,6 +585,11 @@ def period_keys(scenario: Scenario) -> list[pl.Expr]:
     )
     return [
         rules_year.alias("rules_year"),
+        # Membership in an import year after the last rules year is as in force in that year:
+        # the dated lists change no later, and their table ends there.
+        pl.col("_c_year")
+        .clip(upper_bound=regime(scenario).last_rules_year)
+        .alias("_c_status_year"),
         # An invalid quarter is reported by its own check; price it as 'no quarter' meanwhile.
         pl.when(pl.col("_c_quarter").is_between(1, 4))
         .then(pl.col("_c_quarter"))
@@ -609,7 +614,7 @@ def variant() -> pl.Expr:
 
 def _status_year(scenario: Scenario) -> str:
     """The year group membership is judged in (the import year by default)."""
-    return "_c_year" if scenario.exemption_status_year == "import" else "rules_year"
+    return "_c_status_year" if scenario.exemption_status_year == "import" else "rules_year"
 
 
 def _tables(scenario: Scenario, design: Design) -> list[tuple[pl.DataFrame, dict[str, str]]]:
@@ -909,9 +914,9 @@ def _keyed(
     axes: dict[str, tuple[pl.Series, pl.Expr]] = {
         "_c_origin": (origin_keys["_c_origin"], pl.col("_c_o")),
         "rules_year": (years, pl.col("_c_off_rules_year")),
-        "_c_year": (
+        "_c_status_year": (
             pl.Series(range(FIRST_GROUP_YEAR, last + 1), dtype=pl.Int32),
-            pl.col("_c_off_year"),
+            pl.col("_c_off_status_year"),
         ),
         "_c_q": (pl.Series(range(_QUARTER_KEYS), dtype=pl.Int32), pl.col("_c_q").cast(_IDX)),
         "_c_sector": (
@@ -945,7 +950,7 @@ def _keyed(
     # Year offsets computed once per row, read by every table keyed by them (unread: pruned).
     frame = frame.with_columns(
         _offset(pl.col("rules_year"), first, last).alias("_c_off_rules_year"),
-        _offset(pl.col("_c_year"), FIRST_GROUP_YEAR, last).alias("_c_off_year"),
+        _offset(pl.col("_c_status_year"), FIRST_GROUP_YEAR, last).alias("_c_off_status_year"),
     )
     for i, (table, keys) in enumerate(_tables(scenario, design)):
         grid = _grid(**{key: axes[row][0] for key, row in keys.items()})

@@ -1020,3 +1020,32 @@ class TestReviewOfDecember7:
         assert_frame_equal(cbam.totals(frame, "eu-cbam", on_error="flag"), cbam.summarise(rows))
         with pytest.raises(CbamInputError, match=r"precursor_benchmark_t_per_t.*row 2 \(1e\+308\)"):
             cbam.compute(frame, "eu-cbam")
+
+    def test_an_ldc_is_one_only_from_its_year_of_inclusion(self) -> None:
+        # country_lists/un_ldc.csv: South Sudan "included 2012", Mozambique "included 1988";
+        # with member_from empty both were LDCs in any import year back to 1971.
+        frame = _rows(
+            year=[2005, 2012, 2013, 1980, 1989],
+            origin=["SSD", "SSD", "SSD", "MOZ", "MOZ"],
+            cn_code=["76011010"] * 5,
+            quantity_t=[100.0] * 5,
+        )
+        scenario = cbam.load_scenario("eu-cbam-ldc-exempt", overrides={"rules_year": 2026})
+        out = cbam.compute(frame, scenario)
+        assert out["exempt"].to_list() == [False, False, True, False, True]
+
+    def test_membership_after_the_last_rules_year_is_as_in_force_in_it(self) -> None:
+        # The relief table ends at the regime's last rules year (2100): a row imported in
+        # 2101 found no membership and was charged, unflagged, though MOZ has no member_to.
+        frame = _rows(
+            year=[2100, 2101, 2300],
+            origin=["MOZ"] * 3,
+            cn_code=["76011010"] * 3,
+            quantity_t=[100.0] * 3,
+        )
+        scenario = cbam.load_scenario(
+            "eu-cbam-rules-2034", overrides={"exemptions": [{"group": "ldc"}]}
+        )
+        for rows in (frame, pl.concat([frame] * 2000)):  # joined and keyed paths
+            out = cbam.compute(rows, scenario)
+            assert out["exempt"].all() and out["fee_eur"].sum() == 0.0
