@@ -47,12 +47,16 @@ def _valid(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.filter(pl.col("input_error").is_null() & ~imported_elsewhere(names))
 
 
-def _value(frame: pl.LazyFrame) -> pl.Expr:
-    """The customs value as Float64 where positive, else null."""
+def _valued(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.Expr]:
+    """The frame, and its customs value as Float64 where positive, else null.
+
+    Fees without the optional ``value_eur`` column get it, all null: a null literal would be
+    one value per group, counted once in ``rows_without_value``, not once per row.
+    """
     if "value_eur" not in frame.collect_schema().names():
-        return pl.lit(None, pl.Float64)
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("value_eur"))
     value = pl.col("value_eur").cast(pl.Float64, strict=False)
-    return pl.when(value > 0).then(value)
+    return frame, pl.when(value > 0).then(value)
 
 
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
@@ -104,8 +108,7 @@ def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> Fram
         0.17616
 
     """
-    lazy = _valid(_lazy(fees))
-    value = _value(lazy)
+    lazy, value = _valued(_valid(_lazy(fees)))
     valued = value.is_not_null()
     aggs = [
         pl.len().alias("rows"),
@@ -212,7 +215,7 @@ def exposure(
     """
     lazy = _valid(_lazy(fees))
     by = grouping(by, lazy.collect_schema().names())
-    value = _value(lazy)
+    lazy, value = _valued(lazy)
     aggs = [
         order_free_sum(value).alias("exports_eur"),
         order_free_sum(pl.col("fee_eur")).alias("fee_eur"),

@@ -542,8 +542,8 @@ def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
             no year, which could be split only by year (``cbam run --recycling`` does so).
 
     """
-    if all(a.years is None for a in plan.allocations):
-        return plan
+    if all(a.years is None for a in plan.allocations) or fees.is_empty():
+        return plan  # no fees: no revenue, whichever years the allocations take
     given = fees["year"] if "year" in fees.columns else pl.Series([None])
     years = sorted(given.drop_nulls().unique().to_list())
     kept = []

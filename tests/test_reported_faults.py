@@ -1049,3 +1049,26 @@ class TestReviewOfDecember7:
         for rows in (frame, pl.concat([frame] * 2000)):  # joined and keyed paths
             out = cbam.compute(rows, scenario)
             assert out["exempt"].all() and out["fee_eur"].sum() == 0.0
+
+    def test_ave_counts_every_row_without_a_value_when_the_column_is_absent(self) -> None:
+        # A null literal for the absent value_eur was one value per group: TUR's two rows
+        # counted 1 in rows_without_value, where an all-null column counts 2.
+        rows = _rows(
+            year=[2026] * 3,
+            origin=["TUR", "TUR", "CHN"],
+            cn_code=["72071111"] * 3,
+            quantity_t=[100.0, 50.0, 10.0],
+        )
+        fees = cbam.compute(rows, "eu-cbam")
+        by_origin = cbam.ad_valorem_equivalents(fees, by=["origin"]).sort("origin")
+        assert by_origin["rows_without_value"].to_list() == [1, 2]
+        assert cbam.ad_valorem_equivalents(fees, by=[])["rows_without_value"].to_list() == [3]
+
+    @pytest.mark.parametrize("plan", ["eu-decarbonisation-fund", "eu-own-resources"])
+    def test_recycling_no_fees_gives_empty_pools_for_every_plan(self, plan: str) -> None:
+        # A plan with a dated allocation refused an empty frame ("the fees' years are not
+        # given") though it has a year column; no fees are no revenue.
+        rows = _rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0])
+        none = cbam.compute(rows, "eu-cbam").filter(pl.col("year") == 2026)
+        pools = cbam.recycle(none, plan).pools
+        assert pools.height >= 2 and pools["amount_cents"].to_list() == [0] * pools.height
