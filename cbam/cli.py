@@ -414,6 +414,10 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
     """
     suffix = path.suffix.lower()
     target = path.resolve()  # through a link, onto the file it names
+    if target.exists() and not target.is_file():
+        # A pipe or a device (a link to /dev/full, say) would be replaced by the file moved
+        # onto it.
+        raise ScenarioError(f"--out {path}: not a regular file (a pipe or a device); name a file")
     partial = target.with_name(f".{target.name}.partial")
     try:
         if suffix == ".parquet":
@@ -424,7 +428,14 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
             _fits_excel(fees, path)
             try:
                 # A NaN or inf (kept on a flagged row) becomes Excel's #NUM!, not a failure.
-                with xlsxwriter.Workbook(partial, {"nan_inf_to_errors": True}) as workbook:
+                # Text stays text: '=1+1' or 'http://...' in a user's column is no formula
+                # or link (a formula would run in the reader's Excel).
+                options = {
+                    "nan_inf_to_errors": True,
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                }
+                with xlsxwriter.Workbook(partial, options) as workbook:
                     fees.write_excel(workbook, worksheet="rows", float_precision=6)
                     totals.write_excel(workbook, worksheet="totals", float_precision=2)
             except xlsxwriter.exceptions.XlsxWriterException as exc:
@@ -650,11 +661,14 @@ def _totals_table(
     groups = summary.select(columns)
     if not by:
         return groups
-    # The first key as text, so the total row says 'total' whatever its type (a year, say).
-    groups = groups.with_columns(pl.col(by[0]).cast(pl.String))
+    # 'total' goes in the first text key, so a year stays a number in a sheet whatever the
+    # order of --by; only where no key is text is the first made text to hold it.
+    texts = [c for c in by if groups.schema[c] == pl.String]
+    labelled = texts[0] if texts else by[0]
+    groups = groups.with_columns(pl.col(labelled).cast(pl.String))
 
     def label(column: str) -> pl.Expr:
-        text = column == by[0]
+        text = column == labelled
         return pl.lit("total" if text else None).cast(groups.schema[column]).alias(column)
 
     total = summarise(fees, by=[]).select(label(c) if c in by else pl.col(c) for c in columns)

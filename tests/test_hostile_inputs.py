@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -982,12 +983,48 @@ class TestOutputPaths:
         assert totals["origin"].to_list()[-1] == "total"
         assert totals["fee_eur"][-1] == pytest.approx(expected["fee_eur"].sum())
         assert totals["fee_eur"][:-1].sum() == pytest.approx(expected["fee_eur"].sum())
-        # A first key that is not text (a year) still labels the total row, so a sum over the
-        # sheet can leave it out.
-        argv = ["run", "--imports", str(imports), "--out", str(out), "--by", "year,origin"]
-        assert main(argv) == 0
+        # The total row is labelled in the first text key, so a year stays a number whatever
+        # the order of --by; with no text key, the first key holds the label.
+        for order in ("year,origin", "origin,year"):
+            argv = ["run", "--imports", str(imports), "--out", str(out), "--by", order]
+            assert main(argv) == 0
+            by_year = pl.read_excel(out, sheet_name="totals", engine="openpyxl")
+            assert by_year["year"].to_list()[:2] == [2026, 2027]
+            assert by_year["year"][-1] is None and by_year["origin"][-1] == "total"
+        assert main(["run", "--imports", str(imports), "--out", str(out), "--by", "year"]) == 0
         by_year = pl.read_excel(out, sheet_name="totals", engine="openpyxl")
         assert by_year["year"].cast(pl.String).to_list() == ["2026", "2027", "total"]
+
+    def test_xlsx_keeps_text_that_looks_like_a_formula_or_a_link(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        frame = pl.read_csv(
+            write(tmp_path, "i.csv", GOOD_CSV), schema_overrides={"cn_code": pl.String}
+        )
+        frame = frame.with_columns(
+            importer=pl.Series(["=1+1", "http://example.org"][: frame.height])
+        )
+        imports = tmp_path / "i.parquet"
+        frame.write_parquet(imports)
+        out = tmp_path / "fees.xlsx"
+        assert main(["run", "--imports", str(imports), "--out", str(out)]) == 0
+        sheet = openpyxl.load_workbook(out)["rows"]
+        header = [c.value for c in sheet[1]]
+        cells = [row[header.index("importer")] for row in sheet.iter_rows(min_row=2)]
+        assert [(c.value, c.data_type, c.hyperlink) for c in cells] == [
+            ("=1+1", "s", None),
+            ("http://example.org", "s", None),
+        ]
+
+    def test_out_onto_a_pipe_is_refused_not_replaced(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        imports = write(tmp_path, "imports.csv", GOOD_CSV)
+        pipe = tmp_path / "pipe.csv"
+        os.mkfifo(pipe)
+        err = cli_error(["run", "--imports", str(imports), "--out", str(pipe)], capsys)
+        assert "not a regular file (a pipe or a device)" in err
+        assert stat.S_ISFIFO(pipe.stat().st_mode)
 
     def test_csv_refuses_nested_columns_before_the_run(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
