@@ -500,10 +500,17 @@ def _run(args: argparse.Namespace) -> int:
     path, imports, positions = _read(args)
     by = grouping(args.by, result_columns(imports.columns), "--by", SUMMARY_COLUMNS)
     nested = [c for c, d in imports.schema.items() if d.is_nested()]
-    if args.out and args.out.suffix.lower() == ".csv" and nested:
+    binary = [c for c, d in imports.schema.items() if d == pl.Binary]
+    suffix = args.out.suffix.lower() if args.out else ""
+    if suffix == ".csv" and nested:
         raise ScenarioError(
             f"--out {args.out}: CSV cannot hold the nested column(s) {shorten(nested)}; "
             "write .parquet or .xlsx"
+        )
+    if suffix in (".csv", ".xlsx") and binary:
+        raise ScenarioError(
+            f"--out {args.out}: {suffix[1:].upper()} cannot hold the binary column(s) "
+            f"{shorten(binary)}; write .parquet"
         )
     if args.out and args.out.suffix.lower() == ".xlsx" and imports.height > _EXCEL_ROWS:
         raise ScenarioError(

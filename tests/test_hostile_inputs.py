@@ -1026,6 +1026,17 @@ class TestOutputPaths:
         assert "not a regular file (a pipe or a device)" in err
         assert stat.S_ISFIFO(pipe.stat().st_mode)
 
+    @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+    def test_csv_and_xlsx_refuse_binary_columns_by_name(
+        self, suffix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        imports = tmp_path / "binary.parquet"
+        rows(blob=[b"\x00"]).write_parquet(imports)
+        out = tmp_path / f"fees{suffix}"
+        err = cli_error(["run", "--imports", str(imports), "--out", str(out)], capsys)
+        assert f"{suffix[1:].upper()} cannot hold the binary column(s) ['blob']" in err
+        assert not out.exists()
+
     def test_csv_refuses_nested_columns_before_the_run(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
