@@ -918,17 +918,22 @@ class TestOutputPaths:
     """``--out``: a known type, in a folder that exists, checked before the run."""
 
     def test_a_failed_write_leaves_the_earlier_file_and_no_partial_one(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # A binary column cannot go into a CSV: the write failed after the header, over a
-        # good file of the same name.
-        imports = tmp_path / "bin.parquet"
-        pl.DataFrame({**TUR, "blob": [b"xx"]}).write_parquet(imports)
+        # A write that fails after the header (as a binary column once did, now refused
+        # before the run) must leave a good file of the same name as it was.
+        def half_written(frame: pl.DataFrame, file: Path) -> None:
+            Path(file).write_text("year,origin\n", encoding="utf-8")
+            raise pl.exceptions.ComputeError("the disk gave up half way")
+
+        monkeypatch.setattr(pl.DataFrame, "write_csv", half_written)
+        imports = tmp_path / "good.parquet"
+        pl.DataFrame(TUR).write_parquet(imports)
         out = write(tmp_path, "keep.csv", "an earlier result\n")
         err = cli_error(["run", "--imports", str(imports), "--out", str(out)], capsys)
-        assert "cannot write: datatype binary cannot be written to CSV" in err
+        assert "cannot write: the disk gave up half way" in err
         assert out.read_text(encoding="utf-8") == "an earlier result\n"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["bin.parquet", "keep.csv"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["good.parquet", "keep.csv"]
 
     def test_a_nan_kept_on_a_flagged_row_goes_into_excel(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
