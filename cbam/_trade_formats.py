@@ -540,6 +540,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     weight = str(_pick(found, "netWgt", "Netweight (kg)", "NetWeight (kg)"))
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
     year_source = str(period_col or year_col)
+    cn, cn_checks = _cn(cmd)
     months: list[Check] = []
     dated = pl.lit(True)  # whether a row's period is one, so that it overlaps others
     if period_col is not None or month_col is not None:
@@ -570,7 +571,7 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         if month_col is not None:  # the year is refYear's, whatever its month
             year = _whole(_text(str(year_col)))
         # Exports count nothing, so they overlap no import (a file may hold both flows).
-        within = (_text(reporter), _text(partner), _cn(cmd)[0], _imported(flow))
+        within = (_text(reporter), _text(partner), cn, _imported(flow))
         months.append(_months_beside_total(told, raw, year, monthly, *within))
         months.append(_total_twice(told, raw, year, *within))
         month_of = pl.when(monthly).then(raw.str.slice(4, 2))
@@ -579,7 +580,6 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         month_of = None
     origin = _country(partner, "comtrade", "origin")
     destination = _country(reporter, "comtrade", "destination")
-    cn, cn_checks = _cn(cmd)
     quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
     q_checks.append(_no_energy(weight, cn))
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
