@@ -85,11 +85,13 @@ _VALUE_LCU = pl.col("_c_value") * (1.0 / pl.col("_c_fx"))
 class Plan:
     """The rules applied to one frame: the lazy plan and the row checks it carries.
 
-    ``engine`` is the Polars engine that runs the plan fastest (``benchmarks/``).
+    ``engine`` is the Polars engine that runs the plan fastest (``benchmarks/``); the plan's
+    column ``failed`` says whether any of ``checks`` failed for the row.
     """
 
     frame: pl.LazyFrame
     checks: list[Check]
+    failed: pl.Expr
     # Gathers by position stream well; joins against small tables run faster in memory.
     engine: Literal["in-memory", "streaming"] = "in-memory"
 
@@ -1569,7 +1571,9 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     failed = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
     frame = _threshold(frame.with_columns(failed.alias("_c_flagged")), schema, scenario, design)
     frame = _fees(frame, design, tonnes)
-    return Plan(frame, checks, engine="in-memory" if keyed is None else "streaming")
+    # The rows read the checks once: ``compute`` asks the same column whether any failed.
+    engine: Literal["in-memory", "streaming"] = "in-memory" if keyed is None else "streaming"
+    return Plan(frame, checks, pl.col("_c_flagged"), engine=engine)
 
 
 # --- Checks --------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ def compute(
     ]
     # One boolean per row says whether any check failed; the detailed report (values, first
     # rows) is gathered in a second pass only when something did fail.
-    any_failed = pl.any_horizontal([c.failed.fill_null(False) for c in checks]).alias("_c_failed")
+    any_failed = rules.failed.alias("_c_failed")
     if isinstance(imports, pl.DataFrame):
         # Only the output columns and the flag are materialised, not the internals.
         full = conform(renamed.select(*final, any_failed)).collect(engine=run_engine)
