@@ -190,7 +190,7 @@ def price_rows(
     return rows
 
 
-def _by_quarter(
+def quarterly_schedule(
     price: DatedParameter[float], years: range
 ) -> tuple[dict[int, float | Mapping[int, float]], set[tuple[int, int]]]:
     """A dated price as a schedule of quarters: each the value in force on its first day."""
@@ -248,7 +248,7 @@ def _price_schedule(
         }
         return schedule, assumed
     if charge.price is not None:
-        return _by_quarter(charge.price, years)
+        return quarterly_schedule(charge.price, years)
     return None, set()
 
 

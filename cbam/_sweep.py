@@ -35,11 +35,12 @@ from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_by_year
 from cbam._design import EU_ENGINE, Design
-from cbam._engine import PriceSchedule, price_rows
+from cbam._engine import PriceSchedule, price_rows, quarterly_schedule
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._interop import to_polars
 from cbam._pipeline import compute, compute_strictly
+from cbam._parameters import DatedParameter, DatedValue, Reference
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
 from cbam._scenario import Scenario, plain_value, set_dotted
@@ -243,18 +244,30 @@ def _evaluate(compact: pl.DataFrame, prices: pl.DataFrame, by: Sequence[str]) ->
     return both.group_by(["path", *by]).agg(order_free_sum(pl.col("fee_eur"))).collect()
 
 
-def _design_schedule(design: Design, years: range) -> dict[int, dict[int, float]]:
-    """The design's own charge price per year and quarter (its dated values)."""
-    if design.charge.price is None:
-        return {}
-    schedule: dict[int, dict[int, float]] = {}
-    for year in years:
-        quarters = {
-            q: design.charge.price.on(dt.date(year, m, 1)) for q, m in _QUARTER_START.items()
-        }
-        if all(v is not None for v in quarters.values()):
-            schedule[year] = {q: float(v.value) for q, v in quarters.items() if v is not None}
-    return schedule
+def _in_force_by_quarter(path: PriceSchedule, years: range) -> PriceSchedule:
+    """A design's price path read as its rules read a dated price (``quarterly_schedule``).
+
+    A year's entry is in force from 1 January and a quarter's from its first day, each until
+    the next: the last quarter of a year given by quarters stays in force in later years, as
+    the same values given as ``charge.price`` do in ``compute``.
+    """
+    if not isinstance(path, Mapping) or not path:
+        return path
+    cited = Reference(title="sweep price path", href="")
+    values = [
+        DatedValue[float](start=dt.date(year, _QUARTER_START[q], 1), value=v, reference=cited)
+        for year, entry in sorted(path.items())
+        for q, v in sorted((entry if isinstance(entry, Mapping) else {1: entry}).items())
+    ]
+    price = DatedParameter[float](description="sweep price path", unit="", values=values)
+    return quarterly_schedule(price, years)[0]
+
+
+def _design_path(path: Any, design: Design, years: range) -> PriceSchedule:
+    """A design's price per year and quarter: a path given, else the design's own values."""
+    if path is not None:
+        return _in_force_by_quarter(_checked_path(path, DESIGN_PRICE), years)
+    return {} if design.charge.price is None else quarterly_schedule(design.charge.price, years)[0]
 
 
 def _checked_path(path: Any, name: str) -> PriceSchedule:
@@ -358,10 +371,7 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     schedules = (
         _eu_schedules(paths, scenario)
         if scenario.regime == EU_ENGINE
-        else [
-            _design_schedule(design, span) if path is None else _checked_path(path, DESIGN_PRICE)
-            for path in paths
-        ]
+        else [_design_path(path, design, span) for path in paths]
     )
     for path, schedule in zip(paths, schedules, strict=True):
         if late := years_beyond(schedule, design.last_rules_year):

@@ -1072,3 +1072,39 @@ class TestReviewOfDecember7:
         none = cbam.compute(rows, "eu-cbam").filter(pl.col("year") == 2026)
         pools = cbam.recycle(none, plan).pools
         assert pools.height >= 2 and pools["amount_cents"].to_list() == [0] * pools.height
+
+
+class TestReviewOfDecember7Afternoon:
+    """Sweep and scenario-file faults found by review on 2026-12-07 (second session)."""
+
+    @pytest.mark.parametrize(
+        ("scenario", "path", "years"),
+        [
+            ("uk-cbam", {2027: 33.3, 2028: {1: 1.0, 2: 2000.0, 3: 3.0, 4: 400.0}}, [2029, 2030]),
+            ("us-cca-2025", {2026: 50.0, 2027: {1: 10.0, 2: 20.0, 3: 30.0, 4: 90.0}}, [2028]),
+        ],
+    )
+    def test_a_design_path_keeps_its_last_quarter_in_force_as_compute_does(
+        self, scenario: str, path: dict[int, object], years: list[int]
+    ) -> None:
+        # ``_sweep`` read a design's path by the EU schedule's rules (a later year at the mean
+        # of the quarters); the design's dated price keeps its last quarter's value in force.
+        rows = _rows(
+            year=years,
+            origin=["CHN"] * len(years),
+            cn_code=["72071111"] * len(years),
+            quantity_t=[1000.0] * len(years),
+            value_eur=[600000.0] * len(years),
+        )
+        cited = {"title": "test", "href": ""}
+        values = []
+        for year, entry in path.items():
+            quarters = entry if isinstance(entry, dict) else {1: entry}
+            for q, value in quarters.items():
+                start = f"{year}-{(q - 1) * 3 + 1:02d}-01"
+                values.append({"from": start, "value": value, "reference": cited})
+        dated = cbam.load_scenario(scenario, overrides={"charge.price.values": values})
+        expected = cbam.compute(rows, dated)["fee_eur"].sum()
+        swept = cbam.sweep(rows, scenario, vary={"charge.price": [path]}).totals["fee_eur"][0]
+        # The last quarter's price (GBP 400, USD 90) in force, not the mean of the four.
+        assert swept == pytest.approx(expected, rel=1e-12)
