@@ -39,8 +39,8 @@ from cbam._engine import PriceSchedule, price_rows, quarterly_schedule
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config
 from cbam._interop import to_polars
-from cbam._pipeline import compute, compute_strictly
 from cbam._parameters import DatedParameter, DatedValue, Reference
+from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
 from cbam._scenario import Scenario, plain_value, set_dotted
