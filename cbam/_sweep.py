@@ -255,7 +255,9 @@ def _in_force_by_quarter(path: PriceSchedule, years: range) -> PriceSchedule:
         return path
     cited = Reference(title="sweep price path", href="")
     values = [
-        DatedValue[float](start=dt.date(year, _QUARTER_START[q], 1), value=v, reference=cited)
+        DatedValue[float].model_validate(
+            {"from": dt.date(year, _QUARTER_START[q], 1), "value": v, "reference": cited}
+        )
         for year, entry in sorted(path.items())
         for q, v in sorted((entry if isinstance(entry, Mapping) else {1: entry}).items())
     ]
