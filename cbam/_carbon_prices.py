@@ -61,6 +61,21 @@ class CarbonPriceAbroad(BaseModel):
         Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)], PricePath
     ] = Field(default_factory=dict)
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _one_key_an_origin(cls, value: object) -> object:
+        # 'tur' and ' TUR' are one origin once read: the last would replace the first, unsaid.
+        if isinstance(value, dict):
+            seen: dict[str, object] = {}
+            for key in value:
+                origin = str(key).strip().upper()
+                if origin in seen:
+                    raise ValueError(
+                        f"{seen[origin]!r} and {key!r} name one origin, {origin}; give it once"
+                    )
+                seen[origin] = key
+        return value
+
 
 def _read(name: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     path: Path = data_dir("rates") / "carbon_prices" / name

@@ -265,6 +265,28 @@ def years_beyond(schedule: Any, last: int) -> list[int]:
     return sorted(int(y) for y in keys if str(y).isdigit() and int(y) > last)
 
 
+def years_in_force_in_none(schedule: Any, first: int, last: int) -> list[int]:
+    """The year keys of a step-function schedule in force in no year from ``first`` to ``last``.
+
+    A key holds from its year until the next key: one before ``first`` is read from ``first``
+    unless a later key starts by then, and one after ``last`` is never read.
+
+    Example:
+        >>> years_in_force_in_none({1990: 80, 2026: 70, 2031: 90}, 2026, 2030)
+        [1990, 2031]
+        >>> years_in_force_in_none({2020: 100}, 2026, 2100)
+        []
+
+    """
+    keys = (
+        sorted(int(y) for y in schedule if str(y).isdigit())
+        if isinstance(schedule, Mapping)
+        else []
+    )
+    ends = [k - 1 for k in keys[1:]] + [last]  # each key's last year, the last key's: last
+    return [k for k, end in zip(keys, ends, strict=False) if max(k, first) > min(end, last)]
+
+
 def _data_problems(scenario: Scenario) -> list[str]:
     """Names in the scenario that the bundled data do not know."""
     problems = []

@@ -42,7 +42,7 @@ from cbam._exemptions import Exemption, group_aliases
 from cbam._parameters import Flag, Price, Share, Whole, first_day, key_in_force
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
-from cbam._yaml import deep_merge, read_yaml_mapping, spelled_as
+from cbam._yaml import deep_merge, matching_key, read_yaml_mapping, spelled_as
 
 PriceSchedule = Price | dict[int, Price | dict[Literal[1, 2, 3, 4], Price]]
 
@@ -374,7 +374,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         if isinstance(node, list):  # exemptions.0.grace_years: a list entry by its position
             node = node[_position(node, part, where, str(dotted))]
             continue
-        key = _key(node, part)
+        key = matching_key(node, part)
         if not isinstance(node.get(key), dict | list):
             # A list the scenario leaves empty (exemptions.0.group): no entry to change.
             listed = node is tree and _is_list(Scenario.model_fields.get(str(key)))
@@ -383,7 +383,7 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
     if isinstance(node, list):
         node[_position(node, parts[-1], where, str(dotted))] = value
     else:
-        node[_key(node, parts[-1])] = value
+        node[matching_key(node, parts[-1])] = value
 
 
 # Parameters a scenario may give as its own schedule or as the design's dated values.
@@ -494,16 +494,17 @@ def _one_quarter(schedule: dict[Any, Any], year: Any) -> None:
 
 
 def _node(tree: dict[Any, Any], parts: list[str]) -> Any:
-    """The value at ``parts`` of a raw scenario (keys matched by text), ``None`` if absent."""
+    """The value at ``parts`` of a raw scenario (keys matched by text), ``None`` if absent.
+
+    A list entry is named by its position, as ``set_dotted`` names it (``exemptions.0``).
+    """
     node: Any = tree
     for part in parts:
-        node = node.get(_key(node, part)) if isinstance(node, dict) else None
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        else:
+            node = node.get(matching_key(node, part)) if isinstance(node, dict) else None
     return node
-
-
-def _key(node: dict[Any, Any], part: Any) -> Any:
-    """The key of ``node`` that ``part`` names, matched by text (YAML years are ints)."""
-    return next((k for k in node if str(k) == str(part)), part)
 
 
 @cache
@@ -662,7 +663,7 @@ def _set_design(
             known = [str(k) for k in node]
             if model is not None:
                 known += [k for k in model.model_fields if k not in known]
-            key = _key(node, part)
+            key = matching_key(node, part)
             free = trail[-1:] in (["sectors"], ["excluded_origin_groups"])  # named entries
             if part not in known and not free:
                 raise ScenarioError(
@@ -830,6 +831,18 @@ def _after_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], whe
                 )
 
 
+def apply_overrides(tree: dict[Any, Any], overrides: Mapping[Any, Any], where: str) -> None:
+    """Apply ``overrides`` to a raw scenario in place, refusing any that would change nothing.
+
+    Each leaf once, whole paths before the dated values under them (``_in_order``), and no
+    value dated after a fixed ``rules_year``; ``where`` starts each error message.
+    """
+    _once_per_leaf(overrides, where)
+    for dotted, value in _in_order(overrides):
+        _override(tree, str(dotted), value, where)
+    _after_rules_year(tree, overrides, where)
+
+
 def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:
     """Apply one entry of ``overrides``: ``set_dotted``, refusing what would change nothing.
 
@@ -949,10 +962,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raw["extends"] = str(parent_name)
     if design is not None:  # set as an override is: a mapping of dates adds dated values
         set_dotted(raw, "design", design, str(path))
-    _once_per_leaf(overrides, str(path))
-    for dotted, value in _in_order(overrides):
-        _override(raw, str(dotted), value, str(path))
-    _after_rules_year(raw, overrides, str(path))
+    apply_overrides(raw, overrides, str(path))
     raw = _anchored(raw, path.parent)  # the paths this file's overrides name
     raw["source"] = str(resolved)
     return raw
@@ -969,8 +979,5 @@ def read_raw(
         )
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
-    _once_per_leaf(overrides or {}, "overrides")
-    for dotted, value in _in_order(overrides or {}):
-        _override(raw, str(dotted), value, "overrides")
-    _after_rules_year(raw, overrides or {}, "overrides")
+    apply_overrides(raw, overrides or {}, "overrides")
     return path, _known_names(raw, f"{path} with the overrides given" if overrides else str(path))

@@ -42,8 +42,8 @@ from cbam._interop import to_polars
 from cbam._parameters import DatedParameter, DatedValue, Reference
 from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
-from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond
-from cbam._scenario import Scenario, plain_value, set_dotted
+from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond, years_in_force_in_none
+from cbam._scenario import Scenario, apply_overrides, plain_value, set_dotted
 from cbam._schema import check_columns, key_as_read, result_columns, whole_as_read
 from cbam._summary import grouping, order_free_sum
 
@@ -77,8 +77,11 @@ class SweepResult:
 def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     """``scenario`` with dotted parameters replaced, validated as ``load_scenario`` does."""
     raw = scenario.model_dump()
+    # None is the default (a rules year undone): set as it is, not refused as "no value".
     for dotted, value in values.items():
-        set_dotted(raw, dotted, value, "vary")
+        if value is None:
+            set_dotted(raw, dotted, value, "sweep: vary")
+    apply_overrides(raw, {k: v for k, v in values.items() if v is not None}, "sweep: vary")
     return rebuilt(raw, f"sweep: invalid value in vary {shorten(dict(values))}")
 
 
@@ -265,10 +268,10 @@ def _in_force_by_quarter(path: PriceSchedule, years: range) -> PriceSchedule:
     return quarterly_schedule(price, years)[0]
 
 
-def _design_path(path: Any, design: Design, years: range) -> PriceSchedule:
-    """A design's price per year and quarter: a path given, else the design's own values."""
+def _design_path(path: PriceSchedule | None, design: Design, years: range) -> PriceSchedule:
+    """A design's price per year and quarter: a path given (checked), else its own values."""
     if path is not None:
-        return _in_force_by_quarter(_checked_path(path, DESIGN_PRICE), years)
+        return _in_force_by_quarter(path, years)
     return {} if design.charge.price is None else quarterly_schedule(design.charge.price, years)[0]
 
 
@@ -357,12 +360,16 @@ def _price_named(varied: dict[str, Any], price_key: str) -> dict[str, Any]:
     return out
 
 
-def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> pl.DataFrame:
+def _price_paths(
+    paths: Sequence[Any], scenario: Scenario, years: list[int], last_read: int
+) -> pl.DataFrame:
     """(path, rules_year, quarter key, price in EUR) for each price path.
 
     The EU engine's paths are certificate prices in EUR; a design's are its charge price in
     its currency, converted at the year's EUR rate (``rates/carbon_prices/fx.csv``), as the
-    design's rules convert it.
+    design's rules convert it. A path's entry in force in no rules year up to ``last_read``
+    (the last a design reads: a fixed rules year, else the regime's last) is refused, as
+    ``load_scenario`` refuses an override that would never apply.
     """
     span = range(min(years), max(years) + 1)
     design = resolve(scenario).design
@@ -370,17 +377,30 @@ def _price_paths(paths: Sequence[Any], scenario: Scenario, years: list[int]) -> 
     if design.currency != "EUR":
         fx = fx_by_year(span).filter(pl.col("currency") == design.currency)
         eur_per_unit = dict(zip(fx["year"].to_list(), fx["eur_per_unit"].to_list(), strict=True))
-    schedules = (
-        _eu_schedules(paths, scenario)
+    given: list[PriceSchedule | None] = (
+        list(_eu_schedules(paths, scenario))
         if scenario.regime == EU_ENGINE
-        else [_design_path(path, design, span) for path in paths]
+        else [None if path is None else _checked_path(path, DESIGN_PRICE) for path in paths]
     )
-    for path, schedule in zip(paths, schedules, strict=True):
+    for path, schedule in zip(paths, given, strict=True):
         if late := years_beyond(schedule, design.last_rules_year):
             raise ScenarioError(
                 f"sweep: price path {shorten(path)}: {late} after the last rules year "
                 f"{design.last_rules_year} would never apply"
             )
+        first = design.first_rules_year
+        if path is not None and (unused := years_in_force_in_none(schedule, first, last_read)):
+            raise ScenarioError(
+                f"sweep: price path {shorten(path)}: {unused} in force in no rules year "
+                f"{first}-{last_read} that the designs read (a later entry starts first, or "
+                "a fixed rules_year comes before it): it would never apply"
+            )
+    schedules = [
+        schedule
+        if scenario.regime == EU_ENGINE and schedule is not None
+        else _design_path(schedule, design, span)
+        for schedule in given
+    ]
     rows: list[dict[str, Any]] = []
     for i, schedule in enumerate(schedules):
         for row in price_rows(schedule, span, set()):
@@ -588,7 +608,9 @@ def sweep(
     years = sorted({y for c in charged for y in c.drop_nulls().to_list()}) or [
         base_design.first_rules_year
     ]
-    prices = _price_paths(price_paths, base, years)
+    fixed = [d.rules_year for d in designs]
+    last_read = base_design.last_rules_year if None in fixed else max(cast(list[int], fixed))
+    prices = _price_paths(price_paths, base, years, last_read)
     totals = []
     for d, compact in merged.items():
         found = _evaluate(compact, prices, keys)

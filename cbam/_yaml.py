@@ -114,8 +114,26 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def matching_key(node: dict[Any, Any], part: Any) -> Any:
+    """The key of ``node`` that ``part`` names, matched by text (YAML years are ints).
+
+    Failing that, the one key of the same text in another case or spacing (an origin ``tur``
+    that a scenario reads as ``TUR``): a change must reach it, not add a second key.
+
+    Example:
+        >>> matching_key({2030: 1}, "2030"), matching_key({"TUR": 1}, " tur"), matching_key({}, "x")
+        (2030, 'TUR', 'x')
+
+    """
+    exact = next((k for k in node if str(k) == str(part)), None)
+    if exact is not None:
+        return exact
+    folded = [k for k in node if str(k).strip().upper() == str(part).strip().upper()]
+    return folded[0] if len(folded) == 1 else part
+
+
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra`` over ``base``: mappings merge key by key, other values replace.
+    """``extra`` over ``base``: mappings merge key by key (``matching_key``), others replace.
 
     Example:
         >>> deep_merge({"a": {"x": 1, "y": 2}, "b": 1}, {"a": {"y": 3}, "b": [2]})
@@ -123,7 +141,8 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
     """
     merged = copy.deepcopy(base)
-    for key, value in extra.items():
+    for given, value in extra.items():
+        key = matching_key(merged, given)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
         else:

@@ -1108,3 +1108,91 @@ class TestReviewOfDecember7Afternoon:
         swept = cbam.sweep(rows, scenario, vary={"charge.price": [path]}).totals["fee_eur"][0]
         # The last quarter's price (GBP 400, USD 90) in force, not the mean of the four.
         assert swept == pytest.approx(expected, rel=1e-12)
+
+    def test_a_nested_override_into_a_list_entry_keeps_the_dates_before_it(
+        self, tmp_path: Path
+    ) -> None:
+        # ``_scenario._node`` did not step into lists: the nested form replaced the schedule
+        # whole, so 2026-2031 became fully exempt, where the dotted form added one year.
+        (tmp_path / "mine.csv").write_text("iso3\nTUR\n", encoding="utf-8")
+        path = tmp_path / "g1.yaml"
+        path.write_text(
+            "extends: eu-cbam\nname: g1\nexemptions:\n  - group: mine.csv\n"
+            "    fee_share_charged: {2026: 0.0, 2030: 0.5}\n",
+            encoding="utf-8",
+        )
+        dotted = cbam.load_scenario(path, {"exemptions.0.fee_share_charged.2032": 1.0})
+        nested = cbam.load_scenario(path, {"exemptions.0.fee_share_charged": {2032: 1.0}})
+        expected = {2026: 0.0, 2030: 0.5, 2032: 1.0}
+        assert dotted.exemptions[0].fee_share_charged == expected
+        assert nested.exemptions[0].fee_share_charged == expected
+
+    def test_one_origin_spelt_two_ways_is_one_price_path(self, tmp_path: Path) -> None:
+        # The model reads 'tur' as TUR, but overrides and ``extends`` matched keys as written:
+        # an override of TUR replaced the file's path for 'tur', and two spellings in one file
+        # kept the last, unsaid.
+        parent = tmp_path / "cp.yaml"
+        parent.write_text(
+            "extends: eu-cbam\nname: cp\ncarbon_price_abroad:\n  path:\n"
+            "    tur: {values: {2026: 10, 2030: 20}}\n",
+            encoding="utf-8",
+        )
+        for key in ("TUR", " tur"):
+            s = cbam.load_scenario(parent, {f"carbon_price_abroad.path.{key}.values.2032": 30})
+            assert s.carbon_price_abroad.path["TUR"].values == {2026: 10, 2030: 20, 2032: 30}
+        child = tmp_path / "child.yaml"
+        child.write_text(
+            f"extends: {parent.name}\nname: child\ncarbon_price_abroad:\n  path:\n"
+            "    TUR: {values: {2026: 50}}\n",
+            encoding="utf-8",
+        )
+        merged = cbam.load_scenario(child).carbon_price_abroad.path
+        assert merged["TUR"].values == {2026: 50, 2030: 20}
+        twice = tmp_path / "twice.yaml"
+        twice.write_text(
+            "extends: eu-cbam\nname: twice\ncarbon_price_abroad:\n  path:\n"
+            "    TUR: {values: {2026: 10}}\n    ' tur': {values: {2026: 50}}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioError, match="name one origin, TUR; give it once"):
+            cbam.load_scenario(twice)
+
+    @pytest.mark.parametrize(
+        ("scenario", "vary", "message"),
+        [
+            # A factor dated after the fixed rules year: refused by load_scenario too.
+            (
+                "eu-cbam",
+                {"rules_year": [2026], "cbam_factor": [{2026: 0.9, 2028: 0.1}]},
+                "rules_year 2026 applies the 2026 rules to every row",
+            ),
+            (
+                "eu-cbam",
+                {"rules_year": [2026], "certificate_price_eur": [{2026: 80, 2028: 100}]},
+                "[2028] in force in no rules year 2026-2026",
+            ),
+            (
+                "eu-cbam",
+                {"certificate_price_eur": [{1990: 80, 2026: 70}]},
+                "[1990] in force in no rules year 2026-2100",
+            ),
+            (
+                "uk-cbam",
+                {"rules_year": [2027], "charge.price": [{2027: 80, 2029: 100}]},
+                "[2029] in force in no rules year 2027-2027",
+            ),
+        ],
+    )
+    def test_a_sweep_refuses_a_value_that_would_never_apply(
+        self, scenario: str, vary: dict[str, list[object]], message: str
+    ) -> None:
+        # ``_sweep._with`` set values without the refusals of ``load_scenario``'s overrides,
+        # and price paths were checked for years after the last rules year only.
+        rows = _rows(year=[2027], origin=["TUR"], cn_code=["72071111"], quantity_t=[100.0])
+        with pytest.raises(ScenarioError, match=re.escape(message)):
+            cbam.sweep(rows, scenario, vary=vary)
+        # A price path is shared by the designs: over two rules years, its later entry applies
+        # to the later one, and it is accepted (a design's own factor is refused per design).
+        if "rules_year" in vary and "in force" in message:
+            two = {**vary, "rules_year": [vary["rules_year"][0], 2030]}
+            assert cbam.sweep(rows, scenario, vary=two).totals.height == 2
