@@ -8,6 +8,7 @@ origin groups are settled: the engines and reports read a scenario's regime from
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members, is_group_file
 from cbam._files import FileCache, noted
+from cbam._parameters import first_day
 from cbam._scenario import (
     FACTOR_KEYS,
     Scenario,
@@ -140,6 +142,7 @@ def _resolved(scenario: Scenario) -> Resolved:
         )
     problems += _unread_options(scenario, regime)
     first, last = regime.first_rules_year, regime.last_rules_year
+    problems += _late_prices(scenario, regime)
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
             problems.append(f"{key}: {late} after the last rules year {last} would never apply")
@@ -203,6 +206,31 @@ _BENCHMARK_KEYS = (
     "actual_values_benchmark",
     "actual_values_route_from_default",
 )
+
+
+def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
+    """A price path that starts after the first rules year its rows read: told at load.
+
+    Otherwise every row of the years before it fails as if the imports were at fault.
+    """
+    needed = regime.first_rules_year if scenario.rules_year is None else scenario.rules_year
+    own = scenario.certificate_price_eur
+    if isinstance(own, Mapping) and own and (start := min(int(y) for y in own)) > needed:
+        return [
+            f"certificate_price_eur {shorten(dict(own))} starts in {start}, after rules year "
+            f"{needed}: a scenario's own price path replaces the cited one whole, so give a "
+            f"price from {needed} (or set one year, certificate_price_eur.{start}: ..., in "
+            "overrides)"
+        ]
+    price = regime.charge.price
+    uses_price = regime.charge.certificate_price is None or own is None
+    if price is not None and uses_price and price.on(dt.date(needed, 1, 1)) is None:
+        begins = min(first_day(v.start) for v in price.values)
+        return [
+            f"charge.price of {regime.name} starts on {begins}, after 1 January of rules year "
+            f"{needed}: give a price in force from then"
+        ]
+    return []
 
 
 def _unread_options(scenario: Scenario, regime: Design) -> list[str]:

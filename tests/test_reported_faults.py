@@ -28,6 +28,7 @@ import cbam
 from cbam._errors import CbamInputError, ScenarioError
 from cbam._interop import misread_line
 from cbam._recycling import load_plan, plans_dir
+from cbam._resources import data_dir
 from cbam._trade_formats import blank_lines
 from cbam.cli import main
 
@@ -1196,3 +1197,24 @@ class TestReviewOfDecember7Afternoon:
         if "rules_year" in vary and "in force" in message:
             two = {**vary, "rules_year": [vary["rules_year"][0], 2030]}
             assert cbam.sweep(rows, scenario, vary=two).totals.height == 2
+
+    def test_a_price_path_that_starts_late_is_refused_at_load_naming_the_file(
+        self, tmp_path: Path
+    ) -> None:
+        # The rows of the years before it failed as if the imports were at fault ("column
+        # 'certificate_price_eur': the scenario gives no certificate price for this rules year").
+        late = tmp_path / "late.yaml"
+        late.write_text(
+            "extends: eu-cbam\nname: late\ncertificate_price_eur: {2030: 100}\n", encoding="utf-8"
+        )
+        with pytest.raises(ScenarioError, match=r"late\.yaml: .*certificate_price_eur .* starts"):
+            cbam.load_scenario(late)
+        # Under a fixed rules year from which the path holds, it is read: accepted.
+        assert cbam.load_scenario(late, {"rules_year": 2031}).rules_year == 2031
+        design = (data_dir("rates") / "regimes/uk-cbam.yaml").read_text(encoding="utf-8")
+        price_at = design.index("\n  price:")
+        start = design.index("from: 2027-01-01", price_at)
+        shifted = design[:start] + "from: 2027-07-01" + design[start + len("from: 2027-01-01") :]
+        (tmp_path / "uk-late.yaml").write_text(shifted, encoding="utf-8")
+        with pytest.raises(ScenarioError, match=r"uk-late\.yaml: .*charge\.price .* 2027-07-01"):
+            cbam.load_scenario(tmp_path / "uk-late.yaml")

@@ -313,9 +313,11 @@ def test_a_path_without_a_price_for_a_year_of_the_imports_is_refused(
 ) -> None:
     # A path is the whole price path: the first year of the panel has none. compute refuses
     # such rows ("the scenario gives no certificate price for this rules year"); the sweep
-    # charged them EUR 0.
+    # charged them EUR 0. An EU path is a scenario's own price path, refused as
+    # ``load_scenario`` refuses one starting after the first rules year.
     rows = panel.with_columns(pl.col("year").clip(lower_bound=2027))
-    with pytest.raises(cbam.ScenarioError, match=f"no price for rules year {min(path) - 1}"):
+    late = f"no price for rules year {min(path) - 1}|starts in {min(path)}, after rules year"
+    with pytest.raises(cbam.ScenarioError, match=late):
         cbam.sweep(rows, name, vary={key: [path]})
 
 
