@@ -130,6 +130,24 @@ class Scenario(BaseModel):
     extends: str | None = None
     source: str | None = None
 
+    @field_validator("clinker_share", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted CN code as a number: 25232900 and '25232900' are one code.
+        if not isinstance(value, dict):
+            return value
+        codes: dict[Any, Any] = {}
+        for key, share in value.items():
+            code = (
+                str(key).strip()
+                if isinstance(key, int | str) and not isinstance(key, bool)
+                else key
+            )
+            if code in codes:
+                raise ValueError(f"{code!r} is given twice ({key!r}); give it once")
+            codes[code] = share
+        return codes
+
     @field_validator("certificate_price_eur")
     @classmethod
     def _whole_quarters(cls, value: Any) -> Any:
@@ -980,4 +998,17 @@ def read_raw(
     path = _resolve_path(name_or_path, None)
     raw = _load_raw(path, ())
     apply_overrides(raw, overrides or {}, "overrides")
-    return path, _known_names(raw, f"{path} with the overrides given" if overrides else str(path))
+    where = f"{path} with the overrides given" if overrides else str(path)
+    try:
+        return path, _known_names(raw, where)
+    except ScenarioError as exc:
+        # A name the parent file gives is named in that file, as load_scenario names a value.
+        parent = parent_path(raw)
+        problem = str(exc).removeprefix(f"{where}: invalid scenario: ")
+        if parent is not None:
+            try:
+                read_raw(parent)
+            except ScenarioError as own:
+                if str(own).endswith(problem):
+                    raise ScenarioError(f"{path}: extends: {own}") from None
+        raise

@@ -1218,3 +1218,42 @@ class TestReviewOfDecember7Afternoon:
         (tmp_path / "uk-late.yaml").write_text(shifted, encoding="utf-8")
         with pytest.raises(ScenarioError, match=r"uk-late\.yaml: .*charge\.price .* 2027-07-01"):
             cbam.load_scenario(tmp_path / "uk-late.yaml")
+
+    @pytest.mark.parametrize(
+        ("key", "text"),
+        [
+            ("exemptions.0.group", "exemptions:\n  - group: nosuchgroup\n"),
+            ("excluded_origin_groups.1", "excluded_origin_groups: [eu27, nosuch]\n"),
+        ],
+    )
+    def test_an_unknown_group_in_a_parent_is_named_in_the_parent(
+        self, tmp_path: Path, key: str, text: str
+    ) -> None:
+        # ``read_raw`` checked group names after the merge, naming the child file, which
+        # has no such key; values were already named in the parent (``_resolve._blamed``).
+        (tmp_path / "parent.yaml").write_text(
+            f"extends: eu-cbam\nname: parent\n{text}", encoding="utf-8"
+        )
+        (tmp_path / "child.yaml").write_text(
+            "extends: parent.yaml\nname: child\n", encoding="utf-8"
+        )
+        with pytest.raises(ScenarioError) as caught:
+            cbam.load_scenario(tmp_path / "child.yaml")
+        message = str(caught.value)
+        assert message.startswith(f"{tmp_path / 'child.yaml'}: extends: ")
+        assert f"parent.yaml: invalid scenario: {key}: unknown country group" in message
+
+    def test_a_clinker_share_keyed_by_an_unquoted_code_is_the_dotted_one(
+        self, tmp_path: Path
+    ) -> None:
+        # YAML reads 25232900 as a number; the model wanted text, so the nested form and a
+        # file's own unquoted key were refused where the dotted path was accepted.
+        dotted = cbam.load_scenario("eu-cbam", {"clinker_share.25232900": 0.8})
+        nested = cbam.load_scenario("eu-cbam", {"clinker_share": {25232900: 0.8}})
+        path = tmp_path / "c.yaml"
+        path.write_text(
+            "extends: eu-cbam\nname: c\nclinker_share: {25232900: 0.8}\n", encoding="utf-8"
+        )
+        own = cbam.load_scenario(path)
+        assert dotted.clinker_share == nested.clinker_share == own.clinker_share
+        assert own.clinker_share == {"25232900": 0.8}
