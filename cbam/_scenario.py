@@ -840,13 +840,44 @@ def _after_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], whe
         return
     for dotted, value in overrides.items():
         for leaf in _leaves(str(dotted), value):
-            days = [d for d in map(_day, leaf) if d is not None]
-            if days and days[0].year > year:
+            dated = [(i, d) for i, d in enumerate(map(_day, leaf)) if d is not None]
+            if not dated:
+                continue
+            at, day = dated[0]
+            if day.year > year:
                 raise ScenarioError(
-                    f"{where}: '{shorten(dotted, 80)}' sets a value from {days[0]}, but "
+                    f"{where}: '{shorten(dotted, 80)}' sets a value from {day}, but "
                     f"rules_year {year} applies the {year} rules to every row: it would never "
                     "apply (set rules_year to a later year, or leave it out)"
                 )
+            later = [s for s in _starts_at(tree, leaf[:at]) if day < s <= dt.date(year, 1, 1)]
+            if later:
+                raise ScenarioError(
+                    f"{where}: '{shorten(dotted, 80)}' sets a value from {day}, but the value "
+                    f"from {min(later)} replaces it before rules year {year}, whose rules "
+                    "every row reads: it would never apply"
+                )
+
+
+def _starts_at(tree: Mapping[str, Any], parts: tuple[str, ...]) -> list[dt.date]:
+    """The first days of the values of the dated parameter at ``parts``, as the tree has it.
+
+    A schedule keyed by years (the EU price, a scenario's own factor) or a design's dated
+    values, which an override writes into the scenario's design changes whole.
+    """
+    given = tree.get("design")
+    design: dict[Any, Any] = given if isinstance(given, dict) else {}
+    places = [_node(dict(tree), list(parts)), _node(design, list(parts))]
+    if parts[:1] == ("certificate_price_eur",):  # a design's price: charge.price (_leaves)
+        places.append(_node(design, ["charge", "price", *parts[1:]]))
+    if parts[:1] == ("charge",) and parts[1:2] and parts[1] in FACTOR_KEYS:  # an own schedule
+        places.append(_node(dict(tree), list(parts[1:])))
+    for node in places:
+        if isinstance(node, dict) and node and all(map(_date_like, node)):
+            return [d for d in (_day(str(k)) for k in node) if d is not None]
+        if (dated := _dated(node)) is not None:
+            return [_starts(v) for v in dated]
+    return []
 
 
 def apply_overrides(tree: dict[Any, Any], overrides: Mapping[Any, Any], where: str) -> None:

@@ -1257,3 +1257,24 @@ class TestReviewOfDecember7Afternoon:
         own = cbam.load_scenario(path)
         assert dotted.clinker_share == nested.clinker_share == own.clinker_share
         assert own.clinker_share == {"25232900": 0.8}
+
+    @pytest.mark.parametrize(
+        ("scenario", "overrides", "replaced_by"),
+        [
+            # The cited EUR 110.90 of 2028 (rates/eu/certificate_price.yaml) and the CBAM
+            # factors of 2028-2030 (Art. 31) hold in 2030, whatever 2027 says.
+            ("eu-cbam", {"certificate_price_eur.2027": 100}, "2028-01-01"),
+            ("eu-cbam", {"charge.price.2027": 100}, "2028-01-01"),
+            ("eu-cbam", {"cbam_factor.2027": 0.1}, "2028-01-01"),
+            ("uk-cbam", {"charge.price": {2028: 100, 2029: 120}}, "2029-01-01"),
+        ],
+    )
+    def test_an_override_replaced_before_a_fixed_rules_year_is_refused(
+        self, scenario: str, overrides: dict[str, object], replaced_by: str
+    ) -> None:
+        # ``_after_rules_year`` refused values dated after the rules year only.
+        with pytest.raises(ScenarioError, match=f"the value from {replaced_by} replaces it"):
+            cbam.load_scenario(scenario, {"rules_year": 2030, **overrides})
+        # In force in 2030 (no later value by then), the same kind of override is read.
+        for kept in ({"certificate_price_eur.2029": 100}, {"cbam_factor.2030": 0.1}):
+            assert cbam.load_scenario("eu-cbam", {"rules_year": 2030, **kept}).rules_year == 2030

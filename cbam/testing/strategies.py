@@ -375,8 +375,9 @@ def scenario_overrides(draw: st.DrawFn) -> dict[str, Any]:
     maybe("carbon_price_abroad", carbon_price_paths())
     year, path = overrides.get("rules_year"), overrides.get("certificate_price_eur")
     if year is not None and isinstance(path, dict):
-        # Under a fixed rules year a later price would never apply (refused as an override).
-        overrides["certificate_price_eur"] = {y: p for y, p in path.items() if y <= year}
+        # Under a fixed rules year only the price in force in it applies: a later one, or an
+        # earlier one that another replaces by then, would never apply (refused as overrides).
+        overrides["certificate_price_eur"] = {year: path[max(y for y in path if y <= year)]}
     return overrides
 
 
