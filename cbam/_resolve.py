@@ -142,7 +142,6 @@ def _resolved(scenario: Scenario) -> Resolved:
         )
     problems += _unread_options(scenario, regime)
     first, last = regime.first_rules_year, regime.last_rules_year
-    problems += _late_prices(scenario, regime)
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
             problems.append(f"{key}: {late} after the last rules year {last} would never apply")
@@ -382,7 +381,12 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
     path, raw = read_raw(name_or_path, overrides)
     where = f"{path}{' with the overrides given' if overrides else ''}: invalid scenario"
     try:
-        return rebuilt(raw, where)
+        scenario = rebuilt(raw, where)
+        # A scenario's price must hold from the first year its rows read. A sweep's price
+        # paths are checked against its imports' years instead (``cbam._sweep``).
+        if late := _late_prices(scenario, resolve(scenario).design):
+            raise ScenarioError(f"{where}: {'; '.join(late)}")
+        return scenario
     except ScenarioError as exc:
         raise _blamed(exc, where, path, raw) from None
 

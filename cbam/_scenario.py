@@ -833,7 +833,7 @@ def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     return sorted(overrides.items(), key=depth)
 
 
-def _after_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], where: str) -> None:
+def check_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], where: str) -> None:
     """Refuse an override dated after a fixed ``rules_year``: every row reads that year's rules."""
     year = tree.get("rules_year")
     if isinstance(year, bool) or not isinstance(year, int):
@@ -880,16 +880,20 @@ def _starts_at(tree: Mapping[str, Any], parts: tuple[str, ...]) -> list[dt.date]
     return []
 
 
-def apply_overrides(tree: dict[Any, Any], overrides: Mapping[Any, Any], where: str) -> None:
+def apply_overrides(
+    tree: dict[Any, Any], overrides: Mapping[Any, Any], where: str, *, rules_year: bool = True
+) -> None:
     """Apply ``overrides`` to a raw scenario in place, refusing any that would change nothing.
 
-    Each leaf once, whole paths before the dated values under them (``_in_order``), and no
-    value dated after a fixed ``rules_year``; ``where`` starts each error message.
+    Each leaf once, whole paths before the dated values under them (``_in_order``), and (unless
+    ``rules_year`` is false, for a sweep that checks across its designs) none that a fixed
+    ``rules_year`` never reads (``check_rules_year``); ``where`` starts each error message.
     """
     _once_per_leaf(overrides, where)
     for dotted, value in _in_order(overrides):
         _override(tree, str(dotted), value, where)
-    _after_rules_year(tree, overrides, where)
+    if rules_year:
+        check_rules_year(tree, overrides, where)
 
 
 def _override(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> None:

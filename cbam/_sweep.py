@@ -43,7 +43,7 @@ from cbam._parameters import DatedParameter, DatedValue, Reference
 from cbam._pipeline import compute, compute_strictly
 from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond, years_in_force_in_none
-from cbam._scenario import Scenario, apply_overrides, plain_value, set_dotted
+from cbam._scenario import Scenario, apply_overrides, check_rules_year, plain_value, set_dotted
 from cbam._schema import check_columns, key_as_read, result_columns, whole_as_read
 from cbam._summary import grouping, order_free_sum
 
@@ -81,8 +81,37 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     for dotted, value in values.items():
         if value is None:
             set_dotted(raw, dotted, value, "sweep: vary")
-    apply_overrides(raw, {k: v for k, v in values.items() if v is not None}, "sweep: vary")
+    given = {k: v for k, v in values.items() if v is not None}
+    # A value one design never reads (its fixed rules year) may be read by another: checked
+    # across the designs (``_read_by_a_design``), not per design.
+    apply_overrides(raw, given, "sweep: vary", rules_year=False)
     return rebuilt(raw, f"sweep: invalid value in vary {shorten(dict(values))}")
+
+
+def _read_by_a_design(
+    designs: Sequence[Scenario], names: Sequence[str], combos: Sequence[tuple[Any, ...]]
+) -> None:
+    """Refuse a vary value that no design it is part of reads, as ``load_scenario`` would.
+
+    Under a fixed rules year a value dated after it, or replaced by then, never applies
+    (``check_rules_year``); a sweep varies its axes together, so such a value is refused only
+    where every design holding it never reads it.
+    """
+    read: set[tuple[int, int]] = set()
+    refusals: dict[tuple[int, int], ScenarioError] = {}
+    for design, combo in zip(designs, combos, strict=True):
+        for n, (name, value) in enumerate(zip(names, combo, strict=True)):
+            key = (n, id(value))  # one entry of vary[name], however many designs hold it
+            if value is None or key in read:
+                continue
+            try:
+                check_rules_year(design.model_dump(), {name: value}, "sweep: vary")
+                read.add(key)
+            except ScenarioError as exc:
+                refusals.setdefault(key, exc)
+    for key, refusal in refusals.items():
+        if key not in read:
+            raise refusal
 
 
 def _whole_years(frame: pl.DataFrame, partitions: int) -> list[pl.DataFrame]:
@@ -571,6 +600,7 @@ def sweep(
     names = list(varied)
     combos = list(itertools.product(*(varied[n] for n in names))) or [()]
     designs = [_with(base, dict(zip(names, combo, strict=True))) for combo in combos]
+    _read_by_a_design(designs, names, combos)
     _priced_alike(base, designs, names, combos, price_key)
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given

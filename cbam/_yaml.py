@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,21 +115,31 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return loaded
 
 
+_COUNTRY_CODE = re.compile(r"[A-Z]{3}")
+
+
 def matching_key(node: dict[Any, Any], part: Any) -> Any:
     """The key of ``node`` that ``part`` names, matched by text (YAML years are ints).
 
-    Failing that, the one key of the same text in another case or spacing (an origin ``tur``
-    that a scenario reads as ``TUR``): a change must reach it, not add a second key.
+    Failing that, for a country code (three letters), the one key of the same code in another
+    case or spacing (an origin ``tur`` that a scenario reads as ``TUR``): a change must reach
+    it, not add a second key. Other names match as written (a misspelt ``Rules_Year`` stays
+    an unknown key).
 
     Example:
-        >>> matching_key({2030: 1}, "2030"), matching_key({"TUR": 1}, " tur"), matching_key({}, "x")
-        (2030, 'TUR', 'x')
+        >>> matching_key({2030: 1}, "2030"), matching_key({"TUR": 1}, " tur")
+        (2030, 'TUR')
+        >>> matching_key({"rules_year": 1}, "Rules_Year")
+        'Rules_Year'
 
     """
     exact = next((k for k in node if str(k) == str(part)), None)
     if exact is not None:
         return exact
-    folded = [k for k in node if str(k).strip().upper() == str(part).strip().upper()]
+    code = str(part).strip().upper()
+    if not _COUNTRY_CODE.fullmatch(code):
+        return part
+    folded = [k for k in node if isinstance(k, str) and k.strip().upper() == code]
     return folded[0] if len(folded) == 1 else part
 
 

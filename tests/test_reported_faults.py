@@ -1278,3 +1278,41 @@ class TestReviewOfDecember7Afternoon:
         # In force in 2030 (no later value by then), the same kind of override is read.
         for kept in ({"certificate_price_eur.2029": 100}, {"cbam_factor.2030": 0.1}):
             assert cbam.load_scenario("eu-cbam", {"rules_year": 2030, **kept}).rules_year == 2030
+
+    def test_a_misspelt_key_in_a_child_file_is_refused_though_the_parent_has_it(
+        self, tmp_path: Path
+    ) -> None:
+        # Keys matched in any case (for origins) let ``Rules_Year`` land on the parent's
+        # ``rules_year``: only country codes match so; other keys as written.
+        path = tmp_path / "child.yaml"
+        path.write_text("extends: eu-cbam\nname: c\nRules_Year: 2027\n", encoding="utf-8")
+        with pytest.raises(ScenarioError, match="Rules_Year: Extra inputs are not permitted"):
+            cbam.load_scenario(path)
+
+    @pytest.mark.parametrize(
+        "vary",
+        [
+            {"certificate_price_eur": [80, {2027: 90}]},
+            {"certificate_price_eur": [{2027: 90}, 80]},
+            # Every design fixes a rules year from which the path holds.
+            {"rules_year": [2027, 2030], "certificate_price_eur": [{2027: 75, 2028: 80}]},
+            # 0.5 is the 2027 design's factor, though the 2030 design never reads it.
+            {"rules_year": [2027, 2030], "cbam_factor.2027": [0.5]},
+        ],
+    )
+    def test_a_sweep_value_some_design_reads_is_accepted_in_any_order(
+        self, vary: dict[str, list[object]]
+    ) -> None:
+        rows = _rows(
+            year=[2027, 2030],
+            origin=["TUR", "TUR"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[100.0, 100.0],
+            value_eur=[55000.0, 55000.0],
+        )
+        result = cbam.sweep(rows, "eu-cbam", vary=vary).totals
+        assert result.height == 2 and result["fee_eur"].min() > 0
+        if "cbam_factor.2027" in vary:  # the 2027 design equals load_scenario's
+            one = cbam.load_scenario("eu-cbam", {"rules_year": 2027, "cbam_factor.2027": 0.5})
+            expected = cbam.compute(rows, one)["fee_eur"].sum()
+            assert result.sort("design")["fee_eur"][0] == pytest.approx(expected, rel=1e-12)
