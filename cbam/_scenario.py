@@ -369,6 +369,11 @@ def set_dotted(tree: dict[Any, Any], dotted: str, value: Any, where: str) -> Non
         return
     if parts in ([key] for key in FACTOR_KEYS):
         value = _every_year(value)  # a sweep's vary is set so too
+    if parts[0] == "certificate_price_eur" and len(parts) == 2:
+        day = _day(parts[1])
+        if day is not None and day.day == 1 and day.month in (4, 7, 10):
+            _from_quarter_start(tree, day, value, where, str(dotted))
+            return
     if parts[0] in _BY_YEAR and len(parts) > 1:
         parts = [parts[0], *_year_keys(parts[0], parts[1:], where, str(dotted))]
     if len(parts) > 1 and tree.get(parts[0]) is None:
@@ -489,6 +494,25 @@ def _position(items: list[Any], part: str, where: str, dotted: str) -> int:
     )
 
 
+def _from_quarter_start(
+    tree: dict[Any, Any], day: dt.date, value: Any, where: str, dotted: str
+) -> None:
+    """The EU price from the first day of a quarter (2030-07-01), as a design's dated price.
+
+    It holds for that quarter and the year's later ones, and on into the next years until
+    the path's next entry: the year after is set to it unless the path gives that year.
+    """
+    current = tree.get("certificate_price_eur")
+    if current is None:
+        current = eu_config.parameter_defaults().get("certificate_price_eur")
+    given = {str(k) for k in current} if isinstance(current, dict) else set()
+    quarter = (day.month - 1) // 3 + 1
+    for q in range(quarter, 5):
+        _set_as_spelled(tree, f"certificate_price_eur.{day.year}.{q}", value, where, dotted)
+    if str(day.year + 1) not in given and day.year < eu_config.regime().last_rules_year:
+        _set_as_spelled(tree, f"certificate_price_eur.{day.year + 1}", value, where, dotted)
+
+
 def _one_quarter(schedule: dict[Any, Any], year: Any) -> None:
     """Ready ``schedule`` for one quarter of ``year`` to be set, the rest of the path kept.
 
@@ -550,7 +574,9 @@ def _year_keys(name: str, keys: list[str], where: str, dotted: str) -> list[Any]
         _in_rules_years(day.year, keys[0], rules.first_rules_year, rules.last_rules_year, at)
         raise ScenarioError(
             f"{at}: {name} changes by year{' or quarter' if depth == 2 else ''}, not on "
-            f"{shorten(keys[0], 40)} (write {form})"
+            f"{shorten(keys[0], 40)} (write {form}"
+            + (", or a quarter's first day, 2030-07-01" if depth == 2 else "")
+            + ")"
         )
     if len(keys) > depth or not _YEAR.match(keys[0]):
         raise ScenarioError(

@@ -814,8 +814,9 @@ class TestDiffReview:
         assert price({"certificate_price_eur.2030": 120, "charge.price": 70}) == wanted
         with pytest.raises(ScenarioError, match=r"both set certificate_price_eur\.2030"):
             price({"charge.price.2030": 100, "certificate_price_eur.2030": 120})
-        with pytest.raises(ScenarioError, match=r"'charge\.price\.2030-07-01'"):
-            price({"charge.price.2030-07-01": 100})
+        # A day that starts no quarter is refused, naming the path as written.
+        with pytest.raises(ScenarioError, match=r"'charge\.price\.2030-07-02'"):
+            price({"charge.price.2030-07-02": 100})
 
     def test_a_note_about_no_path_is_named_and_a_dropped_charge_value_noted(
         self, tmp_path: Path
@@ -1316,3 +1317,25 @@ class TestReviewOfDecember7Afternoon:
             one = cbam.load_scenario("eu-cbam", {"rules_year": 2027, "cbam_factor.2027": 0.5})
             expected = cbam.compute(rows, one)["fee_eur"].sum()
             assert result.sort("design")["fee_eur"][0] == pytest.approx(expected, rel=1e-12)
+
+    def test_an_eu_price_from_a_quarters_first_day_holds_from_then_on(self) -> None:
+        # getting-started.md promises a full date on any regime's price; the EU schedule
+        # refused every date but 1 January. EUR 110.90 is the cited 2028 price, in force in
+        # 2030 (rates/eu/certificate_price.yaml).
+        rows = _rows(
+            year=[2030] * 4 + [2031],
+            quarter=[1, 2, 3, 4, None],
+            origin=["CHN"] * 5,
+            cn_code=["76011010"] * 5,
+            quantity_t=[1.0] * 5,
+        )
+        for overrides in (
+            {"charge.price.2030-07-01": 100},
+            {"certificate_price_eur.2030-07-01": 100},
+            {"charge": {"price": {"2030-07-01": 100}}},
+        ):
+            s = cbam.load_scenario("eu-cbam", overrides)
+            prices = cbam.compute(rows, s)["certificate_price_eur"].to_list()
+            assert prices == pytest.approx([110.9, 110.9, 100.0, 100.0, 100.0])
+        with pytest.raises(ScenarioError, match="or a quarter's first day"):
+            cbam.load_scenario("eu-cbam", {"certificate_price_eur.2030-05-01": 100})

@@ -172,7 +172,7 @@ def test_the_eu_schedule_takes_one_year_and_keeps_a_single_price_before_it() -> 
         ("uk-cbam", {"charge.price.2030.1": 1}, "a dated value is set whole"),
         ("uk-cbam", {"chrage.price": 1}, "no such parameter (valid: name, description"),
         ("eu-cbam", {"chrage.price.2030": 1}, "no such parameter (valid: name"),
-        ("eu-cbam", {"certificate_price_eur.2030-07-01": 1}, "changes by year or quarter, not on"),
+        ("eu-cbam", {"certificate_price_eur.2030-07-02": 1}, "changes by year or quarter, not on"),
         ("eu-cbam", {"certificate_price_eur.2030x": 1}, "is not a year (write"),
         ("eu-cbam", {"certificate_price_eur.2030.5": 1}, "quarter '5' is not 1-4"),
         ("eu-cbam", {"cbam_factor.2030.1": 1}, "cbam_factor is set by year"),
