@@ -850,11 +850,15 @@ def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     """The overrides, each path before those below it, so that key order changes nothing.
 
     A whole path is set before the dated values under it (``certificate_price_eur: 70`` and
-    ``certificate_price_eur.2030: 120`` are EUR 70, then 120 from 2030, in either order).
+    ``certificate_price_eur.2030: 120`` are EUR 70, then 120 from 2030, in either order), a
+    year before a day within it (``.2030`` before ``.2030-07-01``, which sets the later
+    quarters), and that day before one quarter (``.2030.4``): the narrower value wins.
     """
 
-    def depth(item: tuple[Any, Any]) -> int:
-        return min((len(leaf) for leaf in _leaves(str(item[0]), item[1])), default=0)
+    def depth(item: tuple[Any, Any]) -> tuple[int, bool]:
+        leaves = _leaves(str(item[0]), item[1])
+        # A day other than 1 January is spelt as a date (``_spelt``): narrower than a year.
+        return min(((len(leaf), "-" in leaf[-1]) for leaf in leaves), default=(0, False))
 
     return sorted(overrides.items(), key=depth)
 

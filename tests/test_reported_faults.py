@@ -1339,3 +1339,13 @@ class TestReviewOfDecember7Afternoon:
             assert prices == pytest.approx([110.9, 110.9, 100.0, 100.0, 100.0])
         with pytest.raises(ScenarioError, match="or a quarter's first day"):
             cbam.load_scenario("eu-cbam", {"certificate_price_eur.2030-05-01": 100})
+        # With a year or a quarter of the same year, in either key order: the narrower wins.
+        pairs = [
+            ({"certificate_price_eur.2030": 120}, {1: 120.0, 2: 120.0, 3: 100.0, 4: 100.0}),
+            ({"certificate_price_eur.2030.4": 80}, {1: 110.9, 2: 110.9, 3: 100.0, 4: 80.0}),
+        ]
+        for other, expected in pairs:
+            day = {"certificate_price_eur.2030-07-01": 100}
+            for overrides in ({**other, **day}, {**day, **other}):
+                path = cbam.load_scenario("eu-cbam", overrides).certificate_price_eur
+                assert isinstance(path, dict) and path[2030] == expected and path[2031] == 100
