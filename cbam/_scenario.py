@@ -858,7 +858,9 @@ def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     def depth(item: tuple[Any, Any]) -> tuple[int, bool]:
         leaves = _leaves(str(item[0]), item[1])
         # A day other than 1 January is spelt as a date (``_spelt``): narrower than a year.
-        return min(((len(leaf), "-" in leaf[-1]) for leaf in leaves), default=(0, False))
+        return min(
+            ((len(leaf), "-" in leaf[-1:][0]) for leaf in leaves if leaf), default=(0, False)
+        )
 
     return sorted(overrides.items(), key=depth)
 
