@@ -505,12 +505,29 @@ def _from_quarter_start(
     current = tree.get("certificate_price_eur")
     if current is None:
         current = eu_config.parameter_defaults().get("certificate_price_eur")
-    given = {str(k) for k in current} if isinstance(current, dict) else set()
+    # A year the path gives keeps its price; one carried from an earlier day takes this one.
+    given = {
+        str(k)
+        for k, v in (current.items() if isinstance(current, dict) else ())
+        if not isinstance(v, _Carried)
+    }
     quarter = (day.month - 1) // 3 + 1
     for q in range(quarter, 5):
         _set_as_spelled(tree, f"certificate_price_eur.{day.year}.{q}", value, where, dotted)
     if str(day.year + 1) not in given and day.year < eu_config.regime().last_rules_year:
         _set_as_spelled(tree, f"certificate_price_eur.{day.year + 1}", value, where, dotted)
+        schedule = tree["certificate_price_eur"]
+        next_year = matching_key(schedule, day.year + 1)
+        schedule[next_year] = _Carried(schedule[next_year])
+
+
+class _Carried(float):
+    """A price set for the year after a day's price (``_from_quarter_start``): no new value.
+
+    The schedule needs the year to carry the day's price on (a quarterly year carries its
+    mean); a later day of the same year replaces it, and ``check_rules_year`` reads it as
+    the day's own value, not one replacing it.
+    """
 
 
 def _one_quarter(schedule: dict[Any, Any], year: Any) -> None:
@@ -852,15 +869,18 @@ def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     A whole path is set before the dated values under it (``certificate_price_eur: 70`` and
     ``certificate_price_eur.2030: 120`` are EUR 70, then 120 from 2030, in either order), a
     year before a day within it (``.2030`` before ``.2030-07-01``, which sets the later
-    quarters), and that day before one quarter (``.2030.4``): the narrower value wins.
+    quarters), days in date order, and a day before one quarter (``.2030.4``): the narrower
+    value wins.
     """
 
-    def depth(item: tuple[Any, Any]) -> tuple[int, bool]:
-        leaves = _leaves(str(item[0]), item[1])
-        # A day other than 1 January is spelt as a date (``_spelt``): narrower than a year.
-        return min(
-            ((len(leaf), "-" in leaf[-1:][0]) for leaf in leaves if leaf), default=(0, False)
-        )
+    def depth(item: tuple[Any, Any]) -> tuple[int, bool, str]:
+        # A day other than 1 January is spelt as a date (``_spelt``): narrower than a year,
+        # and days in date order (each holds until the next). An empty leaf: a whole path.
+        keys = [
+            (len(leaf), bool(leaf) and "-" in leaf[-1], leaf[-1] if leaf else "")
+            for leaf in _leaves(str(item[0]), item[1])
+        ]
+        return min(((n, day, last if day else "") for n, day, last in keys), default=(0, False, ""))
 
     return sorted(overrides.items(), key=depth)
 
@@ -906,7 +926,8 @@ def _starts_at(tree: Mapping[str, Any], parts: tuple[str, ...]) -> list[dt.date]
         places.append(_node(dict(tree), list(parts[1:])))
     for node in places:
         if isinstance(node, dict) and node and all(map(_date_like, node)):
-            return [d for d in (_day(str(k)) for k in node) if d is not None]
+            days = (_day(str(k)) for k, v in node.items() if not isinstance(v, _Carried))
+            return [d for d in days if d is not None]
         if (dated := _dated(node)) is not None:
             return [_starts(v) for v in dated]
     return []

@@ -1349,3 +1349,26 @@ class TestReviewOfDecember7Afternoon:
             for overrides in ({**other, **day}, {**day, **other}):
                 path = cbam.load_scenario("eu-cbam", overrides).certificate_price_eur
                 assert isinstance(path, dict) and path[2030] == expected and path[2031] == 100
+
+    def test_eu_prices_from_several_days_hold_each_until_the_next_in_any_key_order(
+        self,
+    ) -> None:
+        # Days were applied in key order, each writing the next year: 2031 kept 100 where
+        # 120 (from 2030-10-01) was in force, or Q4 2030 lost its 120, with the key order.
+        days = [
+            ("certificate_price_eur.2030-04-01", 100),
+            ("certificate_price_eur.2030-10-01", 120),
+        ]
+        for overrides in (dict(days), dict(reversed(days))):
+            path = cbam.load_scenario("eu-cbam", overrides).certificate_price_eur
+            assert isinstance(path, dict)
+            assert path[2030] == {1: 110.9, 2: 100.0, 3: 100.0, 4: 120.0} and path[2031] == 120
+        # A year the overrides give keeps its own price.
+        given = {"certificate_price_eur.2031": 90, "certificate_price_eur.2030-07-01": 100}
+        path = cbam.load_scenario("eu-cbam", given).certificate_price_eur
+        assert isinstance(path, dict) and path[2031] == 90
+        # The year carried on is the day's own value, not one replacing it before 2031.
+        fixed = cbam.load_scenario(
+            "eu-cbam", {"rules_year": 2031, "certificate_price_eur.2030-07-01": 100}
+        ).certificate_price_eur
+        assert isinstance(fixed, dict) and fixed[2031] == 100
