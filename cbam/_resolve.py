@@ -8,7 +8,6 @@ origin groups are settled: the engines and reports read a scenario's regime from
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -223,7 +222,7 @@ def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
         ]
     price = regime.charge.price
     uses_price = regime.charge.certificate_price is None or own is None
-    if price is not None and uses_price and price.on(dt.date(needed, 1, 1)) is None:
+    if price is not None and uses_price and price.on(needed) is None:  # on 1 January
         begins = min(first_day(v.start) for v in price.values)
         return [
             f"charge.price of {regime.name} starts on {begins}, after 1 January of rules year "
@@ -305,13 +304,11 @@ def years_in_force_in_none(schedule: Any, first: int, last: int) -> list[int]:
         []
 
     """
-    keys = (
-        sorted(int(y) for y in schedule if str(y).isdigit())
-        if isinstance(schedule, Mapping)
-        else []
-    )
+    if not isinstance(schedule, Mapping) or not schedule:
+        return []
+    keys = sorted(int(y) for y in schedule if str(y).isdigit())
     ends = [k - 1 for k in keys[1:]] + [last]  # each key's last year, the last key's: last
-    return [k for k, end in zip(keys, ends, strict=False) if max(k, first) > min(end, last)]
+    return [k for k, end in zip(keys, ends, strict=True) if max(k, first) > min(end, last)]
 
 
 def _data_problems(scenario: Scenario) -> list[str]:

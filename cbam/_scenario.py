@@ -873,20 +873,24 @@ def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     value wins.
     """
 
-    def depth(item: tuple[Any, Any]) -> tuple[int, bool, str]:
+    def narrowness(leaf: tuple[str, ...]) -> tuple[int, bool, str]:
         # A day other than 1 January is spelt as a date (``_spelt``): narrower than a year,
-        # and days in date order (each holds until the next). An empty leaf: a whole path.
-        keys = [
-            (len(leaf), bool(leaf) and "-" in leaf[-1], leaf[-1] if leaf else "")
-            for leaf in _leaves(str(item[0]), item[1])
-        ]
-        return min(((n, day, last if day else "") for n, day, last in keys), default=(0, False, ""))
+        # and days in date order (each holds until the next).
+        day = bool(leaf) and "-" in leaf[-1]
+        return len(leaf), day, leaf[-1] if day else ""
+
+    def depth(item: tuple[Any, Any]) -> tuple[int, bool, str]:
+        return min(map(narrowness, _leaves(str(item[0]), item[1])), default=(0, False, ""))
 
     return sorted(overrides.items(), key=depth)
 
 
 def check_rules_year(tree: Mapping[str, Any], overrides: Mapping[Any, Any], where: str) -> None:
-    """Refuse an override dated after a fixed ``rules_year``: every row reads that year's rules."""
+    """Refuse an override a fixed ``rules_year`` never reads: every row reads that year's rules.
+
+    One dated after it, or one that another value of its parameter replaces by 1 January of
+    it (``_starts_at``).
+    """
     year = tree.get("rules_year")
     if isinstance(year, bool) or not isinstance(year, int):
         return

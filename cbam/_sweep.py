@@ -411,13 +411,13 @@ def _price_paths(
         if scenario.regime == EU_ENGINE
         else [None if path is None else _checked_path(path, DESIGN_PRICE) for path in paths]
     )
+    first = design.first_rules_year
     for path, schedule in zip(paths, given, strict=True):
         if late := years_beyond(schedule, design.last_rules_year):
             raise ScenarioError(
                 f"sweep: price path {shorten(path)}: {late} after the last rules year "
                 f"{design.last_rules_year} would never apply"
             )
-        first = design.first_rules_year
         if path is not None and (unused := years_in_force_in_none(schedule, first, last_read)):
             raise ScenarioError(
                 f"sweep: price path {shorten(path)}: {unused} in force in no rules year "
