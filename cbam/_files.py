@@ -54,8 +54,11 @@ def digest(path: Path) -> str:
 
 
 @contextmanager
-def _reading() -> Iterator[set[Path]]:
-    """Collect the files noted inside; they count as read by an enclosing collection too."""
+def reading() -> Iterator[set[Path]]:
+    """Collect the files noted inside; they count as read by an enclosing collection too.
+
+    ``cbam run`` collects those a run reads, so that ``--out`` overwrites none of them.
+    """
     outer = _READING.get()
     files: set[Path] = set()
     token = _READING.set(files)
@@ -94,7 +97,7 @@ class FileCache(Generic[T]):
             for name, _ in kept[0]:  # read again by whoever collects now
                 noted(Path(name))
             return kept[1]
-        with _reading() as files:
+        with reading() as files:
             value = make()
         if len(self._kept) >= self._most:
             self._kept.pop(next(iter(self._kept)))

@@ -25,6 +25,7 @@ from cbam._scenario import Scenario
 from cbam._schema import (
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
+    check_key_values,
     fees_as_polars,
     key_as_read,
     result_columns,
@@ -249,6 +250,7 @@ def exposure(
                 f"economy: its columns {keys + denominators} cannot be read as the fee "
                 f"table's keys and as numbers: {shorten(first_line(exc))}"
             ) from None
+        check_key_values(table, keys, "economy")
         if table.select(keys).is_duplicated().any():  # a group joined twice would count twice
             raise ValueError(f"economy has duplicate keys in {keys}")
         numbers = pl.col(denominators)

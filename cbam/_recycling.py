@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cbam._countries import iso3_codes, members_on, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
+from cbam._files import noted
 from cbam._interop import read_csv, to_polars
 from cbam._parameters import Number, Whole
 from cbam._resources import data_dir, is_path
@@ -89,6 +90,11 @@ class Allocation(BaseModel):
     note: str | None = None
 
     @property
+    def country_codes(self) -> set[str]:
+        """The ``countries`` as the rules read a code: ' moz' is MOZ."""
+        return {upper_ascii_text(c.strip()) for c in self.countries or []}
+
+    @property
     def groups(self) -> list[str]:
         """The group specs as a list."""
         if self.group is None:
@@ -116,6 +122,18 @@ class Allocation(BaseModel):
             return None
         # Exact at any size (a Decimal quantize fails past 28 digits): round() is half to even.
         return round(Fraction(repr(self.amount_eur)) * 100)
+
+
+def _eur(cents: Fraction | int) -> str:
+    """An amount of cents as euros, to the cent; past a quadrillion in four figures.
+
+    Example:
+        >>> _eur(123456), _eur(Fraction(10) ** 302)
+        ('EUR 1,234.56', 'EUR 1e+300')
+
+    """
+    euros = float(cents) / 100
+    return f"EUR {euros:,.2f}" if abs(euros) < 1e15 else f"EUR {euros:.4g}"
 
 
 def _where(plan: str, number: int, entry: Allocation) -> str:
@@ -158,7 +176,7 @@ def _check_entry(plan: str, number: int, entry: Allocation) -> None:
         raise ValueError(f"{where}: 'index' applies to rule proportional_to_index only")
     if entry.rule == "equal_per_country" and not entry.groups and not entry.countries:
         raise ValueError(f"{where}: rule equal_per_country needs a 'group' or 'countries'")
-    unknown = sorted({upper_ascii_text(c) for c in entry.countries or []} - iso3_codes())
+    unknown = sorted(entry.country_codes - iso3_codes())
     if unknown:
         raise ValueError(f"{where}: unknown recipient country codes {unknown}")
     for spec in entry.groups:
@@ -339,7 +357,7 @@ def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
 
 
 def _index_from_csv(path: Path) -> dict[str, Fraction]:
-    if not path.is_file():
+    if not noted(path).is_file():
         raise ScenarioError(f"index table not found: {path}")
     frame = read_csv(path, "index table", schema_overrides={"iso3": pl.String, "value": pl.Float64})
     missing = [c for c in ("iso3", "value") if c not in frame.columns]
@@ -534,8 +552,10 @@ def _members_on(specs: list[str], day: dt.date, base_dir: Path | None) -> set[st
     return found
 
 
-def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
-    """``plan`` without the allocations whose ``years`` the fees' years all fall outside.
+def _outside_years(plan: RecyclingPlan, fees: pl.DataFrame) -> set[int]:
+    """The positions of the allocations whose ``years`` the fees' years all fall outside.
+
+    Such an allocation takes nothing; it keeps its place (and number) in the plan.
 
     Raises:
         ScenarioError: fees of years both inside and outside an allocation's years, or with
@@ -543,26 +563,25 @@ def _in_years(plan: RecyclingPlan, fees: pl.DataFrame) -> RecyclingPlan:
 
     """
     if all(a.years is None for a in plan.allocations) or fees.is_empty():
-        return plan  # no fees: no revenue, whichever years the allocations take
+        return set()  # no fees: no revenue, whichever years the allocations take
     given = fees["year"] if "year" in fees.columns else pl.Series([None])
     years = sorted(given.drop_nulls().unique().to_list())
-    kept = []
-    for entry in plan.allocations:
+    outside = set()
+    for at, entry in enumerate(plan.allocations):
         if entry.years is None:
-            kept.append(entry)
             continue
         first, last = entry.years
         inside = [first <= int(y) <= last for y in years]
         if given.null_count() or len(set(inside)) != 1:  # no year, or some in and some out
             raise ScenarioError(
-                f"recycling plan '{plan.name}', allocation '{entry.pool}': it takes the revenue "
+                f"{_where(plan.name, at + 1, entry)}: it takes the revenue "
                 f"of {first}-{last} only, and the fees' years are "
                 f"{shorten(years) if years else 'not given'}: recycle each year's fees on their "
                 "own (cbam run --recycling does), or give a 'year' column"
             )
-        if inside[0]:
-            kept.append(entry)
-    return plan.model_copy(update={"allocations": kept})
+        if not inside[0]:
+            outside.add(at)
+    return outside
 
 
 def recycle(
@@ -616,7 +635,7 @@ def recycle(
         # recycle has no lenient mode: the rows must be fixed or dropped first.
         raise CbamInputError(problems, hint=None)
 
-    applied = _in_years(applied, frame)
+    outside = _outside_years(applied, frame)
     total, paid = _paid_cents(frame, "fee_eur")
     paid_basis = {"fee_eur": paid}
     if "fee_before_exemptions_eur" in needed:
@@ -651,7 +670,7 @@ def recycle(
             return {}
         allowed: set[str] | None = None
         if entry.groups or entry.countries:
-            allowed = {upper_ascii_text(c) for c in entry.countries or []}
+            allowed = set(entry.country_codes)
             if entry.groups:
                 day = membership_day(where, entry)
                 members = _members_on(entry.groups, day, base_dir)
@@ -687,6 +706,11 @@ def recycle(
     remaining = Fraction(total)
     for number, entry in enumerate(applied.allocations, start=1):
         where = _where(applied.name, number, entry)
+        if number - 1 in outside:  # not this revenue's years: the pool holds nothing
+            exact.append(Fraction(0))
+            eligible.append({})
+            carried.append(False)
+            continue
         try:
             weights = recipients(where, entry)
         except ScenarioError as exc:
@@ -707,12 +731,12 @@ def recycle(
             amount = Fraction(0)
         if amount > remaining:
             raise ScenarioError(
-                f"{where}: takes EUR {float(amount) / 100:,.2f} but only "
-                f"EUR {float(remaining) / 100:,.2f} of the EUR {total / 100:,.2f} revenue remains"
+                f"{where}: takes {_eur(amount)} but only {_eur(remaining)} of the "
+                f"{_eur(total)} revenue remains"
             )
         if not weights and amount > 0:
             raise ScenarioError(
-                f"{where}: has EUR {float(amount) / 100:,.2f} to give and no eligible recipient "
+                f"{where}: has {_eur(amount)} to give and no eligible recipient "
                 f"({_why_empty(entry)}); set 'if_no_recipient: carry' to leave it to a later "
                 "allocation of the remainder"
             )

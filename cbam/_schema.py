@@ -12,11 +12,12 @@ from typing import Any
 
 import polars as pl
 
-from cbam._countries import upper_ascii
+from cbam._countries import iso3_codes, upper_ascii
 from cbam._errors import CbamInputError, InputProblem, shorten
 from cbam._eu import config as eu_config
 from cbam._eu.reference import SECTORS
 from cbam._interop import FrameT, to_polars
+from cbam._territory import UNION
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "year": "integer calendar year",
@@ -320,6 +321,39 @@ _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 
 
 TEXT_KEYS = tuple(_KEY_FORMS)  # the rule keys read as text, whatever their input type
+
+
+def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> None:
+    """Refuse a key table's value that no fee row can hold, as read (``key_as_read``).
+
+    An origin that is no ISO3 code ('TR'), a destination neither one nor EUU, a sector cbam
+    does not know ('steel'): joined to the fees, it would match nothing, unsaid.
+
+    Raises:
+        ValueError: naming the table, the key and its values.
+
+    Example:
+        >>> check_key_values(pl.DataFrame({"sector": ["steel"]}), ["sector"], "economy")
+        Traceback (most recent call last):
+        ValueError: economy: sector ['steel']: not a sector (...); it would match no fee row
+
+    """
+    known = {
+        "origin": (iso3_codes(), "not an ISO 3166-1 alpha-3 code"),
+        "destination": (iso3_codes() | {UNION}, f"not an ISO 3166-1 alpha-3 code (or {UNION})"),
+        "sector": (frozenset(SECTORS), f"not a sector ({', '.join(SECTORS)})"),
+    }
+    for key in keys:
+        if key not in known:
+            continue
+        domain, problem = known[key]
+        values = table[key].drop_nulls().cast(pl.String).unique().sort()
+        bad = values.filter(~values.is_in(sorted(domain)))
+        if bad.len():
+            raise ValueError(
+                f"{what}: {key} {shorten(bad.head(5).to_list())}: {problem}; it would match no "
+                "fee row"
+            )
 
 
 def key_as_read(column: str) -> pl.Expr:

@@ -20,7 +20,7 @@ from typing import Literal
 import polars as pl
 from narwhals.typing import IntoDataFrame
 
-from cbam._carbon_prices import fx_by_year
+from cbam._carbon_prices import fx_by_year, fx_table
 from cbam._countries import country_group, iso3_codes, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, ScenarioError, first_line, shorten
 from cbam._interop import (
@@ -111,6 +111,14 @@ class _Country:
 
     iso3: pl.Expr
     checks: list[Check]
+
+    def key(self, column: str) -> pl.Expr:
+        """The country as overlaps are told: its ISO3, whatever the spelling.
+
+        'EL' and 'GR', 'fr' and 'FR', '0156' and '156' are one; a code read as none stays
+        apart, as given.
+        """
+        return pl.coalesce(self.iso3, pl.lit("\x00") + _text(column))
 
 
 def _country(column: str, system: str, role: Literal["origin", "destination"]) -> _Country:
@@ -276,11 +284,12 @@ def _value(
         return number, None, checks
     rates = _usd_rates(eur_per_usd)
     rate = year.replace_strict(rates, default=None, return_dtype=pl.Float64)
+    published = fx_table().filter(pl.col("currency") == "USD")["year"].to_list()
     checks.append(
         Check(
             column,
-            f"no USD->EUR rate for the year (rates/carbon_prices/fx.csv has {min(rates)}-"
-            f"{max(rates)}, the last carried forward; pass eur_per_usd={{year: rate}})",
+            f"no USD->EUR rate for the year (rates/carbon_prices/fx.csv has {min(published)}-"
+            f"{max(published)}, the last carried forward; pass eur_per_usd={{year: rate}})",
             # A missing year has its own check (it names the year's column).
             number.is_not_null() & year.is_not_null() & rate.is_null(),
             _shown(year),
@@ -364,7 +373,9 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     cn, cn_checks = _cn(k)
     quantity, q_checks = _quantity(q, 1.0)  # metric tonnes
     value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
-    checks = [*origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
+    # A file of HS6 lines and their headings (k 7207 beside 720711) would count them twice.
+    levels = _levels_check(k, cn, origin.key(i), destination.key(j), year=year)
+    checks = [levels, *origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
     checks.append(_no_energy(q, cn))
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),
@@ -541,6 +552,8 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
     value_col = str(_pick(found, "primaryValue", "Trade Value (US$)"))
     year_source = str(period_col or year_col)
     cn, cn_checks = _cn(cmd)
+    origin = _country(partner, "comtrade", "origin")
+    destination = _country(reporter, "comtrade", "destination")
     months: list[Check] = []
     dated = pl.lit(True)  # whether a row's period is one, so that it overlaps others
     if period_col is not None or month_col is not None:
@@ -571,15 +584,13 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         if month_col is not None:  # the year is refYear's, whatever its month
             year = _whole(_text(str(year_col)))
         # Exports count nothing, so they overlap no import (a file may hold both flows).
-        within = (_text(reporter), _text(partner), cn, _imported(flow))
+        within = (destination.key(reporter), origin.key(partner), cn, _imported(flow))
         months.append(_months_beside_total(told, raw, year, monthly, *within))
         months.append(_total_twice(told, raw, year, *within))
         month_of = pl.when(monthly).then(raw.str.slice(4, 2))
     else:
         year, quarter = _whole(_text(year_source)), None
         month_of = None
-    origin = _country(partner, "comtrade", "origin")
-    destination = _country(reporter, "comtrade", "destination")
     quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
     q_checks.append(_no_energy(weight, cn))
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
@@ -589,8 +600,8 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         _levels_check(
             cmd,
             pl.when(dated).then(cn),  # a row of no period is no code beside another
-            _text(reporter),
-            _text(partner),
+            destination.key(reporter),
+            origin.key(partner),
             _imported(flow),
             year=year,
             month=month_of,
@@ -650,7 +661,7 @@ def _comext(found: Sequence[str]) -> _Reader:
     # twice once both are cut to CN8, two TARIC lines of one CN8 do not.
     full = _digits(product)
     # Exports count nothing, so they overlap no import (a file may hold both flows).
-    within = (_text(reporter), _text(partner), full, _imported(flow))
+    within = (destination.key(reporter), origin.key(partner), full, _imported(flow))
     mass_column, tonnes = (kg, 0.001) if kg else (str(quintals), 0.1)  # 100 kg quintals
     electricity = _electricity(cn)
     energy = _pick(found, "SUP_QUANTITY", "QUANTITY_IN_SUPPLEMENTARY_UNITS", required=False)
@@ -682,7 +693,7 @@ def _comext(found: Sequence[str]) -> _Reader:
             _total_twice(period, raw, year, *within),
             _levels_check(product, full, *within[:2], within[3], year=year, month=month),
             _union_beside_members(
-                destination.iso3, full, month, _text(partner), within[3], year, column=reporter
+                destination.iso3, full, month, within[1], within[3], year, column=reporter
             ),
             _flow_check(flow, "FLOW 1"),
             *origin.checks,
@@ -895,6 +906,18 @@ def read_trade(
             f"{shorten(repr(eur_per_usd), 40)}"
         )
     keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
+    if format != "wide":
+        # The other layouts carry each row's own origin, destination and year.
+        wide_only = [
+            f"{a}="
+            for a, v in (("origin", origin), ("destination", destination), ("year", year))
+            if v is not None
+        ]
+        if wide_only:
+            raise ScenarioError(
+                f"{' and '.join(wide_only)}: for format 'wide' only (a {format} file gives each "
+                "row's own: filter the result by its columns instead)"
+            )
     lazy, name, first, label, separator = _scan(source, separator)
     try:
         found = lazy.collect_schema().names()
@@ -929,10 +952,16 @@ def read_trade(
     missing_keep = [c for c in keep if c not in found]
     if missing_keep:
         raise ScenarioError(f"{name}: keep={missing_keep}: no such columns (found: {found})")
-    carried = [
-        pl.col(c).alias(f"source_{c}" if c in OUTPUT_COLUMNS or c in readers[0].columns else c)
-        for c in keep
-    ]
+    # A name cbam writes (sector, source_line) is carried as source_<name>.
+    written = {*OUTPUT_COLUMNS, *readers[0].columns, "source_line", "trade_error"}
+    names = {c: f"source_{c}" if c in written else c for c in keep}
+    clash = [c for c in keep if names[c] != c and names[c] in names]
+    if clash:
+        raise ScenarioError(
+            f"{name}: keep={shorten(keep)}: {clash[0]!r} is carried as {names[clash[0]]!r}, "
+            "which keep also names; keep one of them"
+        )
+    carried = [pl.col(c).alias(names[c]) for c in keep]
     for reader in readers:
         reader.checks += [
             _fault(c, "not UTF-8 text (save the file as UTF-8)", _text(c).str.contains("\ufffd"))

@@ -29,7 +29,7 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import TEXT_KEYS, fees_as_polars, key_as_read
+from cbam._schema import TEXT_KEYS, check_key_values, fees_as_polars, key_as_read
 from cbam._summary import computed, grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
@@ -80,6 +80,9 @@ def _elasticity_expr(
             raise ValueError(
                 f"the elasticity table's keys {keys} cannot be read as the fee table's"
             ) from None
+        check_key_values(
+            table.rename({f"_c_key_{k}": k for k in keys}), keys, "the elasticity table"
+        )
         if table.drop("_c_elasticity").is_duplicated().any():
             raise ValueError(f"the elasticity table has duplicate keys in {keys}")
         on = [f"_c_key_{k}" for k in keys]

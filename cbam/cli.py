@@ -25,6 +25,7 @@ from cbam._compare import compare_counted
 from cbam._countries import upper_ascii_text
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
+from cbam._files import reading
 from cbam._interop import (
     a_file,
     encoding_hint,
@@ -406,6 +407,33 @@ def _fits_excel(fees: pl.DataFrame, path: Path) -> None:
         )
 
 
+# Excel holds a number in 15 significant digits: a longer whole number goes in as text.
+_EXCEL_EXACT = 10**15
+
+
+def _as_cells(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
+    """``frame`` with the columns the format cannot hold as they are written as text.
+
+    A duration in ISO 8601 (``PT5H``; CSV has no type for it, Excel would show a bare
+    fraction of a day); in a workbook also a time with its zone (Excel's have none) and a
+    whole number of more than 15 digits, which Excel would round.
+    """
+    if suffix == ".parquet":
+        return frame
+    as_text: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Duration):
+            as_text.append(column.dt.to_string("iso"))
+        elif suffix == ".xlsx" and isinstance(dtype, pl.Datetime) and dtype.time_zone:
+            as_text.append(column.cast(pl.String))
+        elif suffix == ".xlsx" and dtype.is_integer():
+            big = frame.select(column.cast(pl.Float64).abs().max()).item()
+            if big is not None and big >= _EXCEL_EXACT:
+                as_text.append(column.cast(pl.String))
+    return frame.with_columns(as_text) if as_text else frame
+
+
 def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
     """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed).
 
@@ -419,6 +447,7 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
         # onto it.
         raise ScenarioError(f"--out {path}: not a regular file (a pipe or a device); name a file")
     partial = target.with_name(f".{target.name}.partial")
+    fees, totals = _as_cells(fees, suffix), _as_cells(totals, suffix)
     try:
         if suffix == ".parquet":
             fees.write_parquet(partial)
@@ -474,7 +503,27 @@ def _print_table(frame: pl.DataFrame) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # The files the run reads, so that --out replaces none of them (a weights table, a group).
+    with reading() as read:
+        return _run_reading(args, read)
+
+
+def _not_read(out: Path | None, read: set[Path], import_file: Path) -> None:
+    """Refuse an ``--out`` that names a file the run reads (its imports, weights, groups)."""
+    if out is None:
+        return
+    target = out.resolve()
+    for path in sorted({import_file, *read}):
+        if path.resolve() == target:
+            what = "the import file" if path == import_file else "a file this run reads"
+            raise ScenarioError(f"--out {out}: is {what}; name another file")
+
+
+def _run_reading(args: argparse.Namespace, read: set[Path]) -> int:
+    """``cbam run``, noting in ``read`` the files it reads."""
+    import_file = Path(args.imports) if args.imports else bundled_imports()
     scenario: Scenario = _load(args.scenario, args.rules_year, args.weights)
+    resolve(scenario)  # its files noted in ``read``
     plan: RecyclingPlan | None = None
     if args.recycling is not None:  # checked before the run, not after it has printed
         try:
@@ -486,8 +535,7 @@ def _run(args: argparse.Namespace) -> int:
                 f"--recycling: scenario '{scenario.name}' has no recycling plan; name one "
                 "(cbam.list_recycling_plans() lists the bundled plans)"
             )
-    if args.out and args.imports and args.out.resolve() == Path(args.imports).resolve():
-        raise ScenarioError(f"--out {args.out}: is the import file; name another file")
+    _not_read(args.out, read, import_file)
     if not args.imports and scenario.rules_year is None:
         # The bundled data are 2019-2025 trade, before the first rules year: apply that year's
         # rules to every row rather than fail (the header says so).
@@ -623,6 +671,7 @@ def _run(args: argparse.Namespace) -> int:
     if plan is not None:
         _print_recycling(computed, flagged, scenario, plan, args.top)
     if args.out:
+        _not_read(args.out, read, import_file)  # and those read since (a plan's index table)
         _write(fees, _totals_table(computed, summary, by, columns), args.out)
         sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
         print(f"Row-level results written to {args.out}{sheets}")
@@ -670,13 +719,15 @@ def _totals_table(
         return groups
     # 'total' goes in the first text key, so a year stays a number in a sheet whatever the
     # order of --by; only where no key is text is the first made text to hold it.
-    texts = [c for c in by if groups.schema[c] == pl.String]
+    texts = [c for c in by if groups.schema[c] in (pl.String, pl.Categorical, pl.Enum)]
     labelled = texts[0] if texts else by[0]
     groups = groups.with_columns(pl.col(labelled).cast(pl.String))
+    # A group of that name (an importer called 'total') is not the grand total.
+    name = "total" if "total" not in groups[labelled] else "total (all rows)"
 
     def label(column: str) -> pl.Expr:
         text = column == labelled
-        return pl.lit("total" if text else None).cast(groups.schema[column]).alias(column)
+        return pl.lit(name if text else None).cast(groups.schema[column]).alias(column)
 
     total = summarise(fees, by=[]).select(label(c) if c in by else pl.col(c) for c in columns)
     return pl.concat([groups, total], how="vertical_relaxed")

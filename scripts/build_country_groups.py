@@ -148,7 +148,7 @@ LDC_CURRENT: list[LdcEntry] = [
     ("MOZ", "Mozambique", 1988, "", UN_DESA_44),
     ("NER", "Niger", 1971, "", UN_DESA_44),
     ("RWA", "Rwanda", 1971, "", UN_DESA_44),
-    ("SEN", "Senegal", 2000, "2029-12-19", SENENEWS_SEN_KHM),
+    ("SEN", "Senegal", 2001, "2029-12-19", SENENEWS_SEN_KHM),
     ("SLE", "Sierra Leone", 1982, "", UN_DESA_44),
     ("SOM", "Somalia", 1971, "", UN_DESA_44),
     ("SSD", "South Sudan", 2012, "", UN_DESA_44),

@@ -381,7 +381,10 @@ COMEXT_ROWS = [
         "country",
         "United Kingdom (excluding Northern Ireland)",
         "Comext partner code from 2021; assumption: counted as GBR",
-        COMEXT,
+        "assumption [A]: Comext's partner code for Great Britain from 2021, when Northern "
+        "Ireland (XI) is reported apart; not in ../shared/facts/trade-data-formats.md, which "
+        "lists EL, XK, XS and the EU aggregates only (the code list is the Geonomenclature of "
+        "Commission Implementing Regulation (EU) 2020/1470, not checked here)",
     ),
     Row(
         "XK",

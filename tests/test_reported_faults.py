@@ -494,7 +494,8 @@ class TestRecyclingYears:
         in_life = cbam.recycle(self._fees(2026), "eu-cbam", plan="eu-decarbonisation-fund")
         later = cbam.recycle(self._fees(2031), "eu-cbam", plan="eu-decarbonisation-fund")
         assert in_life.pools["amount_cents"].to_list() == [25_000, 75_000]
-        assert later.pools["amount_cents"].to_list() == [100_000]
+        # The fund keeps its place (allocation 1) and takes nothing of 2031's revenue.
+        assert later.pools["amount_cents"].to_list() == [0, 100_000]
         assert later.balance["paid_cents"].sum() == later.total_cents
 
     def test_fees_of_years_inside_and_outside_are_refused(self) -> None:
@@ -1372,3 +1373,256 @@ class TestReviewOfDecember7Afternoon:
             "eu-cbam", {"rules_year": 2031, "certificate_price_eur.2030-07-01": 100}
         ).certificate_price_eur
         assert isinstance(fixed, dict) and fixed[2031] == 100
+
+
+class TestReviewOfDecember7Evening:
+    """Reviews of 2026-12-07 (evening): recycling plans, written outputs, trade formats and
+    country keys, each fault at its mechanism."""
+
+    @staticmethod
+    def _csv(path: Path, text: str) -> Path:
+        path.write_text(text)
+        return path
+
+    # --- recycling: numbering, amounts, codes (cbam._recycling) ---------------------------
+
+    def test_an_allocation_outside_the_fees_years_keeps_its_number_and_takes_nothing(
+        self,
+    ) -> None:
+        # rates/recycling/eu-decarbonisation-fund.yaml: the fund (allocation 1) takes the
+        # 2026-2027 revenue only; 2028 fees all go to allocation 2, still numbered 2.
+        fees = _rows(origin=["CHN", "TUR"], fee_eur=[100.0, 50.0], year=[2028, 2028])
+        pools = cbam.recycle(fees, "eu-cbam", plan="eu-decarbonisation-fund").pools
+        assert pools.select("allocation", "amount_cents").rows() == [(1, 0), (2, 15_000)]
+        plan = {
+            "name": "y1",
+            "allocations": [
+                {"pool": "Fund", "share": 0.25, "years": [2026, 2026]},
+                {"pool": "SIDS", "share": 0.1, "rule": "proportional_to_paid", "group": "sids"},
+                {"pool": "Rest", "share": 1, "of": "remainder"},
+            ],
+        }
+        with pytest.raises(ScenarioError, match=re.escape("allocation 2 ('SIDS'): has EUR 15.00")):
+            cbam.recycle(fees, "eu-cbam", plan=plan)
+
+    def test_a_huge_fixed_amount_is_told_in_a_short_message(self) -> None:
+        fees = _rows(origin=["TUR"], fee_eur=[150.0])
+        plan = {
+            "name": "big",
+            "allocations": [
+                {"pool": "A", "amount_eur": 1e300},
+                {"pool": "R", "share": 1, "of": "remainder"},
+            ],
+        }
+        with pytest.raises(ScenarioError) as raised:
+            cbam.recycle(fees, "eu-cbam", plan=plan)
+        assert "takes EUR 1e+300 but only EUR 150.00" in str(raised.value)
+        assert len(str(raised.value)) < 200
+
+    def test_a_padded_recipient_code_is_the_country(self) -> None:
+        fees = _rows(origin=["TUR"], fee_eur=[100.0])
+
+        def flows(code: str) -> list[tuple[object, ...]]:
+            plan = {
+                "name": "eq",
+                "allocations": [
+                    {
+                        "pool": "eq",
+                        "share": 0.5,
+                        "rule": "equal_per_country",
+                        "countries": ["KEN", code],
+                    },
+                    {"pool": "rest", "share": 1, "of": "remainder"},
+                ],
+            }
+            return (
+                cbam.recycle(fees, "eu-cbam", plan=plan)
+                .flows.select("recipient", "amount_cents")
+                .rows()
+            )
+
+        assert flows(" moz") == flows("MOZ") == [("KEN", 2_500), ("MOZ", 2_500), ("rest", 5_000)]
+
+    # --- cbam run --out: the files the run reads, and cells (cbam.cli) ---------------------
+
+    def test_out_may_not_replace_the_bundled_imports(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        bundled = self._csv(
+            tmp_path / "bundled.csv", "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n"
+        )
+        monkeypatch.setattr(cbam.cli, "bundled_imports", lambda: bundled)
+        before = bundled.read_text()
+        assert main(["run", "--rules-year", "2026", "--out", str(bundled)]) == 2
+        assert "is the import file; name another file" in capsys.readouterr().err
+        assert bundled.read_text() == before
+
+    def test_out_may_not_replace_a_weights_file_or_an_index_table_the_run_reads(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        weights = self._csv(tmp_path / "w.csv", "cn_code,weight\n25231000,1\n25232100,1\n")
+        rows = self._csv(
+            tmp_path / "agg.csv", "year,origin,cn_code,quantity_t,value_eur\n2026,TUR,2523,100,1\n"
+        )
+        kept = weights.read_text()
+        args = ["run", "--imports", str(rows), "--weights", str(weights), "--out", str(weights)]
+        assert main(args) == 2
+        assert "is a file this run reads" in capsys.readouterr().err
+        assert weights.read_text() == kept
+        index = self._csv(tmp_path / "idx.csv", "iso3,value\nTUR,1\n")
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(
+            "name: idx\nallocations:\n"
+            "  - {pool: back, share: 0.5, rule: proportional_to_index, index: idx.csv}\n"
+            "  - {pool: rest, share: 1, of: remainder}\n"
+        )
+        args = ["run", "--imports", str(rows), "--recycling", str(plan), "--out", str(index)]
+        assert main(args) == 2
+        assert "is a file this run reads" in capsys.readouterr().err
+        assert index.read_text() == "iso3,value\nTUR,1\n"
+
+    def test_the_workbooks_years_stay_numbers_beside_an_enum_key(self, tmp_path: Path) -> None:
+        rows = self._csv(
+            tmp_path / "rows.csv",
+            "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2027,CHN,25232900,2\n",
+        )
+        for by in ("year,sector", "sector,year"):
+            out = tmp_path / f"t_{by.replace(',', '_')}.xlsx"
+            assert main(["run", "--imports", str(rows), "--by", by, "--out", str(out)]) == 0
+            totals = pl.read_excel(out, sheet_name="totals", engine="openpyxl")
+            assert totals.schema["year"].is_numeric(), by
+            assert totals["sector"].to_list()[-1] == "total"
+
+    def test_cells_a_format_cannot_hold_are_written_as_text(self, tmp_path: Path) -> None:
+        import datetime as dt
+
+        import openpyxl
+
+        rows = tmp_path / "id.parquet"
+        pl.DataFrame(
+            {
+                "year": [2026],
+                "origin": ["TUR"],
+                "cn_code": ["25231000"],
+                "quantity_t": [100.0],
+                "decl_id": [12_345_678_901_234_567],
+                "dwell": [dt.timedelta(hours=5)],
+                "arrived": [dt.datetime(2026, 1, 1, 5, tzinfo=dt.UTC)],
+            }
+        ).write_parquet(rows)
+        csv, xlsx = tmp_path / "out.csv", tmp_path / "out.xlsx"
+        assert main(["run", "--imports", str(rows), "--out", str(csv)]) == 0
+        assert pl.read_csv(csv, infer_schema=False)["dwell"].to_list() == ["PT5H"]
+        assert main(["run", "--imports", str(rows), "--out", str(xlsx)]) == 0
+        sheet = list(openpyxl.load_workbook(xlsx)["rows"].iter_rows(values_only=True))
+        cells = dict(zip(sheet[0], sheet[1], strict=True))
+        # Excel keeps 15 significant digits: the id comes back whole, as text.
+        assert cells["decl_id"] == "12345678901234567"
+        assert cells["dwell"] == "PT5H"
+        assert str(cells["arrived"]).startswith("2026-01-01 05:00:00")
+
+    def test_a_group_named_total_is_not_the_grand_total(self, tmp_path: Path) -> None:
+        rows = tmp_path / "rows.parquet"
+        _rows(
+            year=[2026, 2026],
+            origin=["TUR", "CHN"],
+            cn_code=["25231000"] * 2,
+            quantity_t=[100.0, 5.0],
+            importer=["total", "x"],
+        ).write_parquet(rows)
+        out = tmp_path / "s.xlsx"
+        assert main(["run", "--imports", str(rows), "--by", "importer", "--out", str(out)]) == 0
+        totals = pl.read_excel(out, sheet_name="totals", engine="openpyxl")
+        assert totals.select("importer", "quantity_t").rows() == [
+            ("total", 100.0),
+            ("x", 5.0),
+            ("total (all rows)", 105.0),
+        ]
+
+    # --- trade formats: overlaps by the keys as read (cbam._trade_formats) -----------------
+
+    @pytest.mark.parametrize(
+        ("fmt", "text"),
+        [
+            # Greece as GR and as EL: a heading beside its own line.
+            ("comext", "GR,CN,7207,1,2024,1,5000\nEL,CN,72071111,1,2024,1,5000\n"),
+            # France as fr and FR: a month beside the year's total.
+            ("comext", "fr,CN,72071111,1,202401,1,5000\nFR,CN,72071111,1,2024,1,5000\n"),
+            # China as cn and CN: the EU as a whole beside a member state.
+            ("comext", "EU27_2020,cn,72071111,1,2024,1,5000\nFR,CN,72071111,1,2024,1,5000\n"),
+            # China as 0156 and 156: a heading beside its subheading.
+            ("comtrade", "2024,251,M,0156,7207,2500,1000\n2024,251,M,156,720711,2500,1000\n"),
+            # BACI: a heading beside its own HS6 line (the other formats refuse it too).
+            ("baci", "2024,156,251,7207,1,5\n2024,156,251,720711,1,2\n"),
+        ],
+    )
+    def test_one_flow_spelt_two_ways_is_refused_as_counted_twice(
+        self, tmp_path: Path, fmt: str, text: str
+    ) -> None:
+        header = {
+            "comext": "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,"
+            "QUANTITY_IN_KG",
+            "comtrade": "refYear,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue",
+            "baci": "t,i,j,k,v,q",
+        }[fmt]
+        path = self._csv(tmp_path / "panel.csv", f"{header}\n{text}")
+        with pytest.raises(CbamInputError, match="refused so that nothing is counted twice"):
+            cbam.read_trade(path, fmt)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("given", [{"year": 2024}, {"origin": "USA"}, {"destination": "EUU"}])
+    def test_arguments_for_wide_files_are_refused_for_other_layouts(
+        self, given: dict[str, object]
+    ) -> None:
+        sample = data_dir("data") / "samples" / "baci_sample.csv"
+        with pytest.raises(ScenarioError, match="for format 'wide' only"):
+            cbam.read_trade(sample, "baci", **given)  # type: ignore[arg-type]
+
+    def test_kept_columns_named_as_the_readers_own_are_carried_apart(self, tmp_path: Path) -> None:
+        path = self._csv(
+            tmp_path / "kp.csv",
+            "t,i,j,k,v,q,source_line,trade_error,value_eur,source_value_eur\n"
+            "2024,156,251,720711,1,5,7,x,8,9\n",
+        )
+        read = cbam.read_trade(path, "baci", keep=["source_line", "trade_error"]).collect()
+        assert read.select("source_source_line", "source_trade_error", "source_line").row(0) == (
+            "7",
+            "x",
+            2,
+        )
+        with pytest.raises(ScenarioError, match="'value_eur' is carried as 'source_value_eur'"):
+            cbam.read_trade(path, "baci", keep=["value_eur", "source_value_eur"])
+
+    def test_a_missing_rate_names_the_years_the_rate_file_has(self, tmp_path: Path) -> None:
+        from cbam._carbon_prices import fx_table
+
+        path = self._csv(tmp_path / "old.csv", "t,i,j,k,v,q\n2017,156,251,720711,1,5\n")
+        usd = fx_table().filter(pl.col("currency") == "USD")["year"]
+        with pytest.raises(CbamInputError, match=f"has {usd.min()}-{usd.max()}, the last"):
+            cbam.read_trade(path, "baci").collect()
+        assert usd.max() < 2030  # the carried-forward years are not 'had'
+
+    # --- country keys and lists ------------------------------------------------------------
+
+    @pytest.mark.parametrize(("key", "value"), [("origin", "TR"), ("origin", "XXX")])
+    def test_indicator_key_tables_refuse_a_key_no_fee_row_holds(self, key: str, value: str) -> None:
+        imports = _rows(
+            year=[2026],
+            origin=["TUR"],
+            cn_code=["72071111"],
+            quantity_t=[100.0],
+            value_eur=[55_000.0],
+        )
+        fees = cbam.compute(imports, "eu-cbam")
+        with pytest.raises(ValueError, match=f"{key} \\['{value}'\\]: not"):
+            cbam.exposure(fees, by=[key], economy=pl.DataFrame({key: [value], "gdp_eur": [1e6]}))
+        with pytest.raises(ValueError, match=f"{key} \\['{value}'\\]: not"):
+            cbam.trade_response(fees, pl.DataFrame({key: [value], "elasticity": [-1.0]}), by=[key])
+
+    def test_senegal_is_an_ldc_from_2001(self) -> None:
+        # UN News, 2001-04 ("Senegal added to UN list of least developed countries"): the
+        # General Assembly added it in April 2001; the list keeps the year's last day
+        # (country_lists/README.md), as for every inclusion year.
+        from cbam._countries import country_group
+
+        senegal = country_group("un_ldc").filter(pl.col("iso3") == "SEN")
+        assert str(senegal["member_from"].item()) == "2001-12-31"
