@@ -6,8 +6,11 @@ that takes a frame) and, where the function returns rows or totals, back to its 
 the way out, so an existing model calls ``cbam.compute(its_frame)`` and gets its kind back. A
 pandas index is carried over where rows map one to one (``compute``).
 
-Frames Polars cannot hold are refused with the column at fault: duplicate column names, and
-an object column mixing kinds of values (text and numbers), which Arrow cannot type.
+Duplicate column names are refused, naming them. A column Arrow cannot type (an object column
+mixing text and numbers, a sparse array, integers past 64 bits) is read as text, each value
+as ``str`` gives it and a missing one as null: as a CSV's or a Polars text column would be, so
+that the rules read it the same whatever the library (' 250' and 250 are one amount; 'abc'
+is a bad row, refused or flagged, naming its value).
 """
 
 from __future__ import annotations
@@ -55,38 +58,29 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _mixed_kinds(data: Any, column: str) -> InputProblem | None:
-    """The problem of a column Arrow cannot type: values of several Python types."""
+def _as_text(data: Any, column: str) -> pl.Series:
+    """A column Arrow cannot type, each value as ``str`` gives it (a missing one null)."""
+    values = data.get_column(column).to_list()
+    return pl.Series(column, [None if _missing(v) else str(v) for v in values], dtype=pl.String)
+
+
+def _converts(data: Any, column: str) -> bool:
+    """Whether Arrow types the column on its own."""
     try:
-        values = data.get_column(column).to_list()
+        data.select(column).to_polars()
     except Exception:
-        return InputProblem(column, "cannot be converted to a Polars column", 0)
-    present = [(i, v) for i, v in enumerate(values) if not _missing(v)]
-    kinds = Counter(type(v).__name__ for _, v in present)
-    if len(kinds) < 2:
-        return None
-    # The rows of the rarer kinds are the odd ones out (a "100" among floats, a number among
-    # codes written as text).
-    usual = kinds.most_common(1)[0][0]
-    odd = [(i, v) for i, v in present if type(v).__name__ != usual]
-    name = shorten(column)
-    return InputProblem(
-        column,
-        f"mixes {', '.join(sorted(kinds))} values in one column (convert it first: "
-        f"df[{name!r}].astype(str) for codes, pd.to_numeric(df[{name!r}]) for amounts)",
-        len(odd),
-        tuple(i for i, _ in odd[:5]),
-        tuple(repr(v) for _, v in odd[:5]),
-    )
+        return False
+    return True
 
 
 def to_polars(frame: Any, what: str = "imports") -> pl.DataFrame | pl.LazyFrame:
     """``frame`` as a Polars frame: Polars frames as they are, others converted.
 
+    A column Arrow cannot type is read as text (see the module's docstring).
+
     Raises:
         TypeError: ``frame`` is not a data frame narwhals can read eagerly.
-        CbamInputError: duplicate column names, or columns Arrow cannot type (values of mixed
-            kinds), naming each column.
+        CbamInputError: duplicate column names, naming each.
 
     Example:
         >>> import pandas as pd
@@ -110,12 +104,13 @@ def to_polars(frame: Any, what: str = "imports") -> pl.DataFrame | pl.LazyFrame:
     try:
         result: pl.DataFrame = data.to_polars()
     except Exception as exc:
-        problems = [p for c in data.columns if (p := _mixed_kinds(data, c)) is not None]
-        if not problems:
+        untyped = [c for c in data.columns if not _converts(data, c)]
+        if not untyped:
             raise TypeError(
                 f"{what}: cannot convert the frame to Polars: {shorten(exc, 400)}"
             ) from exc
-        raise CbamInputError(problems, source=what, hint=None) from None
+        typed = data.drop(untyped).to_polars()
+        result = typed.with_columns(_as_text(data, c) for c in untyped).select(data.columns)
     return result
 
 

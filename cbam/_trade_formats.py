@@ -197,6 +197,11 @@ def _digits(column: str) -> pl.Expr:
     return pl.when(raw.str.len_chars() % 2 == 1).then(pl.lit("0") + raw).otherwise(raw)
 
 
+def _not_of_length(code: pl.Expr, digits: int) -> pl.Expr:
+    """Rows whose well-formed code is not of ``digits`` digits (a malformed one is told apart)."""
+    return code.str.contains(r"^[0-9]+$").fill_null(False) & (code.str.len_chars() != digits)
+
+
 def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
     """CN/HS code as text; 10-digit TARIC codes cut to their CN8 (the first eight digits)."""
     raw = _text(column).str.replace_all(" ", "", literal=True)
@@ -373,9 +378,15 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     cn, cn_checks = _cn(k)
     quantity, q_checks = _quantity(q, 1.0)  # metric tonnes
     value, rate, v_checks = _value(v, 1_000.0, True, year, eur_per_usd)  # thousand USD
-    # A file of HS6 lines and their headings (k 7207 beside 720711) would count them twice.
-    levels = _levels_check(k, cn, origin.key(i), destination.key(j), year=year)
-    checks = [levels, *origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
+    # BACI's lines are HS6: a heading or a CN8 line beside them would count a flow twice
+    # (k 7207 beside 720711), and one code length is cheaper to hold than a levels check.
+    hs6 = _fault(
+        k,
+        "not an HS6 code (BACI's k has six digits; a heading beside its lines would count "
+        "them twice)",
+        _not_of_length(cn, 6),
+    )
+    checks = [hs6, *origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
     checks.append(_no_energy(q, cn))
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),

@@ -239,7 +239,10 @@ class TestOversizedValues:
 class TestFrameShapes:
     """pandas and Arrow frames Polars cannot hold; CSV headers naming a column twice."""
 
-    def test_pandas_object_column_mixing_text_and_numbers_names_column_and_row(self) -> None:
+    def test_pandas_object_column_mixing_text_and_numbers_is_read_as_text(self) -> None:
+        # A column Arrow cannot type is read as text, as a CSV's or a Polars text column
+        # would be: the rules then name the value at fault (5 is no ISO3 origin), and flag
+        # mode keeps the row (changed 2026-12-07: such a frame was refused whole).
         frame = pd.DataFrame(
             {
                 "year": [2026, 2026, 2026],
@@ -250,17 +253,42 @@ class TestFrameShapes:
         )
         exc = input_error(frame)
         assert [(p.column, p.rows, p.values) for p in exc.problems] == [("origin", (1,), ("5",))]
-        assert "mixes int, str values" in str(exc) and "row 2 (5)" in str(exc)
-        assert "on_error" not in str(exc)  # flagging cannot help: the frame cannot be read
+        assert "unknown ISO 3166-1 alpha-3 code" in str(exc)
+        flagged = cbam.compute(frame, PRICED, on_error="flag")
+        assert flagged["input_error"].notna().tolist() == [False, True, False]
+        assert flagged["origin"].tolist() == ["TUR", 5, "CHN"]  # the caller's column as given
 
-    def test_pandas_numbers_mixed_with_text_name_the_numeric_column(self) -> None:
-        frame = pd.DataFrame({k: [v[0]] * 3 for k, v in TUR.items()}).assign(
-            quantity_t=pd.Series([1.5, "2", 3.0], dtype=object)
+    def test_pandas_numbers_mixed_with_text_are_the_amounts_they_say(self) -> None:
+        # 100.5 (float), '250' (text) and 12 (int) are amounts as in a Polars text column;
+        # the fees equal those of the same numbers given as floats.
+        mixed = pd.DataFrame({k: [v[0]] * 3 for k, v in TUR.items()}).assign(
+            quantity_t=pd.Series([100.5, "250", 12], dtype=object)
         )
-        # The odd row is the text among numbers (row 2), not the numbers; the advice fits both.
-        exc = input_error(frame)
-        assert [(p.column, p.rows) for p in exc.problems] == [("quantity_t", (1,))]
-        assert "pd.to_numeric(df['quantity_t']) for amounts" in str(exc)
+        floats = mixed.assign(quantity_t=[100.5, 250.0, 12.0])
+        assert (
+            cbam.compute(mixed, PRICED)["fee_eur"].tolist()
+            == cbam.compute(floats, PRICED)["fee_eur"].tolist()
+        )
+
+    @pytest.mark.parametrize(
+        "column",
+        [
+            pd.arrays.SparseArray([100.0, 50.0, 10.0]),
+            pd.Series([100.0, 50, "10"], dtype=object),
+        ],
+    )
+    def test_pandas_columns_arrow_cannot_type_are_read_not_refused(self, column: Any) -> None:
+        base = {**{k: [v[0]] * 3 for k, v in TUR.items()}, "quantity_t": [100.0, 50.0, 10.0]}
+        extras = {
+            "big_id": pd.Series([2**64, 1, 2], dtype=object),
+            "z": [1j, 2j, 3j],
+            "zone": pd.arrays.SparseArray([0, 1, 0]),
+        }
+        plain = cbam.compute(pd.DataFrame(base), PRICED)["fee_eur"].tolist()
+        frame = pd.DataFrame({**base, **extras, "quantity_t": column})
+        out = cbam.compute(frame, PRICED)
+        assert out["fee_eur"].tolist() == plain
+        assert out["big_id"].tolist() == [2**64, 1, 2] and out["z"].tolist() == [1j, 2j, 3j]
 
     def test_pandas_duplicate_column_names_are_refused_by_name(self) -> None:
         frame = pd.DataFrame(

@@ -1552,8 +1552,6 @@ class TestReviewOfDecember7Evening:
             ("comext", "EU27_2020,cn,72071111,1,2024,1,5000\nFR,CN,72071111,1,2024,1,5000\n"),
             # China as 0156 and 156: a heading beside its subheading.
             ("comtrade", "2024,251,M,0156,7207,2500,1000\n2024,251,M,156,720711,2500,1000\n"),
-            # BACI: a heading beside its own HS6 line (the other formats refuse it too).
-            ("baci", "2024,156,251,7207,1,5\n2024,156,251,720711,1,2\n"),
         ],
     )
     def test_one_flow_spelt_two_ways_is_refused_as_counted_twice(
@@ -1563,11 +1561,19 @@ class TestReviewOfDecember7Evening:
             "comext": "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,"
             "QUANTITY_IN_KG",
             "comtrade": "refYear,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue",
-            "baci": "t,i,j,k,v,q",
         }[fmt]
         path = self._csv(tmp_path / "panel.csv", f"{header}\n{text}")
         with pytest.raises(CbamInputError, match="refused so that nothing is counted twice"):
             cbam.read_trade(path, fmt)  # type: ignore[arg-type]
+
+    def test_a_baci_heading_beside_its_lines_is_refused(self, tmp_path: Path) -> None:
+        # BACI publishes HS6 lines only (k): 7207 beside 720711 would count a flow twice, as
+        # the other formats' levels checks refuse.
+        path = self._csv(
+            tmp_path / "baci.csv", "t,i,j,k,v,q\n2024,156,251,7207,1,5\n2024,156,251,720711,1,2\n"
+        )
+        with pytest.raises(CbamInputError, match=r"not an HS6 code .*: line 2 \(7207\)"):
+            cbam.read_trade(path, "baci")
 
     @pytest.mark.parametrize("given", [{"year": 2024}, {"origin": "USA"}, {"destination": "EUU"}])
     def test_arguments_for_wide_files_are_refused_for_other_layouts(
