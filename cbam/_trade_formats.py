@@ -92,9 +92,22 @@ def _shown(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).fill_null("empty").str.slice(0, _SHOWN)
 
 
-def _fault(column: str, message: str, failed: pl.Expr) -> Check:
-    """A check of a source column, showing the column's value."""
-    return Check(column, message, failed, _shown(_text(column)))
+@dataclass(frozen=True)
+class _ValueCheck(Check):
+    """A check of a key column's value alone (a country or product code, a period, a flow).
+
+    Such columns hold few values: the validation pass reads each distinct one once, not each
+    row (``_any_failed``).
+    """
+
+
+def _fault(column: str, message: str, failed: pl.Expr, *, of_value: bool = False) -> Check:
+    """A check of a source column, showing the column's value.
+
+    ``of_value``: ``failed`` reads that column's value alone, elementwise (``_ValueCheck``).
+    """
+    kind = _ValueCheck if of_value else Check
+    return kind(column, message, failed, _shown(_text(column)))
 
 
 def _code_key(column: str, system: str) -> pl.Expr:
@@ -132,16 +145,16 @@ def _country(column: str, system: str, role: Literal["origin", "destination"]) -
     shown = _shown(_text(column))
     label = f"{column} ({role})"
     given = _text(column).fill_null("") != ""
-    checks = [
-        Check(label, "missing", ~given, shown),
-        Check(
+    checks: list[Check] = [
+        _ValueCheck(label, "missing", ~given, shown),
+        _ValueCheck(
             label,
             "is an aggregate or not a country; refused so that nothing is counted twice "
             "(drop such rows)",
             refused.is_not_null(),
             pl.concat_str([shown, pl.lit(" = "), refused]),
         ),
-        Check(
+        _ValueCheck(
             label,
             f"unknown {system} country code",
             given & refused.is_null() & iso3.is_null() & ~union,
@@ -150,7 +163,9 @@ def _country(column: str, system: str, role: Literal["origin", "destination"]) -
     ]
     if role == "origin":
         checks.append(
-            Check(label, "is the EU as a whole, which can only be a destination", union, shown)
+            _ValueCheck(
+                label, "is the EU as a whole, which can only be a destination", union, shown
+            )
         )
     return _Country(iso3, checks)
 
@@ -223,22 +238,25 @@ def _cn(column: str, *, taric: bool = False) -> tuple[pl.Expr, list[Check]]:
         & ~heading.is_between(1, last).fill_null(False)
     )
     return code, [
-        _fault(column, "missing", raw.fill_null("") == ""),
+        _fault(column, "missing", raw.fill_null("") == "", of_value=True),
         _fault(
             column,
             "an odd number of digits, and with the leading zero a numeric read drops restored, "
             "a heading no HS chapter 01-09 has (a digit lost at the end?)",
             no_such_heading,
+            of_value=True,
         ),
         _fault(
             column,
             "is a total over all products (TOTAL); refused so that nothing is counted twice",
             total,
+            of_value=True,
         ),
         _fault(
             column,
             f"malformed product code ({lengths} digits)",
             (raw.fill_null("") != "") & ~total & ~code.str.contains(pattern),
+            of_value=True,
         ),
     ]
 
@@ -268,6 +286,7 @@ def _no_energy(column: str, code: pl.Expr) -> Check:
         "electricity (CN 2716 00 00) is declared in MWh, and this column is a mass; give "
         "its MWh as quantity_t in a plain file (refused rather than read as MWh)",
         _electricity(code),
+        of_value=True,  # of the code's value alone
     )
 
 
@@ -385,6 +404,7 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
         "not an HS6 code (BACI's k has six digits; a heading beside its lines would count "
         "them twice)",
         _not_of_length(cn, 6),
+        of_value=True,
     )
     checks = [hs6, *origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
     checks.append(_no_energy(q, cn))
@@ -395,7 +415,7 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
 
 
 def _year_check(column: str, year: pl.Expr) -> Check:
-    return _fault(column, "missing or not a whole year", year.is_null())
+    return _fault(column, "missing or not a whole year", year.is_null(), of_value=True)
 
 
 def _months_beside_total(
@@ -526,6 +546,7 @@ def _flow_check(column: str, keep: str) -> Check:
         column,
         f"not an import flow (keep {keep}, imports: the reporter is the destination)",
         ~_imported(column),
+        of_value=True,
     )
 
 
@@ -647,6 +668,7 @@ def _breakdown_checks(found: Sequence[str]) -> list[Check]:
                     f"a breakdown of the total ({column} {total}); refused so that nothing is "
                     f"counted twice (keep only {column} {total})",
                     (text != total) & (text != ""),
+                    of_value=True,
                 )
             )
     return checks
@@ -699,7 +721,12 @@ def _comext(found: Sequence[str]) -> _Reader:
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, quarter=quarter),
         [
-            _fault(period, "not a period (YYYY, YYYYMM, YYYY-MM or YYYY52)", year.is_null()),
+            _fault(
+                period,
+                "not a period (YYYY, YYYYMM, YYYY-MM or YYYY52)",
+                year.is_null(),
+                of_value=True,
+            ),
             _months_beside_total(period, raw, year, monthly, *within),
             _total_twice(period, raw, year, *within),
             _levels_check(product, full, *within[:2], within[3], year=year, month=month),
@@ -871,12 +898,12 @@ def read_trade(
         keep: Source columns to carry along; a name that cbam computes (``sector``) is carried
             as ``source_<name>``.
         eur_per_usd: EUR per USD by year, adding to or overriding the bundled rates.
-        on_error: ``"raise"`` (default): one validation pass over the source, and a
-            ``CbamInputError`` naming the file, line, column and value of every kind of
-            fault. ``"flag"``: no validation pass (a CSV is parsed once, for a line with more
-            fields than the header); a faulty row is kept with ``trade_error`` saying what
-            is wrong and the unreadable field left empty, so that ``compute(...,
-            on_error="flag")`` flags it too. No row is ever dropped.
+        on_error: Either way one validation pass over the source says whether any row is
+            faulty (a check of a country, code or period reads each distinct value once).
+            ``"raise"`` (default): a ``CbamInputError`` naming the file, line, column and
+            value of every kind of fault. ``"flag"``: a faulty row is kept with
+            ``trade_error`` saying what is wrong and the unreadable field left empty, so that
+            ``compute(..., on_error="flag")`` flags it too. No row is ever dropped.
         separator: CSV field separator.
 
     Returns:
@@ -983,34 +1010,21 @@ def read_trade(
     numbered = _numbered(lazy, name, label, separator)
     if label == "line":  # a blank line, or one of empty fields, holds no row (blank_lines)
         numbered = numbered.filter(~pl.all_horizontal(pl.exclude("_c_row").is_null()))
-    if on_error == "flag" and label == "line":
-        # Flag mode makes no validation pass, but a line with more fields than the header
-        # fails the whole read: one parse pass finds it now, not at the caller's collect.
-        try:
-            lazy.select(pl.all().null_count()).collect(engine="streaming")
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise _unreadable(name, separator, exc) from exc
-    if on_error == "raise":
-        # One streaming pass says whether anything failed; the detailed report (lines,
-        # values) needs a second one only then. The rows that pass need no error column.
-        failed = [
-            pl.any_horizontal(_failed(r.checks)).any().alias(f"f{i}") for i, r in enumerate(readers)
-        ]
-        try:
-            faulty = any(numbered.select(failed).collect(engine="streaming").row(0))
-        except (OSError, pl.exceptions.PolarsError) as exc:  # a ragged line, ...
-            raise _unreadable(name, separator, exc) from exc
-        if faulty:
-            problems = []
-            for reader in readers:
-                # A wide file's readers (one per year) share the code checks: each fault once.
-                problems += [
-                    p for p in collect_problems(numbered, reader.checks) if p not in problems
-                ]
-            raise CbamInputError(problems, source=name, row_offset=first, row_label=label)
-    parts = [
-        _assemble(numbered, reader, carried, first, flag=on_error == "flag") for reader in readers
-    ]
+    # One streaming pass says whether anything failed (a line with more fields than the
+    # header fails it: told now, not at the caller's collect). The detailed report (lines,
+    # values) or the flagged rows' texts need a second one only then; rows that all pass
+    # need no error column.
+    try:
+        faulty = _any_failed(numbered, [c for r in readers for c in r.checks])
+    except (OSError, pl.exceptions.PolarsError) as exc:  # a ragged line, ...
+        raise _unreadable(name, separator, exc) from exc
+    if on_error == "raise" and faulty:
+        problems = []
+        for reader in readers:
+            # A wide file's readers (one per year) share the code checks: each fault once.
+            problems += [p for p in collect_problems(numbered, reader.checks) if p not in problems]
+        raise CbamInputError(problems, source=name, row_offset=first, row_label=label)
+    parts = [_assemble(numbered, reader, carried, first, flag=faulty) for reader in readers]
     return pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
 
 
@@ -1057,6 +1071,33 @@ def _numbered(lazy: pl.LazyFrame, name: str, label: str, separator: str) -> pl.L
         return numbered
     at = pl.Series([line - 2 for line in starts], dtype=pl.get_index_type())
     return numbered.with_columns(pl.lit(at).gather("_c_row").alias("_c_row"))
+
+
+def _any_failed(rows: pl.LazyFrame, checks: list[Check]) -> bool:
+    """Whether any row fails a check, in one streaming pass over the rows.
+
+    A check of one key column's value alone (``_ValueCheck``) reads that column's distinct
+    values, collected in the same pass: a BACI year's 10 million rows hold a few hundred
+    countries and a few thousand codes.
+    """
+    by_value: dict[str, list[Check]] = {}
+    by_row: list[Check] = []
+    for check in checks:
+        roots = set(check.failed.meta.root_names())
+        if isinstance(check, _ValueCheck) and len(roots) == 1:
+            by_value.setdefault(roots.pop(), []).append(check)
+        else:
+            by_row.append(check)
+    found = rows.select(
+        pl.any_horizontal(_failed(by_row)).any().alias("_c_rows"),
+        *[pl.col(c).unique().implode().alias(c) for c in by_value],
+    ).collect(engine="streaming")
+    if found["_c_rows"].item():
+        return True
+    return any(
+        found.select(pl.col(c).explode()).select(pl.any_horizontal(_failed(fs)).any()).item()
+        for c, fs in by_value.items()
+    )
 
 
 def _failed(checks: list[Check]) -> list[pl.Expr]:

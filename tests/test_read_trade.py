@@ -1285,3 +1285,52 @@ def test_a_comtrade_month_that_is_none_flags_its_own_row_only(tmp_path: Path) ->
     errors = rows["trade_error"].to_list()
     assert errors[0::2] == [None] * 3
     assert all(e.startswith("refMonth: not a month") for e in errors[1::2])
+
+
+# --- the validation pass reads a key column's distinct values (one fault in many rows) ---
+
+_CLEAN = {
+    "baci": ("t,i,j,k,v,q", "2026,156,251,720711,10,5"),
+    "comtrade": (
+        "refYear,reporterCode,flowCode,partnerCode,cmdCode,netWgt,primaryValue",
+        "2026,251,M,156,720711,5000,1000",
+    ),
+    "comext": (
+        "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG",
+        "FR,CN,72071111,1,2026,1000,5000",
+    ),
+}
+# One bad field per case: (format, column position, value).
+_FAULTS = [
+    ("baci", 0, "20x6"),  # no year
+    ("baci", 1, "58"),  # an aggregate (Belgium-Luxembourg)
+    ("baci", 2, "999"),  # no country
+    ("baci", 3, "7207"),  # not HS6
+    ("baci", 3, "271600"),  # electricity as a mass
+    ("baci", 5, "-1"),  # a negative quantity
+    ("comtrade", 1, "0"),  # World
+    ("comtrade", 2, "X"),  # an export
+    ("comtrade", 4, "TOTAL"),
+    ("comext", 1, "EU27_2020"),  # the EU as an origin
+    ("comext", 2, "7207111"),  # an odd-length code
+    ("comext", 4, "2026-13"),  # no period
+]
+
+
+@pytest.mark.parametrize(("fmt", "at", "value"), _FAULTS)
+@pytest.mark.parametrize("row", [0, 517, 1_999])
+def test_one_bad_value_among_many_rows_is_found_in_both_modes(
+    tmp_path: Path, fmt: str, at: int, value: str, row: int
+) -> None:
+    # The clean rows repeat one line: each key column holds one value, the faulty row adds a
+    # second, which only a pass over the distinct values (or every row) can see.
+    header, line = _CLEAN[fmt]
+    fields = line.split(",")
+    bad = ",".join(value if i == at else f for i, f in enumerate(fields))
+    lines = [bad if i == row else line for i in range(2_000)]
+    path = write(tmp_path, f"{fmt}.csv", "\n".join([header, *lines]))
+    with pytest.raises(cbam.CbamInputError, match=rf"line {row + 2} "):
+        cbam.read_trade(path, fmt)  # type: ignore[arg-type]
+    flagged = cbam.read_trade(path, fmt, on_error="flag").collect()  # type: ignore[arg-type]
+    assert flagged["trade_error"].is_not_null().arg_true().to_list() == [row]
+    assert flagged.height == 2_000
