@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -55,7 +54,13 @@ def _names(frame: Any) -> list[str]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """Whether a cell holds no value: None, NaN (float, NumPy, Decimal), pandas' NA or NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # only a NaN differs from itself
+    except Exception:  # a value that compares to no bool: a value all the same
+        return False
 
 
 def _as_text(data: Any, column: str) -> pl.Series:

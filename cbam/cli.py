@@ -38,7 +38,7 @@ from cbam._pipeline import OnError, compute
 from cbam._progress import stage
 from cbam._recycling import Recycling, RecyclingPlan, load_plan
 from cbam._resolve import load_scenario, resolve
-from cbam._resources import bundled_imports, installed_copy
+from cbam._resources import bundled_imports, data_dir, installed_copy, scenarios_dir
 from cbam._scenario import Scenario, list_scenarios
 from cbam._schema import (
     INTEGER_COLUMNS,
@@ -427,9 +427,11 @@ def _as_cells(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
             as_text.append(column.dt.to_string("iso"))
         elif suffix == ".xlsx" and isinstance(dtype, pl.Datetime) and dtype.time_zone:
             as_text.append(column.cast(pl.String))
-        elif suffix == ".xlsx" and dtype.is_integer():
-            big = frame.select(column.cast(pl.Float64).abs().max()).item()
-            if big is not None and big >= _EXCEL_EXACT:
+        elif suffix == ".xlsx" and (dtype.is_integer() or isinstance(dtype, pl.Decimal)):
+            # Past 15 digits in all (a Decimal's places count too), Excel would round it.
+            places = dtype.scale if isinstance(dtype, pl.Decimal) else 0
+            big = frame.select(column.abs().max()).item()
+            if big is not None and big * 10**places >= _EXCEL_EXACT:
                 as_text.append(column.cast(pl.String))
     return frame.with_columns(as_text) if as_text else frame
 
@@ -509,10 +511,21 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _not_read(out: Path | None, read: set[Path], import_file: Path) -> None:
-    """Refuse an ``--out`` that names a file the run reads (its imports, weights, groups)."""
+    """Refuse an ``--out`` that names a file the run reads (its imports, weights, groups).
+
+    cbam's own data (``rates/``, ``country_lists/``, ``data/``, the scenarios) are never a
+    place to write, read by this run or not.
+    """
     if out is None:
         return
     target = out.resolve()
+    own = [data_dir(kind).resolve() for kind in ("rates", "country_lists", "data")]
+    for folder in [*own, scenarios_dir().resolve()]:
+        if target.is_relative_to(folder):
+            raise ScenarioError(
+                f"--out {out}: is in cbam's own data ({folder.name}/), which the runs read; "
+                "name a file elsewhere"
+            )
     for path in sorted({import_file, *read}):
         if path.resolve() == target:
             what = "the import file" if path == import_file else "a file this run reads"
@@ -723,7 +736,9 @@ def _totals_table(
     labelled = texts[0] if texts else by[0]
     groups = groups.with_columns(pl.col(labelled).cast(pl.String))
     # A group of that name (an importer called 'total') is not the grand total.
-    name = "total" if "total" not in groups[labelled] else "total (all rows)"
+    name = "total"
+    while name in groups[labelled]:
+        name = "total (all rows)" if name == "total" else f"{name}*"
 
     def label(column: str) -> pl.Expr:
         text = column == labelled

@@ -1632,3 +1632,88 @@ class TestReviewOfDecember7Evening:
 
         senegal = country_group("un_ldc").filter(pl.col("iso3") == "SEN")
         assert str(senegal["member_from"].item()) == "2001-12-31"
+
+
+class TestReviewOfDecember7EveningDiff:
+    """Review of the evening's own diff (2026-12-07): what its first version missed."""
+
+    @pytest.mark.parametrize(
+        "target",
+        [
+            ("country_lists", "un_ldc.csv"),  # read by the scenario's LDC group
+            ("rates", "carbon_prices", "fx.csv"),  # read by every run
+            ("data", "new-file.csv"),  # cbam's own data, read or not
+        ],
+    )
+    def test_out_may_not_write_into_cbams_own_data(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: tuple[str, ...]
+    ) -> None:
+        imports = tmp_path / "imp.csv"
+        imports.write_text("year,origin,cn_code,quantity_t\n2027,TUR,72071111,100\n")
+        kind, *rest = target
+        out = data_dir(kind).joinpath(*rest)  # type: ignore[arg-type]
+        before = out.read_bytes() if out.exists() else None
+        args = ["run", "--scenario", "eu-cbam-ldc-exempt", "--imports", str(imports)]
+        try:
+            assert main([*args, "--out", str(out)]) == 2
+            assert "is in cbam's own data" in capsys.readouterr().err
+        finally:  # were the refusal lost, the shipped file is put back
+            written = out.read_bytes() if out.exists() else None
+            if written != before:
+                out.write_bytes(before) if before is not None else out.unlink()
+        assert written == before
+
+    def test_pandas_na_in_a_column_read_as_text_is_a_missing_value(self) -> None:
+        import pandas as pd
+
+        given = pd.Series([5.0, "5", pd.NA], dtype=object)
+        frame = pd.DataFrame(
+            {
+                "year": [2027] * 3,
+                "origin": ["TUR"] * 3,
+                "cn_code": ["72071111"] * 3,
+                "quantity_t": [100.0] * 3,
+                "carbon_price_paid_eur_per_t": given,
+            }
+        )
+        text = pl.DataFrame(
+            {
+                **{c: frame[c].tolist() for c in ("year", "origin", "cn_code", "quantity_t")},
+                "carbon_price_paid_eur_per_t": ["5.0", "5", None],
+            }
+        )
+        fees = cbam.compute(frame, "eu-cbam")  # no error: the third price is not given
+        assert fees["fee_eur"].tolist() == cbam.compute(text, "eu-cbam")["fee_eur"].to_list()
+
+    def test_the_grand_total_label_is_no_groups_name(self, tmp_path: Path) -> None:
+        rows = tmp_path / "rows.csv"
+        rows.write_text(
+            "year,origin,cn_code,quantity_t,importer\n2027,TUR,72071111,100,total\n"
+            "2027,CHN,72071111,100,total (all rows)\n"
+        )
+        out = tmp_path / "t.xlsx"
+        assert main(["run", "--imports", str(rows), "--by", "importer", "--out", str(out)]) == 0
+        labels = pl.read_excel(out, sheet_name="totals", engine="openpyxl")["importer"]
+        assert labels.to_list()[-1] == "total (all rows)*"
+        assert labels.n_unique() == labels.len()
+
+    def test_a_long_decimal_goes_into_a_workbook_as_text(self, tmp_path: Path) -> None:
+        import openpyxl
+
+        rows = tmp_path / "d.parquet"
+        pl.DataFrame(
+            {
+                "year": [2027],
+                "origin": ["TUR"],
+                "cn_code": ["72071111"],
+                "quantity_t": [100.0],
+                "dec": pl.Series(["1234567890123456789"]).cast(pl.Decimal(38, 0)),
+                "price": pl.Series(["12.50"]).cast(pl.Decimal(10, 2)),
+            }
+        ).write_parquet(rows)
+        out = tmp_path / "d.xlsx"
+        assert main(["run", "--imports", str(rows), "--out", str(out)]) == 0
+        sheet = list(openpyxl.load_workbook(out)["rows"].iter_rows(values_only=True))
+        cells = dict(zip(sheet[0], sheet[1], strict=True))
+        assert cells["dec"] == "1234567890123456789"
+        assert cells["price"] == 12.5  # a short one stays a number
