@@ -28,6 +28,7 @@ from cbam._schema import (
     check_key_values,
     fees_as_polars,
     key_as_read,
+    number_as_read,
     result_columns,
 )
 from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, summarise
@@ -54,9 +55,11 @@ def _valued(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.Expr]:
     Fees without the optional ``value_eur`` column get it, all null: a null literal would be
     one value per group, counted once in ``rows_without_value``, not once per row.
     """
-    if "value_eur" not in frame.collect_schema().names():
+    schema = frame.collect_schema()
+    if "value_eur" not in schema:
         frame = frame.with_columns(pl.lit(None, pl.Float64).alias("value_eur"))
-    value = pl.col("value_eur").cast(pl.Float64, strict=False)
+        schema = frame.collect_schema()
+    value = number_as_read("value_eur", schema)  # ' 55000' is the value compute read
     return frame, pl.when(value > 0).then(value)
 
 
@@ -74,8 +77,9 @@ def _lazy(fees: Any) -> pl.LazyFrame:
 
 
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    """Divide, null (not NaN or inf) where the denominator is not positive."""
-    return pl.when(denominator > 0).then(numerator / denominator)
+    """Divide, null (not NaN or inf) where the denominator is not positive or too small."""
+    ratio = numerator / denominator
+    return pl.when((denominator > 0) & ratio.is_finite()).then(ratio)
 
 
 def ad_valorem_equivalents(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
@@ -159,8 +163,9 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
 
     """
     lazy = _valid(_lazy(fees))
+    quantity = number_as_read("quantity_t", lazy.collect_schema())  # ' 100' is 100 t
     aggs = [
-        order_free_sum(pl.col("quantity_t").cast(pl.Float64, strict=False)).alias("quantity_t"),
+        order_free_sum(quantity).alias("quantity_t"),
         order_free_sum(pl.col("embedded_t")).alias("embedded_t"),
         order_free_sum(pl.col("fee_eur")).alias("fee_eur"),
     ]

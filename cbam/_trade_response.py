@@ -29,7 +29,13 @@ import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
-from cbam._schema import TEXT_KEYS, check_key_values, fees_as_polars, key_as_read
+from cbam._schema import (
+    TEXT_KEYS,
+    check_key_values,
+    fees_as_polars,
+    key_as_read,
+    number_as_read,
+)
 from cbam._summary import computed, grouping, order_free_sum
 from cbam._territory import imported_elsewhere
 
@@ -155,8 +161,9 @@ def trade_response(
     names = lazy.collect_schema().names()
     if "value_eur" not in names:
         raise ValueError("trade_response needs value_eur (the customs value) for the wedge")
-    value = pl.col("value_eur").cast(pl.Float64, strict=False)
-    quantity = pl.col("quantity_t").cast(pl.Float64, strict=False)
+    schema = lazy.collect_schema()
+    value = number_as_read("value_eur", schema)  # as compute read them: ' 100' is 100
+    quantity = number_as_read("quantity_t", schema)
     # None where the value is too small for the ratio (an infinite wedge), as ``ave`` has it.
     ratio = pl.col("fee_eur") / value
     wedge = pl.when((value > 0) & ratio.is_finite()).then(ratio)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 import pytest
@@ -1717,3 +1718,51 @@ class TestReviewOfDecember7EveningDiff:
         cells = dict(zip(sheet[0], sheet[1], strict=True))
         assert cells["dec"] == "1234567890123456789"
         assert cells["price"] == 12.5  # a short one stays a number
+
+
+class TestReviewOfIndicators:
+    """Review of 2026-12-07 (evening): the indicators read amounts as compute does, and give
+    null, not inf, where a ratio overflows."""
+
+    PRICED: ClassVar[dict[str, float]] = {"certificate_price_eur": 80}
+
+    def test_amounts_given_as_padded_text_count_in_every_indicator(self) -> None:
+        # The README's row twice, once as text: fee 9,688.80 each, wedge 9,688.80 / 55,000.
+        import pandas as pd
+
+        rows = pd.DataFrame(
+            {
+                "year": [2026] * 2,
+                "origin": ["TUR"] * 2,
+                "cn_code": ["72071111"] * 2,
+                "quantity_t": [100.0, " 100"],
+                "value_eur": [55_000.0, " 55000"],
+            }
+        )
+        fees = cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides=self.PRICED))
+        per_tonne = cbam.fee_per_tonne(fees, by=[])
+        assert per_tonne["quantity_t"].item() == 200.0
+        assert per_tonne["fee_per_t"].item() == pytest.approx(96.888)
+        ave = cbam.ad_valorem_equivalents(fees, by=[])
+        assert ave[["rows_without_value", "value_eur"]].iloc[0].tolist() == [0, 110_000.0]
+        assert cbam.exposure(fees, by=[])["exports_eur"].item() == 110_000.0
+        response = cbam.trade_response(fees, -1.0, by=[])
+        # Each row's fee falls by 1 / 1.17616: 2 x 9,688.80 / 1.17616 = 16,475.31.
+        assert response["fee_after_response_eur"].item() == pytest.approx(16_475.31, abs=0.01)
+        assert response["rows_without_response"].item() == 0
+
+    def test_a_ratio_that_overflows_is_null_not_inf(self) -> None:
+        rows = _rows(
+            year=[2026],
+            origin=["TUR"],
+            cn_code=["72071111"],
+            quantity_t=[100.0],
+            value_eur=[1e-306],
+        )
+        fees = cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides=self.PRICED))
+        assert fees["ave"].item() is None  # as compute and summarise have it
+        ave = cbam.ad_valorem_equivalents(fees, by=[])
+        assert ave.select("ave", "ave_before_exemptions").row(0) == (None, None)
+        assert cbam.exposure(fees, by=[])["share_of_exports"].item() is None
+        economy = pl.DataFrame({"origin": ["TUR"], "gdp_eur": [1e-306]})
+        assert cbam.exposure(fees, economy=economy)["share_of_gdp"].item() is None
