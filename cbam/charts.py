@@ -26,7 +26,7 @@ from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
-from cbam._schema import key_as_read
+from cbam._schema import key_as_read, number_as_read
 
 __all__ = [
     "fees_by_origin",
@@ -310,16 +310,15 @@ def scenario_comparison(
         raise ValueError("scenario_comparison needs at least one result")
     top = _count(top)
     needed = [by, column, "input_error"]
-    sums = {
-        name: dict(
-            _with_columns(_eager(frame), needed, f"scenario_comparison(results[{name!r}])")
-            .filter(pl.col("input_error").is_null())
+    sums = {}
+    for name, frame in results.items():
+        given = _with_columns(_eager(frame), needed, f"scenario_comparison(results[{name!r}])")
+        sums[name] = dict(
+            given.filter(pl.col("input_error").is_null())
             .group_by(key_as_read(by).cast(pl.String))
-            .agg(pl.col(column).sum())
+            .agg(number_as_read(column, given.schema).sum())  # ' 100' t is 100 t
             .iter_rows()
         )
-        for name, frame in results.items()
-    }
     first = next(iter(sums.values()))
     groups = [g for g, _ in sorted(first.items(), key=lambda kv: (-kv[1], str(kv[0])))][:top]
     names = list(sums)

@@ -1766,3 +1766,15 @@ class TestReviewOfIndicators:
         assert cbam.exposure(fees, by=[])["share_of_exports"].item() is None
         economy = pl.DataFrame({"origin": ["TUR"], "gdp_eur": [1e-306]})
         assert cbam.exposure(fees, economy=economy)["share_of_gdp"].item() is None
+
+    def test_a_chart_of_tonnes_given_as_text_sums_them(self) -> None:
+        from cbam.charts import scenario_comparison
+
+        rows = _rows(
+            year=[2026, 2026],
+            origin=["TUR", "TUR"],
+            cn_code=["72071111"] * 2,
+            quantity_t=["100", " 100"],
+        )
+        figure = scenario_comparison({"eu": cbam.compute(rows, "eu-cbam")}, column="quantity_t")
+        assert [bar.get_width() for bar in figure.axes[0].patches] == [200.0]
