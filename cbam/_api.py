@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from cbam import _recycling
-from cbam._errors import ScenarioError
+from cbam._errors import ScenarioError, shorten
 from cbam._recycling import Recycling, RecyclingPlan, list_recycling_plans
 from cbam._resolve import load_scenario, resolve
 from cbam._scenario import Scenario, list_scenarios
@@ -60,7 +60,17 @@ def recycle(
         raise TypeError(
             f"recycle: scenario must be a Scenario, a name or a path, not {type(scenario).__name__}"
         )
-    chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    try:
+        chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    except ScenarioError as exc:
+        if not isinstance(scenario, str) or not str(exc).startswith("unknown scenario"):
+            raise
+        # The slot takes a plan's name too: a typo of one is told among both kinds.
+        raise ScenarioError(
+            f"unknown scenario or recycling plan '{shorten(scenario, 80)}' (scenarios: "
+            f"{', '.join(list_scenarios())}; plans: {', '.join(list_recycling_plans())}; or "
+            "give a YAML path)"
+        ) from None
     applied = plan if plan is not None else chosen.recycling
     if applied is None:
         raise ScenarioError(

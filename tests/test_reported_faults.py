@@ -1778,3 +1778,10 @@ class TestReviewOfIndicators:
         )
         figure = scenario_comparison({"eu": cbam.compute(rows, "eu-cbam")}, column="quantity_t")
         assert [bar.get_width() for bar in figure.axes[0].patches] == [200.0]
+
+    def test_a_misspelt_plan_name_in_recycles_second_slot_lists_the_plans(self) -> None:
+        # Review of the installed wheel (2026-12-07): the slot takes a plan's name too.
+        fees = _rows(origin=["TUR"], fee_eur=[600.0])
+        with pytest.raises(ScenarioError, match="unknown scenario or recycling plan") as raised:
+            cbam.recycle(fees, "eu-own-resource")
+        assert "plans: " in str(raised.value) and "eu-own-resources" in str(raised.value)
