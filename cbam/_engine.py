@@ -1061,6 +1061,11 @@ def _emissions(frame: pl.LazyFrame, design: Design, given: Given) -> pl.LazyFram
     )
 
 
+def _no_free_allocation() -> list[str]:
+    """The sectors that get no free allocation (electricity), from rates/eu/sectors.yaml."""
+    return [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
+
+
 def _routes_differ(scenario: Scenario) -> pl.Expr:
     """Whether the benchmarks of the column that prices actual values differ by route."""
     return pl.col(f"_c_routes_differ_{scenario.actual_values_benchmark.lower()}")
@@ -1129,10 +1134,13 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design, given: G
     def by_column(a: pl.Expr, b: pl.Expr) -> pl.Expr:
         return pl.when(column_a).then(a).otherwise(b) if a_used else b
 
-    benchmark = by_column(in_period("a") + pl.col("_c_precursor_bm").fill_null(0.0), in_period("b"))
-    no_free_allocation = [n for n, r in config.sectors().sectors.items() if not r.free_allocation]
+    # The precursors' benchmarks are per t of good; a clinker-based cement's own benchmark
+    # (and its quantity) per t of the clinker in it.
+    per_clinker = pl.coalesce(pl.col("clinker_share_applied"), pl.lit(1.0))
+    precursors = (pl.col("_c_precursor_bm") / per_clinker).fill_null(0.0)
+    benchmark = by_column(in_period("a") + precursors, in_period("b"))
     benchmark = (
-        pl.when(pl.col("_c_sector").is_in(no_free_allocation)).then(0.0).otherwise(benchmark)
+        pl.when(pl.col("_c_sector").is_in(_no_free_allocation())).then(0.0).otherwise(benchmark)
     )
     route_source = by_column(pl.col("_c_route_source_a"), pl.col("_c_route_source_b"))
     no_route = pl.col("_c_route") == "" if given.route else pl.lit(True)
@@ -1150,7 +1158,10 @@ def _benchmark(frame: pl.LazyFrame, scenario: Scenario, design: Design, given: G
             actual
             & no_route
             & _routes_differ(scenario).fill_null(False)
-            & route_source.is_in(["default value", "equivalent of default-value route"])
+            # An aggregate code's benchmark is the mean over its lines of the default's route.
+            & route_source.is_in(
+                ["default value", "equivalent of default-value route", "aggregate"]
+            )
         )
         labelled = (
             pl.when(assumed_route)
@@ -1799,6 +1810,12 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
                 "precursor_benchmark_t_per_t",
                 "applies only to rows with actual values priced on the column-A benchmark",
                 precursor & (pl.col("benchmark_column") != "A"),
+                shown("precursor_benchmark_t_per_t"),
+            ),
+            Check(
+                "precursor_benchmark_t_per_t",
+                "applies only to goods with free allocation (this sector has none)",
+                precursor & pl.col("_c_sector").is_in(_no_free_allocation()),
                 shown("precursor_benchmark_t_per_t"),
             ),
         ]

@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 from _common import REPO, parse_folders
 
-OUT_DIR = REPO / "rates" / "carbon_prices"
+OUT_DIR = Path("rates") / "carbon_prices"  # under --out, the repository root by default
 
 YEARS = tuple(range(2019, 2026))
 FX_YEARS = (*YEARS, 2026)
@@ -1117,15 +1117,16 @@ def sanity(
     print(f"  {'EU ETS':6} {'(all)':11} {eu[2024]:>8.2f} {eu[2025]:>8.2f}   annual auction mean")
 
 
-def write(df: pl.DataFrame, name: str) -> None:
-    path = OUT_DIR / name
+def write(df: pl.DataFrame, folder: Path, name: str) -> None:
+    path = folder / name
     df.write_csv(path, line_terminator="\n")
-    print(f"wrote {path.relative_to(REPO)}: {df.height} rows")
+    print(f"wrote {path}: {df.height} rows")
 
 
 def main(argv: list[str] | None = None) -> int:
-    shared, _ = parse_folders(__doc__, argv)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    shared, root = parse_folders(__doc__, argv)
+    folder = root / OUT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
 
     icap = load_icap(shared)
     wb = wb_series(shared)
@@ -1139,11 +1140,11 @@ def main(argv: list[str] | None = None) -> int:
     no_price = pl.DataFrame(NO_PRICE, schema=["jurisdiction", "status", "source"], orient="row")
 
     cross_check(shared, prices)
-    write(instruments, "instruments.csv")
-    write(no_price, "no_price.csv")
-    write(prices, "prices.csv")
-    write(fx, "fx.csv")
-    write(cov, "coverage.csv")
+    write(instruments, folder, "instruments.csv")
+    write(no_price, folder, "no_price.csv")
+    write(prices, folder, "prices.csv")
+    write(fx, folder, "fx.csv")
+    write(cov, folder, "coverage.csv")
     sanity(prices, fx, cov, instruments)
     return 0
 

@@ -119,8 +119,9 @@ A_RES_76_8 = "A/RES/76/8 of 24 Nov 2021"
 
 # --------------------------------------------------------------------------- LDC table
 # iso3, name, year included (UN DESA timeline), member_to (graduation date), source.
-# member_from is always empty: membership began before 2026 and its start plays no role in
-# the rules; the year of inclusion goes into the note. Longer notes are in LDC_NOTES below.
+# member_from is the last day of the year of inclusion (the sources give the year only; a
+# day inside it is the one reading this cannot tell; country_lists/README.md): historical
+# trade judged in its own year is an LDC's from then. Longer notes are in LDC_NOTES below.
 LdcEntry = tuple[str, str, int, str, str]
 
 LDC_CURRENT: list[LdcEntry] = [
@@ -360,7 +361,16 @@ COUNT_DAYS = (dt.date(2026, 1, 1), dt.date(2027, 1, 1))
 # --------------------------------------------------------------------------- helpers
 
 
-def included_note(year: int) -> str:
+# Where a source says more than the DESA timeline's year.
+INCLUDED_NOTES = {
+    "SEN": "included 2001 (added by the General Assembly in April 2001: UN News, "
+    "https://news.un.org/en/story/2001/04/2422-senegal-added-un-list-least-developed-countries)",
+}
+
+
+def included_note(iso3: str, year: int) -> str:
+    if iso3 in INCLUDED_NOTES:
+        return INCLUDED_NOTES[iso3]
     if year == 1971:
         return f"included 1971 ({GA_1971})"
     return f"included {year} (UN DESA LDC timeline)"
@@ -370,8 +380,8 @@ def ldc_rows() -> list[Row]:
     rows = []
     for iso3, name, year, member_to, source in LDC_CURRENT + LDC_GRADUATED:
         note = LDC_NOTES.get(iso3, "")
-        full_note = "; ".join(part for part in (included_note(year), note) if part)
-        rows.append(Row(iso3, name, "", member_to, source, full_note))
+        full_note = "; ".join(part for part in (included_note(iso3, year), note) if part)
+        rows.append(Row(iso3, name, f"{year}-12-31", member_to, source, full_note))
     return sorted(rows)
 
 

@@ -45,7 +45,13 @@ code once (rates/eu/aggregation.yaml): 3102 10 10, which the current CN splits i
 15 and 19, is the mean of those three, not three codes of its own. The panel's 310210 rows
 change (default value, benchmark, heading 'mean of 2 CN8 codes' for 'mean of 4'): 21 rows of
 each eu-cbam scenario (fees EUR +100,597 to +242,410 in all), 19 of uk-cbam (EUR +150,307), 21
-of us-cca-2025 (EUR +36,248) and of us-fpf-2025 (no fee changed). A refactor
+of us-cca-2025 (EUR +36,248) and of us-fpf-2025 (no fee changed). Re-recorded on 2026-12-07
+for (11): a precursor benchmark is per t of good, so on a clinker-based cement heading it is
+divided by the clinker share to join the heading's benchmark per t of clinker (3 rows of each
+eu-cbam scenario: benchmark_t_per_t 0.048 -> 0.0738, 0.65 -> 0.6842, 0.482 -> 0.5074; free
+allocation and fee change where the CBAM factor is above 0, 2-3 rows), and a precursor
+benchmark on electricity, which has no free allocation, is refused (2 rows of each eu-cbam
+scenario flagged, fees EUR 167,118 and 360,469 in eu-cbam; 1 row's importer total). A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

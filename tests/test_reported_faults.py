@@ -1785,3 +1785,54 @@ class TestReviewOfIndicators:
         with pytest.raises(ScenarioError, match="unknown scenario or recycling plan") as raised:
             cbam.recycle(fees, "eu-own-resource")
         assert "plans: " in str(raised.value) and "eu-own-resources" in str(raised.value)
+
+
+class TestReviewOfActualValues:
+    """Review of 2026-12-07 (evening): actual values, precursors and routes by hand."""
+
+    def test_a_cements_precursor_benchmark_is_per_tonne_of_cement(self) -> None:
+        # 100 t of Portland cement with 70 % clinker whose clinker consumed 0.666 x 0.7 t/t of
+        # benchmark (IR 2025/2620: grey clinker, column A, 0.666; Portland cement's own column
+        # A 0) is 70 t of that clinker: free allocation 70 x 0.666 x 0.95 (the 2027 CBAM factor)
+        # = 44.289 t on both rows, and the same fee.
+        rows = _rows(
+            year=[2027, 2027],
+            origin=["CHN", "CHN"],
+            cn_code=["25232900", "25231000"],
+            quantity_t=[100.0, 70.0],
+            see_direct=[0.8, 0.8],
+            see_indirect=[0.05, 0.05],
+            route=["A", "A"],
+            clinker_share=[0.7, None],
+            precursor_benchmark_t_per_t=[0.666 * 0.7, None],
+        )
+        fees = cbam.compute(rows, "eu-cbam")
+        assert fees["free_allocation_t"].to_list() == pytest.approx([44.289, 44.289])
+        assert fees["fee_eur"][0] == pytest.approx(fees["fee_eur"][1])
+
+    def test_an_aggregate_codes_assumed_route_says_so(self) -> None:
+        scenario = cbam.load_scenario(
+            "eu-cbam", overrides={"actual_values_route_from_default": True}
+        )
+        rows = _rows(
+            year=[2026] * 2,
+            origin=["CHN"] * 2,
+            cn_code=["7601"] * 2,
+            quantity_t=[100.0] * 2,
+            see_direct=[8.0] * 2,
+            route=[None, "L"],
+        )
+        sources = cbam.compute(rows, scenario)["benchmark_route_source"].cast(pl.String)
+        assert sources.to_list() == ["assumed (default-value route for actual values)", "aggregate"]
+
+    def test_a_precursor_benchmark_on_electricity_is_refused(self) -> None:
+        rows = _rows(
+            year=[2026],
+            origin=["SRB"],
+            cn_code=["27160000"],
+            quantity_t=[100.0],
+            see_direct=[0.5],
+            precursor_benchmark_t_per_t=[0.4],
+        )
+        with pytest.raises(CbamInputError, match="applies only to goods with free allocation"):
+            cbam.compute(rows, "eu-cbam")
