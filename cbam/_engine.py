@@ -1818,6 +1818,13 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
                 precursor & pl.col("_c_sector").is_in(_no_free_allocation()),
                 shown("precursor_benchmark_t_per_t"),
             ),
+            Check(
+                "clinker_share",
+                "too small for the row's precursor benchmark, which it divides (per t of "
+                "clinker): not a finite number",
+                precursor & (pl.col("_c_precursor_bm") / pl.col("_c_clinker")).is_infinite(),
+                shown("clinker_share"),
+            ),
         ]
     else:
         message = "applies only to the EU engine's column-A benchmark"

@@ -1836,3 +1836,19 @@ class TestReviewOfActualValues:
         )
         with pytest.raises(CbamInputError, match="applies only to goods with free allocation"):
             cbam.compute(rows, "eu-cbam")
+
+    def test_a_clinker_share_too_small_for_its_precursor_is_named(self) -> None:
+        # Review of the evening's diff: precursor / share overflowed and the fee's overflow
+        # was blamed on the certificate price.
+        rows = _rows(
+            year=[2027],
+            origin=["TUR"],
+            cn_code=["25232900"],
+            quantity_t=[100.0],
+            see_direct=[0.8],
+            see_indirect=[0.05],
+            clinker_share=[1e-310],
+            precursor_benchmark_t_per_t=[0.5],
+        )
+        error = cbam.compute(rows, "eu-cbam", on_error="flag")["input_error"].item()
+        assert error.startswith("clinker_share: too small for the row's precursor benchmark")
