@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from _common import REPO, parse_folders
+from _common import parse_folders
 
 OUT_DIR = Path("rates") / "carbon_prices"  # under --out, the repository root by default
 
