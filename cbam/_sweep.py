@@ -45,7 +45,7 @@ from cbam._progress import progress
 from cbam._resolve import load_scenario, rebuilt, resolve, years_beyond, years_in_force_in_none
 from cbam._scenario import Scenario, apply_overrides, check_rules_year, plain_value, set_dotted
 from cbam._schema import check_columns, key_as_read, result_columns, whole_as_read
-from cbam._summary import grouping, order_free_sum
+from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum
 
 PRICE = "certificate_price_eur"
 DESIGN_PRICE = "charge.price"
@@ -508,6 +508,10 @@ def _client(scheduler: Any) -> Any:
     return scheduler  # a distributed.Client already
 
 
+# Output columns the certificate price decides (besides the totals' own).
+_PRICED_COLUMNS = ("certificate_price_eur", "certificate_price_period", "fee_local")
+
+
 def sweep(
     imports: pl.DataFrame | pl.LazyFrame | Any,
     scenario: Scenario | str | Path = "eu-cbam",
@@ -535,7 +539,8 @@ def sweep(
             "exemptions": [[], [{"group": "ldc"}]]}``, or for ``uk-cbam``
             ``{"charge.price": [50, {2027: 54.4, 2030: 90}]}`` (GBP).
         by: Columns of the ``compute`` output to total by (e.g. ``["origin"]``); none for the
-            grand total.
+            grand total. Not a total's own column (``certificates``), nor, where a price is
+            varied, one the price decides (``certificate_price_eur``, its period, ``fee_local``).
         percentiles: Percentiles (0-100) of the total fee over the price paths.
         partitions: Parts of the rows, each of whole import years (a threshold or import
             share sums a year's rows; at most one part a year); each (part, design) is one
@@ -576,6 +581,7 @@ def sweep(
     price_key = PRICE if base.regime == EU_ENGINE else DESIGN_PRICE
     varied = _price_named(varied, price_key)
     default_path = base.certificate_price_eur if base.regime == EU_ENGINE else None
+    vary_names = set(varied)
     price_paths: list[Any] = list(varied.pop(price_key, [default_path]))
     base_design = resolve(base).design
     if price_key == DESIGN_PRICE and base_design.charge.price is None and price_paths != [None]:
@@ -605,7 +611,16 @@ def sweep(
     given = to_polars(imports)
     frame = given.collect() if isinstance(given, pl.LazyFrame) else given
     check_columns(frame.schema, reserved=("_c_", "_s_"))  # its working columns are _s_
-    keys = grouping(by, result_columns(frame.columns), results=("design", "path", "fee_eur"))
+    # The totals' own columns are no keys (as for summarise); nor, where the price varies, a
+    # column the price decides: each path's fees are totalled by keys every path shares.
+    keys = grouping(by, result_columns(frame.columns), results=("design", "path", *SUMMARY_COLUMNS))
+    priced = [k for k in keys if k in _PRICED_COLUMNS]
+    if priced and price_key in vary_names:
+        raise ScenarioError(
+            f"sweep: by={shorten(priced)}: the price path decides it, so a sweep of prices "
+            "cannot total by it (each path's fees are totalled by keys all paths share; "
+            "cbam.totals gives one path's totals by it)"
+        )
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScenarioError(f"sweep: partitions must be a whole number >= 1, not {partitions!r}")
     slices = _whole_years(frame, partitions)

@@ -1852,3 +1852,44 @@ class TestReviewOfActualValues:
         )
         error = cbam.compute(rows, "eu-cbam", on_error="flag")["input_error"].item()
         assert error.startswith("clinker_share: too small for the row's precursor benchmark")
+
+
+class TestReviewOfSweepKeys:
+    """Review of 2026-12-07 (evening): a sweep's keys are shared by every price path."""
+
+    ROWS: ClassVar[dict[str, list[object]]] = {
+        "year": [2026, 2027],
+        "origin": ["TUR", "TUR"],
+        "cn_code": ["72071111"] * 2,
+        "quantity_t": [100.0, 100.0],
+        "quarter": [1, None],
+    }
+
+    @pytest.mark.parametrize(
+        "by", ["certificate_price_eur", "certificate_price_period", "fee_local"]
+    )
+    def test_a_column_the_price_decides_is_no_key_of_a_price_sweep(self, by: str) -> None:
+        # Grouped by the base price's values, a path of EUR 40 was filed under 75.36 and 107.29.
+        with pytest.raises(ScenarioError, match="the price path decides it"):
+            cbam.sweep(_rows(**self.ROWS), "eu-cbam", vary={"certificate_price_eur": [40]}, by=[by])
+
+    def test_a_totals_own_column_is_no_key_as_for_summarise(self) -> None:
+        with pytest.raises(ScenarioError, match="is a column of the totals"):
+            cbam.sweep(
+                _rows(**self.ROWS), "eu-cbam", vary={"cbam_factor": [0.5]}, by=["certificates"]
+            )
+
+    def test_without_a_varied_price_the_price_is_a_key(self) -> None:
+        # One price per design: its groups are those summarise gives (the cited 2026 Q1 and
+        # 2027 prices, rates/eu/certificate_price.yaml).
+        rows = _rows(**self.ROWS)
+        swept = cbam.sweep(
+            rows, "eu-cbam", vary={"cbam_factor": [0.5]}, by=["certificate_price_eur"]
+        )
+        scenario = cbam.load_scenario("eu-cbam", overrides={"cbam_factor": 0.5})
+        expected = cbam.totals(rows, scenario, by=["certificate_price_eur"]).sort(
+            "certificate_price_eur"
+        )
+        got = swept.totals.sort("certificate_price_eur")
+        assert got["certificate_price_eur"].to_list() == expected["certificate_price_eur"].to_list()
+        assert got["fee_eur"].to_list() == pytest.approx(expected["fee_eur"].to_list(), abs=0.005)
