@@ -44,6 +44,7 @@ from cbam._parameters import (
     Share,
     first_day,
     in_force,
+    one_value_a_day,
 )
 from cbam._resources import bundled_or_path, data_dir
 from cbam._territory import Territory, territory_problems
@@ -58,7 +59,19 @@ class SectorParameter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
-    sectors: dict[str, list[DatedValue[float]]]
+    sectors: dict[str, Annotated[list[DatedValue[Share]], Field(min_length=1)]]
+
+    @field_validator("sectors")
+    @classmethod
+    def _one_value_a_day(
+        cls, sectors: dict[str, list[DatedValue[float]]]
+    ) -> dict[str, list[DatedValue[float]]]:
+        for sector, values in sectors.items():
+            try:
+                one_value_a_day(values)
+            except ValueError as exc:
+                raise ValueError(f"{sector}: {exc}") from None
+        return sectors
 
     def at(self, sector: str, year: int) -> DatedValue[float] | None:
         """The value in force for ``sector`` on 1 January of ``year`` (``None``: none yet)."""
@@ -330,6 +343,23 @@ class Design(BaseModel):
             for s in names
             if s not in SECTORS
         ]
+        for field, codes in (("sectors", self.sectors), ("home_origins", self.home_origins)):
+            twice = sorted({c for c in codes if codes.count(c) > 1})
+            if twice:  # one entry twice would be joined twice
+                problems.append(f"{field}: {shorten(twice)} given more than once; keep one")
+        covered = set(self.sectors)
+        unread = {
+            "emissions.indirect_sectors": named.get(" in indirect_sectors", []),
+            "charge.free_allocation_share": named.get(" in free_allocation_share", []),
+        }
+        problems += [
+            f"{where}: {s} is no sector of the design's, so its value would never apply"
+            for where, names in unread.items()
+            for s in dict.fromkeys(names)
+            if s in SECTORS and s not in covered
+        ]
+        if self.charge.tiers == []:
+            problems.append("charge.tiers: empty: an ad valorem charge needs at least one tier")
         if self.first_rules_year > self.last_rules_year:
             problems.append("first_rules_year is after last_rules_year")
         if self.carbon_price_relief and CHARGE_KINDS[self.charge.kind].customs_value:
@@ -447,8 +477,8 @@ def _own_threshold_reason(raw: dict[str, Any], base: Mapping[str, Any], changed:
         raw["threshold"] = {k: v for k, v in merged.items() if k != "reason"}
 
 
-def days_not_read(design: Design) -> list[str]:
-    """Dated values from a day the engine never reads them on: they would apply later, unsaid.
+def dated_parameters(design: Design) -> list[tuple[str, list[DatedValue[Any]], str]]:
+    """Each dated parameter of ``design``: its path, its values and the day it is read on.
 
     The price is read on the first day of each quarter; every other dated parameter on
     1 January of each rules year (``year_table``, ``sector_table``).
@@ -472,12 +502,17 @@ def days_not_read(design: Design) -> list[str]:
         ]
     if charge.price is not None:
         dated.append(("charge.price", charge.price.values, "first day of a quarter"))
+    return dated
+
+
+def days_not_read(design: Design) -> list[str]:
+    """Dated values from a day the engine never reads them on: they would apply later, unsaid."""
     starts = {"1 January": {1}, "first day of a quarter": {1, 4, 7, 10}}
     first = first_day(design.first_rules_year)  # a value from before it is in force then
     return [
         f"{name}: a value from {value.start} would take effect only on the next {when}, when "
         "the engine reads it; start it on one"
-        for name, values, when in dated
+        for name, values, when in dated_parameters(design)
         for value in values
         if isinstance(value.start, dt.date)
         and value.start > first

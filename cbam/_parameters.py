@@ -119,6 +119,15 @@ class DatedValue(BaseModel, Generic[T]):
         return self.start if isinstance(self.start, int) else self.start.year
 
 
+def one_value_a_day(values: list[DatedValue[T]]) -> list[DatedValue[T]]:
+    """Refuse two values of one parameter from one day: the later would silently win."""
+    starts = [first_day(v.start) for v in values]
+    twice = sorted({d.isoformat() for d in starts if starts.count(d) > 1})
+    if twice:
+        raise ValueError(f"two values from the same day: {', '.join(twice)}; keep one")
+    return values
+
+
 class DatedParameter(BaseModel, Generic[T]):
     """A rule parameter as a list of dated values."""
 
@@ -130,11 +139,7 @@ class DatedParameter(BaseModel, Generic[T]):
     @field_validator("values")
     @classmethod
     def _one_value_a_day(cls, values: list[DatedValue[T]]) -> list[DatedValue[T]]:
-        starts = [first_day(v.start) for v in values]
-        twice = sorted({d.isoformat() for d in starts if starts.count(d) > 1})
-        if twice:  # the later one silently won
-            raise ValueError(f"two values from the same day: {', '.join(twice)}; keep one")
-        return values
+        return one_value_a_day(values)
 
     def on(self, day: dt.date | int) -> DatedValue[T] | None:
         """The value in force on ``day`` (a year: its 1 January); ``None`` before the first."""

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_table
 from cbam._countries import iso3_codes
-from cbam._design import Design, load_design, regime_path
+from cbam._design import Design, dated_parameters, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members, is_group_file
 from cbam._files import FileCache, noted
-from cbam._parameters import first_day
+from cbam._parameters import first_day, in_force
 from cbam._scenario import (
     FACTOR_KEYS,
     Scenario,
@@ -220,15 +220,19 @@ def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
             f"price from {needed} (or set one year, certificate_price_eur.{start}: ..., in "
             "overrides)"
         ]
-    price = regime.charge.price
     uses_price = regime.charge.certificate_price is None or own is None
-    if price is not None and uses_price and price.on(needed) is None:  # on 1 January
-        begins = min(first_day(v.start) for v in price.values)
-        return [
-            f"charge.price of {regime.name} starts on {begins}, after 1 January of rules year "
-            f"{needed}: give a price in force from then"
-        ]
-    return []
+    late = []
+    for name, values, _ in dated_parameters(regime):
+        if name == "charge.price" and not uses_price:
+            continue
+        if in_force(values, needed, lambda v: v.start) is None:  # on 1 January
+            # Before its first value the rows would have no such rule: a null fee, unsaid.
+            begins = min(first_day(v.start) for v in values)
+            late.append(
+                f"{name} of {regime.name} starts on {begins}, after 1 January of rules year "
+                f"{needed}: give a value in force from then"
+            )
+    return late
 
 
 def _unread_options(scenario: Scenario, regime: Design) -> list[str]:

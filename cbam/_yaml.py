@@ -112,7 +112,28 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
         raise ScenarioError(f"{path}: expected a YAML mapping at the top level, found {kind}")
+    if (size := _expanded_size(loaded, {})) > _MOST_VALUES:
+        # Aliases share their values: a few lines can stand for a billion (an alias bomb),
+        # which any reader walking the tree would take hours over.
+        raise ScenarioError(
+            f"{path}: its aliases (*name) expand to {size:,} values, more than a rule file "
+            f"holds ({_MOST_VALUES:,}); write the values out, or use fewer aliases"
+        )
     return loaded
+
+
+_MOST_VALUES = 1_000_000
+
+
+def _expanded_size(node: Any, seen: dict[int, int]) -> int:
+    """The number of values ``node`` holds once every alias is expanded (each shared part once)."""
+    if not isinstance(node, dict | list):
+        return 1
+    if id(node) not in seen:
+        seen[id(node)] = 0  # a cycle counts once (PyYAML builds none for a safe loader)
+        items = list(node.values()) if isinstance(node, dict) else node
+        seen[id(node)] = 1 + sum(_expanded_size(item, seen) for item in items)
+    return seen[id(node)]
 
 
 _COUNTRY_CODE = re.compile(r"[A-Z]{3}")

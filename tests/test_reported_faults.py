@@ -1893,3 +1893,100 @@ class TestReviewOfSweepKeys:
         got = swept.totals.sort("certificate_price_eur")
         assert got["certificate_price_eur"].to_list() == expected["certificate_price_eur"].to_list()
         assert got["fee_eur"].to_list() == pytest.approx(expected["fee_eur"].to_list(), abs=0.005)
+
+
+class TestReviewOfUserDesigns:
+    """Review of 2026-12-07 (evening): designs a user writes, hostile or subtly wrong."""
+
+    TEMPLATE = data_dir("rates") / "regimes" / "templates" / "flat-border-fee.yaml"
+
+    def _design(self, tmp_path: Path, change: dict[str, object]) -> Path:
+        import yaml
+
+        from cbam._yaml import deep_merge, read_yaml_mapping
+
+        design = deep_merge(read_yaml_mapping(self.TEMPLATE), change)
+        path = tmp_path / "mine.yaml"
+        path.write_text(yaml.safe_dump(design, sort_keys=False))
+        return path
+
+    @staticmethod
+    def _dated(value: object, start: str = "2026-01-01") -> dict[str, object]:
+        return {"from": start, "value": value, "reference": {"title": "mine", "href": ""}}
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"home_origins": ["USA", "USA"]}, "home_origins: ['USA'] given more than once"),
+            (
+                {
+                    "emissions": {
+                        "defaults_markup": {
+                            "values": [
+                                {
+                                    "from": "2030-01-01",
+                                    "value": 1.0,
+                                    "reference": {"title": "mine", "href": ""},
+                                }
+                            ]
+                        }
+                    }
+                },
+                "emissions.defaults_markup of flat-border-fee starts on 2030-01-01, after 1 "
+                "January of rules year 2026",
+            ),
+            (
+                {
+                    "emissions": {
+                        "indirect_sectors": {
+                            "description": "x",
+                            "unit": "sectors",
+                            "values": [
+                                {
+                                    "from": "2026-01-01",
+                                    "value": ["cement"],
+                                    "reference": {"title": "mine", "href": ""},
+                                }
+                            ],
+                        }
+                    }
+                },
+                "emissions.indirect_sectors: cement is no sector of the design's",
+            ),
+        ],
+    )
+    def test_a_design_mistake_is_refused_naming_it(
+        self, tmp_path: Path, change: dict[str, object], message: str
+    ) -> None:
+        path = self._design(tmp_path, change)
+        with pytest.raises(ScenarioError, match=re.escape(message)):
+            cbam.load_scenario(path)
+
+    @pytest.mark.parametrize(
+        ("values", "message"),
+        [
+            ([0.2, 0.5], "iron_steel: two values from the same day: 2026-01-01"),
+            ([True], "a number is needed, not true"),
+        ],
+    )
+    def test_free_allocation_shares_are_checked_as_every_dated_value(
+        self, tmp_path: Path, values: list[object], message: str
+    ) -> None:
+        shares = {
+            "description": "share",
+            "unit": "share",
+            "sectors": {"iron_steel": [self._dated(v) for v in values]},
+        }
+        path = self._design(tmp_path, {"charge": {"free_allocation_share": shares}})
+        with pytest.raises(ScenarioError, match=re.escape(message)):
+            cbam.load_scenario(path)
+
+    def test_a_design_files_alias_bomb_is_refused_quickly(self, tmp_path: Path) -> None:
+        levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+        path = tmp_path / "bomb.yaml"
+        path.write_text(
+            self.TEMPLATE.read_text() + "\nx_bomb:\n" + "".join(f"  {x}\n" for x in levels)
+        )
+        with pytest.raises(ScenarioError, match=r"its aliases \(\*name\) expand to"):
+            cbam.load_scenario(path)
