@@ -32,7 +32,6 @@ from cbam import blocks
 from cbam._carbon_prices import fx_by_year, price_table
 from cbam._countries import iso3_codes
 from cbam._design import Design, declare_charge_kind
-from cbam._errors import ScenarioError
 from cbam._eu import config
 from cbam._eu.lookup import (
     ASSUMED_ROUTE_FOR_ACTUAL,
@@ -41,7 +40,6 @@ from cbam._eu.lookup import (
     benchmark_columns,
     benchmark_periods,
     build_lookups,
-    value_columns,
 )
 from cbam._eu.reference import OTHER, SECTORS, annex_i_entries, entry_covering
 from cbam._eu.weights import load_weights
@@ -292,14 +290,8 @@ def year_table(scenario: Scenario) -> pl.DataFrame:
     design = regime(scenario)
     charge, emissions = design.charge, design.emissions
     years = range(design.first_rules_year, design.last_rules_year + 1)
+    # Its columns and periods are known ones (checked as the scenario loads, _resolve).
     markups, periods = _distinct(emissions.published_defaults), list(benchmark_periods())
-    unknown = [c for c in markups if c not in value_columns()]
-    unknown += [p for p in _distinct(charge.benchmark_period) if p not in periods]
-    if unknown:
-        raise ScenarioError(
-            f"{design.name}: {unknown} name no column of default_values.csv and no period of "
-            f"benchmarks.csv (periods: {', '.join(periods)})"
-        )
 
     def value_of(parameter: DatedParameter[float] | None, year: int) -> float | None:
         item = None if parameter is None else parameter.on(year)

@@ -21,6 +21,7 @@ from cbam._countries import iso3_codes
 from cbam._design import Design, dated_parameters, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
+from cbam._eu.lookup import benchmark_periods, value_columns
 from cbam._eu.weights import weights_path
 from cbam._exemptions import group_members, is_group_file
 from cbam._files import FileCache, noted
@@ -139,7 +140,7 @@ def _resolved(scenario: Scenario) -> Resolved:
             "certificate_price file); change a design's values under 'design:' "
             "(e.g. design.charge.price)"
         )
-    problems += _unread_options(scenario, regime)
+    problems += _unread_options(scenario, regime) + _unknown_labels(regime)
     first, last = regime.first_rules_year, regime.last_rules_year
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
@@ -233,6 +234,29 @@ def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
                 f"{needed}: give a value in force from then"
             )
     return late
+
+
+def _unknown_labels(regime: Design) -> list[str]:
+    """Design values naming a column or period the EU tables do not have, each by its key."""
+    named = {
+        "emissions.published_defaults": (
+            regime.emissions.published_defaults,
+            value_columns(),
+            "column of default_values.csv",
+        ),
+        "charge.benchmark_period": (
+            regime.charge.benchmark_period,
+            benchmark_periods(),
+            "period of benchmarks.csv",
+        ),
+    }
+    return [
+        f"{key}: {shorten(value.value, 40)!r} names no {what} (known: {', '.join(known)})"
+        for key, (parameter, known, what) in named.items()
+        if parameter is not None
+        for value in parameter.values
+        if value.value not in known
+    ]
 
 
 def _unread_options(scenario: Scenario, regime: Design) -> list[str]:

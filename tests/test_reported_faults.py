@@ -1990,3 +1990,26 @@ class TestReviewOfUserDesigns:
         )
         with pytest.raises(ScenarioError, match=r"its aliases \(\*name\) expand to"):
             cbam.load_scenario(path)
+
+    def test_an_unknown_published_defaults_column_is_named_with_its_key(
+        self, tmp_path: Path
+    ) -> None:
+        # Was told at the first compute without the file or key: "['nonsense'] name no column".
+        from cbam._yaml import read_yaml_mapping
+
+        design = read_yaml_mapping(self.TEMPLATE)
+        markup = design["emissions"].pop("defaults_markup", None)
+        assert markup is not None  # the template marks up its defaults
+        design["emissions"]["published_defaults"] = {
+            "description": "a column",
+            "unit": "column",
+            "values": [self._dated("nonsense")],
+        }
+        import yaml
+
+        path = tmp_path / "mine.yaml"
+        path.write_text(yaml.safe_dump(design, sort_keys=False))
+        with pytest.raises(ScenarioError) as raised:
+            cbam.load_scenario(path)
+        assert "mine.yaml" in str(raised.value)
+        assert "emissions.published_defaults: 'nonsense' names no column" in str(raised.value)
