@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, cast
+from typing import Annotated, Any, Literal, NamedTuple, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -598,10 +598,29 @@ def _note(note: Any, changed: list[str]) -> Any:
             "a note is text or {note: text, about: dotted paths}; about: "
             f"{shorten(repr(note['about']), 40)} is no dotted path"
         )
+    unknown = [a for a in about if not _names_a_key(a)]
+    if unknown:  # its "this scenario changes" marker could never show
+        raise ValueError(f"a note's about: {shorten(unknown)} names no key of a design")
     hit = [a for a in about if any(c == a or c.startswith(f"{a}.") for c in changed)]
     if not hit:
         return note["note"]
     return f"{note['note']} (this scenario changes {', '.join(hit)})"
+
+
+def _names_a_key(path: str) -> bool:
+    """Whether a dotted path names a key of a design (below a mapping or list: any key)."""
+    fields: dict[str, Any] | None = Design.model_fields
+    for part in path.split("."):
+        if fields is None:
+            return True
+        if part not in fields:
+            return False
+        annotation = fields[part].annotation
+        kinds = get_args(annotation) or (annotation,)
+        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        keyed = get_origin(annotation) in (dict, list)  # its keys are the user's own
+        fields = models[0].model_fields if models and not keyed else None
+    return True
 
 
 def _without_nulls(tree: dict[str, Any]) -> dict[str, Any]:

@@ -2013,3 +2013,9 @@ class TestReviewOfUserDesigns:
             cbam.load_scenario(path)
         assert "mine.yaml" in str(raised.value)
         assert "emissions.published_defaults: 'nonsense' names no column" in str(raised.value)
+
+    def test_a_note_about_a_key_no_design_has_is_refused(self, tmp_path: Path) -> None:
+        # Its "this scenario changes ..." marker could never show.
+        path = self._design(tmp_path, {"notes": [{"note": "a price", "about": "charge.pryce"}]})
+        with pytest.raises(ScenarioError, match=re.escape("['charge.pryce'] names no key")):
+            cbam.load_scenario(path)
