@@ -347,17 +347,6 @@ class Design(BaseModel):
             twice = sorted({c for c in codes if codes.count(c) > 1})
             if twice:  # one entry twice would be joined twice
                 problems.append(f"{field}: {shorten(twice)} given more than once; keep one")
-        covered = set(self.sectors)
-        unread = {
-            "emissions.indirect_sectors": named.get(" in indirect_sectors", []),
-            "charge.free_allocation_share": named.get(" in free_allocation_share", []),
-        }
-        problems += [
-            f"{where}: {s} is no sector of the design's, so its value would never apply"
-            for where, names in unread.items()
-            for s in dict.fromkeys(names)
-            if s in SECTORS and s not in covered
-        ]
         if self.charge.tiers == []:
             problems.append("charge.tiers: empty: an ad valorem charge needs at least one tier")
         if self.first_rules_year > self.last_rules_year:
@@ -497,7 +486,7 @@ def dated_parameters(design: Design) -> list[tuple[str, list[DatedValue[Any]], s
     dated = [(name, p.values, "1 January") for name, p in by_year.items() if p is not None]
     if charge.free_allocation_share is not None:
         dated += [
-            (f"charge.free_allocation_share.{sector}", values, "1 January")
+            (f"charge.free_allocation_share.sectors.{sector}", values, "1 January")
             for sector, values in charge.free_allocation_share.sectors.items()
         ]
     if charge.price is not None:
@@ -558,9 +547,29 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     if design.currency not in set(fx_table()["currency"].to_list()):
         unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
     unknown += days_not_read(design) + _unit_problems(design)
+    if not changed:  # a scenario narrowing a design's sectors leaves their values unread
+        unknown += _uncovered(design)
     if unknown:
         raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
+
+
+def _uncovered(design: Design) -> list[str]:
+    """Sectors a design file gives values for but does not cover: they would never apply."""
+    shares = design.charge.free_allocation_share
+    indirect = design.emissions.indirect_sectors
+    named = {
+        "emissions.indirect_sectors": []
+        if indirect is None
+        else [s for v in indirect.values for s in v.value],
+        "charge.free_allocation_share.sectors": [] if shares is None else list(shares.sectors),
+    }
+    return [
+        f"{where}: {s} is no sector of the design's, so its value would never apply"
+        for where, names in named.items()
+        for s in dict.fromkeys(names)
+        if s in SECTORS and s not in design.sectors
+    ]
 
 
 def _paths_set(tree: Any, at: str = "") -> list[str]:

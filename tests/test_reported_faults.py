@@ -2019,3 +2019,9 @@ class TestReviewOfUserDesigns:
         path = self._design(tmp_path, {"notes": [{"note": "a price", "about": "charge.pryce"}]})
         with pytest.raises(ScenarioError, match=re.escape("['charge.pryce'] names no key")):
             cbam.load_scenario(path)
+
+    @pytest.mark.parametrize("name", ["uk-cbam", "us-cca-2025", "us-fpf-2025"])
+    def test_a_scenario_may_narrow_a_bundled_designs_sectors(self, name: str) -> None:
+        # The design's values for the sectors left out go unread (review of the final diff).
+        scenario = cbam.load_scenario(name, overrides={"design.sectors": ["iron_steel"]})
+        assert cbam.resolve(scenario).design.sectors == ["iron_steel"]
