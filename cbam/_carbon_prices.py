@@ -112,8 +112,17 @@ def _carry_forward(frame: pl.DataFrame, keys: list[str], years: range) -> pl.Dat
 
 
 def fx_by_year(years: range) -> pl.DataFrame:
-    """(currency, year) -> EUR per unit, with the last published year carried forward."""
-    return _carry_forward(fx_table(), ["currency"], years).rename({"from_year": "fx_year"})
+    """(currency, year) -> EUR per unit, with the last published year carried forward.
+
+    A euro is a euro in any year, before the table's first too.
+    """
+    table = _carry_forward(fx_table(), ["currency"], years).rename({"from_year": "fx_year"})
+    euro = pl.DataFrame(
+        {"currency": "EUR", "year": list(years), "eur_per_unit": 1.0},
+        schema={"currency": pl.String, "year": pl.Int32, "eur_per_unit": pl.Float64},
+    ).with_columns(fx_year=pl.col("year"))
+    missing = euro.join(table, on=["currency", "year"], how="anti")
+    return pl.concat([table, missing.select(table.columns)], how="vertical_relaxed")
 
 
 @cache

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from pydantic import ValidationError
 
-from cbam._carbon_prices import fx_table
+from cbam._carbon_prices import fx_by_year, fx_table
 from cbam._countries import iso3_codes
 from cbam._design import Design, dated_parameters, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
@@ -141,6 +142,7 @@ def _resolved(scenario: Scenario) -> Resolved:
             "(e.g. design.charge.price)"
         )
     problems += _unread_options(scenario, regime) + _unknown_labels(regime)
+    problems += _rates_missing(scenario, regime)
     first, last = regime.first_rules_year, regime.last_rules_year
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
@@ -234,6 +236,26 @@ def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
                 f"{needed}: give a value in force from then"
             )
     return late
+
+
+def _rates_missing(scenario: Scenario, regime: Design) -> list[str]:
+    """Rules years before the first exchange rate of the design's currency: refused.
+
+    Without one a fee in EUR, and a threshold in the currency, would be null (a row silently
+    at or below it).
+    """
+    first, last = regime.first_rules_year, regime.last_rules_year
+    years = range(first, last + 1) if scenario.rules_year is None else [scenario.rules_year]
+    table = fx_by_year(range(min(years), max(years) + 1))
+    have = set(table.filter(pl.col("currency") == regime.currency)["year"].to_list())
+    missing = [y for y in years if y not in have]
+    if not missing:
+        return []
+    return [
+        f"currency: rates/carbon_prices/fx.csv has no {regime.currency} rate for rules year "
+        f"{missing[0]}{f'-{missing[-1]}' if len(missing) > 1 else ''} (the last published rate "
+        "is carried forward, none back): start the rules later or add the rate"
+    ]
 
 
 def _unknown_labels(regime: Design) -> list[str]:

@@ -2025,3 +2025,39 @@ class TestReviewOfUserDesigns:
         # The design's values for the sectors left out go unread (review of the final diff).
         scenario = cbam.load_scenario(name, overrides={"design.sectors": ["iron_steel"]})
         assert cbam.resolve(scenario).design.sectors == ["iron_steel"]
+
+
+class TestReviewOfTestingTools:
+    """Review of 2026-12-07 (evening): cbam.testing and cbam check on valid, unusual designs."""
+
+    TEMPLATE = data_dir("rates") / "regimes" / "templates" / "flat-border-fee.yaml"
+
+    def _design(self, tmp_path: Path, text: str) -> Path:
+        path = tmp_path / "mine.yaml"
+        path.write_text(text)
+        return path
+
+    def test_a_design_ending_soon_holds_every_property(self, tmp_path: Path) -> None:
+        from cbam.testing import check_scenario
+
+        text = self.TEMPLATE.read_text().replace("last_rules_year: 2100", "last_rules_year: 2027")
+        assert "last_rules_year: 2027" in text
+        report = check_scenario(self._design(tmp_path, text), max_examples=3)
+        assert report.all_hold, [r.error for r in report.results if not r.holds]
+
+    def test_a_euro_fee_before_fx_tables_begin_has_its_rate(self) -> None:
+        from cbam._carbon_prices import fx_by_year
+
+        euro = fx_by_year(range(2015, 2017)).filter(pl.col("currency") == "EUR")
+        assert euro.select("year", "eur_per_unit").rows() == [(2015, 1.0), (2016, 1.0)]
+
+    def test_rules_years_before_a_currencys_first_rate_are_refused(self, tmp_path: Path) -> None:
+        text = (
+            self.TEMPLATE.read_text()
+            .replace("first_rules_year: 2026", "first_rules_year: 2015")
+            .replace("from: 2026-01-01", "from: 2015-01-01")
+            .replace("currency: EUR", "currency: GBP")
+            .replace("EUR per t CO2e", "GBP per t CO2e")
+        )
+        with pytest.raises(ScenarioError, match="has no GBP rate for rules year 2015-2018"):
+            cbam.load_scenario(self._design(tmp_path, text))

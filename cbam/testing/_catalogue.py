@@ -286,7 +286,11 @@ def _thresholds_decided_exactly(panel: pl.DataFrame, scenario: Scenario) -> bool
     pieces = [[p // 10 + (1 if i < p % 10 else 0) for p in parts] for i in range(10)]
     tenths = [with_parts(at.filter(counted), pl.Series([True] * len(u)), u) for u in pieces]
     split = pl.concat([*tenths, at.filter(~counted)])
-    over = with_parts(rows, counted, [parts[0] + 1, *parts[1:]])
+    # One unit above; past 2^53 units a float cannot hold that, so the least step it can.
+    above = 1
+    while (total + above) / one == total / one:
+        above *= 10
+    over = with_parts(rows, counted, [parts[0] + above, *parts[1:]])
 
     def statuses(frame: pl.DataFrame) -> set[str]:
         out = compute(frame, scenario)

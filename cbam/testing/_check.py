@@ -73,8 +73,13 @@ def check_scenario(
         raise ValueError(f"unknown properties {sorted(unknown)}")
     # Panels start in the regime's first rules year; ad valorem designs need customs values.
     resolved = resolve(chosen)
-    first, charges_value = resolved.rules_years[0], resolved.design.charge.charges_value
-    panels = import_panels(max_rows=max_rows, first_year=first, with_values=charges_value)
+    first, last = resolved.rules_years[0], resolved.rules_years[-1]
+    panels = import_panels(
+        max_rows=max_rows,
+        first_year=first,
+        last_year=None if chosen.rules_year is not None else last,  # any year, one year's rules
+        with_values=resolved.design.charge.charges_value,
+    )
 
     def result(prop: Property) -> PropertyResult:
         errors: list[str] = []

@@ -176,13 +176,15 @@ def import_panels(
     optional: bool = True,
     *,
     first_year: int = 2026,
+    last_year: int | None = None,
     with_values: bool = False,
 ) -> st.SearchStrategy[pl.DataFrame]:
     """A valid import panel: required columns, plus (optionally) value_eur, quarter, importer.
 
     Optional columns, when present, hold nulls on some rows (a missing quarter or value is
-    valid input); the required ones never do. ``first_year`` starts the years at a regime's
-    first rules year; ``with_values`` gives every row a customs value (ad valorem designs).
+    valid input); the required ones never do. The years run from ``first_year`` (a regime's
+    first rules year) for nine years, or to ``last_year`` (its last) if sooner; ``with_values``
+    gives every row a customs value (ad valorem designs).
 
     Example:
         >>> from hypothesis import given, settings
@@ -194,7 +196,8 @@ def import_panels(
         >>> fee_is_never_negative()
 
     """
-    strategies = (years(first_year, first_year + 8), origins(), cn_codes(), quantities())
+    last = first_year + 8 if last_year is None else min(first_year + 8, last_year)
+    strategies = (years(first_year, last), origins(), cn_codes(), quantities())
     required = [_column(c, s) for c, s in zip(REQUIRED_COLUMNS, strategies, strict=True)]
     value = [_column("value_eur", values_eur(), allow_null=not with_values)]
     importers = st.sampled_from(["imp-1", "imp-2", "imp-3"])
@@ -293,7 +296,10 @@ def recycling_pools(draw: st.DrawFn, final: bool) -> dict[str, Any]:
 
 @st.composite
 def recycling_plans(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid recycling plan (a mapping for ``cbam.recycle(..., plan=...)``).
+    """A recycling plan that loads (a mapping for ``cbam.recycle(..., plan=...)``).
+
+    Applied to a fee table it may still be refused, as any plan may be: a fixed amount above
+    the table's revenue, or a share with money and no eligible recipient.
 
     Shares of the total within what remains, shares of the remainder, fixed amounts and returns
     to payers, closed by a share of 1 of the remainder when needed.
