@@ -209,10 +209,11 @@ _BENCHMARK_KEYS = (
 )
 
 
-def _late_prices(scenario: Scenario, regime: Design) -> list[str]:
-    """A price path that starts after the first rules year its rows read: told at load.
+def _late_values(scenario: Scenario, regime: Design) -> list[str]:
+    """A price path, or any dated design value, that starts after the first rules year read.
 
-    Otherwise every row of the years before it fails as if the imports were at fault.
+    Told at load: otherwise every row of the years before it fails as if the imports were at
+    fault (a scenario's own price), or gets no fee, unsaid (a design's mark-up, say).
     """
     needed = regime.first_rules_year if scenario.rules_year is None else scenario.rules_year
     own = scenario.certificate_price_eur
@@ -431,7 +432,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         scenario = rebuilt(raw, where)
         # A scenario's price must hold from the first year its rows read. A sweep's price
         # paths are checked against its imports' years instead (``cbam._sweep``).
-        if late := _late_prices(scenario, resolve(scenario).design):
+        if late := _late_values(scenario, resolve(scenario).design):
             raise ScenarioError(f"{where}: {'; '.join(late)}")
         return scenario
     except ScenarioError as exc:
