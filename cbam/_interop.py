@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import narwhals as nw
 import polars as pl
+import pyarrow as pa
 
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, first_line, shorten
 from cbam._resources import installed_copy
@@ -176,12 +177,28 @@ def like(
         return result
     data = _native(frame, "frame")
     arrow = result.to_arrow(compat_level=pl.CompatLevel.oldest())
-    back = nw.from_arrow(arrow, backend=nw.get_native_namespace(data))
+    namespace = nw.get_native_namespace(data)
+    if namespace.__name__ == "pandas":
+        # pandas' nullable dtypes: a flagged row's fee is missing (<NA>), not NaN, and a
+        # column's dtype does not change with whether a row is flagged (int64 to float64).
+        nullable = _pandas_nullable(namespace)
+        back = nw.from_native(arrow.to_pandas(types_mapper=nullable.get), eager_only=True)
+    else:
+        back = nw.from_arrow(arrow, backend=namespace)
     index = nw.maybe_get_index(data) if keep_index else None
     if index is not None:
         back = nw.maybe_set_index(back, index=[index])
     native = nw.to_native(back)
     return _own_columns(native, frame, own) if keep_index else native
+
+
+def _pandas_nullable(pd: Any) -> dict[Any, Any]:
+    """Arrow number and boolean types to pandas' nullable dtypes (``pd``: the pandas module)."""
+    ints = {f"int{n}": f"Int{n}" for n in (8, 16, 32, 64)}
+    ints |= {f"uint{n}": f"UInt{n}" for n in (8, 16, 32, 64)}
+    floats = {"float32": "Float32", "float64": "Float64"}
+    mapping = {getattr(pa, a)(): pd.api.types.pandas_dtype(b) for a, b in (ints | floats).items()}
+    return mapping | {pa.bool_(): pd.BooleanDtype()}
 
 
 def _own_columns(out: Any, given: Any, own: list[str] | None) -> Any:

@@ -2061,3 +2061,27 @@ class TestReviewOfTestingTools:
         )
         with pytest.raises(ScenarioError, match="has no GBP rate for rules year 2015-2018"):
             cbam.load_scenario(self._design(tmp_path, text))
+
+
+class TestReviewOfDecember7Night:
+    """Faults found on 2026-12-07 in the night session's reviews (and carried ones)."""
+
+    def test_pandas_output_dtypes_do_not_change_with_a_flagged_row(self) -> None:
+        # A flagged row's fee came back NaN and rules_year float64 (int64 on a clean frame),
+        # breaking "no fee is NaN" and any dtype check downstream.
+        pd = pytest.importorskip("pandas")
+        rows = pd.DataFrame(
+            {
+                "year": [2027, 2027],
+                "origin": ["CHN", "CHN"],
+                "cn_code": ["72081000", "72081000"],
+                "quantity_t": [10.0, -1.0],
+            }
+        )
+        flagged = cbam.compute(rows, "eu-cbam", on_error="flag")
+        clean = cbam.compute(rows.iloc[:1], "eu-cbam", on_error="flag")
+        assert flagged.dtypes.to_dict() == clean.dtypes.to_dict()
+        assert str(flagged["fee_eur"].dtype) == "Float64"
+        assert flagged["fee_eur"].isna().tolist() == [False, True]
+        assert flagged["rules_year"].tolist()[0] == 2027
+        assert str(flagged["exempt"].dtype) == "boolean"
