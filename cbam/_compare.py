@@ -43,7 +43,7 @@ def compare(
     Each scenario's fees are those of ``compute`` summed by ``by``; amounts are converted from
     EUR at each row's rules-year rate (``rates/carbon_prices/fx.csv``). Rows are sorted by the
     first scenario's fee, largest first (a ``by`` holding ``year`` or ``rules_year``: by year
-    first); every group any scenario has appears, with 0 where a scenario has none. Rows
+    first); every group any scenario prices appears, with 0 where a scenario has no rows. Rows
     imported outside a scenario's territory (``destination``) are not its imports and stay
     out of its sums and groups.
 
@@ -58,7 +58,8 @@ def compare(
             empty for one row of grand totals.
         currency: The currency of every amount (ISO 4217, one of ``fx.csv``'s; any case).
         on_error: ``raise`` (default): bad rows raise; ``flag``: rows that a scenario flags
-            (``compute(..., on_error="flag")``) are left out of its sums, not counted as 0.
+            (``compute(..., on_error="flag")``) are left out of its sums, not counted as 0;
+            a group whose every row a scenario flags has a null fee of it (and difference).
 
     Returns:
         ``by`` columns, then ``fee_<currency>:<name>`` per scenario, then
@@ -109,7 +110,8 @@ def compare_counted(
     if len(set(names)) != len(names):
         raise ScenarioError(
             f"compare needs distinct scenario names, not {shorten(names)} (name a variant: "
-            "load_scenario(..., overrides={'name': 'eu-cbam-100'}))"
+            "a line 'name: my-variant' in its scenario file, or "
+            "load_scenario(..., overrides={'name': 'my-variant'}))"
         )
     if not isinstance(currency, str):
         raise TypeError(f"currency must be a code such as 'USD', not {type(currency).__name__}")
@@ -129,7 +131,7 @@ def compare_counted(
     parts: list[pl.DataFrame] = []
     flagged: dict[str, int] = {}
     outside: dict[str, int] = {}
-    for scenario, column in zip(chosen, columns, strict=True):
+    for i, (scenario, column) in enumerate(zip(chosen, columns, strict=True)):
         fees = compute_strictly(
             frame,
             scenario,
@@ -137,20 +139,22 @@ def compare_counted(
             on_error=on_error,
             also=", or leave them out of the sums with compare(..., on_error='flag')",
         )
-        # Flagged rows have no fee: counted apart, not summed as 0 nor shown as groups.
+        # Flagged rows have no fee: counted apart, never summed as 0. A group whose every row
+        # of this scenario is flagged has no fee of it (null), not a fee of 0.
         bad = fees["input_error"].is_not_null()
         flagged[scenario.name] = int(bad.sum())
-        fees = fees.filter(~bad)
         # Rows imported outside the scenario's territory are not its imports (no groups).
         elsewhere = fees.select(imported_elsewhere(fees.columns)).to_series()
         outside[scenario.name] = int(elsewhere.sum())
-        fees = fees.filter(~elsewhere)
+        fees = fees.filter(~elsewhere).with_columns(_ok=pl.col("input_error").is_null())
         if currency != "EUR":
             years = fees["rules_year"].drop_nulls().unique().to_list()
             fees = fees.join(_fx(currency, years), on="rules_year", how="left")
-        total = order_free_sum(fee).alias(column)
+        ok = pl.col("_ok")
+        has_fee = (ok.any() | (pl.len() == 0)).alias(f"_ok{i}")  # no rows at all: a fee of 0
+        sums = [order_free_sum(fee.filter(ok)).alias(column), has_fee]
         keyed = fees.with_columns(map(key_as_read, by))  # keys as the rules read them
-        parts.append(keyed.group_by(by).agg(total) if by else fees.select(total))
+        parts.append(keyed.group_by(by).agg(sums) if by else fees.select(sums))
     table = parts[0]
     for part in parts[1:]:
         if by:  # every regime types its columns alike (OUTPUT_SCHEMA): they join as they are
@@ -158,9 +162,19 @@ def compare_counted(
         else:  # one row of grand totals: each scenario's is a column of it
             table = pl.concat([table, part], how="horizontal")
     base = columns[0]
-    table = table.with_columns(pl.col(columns).fill_null(0.0)).with_columns(
-        (pl.col(column) - pl.col(base)).alias(f"{name} - {names[0]}")
-        for name, column in zip(names[1:], columns[1:], strict=True)
+    priced = [f"_ok{i}" for i in range(len(columns))]
+    if by:  # a group of flagged rows alone is no group (as in summarise's sums)
+        table = table.filter(pl.any_horizontal(pl.col(priced).fill_null(False)))
+    table = (
+        table.with_columns(  # no rows of a scenario: 0; rows, all flagged: no fee (null)
+            pl.when(pl.col(ok).is_null()).then(0.0).when(ok).then(pl.col(column)).alias(column)
+            for ok, column in zip(priced, columns, strict=True)
+        )
+        .drop(priced)
+        .with_columns(
+            (pl.col(column) - pl.col(base)).alias(f"{name} - {names[0]}")
+            for name, column in zip(names[1:], columns[1:], strict=True)
+        )
     )
     years = [c for c in ("year", "rules_year") if c in by]
     others = [c for c in by if c not in years]

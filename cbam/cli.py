@@ -934,7 +934,11 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"\nFees {grouped} ({currency}; {scope}; differences from {base}; total last)")
     if by:  # without groups the table is the total already
         shown = pl.concat(
-            [shown.with_columns(pl.col(by).cast(pl.String)), _total_row(table, by)], how="vertical"
+            [
+                shown.with_columns(pl.col(by).cast(pl.String)),
+                _total_row(table, by, [s.name for s in scenarios], currency),
+            ],
+            how="vertical",
         )
     _print_table(shown)
     if any(flagged.values()):
@@ -943,15 +947,25 @@ def _compare(args: argparse.Namespace) -> int:
             f"Flagged rows, left out of the fees above: {counts} "
             "(cbam run --on-error flag --out FILE says why on each row)"
         )
+        if table.select(pl.any_horizontal(pl.exclude(by).is_null()).any()).item():
+            print("null: a group whose every row that scenario flagged has no fee of it")
     if any(outside.values()):
         counts = ", ".join(f"{name} {n:,}" for name, n in outside.items())
         print(f"Rows imported outside each scenario's territory, left out of its fees: {counts}")
     return 0
 
 
-def _total_row(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """One row of column sums, labelled ``total`` in the first grouping column."""
-    sums = table.select(pl.exclude(by).sum())
+def _total_row(table: pl.DataFrame, by: list[str], names: list[str], currency: str) -> pl.DataFrame:
+    """One row of column sums, labelled ``total`` in the first grouping column.
+
+    A difference is that of the totals (as ``compare`` without groups gives it), not the sum of
+    the groups' differences, which leaves out a group one scenario flagged whole.
+    """
+    fees = [pl.col(f"fee_{currency.lower()}:{name}") for name in names]
+    sums = table.select(pl.exclude(by).sum()).with_columns(
+        (fee - fees[0]).alias(f"{name} - {names[0]}")
+        for name, fee in zip(names[1:], fees[1:], strict=True)
+    )
     labels = [pl.lit("total" if c == by[0] else "", pl.String).alias(c) for c in by]
     return sums.select(*labels, pl.all())
 

@@ -2085,3 +2085,55 @@ class TestReviewOfDecember7Night:
         assert flagged["fee_eur"].isna().tolist() == [False, True]
         assert flagged["rules_year"].tolist()[0] == 2027
         assert str(flagged["exempt"].dtype) == "boolean"
+
+    def test_compare_shows_a_group_one_scenario_flagged_whole_as_no_fee(self) -> None:
+        # The UK has no rules for 2026: its row was flagged, yet the group read "GBP 0.00"
+        # and a difference of -7,745.46, as though the UK charged nothing.
+        rows = pl.DataFrame(
+            {
+                "year": [2026, 2027],
+                "origin": ["TUR", "TUR"],
+                "cn_code": ["72071111", "72071111"],
+                "quantity_t": [100.0, 100.0],
+                "value_eur": [55000.0, 55000.0],
+            }
+        )
+        table = cbam.compare(
+            rows, ["eu-cbam", "uk-cbam"], by=["year"], currency="EUR", on_error="flag"
+        )
+        eu = cbam.compute(rows, "eu-cbam")["fee_eur"].to_list()
+        uk = cbam.compute(rows.filter(pl.col("year") == 2027), "uk-cbam")["fee_eur"][0]
+        assert table.rows() == [
+            (2026, pytest.approx(eu[0]), None, None),
+            (2027, pytest.approx(eu[1]), pytest.approx(uk), pytest.approx(uk - eu[1])),
+        ]
+        # No rows of a scenario at all is still 0 (an empty panel).
+        empty = cbam.compare(rows.clear(), ["eu-cbam", "uk-cbam"], by=[])
+        assert empty.rows() == [(0.0, 0.0, 0.0)]
+
+    def test_compares_cli_total_difference_is_that_of_the_totals(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "imports.csv"
+        path.write_text(
+            "year,origin,cn_code,quantity_t,value_eur\n"
+            "2026,TUR,72071111,100,55000\n2027,TUR,72071111,100,55000\n"
+        )
+        args = ["compare", "eu-cbam", "uk-cbam", "--imports", str(path), "--on-error", "flag"]
+        assert main([*args, "--by", "year"]) == 0
+        grouped = capsys.readouterr().out
+        assert main([*args, "--by", ""]) == 0
+        whole = capsys.readouterr().out
+        total = next(line for line in grouped.splitlines() if line.startswith("| total"))
+        assert total.split("|")[-2].strip() == "-10,161.93"  # 14,795.81 - 24,957.73
+        assert "| 24,957.73       | 14,795.81       | -10,161.93        |" in whole
+        assert "null: a group whose every row that scenario flagged" in grouped
+
+    def test_compares_duplicate_name_hint_works_for_a_scenario_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "mine.yaml"
+        path.write_text("extends: uk-cbam\noverrides:\n  charge.price.2027: 80\n")
+        rows = pl.DataFrame(
+            {"year": [2027], "origin": ["TUR"], "cn_code": ["7601"], "quantity_t": [1.0]}
+        )
+        with pytest.raises(ScenarioError, match="a line 'name: my-variant' in its scenario file"):
+            cbam.compare(rows, ["uk-cbam", str(path)])
