@@ -8,6 +8,7 @@ origin groups are settled: the engines and reports read a scenario's regime from
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from cbam._carbon_prices import fx_by_year, fx_table
-from cbam._countries import iso3_codes
+from cbam._countries import iso3_codes, members_on
 from cbam._design import Design, dated_parameters, load_design, regime_path
 from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
@@ -147,16 +148,34 @@ def _resolved(scenario: Scenario) -> Resolved:
     for key in ("certificate_price_eur", *_BENCHMARK_KEYS[:2]):
         if late := years_beyond(getattr(scenario, key), last):
             problems.append(f"{key}: {late} after the last rules year {last} would never apply")
-    named = [(f"exemptions.{n}.group", rule.group) for n, rule in enumerate(scenario.exemptions)]
+    for n, rule in enumerate(scenario.exemptions):
+        if late := years_beyond(rule.fee_share_charged, last):
+            problems.append(
+                f"exemptions.{n}.fee_share_charged: {late} after the last rules year {last} "
+                "would never apply"
+            )
+    # Each group a scenario names, with the day its membership is judged where that is fixed.
+    named: list[tuple[str, str, Any, int]] = [
+        (f"exemptions.{n}", rule.group, rule.status_on, rule.grace_years)
+        for n, rule in enumerate(scenario.exemptions)
+    ]
     named += [
-        (f"excluded_origin_groups.{n}", group)
+        (f"excluded_origin_groups.{n}", group, None, 0)
         for n, group in enumerate(scenario.excluded_origin_groups or ())
     ]
-    for key, group in named:
+    for key, group, day, grace in named:
         try:  # a group file that is missing or broken is told at load, not mid-run
-            group_members(group, base)
+            members, _ = group_members(group, base)
         except ScenarioError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(f"{key}{'.group' if key.startswith('exemptions') else ''}: {exc}")
+            continue
+        graced = members.with_columns(pl.col("member_to").dt.offset_by(f"{grace}y"))
+        if isinstance(day, dt.date) and not members_on(graced, day):
+            # Judged on a day the group had no member: the rule would exempt no one, unsaid.
+            problems.append(
+                f"{key}.status_on: group '{shorten(group, 60)}' has no member on {day}: the "
+                "exemption would exempt no one"
+            )
     year = scenario.rules_year
     if year is not None and not first <= year <= last:
         problems.append(f"rules_year must be between {first} and {last}, not {year}")

@@ -829,11 +829,12 @@ def _get(tree: Any, at: list[Any]) -> Any:
     return tree
 
 
-def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
+def _leaves(dotted: str, value: Any, *, nested: bool = False) -> list[tuple[str, ...]]:
     """The values an override sets, each as its path spelt one way.
 
     ``design.`` is dropped, a date is its first day, a CBAM factor sits under ``charge.``;
-    a reform mapping of dates sets each of its dates.
+    a reform mapping of dates sets each of its dates, and with ``nested`` any mapping sets
+    each of its keys (``charge: {price: {2030: ..}}`` sets ``charge.price.2030``).
     """
     parts = [p.strip() for p in str(dotted).split(".")]
     parts = parts[1:] if parts[:1] == ["design"] else parts
@@ -842,8 +843,10 @@ def _leaves(dotted: str, value: Any) -> list[tuple[str, ...]]:
         # The price of every regime: on the EU CBAM it is certificate_price_eur (_price_spelling).
         parts = ["certificate_price_eur", *rest]
     spelt = tuple(str(_spelt(p)) for p in parts)
-    if isinstance(value, Mapping) and value and all(map(_date_like, value)):
-        return [leaf for k, v in value.items() for leaf in _leaves(f"{dotted}.{k}", v)]
+    if isinstance(value, Mapping) and value and (nested or all(map(_date_like, value))):
+        return [
+            leaf for k, v in value.items() for leaf in _leaves(f"{dotted}.{k}", v, nested=nested)
+        ]
     return [spelt]
 
 
@@ -854,7 +857,7 @@ def _once_per_leaf(overrides: Mapping[Any, Any], where: str) -> None:
     """
     seen: dict[tuple[str, ...], str] = {}
     for dotted, value in overrides.items():
-        for leaf in _leaves(str(dotted), value):
+        for leaf in _leaves(str(dotted), value, nested=True):
             if leaf in seen and seen[leaf] != str(dotted):
                 raise ScenarioError(
                     f"{where}: '{shorten(seen[leaf], 80)}' and '{shorten(dotted, 80)}' both set "

@@ -2137,3 +2137,59 @@ class TestReviewOfDecember7Night:
         )
         with pytest.raises(ScenarioError, match="a line 'name: my-variant' in its scenario file"):
             cbam.compare(rows, ["uk-cbam", str(path)])
+
+    @pytest.mark.parametrize(
+        ("name", "overrides"),
+        [
+            ("uk-cbam", {"design": {"charge": {"price": {2030: 100}}}, "charge.price.2030": 120}),
+            ("uk-cbam", {"charge": {"price": {2030: 100}}, "charge.price.2030": 120}),
+            ("eu-cbam", {"charge": {"price": {2030: 100}}, "certificate_price_eur.2030": 120}),
+        ],
+    )
+    def test_a_nested_mapping_and_a_dotted_path_setting_one_value_are_refused(
+        self, name: str, overrides: dict[str, object]
+    ) -> None:
+        # The dotted value won and the mapping's was dropped, unsaid (GBP 120, not 100).
+        with pytest.raises(ScenarioError, match=r"both set certificate_price_eur\.2030"):
+            cbam.load_scenario(name, overrides=overrides)
+
+    def test_a_nested_mapping_and_a_later_dated_value_still_add_up(self) -> None:
+        scenario = cbam.load_scenario(
+            "uk-cbam", overrides={"charge": {"price": {2030: 100}}, "charge.price.2031": 120}
+        )
+        rows = pl.DataFrame(
+            {
+                "year": [2030, 2031],
+                "origin": ["CHN", "CHN"],
+                "cn_code": ["76011010", "76011010"],
+                "quantity_t": [10.0, 10.0],
+                "importer": ["a", "a"],
+            }
+        )
+        fees = cbam.compute(rows, scenario)
+        assert fees["fee_local"].to_list()[0] / fees["fee_local"].to_list()[1] == pytest.approx(
+            100 / 120
+        )
+
+    def test_a_phase_in_value_after_the_last_rules_year_is_refused(self) -> None:
+        # exemptions.0.fee_share_charged.2300 loaded and changed nothing.
+        for overrides in (
+            {"exemptions.0.fee_share_charged.2300": 0.5},
+            {"exemptions": [{"group": "ldc", "fee_share_charged": {2300: 0.5}}]},
+        ):
+            with pytest.raises(
+                ScenarioError, match=r"exemptions\.0\.fee_share_charged: \[2300\] after the last"
+            ):
+                cbam.load_scenario("eu-cbam-ldc-exempt", overrides=overrides)
+
+    def test_a_fixed_status_day_on_which_the_group_had_no_member_is_refused(self) -> None:
+        # status_on 1800-01-01: the LDC exemption exempted no one, unsaid (Mozambique charged).
+        with pytest.raises(ScenarioError, match=r"exemptions\.0\.status_on: group 'ldc' has no"):
+            cbam.load_scenario(
+                "eu-cbam-ldc-exempt", overrides={"exemptions.0.status_on": "1800-01-01"}
+            )
+        # The first LDCs were listed on 1971-12-31 (country_lists/un_ldc.csv): 1975 has members.
+        kept = cbam.load_scenario(
+            "eu-cbam-ldc-exempt", overrides={"exemptions.0.status_on": "1975-01-01"}
+        )
+        assert str(kept.exemptions[0].status_on) == "1975-01-01"
