@@ -436,7 +436,9 @@ def _as_cells(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
     return frame.with_columns(as_text) if as_text else frame
 
 
-def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
+def _write(
+    fees: pl.DataFrame, totals: pl.DataFrame, label: tuple[str, str] | None, path: Path
+) -> None:
     """Row-level results as CSV, Parquet or an Excel workbook (rows, and the totals printed).
 
     Written to a file beside ``path``, then moved onto it: a write that fails half way leaves
@@ -469,6 +471,9 @@ def _write(fees: pl.DataFrame, totals: pl.DataFrame, path: Path) -> None:
                 with xlsxwriter.Workbook(partial, options) as workbook:
                     fees.write_excel(workbook, worksheet="rows", float_precision=6)
                     totals.write_excel(workbook, worksheet="totals", float_precision=2)
+                    if label is not None:  # the total row's label, in a column of numbers
+                        sheet = workbook.get_worksheet_by_name("totals")
+                        sheet.write_string(totals.height, totals.columns.index(label[0]), label[1])
             except xlsxwriter.exceptions.XlsxWriterException as exc:
                 raise ScenarioError(f"--out {path}: cannot write: {shorten(exc, 400)}") from exc
         else:
@@ -685,7 +690,7 @@ def _run_reading(args: argparse.Namespace, read: set[Path]) -> int:
         _print_recycling(computed, flagged, scenario, plan, args.top)
     if args.out:
         _not_read(args.out, read, import_file)  # and those read since (a plan's index table)
-        _write(fees, _totals_table(computed, summary, by, columns), args.out)
+        _write(fees, *_totals_table(computed, summary, by, columns), args.out)
         sheets = " (sheets 'rows' and 'totals')" if args.out.suffix.lower() == ".xlsx" else ""
         print(f"Row-level results written to {args.out}{sheets}")
     return 0
@@ -725,27 +730,32 @@ def _print_flagged(fees: pl.DataFrame, limit: int = 5) -> None:
 
 def _totals_table(
     fees: pl.DataFrame, summary: pl.DataFrame, by: list[str], columns: list[str]
-) -> pl.DataFrame:
-    """Every group's totals (not only ``--top``), then the grand total, labelled ``total``."""
+) -> tuple[pl.DataFrame, tuple[str, str] | None]:
+    """Every group's totals (not only ``--top``), then the grand total, labelled ``total``.
+
+    The label goes in the first text key, so a year stays a number in a sheet whatever the
+    order of --by. Where no key is text (``--by year``), the total row's keys are left empty
+    and the label is returned, (column, text), for the sheet to write in that one cell.
+    """
     groups = summary.select(columns)
     if not by:
-        return groups
-    # 'total' goes in the first text key, so a year stays a number in a sheet whatever the
-    # order of --by; only where no key is text is the first made text to hold it.
+        return groups, None
     texts = [c for c in by if groups.schema[c] in (pl.String, pl.Categorical, pl.Enum)]
     labelled = texts[0] if texts else by[0]
-    groups = groups.with_columns(pl.col(labelled).cast(pl.String))
-    # A group of that name (an importer called 'total') is not the grand total.
     name = "total"
-    while name in groups[labelled]:
-        name = "total (all rows)" if name == "total" else f"{name}*"
+    if texts:
+        groups = groups.with_columns(pl.col(labelled).cast(pl.String))
+        # A group of that name (an importer called 'total') is not the grand total.
+        while name in groups[labelled]:
+            name = "total (all rows)" if name == "total" else f"{name}*"
 
     def label(column: str) -> pl.Expr:
-        text = column == labelled
+        text = column == labelled and bool(texts)
         return pl.lit(name if text else None).cast(groups.schema[column]).alias(column)
 
     total = summarise(fees, by=[]).select(label(c) if c in by else pl.col(c) for c in columns)
-    return pl.concat([groups, total], how="vertical_relaxed")
+    table = pl.concat([groups, total], how="vertical_relaxed")
+    return table, None if texts else (labelled, name)
 
 
 def _print_recycling(

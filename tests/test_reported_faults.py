@@ -2193,3 +2193,17 @@ class TestReviewOfDecember7Night:
             "eu-cbam-ldc-exempt", overrides={"exemptions.0.status_on": "1975-01-01"}
         )
         assert str(kept.exemptions[0].status_on) == "1975-01-01"
+
+    def test_the_workbooks_years_stay_numbers_with_no_text_key(self, tmp_path: Path) -> None:
+        # --by year: every year was written as text to make room for the 'total' label.
+        import openpyxl
+
+        rows = tmp_path / "rows.csv"
+        rows.write_text(
+            "year,origin,cn_code,quantity_t\n2026,TUR,72071111,1\n2027,CHN,25232900,2\n"
+        )
+        out = tmp_path / "t.xlsx"
+        assert main(["run", "--imports", str(rows), "--by", "year", "--out", str(out)]) == 0
+        sheet = list(openpyxl.load_workbook(out)["totals"].iter_rows(values_only=True))
+        expected = [("year", "quantity_t"), (2026, 1), (2027, 2), ("total", 3)]
+        assert [r[:2] for r in sheet] == expected
