@@ -79,8 +79,11 @@ def recycle(
         )
     # A plan inline in the scenario reads its relative paths from the scenario's folder.
     base_dir = Path(chosen.source).parent if chosen.source else None
-    territory = resolve(chosen).design.territory  # its own parts are no foreign recipient
-    return _recycling.recycle(fees, applied, base_dir=base_dir, territory=territory)
+    design = resolve(chosen).design
+    # Its own parts are no foreign recipient; another regime's fees are not its revenue.
+    return _recycling.recycle(
+        fees, applied, base_dir=base_dir, territory=design.territory, currency=design.currency
+    )
 
 
 def _is_plan(given: object) -> bool:

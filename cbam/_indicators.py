@@ -30,6 +30,7 @@ from cbam._schema import (
     key_as_read,
     number_as_read,
     result_columns,
+    whole_as_read,
 )
 from cbam._summary import SUMMARY_COLUMNS, computed, grouping, order_free_sum, summarise
 from cbam._territory import imported_elsewhere
@@ -38,14 +39,15 @@ DEFAULT_BY = ("origin", "sector", "year")
 _ACTUAL_INPUTS = ("see_direct", "see_indirect")
 
 
-def _valid(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _valid(frame: pl.LazyFrame, *needed: str) -> pl.LazyFrame:
     """Rows with results that are the regime's imports: not flagged, not imported elsewhere.
 
     A row sent outside the territory owes nothing and is no import of the regime's: like
-    ``summarise``, the indicators leave its tonnes, value and would-be fee out.
+    ``summarise``, the indicators leave its tonnes, value and would-be fee out. ``needed``:
+    the other ``compute`` columns the indicator reads.
     """
     names = frame.collect_schema().names()
-    computed(names, ("fee_eur", "input_error"))
+    computed(names, ("fee_eur", "input_error", *needed))
     return frame.filter(pl.col("input_error").is_null() & ~imported_elsewhere(names))
 
 
@@ -162,7 +164,7 @@ def fee_per_tonne(fees: FrameT, by: Sequence[str] = DEFAULT_BY) -> FrameT:
         [96.888, 38.1299]
 
     """
-    lazy = _valid(_lazy(fees))
+    lazy = _valid(_lazy(fees), "embedded_t")
     quantity = number_as_read("quantity_t", lazy.collect_schema())  # ' 100' is 100 t
     aggs = [
         order_free_sum(quantity).alias("quantity_t"),
@@ -401,6 +403,7 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str | Path = "eu-c
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     lazy = _lazy(fees)
     computed(lazy.collect_schema().names(), ("fee_eur", "input_error"))
+    _made_by(lazy, chosen)
     # The input columns: those that are not outputs (or are also inputs).
     base = lazy.select(
         c for c in lazy.collect_schema().names() if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS
@@ -463,6 +466,37 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str | Path = "eu-c
         "_fee_d", "_has_embedded", "_fee_1", "_fee_1.5", "_fee_2"
     )
     return same_kind(fees, out, keep_index=True)  # row by row: a pandas index kept
+
+
+def _made_by(fees: pl.LazyFrame, scenario: Scenario) -> None:
+    """Refuse fees that another regime or another rules year made than ``scenario`` reads.
+
+    The threshold is recomputed under ``scenario``: fees of 2030 imports under the 2026 rules,
+    or the UK's fees, would get thresholds of other rules than their own columns show.
+    """
+    names = fees.collect_schema().names()
+    currency = resolve(scenario).design.currency
+    fixed = scenario.rules_year
+    checks = []
+    if "currency" in names:
+        other = pl.col("currency").cast(pl.String) != currency
+        checks.append(pl.col("currency").filter(other).first().alias("currency"))
+    if "rules_year" in names and (fixed is not None or "year" in names):
+        read = pl.lit(fixed) if fixed is not None else whole_as_read("year", fees.collect_schema())
+        other = pl.col("rules_year") != read
+        checks.append(pl.col("rules_year").filter(other).first().alias("rules_year"))
+    if not checks:
+        return
+    found = fees.select(checks).collect().row(0, named=True)
+    said = {k: v for k, v in found.items() if v is not None}
+    if said:
+        what = ", ".join(f"{k} {v}" for k, v in said.items())
+        reads = f"rules year {fixed}" if fixed is not None else "each row's own year's rules"
+        raise ScenarioError(
+            f"actual_value_threshold: these fees were made under other rules ({what}) than "
+            f"scenario '{scenario.name}' reads ({currency}, {reads}): pass the scenario that "
+            "made them"
+        )
 
 
 def phase_in_years(scenario: Scenario) -> list[int]:

@@ -25,10 +25,10 @@ from cbam._countries import iso3_codes, members_on, upper_ascii, upper_ascii_tex
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._files import noted
-from cbam._interop import read_csv, to_polars
+from cbam._interop import read_csv
 from cbam._parameters import Number, Whole
 from cbam._resources import data_dir, is_path
-from cbam._schema import Check, collect_problems, key_as_read
+from cbam._schema import Check, collect_problems, fees_as_polars, key_as_read
 from cbam._territory import Territory, imported_elsewhere
 from cbam._yaml import read_yaml_mapping
 
@@ -590,6 +590,7 @@ def recycle(
     *,
     base_dir: Path | None = None,
     territory: Territory | None = None,
+    currency: str | None = None,
 ) -> Recycling:
     """Allocate the revenue of a ``compute`` result under a recycling plan.
 
@@ -603,6 +604,8 @@ def recycle(
         territory: The regime's own territory: a group's members inside it on the membership
             day (Guadeloupe, a SIDS and an outermost region of the EU) receive nothing as a
             group's member; a country named in ``countries`` still does.
+        currency: The regime's own currency: fees whose ``currency`` column names another
+            are another regime's revenue (UK CBAM fees in an EU plan), refused.
 
     Returns:
         A ``Recycling``, as ``cbam.recycle`` does; it raises the same errors.
@@ -617,8 +620,15 @@ def recycle(
     if applied.source:
         base_dir = applied.base_dir()
 
-    given = to_polars(fees, "fees")
-    frame = given.collect() if isinstance(given, pl.LazyFrame) else given
+    frame = fees_as_polars(fees).collect()  # typed as compute types it (a CSV read back)
+    if currency is not None and "currency" in frame.columns:
+        others = sorted(set(frame["currency"].drop_nulls().cast(pl.String)) - {currency})
+        if others:
+            raise ScenarioError(
+                f"recycle: fees in {', '.join(others)} are another regime's revenue, not that "
+                f"of this plan's regime (in {currency}): recycle each regime's fees under its "
+                "own scenario"
+            )
     if "origin" in frame.columns:  # codes as text, as the rules read them ('tur' is TUR)
         frame = frame.with_columns(key_as_read("origin"))
     needed = {"origin", "fee_eur"}

@@ -550,26 +550,81 @@ def result_columns(inputs: Sequence[str]) -> list[str]:
 
 
 def fees_as_polars(fees: Any, what: str = "fees") -> pl.LazyFrame:
-    """A ``compute`` result as a LazyFrame; from pandas and the like, typed as Polars typed it.
+    """A ``compute`` result as a LazyFrame, its output columns typed as ``compute`` types them.
 
-    A round trip through pandas loses what Polars knew: an Enum column without a value comes
-    back as nulls of no type, an Enum as a categorical of the labels present. Such columns
-    take their ``OUTPUT_SCHEMA`` type again, so totals of the pandas frame are typed as those
-    of the Polars one (and as ``cbam.totals`` types them). A column of other labels is kept.
+    A fee table read back from a file or through pandas loses what Polars knew: amounts and
+    ``exempt`` as text (a CSV read without inference, ``pd.read_csv(dtype=str)``), a rules
+    year as a float, an Enum without a value as nulls of no type, an Enum as a categorical of
+    the labels present. Such columns take their ``OUTPUT_SCHEMA`` type again, so every reader
+    of a fee table (``summarise``, the indicators, ``recycle``, the charts) sums the same
+    numbers, typed as those of the Polars table. A column of other labels is kept.
+
+    Raises:
+        CbamInputError: an amount or yes/no column holding text that is no such value,
+            naming the column, rows and values.
+
     """
-    given = to_polars(fees, what)
-    if isinstance(fees, pl.DataFrame | pl.LazyFrame) or isinstance(given, pl.LazyFrame):
-        return given.lazy()
-    casts = []
+    lazy = to_polars(fees, what).lazy()
+    schema = lazy.collect_schema()
+    casts: list[pl.Expr] = []
+    unread: dict[str, pl.Expr] = {}  # column -> rows whose text is no value of its type
     for name, (dtype, _) in OUTPUT_SCHEMA.items():
-        column = given.get_column(name, default=None)
-        if column is None or column.dtype == dtype:
+        have = schema.get(name)
+        if have is None or have == dtype:
             continue
-        labels = column.drop_nulls().cast(pl.String).unique()
-        fits = not isinstance(dtype, pl.Enum) or set(labels) <= set(dtype.categories)
-        if column.dtype == pl.Null or (column.dtype == pl.Categorical and fits):
-            casts.append(pl.col(name).cast(dtype))
-    return given.lazy().with_columns(casts)
+        if have == pl.String and (dtype.is_numeric() or dtype == pl.Boolean):
+            read = _text_as(name, dtype)
+            casts.append(read)
+            text = pl.col(name).str.strip_chars()
+            unread[name] = text.is_not_null() & (text != "") & read.is_null()
+        elif have.is_numeric() and dtype.is_numeric():
+            number = pl.col(name).cast(pl.Float64)
+            whole = number if dtype.is_float() else pl.when(number == number.round()).then(number)
+            casts.append(whole.cast(dtype, strict=False).alias(name))
+        elif have == pl.Null or (have == pl.Categorical and isinstance(dtype, pl.Enum)):
+            labels = lazy.select(pl.col(name).drop_nulls().cast(pl.String).unique()).collect()
+            fits = not isinstance(dtype, pl.Enum) or set(labels[name]) <= set(dtype.categories)
+            if have == pl.Null or fits:
+                casts.append(pl.col(name).cast(dtype))
+    if unread:
+        _refuse_unread(lazy, unread, what)
+    return lazy.with_columns(casts) if casts else lazy
+
+
+def _text_as(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A text column as a number or a yes/no of ``dtype``, as ``compute`` wrote it; else null."""
+    text = pl.col(name).str.strip_chars()
+    if dtype == pl.Boolean:  # Polars writes true/false, pandas True/False
+        words = {"true": True, "false": False, "1": True, "0": False}
+        return text.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
+    number = text.cast(pl.Float64, strict=False)
+    if not dtype.is_float():
+        number = pl.when(number == number.round()).then(number)
+    return number.cast(dtype, strict=False).alias(name)
+
+
+def _refuse_unread(
+    frame: pl.LazyFrame, unread: Mapping[str, pl.Expr], what: str, limit: int = 5
+) -> None:
+    """Refuse text no amount or yes/no reads: it would be summed as nothing, unsaid."""
+    rows = pl.int_range(pl.len(), dtype=pl.Int64)
+    found = frame.select(
+        agg
+        for i, (name, failed) in enumerate(unread.items())
+        for agg in (
+            failed.sum().alias(f"n{i}"),
+            rows.filter(failed).head(limit).implode().alias(f"r{i}"),
+            pl.col(name).filter(failed).head(limit).implode().alias(f"v{i}"),
+        )
+    ).collect()
+    problems = [
+        InputProblem(name, "not a value compute writes in it", n, tuple(r), tuple(map(str, v)))
+        for i, name in enumerate(unread)
+        if (n := found[f"n{i}"].item())
+        for r, v in [(found[f"r{i}"].item().to_list(), found[f"v{i}"].item().to_list())]
+    ]
+    if problems:
+        raise CbamInputError(problems, source=what, hint=None)
 
 
 def conform(frame: FrameT) -> FrameT:

@@ -26,7 +26,8 @@ from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
-from cbam._schema import key_as_read, number_as_read
+from cbam._schema import fees_as_polars, key_as_read, number_as_read
+from cbam._territory import imported_elsewhere
 
 __all__ = [
     "fees_by_origin",
@@ -68,6 +69,11 @@ def _eager(frame: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
     """A Polars frame of ``frame``: pandas and the like too, as the reports return them."""
     given = to_polars(frame, "frame")
     return given.collect() if isinstance(given, pl.LazyFrame) else given
+
+
+def _fees(fees: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
+    """A fee table, typed as ``compute`` types it (one read back from a CSV, say)."""
+    return fees_as_polars(fees).collect()
 
 
 def _with_columns(frame: pl.DataFrame, needed: Sequence[str | None], what: str) -> pl.DataFrame:
@@ -186,7 +192,7 @@ def fees_by_origin(
 
     """
     needed = ["origin", "fee_eur", "input_error", stack_by]
-    frame = _with_columns(_eager(fees), needed, "fees_by_origin(fees)")
+    frame = _with_columns(_fees(fees), needed, "fees_by_origin(fees)")
     top = _count(top)
     frame = frame.filter(pl.col("input_error").is_null()).with_columns(
         key_as_read("origin")
@@ -310,14 +316,27 @@ def scenario_comparison(
         raise ValueError("scenario_comparison needs at least one result")
     top = _count(top)
     needed = [by, column, "input_error"]
-    sums = {}
+    local = column == "fee_local"  # each regime's own currency: one axis holds one of them
+    sums, currencies = {}, {}
     for name, frame in results.items():
-        given = _with_columns(_eager(frame), needed, f"scenario_comparison(results[{name!r}])")
+        given = _with_columns(_fees(frame), needed, f"scenario_comparison(results[{name!r}])")
+        # The regime's imports only, as summarise counts them: no flagged row, none sent
+        # outside its territory.
+        given = given.filter(pl.col("input_error").is_null() & ~imported_elsewhere(given.columns))
+        if local:
+            _with_columns(given, ["currency"], f"scenario_comparison(results[{name!r}])")
+            currencies[name] = sorted(given["currency"].drop_nulls().unique().to_list())
         sums[name] = dict(
-            given.filter(pl.col("input_error").is_null())
-            .group_by(key_as_read(by).cast(pl.String))
+            given.group_by(key_as_read(by).cast(pl.String))
             .agg(number_as_read(column, given.schema).sum())  # ' 100' t is 100 t
             .iter_rows()
+        )
+    used = sorted({c for found in currencies.values() for c in found})
+    if len(used) > 1:
+        said = ", ".join(f"{name!r}: {'/'.join(found)}" for name, found in currencies.items())
+        raise ScenarioError(
+            f"scenario_comparison: fee_local is in more than one currency ({said}); one axis "
+            "holds one currency: compare fee_eur, or results in one currency"
         )
     first = next(iter(sums.values()))
     groups = [g for g, _ in sorted(first.items(), key=lambda kv: (-kv[1], str(kv[0])))][:top]
@@ -329,7 +348,7 @@ def scenario_comparison(
         positions = [p + (len(names) - 1 - i) * height - 0.4 + height / 2 for p in base]
         ax.barh(positions, [float(sums[name].get(g, 0.0)) for g in groups], height, label=name)
     ax.set_yticks(base, [str(g) for g in groups])
-    unit = _unit_of(column)
+    unit = used[0] if local and used else _unit_of(column)
     _scaled(ax, column.removesuffix("_eur").removesuffix("_t"), "" if unit == column else unit)
     ax.legend(fontsize=8, loc="lower right", frameon=False)
     ax.set_title(title or f"{column} by {by} under each scenario")

@@ -2207,3 +2207,106 @@ class TestReviewOfDecember7Night:
         sheet = list(openpyxl.load_workbook(out)["totals"].iter_rows(values_only=True))
         expected = [("year", "quantity_t"), (2026, 1), (2027, 2), ("total", 3)]
         assert [r[:2] for r in sheet] == expected
+
+    # --- fee tables as analysts hand them back (review "feeframes") ----------------------
+
+    @staticmethod
+    def _fees_pair() -> tuple[pl.DataFrame, pl.DataFrame]:
+        rows = pl.DataFrame(
+            {
+                "year": [2027, 2027],
+                "origin": ["TUR", "IND"],
+                "cn_code": ["72071111", "25231000"],
+                "quantity_t": [100.0, 1000.0],
+                "value_eur": [55000.0, 60000.0],
+            }
+        )
+        eu = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        return cbam.compute(rows, eu), cbam.compute(rows, "uk-cbam")
+
+    def test_a_fee_table_read_back_as_text_gives_the_same_answers(self) -> None:
+        # summarise raised a Polars InvalidOperationError (str * f64), trade_response and the
+        # charts too, while fee_per_tonne read the same table.
+        pd = pytest.importorskip("pandas")
+        import io
+
+        fees, _ = self._fees_pair()
+        text = pd.read_csv(io.StringIO(fees.write_csv()), dtype=str)
+        as_text = fees.with_columns(pl.col("fee_eur", "exempt").cast(pl.String))
+        expected = cbam.summarise(fees, by=[])["fee_eur"].item()
+        assert cbam.summarise(text, by=[])["fee_eur"].item() == pytest.approx(expected)
+        assert cbam.summarise(as_text, by=[])["fee_eur"].item() == pytest.approx(expected)
+        response = cbam.trade_response(as_text, -2.0, by=[])
+        assert response.equals(cbam.trade_response(fees, -2.0, by=[]))
+        assert cbam.recycle(as_text, "eu-own-resources").total_eur == pytest.approx(expected)
+
+    def test_text_no_amount_reads_is_named_not_summed_as_nothing(self) -> None:
+        fees, _ = self._fees_pair()
+        bad = fees.with_columns(
+            pl.when(pl.col("origin") == "TUR")
+            .then(pl.lit("abc"))
+            .otherwise(pl.col("fee_eur").cast(pl.String))
+            .alias("fee_eur")
+        )
+        with pytest.raises(CbamInputError, match=r"column 'fee_eur': .*row 1 \(abc\)"):
+            cbam.summarise(bad, by=[])
+
+    def test_an_indicator_names_a_column_it_reads_and_the_table_lacks(self) -> None:
+        fees, _ = self._fees_pair()
+        with pytest.raises(ScenarioError, match=r"no column\(s\) \['embedded_t'\]"):
+            cbam.fee_per_tonne(fees.drop("embedded_t"))
+
+    def test_a_chart_of_fee_local_refuses_two_currencies_on_one_axis(self) -> None:
+        from cbam import charts
+
+        eu, uk = self._fees_pair()
+        with pytest.raises(ScenarioError, match=r"'eu-cbam': EUR, 'uk-cbam': GBP"):
+            charts.scenario_comparison({"eu-cbam": eu, "uk-cbam": uk}, column="fee_local")
+        figure = charts.scenario_comparison({"uk-cbam": uk}, column="fee_local")
+        assert figure.axes[0].get_xlabel().startswith("fee_local, GBP")
+
+    def test_a_chart_leaves_out_rows_imported_elsewhere_as_summarise_does(self) -> None:
+        from cbam import charts
+
+        rows = pl.DataFrame(
+            {
+                "year": [2027, 2027],
+                "origin": ["TUR", "IND"],
+                "cn_code": ["72071111", "25231000"],
+                "quantity_t": [100.0, 1000.0],
+                "destination": ["DEU", "USA"],
+            }
+        )
+        fees = cbam.compute(rows, "eu-cbam")
+        axis = charts.scenario_comparison({"eu": fees}, column="quantity_t").axes[0]
+        bars = dict(
+            zip(
+                [t.get_text() for t in axis.get_yticklabels()],
+                [b.get_width() for b in axis.patches],
+                strict=True,
+            )
+        )
+        assert bars == {"TUR": 100.0}  # IND went to the USA: no EU import, no bar
+
+    def test_recycle_refuses_another_regimes_revenue(self) -> None:
+        # UK CBAM fees were split 75/25 between the EU budget and the Member States.
+        eu, uk = self._fees_pair()
+        with pytest.raises(ScenarioError, match="fees in GBP are another regime's revenue"):
+            cbam.recycle(uk, "eu-cbam-own-resources")
+        with pytest.raises(ScenarioError, match="fees in GBP"):
+            cbam.recycle(pl.concat([eu, uk]), "eu-own-resources")
+        assert cbam.recycle(eu, "eu-own-resources").total_eur == pytest.approx(99433.6)
+
+    def test_actual_value_threshold_refuses_fees_of_other_rules(self) -> None:
+        # Fees of 2030 imports under the 2026 rules got a threshold of the 2030 rules
+        # (SEE 3.003, x* 2.39736), beside columns showing 2026 and SEE 2.541.
+        rows = pl.DataFrame(
+            {"year": [2030], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+        )
+        rules_2026 = cbam.load_scenario("eu-cbam-rules-2026")
+        fees = cbam.compute(rows, rules_2026)
+        with pytest.raises(ScenarioError, match=r"other rules \(rules_year 2026\)"):
+            cbam.actual_value_threshold(fees)
+        # 2.541 - (1.364 - 0.188) x 0.975 (IR 2025/2621 TUR 7207 11 11, IR 2025/2620)
+        threshold = cbam.actual_value_threshold(fees, rules_2026)
+        assert threshold["actual_see_threshold_t_per_t"].item() == pytest.approx(1.3944)
