@@ -265,6 +265,12 @@ class RecyclingPlan(BaseModel):
                 pending = pending and share < 1
             else:  # a fixed amount or a return of what recipients paid
                 pending = True
+            if number == count and alpha == 0 and pending:
+                raise ValueError(
+                    f"{where}: shares of the total add up to 100 % beside a fixed amount or a "
+                    "return of what recipients paid, so the plan allocates more than the "
+                    "revenue; take what is left with 'share: 1, of: remainder'"
+                )
             if number == count and (alpha > 0 or pending):
                 left = f"{_pct(alpha)} of the revenue" if alpha > 0 else "revenue"
                 raise ValueError(
@@ -353,7 +359,9 @@ def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
     bad = {k: v for k, v in table.items() if not math.isfinite(v) or v < 0}
     if bad:
         raise ScenarioError(f"index table: values must be finite and >= 0, not {bad}")
-    return {k: Fraction(v) for k, v in table.items()}
+    # As written, as shares are (0.3 is 3/10, not the binary float): the same proportions in
+    # other units give the same cents, and ties break as documented.
+    return {k: Fraction(repr(float(v))) for k, v in table.items()}
 
 
 def _index_from_csv(path: Path) -> dict[str, Fraction]:
@@ -572,10 +580,16 @@ def _outside_years(plan: RecyclingPlan, fees: pl.DataFrame) -> set[int]:
             continue
         first, last = entry.years
         inside = [first <= int(y) <= last for y in years]
+        where = f"{_where(plan.name, at + 1, entry)}: it takes the revenue of {first}-{last} only"
+        if "year" in fees.columns and given.null_count():  # a row of no year: in or out?
+            rows = given.is_null().arg_true().head(5).to_list()
+            raise ScenarioError(
+                f"{where}, and {given.null_count():,} fee row(s) have no year (row(s) "
+                f"{', '.join(str(r + 1) for r in rows)}): give each row its year"
+            )
         if given.null_count() or len(set(inside)) != 1:  # no year, or some in and some out
             raise ScenarioError(
-                f"{_where(plan.name, at + 1, entry)}: it takes the revenue "
-                f"of {first}-{last} only, and the fees' years are "
+                f"{where}, and the fees' years are "
                 f"{shorten(years) if years else 'not given'}: recycle each year's fees on their "
                 "own (cbam run --recycling does), or give a 'year' column"
             )
@@ -626,8 +640,9 @@ def recycle(
         if others:
             raise ScenarioError(
                 f"recycle: fees in {', '.join(others)} are another regime's revenue, not that "
-                f"of this plan's regime (in {currency}): recycle each regime's fees under its "
-                "own scenario"
+                f"of this plan's regime (in {currency}; a plan alone is the EU CBAM's): "
+                "recycle each regime's fees under its own scenario, "
+                "cbam.recycle(fees, 'uk-cbam', plan=...)"
             )
     if "origin" in frame.columns:  # codes as text, as the rules read them ('tur' is TUR)
         frame = frame.with_columns(key_as_read("origin"))

@@ -305,7 +305,7 @@ def test_return_what_exempt_countries_would_have_paid() -> None:
         ),
         (
             [{"pool": "A", "amount_eur": 5}, {"pool": "B", "share": 1}],
-            "allocation 2 ('B'): the plan leaves revenue unallocated",
+            "allocation 2 ('B'): shares of the total add up to 100 % beside a fixed amount",
         ),
         (
             [{"pool": "A", "share": 1, "rule": "equal_per_country", "group": "no_such_group"}],

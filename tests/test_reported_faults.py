@@ -2310,3 +2310,36 @@ class TestReviewOfDecember7Night:
         # 2.541 - (1.364 - 0.188) x 0.975 (IR 2025/2621 TUR 7207 11 11, IR 2025/2620)
         threshold = cbam.actual_value_threshold(fees, rules_2026)
         assert threshold["actual_see_threshold_t_per_t"].item() == pytest.approx(1.3944)
+
+    # --- recycling (review "recycling") --------------------------------------------------
+
+    def test_index_shares_are_read_as_written_whatever_their_units(self) -> None:
+        # 0.5/0.3/0.2 of 5 cents gave ZMB 3, AFG 1; 5/3/2 gave AFG 2, ZMB 2 (the tie, 2.5 and
+        # 1.5 cents, goes to the first ISO3 code: docs/guide/recycling.md).
+        fees = pl.DataFrame({"year": [2026], "origin": ["TUR"], "fee_eur": [0.05]})
+
+        def plan(index: dict[str, float]) -> dict[str, object]:
+            rule = {"pool": "I", "share": 1, "rule": "proportional_to_index", "index": index}
+            return {"name": "i", "allocations": [rule]}
+
+        for index in ({"ZMB": 0.5, "AFG": 0.3, "COD": 0.2}, {"ZMB": 5, "AFG": 3, "COD": 2}):
+            flows = cbam.recycle(fees, plan(index)).flows
+            assert flows.select("recipient", "amount_cents").rows() == [
+                ("AFG", 2),
+                ("ZMB", 2),
+                ("COD", 1),
+            ]
+
+    def test_a_fixed_amount_beside_shares_of_all_the_total_is_told_as_too_much(self) -> None:
+        plan = {
+            "name": "x",
+            "allocations": [{"pool": "F", "amount_eur": 3}, {"pool": "E", "share": 1}],
+        }
+        fees = pl.DataFrame({"year": [2026], "origin": ["TUR"], "fee_eur": [10.0]})
+        with pytest.raises(ScenarioError, match="allocates more than the revenue"):
+            cbam.recycle(fees, plan)
+
+    def test_a_fee_row_without_a_year_is_named(self) -> None:
+        fees = pl.DataFrame({"year": [None, 2026], "origin": ["TUR"] * 2, "fee_eur": [1.0, 2.0]})
+        with pytest.raises(ScenarioError, match=r"1 fee row\(s\) have no year \(row\(s\) 1\)"):
+            cbam.recycle(fees, "eu-decarbonisation-fund")
