@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from statistics import fmean
@@ -1566,12 +1566,14 @@ def plan(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType], scenario: Scenario
     frame = _gross(frame, design, tonnes, gross_lcu)
     amounts = ("_c_qty", "_c_see_d", "_c_see_i", "_c_clinker")
     benchmark = design.charge.reads_benchmarks
-    checks.append(
-        overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
-    )
+    overflow = overflow_check(schema, (*amounts, "_c_precursor_bm" if benchmark else "_c_value"))
     # A row flagged in lenient mode counts towards no threshold or import share (as its mass
     # counts in no summary).
-    failed = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
+    earlier = pl.any_horizontal(c.failed.fill_null(False) for c in checks)
+    failed = earlier | overflow.failed.fill_null(False)
+    # An overflow is told only where no other check explains it: a clinker share so small
+    # that the precursor it divides is infinite is the share's fault, not the quantity's.
+    checks.append(replace(overflow, failed=overflow.failed & ~earlier))
     frame = _threshold(frame.with_columns(failed.alias("_c_flagged")), schema, scenario, design)
     frame = _fees(frame, design, tonnes)
     # The rows read the checks once: ``compute`` asks the same column whether any failed.
@@ -1764,9 +1766,13 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         checks.append(
             Check("year", f"{design.name} gives no price for this rules year", no_price, year)
         )
+    keys = [*key_checks(schema), *(_route_missing(schema, scenario) if benchmark else [])]
+    # A row whose route is refused has no default value, benchmark or reference of that
+    # route to look up: told once, as the route's fault, not three times.
+    routes = [c.failed.fill_null(False) for c in keys if c.column == "route"]
+    looked_up = liable & ~pl.any_horizontal(routes) if routes else liable
     checks += [
-        *key_checks(schema),
-        *(_route_missing(schema, scenario) if benchmark else []),
+        *keys,
         *(
             [
                 Check(
@@ -1782,7 +1788,7 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
         Check(
             "see_direct",
             "no default value for this CN code and origin: give verified actual values",
-            (liable & ~actual if "see_direct" in schema else liable)
+            (looked_up & ~actual if "see_direct" in schema else looked_up)
             & pl.col("see_t_per_t").is_null()
             & defaults.is_not_null(),
             pl.concat_str([pl.col("_c_origin"), pl.col("_c_cn")], separator=" "),
@@ -1795,7 +1801,7 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
             Check(
                 "cn_code",
                 "no CBAM benchmark for this CN code",
-                liable & no_benchmark,
+                looked_up & no_benchmark,
                 shown("cn_code"),
             ),
             Check(
@@ -1831,7 +1837,7 @@ def _checks(schema: Mapping[str, pl.DataType], scenario: Scenario, design: Desig
             f"no reference intensity for this CN code in {design.name} ({reference.description})"
         )
         no_reference = pl.col("_c_ref_see").is_null() & defaults.is_not_null()
-        checks.append(Check("cn_code", message, liable & no_reference, shown("cn_code")))
+        checks.append(Check("cn_code", message, looked_up & no_reference, shown("cn_code")))
     if charge.charges_value:
         message = f"missing: the {design.name} charge is a share of customs value"
         no_value = liable & pl.col("_c_value").is_null() & in_rules

@@ -38,6 +38,8 @@ def _not_a_bool(value: object) -> object:
 # Numbers of rule files, designs and scenarios: true/false is refused, not read as 1 or 0.
 Number = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=False)]
 Share = Annotated[Number, Field(ge=0, le=1)]
+# A share that must be above 0 (a clinker share divides): one bound told, not ge=0 then gt=0.
+PositiveShare = Annotated[Number, Field(gt=0, le=1)]
 NonNegative = Annotated[Number, Field(ge=0)]
 # A carbon price per tonne: a trillion is far above any price path, and a larger one only makes
 # fees overflow (blamed on the import rows, which are not at fault).

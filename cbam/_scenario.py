@@ -21,7 +21,7 @@ import types
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,7 +39,7 @@ from cbam._design import (
 from cbam._errors import ScenarioError, shorten
 from cbam._eu import config as eu_config
 from cbam._exemptions import Exemption, group_aliases
-from cbam._parameters import Flag, Price, Share, Whole, first_day, key_in_force
+from cbam._parameters import Flag, PositiveShare, Price, Share, Whole, first_day, key_in_force
 from cbam._recycling import RecyclingPlan, read_plan
 from cbam._resources import bundled_or_path, data_dir, is_path, scenarios_dir
 from cbam._yaml import deep_merge, matching_key, read_yaml_mapping, spelled_as
@@ -117,7 +117,7 @@ class Scenario(BaseModel):
     certificate_price_eur: PriceSchedule | None = None
     cbam_factor: dict[int, Share] | None = None
     cross_sectoral_correction_factor: Share | dict[int, Share] | None = None
-    clinker_share: dict[str, Annotated[Share, Field(gt=0)]] = Field(default_factory=dict)
+    clinker_share: dict[str, PositiveShare] = Field(default_factory=dict)
     actual_values_benchmark: Literal["A", "B"] = "A"
     actual_values_route_from_default: Flag = False
     excluded_origin_groups: list[str] | None = None

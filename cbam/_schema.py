@@ -387,7 +387,11 @@ def normalise(lf: pl.LazyFrame, schema: Mapping[str, pl.DataType]) -> pl.LazyFra
         _text("importer", schema, None).alias("_c_importer"),
         _text("route", schema).fill_null("").alias("_c_route"),
         _text("destination", schema).fill_null("").alias("_c_dest"),
-        *(number_as_read(column, schema).alias(internal) for column, internal in _AMOUNTS.items()),
+        # + 0.0: a -0.0 is 0 (IEEE), so that no fee or amount built from it reads -0.0.
+        *(
+            (number_as_read(column, schema) + 0.0).alias(internal)
+            for column, internal in _AMOUNTS.items()
+        ),
     )
 
 

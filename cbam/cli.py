@@ -430,7 +430,10 @@ def _as_cells(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
         elif suffix == ".xlsx" and (dtype.is_integer() or isinstance(dtype, pl.Decimal)):
             # Past 15 digits in all (a Decimal's places count too), Excel would round it.
             places = dtype.scale if isinstance(dtype, pl.Decimal) else 0
-            big = frame.select(column.abs().max()).item()
+            # The largest magnitude from the ends, in Python (Polars' abs() of Int64's
+            # minimum wraps to itself).
+            low, high = frame.select(column.min().alias("low"), column.max().alias("high")).row(0)
+            big = None if low is None else max(abs(low), abs(high))
             if big is not None and big * 10**places >= _EXCEL_EXACT:
                 as_text.append(column.cast(pl.String))
     return frame.with_columns(as_text) if as_text else frame

@@ -51,7 +51,10 @@ divided by the clinker share to join the heading's benchmark per t of clinker (3
 eu-cbam scenario: benchmark_t_per_t 0.048 -> 0.0738, 0.65 -> 0.6842, 0.482 -> 0.5074; free
 allocation and fee change where the CBAM factor is above 0, 2-3 rows), and a precursor
 benchmark on electricity, which has no free allocation, is refused (2 rows of each eu-cbam
-scenario flagged, fees EUR 167,118 and 360,469 in eu-cbam; 1 row's importer total). A refactor
+scenario flagged, fees EUR 167,118 and 360,469 in eu-cbam; 1 row's importer total). (12) A row
+whose route is refused is told so once, not also as lacking the default value, benchmark or
+reference of that route: input_error text on 3 rows of each eu-cbam scenario and 1 of uk-cbam,
+us-cca-2025 and us-fpf-2025, no status or fee changed (those rows were flagged). A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -2343,3 +2343,75 @@ class TestReviewOfDecember7Night:
         fees = pl.DataFrame({"year": [None, 2026], "origin": ["TUR"] * 2, "fee_eur": [1.0, 2.0]})
         with pytest.raises(ScenarioError, match=r"1 fee row\(s\) have no year \(row\(s\) 1\)"):
             cbam.recycle(fees, "eu-decarbonisation-fund")
+
+    # --- per-row rule inputs at their edges (review "clinker") ----------------------------
+
+    def test_a_refused_route_is_told_once_not_as_missing_values_too(self) -> None:
+        # Three lines: the route, then a false "no default value" and "no CBAM benchmark"
+        # (the same code without a route has both: CHN 2523 10 00, 1.668 and 0.666).
+        rows = pl.DataFrame(
+            {
+                "year": [2027] * 3,
+                "origin": ["CHN"] * 3,
+                "cn_code": ["25231000", "25239000", "25231000"],
+                "quantity_t": [100.0] * 3,
+                "route": ["C", "C", None],
+            }
+        )
+        for name in ("eu-cbam", "uk-cbam", "us-cca-2025"):
+            flagged = cbam.compute(rows, name, on_error="flag")["input_error"].to_list()
+            assert flagged == ["route: not a production route of this good's sector"] * 2 + [
+                None
+            ], name
+
+    def test_a_tiny_clinker_share_is_not_blamed_on_the_quantity(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2027],
+                "origin": ["CHN"],
+                "cn_code": ["25232900"],
+                "quantity_t": [1000.0],
+                "route": [""],
+                "see_direct": [0.8],
+                "see_indirect": [0.05],
+                "clinker_share": [5e-324],
+                "precursor_benchmark_t_per_t": [1e-10],
+            }
+        )
+        reason = cbam.compute(rows, "eu-cbam", on_error="flag")["input_error"].item()
+        assert reason.startswith("clinker_share: too small for the row's precursor benchmark")
+        assert "quantity_t" not in reason
+
+    def test_an_int64_minimum_is_written_to_a_workbook_as_text(self, tmp_path: Path) -> None:
+        import openpyxl
+
+        rows = tmp_path / "ids.parquet"
+        _rows(
+            year=[2027, 2027],
+            origin=["CHN", "CHN"],
+            cn_code=["72071111"] * 2,
+            quantity_t=[1.0, 1.0],
+            id=pl.Series([-(2**63), 5], dtype=pl.Int64),
+        ).write_parquet(rows)
+        out = tmp_path / "out.xlsx"
+        assert main(["run", "--imports", str(rows), "--out", str(out)]) == 0
+        sheet = list(openpyxl.load_workbook(out)["rows"].iter_rows(values_only=True))
+        cells = dict(zip(sheet[0], sheet[1], strict=True))
+        assert cells["id"] == "-9223372036854775808"
+
+    def test_a_customs_value_of_minus_zero_gives_no_minus_zero_fee(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2027],
+                "origin": ["CHN"],
+                "cn_code": ["25232900"],
+                "quantity_t": [100.0],
+                "value_eur": [-0.0],
+            }
+        )
+        fees = cbam.compute(rows, cbam.load_scenario("us-fpf-2025", overrides={"rules_year": 2027}))
+        assert [str(v) for v in fees.select("fee_eur", "fee_local").row(0)] == ["0.0", "0.0"]
+
+    def test_a_clinker_share_override_of_minus_one_is_told_the_bound_that_holds(self) -> None:
+        with pytest.raises(ScenarioError, match=r"greater than 0 \(given -1\)"):
+            cbam.load_scenario("eu-cbam", overrides={"clinker_share.25232900": -1})
