@@ -153,7 +153,8 @@ def compare_counted(
         ok = pl.col("_ok")
         has_fee = (ok.any() | (pl.len() == 0)).alias(f"_ok{i}")  # no rows at all: a fee of 0
         sums = [order_free_sum(fee.filter(ok)).alias(column), has_fee]
-        keyed = fees.with_columns(map(key_as_read, by))  # keys as the rules read them
+        # Keys as the rules read them.
+        keyed = fees.with_columns(key_as_read(c, fees.schema) for c in by)
         parts.append(keyed.group_by(by).agg(sums) if by else fees.select(sums))
     table = parts[0]
     for part in parts[1:]:

@@ -68,7 +68,9 @@ def _valued(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.Expr]:
 def _group(frame: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
     made = [a.meta.output_name() for a in aggs]
     groups = grouping(by, frame.collect_schema().names(), results=made)
-    keyed = frame.with_columns(map(key_as_read, groups))  # keys as the rules read them
+    schema = frame.collect_schema()
+    # Keys as the rules read them.
+    keyed = frame.with_columns(key_as_read(g, schema) for g in groups)
     out = keyed.group_by(groups).agg(aggs) if groups else frame.select(aggs)
     return out.sort(groups) if groups else out
 
@@ -587,7 +589,7 @@ def phase_in(
         yearly = rebuilt({**settings, "rules_year": year}, where)
         fees = compute_strictly(panel, yearly, "phase_in")
         factor = (
-            fees.with_columns(map(key_as_read, groups))
+            fees.with_columns(key_as_read(g, fees.collect_schema()) for g in groups)
             .group_by(groups)
             .agg(pl.col("cbam_factor").drop_nulls().max())
         )

@@ -644,8 +644,10 @@ def recycle(
                 "recycle each regime's fees under its own scenario, "
                 "cbam.recycle(fees, 'uk-cbam', plan=...)"
             )
-    if "origin" in frame.columns:  # codes as text, as the rules read them ('tur' is TUR)
-        frame = frame.with_columns(key_as_read("origin"))
+    # Keys as the rules read them: 'tur' is TUR, a text year '2026.0' is 2026.
+    frame = frame.with_columns(
+        key_as_read(c, frame.schema) for c in ("origin", "year") if c in frame.columns
+    )
     needed = {"origin", "fee_eur"}
     if any(a.basis == "fee_before_exemptions_eur" for a in applied.allocations):
         needed.add("fee_before_exemptions_eur")

@@ -356,18 +356,31 @@ def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> Non
             )
 
 
-def key_as_read(column: str) -> pl.Expr:
-    """Input column ``column`` as the rules read it, if it is a text rule key (else as it is).
+def key_as_read(column: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.Expr:
+    """Input column ``column`` as the rules read it, if it is a rule key (else as it is).
 
     ``compute`` keeps its input columns as given; totals by a key group by this form, so the
-    rows the rules price alike are one group.
+    rows the rules price alike are one group. A ``year`` or ``quarter`` given as text (a CSV
+    read as text) is the whole number the rules read ('2026.0' and ' 2026' are 2026), where
+    ``schema`` says it is text.
 
     Example:
         >>> frame = pl.DataFrame({"origin": [" tur"], "cn_code": ["7208 10 00"], "year": [2026]})
         >>> frame.select(key_as_read(c) for c in frame.columns).row(0)
         ('TUR', '72081000', 2026)
+        >>> pl.DataFrame({"year": ["2026.0"]}).select(key_as_read("year", {"year": pl.String}))
+        shape: (1, 1)
+        ┌──────┐
+        │ year │
+        │ ---  │
+        │ i32  │
+        ╞══════╡
+        │ 2026 │
+        └──────┘
 
     """
+    if column in INTEGER_COLUMNS and schema is not None and schema.get(column) == pl.String:
+        return whole_as_read(column, schema).alias(column)
     form = _KEY_FORMS.get(column)
     text = pl.col(column).cast(pl.String).str.strip_chars()
     return pl.col(column) if form is None else form(text).alias(column)

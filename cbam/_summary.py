@@ -255,7 +255,8 @@ def summed(
         pl.when((order_free_sum(valued) > 0) & ave.is_finite()).then(ave).alias("ave"),
     ]
     # Keys as the rules read them: 'tur' and ' TUR' are one origin, priced alike.
-    keyed = rows.with_columns(map(key_as_read, groups))
+    schema = rows.collect_schema()
+    keyed = rows.with_columns(key_as_read(g, schema) for g in groups)
     result = (
         keyed.group_by(groups).agg(aggregations) if groups else rows.select(aggregations)
     ).with_columns((pl.col("ave") * 100).alias("ave_pct"))

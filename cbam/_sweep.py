@@ -152,10 +152,10 @@ def _compact(rows: pl.DataFrame, scenario: Scenario, by: Sequence[str]) -> pl.Da
 
 def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
     """``compute``'s rows summed per bucket, with the count of rows that failed a check."""
+    schema = fees.collect_schema()
+    read = whole_as_read("quarter", schema)  # a text quarter ('3', ' 3.0') as compute reads it
     quarter = (
-        pl.when(pl.col("quarter").is_between(1, 4)).then(pl.col("quarter")).otherwise(0)
-        if "quarter" in fees.collect_schema().names()
-        else pl.lit(0)
+        pl.when(read.is_between(1, 4)).then(read).otherwise(0) if "quarter" in schema else pl.lit(0)
     )
     a = pl.col("embedded_t") - pl.col("free_allocation_t")
     share = pl.col("fee_share_charged")
@@ -172,7 +172,9 @@ def _sums(fees: pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
     # are listed with a fee of 0, as summarise lists them.
     return (
         fees.with_columns(
-            quarter.cast(pl.Int32).alias("_s_q"), paid.alias("_s_paid"), *map(key_as_read, by)
+            quarter.cast(pl.Int32).alias("_s_q"),
+            paid.alias("_s_paid"),
+            *(key_as_read(c, schema) for c in by),
         )
         .with_columns(
             pl.when(fixed)

@@ -195,7 +195,9 @@ def trade_response(
         pl.col("fee_after_response_eur").is_null().sum().alias("rows_without_response"),
     ]
     groups = grouping(by, names, results=[a.meta.output_name() for a in aggs])
-    keyed = valid.with_columns(map(key_as_read, groups))  # keys as the rules read them
+    schema = valid.collect_schema()
+    # Keys as the rules read them.
+    keyed = valid.with_columns(key_as_read(g, schema) for g in groups)
     out = keyed.group_by(groups).agg(aggs).sort(groups) if groups else valid.select(aggs)
     out = out.with_columns(
         (pl.col("fee_after_response_eur") - pl.col("fee_eur")).alias("revenue_change_eur")

@@ -47,6 +47,7 @@ from cbam._schema import (
     OUTPUT_COLUMNS,
     REQUIRED_COLUMNS,
     check_columns,
+    key_as_read,
     result_columns,
 )
 from cbam._summary import SUMMARY_COLUMNS, grouping, order_free_sum, summarise
@@ -596,7 +597,8 @@ def _run_reading(args: argparse.Namespace, read: set[Path]) -> int:
     # Flagged rows (--on-error flag) have no results: counted apart, left out of the totals
     # (not shown as groups of zeros).
     computed = fees.filter(pl.col("input_error").is_null())
-    years = computed["year"].drop_nulls().unique().sort().to_list()
+    import_years = computed.select(key_as_read("year", computed.schema))["year"]  # '2026.0': 2026
+    years = import_years.drop_nulls().unique().sort().to_list()
     several = len(years) > 1
     rules = (
         f"the {scenario.rules_year} rules applied to every row (rules_year)"
@@ -770,7 +772,8 @@ def _print_recycling(
     revenue on its own: one call over years would judge them all by the latest year (a
     country that graduated in it would get nothing back for the years it paid as an LDC).
     """
-    years = computed["year"].drop_nulls().unique().sort().to_list()
+    year_read = key_as_read("year", computed.schema)  # '2026.0' is 2026, as the rules read it
+    years = computed.select(year_read)["year"].drop_nulls().unique().sort().to_list()
     judged = any(a.groups and a.status_on is None for a in plan.allocations)
     windows = any(a.years is not None for a in plan.allocations)
     by_year = len(years) > 1 and (judged or windows)
@@ -784,7 +787,7 @@ def _print_recycling(
             + (f" ({flagged:,} flagged rows left out)" if flagged else "")
         )
     for year in years if by_year else [None]:
-        rows = computed if year is None else computed.filter(pl.col("year") == year)
+        rows = computed if year is None else computed.filter(year_read == year)
         _print_plan(recycle(rows, scenario, plan=plan), flagged, year, top)
 
 

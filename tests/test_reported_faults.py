@@ -2415,3 +2415,41 @@ class TestReviewOfDecember7Night:
     def test_a_clinker_share_override_of_minus_one_is_told_the_bound_that_holds(self) -> None:
         with pytest.raises(ScenarioError, match=r"greater than 0 \(given -1\)"):
             cbam.load_scenario("eu-cbam", overrides={"clinker_share.25232900": -1})
+
+    # --- time keys (review "time") -------------------------------------------------------
+
+    def test_text_years_and_quarters_group_as_the_rules_read_them(self) -> None:
+        # '2026', '2026.0' and ' 2026' are one year to the rules (each priced 2026-Q3), yet
+        # summarise, totals, compare and sweep gave one group per spelling.
+        rows = pl.DataFrame(
+            {
+                "year": ["2026", "2026.0", " 2026", "2026"],
+                "quarter": ["3", "3.0", " 3", "03"],
+                "origin": ["CHN"] * 4,
+                "cn_code": ["72071111"] * 4,
+                "quantity_t": [100.0] * 4,
+            }
+        )
+        by = ["year", "quarter"]
+        one = cbam.compute(rows.head(1), "eu-cbam")["fee_eur"].item()
+        summed = cbam.summarise(cbam.compute(rows, "eu-cbam"), by=by)
+        assert summed.select(*by, "rows").rows() == [(2026, 3, 4)]
+        assert summed["fee_eur"].item() == pytest.approx(4 * one)
+        totals = cbam.totals(rows, "eu-cbam", by=by)
+        assert totals.select(*by, "rows").rows() == [(2026, 3, 4)]
+        compared = cbam.compare(rows, ["eu-cbam", "eu-cbam-rules-2034"], by=by)
+        assert compared.height == 1
+        swept = cbam.sweep(rows, "eu-cbam", vary={"certificate_price_eur": [80]}, by=by)
+        assert swept.totals.select(*by).rows() == [(2026, 3)]
+
+    def test_the_cli_counts_text_years_as_the_rules_read_them(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "y.csv"
+        path.write_text(
+            "year,origin,cn_code,quantity_t\n2026,CHN,72071111,100\n2026.0,CHN,72071111,100\n"
+            " 2026,CHN,72071111,100\n2027,CHN,72071111,100\n"
+        )
+        assert main(["run", "--imports", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "the 2 import years 2026-2027 summed" in out
