@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -361,24 +361,34 @@ def years_beyond(schedule: Any, last: int) -> list[int]:
     return sorted(int(y) for y in keys if str(y).isdigit() and int(y) > last)
 
 
-def years_in_force_in_none(schedule: Any, first: int, last: int) -> list[int]:
+def years_in_force_in_none(
+    schedule: Any, first: int, last: int, read: Collection[int] | None = None
+) -> list[int]:
     """The year keys of a step-function schedule in force in no year from ``first`` to ``last``.
 
     A key holds from its year until the next key: one before ``first`` is read from ``first``
-    unless a later key starts by then, and one after ``last`` is never read.
+    unless a later key starts by then, and one after ``last`` is never read. ``read``: the
+    years read, where only some of them are (fixed rules years); by default all.
 
     Example:
         >>> years_in_force_in_none({1990: 80, 2026: 70, 2031: 90}, 2026, 2030)
         [1990, 2031]
         >>> years_in_force_in_none({2020: 100}, 2026, 2100)
         []
+        >>> years_in_force_in_none({2026: 70, 2030: 150}, 2026, 2034, read=[2034])
+        [2026]
 
     """
     if not isinstance(schedule, Mapping) or not schedule:
         return []
     keys = sorted(int(y) for y in schedule if str(y).isdigit())
     ends = [k - 1 for k in keys[1:]] + [last]  # each key's last year, the last key's: last
-    return [k for k, end in zip(keys, ends, strict=True) if max(k, first) > min(end, last)]
+    years = range(first, last + 1) if read is None else read
+    return [
+        k
+        for k, end in zip(keys, ends, strict=True)
+        if not any(max(k, first) <= y <= min(end, last) for y in years)
+    ]
 
 
 def _data_problems(scenario: Scenario) -> list[str]:

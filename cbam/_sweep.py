@@ -77,9 +77,17 @@ class SweepResult:
 def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     """``scenario`` with dotted parameters replaced, validated as ``load_scenario`` does."""
     raw = scenario.model_dump()
-    # None is the default (a rules year undone): set as it is, not refused as "no value".
+    # None is a scenario key's default (a rules year undone; the cited CBAM factor): a point
+    # of an axis such as rules_year [None, 2030]. A null deeper in (a design's threshold) is
+    # no value, refused as load_scenario's overrides refuse it.
     for dotted, value in values.items():
         if value is None:
+            field = Scenario.model_fields.get(str(dotted).strip())
+            if field is None or field.default is not None:
+                raise ScenarioError(
+                    f"sweep: vary: '{shorten(dotted, 80)}': null is not a value; give one (a "
+                    "null stands only for a scenario key's default, e.g. rules_year)"
+                )
             set_dotted(raw, dotted, value, "sweep: vary")
     given = {k: v for k, v in values.items() if v is not None}
     # A value one design never reads (its fixed rules year) may be read by another: checked
@@ -392,15 +400,15 @@ def _price_named(varied: dict[str, Any], price_key: str) -> dict[str, Any]:
 
 
 def _price_paths(
-    paths: Sequence[Any], scenario: Scenario, years: list[int], last_read: int
+    paths: Sequence[Any], scenario: Scenario, years: list[int], read: list[int] | None
 ) -> pl.DataFrame:
     """(path, rules_year, quarter key, price in EUR) for each price path.
 
     The EU engine's paths are certificate prices in EUR; a design's are its charge price in
     its currency, converted at the year's EUR rate (``rates/carbon_prices/fx.csv``), as the
-    design's rules convert it. A path's entry in force in no rules year up to ``last_read``
-    (the last a design reads: a fixed rules year, else the regime's last) is refused, as
-    ``load_scenario`` refuses an override that would never apply.
+    design's rules convert it. A path's entry in force in no rules year the designs ``read``
+    (their fixed rules years; None: every rules year) is refused, as ``load_scenario``
+    refuses an override that would never apply.
     """
     span = range(min(years), max(years) + 1)
     design = resolve(scenario).design
@@ -420,11 +428,14 @@ def _price_paths(
                 f"sweep: price path {shorten(path)}: {late} after the last rules year "
                 f"{design.last_rules_year} would never apply"
             )
-        if path is not None and (unused := years_in_force_in_none(schedule, first, last_read)):
+        last = design.last_rules_year
+        unused = years_in_force_in_none(schedule, first, last, read) if path is not None else []
+        if unused:
+            said = f"{first}-{last}" if read is None else ", ".join(map(str, read))
             raise ScenarioError(
-                f"sweep: price path {shorten(path)}: {unused} in force in no rules year "
-                f"{first}-{last_read} that the designs read (a later entry starts first, or "
-                "a fixed rules_year comes before it): it would never apply"
+                f"sweep: price path {shorten(path)}: {unused} in force in no rules year the "
+                f"designs read ({said}; a later entry starts first, or a fixed rules_year "
+                "comes before it): it would never apply"
             )
     schedules = [
         schedule
@@ -539,7 +550,9 @@ def sweep(
         vary: Dotted scenario parameters and the values to try, e.g.
             ``{"certificate_price_eur": [60, 80, {2026: 75, 2030: 120}],
             "exemptions": [[], [{"group": "ldc"}]]}``, or for ``uk-cbam``
-            ``{"charge.price": [50, {2027: 54.4, 2030: 90}]}`` (GBP).
+            ``{"charge.price": [50, {2027: 54.4, 2030: 90}]}`` (GBP). ``None`` is a scenario
+            key's default (``"rules_year": [None, 2030]``: each row's own year, then 2030's
+            rules); a design's value takes a value, not ``None``.
         by: Columns of the ``compute`` output to total by (e.g. ``["origin"]``); none for the
             grand total. Not a total's own column (``certificates``), nor, where a price is
             varied, one the price decides (``certificate_price_eur``, its period, ``fee_local``).
@@ -656,8 +669,9 @@ def sweep(
         base_design.first_rules_year
     ]
     fixed = [d.rules_year for d in designs]
-    last_read = base_design.last_rules_year if None in fixed else max(cast(list[int], fixed))
-    prices = _price_paths(price_paths, base, years, last_read)
+    # The rules years the designs read: all, unless every design fixes one.
+    read = None if None in fixed else sorted(set(cast(list[int], fixed)))
+    prices = _price_paths(price_paths, base, years, read)
     totals = []
     for d, compact in merged.items():
         found = _evaluate(compact, prices, keys)

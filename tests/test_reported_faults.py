@@ -2453,3 +2453,46 @@ class TestReviewOfDecember7Night:
         assert main(["run", "--imports", str(path)]) == 0
         out = capsys.readouterr().out
         assert "the 2 import years 2026-2027 summed" in out
+
+    # --- sweeps (review "sweep") ---------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("name", "vary", "unused"),
+        [
+            ("eu-cbam-rules-2034", {"certificate_price_eur": [{2026: 70, 2030: 150}]}, "[2026]"),
+            (
+                "eu-cbam",
+                {
+                    "rules_year": [2026, 2034],
+                    "certificate_price_eur": [{2026: 70, 2028: 90, 2030: 150}],
+                },
+                "[2028]",
+            ),
+        ],
+    )
+    def test_a_price_entry_no_fixed_rules_year_reads_is_refused(
+        self, name: str, vary: dict[str, list[object]], unused: str
+    ) -> None:
+        # Only a span of years was checked: an entry between the fixed years ran, unread.
+        rows = pl.DataFrame(
+            {"year": [2026], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+        )
+        with pytest.raises(ScenarioError, match=re.escape(f"{unused} in force in no rules year")):
+            cbam.sweep(rows, name, vary=vary)
+
+    def test_a_null_in_vary_is_a_scenario_keys_default_only(self) -> None:
+        rows = pl.DataFrame(
+            {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+        )
+        # uk-cbam's threshold: null removed it, which load_scenario's overrides refuse.
+        with pytest.raises(ScenarioError, match="'threshold': null is not a value"):
+            cbam.sweep(rows, "uk-cbam", vary={"threshold": [None]})
+        own_years = cbam.sweep(rows, "eu-cbam", vary={"rules_year": [None, 2030]}).totals
+        assert own_years.sort("design")["fee_eur"].to_list() == pytest.approx(
+            [
+                cbam.compute(rows, "eu-cbam")["fee_eur"].item(),
+                cbam.compute(rows, cbam.load_scenario("eu-cbam", overrides={"rules_year": 2030}))[
+                    "fee_eur"
+                ].item(),
+            ]
+        )
