@@ -147,10 +147,10 @@ def price_rows(
     """Price and period label per (year, quarter key), quarter key 0 meaning 'no quarter'.
 
     ``assumed`` holds the (year, quarter) entries of ``schedule`` that are assumptions, whose
-    labels then say so. A year between entries takes the latest earlier entry; a year given by
-    quarters prices a row without quarter at the mean of the quarters
-    (``rates/eu/certificate_price.yaml``, ``annual_from_quarters``), none while a quarter
-    has no price yet.
+    labels then say so. A year between entries takes the latest earlier entry (after a year
+    given by quarters, its last quarter's price); a year given by quarters prices a row
+    without quarter at the mean of the quarters (``rates/eu/certificate_price.yaml``,
+    ``annual_from_quarters``), none while a quarter has no price yet.
     """
     rows: list[dict[str, object]] = []
 
@@ -168,16 +168,20 @@ def price_rows(
         if key is None or entry is None:
             for q in range(5):
                 add(year, q, None, None, False)
+        elif isinstance(entry, Mapping) and key != year:
+            # A later year holds the price in force at the end of the year given by quarters
+            # (its last quarter's), as a step function does: never a mean no day had.
+            last = max(int(q) for q in entry)
+            label = f"{key}-Q{last} price, carried forward to {year}"
+            for q in range(5):
+                add(year, q, float(entry[last]), label, (key, last) in assumed)
         elif isinstance(entry, Mapping):
             whole = len(entry) == 4
             mean = fmean(float(v) for v in entry.values()) if whole else None
-            carried = "" if key == year else f", carried forward to {year}"
-            mean_label = f"{key} mean of quarters{carried}" if whole else None
+            mean_label = f"{key} mean of quarters" if whole else None
             add(year, 0, mean, mean_label, any((key, int(q)) in assumed for q in entry))
             for q in range(1, 5):
-                if key != year:
-                    add(year, q, mean, mean_label, any((key, int(k)) in assumed for k in entry))
-                elif q in entry:
+                if q in entry:
                     add(year, q, float(entry[q]), f"{year}-Q{q}", (key, q) in assumed)
                 else:
                     add(year, q, None, None, False)

@@ -1173,17 +1173,17 @@ class TestReviewOfDecember7Afternoon:
             (
                 "eu-cbam",
                 {"rules_year": [2026], "certificate_price_eur": [{2026: 80, 2028: 100}]},
-                "[2028] in force in no rules year 2026-2026",
+                "[2028] in force in no rules year the designs read (2026;",
             ),
             (
                 "eu-cbam",
                 {"certificate_price_eur": [{1990: 80, 2026: 70}]},
-                "[1990] in force in no rules year 2026-2100",
+                "[1990] in force in no rules year the designs read (2026-2100;",
             ),
             (
                 "uk-cbam",
                 {"rules_year": [2027], "charge.price": [{2027: 80, 2029: 100}]},
-                "[2029] in force in no rules year 2027-2027",
+                "[2029] in force in no rules year the designs read (2027;",
             ),
         ],
     )
@@ -2496,3 +2496,28 @@ class TestReviewOfDecember7Night:
                 ].item(),
             ]
         )
+
+    def test_a_year_given_by_quarters_carries_its_last_quarters_price(self, tmp_path: Path) -> None:
+        # Written by quarters, a 2031 import took 140, the 2030 quarters' mean, which no day
+        # had; written as a dated value (2030-07-01: 200), 200: one path, two fees.
+        rows = pl.DataFrame(
+            {
+                "year": [2030, 2031],
+                "quarter": [4, 1],
+                "origin": ["CHN"] * 2,
+                "cn_code": ["72071111"] * 2,
+                "quantity_t": [100.0] * 2,
+            }
+        )
+        by_quarters = cbam.load_scenario(
+            "eu-cbam",
+            overrides={"certificate_price_eur": {2026: 80, 2030: {1: 80, 2: 80, 3: 200, 4: 200}}},
+        )
+        by_day = cbam.load_scenario(
+            "eu-cbam",
+            overrides={"certificate_price_eur": 80, "certificate_price_eur.2030-07-01": 200},
+        )
+        quarters = cbam.compute(rows, by_quarters)
+        assert quarters["certificate_price_eur"].to_list() == [200.0, 200.0]
+        assert quarters["certificate_price_period"][1] == "2030-Q4 price, carried forward to 2031"
+        assert quarters["fee_eur"].to_list() == cbam.compute(rows, by_day)["fee_eur"].to_list()
