@@ -2509,10 +2509,12 @@ class TestReviewOfDecember7Night:
                 "quantity_t": [100.0] * 2,
             }
         )
-        by_quarters = cbam.load_scenario(
-            "eu-cbam",
-            overrides={"certificate_price_eur": {2026: 80, 2030: {1: 80, 2: 80, 3: 200, 4: 200}}},
+        path = tmp_path / "quarters.yaml"  # a scenario's own path replaces the cited one whole
+        path.write_text(
+            "name: quarters\nextends: eu-cbam\n"
+            "certificate_price_eur: {2026: 80, 2030: {1: 80, 2: 80, 3: 200, 4: 200}}\n"
         )
+        by_quarters = cbam.load_scenario(path)
         by_day = cbam.load_scenario(
             "eu-cbam",
             overrides={"certificate_price_eur": 80, "certificate_price_eur.2030-07-01": 200},
