@@ -26,6 +26,9 @@ Public API:
   ``OUTPUT_SCHEMA``: each output column's Polars type (the same for every regime) and line.
 """
 
+import importlib
+from typing import Any
+
 from cbam import blocks
 from cbam._api import recycle
 from cbam._compare import compare
@@ -87,3 +90,10 @@ __all__ = [
     "trade_response",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``cbam.charts`` on first use: it needs matplotlib (``pip install 'cbam[charts]'``)."""
+    if name == "charts":
+        return importlib.import_module("cbam.charts")
+    raise AttributeError(f"module 'cbam' has no attribute {name!r}")

@@ -11,7 +11,7 @@ import polars as pl
 from cbam._carbon_prices import fx_by_year, fx_table
 from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
-from cbam._interop import to_polars
+from cbam._interop import like, to_polars
 from cbam._pipeline import OnError, compute_strictly
 from cbam._resolve import load_scenario
 from cbam._scenario import Scenario
@@ -37,7 +37,7 @@ def compare(
     by: Sequence[str] = ("origin",),
     currency: str = "EUR",
     on_error: OnError = "raise",
-) -> pl.DataFrame:
+) -> Any:
     """Fees of one import panel under each scenario, a column per scenario, plus differences.
 
     Each scenario's fees are those of ``compute`` summed by ``by``; amounts are converted from
@@ -62,7 +62,8 @@ def compare(
             a group whose every row a scenario flags has a null fee of it (and difference).
 
     Returns:
-        ``by`` columns, then ``fee_<currency>:<name>`` per scenario, then
+        A frame of ``imports``' library (a Polars DataFrame for a LazyFrame): ``by`` columns,
+        then ``fee_<currency>:<name>`` per scenario, then
         ``<name> - <base name>`` differences for every scenario after the first.
 
     Raises:
@@ -81,7 +82,7 @@ def compare(
 
     """
     table, _, _ = compare_counted(imports, scenarios, by=by, currency=currency, on_error=on_error)
-    return table
+    return like(imports, table) if not isinstance(imports, pl.LazyFrame) else table
 
 
 def compare_counted(

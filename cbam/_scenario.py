@@ -231,11 +231,14 @@ def group_files() -> list[str]:
         (True, False)
 
     """
-    return [
-        p.stem
-        for p in sorted(data_dir("country_lists").glob("*.csv"))
-        if "member_from" in p.open(encoding="utf-8").readline()
-    ]
+    files = sorted(data_dir("country_lists").glob("*.csv"))
+    return [p.stem for p in files if "member_from" in _header(p)]
+
+
+def _header(path: Path) -> str:
+    """A CSV file's first line (the file closed again)."""
+    with path.open(encoding="utf-8") as file:
+        return file.readline()
 
 
 def list_scenarios() -> dict[str, str]:

@@ -2523,3 +2523,35 @@ class TestReviewOfDecember7Night:
         assert quarters["certificate_price_eur"].to_list() == [200.0, 200.0]
         assert quarters["certificate_price_period"][1] == "2030-Q4 price, carried forward to 2031"
         assert quarters["fee_eur"].to_list() == cbam.compute(rows, by_day)["fee_eur"].to_list()
+
+    # --- a pandas user's notebook (review "pandasuser") -----------------------------------
+
+    def test_compare_gives_a_pandas_frame_back_for_a_pandas_panel(self) -> None:
+        pd = pytest.importorskip("pandas")
+        rows = pd.DataFrame(
+            {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+        )
+        table = cbam.compare(rows, ["eu-cbam", "uk-cbam"])
+        assert isinstance(table, pd.DataFrame)
+        assert table["fee_eur:eu-cbam"].tolist() == pytest.approx(
+            cbam.compute(rows, "eu-cbam")["fee_eur"].tolist()
+        )
+
+    def test_loading_a_scenario_leaves_no_file_open(self) -> None:
+        import subprocess
+        import sys
+
+        code = "import cbam; cbam.load_scenario('eu-cbam')"
+        done = subprocess.run(
+            [sys.executable, "-X", "dev", "-c", code], capture_output=True, text=True, check=True
+        )
+        assert "ResourceWarning" not in done.stderr
+
+    def test_charts_are_reached_from_cbam(self) -> None:
+        pytest.importorskip("matplotlib")
+        code = "import cbam; print(callable(cbam.charts.fees_by_origin))"
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.stdout.strip() == "True", done.stderr
