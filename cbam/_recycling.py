@@ -634,9 +634,11 @@ def recycle(
     if applied.source:
         base_dir = applied.base_dir()
 
-    frame = fees_as_polars(fees).collect()  # typed as compute types it (a CSV read back)
+    # The amounts read, typed as compute types them (a CSV read back); other columns unread.
+    frame = fees_as_polars(fees, reads=("fee_eur", "fee_before_exemptions_eur")).collect()
     if currency is not None and "currency" in frame.columns:
-        others = sorted(set(frame["currency"].drop_nulls().cast(pl.String)) - {currency})
+        codes = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
+        others = sorted(set(frame.select(codes)["currency"].drop_nulls()) - {currency.upper()})
         if others:
             raise ScenarioError(
                 f"recycle: fees in {', '.join(others)} are another regime's revenue, not that "

@@ -566,7 +566,9 @@ def result_columns(inputs: Sequence[str]) -> list[str]:
     return [*inputs, *[c for c in OUTPUT_COLUMNS if c not in inputs]]
 
 
-def fees_as_polars(fees: Any, what: str = "fees") -> pl.LazyFrame:
+def fees_as_polars(
+    fees: Any, what: str = "fees", reads: Sequence[str] | None = None
+) -> pl.LazyFrame:
     """A ``compute`` result as a LazyFrame, its output columns typed as ``compute`` types them.
 
     A fee table read back from a file or through pandas loses what Polars knew: amounts and
@@ -575,6 +577,9 @@ def fees_as_polars(fees: Any, what: str = "fees") -> pl.LazyFrame:
     the labels present. Such columns take their ``OUTPUT_SCHEMA`` type again, so every reader
     of a fee table (``summarise``, the indicators, ``recycle``, the charts) sums the same
     numbers, typed as those of the Polars table. A column of other labels is kept.
+
+    ``reads``: the output columns the caller reads, where not all (the others are left as
+    they are, and none of them is refused).
 
     Raises:
         CbamInputError: an amount or yes/no column holding text that is no such value,
@@ -586,7 +591,7 @@ def fees_as_polars(fees: Any, what: str = "fees") -> pl.LazyFrame:
     casts: list[pl.Expr] = []
     unread: dict[str, pl.Expr] = {}  # column -> rows whose text is no value of its type
     for name, (dtype, _) in OUTPUT_SCHEMA.items():
-        have = schema.get(name)
+        have = schema.get(name) if reads is None or name in reads else None
         if have is None or have == dtype:
             continue
         if have == pl.String and (dtype.is_numeric() or dtype == pl.Boolean):

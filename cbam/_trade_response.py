@@ -23,7 +23,7 @@ general-equilibrium answer, feed ``cbam.ad_valorem_equivalents(...)`` to a CGE m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -72,16 +72,21 @@ def _elasticity_expr(
                 f"{shorten(elasticity['elasticity'].head(5).to_list())}"
             ) from None
         _check_elasticity(values)
+
         # Keys as the rules read them on both sides: 'tur' and '7207 11 11' match TUR and
         # 72071111, as they are one origin and one code in the fees and in every total.
-        read = [key_as_read(k).alias(f"_c_key_{k}") for k in keys]
+        def read(schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
+            return [key_as_read(k, schema).alias(f"_c_key_{k}") for k in keys]
+
         try:
             # A text rule key is compared as text, whatever the fees' type (an Enum origin,
             # an integer cn_code); another key in the fees' type.
             table = elasticity.select(
                 *[pl.col(k).cast(pl.String if k in TEXT_KEYS else names[k]) for k in keys],
                 values.alias("_c_elasticity"),
-            ).select(*read, "_c_elasticity")
+            )
+            # A text year ('2026.0') is the year the rules read, on either side.
+            table = table.select(*read(table.schema), "_c_elasticity")
         except pl.exceptions.PolarsError:
             raise ValueError(
                 f"the elasticity table's keys {keys} cannot be read as the fee table's"
@@ -92,7 +97,7 @@ def _elasticity_expr(
         if table.drop("_c_elasticity").is_duplicated().any():
             raise ValueError(f"the elasticity table has duplicate keys in {keys}")
         on = [f"_c_key_{k}" for k in keys]
-        joined = lazy.with_columns(read).join(
+        joined = lazy.with_columns(read(names)).join(
             table.lazy(), on=on, how="left", maintain_order="left"
         )
         return joined.drop(on), pl.col("_c_elasticity")

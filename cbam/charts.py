@@ -111,7 +111,8 @@ def _stacks(
 
     A label's bars start where the labels before it end.
     """
-    labelled = frame.with_columns(key_as_read(stack_by).cast(pl.String).fill_null("(none)"))
+    read = key_as_read(stack_by, frame.schema).cast(pl.String).fill_null("(none)")
+    labelled = frame.with_columns(read)
     base = [0.0] * len(places)
     for label in _largest_first(labelled, stack_by):
         part = labelled.filter(pl.col(stack_by) == label).group_by(at).agg(pl.col("fee_eur").sum())
@@ -323,11 +324,13 @@ def scenario_comparison(
         # The regime's imports only, as summarise counts them: no flagged row, none sent
         # outside its territory.
         given = given.filter(pl.col("input_error").is_null() & ~imported_elsewhere(given.columns))
-        if local:
+        if local and "currency" in given.columns:  # one result without it holds one currency
+            codes = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
+            currencies[name] = sorted(given.select(codes)["currency"].drop_nulls().unique())
+        elif local and len(results) > 1:  # which currency is each in? One axis holds one.
             _with_columns(given, ["currency"], f"scenario_comparison(results[{name!r}])")
-            currencies[name] = sorted(given["currency"].drop_nulls().unique().to_list())
         sums[name] = dict(
-            given.group_by(key_as_read(by).cast(pl.String))
+            given.group_by(key_as_read(by, given.schema).cast(pl.String))
             .agg(number_as_read(column, given.schema).sum())  # ' 100' t is 100 t
             .iter_rows()
         )

@@ -2555,3 +2555,40 @@ class TestReviewOfDecember7Night:
 
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.stdout.strip() == "True", done.stderr
+
+    # --- this session's diff, reviewed (review "diffnight") -------------------------------
+
+    @staticmethod
+    def _fees_text_years() -> pl.DataFrame:
+        rows = pl.DataFrame(
+            {
+                "year": ["2026", "2026.0", "2027"],
+                "origin": ["TUR", "TUR", "CHN"],
+                "cn_code": ["72071111", "72071111", "25232900"],
+                "quantity_t": [100.0, 100.0, 1000.0],
+                "value_eur": [55000.0, 55000.0, 70000.0],
+            }
+        )
+        return cbam.compute(rows, "eu-cbam")
+
+    def test_charts_and_elasticities_read_text_years_as_the_rules_do(self) -> None:
+        from cbam import charts
+
+        fees = self._fees_text_years()
+        axis = charts.scenario_comparison({"a": fees, "b": fees}, by="year").axes[0]
+        assert sorted(t.get_text() for t in axis.get_yticklabels()) == ["2026", "2027"]
+        table = pl.DataFrame({"year": ["2026"], "elasticity": [-1.0]})
+        response = cbam.trade_response(fees, table, by=None)
+        assert response["elasticity"].to_list() == [-1.0, -1.0, None]
+
+    def test_recycle_reads_only_its_columns_and_any_case_of_a_currency(self) -> None:
+        for extra in ({"exempt": ["no"]}, {"currency": ["eur"]}, {"currency": [" EUR "]}):
+            fees = pl.DataFrame({"origin": ["TUR"], "fee_eur": [100.0], **extra})
+            assert cbam.recycle(fees, "eu-cbam-own-resources").total_eur == 100.0
+
+    def test_one_fee_local_chart_needs_no_currency_column(self) -> None:
+        from cbam import charts
+
+        fees = self._fees_text_years().drop("currency")
+        figure = charts.scenario_comparison({"a": fees}, column="fee_local")
+        assert len(figure.axes[0].patches) == 2
