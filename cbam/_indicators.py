@@ -481,7 +481,8 @@ def _made_by(fees: pl.LazyFrame, scenario: Scenario) -> None:
     fixed = scenario.rules_year
     checks = []
     if "currency" in names:
-        other = pl.col("currency").cast(pl.String) != currency
+        code = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
+        other = code != currency.upper()  # 'eur' is EUR
         checks.append(pl.col("currency").filter(other).first().alias("currency"))
     if "rules_year" in names and (fixed is not None or "year" in names):
         read = pl.lit(fixed) if fixed is not None else whole_as_read("year", fees.collect_schema())

@@ -2310,6 +2310,9 @@ class TestReviewOfDecember7Night:
         # 2.541 - (1.364 - 0.188) x 0.975 (IR 2025/2621 TUR 7207 11 11, IR 2025/2620)
         threshold = cbam.actual_value_threshold(fees, rules_2026)
         assert threshold["actual_see_threshold_t_per_t"].item() == pytest.approx(1.3944)
+        # A currency in another case is the same currency.
+        lower = fees.with_columns(pl.lit("eur").alias("currency"))
+        assert cbam.actual_value_threshold(lower, rules_2026).height == 1
 
     # --- recycling (review "recycling") --------------------------------------------------
 
