@@ -30,6 +30,11 @@ def _fx(currency: str, years: list[int]) -> pl.DataFrame:
     )
 
 
+def fee_column(currency: str, name: str) -> str:
+    """The column of ``compare``'s table holding scenario ``name``'s fees in ``currency``."""
+    return f"fee_{currency.lower()}:{name}"
+
+
 def compare(
     imports: pl.DataFrame | pl.LazyFrame | Any,
     scenarios: Sequence[Scenario | str],
@@ -127,7 +132,7 @@ def compare_counted(
     frame = polars_frame.collect() if isinstance(polars_frame, pl.LazyFrame) else polars_frame
     # A per-row amount (fee_eur, quantity_t) is what the table sums, not a group.
     by = grouping(by, result_columns(frame.columns), results=(*SUMMARY_COLUMNS, "fee_local"))
-    columns = [f"fee_{currency.lower()}:{name}" for name in names]
+    columns = [fee_column(currency, name) for name in names]
     fee = pl.col("fee_eur") if currency == "EUR" else pl.col("fee_eur") / pl.col("_eur_per_unit")
     parts: list[pl.DataFrame] = []
     flagged: dict[str, int] = {}

@@ -26,6 +26,7 @@ from cbam._schema import (
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
     check_key_values,
+    currency_as_read,
     fees_as_polars,
     key_as_read,
     number_as_read,
@@ -481,8 +482,7 @@ def _made_by(fees: pl.LazyFrame, scenario: Scenario) -> None:
     fixed = scenario.rules_year
     checks = []
     if "currency" in names:
-        code = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
-        other = code != currency.upper()  # 'eur' is EUR
+        other = currency_as_read() != currency.upper()
         checks.append(pl.col("currency").filter(other).first().alias("currency"))
     if "rules_year" in names and (fixed is not None or "year" in names):
         read = pl.lit(fixed) if fixed is not None else whole_as_read("year", fees.collect_schema())

@@ -28,7 +28,7 @@ from cbam._files import noted
 from cbam._interop import read_csv
 from cbam._parameters import Number, Whole
 from cbam._resources import data_dir, is_path
-from cbam._schema import Check, collect_problems, fees_as_polars, key_as_read
+from cbam._schema import Check, collect_problems, currency_as_read, fees_as_polars, key_as_read
 from cbam._territory import Territory, imported_elsewhere
 from cbam._yaml import read_yaml_mapping
 
@@ -637,8 +637,8 @@ def recycle(
     # The amounts read, typed as compute types them (a CSV read back); other columns unread.
     frame = fees_as_polars(fees, reads=("fee_eur", "fee_before_exemptions_eur")).collect()
     if currency is not None and "currency" in frame.columns:
-        codes = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
-        others = sorted(set(frame.select(codes)["currency"].drop_nulls()) - {currency.upper()})
+        codes = frame.select(currency_as_read())["currency"].drop_nulls()
+        others = sorted(set(codes) - {currency.upper()})
         if others:
             raise ScenarioError(
                 f"recycle: fees in {', '.join(others)} are another regime's revenue, not that "

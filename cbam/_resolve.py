@@ -25,7 +25,7 @@ from cbam._errors import ScenarioError, shorten, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.lookup import benchmark_periods, value_columns
 from cbam._eu.weights import weights_path
-from cbam._exemptions import group_members, is_group_file
+from cbam._exemptions import Exemption, group_members, is_group_file
 from cbam._files import FileCache, noted
 from cbam._parameters import first_day, in_force
 from cbam._scenario import (
@@ -154,27 +154,28 @@ def _resolved(scenario: Scenario) -> Resolved:
                 f"exemptions.{n}.fee_share_charged: {late} after the last rules year {last} "
                 "would never apply"
             )
-    # Each group a scenario names, with the day its membership is judged where that is fixed.
-    named: list[tuple[str, str, Any, int]] = [
-        (f"exemptions.{n}", rule.group, rule.status_on, rule.grace_years)
-        for n, rule in enumerate(scenario.exemptions)
+    # Each group a scenario names (its key), with the exemption's rule where it has one.
+    named: list[tuple[str, str, Exemption | None]] = [
+        (f"exemptions.{n}.group", rule.group, rule) for n, rule in enumerate(scenario.exemptions)
     ]
     named += [
-        (f"excluded_origin_groups.{n}", group, None, 0)
+        (f"excluded_origin_groups.{n}", group, None)
         for n, group in enumerate(scenario.excluded_origin_groups or ())
     ]
-    for key, group, day, grace in named:
+    for key, group, exemption in named:
         try:  # a group file that is missing or broken is told at load, not mid-run
             members, _ = group_members(group, base)
         except ScenarioError as exc:
-            problems.append(f"{key}{'.group' if key.startswith('exemptions') else ''}: {exc}")
+            problems.append(f"{key}: {exc}")
             continue
-        graced = members.with_columns(pl.col("member_to").dt.offset_by(f"{grace}y"))
-        if isinstance(day, dt.date) and not members_on(graced, day):
+        if exemption is None or not isinstance(exemption.status_on, dt.date):
+            continue
+        graced = members.with_columns(pl.col("member_to").dt.offset_by(f"{exemption.grace_years}y"))
+        if not members_on(graced, exemption.status_on):
             # Judged on a day the group had no member: the rule would exempt no one, unsaid.
             problems.append(
-                f"{key}.status_on: group '{shorten(group, 60)}' has no member on {day}: the "
-                "exemption would exempt no one"
+                f"{key.removesuffix('.group')}.status_on: group '{shorten(group, 60)}' has no "
+                f"member on {exemption.status_on}: the exemption would exempt no one"
             )
     year = scenario.rules_year
     if year is not None and not first <= year <= last:

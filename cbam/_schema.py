@@ -323,6 +323,11 @@ _KEY_FORMS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 TEXT_KEYS = tuple(_KEY_FORMS)  # the rule keys read as text, whatever their input type
 
 
+def currency_as_read() -> pl.Expr:
+    """A fee table's ``currency`` column as an ISO 4217 code: trimmed, upper case ('eur' is EUR)."""
+    return pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
+
+
 def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> None:
     """Refuse a key table's value that no fee row can hold, as read (``key_as_read``).
 

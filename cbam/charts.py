@@ -26,7 +26,7 @@ from cbam._countries import upper_ascii_text
 from cbam._errors import ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
-from cbam._schema import fees_as_polars, key_as_read, number_as_read
+from cbam._schema import currency_as_read, fees_as_polars, key_as_read, number_as_read
 from cbam._territory import imported_elsewhere
 
 __all__ = [
@@ -325,8 +325,8 @@ def scenario_comparison(
         # outside its territory.
         given = given.filter(pl.col("input_error").is_null() & ~imported_elsewhere(given.columns))
         if local and "currency" in given.columns:  # one result without it holds one currency
-            codes = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
-            currencies[name] = sorted(given.select(codes)["currency"].drop_nulls().unique())
+            found = given.select(currency_as_read())["currency"].drop_nulls().unique()
+            currencies[name] = sorted(found)
         elif local and len(results) > 1:  # which currency is each in? One axis holds one.
             _with_columns(given, ["currency"], f"scenario_comparison(results[{name!r}])")
         sums[name] = dict(

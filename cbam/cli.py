@@ -21,7 +21,7 @@ import polars as pl
 
 from cbam import __version__
 from cbam._api import recycle
-from cbam._compare import compare_counted
+from cbam._compare import compare_counted, fee_column
 from cbam._countries import upper_ascii_text
 from cbam._design import EU_ENGINE, list_regimes
 from cbam._errors import CbamInputError, ScenarioError, cap_message, first_line, shorten
@@ -977,7 +977,7 @@ def _total_row(table: pl.DataFrame, by: list[str], names: list[str], currency: s
     A difference is that of the totals (as ``compare`` without groups gives it), not the sum of
     the groups' differences, which leaves out a group one scenario flagged whole.
     """
-    fees = [pl.col(f"fee_{currency.lower()}:{name}") for name in names]
+    fees = [pl.col(fee_column(currency, name)) for name in names]
     sums = table.select(pl.exclude(by).sum()).with_columns(
         (fee - fees[0]).alias(f"{name} - {names[0]}")
         for name, fee in zip(names[1:], fees[1:], strict=True)
