@@ -195,7 +195,12 @@ def price_rows(
 def quarterly_schedule(
     price: DatedParameter[float], years: range
 ) -> tuple[dict[int, float | Mapping[int, float]], set[tuple[int, int]]]:
-    """A dated price as a schedule of quarters: each the value in force on its first day."""
+    """A dated price as a schedule of quarters: each the value in force on its first day.
+
+    A year whose one value was already in force in the last quarter of the year before gets
+    no entry: the earlier entry is carried (``key_in_force``), so its label names the year
+    the value is dated from (``2027 path, in force from 2027``), not the row's year.
+    """
     schedule: dict[int, float | Mapping[int, float]] = {}
     assumed: set[tuple[int, int]] = set()
     for year in years:
@@ -206,6 +211,8 @@ def quarterly_schedule(
             # One value in force all year: the year's price, not a 'mean of quarters'.
             item = known[1]
             assert item is not None
+            if year - 1 in years and price.on(dt.date(year - 1, _QUARTER_START[4], 1)) is item:
+                continue
             schedule[year] = item.value
             assumed |= {(year, 0)} if item.assumption else set()
             continue

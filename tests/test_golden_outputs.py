@@ -54,7 +54,11 @@ benchmark on electricity, which has no free allocation, is refused (2 rows of ea
 scenario flagged, fees EUR 167,118 and 360,469 in eu-cbam; 1 row's importer total). (12) A row
 whose route is refused is told so once, not also as lacking the default value, benchmark or
 reference of that route: input_error text on 3 rows of each eu-cbam scenario and 1 of uk-cbam,
-us-cca-2025 and us-fpf-2025, no status or fee changed (those rows were flagged). A refactor
+us-cca-2025 and us-fpf-2025, no status or fee changed (those rows were flagged). Re-recorded
+on 2026-12-07 for (13): a design's price carried into later years is labelled by the year it is
+dated from ('2027 path, in force from 2027 (assumed)'), not by the row's year ('2031
+(assumed)', a year the file has no value for): certificate_price_period text on 16,788 rows of
+uk-cbam (rules years 2028 on), no price or fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

@@ -2595,3 +2595,29 @@ class TestReviewOfDecember7Night:
         fees = self._fees_text_years().drop("currency")
         figure = charts.scenario_comparison({"a": fees}, column="fee_local")
         assert len(figure.axes[0].patches) == 2
+
+
+class TestReviewOfDecember7LateNight:
+    """Faults found on 2026-12-07, 18:45-21:45 UTC, each fixed where it arises."""
+
+    # --- a carried item: a design's price label names the year its value is dated from ---------
+
+    @pytest.mark.parametrize(
+        ("scenario", "year", "label"),
+        [
+            # rates/regimes/uk-cbam.yaml: one UK ETS price, dated from 2027-01-01.
+            ("uk-cbam", 2027, "2027 (assumed)"),
+            ("uk-cbam", 2031, "2027 path, in force from 2027 (assumed)"),
+            # rates/regimes/us-cca-2025.yaml: prices listed to 2050, held flat after.
+            ("us-cca-2025", 2050, "2050 (assumed)"),
+            ("us-cca-2025", 2060, "2050 path, in force from 2050 (assumed)"),
+        ],
+    )
+    def test_a_carried_design_price_is_labelled_by_its_own_year(
+        self, scenario: str, year: int, label: str
+    ) -> None:
+        rows = pl.DataFrame(
+            {"year": [year], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [100.0]}
+        )
+        fees = cbam.compute(rows, scenario)
+        assert fees["certificate_price_period"].cast(pl.String).to_list() == [label]
