@@ -25,10 +25,10 @@ from cbam._scenario import Scenario
 from cbam._schema import (
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
-    check_key_values,
     currency_as_read,
     fees_as_polars,
     key_as_read,
+    key_table_as_read,
     number_as_read,
     result_columns,
     whole_as_read,
@@ -247,20 +247,18 @@ def exposure(
             )
         try:
             # Keys as the rules read them, as the totals group them ('tur' is TUR).
-            table = (
-                given.select(
-                    *[pl.col(k).cast(out.collect_schema()[k]) for k in keys],
-                    *[pl.col(d).cast(pl.Float64) for d in denominators],
-                )
-                .with_columns(map(key_as_read, keys))
-                .collect()
-            )
+            grouped = out.collect_schema()
+            table = key_table_as_read(
+                given.select(*keys, *[pl.col(d).cast(pl.Float64) for d in denominators]).collect(),
+                keys,
+                grouped,
+                "economy",
+            ).with_columns(pl.col(k).cast(grouped[k]) for k in keys)  # checked: each fits
         except pl.exceptions.PolarsError as exc:
             raise ValueError(
                 f"economy: its columns {keys + denominators} cannot be read as the fee "
                 f"table's keys and as numbers: {shorten(first_line(exc))}"
             ) from None
-        check_key_values(table, keys, "economy")
         if table.select(keys).is_duplicated().any():  # a group joined twice would count twice
             raise ValueError(f"economy has duplicate keys in {keys}")
         numbers = pl.col(denominators)

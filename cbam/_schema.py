@@ -349,16 +349,72 @@ def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> Non
         "sector": (frozenset(SECTORS), f"not a sector ({', '.join(SECTORS)})"),
     }
     for key in keys:
-        if key not in known:
-            continue
-        domain, problem = known[key]
         values = table[key].drop_nulls().cast(pl.String).unique().sort()
-        bad = values.filter(~values.is_in(sorted(domain)))
+        if key == "cn_code":  # as read: digits, spaces taken out
+            text = values.str.replace_all(" ", "", literal=True).str.strip_chars()
+            bad = values.filter(~text.str.contains(r"^[0-9]{2,10}$"))
+            problem = "not a CN or HS code (2 to 10 digits)"
+        elif key in known:
+            domain, problem = known[key]
+            bad = values.filter(~values.is_in(sorted(domain)))
+        else:
+            continue
         if bad.len():
             raise ValueError(
                 f"{what}: {key} {shorten(bad.head(5).to_list())}: {problem}; it would match no "
                 "fee row"
             )
+
+
+def _text_key(column: str, schema: Mapping[str, pl.DataType]) -> bool:
+    """Whether key ``column`` is compared as text: a rule key, or a label column."""
+    dtype = schema.get(column)
+    return column in TEXT_KEYS or isinstance(dtype, pl.String | pl.Categorical | pl.Enum)
+
+
+def join_key(column: str, schema: Mapping[str, pl.DataType], text: bool | None = None) -> pl.Expr:
+    """Key ``column`` of a fee table or of a key table joined to it, in one form for both.
+
+    A year or quarter is the whole number the rules read (``2026``, ``'2026.0'``); a rule
+    key or a label (``origin``, ``cn_code``, ``sector``; ``text``: decided by the fee table)
+    is its text as read ('tur' is TUR); another column is left as it is. Both sides of a join
+    so read match whatever their types.
+    """
+    if column in INTEGER_COLUMNS:
+        return whole_as_read(column, schema).alias(column)
+    if _text_key(column, schema) if text is None else text:
+        return key_as_read(column).cast(pl.String).str.strip_chars().alias(column)
+    return pl.col(column)
+
+
+def key_table_as_read(
+    table: pl.DataFrame, keys: Sequence[str], fees: Mapping[str, pl.DataType], what: str
+) -> pl.DataFrame:
+    """The key columns of a table joined to fees (elasticities, an economy), as ``join_key``.
+
+    A key neither a year nor text in the fees takes the fees' type.
+
+    Raises:
+        ValueError: a key value that no fee row can hold (``check_key_values``), or one
+            that cannot be read as the fees' (a year 'soon'), naming the table, key and values.
+
+    """
+    read = [
+        join_key(key, table.schema, text=True)
+        if _text_key(key, fees)
+        else join_key(key, table.schema)
+        if key in INTEGER_COLUMNS
+        else pl.col(key).cast(fees[key], strict=False)
+        for key in keys
+    ]
+    out = table.with_columns(read)
+    for key in keys:
+        lost = table[key].is_not_null() & out[key].is_null()
+        if not _text_key(key, fees) and lost.any():
+            values = table[key].filter(lost).cast(pl.String).head(5).to_list()
+            raise ValueError(f"{what}: {key} {shorten(values)}: not a value of the fees' {key}")
+    check_key_values(out, keys, what)
+    return out
 
 
 def key_as_read(column: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.Expr:
@@ -587,8 +643,9 @@ def fees_as_polars(
     they are, and none of them is refused).
 
     Raises:
-        CbamInputError: an amount or yes/no column holding text that is no such value,
-            naming the column, rows and values.
+        CbamInputError: an amount or yes/no column holding text that is no such value, or a
+            whole-number column a number that is not one of its type (``rules_year``
+            2027.5), naming the column, rows and values.
 
     """
     lazy = to_polars(fees, what).lazy()
@@ -607,7 +664,10 @@ def fees_as_polars(
         elif have.is_numeric() and dtype.is_numeric():
             number = pl.col(name).cast(pl.Float64)
             whole = number if dtype.is_float() else pl.when(number == number.round()).then(number)
-            casts.append(whole.cast(dtype, strict=False).alias(name))
+            read = whole.cast(dtype, strict=False)
+            casts.append(read.alias(name))
+            # A rules year of 2027.5 or 2**40 is no year compute writes: refused, as its text.
+            unread[name] = pl.col(name).is_not_null() & read.is_null()
         elif have == pl.Null or (have == pl.Categorical and isinstance(dtype, pl.Enum)):
             labels = lazy.select(pl.col(name).drop_nulls().cast(pl.String).unique()).collect()
             fits = not isinstance(dtype, pl.Enum) or set(labels[name]) <= set(dtype.categories)

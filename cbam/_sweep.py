@@ -21,6 +21,7 @@ quarters) to prices, which replaces the schedule as ``certificate_price_eur`` do
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import json
@@ -84,6 +85,8 @@ def _with(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
         if value is None:
             field = Scenario.model_fields.get(str(dotted).strip())
             if field is None or field.default is not None:
+                # An unknown path is told as such first ('rules-year': no such parameter).
+                set_dotted(copy.deepcopy(raw), dotted, value, "sweep: vary")
                 raise ScenarioError(
                     f"sweep: vary: '{shorten(dotted, 80)}': null is not a value; give one (a "
                     "null stands only for a scenario key's default, e.g. rules_year)"

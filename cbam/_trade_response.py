@@ -23,17 +23,18 @@ general-equilibrium answer, feed ``cbam.ad_valorem_equivalents(...)`` to a CGE m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from numbers import Real
 
 import polars as pl
 
 from cbam._errors import shorten
 from cbam._interop import FrameT, same_kind, to_polars
 from cbam._schema import (
-    TEXT_KEYS,
-    check_key_values,
     fees_as_polars,
+    join_key,
     key_as_read,
+    key_table_as_read,
     number_as_read,
 )
 from cbam._summary import computed, grouping, order_free_sum
@@ -49,9 +50,7 @@ def _check_elasticity(values: pl.Series) -> None:
         )
 
 
-def _elasticity_expr(
-    lazy: pl.LazyFrame, elasticity: float | pl.DataFrame
-) -> tuple[pl.LazyFrame, pl.Expr]:
+def _elasticity_expr(lazy: pl.LazyFrame, elasticity: object) -> tuple[pl.LazyFrame, pl.Expr]:
     """The fee table with the elasticity of each row attached, and the column to read."""
     if isinstance(elasticity, pl.DataFrame):
         if "elasticity" not in elasticity.columns:
@@ -73,35 +72,25 @@ def _elasticity_expr(
             ) from None
         _check_elasticity(values)
 
-        # Keys as the rules read them on both sides: 'tur' and '7207 11 11' match TUR and
-        # 72071111, as they are one origin and one code in the fees and in every total.
-        def read(schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
-            return [key_as_read(k, schema).alias(f"_c_key_{k}") for k in keys]
-
+        # Keys as the rules read them on both sides, whatever their types: 'tur', '7207 11 11'
+        # and '2026.0' match TUR, 72071111 and 2026, one origin, code and year in every total.
         try:
-            # A text rule key is compared as text, whatever the fees' type (an Enum origin,
-            # an integer cn_code); another key in the fees' type.
-            table = elasticity.select(
-                *[pl.col(k).cast(pl.String if k in TEXT_KEYS else names[k]) for k in keys],
-                values.alias("_c_elasticity"),
-            )
-            # A text year ('2026.0') is the year the rules read, on either side.
-            table = table.select(*read(table.schema), "_c_elasticity")
+            table = key_table_as_read(
+                elasticity.select(keys), keys, names, "the elasticity table"
+            ).select(*[pl.col(k).alias(f"_c_key_{k}") for k in keys], values.alias("_c_elasticity"))
         except pl.exceptions.PolarsError:
             raise ValueError(
                 f"the elasticity table's keys {keys} cannot be read as the fee table's"
             ) from None
-        check_key_values(
-            table.rename({f"_c_key_{k}": k for k in keys}), keys, "the elasticity table"
-        )
         if table.drop("_c_elasticity").is_duplicated().any():
             raise ValueError(f"the elasticity table has duplicate keys in {keys}")
         on = [f"_c_key_{k}" for k in keys]
-        joined = lazy.with_columns(read(names)).join(
+        joined = lazy.with_columns(join_key(k, names).alias(f"_c_key_{k}") for k in keys).join(
             table.lazy(), on=on, how="left", maintain_order="left"
         )
         return joined.drop(on), pl.col("_c_elasticity")
-    if not isinstance(elasticity, int | float) or isinstance(elasticity, bool):
+    # A number of any kind (numpy's float32 from an estimate too), never a yes/no.
+    if not isinstance(elasticity, Real) or isinstance(elasticity, bool):
         raise TypeError(
             f"elasticity must be a number or a DataFrame, not {shorten(type(elasticity).__name__)}"
         )
@@ -156,13 +145,14 @@ def trade_response(
         1 / 1.17616: EUR 9,688.80 / 1.17616 = EUR 8,237.65.
 
     """
-    if not isinstance(elasticity, pl.DataFrame | int | float):
-        elasticity = to_polars(elasticity, "elasticity")  # a pandas table of elasticities
-    if isinstance(elasticity, pl.LazyFrame):
-        elasticity = elasticity.collect()
+    table: object = elasticity  # a number, a table or an eager frame, narrowed below
+    if not isinstance(table, pl.DataFrame | Real):
+        table = to_polars(table, "elasticity")  # a pandas table of elasticities
+    if isinstance(table, pl.LazyFrame):
+        table = table.collect()
     given = fees_as_polars(fees)
     computed(given.collect_schema().names(), ("fee_eur", "input_error"))  # before ``by``'s
-    lazy, e = _elasticity_expr(given, elasticity)
+    lazy, e = _elasticity_expr(given, table)
     names = lazy.collect_schema().names()
     if "value_eur" not in names:
         raise ValueError("trade_response needs value_eur (the customs value) for the wedge")

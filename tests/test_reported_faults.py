@@ -2621,3 +2621,86 @@ class TestReviewOfDecember7LateNight:
         )
         fees = cbam.compute(rows, scenario)
         assert fees["certificate_price_period"].cast(pl.String).to_list() == [label]
+
+    # --- last session's diff, reviewed (review "diff13") -----------------------------------
+
+    @staticmethod
+    def _two_rows() -> pl.DataFrame:
+        rows = pl.DataFrame(
+            {
+                "year": [2026, 2027],
+                "origin": ["TUR", "TUR"],
+                "cn_code": ["72071111", "72071111"],
+                "quantity_t": [100.0, 100.0],
+                "value_eur": [5e4, 5e4],
+            }
+        )
+        return cbam.compute(rows, "eu-cbam")
+
+    @pytest.mark.parametrize(
+        "column",
+        [
+            pl.Series("rules_year", [2027.0, 2027.5]),
+            pl.Series("rules_year", [2027, 2**40], dtype=pl.Int64),
+        ],
+    )
+    def test_a_rules_year_no_rules_year_can_be_is_refused_not_made_null(
+        self, column: pl.Series
+    ) -> None:
+        fees = self._two_rows().with_columns(column)
+        with pytest.raises(CbamInputError, match=r"column 'rules_year'.*row 2"):
+            cbam.summarise(fees, by=["rules_year"])
+
+    def test_a_key_tables_text_year_is_read_whatever_the_fees_year_type(self) -> None:
+        fees = self._two_rows()  # integer years
+        table = pl.DataFrame({"year": ["2026.0", "2027.0"], "elasticity": [-1.0, -2.0]})
+        assert cbam.trade_response(fees, table, by=None)["elasticity"].to_list() == [-1.0, -2.0]
+        economy = pl.DataFrame(
+            {"origin": ["TUR", "TUR"], "year": ["2026.0", "2027"], "gdp_eur": [1e6, 2e6]}
+        )
+        shares = cbam.exposure(fees, economy=economy)
+        expected = (shares["fee_eur"] / pl.Series([1e6, 2e6])).to_list()
+        assert shares["share_of_gdp"].to_list() == expected
+
+    def test_a_misspelt_sweep_key_given_a_null_is_told_unknown(self) -> None:
+        rows = pl.DataFrame(
+            {"year": [2027], "origin": ["TUR"], "cn_code": ["72071111"], "quantity_t": [100.0]}
+        )
+        with pytest.raises(ScenarioError, match="no such parameter"):
+            cbam.sweep(rows, "eu-cbam", vary={"rules-year": [None, 2030]})
+
+    # --- an economist's elasticities (review "cge13") ----------------------------------------
+
+    def test_a_numpy_elasticity_is_a_number(self) -> None:
+        import numpy as np
+
+        fees = self._two_rows()
+        plain = cbam.trade_response(fees, -1.5, by=None)["quantity_after_t"].to_list()
+        given = cbam.trade_response(fees, np.float32(-1.5), by=None)
+        assert given["quantity_after_t"].to_list() == plain
+        assert cbam.trade_response(fees, np.int64(-1), by=None).height == 2
+
+    @pytest.mark.parametrize(
+        ("key", "value", "told"),
+        [
+            ("sector", "steel", r"sector \['steel'\]: not a sector \(cement"),
+            ("cn_code", "72a", r"cn_code \['72a'\]: not a CN or HS code"),
+            ("year", "soon", r"year \['soon'\]"),
+        ],
+    )
+    def test_an_elasticity_key_no_fee_row_holds_is_named(
+        self, key: str, value: str, told: str
+    ) -> None:
+        table = pl.DataFrame({key: [value], "elasticity": [-1.0]})
+        with pytest.raises(ValueError, match=told):
+            cbam.trade_response(self._two_rows(), table, by=[])
+
+    def test_an_elasticity_by_sector_label_and_integer_code_match(self) -> None:
+        fees = self._two_rows()
+        expected = cbam.trade_response(fees, -1.0, by=[])["fee_after_response_eur"].to_list()
+        for table in (
+            pl.DataFrame({"sector": ["iron_steel"], "elasticity": [-1.0]}),
+            pl.DataFrame({"cn_code": [72071111], "elasticity": [-1.0]}),
+        ):
+            given = cbam.trade_response(fees, table, by=[])
+            assert given["fee_after_response_eur"].to_list() == expected
