@@ -101,6 +101,21 @@ class _ValueCheck(Check):
     """
 
 
+@dataclass(frozen=True)
+class _FlowCheck(Check):
+    """Rows of one flow (``key``, a struct) given twice, among the rows ``counted``.
+
+    A window over every row would keep the validation pass from streaming and read every
+    key of every row: that pass compares the rows counted with their distinct ``raw``
+    columns, and asks of each key's distinct source values whether two spellings read as one
+    (``_twice_anywhere``); ``failed`` names the rows, when something failed.
+    """
+
+    keys: tuple[pl.Expr, ...] = ()
+    raw: tuple[str, ...] = ()  # the columns that tell one flow from another, as given
+    quantity: pl.Expr | None = None  # the rows counted: those with a quantity
+
+
 def _fault(column: str, message: str, failed: pl.Expr, *, of_value: bool = False) -> Check:
     """A check of a source column, showing the column's value.
 
@@ -313,7 +328,8 @@ def _value(
         Check(
             column,
             f"no USD->EUR rate for the year (rates/carbon_prices/fx.csv has {min(published)}-"
-            f"{max(published)}, the last carried forward; pass eur_per_usd={{year: rate}})",
+            f"{max(published)}, the last carried forward; pass eur_per_usd={{year: rate}}, on "
+            "the command line --eur-per-usd YEAR=RATE)",
             # A missing year has its own check (it names the year's column).
             number.is_not_null() & year.is_not_null() & rate.is_null(),
             _shown(year),
@@ -408,6 +424,8 @@ def _baci(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> _Rea
     )
     checks = [hs6, *origin.checks, *destination.checks, *cn_checks, *q_checks, *v_checks]
     checks.append(_no_energy(q, cn))
+    flow = [year, origin.key(i), destination.key(j), cn]
+    checks.append(_flow_twice(k, found, flow, (t, i, j, k, v, q), quantity))
     return _Reader(
         _contract(year, origin.iso3, destination.iso3, cn, quantity, value, rate=rate),
         [_year_check(t, year), *checks],
@@ -443,6 +461,54 @@ def _total_twice(period: str, raw: pl.Expr, year: pl.Expr, *within: pl.Expr) -> 
         "and code; refused so that nothing is counted twice (keep one)",
         _annual(raw) & (spellings > 1),
     )
+
+
+def _flow_twice(
+    column: str,
+    found: Sequence[str],
+    keys: Sequence[pl.Expr],
+    read: Sequence[str | None],
+    quantity: pl.Expr,
+) -> Check:
+    """One flow given on two rows: the same ``keys`` as read, and every column not ``read``.
+
+    ``keys`` are the flow's reporter, partner, code, period and flow as read ('EL' and 'GR',
+    '2025-01' and '202501', '7208 39 00' and '72083900' are one); ``read`` names the source
+    columns they and the amounts come from. A column cbam does not read (Comext's
+    STAT_PROCEDURE) keeps apart rows it tells apart; an exact copy is one flow twice. Only
+    rows with a ``quantity`` count: one without is refused for that, and counts nothing.
+    """
+    others = [c for c in found if c not in read]
+    counted = pl.all_horizontal(k.is_not_null() for k in [*keys, quantity])
+    keys = [k for k in keys if k.meta.root_names()]  # a value given for every row tells none
+    roots = {name for k in keys for name in k.meta.root_names()}
+    return _FlowCheck(
+        column,
+        "the same flow given twice (the same reporter, partner, code, period and flow, "
+        "however spelled); refused so that nothing is counted twice (keep one)",
+        counted & (counted.sum().over([*keys, *map(pl.col, others)]) > 1),
+        _shown(_text(column)),
+        keys=tuple(keys),
+        raw=tuple(c for c in found if c in roots or c in others),
+        quantity=quantity,
+    )
+
+
+def _twice_anywhere(rows: pl.LazyFrame, found: pl.DataFrame, i: int, flow: _FlowCheck) -> bool:
+    """Whether a flow is given twice, from the aggregates ``_any_failed`` collected.
+
+    Rows alike in every ``raw`` column are one flow twice. Rows apart in them are one flow
+    only where a key reads two spellings as one ('EL' and 'GR'): then, and only then, the
+    rows are read key by key.
+    """
+    if found[f"_c_raw{i}"].item() < found[f"_c_counted{i}"].item():
+        return True
+    for j, key in enumerate(flow.keys):
+        spelled = found.select(pl.col(f"_c_spelled{i}_{j}").explode()).unnest(f"_c_spelled{i}_{j}")
+        read = spelled.select(key.alias("_c_read")).drop_nulls()
+        if read.height > read["_c_read"].n_unique():
+            return bool(rows.select(flow.failed.any()).collect().item())
+    return False
 
 
 def _levels_check(
@@ -620,9 +686,11 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         months.append(_months_beside_total(told, raw, year, monthly, *within))
         months.append(_total_twice(told, raw, year, *within))
         month_of = pl.when(monthly).then(raw.str.slice(4, 2))
+        period_key: pl.Expr = pl.when(dated).then(raw)  # YYYY beside YYYY52: _total_twice
     else:
         year, quarter = _whole(_text(year_source)), None
         month_of = None
+        period_key = pl.lit("total")
     quantity, q_checks = _quantity(weight, 0.001)  # net weight, kg
     q_checks.append(_no_energy(weight, cn))
     value, rate, v_checks = _value(value_col, 1.0, True, year, eur_per_usd)  # USD
@@ -640,6 +708,13 @@ def _comtrade(found: Sequence[str], eur_per_usd: Mapping[int, float] | None) -> 
         ),
         _flow_check(flow, "flowCode M"),
         *_breakdown_checks(found),
+        _flow_twice(
+            cmd,
+            found,
+            [year, period_key, destination.key(reporter), origin.key(partner), cn, _imported(flow)],
+            (period_col, year_col, month_col, reporter, partner, flow, cmd, weight, value_col),
+            quantity,
+        ),
         *origin.checks,
         *destination.checks,
         *cn_checks,
@@ -729,6 +804,13 @@ def _comext(found: Sequence[str]) -> _Reader:
             ),
             _months_beside_total(period, raw, year, monthly, *within),
             _total_twice(period, raw, year, *within),
+            _flow_twice(
+                product,
+                found,
+                [year, raw, *within],  # YYYY beside YYYY52 is _total_twice's
+                (period, reporter, partner, flow, product, value_col, kg, quintals, energy),
+                quantity,
+            ),
             _levels_check(product, full, *within[:2], within[3], year=year, month=month),
             _union_beside_members(
                 destination.iso3, full, month, within[1], within[3], year, column=reporter
@@ -797,6 +879,8 @@ def _wide(
     cn, cn_checks = _cn(cn_col)
     places = [given_origin.iso3, *([given_dest.iso3] if given_dest is not None else [])]
     levels = _levels_check(cn_col, cn, *places)
+    places_given = [_pick(found, role, required=False) for role in ("origin", "destination")]
+    amounts = [c for c in found if _WIDE.match(c)]
     readers = []
     for y, measure in sorted(measures.items()):
         unit = next((m for m in _TONNES_PER if m in measure), None)
@@ -804,7 +888,9 @@ def _wide(
             raise ScenarioError(f"wide file: {y} has no tonnes_{y} or kg_{y} column")
         quantity, q_checks = _quantity(measure[unit], _TONNES_PER[unit])
         q_checks.append(_no_energy(measure[unit], cn))
-        checks = [*given_origin.checks, *cn_checks, *q_checks, levels]
+        read = [cn_col, *places_given, *amounts]
+        twice = _flow_twice(cn_col, found, [cn, *places], read, quantity)
+        checks = [*given_origin.checks, *cn_checks, *q_checks, levels, twice]
         if given_dest is not None:
             checks += given_dest.checks
         the_year, value, rate = pl.lit(y, pl.Int32), None, None
@@ -1082,8 +1168,11 @@ def _any_failed(rows: pl.LazyFrame, checks: list[Check]) -> bool:
     """
     by_value: dict[str, list[Check]] = {}
     by_row: list[Check] = []
+    flows = [c for c in checks if isinstance(c, _FlowCheck)]
     for check in checks:
         roots = set(check.failed.meta.root_names())
+        if isinstance(check, _FlowCheck):
+            continue
         if isinstance(check, _ValueCheck) and len(roots) == 1:
             by_value.setdefault(roots.pop(), []).append(check)
         else:
@@ -1091,13 +1180,33 @@ def _any_failed(rows: pl.LazyFrame, checks: list[Check]) -> bool:
     found = rows.select(
         pl.any_horizontal(_failed(by_row)).any().alias("_c_rows"),
         *[pl.col(c).unique().implode().alias(c) for c in by_value],
+        *[agg for i, f in enumerate(flows) for agg in _flow_aggregates(i, f)],
     ).collect(engine="streaming")
     if found["_c_rows"].item():
+        return True
+    if any(_twice_anywhere(rows, found, i, f) for i, f in enumerate(flows)):
         return True
     return any(
         found.select(pl.col(c).explode()).select(pl.any_horizontal(_failed(fs)).any()).item()
         for c, fs in by_value.items()
     )
+
+
+def _flow_aggregates(i: int, flow: _FlowCheck) -> list[pl.Expr]:
+    """The rows counted, their distinct raw columns, and each key's distinct sources."""
+    assert flow.quantity is not None
+    counted = flow.quantity.is_not_null()
+    return [
+        pl.struct(flow.raw).filter(counted).n_unique().alias(f"_c_raw{i}"),
+        counted.sum().alias(f"_c_counted{i}"),
+        *[
+            pl.struct(sorted(set(key.meta.root_names())))
+            .unique()
+            .implode()
+            .alias(f"_c_spelled{i}_{j}")
+            for j, key in enumerate(flow.keys)
+        ],
+    ]
 
 
 def _failed(checks: list[Check]) -> list[pl.Expr]:

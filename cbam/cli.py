@@ -10,6 +10,7 @@ year unless ``--mixed-rules`` says otherwise.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -116,6 +117,25 @@ def years(text: str) -> list[int]:
     return sorted({year(p) for p in parts})
 
 
+def usd_rates(text: str) -> dict[int, float]:
+    """EUR per USD by year (``--eur-per-usd 2017=0.885,2018=0.847``), for read_trade."""
+    rates: dict[int, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        given_year, _, rate = part.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = math.nan
+        if not rate or not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(
+                f"give YEAR=RATE (EUR per USD > 0), comma-separated, not '{shorten(part, 40)}'"
+            )
+        rates[year(given_year)] = value
+    if not rates:
+        raise argparse.ArgumentTypeError("give YEAR=RATE pairs, e.g. 2018=0.847")
+    return rates
+
+
 def columns(text: str) -> list[str]:
     """Comma-separated column names (``--by``); checked against the file once it is read."""
     return [c.strip() for c in text.split(",") if c.strip()]
@@ -152,12 +172,14 @@ def read_imports(
     on_error: OnError = "raise",
     origin: str | None = None,
     destination: str | None = None,
+    eur_per_usd: dict[int, float] | None = None,
 ) -> pl.DataFrame:
     """Read an import file; CN codes and other identifiers stay text (no lost leading zeros).
 
     ``trade_format`` (``--format baci|comtrade|comext|wide``) reads a publisher's layout
     through ``cbam.read_trade``; ``origin`` and ``destination`` (``--origin``,
-    ``--destination``) fill a wide panel's, which has no such columns.
+    ``--destination``) fill a wide panel's, which has no such columns; ``eur_per_usd``
+    (``--eur-per-usd``) adds or overrides years of the bundled USD rates.
     """
     given = [f"--{n}" for n, v in (("origin", origin), ("destination", destination)) if v]
     if given and trade_format != "wide":
@@ -165,10 +187,20 @@ def read_imports(
             f"{' and '.join(given)}: for --format wide only (the other layouts carry "
             "their own origin and destination columns)"
         )
+    if eur_per_usd and trade_format is None:
+        raise ScenarioError(
+            "--eur-per-usd: for a trade panel with values in USD (--format baci, comtrade or "
+            "wide); cbam's own columns give value_eur"
+        )
     if trade_format:
         try:
             rows = read_trade(
-                path, trade_format, on_error=on_error, origin=origin, destination=destination
+                path,
+                trade_format,
+                on_error=on_error,
+                origin=origin,
+                destination=destination,
+                eur_per_usd=eur_per_usd,
             ).collect()
             skipped = blank_lines(path)
             if skipped:
@@ -326,7 +358,10 @@ def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | Non
     """The import file, the rows of ``--year`` (and unreadable years), each one's file position."""
     path = Path(args.imports) if args.imports else bundled_imports()
     imports = _source_names(
-        read_imports(path, args.format, args.on_error, args.origin, args.destination), path
+        read_imports(
+            path, args.format, args.on_error, args.origin, args.destination, args.eur_per_usd
+        ),
+        path,
     )
     # Missing or unusable columns first: they decide whether --year and --by make sense.
     try:
@@ -1011,6 +1046,13 @@ def _add_panel_options(parser: argparse.ArgumentParser, on_error: str) -> None:
     parser.add_argument("--origin", help="--format wide: ISO3 origin of every row")
     parser.add_argument(
         "--destination", help="--format wide: ISO3 destination of every row (EUU: the EU)"
+    )
+    parser.add_argument(
+        "--eur-per-usd",
+        type=usd_rates,
+        metavar="YEAR=RATE,...",
+        help="--format baci/comtrade/wide: EUR per USD for these years, adding to or "
+        "replacing the bundled rates (rates/carbon_prices/fx.csv)",
     )
     parser.add_argument("--rules-year", type=year, help="apply this year's rules to every row")
     parser.add_argument(

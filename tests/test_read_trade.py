@@ -1323,12 +1323,13 @@ def test_one_bad_value_among_many_rows_is_found_in_both_modes(
     tmp_path: Path, fmt: str, at: int, value: str, row: int
 ) -> None:
     # The clean rows repeat one line: each key column holds one value, the faulty row adds a
-    # second, which only a pass over the distinct values (or every row) can see.
+    # second, which only a pass over the distinct values (or every row) can see. A column
+    # cbam does not read (a shipment number) keeps them apart: else one flow given 2,000 times.
     header, line = _CLEAN[fmt]
     fields = line.split(",")
     bad = ",".join(value if i == at else f for i, f in enumerate(fields))
-    lines = [bad if i == row else line for i in range(2_000)]
-    path = write(tmp_path, f"{fmt}.csv", "\n".join([header, *lines]))
+    lines = [f"{bad if i == row else line},{i}" for i in range(2_000)]
+    path = write(tmp_path, f"{fmt}.csv", "\n".join([f"{header},shipment", *lines]))
     with pytest.raises(cbam.CbamInputError, match=rf"line {row + 2} "):
         cbam.read_trade(path, fmt)  # type: ignore[arg-type]
     flagged = cbam.read_trade(path, fmt, on_error="flag").collect()  # type: ignore[arg-type]

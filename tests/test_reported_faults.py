@@ -2704,3 +2704,77 @@ class TestReviewOfDecember7LateNight:
         ):
             given = cbam.trade_response(fees, table, by=[])
             assert given["fee_after_response_eur"].to_list() == expected
+
+    # --- trade files (review "readtrade13") --------------------------------------------------
+
+    _FLOW_TWICE = "the same flow given twice"
+
+    @pytest.mark.parametrize(
+        ("fmt", "text"),
+        [
+            # An exact copy of a line.
+            ("baci", "t,i,j,k,v,q\n2025,156,251,720839,100,10\n2025,156,251,720839,100,10\n"),
+            # One flow in two spellings the reader reads as one (BACI codes 251 and 0251).
+            ("baci", "t,i,j,k,v,q\n2025,156,251,720839,100,10\n2025,156,0251,720839,100,10\n"),
+            # Comext: an SDMX month and a bulk one; EL and GR are both Greece.
+            (
+                "comext",
+                "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+                "FR,CN,72083900,1,2025-01,1000,10000\nFR,CN,72083900,1,202501,1000,10000\n",
+            ),
+            (
+                "comext",
+                "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+                "EL,CN,72083900,1,202501,1000,10000\nGR,CN,7208 39 00,1,202501,900,9000\n",
+            ),
+            (
+                "comtrade",
+                "refYear,reporterCode,partnerCode,flowCode,cmdCode,netWgt,primaryValue\n"
+                "2025,251,156,M,720839,10000,1000\n2025,0251,156,M,720839,10000,1000\n",
+            ),
+        ],
+    )
+    def test_one_flow_given_twice_is_refused_not_summed(
+        self, tmp_path: Path, fmt: str, text: str
+    ) -> None:
+        path = tmp_path / "flows.csv"
+        path.write_text(text, encoding="utf-8")
+        usd = {} if fmt == "comext" else {"eur_per_usd": {2025: 0.9}}
+        with pytest.raises(CbamInputError, match=rf"{self._FLOW_TWICE}.*line 2 .*line 3 "):
+            cbam.read_trade(path, fmt, **usd)  # type: ignore[call-overload]
+        rows = cbam.read_trade(path, fmt, on_error="flag", **usd)  # type: ignore[call-overload]
+        errors = rows.collect()["trade_error"].to_list()
+        assert len(errors) == 2 and all(self._FLOW_TWICE in str(e) for e in errors)
+
+    def test_rows_a_column_cbam_does_not_read_tells_apart_are_two_flows(
+        self, tmp_path: Path
+    ) -> None:
+        # Comext's bulk files split a flow by statistical procedure (1 normal, 2 inward
+        # processing): two rows, both counted.
+        path = tmp_path / "comext.csv"
+        path.write_text(
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUROS,"
+            "QUANTITY_IN_KG\nFR,CN,72083900,1,1,202501,1000,10000\n"
+            "FR,CN,72083900,1,2,202501,1000,10000\n",
+            encoding="utf-8",
+        )
+        rows = cbam.read_trade(path, "comext").collect()
+        assert rows["quantity_t"].to_list() == [10.0, 10.0]
+
+    def test_the_cli_takes_usd_rates_for_years_the_bundled_file_lacks(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from cbam.cli import main
+
+        # A 2017 BACI panel: rates/carbon_prices/fx.csv starts in 2019.
+        path = tmp_path / "baci2017.csv"
+        path.write_text("t,i,j,k,v,q\n2017,156,251,720839,100,10\n", encoding="utf-8")
+        run = ["run", "--imports", str(path), "--format", "baci", "--rules-year", "2027"]
+        assert main(run) == 2
+        assert "--eur-per-usd YEAR=RATE" in capsys.readouterr().err
+        assert main([*run, "--eur-per-usd", "2017=0.885"]) == 0
+        # 10 t x (3.824 default value - 1.370 benchmark x 0.95 CBAM factor) x EUR 107.29
+        # (rates/eu/default_values.csv, benchmarks, certificate_price.yaml for 2027).
+        assert "Total fee: EUR 2,706.39 on 10 t" in capsys.readouterr().out
+        compare = ["compare", "eu-cbam", "uk-cbam", "--imports", str(path), "--format", "baci"]
+        assert main([*compare, "--rules-year", "2027", "--eur-per-usd", "2017=0.885"]) == 0
