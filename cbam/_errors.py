@@ -112,6 +112,7 @@ class CbamInputError(ValueError):
     numbers where a caller reading a file says so (``row_offset=2, row_label="line"``: line 1
     is the header). ``hint`` says how to keep and flag bad rows; it is shown only when some
     problem is about rows (a missing column cannot be flagged away) and left out when None.
+    ``data`` names what was read: import data, or a fee table handed to a reader of fees.
     """
 
     def __init__(
@@ -121,24 +122,24 @@ class CbamInputError(ValueError):
         row_offset: int = 1,
         row_label: str = "row",
         hint: str | None = FLAG_HINT,
+        data: str = "import data",
     ) -> None:
         self.problems = problems
         self.source = source
         self.row_offset = row_offset
         self.row_label = row_label
         self.hint = hint
+        self.data = data
         where = f"{shorten(source)}: " if source else ""
         note = f"; {hint}" if hint and any(p.count > 0 for p in problems) else ""
         lines = "\n  ".join(p.describe(row_offset, row_label) for p in problems)
         super().__init__(
-            cap_message(
-                f"{where}invalid import data ({len(problems)} problem(s){note}):\n  {lines}"
-            )
+            cap_message(f"{where}invalid {data} ({len(problems)} problem(s){note}):\n  {lines}")
         )
 
     def __reduce__(self) -> tuple[type[CbamInputError], tuple[object, ...]]:
         # Rebuilt from its parts (a Dask worker's error reaches the client whole).
-        args = (self.problems, self.source, self.row_offset, self.row_label, self.hint)
+        args = (self.problems, self.source, self.row_offset, self.row_label, self.hint, self.data)
         return (CbamInputError, args)
 
     def relabel(
@@ -169,6 +170,7 @@ class CbamInputError(ValueError):
             row_offset=self.row_offset if row_offset is None else row_offset,
             row_label=self.row_label if row_label is None else row_label,
             hint=hint,
+            data=self.data,
         )
 
 

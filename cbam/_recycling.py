@@ -536,7 +536,7 @@ def _paid_cents(frame: pl.DataFrame, column: str) -> tuple[int, dict[str, int]]:
     total = _to_cents(sum(exact, Fraction(0)))
     if total > _MAX_CENTS:
         message = f"the total, EUR {total / 100:,.0f}, is too large to count in 64-bit cents"
-        raise CbamInputError([InputProblem(column, message, 0)], hint=None)
+        raise CbamInputError([InputProblem(column, message, 0)], hint=None, data="fee table")
     return total, dict(zip(origins, apportion(total, exact), strict=True))
 
 
@@ -656,13 +656,14 @@ def recycle(
     missing = sorted(needed - set(frame.columns))
     if missing:
         problem = "missing column (recycle needs it)"
-        raise CbamInputError([InputProblem(c, problem, 0) for c in missing], hint=None)
+        missed = [InputProblem(c, problem, 0) for c in missing]
+        raise CbamInputError(missed, hint=None, data="fee table")
     checks = [check for c in sorted(needed - {"origin"}) for check in _fee_checks(c)]
     checks.append(Check("origin", "null", pl.col("origin").is_null(), pl.lit("null")))
     problems = collect_problems(frame.with_row_index("_c_row"), checks)
     if problems:
         # recycle has no lenient mode: the rows must be fixed or dropped first.
-        raise CbamInputError(problems, hint=None)
+        raise CbamInputError(problems, hint=None, data="fee table")
 
     outside = _outside_years(applied, frame)
     total, paid = _paid_cents(frame, "fee_eur")

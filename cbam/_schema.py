@@ -711,7 +711,7 @@ def _refuse_unread(
         for r, v in [(found[f"r{i}"].item().to_list(), found[f"v{i}"].item().to_list())]
     ]
     if problems:
-        raise CbamInputError(problems, source=what, hint=None)
+        raise CbamInputError(problems, source=what, hint=None, data="fee table")
 
 
 def conform(frame: FrameT) -> FrameT:

@@ -2778,3 +2778,15 @@ class TestReviewOfDecember7LateNight:
         assert "Total fee: EUR 2,706.39 on 10 t" in capsys.readouterr().out
         compare = ["compare", "eu-cbam", "uk-cbam", "--imports", str(path), "--format", "baci"]
         assert main([*compare, "--rules-year", "2027", "--eur-per-usd", "2017=0.885"]) == 0
+
+    # --- a carried item: a fee table's fault is told as the fee table's ------------------------
+
+    def test_a_fee_tables_fault_is_not_called_import_data(self) -> None:
+        import pickle
+
+        fees = self._two_rows().with_columns(pl.Series("fee_eur", ["12", "twelve"]))
+        with pytest.raises(CbamInputError, match=r"^fees: invalid fee table \(1 problem") as caught:
+            cbam.summarise(fees)
+        assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
+        with pytest.raises(CbamInputError, match="invalid fee table"):
+            cbam.recycle(fees, "eu-cbam-own-resources")
