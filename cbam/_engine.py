@@ -50,6 +50,7 @@ from cbam._resolve import resolve, scenario_key
 from cbam._scenario import Scenario
 from cbam._schema import (
     CLINKER_SOURCE_ENUM,
+    CN_FORM,
     COLUMN_ENUM,
     INTENSITY_SOURCE_ENUM,
     LABEL,
@@ -60,6 +61,7 @@ from cbam._schema import (
     SECTOR_ENUM,
     THRESHOLD_ENUM,
     Check,
+    cn_well_formed,
     normalise,
     number_checks,
     overflow_culprit,
@@ -1628,11 +1630,7 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
     """Row checks of the goods layer every regime shares (origins, codes, routes, halves)."""
     shown = partial(value_shown, schema=schema)
     cn, origin, route = pl.col("_c_cn"), pl.col("_c_origin"), pl.col("_c_route")
-    chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
-    # ASCII digits: Polars' \d also matches full-width digits ('７２０８１０００'), no CN code.
-    well_formed = (
-        cn.str.contains(r"^([0-9]{2}){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
-    )
+    well_formed = cn_well_formed(cn)
     markers = list(config.sectors().route_markers)
     of_sector = pl.lit(False)
     for sector, rules in config.sectors().sectors.items():
@@ -1656,7 +1654,7 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
         Check("cn_code", "missing", cn.fill_null("") == "", shown("cn_code")),
         Check(
             "cn_code",
-            "malformed CN code (2, 4, 6 or 8 digits of an existing HS chapter)",
+            f"malformed CN code ({CN_FORM})",
             (cn.fill_null("") != "") & ~well_formed,
             shown("cn_code"),
         ),

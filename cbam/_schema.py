@@ -328,6 +328,23 @@ def currency_as_read() -> pl.Expr:
     return pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
 
 
+CN_FORM = "2, 4, 6 or 8 digits of an existing HS chapter"
+
+
+def cn_well_formed(cn: pl.Expr) -> pl.Expr:
+    """Whether a CN code as read (no spaces) has a CN code's form (``CN_FORM``).
+
+    Example:
+        >>> codes = pl.Series(["72081000", "7208100", "7208100000", "7700", "72"])
+        >>> pl.select(cn_well_formed(pl.lit(codes))).to_series().to_list()
+        [True, False, False, False, True]
+
+    """
+    chapter = cn.str.slice(0, 2).cast(pl.Int32, strict=False)
+    # ASCII digits: Polars' \d also matches full-width digits ('７２０８１０００'), no CN code.
+    return cn.str.contains(r"^([0-9]{2}){1,4}$") & chapter.is_between(1, 97) & (chapter != 77)
+
+
 def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> None:
     """Refuse a key table's value that no fee row can hold, as read (``key_as_read``).
 
@@ -350,10 +367,10 @@ def check_key_values(table: pl.DataFrame, keys: Sequence[str], what: str) -> Non
     }
     for key in keys:
         values = table[key].drop_nulls().cast(pl.String).unique().sort()
-        if key == "cn_code":  # as read: digits, spaces taken out
+        if key == "cn_code":  # as read: spaces taken out, as compute reads it
             text = values.str.replace_all(" ", "", literal=True).str.strip_chars()
-            bad = values.filter(~text.str.contains(r"^[0-9]{2,10}$"))
-            problem = "not a CN or HS code (2 to 10 digits)"
+            bad = values.filter(~pl.select(cn_well_formed(pl.lit(text))).to_series())
+            problem = f"not a CN code ({CN_FORM})"
         elif key in known:
             domain, problem = known[key]
             bad = values.filter(~values.is_in(sorted(domain)))

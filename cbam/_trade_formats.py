@@ -942,7 +942,7 @@ def read_trade(
     origin: str | None = None,
     destination: str | None = None,
     year: int | None = None,
-    keep: Sequence[str] = (),
+    keep: Sequence[str] | bool = (),
     eur_per_usd: Mapping[int, float] | None = None,
     on_error: Literal["raise", "flag"] = "raise",
     separator: str = ",",
@@ -981,8 +981,9 @@ def read_trade(
         origin: ISO3 origin of every row (wide files without an ``origin`` column).
         destination: ISO3 destination of every row (wide files), ``EUU`` for the EU.
         year: Wide files: read only this year's columns.
-        keep: Source columns to carry along; a name that cbam computes (``sector``) is carried
-            as ``source_<name>``.
+        keep: Source columns to carry along (``True``: every column the format does not
+            read, an ``importer`` say); a name that cbam computes (``sector``) is carried as
+            ``source_<name>``.
         eur_per_usd: EUR per USD by year, adding to or overriding the bundled rates.
         on_error: Either way one validation pass over the source says whether any row is
             faulty (a check of a country, code or period reads each distinct value once).
@@ -1029,6 +1030,9 @@ def read_trade(
             "eur_per_usd must map years to rates, e.g. {2024: 0.92}, not "
             f"{shorten(repr(eur_per_usd), 40)}"
         )
+    every_other = keep is True
+    if isinstance(keep, bool):
+        keep = ()
     keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
     if format != "wide":
         # The other layouts carry each row's own origin, destination and year.
@@ -1072,6 +1076,9 @@ def read_trade(
         ) from None
     except ScenarioError as exc:  # the reader's own, about the header: name the file
         raise ScenarioError(f"{name}: {exc}") from None
+    if every_other:
+        read = {n for r in readers for e in r.columns.values() for n in e.meta.root_names()}
+        keep = [c for c in found if c not in read]
     keep = list(dict.fromkeys(keep))
     missing_keep = [c for c in keep if c not in found]
     if missing_keep:

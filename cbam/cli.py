@@ -201,7 +201,15 @@ def read_imports(
                 origin=origin,
                 destination=destination,
                 eur_per_usd=eur_per_usd,
+                keep=True,  # the file's other columns (an importer) travel, as a plain file's
             ).collect()
+            renamed = [c for c in rows.columns if c.startswith("source_") and c != "source_line"]
+            if renamed:
+                said = ", ".join(f"'{shorten(c[7:], 40)}' as '{shorten(c, 47)}'" for c in renamed)
+                print(
+                    f"note: {path.name} has column(s) that cbam computes itself; kept yours, "
+                    f"{said} (cbam's own, from the CN code, take the plain names)"
+                )
             skipped = blank_lines(path)
             if skipped:
                 shown = ", ".join(map(str, skipped[:5]))
@@ -351,7 +359,12 @@ def _load(name: str, rules_year: int | None, weights: str | None = None) -> Scen
         raise ScenarioError(
             f"--rules-year {rules_year}: scenario '{scenario.name}' has rules for {first}-{last}"
         )
-    return load_scenario(name, overrides={**overrides, "rules_year": rules_year})
+    loaded = load_scenario(name, overrides={**overrides, "rules_year": rules_year})
+    if scenario.rules_year in (None, rules_year):
+        return loaded
+    # Its description names its own rules year ('the 2026 rules'): said to be replaced.
+    replaced = f"[its rules year {scenario.rules_year} replaced by --rules-year {rules_year}]"
+    return loaded.model_copy(update={"description": f"{loaded.description} {replaced}"})
 
 
 def _read(args: argparse.Namespace) -> tuple[Path, pl.DataFrame, list[int] | None]:
@@ -991,7 +1004,7 @@ def _compare(args: argparse.Namespace) -> int:
             ],
             how="vertical",
         )
-    _print_table(shown)
+    _print_table(_in_cents(shown, [s.name for s in scenarios], currency))
     if any(flagged.values()):
         counts = ", ".join(f"{name} {n:,}" for name, n in flagged.items())
         print(
@@ -1019,6 +1032,19 @@ def _total_row(table: pl.DataFrame, by: list[str], names: list[str], currency: s
     )
     labels = [pl.lit("total" if c == by[0] else "", pl.String).alias(c) for c in by]
     return sums.select(*labels, pl.all())
+
+
+def _in_cents(table: pl.DataFrame, names: list[str], currency: str) -> pl.DataFrame:
+    """Fees to the cent as printed, and each difference that of the printed fees.
+
+    Rounded on its own, a difference could be a cent off the columns beside it.
+    """
+    fees = [fee_column(currency, name) for name in names]
+    cents = table.with_columns(pl.col(fees).round(2))
+    return cents.with_columns(
+        (pl.col(fee) - pl.col(fees[0])).round(2).alias(f"{name} - {names[0]}")
+        for name, fee in zip(names[1:], fees[1:], strict=True)
+    )
 
 
 def _one_line(text: str) -> str:
