@@ -497,12 +497,13 @@ def _flow_twice(
 def _twice_anywhere(rows: pl.LazyFrame, found: pl.DataFrame, i: int, flow: _FlowCheck) -> bool:
     """Whether a flow is given twice, from the aggregates ``_any_failed`` collected.
 
-    Rows alike in every ``raw`` column are one flow twice. Rows apart in them are one flow
-    only where a key reads two spellings as one ('EL' and 'GR'): then, and only then, the
-    rows are read key by key.
+    Rows apart in every ``raw`` column are apart as read, unless a key reads two spellings
+    as one ('EL' and 'GR'). Only where rows are alike as given, or a key has two such
+    spellings, are the rows read key by key (a row whose key cannot be read is no flow).
     """
     if found[f"_c_raw{i}"].item() < found[f"_c_counted{i}"].item():
-        return True
+        # Rows alike as given; told row by row, where a key of theirs could be read.
+        return bool(rows.select(flow.failed.any()).collect().item())
     for j, key in enumerate(flow.keys):
         spelled = found.select(pl.col(f"_c_spelled{i}_{j}").explode()).unnest(f"_c_spelled{i}_{j}")
         read = spelled.select(key.alias("_c_read")).drop_nulls()
@@ -611,7 +612,7 @@ def _flow_check(column: str, keep: str) -> Check:
     return _fault(
         column,
         f"not an import flow (keep {keep}, imports: the reporter is the destination)",
-        ~_imported(column),
+        ~_imported(column).fill_null(False),  # an empty flow is no import either
         of_value=True,
     )
 

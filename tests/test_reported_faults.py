@@ -2125,8 +2125,9 @@ class TestReviewOfDecember7Night:
         assert main([*args, "--by", ""]) == 0
         whole = capsys.readouterr().out
         total = next(line for line in grouped.splitlines() if line.startswith("| total"))
-        assert total.split("|")[-2].strip() == "-10,161.93"  # 14,795.81 - 24,957.73
-        assert "| 24,957.73       | 14,795.81       | -10,161.93        |" in whole
+        # 14,795.81 - 24,957.73, the difference of the printed fees (review "clisub13").
+        assert total.split("|")[-2].strip() == "-10,161.92"
+        assert "| 24,957.73       | 14,795.81       | -10,161.92        |" in whole
         assert "null: a group whose every row that scenario flagged" in grouped
 
     def test_compares_duplicate_name_hint_works_for_a_scenario_file(self, tmp_path: Path) -> None:
@@ -2843,3 +2844,21 @@ class TestReviewOfDecember7LateNight:
         assert fees["source_sector"].to_list() == ["steel", "steel"]
         rows = cbam.read_trade(path, "comext", keep=True).collect()
         assert {"importer", "source_sector", "FLOW"} <= set(rows.columns)
+
+    # --- this session's diff, reviewed (review "diffs13b") -----------------------------------
+
+    @pytest.mark.parametrize("flows", [("", ""), ("1", "")])
+    def test_an_empty_flow_is_no_import_and_is_named(
+        self, tmp_path: Path, flows: tuple[str, str]
+    ) -> None:
+        path = tmp_path / "comext.csv"
+        path.write_text(
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            + "".join(f"FR,CN,72083900,{flow},202501,1000,10000\n" for flow in flows),
+            encoding="utf-8",
+        )
+        with pytest.raises(CbamInputError, match=r"column 'FLOW': not an import flow.*line 3"):
+            cbam.read_trade(path, "comext")
+        rows = cbam.read_trade(path, "comext", on_error="flag").collect()
+        counted = rows.filter(pl.col("trade_error").is_null())["quantity_t"].to_list()
+        assert counted == ([10.0] if flows[0] else [])
