@@ -250,6 +250,10 @@ def main() -> None:
         baci.join(numeric.select("iso3", i="numeric"), left_on="origin", right_on="iso3")
         .join(numeric.select("iso3", j="numeric"), left_on="destination", right_on="iso3")
         .select(t="year", i="i", j="j", k="cn_code", v=pl.col("value_eur") / 1_000, q="quantity_t")
+        # The generated panel repeats (t, i, j, k), which BACI never does and read_trade refuses
+        # as one flow given twice: a shipment number (a column cbam does not read) keeps the
+        # rows apart, as a customs extract's declaration id would.
+        .with_row_index("shipment")
     )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "baci.csv"
