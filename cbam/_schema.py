@@ -417,10 +417,8 @@ def key_table_as_read(
 
     """
     read = [
-        join_key(key, table.schema, text=True)
-        if _text_key(key, fees)
-        else join_key(key, table.schema)
-        if key in INTEGER_COLUMNS
+        join_key(key, table.schema, text=_text_key(key, fees))
+        if key in INTEGER_COLUMNS or _text_key(key, fees)
         else pl.col(key).cast(fees[key], strict=False)
         for key in keys
     ]
