@@ -103,7 +103,7 @@ class _ValueCheck(Check):
 
 @dataclass(frozen=True)
 class _FlowCheck(Check):
-    """Rows of one flow (``key``, a struct) given twice, among the rows ``counted``.
+    """Rows of one flow (the same ``keys`` as read) given twice, among those with a quantity.
 
     A window over every row would keep the validation pass from streaming and read every
     key of every row: that pass compares the rows counted with their distinct ``raw``
