@@ -43,7 +43,7 @@ from cbam._eu.lookup import (
 )
 from cbam._eu.reference import OTHER, SECTORS, annex_i_entries, entry_covering
 from cbam._eu.weights import load_weights
-from cbam._exemptions import excluded_origins, relief_table
+from cbam._exemptions import FIRST_GROUP_YEAR, excluded_origins, relief_table
 from cbam._files import digest
 from cbam._parameters import DatedParameter, key_in_force
 from cbam._resolve import resolve, scenario_key
@@ -70,7 +70,6 @@ from cbam._schema import (
 from cbam._territory import UNION, outside
 
 NOT_COVERED = "not a CBAM good"
-FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
 # How the carbon-price sources of rows that no price paid abroad relieves begin: the
 # scenario's gross fee, or a regime without relief ('none (no relief in us-cca-2025)').
 NO_RELIEF_SOURCE = "none ("
@@ -1309,9 +1308,11 @@ def _carbon_price_paid(
     kept = paid
     if gross_fee and relief and given.price_paid:
         kept = pl.coalesce(pl.col("_c_cp_row"), paid)
+    # A row the regime does not charge keeps the price it gives (nothing reads it).
+    untouched = pl.col("_c_cp_row") if given.price_paid else pl.lit(None, pl.Float64)
     return frame.with_columns(
         # The input column of the same name stays untouched until the final selection.
-        pl.when(covered).then(kept).alias("_c_cp_out"),
+        pl.when(covered).then(kept).otherwise(untouched).alias("_c_cp_out"),
         pl.when(covered).then(source).alias("carbon_price_source"),
         pl.when(covered).then(deduction).alias("deduction_t"),
     )
@@ -1698,6 +1699,15 @@ def key_checks(schema: Mapping[str, pl.DataType]) -> list[Check]:
             f"applies only to the clinker-based cement CN8 headings ({clinker})",
             pl.col("_c_clinker").is_not_null() & ~pl.col("_c_clinker_basis").fill_null(False),
             shown("cn_code"),
+        ),
+        *(
+            Check(
+                "clinker_share",
+                f"{code} has no other share than {fixed.value:g}: {fixed.reference.title}",
+                (cn == code) & (pl.col("_c_clinker") != fixed.value),
+                shown("clinker_share"),
+            )
+            for code, fixed in config.clinker_shares().fixed().items()
         ),
     ]
     # An absent optional input is a constant ('' or null) its checks cannot fail on.

@@ -41,6 +41,20 @@ def shorten(value: object, limit: int = MAX_ECHO) -> str:
     return f"{_visible(text[:limit])}... ({len(text):,} characters)"
 
 
+def shorten_end(value: object, limit: int = MAX_ECHO) -> str:
+    """``shorten``, keeping the end: a path's file name and the folders just above it.
+
+    Example:
+        >>> shorten_end("/tmp/run/A/my.csv", 8)
+        '...A/my.csv (17 characters)'
+
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return _visible(text)
+    return f"...{_visible(text[-limit:])} ({len(text):,} characters)"
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 

@@ -37,6 +37,8 @@ from cbam._parameters import Share, Whole, scheduled
 from cbam._resources import data_dir, installed_copy
 from cbam._yaml import read_yaml_mapping
 
+FIRST_GROUP_YEAR = 1971  # GA resolution 2768 (XXVI), the first UN list of LDCs
+
 
 def _not_a_number(value: Any) -> Any:
     """A day is a date, never a number (pydantic would read 0 as 1970-01-01, a timestamp)."""
@@ -251,6 +253,29 @@ def _status(members: pl.DataFrame, year: int, rule: Exemption) -> dict[str, str]
         elif rule.grace_years and first < _shift(end, rule.grace_years):
             status.setdefault(iso3, "grace")
     return status
+
+
+def idle_rules(
+    rules: Sequence[Exemption],
+    years: range,
+    never_relieved: set[str],
+    base_dir: Path | None,
+) -> list[int]:
+    """Indexes of ``rules`` that relieve no origin in any of ``years``, so change no fee.
+
+    An origin in ``never_relieved`` (outside the regime in every rules year) is relieved by
+    none; an origin an earlier rule holds in a year is that rule's, as in ``relief_table``.
+    """
+    loaded = [(rule, group_members(rule.group, base_dir)[0]) for rule in rules]
+    used: set[int] = set()
+    for year in years:
+        seen = set(never_relieved)
+        for index, (rule, group) in enumerate(loaded):
+            fresh = _status(group, year, rule).keys() - seen
+            if fresh:
+                used.add(index)
+                seen |= fresh
+    return [i for i in range(len(rules)) if i not in used]
 
 
 def _phase_in_reason(label: str, share: float) -> str:

@@ -21,14 +21,21 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._countries import iso3_codes, members_on, upper_ascii, upper_ascii_text
+from cbam._countries import file_lines, iso3_codes, members_on, upper_ascii, upper_ascii_text
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._files import noted
 from cbam._interop import read_csv
 from cbam._parameters import Number, Whole
 from cbam._resources import data_dir, is_path
-from cbam._schema import Check, collect_problems, currency_as_read, fees_as_polars, key_as_read
+from cbam._schema import (
+    Check,
+    collect_problems,
+    currency_as_read,
+    fees_as_polars,
+    key_as_read,
+    whole_as_read,
+)
 from cbam._territory import Territory, imported_elsewhere
 from cbam._yaml import read_yaml_mapping
 
@@ -367,23 +374,33 @@ def _index_from_mapping(mapping: dict[str, float]) -> dict[str, Fraction]:
 def _index_from_csv(path: Path) -> dict[str, Fraction]:
     if not noted(path).is_file():
         raise ScenarioError(f"index table not found: {path}")
-    frame = read_csv(path, "index table", schema_overrides={"iso3": pl.String, "value": pl.Float64})
+    texts = {"iso3": pl.String, "value": pl.String}
+    frame = read_csv(path, "index table", schema_overrides=texts)
     missing = [c for c in ("iso3", "value") if c not in frame.columns]
     if missing:
         raise ScenarioError(f"{path}: an index table needs columns iso3 and value; lacks {missing}")
-    if frame["iso3"].null_count() or frame["value"].null_count():
-        raise ScenarioError(f"{path}: empty iso3 or value cells")
-    codes = frame.select(upper_ascii(pl.col("iso3").str.strip_chars())).to_series()
-    if codes.is_duplicated().any():
-        raise ScenarioError(
-            f"{path}: duplicate ISO3 codes {sorted(set(codes.filter(codes.is_duplicated())))}"
-        )
-    try:
-        return _index_from_mapping(
-            dict(zip(codes.to_list(), frame["value"].to_list(), strict=True))
-        )
-    except ScenarioError as exc:
-        raise ScenarioError(f"{path}: {exc}") from exc
+    place = file_lines(path, frame.height)
+    codes = upper_ascii(pl.col("iso3").str.strip_chars())
+    text = pl.col("value").str.strip_chars()
+    value = text.cast(pl.Float64, strict=False).alias("value")
+    checks = [
+        ("iso3", codes.fill_null("") == "", "empty"),
+        ("value", text.fill_null("") == "", "empty"),
+        ("iso3", ~codes.is_in(sorted(iso3_codes())), "not an ISO3 code"),
+        ("iso3", codes.is_duplicated(), "a country given twice (keep one)"),
+        ("value", ~value.is_finite().fill_null(False) | (value < 0), "not a finite number >= 0"),
+    ]
+    for column, bad, message in checks:
+        rows = frame.with_row_index("_r").filter(bad.fill_null(False))
+        if rows.height:
+            shown = ", ".join(
+                f"{place(r)} ({shorten(v or '', 30)!r})"
+                for r, v in rows.head(5).select("_r", column).iter_rows()
+            )
+            more = f" and {rows.height - 5} more" if rows.height > 5 else ""
+            raise ScenarioError(f"{path}: index table, column {column}: {message}: {shown}{more}")
+    table = frame.select(codes, value)
+    return _index_from_mapping(dict(zip(table["iso3"], table["value"], strict=True)))
 
 
 @cache
@@ -646,9 +663,12 @@ def recycle(
                 "recycle each regime's fees under its own scenario, "
                 "cbam.recycle(fees, 'uk-cbam', plan=...)"
             )
-    # Keys as the rules read them: 'tur' is TUR, a text year '2026.0' is 2026.
+    given = frame
+    # Keys as the rules read them: 'tur' is TUR, a year '2026.0' is 2026 (2027.5 is none).
     frame = frame.with_columns(
-        key_as_read(c, frame.schema) for c in ("origin", "year") if c in frame.columns
+        key_as_read("origin") if c == "origin" else whole_as_read(c, given.schema).alias(c)
+        for c in ("origin", "year")
+        if c in frame.columns
     )
     needed = {"origin", "fee_eur"}
     if any(a.basis == "fee_before_exemptions_eur" for a in applied.allocations):
@@ -659,8 +679,25 @@ def recycle(
         missed = [InputProblem(c, problem, 0) for c in missing]
         raise CbamInputError(missed, hint=None, data="fee table")
     checks = [check for c in sorted(needed - {"origin"}) for check in _fee_checks(c)]
-    checks.append(Check("origin", "null", pl.col("origin").is_null(), pl.lit("null")))
-    problems = collect_problems(frame.with_row_index("_c_row"), checks)
+    # Each origin is a country that paid (and may be paid back), each year one compute writes:
+    # an ISO2 'MZ' or a year '2O27' would be booked as no country or no year.
+    origin, year = pl.col("_c_origin"), pl.col("_c_year")
+    checks += [
+        Check("origin", "null", origin.is_null(), pl.lit("null")),
+        Check(
+            "origin",
+            "unknown ISO 3166-1 alpha-3 code",
+            origin.is_not_null() & ~origin.is_in(sorted(iso3_codes())),
+            pl.col("origin").cast(pl.String),
+        ),
+    ]
+    if "year" in frame.columns:
+        year_text = pl.col("year").cast(pl.String).str.strip_chars()
+        unread = year_text.is_not_null() & (year_text != "") & year.is_null()
+        checks.append(Check("year", "not a whole year", unread, year_text))
+    keys = [pl.col(c).alias(f"_c_{c}") for c in ("origin", "year") if c in frame.columns]
+    read = pl.concat([given, frame.select(keys)], how="horizontal")
+    problems = collect_problems(read.with_row_index("_c_row"), checks)
     if problems:
         # recycle has no lenient mode: the rows must be fixed or dropped first.
         raise CbamInputError(problems, hint=None, data="fee table")

@@ -21,11 +21,18 @@ from pydantic import ValidationError
 from cbam._carbon_prices import fx_by_year, fx_table
 from cbam._countries import iso3_codes, members_on
 from cbam._design import Design, dated_parameters, load_design, regime_path
-from cbam._errors import ScenarioError, shorten, validation_problems
+from cbam._errors import ScenarioError, shorten, shorten_end, validation_problems
 from cbam._eu import config as eu_config
 from cbam._eu.lookup import benchmark_periods, value_columns
 from cbam._eu.weights import weights_path
-from cbam._exemptions import Exemption, group_members, is_group_file
+from cbam._exemptions import (
+    FIRST_GROUP_YEAR,
+    Exemption,
+    excluded_origins,
+    group_members,
+    idle_rules,
+    is_group_file,
+)
 from cbam._files import FileCache, noted
 from cbam._parameters import first_day, in_force
 from cbam._scenario import (
@@ -162,12 +169,31 @@ def _resolved(scenario: Scenario) -> Resolved:
         (f"excluded_origin_groups.{n}", group, None)
         for n, group in enumerate(scenario.excluded_origin_groups or ())
     ]
+    # Each reason printed (per kind: exempt or excluded): its key, whether labelled, members.
+    named_as: dict[tuple[bool, str], tuple[str, bool, pl.DataFrame]] = {}
     for key, group, exemption in named:
         try:  # a group file that is missing or broken is told at load, not mid-run
-            members, _ = group_members(group, base)
+            members, label = group_members(group, base)
         except ScenarioError as exc:
             problems.append(f"{key}: {exc}")
             continue
+        # A reason names its group: two groups of other members must not print one name,
+        # unless both were labelled so on purpose.
+        explicit = exemption is not None and exemption.label is not None
+        if exemption is not None and exemption.label:
+            label = exemption.label
+        name = (exemption is None, label)
+        if name in named_as:
+            other_key, other_explicit, other = named_as[name]
+            same = other.sort(pl.all()).equals(members.sort(pl.all()))
+            if not same and not (explicit and other_explicit):
+                fix = "give one a label" if exemption is not None else "rename one file"
+                problems.append(
+                    f"{key}: group '{shorten_end(group, 60)}' would be named "
+                    f"'{shorten(label, 40)}' in exemption_reason, as {other_key}'s group of "
+                    f"other members is: {fix}"
+                )
+        named_as.setdefault(name, (key, explicit, members))
         if exemption is None or not isinstance(exemption.status_on, dt.date):
             continue
         graced = members.with_columns(pl.col("member_to").dt.offset_by(f"{exemption.grace_years}y"))
@@ -199,9 +225,43 @@ def _resolved(scenario: Scenario) -> Resolved:
             f"{where}: excluded_origin_groups: unknown country group(s) {shorten(unknown)} "
             f"(known: {', '.join(group_files())})"
         )
+    if scenario.exemptions:
+        _exempting_someone(scenario, regime, tuple(groups), base)
     weights = scenario.aggregation_weights
     weights_file = None if weights is None else noted(weights_path(weights, base))
     return Resolved(regime, (first, last), tuple(groups), weights_file)
+
+
+def _exempting_someone(
+    scenario: Scenario, regime: Design, groups: tuple[str, ...], base: Path | None
+) -> None:
+    """Refuse an exemption that relieves no origin in any year: it would change no fee, unsaid.
+
+    Its group has no member in any year from the first UN list to the last rules year (an
+    empty file, dates that end before they start), or only members an earlier exemption holds
+    or the regime leaves out in every rules year (``eu27`` under the EU CBAM).
+    """
+    first, last = regime.first_rules_year, regime.last_rules_year
+    reasons = {group: spec.reason for group, spec in regime.excluded_origin_groups.items()}
+    outside: set[str] | None = None
+    for year in range(first, last + 1):
+        seen = set(regime.home_origins)
+        excluded_origins(groups, reasons, year, seen, base)  # adds the year's excluded origins
+        outside = seen if outside is None else outside & seen
+        if not outside:
+            break
+    years = range(FIRST_GROUP_YEAR, last + 1)
+    idle = idle_rules(scenario.exemptions, years, outside or set(), base)
+    if idle:
+        raise ScenarioError(
+            "; ".join(
+                f"exemptions.{i}: group '{shorten_end(scenario.exemptions[i].group, 60)}' would "
+                f"exempt no one: none of its members in any year from {FIRST_GROUP_YEAR} to "
+                f"{last} is left to it by the exemptions before it and the regime's excluded "
+                "origins"
+                for i in idle
+            )
+        )
 
 
 def _still_valid(scenario: Scenario) -> None:
@@ -402,6 +462,12 @@ def _data_problems(scenario: Scenario) -> list[str]:
             f"clinker_share applies to the clinker-based cement headings {sorted(known)}; "
             f"not to {bad}"
         )
+    problems += [
+        f"clinker_share.{code}: {share:g} is no share of {code}: "
+        f"{fixed.reference.title} (its share is {fixed.value:g})"
+        for code, fixed in eu_config.clinker_shares().fixed().items()
+        if (share := scenario.clinker_share.get(code, fixed.value)) != fixed.value
+    ]
     paths = scenario.carbon_price_abroad.path
     unknown = sorted(set(paths) - iso3_codes())
     if unknown:

@@ -58,7 +58,13 @@ us-cca-2025 and us-fpf-2025, no status or fee changed (those rows were flagged).
 on 2026-12-07 for (13): a design's price carried into later years is labelled by the year it is
 dated from ('2027 path, in force from 2027 (assumed)'), not by the row's year ('2031
 (assumed)', a year the file has no value for): certificate_price_period text on 16,788 rows of
-uk-cbam (rules years 2028 on), no price or fee changed. A refactor
+uk-cbam (rules years 2028 on), no price or fee changed. Re-recorded on 2026-12-07 for (14):
+cement clinker 2523 10 00 is its own functional unit (IR 2025/2547 Art. 4), its clinker share
+fixed at 1 (rates/eu/clinker_share.yaml), so a row giving another is flagged, not charged on
+it: 13 rows of each eu-cbam scenario, us-cca-2025 and us-fpf-2025, 12 of uk-cbam (fees of
+EUR 97,468 to 1,079,317 in all, by scenario, now null; 2 rows already flagged name it too);
+their mass leaves the importers' annual totals (153 rows of each eu-cbam scenario, 102 of
+uk-cbam), no other status or fee changed. A refactor
 must reproduce them (numbers to 1e-9 relative, text exactly); a deliberate change of
 behaviour re-records them and lists the rows it changes.
 """

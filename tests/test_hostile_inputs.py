@@ -677,11 +677,15 @@ class TestApiArguments:
         with pytest.raises(error, match=match):
             cbam.sweep(rows(), PRICED, **kwargs)
 
-    def test_recycle_reads_origin_codes_typed_as_numbers_as_text(self) -> None:
+    def test_recycle_refuses_origin_codes_typed_as_numbers_naming_them(self) -> None:
+        # Read as text ('1', '2'), they are no ISO3 country that paid: refused, as compute
+        # refuses them, not booked as payers.
         fees = pl.DataFrame({"origin": [1, 2], "fee_eur": [1.0, 3.0]})
-        balance = cbam.recycle(fees, OWN_RESOURCES).balance
-        assert balance["origin"].to_list() == ["2", "1"]  # largest payer first
-        assert balance["paid_cents"].to_list() == [300, 100]
+        with pytest.raises(cbam.CbamInputError) as info:
+            cbam.recycle(fees, OWN_RESOURCES)
+        [problem] = info.value.problems
+        assert (problem.column, problem.message) == ("origin", "unknown ISO 3166-1 alpha-3 code")
+        assert problem.values == ("1", "2")
 
     def test_recycle_reports_a_nan_fee_once(self) -> None:
         fees = pl.DataFrame({"origin": ["TUR"], "fee_eur": [math.nan]})

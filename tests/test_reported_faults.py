@@ -2862,3 +2862,210 @@ class TestReviewOfDecember7LateNight:
         rows = cbam.read_trade(path, "comext", on_error="flag").collect()
         counted = rows.filter(pl.col("trade_error").is_null())["quantity_t"].to_list()
         assert counted == ([10.0] if flows[0] else [])
+
+
+class TestReviewOfDecember7Midnight:
+    """Faults found by the reviews of side tables, country groups and per-row inputs."""
+
+    # --- aggregation weights (review "recyc14") --------------------------------------------
+
+    def test_a_prefix_without_weights_keeps_the_simple_mean_of_annex_i_codes(self) -> None:
+        # 3102 averages 12 Annex I codes, 3102 10 10's three successors (3102 10 12/15/19,
+        # rates/eu/cn_successors.csv) counting once together. The bundled weights weigh USA
+        # rows only, so a CHN row's means are those without weights (docs/guide/concepts.md).
+        rows = pl.DataFrame(
+            {
+                "year": [2026] * 3,
+                "origin": ["CHN"] * 3,
+                "cn_code": ["31", "3102", "310210"],
+                "quantity_t": [100.0] * 3,
+            }
+        )
+        weighted = cbam.load_scenario(
+            "eu-cbam", overrides={"aggregation_weights": "eu_imports_from_usa_cn8_2022_2025"}
+        )
+        columns = ["see_t_per_t", "fee_eur", "default_value_heading"]
+        plain = cbam.compute(rows, "eu-cbam").select(columns)
+        assert plain["default_value_heading"].to_list()[1] == "mean of 12 CN8 codes"
+        assert_frame_equal(cbam.compute(rows, weighted).select(columns), plain)
+
+    def test_a_weight_on_a_code_the_cn_splits_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "w.csv"
+        path.write_text("cn_code,weight\n31022100,1\n31021010,1000\n", encoding="utf-8")
+        scenario = cbam.load_scenario("eu-cbam", overrides={"aggregation_weights": str(path)})
+        rows = pl.DataFrame(
+            {"year": [2026], "origin": ["USA"], "cn_code": ["3102"], "quantity_t": [1.0]}
+        )
+        with pytest.raises(ScenarioError, match=r"31021010: 31021012, 31021015, 31021019.*line 3"):
+            cbam.compute(rows, scenario)
+
+    # --- recycling (review "recyc14") -------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("fees", "column", "values"),
+        [
+            ({"year": [2026, 2026], "origin": ["MZ", "XXX"]}, "origin", ("MZ", "XXX")),
+            ({"year": ["2026", "2O27"], "origin": ["MOZ", "BGD"]}, "year", ("2O27",)),
+            ({"year": [2026.0, 2027.5], "origin": ["MOZ", "BGD"]}, "year", ("2027.5",)),
+        ],
+    )
+    def test_recycle_refuses_keys_no_fee_row_holds(
+        self, fees: dict[str, list[object]], column: str, values: tuple[str, ...]
+    ) -> None:
+        # ISO2 'MZ' would be booked as a payer and its fee returned to no one; a year '2O27'
+        # read as none would judge membership on another day (BGD leaves the LDCs in 2026).
+        frame = pl.DataFrame({**fees, "fee_eur": [200.0, 100.0]})
+        with pytest.raises(CbamInputError) as info:
+            cbam.recycle(frame, "eu-cbam-ldc-return")
+        [problem] = info.value.problems
+        assert (problem.column, problem.values) == (column, values)
+
+    def test_recycle_reads_a_padded_lower_case_origin_and_a_text_year(self) -> None:
+        fees = pl.DataFrame(
+            {"year": ["2026", "2027.0"], "origin": [" moz", "BGD"], "fee_eur": [100.0, 100.0]}
+        )
+        flows = cbam.recycle(fees, "eu-cbam-ldc-return").flows
+        assert flows.select("recipient", "amount_eur").rows() == [
+            ("MOZ", 100.0),
+            ("Member States' budgets", 100.0),
+        ]
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("iso3,value\nMOZ,1\nMZ,3\n", r"column iso3: not an ISO3 code: line 3 \('MZ'\)"),
+            (
+                "iso3,value\nMOZ,1\nKEN,2\nmoz,4\n",
+                r"column iso3: a country given twice.*line 2 \('MOZ'\), line 4 \('moz'\)",
+            ),
+            ("iso3,value\nMOZ,\nKEN,2\n", r"column value: empty: line 2"),
+            ("iso3,value\nMOZ,1\nKEN,x\n", r"column value: not a finite number >= 0: line 3"),
+        ],
+    )
+    def test_an_index_table_fault_names_its_line_and_column(
+        self, tmp_path: Path, text: str, message: str
+    ) -> None:
+        path = tmp_path / "index.csv"
+        path.write_text(text, encoding="utf-8")
+        plan = {
+            "allocations": [
+                {
+                    "pool": "CF",
+                    "share": 0.5,
+                    "rule": "proportional_to_index",
+                    "countries": ["MOZ"],
+                    "index": str(path),
+                },
+                {"pool": "EU", "share": 1, "of": "remainder"},
+            ]
+        }
+        fees = pl.DataFrame({"year": [2026], "origin": ["MOZ"], "fee_eur": [100.0]})
+        with pytest.raises(ScenarioError, match=message):
+            cbam.recycle(fees, plan)
+
+    # --- country groups (review "groups14") -------------------------------------------------
+
+    @staticmethod
+    def _scenario(tmp_path: Path, body: str) -> Path:
+        for folder, code in (("A", "TUR"), ("B", "IND")):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / "my.csv").write_text(f"iso3\n{code}\n", encoding="utf-8")
+        (tmp_path / "empty.csv").write_text("iso3\n", encoding="utf-8")
+        path = tmp_path / "s.yaml"
+        path.write_text(f"extends: eu-cbam\nname: s\n{body}", encoding="utf-8")
+        return path
+
+    _ROWS = pl.DataFrame(
+        {
+            "year": [2026] * 2,
+            "origin": ["TUR", "IND"],
+            "cn_code": ["76011010"] * 2,
+            "quantity_t": [100.0] * 2,
+        }
+    )
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            (
+                "exemptions:\n  - group: A/my.csv\n  - group: B/my.csv\n",
+                r"exemptions.1.group: group '.*B/my.csv.*' would be named 'my'.*give one a label",
+            ),
+            (
+                "excluded_origin_groups: [eu27, A/my.csv, B/my.csv]\n",
+                r"excluded_origin_groups.2: group '.*B/my.csv.*' would be named 'my'",
+            ),
+        ],
+    )
+    def test_two_groups_of_other_members_may_not_print_one_reason(
+        self, tmp_path: Path, body: str, message: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match=message):
+            cbam.load_scenario(self._scenario(tmp_path, body))
+
+    def test_groups_told_apart_by_their_labels_are_kept(self, tmp_path: Path) -> None:
+        body = "exemptions:\n  - group: A/my.csv\n  - group: B/my.csv\n    label: other\n"
+        fees = cbam.compute(self._ROWS, cbam.load_scenario(self._scenario(tmp_path, body)))
+        assert fees["exemption_reason"].to_list() == ["my", "other"]
+
+    @pytest.mark.parametrize(
+        ("body", "idle"),
+        [
+            ("exemptions:\n  - group: empty.csv\n", "exemptions.0: group '.*empty.csv.*'"),
+            (
+                "exemptions:\n  - group: A/my.csv\n  - group: A/my.csv\n",
+                "exemptions.1: group '.*A/my.csv.*'",
+            ),
+            # Every member of eu27 is outside the EU CBAM (an EU origin) in every rules year.
+            ("exemptions:\n  - group: eu27\n", "exemptions.0: group 'eu27'"),
+        ],
+    )
+    def test_an_exemption_that_exempts_no_one_is_refused(
+        self, tmp_path: Path, body: str, idle: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match=idle + " would exempt no one"):
+            cbam.load_scenario(self._scenario(tmp_path, body))
+
+    def test_an_exemption_of_members_left_to_it_is_kept(self, tmp_path: Path) -> None:
+        body = (
+            "exemptions:\n  - group: A/my.csv\n    grace_years: 3\n"
+            "  - group: B/my.csv\n    label: mine too\n"
+        )
+        fees = cbam.compute(self._ROWS, cbam.load_scenario(self._scenario(tmp_path, body)))
+        assert fees["fee_eur"].to_list() == [0.0, 0.0]
+
+    # --- per-row inputs (review "perrow14") -------------------------------------------------
+
+    def test_a_row_price_paid_stays_on_rows_the_regime_does_not_charge(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2027] * 2,
+                "origin": ["TUR"] * 2,
+                "cn_code": ["72071111", "76151010"],  # 7615: aluminium household articles
+                "quantity_t": [100.0] * 2,
+                "carbon_price_paid_eur_per_t": ["7", "7"],
+            }
+        )
+        fees = cbam.compute(rows, "eu-cbam")
+        assert fees["carbon_price_paid_eur_per_t"].to_list() == [7.0, 7.0]
+        assert fees["carbon_price_source"].to_list() == ["row", None]
+
+    def test_clinker_takes_no_share_but_its_own(self) -> None:
+        # Cement clinker is its own functional unit (IR 2025/2547 Art. 4): share 1, fixed
+        # (rates/eu/clinker_share.yaml); a share of 0.5 would halve its emissions.
+        rows = pl.DataFrame(
+            {
+                "year": [2027] * 3,
+                "origin": ["CHN"] * 3,
+                "cn_code": ["25231000"] * 3,
+                "quantity_t": [100.0] * 3,
+                "route": ["A"] * 3,
+                "clinker_share": [None, 0.5, 1.0],
+            }
+        )
+        fees = cbam.compute(rows, "eu-cbam", on_error="flag")
+        assert fees["input_error"].to_list()[0::2] == [None, None]
+        assert fees["input_error"][1].startswith("clinker_share: 25231000 has no other share")
+        assert fees["embedded_t"][0] == fees["embedded_t"][2]
+        with pytest.raises(ScenarioError, match=r"clinker_share.25231000: 0.5 is no share"):
+            cbam.load_scenario("eu-cbam", overrides={"clinker_share": {"25231000": 0.5}})

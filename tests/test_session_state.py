@@ -141,9 +141,9 @@ def test_lookups_for_many_clinker_shares_are_not_all_kept() -> None:
     from cbam import _engine
 
     cement = pl.DataFrame(
-        {"year": [2027], "origin": ["TUR"], "cn_code": ["25231000"], "quantity_t": [10.0]}
+        {"year": [2027], "origin": ["TUR"], "cn_code": ["25232100"], "quantity_t": [10.0]}
     )
     for i in range(6):
-        share = {"clinker_share.25231000": 0.5 + i / 100}
+        share = {"clinker_share.25232100": 0.5 + i / 100}
         cbam.compute(cement, cbam.load_scenario("eu-cbam", overrides=share))
     assert _engine._lookups.cache_info().currsize <= 4  # some 20 MB each

@@ -68,13 +68,24 @@ class CertificatePriceFile(BaseModel):
         return found
 
 
+class ClinkerShare(Sourced[float]):
+    """A heading's default clinker share; ``fixed``: the only share it can have (clinker's 1)."""
+
+    fixed: Flag = False
+
+
 class ClinkerShareFile(BaseModel):
     """``rates/eu/clinker_share.yaml``: default clinker content per cement heading."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     unit: str
-    headings: dict[str, Sourced[float]]
+    headings: dict[str, ClinkerShare]
+
+    def fixed(self) -> dict[str, ClinkerShare]:
+        """The headings whose share no row or scenario may change."""
+        return {code: share for code, share in self.headings.items() if share.fixed}
+
     default_variant: dict[str, Sourced[str]]
 
 

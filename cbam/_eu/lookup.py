@@ -574,11 +574,10 @@ def build_lookups(
     # mean, its value the mean of its successors': each code weighs one (aggregation.yaml).
     annex = pl.col("cn8").replace(successors["successor"], successors["retired"])
     means = [*scaled, *referenced]
-    if not is_weighted:
-        by_code = ["origin", "cn_key", "variant_key", annex]
-        expanded = expanded.with_columns(
-            (1.0 / pl.col(c).count().over(by_code)).alias(f"_s_{c}") for c in means
-        )
+    by_code = ["origin", "cn_key", "variant_key", annex]
+    expanded = expanded.with_columns(
+        (1.0 / pl.col(c).count().over(by_code)).alias(f"_s_{c}") for c in means
+    )
     # A retired code alone is the mean of its successors: those are the codes counted.
     codes = (
         pl.when(annex.n_unique() == 1).then(pl.col("cn8").n_unique()).otherwise(annex.n_unique())
@@ -601,7 +600,18 @@ def build_lookups(
     aggregates = (
         expanded.group_by(["origin", "cn_key", "variant_key"])
         .agg(
-            *[(_mean(c, True) if is_weighted else _code_mean(c)).alias(c) for c in means],
+            # A prefix the weights give no positive weight keeps the simple mean, each Annex I
+            # code counted once, as without weights.
+            *[
+                (
+                    pl.when(pl.col("_weighted").first())
+                    .then(_mean(c, True))
+                    .otherwise(_code_mean(c))
+                    if is_weighted
+                    else _code_mean(c)
+                ).alias(c)
+                for c in means
+            ],
             pl.when(one_heading)
             .then(pl.col("intensity_source").drop_nulls().first())
             .when(has_value)

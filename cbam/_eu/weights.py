@@ -19,7 +19,7 @@ import polars as pl
 
 from cbam._countries import file_lines, iso3_codes, upper_ascii
 from cbam._errors import ScenarioError, first_line, shorten
-from cbam._eu.reference import covered_cn8
+from cbam._eu.reference import cn_successors, covered_cn8
 from cbam._files import FileCache, noted
 from cbam._resources import data_dir
 
@@ -128,8 +128,20 @@ def _read_weights(path: Path) -> AggregationWeights:
         pl.col("weight_text").str.strip_chars().cast(pl.Float64, strict=False).alias("weight")
     )
     annex = covered_cn8()["cn8"].to_list()
+    successors = cn_successors()
+    # A code the CN in force splits is read through its successors only: its weight would
+    # weigh nothing.
+    split = ", ".join(
+        f"{retired}: {', '.join(group['successor'].sort())}"
+        for (retired,), group in successors.group_by("retired", maintain_order=True)
+    )
     checks = [
         ("cn8", ~pl.col("cn8").is_in(annex), "cn_code is not an Annex I CN8 code"),
+        (
+            "cn8",
+            pl.col("cn8").is_in(successors["retired"].implode()),
+            f"cn_code is split by the CN in force; weigh its successors instead ({split})",
+        ),
         (
             "origin",
             (pl.col("origin") != "") & ~pl.col("origin").is_in(sorted(iso3_codes())),

@@ -40,6 +40,8 @@ SPANS_SECTORS = frozenset({"28"})
 NON_CBAM_CODES = ("0101", "8703 23", "870323", "0402 10 11", "22", "9403")
 # Clinker-based cement CN8 headings: the only ones that take a clinker_share.
 CLINKER_HEADINGS = ("25231000", "25232100", "25232900", "25239000")
+# Of those, the headings whose share is fixed (clinker itself): a row may give only that share.
+FIXED_CLINKER = {code: s.value for code, s in eu_config.clinker_shares().fixed().items()}
 INDIRECT_SECTORS = frozenset({"cement", "fertilisers"})
 
 
@@ -235,7 +237,7 @@ def actual_value_panels(draw: st.DrawFn, min_rows: int = 1, max_rows: int = 20) 
         counted = direct is not None and (counts_indirect(code) or draw(st.booleans()))
         indirect = draw(intensity) if counted else None
         own_clinker = code in CLINKER_HEADINGS and draw(st.booleans())
-        clinker = draw(st.floats(0.01, 1.0)) if own_clinker else None
+        clinker = FIXED_CLINKER.get(code, draw(st.floats(0.01, 1.0))) if own_clinker else None
         required = (years(), origins(), st.sampled_from([code, spaced(code)]), quantities())
         row = dict(zip(REQUIRED_COLUMNS, map(draw, required), strict=True))
         routes = routes_of(code)
