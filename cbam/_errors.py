@@ -19,9 +19,29 @@ MAX_ECHO = 200  # characters of one echoed value (a cell, a column name, an argu
 MAX_MESSAGE = 4000  # characters of a whole message
 
 
+# Polars' parse error quotes the cell, which may hold line breaks (a quote left open).
+_UNPARSED = re.compile(r"could not parse `(.*?)` as dtype `([^`]*)` at column '([^']*)'", re.S)
+
+
 def first_line(exc: BaseException) -> str:
-    """An exception's first line (Polars appends pages of advice), or its type where it is empty."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    r"""An exception's first line (Polars appends pages of advice), or its type where it is empty.
+
+    A cell Polars could not parse is shown whole, its line breaks escaped.
+
+    Example:
+        >>> print(first_line(ValueError("could not parse `\"a\nb` as dtype `str` at column 'x'")))
+        could not parse `"a\nb` as dtype `str` at column 'x'
+
+    """
+    text = str(exc).strip()
+    cell = _UNPARSED.search(text)
+    if cell is not None and "\n" in cell.group(1):
+        before = text[: cell.start()].splitlines()
+        return (
+            f"{before[-1] if before else ''}could not parse `{shorten(cell.group(1), 80)}` as "
+            f"dtype `{cell.group(2)}` at column '{cell.group(3)}'"
+        )
+    return (text.splitlines() or [type(exc).__name__])[0]
 
 
 def shorten(value: object, limit: int = MAX_ECHO) -> str:

@@ -409,6 +409,7 @@ def actual_value_threshold(fees: FrameT, scenario: Scenario | str | Path = "eu-c
     base = lazy.select(
         c for c in lazy.collect_schema().names() if c not in OUTPUT_COLUMNS or c in OPTIONAL_COLUMNS
     )
+    _same_fees(lazy, compute(base, chosen, on_error="flag"), chosen)
     # Default values: the row's own actual values (and its precursors, which need them) go.
     defaults_in = base.drop([*_ACTUAL_INPUTS, "precursor_benchmark_t_per_t"], strict=False)
     defaults = compute(defaults_in, chosen, on_error="flag")
@@ -497,6 +498,40 @@ def _made_by(fees: pl.LazyFrame, scenario: Scenario) -> None:
             f"actual_value_threshold: these fees were made under other rules ({what}) than "
             f"scenario '{scenario.name}' reads ({currency}, {reads}): pass the scenario that "
             "made them"
+        )
+
+
+def _same_fees(fees: pl.LazyFrame, again: pl.LazyFrame, scenario: Scenario) -> None:
+    """Refuse fees that ``scenario`` does not make again from their own input columns.
+
+    Two regimes of one currency and rules year (the US CCA and FPF) tell apart only so. The
+    fee before exemptions is compared where given: a table cut to some rows changes importers'
+    totals, so thresholds, not the charge.
+    """
+    names = fees.collect_schema().names()
+    column = "fee_before_exemptions_eur" if "fee_before_exemptions_eur" in names else "fee_eur"
+    given, made = pl.col(column), pl.col("_made")
+    differs = given.is_not_null() & made.is_not_null() & ((given - made).abs() > 0.01)
+    both = pl.concat(
+        [fees.select(column), again.select(pl.col(column).alias("_made"))], how="horizontal"
+    )
+    rows = pl.int_range(pl.len(), dtype=pl.Int64)
+    found = (
+        both.select(
+            differs.sum().alias("n"),
+            rows.filter(differs).first().alias("row"),
+            given.filter(differs).first().alias("given"),
+            made.filter(differs).first().alias("made"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if found["n"]:
+        raise ScenarioError(
+            f"actual_value_threshold: these fees were not made by scenario '{scenario.name}': "
+            f"{found['n']:,} row(s) differ, row {found['row'] + 1} has {column} "
+            f"{found['given']:,.2f} where the scenario makes {found['made']:,.2f}: pass the "
+            "scenario that made them"
         )
 
 

@@ -251,6 +251,32 @@ def duplicated(columns: list[str]) -> list[str]:
     )
 
 
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _lines_end_with_lf(path: Path, what: str) -> Path:
+    """The path of a text file whose lines end with LF (or CRLF); CR alone is refused.
+
+    Excel for Mac's 'CSV (Macintosh)' ends lines with CR alone, which Polars reads as one
+    line: the whole file a header, its rows column names, no row at all, unsaid.
+    """
+    if not path.name.lower().removesuffix(".gz").endswith(_TEXT_SUFFIXES):
+        return path
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            start = f.read(1 << 20)
+    except (OSError, EOFError):
+        return path  # the reader says what is wrong with it
+    if b"\r" in start and b"\n" not in start:
+        raise ScenarioError(
+            f"{shorten(path)}: the {what} ends its lines with CR alone (Excel for Mac's 'CSV "
+            "(Macintosh)'), which reads as one line: save it as 'CSV UTF-8', or with LF or "
+            "CRLF line ends"
+        )
+    return path
+
+
 def a_file(path: Path, what: str) -> Path:
     """The path, if it names a file; read it literally (``glob=False``), never as a pattern.
 
@@ -268,7 +294,7 @@ def a_file(path: Path, what: str) -> Path:
     """
     try:
         if path.is_file():
-            return path
+            return _lines_end_with_lf(path, what)
         gone = not path.exists()
     except OSError as exc:  # a name the file system refuses (too long, ...)
         raise ScenarioError(f"{shorten(path)}: cannot read {what}: {exc.strerror}") from None
@@ -322,11 +348,18 @@ def read_fault(path: Path, exc: Exception, separator: str = ",") -> str:
     """
     if "fields" in str(exc):
         return misread_line(path, separator)
-    if "malformed" not in str(exc).lower():
+    text = str(exc).lower()
+    if "malformed" not in text and not ("could not parse" in text and '"' in text):
         return ""
     odd = _first_odd_quote_line(path)
-    if odd is None:
-        return ""
+    if odd is None:  # no quote left open: one closed before its field ends ('"ACME 12" pipes')
+        stray = _first_stray_quote_line(path, separator)
+        return (
+            f"; line {stray} holds a quoted field that goes on after its closing quote (quote "
+            'the whole field, "ACME ""12"" pipes", or remove the quotes)'
+            if stray is not None
+            else ""
+        )
     return (
         f"; line {odd} holds an odd number of double quotes (a quote inside a field "
         'that is not quoted: quote the whole field, "a""b", or remove the quote)'
@@ -382,6 +415,21 @@ def _first_odd_quote_line(path: Path) -> int | None:
     except (OSError, pl.exceptions.PolarsError):
         return None
     return None if first.is_empty() else int(first.item()) + 1
+
+
+def _first_stray_quote_line(path: Path, separator: str = ",") -> int | None:
+    """The first line (1-based) where a quoted field goes on after its closing quote, or None."""
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as f:
+            rows = csv.reader(f, delimiter=separator, strict=True)
+            for _ in rows:
+                pass
+    except csv.Error:
+        return int(rows.line_num)
+    except OSError:
+        return None
+    return None
 
 
 def _holds_quote(path: Path) -> bool:

@@ -263,7 +263,14 @@ def check_columns(schema: Mapping[str, pl.DataType], reserved: tuple[str, ...] =
         short = shorten(column, 40)
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
             if not _kind_ok(column, dtype):
-                problems.append((column, f"has dtype {dtype}, which cannot hold it"))
+                # A number held as categories (pandas' category, Parquet's dictionary) is text
+                # once cast; other kinds (dates, yes/no) hold no such value at all.
+                fix = (
+                    f"; cast it to numbers or text first, e.g. pl.col('{short}').cast(pl.String)"
+                    if isinstance(dtype, pl.Categorical | pl.Enum)
+                    else ""
+                )
+                problems.append((column, f"has dtype {dtype}, which cannot hold it{fix}"))
         elif column in OUTPUT_COLUMNS:
             problems.append(
                 (
@@ -295,6 +302,10 @@ def number_as_read(column: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
         return raw
     if schema[column] == pl.String:
         raw = raw.str.strip_chars()
+    elif schema[column].is_temporal() or schema[column] == pl.Boolean:
+        # A date is no number (as a cast, its day count: 2026-01-01 would be 20454), nor a
+        # yes/no: read as text, which no number reads.
+        raw = raw.cast(pl.String)
     return raw.cast(pl.Float64, strict=False)
 
 

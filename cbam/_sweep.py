@@ -26,6 +26,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -514,9 +515,11 @@ def _client(scheduler: Any) -> Any:
     if scheduler == "local":
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)  # type: ignore[no-untyped-call]
         return Client(cluster)  # type: ignore[no-untyped-call]
-    if isinstance(scheduler, str):
+    # An address names a port ('tcp://host:8786', 'host:8786'); 'threads' or 'processes',
+    # Dask's own scheduler names, are none.
+    if isinstance(scheduler, str) and re.fullmatch(r"[a-z]+://\S+|[^\s:/]+:\d+", scheduler):
         return Client(scheduler)  # type: ignore[no-untyped-call]
-    if not callable(getattr(scheduler, "submit", None)):
+    if isinstance(scheduler, str) or not callable(getattr(scheduler, "submit", None)):
         raise ScenarioError(
             "sweep: scheduler must be None, 'local', a scheduler address such as "
             f"'tcp://host:8786' or a distributed.Client, not {shorten(repr(scheduler), 60)}"

@@ -9,11 +9,12 @@ Quantities become tonnes, values EUR at the annual rates of ``rates/carbon_price
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Literal
 
@@ -89,7 +90,11 @@ def _number(column: str) -> pl.Expr:
 
 
 def _shown(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.String).fill_null("empty").str.slice(0, _SHOWN)
+    """A value as a message shows it: at most ``_SHOWN`` characters, saying how long it was."""
+    text = expr.cast(pl.String).fill_null("empty")
+    length = text.str.len_chars()
+    cut = pl.format("{}... ({} characters)", text.str.slice(0, _SHOWN), length)
+    return pl.when(length > _SHOWN).then(cut).otherwise(text)
 
 
 @dataclass(frozen=True)
@@ -342,8 +347,13 @@ def _usd_rates(eur_per_usd: Mapping[int, float] | None) -> dict[int, float]:
     table = fx_by_year(_FX_YEARS).filter(pl.col("currency") == "USD")
     rates = dict(zip(table["year"].to_list(), table["eur_per_unit"].to_list(), strict=True))
     for year, rate in (eur_per_usd or {}).items():
-        if not rate > 0:
-            raise ScenarioError(f"eur_per_usd[{year}] = {rate!r}: a rate must be above 0")
+        shown = f"eur_per_usd[{shorten(repr(year), 20)}] = {shorten(repr(rate), 30)}"
+        whole = isinstance(year, Integral) or (isinstance(year, str) and year.strip().isdigit())
+        if isinstance(year, bool) or not whole:
+            raise ScenarioError(f"{shown}: a year must be a whole number such as 2017")
+        number = isinstance(rate, Real) and not isinstance(rate, bool)
+        if not number or not math.isfinite(rate) or not rate > 0:
+            raise ScenarioError(f"{shown}: a rate must be a finite number above 0")
         rates[int(year)] = float(rate)
     return rates
 
@@ -874,7 +884,7 @@ def _wide(
         raise ScenarioError(
             "a wide file needs year-suffixed quantity columns such as tonnes_2022 or kg_2022 "
             f"(with eur_2022 or usd_2022 for values){f' for {year}' if year else ''}; "
-            f"columns found: {', '.join(found)[:300]}"
+            f"columns found: {shorten(', '.join(found), 300)}"
         )
     assert given_origin is not None
     cn, cn_checks = _cn(cn_col)
@@ -1035,6 +1045,11 @@ def read_trade(
     if isinstance(keep, bool):
         keep = ()
     keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
+    if not isinstance(keep, Sequence) or not all(isinstance(c, str) for c in keep):
+        raise TypeError(
+            "keep must be True or the names of source columns to carry, e.g. ['importer'], "
+            f"not {shorten(repr(keep), 40)}"
+        )
     if format != "wide":
         # The other layouts carry each row's own origin, destination and year.
         wide_only = [
@@ -1073,7 +1088,7 @@ def read_trade(
             readers = _wide(found, origin, destination, year, eur_per_usd)
     except _HeaderError as exc:
         raise ScenarioError(
-            f"{name}: not a {format} file: {exc} (columns found: {', '.join(found)[:300]})"
+            f"{name}: not a {format} file: {exc} (columns found: {shorten(', '.join(found), 300)})"
         ) from None
     except ScenarioError as exc:  # the reader's own, about the header: name the file
         raise ScenarioError(f"{name}: {exc}") from None

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -3069,3 +3071,139 @@ class TestReviewOfDecember7Midnight:
         assert fees["embedded_t"][0] == fees["embedded_t"][2]
         with pytest.raises(ScenarioError, match=r"clinker_share.25231000: 0.5 is no share"):
             cbam.load_scenario("eu-cbam", overrides={"clinker_share": {"25231000": 0.5}})
+
+    # --- arguments of the public API (review "apifuzz14") ----------------------------------
+
+    @pytest.mark.parametrize("scheduler", ["threads", "processes", "synchronous", "tcp://"])
+    def test_sweep_refuses_a_scheduler_that_names_no_address(self, scheduler: str) -> None:
+        rows = pl.DataFrame(
+            {"year": [2026], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [1.0]}
+        )
+        with pytest.raises(ScenarioError, match=f"scheduler must be .* not '{scheduler}'"):
+            cbam.sweep(rows, vary={"certificate_price_eur": [50, 80]}, scheduler=scheduler)
+
+    @pytest.mark.parametrize("keep", [None, 5, [1]])
+    def test_read_trade_names_a_bad_keep(self, keep: object) -> None:
+        with pytest.raises(TypeError, match="keep must be True or the names"):
+            cbam.read_trade(data_dir("data") / "samples" / "baci_sample.csv", "baci", keep=keep)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("rates", "message"),
+        [
+            ({2022: "x"}, r"eur_per_usd\[2022\] = 'x': a rate must be a finite number"),
+            ({2022: None}, r"eur_per_usd\[2022\] = None: a rate"),
+            ({2022: math.inf}, r"eur_per_usd\[2022\] = inf: a rate"),
+            ({2022: True}, r"eur_per_usd\[2022\] = True: a rate"),
+            ({None: 0.9}, r"eur_per_usd\[None\] = 0.9: a year must be a whole number"),
+            ({"abc": 0.9}, r"eur_per_usd\['abc'\] = 0.9: a year"),
+        ],
+    )
+    def test_read_trade_names_a_bad_usd_rate(
+        self, rates: dict[object, object], message: str
+    ) -> None:
+        path = data_dir("data") / "samples" / "baci_sample.csv"
+        with pytest.raises(ScenarioError, match=message):
+            cbam.read_trade(path, "baci", eur_per_usd=rates)  # type: ignore[arg-type]
+
+    def test_a_date_is_no_year_of_a_key_table(self) -> None:
+        rows = pl.DataFrame(
+            {"year": [2026], "origin": ["CHN"], "cn_code": ["72081000"], "quantity_t": [100.0]}
+        )
+        fees = cbam.compute(rows)
+        day = [dt.date(2026, 1, 1)]
+        economy = pl.DataFrame({"origin": ["CHN"], "year": day, "gdp_eur": [1e9]})
+        with pytest.raises(ValueError, match=r"year \['2026-01-01'\]: not a value of the fees"):
+            cbam.exposure(fees, by=("origin", "year"), economy=economy)
+        table = pl.DataFrame({"origin": ["CHN"], "year": day, "elasticity": [-1.0]})
+        with pytest.raises(ValueError, match=r"year \['2026-01-01'\]: not a value"):
+            cbam.trade_response(fees, table)
+
+    def test_actual_value_threshold_refuses_another_regimes_fees_of_one_currency(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2027],
+                "origin": ["CHN"],
+                "cn_code": ["72081000"],
+                "quantity_t": [100.0],
+                "value_eur": [60_000.0],
+            }
+        )
+        fpf = cbam.compute(rows, "us-fpf-2025")
+        with pytest.raises(ScenarioError, match="not made by scenario 'us-cca-2025'"):
+            cbam.actual_value_threshold(fpf, "us-cca-2025")
+        # The FPF's tiers are no line in the intensity: no threshold under its own scenario.
+        out = cbam.actual_value_threshold(fpf, "us-fpf-2025")
+        assert out["actual_see_threshold_t_per_t"].to_list() == [None]
+
+    # --- files as analysts save them (review "csvquirks14") --------------------------------
+
+    def test_cr_only_line_ends_are_refused_not_read_as_one_header(self, tmp_path: Path) -> None:
+        path = tmp_path / "mac.csv"
+        path.write_bytes(
+            b"year,origin,cn_code,quantity_t,value_eur\r2027,TUR,72081000,100,1\r"
+            b"2027,CHN,76011010,20.5,1\r"
+        )
+        assert main(["run", "--imports", str(path)]) == 2
+        comext = tmp_path / "comext.csv"
+        comext.write_bytes(
+            b"DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG,"
+            b"DESC\rFR,TR,72081000,1,202752,50000,100000,steel\r"
+        )
+        with pytest.raises(ScenarioError, match="ends its lines with CR alone"):
+            cbam.read_trade(comext, "comext")
+
+    def test_a_trade_files_header_and_values_are_echoed_escaped_and_capped(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "b.csv"
+        path.write_text("t,i,j,k,v,\x1b[2Jq\n2027,792,251,720810,5.6,2.1\n", encoding="utf-8")
+        with pytest.raises(ScenarioError, match=r"columns found: t, i, j, k, v, \\x1b\[2Jq"):
+            cbam.read_trade(path, "baci")
+        long = "TURKEY_REPUBLIC_OF_SEE_FOOTNOTE_12_AND_13_ABC"
+        comext = tmp_path / "c.csv"
+        comext.write_text(
+            "DECLARANT_ISO,PARTNER_ISO,PRODUCT_NC,FLOW,PERIOD,VALUE_IN_EUROS,QUANTITY_IN_KG\n"
+            f"FR,{long},72081000,1,202752,5,1\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(CbamInputError, match=r"\(TURKEY_\w+\.\.\. \(45 characters\)\)"):
+            cbam.read_trade(comext, "comext")
+
+    def test_a_quote_closed_before_its_field_ends_is_told_by_its_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "q.csv"
+        path.write_text(
+            "year,origin,cn_code,quantity_t,importer\n2027,TUR,72081000,100,B\n"
+            '2027,TUR,72081000,100,"ACME 12" pipes\n',
+            encoding="utf-8",
+        )
+        assert main(["run", "--imports", str(path)]) == 2
+        assert "line 3 holds a quoted field that goes on after" in capsys.readouterr().err
+        # A quote left open: its cell, line breaks and all, is shown on one line.
+        path.write_text(
+            'year,origin,cn_code,quantity_t,importer\n2027,TUR,72081000,100,"ACME\n'
+            "2027,TUR,72081000,100,B\n",
+            encoding="utf-8",
+        )
+        assert main(["run", "--imports", str(path)]) == 2
+        error = capsys.readouterr().err
+        assert '`"ACME\\n2027,TUR,72081000,100,B\\n` as dtype' in error
+        assert "line 2 holds an odd number of double quotes" in error
+
+    def test_a_weights_files_blank_line_holds_no_weight(self, tmp_path: Path) -> None:
+        path = tmp_path / "w.csv"
+        path.write_text("cn_code,weight\n76011010,1000\n76012080,1\n\n", encoding="utf-8")
+        scenario = cbam.load_scenario("eu-cbam", overrides={"aggregation_weights": str(path)})
+        rows = pl.DataFrame(
+            {"year": [2027], "origin": ["USA"], "cn_code": ["76"], "quantity_t": [100.0]}
+        )
+        heading = cbam.compute(rows, scenario)["default_value_heading"].item()
+        assert heading == "weighted mean of 2 CN8 codes (weights: w)"
+
+    def test_a_categorical_number_column_is_told_how_to_read_it(self) -> None:
+        rows = pl.DataFrame(
+            {"year": ["2027"], "origin": ["TUR"], "cn_code": ["72081000"], "quantity_t": [1.0]}
+        ).with_columns(pl.col("year").cast(pl.Categorical))
+        with pytest.raises(CbamInputError, match=r"cast\(pl.String\)"):
+            cbam.compute(rows)

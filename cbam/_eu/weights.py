@@ -124,6 +124,10 @@ def _read_weights(path: Path) -> AggregationWeights:
         pl.col(names["cn_code"]).fill_null("").str.replace_all(" ", "").alias("cn8"),
         origin.alias("origin"),
         pl.col(names["weight"]).alias("weight_text"),
+        # A blank line holds no weight (as an import file's holds no row).
+        pl.all_horizontal(
+            pl.col(c).fill_null("").str.strip_chars() == "" for c in raw.columns
+        ).alias("_blank"),
     ).with_columns(
         pl.col("weight_text").str.strip_chars().cast(pl.Float64, strict=False).alias("weight")
     )
@@ -159,6 +163,8 @@ def _read_weights(path: Path) -> AggregationWeights:
         ),
     ]
     for column, bad, message in checks:
-        if frame.select(bad.fill_null(True).any()).item():
+        bad = bad.fill_null(True) & ~pl.col("_blank")
+        if frame.select(bad.any()).item():
             raise ScenarioError(f"{where}: {message}: {_lines(frame, bad, column, place)}")
-    return AggregationWeights(path.stem, frame.select("origin", "cn8", "weight"))
+    kept = frame.filter(~pl.col("_blank"))
+    return AggregationWeights(path.stem, kept.select("origin", "cn8", "weight"))
