@@ -34,6 +34,7 @@ from cbam._schema import (
     currency_as_read,
     fees_as_polars,
     key_as_read,
+    kind_ok,
     whole_as_read,
 )
 from cbam._territory import Territory, imported_elsewhere
@@ -663,6 +664,17 @@ def recycle(
                 "recycle each regime's fees under its own scenario, "
                 "cbam.recycle(fees, 'uk-cbam', plan=...)"
             )
+    # A year is a number or its text (a categorical's text too); 'origin' an ISO3 text. Another
+    # type (a date, a list, true/false) holds no year compute writes: named, never read as one.
+    if "year" in frame.columns and isinstance(frame.schema["year"], pl.Categorical | pl.Enum):
+        frame = frame.with_columns(pl.col("year").cast(pl.String))
+    typed = [
+        InputProblem(c, f"has dtype {frame.schema[c]}, which cannot hold it", 0)
+        for c in ("origin", "year")
+        if c in frame.columns and not kind_ok(c, frame.schema[c])
+    ]
+    if typed:
+        raise CbamInputError(typed, hint=None, data="fee table")
     given = frame
     # Keys as the rules read them: 'tur' is TUR, a year '2026.0' is 2026 (2027.5 is none).
     frame = frame.with_columns(

@@ -34,7 +34,7 @@ from cbam._exemptions import (
     is_group_file,
 )
 from cbam._files import FileCache, noted
-from cbam._parameters import first_day, in_force
+from cbam._parameters import first_day, in_force, scheduled
 from cbam._scenario import (
     FACTOR_KEYS,
     Scenario,
@@ -179,10 +179,19 @@ def _resolved(scenario: Scenario) -> Resolved:
             continue
         # A reason names its group: two groups of other members must not print one name,
         # unless both were labelled so on purpose.
-        explicit = exemption is not None and exemption.label is not None
+        # An empty label prints the group's own (relief_table: rule.label or the group's).
+        explicit = exemption is not None and bool(exemption.label)
         if exemption is not None and exemption.label:
             label = exemption.label
-        name = (exemption is None, label)
+        printed = label
+        if exemption is None:
+            # An excluded group prints the regime's reason for it, else its name as given (a
+            # groups.yaml alias too, not the alias's label), as excluded_origins does.
+            if not is_group_file(group):
+                label = printed = group
+            if (spec := regime.excluded_origin_groups.get(group)) is not None:
+                printed = spec.reason
+        name = (exemption is None, printed)
         if name in named_as:
             other_key, other_explicit, other = named_as[name]
             same = other.sort(pl.all()).equals(members.sort(pl.all()))
@@ -250,18 +259,32 @@ def _exempting_someone(
         outside = seen if outside is None else outside & seen
         if not outside:
             break
-    years = range(FIRST_GROUP_YEAR, last + 1)
+    # The rules years a row can have, and the years membership is judged in: the import year
+    # (back to the first UN list), or under 'exemption_status_year: rules' the rules year.
+    fixed = scenario.rules_year
+    rules_years = range(fixed, fixed + 1) if fixed is not None else range(first, last + 1)
+    by_rules = scenario.exemption_status_year == "rules"
+    years = rules_years if by_rules else range(FIRST_GROUP_YEAR, last + 1)
     idle = idle_rules(scenario.exemptions, years, outside or set(), base)
-    if idle:
-        raise ScenarioError(
-            "; ".join(
-                f"exemptions.{i}: group '{shorten_end(scenario.exemptions[i].group, 60)}' would "
-                f"exempt no one: none of its members in any year from {FIRST_GROUP_YEAR} to "
-                f"{last} is left to it by the exemptions before it and the regime's excluded "
-                "origins"
-                for i in idle
-            )
-        )
+    problems = [
+        f"exemptions.{i}: group '{shorten_end(scenario.exemptions[i].group, 60)}' would "
+        f"exempt no one: none of its members in any year from {years.start} to "
+        f"{years.stop - 1} is left to it by the exemptions before it and the regime's excluded "
+        "origins"
+        for i in idle
+    ]
+    # A phase-in that charges the whole fee in every rules year relieves no one either.
+    problems += [
+        f"exemptions.{i}.fee_share_charged: {rule.fee_share_charged} charges the whole fee in "
+        f"every rules year from {rules_years.start} to {rules_years.stop - 1}: the exemption "
+        "would exempt no one"
+        for i, rule in enumerate(scenario.exemptions)
+        if i not in idle
+        and rule.fee_share_charged
+        and all((scheduled(rule.fee_share_charged, y) or 0.0) >= 1 for y in rules_years)
+    ]
+    if problems:
+        raise ScenarioError("; ".join(problems))
 
 
 def _still_valid(scenario: Scenario) -> None:

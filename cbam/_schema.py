@@ -236,7 +236,8 @@ def overflow_culprit(
     return column, shown
 
 
-def _kind_ok(column: str, dtype: pl.DataType) -> bool:
+def kind_ok(column: str, dtype: pl.DataType) -> bool:
+    """Whether an input column of ``dtype`` can hold ``column``'s values."""
     if dtype == pl.Null:
         return True
     if column in NUMERIC_COLUMNS or column in INTEGER_COLUMNS:
@@ -262,7 +263,7 @@ def check_columns(schema: Mapping[str, pl.DataType], reserved: tuple[str, ...] =
     for column, dtype in schema.items():
         short = shorten(column, 40)
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
-            if not _kind_ok(column, dtype):
+            if not kind_ok(column, dtype):
                 # A number held as categories (pandas' category, Parquet's dictionary) is text
                 # once cast; other kinds (dates, yes/no) hold no such value at all.
                 fix = (

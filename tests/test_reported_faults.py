@@ -3207,3 +3207,105 @@ class TestReviewOfDecember7Midnight:
         ).with_columns(pl.col("year").cast(pl.Categorical))
         with pytest.raises(CbamInputError, match=r"cast\(pl.String\)"):
             cbam.compute(rows)
+
+
+class TestReviewOfDiff14:
+    """Faults left by the December 7 midnight fixes (review "diff14")."""
+
+    @pytest.mark.parametrize(
+        "year",
+        [
+            pl.Series("year", ["2026", "2027"], dtype=pl.Categorical),
+            pl.Series("year", ["2026", "2027"], dtype=pl.Enum(["2026", "2027"])),
+        ],
+    )
+    def test_recycle_reads_a_categorical_year_as_its_text(self, year: pl.Series) -> None:
+        fees = pl.DataFrame({"year": year, "origin": ["MOZ", "BGD"], "fee_eur": [100.0, 100.0]})
+        flows = cbam.recycle(fees, "eu-cbam-ldc-return").flows
+        assert flows.select("recipient", "amount_eur").rows() == [
+            ("MOZ", 100.0),
+            ("Member States' budgets", 100.0),
+        ]
+
+    @pytest.mark.parametrize(
+        "year",
+        [
+            pl.Series("year", [True, False]),
+            pl.Series("year", [dt.date(2026, 1, 1)] * 2),
+            pl.Series("year", [[2026], [2027]]),
+            pl.Series("year", [b"2026", b"2027"]),
+        ],
+    )
+    def test_recycle_names_a_year_column_of_no_year_type(self, year: pl.Series) -> None:
+        # True was read as the year 1 (no LDC then: every fee booked to the budgets).
+        fees = pl.DataFrame({"year": year, "origin": ["MOZ", "BGD"], "fee_eur": [100.0, 100.0]})
+        with pytest.raises(CbamInputError) as info:
+            cbam.recycle(fees, "eu-cbam-ldc-return")
+        [problem] = info.value.problems
+        assert problem.column == "year"
+        assert "which cannot hold it" in problem.message
+
+    def test_an_empty_label_prints_the_group_label_so_is_no_label(self, tmp_path: Path) -> None:
+        body = (
+            "exemptions:\n  - group: A/my.csv\n    label: ''\n  - group: B/my.csv\n    label: ''\n"
+        )
+        path = TestReviewOfDecember7Midnight._scenario(tmp_path, body)
+        with pytest.raises(ScenarioError, match=r"exemptions.1.group: .* would be named 'my'"):
+            cbam.load_scenario(path)
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            # Membership judged in the rules year (2026 on): a group that ended in 2000.
+            (
+                "exemption_status_year: rules\nexemptions:\n  - group: old.csv\n",
+                r"exemptions.0: group '.*old.csv.*' would exempt no one.* from 2026 to 2100",
+            ),
+            # The whole fee charged in every rules year.
+            (
+                "exemptions:\n  - group: ldc\n    fee_share_charged: {2026: 1.0}\n",
+                r"exemptions.0.fee_share_charged: .* would exempt no one",
+            ),
+        ],
+    )
+    def test_other_exemptions_that_exempt_no_one_are_refused(
+        self, tmp_path: Path, body: str, message: str
+    ) -> None:
+        (tmp_path / "old.csv").write_text(
+            "iso3,member_from,member_to\nTUR,1990-01-01,2000-01-01\n", encoding="utf-8"
+        )
+        path = TestReviewOfDecember7Midnight._scenario(tmp_path, body)
+        with pytest.raises(ScenarioError, match=message):
+            cbam.load_scenario(path)
+
+    def test_a_phase_in_that_relieves_in_one_year_is_kept(self, tmp_path: Path) -> None:
+        body = "exemptions:\n  - group: ldc\n    fee_share_charged: {2026: 0.5, 2027: 1.0}\n"
+        cbam.load_scenario(TestReviewOfDecember7Midnight._scenario(tmp_path, body))
+
+    @pytest.mark.parametrize("regime", ["uk-cbam", "us-cca-2025"])
+    def test_an_excluded_alias_and_a_file_of_its_name_may_not_print_one_reason(
+        self, tmp_path: Path, regime: str
+    ) -> None:
+        # 'eu27' is a groups.yaml alias (label 'EU member state') but an excluded group prints
+        # its name: TUR (X/eu27.csv) and FRA were both "excluded origin group 'eu27'".
+        (tmp_path / "X").mkdir()
+        (tmp_path / "X" / "eu27.csv").write_text("iso3\nTUR\n", encoding="utf-8")
+        path = tmp_path / "s.yaml"
+        path.write_text(
+            f"extends: {regime}\nname: s\nexcluded_origin_groups: [eu27, X/eu27.csv]\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ScenarioError, match=r"excluded_origin_groups.1: .* named 'eu27'"):
+            cbam.load_scenario(path)
+
+    def test_an_excluded_group_printing_the_regimes_reason_is_no_collision(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "X").mkdir()
+        (tmp_path / "X" / "eu27.csv").write_text("iso3\nTUR\n", encoding="utf-8")
+        path = tmp_path / "s.yaml"
+        path.write_text(
+            "extends: eu-cbam\nname: s\nexcluded_origin_groups: [eu27, X/eu27.csv]\n",
+            encoding="utf-8",
+        )
+        cbam.load_scenario(path)  # 'EU origin (inside the customs union)' and the file's name
