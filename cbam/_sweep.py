@@ -506,6 +506,19 @@ def _priced_alike(
             )
 
 
+def is_address(text: str) -> bool:
+    """Whether ``text`` names a Dask scheduler: a protocol's address, or a host and port.
+
+    'threads' or 'processes', Dask's own scheduler names, are none.
+
+    Example:
+        >>> [is_address(t) for t in ("tcp://h:8786", "[::1]:8786", "h:8786", "threads")]
+        [True, True, True, False]
+
+    """
+    return re.fullmatch(r"[a-z]+://\S+|(\[[\w:.%]+\]|[^\s:/\[\]]+):\d+", text) is not None
+
+
 def _client(scheduler: Any) -> Any:
     """A Dask client: ``"local"`` starts a local cluster; a text is a scheduler address."""
     try:
@@ -515,9 +528,7 @@ def _client(scheduler: Any) -> Any:
     if scheduler == "local":
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)  # type: ignore[no-untyped-call]
         return Client(cluster)  # type: ignore[no-untyped-call]
-    # An address names a port ('tcp://host:8786', 'host:8786'); 'threads' or 'processes',
-    # Dask's own scheduler names, are none.
-    if isinstance(scheduler, str) and re.fullmatch(r"[a-z]+://\S+|[^\s:/]+:\d+", scheduler):
+    if isinstance(scheduler, str) and is_address(scheduler):
         return Client(scheduler)  # type: ignore[no-untyped-call]
     if isinstance(scheduler, str) or not callable(getattr(scheduler, "submit", None)):
         raise ScenarioError(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from numbers import Integral, Real
 from pathlib import Path
@@ -351,7 +352,7 @@ def _usd_rates(eur_per_usd: Mapping[int, float] | None) -> dict[int, float]:
         whole = isinstance(year, Integral) or (isinstance(year, str) and year.strip().isdigit())
         if isinstance(year, bool) or not whole:
             raise ScenarioError(f"{shown}: a year must be a whole number such as 2017")
-        number = isinstance(rate, Real) and not isinstance(rate, bool)
+        number = isinstance(rate, Real | Decimal) and not isinstance(rate, bool)
         if not number or not math.isfinite(rate) or not rate > 0:
             raise ScenarioError(f"{shown}: a rate must be a finite number above 0")
         rates[int(year)] = float(rate)
@@ -1045,11 +1046,14 @@ def read_trade(
     if isinstance(keep, bool):
         keep = ()
     keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
-    if not isinstance(keep, Sequence) or not all(isinstance(c, str) for c in keep):
+    # Any collection of names (a list, a pandas Index, dict keys, a Series).
+    wanted = list(keep) if isinstance(keep, Iterable) and not isinstance(keep, bytes) else None
+    if wanted is None or not all(isinstance(c, str) for c in wanted):
         raise TypeError(
             "keep must be True or the names of source columns to carry, e.g. ['importer'], "
             f"not {shorten(repr(keep), 40)}"
         )
+    keep = wanted
     if format != "wide":
         # The other layouts carry each row's own origin, destination and year.
         wide_only = [

@@ -3309,3 +3309,68 @@ class TestReviewOfDiff14:
             encoding="utf-8",
         )
         cbam.load_scenario(path)  # 'EU origin (inside the customs union)' and the file's name
+
+
+class TestReviewOfDiff14b:
+    """Valid arguments the second midnight commit refused (review "diff14b")."""
+
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "tcp://[::1]:8786",
+            "[::1]:8786",
+            "tls://host:8786",
+            "inproc://10.0.0.1/1/2",
+            "localhost:8786",
+            "127.0.0.1:8786",
+        ],
+    )
+    def test_every_kind_of_scheduler_address_goes_to_dask(self, address: str) -> None:
+        from cbam._sweep import is_address
+
+        assert is_address(address)
+
+    def test_read_trade_keeps_columns_named_by_any_collection(self) -> None:
+        path = data_dir("data") / "samples" / "baci_sample.csv"
+        names = pl.read_csv(path, n_rows=1).columns
+        by_list = cbam.read_trade(path, "baci", keep=["t"]).collect()
+        for keep in (pl.Series(["t"]), {"t": 1}.keys()):
+            assert_frame_equal(cbam.read_trade(path, "baci", keep=keep).collect(), by_list)  # type: ignore[arg-type]
+        assert "t" in names
+
+    def test_read_trade_takes_a_decimal_usd_rate(self) -> None:
+        from decimal import Decimal
+
+        path = data_dir("data") / "samples" / "baci_sample.csv"
+        as_float = cbam.read_trade(path, "baci", eur_per_usd={2022: 0.95}).collect()
+        as_decimal = cbam.read_trade(path, "baci", eur_per_usd={2022: Decimal("0.95")})
+        assert_frame_equal(as_decimal.collect(), as_float)
+
+    def test_actual_value_threshold_takes_fees_whose_price_paid_was_rounded(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2027],
+                "origin": ["TUR"],
+                "cn_code": ["72081000"],
+                "quantity_t": [100.0],
+                "carbon_price_paid_eur_per_t": [0.709518],
+            }
+        )
+        fees = cbam.compute(rows, "eu-cbam")
+        rounded = fees.with_columns(pl.col("carbon_price_paid_eur_per_t").round(2))
+        out = cbam.actual_value_threshold(rounded, "eu-cbam")
+        assert out["actual_see_threshold_t_per_t"].is_not_null().all()
+
+    def test_the_country_lists_readme_counts_each_files_rows(self) -> None:
+        # Review "countries14": the Comext codes grew by XI (Northern Ireland), the count not.
+        folder = data_dir("country_lists")
+        table = re.findall(
+            r"^\| (`[^|]+`) \| ([\d, ]+) \|", (folder / "README.md").read_text(), re.M
+        )
+        assert table
+        for names, counts in table:
+            files = re.findall(r"`([^`]+\.csv)`", names)
+            rows = [int(n) for n in counts.split(",")]
+            assert len(files) == len(rows)
+            for name, expected in zip(files, rows, strict=True):
+                assert pl.read_csv(folder / name, infer_schema=False).height == expected, name
