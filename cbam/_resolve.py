@@ -259,10 +259,11 @@ def _exempting_someone(
         outside = seen if outside is None else outside & seen
         if not outside:
             break
-    # The rules years a row can have, and the years membership is judged in: the import year
-    # (back to the first UN list), or under 'exemption_status_year: rules' the rules year.
-    fixed = scenario.rules_year
-    rules_years = range(fixed, fixed + 1) if fixed is not None else range(first, last + 1)
+    # The regime's rules years, and the years membership is judged in: the import year (back
+    # to the first UN list), or under 'exemption_status_year: rules' the rules year. A fixed
+    # rules_year does not narrow them: a phase-in over years (cbam.phase_in) may reach one
+    # that relieves no one.
+    rules_years = range(first, last + 1)
     by_rules = scenario.exemption_status_year == "rules"
     years = rules_years if by_rules else range(FIRST_GROUP_YEAR, last + 1)
     idle = idle_rules(scenario.exemptions, years, outside or set(), base)

@@ -3374,3 +3374,12 @@ class TestReviewOfDiff14b:
             assert len(files) == len(rows)
             for name, expected in zip(files, rows, strict=True):
                 assert pl.read_csv(folder / name, infer_schema=False).height == expected, name
+
+    def test_a_phase_in_may_reach_a_rules_year_that_relieves_no_one(self) -> None:
+        # cbam.phase_in fixes each rules year in turn: in 2034 this exemption charges the
+        # whole fee, which is the phase-in's end, not an exemption that exempts no one.
+        exemption = {"group": "ldc", "fee_share_charged": {2026: 0.0, 2030: 0.5, 2034: 1.0}}
+        scenario = cbam.load_scenario(
+            "eu-cbam", overrides={"exemptions": [exemption], "rules_year": 2034}
+        )
+        assert scenario.rules_year == 2034
