@@ -160,7 +160,7 @@ def compute(
     shared: list[str] = [c for c in input_columns if c in _COMPUTED_AS]
 
     if on_error == "flag":
-        flagged = renamed.with_columns(error_message(checks))
+        flagged = renamed.with_columns(error_message(checks, quoted=shared))
         ok = pl.col("input_error").is_null()
         result = flagged.select(
             *[

@@ -6,7 +6,7 @@ evaluated with the pipeline, so a bad row is found in the same pass that compute
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -629,16 +629,22 @@ def _by_column(frame: pl.DataFrame | pl.LazyFrame, check: Check, limit: int) -> 
     ]
 
 
-def error_message(checks: list[Check]) -> pl.Expr:
-    """A text column naming every failed check of the row (null when none failed)."""
-    parts = [
-        pl.when(c.failed.fill_null(False)).then(
-            pl.lit(f"{c.column}: {c.message}")
-            if c.column_of is None
-            else pl.concat_str([c.column_of.fill_null(c.column), pl.lit(f": {c.message}")])
-        )
-        for c in checks
-    ]
+def error_message(checks: list[Check], quoted: Collection[str] = ()) -> pl.Expr:
+    """A text column naming every failed check of the row (null when none failed).
+
+    A check of a ``quoted`` column quotes the row's value: the output replaces such a column
+    (``carbon_price_paid_eur_per_t``), so the value would be shown nowhere else.
+    """
+
+    def part(c: Check) -> pl.Expr:
+        if c.column_of is not None:
+            return pl.concat_str([c.column_of.fill_null(c.column), pl.lit(f": {c.message}")])
+        if c.column in quoted:
+            value = c.shown.cast(pl.String).fill_null("null")
+            return pl.concat_str([pl.lit(f"{c.column}: {c.message} ('"), value, pl.lit("')")])
+        return pl.lit(f"{c.column}: {c.message}")
+
+    parts = [pl.when(c.failed.fill_null(False)).then(part(c)) for c in checks]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined).alias("input_error")
 

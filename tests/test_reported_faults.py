@@ -3383,3 +3383,21 @@ class TestReviewOfDiff14b:
             "eu-cbam", overrides={"exemptions": [exemption], "rules_year": 2034}
         )
         assert scenario.rules_year == 2034
+
+    def test_a_flagged_price_paid_quotes_the_value_the_output_replaces(self) -> None:
+        # Review "perrow14": the output fills carbon_price_paid_eur_per_t, so a cell '1,5'
+        # no number reads was shown nowhere; its flag now quotes it.
+        rows = pl.DataFrame(
+            {
+                "year": [2027, 2027],
+                "origin": ["TUR", "TUR"],
+                "cn_code": ["72071111", "72071111"],
+                "quantity_t": [100.0, 100.0],
+                "carbon_price_paid_eur_per_t": ["7", "1,5"],
+            }
+        )
+        fees = cbam.compute(rows, "eu-cbam", on_error="flag")
+        assert fees["input_error"].to_list() == [
+            None,
+            "carbon_price_paid_eur_per_t: not a number ('1,5')",
+        ]
