@@ -260,11 +260,14 @@ def idle_rules(
     years: range,
     never_relieved: set[str],
     base_dir: Path | None,
+    relieves: Callable[[Exemption, int], bool] = lambda rule, year: True,
 ) -> list[int]:
     """Indexes of ``rules`` that relieve no origin in any of ``years``, so change no fee.
 
     An origin in ``never_relieved`` (outside the regime in every rules year) is relieved by
-    none; an origin an earlier rule holds in a year is that rule's, as in ``relief_table``.
+    none; an origin an earlier rule holds in a year is that rule's, as in ``relief_table``,
+    whether or not that rule relieves anything in the year (``relieves``: its phase-in charges
+    less than the whole fee then).
     """
     loaded = [(rule, group_members(rule.group, base_dir)[0]) for rule in rules]
     used: set[int] = set()
@@ -272,9 +275,9 @@ def idle_rules(
         seen = set(never_relieved)
         for index, (rule, group) in enumerate(loaded):
             fresh = _status(group, year, rule).keys() - seen
-            if fresh:
+            if fresh and relieves(rule, year):
                 used.add(index)
-                seen |= fresh
+            seen |= fresh
     return [i for i in range(len(rules)) if i not in used]
 
 

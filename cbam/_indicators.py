@@ -501,41 +501,79 @@ def _made_by(fees: pl.LazyFrame, scenario: Scenario) -> None:
         )
 
 
+# The columns a scenario's charge writes whatever the amounts: equal under the scenario that
+# made the fees, on every row, however its inputs were rounded since.
+_RULE_COLUMNS = (
+    "certificate_price_eur",
+    "certificate_price_period",
+    "cbam_factor",
+    "cross_sectoral_correction_factor",
+    "benchmark_t_per_t",
+    "reference_source",
+)
+
+
 def _same_fees(fees: pl.LazyFrame, again: pl.LazyFrame, scenario: Scenario) -> None:
     """Refuse fees that ``scenario`` does not make again from their own input columns.
 
-    Two regimes of one currency and rules year (the US CCA and FPF) tell apart only so. The
-    fee before exemptions is compared where given: a table cut to some rows changes importers'
-    totals, so thresholds, not the charge.
+    Two regimes of one currency and rules year (the US CCA and FPF), or two EU scenarios of
+    other CBAM factors, tell apart only so: the rule columns must be the scenario's exactly,
+    and the fee before exemptions (a table cut to some rows changes importers' totals, so
+    thresholds, not the charge) within what an input rounded on the way moves it.
     """
     names = fees.collect_schema().names()
-    column = "fee_before_exemptions_eur" if "fee_before_exemptions_eur" in names else "fee_eur"
-    given, made = pl.col(column), pl.col("_made")
-    # Other rules differ by far more than an input rounded on the way (a price paid to cents).
-    slack = pl.max_horizontal(pl.lit(0.01), made.abs() * 1e-3)
-    differs = given.is_not_null() & made.is_not_null() & ((given - made).abs() > slack)
+    fee = "fee_before_exemptions_eur" if "fee_before_exemptions_eur" in names else "fee_eur"
+    checks: list[tuple[str, pl.Expr]] = []
+    for column in (*_RULE_COLUMNS, fee):
+        if column not in names:
+            continue
+        given, made = pl.col(column), pl.col(f"_made_{column}")
+        if column == fee:
+            slack = pl.max_horizontal(pl.lit(0.01), made.abs() * 1e-3)
+            differs = given.is_not_null() & made.is_not_null() & ((given - made).abs() > slack)
+        elif fees.collect_schema()[column].is_numeric():
+            size = pl.max_horizontal(given.abs(), made.abs())
+            apart = (given - made).abs() > size * 1e-9
+            differs = (given.is_null() != made.is_null()) | apart.fill_null(False)
+        else:
+            as_text = given.cast(pl.String), made.cast(pl.String)
+            differs = (as_text[0] != as_text[1]).fill_null(
+                as_text[0].is_null() != as_text[1].is_null()
+            )
+        checks.append((column, differs))
+    if not checks:
+        return
     both = pl.concat(
-        [fees.select(column), again.select(pl.col(column).alias("_made"))], how="horizontal"
+        [
+            fees.select(c for c, _ in checks),
+            again.select(pl.col(c).alias(f"_made_{c}") for c, _ in checks),
+        ],
+        how="horizontal",
     )
     rows = pl.int_range(pl.len(), dtype=pl.Int64)
     found = (
         both.select(
-            differs.sum().alias("n"),
-            rows.filter(differs).first().alias("row"),
-            given.filter(differs).first().alias("given"),
-            made.filter(differs).first().alias("made"),
+            agg
+            for i, (column, differs) in enumerate(checks)
+            for agg in (
+                differs.sum().alias(f"n{i}"),
+                rows.filter(differs).first().alias(f"r{i}"),
+                pl.col(column).cast(pl.String).filter(differs).first().alias(f"g{i}"),
+                pl.col(f"_made_{column}").cast(pl.String).filter(differs).first().alias(f"m{i}"),
+            )
         )
         .collect()
         .row(0, named=True)
     )
-    if found["n"]:
-        raise ScenarioError(
-            f"actual_value_threshold: these fees were not made by scenario '{scenario.name}': "
-            f"{found['n']:,} row(s) differ, row {found['row'] + 1} has {column} "
-            f"{found['given']:,.2f} where the scenario makes {found['made']:,.2f} from the "
-            "row's input columns: pass the scenario that made them, with their input columns "
-            "as they were"
-        )
+    for i, (column, _) in enumerate(checks):
+        if found[f"n{i}"]:
+            raise ScenarioError(
+                f"actual_value_threshold: these fees were not made by scenario "
+                f"'{scenario.name}': {found[f'n{i}']:,} row(s) differ, row {found[f'r{i}'] + 1} "
+                f"has {column} {shorten(found[f'g{i}'], 60)} where the scenario makes "
+                f"{shorten(found[f'm{i}'], 60)} from the row's input columns: pass the scenario "
+                "that made them, with their input columns as they were"
+            )
 
 
 def phase_in_years(scenario: Scenario) -> list[int]:

@@ -264,25 +264,31 @@ def _exempting_someone(
     # rules_year does not narrow them: a phase-in over years (cbam.phase_in) may reach one
     # that relieves no one.
     rules_years = range(first, last + 1)
-    by_rules = scenario.exemption_status_year == "rules"
-    years = rules_years if by_rules else range(FIRST_GROUP_YEAR, last + 1)
-    idle = idle_rules(scenario.exemptions, years, outside or set(), base)
+
+    def relieving(rule: Exemption, year: int) -> bool:
+        """Whether the rule charges less than the whole fee in rules year ``year``."""
+        return (scheduled(rule.fee_share_charged or {}, year) or 0.0) < 1
+
+    def ever_relieving(rule: Exemption, year: int) -> bool:
+        return any(relieving(rule, y) for y in rules_years)
+
+    if scenario.exemption_status_year == "rules":  # membership and share in the same year
+        years, relieves = rules_years, relieving
+    else:  # an import of any year may be priced under any rules year's share
+        years, relieves = range(FIRST_GROUP_YEAR, last + 1), ever_relieving
+    idle = idle_rules(scenario.exemptions, years, outside or set(), base, relieves)
     problems = [
         f"exemptions.{i}: group '{shorten_end(scenario.exemptions[i].group, 60)}' would "
         f"exempt no one: none of its members in any year from {years.start} to "
         f"{years.stop - 1} is left to it by the exemptions before it and the regime's excluded "
-        "origins"
+        "origins while its share charged is below the whole fee"
         for i in idle
     ]
-    # A phase-in that charges the whole fee in every rules year relieves no one either.
+    # No origin's share of a good's imports is below 0.
     problems += [
-        f"exemptions.{i}.fee_share_charged: {rule.fee_share_charged} charges the whole fee in "
-        f"every rules year from {rules_years.start} to {rules_years.stop - 1}: the exemption "
-        "would exempt no one"
+        f"exemptions.{i}.max_import_share: 0 would exempt no one (no import share is below 0)"
         for i, rule in enumerate(scenario.exemptions)
-        if i not in idle
-        and rule.fee_share_charged
-        and all((scheduled(rule.fee_share_charged, y) or 0.0) >= 1 for y in rules_years)
+        if i not in idle and rule.max_import_share == 0
     ]
     if problems:
         raise ScenarioError("; ".join(problems))

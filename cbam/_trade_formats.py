@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -352,10 +352,13 @@ def _usd_rates(eur_per_usd: Mapping[int, float] | None) -> dict[int, float]:
         whole = isinstance(year, Integral) or (isinstance(year, str) and year.strip().isdigit())
         if isinstance(year, bool) or not whole:
             raise ScenarioError(f"{shown}: a year must be a whole number such as 2017")
-        number = isinstance(rate, Real | Decimal) and not isinstance(rate, bool)
-        if not number or not math.isfinite(rate) or not rate > 0:
+        try:  # a float as read: Decimal('1E-400') is 0.0, Decimal('sNaN') none at all
+            value = float(rate) if isinstance(rate, Real | Decimal) else math.nan
+        except (ValueError, OverflowError):
+            value = math.nan
+        if isinstance(rate, bool) or not math.isfinite(value) or not value > 0:
             raise ScenarioError(f"{shown}: a rate must be a finite number above 0")
-        rates[int(year)] = float(rate)
+        rates[int(year)] = value
     return rates
 
 
@@ -1048,6 +1051,8 @@ def read_trade(
     keep = [keep] if isinstance(keep, str) else keep  # one column's name, as by= takes it
     # Any collection of names (a list, a pandas Index, dict keys, a Series).
     wanted = list(keep) if isinstance(keep, Iterable) and not isinstance(keep, bytes) else None
+    if isinstance(keep, Set) and wanted is not None:  # no order of its own: the same each run
+        wanted = sorted(wanted, key=str)
     if wanted is None or not all(isinstance(c, str) for c in wanted):
         raise TypeError(
             "keep must be True or the names of source columns to carry, e.g. ['importer'], "

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from cbam._countries import upper_ascii_text
-from cbam._errors import ScenarioError, shorten
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import currency_as_read, fees_as_polars, key_as_read, number_as_read
+from cbam._summary import SUMMED
 from cbam._territory import imported_elsewhere
 
 __all__ = [
@@ -54,14 +55,40 @@ def _figure(height: float, columns: int = 1) -> tuple[Figure, list[Axes]]:
     return figure, list(axes)
 
 
+def _write(figure: Figure, path: str | Path) -> Path:
+    """Write ``figure`` to the file ``path`` names, in the format its suffix names.
+
+    Raises:
+        ScenarioError: a path that names no file of a format matplotlib writes (a folder, no
+            suffix, ``.xyz``), or one that cannot be written, naming the path.
+
+    """
+    text = str(path)
+    target = Path(path)
+    kinds = figure.canvas.get_supported_filetypes()
+    suffix = target.suffix.lower().removeprefix(".")
+    if not text or text.endswith(("/", "\\")) or target.is_dir() or suffix not in kinds:
+        raise ScenarioError(
+            f"path {shorten(repr(text), 80)}: name a file whose suffix is a format to write "
+            f"({', '.join(f'.{k}' for k in ('png', 'svg', 'pdf'))} or another of "
+            f"{', '.join(sorted(kinds))})"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(target, dpi=120)
+    except OSError as exc:
+        raise ScenarioError(
+            f"path {shorten(repr(text), 80)}: cannot write it: {exc.strerror or exc}"
+        ) from None
+    return target
+
+
 def _finish(figure: Figure, path: str | Path | None, source: str | None) -> Figure:
     if source:
         figure.text(0.01, 0.005, source, fontsize=7, color="0.4", ha="left", va="bottom")
     figure.tight_layout(rect=(0, 0.03 if source else 0, 1, 1))
     if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, dpi=120)
+        _write(figure, path)
     return figure
 
 
@@ -88,6 +115,30 @@ def _with_columns(frame: pl.DataFrame, needed: Sequence[str | None], what: str) 
         raise ScenarioError(
             f"{what}: no column(s) {shorten(missing)} (columns found: {shorten(frame.columns)})"
         )
+    return frame
+
+
+def _drawn(frame: pl.DataFrame, column: str, what: str) -> pl.DataFrame:
+    """``frame``, if every unflagged row's ``column`` is a finite number (null: none drawn).
+
+    Raises:
+        CbamInputError: a NaN or infinite amount, as ``summarise`` refuses it, naming the
+            rows and values.
+
+    """
+    value = number_as_read(column, frame.schema)
+    bad = value.is_not_null() & ~value.is_finite()
+    rows = frame.with_row_index("_row").filter(bad)
+    if rows.height:
+        shown = rows.head(5)
+        problem = InputProblem(
+            column,
+            "not a finite number",
+            rows.height,
+            tuple(shown["_row"].to_list()),
+            tuple(str(v) for v in shown[column].to_list()),
+        )
+        raise CbamInputError([problem], hint=None, data=what)
     return frame
 
 
@@ -121,6 +172,22 @@ def _stacks(
         yield label, sizes, base
         base = [a + b for a, b in zip(base, sizes, strict=True)]
 
+
+_NO_ORIGIN = "(no origin)"
+
+
+def _stacked_by(stack_by: str | None, function: str) -> None:
+    """Refuse stacking by an amount: the bars are those amounts, not labels of them."""
+    if stack_by in _SUMMABLE:
+        raise ScenarioError(
+            f"{function}: stack_by={stack_by!r} is an amount, not a label to stack the bars "
+            "by (give a label column such as 'sector', or None)"
+        )
+
+
+# The columns whose rows add up to a group's total (as summarise adds them); a ratio (ave)
+# or a rate (see_t_per_t, cbam_factor) does not.
+_SUMMABLE = (*SUMMED, "value_eur", "deduction_eur", "fee_local")
 
 _SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
 
@@ -194,10 +261,11 @@ def fees_by_origin(
     """
     needed = ["origin", "fee_eur", "input_error", stack_by]
     frame = _with_columns(_fees(fees), needed, "fees_by_origin(fees)")
+    _stacked_by(stack_by, "fees_by_origin")
     top = _count(top)
-    frame = frame.filter(pl.col("input_error").is_null()).with_columns(
-        key_as_read("origin")
-    )  # 'tur' is TUR, as the rules read it
+    # 'tur' is TUR, as the rules read it; a row without an origin is drawn as such.
+    frame = _drawn(frame.filter(pl.col("input_error").is_null()), "fee_eur", "fee table")
+    frame = frame.with_columns(key_as_read("origin").fill_null(_NO_ORIGIN))
     totals = frame.group_by("origin").agg(pl.col("fee_eur").sum())
     order = totals.sort(["fee_eur", "origin"], descending=[True, False]).head(top)
     origins = order["origin"].to_list()
@@ -247,7 +315,13 @@ def phase_in_trajectory(
 
     """
     needed = ["rules_year", "fee_eur", "cbam_factor", stack_by]
-    frame = _with_columns(_eager(trajectory), needed, "phase_in_trajectory(trajectory)")
+    what = "phase_in_trajectory(trajectory)"
+    # Typed as phase_in types it: a trajectory read back from a CSV as text reads alike.
+    frame = _with_columns(fees_as_polars(trajectory, what).collect(), needed, what)
+    _stacked_by(stack_by, "phase_in_trajectory")
+    frame = _drawn(frame, "fee_eur", "trajectory")
+    if frame["rules_year"].null_count():
+        raise ScenarioError(f"{what}: rules_year is empty on some rows; each row is a year's")
     years = sorted(frame["rules_year"].unique().to_list())
     figure, (ax,) = _figure(height=4.5)
     if stack_by is None:
@@ -259,15 +333,17 @@ def phase_in_trajectory(
     _scaled(ax, "fee", "EUR", "y")
     ax.set_xticks(years, [str(y) for y in years])
     factor = frame.group_by("rules_year").agg(pl.col("cbam_factor").max()).sort("rules_year")
-    twin = ax.twinx()
-    twin.plot(
-        years, factor["cbam_factor"].to_list(), color="black", marker="o", label="CBAM factor"
-    )
-    twin.set_ylim(0, 1.05)
-    twin.set_ylabel("CBAM factor (share of free allocation kept)")
     handles, labels = ax.get_legend_handles_labels()
-    more_handles, more_labels = twin.get_legend_handles_labels()
-    ax.legend(handles + more_handles, labels + more_labels, fontsize=8, loc="upper left")
+    if factor["cbam_factor"].is_not_null().any():  # a design without free allocation has none
+        twin = ax.twinx()
+        twin.plot(
+            years, factor["cbam_factor"].to_list(), color="black", marker="o", label="CBAM factor"
+        )
+        twin.set_ylim(0, 1.05)
+        twin.set_ylabel("CBAM factor (share of free allocation kept)")
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    ax.legend(handles, labels, fontsize=8, loc="upper left")
     ax.set_title(title or "Phase-in: the same trade under each year's rules")
     return _finish(figure, path, source)
 
@@ -316,6 +392,12 @@ def scenario_comparison(
     if not results:
         raise ValueError("scenario_comparison needs at least one result")
     top = _count(top)
+    if column not in _SUMMABLE:
+        raise ScenarioError(
+            f"scenario_comparison: column={shorten(repr(column), 40)} is no amount that adds "
+            f"up over rows (one of {', '.join(_SUMMABLE)}); a ratio such as ave is "
+            "cbam.summarise's"
+        )
     needed = [by, column, "input_error"]
     local = column == "fee_local"  # each regime's own currency: one axis holds one of them
     sums, currencies = {}, {}
@@ -324,13 +406,14 @@ def scenario_comparison(
         # The regime's imports only, as summarise counts them: no flagged row, none sent
         # outside its territory.
         given = given.filter(pl.col("input_error").is_null() & ~imported_elsewhere(given.columns))
+        given = _drawn(given, column, f"results[{name!r}]")
         if local and "currency" in given.columns:  # one result without it holds one currency
             found = given.select(currency_as_read())["currency"].drop_nulls().unique()
             currencies[name] = sorted(found)
         elif local and len(results) > 1:  # which currency is each in? One axis holds one.
             _with_columns(given, ["currency"], f"scenario_comparison(results[{name!r}])")
         sums[name] = dict(
-            given.group_by(key_as_read(by, given.schema).cast(pl.String))
+            given.group_by(key_as_read(by, given.schema).cast(pl.String).fill_null(f"(no {by})"))
             .agg(number_as_read(column, given.schema).sum())  # ' 100' t is 100 t
             .iter_rows()
         )
@@ -352,7 +435,8 @@ def scenario_comparison(
         ax.barh(positions, [float(sums[name].get(g, 0.0)) for g in groups], height, label=name)
     ax.set_yticks(base, [str(g) for g in groups])
     unit = used[0] if local and used else _unit_of(column)
-    _scaled(ax, column.removesuffix("_eur").removesuffix("_t"), "" if unit == column else unit)
+    named = column.removesuffix("_eur") if column.endswith("_eur") else column.removesuffix("_t")
+    _scaled(ax, named, "" if unit == column else unit)
     ax.legend(fontsize=8, loc="lower right", frameon=False)
     ax.set_title(title or f"{column} by {by} under each scenario")
     return _finish(figure, path, source)
@@ -445,9 +529,12 @@ def save_all(figures: Mapping[str, Figure], folder: str | Path) -> Sequence[Path
     """
     if not isinstance(figures, Mapping) or not all(hasattr(f, "savefig") for f in figures.values()):
         raise TypeError("save_all takes a mapping of names to figures, e.g. {'fees': figure}")
+    # A name is a file's, in ``folder``: 'x/y' or '../x' would write elsewhere.
+    odd = [n for n in figures if not isinstance(n, str) or Path(n).name != n or n in ("", "..")]
+    if odd:
+        raise ScenarioError(
+            f"save_all: names {shorten(odd)} are no file names (each figure is written as "
+            "folder/<name>.png: no folders or '..' in a name)"
+        )
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    written = [target / f"{name}.png" for name in figures]
-    for out, figure in zip(written, figures.values(), strict=True):
-        figure.savefig(out, dpi=120)
-    return written
+    return [_write(figure, target / f"{name}.png") for name, figure in figures.items()]

@@ -3264,7 +3264,7 @@ class TestReviewOfDiff14:
             # The whole fee charged in every rules year.
             (
                 "exemptions:\n  - group: ldc\n    fee_share_charged: {2026: 1.0}\n",
-                r"exemptions.0.fee_share_charged: .* would exempt no one",
+                r"exemptions.0: group 'ldc' would exempt no one.*share charged is below",
             ),
         ],
     )
@@ -3401,3 +3401,155 @@ class TestReviewOfDiff14b:
             None,
             "carbon_price_paid_eur_per_t: not a number ('1,5')",
         ]
+
+
+class TestReviewOfCharts14AndDiff14c:
+    """Faults found by the review of the charts and of the later midnight commits."""
+
+    _ROWS = pl.DataFrame(
+        {
+            "year": [2026] * 3,
+            "origin": ["TUR", "TUR", "CHN"],
+            "cn_code": ["72071111", "72071111", "25232900"],
+            "quantity_t": [100.0, 100.0, 1000.0],
+            "value_eur": [55_000.0, 55_000.0, 70_000.0],
+        }
+    )
+
+    @pytest.fixture
+    def fees(self) -> pl.DataFrame:
+        return cbam.compute(self._ROWS, "eu-cbam")
+
+    def test_a_chart_refuses_a_nan_fee_as_summarise_does(self, fees: pl.DataFrame) -> None:
+        from cbam import charts
+
+        nan = fees.with_columns(
+            pl.when(pl.col("origin") == "CHN").then(math.nan).otherwise("fee_eur").alias("fee_eur")
+        )
+        with pytest.raises(CbamInputError, match=r"'fee_eur': not a finite number: row 3"):
+            charts.fees_by_origin(nan, stack_by=None)
+        with pytest.raises(CbamInputError, match="not a finite number"):
+            charts.scenario_comparison({"a": nan})
+
+    @pytest.mark.parametrize("column", ["ave", "see_t_per_t", "cbam_factor", "sector", "origin"])
+    def test_scenario_comparison_sums_only_amounts_that_add_up(
+        self, fees: pl.DataFrame, column: str
+    ) -> None:
+        from cbam import charts
+
+        # ave is a ratio (total fee over total value): two rows' ratios added are no ave.
+        with pytest.raises(ScenarioError, match=f"column='{column}' is no amount that adds up"):
+            charts.scenario_comparison({"a": fees}, column=column)
+
+    def test_a_chart_is_not_stacked_by_its_own_amount(self, fees: pl.DataFrame) -> None:
+        from cbam import charts
+
+        with pytest.raises(ScenarioError, match="stack_by='fee_eur' is an amount"):
+            charts.fees_by_origin(fees, stack_by="fee_eur")
+
+    def test_a_trajectory_read_back_as_text_is_drawn_as_it_was(self) -> None:
+        from cbam import charts
+
+        scenario = cbam.load_scenario("eu-cbam", overrides={"certificate_price_eur": 80})
+        trajectory = cbam.phase_in(self._ROWS.with_columns(year=pl.lit(2025)), scenario)
+        text = trajectory.select(pl.all().cast(pl.String))
+        heights = [
+            [p.get_height() for p in charts.phase_in_trajectory(t).axes[0].patches]
+            for t in (trajectory, text)
+        ]
+        assert heights[0] == heights[1]
+        no_year = trajectory.with_columns(pl.lit(None, pl.Int32).alias("rules_year"))
+        with pytest.raises(ScenarioError, match="rules_year is empty"):
+            charts.phase_in_trajectory(no_year)
+
+    @pytest.mark.parametrize("path", ["out/", "out", "out/fees", "", "out/fees.xyz"])
+    def test_a_chart_path_must_name_a_file_of_a_format(
+        self, fees: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+    ) -> None:
+        from cbam import charts
+
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "out").mkdir()
+        with pytest.raises(ScenarioError, match="name a file whose suffix is a format"):
+            charts.fees_by_origin(fees, path=path)
+        assert sorted(p.name for p in tmp_path.rglob("*")) == ["out"]  # nothing written
+        with pytest.raises(ScenarioError, match=r"names \['../x'\] are no file names"):
+            charts.save_all({"../x": charts.fees_by_origin(fees)}, tmp_path / "out")
+
+    def test_a_row_without_an_origin_is_one_bar_stacked_or_not(self, fees: pl.DataFrame) -> None:
+        from cbam import charts
+
+        rows = fees.with_columns(pl.Series("origin", ["TUR", None, "CHN"]))
+
+        def widths(stack_by: str | None) -> dict[str, float]:
+            ax = charts.fees_by_origin(rows, stack_by=stack_by).axes[0]
+            labels = {
+                round(p, 6): t.get_text()
+                for p, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+            }
+            out: dict[str, float] = {}
+            for bar in ax.patches:
+                label = labels[round(bar.get_y() + bar.get_height() / 2, 6)]
+                out[label] = out.get(label, 0.0) + bar.get_width()
+            return out
+
+        stacked = widths("sector")
+        assert stacked == pytest.approx(widths(None))
+        assert stacked["(no origin)"] == pytest.approx(stacked["TUR"])
+
+    def test_a_trajectory_without_a_cbam_factor_draws_none(self) -> None:
+        from cbam import charts
+
+        rows = self._ROWS.with_columns(year=pl.lit(2027), destination=pl.lit("GBR"))
+        figure = charts.phase_in_trajectory(cbam.phase_in(rows, "uk-cbam"))
+        assert len(figure.axes) == 1
+        assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["fee"]
+
+    # --- review "diff14c" -------------------------------------------------------------------
+
+    def test_actual_value_threshold_refuses_fees_of_another_cbam_factor(self) -> None:
+        rows = pl.DataFrame(
+            {
+                "year": [2028],
+                "origin": ["CHN"],
+                "cn_code": ["730429"],
+                "quantity_t": [100.0],
+                "see_direct": [2.68],
+                "route": ["C"],
+            }
+        )
+        phaseout = cbam.compute(rows, "eu-cbam-phaseout-2038")
+        with pytest.raises(ScenarioError, match=r"has cbam_factor 0\.915 where the scenario makes"):
+            cbam.actual_value_threshold(phaseout, "eu-cbam")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            # A member until 2028 while the whole fee is charged, gone when it is not.
+            "exemption_status_year: rules\nexemptions:\n  - group: until2028.csv\n"
+            "    fee_share_charged: {2026: 1.0, 2028: 0.0}\n",
+            "exemptions:\n  - group: ldc\n    max_import_share: 0\n",
+        ],
+    )
+    def test_an_exemption_relieving_no_one_in_any_year_is_refused(
+        self, tmp_path: Path, body: str
+    ) -> None:
+        (tmp_path / "until2028.csv").write_text(
+            "iso3,member_from,member_to\nTUR,,2028-01-01\n", encoding="utf-8"
+        )
+        path = TestReviewOfDecember7Midnight._scenario(tmp_path, body)
+        with pytest.raises(ScenarioError, match="would exempt no one"):
+            cbam.load_scenario(path)
+
+    def test_read_trade_refuses_decimal_rates_no_float_holds(self) -> None:
+        from decimal import Decimal
+
+        path = data_dir("data") / "samples" / "baci_sample.csv"
+        for rate in (Decimal("sNaN"), Decimal("1E-400")):
+            with pytest.raises(ScenarioError, match="a rate must be a finite number above 0"):
+                cbam.read_trade(path, "baci", eur_per_usd={2022: rate})  # type: ignore[dict-item]
+
+    def test_read_trade_keeps_a_set_of_columns_in_one_order(self) -> None:
+        path = data_dir("data") / "samples" / "baci_sample.csv"
+        kept = cbam.read_trade(path, "baci", keep={"v", "q"}).collect().columns
+        assert kept == cbam.read_trade(path, "baci", keep=["q", "v"]).collect().columns
