@@ -25,6 +25,7 @@ from cbam._scenario import Scenario
 from cbam._schema import (
     OPTIONAL_COLUMNS,
     OUTPUT_COLUMNS,
+    OUTPUT_SCHEMA,
     currency_as_read,
     fees_as_polars,
     key_as_read,
@@ -524,22 +525,31 @@ def _same_fees(fees: pl.LazyFrame, again: pl.LazyFrame, scenario: Scenario) -> N
     names = fees.collect_schema().names()
     fee = "fee_before_exemptions_eur" if "fee_before_exemptions_eur" in names else "fee_eur"
     checks: list[tuple[str, pl.Expr]] = []
+    schema = fees.collect_schema()
     for column in (*_RULE_COLUMNS, fee):
-        if column not in names:
+        # A text column that a CSV read typed otherwise (an empty reference_source as floats, a
+        # period '2026' as a number) no longer says what was written: the numbers still do.
+        if column not in names or not (
+            OUTPUT_SCHEMA[column][0].is_numeric()
+            or isinstance(schema[column], pl.String | pl.Categorical | pl.Enum)
+        ):
             continue
         given, made = pl.col(column), pl.col(f"_made_{column}")
-        if column == fee:
-            slack = pl.max_horizontal(pl.lit(0.01), made.abs() * 1e-3)
-            differs = given.is_not_null() & made.is_not_null() & ((given - made).abs() > slack)
-        elif fees.collect_schema()[column].is_numeric():
-            size = pl.max_horizontal(given.abs(), made.abs())
-            apart = (given - made).abs() > size * 1e-9
-            differs = (given.is_null() != made.is_null()) | apart.fill_null(False)
+        if OUTPUT_SCHEMA[column][0].is_numeric():  # as text first: read back, it may be text
+            given = given.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+            made = made.cast(pl.Float64)
+            if column == fee:
+                slack = pl.max_horizontal(pl.lit(0.01), made.abs() * 1e-3)
+                apart = (given - made).abs() > slack
+                differs = (given.is_not_null() & made.is_not_null() & apart).fill_null(False)
+            else:
+                apart = (given - made).abs() > pl.max_horizontal(given.abs(), made.abs()) * 1e-9
+                differs = (given.is_null() != made.is_null()) | apart.fill_null(False)
         else:
-            as_text = given.cast(pl.String), made.cast(pl.String)
-            differs = (as_text[0] != as_text[1]).fill_null(
-                as_text[0].is_null() != as_text[1].is_null()
-            )
+            text = given.cast(pl.String).str.strip_chars()
+            given = pl.when(text != "").then(text)  # an empty cell read back is none
+            made = made.cast(pl.String)
+            differs = (given != made).fill_null(given.is_null() != made.is_null())
         checks.append((column, differs))
     if not checks:
         return

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from cbam._countries import upper_ascii_text
-from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten
+from cbam._errors import CbamInputError, InputProblem, ScenarioError, first_line, shorten
 from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import currency_as_read, fees_as_polars, key_as_read, number_as_read
@@ -65,21 +65,23 @@ def _write(figure: Figure, path: str | Path) -> Path:
     """
     text = str(path)
     target = Path(path)
-    kinds = figure.canvas.get_supported_filetypes()
+    # pgf writes LaTeX for a TeX install to typeset: no figure file by itself.
+    kinds = {k: v for k, v in figure.canvas.get_supported_filetypes().items() if k != "pgf"}
     suffix = target.suffix.lower().removeprefix(".")
-    if not text or text.endswith(("/", "\\")) or target.is_dir() or suffix not in kinds:
-        raise ScenarioError(
-            f"path {shorten(repr(text), 80)}: name a file whose suffix is a format to write "
-            f"({', '.join(f'.{k}' for k in ('png', 'svg', 'pdf'))} or another of "
-            f"{', '.join(sorted(kinds))})"
-        )
+    named = ScenarioError(
+        f"path {shorten(repr(text), 80)}: name a file whose suffix is a format to write "
+        f"(.png, .svg, .pdf or another of {', '.join(sorted(kinds))})"
+    )
+    if not text or text.endswith(("/", "\\")) or suffix not in kinds:
+        raise named
     try:
+        if target.is_dir():
+            raise named
         target.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(target, dpi=120)
-    except OSError as exc:
-        raise ScenarioError(
-            f"path {shorten(repr(text), 80)}: cannot write it: {exc.strerror or exc}"
-        ) from None
+    except (OSError, RuntimeError) as exc:
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
+        raise ScenarioError(f"path {shorten(repr(text), 80)}: cannot write it: {cause}") from None
     return target
 
 
@@ -118,16 +120,19 @@ def _with_columns(frame: pl.DataFrame, needed: Sequence[str | None], what: str) 
     return frame
 
 
-def _drawn(frame: pl.DataFrame, column: str, what: str) -> pl.DataFrame:
-    """``frame``, if every unflagged row's ``column`` is a finite number (null: none drawn).
+def _drawn(
+    frame: pl.DataFrame, column: str, what: str, kept: pl.Expr | None = None
+) -> pl.DataFrame:
+    """The ``kept`` rows of ``frame``, if each one's ``column`` is a finite number (or null).
 
     Raises:
         CbamInputError: a NaN or infinite amount, as ``summarise`` refuses it, naming the
-            rows and values.
+            rows (of the frame as given) and values.
 
     """
+    kept = pl.lit(True) if kept is None else kept
     value = number_as_read(column, frame.schema)
-    bad = value.is_not_null() & ~value.is_finite()
+    bad = kept & value.is_not_null() & ~value.is_finite()
     rows = frame.with_row_index("_row").filter(bad)
     if rows.height:
         shown = rows.head(5)
@@ -139,7 +144,7 @@ def _drawn(frame: pl.DataFrame, column: str, what: str) -> pl.DataFrame:
             tuple(str(v) for v in shown[column].to_list()),
         )
         raise CbamInputError([problem], hint=None, data=what)
-    return frame
+    return frame.filter(kept)
 
 
 def _count(top: object) -> int:
@@ -187,7 +192,7 @@ def _stacked_by(stack_by: str | None, function: str) -> None:
 
 # The columns whose rows add up to a group's total (as summarise adds them); a ratio (ave)
 # or a rate (see_t_per_t, cbam_factor) does not.
-_SUMMABLE = (*SUMMED, "value_eur", "deduction_eur", "fee_local")
+_SUMMABLE = (*SUMMED, "value_eur", "fee_local")
 
 _SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
 
@@ -264,7 +269,7 @@ def fees_by_origin(
     _stacked_by(stack_by, "fees_by_origin")
     top = _count(top)
     # 'tur' is TUR, as the rules read it; a row without an origin is drawn as such.
-    frame = _drawn(frame.filter(pl.col("input_error").is_null()), "fee_eur", "fee table")
+    frame = _drawn(frame, "fee_eur", "fee table", kept=pl.col("input_error").is_null())
     frame = frame.with_columns(key_as_read("origin").fill_null(_NO_ORIGIN))
     totals = frame.group_by("origin").agg(pl.col("fee_eur").sum())
     order = totals.sort(["fee_eur", "origin"], descending=[True, False]).head(top)
@@ -405,8 +410,8 @@ def scenario_comparison(
         given = _with_columns(_fees(frame), needed, f"scenario_comparison(results[{name!r}])")
         # The regime's imports only, as summarise counts them: no flagged row, none sent
         # outside its territory.
-        given = given.filter(pl.col("input_error").is_null() & ~imported_elsewhere(given.columns))
-        given = _drawn(given, column, f"results[{name!r}]")
+        kept = pl.col("input_error").is_null() & ~imported_elsewhere(given.columns)
+        given = _drawn(given, column, f"results[{name!r}]", kept)
         if local and "currency" in given.columns:  # one result without it holds one currency
             found = given.select(currency_as_read())["currency"].drop_nulls().unique()
             currencies[name] = sorted(found)

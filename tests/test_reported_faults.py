@@ -3553,3 +3553,42 @@ class TestReviewOfCharts14AndDiff14c:
         path = data_dir("data") / "samples" / "baci_sample.csv"
         kept = cbam.read_trade(path, "baci", keep={"v", "q"}).collect().columns
         assert kept == cbam.read_trade(path, "baci", keep=["q", "v"]).collect().columns
+
+    # --- review "diff14d" -------------------------------------------------------------------
+
+    @pytest.mark.parametrize("scenario", ["eu-cbam", "uk-cbam", "us-cca-2025", "us-fpf-2025"])
+    def test_actual_value_threshold_reads_fees_back_from_a_csv(self, scenario: str) -> None:
+        import io
+
+        import pandas as pd
+
+        destination = {"uk-cbam": "GBR", "us-cca-2025": "USA", "us-fpf-2025": "USA"}
+        rows = self._ROWS.with_columns(
+            year=pl.lit(2027), destination=pl.lit(destination.get(scenario, "DEU"))
+        )
+        fees = cbam.compute(rows, scenario)
+        expected = cbam.actual_value_threshold(fees, scenario)["actual_see_threshold_t_per_t"]
+        text = fees.write_csv()
+        for back in (pl.read_csv(io.StringIO(text)), pd.read_csv(io.StringIO(text))):
+            out = cbam.actual_value_threshold(back, scenario)
+            assert pl.Series(out["actual_see_threshold_t_per_t"]).to_list() == expected.to_list()
+
+    def test_a_chart_path_that_cannot_be_written_is_named(
+        self, fees: pl.DataFrame, tmp_path: Path
+    ) -> None:
+        from cbam import charts
+
+        for path in (tmp_path / ("x" * 300 + ".png"), tmp_path / "f.pgf"):
+            with pytest.raises(ScenarioError, match="path '"):
+                charts.fees_by_origin(fees, path=path)
+
+    def test_a_nan_fee_is_named_by_its_row_in_the_table_as_given(self, fees: pl.DataFrame) -> None:
+        from cbam import charts
+
+        # Row 2 flagged, row 3 NaN: the NaN is row 3 of the table, not of the rows drawn.
+        odd = fees.with_columns(
+            pl.Series("input_error", [None, "quantity_t: negative", None]),
+            pl.Series("fee_eur", [1.0, None, math.nan]),
+        )
+        with pytest.raises(CbamInputError, match=r"row 3 \(nan\)"):
+            charts.fees_by_origin(odd)
