@@ -178,8 +178,8 @@ def _resolved(scenario: Scenario) -> Resolved:
             problems.append(f"{key}: {exc}")
             continue
         # A reason names its group: two groups of other members must not print one name,
-        # unless both were labelled so on purpose.
-        # An empty label prints the group's own (relief_table: rule.label or the group's).
+        # unless both were labelled so on purpose. An empty label prints the group's own
+        # (relief_table: rule.label or the group's).
         explicit = exemption is not None and bool(exemption.label)
         if exemption is not None and exemption.label:
             label = exemption.label
@@ -246,9 +246,10 @@ def _exempting_someone(
 ) -> None:
     """Refuse an exemption that relieves no origin in any year: it would change no fee, unsaid.
 
-    Its group has no member in any year from the first UN list to the last rules year (an
-    empty file, dates that end before they start), or only members an earlier exemption holds
-    or the regime leaves out in every rules year (``eu27`` under the EU CBAM).
+    Its group has no member in any year membership is judged in (an empty file, dates that end
+    before they start), or only members an earlier exemption holds or the regime leaves out in
+    every rules year (``eu27`` under the EU CBAM), or members only in years its phase-in
+    charges the whole fee; or its import-share limit is 0.
     """
     first, last = regime.first_rules_year, regime.last_rules_year
     reasons = {group: spec.reason for group, spec in regime.excluded_origin_groups.items()}
@@ -269,8 +270,12 @@ def _exempting_someone(
         """Whether the rule charges less than the whole fee in rules year ``year``."""
         return (scheduled(rule.fee_share_charged or {}, year) or 0.0) < 1
 
+    ever = {
+        id(rule) for rule in scenario.exemptions if any(relieving(rule, y) for y in rules_years)
+    }
+
     def ever_relieving(rule: Exemption, year: int) -> bool:
-        return any(relieving(rule, y) for y in rules_years)
+        return id(rule) in ever
 
     if scenario.exemption_status_year == "rules":  # membership and share in the same year
         years, relieves = rules_years, relieving
