@@ -56,6 +56,25 @@ def csv_line(index: int) -> str:
     return f"line {index + 2}"
 
 
+def failing_lines(
+    frame: pl.DataFrame, bad: pl.Expr, column: str, place: Callable[[int], str], limit: int = 5
+) -> str:
+    """The first rows of ``frame`` failing ``bad``, each by ``place`` and its ``column`` value.
+
+    Example:
+        >>> rows = pl.DataFrame({"iso3": ["MOZ", "MZ", None]})
+        >>> failing_lines(rows, pl.col("iso3").str.len_chars() != 3, "iso3", csv_line)
+        "line 3 ('MZ'), line 4 ('')"
+
+    """
+    rows = frame.with_row_index("_r").filter(bad.fill_null(True))
+    shown = ", ".join(
+        f"{place(r)} ({shorten('' if v is None else str(v), 30)!r})"
+        for r, v in rows.head(limit).select("_r", column).iter_rows()
+    )
+    return shown + (f" and {rows.height - limit} more" if rows.height > limit else "")
+
+
 def file_lines(path: Path, rows: int) -> Callable[[int], str]:
     """Where data row i of the CSV file ``path`` (of ``rows`` rows) starts, as ``cat -n`` says.
 

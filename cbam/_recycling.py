@@ -21,7 +21,14 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cbam._countries import file_lines, iso3_codes, members_on, upper_ascii, upper_ascii_text
+from cbam._countries import (
+    failing_lines,
+    file_lines,
+    iso3_codes,
+    members_on,
+    upper_ascii,
+    upper_ascii_text,
+)
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, shorten, validation_problems
 from cbam._exemptions import Day, group_members
 from cbam._files import noted
@@ -392,14 +399,9 @@ def _index_from_csv(path: Path) -> dict[str, Fraction]:
         ("value", ~value.is_finite().fill_null(False) | (value < 0), "not a finite number >= 0"),
     ]
     for column, bad, message in checks:
-        rows = frame.with_row_index("_r").filter(bad.fill_null(False))
-        if rows.height:
-            shown = ", ".join(
-                f"{place(r)} ({shorten(v or '', 30)!r})"
-                for r, v in rows.head(5).select("_r", column).iter_rows()
-            )
-            more = f" and {rows.height - 5} more" if rows.height > 5 else ""
-            raise ScenarioError(f"{path}: index table, column {column}: {message}: {shown}{more}")
+        if frame.select(bad.fill_null(False).any()).item():
+            shown = failing_lines(frame, bad.fill_null(False), column, place)
+            raise ScenarioError(f"{path}: index table, column {column}: {message}: {shown}")
     table = frame.select(codes, value)
     return _index_from_mapping(dict(zip(table["iso3"], table["value"], strict=True)))
 

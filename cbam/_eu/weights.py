@@ -17,13 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from cbam._countries import file_lines, iso3_codes, upper_ascii
+from cbam._countries import failing_lines, file_lines, iso3_codes, upper_ascii
 from cbam._errors import ScenarioError, first_line, shorten
 from cbam._eu.reference import cn_successors, covered_cn8
 from cbam._files import FileCache, noted
 from cbam._resources import data_dir
-
-_SHOWN = 5  # faulty lines named in one message
 
 
 @dataclass(frozen=True)
@@ -67,17 +65,6 @@ def weights_path(text: str, relative_to: Path | None) -> Path:
             f"(bundled: {', '.join(bundled_weights()) or 'none'}; or give a .csv/.parquet path)"
         )
     return bundled
-
-
-def _lines(frame: pl.DataFrame, bad: pl.Expr, column: str, place: Callable[[int], str]) -> str:
-    """The first rows failing ``bad``, each by ``place`` (its file line, or row)."""
-    rows = frame.with_row_index("_r").filter(bad.fill_null(True))
-    shown = ", ".join(
-        f"{place(r)} ({shorten(str(v), 30)!r})"
-        for r, v in rows.head(_SHOWN).select("_r", column).iter_rows()
-    )
-    more = f" and {rows.height - _SHOWN} more" if rows.height > _SHOWN else ""
-    return shown + more
 
 
 _WEIGHTS: FileCache[AggregationWeights] = FileCache(64)
@@ -165,6 +152,6 @@ def _read_weights(path: Path) -> AggregationWeights:
     for column, bad, message in checks:
         bad = bad.fill_null(True) & ~pl.col("_blank")
         if frame.select(bad.any()).item():
-            raise ScenarioError(f"{where}: {message}: {_lines(frame, bad, column, place)}")
+            raise ScenarioError(f"{where}: {message}: {failing_lines(frame, bad, column, place)}")
     kept = frame.filter(~pl.col("_blank"))
     return AggregationWeights(path.stem, kept.select("origin", "cn8", "weight"))
