@@ -522,10 +522,10 @@ def _same_fees(fees: pl.LazyFrame, again: pl.LazyFrame, scenario: Scenario) -> N
     and the fee before exemptions (a table cut to some rows changes importers' totals, so
     thresholds, not the charge) within what an input rounded on the way moves it.
     """
-    names = fees.collect_schema().names()
+    schema = fees.collect_schema()
+    names = schema.names()
     fee = "fee_before_exemptions_eur" if "fee_before_exemptions_eur" in names else "fee_eur"
     checks: list[tuple[str, pl.Expr]] = []
-    schema = fees.collect_schema()
     for column in (*_RULE_COLUMNS, fee):
         # A text column that a CSV read typed otherwise (an empty reference_source as floats, a
         # period '2026' as a number) no longer says what was written: the numbers still do.
