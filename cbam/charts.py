@@ -24,7 +24,6 @@ import polars as pl
 
 from cbam._countries import upper_ascii_text
 from cbam._errors import CbamInputError, InputProblem, ScenarioError, first_line, shorten
-from cbam._interop import to_polars
 from cbam._recycling import Recycling
 from cbam._schema import currency_as_read, fees_as_polars, key_as_read, number_as_read
 from cbam._summary import SUMMED
@@ -92,12 +91,6 @@ def _finish(figure: Figure, path: str | Path | None, source: str | None) -> Figu
     if path is not None:
         _write(figure, path)
     return figure
-
-
-def _eager(frame: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
-    """A Polars frame of ``frame``: pandas and the like too, as the reports return them."""
-    given = to_polars(frame, "frame")
-    return given.collect() if isinstance(given, pl.LazyFrame) else given
 
 
 def _fees(fees: pl.DataFrame | pl.LazyFrame | Any) -> pl.DataFrame:
