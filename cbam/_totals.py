@@ -21,7 +21,8 @@ Thresholds still hold: an importer's annual mass or value and an origin's share 
 imports are sums over rows whose importer, year, origin and code are in the key, so the key
 sums add up to the same totals. They are decided on amounts rounded per row to the gram or
 cent (``rates/eu/exact_sums.yaml``); where a key's rounded sum differs from the sum of its
-rounded rows, the rows are priced one by one instead.
+rounded rows, the rows of its importer and year are priced one by one instead, beside the
+other keys (the whole panel row by row where an import-share threshold reads them).
 
 The quarter matters only where the price is quarterly: a probe prices one covered good per
 sector in each year of the panel, quarter by quarter, and keys of the years whose results do
@@ -82,7 +83,8 @@ from cbam._summary import (
 ADDITIVE = ("quantity_t", "value_eur")
 RULE_INPUTS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c not in ADDITIVE)
 _ROWS = "_t_rows"  # rows summed into a key
-_BAD = "_t_bad"  # a key with a failed amount, or a rounded sum unlike its rounded rows
+_BAD = "_t_bad"  # a key with a failed amount (or a rounded mass unlike its rows, for shares)
+_SPLIT = "_t_split"  # a key whose rounded sum is unlike its rounded rows: priced from its rows
 _VALUED = "_t_valued"  # 0: no customs value, 1: zero or less, 2: positive (summarise's ave)
 _BIN = "_t_bin"  # a row's position in the dense key layout
 # Rule keys a dense layout covers, and its size beyond which rows are grouped instead.
@@ -231,10 +233,14 @@ def _valued(value: pl.Expr) -> pl.Expr:
     return pl.when(value.is_null()).then(0).when(value > 0).then(2).otherwise(1)
 
 
+def _shares(scenario: Scenario) -> bool:
+    """Whether a relief rule has an import-share threshold (an origin's share of a code)."""
+    return any(rule.max_import_share is not None for rule in scenario.exemptions)
+
+
 def _rounds_sums(schema: Mapping[str, pl.DataType], scenario: Scenario) -> bool:
     """Whether thresholds need each key's rounded sums: importers, or import-share relief."""
-    shares = any(rule.max_import_share is not None for rule in scenario.exemptions)
-    return "importer" in schema or shares
+    return "importer" in schema or _shares(scenario)
 
 
 def _threshold_value(
@@ -320,25 +326,82 @@ def _rounds_alike(
     return pl.all_horizontal(alike) if alike else pl.lit(True)
 
 
+def _certain(schema: Mapping[str, pl.DataType], label: str | None = None) -> pl.Expr:
+    """Keys whose rounded sums decide nothing: no importer, or the merged importers' ``label``.
+
+    A key without an importer counts towards no threshold; the merged importers are above
+    every threshold whatever the rounding (``_Merged.proven`` checks it).
+    """
+    if "importer" not in schema:
+        return pl.lit(True)
+    certain = key_as_read("importer", schema).is_null()
+    return certain if label is None else certain | (pl.col("importer") == label)
+
+
 def _tidy_keys(
     rounded: Sequence[tuple[str, int, pl.Expr]],
     schema: Mapping[str, pl.DataType],
     scenario: Scenario,
+    certain: pl.Expr,
 ) -> list[pl.Expr]:
-    """A key's ``_BAD`` flag and customs value, once its rows are summed.
+    """A key's ``_BAD`` and ``_SPLIT`` flags and customs value, once its rows are summed.
 
-    ``_BAD``: a failed amount, or a rounded sum unlike its rounded rows. A key of rows
-    without a customs value has none (a sum of nulls would be 0).
+    ``_BAD``: a failed amount. A rounded sum unlike its rounded rows (``certain`` apart) is
+    ``_SPLIT``: thresholds per importer and year then read that importer-year's rows
+    (``_with_rows_of_split``). It is ``_BAD`` where an import-share threshold reads it, since
+    an origin's share sums every importer's rows. A key of rows without a customs value has
+    none (a sum of nulls would be 0).
     """
-    flags = [~pl.col("quantity_t").is_finite()]
-    flags += [
+    faulty = [~pl.col("quantity_t").is_finite()]
+    unlike = [
         _units(_rounded(column, schema, scenario), decimals) != pl.col(f"_t_units_{column}")
         for column, decimals, _ in rounded
     ]
-    tidy = [pl.any_horizontal(flags).alias(_BAD)]
+    split = pl.any_horizontal(unlike) & ~certain if unlike else pl.lit(False)
+    if _shares(scenario):
+        faulty += unlike
+        split = pl.lit(False)
+    tidy = [pl.any_horizontal(faulty).alias(_BAD), split.alias(_SPLIT)]
     if "value_eur" in schema:
         tidy.append(pl.when(pl.col(_VALUED) > 0).then(pl.col("value_eur")).alias("value_eur"))
     return tidy
+
+
+def _with_rows_of_split(
+    keys: pl.DataFrame, lazy: pl.LazyFrame, schema: Mapping[str, pl.DataType]
+) -> pl.DataFrame:
+    """``keys`` with every importer-year that has a ``_SPLIT`` key given as its rows instead.
+
+    Such a key's rounded sum differs from the sum of its rounded rows, so its importer's
+    annual total, and threshold, would differ: the importer-year's rows are priced one by
+    one, beside the other keys, in the same ``compute``.
+    """
+
+    def importer_year(frame_schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
+        return [
+            key_as_read("importer", frame_schema).alias("_t_importer"),
+            whole_as_read("year", frame_schema).alias("_t_year"),
+        ]
+
+    on = ["_t_importer", "_t_year"]
+    marked = keys.with_columns(importer_year(keys.schema))
+    split = marked.filter(pl.col(_SPLIT)).select(on).unique()
+    kept = marked.join(split, on=on, how="anti", nulls_equal=True).drop(on)
+    value = number_as_read("value_eur", schema) if "value_eur" in schema else None
+    as_rows = {
+        _ROWS: pl.lit(1),
+        _BAD: pl.lit(False),
+        _SPLIT: pl.lit(False),
+        "quantity_t": number_as_read("quantity_t", schema),
+        **({} if value is None else {"value_eur": value, _VALUED: _valued(value)}),
+    }
+    rows = (
+        lazy.with_columns(importer_year(schema))
+        .join(split.lazy(), on=on, how="semi")
+        .select(as_rows.get(c, pl.col(c)).cast(dtype).alias(c) for c, dtype in kept.schema.items())
+        .collect()
+    )
+    return pl.concat([kept, rows])
 
 
 def _key_columns(schema: Mapping[str, pl.DataType], groups: Sequence[str]) -> list[str]:
@@ -402,7 +465,7 @@ def _keys(
         .agg(*sums, *unit_sums)
         .collect(engine=run_engine)
     )
-    tidy = _tidy_keys(rounded, schema, scenario)
+    tidy = _tidy_keys(rounded, schema, scenario, _certain(schema))
     return summed.with_columns(tidy).drop([f"_t_units_{c}" for c, _, _ in rounded])
 
 
@@ -793,7 +856,7 @@ def _merged(
             decoded.append(pl.lit(part.values).gather(at_part).alias(part.name))
             stride *= part.values.len()
     order = [*columns, *([_VALUED] if valued else []), _ROWS, "quantity_t"]
-    order += [*(["value_eur"] if valued else []), _BAD]
+    order += [*(["value_eur"] if valued else []), _BAD, _SPLIT]
 
     def grouped(units: Sequence[tuple[str, int, pl.Expr]]) -> pl.DataFrame | None:
         unit_rows, unit_sums = _unit_sums(units)
@@ -805,14 +868,17 @@ def _merged(
 
     # Rows a whole number of units (to float error) need not sum their units where the keys'
     # sums are shown to round alike (_rounds_alike); else the rows are grouped with them.
+    # Keys of the merged importers need no proof: their status is certain (``_certain``).
+    certain = _certain(schema, label) if not _shares(scenario) else pl.lit(False)
+    alike = _rounds_alike(rounded, off, schema, scenario) | certain
     keys = grouped([]) if max(off.values()) <= _OFF else None
-    if keys is not None and keys.select(_rounds_alike(rounded, off, schema, scenario).all()).item():
-        keys = keys.with_columns(_tidy_keys([], schema, scenario))
+    if keys is not None and keys.select(alike.all()).item():
+        keys = keys.with_columns(_tidy_keys([], schema, scenario, certain))
     else:
         keys = grouped(rounded)
         if keys is None:
             return None
-        keys = keys.with_columns(_tidy_keys(rounded, schema, scenario))
+        keys = keys.with_columns(_tidy_keys(rounded, schema, scenario, certain))
     keys = keys.select(order)
     return _Merged(keys, bound, counts, label)
 
@@ -1122,7 +1188,7 @@ def _binned(
         "quarter": pl.when(quarter > 0).then(quarter).cast(schema.get("quarter", pl.Int8)),
     }
     frame = pl.DataFrame({_BIN: filled}).with_columns(*(key_of[k].alias(k) for k in keys), **sums)
-    tidy = [(~pl.col("quantity_t").is_finite()).alias(_BAD)]
+    tidy = [(~pl.col("quantity_t").is_finite()).alias(_BAD), pl.lit(False).alias(_SPLIT)]
     if valued:
         kind = pl.lit(pl.Series(kinds)).gather(pl.col(_BIN) % shape[3])
         tidy += [
@@ -1217,6 +1283,8 @@ def totals(
         """The keys priced, with the columns a summary reads and ``extra`` ones."""
         if keys[_BAD].any():
             raise _FaultyKeyError
+        if keys[_SPLIT].any():
+            keys = _with_rows_of_split(keys, lazy, schema)
         fees = compute(keys.lazy(), chosen, on_error="flag", engine=engine)
         names = fees.collect_schema().names()
         wanted = [*dict.fromkeys([*groups, *(c for c in _READ if c in names), _ROWS])]

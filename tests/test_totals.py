@@ -54,6 +54,20 @@ def detailed(rows: pl.DataFrame, scenario: object, by: list[str], **kw: object) 
     return cbam.summarise(cbam.compute(rows, scenario, **kw), by=by)  # type: ignore[arg-type]
 
 
+def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``cbam.totals``' detailed fallback raise, so that a test sees the keys priced.
+
+    The fallback is ``summarise(compute(rows))``, the very expected value of these tests: a
+    case that fell back would compare the detailed path with itself.
+    """
+    import cbam._totals as module
+
+    def fallback(*args: object, **kwargs: object) -> pl.LazyFrame:
+        raise AssertionError("totals fell back to summarise(compute(rows))")
+
+    monkeypatch.setattr(module, "summarise", fallback)
+
+
 @pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam", "us-cca-2025", "us-fpf-2025"])
 @pytest.mark.parametrize(
     "by",
@@ -66,13 +80,17 @@ def detailed(rows: pl.DataFrame, scenario: object, by: list[str], **kw: object) 
         ["certificate_price_period", "origin"],
     ],
 )
-def test_equal_to_summarise_of_compute_on_every_regime(name: str, by: list[str]) -> None:
+def test_equal_to_summarise_of_compute_on_every_regime(
+    name: str, by: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     scenario = cbam.load_scenario(name)
     design = cbam.resolve(scenario).design
     rows = panel(first_year=design.first_rules_year)
     if name == "us-fpf-2025":  # an ad valorem charge needs every customs value
         rows = rows.with_columns(pl.col("value_eur").fill_null(10.0))
-    got = cbam.totals(rows, scenario, by=by)
+    with monkeypatch.context() as patch:
+        no_fallback(patch)
+        got = cbam.totals(rows, scenario, by=by)
     expected = detailed(rows, scenario, by)
     assert_same_totals(got, expected, by)
     # Thresholds decided on the key sums: some importers exempt, others liable, as row by row.
@@ -267,9 +285,10 @@ def test_totals_over_destinations_equal_summarise_of_compute(
     first_year = cbam.resolve(scenario).design.first_rules_year
     rows = panel(first_year=first_year) if importers else plain(first_year=first_year)
     rows = with_destinations(rows, DESTINATIONS)
+    no_fallback(monkeypatch)
     for by in (["origin", "sector"], [], ["destination"]):
-        if by == ["destination"]:
-            monkeypatch.undo()  # grouped by destination: every one is a key of its own
+        if by == ["destination"]:  # grouped by destination: every one is a key of its own
+            monkeypatch.setattr(module, "_keys", _keys)
         got = cbam.totals(rows, scenario, by=by)
         assert_same_totals(got, detailed(rows, scenario, by), by)
         assert 0 < got["outside_rows"].sum() < rows.height
@@ -477,9 +496,12 @@ def test_importers_above_every_threshold_are_merged_and_totals_unchanged(
         assert importers.len() == 1
     else:
         assert 100 < importers.len() < 402
-    monkeypatch.setattr(module, "_keys", no_grouping)
     for by in (["origin", "sector"], ["origin", "sector", "year"], ["exempt"], []):
-        assert_same_totals(cbam.totals(rows, scenario, by=by), detailed(rows, scenario, by), by)
+        with monkeypatch.context() as patch:
+            patch.setattr(module, "_keys", no_grouping)
+            no_fallback(patch)
+            got = cbam.totals(rows, scenario, by=by)
+        assert_same_totals(got, detailed(rows, scenario, by), by)
 
 
 def test_an_importer_at_the_threshold_keeps_its_own_key() -> None:
@@ -571,7 +593,9 @@ def spelled_loosely(rows: pl.DataFrame) -> pl.DataFrame:
 @pytest.mark.parametrize("name", ["eu-cbam", "uk-cbam"])
 @pytest.mark.parametrize("make", [panel, plain, rich])  # grouped, binned, merged importers
 @pytest.mark.parametrize("by", [["origin"], ["origin", "cn_code"], ["cn_code", "year"]])
-def test_keys_spelled_loosely_are_one_group(name: str, make: object, by: list[str]) -> None:
+def test_keys_spelled_loosely_are_one_group(
+    name: str, make: object, by: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # 'tur', ' TUR', 'Tur ' and 'TUR' are one origin to the rules, '7208 10 00' and '72081000'
     # one code: the totals are those of the panel written canonically (summarise and totals
     # split them into groups of their own, priced alike).
@@ -584,6 +608,7 @@ def test_keys_spelled_loosely_are_one_group(name: str, make: object, by: list[st
     assert fees.height == rows.height  # one output row per input row, the input as given
     assert fees["origin"].to_list() == rows["origin"].to_list()
     assert_same_totals(cbam.summarise(fees, by=by), expected, by)
+    no_fallback(monkeypatch)
     assert_same_totals(cbam.totals(rows, scenario, by=by), expected, by)
 
 
