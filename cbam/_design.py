@@ -39,6 +39,7 @@ from cbam._parameters import (
     DatedValue,
     Flag,
     NonNegative,
+    Number,
     Price,
     Reference,
     Share,
@@ -51,6 +52,12 @@ from cbam._territory import Territory, territory_problems
 from cbam._yaml import deep_merge, read_yaml_mapping
 
 EU_ENGINE = "eu-cbam"
+# Rules years a design may span: from the first UN list of LDCs (the earliest year a country's
+# status is read, cbam/_exemptions.py) to 2200; the engine lays out a table row per year.
+RulesYear = Annotated[int, Field(ge=1971, le=2200)]
+# A mark-up is a factor on the base default values (1.3: 30 % more); above 10 it is a percent
+# written as a factor (30 for 30 %), or a figure that only makes fees overflow.
+Markup = Annotated[Number, Field(ge=0, le=10)]
 
 
 class SectorParameter(BaseModel):
@@ -247,7 +254,7 @@ class Emissions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     indirect_sectors: DatedParameter[list[str]] | None = None
-    defaults_markup: DatedParameter[NonNegative] | None = None
+    defaults_markup: DatedParameter[Markup] | None = None
     published_defaults: DatedParameter[str] | None = None
 
     @model_validator(mode="after")
@@ -308,8 +315,8 @@ class Design(BaseModel):
     description: str
     reference: Reference
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    first_rules_year: int
-    last_rules_year: int
+    first_rules_year: RulesYear
+    last_rules_year: RulesYear
     sectors: list[str] = Field(min_length=1)
     home_origins: list[str] = Field(default_factory=list)
     excluded_origin_groups: dict[str, ExcludedGroup] = Field(default_factory=dict)
@@ -343,9 +350,19 @@ class Design(BaseModel):
             for s in names
             if s not in SECTORS
         ]
-        for field, codes in (("sectors", self.sectors), ("home_origins", self.home_origins)):
+        listed = [("sectors", self.sectors), ("home_origins", self.home_origins)]
+        if indirect is not None:
+            listed += [
+                (f"emissions.indirect_sectors from {v.start}", v.value) for v in indirect.values
+            ]
+        if self.threshold is not None:
+            listed.append(("threshold.excluded_sectors", self.threshold.excluded_sectors))
+        if self.territory is not None:
+            listed += [("territory.codes", self.territory.codes)]
+            listed += [("territory.groups", self.territory.groups)]
+        for field, codes in listed:
             twice = sorted({c for c in codes if codes.count(c) > 1})
-            if twice:  # one entry twice would be joined twice
+            if twice:  # one entry twice would be joined twice, or say nothing more
                 problems.append(f"{field}: {shorten(twice)} given more than once; keep one")
         if self.charge.tiers == []:
             problems.append("charge.tiers: empty: an ad valorem charge needs at least one tier")
@@ -563,6 +580,9 @@ def _uncovered(design: Design) -> list[str]:
         if indirect is None
         else [s for v in indirect.values for s in v.value],
         "charge.free_allocation_share.sectors": [] if shares is None else list(shares.sectors),
+        "threshold.excluded_sectors": []
+        if design.threshold is None
+        else design.threshold.excluded_sectors,
     }
     return [
         f"{where}: {s} is no sector of the design's, so its value would never apply"

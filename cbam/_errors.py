@@ -221,12 +221,17 @@ class ScenarioError(ValueError):
 def _given(err: Any) -> str:
     """The value an error is about, shortened, where it is one scalar ('' for none).
 
-    A missing or unknown key says all in its path; a mapping or list is not echoed.
+    A missing or unknown key says all in its path; a mapping or list is named by its kind,
+    not echoed.
     """
     value = err.get("input")
-    if err["type"] in ("missing", "extra_forbidden") or not isinstance(
-        value, str | int | float | dt.date
-    ):
+    if err["type"] in ("missing", "extra_forbidden"):
+        return ""
+    if isinstance(value, list | tuple | dict):  # a wrong type says so; a rule says all
+        if err["type"] in ("value_error", "assertion_error"):
+            return ""
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if not isinstance(value, str | int | float | dt.date):
         return ""
     return shorten(repr(value), 40)
 

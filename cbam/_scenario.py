@@ -853,20 +853,26 @@ def _leaves(dotted: str, value: Any, *, nested: bool = False) -> list[tuple[str,
     return [spelt]
 
 
-def _once_per_leaf(overrides: Mapping[Any, Any], where: str) -> None:
+def _once_per_leaf(
+    overrides: Mapping[Any, Any], where: str, own: Mapping[Any, Any] | None = None
+) -> None:
     """Refuse two overrides that set one value (``price.2030`` and ``price: {2030: ...}``).
 
-    Applied in turn, the later would replace the earlier, unsaid.
+    Applied in turn, the later would replace the earlier, unsaid. ``own``: a file's keys that
+    read as overrides do (``design:``), which its ``overrides:`` may not set again either.
     """
-    seen: dict[tuple[str, ...], str] = {}
-    for dotted, value in overrides.items():
-        for leaf in _leaves(str(dotted), value, nested=True):
-            if leaf in seen and seen[leaf] != str(dotted):
+    entries = [
+        (str(key), value, f"the file's '{shorten(key, 80)}'") for key, value in (own or {}).items()
+    ]
+    entries += [(str(d), value, f"'{shorten(d, 80)}'") for d, value in overrides.items()]
+    seen: dict[tuple[str, ...], tuple[int, str]] = {}
+    for i, (dotted, value, label) in enumerate(entries):
+        for leaf in _leaves(dotted, value, nested=True):
+            if leaf in seen and seen[leaf][0] != i:
                 raise ScenarioError(
-                    f"{where}: '{shorten(seen[leaf], 80)}' and '{shorten(dotted, 80)}' both set "
-                    f"{'.'.join(leaf)}; give it once"
+                    f"{where}: {seen[leaf][1]} and {label} both set {'.'.join(leaf)}; give it once"
                 )
-            seen[leaf] = str(dotted)
+            seen[leaf] = (i, label)
 
 
 def _in_order(overrides: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
@@ -1055,6 +1061,11 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     regime = raw.get("regime")
     if isinstance(regime, str) and regime.endswith((".yaml", ".yml")):
         raw["regime"] = str((path.parent / regime).resolve())
+    if "kind" in raw:  # a misspelt design kind would read as a scenario's unknown keys
+        raise ScenarioError(
+            f"{path}: kind: {shorten(repr(raw['kind']))}: the one kind is 'regime' (a design "
+            "file, as rates/regimes/ holds); a scenario file has no kind"
+        )
     parent_name = raw.pop("extends", None)
     design = raw.pop("design", None)
     overrides = raw.pop("overrides", None) or {}
@@ -1063,6 +1074,9 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             f"{path}: 'overrides' must be a mapping of dotted paths to values, not "
             f"{type(overrides).__name__}"
         )
+    # design: reads as an override does (its own keys are the base both apply to): between
+    # them, a value is set once.
+    _once_per_leaf(overrides, str(path), {} if design is None else {"design": design})
     if parent_name is not None:
         try:
             base = _load_raw(_resolve_path(str(parent_name), path.parent), (*chain, resolved))

@@ -17,6 +17,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cbam._countries import country_group, iso3_codes, members_in_year
+from cbam._errors import ScenarioError
 from cbam._parameters import Reference
 
 UNION = "EUU"  # the EU reporting as one importer (Eurostat's EU27_2020); a destination only
@@ -118,6 +119,9 @@ def territory_problems(territory: Territory) -> list[str]:
 
     """
     for group in territory.groups:
-        country_group(group)
+        try:
+            country_group(group)
+        except ScenarioError as exc:
+            raise ScenarioError(f"territory.groups: {exc}") from None
     unknown = [c for c in territory.codes if c not in iso3_codes() | {UNION}]
     return [f"territory: unknown ISO3 codes {unknown}"] if unknown else []

@@ -3592,3 +3592,137 @@ class TestReviewOfCharts14AndDiff14c:
         )
         with pytest.raises(CbamInputError, match=r"row 3 \(nan\)"):
             charts.fees_by_origin(odd)
+
+
+class TestReviewOfDesigns15:
+    """Review of 2026-12-08: a user's own designs, and a value set twice in one file."""
+
+    TEMPLATE = TestReviewOfUserDesigns.TEMPLATE
+    _design = TestReviewOfUserDesigns._design
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            # The engine lays out a row per rules year: year 99999 crashed in a date (a traceback).
+            ({"last_rules_year": 99999}, r"last_rules_year: .*less than or equal to 2200"),
+            ({"first_rules_year": 0}, r"first_rules_year: .*greater than or equal to 1971"),
+            # A mark-up of 1e308 overflowed every fee, blamed on the import file's value_eur.
+            (
+                {
+                    "emissions": {
+                        "defaults_markup": {"values": [TestReviewOfUserDesigns._dated(1e20)]}
+                    }
+                },
+                r"emissions.defaults_markup.values.0.value: .*less than or equal to 10",
+            ),
+            (
+                {
+                    "threshold": {
+                        "description": "t",
+                        "basis": "mass",
+                        "excluded_sectors": ["iron_steel", "iron_steel"],
+                        "amount": {
+                            "description": "t",
+                            "unit": "t",
+                            "values": [TestReviewOfUserDesigns._dated(50.0)],
+                        },
+                    }
+                },
+                r"threshold.excluded_sectors: \['iron_steel'\] given more than once",
+            ),
+            (
+                {
+                    "threshold": {
+                        "description": "t",
+                        "basis": "mass",
+                        "excluded_sectors": ["cement"],
+                        "amount": {
+                            "description": "t",
+                            "unit": "t",
+                            "values": [TestReviewOfUserDesigns._dated(50.0)],
+                        },
+                    }
+                },
+                "threshold.excluded_sectors: cement is no sector of the design's",
+            ),
+            (
+                {
+                    "emissions": {
+                        "indirect_sectors": {
+                            "description": "s",
+                            "unit": "list of sectors",
+                            "values": [TestReviewOfUserDesigns._dated(["aluminium", "aluminium"])],
+                        }
+                    }
+                },
+                r"emissions.indirect_sectors from 2026-01-01: \['aluminium'\] given more than once",
+            ),
+            (
+                {
+                    "territory": {
+                        "description": "EU",
+                        "codes": ["EUU", "EUU"],
+                        "reason": "destination outside the EU",
+                        "reference": {"title": "mine", "href": ""},
+                    }
+                },
+                r"territory.codes: \['EUU'\] given more than once",
+            ),
+            (
+                {
+                    "territory": {
+                        "description": "EU",
+                        "groups": ["eu29"],
+                        "reason": "destination outside the EU",
+                        "reference": {"title": "mine", "href": ""},
+                    }
+                },
+                r"territory.groups: unknown country group 'eu29'",
+            ),
+            (
+                {
+                    "charge": {
+                        "price": {
+                            "values": [{**TestReviewOfUserDesigns._dated(0.0), "value": [100.0]}]
+                        }
+                    }
+                },
+                r"charge.price.values.0.value: Input should be a valid number \(given a list\)",
+            ),
+        ],
+    )
+    def test_a_design_names_its_fault(
+        self, tmp_path: Path, change: dict[str, object], message: str
+    ) -> None:
+        path = self._design(tmp_path, change)
+        with pytest.raises(ScenarioError, match=message):
+            cbam.load_scenario(str(path))
+
+    @pytest.mark.parametrize(
+        "scenario",
+        [
+            # design: and overrides: in one file: the design's 80 was dropped for the 90, unsaid.
+            "regime: us-cca-2025\ndesign: {charge: {price: {2028: 80}}}\n"
+            "overrides: {charge.price.2028: 90}\n",
+            "extends: eu-cbam\ndesign: {charge: {price: {2030: 100}}}\n"
+            "overrides: {certificate_price_eur.2030: 120}\n",
+            "regime: uk-cbam\ndesign: {charge: {price: {2030: 80}}}\n"
+            "overrides: {charge: {price: {2030-01-01: 90}}}\n",
+        ],
+    )
+    def test_one_file_sets_a_value_once(self, tmp_path: Path, scenario: str) -> None:
+        path = tmp_path / "twice.yaml"
+        path.write_text(f"name: twice\ndescription: x\n{scenario}")
+        with pytest.raises(ScenarioError, match=r"both set .*; give it once"):
+            cbam.load_scenario(str(path))
+        # A file's own keys are the base its design: and overrides apply to, and a caller's
+        # overrides apply to the file (tests/test_scenarios.py): each may change a value.
+        once = scenario.replace("overrides: {charge.price.2028: 90}\n", "")
+        path.write_text(f"name: twice\ndescription: x\n{once.split('overrides')[0]}")
+        price = {"charge.price.2028": 95} if "us-cca" in scenario else {"charge.price.2030": 95}
+        cbam.load_scenario(str(path), overrides=price)
+
+    def test_a_misspelt_kind_is_named(self, tmp_path: Path) -> None:
+        path = self._design(tmp_path, {"kind": "regim"})
+        with pytest.raises(ScenarioError, match=r"kind: 'regim': the one kind is 'regime'"):
+            cbam.load_scenario(str(path))
