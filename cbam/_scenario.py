@@ -190,6 +190,11 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
             _canonical(g, group_files(), "country group", f"{where}: excluded_origin_groups.{n}")
             for n, g in enumerate(groups)
         ]
+        named = raw["excluded_origin_groups"]
+        if twice := sorted({g for g in named if named.count(g) > 1}, key=str):
+            raise ScenarioError(
+                f"{where}: excluded_origin_groups: {shorten(twice)} given more than once; keep one"
+            )
     if isinstance(raw.get("recycling"), str | Path):
         try:
             raw["recycling"] = read_plan(raw["recycling"])

@@ -3726,3 +3726,8 @@ class TestReviewOfDesigns15:
         path = self._design(tmp_path, {"kind": "regim"})
         with pytest.raises(ScenarioError, match=r"kind: 'regim': the one kind is 'regime'"):
             cbam.load_scenario(str(path))
+
+    def test_a_scenario_lists_an_excluded_group_once(self) -> None:
+        # As a design refuses a group listed twice (one entry would say nothing more).
+        with pytest.raises(ScenarioError, match=r"excluded_origin_groups: \['eu27'\] given more"):
+            cbam.load_scenario("uk-cbam", overrides={"excluded_origin_groups": ["eu27", "EU27"]})
