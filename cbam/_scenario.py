@@ -190,8 +190,8 @@ def _known_names(raw: dict[str, Any], where: str) -> dict[str, Any]:
             _canonical(g, group_files(), "country group", f"{where}: excluded_origin_groups.{n}")
             for n, g in enumerate(groups)
         ]
-        named = raw["excluded_origin_groups"]
-        if twice := sorted({g for g in named if named.count(g) > 1}, key=str):
+        named = [g for g in raw["excluded_origin_groups"] if isinstance(g, str)]  # else refused
+        if twice := sorted({g for g in named if named.count(g) > 1}):
             raise ScenarioError(
                 f"{where}: excluded_origin_groups: {shorten(twice)} given more than once; keep one"
             )
@@ -1073,6 +1073,11 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         )
     parent_name = raw.pop("extends", None)
     design = raw.pop("design", None)
+    if design is not None and not isinstance(design, dict):
+        raise ScenarioError(
+            f"{path}: 'design' must be a mapping of the design's keys to values, not "
+            f"{type(design).__name__} ({shorten(repr(design))})"
+        )
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, dict):
         raise ScenarioError(

@@ -114,14 +114,13 @@ def imported_elsewhere(columns: Collection[str]) -> pl.Expr:
 def territory_problems(territory: Territory) -> list[str]:
     """Names in ``territory`` that the country lists do not know (the model reads no file).
 
-    Raises:
-        ScenarioError: a group file that is missing or malformed, naming it.
-
+    A group file that is missing or malformed is one of them, named under ``territory.groups``.
     """
+    problems = []
     for group in territory.groups:
         try:
             country_group(group)
-        except ScenarioError as exc:
-            raise ScenarioError(f"territory.groups: {exc}") from None
+        except ScenarioError as exc:  # named as the design's other faults are, with its file
+            problems.append(f"territory.groups: {exc}")
     unknown = [c for c in territory.codes if c not in iso3_codes() | {UNION}]
-    return [f"territory: unknown ISO3 codes {unknown}"] if unknown else []
+    return [*problems, *([f"territory: unknown ISO3 codes {unknown}"] if unknown else [])]

@@ -3731,3 +3731,35 @@ class TestReviewOfDesigns15:
         # As a design refuses a group listed twice (one entry would say nothing more).
         with pytest.raises(ScenarioError, match=r"excluded_origin_groups: \['eu27'\] given more"):
             cbam.load_scenario("uk-cbam", overrides={"excluded_origin_groups": ["eu27", "EU27"]})
+
+
+class TestReviewOfDiff15:
+    """Faults found by the review of this session's own diff (2026-12-08)."""
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            # The duplicate check hashed entries before their type was checked: a TypeError.
+            (
+                "extends: eu-cbam\nexcluded_origin_groups: [{group: un_ldc}, {group: un_ldc}]\n",
+                r"excluded_origin_groups.0: Input should be a valid string \(given a mapping\)",
+            ),
+            # design: 5 beside overrides: an AttributeError (before this session too).
+            (
+                "extends: eu-cbam\ndesign: 5\noverrides: {certificate_price_eur: 80}\n",
+                r"'design' must be a mapping of the design's keys to values, not int \(5\)",
+            ),
+            # An unknown territory group names the design it is in, as every design fault does.
+            (
+                "regime: uk-cbam\ndesign: {territory: {description: UK, groups: [nosuch], "
+                "reason: destination outside the UK, reference: {title: t, href: ''}}}\n",
+                r"uk-cbam.yaml with the scenario's changes \(territory\): invalid regime design: "
+                r"territory.groups: unknown country group 'nosuch'",
+            ),
+        ],
+    )
+    def test_a_faulty_scenario_is_named(self, tmp_path: Path, body: str, message: str) -> None:
+        path = tmp_path / "mine.yaml"
+        path.write_text(f"name: mine\ndescription: x\n{body}")
+        with pytest.raises(ScenarioError, match=message):
+            cbam.load_scenario(str(path))
