@@ -564,15 +564,19 @@ def load_design(path: Path, changes: dict[str, Any] | None = None) -> Design:
     if design.currency not in set(fx_table()["currency"].to_list()):
         unknown.append(f"currency: no exchange rate for currency '{design.currency}' in fx.csv")
     unknown += days_not_read(design) + _unit_problems(design)
-    if not changed:  # a scenario narrowing a design's sectors leaves their values unread
-        unknown += _uncovered(design)
+    # A scenario narrowing a design's sectors leaves their values unread; the lists it sets
+    # itself must name covered sectors.
+    unknown += _uncovered(design, _paths_set(changed) if changed else None)
     if unknown:
         raise ScenarioError(f"{invalid}: invalid regime design: {'; '.join(unknown)}")
     return design
 
 
-def _uncovered(design: Design) -> list[str]:
-    """Sectors a design file gives values for but does not cover: they would never apply."""
+def _uncovered(design: Design, changed: Sequence[str] | None = None) -> list[str]:
+    """Sectors a design gives values for but does not cover: they would never apply.
+
+    With ``changed`` (a scenario's changes, as dotted paths), only the lists they set.
+    """
     shares = design.charge.free_allocation_share
     indirect = design.emissions.indirect_sectors
     named = {
@@ -584,6 +588,12 @@ def _uncovered(design: Design) -> list[str]:
         if design.threshold is None
         else design.threshold.excluded_sectors,
     }
+    if changed is not None:
+        named = {
+            where: names
+            for where, names in named.items()
+            if any(f"{p}.".startswith(f"{where}.") or where.startswith(f"{p}.") for p in changed)
+        }
     return [
         f"{where}: {s} is no sector of the design's, so its value would never apply"
         for where, names in named.items()

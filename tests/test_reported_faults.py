@@ -3756,6 +3756,12 @@ class TestReviewOfDiff15:
                 r"uk-cbam.yaml with the scenario's changes \(territory\): invalid regime design: "
                 r"territory.groups: unknown country group 'nosuch'",
             ),
+            # A scenario's own list naming a sector its design does not cover was accepted
+            # (only design files were checked): its value would never apply.
+            (
+                "regime: uk-cbam\ndesign: {threshold: {excluded_sectors: [electricity]}}\n",
+                r"threshold.excluded_sectors: electricity is no sector of the design's",
+            ),
         ],
     )
     def test_a_faulty_scenario_is_named(self, tmp_path: Path, body: str, message: str) -> None:
@@ -3763,3 +3769,11 @@ class TestReviewOfDiff15:
         path.write_text(f"name: mine\ndescription: x\n{body}")
         with pytest.raises(ScenarioError, match=message):
             cbam.load_scenario(str(path))
+
+    def test_a_scenario_may_still_narrow_a_designs_sectors(self, tmp_path: Path) -> None:
+        # The UK CBAM's values for the sectors left out stay unread, as before.
+        path = tmp_path / "steel.yaml"
+        path.write_text(
+            "name: s\ndescription: x\nregime: uk-cbam\ndesign: {sectors: [iron_steel]}\n"
+        )
+        assert cbam.resolve(cbam.load_scenario(str(path))).design.sectors == ["iron_steel"]
