@@ -95,6 +95,7 @@ _LIMB = 25  # bits of each part of an amount in 2^-60 units (_parts)
 _LIMBS = 4  # 100 bits: every amount below EXACT_BELOW (2^40)
 _MAX_ROWS = 1 << (53 - _LIMB)  # rows whose parts a float64 bin adds exactly: 268 million
 _MAX_YEARS = 100
+_MAX_SPLIT_ROWS = 2_000_000  # rows of split importer-years priced from memory (_SPLIT)
 _MAX_SLOTS = 1 << 22  # hash table of a key column's distinct values: 96 MB at most
 # Columns that differ from row to row of one key (amounts, and outputs that scale with them):
 # a grouping by one of them cannot be summed per key.
@@ -374,7 +375,8 @@ def _with_rows_of_split(
 
     Such a key's rounded sum differs from the sum of its rounded rows, so its importer's
     annual total, and threshold, would differ: the importer-year's rows are priced one by
-    one, beside the other keys, in the same ``compute``.
+    one, beside the other keys, in the same ``compute``. Beyond ``_MAX_SPLIT_ROWS`` such rows,
+    held in memory, the whole panel takes the detailed path (``_FaultyKeyError``).
     """
 
     def importer_year(frame_schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
@@ -387,6 +389,8 @@ def _with_rows_of_split(
     marked = keys.with_columns(importer_year(keys.schema))
     split = marked.filter(pl.col(_SPLIT)).select(on).unique()
     kept = marked.join(split, on=on, how="anti", nulls_equal=True).drop(on)
+    if marked.join(split, on=on, how="semi")[_ROWS].sum() > _MAX_SPLIT_ROWS:
+        raise _FaultyKeyError  # rows held in memory beyond the bound: the detailed path streams
     value = number_as_read("value_eur", schema) if "value_eur" in schema else None
     as_rows = {
         _ROWS: pl.lit(1),

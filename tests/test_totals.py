@@ -832,3 +832,25 @@ def test_sums_add_every_row_once_exactly(rows: int) -> None:
     exact = frame.group_by("bin").agg(order_free_sum(pl.col("amount"))).sort("bin")
     sums = _whole_sum([t[exact["bin"].to_numpy()] for t in totals[1:]])
     assert sums.to_list() == exact["amount"].to_list()
+
+
+def test_split_importer_years_beyond_the_bound_take_the_detailed_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # uk-cbam rounds each row's customs value to pence in GBP: EUR values give keys whose
+    # rounded sums differ from their rows, so their importer-years are priced from the rows,
+    # held in memory up to a bound; beyond it the detailed path streams them, with equal totals.
+    import cbam._totals as module
+
+    scenario = cbam.load_scenario("uk-cbam")
+    rows = panel(first_year=2027)
+    by = ["origin", "sector"]
+    expected = detailed(rows, scenario, by)
+    with monkeypatch.context() as patch:
+        no_fallback(patch)
+        assert_same_totals(cbam.totals(rows, scenario, by=by), expected, by)
+        patch.setattr(module, "_MAX_SPLIT_ROWS", 10)
+        with pytest.raises(AssertionError, match="fell back"):
+            cbam.totals(rows, scenario, by=by)
+    monkeypatch.setattr(module, "_MAX_SPLIT_ROWS", 10)
+    assert_same_totals(cbam.totals(rows, scenario, by=by), expected, by)
