@@ -55,9 +55,10 @@ EU_ENGINE = "eu-cbam"
 # Rules years a design may span: from the first UN list of LDCs (the earliest year a country's
 # status is read, cbam/_exemptions.py) to 2200; the engine lays out a table row per year.
 RulesYear = Annotated[int, Field(ge=1971, le=2200)]
-# A mark-up is a factor on the base default values (1.3: 30 % more); above 10 it is a percent
-# written as a factor (30 for 30 %), or a figure that only makes fees overflow.
-Markup = Annotated[Number, Field(ge=0, le=10)]
+# A factor: a mark-up on the base default values (1.3: 30 % more), an ad valorem tier's share
+# of customs value (0.15: 15 %); above 10 it is a percent written as a factor (30 for 30 %),
+# or a figure that only makes fees overflow.
+Factor = Annotated[Number, Field(ge=0, le=10)]
 
 
 class SectorParameter(BaseModel):
@@ -93,7 +94,7 @@ class Tier(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     ratio_above: NonNegative
-    rate: NonNegative
+    rate: Factor
     assumption: Flag = False
     reference: Reference
 
@@ -254,7 +255,7 @@ class Emissions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     indirect_sectors: DatedParameter[list[str]] | None = None
-    defaults_markup: DatedParameter[Markup] | None = None
+    defaults_markup: DatedParameter[Factor] | None = None
     published_defaults: DatedParameter[str] | None = None
 
     @model_validator(mode="after")

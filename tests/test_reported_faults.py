@@ -3756,6 +3756,12 @@ class TestReviewOfDiff15:
                 r"uk-cbam.yaml with the scenario's changes \(territory\): invalid regime design: "
                 r"territory.groups: unknown country group 'nosuch'",
             ),
+            # A tier's rate of 1e20 overflowed fees, blamed on the import file (as a mark-up did).
+            (
+                "regime: us-fpf-2025\ndesign: {charge: {tiers: [{ratio_above: 0, rate: 1.0e20, "
+                "reference: {title: t, href: ''}}]}}\n",
+                r"charge.tiers.0.rate: Input should be less than or equal to 10",
+            ),
             # A scenario's own list naming a sector its design does not cover was accepted
             # (only design files were checked): its value would never apply.
             (
