@@ -389,7 +389,8 @@ def _with_rows_of_split(
     marked = keys.with_columns(importer_year(keys.schema))
     split = marked.filter(pl.col(_SPLIT)).select(on).unique()
     kept = marked.join(split, on=on, how="anti", nulls_equal=True).drop(on)
-    if marked.join(split, on=on, how="semi")[_ROWS].sum() > _MAX_SPLIT_ROWS:
+    split_rows = int(keys[_ROWS].sum()) - int(kept[_ROWS].sum())  # rows of those importer-years
+    if split_rows > _MAX_SPLIT_ROWS:
         raise _FaultyKeyError  # rows held in memory beyond the bound: the detailed path streams
     value = number_as_read("value_eur", schema) if "value_eur" in schema else None
     as_rows = {
